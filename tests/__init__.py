@@ -1,0 +1,3 @@
+"""
+openocpp's test suite, run with trial: C{trial tests}.
+"""
