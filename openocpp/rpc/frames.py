@@ -1,0 +1,371 @@
+"""
+OCPP-J frames: the JSON arrays that wrap every OCPP message on the wire
+(OCPP-J 1.6, section 4), parsed from text and serialised to text.
+
+Three frames exist::
+
+    [2, "<UniqueId>", "<Action>", {<Payload>}]                              CALL
+    [3, "<UniqueId>", {<Payload>}]                                          CALLRESULT
+    [4, "<UniqueId>", "<errorCode>", "<errorDescription>", {<errorDetails>}] CALLERROR
+
+L{parse_frame} turns text into a L{Call}, L{CallResult} or L{CallErrorFrame},
+or raises L{FrameError} naming the L{ErrorCode} to answer with and, when it
+can be recovered, the unique id to answer.  Only the wrapper is checked
+here; payloads are checked against their action's schema by the messages
+layer.
+
+Which error code a broken wrapper earns, from the definitions of table 7:
+
+  - C{FormationViolation} ("syntactically incorrect or not conform the PDU
+    structure") for anything that breaks the wrapper's shape: text that is
+    not JSON, not an array, the wrong number of elements, an element of the
+    wrong JSON type.  C{ProtocolError} ("Payload for Action is incomplete")
+    speaks of the payload's content, which the schema validation reports,
+    so it is not used for the wrapper's shape, not even for missing
+    elements: a frame short of an element breaks the PDU structure.
+  - C{ProtocolError} for a message type number that is an integer but not
+    one of table 2: the frame is well formed but outside the RPC protocol.
+    Section 4.1.3 says its payload SHALL be ignored, so nothing after the
+    unique id is looked at.  A message type that is not an integer at all
+    (C{"2"}, C{2.0}, C{true}) is a malformed wrapper: C{FormationViolation}.
+
+A payload of JSON C{null} is read as C{{}}: sections 4.2.1 and 4.2.2 allow
+both notations for "no payload" (we always send C{{}}).  The error details
+of a CALLERROR have no such allowance ("you MUST fill in an empty object"),
+so they must be an object.
+"""
+
+import enum
+import itertools
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from openocpp.messages.errors import ErrorCode
+
+#: The longest unique id allowed (OCPP-J 1.6, table 3: room for a GUID).
+MAX_UNIQUE_ID_LENGTH = 36
+
+
+class MessageType(enum.IntEnum):
+    """
+    The message type numbers of OCPP-J 1.6 (section 4.1.3, table 2).
+    """
+
+    CALL = 2
+    CALLRESULT = 3
+    CALLERROR = 4
+
+
+_CALL = MessageType.CALL
+_CALLRESULT = MessageType.CALLRESULT
+_CALLERROR = MessageType.CALLERROR
+
+_ERROR_CODES: dict[str, ErrorCode] = {code.value: code for code in ErrorCode}
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+# One decoder and one encoder for every frame: json.loads/json.dumps with
+# arguments would build a new one per call.  NaN and Infinity are not JSON
+# (RFC 8259), though Python's json module reads and writes them by default.
+_decode = json.JSONDecoder(parse_constant=_reject_constant).decode
+_encode = json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+
+
+class FrameError(ValueError):
+    """
+    Text received is not a well-formed OCPP-J frame.
+
+    @ivar code: the L{ErrorCode} a CALLERROR answering it carries.
+    @ivar description: what is wrong with the frame.
+    @ivar unique_id: the frame's unique id when one can be recovered (the
+        second element is a string of at most 36 characters), else C{None}.
+    @ivar message_type: the frame's L{MessageType} when it is one of the
+        three, else C{None}.  A broken CALLRESULT or CALLERROR carries an id
+        of our own CALL, so it must not be answered with a CALLERROR (which
+        only answers a CALL, and whose id the peer would read as one of
+        its own); the session uses this to tell the cases apart.
+    """
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        description: str,
+        unique_id: str | None = None,
+        message_type: MessageType | None = None,
+    ) -> None:
+        super().__init__(code, description, unique_id)
+        self.code = code
+        self.description = description
+        self.unique_id = unique_id
+        self.message_type = message_type
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.description}"
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """
+    A CALL: a request for C{action}.
+
+    @ivar unique_id: the id the answer will carry.
+    @ivar action: the action's name, e.g. C{"BootNotification"}.
+    @ivar payload: the request's JSON payload (a dict), not yet validated.
+    """
+
+    unique_id: str
+    action: str
+    payload: dict[str, Any]
+
+    message_type = _CALL
+
+    def serialise(self) -> str:
+        """
+        @return: the frame as compact JSON text.
+        """
+        return _encode([2, self.unique_id, self.action, self.payload])
+
+
+@dataclass(frozen=True, slots=True)
+class CallResult:
+    """
+    A CALLRESULT: the answer to the CALL with the same unique id.
+
+    @ivar unique_id: the id of the CALL answered.
+    @ivar payload: the response's JSON payload (a dict), not yet validated.
+    """
+
+    unique_id: str
+    payload: dict[str, Any]
+
+    message_type = _CALLRESULT
+
+    def serialise(self) -> str:
+        """
+        @return: the frame as compact JSON text.
+        """
+        return _encode([3, self.unique_id, self.payload])
+
+
+@dataclass(frozen=True, slots=True)
+class CallErrorFrame:
+    """
+    A CALLERROR: the CALL with the same unique id could not be handled.
+
+    @ivar unique_id: the id of the CALL answered.
+    @ivar code: the error code: an L{ErrorCode} when it is one of table 7,
+        else the string as received.
+    @ivar description: the error's description (C{""} when none).
+    @ivar details: the error's details (C{{}} when none).
+    """
+
+    unique_id: str
+    code: ErrorCode | str
+    description: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    message_type = _CALLERROR
+
+    def serialise(self) -> str:
+        """
+        @return: the frame as compact JSON text.
+        """
+        return _encode(
+            [4, self.unique_id, str(self.code), self.description, self.details]
+        )
+
+
+Frame = Call | CallResult | CallErrorFrame
+
+
+def _recover_id(message: list) -> str | None:
+    """
+    @return: the frame's unique id if its second element is one that could be
+        echoed in an answer, else C{None}.
+    """
+    if len(message) > 1:
+        unique_id = message[1]
+        if type(unique_id) is str and len(unique_id) <= MAX_UNIQUE_ID_LENGTH:
+            return unique_id
+    return None
+
+
+def _broken(
+    message: list, message_type: MessageType | None, description: str
+) -> FrameError:
+    return FrameError(
+        ErrorCode.FORMATION_VIOLATION,
+        description,
+        _recover_id(message),
+        message_type,
+    )
+
+
+_ARITY = {_CALL: 4, _CALLRESULT: 3, _CALLERROR: 5}
+_NAMES = {_CALL: "CALL", _CALLRESULT: "CALLRESULT", _CALLERROR: "CALLERROR"}
+
+
+def parse_frame(text: str) -> Frame:
+    """
+    Parse one WebSocket text message into a frame.
+
+    @param text: the message as received.
+    @return: a L{Call}, L{CallResult} or L{CallErrorFrame}.
+    @raise FrameError: when C{text} is not a well-formed frame (see the
+        module docstring for the code each fault earns).
+    """
+    try:
+        message = _decode(text)
+    except (ValueError, RecursionError) as e:
+        # JSONDecodeError is a ValueError, and so is _reject_constant's.
+        raise FrameError(
+            ErrorCode.FORMATION_VIOLATION, f"Not valid JSON: {e}"
+        ) from None
+    if type(message) is not list:
+        raise FrameError(
+            ErrorCode.FORMATION_VIOLATION,
+            "A frame must be a JSON array, not %s" % _json_type(message),
+        )
+    if not message:
+        raise FrameError(ErrorCode.FORMATION_VIOLATION, "The frame is empty")
+
+    kind = message[0]
+    if type(kind) is not int:
+        raise _broken(
+            message,
+            None,
+            "The message type must be an integer, not %s" % _json_type(kind),
+        )
+    try:
+        kind = MessageType(kind)
+    except ValueError:
+        raise FrameError(
+            ErrorCode.PROTOCOL_ERROR,
+            f"Unknown message type {kind}",
+            _recover_id(message),
+        ) from None
+
+    if len(message) != _ARITY[kind]:
+        raise _broken(
+            message,
+            kind,
+            "A %s has %d elements, not %d"
+            % (_NAMES[kind], _ARITY[kind], len(message)),
+        )
+    unique_id = message[1]
+    if type(unique_id) is not str:
+        raise _broken(
+            message,
+            kind,
+            "The unique id must be a string, not %s" % _json_type(unique_id),
+        )
+    if len(unique_id) > MAX_UNIQUE_ID_LENGTH:
+        raise _broken(
+            message,
+            kind,
+            "The unique id is longer than %d characters" % MAX_UNIQUE_ID_LENGTH,
+        )
+
+    if kind is _CALL:
+        action, payload = message[2], message[3]
+        if type(action) is not str:
+            raise _broken(
+                message,
+                kind,
+                "The action must be a string, not %s" % _json_type(action),
+            )
+        if payload is None:
+            payload = {}
+        elif type(payload) is not dict:
+            raise _broken(
+                message,
+                kind,
+                "The payload must be an object, not %s" % _json_type(payload),
+            )
+        return Call(unique_id, action, payload)
+
+    if kind is _CALLRESULT:
+        payload = message[2]
+        if payload is None:
+            payload = {}
+        elif type(payload) is not dict:
+            raise _broken(
+                message,
+                kind,
+                "The payload must be an object, not %s" % _json_type(payload),
+            )
+        return CallResult(unique_id, payload)
+
+    code, description, details = message[2], message[3], message[4]
+    if type(code) is not str:
+        raise _broken(
+            message,
+            kind,
+            "The error code must be a string, not %s" % _json_type(code),
+        )
+    if type(description) is not str:
+        raise _broken(
+            message,
+            kind,
+            "The error description must be a string, not %s"
+            % _json_type(description),
+        )
+    if type(details) is not dict:
+        raise _broken(
+            message,
+            kind,
+            "The error details must be an object, not %s" % _json_type(details),
+        )
+    return CallErrorFrame(
+        unique_id, _ERROR_CODES.get(code, code), description, details
+    )
+
+
+_JSON_TYPES = {
+    dict: "an object",
+    list: "an array",
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "a boolean",
+    type(None): "null",
+}
+
+
+def _json_type(value: object) -> str:
+    """
+    @return: the JSON type of a decoded value, for error descriptions.
+    """
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def unique_id_factory(prefix: str | None = None) -> Callable[[], str]:
+    """
+    Make a source of unique ids for CALLs: a prefix, random per source unless
+    given, and a counter (C{"3f9c2a7be01d-1"}, C{"3f9c2a7be01d-2"}, ...).
+    Ids never repeat for one source and stay within 36 characters.  The
+    random prefix keeps ids of different connections apart in logs.
+
+    @param prefix: the prefix to use, at most 16 characters; random when
+        C{None}.
+    @return: a callable taking no arguments returning the next id.
+    """
+    if prefix is None:
+        prefix = secrets.token_hex(6)
+    elif len(prefix) > 16:
+        raise ValueError("A unique id prefix is at most 16 characters")
+    template = prefix + "-%d"
+    counter = itertools.count(1)
+
+    def next_unique_id() -> str:
+        return template % next(counter)
+
+    return next_unique_id

@@ -1,0 +1,274 @@
+"""
+Tests for L{openocpp.rpc.frames}: parsing and serialising OCPP-J frames.
+"""
+
+import json
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from openocpp.messages.errors import ErrorCode
+from openocpp.rpc.frames import (
+    Call,
+    CallErrorFrame,
+    CallResult,
+    FrameError,
+    MessageType,
+    parse_frame,
+    unique_id_factory,
+)
+
+FV = ErrorCode.FORMATION_VIOLATION
+PE = ErrorCode.PROTOCOL_ERROR
+
+#: (text, code, recoverable unique id, message type) for malformed frames.
+MALFORMED = [
+    ("not json", FV, None, None),
+    ("[2, \"a\", \"Heartbeat\", {}", FV, None, None),
+    ("", FV, None, None),
+    ("[2, \"a\", \"Heartbeat\", {\"x\": NaN}]", FV, None, None),
+    ("[2, \"a\", \"Heartbeat\", {\"x\": Infinity}]", FV, None, None),
+    ("[" * 100000 + "]" * 100000, FV, None, None),
+    ("{\"a\": 1}", FV, None, None),
+    ("\"text\"", FV, None, None),
+    ("2", FV, None, None),
+    ("null", FV, None, None),
+    ("[]", FV, None, None),
+    # message type not an integer
+    ("[\"2\", \"a\", \"Heartbeat\", {}]", FV, "a", None),
+    ("[2.0, \"a\", \"Heartbeat\", {}]", FV, "a", None),
+    ("[true, \"a\", \"Heartbeat\", {}]", FV, "a", None),
+    ("[null]", FV, None, None),
+    # unknown message types: the payload is ignored, whatever its shape
+    ("[5, \"a\", \"Heartbeat\", {}]", PE, "a", None),
+    ("[0, \"a\"]", PE, "a", None),
+    ("[6]", PE, None, None),
+    ("[-1, 3]", PE, None, None),
+    # wrong arity for each type
+    ("[2]", FV, None, MessageType.CALL),
+    ("[2, \"a\"]", FV, "a", MessageType.CALL),
+    ("[2, \"a\", \"Heartbeat\"]", FV, "a", MessageType.CALL),
+    ("[2, \"a\", \"Heartbeat\", {}, {}]", FV, "a", MessageType.CALL),
+    ("[3, \"a\"]", FV, "a", MessageType.CALLRESULT),
+    ("[3, \"a\", {}, {}]", FV, "a", MessageType.CALLRESULT),
+    ("[4, \"a\", \"GenericError\", \"\"]", FV, "a", MessageType.CALLERROR),
+    ("[4, \"a\", \"GenericError\", \"\", {}, {}]", FV, "a",
+     MessageType.CALLERROR),
+    # unique id not a string, or too long
+    ("[2, 7, \"Heartbeat\", {}]", FV, None, MessageType.CALL),
+    ("[2, null, \"Heartbeat\", {}]", FV, None, MessageType.CALL),
+    ("[2, [\"a\"], \"Heartbeat\", {}]", FV, None, MessageType.CALL),
+    ("[2, \"%s\", \"Heartbeat\", {}]" % ("x" * 37), FV, None,
+     MessageType.CALL),
+    ("[3, 7, {}]", FV, None, MessageType.CALLRESULT),
+    ("[4, 7, \"GenericError\", \"\", {}]", FV, None, MessageType.CALLERROR),
+    # action not a string
+    ("[2, \"a\", 7, {}]", FV, "a", MessageType.CALL),
+    ("[2, \"a\", null, {}]", FV, "a", MessageType.CALL),
+    ("[2, \"a\", {}, {}]", FV, "a", MessageType.CALL),
+    # payload not an object
+    ("[2, \"a\", \"Heartbeat\", []]", FV, "a", MessageType.CALL),
+    ("[2, \"a\", \"Heartbeat\", \"{}\"]", FV, "a", MessageType.CALL),
+    ("[2, \"a\", \"Heartbeat\", 1]", FV, "a", MessageType.CALL),
+    ("[3, \"a\", []]", FV, "a", MessageType.CALLRESULT),
+    ("[3, \"a\", false]", FV, "a", MessageType.CALLRESULT),
+    # CALLERROR fields of the wrong type
+    ("[4, \"a\", 1, \"\", {}]", FV, "a", MessageType.CALLERROR),
+    ("[4, \"a\", \"GenericError\", null, {}]", FV, "a", MessageType.CALLERROR),
+    ("[4, \"a\", \"GenericError\", \"\", null]", FV, "a",
+     MessageType.CALLERROR),
+    ("[4, \"a\", \"GenericError\", \"\", []]", FV, "a", MessageType.CALLERROR),
+    ("[4, \"a\", \"GenericError\", \"\", \"x\"]", FV, "a",
+     MessageType.CALLERROR),
+]
+
+
+class ParseFrameTests(SynchronousTestCase):
+    """
+    L{parse_frame} turns well-formed text into frames and names the error
+    code and recoverable id of malformed text.
+    """
+
+    def test_call(self):
+        """
+        A CALL parses into a L{Call}.
+        """
+        frame = parse_frame(
+            '[2,"19223201","BootNotification",'
+            '{"chargePointVendor":"VendorX","chargePointModel":"S"}]'
+        )
+        self.assertEqual(
+            frame,
+            Call(
+                "19223201",
+                "BootNotification",
+                {"chargePointVendor": "VendorX", "chargePointModel": "S"},
+            ),
+        )
+
+    def test_callResult(self):
+        """
+        A CALLRESULT parses into a L{CallResult}.
+        """
+        frame = parse_frame('[3, "19223201", {"status": "Accepted"}]')
+        self.assertEqual(
+            frame, CallResult("19223201", {"status": "Accepted"})
+        )
+
+    def test_callError(self):
+        """
+        A CALLERROR parses into a L{CallErrorFrame}, its code an
+        L{ErrorCode} when it is one of table 7.
+        """
+        frame = parse_frame(
+            '[4,"162376037","NotSupported",'
+            '"SendLocalList.req not implemented",{"a":1}]'
+        )
+        self.assertEqual(
+            frame,
+            CallErrorFrame(
+                "162376037",
+                ErrorCode.NOT_SUPPORTED,
+                "SendLocalList.req not implemented",
+                {"a": 1},
+            ),
+        )
+        self.assertIs(frame.code, ErrorCode.NOT_SUPPORTED)
+
+    def test_callErrorUnknownCode(self):
+        """
+        An error code outside table 7 is kept as the string received.
+        """
+        frame = parse_frame('[4,"1","Teapot","",{}]')
+        self.assertEqual(frame.code, "Teapot")
+        self.assertNotIsInstance(frame.code, ErrorCode)
+
+    def test_nullPayload(self):
+        """
+        A payload of C{null} is read as an empty object, as sections 4.2.1
+        and 4.2.2 allow.
+        """
+        self.assertEqual(
+            parse_frame('[2,"a","Heartbeat",null]'), Call("a", "Heartbeat", {})
+        )
+        self.assertEqual(parse_frame('[3,"a",null]'), CallResult("a", {}))
+
+    def test_longestId(self):
+        """
+        A unique id of 36 characters is accepted.
+        """
+        uid = "x" * 36
+        self.assertEqual(
+            parse_frame('[3,"%s",{}]' % uid), CallResult(uid, {})
+        )
+
+    def test_unicode(self):
+        """
+        Text beyond ASCII is read as is.
+        """
+        frame = parse_frame('[2,"a","DataTransfer",{"data":"Grüße ⚡"}]')
+        self.assertEqual(frame.payload, {"data": "Grüße ⚡"})
+
+    def test_malformed(self):
+        """
+        Each malformed frame raises L{FrameError} with the code to answer
+        with, the id if one can be recovered and the message type if it is
+        one of the three.
+        """
+        for text, code, unique_id, message_type in MALFORMED:
+            with self.subTest(text=text[:60]):
+                error = self.assertRaises(FrameError, parse_frame, text)
+                self.assertEqual(
+                    (error.code, error.unique_id, error.message_type),
+                    (code, unique_id, message_type),
+                )
+                self.assertIsInstance(error.description, str)
+                self.assertTrue(error.description)
+                self.assertIn(error.description, str(error))
+
+
+class SerialiseTests(SynchronousTestCase):
+    """
+    Frames serialise to compact JSON that parses back to the same frame.
+    """
+
+    def test_call(self):
+        """
+        A L{Call} serialises to a compact 4-element array.
+        """
+        text = Call("a", "Heartbeat", {}).serialise()
+        self.assertEqual(text, '[2,"a","Heartbeat",{}]')
+
+    def test_callResult(self):
+        """
+        A L{CallResult} serialises to a compact 3-element array.
+        """
+        text = CallResult("a", {"currentTime": "2024-01-01T00:00:00Z"})
+        self.assertEqual(
+            text.serialise(), '[3,"a",{"currentTime":"2024-01-01T00:00:00Z"}]'
+        )
+
+    def test_callError(self):
+        """
+        A L{CallErrorFrame} serialises to a compact 5-element array with
+        details C{{}} when none are given.
+        """
+        text = CallErrorFrame("a", ErrorCode.NOT_IMPLEMENTED, "no").serialise()
+        self.assertEqual(text, '[4,"a","NotImplemented","no",{}]')
+
+    def test_nonAscii(self):
+        """
+        Text beyond ASCII is written as UTF-8 characters, not escapes.
+        """
+        text = Call("a", "DataTransfer", {"data": "Grüße"}).serialise()
+        self.assertIn("Grüße", text)
+
+    def test_noNaN(self):
+        """
+        NaN is not JSON and is refused rather than sent.
+        """
+        self.assertRaises(
+            ValueError, Call("a", "X", {"v": float("nan")}).serialise
+        )
+
+    def test_roundTrip(self):
+        """
+        Parsing a serialised frame gives the frame back.
+        """
+        for frame in [
+            Call("abc", "MeterValues", {"connectorId": 1, "meterValue": []}),
+            CallResult("abc", {"status": "Accepted"}),
+            CallErrorFrame("abc", ErrorCode.GENERIC_ERROR, "d", {"x": [1]}),
+        ]:
+            self.assertEqual(parse_frame(frame.serialise()), frame)
+            self.assertEqual(
+                json.loads(frame.serialise())[0], frame.message_type
+            )
+
+
+class UniqueIdTests(SynchronousTestCase):
+    """
+    L{unique_id_factory} makes distinct ids of at most 36 characters.
+    """
+
+    def test_distinct(self):
+        """
+        Ids from one factory never repeat, and two factories have different
+        prefixes.
+        """
+        first, second = unique_id_factory(), unique_id_factory()
+        ids = [first() for _ in range(10000)] + [second() for _ in range(10)]
+        self.assertEqual(len(set(ids)), len(ids))
+        self.assertTrue(all(len(i) <= 36 for i in ids))
+
+    def test_prefix(self):
+        """
+        A given prefix starts every id.
+        """
+        next_id = unique_id_factory("p")
+        self.assertEqual([next_id(), next_id()], ["p-1", "p-2"])
+
+    def test_longPrefix(self):
+        """
+        A prefix over 16 characters is refused: ids could outgrow 36.
+        """
+        self.assertRaises(ValueError, unique_id_factory, "x" * 17)
