@@ -87,8 +87,9 @@ def _converters(hint: Any) -> tuple[_Convert, _Convert]:
     if hint is datetime:
         return format_datetime, parse_datetime
     if isinstance(hint, type) and issubclass(hint, enum.StrEnum):
-        # str() gives a member's value, and leaves a plain string as it is.
-        return str, hint
+        # str() gives a member's value, and leaves a plain string as it is;
+        # the value map is the enum's own lookup, without the call overhead.
+        return str, hint._value2member_map_.__getitem__
     if dataclasses.is_dataclass(hint):
         return encode, lambda payload: _build(hint, payload)
     if hint is float:
