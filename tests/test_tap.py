@@ -1,0 +1,72 @@
+"""
+Tests for the C{twistd openocpp} dropin and its options.
+"""
+
+from twisted.application.service import IServiceMaker
+from twisted.plugin import getPlugins
+from twisted.python import usage
+from twisted.trial.unittest import SynchronousTestCase
+
+from openocpp import tap
+
+
+class DropinTests(SynchronousTestCase):
+    """
+    twistd finds openocpp through the dropin in C{twisted/plugins/}.
+    """
+
+    def test_listed(self):
+        """
+        An C{IServiceMaker} named C{openocpp} pointing at L{openocpp.tap} is
+        among twistd's plugins.
+        """
+        makers = {maker.tapname: maker for maker in getPlugins(IServiceMaker)}
+        self.assertIn("openocpp", makers)
+        self.assertEqual(makers["openocpp"].module, "openocpp.tap")
+
+
+class OptionsTests(SynchronousTestCase):
+    """
+    L{tap.Options} parses the role subcommands.
+    """
+
+    def test_subcommands(self):
+        """
+        Both roles are listed as subcommands.
+        """
+        names = [entry[0] for entry in tap.Options.subCommands]
+        self.assertEqual(names, ["centralsystem", "chargepoint"])
+
+    def test_role_required(self):
+        """
+        Without a subcommand, parsing fails with a usage error naming both.
+        """
+        error = self.assertRaises(usage.UsageError, tap.Options().parseOptions, [])
+        self.assertIn("centralsystem", str(error))
+        self.assertIn("chargepoint", str(error))
+
+    def test_usage_lists_roles(self):
+        """
+        The usage text lists both roles.
+        """
+        text = str(tap.Options())
+        self.assertIn("centralsystem", text)
+        self.assertIn("chargepoint", text)
+
+
+class MakeServiceTests(SynchronousTestCase):
+    """
+    L{tap.makeService} builds the role's service, or says clearly why not.
+    """
+
+    def test_role_not_yet_available(self):
+        """
+        A role this release does not ship yet is refused with a usage error
+        that says so, not a traceback.
+        """
+        for role in ("centralsystem", "chargepoint"):
+            options = tap.Options()
+            options.parseOptions([role])
+            error = self.assertRaises(usage.UsageError, tap.makeService, options)
+            self.assertIn(role, str(error))
+            self.assertIn("not available yet", str(error))
