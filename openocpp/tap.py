@@ -11,6 +11,14 @@ from twisted.application.service import IService, MultiService
 from twisted.python import usage
 
 
+def _not_yet(role: str) -> None:
+    # Refused while parsing, so twistd prints a usage error, not a traceback.
+    raise usage.UsageError(
+        f"the {role} role is not available yet: it arrives with its role "
+        "issue (see README.md)"
+    )
+
+
 class CentralSystemOptions(usage.Options):
     """
     Options of C{twistd openocpp centralsystem}.
@@ -22,6 +30,9 @@ class CentralSystemOptions(usage.Options):
         "System role issue; this release ships the message, RPC and "
         "transport layers."
     )
+
+    def postOptions(self) -> None:
+        _not_yet("centralsystem")
 
 
 class ChargePointOptions(usage.Options):
@@ -35,6 +46,9 @@ class ChargePointOptions(usage.Options):
         "role issue; this release ships the message, RPC and transport "
         "layers."
     )
+
+    def postOptions(self) -> None:
+        _not_yet("chargepoint")
 
 
 class Options(usage.Options):

@@ -66,7 +66,6 @@ class MakeServiceTests(SynchronousTestCase):
         """
         for role in ("centralsystem", "chargepoint"):
             options = tap.Options()
-            options.parseOptions([role])
-            error = self.assertRaises(usage.UsageError, tap.makeService, options)
+            error = self.assertRaises(usage.UsageError, options.parseOptions, [role])
             self.assertIn(role, str(error))
             self.assertIn("not available yet", str(error))
