@@ -1,0 +1,3 @@
+"""
+SQLite persistence shared by both roles: one file per stack.
+"""
