@@ -1280,15 +1280,35 @@ class ObserverTests(SessionTestMixin, SynchronousTestCase):
 
     def test_debugLinePerFrame(self):
         """
-        Each frame in and out is logged once at debug level, with its text.
+        With C{log_frames} on, each frame in and out is logged once at debug
+        level, with its direction and text.
         """
-        session = self.make_session()
+        session = self.make_session(log_frames=True)
         session.call(HeartbeatRequest())
         answer = '[3,"t-1",{"currentTime":"%s"}]' % NOW_TEXT
         session.text_received(answer)
-        debug = [
-            event["text"]
+        self.assertEqual(
+            self._frameLines(),
+            [("out", self.connection.sent[0]), ("in", answer)],
+        )
+
+    def test_noFrameLinesByDefault(self):
+        """
+        By default frames are not logged one by one; switching
+        C{log_frames} on takes effect at once.
+        """
+        session = self.make_session()
+        self.assertFalse(session.log_frames)
+        session.call(HeartbeatRequest())
+        session.text_received('[3,"t-1",{"currentTime":"%s"}]' % NOW_TEXT)
+        self.assertEqual(self._frameLines(), [])
+        session.log_frames = True
+        session.call(HeartbeatRequest())
+        self.assertEqual(self._frameLines(), [("out", self.connection.sent[1])])
+
+    def _frameLines(self):
+        return [
+            (event["direction"], event["text"])
             for event in self.events
             if event["log_level"] is LogLevel.debug and "text" in event
         ]
-        self.assertEqual(debug, [self.connection.sent[0], answer])

@@ -30,6 +30,14 @@ class IRpcSession(Interface):
         "The charge point identity of the connection (C{None} before the "
         "connection is made)."
     )
+    call_timeout = Attribute(
+        "Seconds to wait for the answer to a CALL once sent, unless the "
+        "call says otherwise."
+    )
+    log_frames = Attribute(
+        "Whether every frame in and out is logged, one debug line each "
+        "(a L{bool}, off by default, may be switched at any time)."
+    )
 
     def call(request, timeout=None):
         """

@@ -27,7 +27,6 @@ from openocpp.rpc.frames import (
     Call,
     CallErrorFrame,
     CallResult,
-    Frame,
     FrameError,
     MessageType,
     parse_frame,
@@ -94,6 +93,13 @@ class RpcSession:
     @ivar role: the L{Role} this side plays.
     @ivar connection: the L{IOcppConnection}, or C{None} until it is made.
     @ivar call_timeout: the default seconds to wait for an answer.
+    @ivar log_frames: whether every frame in and out is logged, one debug
+        line each with the fields C{identity}, C{direction} (C{"in"},
+        C{"out"}) and C{text}.  Off by default, and checked before building
+        the event: a debug event costs as much as handling a small frame,
+        even when no observer keeps it.  May be switched at any time (e.g.
+        for one charge point being debugged); observers
+        (L{add_observer}) see frames either way.
     """
 
     _log = Logger()
@@ -105,6 +111,7 @@ class RpcSession:
         clock: IReactorTime,
         call_timeout: float = 30.0,
         unique_ids: Callable[[], str] | None = None,
+        log_frames: bool = False,
     ) -> None:
         """
         @param role: the L{Role} this side plays: it may only send the
@@ -122,13 +129,17 @@ class RpcSession:
         @param unique_ids: a callable returning a new unique id for each
             CALL, at most 36 characters long (default: a random prefix per
             session and a counter, see L{unique_id_factory}).
+        @param log_frames: log every frame in and out, one debug line each
+            (see L{log_frames}).
         """
         self.role = role
         self.connection: IOcppConnection | None = None
         self.call_timeout = call_timeout
+        self.log_frames = log_frames
         self._handlers = handlers
         self._clock = clock
         self._next_id = unique_id_factory() if unique_ids is None else unique_ids
+        self._actions = dict(ACTIONS)
         self._sendable = {
             name: spec for name, spec in ACTIONS.items() if spec.sent_by(role)
         }
@@ -206,9 +217,13 @@ class RpcSession:
         """
         for observer in self._observers:
             self._notify(observer, "in", text)
-        self._log.debug(
-            "{identity} -> {text}", identity=self._identity, text=text
-        )
+        if self.log_frames:
+            self._log.debug(
+                "{identity} {direction} {text}",
+                identity=self._identity,
+                direction="in",
+                text=text,
+            )
         try:
             frame = parse_frame(text)
         except FrameError as error:
@@ -481,7 +496,7 @@ class RpcSession:
                 "A call with this unique id is being handled already",
             )
             return
-        spec = ACTIONS.get(action)
+        spec = self._actions.get(action)
         if spec is None:
             self._refuse(
                 frame, ErrorCode.NOT_IMPLEMENTED, f"Unknown action {action}"
@@ -680,9 +695,13 @@ class RpcSession:
     def _send(self, text: str) -> None:
         for observer in self._observers:
             self._notify(observer, "out", text)
-        self._log.debug(
-            "{identity} <- {text}", identity=self._identity, text=text
-        )
+        if self.log_frames:
+            self._log.debug(
+                "{identity} {direction} {text}",
+                identity=self._identity,
+                direction="out",
+                text=text,
+            )
         self.connection.send_text(text)
 
     def _notify(self, observer: IFrameObserver, direction: str, text: str) -> None:
