@@ -1,0 +1,58 @@
+"""
+The settings of a central system.
+"""
+
+from dataclasses import dataclass, field
+
+from zope.interface import implementer
+
+from openocpp.centralsystem.interfaces import ICentralSystemConfig
+
+#: The answers the C{unknown_charge_points} setting may take.
+UNKNOWN_CHARGE_POINT_POLICIES = ("accept", "pending", "reject")
+
+
+@implementer(ICentralSystemConfig)
+@dataclass(kw_only=True)
+class CentralSystemConfig:
+    """
+    A central system's settings, with the defaults of
+    C{twistd openocpp centralsystem}. See L{ICentralSystemConfig} for each.
+
+    @raise ValueError: a setting is out of range; the message names it.
+    """
+
+    listen: str = "tcp:8080:interface=127.0.0.1"
+    security_profile: int = 0
+    tls_key: str | None = None
+    tls_certificate: str | None = None
+    tls_ca: str | None = None
+    call_timeout: float = 30.0
+    ping_interval: float = 60.0
+    max_message_size: int = 65536
+    database: str = "openocpp-centralsystem.sqlite"
+    heartbeat_interval: int = 300
+    unknown_charge_points: str = "accept"
+    accept_any_id_tag: bool = False
+    plugins: list = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.security_profile not in (0, 1, 2, 3):
+            raise ValueError(f"security_profile must be 0 to 3, not {self.security_profile!r}")
+        if self.security_profile >= 2 and not (self.tls_key and self.tls_certificate):
+            raise ValueError(
+                f"security profile {self.security_profile} needs TLS: "
+                "give the server's key and certificate files"
+            )
+        if self.security_profile == 3 and not self.tls_ca:
+            raise ValueError("security profile 3 needs the CA file that signs charge point certificates")
+        if self.unknown_charge_points not in UNKNOWN_CHARGE_POINT_POLICIES:
+            raise ValueError(
+                "unknown_charge_points must be one of "
+                f"{', '.join(UNKNOWN_CHARGE_POINT_POLICIES)}, not {self.unknown_charge_points!r}"
+            )
+        for name in ("call_timeout", "heartbeat_interval", "max_message_size"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, not {getattr(self, name)!r}")
+        if self.ping_interval < 0:
+            raise ValueError(f"ping_interval must be 0 (off) or positive, not {self.ping_interval!r}")

@@ -1,0 +1,340 @@
+"""
+Interfaces of the Central System role.
+
+Everything runs on the reactor thread; nothing may block (hand blocking work
+to C{deferToThread}). Methods documented as returning a Deferred may be used
+with C{await} inside C{ensureDeferred}, or with C{inlineCallbacks}.
+"""
+
+from zope.interface import Attribute, Interface
+
+from twisted.application.service import IService
+
+
+class ICentralSystemConfig(Interface):
+    """
+    How a central system is set up. Implemented by
+    L{openocpp.centralsystem.config.CentralSystemConfig}; read by
+    L{ICentralSystem} when it starts.
+    """
+
+    listen = Attribute(
+        "A Twisted server endpoint string to listen on "
+        "(C{tcp:8080:interface=127.0.0.1}, C{ssl:8443:privateKey=...})."
+    )
+    security_profile = Attribute("The Security Profile enforced, 0 to 3.")
+    tls_key = Attribute("PEM file of the server's TLS private key (profiles 2, 3), or None.")
+    tls_certificate = Attribute("PEM file of the server's certificate chain (profiles 2, 3), or None.")
+    tls_ca = Attribute("PEM file of the CA that signs charge point certificates (profile 3), or None.")
+    call_timeout = Attribute("Seconds to wait for a charge point's answer to a request.")
+    ping_interval = Attribute("Seconds between WebSocket pings; 0 turns them off.")
+    max_message_size = Attribute("The largest WebSocket message accepted, in bytes.")
+    database = Attribute("The SQLite file of the default store, or C{':memory:'}.")
+    heartbeat_interval = Attribute("The heartbeat interval, in seconds, given to accepted charge points.")
+    unknown_charge_points = Attribute(
+        "What to answer a charge point that is not registered: C{'accept'} (and "
+        "register it), C{'pending'} or C{'reject'}."
+    )
+    accept_any_id_tag = Attribute("Whether every id tag is accepted, known or not.")
+
+
+class IChargePointProxy(Interface):
+    """
+    One connected charge point, as the central system sees it: its identity
+    and connection, and a method per operation a central system may ask of
+    it. Made by L{ICentralSystem} for each connection; no proxy outlives its
+    connection (its methods then fail with
+    L{openocpp.rpc.errors.ConnectionLost}).
+
+    Each operation takes plain Python arguments (enumeration members or
+    their string values, datetimes, message data types) and returns a
+    Deferred firing with the typed response, or failing with
+    L{openocpp.rpc.errors.CallError} (the charge point's CALLERROR),
+    L{openocpp.rpc.errors.CallTimeout} or
+    L{openocpp.rpc.errors.ConnectionLost}.
+    """
+
+    identity = Attribute("The charge point identity (the last segment of its URL).")
+    peer = Attribute("The remote address of its connection (C{IAddress}).")
+    security_profile = Attribute("The Security Profile the connection was made with.")
+    client_certificate = Attribute("Its TLS client certificate (profile 3), or None.")
+    connected = Attribute("Whether its connection is still open.")
+
+    def call(request):
+        """
+        Send any request object of an action a central system may send.
+
+        @return: a Deferred firing with the typed response.
+        """
+
+    def disconnect():
+        """
+        Close the connection.
+        """
+
+    def change_availability(connector_id, type):
+        """
+        ChangeAvailability.req: make a connector (0: the whole charge point)
+        C{Operative} or C{Inoperative}.
+        """
+
+    def change_configuration(key, value):
+        """
+        ChangeConfiguration.req: set a configuration key.
+        """
+
+    def clear_cache():
+        """
+        ClearCache.req: clear the authorization cache.
+        """
+
+    def clear_charging_profile(id=None, connector_id=None, charging_profile_purpose=None, stack_level=None):
+        """
+        ClearChargingProfile.req: clear the charging profiles matching every
+        criterion given (all of them when none is).
+        """
+
+    def data_transfer(vendor_id, message_id=None, data=None):
+        """
+        DataTransfer.req: vendor-specific data.
+        """
+
+    def get_composite_schedule(connector_id, duration, charging_rate_unit=None):
+        """
+        GetCompositeSchedule.req: the schedule of a connector for the next
+        C{duration} seconds.
+        """
+
+    def get_configuration(key=None):
+        """
+        GetConfiguration.req: the values of the keys named (all when
+        C{key} is C{None}).
+        """
+
+    def get_diagnostics(location, retries=None, retry_interval=None, start_time=None, stop_time=None):
+        """
+        GetDiagnostics.req: upload a diagnostics file to C{location} (a URI).
+        """
+
+    def get_local_list_version():
+        """
+        GetLocalListVersion.req: the version of the local authorization list.
+        """
+
+    def remote_start_transaction(id_tag, connector_id=None, charging_profile=None):
+        """
+        RemoteStartTransaction.req: start a transaction for C{id_tag}.
+        """
+
+    def remote_stop_transaction(transaction_id):
+        """
+        RemoteStopTransaction.req: stop a transaction.
+        """
+
+    def reserve_now(connector_id, expiry_date, id_tag, reservation_id, parent_id_tag=None):
+        """
+        ReserveNow.req: reserve a connector for an id tag until C{expiry_date}.
+        """
+
+    def cancel_reservation(reservation_id):
+        """
+        CancelReservation.req: cancel a reservation.
+        """
+
+    def reset(type):
+        """
+        Reset.req: reboot, C{Soft} or C{Hard}.
+        """
+
+    def send_local_list(list_version, update_type, local_authorization_list=None):
+        """
+        SendLocalList.req: replace (C{Full}) or change (C{Differential}) the
+        local authorization list.
+        """
+
+    def set_charging_profile(connector_id, cs_charging_profiles):
+        """
+        SetChargingProfile.req: install a C{ChargingProfile} on a connector.
+        """
+
+    def trigger_message(requested_message, connector_id=None):
+        """
+        TriggerMessage.req: have the charge point send a message now.
+        """
+
+    def unlock_connector(connector_id):
+        """
+        UnlockConnector.req: unlock a connector.
+        """
+
+    def update_firmware(location, retrieve_date, retries=None, retry_interval=None):
+        """
+        UpdateFirmware.req: download firmware from C{location} from
+        C{retrieve_date} on, and install it.
+        """
+
+    def certificate_signed(certificate_chain):
+        """
+        CertificateSigned.req: the PEM chain of the charge point's signed
+        certificate.
+        """
+
+    def delete_certificate(certificate_hash_data):
+        """
+        DeleteCertificate.req: delete the root certificate a
+        C{CertificateHashData} identifies.
+        """
+
+    def extended_trigger_message(requested_message, connector_id=None):
+        """
+        ExtendedTriggerMessage.req: have the charge point send a message now
+        (security messages included).
+        """
+
+    def get_installed_certificate_ids(certificate_type):
+        """
+        GetInstalledCertificateIds.req: the installed root certificates of a
+        type.
+        """
+
+    def get_log(log_type, request_id, log, retries=None, retry_interval=None):
+        """
+        GetLog.req: upload a diagnostics or security log as C{log}
+        (C{LogParameters}) says.
+        """
+
+    def install_certificate(certificate_type, certificate):
+        """
+        InstallCertificate.req: install a PEM root certificate.
+        """
+
+    def signed_update_firmware(request_id, firmware, retries=None, retry_interval=None):
+        """
+        SignedUpdateFirmware.req: install signed firmware (a C{Firmware}).
+        """
+
+
+class IChargePointRequestHandler(Interface):
+    """
+    Answers the requests charge points send. The central system calls the
+    method of each request it receives, with the proxy of the charge point
+    that sent it and the typed, validated request; the method returns the
+    typed response or a Deferred firing with it. Raising
+    L{openocpp.rpc.errors.CallError} answers with that CALLERROR; raising
+    anything else answers InternalError (and is logged).
+
+    The default, L{openocpp.centralsystem.handler.HookRequestHandler}, asks
+    the C{openocpp_cs_*} hooks.
+    """
+
+    def authorize(charge_point, request):
+        """Answer an C{AuthorizeRequest} with an C{AuthorizeResponse}."""
+
+    def boot_notification(charge_point, request):
+        """Answer a C{BootNotificationRequest}."""
+
+    def data_transfer(charge_point, request):
+        """Answer a C{DataTransferRequest}."""
+
+    def diagnostics_status_notification(charge_point, request):
+        """Answer a C{DiagnosticsStatusNotificationRequest}."""
+
+    def firmware_status_notification(charge_point, request):
+        """Answer a C{FirmwareStatusNotificationRequest}."""
+
+    def heartbeat(charge_point, request):
+        """Answer a C{HeartbeatRequest}."""
+
+    def meter_values(charge_point, request):
+        """Answer a C{MeterValuesRequest}."""
+
+    def start_transaction(charge_point, request):
+        """Answer a C{StartTransactionRequest}."""
+
+    def status_notification(charge_point, request):
+        """Answer a C{StatusNotificationRequest}."""
+
+    def stop_transaction(charge_point, request):
+        """Answer a C{StopTransactionRequest}."""
+
+    def log_status_notification(charge_point, request):
+        """Answer a C{LogStatusNotificationRequest}."""
+
+    def security_event_notification(charge_point, request):
+        """Answer a C{SecurityEventNotificationRequest}."""
+
+    def sign_certificate(charge_point, request):
+        """Answer a C{SignCertificateRequest}."""
+
+    def signed_firmware_status_notification(charge_point, request):
+        """Answer a C{SignedFirmwareStatusNotificationRequest}."""
+
+
+class ICentralSystemEventsHandler(Interface):
+    """
+    Decides who may connect, and hears of connections coming and going.
+    The default, L{openocpp.centralsystem.handler.HookEventsHandler}, asks
+    the C{openocpp_cs_*} hooks.
+    """
+
+    def check_credentials(identity, password, certificate, peer):
+        """
+        Whether a charge point may connect.
+
+        @param identity: its identity, from the URL.
+        @param password: its HTTP Basic-auth password, or C{None}.
+        @param certificate: its TLS client certificate, or C{None}.
+        @param peer: its address.
+        @return: C{True} or C{False}, or a Deferred firing with one.
+        """
+
+    def charge_point_connected(charge_point):
+        """
+        A charge point connected; C{charge_point} is its L{IChargePointProxy}.
+        """
+
+    def charge_point_disconnected(charge_point):
+        """
+        A charge point's connection closed (or was replaced by a newer one
+        with the same identity).
+        """
+
+
+class ICentralSystem(IService):
+    """
+    A central system: listens for charge points while running, and keeps
+    one L{IChargePointProxy} per connected charge point. Implemented by
+    L{openocpp.centralsystem.service.CentralSystem}.
+    """
+
+    config = Attribute("Its L{ICentralSystemConfig}.")
+    store = Attribute(
+        "Its L{openocpp.centralsystem.store.CentralSystemStore} (SQLite)."
+    )
+    port = Attribute("The listening port (C{IListeningPort}) while running, else None.")
+
+    def charge_points():
+        """
+        The proxies of the connected charge points.
+
+        @return: a list of L{IChargePointProxy}, by identity.
+        """
+
+    def charge_point(identity):
+        """
+        The proxy of a connected charge point.
+
+        @raise KeyError: no charge point with that identity is connected.
+        """
+
+    def when_connected(identity):
+        """
+        @return: a Deferred firing with the proxy of charge point
+            C{identity} as soon as it is connected (at once if it is).
+        """
+
+    def reset_data():
+        """
+        Clear the central system's persistent state (every record of its
+        store).
+        """

@@ -1,0 +1,667 @@
+"""
+The default central system's SQLite store: charge points, id tags,
+transactions, meter values, status history, security events, DataTransfer
+log and status reports.
+
+Every write is committed before the method returns, so what the central
+system answered is on disk: a transaction id handed out in a
+StartTransaction.conf survives a crash.
+"""
+
+import hashlib
+import hmac
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from openocpp.messages import codec
+from openocpp.messages.datatypes import MeterValue
+from openocpp.store.sqlite import migrate, open_database, transaction
+
+#: Schema steps; see L{openocpp.store.sqlite.migrate}. Append, never edit.
+MIGRATIONS = [
+    """
+    CREATE TABLE charge_points (
+        identity TEXT PRIMARY KEY,
+        password_hash TEXT,
+        security_profile INTEGER,
+        approved INTEGER NOT NULL DEFAULT 0,
+        registration_status TEXT,
+        vendor TEXT,
+        model TEXT,
+        charge_point_serial_number TEXT,
+        charge_box_serial_number TEXT,
+        firmware_version TEXT,
+        iccid TEXT,
+        imsi TEXT,
+        meter_type TEXT,
+        meter_serial_number TEXT,
+        registered_at TEXT NOT NULL,
+        last_boot TEXT,
+        last_seen TEXT
+    );
+    CREATE TABLE connectors (
+        identity TEXT NOT NULL,
+        connector_id INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        error_code TEXT NOT NULL,
+        info TEXT,
+        vendor_id TEXT,
+        vendor_error_code TEXT,
+        timestamp TEXT,
+        PRIMARY KEY (identity, connector_id)
+    );
+    CREATE TABLE status_history (
+        id INTEGER PRIMARY KEY,
+        identity TEXT NOT NULL,
+        connector_id INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        error_code TEXT NOT NULL,
+        info TEXT,
+        vendor_id TEXT,
+        vendor_error_code TEXT,
+        timestamp TEXT,
+        received_at TEXT NOT NULL
+    );
+    CREATE INDEX status_history_by_identity ON status_history (identity, id);
+    CREATE TABLE id_tags (
+        id_tag TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        expiry_date TEXT,
+        parent_id_tag TEXT
+    );
+    CREATE TABLE transactions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        identity TEXT NOT NULL,
+        connector_id INTEGER NOT NULL,
+        id_tag TEXT NOT NULL,
+        meter_start INTEGER NOT NULL,
+        start_timestamp TEXT NOT NULL,
+        reservation_id INTEGER,
+        meter_stop INTEGER,
+        stop_timestamp TEXT,
+        stop_reason TEXT,
+        stop_id_tag TEXT,
+        transaction_data TEXT,
+        UNIQUE (identity, connector_id, id_tag, start_timestamp, meter_start)
+    );
+    CREATE INDEX transactions_open ON transactions (identity, stop_timestamp);
+    CREATE TABLE meter_values (
+        id INTEGER PRIMARY KEY,
+        identity TEXT NOT NULL,
+        connector_id INTEGER NOT NULL,
+        transaction_id INTEGER,
+        timestamp TEXT NOT NULL,
+        value TEXT NOT NULL,
+        context TEXT,
+        format TEXT,
+        measurand TEXT,
+        phase TEXT,
+        location TEXT,
+        unit TEXT
+    );
+    CREATE INDEX meter_values_by_transaction ON meter_values (transaction_id);
+    CREATE TABLE security_events (
+        id INTEGER PRIMARY KEY,
+        identity TEXT NOT NULL,
+        type TEXT NOT NULL,
+        timestamp TEXT NOT NULL,
+        tech_info TEXT,
+        received_at TEXT NOT NULL
+    );
+    CREATE TABLE data_transfers (
+        id INTEGER PRIMARY KEY,
+        identity TEXT NOT NULL,
+        direction TEXT NOT NULL,
+        vendor_id TEXT NOT NULL,
+        message_id TEXT,
+        data TEXT,
+        status TEXT,
+        received_at TEXT NOT NULL
+    );
+    CREATE TABLE status_reports (
+        id INTEGER PRIMARY KEY,
+        identity TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        request_id INTEGER,
+        received_at TEXT NOT NULL
+    );
+    """,
+]
+
+_HASH_ITERATIONS = 20_000
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    """
+    A salted PBKDF2-SHA256 hash of a charge point's AuthorizationKey, as
+    C{pbkdf2_sha256$iterations$salt$hash} (hex).
+    """
+    salt = os.urandom(16) if salt is None else salt
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, _HASH_ITERATIONS)
+    return f"pbkdf2_sha256${_HASH_ITERATIONS}${salt.hex()}${digest.hex()}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    """
+    Whether C{password} matches a hash made by L{hash_password}, compared in
+    constant time.
+    """
+    try:
+        scheme, iterations, salt, expected = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "pbkdf2_sha256":
+        return False
+    digest = hashlib.pbkdf2_hmac(
+        "sha256", password.encode("utf-8"), bytes.fromhex(salt), int(iterations)
+    )
+    return hmac.compare_digest(digest.hex(), expected)
+
+
+def _text(moment: datetime | None) -> str | None:
+    return None if moment is None else codec.format_datetime(moment)
+
+
+@dataclass(frozen=True)
+class IdTagRecord:
+    """
+    An id tag known to the central system.
+
+    @ivar id_tag: the tag.
+    @ivar status: its C{AuthorizationStatus} value (Accepted, Blocked,
+        Expired, Invalid).
+    @ivar expiry_date: when it expires, or C{None}.
+    @ivar parent_id_tag: its group's tag, or C{None}.
+    """
+
+    id_tag: str
+    status: str
+    expiry_date: datetime | None
+    parent_id_tag: str | None
+
+
+class CentralSystemStore:
+    """
+    The default central system's state, in one SQLite file.
+
+    Runs on the reactor thread: each method is one short SQLite statement or
+    transaction.
+
+    @param path: the SQLite file (created and migrated if needed), or
+        C{":memory:"}.
+    @param clock: the C{IReactorTime} whose C{seconds()} timestamps records.
+    """
+
+    def __init__(self, path: str, clock) -> None:
+        self._db = open_database(path)
+        migrate(self._db, MIGRATIONS, "central system")
+        self._clock = clock
+
+    def close(self) -> None:
+        """
+        Close the SQLite file.
+        """
+        self._db.close()
+
+    def now(self) -> datetime:
+        """
+        The current time of the store's clock, as an aware UTC datetime.
+        """
+        return datetime.fromtimestamp(self._clock.seconds(), timezone.utc)
+
+    def _now_text(self) -> str:
+        return codec.format_datetime(self.now())
+
+    def reset(self) -> None:
+        """
+        Delete every record (the schema stays).
+        """
+        tables = [
+            row[0]
+            for row in self._db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        with transaction(self._db):
+            for table in tables:
+                self._db.execute(f"DELETE FROM {table}")
+
+    # -- charge points ----------------------------------------------------
+
+    def register_charge_point(
+        self,
+        identity: str,
+        password: str | None = None,
+        security_profile: int | None = None,
+    ) -> None:
+        """
+        Register a charge point, or approve and update one seen before: its
+        BootNotifications are then accepted. Optionally set its Basic-auth
+        password (stored hashed) and security profile.
+        """
+        password_hash = None if password is None else hash_password(password)
+        self._db.execute(
+            "INSERT INTO charge_points (identity, password_hash, security_profile, approved, "
+            "registered_at) VALUES (?, ?, ?, 1, ?) ON CONFLICT (identity) DO UPDATE SET "
+            "approved = 1, "
+            "password_hash = coalesce(excluded.password_hash, password_hash), "
+            "security_profile = coalesce(excluded.security_profile, security_profile)",
+            (identity, password_hash, security_profile, self._now_text()),
+        )
+
+    def is_approved(self, identity: str) -> bool:
+        """
+        Whether a charge point is registered (by an operator, or
+        automatically under the C{accept} policy for unknown ones).
+        """
+        row = self._db.execute(
+            "SELECT approved FROM charge_points WHERE identity = ?", (identity,)
+        ).fetchone()
+        return bool(row and row[0])
+
+    def registration_status(self, identity: str) -> str | None:
+        """
+        The status of the last BootNotification.conf sent to a charge point,
+        or C{None} if it never booted here.
+        """
+        row = self._db.execute(
+            "SELECT registration_status FROM charge_points WHERE identity = ?", (identity,)
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def unregister_charge_point(self, identity: str) -> bool:
+        """
+        Forget a charge point (its history stays). Return whether it was
+        registered.
+        """
+        cursor = self._db.execute("DELETE FROM charge_points WHERE identity = ?", (identity,))
+        return cursor.rowcount > 0
+
+    def charge_point(self, identity: str) -> dict | None:
+        """
+        A registered charge point's record (without its password hash), or
+        C{None}.
+        """
+        row = self._db.execute(
+            "SELECT * FROM charge_points WHERE identity = ?", (identity,)
+        ).fetchone()
+        if row is None:
+            return None
+        record = dict(row)
+        record["has_password"] = record.pop("password_hash") is not None
+        return record
+
+    def charge_points(self) -> list[dict]:
+        """
+        Every registered charge point's record, by identity.
+        """
+        identities = [
+            row[0] for row in self._db.execute("SELECT identity FROM charge_points ORDER BY identity")
+        ]
+        return [self.charge_point(identity) for identity in identities]
+
+    def check_password(self, identity: str, password: str) -> bool | None:
+        """
+        Whether C{password} is the registered charge point's password;
+        C{None} when it is not registered or has no password set.
+        """
+        row = self._db.execute(
+            "SELECT password_hash FROM charge_points WHERE identity = ?", (identity,)
+        ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return check_password(password, row[0])
+
+    def record_boot(self, identity: str, request: Any, status: str) -> None:
+        """
+        Store a BootNotification.req's information and the status answered.
+        A charge point not seen before is kept, not approved, so an operator
+        can see and register it.
+        """
+        now = self._now_text()
+        with transaction(self._db):
+            self._record_boot(identity, request, status, now)
+
+    def _record_boot(self, identity: str, request: Any, status: str, now: str) -> None:
+        self._db.execute(
+            "INSERT INTO charge_points (identity, registered_at) VALUES (?, ?) "
+            "ON CONFLICT (identity) DO NOTHING",
+            (identity, now),
+        )
+        self._db.execute(
+            "UPDATE charge_points SET registration_status = ?, vendor = ?, model = ?, "
+            "charge_point_serial_number = ?, charge_box_serial_number = ?, "
+            "firmware_version = ?, iccid = ?, imsi = ?, meter_type = ?, "
+            "meter_serial_number = ?, last_boot = ?, last_seen = ? WHERE identity = ?",
+            (
+                str(status),
+                request.charge_point_vendor,
+                request.charge_point_model,
+                request.charge_point_serial_number,
+                request.charge_box_serial_number,
+                request.firmware_version,
+                request.iccid,
+                request.imsi,
+                request.meter_type,
+                request.meter_serial_number,
+                now,
+                now,
+                identity,
+            ),
+        )
+
+    def touch(self, identity: str) -> None:
+        """
+        Note that a charge point was heard from now.
+        """
+        self._db.execute(
+            "UPDATE charge_points SET last_seen = ? WHERE identity = ?",
+            (self._now_text(), identity),
+        )
+
+    # -- connectors -------------------------------------------------------
+
+    def record_status(self, identity: str, request: Any) -> None:
+        """
+        Store a StatusNotification.req: the connector's current status and a
+        line of history.
+        """
+        row = (
+            identity,
+            request.connector_id,
+            str(request.status),
+            str(request.error_code),
+            request.info,
+            request.vendor_id,
+            request.vendor_error_code,
+            _text(request.timestamp),
+        )
+        with transaction(self._db):
+            self._db.execute(
+                "INSERT OR REPLACE INTO connectors VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row
+            )
+            self._db.execute(
+                "INSERT INTO status_history (identity, connector_id, status, error_code, "
+                "info, vendor_id, vendor_error_code, timestamp, received_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                row + (self._now_text(),),
+            )
+
+    def connectors(self, identity: str) -> list[dict]:
+        """
+        The last reported status of each connector of a charge point.
+        """
+        return [
+            dict(row)
+            for row in self._db.execute(
+                "SELECT * FROM connectors WHERE identity = ? ORDER BY connector_id", (identity,)
+            )
+        ]
+
+    def status_history(self, identity: str) -> list[dict]:
+        """
+        Every StatusNotification a charge point sent, oldest first.
+        """
+        return [
+            dict(row)
+            for row in self._db.execute(
+                "SELECT * FROM status_history WHERE identity = ? ORDER BY id", (identity,)
+            )
+        ]
+
+    # -- id tags ----------------------------------------------------------
+
+    def set_id_tag(
+        self,
+        id_tag: str,
+        status: str = "Accepted",
+        expiry_date: datetime | None = None,
+        parent_id_tag: str | None = None,
+    ) -> None:
+        """
+        Add or change an id tag.
+        """
+        self._db.execute(
+            "INSERT OR REPLACE INTO id_tags VALUES (?, ?, ?, ?)",
+            (id_tag, str(status), _text(expiry_date), parent_id_tag),
+        )
+
+    def remove_id_tag(self, id_tag: str) -> bool:
+        """
+        Forget an id tag; return whether it was known.
+        """
+        return self._db.execute("DELETE FROM id_tags WHERE id_tag = ?", (id_tag,)).rowcount > 0
+
+    def id_tag(self, id_tag: str) -> IdTagRecord | None:
+        """
+        An id tag's record, or C{None} when it is unknown.
+        """
+        row = self._db.execute("SELECT * FROM id_tags WHERE id_tag = ?", (id_tag,)).fetchone()
+        if row is None:
+            return None
+        expiry = row["expiry_date"]
+        return IdTagRecord(
+            id_tag=row["id_tag"],
+            status=row["status"],
+            expiry_date=None if expiry is None else datetime.fromisoformat(expiry),
+            parent_id_tag=row["parent_id_tag"],
+        )
+
+    # -- transactions -----------------------------------------------------
+
+    def start_transaction(self, identity: str, request: Any) -> int:
+        """
+        Record a StartTransaction.req and return its transaction id. The
+        same request sent again (a charge point resending after a lost
+        answer) gets the same id rather than a second transaction.
+        """
+        key = (
+            identity,
+            request.connector_id,
+            request.id_tag,
+            _text(request.timestamp),
+            request.meter_start,
+        )
+        with transaction(self._db):
+            self._db.execute(
+                "INSERT OR IGNORE INTO transactions (identity, connector_id, id_tag, "
+                "start_timestamp, meter_start, reservation_id) VALUES (?, ?, ?, ?, ?, ?)",
+                key + (request.reservation_id,),
+            )
+            (transaction_id,) = self._db.execute(
+                "SELECT id FROM transactions WHERE identity = ? AND connector_id = ? "
+                "AND id_tag = ? AND start_timestamp = ? AND meter_start = ?",
+                key,
+            ).fetchone()
+        return transaction_id
+
+    def stop_transaction(self, identity: str, request: Any) -> bool:
+        """
+        Close a transaction with a StopTransaction.req's data, and store its
+        transaction data as meter values. Return whether the transaction was
+        known (an unknown one is still acknowledged by the central system).
+        """
+        transaction_data = request.transaction_data or []
+        with transaction(self._db):
+            cursor = self._db.execute(
+                "UPDATE transactions SET meter_stop = ?, stop_timestamp = ?, stop_reason = ?, "
+                "stop_id_tag = ?, transaction_data = ? WHERE id = ? AND identity = ?",
+                (
+                    request.meter_stop,
+                    _text(request.timestamp),
+                    None if request.reason is None else str(request.reason),
+                    request.id_tag,
+                    json.dumps([codec.encode(m) for m in transaction_data]) if transaction_data else None,
+                    request.transaction_id,
+                    identity,
+                ),
+            )
+            known = cursor.rowcount > 0
+            if known and transaction_data:
+                connector_id = self._db.execute(
+                    "SELECT connector_id FROM transactions WHERE id = ?", (request.transaction_id,)
+                ).fetchone()[0]
+                self._insert_meter_values(
+                    identity, connector_id, request.transaction_id, transaction_data
+                )
+        return known
+
+    def transaction(self, transaction_id: int) -> dict | None:
+        """
+        One transaction's record, or C{None}.
+        """
+        row = self._db.execute("SELECT * FROM transactions WHERE id = ?", (transaction_id,)).fetchone()
+        return None if row is None else dict(row)
+
+    def transactions(self, identity: str | None = None, active: bool | None = None) -> list[dict]:
+        """
+        Transactions, newest first, optionally of one charge point and only
+        the active (C{True}) or finished (C{False}) ones.
+        """
+        clauses, arguments = [], []
+        if identity is not None:
+            clauses.append("identity = ?")
+            arguments.append(identity)
+        if active is not None:
+            clauses.append("stop_timestamp IS NULL" if active else "stop_timestamp IS NOT NULL")
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        return [
+            dict(row)
+            for row in self._db.execute(f"SELECT * FROM transactions {where} ORDER BY id DESC", arguments)
+        ]
+
+    def active_transaction_for(self, id_tag: str) -> dict | None:
+        """
+        The open transaction of an id tag, if it has one.
+        """
+        row = self._db.execute(
+            "SELECT * FROM transactions WHERE id_tag = ? AND stop_timestamp IS NULL "
+            "ORDER BY id DESC LIMIT 1",
+            (id_tag,),
+        ).fetchone()
+        return None if row is None else dict(row)
+
+    # -- meter values -----------------------------------------------------
+
+    def record_meter_values(self, identity: str, request: Any) -> None:
+        """
+        Store every sampled value of a MeterValues.req.
+        """
+        with transaction(self._db):
+            self._insert_meter_values(
+                identity, request.connector_id, request.transaction_id, request.meter_value
+            )
+
+    def _insert_meter_values(
+        self, identity: str, connector_id: int, transaction_id: int | None, values: Iterable[MeterValue]
+    ) -> None:
+        rows = [
+            (
+                identity,
+                connector_id,
+                transaction_id,
+                _text(meter_value.timestamp),
+                sampled.value,
+                _opt(sampled.context),
+                _opt(sampled.format),
+                _opt(sampled.measurand),
+                _opt(sampled.phase),
+                _opt(sampled.location),
+                _opt(sampled.unit),
+            )
+            for meter_value in values
+            for sampled in meter_value.sampled_value
+        ]
+        self._db.executemany(
+            "INSERT INTO meter_values (identity, connector_id, transaction_id, timestamp, "
+            "value, context, format, measurand, phase, location, unit) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def meter_values(self, transaction_id: int | None = None, identity: str | None = None) -> list[dict]:
+        """
+        Stored sampled values, oldest first, of one transaction or one
+        charge point.
+        """
+        if transaction_id is not None:
+            query, arguments = "WHERE transaction_id = ?", (transaction_id,)
+        elif identity is not None:
+            query, arguments = "WHERE identity = ?", (identity,)
+        else:
+            query, arguments = "", ()
+        return [dict(row) for row in self._db.execute(f"SELECT * FROM meter_values {query} ORDER BY id", arguments)]
+
+    # -- logs ---------------------------------------------------------------
+
+    def record_security_event(self, identity: str, request: Any) -> None:
+        """
+        Store a SecurityEventNotification.req.
+        """
+        self._db.execute(
+            "INSERT INTO security_events (identity, type, timestamp, tech_info, received_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (identity, request.type, _text(request.timestamp), request.tech_info, self._now_text()),
+        )
+
+    def security_events(self, identity: str | None = None) -> list[dict]:
+        """
+        Stored security events, oldest first.
+        """
+        return self._select_log("security_events", identity)
+
+    def record_data_transfer(
+        self, identity: str, direction: str, request: Any, status: str | None
+    ) -> None:
+        """
+        Log a DataTransfer.req (C{direction} "in" from the charge point,
+        "out" to it) and the status answered.
+        """
+        self._db.execute(
+            "INSERT INTO data_transfers (identity, direction, vendor_id, message_id, data, "
+            "status, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (identity, direction, request.vendor_id, request.message_id, request.data, status, self._now_text()),
+        )
+
+    def data_transfers(self, identity: str | None = None) -> list[dict]:
+        """
+        The DataTransfer log, oldest first.
+        """
+        return self._select_log("data_transfers", identity)
+
+    def record_status_report(
+        self, identity: str, kind: str, status: str, request_id: int | None = None
+    ) -> None:
+        """
+        Store a firmware, diagnostics or log status notification (C{kind} is
+        the action's name).
+        """
+        self._db.execute(
+            "INSERT INTO status_reports (identity, kind, status, request_id, received_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (identity, kind, status, request_id, self._now_text()),
+        )
+
+    def status_reports(self, identity: str | None = None) -> list[dict]:
+        """
+        Stored firmware, diagnostics and log status notifications.
+        """
+        return self._select_log("status_reports", identity)
+
+    def _select_log(self, table: str, identity: str | None) -> list[dict]:
+        if identity is None:
+            rows = self._db.execute(f"SELECT * FROM {table} ORDER BY id")
+        else:
+            rows = self._db.execute(f"SELECT * FROM {table} WHERE identity = ? ORDER BY id", (identity,))
+        return [dict(row) for row in rows]
+
+
+def _opt(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
