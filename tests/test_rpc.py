@@ -388,7 +388,11 @@ class CallTests(SessionTestMixin, SynchronousTestCase):
             action = "Heartbeat"
             is_response = False
 
+        class Unhashable:
+            action = ["Heartbeat"]
+
         self.failureResultOf(session.call(FakeHeartbeat()), ValueError)
+        self.failureResultOf(session.call(Unhashable()), ValueError)
         self.assertEqual(self.sent(), [])
 
     def test_invalidRequest(self):

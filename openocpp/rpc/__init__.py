@@ -3,8 +3,10 @@ The RPC layer of OCPP-J 1.6 (section 4 of the OCPP-J specification): frames
 (CALL, CALLRESULT, CALLERROR), and L{RpcSession}, which runs one connection
 as remote procedure calls both ways.
 
-    session = RpcSession(Role.CENTRAL_SYSTEM, {"Heartbeat": on_heartbeat}, reactor)
-    transport_factory = OcppServerFactory(..., handler_factory=lambda connection: session)
+    def handler_factory(connection):  # the transport calls it per connection
+        return RpcSession(Role.CENTRAL_SYSTEM, {"Heartbeat": on_heartbeat}, reactor)
+
+    # later, on a session:
     d = session.call(ResetRequest(type=ResetType.SOFT))  # fires with a ResetResponse
 
 The transport calls the session as the connection's

@@ -264,7 +264,8 @@ class RpcSession:
             ignored, and the next call goes out).
         """
         cls = type(request)
-        spec = self._sendable.get(getattr(cls, "action", None))
+        action = getattr(cls, "action", None)
+        spec = self._sendable.get(action) if type(action) is str else None
         if spec is None or spec.request is not cls:
             return fail(ValueError(self._refusal(request)))
         if self._lost is not None:
