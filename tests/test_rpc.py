@@ -301,6 +301,26 @@ class CallTests(SessionTestMixin, SynchronousTestCase):
         self.assertNoResult(d2)
         self.assertTrue(self.logged("Invalid BootNotification answer"))
 
+    def test_decoderFailsOnAnswer(self):
+        """
+        If the codec fails on an answer with anything but
+        L{ValidationError}, the call fails with that error and the next call
+        goes out.
+        """
+        session = self.make_session()
+        d = session.call(HeartbeatRequest())
+        d2 = session.call(HeartbeatRequest())
+        unique_id = self.sent_one()[1]
+
+        def broken_decode(cls, payload):
+            raise OverflowError("date value out of range")
+
+        self.patch(codec, "decode", broken_decode)
+        self.receive(3, unique_id, {"currentTime": NOW_TEXT})
+        self.failureResultOf(d, OverflowError)
+        self.assertEqual(self.sent_one()[2], "Heartbeat")
+        self.assertNoResult(d2)
+
     def test_malformedAnswer(self):
         """
         A malformed CALLRESULT or CALLERROR with the id of our outstanding
@@ -937,6 +957,24 @@ class IncomingCallTests(SessionTestMixin, SynchronousTestCase):
                     [4, unique_id, code.value, expected.description, {}],
                 )
         self.assertEqual(called, [])
+
+    def test_decoderFails(self):
+        """
+        A payload the codec fails on with anything but L{ValidationError}
+        (a bug of ours) is answered with InternalError, and logged.
+        """
+        def broken_decode(cls, payload):
+            raise OverflowError("date value out of range")
+
+        self.patch(codec, "decode", broken_decode)
+        called = []
+        self.make_session(CS, {"Heartbeat": called.append})
+        self.receive(2, "h1", "Heartbeat", {})
+        frame = self.sent_one()
+        self.assertEqual(frame[:3], [4, "h1", "InternalError"])
+        self.assertNotIn("range", frame[3])
+        self.assertEqual(called, [])
+        self.assertEqual(len(self.flushLoggedErrors(OverflowError)), 1)
 
     def test_handlerRaises(self):
         """

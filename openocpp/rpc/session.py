@@ -521,6 +521,17 @@ class RpcSession:
         except ValidationError as error:
             self._refuse(frame, error.code, error.description)
             return
+        except Exception:
+            # The payload passed the schema, yet could not be built into a
+            # request object: our failure, not the peer's.
+            self._log.failure(
+                "Decoding the {action} call {unique_id} from {identity} failed",
+                action=action,
+                unique_id=unique_id,
+                identity=self._identity,
+            )
+            self._internal_error(unique_id, spec)
+            return
         try:
             result = handler(request)
         except Exception:
