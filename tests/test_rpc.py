@@ -887,6 +887,8 @@ class IncomingCallTests(SessionTestMixin, SynchronousTestCase):
             self.assertEqual(frame[:3], [4, "u1", "NotImplemented"])
             self.assertEqual(frame[4], {})
         self.assertTrue(self.logged("Refused FooBar call u1"))
+        self.receive(2, "u2", "X" * 5000, {})
+        self.assertEqual(self.sent_one()[3], "Unknown action " + "X" * 100)
 
     def test_wrongDirection(self):
         """

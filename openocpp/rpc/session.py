@@ -499,8 +499,9 @@ class RpcSession:
             return
         spec = self._actions.get(action)
         if spec is None:
+            # The action is the peer's text, of any length: echo a bit.
             self._refuse(
-                frame, ErrorCode.NOT_IMPLEMENTED, f"Unknown action {action}"
+                frame, ErrorCode.NOT_IMPLEMENTED, "Unknown action %.100s" % action
             )
             return
         if action not in self._receivable:
