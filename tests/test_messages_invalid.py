@@ -328,6 +328,11 @@ INVALID = [
         "currentTime", "is not an RFC 3339 date-time"),
     row("HeartbeatResponse", [(("currentTime",), "0000-01-01T00:00:00Z")], TYPE,
         "currentTime", "is not an RFC 3339 date-time"),
+    # RFC 3339's time-minute is 00-59, in offsets too.
+    row("HeartbeatResponse", [(("currentTime",), "2026-11-25T08:00:00+05:75")], TYPE,
+        "currentTime", "is not an RFC 3339 date-time"),
+    row("StartTransaction", [(("timestamp",), "2026-11-25T08:00:00-01:60")], TYPE,
+        "timestamp", "is not an RFC 3339 date-time"),
     # Strings longer than their CiString limit: PropertyConstraintViolation.
     row("Authorize", [(("idTag",), "X" * 21)], PROPERTY,
         "idTag", "longer than 20 characters (21)"),
