@@ -10,6 +10,8 @@ Heavy imports happen inside L{makeService}, so C{twistd --help} stays fast.
 from twisted.application.service import IService, MultiService
 from twisted.python import usage
 
+from openocpp.centralsystem.tap import CentralSystemOptions, make_service as make_central_system
+
 
 def _not_yet(role: str) -> None:
     # Refused while parsing, so twistd prints a usage error, not a traceback.
@@ -17,22 +19,6 @@ def _not_yet(role: str) -> None:
         f"the {role} role is not available yet: it arrives with its role "
         "issue (see README.md)"
     )
-
-
-class CentralSystemOptions(usage.Options):
-    """
-    Options of C{twistd openocpp centralsystem}.
-    """
-
-    synopsis = "[options]"
-    longdesc = (
-        "Run an OCPP 1.6-J central system. It arrives with the Central "
-        "System role issue; this release ships the message, RPC and "
-        "transport layers."
-    )
-
-    def postOptions(self) -> None:
-        _not_yet("centralsystem")
 
 
 class ChargePointOptions(usage.Options):
@@ -76,7 +62,7 @@ def makeService(config: Options) -> IService:
 
     @raise usage.UsageError: the role is not available in this release.
     """
-    builders = {}
+    builders = {"centralsystem": make_central_system}
     builder = builders.get(config.subCommand)
     if builder is None:
         raise usage.UsageError(

@@ -27,6 +27,22 @@ _POLICY_STATUS = {
 }
 
 
+def _password_candidates(password: bytes | str) -> list[str]:
+    """
+    The texts a Basic-auth password may stand for. OCPP-J 1.6 section 6.2
+    has the AuthorizationKey's raw bytes sent, many charge points send its
+    hexadecimal text instead: either matches a key stored as hex.
+    """
+    if isinstance(password, str):
+        return [password]
+    candidates = [password.hex()]
+    try:
+        text = password.decode("utf-8")
+    except UnicodeDecodeError:
+        return candidates
+    return [text, text.lower()] + candidates
+
+
 class DefaultCentralSystemBehaviour:
     """
     The built-in answers of C{twistd openocpp centralsystem}.
@@ -52,7 +68,7 @@ class DefaultCentralSystemBehaviour:
         checked by the transport (CA and common name).
         """
         if password is not None:
-            matches = self._store.check_password(identity, password)
+            matches = self._store.check_password(identity, _password_candidates(password))
             if matches is not None:
                 if not matches:
                     self.log.warn(

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable
@@ -133,6 +134,7 @@ MIGRATIONS = [
 ]
 
 _HASH_ITERATIONS = 20_000
+_HEX = re.compile(r"(?:[0-9A-Fa-f]{2})+")
 
 
 def hash_password(password: str, salt: bytes | None = None) -> str:
@@ -244,6 +246,10 @@ class CentralSystemStore:
         BootNotifications are then accepted. Optionally set its Basic-auth
         password (stored hashed) and security profile.
         """
+        if password is not None and _HEX.fullmatch(password):
+            # A hexadecimal AuthorizationKey is kept in lower case, the form
+            # every way of sending it is compared in.
+            password = password.lower()
         password_hash = None if password is None else hash_password(password)
         self._db.execute(
             "INSERT INTO charge_points (identity, password_hash, security_profile, approved, "
@@ -305,17 +311,18 @@ class CentralSystemStore:
         ]
         return [self.charge_point(identity) for identity in identities]
 
-    def check_password(self, identity: str, password: str) -> bool | None:
+    def check_password(self, identity: str, candidates: list[str]) -> bool | None:
         """
-        Whether C{password} is the registered charge point's password;
-        C{None} when it is not registered or has no password set.
+        Whether one of C{candidates} (the forms a Basic-auth password may
+        take) is the registered charge point's password; C{None} when it is
+        not registered or has no password set.
         """
         row = self._db.execute(
             "SELECT password_hash FROM charge_points WHERE identity = ?", (identity,)
         ).fetchone()
         if row is None or row[0] is None:
             return None
-        return check_password(password, row[0])
+        return any(check_password(candidate, row[0]) for candidate in candidates)
 
     def record_boot(self, identity: str, request: Any, status: str) -> None:
         """

@@ -12,6 +12,7 @@ How each class converts is worked out once, from its type hints, and kept.
 
 import dataclasses
 import enum
+import re
 import types
 import typing
 from datetime import datetime, timezone
@@ -29,6 +30,18 @@ def camel_case(name: str) -> str:
     """
     head, *rest = name.rstrip("_").split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def snake_case(name: str) -> str:
+    """
+    The Python name of an OCPP name: C{chargeBoxSerialNumber} becomes
+    C{charge_box_serial_number}, C{BootNotification} C{boot_notification}.
+    """
+    return _CAPITALS.sub(r"\1_\2", _ACRONYM.sub(r"\1_\2", name)).lower()
+
+
+_ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")
+_CAPITALS = re.compile(r"([a-z0-9])([A-Z])")
 
 
 def format_datetime(moment: datetime) -> str:

@@ -1,0 +1,257 @@
+"""
+The central system service: listens for charge points, runs an RPC session
+and a proxy per connection, and routes their requests to the request
+handler.
+"""
+
+from typing import Any
+
+from twisted.application.service import MultiService
+from twisted.internet.defer import Deferred, DeferredList, maybeDeferred, succeed
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from openocpp.centralsystem.behaviour import DefaultCentralSystemBehaviour
+from openocpp.centralsystem.handler import HookEventsHandler, HookRequestHandler
+from openocpp.centralsystem.interfaces import ICentralSystem
+from openocpp.centralsystem.proxy import ChargePointProxy
+from openocpp.centralsystem.store import CentralSystemStore
+from openocpp.messages.codec import snake_case
+from openocpp.messages.registry import ACTIONS, Role
+from openocpp.plugins import load_plugin_module, make_plugin_manager
+from openocpp.rpc.session import RpcSession
+from openocpp.transport.security import server_tls_options
+from openocpp.transport.server import OcppServerFactory, listen
+
+#: The actions a central system answers, with the name of the
+#: IChargePointRequestHandler method answering each.
+_HANDLED = {
+    spec.name: snake_case(spec.name)
+    for spec in ACTIONS.values()
+    if spec.received_by(Role.CENTRAL_SYSTEM)
+}
+
+
+class _ChargePointConnection:
+    """
+    The transport's handler of one charge point connection: its RPC session
+    and, once open, its proxy, announced to the central system.
+    """
+
+    def __init__(self, central_system: "CentralSystem", connection: Any) -> None:
+        self._central_system = central_system
+        self.proxy: ChargePointProxy | None = None
+        request_handler = central_system.request_handler
+        handlers = {
+            action: self._bind(getattr(request_handler, method))
+            for action, method in _HANDLED.items()
+        }
+        self.session = RpcSession(
+            Role.CENTRAL_SYSTEM,
+            handlers,
+            central_system.reactor,
+            call_timeout=central_system.config.call_timeout,
+        )
+
+    def _bind(self, method):
+        return lambda request: method(self.proxy, request)
+
+    def connection_made(self, connection: Any) -> None:
+        self.session.connection_made(connection)
+        self.proxy = ChargePointProxy(self.session, connection)
+        self._central_system._attach(self.proxy)
+
+    def text_received(self, text: str) -> None:
+        self.session.text_received(text)
+
+    def connection_lost(self, reason: Any) -> None:
+        self.session.connection_lost(reason)
+        if self.proxy is not None:
+            self._central_system._detach(self.proxy)
+
+
+@implementer(ICentralSystem)
+class CentralSystem(MultiService):
+    """
+    An OCPP 1.6-J central system.
+
+    @param config: its L{openocpp.centralsystem.interfaces.ICentralSystemConfig}.
+    @param reactor: the reactor (default: the global one); its clock times
+        calls and records.
+    @param plugins: a C{pluggy.PluginManager}; default: one with the built-in
+        behaviour, the installed plugins and those the config names.
+    @param request_handler: the
+        L{openocpp.centralsystem.interfaces.IChargePointRequestHandler};
+        default: hooks.
+    @param events_handler: the
+        L{openocpp.centralsystem.interfaces.ICentralSystemEventsHandler};
+        default: hooks.
+    @param store: the store; default: the SQLite file the config names.
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        config: Any,
+        reactor: Any = None,
+        plugins: Any = None,
+        request_handler: Any = None,
+        events_handler: Any = None,
+        store: CentralSystemStore | None = None,
+    ) -> None:
+        super().__init__()
+        if reactor is None:
+            from twisted.internet import reactor
+        self.reactor = reactor
+        self.config = config
+        self.store = store if store is not None else CentralSystemStore(config.database, reactor)
+        if plugins is None:
+            plugins = make_plugin_manager(
+                builtins=[DefaultCentralSystemBehaviour(self.store, config)],
+                plugins=[load_plugin_module(name) for name in config.plugins],
+            )
+        self.plugins = plugins
+        self.request_handler = request_handler or HookRequestHandler(plugins)
+        self.events_handler = events_handler or HookEventsHandler(plugins)
+        self.port = None
+        self._connected: dict[str, ChargePointProxy] = {}
+        self._handlers: dict[ChargePointProxy, _ChargePointConnection] = {}
+        self._waiting: dict[str, list[Deferred]] = {}
+        self._closed: dict[ChargePointProxy, Deferred] = {}
+        self._listening: Deferred | None = None
+
+    # -- IService ---------------------------------------------------------
+
+    def startService(self) -> None:
+        super().startService()
+        config = self.config
+        factory = OcppServerFactory(
+            handler_factory=lambda connection: _ChargePointConnection(self, connection),
+            authenticator=self._check_credentials,
+            security_profile=config.security_profile,
+            max_message_size=config.max_message_size,
+            ping_interval=config.ping_interval,
+            reactor=self.reactor,
+        )
+        tls_options = None
+        if config.security_profile >= 2 and not config.listen.lower().startswith("ssl:"):
+            tls_options = server_tls_options(
+                config.tls_key,
+                config.tls_certificate,
+                client_ca=config.tls_ca if config.security_profile == 3 else None,
+            )
+        self._listening = listen(self.reactor, config.listen, factory, tls_options)
+        self._listening.addCallbacks(self._listened, self._listen_failed)
+
+    def _listened(self, port: Any) -> Any:
+        self.port = port
+        address = port.getHost()
+        self.log.info(
+            "Central system listening on {host}:{port} (security profile {profile})",
+            host=getattr(address, "host", address),
+            port=getattr(address, "port", ""),
+            profile=self.config.security_profile,
+        )
+        return port
+
+    def _listen_failed(self, failure: Any) -> Any:
+        self.log.failure(
+            "Central system cannot listen on {listen}", failure, listen=self.config.listen
+        )
+        return failure
+
+    def when_listening(self) -> Deferred:
+        """
+        @return: a Deferred firing with the listening port once the service
+            listens (at once if it does), or failing if it cannot.
+        """
+        if self.port is not None:
+            return succeed(self.port)
+        if self._listening is None:
+            raise RuntimeError("the central system is not running")
+        waiting = Deferred()
+        self._listening.addBoth(lambda result: (waiting.callback(result), result)[1])
+        return waiting
+
+    def stopService(self) -> Deferred:
+        super().stopService()
+        # Every open connection is closed, and the store closed once the
+        # last of them is gone (their last events may still write to it).
+        waiting = list(self._closed.values())
+        for proxy in list(self._connected.values()):
+            proxy.disconnect()
+        if self.port is not None:
+            waiting.append(maybeDeferred(self.port.stopListening))
+            self.port = None
+        elif self._listening is not None:
+            # Still starting: stop listening as soon as the port is there.
+            waiting.append(self.when_listening().addCallback(lambda port: port.stopListening()))
+        return DeferredList(waiting).addCallback(lambda _: self.store.close())
+
+    # -- ICentralSystem ---------------------------------------------------
+
+    def charge_points(self) -> list[ChargePointProxy]:
+        return [self._connected[identity] for identity in sorted(self._connected)]
+
+    def charge_point(self, identity: str) -> ChargePointProxy:
+        return self._connected[identity]
+
+    def when_connected(self, identity: str) -> Deferred:
+        proxy = self._connected.get(identity)
+        if proxy is not None:
+            return succeed(proxy)
+        waiting = Deferred()
+        self._waiting.setdefault(identity, []).append(waiting)
+        return waiting
+
+    def reset_data(self) -> None:
+        self.store.reset()
+        self.log.info("Central system data reset")
+
+    # -- connections ------------------------------------------------------
+
+    def _check_credentials(self, identity, password, certificate, peer):
+        return self.events_handler.check_credentials(identity, password, certificate, peer)
+
+    def _attach(self, proxy: ChargePointProxy) -> None:
+        old = self._connected.get(proxy.identity)
+        self._connected[proxy.identity] = proxy
+        self._closed[proxy] = Deferred()
+        if old is not None:
+            # OCPP-J: one connection per identity; the newest wins.
+            self.log.info(
+                "Charge point {identity} reconnected: closing its previous connection",
+                identity=proxy.identity,
+            )
+            self._forget(old)
+            old.disconnect()
+        self._notify(self.events_handler.charge_point_connected, proxy)
+        for waiting in self._waiting.pop(proxy.identity, []):
+            waiting.callback(proxy)
+
+    def _detach(self, proxy: ChargePointProxy) -> None:
+        closed = self._closed.pop(proxy, None)
+        if self._connected.get(proxy.identity) is proxy:
+            del self._connected[proxy.identity]
+            self._forget(proxy)
+        if closed is not None:
+            closed.callback(None)
+
+    def _forget(self, proxy: ChargePointProxy) -> None:
+        proxy.connected = False
+        self._notify(self.events_handler.charge_point_disconnected, proxy)
+
+    def _notify(self, method, proxy: ChargePointProxy) -> None:
+        def failed(failure):
+            self.log.failure(
+                "Events handler failed on {identity}", failure, identity=proxy.identity
+            )
+
+        try:
+            result = method(proxy)
+        except Exception:
+            self.log.failure("Events handler failed on {identity}", identity=proxy.identity)
+            return
+        if isinstance(result, Deferred):
+            result.addErrback(failed)
