@@ -156,7 +156,7 @@ class RoundTripTests(SynchronousTestCase):
         message = sample_message(BootNotificationRequest, True)
         self.assertEqual(len(message.charge_point_vendor), 20)
         self.assertEqual(len(message.firmware_version), 50)
-        self.assertNotEqual(message.firmware_version, message.firmware_version.encode("ascii", "replace").decode())
+        self.assertFalse(message.firmware_version.isascii())
         self.assertEqual(
             decode(BootNotificationRequest, wire(encode(message))), message
         )
@@ -859,10 +859,15 @@ class NumberTests(SynchronousTestCase):
         is whole): they are accepted, as by the oracle, not refused with an
         error other than L{ValidationError}.
         """
-        for limit in (1e16, 1e27, 1e30, 1.7976931348623157e308, 10 ** 30):
+        for limit in (1e16, 1e27, 1e30, 10 ** 30):
             payload = self.profile_with_limit(limit)
             assert_payload_valid(self, "SetChargingProfile", payload)
             self.assertEqual(self.decoded_limit(limit), float(limit))
+        # Here jsonschema's fall-back divides by the binary value of 0.1, so
+        # the oracle is not asked.
+        self.assertEqual(
+            self.decoded_limit(1.7976931348623157e308), 1.7976931348623157e308
+        )
 
     def test_draft6IntegerFromWholeFloat(self):
         """
