@@ -1,0 +1,506 @@
+"""
+An open OCPP-J connection: the L{IOcppConnection} the layer above sends on,
+and the behaviour the server and client WebSocket protocols share, which
+drives the connection's L{IConnectionHandler}.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from autobahn.websocket.protocol import WebSocketProtocol
+from twisted.internet import error
+from twisted.internet.defer import Deferred, fail, gatherResults, succeed
+from twisted.internet.interfaces import IAddress, IReactorTime
+from twisted.internet.ssl import Certificate
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from openocpp.transport._timer import install_timer
+from openocpp.transport.errors import ConnectionClosed, MessageTooLarge
+from openocpp.transport.interfaces import IConnectionHandler, IOcppConnection
+from openocpp.transport.security import SecurityProfile
+
+OCPP_SUBPROTOCOL = "ocpp1.6"
+"""
+The WebSocket subprotocol of OCPP 1.6-J (OCPP-J 1.6 section 3.1.2).
+"""
+
+DEFAULT_MAX_MESSAGE_SIZE = 65536
+"""
+The default maximum size of a WebSocket message (and frame), in bytes.
+"""
+
+MAX_HANDSHAKE_SIZE = 16384
+"""
+The most bytes buffered for an HTTP opening handshake (request or
+response headers) before the connection is refused.
+"""
+
+CLOSE_NORMAL = 1000
+CLOSE_GOING_AWAY = 1001
+CLOSE_PROTOCOL_ERROR = 1002
+CLOSE_UNSUPPORTED_DATA = 1003
+CLOSE_ABNORMAL = 1006
+CLOSE_MESSAGE_TOO_BIG = 1009
+CLOSE_INTERNAL_ERROR = 1011
+
+_SENDABLE_CLOSE_CODES = frozenset(WebSocketProtocol.CLOSE_STATUS_CODES_ALLOWED)
+
+
+def check_close_code(code: int) -> int:
+    """
+    Check that an endpoint may send C{code} in a close frame (RFC 6455
+    section 7.4).
+
+    @param code: the close code.
+    @return: C{code}.
+    @raise ValueError: if it may not be sent.
+    """
+    if not isinstance(code, int) or not (
+        code in _SENDABLE_CLOSE_CODES or 3000 <= code <= 4999
+    ):
+        raise ValueError(f"WebSocket close code {code!r} may not be sent")
+    return code
+
+
+def _close_reason(reason: str) -> bytes | None:
+    """
+    Encode a close reason to fit a close frame: at most 123 bytes of UTF-8,
+    cut on a character boundary.
+    """
+    if not reason:
+        return None
+    return reason.encode("utf-8")[:123].decode("utf-8", "ignore").encode("utf-8")
+
+
+@implementer(IOcppConnection)
+class OcppConnection:
+    """
+    One open OCPP-J WebSocket connection, over an L{OcppProtocolMixin}
+    protocol.  Made by the protocol once the WebSocket is open and the
+    charge point accepted.
+
+    @ivar identity: the charge point identity.
+    @ivar peer: the remote L{IAddress}.
+    @ivar security_profile: the L{SecurityProfile} of the connection.
+    @ivar client_certificate: the peer's TLS L{Certificate}, or L{None}.
+    @ivar max_message_size: the longest message L{send_text} sends, in
+        bytes of UTF-8 (0: no limit).
+    """
+
+    _log = Logger()
+
+    def __init__(
+        self,
+        protocol: OcppProtocolMixin,
+        identity: str,
+        peer: IAddress,
+        security_profile: SecurityProfile,
+        client_certificate: Certificate | None,
+        max_message_size: int,
+    ):
+        """
+        @param protocol: the WebSocket protocol carrying the connection.
+        @param identity: see L{identity}.
+        @param peer: see L{peer}.
+        @param security_profile: see L{security_profile}.
+        @param client_certificate: see L{client_certificate}.
+        @param max_message_size: see L{max_message_size}.
+        """
+        self._protocol = protocol
+        self.identity = identity
+        self.peer = peer
+        self.security_profile = security_profile
+        self.client_certificate = client_certificate
+        self.max_message_size = max_message_size
+
+    def __repr__(self) -> str:
+        return f"<OcppConnection {self.identity!r} {self.peer} profile {int(self.security_profile)}>"
+
+    @property
+    def open(self) -> bool:
+        """
+        Whether messages can be sent: the WebSocket is open, not closing.
+        """
+        return getattr(self._protocol, "state", None) == WebSocketProtocol.STATE_OPEN
+
+    def send_text(self, text: str) -> None:
+        """
+        Send one WebSocket text message; see L{IOcppConnection.send_text}.
+
+        @param text: the message.
+        @raise MessageTooLarge: if it is longer than L{max_message_size}.
+        """
+        if not self.open:
+            self._log.debug(
+                "Dropped a message to {identity} ({peer}): the connection is closed",
+                identity=self.identity,
+                peer=self._protocol.peer,
+            )
+            return
+        payload = text.encode("utf-8")
+        if 0 < self.max_message_size < len(payload):
+            raise MessageTooLarge(len(payload), self.max_message_size)
+        self._protocol.sendMessage(payload, isBinary=False)
+
+    def close(self, code: int = CLOSE_NORMAL, reason: str = "") -> None:
+        """
+        Start the closing handshake; see L{IOcppConnection.close}.
+
+        @param code: the close code.
+        @param reason: the close reason.
+        @raise ValueError: for a close code that may not be sent.
+        """
+        self._protocol.close_websocket(check_close_code(code), reason)
+
+
+class OcppProtocolMixin:
+    """
+    What L{openocpp.transport.server.OcppServerProtocol} and
+    L{openocpp.transport.client.OcppClientProtocol} share: once the WebSocket
+    is open and accepted (the subclass calls L{_start_session}), make the
+    L{OcppConnection} and its handler, hand it text messages, refuse binary
+    ones, and tell it when the connection is lost.
+
+    Mixed in before autobahn's protocol class; its factory is an
+    L{OcppFactoryMixin}.
+
+    @ivar identity: the charge point identity, once known.
+    @ivar connection: the L{OcppConnection}, once the session started.
+    """
+
+    _log = Logger()
+
+    identity: str | None = None
+    connection: OcppConnection | None = None
+    _handler: IConnectionHandler | None = None
+    _handshake_failure: Exception | None = None
+    _close_info: tuple[int | None, str | None, bool] | None = None
+    _finished: ConnectionClosed | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._open_waiters: list[Deferred[OcppConnection]] = []
+        self._lost_waiters: list[Deferred[ConnectionClosed]] = []
+        self._lost_reason: Failure | None = None
+
+    # -- what the transport user may wait for -------------------------------
+
+    def when_open(self) -> Deferred[OcppConnection]:
+        """
+        Wait until the OCPP session started.
+
+        @return: a Deferred firing with the L{OcppConnection} once the
+            handler's C{connection_made} was called, or failing with
+            L{HandshakeFailed} (refused), the reason the connection was lost
+            before (e.g. a TLS error), or L{ConnectionClosed}.
+        """
+        if self._handler is not None and self.connection is not None:
+            return succeed(self.connection)
+        if self._finished is not None:
+            return fail(self._open_failure())
+        waiter: Deferred[OcppConnection] = Deferred()
+        self._open_waiters.append(waiter)
+        return waiter
+
+    def when_lost(self) -> Deferred[ConnectionClosed]:
+        """
+        Wait until the connection is lost.
+
+        @return: a Deferred firing with the L{ConnectionClosed} describing
+            it (never failing).
+        """
+        if self._finished is not None:
+            return succeed(self._finished)
+        waiter: Deferred[ConnectionClosed] = Deferred()
+        self._lost_waiters.append(waiter)
+        return waiter
+
+    def close_websocket(self, code: int = CLOSE_NORMAL, reason: str = "") -> None:
+        """
+        Close the connection: start the WebSocket closing handshake if it is
+        open, drop it if the opening handshake is still going on, else do
+        nothing.
+
+        @param code: the close code (not checked: see L{check_close_code}).
+        @param reason: the close reason.
+        """
+        if self.state == WebSocketProtocol.STATE_OPEN:
+            self.sendCloseFrame(code=code, reasonUtf8=_close_reason(reason), isReply=False)
+        elif self.state in (
+            WebSocketProtocol.STATE_CONNECTING,
+            WebSocketProtocol.STATE_PROXY_CONNECTING,
+        ):
+            self.wasNotCleanReason = reason or "closed during the opening handshake"
+            self.dropConnection(abort=True)
+
+    # -- autobahn and Twisted callbacks -------------------------------------
+
+    def connectionMade(self) -> None:
+        """
+        Register with the factory, then let autobahn start.
+        """
+        self.factory._protocols.add(self)
+        super().connectionMade()
+
+    def _start_session(self, identity: str, certificate: Certificate | None) -> None:
+        """
+        The WebSocket is open and accepted: make the connection and its
+        handler, and call C{connection_made}.
+
+        @param identity: the charge point identity.
+        @param certificate: the peer's TLS certificate, or L{None}.
+        """
+        factory = self.factory
+        connection = OcppConnection(
+            self,
+            identity,
+            self.transport.getPeer(),
+            factory.security_profile,
+            certificate,
+            factory.max_message_size,
+        )
+        self.connection = connection
+        try:
+            handler = factory.handler_factory(connection)
+        except Exception:
+            self._log.failure(
+                "Could not make a connection handler for {identity} ({peer})",
+                identity=identity,
+                peer=self.peer,
+            )
+            self.close_websocket(CLOSE_INTERNAL_ERROR, "internal error")
+            return
+        self._handler = handler
+        self._log.info(
+            "OCPP connection open: {identity} ({peer}), security profile {profile}",
+            identity=identity,
+            peer=self.peer,
+            profile=int(factory.security_profile),
+        )
+        try:
+            handler.connection_made(connection)
+        except Exception:
+            self._log.failure(
+                "The connection handler of {identity} ({peer}) failed to start",
+                identity=identity,
+                peer=self.peer,
+            )
+            self.close_websocket(CLOSE_INTERNAL_ERROR, "internal error")
+        waiters, self._open_waiters = self._open_waiters, []
+        for waiter in waiters:
+            waiter.callback(connection)
+
+    def onMessage(self, payload: bytes, isBinary: bool) -> None:
+        """
+        Hand a text message to the handler; close the connection with 1003
+        on a binary one (OCPP-J sends text only).
+        """
+        if isBinary:
+            self._log.warn(
+                "Closing the connection of {identity} ({peer}): it sent a binary "
+                "message ({size} bytes), OCPP-J uses text messages only",
+                identity=self.identity,
+                peer=self.peer,
+                size=len(payload),
+            )
+            self.close_websocket(
+                CLOSE_UNSUPPORTED_DATA, "OCPP-J accepts text messages only"
+            )
+            return
+        handler = self._handler
+        if handler is None or self.state != WebSocketProtocol.STATE_OPEN:
+            self._log.debug(
+                "Ignored a message from {identity} ({peer}): no session",
+                identity=self.identity,
+                peer=self.peer,
+            )
+            return
+        # autobahn checked the payload is valid UTF-8 (else it closed with 1007)
+        text = payload.decode("utf-8")
+        try:
+            handler.text_received(text)
+        except Exception:
+            self._log.failure(
+                "The connection handler of {identity} ({peer}) failed on a message",
+                identity=self.identity,
+                peer=self.peer,
+            )
+
+    def _max_message_size_exceeded(self, msg_size: int, max_msg_size: int, reason: str) -> None:
+        """
+        Log an oversized incoming message before autobahn closes the
+        connection with 1009 (it stops buffering it at once).
+        """
+        self._log.warn(
+            "Closing the connection of {identity} ({peer}) with 1009: {reason}",
+            identity=self.identity,
+            peer=self.peer,
+            reason=reason,
+        )
+        super()._max_message_size_exceeded(msg_size, max_msg_size, reason)
+
+    def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
+        """
+        Remember how the WebSocket closed, for L{connectionLost}: with the
+        code and reason of our close frame if we closed first, else those of
+        the peer's (or 1006 when there was no closing handshake).
+        """
+        if self.closedByMe and self.localCloseCode is not None:
+            code = self.localCloseCode
+            if self.localCloseReason:
+                reason = self.localCloseReason.decode("utf-8", "replace")
+        self._close_info = (code, reason, wasClean)
+
+    def connectionLost(self, reason: Failure) -> None:
+        """
+        Let autobahn clean up, then tell the handler (if the session
+        started) and whoever waits, and unregister from the factory.
+        """
+        self._lost_reason = reason
+        try:
+            super().connectionLost(reason)
+        finally:
+            self._finish(reason)
+
+    # -- internals ----------------------------------------------------------
+
+    def _open_failure(self) -> Failure:
+        """
+        Why the session never started: the handshake failure, else what
+        ended the connection if more telling than a plain TCP close (e.g. a
+        TLS error), else the L{ConnectionClosed}.
+        """
+        if self._handshake_failure is not None:
+            return Failure(self._handshake_failure)
+        reason = self._lost_reason
+        if reason is not None and reason.check(error.ConnectionClosed) is None:
+            return reason
+        return Failure(self._finished)
+
+    def _finish(self, reason: Failure) -> None:
+        """
+        The connection is lost: tell the handler, the waiters, the factory.
+        """
+        if self._finished is not None:
+            return
+        if self._close_info is not None:
+            code, text, clean = self._close_info
+        else:
+            code, text, clean = CLOSE_ABNORMAL, reason.getErrorMessage(), False
+        closed = ConnectionClosed(code, text, clean)
+        self._finished = closed
+        self.factory._protocols.discard(self)
+        handler = self._handler
+        if handler is not None:
+            self._log.info(
+                "OCPP connection closed: {identity} ({peer}): {closed}",
+                identity=self.identity,
+                peer=self.peer,
+                closed=closed,
+            )
+            try:
+                handler.connection_lost(Failure(closed))
+            except Exception:
+                self._log.failure(
+                    "The connection handler of {identity} ({peer}) failed on "
+                    "connection lost",
+                    identity=self.identity,
+                    peer=self.peer,
+                )
+        else:
+            self._log.debug(
+                "Connection from/to {peer} closed before an OCPP session: {closed}",
+                peer=self.peer,
+                closed=closed,
+            )
+        if self._open_waiters:
+            waiters, self._open_waiters = self._open_waiters, []
+            failure = self._open_failure()
+            for waiter in waiters:
+                waiter.errback(failure)
+        waiters, self._lost_waiters = self._lost_waiters, []
+        for lost in waiters:
+            lost.callback(closed)
+
+
+class OcppFactoryMixin:
+    """
+    What L{openocpp.transport.server.OcppServerFactory} and
+    L{openocpp.transport.client.OcppClientFactory} share.
+
+    @ivar handler_factory: called with each new L{OcppConnection}, returns
+        its L{IConnectionHandler}.
+    @ivar security_profile: the L{SecurityProfile}.
+    @ivar max_message_size: the longest message or frame accepted (and
+        sent), in bytes.
+    @ivar ping_interval: seconds between WebSocket pings (0: none).
+    @ivar ping_timeout: seconds to wait for the pong before dropping the
+        connection.
+    @ivar clock: the L{IReactorTime} of the WebSocket timers.
+    """
+
+    def _configure(
+        self,
+        handler_factory: Callable[[IOcppConnection], IConnectionHandler],
+        security_profile: SecurityProfile,
+        max_message_size: int,
+        ping_interval: float,
+        ping_timeout: float | None,
+        clock: IReactorTime,
+        open_handshake_timeout: float,
+        close_handshake_timeout: float,
+        **options: Any,
+    ) -> None:
+        """
+        Set the OCPP attributes and autobahn's protocol options.
+        """
+        if max_message_size < 0:
+            raise ValueError("max_message_size must not be negative")
+        if ping_interval < 0:
+            raise ValueError("ping_interval must not be negative")
+        if ping_timeout is None:
+            ping_timeout = ping_interval
+        self.handler_factory = handler_factory
+        self.security_profile = security_profile
+        self.max_message_size = max_message_size
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
+        self.clock = clock
+        self._protocols: set[OcppProtocolMixin] = set()
+        self.setProtocolOptions(
+            maxFramePayloadSize=max_message_size,
+            maxMessagePayloadSize=max_message_size,
+            autoPingInterval=ping_interval,
+            autoPingTimeout=ping_timeout if ping_interval else 0,
+            # close with the right code and a closing handshake, and answer
+            # the peer's close frame with its code
+            failByDrop=False,
+            echoCloseCodeReason=True,
+            openHandshakeTimeout=open_handshake_timeout,
+            closeHandshakeTimeout=close_handshake_timeout,
+            # no permessage-deflate (nor any other compression)
+            perMessageCompressionAccept=lambda offers: None,
+            **options,
+        )
+        install_timer(self, clock)
+
+    def close_connections(
+        self, code: int = CLOSE_GOING_AWAY, reason: str = "going away"
+    ) -> Deferred[None]:
+        """
+        Close every connection of this factory: the open ones with a closing
+        handshake, those still in their opening handshake at once.
+
+        @param code: the close code.
+        @param reason: the close reason.
+        @return: a Deferred firing with L{None} once they are all lost.
+        """
+        check_close_code(code)
+        protocols = list(self._protocols)
+        waiting = [protocol.when_lost() for protocol in protocols]
+        for protocol in protocols:
+            protocol.close_websocket(code, reason)
+        return gatherResults(waiting).addCallback(lambda _: None)

@@ -1,0 +1,336 @@
+"""
+OCPP Security Profiles (OCPP 1.6 Security Whitepaper edition 2, section 2):
+what each profile asks of the connection, TLS options for both ends, HTTP
+Basic authentication.
+
+  - Profile 0, no security: C{ws://}, no charge point authentication (OCPP
+    1.6 without the whitepaper; the default of C{SecurityProfile}).
+  - Profile 1, unsecured transport with Basic authentication: C{ws://}, the
+    charge point sends C{Authorization: Basic base64(identity:key)}.
+  - Profile 2, TLS with Basic authentication: C{wss://}, TLS 1.2 or above,
+    the central system proves itself with its server certificate, the charge
+    point with Basic authentication.
+  - Profile 3, TLS with client side certificates: C{wss://}, TLS 1.2 or
+    above, both prove themselves with certificates; the charge point
+    certificate's subject CN is its identity (A00.FR.405, A00.FR.511).
+
+A central system and a charge point use one profile at a time (A00.FR.001);
+a central system refuses a charge point connecting with another profile
+than its own (A00.FR.002).  A central system serving several profiles does
+it on several ports (A00.FR.006): one L{OcppServerFactory
+<openocpp.transport.server.OcppServerFactory>} per port.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hmac
+from enum import IntEnum
+from pathlib import Path
+from typing import Union
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from cryptography.x509.oid import NameOID
+from OpenSSL.crypto import X509, PKey
+from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
+from twisted.internet.ssl import (
+    Certificate,
+    CertificateOptions,
+    KeyPair,
+    PrivateCertificate,
+    TLSVersion,
+    optionsForClientTLS,
+    platformTrust,
+    trustRootFromCertificates,
+)
+
+PathLike = Union[str, Path]
+
+MINIMUM_TLS_VERSION = TLSVersion.TLSv1_2
+"""
+The oldest TLS version either end accepts (A00.FR.312, A00.FR.416: TLS 1.2
+or above; the TLS 1.0/1.1 fallback the whitepaper allows for old charge
+points is not offered).
+"""
+
+
+class SecurityProfile(IntEnum):
+    """
+    The OCPP Security Profiles.
+    """
+
+    NONE = 0
+    """
+    No security: C{ws://}, no authentication.
+    """
+
+    BASIC = 1
+    """
+    Unsecured transport with Basic authentication: C{ws://}, HTTP Basic.
+    """
+
+    TLS_BASIC = 2
+    """
+    TLS with Basic authentication: C{wss://} (TLS 1.2+), HTTP Basic.
+    """
+
+    TLS_CLIENT_CERT = 3
+    """
+    TLS with client side certificates: C{wss://} (TLS 1.2+), mutual TLS.
+    """
+
+    @property
+    def uses_tls(self) -> bool:
+        """
+        Whether the profile runs over TLS (C{wss://}): profiles 2 and 3.
+        """
+        return self >= SecurityProfile.TLS_BASIC
+
+    @property
+    def requires_basic_auth(self) -> bool:
+        """
+        Whether the charge point must authenticate with HTTP Basic: profiles
+        1 and 2.
+        """
+        return self in (SecurityProfile.BASIC, SecurityProfile.TLS_BASIC)
+
+    @property
+    def requires_client_certificate(self) -> bool:
+        """
+        Whether the charge point must authenticate with a TLS client
+        certificate: profile 3.
+        """
+        return self == SecurityProfile.TLS_CLIENT_CERT
+
+    @property
+    def scheme(self) -> str:
+        """
+        The URL scheme of the profile: C{"wss"} for profiles 2 and 3, else
+        C{"ws"}.
+        """
+        return "wss" if self.uses_tls else "ws"
+
+
+class InvalidAuthorization(ValueError):
+    """
+    An HTTP C{Authorization} header does not carry Basic credentials for
+    the expected identity.  The message says why (never the password).
+    """
+
+
+def basic_authorization(identity: str, password: bytes | str) -> str:
+    """
+    Build the value of the HTTP C{Authorization} header a charge point
+    sends for Security Profiles 1 and 2 (A00.FR.203 to A00.FR.205):
+    C{"Basic " + base64(identity ":" password)}.
+
+    @param identity: the charge point identity, the Basic user name
+        (A00.FR.204).
+    @param password: the AuthorizationKey.  L{bytes} are sent as they are
+        (OCPP-J 1.6 section 6.2.2 sends the 20 raw bytes of the key);
+        a L{str} is sent UTF-8 encoded (e.g. the key's hexadecimal text, as
+        many central systems expect).
+    @return: the header value.
+    """
+    if isinstance(password, str):
+        password = password.encode("utf-8")
+    credentials = identity.encode("utf-8") + b":" + password
+    return "Basic " + binascii.b2a_base64(credentials, newline=False).decode("ascii")
+
+
+def password_from_authorization(header: str | None, identity: str) -> bytes:
+    """
+    Read the password from the HTTP C{Authorization} header of a charge
+    point's request, checking that it is Basic authentication with the
+    charge point identity as user name (A00.FR.204, A00.FR.303).
+
+    The identity may itself contain C{":"}: the credentials must start with
+    the identity and C{":"}; the rest is the password.
+
+    @param header: the header value, or L{None} when it is missing.
+    @param identity: the identity from the request path.
+    @return: the password, as sent (L{bytes}; see L{basic_authorization}).
+    @raise InvalidAuthorization: if the header is missing, not Basic, not
+        base64, or names another user.
+    """
+    if header is None:
+        raise InvalidAuthorization("no Authorization header")
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        raise InvalidAuthorization("Authorization is not Basic")
+    try:
+        credentials = binascii.a2b_base64(token.strip().encode("ascii"), strict_mode=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        raise InvalidAuthorization("Basic credentials are not base64") from None
+    prefix = identity.encode("utf-8") + b":"
+    if not credentials.startswith(prefix):
+        raise InvalidAuthorization(
+            "Basic user name is not the charge point identity"
+        )
+    return credentials[len(prefix):]
+
+
+def authorization_key_matches(password: bytes, authorization_key: str) -> bool:
+    """
+    Check a Basic password against a charge point's AuthorizationKey, in
+    constant time.
+
+    The key is stored as hexadecimal text (A00.FR.205: up to 40 hex digits
+    for up to 20 bytes).  Charge points send either its raw bytes (as OCPP-J
+    1.6 section 6.2.2 shows) or the hexadecimal text itself; both are
+    accepted, the hexadecimal text in either letter case.  A key that is
+    not hexadecimal is compared as text, exactly.
+
+    @param password: the password from L{password_from_authorization}.
+    @param authorization_key: the key as hexadecimal text.
+    @return: whether the password is the key.
+    """
+    try:
+        raw_key = bytes.fromhex(authorization_key)
+    except ValueError:
+        raw_key = None
+    text_key = authorization_key.encode("utf-8")
+    if raw_key is None:
+        return hmac.compare_digest(password, text_key)
+    matches_raw = hmac.compare_digest(password, raw_key)
+    matches_text = hmac.compare_digest(password.lower(), text_key.lower())
+    return matches_raw or matches_text
+
+
+def common_names(certificate: Certificate) -> list[str]:
+    """
+    The CN (commonName) values of a certificate's subject.
+
+    @param certificate: a L{twisted.internet.ssl.Certificate}.
+    @return: the values, in order (usually one).
+    """
+    subject = certificate.original.to_cryptography().subject
+    return [
+        str(attribute.value)
+        for attribute in subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    ]
+
+
+def load_certificates(path: PathLike) -> list[Certificate]:
+    """
+    Load every certificate of a PEM file (a certificate chain, leaf first,
+    or a CA bundle).
+
+    @param path: the file.
+    @return: the certificates, in file order.
+    @raise ValueError: if the file holds no PEM certificate.
+    """
+    data = Path(path).read_bytes()
+    try:
+        loaded = x509.load_pem_x509_certificates(data)
+    except ValueError as error:
+        raise ValueError(f"{path}: no PEM certificate ({error})") from None
+    return [Certificate(X509.from_cryptography(each)) for each in loaded]
+
+
+def load_private_key(path: PathLike) -> PKey:
+    """
+    Load an unencrypted PEM private key.
+
+    @param path: the file (may also hold certificates).
+    @return: the key.
+    @raise ValueError: if the file holds no usable private key.
+    """
+    data = Path(path).read_bytes()
+    try:
+        key = load_pem_private_key(data, password=None)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{path}: no unencrypted PEM private key ({error})") from None
+    return PKey.from_cryptography_key(key)
+
+
+def server_tls_options(
+    private_key: PathLike,
+    certificate_chain: PathLike,
+    client_ca: PathLike | None = None,
+) -> CertificateOptions:
+    """
+    TLS options for a central system (Security Profiles 2 and 3): TLS 1.2
+    or above, the server certificate chain, and for profile 3 the CA(s) a
+    charge point's client certificate must be signed by (the handshake
+    fails without one).
+
+    @param private_key: PEM file of the server's private key.
+    @param certificate_chain: PEM file of the server certificate, then any
+        intermediate CA certificates.
+    @param client_ca: PEM file of the CA certificate(s) that sign charge
+        point certificates, for profile 3; L{None} for profile 2.
+    @return: options for L{openocpp.transport.server.listen} or
+        L{openocpp.transport.server.server_endpoint}.
+    """
+    chain = load_certificates(certificate_chain)
+    options = dict(
+        privateKey=load_private_key(private_key),
+        certificate=chain[0].original,
+        extraCertChain=[each.original for each in chain[1:]],
+        raiseMinimumTo=MINIMUM_TLS_VERSION,
+    )
+    if client_ca is not None:
+        options["trustRoot"] = trustRootFromCertificates(load_certificates(client_ca))
+    return CertificateOptions(**options)
+
+
+def requires_client_certificate(options: object) -> bool:
+    """
+    Whether server TLS options verify and require a client certificate, as
+    those of L{server_tls_options} with a C{client_ca} do.
+
+    @param options: server TLS options.
+    @return: L{True} only for a L{CertificateOptions} that verifies the peer
+        and requires its certificate.
+    """
+    return bool(
+        isinstance(options, CertificateOptions)
+        and options.verify
+        and options.requireCertificate
+    )
+
+
+def client_tls_options(
+    hostname: str,
+    ca_certificates: PathLike | None = None,
+    client_certificate: PathLike | None = None,
+    client_key: PathLike | None = None,
+) -> IOpenSSLClientConnectionCreator:
+    """
+    TLS options for a charge point (Security Profiles 2 and 3): TLS 1.2 or
+    above, the central system's certificate verified against the CA(s) and
+    for C{hostname} (service_identity: DNS name or IP address, A00.FR.308,
+    A00.FR.412), and for profile 3 our client certificate.
+
+    @param hostname: the host of the connection URL.
+    @param ca_certificates: PEM file of the CA certificate(s) to trust; the
+        platform's trust store when L{None}.
+    @param client_certificate: PEM file of the charge point certificate,
+        then any intermediate CA certificates (profile 3).
+    @param client_key: PEM file of its private key; defaults to
+        C{client_certificate} (a file holding both).
+    @return: options for C{wrapClientTLS}.
+    """
+    trust_root = (
+        platformTrust()
+        if ca_certificates is None
+        else trustRootFromCertificates(load_certificates(ca_certificates))
+    )
+    extra: dict[str, object] = {"raiseMinimumTo": MINIMUM_TLS_VERSION}
+    own = None
+    if client_certificate is not None:
+        chain = load_certificates(client_certificate)
+        key = load_private_key(client_key if client_key is not None else client_certificate)
+        own = PrivateCertificate.fromCertificateAndKeyPair(chain[0], KeyPair(key))
+        if len(chain) > 1:
+            extra["extraCertChain"] = [each.original for each in chain[1:]]
+    elif client_key is not None:
+        raise ValueError("client_key given without client_certificate")
+    return optionsForClientTLS(
+        hostname,
+        trustRoot=trust_root,
+        clientCertificate=own,
+        extraCertificateOptions=extra,
+    )

@@ -1,0 +1,470 @@
+"""
+The central system side: an autobahn WebSocket server speaking OCPP 1.6-J,
+enforcing one Security Profile per listening port, and the helpers to
+listen (with TLS, and client certificates for Security Profile 3).
+
+    factory = OcppServerFactory(handler_factory, authenticator=check,
+                                security_profile=SecurityProfile.TLS_CLIENT_CERT)
+    tls = server_tls_options("key.pem", "chain.pem", client_ca="cp-ca.pem")
+    port = await listen(reactor, "tcp:8443", factory, tls)
+
+The opening handshake of a charge point (OCPP-J 1.6 section 3, Security
+Whitepaper section 2) goes:
+
+  1. identity: the last segment of the request path, percent-decoded, 1 to
+     48 characters, else HTTP 404;
+  2. transport: TLS for profiles 2 and 3, plain TCP for 0 and 1, else 403;
+  3. credentials: for profiles 1 and 2 HTTP Basic with the identity as user
+     name, else 401 (with C{WWW-Authenticate: Basic}); for profile 3 a
+     client certificate (verified against the CA by TLS) whose subject CN is
+     the identity, else 403;
+  4. the authenticator, with identity, password, certificate and peer: no
+     gives 401 (profiles 1, 2), 403 (profile 3) or 404 (profile 0: an
+     unknown charge point);
+  5. subprotocol: C{ocpp1.6} must be among those offered.  If not, the
+     handshake completes without a C{Sec-WebSocket-Protocol} header and the
+     connection is closed at once (code 1002), as OCPP-J 1.6 section 3.2
+     requires.
+
+Then the handler's C{connection_made} is called.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
+from autobahn.websocket.protocol import WebSocketProtocol
+from autobahn.websocket.types import ConnectionDeny, ConnectionRequest
+from twisted.internet.defer import Deferred, maybeDeferred
+from twisted.internet.endpoints import serverFromString
+from twisted.internet.interfaces import (
+    IAddress,
+    IListeningPort,
+    IOpenSSLServerConnectionCreator,
+    IReactorTime,
+    ISSLTransport,
+    IStreamServerEndpoint,
+)
+from twisted.internet.protocol import Factory
+from twisted.internet.ssl import Certificate, CertificateOptions
+from twisted.logger import Logger
+from twisted.protocols.tls import TLSMemoryBIOFactory
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from openocpp.transport.connection import (
+    CLOSE_PROTOCOL_ERROR,
+    DEFAULT_MAX_MESSAGE_SIZE,
+    MAX_HANDSHAKE_SIZE,
+    OCPP_SUBPROTOCOL,
+    OcppFactoryMixin,
+    OcppProtocolMixin,
+)
+from openocpp.transport.identity import InvalidIdentity, identity_from_path
+from openocpp.transport.interfaces import IConnectionHandler, IOcppConnection
+from openocpp.transport.security import (
+    InvalidAuthorization,
+    SecurityProfile,
+    common_names,
+    password_from_authorization,
+    requires_client_certificate,
+)
+
+Authenticator = Callable[
+    [str, "bytes | None", "Certificate | None", IAddress], "bool | Deferred[bool]"
+]
+
+
+def accept_all(
+    identity: str,
+    password: bytes | None,
+    certificate: Certificate | None,
+    peer: IAddress,
+) -> bool:
+    """
+    The default authenticator: every charge point that passes the Security
+    Profile's checks is accepted.
+
+    @return: L{True}.
+    """
+    return True
+
+
+def _printable(text: str) -> str:
+    """
+    C{text} fit for an HTTP status line: control characters replaced.
+    """
+    return "".join(char if char.isprintable() else " " for char in text)
+
+
+class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
+    """
+    One charge point's WebSocket connection to the central system.  Made by
+    L{OcppServerFactory}; see the module docstring for the handshake.
+    """
+
+    _log = Logger()
+
+    _request_seen = False
+    _refusal: str | None = None
+    _certificate: Certificate | None = None
+
+    def processHandshake(self) -> None:
+        """
+        Refuse oversized request headers (431) before autobahn parses them,
+        and never parse a second request while the first is being decided.
+        """
+        if self._request_seen:
+            # The charge point must wait for our answer; it may not send
+            # frames yet.  Keep what it sends within bounds.
+            if len(self.data) > MAX_HANDSHAKE_SIZE:
+                self.wasNotCleanReason = "data sent before the handshake completed"
+                self.dropConnection(abort=True)
+            return
+        end_of_header = self.data.find(b"\r\n\r\n")
+        if end_of_header < 0 and len(self.data) <= MAX_HANDSHAKE_SIZE:
+            return  # wait for the rest
+        if end_of_header < 0 or end_of_header + 4 > MAX_HANDSHAKE_SIZE:
+            self._log.warn(
+                "Refused {peer}: request headers longer than {limit} bytes",
+                peer=self.peer,
+                limit=MAX_HANDSHAKE_SIZE,
+            )
+            self._request_seen = True
+            self.failHandshake("Request Header Fields Too Large", 431)
+            return
+        self._request_seen = True
+        super().processHandshake()
+
+    def onConnect(self, request: ConnectionRequest) -> Deferred[str | None]:
+        """
+        Decide on a charge point's opening handshake.
+
+        @return: a Deferred firing with C{"ocpp1.6"} (accepted), L{None} (to
+            close at once: no C{ocpp1.6} subprotocol offered), or failing
+            with L{ConnectionDeny}.
+        """
+        accepting = Deferred.fromCoroutine(self._accept(request))
+        accepting.addErrback(self._refused)
+        return accepting
+
+    async def _accept(self, request: ConnectionRequest) -> str | None:
+        """
+        The handshake checks, in order; see the module docstring.
+        """
+        factory = self.factory
+        profile = factory.security_profile
+        peer = self.transport.getPeer()
+        try:
+            identity = identity_from_path(request.path)
+        except InvalidIdentity as invalid:
+            raise ConnectionDeny(ConnectionDeny.NOT_FOUND, str(invalid))
+        self.identity = identity
+
+        is_tls = ISSLTransport.providedBy(self.transport)
+        if is_tls != profile.uses_tls:
+            raise ConnectionDeny(
+                ConnectionDeny.FORBIDDEN,
+                f"security profile {int(profile)} "
+                + ("requires TLS" if profile.uses_tls else "does not use TLS"),
+            )
+        certificate = None
+        if is_tls:
+            peer_certificate = self.transport.getPeerCertificate()
+            if peer_certificate is not None:
+                certificate = Certificate(peer_certificate)
+
+        header = request.headers.get("authorization")
+        password = None
+        if profile.requires_basic_auth:
+            try:
+                password = password_from_authorization(header, identity)
+            except InvalidAuthorization as invalid:
+                raise ConnectionDeny(401, str(invalid))
+        elif header is not None:
+            try:
+                password = password_from_authorization(header, identity)
+            except InvalidAuthorization:
+                password = None
+
+        if profile.requires_client_certificate:
+            if certificate is None:
+                raise ConnectionDeny(
+                    ConnectionDeny.FORBIDDEN, "no client certificate"
+                )
+            if common_names(certificate) != [identity]:
+                raise ConnectionDeny(
+                    ConnectionDeny.FORBIDDEN,
+                    "client certificate subject CN is not the charge point identity",
+                )
+
+        accepted = await maybeDeferred(
+            factory.authenticator, identity, password, certificate, peer
+        )
+        if self._finished is not None or self.state != WebSocketProtocol.STATE_CONNECTING:
+            raise ConnectionDeny(
+                ConnectionDeny.REQUEST_TIMEOUT, "connection closed during authentication"
+            )
+        if not accepted:
+            if profile.requires_basic_auth:
+                raise ConnectionDeny(401, "charge point not authorized")
+            if profile.requires_client_certificate:
+                raise ConnectionDeny(ConnectionDeny.FORBIDDEN, "charge point not authorized")
+            raise ConnectionDeny(ConnectionDeny.NOT_FOUND, "unknown charge point")
+
+        if OCPP_SUBPROTOCOL not in request.protocols:
+            self._refusal = (
+                f"the client offered the subprotocols {request.protocols!r}, "
+                f"not {OCPP_SUBPROTOCOL}"
+            )
+            self._log.warn(
+                "Closing the connection of {identity} ({peer}): {refusal}",
+                identity=identity,
+                peer=self.peer,
+                refusal=self._refusal,
+            )
+            return None
+        self._certificate = certificate
+        return OCPP_SUBPROTOCOL
+
+    def _refused(self, failure: Failure) -> Failure:
+        """
+        Log a refused handshake; turn an unexpected error into a 500.
+        """
+        if failure.check(ConnectionDeny):
+            self._log.warn(
+                "Refused the connection of {identity} ({peer}): HTTP {code} {reason}",
+                identity=self.identity,
+                peer=self.peer,
+                code=failure.value.code,
+                reason=failure.value.reason,
+            )
+            return failure
+        self._log.failure(
+            "Error deciding on the connection of {identity} ({peer})",
+            failure,
+            identity=self.identity,
+            peer=self.peer,
+        )
+        return Failure(
+            ConnectionDeny(ConnectionDeny.INTERNAL_SERVER_ERROR, "Internal Server Error")
+        )
+
+    def failHandshake(
+        self, reason: str, code: int = 400, responseHeaders: Any = None
+    ) -> None:
+        """
+        Refuse the handshake with an HTTP error; a 401 asks for Basic
+        credentials (C{WWW-Authenticate}).
+        """
+        if code == 401 and not responseHeaders:
+            responseHeaders = [("WWW-Authenticate", 'Basic realm="OCPP", charset="UTF-8"')]
+        super().failHandshake(_printable(reason or ""), code, responseHeaders)
+
+    def onOpen(self) -> None:
+        """
+        Start the session, or close at once when C{ocpp1.6} was not offered.
+        """
+        if self._refusal is not None:
+            self.sendCloseFrame(
+                code=CLOSE_PROTOCOL_ERROR,
+                reasonUtf8=f"{OCPP_SUBPROTOCOL} subprotocol required".encode(),
+                isReply=False,
+            )
+            return
+        self._start_session(self.identity, self._certificate)
+
+
+class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
+    """
+    Makes L{OcppServerProtocol}s for the charge points connecting to one
+    listening port, with one Security Profile.
+
+    @ivar authenticator: decides on each charge point (see L{__init__}).
+    """
+
+    protocol = OcppServerProtocol
+
+    def __init__(
+        self,
+        handler_factory: Callable[[IOcppConnection], IConnectionHandler],
+        authenticator: Authenticator = accept_all,
+        security_profile: int = SecurityProfile.NONE,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        ping_interval: float = 0.0,
+        ping_timeout: float | None = None,
+        url: str | None = None,
+        reactor: Any = None,
+        clock: IReactorTime | None = None,
+        open_handshake_timeout: float = 10.0,
+        close_handshake_timeout: float = 5.0,
+        max_connections: int = 0,
+    ):
+        """
+        @param handler_factory: called with each new L{IOcppConnection},
+            returns its L{IConnectionHandler}.
+        @param authenticator: called as C{authenticator(identity, password,
+            certificate, peer)} once the profile's checks passed: the
+            identity (L{str}), the Basic password (L{bytes}: see
+            L{openocpp.transport.security.authorization_key_matches}) or
+            L{None}, the client L{Certificate} or L{None}, and the peer's
+            L{IAddress}; returns whether to accept the charge point, or a
+            Deferred of it.  For profile 3 it may also check the certificate's
+            O (organizationName) against the operator (A00.FR.404).
+        @param security_profile: the L{SecurityProfile} (0 to 3) every
+            connection must use.
+        @param max_message_size: the longest message (and frame) accepted,
+            in bytes; a longer one closes the connection with 1009.
+        @param ping_interval: seconds between WebSocket pings to each charge
+            point (0: no pings).
+        @param ping_timeout: seconds to wait for the pong (default:
+            C{ping_interval}); a charge point that stays silent that long is
+            dropped.
+        @param url: the WebSocket URL autobahn describes the server with
+            (default C{ws://127.0.0.1/}, C{wss://} for profiles 2 and 3).
+        @param reactor: the reactor (default: the global one).
+        @param clock: the clock of the handshake timeouts and pings (default:
+            C{reactor}).
+        @param open_handshake_timeout: seconds a connection may take from
+            TCP connect to the end of the opening handshake.
+        @param close_handshake_timeout: seconds to wait for the peer's answer
+            to our close frame before dropping the connection.
+        @param max_connections: the most simultaneous connections (0: no
+            limit); more are refused with HTTP 503.
+        """
+        profile = SecurityProfile(security_profile)
+        if url is None:
+            url = f"{profile.scheme}://127.0.0.1/"
+        WebSocketServerFactory.__init__(
+            self,
+            url=url,
+            protocols=[OCPP_SUBPROTOCOL],
+            server=None,
+            reactor=reactor,
+        )
+        self.authenticator = authenticator
+        self._configure(
+            handler_factory,
+            profile,
+            max_message_size,
+            ping_interval,
+            ping_timeout,
+            self.reactor if clock is None else clock,
+            open_handshake_timeout,
+            close_handshake_timeout,
+            versions=[13],
+            webStatus=False,
+            maxConnections=max_connections,
+        )
+
+
+@implementer(IStreamServerEndpoint)
+class TLSServerEndpoint:
+    """
+    A stream server endpoint speaking TLS over another one (TCP, a systemd
+    socket, ...): what the C{ssl:} endpoint string does, with TLS options of
+    our own, e.g. requiring client certificates for Security Profile 3.
+    """
+
+    def __init__(
+        self,
+        wrapped: IStreamServerEndpoint,
+        tls_options: IOpenSSLServerConnectionCreator | CertificateOptions,
+    ):
+        """
+        @param wrapped: the endpoint to listen on.
+        @param tls_options: the server's TLS options (see
+            L{openocpp.transport.security.server_tls_options}).
+        """
+        self._wrapped = wrapped
+        self._tls_options = tls_options
+
+    def listen(self, protocolFactory: Factory) -> Deferred[IListeningPort]:
+        """
+        Listen, with TLS around each connection.
+
+        @param protocolFactory: the factory of the connections' protocols.
+        @return: a Deferred firing with the L{IListeningPort}.
+        """
+        return self._wrapped.listen(
+            TLSMemoryBIOFactory(self._tls_options, False, protocolFactory)
+        )
+
+
+def server_endpoint(
+    reactor: Any,
+    description: str,
+    security_profile: int,
+    tls_options: IOpenSSLServerConnectionCreator | CertificateOptions | None = None,
+) -> IStreamServerEndpoint:
+    """
+    The endpoint a central system listens on for one Security Profile.
+
+    Profiles 0 and 1 listen on a plain endpoint (C{"tcp:8080"}).  Profile 2
+    listens either on an C{ssl:} endpoint string
+    (C{"ssl:8443:privateKey=key.pem:certKey=chain.pem"}) or on a plain one
+    with C{tls_options}.  Profile 3 needs a plain endpoint string and
+    C{tls_options} requiring client certificates (C{ssl:} strings cannot).
+
+    @param reactor: the reactor.
+    @param description: a Twisted server endpoint string.
+    @param security_profile: the L{SecurityProfile}.
+    @param tls_options: the TLS options (see
+        L{openocpp.transport.security.server_tls_options}).
+    @return: the endpoint.
+    @raise ValueError: when endpoint and options do not fit the profile.
+    """
+    profile = SecurityProfile(security_profile)
+    is_ssl_string = description.strip().lower().startswith("ssl:")
+    if not profile.uses_tls:
+        if is_ssl_string or tls_options is not None:
+            raise ValueError(
+                f"security profile {int(profile)} does not use TLS: use profile 2 "
+                "or 3 for a TLS endpoint"
+            )
+        return serverFromString(reactor, description)
+    if is_ssl_string:
+        if profile.requires_client_certificate:
+            raise ValueError(
+                "security profile 3 needs client certificates, which ssl: endpoint "
+                "strings cannot require: give a tcp: endpoint and tls_options"
+            )
+        if tls_options is not None:
+            raise ValueError("give either an ssl: endpoint string or tls_options")
+        return serverFromString(reactor, description)
+    if tls_options is None:
+        raise ValueError(
+            f"security profile {int(profile)} requires TLS: give tls_options or an "
+            "ssl: endpoint string"
+        )
+    if profile.requires_client_certificate and not requires_client_certificate(tls_options):
+        raise ValueError(
+            "security profile 3 needs TLS options requiring client certificates "
+            "(server_tls_options(..., client_ca=...))"
+        )
+    return TLSServerEndpoint(serverFromString(reactor, description), tls_options)
+
+
+def listen(
+    reactor: Any,
+    endpoint_string: str,
+    factory: OcppServerFactory,
+    tls_options: IOpenSSLServerConnectionCreator | CertificateOptions | None = None,
+) -> Deferred[IListeningPort]:
+    """
+    Listen for charge points with C{factory}, on the endpoint
+    L{server_endpoint} makes for the factory's Security Profile.
+
+    @param reactor: the reactor.
+    @param endpoint_string: a Twisted server endpoint string
+        (C{"tcp:8080:interface=127.0.0.1"}).
+    @param factory: the L{OcppServerFactory}.
+    @param tls_options: TLS options for profiles 2 and 3.
+    @return: a Deferred firing with the L{IListeningPort}.
+    @raise ValueError: when endpoint and options do not fit the profile.
+    """
+    endpoint = server_endpoint(
+        reactor, endpoint_string, factory.security_profile, tls_options
+    )
+    return endpoint.listen(factory)
