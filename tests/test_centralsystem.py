@@ -273,6 +273,31 @@ class FullSessionTests(CentralSystemMixin, TestCase):
         )
 
     @inlineCallbacks
+    def test_frames_logged(self):
+        """
+        Every OCPP message in and out is logged, one structured debug event
+        each, carrying the frame's text and its direction.
+        """
+        from twisted.logger import LogLevel, globalLogPublisher
+
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        cp = yield self.connect()
+        yield cp.call(BOOT)
+        frames = [
+            (event["direction"], event["text"])
+            for event in events
+            if event.get("log_level") == LogLevel.debug and "text" in event and "direction" in event
+            and "CentralSystem" in repr(event.get("log_source"))
+        ]
+        directions = [direction for direction, _ in frames]
+        self.assertIn("in", directions)
+        self.assertIn("out", directions)
+        self.assertTrue(any('"BootNotification"' in text for direction, text in frames if direction == "in"))
+        self.assertTrue(any(text.startswith("[3,") for direction, text in frames if direction == "out"))
+
+    @inlineCallbacks
     def test_reset_data(self):
         """
         C{reset_data} clears every record.
@@ -722,6 +747,7 @@ class OptionsTests(SynchronousTestCase):
         self.assertEqual(config.database, "openocpp-centralsystem.sqlite")
         self.assertEqual(config.unknown_charge_points, "accept")
         self.assertFalse(config.accept_any_id_tag)
+        self.assertTrue(config.log_frames)
 
     def test_options(self):
         """
@@ -733,7 +759,7 @@ class OptionsTests(SynchronousTestCase):
                 "--listen", "tcp:9000", "--db", ":memory:", "--heartbeat-interval", "60",
                 "--unknown-chargepoints", "pending", "--accept-any-idtag",
                 "--security-profile", "1", "--plugin", "tests.test_plugins", "--plugin", "tests.cpclient",
-                "--call-timeout", "5", "--ping-interval", "0",
+                "--call-timeout", "5", "--ping-interval", "0", "--no-log-frames",
             ]
         )
         config = options.config
@@ -745,6 +771,7 @@ class OptionsTests(SynchronousTestCase):
         self.assertEqual(config.security_profile, 1)
         self.assertEqual(config.plugins, ["tests.test_plugins", "tests.cpclient"])
         self.assertEqual((config.call_timeout, config.ping_interval), (5.0, 0.0))
+        self.assertFalse(config.log_frames)
 
     def test_bad_options(self):
         """

@@ -36,6 +36,7 @@ class ICentralSystemConfig(Interface):
         "register it), C{'pending'} or C{'reject'}."
     )
     accept_any_id_tag = Attribute("Whether every id tag is accepted, known or not.")
+    log_frames = Attribute("Whether every OCPP message in and out is logged, one debug line each.")
 
 
 class IChargePointProxy(Interface):

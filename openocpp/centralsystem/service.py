@@ -51,6 +51,7 @@ class _ChargePointConnection:
             handlers,
             central_system.reactor,
             call_timeout=central_system.config.call_timeout,
+            log_frames=central_system.config.log_frames,
         )
 
     def _bind(self, method):

@@ -37,6 +37,7 @@ class CentralSystemOptions(usage.Options):
     ]
     optFlags = [
         ["accept-any-idtag", None, "Accept every id tag, known or not."],
+        ["no-log-frames", None, "Do not log every OCPP message (one debug line each)."],
     ]
 
     def __init__(self) -> None:
@@ -76,6 +77,7 @@ class CentralSystemOptions(usage.Options):
             ping_interval=self["ping-interval"],
             max_message_size=self["max-message-size"],
             plugins=list(self["plugin"]),
+            log_frames=not self["no-log-frames"],
         )
 
 
