@@ -26,7 +26,7 @@ from autobahn.twisted.websocket import WebSocketClientFactory, WebSocketClientPr
 from autobahn.websocket.types import ConnectionResponse
 from twisted.application.internet import ClientService, backoffPolicy
 from twisted.application.service import Service
-from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import HostnameEndpoint, wrapClientTLS
 from twisted.internet.interfaces import (
     IOpenSSLClientConnectionCreator,
@@ -51,7 +51,7 @@ from openocpp.transport.connection import (
     OcppFactoryMixin,
     OcppProtocolMixin,
 )
-from openocpp.transport.errors import ConnectionClosed, HandshakeFailed
+from openocpp.transport.errors import HandshakeFailed
 from openocpp.transport.identity import check_identity, connection_url
 from openocpp.transport.interfaces import IConnectionHandler, IOcppConnection
 from openocpp.transport.security import (

@@ -145,6 +145,15 @@ class OcppConnection:
             raise MessageTooLarge(len(payload), self.max_message_size)
         self._protocol.sendMessage(payload, isBinary=False)
 
+    def when_lost(self) -> Deferred[ConnectionClosed]:
+        """
+        Wait until the connection is lost (not part of L{IOcppConnection}).
+
+        @return: a Deferred firing with the L{ConnectionClosed} the handler's
+            C{connection_lost} gets (at once if already lost).
+        """
+        return self._protocol.when_lost()
+
     def close(self, code: int = CLOSE_NORMAL, reason: str = "") -> None:
         """
         Start the closing handshake; see L{IOcppConnection.close}.

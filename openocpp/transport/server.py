@@ -107,6 +107,7 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
     _log = Logger()
 
     _request_seen = False
+    _request_path: str | None = None
     _refusal: str | None = None
     _certificate: Certificate | None = None
 
@@ -156,6 +157,7 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
         factory = self.factory
         profile = factory.security_profile
         peer = self.transport.getPeer()
+        self._request_path = request.path
         try:
             identity = identity_from_path(request.path)
         except InvalidIdentity as invalid:
@@ -235,7 +237,7 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
         if failure.check(ConnectionDeny):
             self._log.warn(
                 "Refused the connection of {identity} ({peer}): HTTP {code} {reason}",
-                identity=self.identity,
+                identity=self.identity or self._request_path,
                 peer=self.peer,
                 code=failure.value.code,
                 reason=failure.value.reason,
@@ -244,7 +246,7 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
         self._log.failure(
             "Error deciding on the connection of {identity} ({peer})",
             failure,
-            identity=self.identity,
+            identity=self.identity or self._request_path,
             peer=self.peer,
         )
         return Failure(
