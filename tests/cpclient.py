@@ -138,7 +138,7 @@ class TestChargePoint:
         return self.session
 
     @inlineCallbacks
-    def connect(self, url: str, password: str | None = None, security_profile: int = 0):
+    def connect(self, url: str, password: str | None = None, security_profile: int = 0, tls_options=None):
         """
         Connect to the central system at C{url}; fire with self once open.
         """
@@ -151,7 +151,8 @@ class TestChargePoint:
             reactor=global_reactor,
         )
         self.factory = factory
-        self.connection = yield open_connection(client_endpoint(global_reactor, url), factory)
+        endpoint = client_endpoint(global_reactor, url, tls_options=tls_options)
+        self.connection = yield open_connection(endpoint, factory)
         return self
 
     def call(self, request: Any) -> Deferred:

@@ -79,13 +79,16 @@ class CentralSystemMixin:
         return {}
 
     def _listening(self, port):
-        self.url = f"ws://127.0.0.1:{port.getHost().port}/ocpp"
+        scheme = "wss" if self.config.security_profile >= 2 else "ws"
+        self.url = f"{scheme}://localhost:{port.getHost().port}/ocpp"
         return port
 
     @inlineCallbacks
-    def connect(self, identity="CP1", password=None, security_profile=0):
+    def connect(self, identity="CP1", password=None, security_profile=0, tls_options=None):
         charge_point = TestChargePoint(self, identity)
-        yield charge_point.connect(self.url, password=password, security_profile=security_profile)
+        yield charge_point.connect(
+            self.url, password=password, security_profile=security_profile, tls_options=tls_options
+        )
         self.addCleanup(lambda: charge_point.close() if charge_point.connection.open else None)
         return charge_point
 
@@ -519,6 +522,72 @@ class BasicAuthTests(CentralSystemMixin, TestCase):
         )
         self.assertEqual(error.status, 401)
         self.assertEqual(self.central.charge_points(), [])
+
+
+class TLSProfilesTests(CentralSystemMixin, TestCase):
+    """
+    Security Profiles 2 and 3 configured from certificate files.
+    """
+
+    def setUp(self):
+        from tests.tlshelpers import tls_files
+
+        self.tls = tls_files()
+
+    def client_options(self, client=None):
+        from openocpp.transport.security import client_tls_options
+
+        if client is None:
+            return client_tls_options("localhost", ca_certificates=str(self.tls.ca))
+        issued = self.tls.clients[client]
+        return client_tls_options(
+            "localhost",
+            ca_certificates=str(self.tls.ca),
+            client_certificate=str(issued.certificate),
+            client_key=str(issued.key),
+        )
+
+    @inlineCallbacks
+    def test_profile_2(self):
+        """
+        Profile 2: TLS with the configured key and certificate, and each
+        charge point's password.
+        """
+        yield self.start_central_system(
+            security_profile=2,
+            tls_key=str(self.tls.server.key),
+            tls_certificate=str(self.tls.server.certificate),
+        )
+        self.central.store.register_charge_point("CP001", password="00112233445566778899")
+        cp = yield self.connect("CP001", password="00112233445566778899", security_profile=2, tls_options=self.client_options())
+        boot = yield cp.call(BOOT)
+        self.assertEqual(boot.status, "Accepted")
+        yield self.assertFailure(
+            self.connect("CP001", password="99887766554433221100", security_profile=2, tls_options=self.client_options()),
+            HandshakeFailed,
+        )
+
+    @inlineCallbacks
+    def test_profile_3(self):
+        """
+        Profile 3: a client certificate signed by the configured CA, whose
+        common name is the identity, lets the charge point in.
+        """
+        yield self.start_central_system(
+            security_profile=3,
+            tls_key=str(self.tls.server.key),
+            tls_certificate=str(self.tls.server.certificate),
+            tls_ca=str(self.tls.ca),
+        )
+        cp = yield self.connect("CP001", security_profile=3, tls_options=self.client_options("CP001"))
+        boot = yield cp.call(BOOT)
+        self.assertEqual(boot.status, "Accepted")
+        proxy = self.central.charge_point("CP001")
+        self.assertIsNotNone(proxy.client_certificate)
+        yield self.assertFailure(
+            self.connect("CP002", security_profile=3, tls_options=self.client_options("CP001")),
+            HandshakeFailed,
+        )
 
 
 class ReconnectTests(CentralSystemMixin, TestCase):
