@@ -16,6 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 #: (script, arguments, quick arguments)
 BENCHMARKS = [
     ("bench_messages.py", [], ["--count", "10000"]),
+    ("bench_rpc.py", [], ["--quick"]),
 ]
 
 
