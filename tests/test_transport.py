@@ -853,6 +853,45 @@ class WebSocketTests(ConnectionTestsMixin, TestCase):
         self.assertTrue(connection.open)
 
 
+    async def test_closed_while_authenticating(self) -> None:
+        """
+        Connections closed while the authenticator decides are dropped; its
+        late answer changes nothing.
+        """
+        deciding: list[Deferred[bool]] = []
+
+        def authenticator(identity, password, certificate, peer):
+            deciding.append(Deferred())
+            return deciding[-1]
+
+        servers = Handlers()
+        factory, port = await self.start_server(servers, authenticator=authenticator)
+        _, connecting = self.client(port, "CP001", Handlers())
+        while not deciding:
+            await settle()
+        await factory.close_connections()
+        await self.refused(connecting)
+        deciding[0].callback(True)
+        self.assertEqual(servers.made, [])
+
+    async def test_handler_factory_error(self) -> None:
+        """
+        A handler factory that raises is logged, and the connection closed
+        with 1011.
+        """
+        def handler_factory(connection):
+            raise RuntimeError("no handler")
+
+        factory = OcppServerFactory(handler_factory)
+        port = await listen(reactor, LOOPBACK, factory)
+        self.addCleanup(port.stopListening)
+        self.addCleanup(factory.close_connections)
+        _, connecting = self.client(port.getHost().port, "CP001", Handlers())
+        connection = await connecting
+        self.assertEqual((await connection.when_lost()).code, 1011)
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+
+
 class TLSTests(ConnectionTestsMixin, TestCase):
     """
     Security Profiles 2 and 3.
@@ -1025,6 +1064,26 @@ class TLSTests(ConnectionTestsMixin, TestCase):
         failure = await self.refused(connecting)
         failure.trap(HandshakeFailed)
         self.assertEqual(failure.value.status, 401)
+
+
+    async def test_tls_at_plain_profile(self) -> None:
+        """
+        A profile 1 server reached over TLS (a misconfigured endpoint)
+        refuses the connection with 403: profiles 0 and 1 are not TLS.
+        """
+        from openocpp.transport.server import TLSServerEndpoint
+        from twisted.internet.endpoints import serverFromString
+
+        factory = OcppServerFactory(Handlers(), security_profile=1)
+        endpoint = TLSServerEndpoint(serverFromString(reactor, LOOPBACK), self.server_tls())
+        port = await endpoint.listen(factory)
+        self.addCleanup(port.stopListening)
+        self.addCleanup(factory.close_connections)
+        _, connecting = self.client(port.getHost().port, "CP001", Handlers(), "wss",
+                                    self.client_tls(), security_profile=2, password="x")
+        failure = await self.refused(connecting)
+        failure.trap(HandshakeFailed)
+        self.assertEqual(failure.value.status, 403)
 
 
 class ReconnectionTests(ConnectionTestsMixin, TestCase):

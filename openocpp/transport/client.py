@@ -229,7 +229,8 @@ class OcppClientFactory(OcppFactoryMixin, WebSocketClientFactory):
             authentication (profiles 1 and 2 require it; profile 3 sends it
             if given); see L{openocpp.transport.security.basic_authorization}.
         @param max_message_size: the longest message (and frame) accepted,
-            in bytes; a longer one closes the connection with 1009.
+            in bytes (0: no limit); a longer one closes the connection with
+            1009, before it is buffered.
         @param ping_interval: seconds between WebSocket pings to the server
             (0: no pings).
         @param ping_timeout: seconds to wait for the pong (default:

@@ -258,8 +258,11 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
     ) -> None:
         """
         Refuse the handshake with an HTTP error; a 401 asks for Basic
-        credentials (C{WWW-Authenticate}).
+        credentials (C{WWW-Authenticate}).  Nothing is sent once the
+        connection is lost (e.g. while the authenticator was deciding).
         """
+        if self._finished is not None:
+            return
         if code == 401 and not responseHeaders:
             responseHeaders = [("WWW-Authenticate", 'Basic realm="OCPP", charset="UTF-8"')]
         super().failHandshake(_printable(reason or ""), code, responseHeaders)
@@ -317,7 +320,8 @@ class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
         @param security_profile: the L{SecurityProfile} (0 to 3) every
             connection must use.
         @param max_message_size: the longest message (and frame) accepted,
-            in bytes; a longer one closes the connection with 1009.
+            in bytes (0: no limit); a longer one closes the connection with
+            1009, before it is buffered.
         @param ping_interval: seconds between WebSocket pings to each charge
             point (0: no pings).
         @param ping_timeout: seconds to wait for the pong (default:
