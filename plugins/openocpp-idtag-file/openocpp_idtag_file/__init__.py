@@ -1,0 +1,3 @@
+"""
+An example openocpp plugin: authorize id tags listed in a text file.
+"""
