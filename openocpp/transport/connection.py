@@ -38,13 +38,21 @@ The most bytes buffered for an HTTP opening handshake (request or
 response headers) before the connection is refused.
 """
 
+# WebSocket close codes (RFC 6455 section 7.4.1) the transport uses.
 CLOSE_NORMAL = 1000
+"""Normal closure."""
 CLOSE_GOING_AWAY = 1001
+"""Going away: a service stopping, a server shutting down."""
 CLOSE_PROTOCOL_ERROR = 1002
+"""Protocol error: the C{ocpp1.6} subprotocol was not agreed."""
 CLOSE_UNSUPPORTED_DATA = 1003
+"""Unsupported data: a binary message."""
 CLOSE_ABNORMAL = 1006
+"""Reported (never sent) when a connection ends without a closing handshake."""
 CLOSE_MESSAGE_TOO_BIG = 1009
+"""A message longer than the maximum message size."""
 CLOSE_INTERNAL_ERROR = 1011
+"""The connection handler could not be made or failed to start."""
 
 _SENDABLE_CLOSE_CODES = frozenset(WebSocketProtocol.CLOSE_STATUS_CODES_ALLOWED)
 

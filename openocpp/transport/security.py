@@ -46,6 +46,9 @@ from twisted.internet.ssl import (
 )
 
 PathLike = Union[str, Path]
+"""
+A file name: L{str} or L{Path}.
+"""
 
 MINIMUM_TLS_VERSION = TLSVersion.TLSv1_2
 """

@@ -74,6 +74,10 @@ from openocpp.transport.security import (
 Authenticator = Callable[
     [str, "bytes | None", "Certificate | None", IAddress], "bool | Deferred[bool]"
 ]
+"""
+The type of an authenticator: C{(identity, password, certificate, peer)}
+to whether the charge point is accepted (see L{OcppServerFactory.__init__}).
+"""
 
 
 def accept_all(
