@@ -171,7 +171,7 @@ class TestChargePoint:
         """
         Fire once the connection is lost, whoever closed it.
         """
-        return self.connection._protocol.when_lost()
+        return self.connection.when_lost()
 
     def close_after(self, action) -> Deferred:
         lost = self.when_lost()
