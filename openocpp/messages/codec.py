@@ -61,7 +61,12 @@ def format_datetime(moment: datetime) -> str:
     utc = moment.astimezone(timezone.utc)
     micro = utc.microsecond
     fraction = f"{micro // 1000:03d}" if micro % 1000 == 0 else f"{micro:06d}"
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + fraction + "Z"
+    # Formatted by hand: strftime's %Y drops the leading zeros of years
+    # before 1000, which RFC 3339 requires.
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T"
+        f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{fraction}Z"
+    )
 
 
 class _Plan:

@@ -24,7 +24,7 @@ import json
 import math
 import re
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from fractions import Fraction
 from importlib import resources
 from typing import Any, Callable
 
@@ -73,10 +73,15 @@ def parse_datetime(text: str) -> datetime:
         # RFC 3339 allows a leap second; Python's datetime has none, so it is
         # read as the first instant of the next minute.
         text = text[: match.start(6)] + "59" + text[match.end(6) :]
-    parsed = datetime.fromisoformat(text.upper())
-    if leap:
-        parsed += timedelta(seconds=1)
-    return parsed.astimezone(timezone.utc)
+    try:
+        parsed = datetime.fromisoformat(text.upper())
+        if leap:
+            parsed += timedelta(seconds=1)
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:
+        # A valid text whose instant is outside datetime's years 1 to 9999
+        # once in UTC (e.g. 9999-12-31T23:59:59-01:00).
+        raise ValueError(f"{text!r} is outside the years 1 to 9999 in UTC") from None
 
 
 def _join(path: str, key: str) -> str:
@@ -188,12 +193,13 @@ def _uri_check(value, path):
 
 
 def _multiple_of_check(step) -> Check:
-    # Decimal arithmetic on the shortest repr of each float, so that 16.3 is
-    # a multiple of 0.1 (in binary floating point 16.3 / 0.1 is not whole).
-    exact_step = Decimal(repr(step))
+    # Exact rational arithmetic on the shortest repr of each number, so that
+    # 16.3 is a multiple of 0.1 (in binary floating point 16.3 / 0.1 is not
+    # whole), whatever its magnitude (1e300 too).
+    exact_step = Fraction(repr(step))
 
     def check(value, path):
-        if Decimal(repr(value)) % exact_step != 0:
+        if Fraction(repr(value)) % exact_step != 0:
             raise _fail(
                 ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
                 path,
