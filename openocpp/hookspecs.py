@@ -66,6 +66,20 @@ def openocpp_cs_charge_point_disconnected(charge_point):
     """
 
 
+@hookspec
+def openocpp_cs_request_handled(charge_point, request, response):
+    """
+    A request from a charge point was answered: for observers (live
+    dashboards, metrics, audit logs). Called after the answer was decided,
+    whichever plugin decided it; what it returns is ignored, and an
+    implementation that raises is logged without touching the answer.
+
+    @param charge_point: the proxy of the charge point that sent it.
+    @param request: the typed request.
+    @param response: the typed response sent back.
+    """
+
+
 @hookspec(firstresult=True)
 def openocpp_cs_authorize(charge_point, request):
     """
@@ -165,4 +179,222 @@ def openocpp_cs_sign_certificate(charge_point, request):
 def openocpp_cs_signed_firmware_status_notification(charge_point, request):
     """
     Answer a SignedFirmwareStatusNotification.req.
+    """
+
+
+# --- Charge point -----------------------------------------------------------
+#
+# Every hook gets C{charge_point}, the L{openocpp.chargepoint.interfaces.
+# IChargePoint} calling it, so that a plugin can act on it (start a
+# transaction, report a status, read its OCPP configuration). The built-in
+# plugin (L{openocpp.chargepoint.behaviour}) answers every decision hook
+# with a simulated charger and meter, so a charge point runs with no plugin.
+
+
+@hookspec
+def openocpp_cp_connection_changed(charge_point, connected):
+    """
+    The connection to the central system opened (C{connected} true) or
+    closed.
+    """
+
+
+@hookspec
+def openocpp_cp_registration_changed(charge_point, status):
+    """
+    A BootNotification.conf changed the registration status (a
+    L{openocpp.messages.enums.RegistrationStatus}).
+    """
+
+
+@hookspec(firstresult=True)
+def openocpp_cp_set_time(charge_point, current_time):
+    """
+    The central system told its time (BootNotification.conf, Heartbeat.conf).
+
+    @param current_time: an aware UTC C{datetime}.
+    @return: C{True} when the plugin set the system clock itself; the
+        default keeps an offset that L{IChargePoint.now} applies.
+    """
+
+
+@hookspec(firstresult=True)
+def openocpp_cp_supported_measurands(charge_point):
+    """
+    @return: the names of the measurands the meter supports (a collection of
+        L{openocpp.messages.enums.Measurand} values); configuration lists
+        naming others are rejected.
+    """
+
+
+@hookspec(firstresult=True)
+def openocpp_cp_meter_value(charge_point, connector, measurand, phase, context):
+    """
+    Read a measurand.
+
+    @param connector: 0 (the main meter) to NumberOfConnectors.
+    @param measurand: a L{openocpp.messages.enums.Measurand}.
+    @param phase: a L{openocpp.messages.enums.Phase} the configuration asked
+        for (C{Voltage.L1}), or C{None}.
+    @param context: the L{openocpp.messages.enums.ReadingContext}.
+    @return: C{None} when not measured there; else the value (a number or
+        string, in the measurand's default unit: Wh, W, A, V, ...), a
+        L{openocpp.messages.datatypes.SampledValue}, or a list of them (one
+        per phase or location).
+    """
+
+
+@hookspec(firstresult=True)
+def openocpp_cp_change_availability(charge_point, connector, operative):
+    """
+    The central system asks to make a connector (0: the whole charge point)
+    operative or inoperative.
+
+    @return: C{False} to reject the request, C{True} to accept it.
+    """
+
+
+@hookspec
+def openocpp_cp_availability_changed(charge_point, connector, operative):
+    """
+    A connector became operative or inoperative (after a ChangeAvailability,
+    at once or when its transaction ended).
+    """
+
+
+@hookspec(firstresult=True)
+def openocpp_cp_remote_start(charge_point, connector, id_tag, charging_profile):
+    """
+    The central system asks to start a transaction (RemoteStartTransaction),
+    on a connector free and operative.
+
+    @param charging_profile: the L{openocpp.messages.datatypes.
+        ChargingProfile} to charge with (TxProfile), or C{None}.
+    @return: C{False} to reject the request, C{True} to accept it.
+    """
+
+
+@hookspec(firstresult=True)
+def openocpp_cp_start_charging(charge_point, connector, id_tag, charging_profile):
+    """
+    An accepted remote start was authorized (or needs no authorization):
+    start the transaction (when the EV is plugged in) with
+    C{charge_point.start_transaction(connector, id_tag)} and report the
+    connector's statuses.
+
+    @return: C{True} once handled.
+    """
+
+
+@hookspec(firstresult=True)
+def openocpp_cp_remote_stop(charge_point, connector, transaction_id):
+    """
+    The central system asks to stop the transaction on a connector
+    (RemoteStopTransaction).
+
+    @return: C{False} to reject the request, C{True} to accept it (the
+        charge point then stops the transaction, see
+        L{openocpp_cp_stop_charging}).
+    """
+
+
+@hookspec
+def openocpp_cp_stop_charging(charge_point, connector, reason):
+    """
+    The charge point stopped the transaction on a connector by itself
+    (remote stop, reset, unlock, deauthorized idTag): stop the energy,
+    unlock the cable and report the connector's new status.
+
+    @param reason: the L{openocpp.messages.enums.Reason}.
+    """
+
+
+@hookspec
+def openocpp_cp_transaction_deauthorized(charge_point, connector, status):
+    """
+    The central system did not accept the idTag of the transaction running
+    on a connector, and StopTransactionOnInvalidId is false: stop the energy
+    delivery (the transaction goes on).
+
+    @param status: the L{openocpp.messages.enums.AuthorizationStatus}.
+    """
+
+
+@hookspec(firstresult=True)
+def openocpp_cp_reset_allowed(charge_point, type):
+    """
+    The central system asks for a reset.
+
+    @param type: the L{openocpp.messages.enums.ResetType}.
+    @return: C{False} to reject it, C{True} to accept it.
+    """
+
+
+@hookspec(firstresult=True)
+def openocpp_cp_reset(charge_point, type):
+    """
+    Reset now: the transactions were stopped (reason SoftReset or HardReset)
+    and their StopTransaction.req queued. The default restarts the charge
+    point service (a new BootNotification follows).
+
+    @return: C{True} once handled.
+    """
+
+
+@hookspec(firstresult=True)
+def openocpp_cp_unlock_connector(charge_point, connector):
+    """
+    Unlock a connector's cable (its transaction, if any, was stopped).
+
+    @return: an L{openocpp.messages.enums.UnlockStatus}.
+    """
+
+
+@hookspec(firstresult=True)
+def openocpp_cp_data_transfer(charge_point, vendor_id, message_id, data):
+    """
+    Answer a DataTransfer.req from the central system.
+
+    @return: a C{DataTransferResponse}, or a L{DataTransferStatus} (with no
+        data), or (status, data).
+    """
+
+
+@hookspec
+def openocpp_cp_configuration_keys(charge_point):
+    """
+    @return: the L{openocpp.chargepoint.keys.KeyDefinition}s of the plugin's
+        own configuration keys (a list), registered at start.
+    """
+
+
+@hookspec(firstresult=True)
+def openocpp_cp_validate_configuration(charge_point, key, value):
+    """
+    A ChangeConfiguration passed the key's own rules: may it be applied?
+
+    @return: C{False} to reject it, C{True} to accept it.
+    """
+
+
+@hookspec
+def openocpp_cp_configuration_changed(charge_point, key, value):
+    """
+    A configuration key was changed by the central system.
+    """
+
+
+@hookspec(firstresult=True)
+def openocpp_cp_diagnostics_status(charge_point):
+    """
+    @return: the L{openocpp.messages.enums.DiagnosticsStatus} to report when
+        the central system triggers a DiagnosticsStatusNotification.
+    """
+
+
+@hookspec(firstresult=True)
+def openocpp_cp_firmware_status(charge_point):
+    """
+    @return: the L{openocpp.messages.enums.FirmwareStatus} to report when
+        the central system triggers a FirmwareStatusNotification.
     """

@@ -1,0 +1,117 @@
+"""
+Authorization of idTags (OCPP 1.6 section 3.5): the local authorization
+list, the Authorization Cache, Authorize.req, and the offline rules
+(LocalPreAuthorize, LocalAuthorizeOffline, AllowOfflineTxForUnknownId).
+"""
+
+from datetime import datetime
+from typing import Any
+
+from twisted.internet.defer import inlineCallbacks
+from twisted.logger import Logger
+
+from openocpp.messages import AuthorizeRequest, codec
+from openocpp.messages.datatypes import IdTagInfo
+from openocpp.messages.enums import AuthorizationStatus
+from openocpp.messages.validation import parse_datetime
+
+#: How many idTags the Authorization Cache holds.
+CACHE_CAPACITY = 1000
+
+_VALID = frozenset({AuthorizationStatus.ACCEPTED, AuthorizationStatus.CONCURRENT_TX})
+
+
+class Authorizer:
+    """
+    Decides on idTags, and keeps the Authorization Cache.
+
+    @param charge_point: the L{openocpp.chargepoint.service.ChargePoint}.
+    """
+
+    log = Logger()
+
+    def __init__(self, charge_point: Any, cache_capacity: int = CACHE_CAPACITY) -> None:
+        self._cp = charge_point
+        self.cache_capacity = cache_capacity
+
+    def _local(self, id_tag: str) -> tuple[str, Any] | None:
+        """
+        @return: (where, entry) for the local list or cache entry of an
+            idTag, or C{None}.
+        """
+        cp = self._cp
+        if cp.ocpp_config.boolean("LocalAuthListEnabled"):
+            entry = cp.store.local_list_entry(id_tag)
+            if entry is not None:
+                return "list", entry
+        if cp.ocpp_config.boolean("AuthorizationCacheEnabled"):
+            entry = cp.store.cache_entry(id_tag)
+            if entry is not None:
+                return "cache", entry
+        return None
+
+    def _status(self, where: str, entry: Any) -> tuple[AuthorizationStatus, str | None]:
+        status = AuthorizationStatus(entry["status"])
+        expiry = entry["expiry_date"]
+        if status in _VALID and expiry is not None and parse_datetime(expiry) <= self._cp.now():
+            status = AuthorizationStatus.EXPIRED
+            if where == "cache":
+                # An entry whose validity passed is changed to Expired (3.5.1).
+                self._cp.store.cache_set_status(entry["id_tag"], status.value)
+        return status, entry["parent_id_tag"]
+
+    @inlineCallbacks
+    def authorize(self, connector: int, id_tag: str):
+        cp = self._cp
+        local = self._local(id_tag)
+        known = None if local is None else self._status(*local)
+        config = cp.ocpp_config
+        if cp.online:
+            if known is not None and known[0] in _VALID and config.boolean("LocalPreAuthorize"):
+                self.log.info(
+                    "{id_tag} pre-authorized locally ({where})", id_tag=id_tag, where=local[0]
+                )
+                return known
+            try:
+                response = yield cp.send(AuthorizeRequest(id_tag=id_tag))
+            except Exception as error:
+                self.log.info(
+                    "Authorize.req for {id_tag} failed ({error}): deciding offline",
+                    id_tag=id_tag,
+                    error=error,
+                )
+            else:
+                info = response.id_tag_info
+                self.update(id_tag, info)
+                return info.status, info.parent_id_tag
+        if known is not None:
+            if config.boolean("LocalAuthorizeOffline"):
+                return known
+            return AuthorizationStatus.INVALID, None
+        if config.boolean("AllowOfflineTxForUnknownId"):
+            self.log.info("Unknown {id_tag} accepted offline", id_tag=id_tag)
+            return AuthorizationStatus.ACCEPTED, None
+        return AuthorizationStatus.INVALID, None
+
+    def update(self, id_tag: str, info: IdTagInfo | None) -> None:
+        """
+        Update the Authorization Cache with an IdTagInfo received, unless the
+        idTag is in the local list (section 3.5.3) or the cache is off.
+        """
+        cp = self._cp
+        if info is None or not cp.ocpp_config.boolean("AuthorizationCacheEnabled"):
+            return
+        if cp.store.local_list_entry(id_tag) is not None:
+            return
+        expiry = info.expiry_date
+        cp.store.cache_put(
+            id_tag,
+            AuthorizationStatus(info.status).value,
+            None if expiry is None else codec.format_datetime(expiry),
+            info.parent_id_tag,
+            cp.clock.seconds(),
+            self.cache_capacity,
+        )
+
+    def clear_cache(self) -> None:
+        self._cp.store.clear_cache()

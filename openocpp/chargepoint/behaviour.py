@@ -1,0 +1,204 @@
+"""
+The default charge point behaviour, as a plugin registered first (so every
+installed plugin overrides it): a simulated charger and meter. With it alone
+the charge point accepts every request it can carry out, charges at 7.4 kW
+(32 A on one 230 V phase) while a transaction runs, and restarts its
+service on Reset.
+"""
+
+from typing import Any
+
+from twisted.logger import Logger
+
+from openocpp.hookspecs import hookimpl
+from openocpp.messages.enums import (
+    AuthorizationStatus,
+    ChargePointStatus,
+    Measurand,
+    UnlockStatus,
+)
+
+#: What the simulated meter measures.
+SIMULATED_MEASURANDS = frozenset(
+    {
+        Measurand.ENERGY_ACTIVE_IMPORT_REGISTER.value,
+        Measurand.POWER_ACTIVE_IMPORT.value,
+        Measurand.POWER_OFFERED.value,
+        Measurand.CURRENT_IMPORT.value,
+        Measurand.CURRENT_OFFERED.value,
+        Measurand.VOLTAGE.value,
+        Measurand.FREQUENCY.value,
+        Measurand.TEMPERATURE.value,
+        Measurand.SOC.value,
+    }
+)
+
+
+class SimulatedMeter:
+    """
+    A meter per connector whose energy register grows at C{power} watts
+    while a transaction runs on it; connector 0 is their sum. The registers
+    are kept in the charge point's SQLite file, so they never go back.
+
+    @param power: watts drawn while charging.
+    @param voltage: volts of the single phase.
+    """
+
+    def __init__(self, power: float = 7360.0, voltage: float = 230.0) -> None:
+        self.power = power
+        self.voltage = voltage
+        self._read_at: dict[int, float] = {}
+
+    def _charging(self, charge_point: Any, connector: int) -> bool:
+        return charge_point.transaction_record(connector) is not None
+
+    def energy(self, charge_point: Any, connector: int) -> float:
+        """
+        The energy register of a connector in Wh (0: all of them).
+        """
+        if connector == 0:
+            return sum(
+                self.energy(charge_point, n) for n in range(1, charge_point.connector_count + 1)
+            )
+        store = charge_point.store
+        key = f"simulated_meter_{connector}"
+        energy = store.get_meta(key, 0.0)
+        now = charge_point.clock.seconds()
+        last = self._read_at.get(connector, now)
+        self._read_at[connector] = now
+        if self._charging(charge_point, connector) and now > last:
+            energy += self.power * (now - last) / 3600.0
+            store.set_meta(key, energy)
+        return energy
+
+    def read(self, charge_point: Any, connector: int, measurand: Measurand) -> Any:
+        if measurand is Measurand.ENERGY_ACTIVE_IMPORT_REGISTER:
+            return int(self.energy(charge_point, connector))
+        if connector == 0:
+            charging = any(
+                self._charging(charge_point, n) for n in range(1, charge_point.connector_count + 1)
+            )
+        else:
+            charging = self._charging(charge_point, connector)
+            self.energy(charge_point, connector)
+        power = self.power if charging else 0.0
+        if measurand is Measurand.POWER_ACTIVE_IMPORT:
+            return power
+        if measurand is Measurand.POWER_OFFERED:
+            return self.power
+        if measurand is Measurand.CURRENT_IMPORT:
+            return round(power / self.voltage, 1)
+        if measurand is Measurand.CURRENT_OFFERED:
+            return round(self.power / self.voltage, 1)
+        if measurand is Measurand.VOLTAGE:
+            return self.voltage
+        if measurand is Measurand.FREQUENCY:
+            return 50
+        if measurand is Measurand.TEMPERATURE:
+            return 25
+        if measurand is Measurand.SOC and connector:
+            return min(100, 20 + int(self.energy(charge_point, connector) / 500) % 80)
+        return None
+
+
+class DefaultChargePointBehaviour:
+    """
+    The built-in answers of C{twistd openocpp chargepoint}: a simulated
+    charger.
+
+    @param meter: the L{SimulatedMeter}.
+    @param unplug_delay: seconds a connector stays Finishing after the
+        charge point stopped its transaction (the driver unplugging).
+    """
+
+    log = Logger()
+
+    def __init__(self, meter: SimulatedMeter | None = None, unplug_delay: float = 5.0) -> None:
+        self.meter = meter if meter is not None else SimulatedMeter()
+        self.unplug_delay = unplug_delay
+
+    @hookimpl
+    def openocpp_cp_supported_measurands(self, charge_point):
+        return SIMULATED_MEASURANDS
+
+    @hookimpl
+    def openocpp_cp_meter_value(self, charge_point, connector, measurand, phase, context):
+        return self.meter.read(charge_point, connector, Measurand(measurand))
+
+    @hookimpl
+    def openocpp_cp_change_availability(self, charge_point, connector, operative):
+        return True
+
+    @hookimpl
+    def openocpp_cp_remote_start(self, charge_point, connector, id_tag, charging_profile):
+        return True
+
+    @hookimpl
+    def openocpp_cp_remote_stop(self, charge_point, connector, transaction_id):
+        return True
+
+    @hookimpl
+    def openocpp_cp_reset_allowed(self, charge_point, type):
+        return True
+
+    @hookimpl
+    def openocpp_cp_validate_configuration(self, charge_point, key, value):
+        return True
+
+    @hookimpl
+    def openocpp_cp_unlock_connector(self, charge_point, connector):
+        return UnlockStatus.UNLOCKED
+
+    @hookimpl
+    def openocpp_cp_start_charging(self, charge_point, connector, id_tag, charging_profile):
+        """
+        The simulated EV is plugged in at once: Preparing, the transaction
+        starts, Charging.
+        """
+
+        def started(status):
+            if charge_point.transaction_record(connector) is not None:
+                if status is AuthorizationStatus.ACCEPTED:
+                    return charge_point.status_notification(connector, ChargePointStatus.CHARGING)
+                return charge_point.status_notification(connector, ChargePointStatus.SUSPENDED_EVSE)
+
+        def failed(failure):
+            self.log.failure("Simulated start on connector {connector} failed", failure,
+                             connector=connector)
+            return charge_point.status_notification(connector, ChargePointStatus.AVAILABLE)
+
+        charge_point.status_notification(connector, ChargePointStatus.PREPARING)
+        return (
+            charge_point.start_transaction(connector, id_tag)
+            .addCallbacks(started, failed)
+            .addCallback(lambda _: True)
+        )
+
+    @hookimpl
+    def openocpp_cp_stop_charging(self, charge_point, connector, reason):
+        """
+        Finishing, then Available once the simulated driver unplugs.
+        """
+        charge_point.status_notification(connector, ChargePointStatus.FINISHING)
+
+        def unplugged():
+            if charge_point.running and charge_point.transaction_record(connector) is None:
+                charge_point.status_notification(connector, ChargePointStatus.AVAILABLE)
+
+        charge_point.clock.callLater(self.unplug_delay, unplugged)
+
+    @hookimpl
+    def openocpp_cp_transaction_deauthorized(self, charge_point, connector, status):
+        charge_point.status_notification(connector, ChargePointStatus.SUSPENDED_EVSE)
+
+    @hookimpl
+    def openocpp_cp_reset(self, charge_point, type):
+        return charge_point.restart().addCallback(lambda _: True)
+
+    @hookimpl
+    def openocpp_cp_connection_changed(self, charge_point, connected):
+        pass
+
+    @hookimpl
+    def openocpp_cp_registration_changed(self, charge_point, status):
+        pass

@@ -1,0 +1,69 @@
+"""
+The settings of a charge point.
+"""
+
+from dataclasses import dataclass, field
+
+from zope.interface import implementer
+
+from openocpp.chargepoint.interfaces import IChargePointConfig
+from openocpp.transport.client import check_client_configuration
+
+
+@implementer(IChargePointConfig)
+@dataclass(kw_only=True)
+class ChargePointConfig:
+    """
+    A charge point's settings, with the defaults of
+    C{twistd openocpp chargepoint}. See L{IChargePointConfig} for each.
+
+    @raise ValueError: a setting is out of range, or the URL, password and
+        certificates do not make the security profile; the message says
+        which.
+    """
+
+    url: str = "ws://127.0.0.1:8080/openocpp"
+    identity: str = "CP001"
+    security_profile: int = 0
+    password: str | None = None
+    ca_certificates: str | None = None
+    client_certificate: str | None = None
+    client_key: str | None = None
+    database: str = "openocpp-chargepoint.sqlite"
+    connectors: int = 2
+    call_timeout: float = 30.0
+    reconnect_initial_delay: float = 1.0
+    reconnect_max_delay: float = 60.0
+    boot_retry_interval: float = 60.0
+    vendor: str = "openocpp"
+    model: str = "Simulator"
+    charge_point_serial_number: str | None = None
+    charge_box_serial_number: str | None = None
+    firmware_version: str | None = None
+    iccid: str | None = None
+    imsi: str | None = None
+    meter_type: str | None = None
+    meter_serial_number: str | None = None
+    ocpp_ini: str | None = None
+    plugins: list = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.security_profile not in (0, 1, 2, 3):
+            raise ValueError(f"security_profile must be 0 to 3, not {self.security_profile!r}")
+        check_client_configuration(
+            self.security_profile,
+            self.url,
+            self.password,
+            self.client_certificate is not None if self.security_profile == 3 else None,
+        )
+        if self.connectors < 1:
+            raise ValueError(f"connectors must be 1 or more, not {self.connectors!r}")
+        for name in ("call_timeout", "reconnect_initial_delay", "boot_retry_interval"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, not {getattr(self, name)!r}")
+        if self.reconnect_max_delay < self.reconnect_initial_delay:
+            raise ValueError("reconnect_max_delay must not be less than reconnect_initial_delay")
+        if not self.vendor or len(self.vendor) > 20:
+            raise ValueError("vendor must be 1 to 20 characters")
+        if not self.model or len(self.model) > 20:
+            raise ValueError("model must be 1 to 20 characters")

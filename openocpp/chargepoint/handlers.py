@@ -1,0 +1,315 @@
+"""
+The charge point's answers to the central system's requests (OCPP 1.6
+chapter 5): Core and Remote Trigger profiles.
+
+While the central system has Rejected the charge point, no request is
+answered (section 4.2); while it is Pending, RemoteStartTransaction and
+RemoteStopTransaction are rejected. Actions not handled here are answered
+with NotSupported by the RPC layer.
+"""
+
+from typing import Any
+
+from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.logger import Logger
+
+from openocpp.chargepoint.ocppconfig import configuration_keys
+from openocpp.messages import (
+    ChangeAvailabilityResponse,
+    ChangeConfigurationResponse,
+    ClearCacheResponse,
+    DataTransferResponse,
+    DiagnosticsStatusNotificationRequest,
+    FirmwareStatusNotificationRequest,
+    GetConfigurationResponse,
+    RemoteStartTransactionResponse,
+    RemoteStopTransactionResponse,
+    ResetResponse,
+    TriggerMessageResponse,
+    UnlockConnectorResponse,
+)
+from openocpp.messages.datatypes import KeyValue
+from openocpp.messages.enums import (
+    AvailabilityStatus,
+    AvailabilityType,
+    ChargePointStatus,
+    ClearCacheStatus,
+    ConfigurationStatus,
+    DataTransferStatus,
+    DiagnosticsStatus,
+    FirmwareStatus,
+    MessageTrigger,
+    Reason,
+    RegistrationStatus,
+    RemoteStartStopStatus,
+    ResetStatus,
+    ResetType,
+    TriggerMessageStatus,
+    UnlockStatus,
+)
+from openocpp.messages.errors import ErrorCode
+from openocpp.rpc.errors import CallError
+
+
+class CentralSystemRequests:
+    """
+    Answers the central system's requests.
+
+    @param charge_point: the L{openocpp.chargepoint.service.ChargePoint}.
+    """
+
+    log = Logger()
+
+    def __init__(self, charge_point: Any) -> None:
+        self._cp = charge_point
+
+    def handlers(self) -> dict:
+        """
+        @return: the request handlers by action, for the RPC session.
+        """
+        return {
+            action: self._guard(method)
+            for action, method in (
+                ("ChangeAvailability", self.change_availability),
+                ("ChangeConfiguration", self.change_configuration),
+                ("ClearCache", self.clear_cache),
+                ("DataTransfer", self.data_transfer),
+                ("GetConfiguration", self.get_configuration),
+                ("RemoteStartTransaction", self.remote_start_transaction),
+                ("RemoteStopTransaction", self.remote_stop_transaction),
+                ("Reset", self.reset),
+                ("TriggerMessage", self.trigger_message),
+                ("UnlockConnector", self.unlock_connector),
+            )
+        }
+
+    def _guard(self, method):
+        def handle(request):
+            if self._cp.registration is RegistrationStatus.REJECTED:
+                # "While Rejected, the Charge Point SHALL NOT respond to any
+                # Central System initiated message."
+                self.log.info(
+                    "Not answering {action}: the central system rejected us",
+                    action=request.action,
+                )
+                return Deferred()
+            return method(request)
+
+        return handle
+
+    # -- availability -------------------------------------------------------------
+
+    @inlineCallbacks
+    def change_availability(self, request):
+        cp = self._cp
+        connector = request.connector_id
+        operative = request.type == AvailabilityType.OPERATIVE
+        if not 0 <= connector <= cp.connector_count:
+            return ChangeAvailabilityResponse(status=AvailabilityStatus.REJECTED)
+        allowed = yield cp.hook(
+            "openocpp_cp_change_availability", connector=connector, operative=operative
+        )
+        if allowed is False:
+            return ChangeAvailabilityResponse(status=AvailabilityStatus.REJECTED)
+        status = cp.change_availability(connector, AvailabilityType(request.type))
+        return ChangeAvailabilityResponse(status=status)
+
+    # -- configuration --------------------------------------------------------------
+
+    @inlineCallbacks
+    def change_configuration(self, request):
+        cp = self._cp
+        key, value = request.key, request.value
+        status, problem = cp.ocpp_config.validate(key, value)
+        if status in (ConfigurationStatus.ACCEPTED, ConfigurationStatus.REBOOT_REQUIRED):
+            problem = cp.configuration_problem(key, value)
+            if problem is None:
+                allowed = yield cp.hook(
+                    "openocpp_cp_validate_configuration", key=key, value=value
+                )
+                if allowed is False:
+                    problem = "refused by a plugin"
+            if problem is not None:
+                status = ConfigurationStatus.REJECTED
+        if status in (ConfigurationStatus.ACCEPTED, ConfigurationStatus.REBOOT_REQUIRED):
+            status = cp.ocpp_config.change(key, value)
+            shown = "(hidden)" if cp.ocpp_config.definition(key).write_only else value
+            self.log.info(
+                "Configuration key {key} set to {value} ({status})",
+                key=key,
+                value=shown,
+                status=status.value,
+            )
+            cp.clock.callLater(0, cp.configuration_changed, key, value)
+        else:
+            self.log.info(
+                "ChangeConfiguration of {key} answered {status}: {problem}",
+                key=key,
+                status=status.value,
+                problem=problem,
+            )
+        return ChangeConfigurationResponse(status=status)
+
+    def get_configuration(self, request):
+        cp = self._cp
+        keys = request.key or None
+        limit = cp.ocpp_config.integer("GetConfigurationMaxKeys")
+        if keys is not None and len(keys) > limit:
+            raise CallError(
+                ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION,
+                f"at most {limit} keys per GetConfiguration (GetConfigurationMaxKeys)",
+            )
+        known, unknown = configuration_keys(cp.ocpp_config, keys)
+        return GetConfigurationResponse(
+            configuration_key=[
+                KeyValue(key=name, readonly=readonly, value=value)
+                for name, readonly, value in known
+            ]
+            or None,
+            unknown_key=unknown or None,
+        )
+
+    def clear_cache(self, request):
+        self._cp.authorizer.clear_cache()
+        self.log.info("Authorization Cache cleared")
+        return ClearCacheResponse(status=ClearCacheStatus.ACCEPTED)
+
+    # -- data transfer ------------------------------------------------------------------
+
+    @inlineCallbacks
+    def data_transfer(self, request):
+        answer = yield self._cp.hook(
+            "openocpp_cp_data_transfer",
+            vendor_id=request.vendor_id,
+            message_id=request.message_id,
+            data=request.data,
+        )
+        if isinstance(answer, DataTransferResponse):
+            return answer
+        if answer is None:
+            return DataTransferResponse(status=DataTransferStatus.UNKNOWN_VENDOR_ID)
+        if isinstance(answer, tuple):
+            status, data = answer
+            return DataTransferResponse(status=DataTransferStatus(status), data=data)
+        return DataTransferResponse(status=DataTransferStatus(answer))
+
+    # -- transactions ---------------------------------------------------------------------
+
+    @inlineCallbacks
+    def remote_start_transaction(self, request):
+        cp = self._cp
+        rejected = RemoteStartTransactionResponse(status=RemoteStartStopStatus.REJECTED)
+        if cp.registration is not RegistrationStatus.ACCEPTED:
+            return rejected
+        connector = request.connector_id
+        if connector is None:
+            connector = cp.free_connector()
+            if connector is None:
+                return rejected
+        if not 1 <= connector <= cp.connector_count or not cp.startable(connector):
+            return rejected
+        allowed = yield cp.hook(
+            "openocpp_cp_remote_start",
+            connector=connector,
+            id_tag=request.id_tag,
+            charging_profile=request.charging_profile,
+        )
+        if allowed is False:
+            return rejected
+        self.log.info(
+            "Remote start for {id_tag} on connector {connector} accepted",
+            id_tag=request.id_tag,
+            connector=connector,
+        )
+        cp.clock.callLater(
+            0, cp.remote_start, connector, request.id_tag, request.charging_profile
+        )
+        return RemoteStartTransactionResponse(status=RemoteStartStopStatus.ACCEPTED)
+
+    @inlineCallbacks
+    def remote_stop_transaction(self, request):
+        cp = self._cp
+        rejected = RemoteStopTransactionResponse(status=RemoteStartStopStatus.REJECTED)
+        if cp.registration is not RegistrationStatus.ACCEPTED:
+            return rejected
+        connector = cp.connector_of(request.transaction_id)
+        if connector is None:
+            return rejected
+        allowed = yield cp.hook(
+            "openocpp_cp_remote_stop", connector=connector, transaction_id=request.transaction_id
+        )
+        if allowed is False:
+            return rejected
+        cp.clock.callLater(0, cp.stop_by_charge_point, connector, Reason.REMOTE)
+        return RemoteStopTransactionResponse(status=RemoteStartStopStatus.ACCEPTED)
+
+    # -- reset and unlock ---------------------------------------------------------------
+
+    @inlineCallbacks
+    def reset(self, request):
+        cp = self._cp
+        kind = ResetType(request.type)
+        allowed = yield cp.hook("openocpp_cp_reset_allowed", type=kind)
+        if allowed is False:
+            return ResetResponse(status=ResetStatus.REJECTED)
+        self.log.info("{type} reset accepted", type=kind.value)
+        cp.clock.callLater(0, cp.perform_reset, kind)
+        return ResetResponse(status=ResetStatus.ACCEPTED)
+
+    @inlineCallbacks
+    def unlock_connector(self, request):
+        cp = self._cp
+        connector = request.connector_id
+        if not 1 <= connector <= cp.connector_count:
+            # errata 3.85: an unknown connector is NotSupported
+            return UnlockConnectorResponse(status=UnlockStatus.NOT_SUPPORTED)
+        if cp.transaction_record(connector) is not None:
+            yield cp.stop_by_charge_point(connector, Reason.UNLOCK_COMMAND)
+        status = yield cp.hook("openocpp_cp_unlock_connector", connector=connector)
+        return UnlockConnectorResponse(
+            status=UnlockStatus(status) if status is not None else UnlockStatus.NOT_SUPPORTED
+        )
+
+    # -- trigger ------------------------------------------------------------------------
+
+    def trigger_message(self, request):
+        cp = self._cp
+        connector = request.connector_id
+        accepted = TriggerMessageResponse(status=TriggerMessageStatus.ACCEPTED)
+        rejected = TriggerMessageResponse(status=TriggerMessageStatus.REJECTED)
+        if connector is not None and not 0 <= connector <= cp.connector_count:
+            return rejected
+        message = MessageTrigger(request.requested_message)
+        later = cp.clock.callLater
+        if message is MessageTrigger.BOOT_NOTIFICATION:
+            if cp.registration is RegistrationStatus.ACCEPTED:
+                # errata 3.35: rejected once accepted
+                return rejected
+            later(0, cp.boot)
+        elif message is MessageTrigger.HEARTBEAT:
+            later(0, cp.heartbeat, True)
+        elif message is MessageTrigger.STATUS_NOTIFICATION:
+            later(0, cp.status.trigger, connector)
+        elif message is MessageTrigger.METER_VALUES:
+            later(0, cp.metering.trigger, connector)
+        elif message is MessageTrigger.DIAGNOSTICS_STATUS_NOTIFICATION:
+            later(0, self._notify_status, "openocpp_cp_diagnostics_status",
+                  DiagnosticsStatusNotificationRequest, DiagnosticsStatus, DiagnosticsStatus.IDLE)
+        elif message is MessageTrigger.FIRMWARE_STATUS_NOTIFICATION:
+            later(0, self._notify_status, "openocpp_cp_firmware_status",
+                  FirmwareStatusNotificationRequest, FirmwareStatus, FirmwareStatus.IDLE)
+        else:
+            return TriggerMessageResponse(status=TriggerMessageStatus.NOT_IMPLEMENTED)
+        self.log.info("Triggered {message}", message=message.value)
+        return accepted
+
+    @inlineCallbacks
+    def _notify_status(self, hook, request_class, status_class, default):
+        status = yield self._cp.hook(hook)
+        request = request_class(status=status_class(status) if status is not None else default)
+        try:
+            yield self._cp.send(request, triggered=True)
+        except Exception as error:
+            self.log.info(
+                "Triggered {action} not sent: {error}", action=request.action, error=error
+            )

@@ -1,0 +1,291 @@
+"""
+Interfaces of the Charge Point role.
+
+Everything runs on the reactor thread; nothing may block (hand blocking work
+to C{deferToThread}). Methods documented as returning a Deferred may be used
+with C{await} inside C{ensureDeferred}, or with C{inlineCallbacks}.
+"""
+
+from twisted.application.service import IService
+from zope.interface import Attribute, Interface
+
+
+class IChargePointConfig(Interface):
+    """
+    How a charge point is set up: where it connects, as whom, where it keeps
+    its data and what it tells the central system at boot. Implemented by
+    L{openocpp.chargepoint.config.ChargePointConfig}; read by L{IChargePoint}
+    when it is made and when it (re)connects.
+    """
+
+    url = Attribute(
+        "The central system's OCPP-J endpoint URL, without the identity "
+        "(C{ws://127.0.0.1:8080/openocpp}); the identity is appended as its "
+        "last path segment, percent-encoded."
+    )
+    identity = Attribute("The charge point identity (C{CP001}).")
+    security_profile = Attribute(
+        "The Security Profile (0 to 3) to start with, until the central "
+        "system raises it (the C{SecurityProfile} key)."
+    )
+    password = Attribute(
+        "The HTTP Basic-auth password (AuthorizationKey) to start with, or "
+        "C{None}; a value the central system sets replaces it."
+    )
+    ca_certificates = Attribute("PEM file of the CA(s) to verify the central system with, or C{None}.")
+    client_certificate = Attribute("PEM file of the charge point certificate (profile 3), or C{None}.")
+    client_key = Attribute("PEM file of its private key, or C{None} (then in the certificate file).")
+    database = Attribute("The SQLite file of its state, or C{':memory:'}.")
+    connectors = Attribute("The number of connectors (NumberOfConnectors), 1 or more.")
+    call_timeout = Attribute(
+        "Seconds to wait for an answer, until the MessageTimeout key says otherwise."
+    )
+    reconnect_initial_delay = Attribute("Seconds before the first reconnection attempt.")
+    reconnect_max_delay = Attribute("The longest wait between reconnection attempts, in seconds.")
+    boot_retry_interval = Attribute(
+        "Seconds between BootNotification attempts when the central system "
+        "gives no interval (0) or does not answer."
+    )
+    vendor = Attribute("chargePointVendor of the BootNotification.")
+    model = Attribute("chargePointModel of the BootNotification.")
+    charge_point_serial_number = Attribute("chargePointSerialNumber, or C{None}.")
+    charge_box_serial_number = Attribute("chargeBoxSerialNumber, or C{None}.")
+    firmware_version = Attribute("firmwareVersion, or C{None}.")
+    iccid = Attribute("The modem's SIM card ICCID, or C{None}.")
+    imsi = Attribute("The modem's SIM card IMSI, or C{None}.")
+    meter_type = Attribute("The main meter's type, or C{None}.")
+    meter_serial_number = Attribute("The main meter's serial number, or C{None}.")
+    ocpp_ini = Attribute(
+        "An INI file holding the OCPP configuration keys instead of the "
+        "SQLite file, or C{None}."
+    )
+    plugins = Attribute("Dotted names of plugin modules to load (C{--plugin}).")
+
+
+class IOcppConfig(Interface):
+    """
+    The OCPP configuration keys of a charge point (OCPP 1.6 chapter 9, its
+    errata and the Security Whitepaper) and those plugins register, with
+    their values (strings, as on the wire).
+
+    Implemented by L{openocpp.chargepoint.ocppconfig.OcppConfig} (kept in
+    the SQLite file) and L{openocpp.chargepoint.ocppconfig.IniOcppConfig};
+    used by L{IChargePoint} for GetConfiguration and ChangeConfiguration,
+    and by everything its keys govern.
+    """
+
+    supported_measurands = Attribute(
+        "The measurands the meter supports (a set of names), or C{None} for "
+        "no check: MeterValues*Data and StopTxn*Data lists naming others are "
+        "rejected."
+    )
+
+    def definition(key):
+        """
+        @return: the L{openocpp.chargepoint.keys.KeyDefinition} of C{key},
+            or C{None} if there is no such key.
+        """
+
+    def definitions():
+        """
+        @return: the definitions of every key, standard ones first.
+        """
+
+    def get(key):
+        """
+        @return: the value of C{key} (a string), or C{None} if there is no
+            such key.
+        """
+
+    def integer(key):
+        """
+        @return: the value of an integer key as an L{int}.
+        @raise KeyError: no such key.
+        """
+
+    def boolean(key):
+        """
+        @return: the value of a boolean key as a L{bool}.
+        @raise KeyError: no such key.
+        """
+
+    def items(key):
+        """
+        @return: the items of a comma separated list key (a list of strings).
+        @raise KeyError: no such key.
+        """
+
+    def register(definition):
+        """
+        Add a key of a plugin's own.
+
+        @param definition: its L{openocpp.chargepoint.keys.KeyDefinition}.
+        @raise ValueError: a key with that name exists.
+        """
+
+    def validate(key, value):
+        """
+        Tell what ChangeConfiguration would answer, without changing anything.
+
+        @return: (a L{openocpp.messages.enums.ConfigurationStatus}, why it is
+            not accepted or C{None}).
+        """
+
+    def change(key, value):
+        """
+        ChangeConfiguration: set C{key} if the rules allow it (it exists, is
+        writable, the value has the right type, range and length).
+
+        @return: the L{openocpp.messages.enums.ConfigurationStatus}:
+            C{Accepted}, C{RebootRequired}, C{Rejected} or C{NotSupported}.
+        """
+
+    def set(key, value):
+        """
+        Set a key from the charge point itself, read-only ones included.
+
+        @raise KeyError: no such key.
+        @raise ValueError: the value does not fit the key's type.
+        """
+
+    def reset():
+        """
+        Forget every value set: every key goes back to its default.
+        """
+
+
+class IChargePoint(IService):
+    """
+    An OCPP 1.6-J charge point: the service that keeps the connection to the
+    central system, registers, reports statuses and meter values, runs
+    transactions through a persistent queue, and answers the central
+    system's requests with the help of the C{openocpp_cp_*} hooks.
+
+    Implemented by L{openocpp.chargepoint.service.ChargePoint}; called by
+    the charger's firmware, a simulator or plugins. Connector numbers go from
+    1 to C{NumberOfConnectors}; 0 is the charge point as a whole.
+    """
+
+    config = Attribute("The L{IChargePointConfig}.")
+    ocpp_config = Attribute("The L{IOcppConfig}.")
+    plugins = Attribute("The C{pluggy.PluginManager} of its hooks.")
+    clock = Attribute("The L{twisted.internet.interfaces.IReactorTime} it runs on.")
+    connected = Attribute("Whether a connection to the central system is open.")
+
+    def now():
+        """
+        @return: the charge point's time: an aware UTC C{datetime}, set from
+            the central system's when it tells it (unless a plugin sets the
+            system clock instead).
+        """
+
+    def registration_status():
+        """
+        @return: a Deferred firing with the
+            L{openocpp.messages.enums.RegistrationStatus} of the last
+            BootNotification.conf, or C{None} before any was received.
+        """
+
+    def status_notification(connector, status, error_code="NoError", info=None, vendor_id=None, vendor_error=None):
+        """
+        Set a connector's status (and error), persist it, and report it to
+        the central system once it has lasted MinimumStatusDuration (at once
+        when 0), or when registered if not yet.
+
+        @param connector: 0 to NumberOfConnectors.
+        @param status: a L{openocpp.messages.enums.ChargePointStatus} (or its
+            value); connector 0 only takes Available, Unavailable, Faulted.
+        @param error_code: a L{openocpp.messages.enums.ChargePointErrorCode}.
+        @param info: free text, at most 50 characters.
+        @param vendor_id: identifies the vendor of C{vendor_error}.
+        @param vendor_error: a vendor-specific error code.
+        @return: a Deferred firing with C{None} once persisted, or failing
+            with C{ValueError} for an invalid connector or status.
+        """
+
+    def connector_status(connector):
+        """
+        @return: a Deferred firing with the connector's current
+            L{openocpp.messages.enums.ChargePointStatus}.
+        """
+
+    def authorize(connector, id_tag):
+        """
+        Authorize an idTag presented at a connector, by the rules of section
+        3.5: local list and Authorization Cache (LocalPreAuthorize online,
+        LocalAuthorizeOffline offline), Authorize.req when online,
+        AllowOfflineTxForUnknownId for unknown ones offline.
+
+        @return: a Deferred firing with (L{AuthorizationStatus}, parent
+            idTag or C{None}).
+        """
+
+    def start_transaction(connector, id_tag, reservation_id=None):
+        """
+        Start a transaction on a connector now, the idTag being authorized:
+        the meter start is read, the StartTransaction.req is written to the
+        persistent queue and sent when possible; sampled meter values start.
+
+        @return: a Deferred firing with the idTag's
+            L{AuthorizationStatus}: the central system's when it answers in
+            this connection, C{Accepted} when the request stays queued
+            (offline, not registered, or not answered). Fails with
+            L{openocpp.chargepoint.errors.TransactionError} when the
+            connector has a transaction already or is inoperative.
+        """
+
+    def stop_transaction(connector, id_tag=None, reason=None):
+        """
+        Stop the transaction running on a connector: the meter stop is read,
+        and the StopTransaction.req (with StopTxnSampledData and
+        StopTxnAlignedData values) is queued. A scheduled availability
+        change then takes effect.
+
+        @param reason: a L{openocpp.messages.enums.Reason}, or C{None} for
+            a normal (Local) stop.
+        @return: a Deferred firing with C{True}, or C{False} when no
+            transaction runs on the connector.
+        """
+
+    def send_meter_values(connector, values):
+        """
+        Send meter values of a connector taken by the firmware: through the
+        transaction queue (with the transaction id) when a transaction runs
+        on it, else at once.
+
+        @param values: a list of L{openocpp.messages.datatypes.MeterValue}.
+        @return: a Deferred firing with C{True} once queued or answered,
+            C{False} when it could not be sent.
+        """
+
+    def data_transfer(vendor_id, message_id=None, data=None):
+        """
+        Send a DataTransfer.req.
+
+        @return: a Deferred firing with the C{DataTransferResponse}, or
+            failing with L{openocpp.chargepoint.errors.NotConnected},
+            L{openocpp.chargepoint.errors.NotAccepted} or an RPC error.
+        """
+
+    def transaction_id(connector):
+        """
+        @return: the central system's id of the transaction running on the
+            connector (-1 when its start could not be delivered, C{None}
+            while it is not known yet or when none runs).
+        """
+
+    def reset_data():
+        """
+        Forget everything persisted (configuration, statuses, cache,
+        transactions, queued messages). Only while the service is stopped.
+
+        @return: a Deferred firing with C{None}.
+        """
+
+    def reset_connector_data():
+        """
+        Forget the persisted statuses and availability of every connector.
+        Only while the service is stopped.
+
+        @return: a Deferred firing with C{None}.
+        """

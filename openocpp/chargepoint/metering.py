@@ -1,0 +1,303 @@
+"""
+Meter values (OCPP 1.6 section 3.16 and errata 3.13): readings from the
+C{openocpp_cp_meter_value} hook, sampled every MeterValueSampleInterval
+during a transaction (MeterValuesSampledData, StopTxnSampledData),
+clock-aligned every ClockAlignedDataInterval (MeterValuesAlignedData,
+StopTxnAlignedData), at the start and end of transactions, and on trigger.
+"""
+
+from datetime import datetime, timezone
+from typing import Any
+
+from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.logger import Logger
+
+from openocpp.chargepoint.keys import measurand_item
+from openocpp.messages import MeterValuesRequest, codec
+from openocpp.messages.datatypes import MeterValue, SampledValue
+from openocpp.messages.enums import Location, Measurand, Phase, ReadingContext, UnitOfMeasure
+
+ENERGY = Measurand.ENERGY_ACTIVE_IMPORT_REGISTER
+
+#: The unit a bare number from the meter hook is in, per measurand.
+DEFAULT_UNITS = {
+    Measurand.ENERGY_ACTIVE_EXPORT_REGISTER: UnitOfMeasure.WH,
+    Measurand.ENERGY_ACTIVE_IMPORT_REGISTER: UnitOfMeasure.WH,
+    Measurand.ENERGY_REACTIVE_EXPORT_REGISTER: UnitOfMeasure.VARH,
+    Measurand.ENERGY_REACTIVE_IMPORT_REGISTER: UnitOfMeasure.VARH,
+    Measurand.ENERGY_ACTIVE_EXPORT_INTERVAL: UnitOfMeasure.WH,
+    Measurand.ENERGY_ACTIVE_IMPORT_INTERVAL: UnitOfMeasure.WH,
+    Measurand.ENERGY_REACTIVE_EXPORT_INTERVAL: UnitOfMeasure.VARH,
+    Measurand.ENERGY_REACTIVE_IMPORT_INTERVAL: UnitOfMeasure.VARH,
+    Measurand.POWER_ACTIVE_EXPORT: UnitOfMeasure.W,
+    Measurand.POWER_ACTIVE_IMPORT: UnitOfMeasure.W,
+    Measurand.POWER_OFFERED: UnitOfMeasure.W,
+    Measurand.POWER_REACTIVE_EXPORT: UnitOfMeasure.VAR,
+    Measurand.POWER_REACTIVE_IMPORT: UnitOfMeasure.VAR,
+    Measurand.CURRENT_IMPORT: UnitOfMeasure.A,
+    Measurand.CURRENT_EXPORT: UnitOfMeasure.A,
+    Measurand.CURRENT_OFFERED: UnitOfMeasure.A,
+    Measurand.VOLTAGE: UnitOfMeasure.V,
+    Measurand.TEMPERATURE: UnitOfMeasure.CELSIUS,
+    Measurand.SOC: UnitOfMeasure.PERCENT,
+}
+
+_DAY = 86400
+
+
+class Metering:
+    """
+    Reads the meter and produces meter values.
+
+    @param charge_point: the L{openocpp.chargepoint.service.ChargePoint}.
+    """
+
+    log = Logger()
+
+    def __init__(self, charge_point: Any) -> None:
+        self._cp = charge_point
+        self._samplers: dict[int, Any] = {}  # local transaction id -> delayed call
+        self._aligned = None
+
+    # -- reading ----------------------------------------------------------------
+
+    @inlineCallbacks
+    def read(self, connector: int, items: list[str], context: ReadingContext):
+        """
+        Read configured measurands.
+
+        @param items: MeterValues*Data items (C{"Voltage.L1"}).
+        @return: a Deferred firing with a list of L{SampledValue} (empty
+            when the meter measures none of them there).
+        """
+        sampled: list[SampledValue] = []
+        for item in items:
+            parsed = measurand_item(item)
+            if parsed is None:
+                continue
+            measurand, phase = Measurand(parsed[0]), parsed[1] and Phase(parsed[1])
+            try:
+                result = yield self._cp.hook(
+                    "openocpp_cp_meter_value",
+                    connector=connector,
+                    measurand=measurand,
+                    phase=phase,
+                    context=context,
+                )
+            except Exception:
+                self.log.failure(
+                    "Reading {measurand} of connector {connector} failed",
+                    measurand=measurand.value,
+                    connector=connector,
+                )
+                continue
+            sampled.extend(_sampled_values(result, connector, measurand, phase, context))
+        return sampled
+
+    @inlineCallbacks
+    def meter_value(self, connector: int, items: list[str], context: ReadingContext):
+        """
+        @return: a Deferred firing with a L{MeterValue} of the items, or
+            C{None} when none could be read.
+        """
+        values = yield self.read(connector, items, context)
+        if not values:
+            return None
+        return MeterValue(timestamp=self._cp.now(), sampled_value=values)
+
+    @inlineCallbacks
+    def energy(self, connector: int, context: ReadingContext):
+        """
+        @return: a Deferred firing with the connector's active import energy
+            register in Wh (an int; 0 when the meter gives none).
+        """
+        values = yield self.read(connector, [ENERGY.value], context)
+        for value in values:
+            try:
+                number = float(value.value)
+            except ValueError:
+                continue
+            if value.unit == UnitOfMeasure.KWH:
+                number *= 1000
+            return int(round(number))
+        return 0
+
+    # -- transactions ---------------------------------------------------------------
+
+    def stop_txn_items(self) -> list[str]:
+        config = self._cp.ocpp_config
+        items = config.items("StopTxnSampledData")
+        for item in config.items("StopTxnAlignedData"):
+            if item not in items:
+                items.append(item)
+        return items
+
+    @inlineCallbacks
+    def transaction_begin(self, local_id: int, connector: int):
+        """
+        Keep the Transaction.Begin values of StopTxn*Data for the
+        StopTransaction.req, and start sampling.
+        """
+        yield self._keep(local_id, connector, self.stop_txn_items(), ReadingContext.TRANSACTION_BEGIN)
+        self.start_sampling(local_id, connector)
+
+    @inlineCallbacks
+    def transaction_end(self, local_id: int, connector: int):
+        """
+        Stop sampling, and keep the Transaction.End values.
+        """
+        self.stop_sampling(local_id)
+        yield self._keep(local_id, connector, self.stop_txn_items(), ReadingContext.TRANSACTION_END)
+
+    @inlineCallbacks
+    def _keep(self, local_id, connector, items, context):
+        if not items:
+            return
+        value = yield self.meter_value(connector, items, context)
+        if value is not None:
+            self._cp.store.add_transaction_data(
+                local_id,
+                codec.encode(value),
+                self._cp.ocpp_config.integer("StopTransactionMaxMeterValues"),
+            )
+
+    def start_sampling(self, local_id: int, connector: int) -> None:
+        self.stop_sampling(local_id)
+        interval = self._cp.ocpp_config.integer("MeterValueSampleInterval")
+        if interval > 0:
+            self._samplers[local_id] = self._cp.clock.callLater(
+                interval, self._sample, local_id, connector, interval
+            )
+
+    def stop_sampling(self, local_id: int) -> None:
+        timer = self._samplers.pop(local_id, None)
+        if timer is not None and timer.active():
+            timer.cancel()
+
+    def restart_sampling(self) -> None:
+        """
+        MeterValueSampleInterval changed: sample running transactions at the
+        new interval from now on.
+        """
+        for record in self._cp.store.running_transactions():
+            self.start_sampling(record.local_id, record.connector_id)
+
+    @inlineCallbacks
+    def _sample(self, local_id: int, connector: int, interval: int):
+        self._samplers[local_id] = self._cp.clock.callLater(
+            interval, self._sample, local_id, connector, interval
+        )
+        config = self._cp.ocpp_config
+        periodic = ReadingContext.SAMPLE_PERIODIC
+        value = yield self.meter_value(connector, config.items("MeterValuesSampledData"), periodic)
+        if value is not None:
+            self._cp.queue.enqueue_meter_values(connector, local_id, [value])
+        yield self._keep(local_id, connector, config.items("StopTxnSampledData"), periodic)
+
+    # -- clock-aligned ----------------------------------------------------------------
+
+    def start_aligned(self) -> None:
+        """
+        (Re)start clock-aligned readings at the next boundary of
+        ClockAlignedDataInterval since midnight UTC (charge point time).
+        """
+        self.stop_aligned()
+        interval = self._cp.ocpp_config.integer("ClockAlignedDataInterval")
+        if interval <= 0:
+            return
+        self._aligned = self._cp.clock.callLater(self._until_boundary(interval), self._align)
+
+    def _until_boundary(self, interval: int) -> float:
+        now = self._cp.now().timestamp()
+        midnight = now - (now % _DAY)
+        since = now - midnight
+        following = (int(since // interval) + 1) * interval
+        if following >= _DAY:
+            following = _DAY
+        return max(midnight + following - now, 0.0)
+
+    def stop_aligned(self) -> None:
+        if self._aligned is not None and self._aligned.active():
+            self._aligned.cancel()
+        self._aligned = None
+
+    @inlineCallbacks
+    def _align(self):
+        self._aligned = None
+        self.start_aligned()
+        cp = self._cp
+        config = cp.ocpp_config
+        clock_context = ReadingContext.SAMPLE_CLOCK
+        running = {r.connector_id: r for r in cp.store.running_transactions()}
+        for connector in range(cp.connector_count + 1):
+            record = running.get(connector)
+            local_id = None if record is None else record.local_id
+            value = yield self.meter_value(connector, config.items("MeterValuesAlignedData"), clock_context)
+            if value is not None:
+                cp.queue.enqueue_meter_values(connector, local_id, [value])
+            if local_id is not None:
+                yield self._keep(local_id, connector, config.items("StopTxnAlignedData"), clock_context)
+
+    # -- triggered ----------------------------------------------------------------------
+
+    @inlineCallbacks
+    def trigger(self, connector: int | None):
+        """
+        TriggerMessage(MeterValues): the latest MeterValuesSampledData of a
+        connector (or of each), sent at once.
+        """
+        cp = self._cp
+        connectors = range(cp.connector_count + 1) if connector is None else [connector]
+        for number in connectors:
+            value = yield self.meter_value(
+                number, cp.ocpp_config.items("MeterValuesSampledData"), ReadingContext.TRIGGER
+            )
+            if value is None:
+                continue
+            request = MeterValuesRequest(
+                connector_id=number,
+                meter_value=[value],
+                transaction_id=cp.transaction_id(number) if number else None,
+            )
+            cp.send(request, triggered=True).addErrback(
+                lambda failure: self.log.info(
+                    "Triggered meter values not sent: {error}", error=failure.getErrorMessage()
+                )
+            )
+
+    def stop(self) -> None:
+        for local_id in list(self._samplers):
+            self.stop_sampling(local_id)
+        self.stop_aligned()
+
+
+def _sampled_values(result, connector, measurand, phase, context) -> list[SampledValue]:
+    if result is None:
+        return []
+    if isinstance(result, (list, tuple)):
+        values: list[SampledValue] = []
+        for item in result:
+            values.extend(_sampled_values(item, connector, measurand, phase, context))
+        return values
+    if isinstance(result, SampledValue):
+        if result.measurand is None and measurand is not ENERGY:
+            result.measurand = measurand
+        if result.context is None:
+            result.context = context
+        if result.phase is None and phase is not None:
+            result.phase = phase
+        return [result]
+    if isinstance(result, float):
+        text = repr(round(result, 3))
+    else:
+        text = str(result)
+    return [
+        SampledValue(
+            value=text,
+            context=context,
+            measurand=measurand,
+            phase=phase,
+            location=Location.OUTLET if connector else Location.INLET,
+            unit=DEFAULT_UNITS.get(measurand),
+        )
+    ]

@@ -1,0 +1,214 @@
+"""
+The persistent FIFO queue of transaction-related messages (OCPP 1.6 section
+3.7): StartTransaction.req, StopTransaction.req and sampled or clock-aligned
+MeterValues.req.
+
+A message is written to the SQLite file before it is sent, and removed in
+the same SQLite transaction that records its answer, so a crash loses none
+and, once answered, none is sent again. Messages go out one at a time, in
+order, while the central system has accepted the charge point and the
+connection is open. A CALLERROR or a timeout is a failure to process the
+message: after C{TransactionMessageRetryInterval} times the attempts made it
+is sent again, and after C{TransactionMessageAttempts} failures it is
+dropped (a StartTransaction then leaves its transaction with id -1, errata
+3.18). A lost connection is no failure: the message goes first when the
+connection is back.
+
+Messages that belong to a transaction are queued with its local id; its
+C{transactionId} is filled in as it is sent, so messages queued before the
+central system gave the transaction its id carry the right one.
+"""
+
+from typing import Any
+
+from twisted.internet.defer import CancelledError, Deferred, succeed
+from twisted.logger import Logger
+
+from openocpp.chargepoint.errors import NotAccepted, NotConnected
+from openocpp.messages import ACTIONS, MeterValuesRequest, codec
+from openocpp.messages.enums import AuthorizationStatus
+from openocpp.rpc.errors import CallError, CallTimeout, ConnectionLost, InvalidResponse
+
+
+class TransactionQueue:
+    """
+    Sends the queued transaction-related messages.
+
+    @param charge_point: the L{openocpp.chargepoint.service.ChargePoint}.
+    """
+
+    log = Logger()
+
+    def __init__(self, charge_point: Any) -> None:
+        self._cp = charge_point
+        self._busy = False
+        self._retry = None
+        self._sending: Deferred | None = None
+        self._drained: list[Deferred] = []
+        #: Waiting for the answer to a StartTransaction, by local id.
+        self._starts: dict[int, Deferred] = {}
+
+    def enqueue_meter_values(self, connector: int, local_id: int | None, values: list) -> None:
+        request = MeterValuesRequest(connector_id=connector, meter_value=values)
+        self._cp.store.enqueue("MeterValues", local_id, codec.encode(request))
+        self.pump()
+
+    def wait_start(self, local_id: int) -> Deferred:
+        """
+        @return: a Deferred firing with the idTag's L{AuthorizationStatus}
+            when the StartTransaction of C{local_id} is answered, or with
+            C{Accepted} if its first attempt fails or the connection drops.
+        """
+        waiting = Deferred()
+        self._starts[local_id] = waiting
+        return waiting
+
+    def _settle_start(self, local_id: int | None, status: AuthorizationStatus) -> None:
+        waiting = self._starts.pop(local_id, None) if local_id is not None else None
+        if waiting is not None:
+            waiting.callback(status)
+
+    def settle_all(self) -> None:
+        """
+        The connection dropped: every start waiting for its answer goes on
+        locally.
+        """
+        starts, self._starts = self._starts, {}
+        for waiting in starts.values():
+            waiting.callback(AuthorizationStatus.ACCEPTED)
+
+    def when_drained(self) -> Deferred:
+        """
+        @return: a Deferred firing once the queue is empty.
+        """
+        if self._cp.store.queue_length() == 0:
+            return succeed(None)
+        waiting = Deferred()
+        self._drained.append(waiting)
+        return waiting
+
+    def pump(self) -> None:
+        """
+        Send the first queued message, unless one is in flight, a retry is
+        waited for, or the charge point cannot send.
+        """
+        cp = self._cp
+        if self._busy or self._retry is not None or not cp.online:
+            return
+        head = cp.store.queue_head()
+        if head is None:
+            drained, self._drained = self._drained, []
+            for waiting in drained:
+                waiting.callback(None)
+            return
+        spec = ACTIONS[head.action]
+        payload = dict(head.payload)
+        if head.local_id is not None and head.action != "StartTransaction":
+            record = cp.store.transaction(head.local_id)
+            wire_id = None if record is None else record.wire_id
+            payload["transactionId"] = -1 if wire_id is None else wire_id
+        try:
+            request = codec.decode(spec.request, payload)
+        except Exception:
+            self.log.failure(
+                "Dropping queued {action} {seq}: it no longer makes a valid request",
+                action=head.action,
+                seq=head.seq,
+            )
+            cp.store.delivered(head.seq)
+            self.pump()
+            return
+        self._busy = True
+        self.log.debug(
+            "Sending queued {action} {seq} (attempt {attempt})",
+            action=head.action,
+            seq=head.seq,
+            attempt=head.attempts + 1,
+        )
+        self._sending = cp.send(request)
+        self._sending.addCallbacks(
+            self._answered, self._failed, callbackArgs=(head,), errbackArgs=(head,)
+        )
+
+    def _answered(self, response: Any, head: Any) -> None:
+        self._busy = False
+        self._sending = None
+        cp = self._cp
+        if head.action == "StartTransaction":
+            info = response.id_tag_info
+            cp.store.delivered(
+                head.seq,
+                transaction_id=response.transaction_id,
+                local_id=head.local_id,
+                id_tag_status=AuthorizationStatus(info.status).value,
+            )
+            cp.authorizer.update(head.payload["idTag"], info)
+            self.log.info(
+                "Transaction {local_id} on connector {connector} has id {transaction_id} "
+                "({status})",
+                local_id=head.local_id,
+                connector=head.payload["connectorId"],
+                transaction_id=response.transaction_id,
+                status=AuthorizationStatus(info.status).value,
+            )
+            self._settle_start(head.local_id, AuthorizationStatus(info.status))
+            if info.status != AuthorizationStatus.ACCEPTED:
+                cp.transaction_deauthorized(head.local_id, AuthorizationStatus(info.status))
+        else:
+            cp.store.delivered(head.seq)
+            if head.action == "StopTransaction" and head.payload.get("idTag"):
+                cp.authorizer.update(head.payload["idTag"], response.id_tag_info)
+        self.pump()
+
+    def _failed(self, failure: Any, head: Any) -> None:
+        self._busy = False
+        self._sending = None
+        cp = self._cp
+        if failure.check(ConnectionLost, NotConnected, NotAccepted, CancelledError):
+            self._settle_start(head.local_id, AuthorizationStatus.ACCEPTED)
+            return
+        if head.action == "StartTransaction":
+            self._settle_start(head.local_id, AuthorizationStatus.ACCEPTED)
+        if not failure.check(CallError, CallTimeout, InvalidResponse):
+            self.log.failure("Queued {action} {seq} failed", failure, action=head.action, seq=head.seq)
+        attempts = cp.store.count_attempt(head.seq)
+        allowed = cp.ocpp_config.integer("TransactionMessageAttempts")
+        if attempts >= allowed:
+            self.log.warn(
+                "Giving up {action} {seq} after {attempts} failed attempts: {error}",
+                action=head.action,
+                seq=head.seq,
+                attempts=attempts,
+                error=failure.getErrorMessage(),
+            )
+            cp.store.delivered(
+                head.seq,
+                local_id=head.local_id if head.action == "StartTransaction" else None,
+                given_up=True,
+            )
+            self.pump()
+            return
+        delay = cp.ocpp_config.integer("TransactionMessageRetryInterval") * attempts
+        self.log.info(
+            "{action} {seq} failed ({error}): attempt {attempt} in {delay} seconds",
+            action=head.action,
+            seq=head.seq,
+            error=failure.getErrorMessage(),
+            attempt=attempts + 1,
+            delay=delay,
+        )
+        self._retry = cp.clock.callLater(delay, self._retried)
+
+    def _retried(self) -> None:
+        self._retry = None
+        self.pump()
+
+    def stop(self) -> None:
+        if self._retry is not None and self._retry.active():
+            self._retry.cancel()
+        self._retry = None
+        sending, self._sending = self._sending, None
+        self._busy = False
+        if sending is not None:
+            sending.cancel()
+        self.settle_all()

@@ -1,0 +1,883 @@
+"""
+The charge point service: keeps the connection to the central system,
+registers with BootNotification, sends heartbeats, reports statuses, runs
+transactions through the persistent queue, samples the meter, and answers
+the central system's requests.
+"""
+
+from datetime import datetime, timezone
+from typing import Any
+
+from twisted.application.service import MultiService
+from twisted.internet.defer import (
+    CancelledError,
+    Deferred,
+    fail,
+    inlineCallbacks,
+    maybeDeferred,
+    succeed,
+)
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from openocpp.chargepoint.authorization import Authorizer
+from openocpp.chargepoint.behaviour import DefaultChargePointBehaviour
+from openocpp.chargepoint.errors import NotAccepted, NotConnected, TransactionError
+from openocpp.chargepoint.handlers import CentralSystemRequests
+from openocpp.chargepoint.interfaces import IChargePoint
+from openocpp.chargepoint.metering import Metering
+from openocpp.chargepoint.ocppconfig import IniConfigStorage, OcppConfig, SqliteConfigStorage
+from openocpp.chargepoint.queue import TransactionQueue
+from openocpp.chargepoint.status import StatusReporter
+from openocpp.chargepoint.store import ChargePointStore, TransactionRecord
+from openocpp.messages import (
+    BootNotificationRequest,
+    DataTransferRequest,
+    HeartbeatRequest,
+    MeterValuesRequest,
+    StartTransactionRequest,
+    StopTransactionRequest,
+    codec,
+)
+from openocpp.messages.enums import (
+    AuthorizationStatus,
+    AvailabilityStatus,
+    AvailabilityType,
+    ChargePointErrorCode,
+    ChargePointStatus,
+    ReadingContext,
+    Reason,
+    RegistrationStatus,
+    ResetType,
+)
+from openocpp.messages.registry import Role
+from openocpp.plugins import call_hook, load_plugin_module, make_plugin_manager
+from openocpp.rpc.errors import ConnectionLost
+from openocpp.rpc.session import RpcSession
+from openocpp.transport.interfaces import IConnectionHandler
+
+_OPERATIVE = AvailabilityType.OPERATIVE.value
+_INOPERATIVE = AvailabilityType.INOPERATIVE.value
+
+
+@implementer(IConnectionHandler)
+class _Connection:
+    """
+    The transport's handler of one connection to the central system: its
+    RPC session, announced to the charge point once open.
+    """
+
+    def __init__(self, charge_point: "ChargePoint") -> None:
+        self._cp = charge_point
+        self.session = RpcSession(
+            Role.CHARGE_POINT,
+            charge_point.requests.handlers(),
+            charge_point.clock,
+            call_timeout=charge_point.ocpp_config.integer("MessageTimeout"),
+            log_frames=charge_point.log_frames,
+        )
+        self.session.add_observer(charge_point._activity)
+
+    def connection_made(self, connection: Any) -> None:
+        self.session.connection_made(connection)
+        self._cp._connected(self)
+
+    def text_received(self, text: str) -> None:
+        self.session.text_received(text)
+
+    def connection_lost(self, reason: Any) -> None:
+        self.session.connection_lost(reason)
+        self._cp._disconnected(self)
+
+    def close(self) -> None:
+        connection = self.session.connection
+        if connection is not None:
+            connection.close(1001, "going away")
+
+
+@implementer(IChargePoint)
+class ChargePoint(MultiService):
+    """
+    An OCPP 1.6-J charge point.
+
+    @param config: its L{openocpp.chargepoint.interfaces.IChargePointConfig}.
+    @param reactor: the reactor to connect with (default: the global one).
+    @param clock: the L{IReactorTime} of every timer (default: C{reactor}).
+    @param plugins: a C{pluggy.PluginManager}; default: one with the
+        built-in simulated charger, the installed plugins and those the
+        config names.
+    @param ocpp_config: the L{openocpp.chargepoint.interfaces.IOcppConfig};
+        default: kept in the SQLite file (or the config's INI file).
+    @param store: the L{ChargePointStore}; default: the config's file.
+    @param connect: whether the service connects by itself; tests turn it
+        off and hand connections to L{handler_factory}.
+    @param log_frames: log every frame in and out (debug level).
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        config: Any,
+        reactor: Any = None,
+        clock: Any = None,
+        plugins: Any = None,
+        ocpp_config: Any = None,
+        store: ChargePointStore | None = None,
+        connect: bool = True,
+        log_frames: bool = False,
+    ) -> None:
+        super().__init__()
+        if reactor is None:
+            from twisted.internet import reactor
+        self.reactor = reactor
+        self.clock = clock if clock is not None else reactor
+        self.config = config
+        self.connector_count = config.connectors
+        self.log_frames = log_frames
+        self.store = store if store is not None else ChargePointStore(config.database)
+        if ocpp_config is None:
+            ocpp_config = self._ocpp_config(config)
+        self.ocpp_config = ocpp_config
+        if plugins is None:
+            plugins = make_plugin_manager(
+                builtins=[DefaultChargePointBehaviour()],
+                plugins=[load_plugin_module(name) for name in config.plugins],
+            )
+        self.plugins = plugins
+        self.status = StatusReporter(self)
+        self.authorizer = Authorizer(self)
+        self.metering = Metering(self)
+        self.queue = TransactionQueue(self)
+        self.requests = CentralSystemRequests(self)
+        self.registration: RegistrationStatus | None = None
+        self._connect = connect
+        self._service = None
+        self._connection: _Connection | None = None
+        self._time_offset = 0.0
+        self._last_activity = self.clock.seconds()
+        self._heartbeat_timer = None
+        self._boot_timer = None
+        self._booting = False
+        self._busy_connectors: set[int] = set()
+        self._register_plugin_keys()
+
+    def _ocpp_config(self, config: Any) -> OcppConfig:
+        defaults = {
+            "SecurityProfile": str(config.security_profile),
+            "MessageTimeout": str(max(1, int(config.call_timeout))),
+            "ConnectorPhaseRotation": ",".join(
+                f"{n}.Unknown" for n in range(1, config.connectors + 1)
+            ),
+            "ConnectorPhaseRotationMaxLength": str(config.connectors + 1),
+        }
+        if config.password:
+            defaults["AuthorizationKey"] = config.password
+        fixed = {"NumberOfConnectors": str(config.connectors)}
+        if config.ocpp_ini:
+            storage = IniConfigStorage(config.ocpp_ini)
+        else:
+            storage = SqliteConfigStorage(self.store)
+        return OcppConfig(storage, defaults, fixed)
+
+    def _register_plugin_keys(self) -> None:
+        # Asked once, synchronously: plugins answer with lists at once.
+        for definitions in self.plugins.hook.openocpp_cp_configuration_keys(charge_point=self):
+            for definition in definitions or ():
+                self.ocpp_config.register(definition)
+        measurands = self.plugins.hook.openocpp_cp_supported_measurands(charge_point=self)
+        if measurands is not None:
+            self.ocpp_config.supported_measurands = frozenset(str(m) for m in measurands)
+
+    # -- hooks ----------------------------------------------------------------------
+
+    def hook(self, name: str, **kwargs: Any) -> Deferred:
+        """
+        Call a hook with this charge point as C{charge_point}.
+
+        @return: a Deferred of its answer.
+        """
+        return call_hook(self.plugins, name, charge_point=self, **kwargs)
+
+    def notify(self, name: str, **kwargs: Any) -> None:
+        """
+        Call a notification hook; failures are logged.
+        """
+        self.hook(name, **kwargs).addErrback(
+            lambda failure: self.log.failure("Hook {hook} failed", failure, hook=name)
+        )
+
+    # -- service ----------------------------------------------------------------------
+
+    def startService(self) -> None:
+        super().startService()
+        self.store.ensure_connectors(self.connector_count)
+        self.registration = None
+        self.log.info(
+            "Charge point {identity} starting ({connectors} connectors, {queued} queued "
+            "messages)",
+            identity=self.config.identity,
+            connectors=self.connector_count,
+            queued=self.store.queue_length(),
+        )
+        for record in self.store.running_transactions():
+            self.log.info(
+                "Transaction {local_id} goes on on connector {connector}",
+                local_id=record.local_id,
+                connector=record.connector_id,
+            )
+            self.metering.start_sampling(record.local_id, record.connector_id)
+        self.metering.start_aligned()
+        if self._connect:
+            self._service = self._connection_service()
+            self._service.startService()
+
+    def _connection_service(self) -> Any:
+        from openocpp.transport.client import ClientConnectionService
+
+        config = self.config
+        profile = self.ocpp_config.integer("SecurityProfile")
+        password = self.ocpp_config.get("AuthorizationKey") or None
+        ping = self.ocpp_config.integer("WebSocketPingInterval")
+        return ClientConnectionService(
+            self.reactor,
+            config.url,
+            config.identity,
+            self.handler_factory,
+            security_profile=profile,
+            password=password if profile in (1, 2) else None,
+            ca_certificates=config.ca_certificates if profile >= 2 else None,
+            client_certificate=config.client_certificate if profile == 3 else None,
+            client_key=config.client_key if profile == 3 else None,
+            ping_interval=ping,
+            initial_delay=config.reconnect_initial_delay,
+            max_delay=config.reconnect_max_delay,
+            clock=self.clock,
+        )
+
+    def stopService(self) -> Deferred:
+        super().stopService()
+        self._stop_timers()
+        service, self._service = self._service, None
+        connection = self._connection
+        if service is not None:
+            stopped = maybeDeferred(service.stopService)
+        else:
+            if connection is not None:
+                connection.close()
+            stopped = succeed(None)
+        self.log.info("Charge point {identity} stopped", identity=self.config.identity)
+        return stopped
+
+    def _stop_timers(self) -> None:
+        for name in ("_heartbeat_timer", "_boot_timer"):
+            timer = getattr(self, name)
+            if timer is not None and timer.active():
+                timer.cancel()
+            setattr(self, name, None)
+        self.status.stop()
+        self.metering.stop()
+        self.queue.stop()
+
+    def restart(self) -> Deferred:
+        """
+        Stop and start the service again, as after a reboot: a new
+        BootNotification follows.
+        """
+        self.log.info("Charge point {identity} restarting", identity=self.config.identity)
+        return maybeDeferred(self.stopService).addCallback(lambda _: self.startService())
+
+    def _reconnect(self) -> None:
+        """
+        Connect again with the current SecurityProfile and AuthorizationKey.
+        """
+        if self._service is None:
+            if self._connection is not None:
+                self._connection.close()
+            return
+        old = self._service
+        try:
+            self._service = self._connection_service()
+        except Exception:
+            self.log.failure("Cannot reconnect with the new settings")
+            return
+        self.log.info("Reconnecting with the new security settings")
+        maybeDeferred(old.stopService).addBoth(lambda _: self._service.startService())
+
+    # -- connections --------------------------------------------------------------------
+
+    def handler_factory(self, connection: Any) -> _Connection:
+        """
+        Make the handler of a new connection to the central system (the
+        transport's C{handler_factory}).
+        """
+        return _Connection(self)
+
+    @property
+    def connected(self) -> bool:
+        return self._connection is not None
+
+    @property
+    def online(self) -> bool:
+        """
+        Whether requests may be sent: connected and accepted.
+        """
+        return self._connection is not None and self.registration is RegistrationStatus.ACCEPTED
+
+    def _activity(self, direction: str, text: str, session: Any) -> None:
+        self._last_activity = self.clock.seconds()
+
+    def _connected(self, connection: _Connection) -> None:
+        if self._connection is not None and self._connection is not connection:
+            self._connection.close()
+        self._connection = connection
+        self._last_activity = self.clock.seconds()
+        self.log.info("Connected to the central system as {identity}", identity=self.config.identity)
+        self.notify("openocpp_cp_connection_changed", connected=True)
+        if self.registration is RegistrationStatus.ACCEPTED:
+            self._online()
+        elif self._boot_timer is None or not self._boot_timer.active():
+            self.boot()
+
+    def _disconnected(self, connection: _Connection) -> None:
+        if self._connection is not connection:
+            return
+        self._connection = None
+        if self._heartbeat_timer is not None and self._heartbeat_timer.active():
+            self._heartbeat_timer.cancel()
+        self._heartbeat_timer = None
+        self.queue.settle_all()
+        self.log.info("Disconnected from the central system")
+        self.notify("openocpp_cp_connection_changed", connected=False)
+
+    def _online(self) -> None:
+        # Accepted and connected: send what waited.
+        self.status.consider_all()
+        self._schedule_heartbeat()
+        self.queue.pump()
+
+    def send(self, request: Any, triggered: bool = False) -> Deferred:
+        """
+        Send a request to the central system.
+
+        @param triggered: sent because a TriggerMessage asked for it (allowed
+            while Pending).
+        @return: a Deferred firing with the response, or failing with
+            L{NotConnected}, L{NotAccepted} or an RPC error.
+        """
+        connection = self._connection
+        if connection is None:
+            return fail(NotConnected(f"{request.action}: not connected"))
+        status = self.registration
+        if request.action != "BootNotification":
+            if status is RegistrationStatus.REJECTED or (
+                status is not RegistrationStatus.ACCEPTED and not triggered
+            ):
+                return fail(NotAccepted(f"{request.action}: not accepted by the central system"))
+        return connection.session.call(request)
+
+    # -- registration ------------------------------------------------------------------------
+
+    def boot(self) -> None:
+        """
+        Send a BootNotification.req now (if connected and none is in flight).
+        """
+        if self._connection is None or self._booting:
+            return
+        if self._boot_timer is not None and self._boot_timer.active():
+            self._boot_timer.cancel()
+        self._boot_timer = None
+        config = self.config
+        request = BootNotificationRequest(
+            charge_point_vendor=config.vendor,
+            charge_point_model=config.model,
+            charge_point_serial_number=config.charge_point_serial_number,
+            charge_box_serial_number=config.charge_box_serial_number,
+            firmware_version=config.firmware_version,
+            iccid=config.iccid,
+            imsi=config.imsi,
+            meter_type=config.meter_type,
+            meter_serial_number=config.meter_serial_number,
+        )
+        self._booting = True
+        self.log.info("Sending BootNotification")
+
+        def done(result):
+            self._booting = False
+            return result
+
+        self._connection.session.call(request).addBoth(done).addCallbacks(
+            self._boot_answered, self._boot_failed
+        )
+
+    def _boot_answered(self, response: Any) -> None:
+        previous = self.registration
+        status = RegistrationStatus(response.status)
+        self.registration = status
+        self._set_time(response.current_time)
+        self.log.info(
+            "BootNotification {status} (interval {interval} s)",
+            status=status.value,
+            interval=response.interval,
+        )
+        if status != previous:
+            self.notify("openocpp_cp_registration_changed", status=status)
+        if status is RegistrationStatus.ACCEPTED:
+            if response.interval > 0:
+                self.ocpp_config.set("HeartbeatInterval", str(response.interval))
+            self.metering.start_aligned()
+            if self._connection is not None:
+                self.status.report_all()
+                self._schedule_heartbeat()
+                self.queue.pump()
+        else:
+            delay = response.interval if response.interval > 0 else self.config.boot_retry_interval
+            self._boot_timer = self.clock.callLater(delay, self.boot)
+
+    def _boot_failed(self, failure: Any) -> None:
+        if failure.check(ConnectionLost, CancelledError):
+            return
+        self.log.warn(
+            "BootNotification failed ({error}): again in {delay} s",
+            error=failure.getErrorMessage(),
+            delay=self.config.boot_retry_interval,
+        )
+        self._boot_timer = self.clock.callLater(self.config.boot_retry_interval, self.boot)
+
+    def registration_status(self) -> Deferred:
+        return succeed(self.registration)
+
+    # -- time and heartbeats ---------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock.seconds() + self._time_offset, timezone.utc)
+
+    def _set_time(self, current_time: datetime) -> None:
+        def applied(handled):
+            if not handled:
+                self._time_offset = current_time.timestamp() - self.clock.seconds()
+
+        self.hook("openocpp_cp_set_time", current_time=current_time).addCallbacks(
+            applied, lambda failure: self.log.failure("Setting the time failed", failure)
+        )
+
+    def _schedule_heartbeat(self) -> None:
+        if self._heartbeat_timer is not None and self._heartbeat_timer.active():
+            self._heartbeat_timer.cancel()
+        self._heartbeat_timer = None
+        interval = self.ocpp_config.integer("HeartbeatInterval")
+        if interval <= 0 or not self.online:
+            return
+        due = max(self._last_activity + interval - self.clock.seconds(), 0.0)
+        self._heartbeat_timer = self.clock.callLater(due, self._heartbeat_due)
+
+    def _heartbeat_due(self) -> None:
+        self._heartbeat_timer = None
+        if not self.online:
+            return
+        interval = self.ocpp_config.integer("HeartbeatInterval")
+        if interval > 0 and self.clock.seconds() - self._last_activity >= interval:
+            self.heartbeat()
+            self._last_activity = self.clock.seconds()
+        self._schedule_heartbeat()
+
+    def heartbeat(self, triggered: bool = False) -> Deferred:
+        """
+        Send a Heartbeat.req; its answer sets the time.
+        """
+
+        def answered(response):
+            self._set_time(response.current_time)
+
+        def failed(failure):
+            self.log.info("Heartbeat failed: {error}", error=failure.getErrorMessage())
+
+        return self.send(HeartbeatRequest(), triggered=triggered).addCallbacks(answered, failed)
+
+    # -- connectors ------------------------------------------------------------------------
+
+    def check_connector(self, connector: Any) -> None:
+        if type(connector) is not int or not 0 <= connector <= self.connector_count:
+            raise ValueError(f"no connector {connector!r} (0 to {self.connector_count})")
+
+    def operative(self, connector: int) -> bool:
+        """
+        Whether a connector (and the charge point) is operative.
+        """
+        own = self.store.connector(connector)
+        whole = self.store.connector(0)
+        return (own is None or own.availability == _OPERATIVE) and (
+            whole is None or whole.availability == _OPERATIVE
+        )
+
+    def startable(self, connector: int) -> bool:
+        """
+        Whether a transaction may start on a connector: operative, free and
+        neither Faulted nor Unavailable.
+        """
+        record = self.store.connector(connector)
+        return (
+            self.operative(connector)
+            and self.transaction_record(connector) is None
+            and connector not in self._busy_connectors
+            and record.status not in (ChargePointStatus.FAULTED, ChargePointStatus.UNAVAILABLE)
+        )
+
+    def free_connector(self) -> int | None:
+        for connector in range(1, self.connector_count + 1):
+            if self.startable(connector) and self.store.connector(connector).status in (
+                ChargePointStatus.AVAILABLE,
+                ChargePointStatus.PREPARING,
+            ):
+                return connector
+        return None
+
+    def status_notification(
+        self,
+        connector: int,
+        status: Any,
+        error_code: Any = ChargePointErrorCode.NO_ERROR,
+        info: str | None = None,
+        vendor_id: str | None = None,
+        vendor_error: str | None = None,
+    ) -> Deferred:
+        return maybeDeferred(
+            self.status.set, connector, status, error_code, info, vendor_id, vendor_error
+        )
+
+    def connector_status(self, connector: int) -> Deferred:
+        try:
+            self.check_connector(connector)
+        except ValueError:
+            return fail()
+        return succeed(self.status.status(connector))
+
+    def change_availability(self, connector: int, kind: AvailabilityType) -> AvailabilityStatus:
+        """
+        Apply a ChangeAvailability now, or schedule it after the
+        transactions running on the connectors it concerns.
+        """
+        targets = [connector] if connector else list(range(1, self.connector_count + 1))
+        scheduled = False
+        for target in targets:
+            if self.transaction_record(target) is not None:
+                record = self.store.connector(target)
+                if record.availability == kind.value and connector:
+                    self.store.set_scheduled_availability(target, None)
+                else:
+                    self.store.set_scheduled_availability(target, kind.value)
+                    scheduled = True
+            elif connector:
+                self._apply_availability(target, kind)
+        if connector == 0:
+            if scheduled:
+                self.store.set_scheduled_availability(0, kind.value)
+                # Idle connectors follow the charge point at once.
+                for target in targets:
+                    if self.transaction_record(target) is None:
+                        self._apply_availability(target, kind)
+            else:
+                self._apply_availability(0, kind)
+        self.log.info(
+            "Availability of connector {connector} set to {type}{when}",
+            connector=connector,
+            type=kind.value,
+            when=" after its transactions" if scheduled else "",
+        )
+        return AvailabilityStatus.SCHEDULED if scheduled else AvailabilityStatus.ACCEPTED
+
+    def _apply_availability(self, connector: int, kind: AvailabilityType) -> None:
+        record = self.store.connector(connector)
+        self.store.set_availability(connector, kind.value, None)
+        if connector == 0:
+            if record.availability != kind.value:
+                self.notify("openocpp_cp_availability_changed", connector=0,
+                            operative=kind is AvailabilityType.OPERATIVE)
+            for target in range(self.connector_count + 1):
+                if target == 0 or self.transaction_record(target) is None:
+                    self._availability_status(target)
+            return
+        if record.availability != kind.value:
+            self.notify("openocpp_cp_availability_changed", connector=connector,
+                        operative=kind is AvailabilityType.OPERATIVE)
+        self._availability_status(connector)
+
+    def _availability_status(self, connector: int) -> None:
+        record = self.store.connector(connector)
+        if record.status == ChargePointStatus.FAULTED:
+            return
+        if not self.operative(connector):
+            self.status.set(connector, ChargePointStatus.UNAVAILABLE)
+        elif record.status == ChargePointStatus.UNAVAILABLE:
+            self.status.set(connector, ChargePointStatus.AVAILABLE)
+
+    def _apply_scheduled(self, connector: int) -> None:
+        record = self.store.connector(connector)
+        if record.scheduled_availability is not None:
+            self._apply_availability(connector, AvailabilityType(record.scheduled_availability))
+        whole = self.store.connector(0)
+        if whole.scheduled_availability is not None and not self.store.running_transactions():
+            self._apply_availability(0, AvailabilityType(whole.scheduled_availability))
+
+    # -- authorization --------------------------------------------------------------------
+
+    def authorize(self, connector: int, id_tag: str) -> Deferred:
+        try:
+            self.check_connector(connector)
+        except ValueError:
+            return fail()
+        return self.authorizer.authorize(connector, id_tag)
+
+    # -- transactions ------------------------------------------------------------------------
+
+    def transaction_record(self, connector: int) -> TransactionRecord | None:
+        """
+        @return: the transaction running on a connector, or C{None}.
+        """
+        for record in self.store.running_transactions():
+            if record.connector_id == connector:
+                return record
+        return None
+
+    def transaction_id(self, connector: int) -> int | None:
+        record = self.transaction_record(connector)
+        return None if record is None else record.wire_id
+
+    def connector_of(self, transaction_id: int) -> int | None:
+        """
+        @return: the connector of the running transaction with this id.
+        """
+        for record in self.store.running_transactions():
+            if record.transaction_id is not None and record.transaction_id == transaction_id:
+                return record.connector_id
+        return None
+
+    @inlineCallbacks
+    def start_transaction(self, connector: int, id_tag: str, reservation_id: int | None = None):
+        if type(connector) is not int or not 1 <= connector <= self.connector_count:
+            raise TransactionError(f"no connector {connector!r} to charge on")
+        if self.transaction_record(connector) is not None or connector in self._busy_connectors:
+            raise TransactionError(f"a transaction already runs on connector {connector}")
+        if not self.operative(connector):
+            raise TransactionError(f"connector {connector} is inoperative")
+        self._busy_connectors.add(connector)
+        try:
+            meter_start = yield self.metering.energy(connector, ReadingContext.TRANSACTION_BEGIN)
+            started = self.now()
+            request = StartTransactionRequest(
+                connector_id=connector,
+                id_tag=id_tag,
+                meter_start=meter_start,
+                timestamp=started,
+                reservation_id=reservation_id,
+            )
+            local_id = self.store.start_transaction(
+                connector, id_tag, meter_start, codec.format_datetime(started),
+                reservation_id, codec.encode(request),
+            )
+        finally:
+            self._busy_connectors.discard(connector)
+        self.log.info(
+            "Transaction {local_id} started on connector {connector} for {id_tag} "
+            "(meter {meter_start} Wh)",
+            local_id=local_id,
+            connector=connector,
+            id_tag=id_tag,
+            meter_start=meter_start,
+        )
+        waiting = self.queue.wait_start(local_id) if self.online else None
+        yield self.metering.transaction_begin(local_id, connector)
+        self.queue.pump()
+        if waiting is None:
+            return AuthorizationStatus.ACCEPTED
+        status = yield waiting
+        return status
+
+    @inlineCallbacks
+    def stop_transaction(self, connector: int, id_tag: str | None = None, reason: Any = None):
+        record = self.transaction_record(connector)
+        if record is None or connector in self._busy_connectors:
+            return False
+        reason = None if reason is None else Reason(reason)
+        self._busy_connectors.add(connector)
+        try:
+            yield self.metering.transaction_end(record.local_id, connector)
+            meter_stop = yield self.metering.energy(connector, ReadingContext.TRANSACTION_END)
+            stopped = self.now()
+            request = StopTransactionRequest(
+                meter_stop=meter_stop,
+                timestamp=stopped,
+                transaction_id=0,  # filled in when sent
+                id_tag=id_tag,
+                reason=reason,
+            )
+            self.store.stop_transaction(
+                record.local_id,
+                codec.format_datetime(stopped),
+                None if reason is None else reason.value,
+                codec.encode(request),
+            )
+        finally:
+            self._busy_connectors.discard(connector)
+        self.log.info(
+            "Transaction {local_id} on connector {connector} stopped ({reason}, meter "
+            "{meter_stop} Wh)",
+            local_id=record.local_id,
+            connector=connector,
+            reason=(reason or Reason.LOCAL).value,
+            meter_stop=meter_stop,
+        )
+        self._apply_scheduled(connector)
+        self.queue.pump()
+        return True
+
+    @inlineCallbacks
+    def stop_by_charge_point(self, connector: int, reason: Reason):
+        """
+        Stop a connector's transaction on the charge point's own initiative,
+        and tell the site to stop charging.
+        """
+        stopped = yield self.stop_transaction(connector, None, reason)
+        if stopped:
+            self.notify("openocpp_cp_stop_charging", connector=connector, reason=reason)
+        return stopped
+
+    def transaction_deauthorized(self, local_id: int, status: AuthorizationStatus) -> None:
+        """
+        The StartTransaction.conf of a transaction did not accept its idTag.
+        """
+        record = self.store.transaction(local_id)
+        if record is None or not record.running:
+            return
+        if self.ocpp_config.boolean("StopTransactionOnInvalidId"):
+            self.stop_by_charge_point(record.connector_id, Reason.DE_AUTHORIZED)
+        else:
+            self.notify(
+                "openocpp_cp_transaction_deauthorized",
+                connector=record.connector_id,
+                status=status,
+            )
+
+    @inlineCallbacks
+    def remote_start(self, connector: int, id_tag: str, charging_profile: Any):
+        """
+        Carry out an accepted RemoteStartTransaction.
+        """
+        if self.ocpp_config.boolean("AuthorizeRemoteTxRequests"):
+            status, _ = yield self.authorize(connector, id_tag)
+            if status is not AuthorizationStatus.ACCEPTED:
+                self.log.info(
+                    "Remote start for {id_tag} not authorized ({status})",
+                    id_tag=id_tag,
+                    status=status.value,
+                )
+                return
+        yield self.hook(
+            "openocpp_cp_start_charging",
+            connector=connector,
+            id_tag=id_tag,
+            charging_profile=charging_profile,
+        )
+
+    @inlineCallbacks
+    def perform_reset(self, kind: ResetType):
+        """
+        Carry out an accepted Reset: stop every transaction (reason
+        SoftReset or HardReset), for a soft reset wait (up to
+        MessageTimeout) for the queue to be delivered, then reset.
+        """
+        reason = Reason.SOFT_RESET if kind is ResetType.SOFT else Reason.HARD_RESET
+        for record in self.store.running_transactions():
+            yield self.stop_by_charge_point(record.connector_id, reason)
+        if kind is ResetType.SOFT and self.online:
+            try:
+                yield self.queue.when_drained().addTimeout(
+                    self.ocpp_config.integer("MessageTimeout"), self.clock
+                )
+            except Exception:
+                self.log.info("Resetting with transaction messages still queued")
+        yield self.hook("openocpp_cp_reset", type=kind)
+
+    # -- meter values and data transfer ---------------------------------------------------------
+
+    def send_meter_values(self, connector: int, values: list) -> Deferred:
+        try:
+            self.check_connector(connector)
+        except ValueError:
+            return fail()
+        record = self.transaction_record(connector) if connector else None
+        if record is not None:
+            self.queue.enqueue_meter_values(connector, record.local_id, values)
+            return succeed(True)
+        request = MeterValuesRequest(connector_id=connector, meter_value=values)
+        return self.send(request).addCallbacks(lambda _: True, lambda _: False)
+
+    def data_transfer(self, vendor_id: str, message_id: str | None = None, data: str | None = None) -> Deferred:
+        return self.send(DataTransferRequest(vendor_id=vendor_id, message_id=message_id, data=data))
+
+    # -- configuration -------------------------------------------------------------------------
+
+    def configuration_problem(self, key: str, value: str) -> str | None:
+        """
+        What stops a change the key's own rules allow, or C{None}.
+        """
+        if key == "SecurityProfile":
+            from openocpp.transport.client import check_client_configuration
+
+            profile = int(value)
+            password = self.ocpp_config.get("AuthorizationKey") or None
+            try:
+                check_client_configuration(
+                    profile,
+                    self.config.url,
+                    password if profile in (1, 2) else None,
+                    self.config.client_certificate is not None if profile == 3 else None,
+                )
+            except ValueError as error:
+                return str(error)
+            if profile >= 2 and profile != 3 and self.config.ca_certificates is None:
+                return "no CA certificates to verify the central system with"
+        return None
+
+    def configuration_changed(self, key: str, value: str) -> None:
+        """
+        Apply a changed key to what runs.
+        """
+        if key == "HeartbeatInterval":
+            self._schedule_heartbeat()
+        elif key == "MeterValueSampleInterval":
+            self.metering.restart_sampling()
+        elif key == "ClockAlignedDataInterval":
+            self.metering.start_aligned()
+        elif key == "MinimumStatusDuration":
+            self.status.consider_all()
+        elif key == "MessageTimeout":
+            if self._connection is not None:
+                self._connection.session.call_timeout = int(value)
+        elif key == "WebSocketPingInterval":
+            if self._service is not None:
+                factory = self._service.factory
+                factory.ping_interval = factory.ping_timeout = int(value)
+                factory.setProtocolOptions(
+                    autoPingInterval=int(value), autoPingTimeout=int(value)
+                )
+        elif key in ("AuthorizationKey", "SecurityProfile"):
+            self._reconnect()
+        self.notify("openocpp_cp_configuration_changed", key=key, value=value)
+
+    # -- data ------------------------------------------------------------------------------------
+
+    def reset_data(self) -> Deferred:
+        if self.running:
+            return fail(RuntimeError("stop the charge point before resetting its data"))
+        self.store.reset()
+        self.ocpp_config.reset()
+        self.log.info("Charge point data reset")
+        return succeed(None)
+
+    def reset_connector_data(self) -> Deferred:
+        if self.running:
+            return fail(RuntimeError("stop the charge point before resetting its data"))
+        self.store.reset_connectors()
+        self.log.info("Connector data reset")
+        return succeed(None)

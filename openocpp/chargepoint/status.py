@@ -1,0 +1,175 @@
+"""
+Connector statuses: persisted as they change, reported to the central
+system once they have lasted MinimumStatusDuration (section 4.9), all of
+them after every accepted BootNotification (errata 3.22), and those that
+changed while offline after a reconnection.
+"""
+
+from datetime import timedelta
+from typing import Any
+
+from twisted.internet.defer import Deferred, succeed
+from twisted.logger import Logger
+
+from openocpp.messages import StatusNotificationRequest
+from openocpp.messages.enums import ChargePointErrorCode, ChargePointStatus
+
+#: The statuses connector 0 (the charge point itself) may take.
+CHARGE_POINT_STATUSES = frozenset(
+    {ChargePointStatus.AVAILABLE, ChargePointStatus.UNAVAILABLE, ChargePointStatus.FAULTED}
+)
+
+
+class StatusReporter:
+    """
+    Keeps and reports the status of connectors 0 to NumberOfConnectors.
+
+    @param charge_point: the L{openocpp.chargepoint.service.ChargePoint}.
+    """
+
+    log = Logger()
+
+    def __init__(self, charge_point: Any) -> None:
+        self._cp = charge_point
+        self._timers: dict[int, Any] = {}
+        self._sending: set[int] = set()
+
+    def set(
+        self,
+        connector: int,
+        status: Any,
+        error_code: Any = ChargePointErrorCode.NO_ERROR,
+        info: str | None = None,
+        vendor_id: str | None = None,
+        vendor_error: str | None = None,
+    ) -> None:
+        """
+        Record a connector's status and report it when due.
+
+        @raise ValueError: an unknown connector or status, or a status
+            connector 0 may not take.
+        """
+        cp = self._cp
+        cp.check_connector(connector)
+        status = ChargePointStatus(status)
+        error_code = ChargePointErrorCode(error_code)
+        if connector == 0 and status not in CHARGE_POINT_STATUSES:
+            raise ValueError(f"connector 0 cannot be {status.value}")
+        if info is not None and len(info) > 50:
+            raise ValueError("info is at most 50 characters")
+        if (
+            status is not ChargePointStatus.FAULTED
+            and not cp.operative(connector)
+            and status is not ChargePointStatus.UNAVAILABLE
+        ):
+            # An inoperative connector is Unavailable whatever happens on it
+            # (section 5.2), unless it is Faulted.
+            status = ChargePointStatus.UNAVAILABLE
+        record = cp.store.connector(connector)
+        new = (status.value, error_code.value, info, vendor_id, vendor_error)
+        if record is not None and record.current == new:
+            return
+        cp.store.set_status(connector, *new, changed_at=cp.clock.seconds())
+        self.log.info(
+            "Connector {connector} is {status} ({error_code})",
+            connector=connector,
+            status=status.value,
+            error_code=error_code.value,
+        )
+        self.consider(connector)
+
+    def status(self, connector: int) -> ChargePointStatus:
+        return ChargePointStatus(self._cp.store.connector(connector).status)
+
+    def consider(self, connector: int) -> None:
+        """
+        Report a connector's status if it differs from the one reported
+        last and has lasted MinimumStatusDuration; or wait until it has.
+        """
+        timer = self._timers.pop(connector, None)
+        if timer is not None and timer.active():
+            timer.cancel()
+        cp = self._cp
+        if not cp.online or connector in self._sending:
+            return
+        record = cp.store.connector(connector)
+        if record.current == record.reported:
+            return
+        duration = cp.ocpp_config.integer("MinimumStatusDuration")
+        elapsed = cp.clock.seconds() - (record.changed_at or 0.0)
+        if duration > 0 and elapsed < duration:
+            self._timers[connector] = cp.clock.callLater(
+                duration - elapsed, self.consider, connector
+            )
+            return
+        self.send(connector)
+
+    def consider_all(self) -> None:
+        for record in self._cp.store.connectors():
+            self.consider(record.connector_id)
+
+    def report_all(self) -> Deferred:
+        """
+        Report every connector's current status (after an accepted boot).
+        """
+        return self._all(triggered=False)
+
+    def _all(self, triggered: bool) -> Deferred:
+        sent = [self.send(r.connector_id, triggered) for r in self._cp.store.connectors()]
+        return sent[-1] if sent else succeed(None)
+
+    def send(self, connector: int, triggered: bool = False) -> Deferred:
+        """
+        Send a connector's current status now (what it was reported or not).
+        """
+        timer = self._timers.pop(connector, None)
+        if timer is not None and timer.active():
+            timer.cancel()
+        cp = self._cp
+        record = cp.store.connector(connector)
+        current = record.current
+        age = cp.clock.seconds() - (record.changed_at or cp.clock.seconds())
+        request = StatusNotificationRequest(
+            connector_id=connector,
+            status=ChargePointStatus(record.status),
+            error_code=ChargePointErrorCode(record.error_code),
+            info=record.info,
+            vendor_id=record.vendor_id,
+            vendor_error_code=record.vendor_error_code,
+            timestamp=cp.now() - timedelta(seconds=max(age, 0.0)),
+        )
+        self._sending.add(connector)
+
+        def sent(response):
+            cp.store.set_reported(connector, current)
+
+        def failed(failure):
+            self.log.info(
+                "Status of connector {connector} not reported: {error}",
+                connector=connector,
+                error=failure.getErrorMessage(),
+            )
+
+        def done(_):
+            self._sending.discard(connector)
+            # It may have changed meanwhile.
+            self.consider(connector)
+
+        return cp.send(request, triggered=triggered).addCallbacks(sent, failed).addBoth(done)
+
+    def trigger(self, connector: int | None) -> None:
+        """
+        TriggerMessage(StatusNotification): send the status of a connector,
+        or of all of them.
+        """
+        if connector is None:
+            self._all(triggered=True)
+        else:
+            self.send(connector, triggered=True)
+
+    def stop(self) -> None:
+        for timer in self._timers.values():
+            if timer.active():
+                timer.cancel()
+        self._timers.clear()
+        self._sending.clear()
