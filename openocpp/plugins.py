@@ -7,9 +7,12 @@ import importlib
 from typing import Any, Iterable
 
 import pluggy
+from twisted.logger import Logger
 from twisted.internet.defer import Deferred, gatherResults, maybeDeferred
 
 from openocpp import hookspecs
+
+_log = Logger()
 
 #: The entry-point group installed plugins register under.
 ENTRY_POINT_GROUP = "openocpp"
@@ -70,6 +73,29 @@ def call_hook(manager: pluggy.PluginManager, name: str, **kwargs: Any) -> Deferr
     """
     caller = getattr(manager.hook, name)
     return maybeDeferred(caller, **kwargs).addCallback(_settle)
+
+
+def notify(manager: pluggy.PluginManager, name: str, **kwargs: Any) -> None:
+    """
+    Tell every implementation of observer hook C{name}, each on its own: one
+    that raises (or returns a Deferred that fails) is logged, and the others
+    are told all the same.
+    """
+    for implementation in reversed(getattr(manager.hook, name).get_hookimpls()):
+        arguments = [kwargs[argument] for argument in implementation.argnames]
+        try:
+            result = implementation.function(*arguments)
+        except Exception:
+            _log.failure(
+                "Plugin {plugin} failed in {hook}", plugin=implementation.plugin_name, hook=name
+            )
+            continue
+        if isinstance(result, Deferred):
+            result.addErrback(
+                lambda failure, plugin=implementation.plugin_name: _log.failure(
+                    "Plugin {plugin} failed in {hook}", failure, plugin=plugin, hook=name
+                )
+            )
 
 
 def _settle(result: Any) -> Any:

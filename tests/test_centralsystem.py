@@ -646,6 +646,44 @@ class ReconnectTests(CentralSystemMixin, TestCase):
         self.assertEqual(response.status, "Accepted")
 
 
+class ObserverTests(CentralSystemMixin, TestCase):
+    """
+    Observers hear every answered request.
+    """
+
+    @inlineCallbacks
+    def test_request_handled(self):
+        """
+        C{openocpp_cs_request_handled} gets each request with the response
+        sent; an observer that raises changes nothing for the charge point.
+        """
+        seen = []
+
+        class Observer:
+            @hookimpl
+            def openocpp_cs_request_handled(self, charge_point, request, response):
+                seen.append((charge_point.identity, type(request).__name__, type(response).__name__))
+
+        class Broken:
+            @hookimpl
+            def openocpp_cs_request_handled(self):
+                raise RuntimeError("dashboard down")
+
+        yield self.start_central_system()
+        self.central.plugins.register(Observer())
+        self.central.plugins.register(Broken())
+        cp = yield self.connect()
+        boot = yield cp.call(BOOT)
+        yield cp.call(core.HeartbeatRequest())
+        self.assertEqual(boot.status, "Accepted")
+        self.assertEqual(
+            seen,
+            [("CP1", "BootNotificationRequest", "BootNotificationResponse"), ("CP1", "HeartbeatRequest", "HeartbeatResponse")],
+        )
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 2)
+        self.assertEqual(boot.status, "Accepted")
+
+
 class AuthorizationPlugin:
     """
     A site's authorization decision: only tags starting with C{VIP} charge.

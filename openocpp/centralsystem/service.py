@@ -18,7 +18,7 @@ from openocpp.centralsystem.proxy import ChargePointProxy
 from openocpp.centralsystem.store import CentralSystemStore
 from openocpp.messages.codec import snake_case
 from openocpp.messages.registry import ACTIONS, Role
-from openocpp.plugins import load_plugin_module, make_plugin_manager
+from openocpp.plugins import load_plugin_module, make_plugin_manager, notify
 from openocpp.rpc.session import RpcSession
 from openocpp.transport.security import server_tls_options
 from openocpp.transport.server import OcppServerFactory, listen
@@ -55,7 +55,14 @@ class _ChargePointConnection:
         )
 
     def _bind(self, method):
-        return lambda request: method(self.proxy, request)
+        def handle(request):
+            return maybeDeferred(method, self.proxy, request).addCallback(self._handled, request)
+
+        return handle
+
+    def _handled(self, response: Any, request: Any) -> Any:
+        self._central_system._request_handled(self.proxy, request, response)
+        return response
 
     def connection_made(self, connection: Any) -> None:
         self.session.connection_made(connection)
@@ -211,6 +218,15 @@ class CentralSystem(MultiService):
         self.log.info("Central system data reset")
 
     # -- connections ------------------------------------------------------
+
+    def _request_handled(self, proxy: ChargePointProxy, request: Any, response: Any) -> None:
+        notify(
+            self.plugins,
+            "openocpp_cs_request_handled",
+            charge_point=proxy,
+            request=request,
+            response=response,
+        )
 
     def _check_credentials(self, identity, password, certificate, peer):
         return self.events_handler.check_credentials(identity, password, certificate, peer)
