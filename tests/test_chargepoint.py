@@ -1,0 +1,637 @@
+"""
+Tests for the charge point role (L{openocpp.chargepoint.service.ChargePoint})
+against a scripted central system over an in-memory connection, on a
+L{task.Clock}: registration, heartbeats, statuses, authorization.
+
+Every frame the charge point sends is checked against the official schemas
+(see L{tests.cshelpers}).
+"""
+
+from datetime import timedelta
+
+from twisted.internet.defer import Deferred
+from twisted.internet.task import Clock
+from twisted.trial.unittest import SynchronousTestCase
+from zope.interface.verify import verifyObject
+
+from openocpp.chargepoint.errors import NotAccepted, NotConnected
+from openocpp.chargepoint.interfaces import IChargePoint
+from openocpp.hookspecs import hookimpl
+from openocpp.messages import (
+    AuthorizeResponse,
+    BootNotificationResponse,
+    ClearCacheRequest,
+    DataTransferResponse,
+    GetConfigurationRequest,
+    IdTagInfo,
+    RemoteStartTransactionRequest,
+    StartTransactionResponse,
+    StopTransactionResponse,
+    TriggerMessageRequest,
+)
+from openocpp.messages.enums import (
+    AuthorizationStatus,
+    ChargePointErrorCode,
+    ChargePointStatus,
+    ClearCacheStatus,
+    DataTransferStatus,
+    MessageTrigger,
+    RegistrationStatus,
+    RemoteStartStopStatus,
+    TriggerMessageStatus,
+)
+from openocpp.messages.errors import ErrorCode
+from openocpp.rpc.errors import CallError, CallTimeout
+from tests.cshelpers import BASE_TIME, ScriptedCentralSystem, make_charge_point
+
+
+def boot_answer(cs, status, interval=300):
+    return lambda request: BootNotificationResponse(
+        status=status, current_time=cs.now(), interval=interval
+    )
+
+
+class RecordingPlugin:
+    """
+    Records the notification hooks it hears.
+    """
+
+    def __init__(self):
+        self.events = []
+
+    @hookimpl
+    def openocpp_cp_connection_changed(self, charge_point, connected):
+        self.events.append(("connection", connected))
+
+    @hookimpl
+    def openocpp_cp_registration_changed(self, charge_point, status):
+        self.events.append(("registration", status))
+
+
+class ChargePointTestCase(SynchronousTestCase):
+    """
+    A charge point on a clock, and a scripted central system.
+    """
+
+    settings: dict = {}
+
+    def setUp(self):
+        self.clock = Clock()
+        self.cs = ScriptedCentralSystem(self, self.clock)
+        self.plugins = self.make_plugins()
+        self.cp = make_charge_point(self, self.clock, plugins=self.plugins, **self.settings)
+
+    def make_plugins(self):
+        return []
+
+    def start(self, connect=True):
+        self.cp.startService()
+        self.addCleanup(self._stop)
+        if connect:
+            self.cs.connect(self.cp)
+
+    def _stop(self):
+        if self.cp.running:
+            self.cp.stopService()
+        self.cs.disconnect()
+        for call in self.clock.getDelayedCalls():
+            call.cancel()
+
+    def boot_and_clear(self):
+        self.start()
+        self.cs.clear()
+
+
+class RegistrationTests(ChargePointTestCase):
+    """
+    BootNotification comes first; Pending and Rejected are retried at the
+    interval given; nothing else goes out before Accepted.
+    """
+
+    def make_plugins(self):
+        self.recorder = RecordingPlugin()
+        return [self.recorder]
+
+    def test_interface(self):
+        verifyObject(IChargePoint, self.cp)
+
+    def test_boot_accepted(self):
+        """
+        The first message is a BootNotification with the configured boot
+        information; once Accepted, every connector's status follows, the
+        heartbeat interval and the central system's time are taken.
+        """
+        self.start()
+        self.assertEqual(
+            self.cs.actions(),
+            ["BootNotification", "StatusNotification", "StatusNotification", "StatusNotification"],
+        )
+        boot = self.cs.requests("BootNotification")[0]
+        self.assertEqual(boot.charge_point_vendor, "openocpp")
+        self.assertEqual(boot.charge_point_model, "Simulator")
+        self.assertEqual(
+            [r.connector_id for r in self.cs.requests("StatusNotification")], [0, 1, 2]
+        )
+        self.assertEqual(self.successResultOf(self.cp.registration_status()), RegistrationStatus.ACCEPTED)
+        self.assertEqual(self.cp.ocpp_config.integer("HeartbeatInterval"), 300)
+        self.assertEqual(self.cp.now(), BASE_TIME)
+        self.assertEqual(
+            self.recorder.events,
+            [("connection", True), ("registration", RegistrationStatus.ACCEPTED)],
+        )
+
+    def test_boot_information(self):
+        self.cp.config.charge_point_serial_number = "SN-1"
+        self.cp.config.firmware_version = "1.2.3"
+        self.cp.config.iccid = "8931"
+        self.cp.config.meter_type = "sim"
+        self.start()
+        boot = self.cs.requests("BootNotification")[0]
+        self.assertEqual(
+            (boot.charge_point_serial_number, boot.firmware_version, boot.iccid, boot.meter_type),
+            ("SN-1", "1.2.3", "8931", "sim"),
+        )
+
+    def test_nothing_before_boot(self):
+        """
+        Requests before the boot is accepted fail with L{NotAccepted} (and
+        L{NotConnected} when offline); statuses set meanwhile are reported
+        after the boot.
+        """
+        self.failureResultOf(self.cp.data_transfer("org.example"), NotConnected)
+        self.cs.answers["BootNotification"] = lambda request: Deferred()
+        self.start()
+        self.failureResultOf(self.cp.data_transfer("org.example"), NotAccepted)
+        self.successResultOf(
+            self.cp.status_notification(1, ChargePointStatus.FAULTED, ChargePointErrorCode.GROUND_FAILURE)
+        )
+        self.cs.advance(10)
+        self.assertEqual(self.cs.actions(), ["BootNotification"])
+
+    def test_pending_retried(self):
+        """
+        Pending: the boot is sent again after the interval, and nothing else
+        is sent meanwhile.
+        """
+        self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.PENDING, 30)
+        self.start()
+        self.assertEqual(self.cp.registration, RegistrationStatus.PENDING)
+        self.cs.advance(29)
+        self.assertEqual(self.cs.actions(), ["BootNotification"])
+        self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.ACCEPTED)
+        self.cs.advance(1)
+        self.assertEqual(self.cs.actions()[:2], ["BootNotification", "BootNotification"])
+        self.assertEqual(self.cp.registration, RegistrationStatus.ACCEPTED)
+        self.assertEqual(self.cs.actions()[2:], ["StatusNotification"] * 3)
+
+    def test_pending_answers_requests(self):
+        """
+        While Pending the charge point answers the central system, except
+        RemoteStartTransaction (rejected), and sends what a TriggerMessage
+        asks for.
+        """
+        self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.PENDING, 60)
+        self.start()
+        answer = self.successResultOf(self.cs.call(GetConfigurationRequest(key=["HeartbeatInterval"])))
+        self.assertEqual(answer.configuration_key[0].value, "300")
+        answer = self.successResultOf(self.cs.call(RemoteStartTransactionRequest(id_tag="T", connector_id=1)))
+        self.assertEqual(answer.status, RemoteStartStopStatus.REJECTED)
+        answer = self.successResultOf(self.cs.call(TriggerMessageRequest(
+            requested_message=MessageTrigger.STATUS_NOTIFICATION, connector_id=1)))
+        self.assertEqual(answer.status, TriggerMessageStatus.ACCEPTED)
+        self.cs.settle()
+        self.assertEqual(self.cs.actions(), ["BootNotification", "StatusNotification"])
+        answer = self.successResultOf(self.cs.call(TriggerMessageRequest(
+            requested_message=MessageTrigger.BOOT_NOTIFICATION)))
+        self.assertEqual(answer.status, TriggerMessageStatus.ACCEPTED)
+        self.cs.settle()
+        self.assertEqual(self.cs.actions()[-1], "BootNotification")
+
+    def test_rejected(self):
+        """
+        Rejected: no request of the central system is answered, nothing is
+        sent until the interval has passed; then the boot is sent again.
+        """
+        self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.REJECTED, 120)
+        self.start()
+        self.cp.status_notification(1, ChargePointStatus.PREPARING)
+        answer = self.cs.call(GetConfigurationRequest())
+        self.cs.advance(119, step=10)
+        self.failureResultOf(answer, CallTimeout)
+        self.assertEqual([frame[0] for frame in self.cs.frames], [2])
+        self.assertEqual(self.cs.actions(), ["BootNotification"])
+        self.assertEqual(self.recorder.events[-1], ("registration", RegistrationStatus.REJECTED))
+        self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.ACCEPTED)
+        self.cs.advance(1)
+        self.assertEqual(self.cs.actions()[:2], ["BootNotification"] * 2)
+        self.assertEqual(
+            [(r.connector_id, r.status) for r in self.cs.requests("StatusNotification")],
+            [(0, "Available"), (1, "Preparing"), (2, "Available")],
+        )
+
+    def test_zero_interval(self):
+        """
+        An interval of 0 leaves the wait to the charge point: the
+        configured boot retry interval.
+        """
+        self.cp.config.boot_retry_interval = 45
+        self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.PENDING, 0)
+        self.start()
+        self.cs.advance(44)
+        self.assertEqual(self.cs.actions(), ["BootNotification"])
+        self.cs.advance(1)
+        self.assertEqual(self.cs.actions(), ["BootNotification"] * 2)
+
+    def test_boot_failure_retried(self):
+        """
+        A boot answered with a CALLERROR, or not answered in time, is
+        retried.
+        """
+        def refuse(request):
+            raise CallError(ErrorCode.INTERNAL_ERROR, "busy")
+
+        self.cp.config.boot_retry_interval = 20
+        self.cs.answers["BootNotification"] = refuse
+        self.start()
+        self.cs.answers["BootNotification"] = lambda request: Deferred()
+        self.cs.advance(20)
+        self.assertEqual(self.cs.actions(), ["BootNotification"] * 2)
+        self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.ACCEPTED)
+        self.cs.advance(30 + 20)  # the call times out, then the retry
+        self.assertEqual(self.cp.registration, RegistrationStatus.ACCEPTED)
+
+    def test_reconnect_without_boot(self):
+        """
+        Once accepted, a new connection needs no new boot; statuses changed
+        while offline are reported.
+        """
+        self.start()
+        self.cs.disconnect()
+        self.assertEqual(self.recorder.events[-1], ("connection", False))
+        self.cp.status_notification(2, ChargePointStatus.FAULTED, ChargePointErrorCode.HIGH_TEMPERATURE)
+        self.cs.clear()
+        self.cs.connect(self.cp)
+        self.assertEqual(self.cs.actions(), ["StatusNotification"])
+        request = self.cs.requests("StatusNotification")[0]
+        self.assertEqual((request.connector_id, request.status, request.error_code),
+                         (2, "Faulted", "HighTemperature"))
+
+    def test_restart_boots_again(self):
+        self.start()
+        self.cs.clear()
+        self.cp.restart()
+        self.cs.connect(self.cp)
+        self.assertEqual(self.cs.actions()[0], "BootNotification")
+
+
+class TimePlugin:
+    def __init__(self):
+        self.times = []
+
+    @hookimpl
+    def openocpp_cp_set_time(self, charge_point, current_time):
+        self.times.append(current_time)
+        return True
+
+
+class TimeTests(ChargePointTestCase):
+    """
+    The central system's time goes to the set_time hook, or sets the charge
+    point's own clock offset.
+    """
+
+    def make_plugins(self):
+        self.time = TimePlugin()
+        return [self.time]
+
+    def test_plugin_sets_time(self):
+        self.start()
+        self.assertEqual(self.time.times, [BASE_TIME])
+        self.assertEqual(self.cp.now().year, 1970)
+
+    def test_heartbeat_time(self):
+        self.start()
+        self.cs.advance(300, step=50)
+        self.assertEqual(self.time.times[-1], BASE_TIME + timedelta(seconds=300))
+
+
+class HeartbeatTests(ChargePointTestCase):
+    """
+    A Heartbeat.req goes out after HeartbeatInterval without exchanges.
+    """
+
+    def test_interval(self):
+        self.boot_and_clear()
+        self.cs.advance(299, step=50)
+        self.assertEqual(self.cs.actions(), [])
+        self.cs.advance(1)
+        self.assertEqual(self.cs.actions(), ["Heartbeat"])
+        self.cs.advance(300, step=50)
+        self.assertEqual(self.cs.actions(), ["Heartbeat"] * 2)
+
+    def test_other_messages_postpone(self):
+        """
+        Any exchange, either way, restarts the wait.
+        """
+        self.boot_and_clear()
+        self.cs.advance(200, step=50)
+        self.cp.data_transfer("org.example")
+        self.cs.advance(200, step=50)
+        self.cs.call(GetConfigurationRequest(key=["HeartbeatInterval"]))
+        self.cs.advance(299, step=50)
+        self.assertEqual(self.cs.actions(), ["DataTransfer"])
+        self.cs.advance(1)
+        self.assertEqual(self.cs.actions(), ["DataTransfer", "Heartbeat"])
+
+    def test_interval_changed(self):
+        """
+        A new HeartbeatInterval applies at once, without a restart; 0 turns
+        heartbeats off.
+        """
+        from openocpp.messages import ChangeConfigurationRequest
+
+        self.boot_and_clear()
+        self.cs.call(ChangeConfigurationRequest(key="HeartbeatInterval", value="60"))
+        self.cs.clear()
+        self.cs.advance(60)
+        self.assertEqual(self.cs.actions(), ["Heartbeat"])
+        self.cs.call(ChangeConfigurationRequest(key="HeartbeatInterval", value="0"))
+        self.cs.clear()
+        self.cs.advance(1000, step=100)
+        self.assertEqual(self.cs.actions(), [])
+
+    def test_not_offline(self):
+        self.boot_and_clear()
+        self.cs.disconnect()
+        self.cs.advance(1000, step=100)
+        self.assertEqual(self.cs.actions(), [])
+
+
+class StatusTests(ChargePointTestCase):
+    """
+    Statuses are reported on change, honouring MinimumStatusDuration, and
+    persisted.
+    """
+
+    def test_on_change(self):
+        self.boot_and_clear()
+        self.successResultOf(self.cp.status_notification(1, "Preparing"))
+        self.successResultOf(self.cp.status_notification(
+            1, ChargePointStatus.PREPARING))  # no change: nothing sent
+        self.cs.settle()
+        self.successResultOf(self.cp.status_notification(
+            2, ChargePointStatus.AVAILABLE, ChargePointErrorCode.WEAK_SIGNAL, info="low signal",
+            vendor_id="org.example", vendor_error="E17"))
+        self.cs.settle()
+        requests = self.cs.requests("StatusNotification")
+        self.assertEqual([(r.connector_id, r.status) for r in requests],
+                         [(1, "Preparing"), (2, "Available")])
+        self.assertEqual((requests[1].info, requests[1].vendor_id, requests[1].vendor_error_code),
+                         ("low signal", "org.example", "E17"))
+        self.assertEqual(self.successResultOf(self.cp.connector_status(1)), ChargePointStatus.PREPARING)
+
+    def test_invalid(self):
+        self.start()
+        self.failureResultOf(self.cp.status_notification(3, "Available"), ValueError)
+        self.failureResultOf(self.cp.status_notification(0, "Charging"), ValueError)
+        self.failureResultOf(self.cp.status_notification(1, "Sleeping"), ValueError)
+        self.failureResultOf(self.cp.connector_status(7), ValueError)
+
+    def test_minimum_status_duration(self):
+        """
+        With MinimumStatusDuration, a status is reported once it has lasted
+        that long; one that did not last is never reported.
+        """
+        self.cp.ocpp_config.set("MinimumStatusDuration", "10")
+        self.boot_and_clear()
+        self.cp.status_notification(1, "Preparing")
+        self.cs.advance(5)
+        self.cp.status_notification(1, "Charging")
+        self.cs.advance(9)
+        self.assertEqual(self.cs.actions(), [])
+        self.cs.advance(1)
+        self.assertEqual([r.status for r in self.cs.requests("StatusNotification")], ["Charging"])
+        request = self.cs.requests("StatusNotification")[0]
+        self.assertEqual(request.timestamp, BASE_TIME + timedelta(seconds=5))
+        # A status that comes back to the reported one before the duration
+        # is not reported at all.
+        self.cp.status_notification(1, "SuspendedEV")
+        self.cs.advance(3)
+        self.cp.status_notification(1, "Charging")
+        self.cs.advance(20)
+        self.assertEqual([r.status for r in self.cs.requests("StatusNotification")], ["Charging"])
+
+    def test_persisted(self):
+        """
+        Statuses survive a restart: the new boot reports them.
+        """
+        path = self.mktemp()
+        cp = make_charge_point(self, self.clock, database=path)
+        cp.startService()
+        self.cs.connect(cp)
+        cp.status_notification(2, "Faulted", "GroundFailure", info="earth leak")
+        self.cs.settle()
+        self.cs.disconnect()
+        # dropped without stopping
+        cs = ScriptedCentralSystem(self, self.clock)
+        again = make_charge_point(self, self.clock, database=path)
+        again.startService()
+        self.addCleanup(again.stopService)
+        cs.connect(again)
+        reports = {r.connector_id: r for r in cs.requests("StatusNotification")}
+        self.assertEqual((reports[2].status, reports[2].error_code, reports[2].info),
+                         ("Faulted", "GroundFailure", "earth leak"))
+        for call in self.clock.getDelayedCalls():
+            call.cancel()
+
+    def test_triggered(self):
+        self.boot_and_clear()
+        answer = self.successResultOf(self.cs.call(TriggerMessageRequest(
+            requested_message=MessageTrigger.STATUS_NOTIFICATION)))
+        self.assertEqual(answer.status, TriggerMessageStatus.ACCEPTED)
+        self.cs.settle()
+        self.assertEqual([r.connector_id for r in self.cs.requests("StatusNotification")], [0, 1, 2])
+
+
+class AuthorizationTests(ChargePointTestCase):
+    """
+    Authorization by the rules of section 3.5.
+    """
+
+    def answer_authorize(self, status, expiry=None, parent=None):
+        self.cs.answers["Authorize"] = lambda request: AuthorizeResponse(
+            id_tag_info=IdTagInfo(status=status, expiry_date=expiry, parent_id_tag=parent)
+        )
+
+    def test_online(self):
+        """
+        Online, an Authorize.req decides, and its answer goes to the cache.
+        """
+        self.boot_and_clear()
+        self.answer_authorize(AuthorizationStatus.ACCEPTED, parent="PARENT")
+        result = self.cp.authorize(1, "TAG")
+        self.cs.settle()
+        self.assertEqual(self.successResultOf(result), (AuthorizationStatus.ACCEPTED, "PARENT"))
+        self.assertEqual(self.cs.requests("Authorize")[0].id_tag, "TAG")
+        self.assertEqual(self.cp.store.cache_entry("TAG")["status"], "Accepted")
+
+    def offline(self):
+        self.cs.disconnect()
+        result = []
+        return result
+
+    def authorize_offline(self, id_tag):
+        result = self.cp.authorize(1, id_tag)
+        return self.successResultOf(result)
+
+    def test_offline_cached(self):
+        """
+        Offline, a cached Accepted idTag is accepted (LocalAuthorizeOffline);
+        a cached Blocked one is not; once its expiry date passed, a cached
+        entry is Expired.
+        """
+        self.boot_and_clear()
+        self.answer_authorize(AuthorizationStatus.ACCEPTED, expiry=self.cs.now() + timedelta(hours=1))
+        self.cp.authorize(1, "GOOD")
+        self.cs.settle()
+        self.answer_authorize(AuthorizationStatus.BLOCKED)
+        self.cp.authorize(1, "BAD")
+        self.cs.settle()
+        self.cs.disconnect()
+        self.assertEqual(self.authorize_offline("GOOD"), (AuthorizationStatus.ACCEPTED, None))
+        self.assertEqual(self.authorize_offline("BAD"), (AuthorizationStatus.BLOCKED, None))
+        self.assertEqual(self.authorize_offline("UNKNOWN"), (AuthorizationStatus.INVALID, None))
+        self.clock.advance(3600)
+        self.assertEqual(self.authorize_offline("GOOD"), (AuthorizationStatus.EXPIRED, None))
+        self.assertEqual(self.cp.store.cache_entry("GOOD")["status"], "Expired")
+
+    def test_local_authorize_offline_off(self):
+        self.cp.ocpp_config.set("LocalAuthorizeOffline", "false")
+        self.boot_and_clear()
+        self.cp.authorize(1, "GOOD")
+        self.cs.settle()
+        self.cs.disconnect()
+        self.assertEqual(self.authorize_offline("GOOD"), (AuthorizationStatus.INVALID, None))
+
+    def test_unknown_offline(self):
+        """
+        AllowOfflineTxForUnknownId accepts unknown idTags offline, never
+        those known as not valid.
+        """
+        self.cp.ocpp_config.set("AllowOfflineTxForUnknownId", "true")
+        self.boot_and_clear()
+        self.answer_authorize(AuthorizationStatus.INVALID)
+        self.cp.authorize(1, "BAD")
+        self.cs.settle()
+        self.cs.disconnect()
+        self.assertEqual(self.authorize_offline("NEW"), (AuthorizationStatus.ACCEPTED, None))
+        self.assertEqual(self.authorize_offline("BAD"), (AuthorizationStatus.INVALID, None))
+
+    def test_unknown_offline_before_boot(self):
+        self.cp.ocpp_config.set("AllowOfflineTxForUnknownId", "true")
+        self.start(connect=False)
+        self.assertEqual(self.authorize_offline("NEW"), (AuthorizationStatus.ACCEPTED, None))
+
+    def test_pre_authorize(self):
+        """
+        LocalPreAuthorize: a cached valid idTag is accepted online without
+        an Authorize.req; a cached not-valid one is asked about.
+        """
+        self.boot_and_clear()
+        self.cp.authorize(1, "GOOD")
+        self.cs.settle()
+        self.answer_authorize(AuthorizationStatus.BLOCKED)
+        self.cp.authorize(1, "BAD")
+        self.cs.settle()
+        self.cp.ocpp_config.set("LocalPreAuthorize", "true")
+        self.cs.clear()
+        result = self.cp.authorize(1, "GOOD")
+        self.assertEqual(self.successResultOf(result), (AuthorizationStatus.ACCEPTED, None))
+        self.answer_authorize(AuthorizationStatus.ACCEPTED)
+        result = self.cp.authorize(1, "BAD")
+        self.cs.settle()
+        self.assertEqual(self.successResultOf(result), (AuthorizationStatus.ACCEPTED, None))
+        self.assertEqual([r.id_tag for r in self.cs.requests("Authorize")], ["BAD"])
+
+    def test_cache_disabled(self):
+        self.cp.ocpp_config.set("AuthorizationCacheEnabled", "false")
+        self.boot_and_clear()
+        self.cp.authorize(1, "GOOD")
+        self.cs.settle()
+        self.assertIsNone(self.cp.store.cache_entry("GOOD"))
+        self.cs.disconnect()
+        self.assertEqual(self.authorize_offline("GOOD"), (AuthorizationStatus.INVALID, None))
+
+    def test_local_list_first(self):
+        """
+        The local list has priority over the cache, and its idTags are not
+        cached.
+        """
+        self.cp.store.replace_local_list(1, [("LISTED", "Blocked", None, None)])
+        self.boot_and_clear()
+        self.cp.authorize(1, "LISTED")
+        self.cs.settle()
+        self.assertIsNone(self.cp.store.cache_entry("LISTED"))
+        self.cs.disconnect()
+        self.assertEqual(self.authorize_offline("LISTED"), (AuthorizationStatus.BLOCKED, None))
+
+    def test_authorize_fails(self):
+        """
+        When the Authorize.req fails, the offline rules decide.
+        """
+        def refuse(request):
+            raise CallError(ErrorCode.INTERNAL_ERROR)
+
+        self.cp.ocpp_config.set("AllowOfflineTxForUnknownId", "true")
+        self.boot_and_clear()
+        self.cs.answers["Authorize"] = refuse
+        result = self.cp.authorize(1, "NEW")
+        self.cs.settle()
+        self.assertEqual(self.successResultOf(result), (AuthorizationStatus.ACCEPTED, None))
+
+    def test_clear_cache(self):
+        self.boot_and_clear()
+        self.cp.authorize(1, "GOOD")
+        self.cs.settle()
+        answer = self.successResultOf(self.cs.call(ClearCacheRequest()))
+        self.assertEqual(answer.status, ClearCacheStatus.ACCEPTED)
+        self.assertIsNone(self.cp.store.cache_entry("GOOD"))
+
+    def test_cache_full(self):
+        """
+        A full cache drops not-valid entries first, then the oldest valid.
+        """
+        self.cp.authorizer.cache_capacity = 2
+        self.boot_and_clear()
+        self.cp.authorize(1, "OLD")
+        self.cs.settle()
+        self.clock.advance(1)
+        self.answer_authorize(AuthorizationStatus.BLOCKED)
+        self.cp.authorize(1, "BLOCKED")
+        self.cs.settle()
+        self.clock.advance(1)
+        self.answer_authorize(AuthorizationStatus.ACCEPTED)
+        self.cp.authorize(1, "NEW")
+        self.cs.settle()
+        self.assertIsNone(self.cp.store.cache_entry("BLOCKED"))
+        self.assertIsNotNone(self.cp.store.cache_entry("OLD"))
+        self.cp.authorize(1, "NEWER")
+        self.cs.settle()
+        self.assertIsNone(self.cp.store.cache_entry("OLD"))
+
+    def test_invalid_connector(self):
+        self.start()
+        self.failureResultOf(self.cp.authorize(5, "TAG"), ValueError)
+
+
+class DataTransferTests(ChargePointTestCase):
+    def test_send(self):
+        self.boot_and_clear()
+        self.cs.answers["DataTransfer"] = lambda request: DataTransferResponse(
+            status=DataTransferStatus.ACCEPTED, data=request.data.upper()
+        )
+        result = self.cp.data_transfer("org.example", "ping", "hello")
+        self.cs.settle()
+        self.assertEqual(self.successResultOf(result).data, "HELLO")
+        request = self.cs.requests("DataTransfer")[0]
+        self.assertEqual((request.vendor_id, request.message_id), ("org.example", "ping"))
