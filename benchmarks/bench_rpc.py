@@ -2,6 +2,7 @@
 Loopback RPC benchmark: OCPP-J calls per second and their latency.
 
     python benchmarks/bench_rpc.py [--clients 100] [--seconds 10] [--quick]
+                                   [--load openocpp|raw] [--only openocpp|bare]
 
 Starts a central system in a separate process (this script with C{--serve}),
 connects CLIENTS charge points to it over loopback, and has each make
@@ -17,7 +18,9 @@ back-to-back CALLs for SECONDS seconds, alternating Heartbeat and MeterValues
     the floor of what autobahn on Twisted can do on this machine.
 
 The load is openocpp's own client and C{RpcSession} (so the charge point side
-of the stack is measured as well), in this process.  When two cores are
+of the stack is measured as well), in this process; with C{--load raw} it is
+bare autobahn clients sending ready-made CALL text, cheap enough that the
+server, not the load, is the bottleneck.  When two cores are
 available, the server and the load are pinned to different ones.  Reported
 per run: calls per second, latency percentiles (from the call to its typed
 answer, as the caller sees it), and the CPU seconds the load and the server
@@ -283,6 +286,14 @@ class LoadRun:
 
     def __init__(self, requests, window_start: float, deadline: float) -> None:
         self.requests = requests
+        from openocpp.messages import codec
+
+        # for --load raw: the same CALLs as text, after their unique id
+        self.raw_requests = [
+            '","%s",%s]'
+            % (r.action, json.dumps(codec.encode(r), separators=(",", ":")))
+            for r in requests
+        ]
         self.window_start = window_start
         self.deadline = deadline
         self.latencies: list[float] = []
@@ -312,14 +323,14 @@ def _percentile(ordered: list[float], fraction: float) -> float:
     return ordered[index]
 
 
-async def run_against(
-    reactor, kind: str, clients: int, seconds: float, warmup: float, server_cpu: int | None
-) -> dict:
+async def _connect_openocpp(reactor, url: str, clients: int):
     """
-    Start a C{kind} server, load it, stop it: return the run's figures.
+    Connect C{clients} openocpp charge points (client and RpcSession).
+
+    @return: a Deferred firing with (a L{LoadClient} maker per client, a
+        callable closing them all and returning a Deferred).
     """
     from twisted.internet.defer import DeferredList, gatherResults
-    from twisted.internet.task import deferLater
 
     from openocpp.messages import Role
     from openocpp.rpc import RpcSession
@@ -329,37 +340,147 @@ async def run_against(
         open_connection,
     )
 
+    sessions: list = []
+    factories = []
+    connecting = []
+    for number in range(clients):
+
+        def make_session(connection):
+            session = RpcSession(Role.CHARGE_POINT, {}, reactor)
+            sessions.append(session)
+            return session
+
+        factory = OcppClientFactory(url, f"BENCH-{number:04d}", make_session, reactor=reactor)
+        factories.append(factory)
+        connecting.append(
+            open_connection(client_endpoint(reactor, factory.connection_url), factory)
+        )
+    await gatherResults(connecting, consumeErrors=True)
+
+    def close():
+        return DeferredList([f.close_connections(1000, "done") for f in factories])
+
+    return [lambda run, s=session: LoadClient(run, s) for session in sessions], close
+
+
+class RawLoadClient:
+    """
+    A charge point without OCPP layers, for C{--load raw}: sends CALLs as
+    ready-made text, reads the answers with C{json.loads} and nothing more.
+    """
+
+    def __init__(self, run: "LoadRun", protocol) -> None:
+        self.run = run
+        self.protocol = protocol
+        protocol.client = self
+        self.index = 0
+        self.sent_at = 0.0
+        self.done = None
+
+    def start(self):
+        from twisted.internet.defer import Deferred
+
+        self.done = Deferred()
+        self._next()
+        return self.done
+
+    def _next(self) -> None:
+        run = self.run
+        now = time.perf_counter()
+        if now >= run.deadline:
+            self.done.callback(None)
+            return
+        self.index += 1
+        text = '[2,"%d' % self.index + run.raw_requests[self.index & 1]
+        self.sent_at = now
+        self.protocol.sendMessage(text.encode("utf-8"), isBinary=False)
+
+    def answered(self, payload: bytes) -> None:
+        now = time.perf_counter()
+        frame = json.loads(payload)
+        if frame[0] != 3 or frame[1] != str(self.index):
+            self.run.errors.append(payload[:100].decode("utf-8", "replace"))
+        elif self.run.window_start <= now < self.run.deadline:
+            self.run.latencies.append(now - self.sent_at)
+        self._next()
+
+
+async def _connect_raw(reactor, url: str, clients: int):
+    """
+    Connect C{clients} bare autobahn clients offering C{ocpp1.6}.
+
+    @return: as L{_connect_openocpp}, with L{RawLoadClient} makers.
+    """
+    from autobahn.twisted.websocket import (
+        WebSocketClientFactory,
+        WebSocketClientProtocol,
+    )
+    from twisted.internet.defer import Deferred, DeferredList, gatherResults
+    from twisted.internet.endpoints import TCP4ClientEndpoint
+
+    class RawProtocol(WebSocketClientProtocol):
+        client = None
+
+        def onOpen(self):
+            self.factory.opened.callback(self)
+
+        def onMessage(self, payload, isBinary):
+            if self.client is not None:
+                self.client.answered(payload)
+
+        def connectionLost(self, reason):
+            super().connectionLost(reason)
+            self.factory.lost.callback(None)
+
+    factories = []
+    for number in range(clients):
+        factory = WebSocketClientFactory(
+            f"{url}/BENCH-{number:04d}", protocols=["ocpp1.6"], reactor=reactor
+        )
+        factory.protocol = RawProtocol
+        factory.opened, factory.lost = Deferred(), Deferred()
+        factories.append(factory)
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+        TCP4ClientEndpoint(reactor, "127.0.0.1", port).connect(factory)
+    protocols = await gatherResults([f.opened for f in factories], consumeErrors=True)
+
+    def close():
+        for protocol in protocols:
+            protocol.sendClose(1000)
+        return DeferredList([f.lost for f in factories])
+
+    return [lambda run, p=protocol: RawLoadClient(run, p) for protocol in protocols], close
+
+
+async def run_against(
+    reactor,
+    kind: str,
+    clients: int,
+    seconds: float,
+    warmup: float,
+    server_cpu: int | None,
+    load: str = "openocpp",
+) -> dict:
+    """
+    Start a C{kind} server, load it, stop it: return the run's figures.
+    """
+    from twisted.internet.defer import DeferredList
+    from twisted.internet.task import deferLater
+
     server, port = _spawn_server(kind, server_cpu)
     try:
         url = f"ws://127.0.0.1:{port}/ocpp"
-        sessions: list = []
-        factories = []
-        connecting = []
-        for number in range(clients):
-
-            def make_session(connection):
-                session = RpcSession(Role.CHARGE_POINT, {}, reactor)
-                sessions.append(session)
-                return session
-
-            factory = OcppClientFactory(
-                url, f"BENCH-{number:04d}", make_session, reactor=reactor
-            )
-            factories.append(factory)
-            connecting.append(
-                open_connection(client_endpoint(reactor, factory.connection_url), factory)
-            )
-        await gatherResults(connecting, consumeErrors=True)
-
+        connect = _connect_raw if load == "raw" else _connect_openocpp
+        makers, close = await connect(reactor, url, clients)
         started = time.perf_counter()
         run = LoadRun(_requests(), started + warmup, started + warmup + seconds)
-        loads = [LoadClient(run, session).start() for session in sessions]
+        loads = [make(run).start() for make in makers]
         # the measured window
         await deferLater(reactor, warmup, lambda: None)
         cpu_load = time.process_time()
         cpu_server = _process_cpu(server.pid)
         busy = _machine_busy()
-        window = time.perf_counter()
+        window = run.window_start = time.perf_counter()
         await deferLater(reactor, max(0.0, run.deadline - time.perf_counter()), lambda: None)
         elapsed = time.perf_counter() - window
         cpu_load = time.process_time() - cpu_load
@@ -370,9 +491,7 @@ async def run_against(
         if busy is not None and cpu_server is not None:
             cpu_other = max(0.0, end_busy - busy - cpu_load - cpu_server)
         await DeferredList(loads)
-        await DeferredList(
-            [factory.close_connections(1000, "done") for factory in factories]
-        )
+        await close()
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(10)
@@ -382,6 +501,7 @@ async def run_against(
     return {
         "benchmark": "rpc",
         "server": kind,
+        "load": load,
         "clients": clients,
         "seconds": round(elapsed, 3),
         "calls": len(latencies),
@@ -458,6 +578,14 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=None, help="seconds of load before measuring (1)")
     parser.add_argument("--quick", action="store_true", help="20 clients, 2 seconds: a smoke test")
     parser.add_argument("--only", choices=["openocpp", "bare"], help="one server only")
+    parser.add_argument(
+        "--load",
+        choices=["openocpp", "raw"],
+        default="openocpp",
+        help="the charge points: openocpp's client and RpcSession (default), or "
+        "raw: ready-made CALL text and json.loads, cheap enough that the server "
+        "is the bottleneck",
+    )
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
     parser.add_argument("--serve", choices=["openocpp", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--cpu", type=int, help=argparse.SUPPRESS)
@@ -489,7 +617,9 @@ def main() -> None:
         _log_warnings_to_stderr()
         for kind in kinds:
             results.append(
-                await run_against(reactor, kind, clients, seconds, warmup, server_cpu)
+                await run_against(
+                    reactor, kind, clients, seconds, warmup, server_cpu, options.load
+                )
             )
 
     try:
@@ -499,7 +629,9 @@ def main() -> None:
             raise
     print(
         f"RPC over loopback WebSocket: {clients} clients, {seconds:g} s measured after "
-        f"{warmup:g} s warm-up, Heartbeat and MeterValues (4 sampled values) alternating"
+        f"{warmup:g} s warm-up, Heartbeat and MeterValues (4 sampled values) alternating; "
+        + ("openocpp client and RpcSession" if options.load == "openocpp" else "raw")
+        + " load"
         + ("; server and load pinned to different cores" if server_cpu is not None else "")
     )
     print_table(results)
