@@ -99,6 +99,17 @@ class Link:
             self.handler.text_received(text)
         return True
 
+    def sever(self) -> None:
+        """
+        The charge point's process died: the central system sees the
+        connection drop, the charge point hears nothing.
+        """
+        if self.closed:
+            return
+        self.closed = True
+        self.in_flight.clear()
+        self.session.connection_lost(Failure(ConnectionDone()))
+
     def close(self) -> None:
         if self.closed:
             return
@@ -179,6 +190,16 @@ class ScriptedCentralSystem:
         if self.link is not None:
             self.link.close()
         self.settle()
+
+    def crash(self) -> None:
+        """
+        Kill the charge point's process: its connection drops unseen by it,
+        and every timer of its (and ours) is gone.
+        """
+        if self.link is not None:
+            self.link.sever()
+        for call in list(self.clock.getDelayedCalls()):
+            call.cancel()
 
     def _handler(self, action: str):
         def handle(request):

@@ -94,7 +94,7 @@ class ChargePointTestCase(SynchronousTestCase):
         if self.cp.running:
             self.cp.stopService()
         self.cs.disconnect()
-        for call in self.clock.getDelayedCalls():
+        for call in list(self.clock.getDelayedCalls()):
             call.cancel()
 
     def boot_and_clear(self):
@@ -441,7 +441,7 @@ class StatusTests(ChargePointTestCase):
         reports = {r.connector_id: r for r in cs.requests("StatusNotification")}
         self.assertEqual((reports[2].status, reports[2].error_code, reports[2].info),
                          ("Faulted", "GroundFailure", "earth leak"))
-        for call in self.clock.getDelayedCalls():
+        for call in list(self.clock.getDelayedCalls()):
             call.cancel()
 
     def test_triggered(self):
