@@ -36,7 +36,7 @@ Check = Callable[[Any, str], None]
 
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?"
-    r"([Zz]|[+-]\d{2}:\d{2})"
+    r"([Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)"
 )
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:\S*")
 
