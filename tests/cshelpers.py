@@ -111,8 +111,15 @@ class Link:
         self.session.connection_lost(Failure(ConnectionDone()))
 
     def close(self) -> None:
+        """
+        Close the connection: frames already sent arrive first.
+        """
         if self.closed:
             return
+        pending, self.in_flight = self.in_flight, []
+        for item in pending:
+            self.in_flight = [item]
+            self.deliver_one()
         self.closed = True
         self.in_flight.clear()
         reason = Failure(ConnectionDone())

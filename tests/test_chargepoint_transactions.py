@@ -306,6 +306,7 @@ class TransactionTests(ChargePointTestCase):
         self.cs.settle()
         self.assertIs(self.successResultOf(sent), True)
         self.cp.start_transaction(1, "TAG")
+        self.cs.settle()
         self.cs.disconnect()
         self.assertIs(self.successResultOf(self.cp.send_meter_values(1, [value])), True)
         self.assertIs(self.successResultOf(self.cp.send_meter_values(2, [value])), False)

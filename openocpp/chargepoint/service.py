@@ -86,8 +86,10 @@ class _Connection:
         self.session.text_received(text)
 
     def connection_lost(self, reason: Any) -> None:
-        self.session.connection_lost(reason)
+        # The charge point learns it is offline before the calls in flight
+        # fail, so that nothing they trigger tries this connection again.
         self._cp._disconnected(self)
+        self.session.connection_lost(reason)
 
     def close(self) -> None:
         connection = self.session.connection

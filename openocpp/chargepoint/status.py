@@ -142,20 +142,20 @@ class StatusReporter:
 
         def sent(response):
             cp.store.set_reported(connector, current)
+            self._sending.discard(connector)
+            # It may have changed meanwhile.
+            self.consider(connector)
 
         def failed(failure):
+            # Reported again when the charge point is next online.
+            self._sending.discard(connector)
             self.log.info(
                 "Status of connector {connector} not reported: {error}",
                 connector=connector,
                 error=failure.getErrorMessage(),
             )
 
-        def done(_):
-            self._sending.discard(connector)
-            # It may have changed meanwhile.
-            self.consider(connector)
-
-        return cp.send(request, triggered=triggered).addCallbacks(sent, failed).addBoth(done)
+        return cp.send(request, triggered=triggered).addCallbacks(sent, failed)
 
     def trigger(self, connector: int | None) -> None:
         """
