@@ -293,3 +293,56 @@ def make_charge_point(testcase, clock, database: str = ":memory:", plugins=(), *
     charge_point = ChargePoint(config, reactor=clock, clock=clock, plugins=manager, connect=False)
     testcase.addCleanup(charge_point.store.close)
     return charge_point
+
+
+class LoopbackCentralSystem(ScriptedCentralSystem):
+    """
+    The scripted central system behind a real WebSocket server on loopback
+    (L{openocpp.transport.server}): one RPC session per connection, every
+    frame the charge point sends checked against the official schemas.
+    """
+
+    def __init__(self, testcase, reactor, identity: str = "CP001") -> None:
+        super().__init__(testcase, reactor, identity)
+        self.sessions: list[RpcSession] = []
+        self.factory = None
+        self.port = None
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc).replace(microsecond=0)
+
+    def handler_factory(self, connection):
+        handlers = {
+            name: self._handler(name)
+            for name, spec in ACTIONS.items()
+            if spec.received_by(Role.CENTRAL_SYSTEM)
+        }
+        session = RpcSession(Role.CENTRAL_SYSTEM, handlers, self.clock, call_timeout=10)
+        session.add_observer(self._observe)
+        self.sessions.append(session)
+        self.session = session
+        return session
+
+    def _observe(self, direction, text, session):
+        if direction == "in":
+            self.check_cp_frame(text)
+        else:
+            self.note_cs_frame(text)
+
+    async def listen(self, port: int = 0):
+        from openocpp.transport.server import OcppServerFactory, listen
+
+        if self.factory is None:
+            self.factory = OcppServerFactory(self.handler_factory, reactor=self.clock)
+        self.port = await listen(self.clock, f"tcp:{port}:interface=127.0.0.1", self.factory)
+        return self.port.getHost().port
+
+    async def stop(self):
+        """
+        Stop listening and close every connection.
+        """
+        if self.port is not None:
+            await self.port.stopListening()
+            self.port = None
+        if self.factory is not None:
+            await self.factory.close_connections()
