@@ -8,6 +8,7 @@ from zope.interface import implementer
 
 from openocpp.chargepoint.interfaces import IChargePointConfig
 from openocpp.transport.client import check_client_configuration
+from openocpp.transport.identity import connection_url
 
 
 @implementer(IChargePointConfig)
@@ -56,6 +57,7 @@ class ChargePointConfig:
             self.password,
             self.client_certificate is not None if self.security_profile == 3 else None,
         )
+        connection_url(self.url, self.identity)  # checks both
         if self.connectors < 1:
             raise ValueError(f"connectors must be 1 or more, not {self.connectors!r}")
         for name in ("call_timeout", "reconnect_initial_delay", "boot_retry_interval"):

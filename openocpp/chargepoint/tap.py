@@ -1,0 +1,113 @@
+"""
+The C{twistd openocpp chargepoint} subcommand: its options and the service
+they build.
+
+    twistd -n openocpp chargepoint --url ws://cs.example.com/ocpp --identity CP001
+
+Heavy imports happen inside L{make_service}, so C{twistd --help} stays fast.
+"""
+
+from twisted.application.service import IService
+from twisted.python import usage
+
+
+class ChargePointOptions(usage.Options):
+    """
+    Options of C{twistd openocpp chargepoint}.
+    """
+
+    synopsis = "[options]"
+    longdesc = (
+        "Run an OCPP 1.6-J charge point (Core and Remote Trigger profiles). "
+        "With no plugin it simulates a charger and its meter; --simulate also "
+        "runs charging sessions in a loop. Its state (configuration keys, "
+        "statuses, transactions, queued messages) is kept in an SQLite file."
+    )
+
+    optParameters = [
+        ["url", "u", "ws://127.0.0.1:8080/openocpp",
+         "The central system's OCPP-J URL; the identity is appended as its last path segment."],
+        ["identity", "i", "CP001", "The charge point identity."],
+        ["security-profile", None, 0, "The security profile to start with: 0 to 3.", int],
+        ["password", "p", None, "The AuthorizationKey (HTTP Basic-auth password), profiles 1 and 2."],
+        ["ca-certificates", None, None, "PEM file of the CA(s) of the central system (profiles 2, 3)."],
+        ["client-certificate", None, None, "PEM file of the charge point certificate (profile 3)."],
+        ["client-key", None, None, "PEM file of its private key (default: in the certificate file)."],
+        ["connectors", "c", 2, "The number of connectors.", int],
+        ["db", None, "openocpp-chargepoint.sqlite", "The SQLite file of the charge point's state."],
+        ["ocpp-ini", None, None, "An INI file holding the OCPP configuration keys (section [ocpp])."],
+        ["call-timeout", None, 30.0, "Seconds to wait for an answer (until MessageTimeout is set).", float],
+        ["vendor", None, "openocpp", "chargePointVendor of the BootNotification."],
+        ["model", None, "Simulator", "chargePointModel of the BootNotification."],
+        ["serial-number", None, None, "chargePointSerialNumber of the BootNotification."],
+        ["firmware-version", None, None, "firmwareVersion of the BootNotification."],
+        ["id-tag", None, "SIM-0001", "The idTag of the simulated driver (--simulate)."],
+        ["charge-time", None, 60.0, "Seconds each simulated session charges (--simulate).", float],
+    ]
+    optFlags = [
+        ["simulate", None, "Run charging sessions in a loop on connector 1."],
+        ["log-frames", None, "Log every OCPP frame (debug level)."],
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self["plugins"] = []
+
+    def opt_plugin(self, name: str) -> None:
+        """
+        A plugin module to load (dotted name), may be repeated.
+        """
+        self["plugins"].append(name)
+
+    def postOptions(self) -> None:
+        from openocpp.chargepoint.config import ChargePointConfig
+
+        try:
+            self["config"] = ChargePointConfig(
+                url=self["url"],
+                identity=self["identity"],
+                security_profile=self["security-profile"],
+                password=self["password"],
+                ca_certificates=self["ca-certificates"],
+                client_certificate=self["client-certificate"],
+                client_key=self["client-key"],
+                connectors=self["connectors"],
+                database=self["db"],
+                ocpp_ini=self["ocpp-ini"],
+                call_timeout=self["call-timeout"],
+                vendor=self["vendor"],
+                model=self["model"],
+                charge_point_serial_number=self["serial-number"],
+                firmware_version=self["firmware-version"],
+                plugins=list(self["plugins"]),
+            )
+        except ValueError as error:
+            raise usage.UsageError(str(error)) from error
+
+
+def make_service(options: ChargePointOptions, reactor=None) -> IService:
+    """
+    Build the charge point the options describe (with its simulator when
+    C{--simulate} is given).
+
+    @param options: parsed L{ChargePointOptions}.
+    @param reactor: the reactor (default: the global one).
+    @return: the L{openocpp.chargepoint.service.ChargePoint} service.
+    @raise usage.UsageError: a plugin cannot be loaded.
+    """
+    from openocpp.chargepoint.service import ChargePoint
+    from openocpp.chargepoint.simulator import ChargingSimulator
+
+    try:
+        charge_point = ChargePoint(
+            options["config"], reactor=reactor, log_frames=options["log-frames"]
+        )
+    except ValueError as error:
+        raise usage.UsageError(str(error)) from error
+    if options["simulate"]:
+        simulator = ChargingSimulator(
+            charge_point, id_tag=options["id-tag"], charge_time=options["charge-time"]
+        )
+        simulator.setName("simulator")
+        simulator.setServiceParent(charge_point)
+    return charge_point
