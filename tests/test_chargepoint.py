@@ -25,8 +25,6 @@ from openocpp.messages import (
     GetConfigurationRequest,
     IdTagInfo,
     RemoteStartTransactionRequest,
-    StartTransactionResponse,
-    StopTransactionResponse,
     TriggerMessageRequest,
 )
 from openocpp.messages.enums import (

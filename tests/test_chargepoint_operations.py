@@ -14,7 +14,6 @@ from openocpp.messages import (
     ChangeAvailabilityRequest,
     ChangeConfigurationRequest,
     DataTransferRequest,
-    DataTransferResponse,
     GetConfigurationRequest,
     IdTagInfo,
     RemoteStartTransactionRequest,

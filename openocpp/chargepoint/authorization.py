@@ -4,7 +4,6 @@ list, the Authorization Cache, Authorize.req, and the offline rules
 (LocalPreAuthorize, LocalAuthorizeOffline, AllowOfflineTxForUnknownId).
 """
 
-from datetime import datetime
 from typing import Any
 
 from twisted.internet.defer import inlineCallbacks

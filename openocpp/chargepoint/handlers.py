@@ -32,7 +32,6 @@ from openocpp.messages.datatypes import KeyValue
 from openocpp.messages.enums import (
     AvailabilityStatus,
     AvailabilityType,
-    ChargePointStatus,
     ClearCacheStatus,
     ConfigurationStatus,
     DataTransferStatus,

@@ -6,10 +6,9 @@ clock-aligned every ClockAlignedDataInterval (MeterValuesAlignedData,
 StopTxnAlignedData), at the start and end of transactions, and on trigger.
 """
 
-from datetime import datetime, timezone
 from typing import Any
 
-from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
 
 from openocpp.chargepoint.keys import measurand_item
