@@ -133,3 +133,50 @@ class CentralSystemTests(TestCase):
         self.assertEqual(record["id_tag"], "TAG-1")
         self.assertEqual(record["stop_id_tag"], "TAG-1")
         self.assertIsNotNone(record["stop_timestamp"])
+
+
+class QuickStartTests(TestCase):
+    """
+    C{examples/quick_start_chargepoint.py} runs a session against a central
+    system.
+    """
+
+    timeout = 20
+
+    async def test_quick_start(self):
+        import importlib.util
+        import os
+
+        path = os.path.join(os.path.dirname(__file__), "..", "examples", "quick_start_chargepoint.py")
+        spec = importlib.util.spec_from_file_location("quick_start_chargepoint", path)
+        example = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(example)
+
+        cs = LoopbackCentralSystem(self, reactor, identity="QS1")
+        port = await cs.listen()
+        self.addCleanup(cs.stop)
+        directory = self.mktemp()
+        os.makedirs(directory)
+        cp = example.make_charge_point(reactor, f"ws://127.0.0.1:{port}/ocpp", "QS1", directory)
+        cp.startService()
+        self.addCleanup(cp.store.close)
+        self.addCleanup(cp.stopService)
+        await example.charging_sessions(reactor, cp, sessions=1, charge_time=0.1, pause=0, idle=0)
+        self.assertEqual(cp.ocpp_config.get("MeterValueSampleInterval"), "30")
+        deadline = time.monotonic() + 10
+        while cp.store.queue_length() and time.monotonic() < deadline:
+            await deferLater(reactor, 0.01, lambda: None)
+        received = [(a, getattr(r, "status", None)) for a, r in cs.received][4:]
+        self.assertEqual(
+            sorted(received[4:]),
+            [("StatusNotification", "Available"), ("StatusNotification", "Finishing"),
+             ("StopTransaction", None)],
+        )
+        self.assertEqual(
+            received[:4],
+            [("StatusNotification", "Preparing"), ("Authorize", None), ("StartTransaction", None),
+             ("StatusNotification", "Charging")],
+        )
+        stop = cs.requests("StopTransaction")[0]
+        values = stop.transaction_data[0].sampled_value
+        self.assertEqual(values[0].context, "Transaction.Begin")
