@@ -29,6 +29,7 @@ from openocpp.messages import (
 )
 from openocpp.messages.enums import (
     AuthorizationStatus,
+    AvailabilityType,
     ChargePointErrorCode,
     ChargePointStatus,
     ClearCacheStatus,
@@ -633,3 +634,35 @@ class DataTransferTests(ChargePointTestCase):
         self.assertEqual(self.successResultOf(result).data, "HELLO")
         request = self.cs.requests("DataTransfer")[0]
         self.assertEqual((request.vendor_id, request.message_id), ("org.example", "ping"))
+
+
+class ResetDataTests(ChargePointTestCase):
+    """
+    reset_data and reset_connector_data forget what is persisted, only
+    while the charge point is stopped.
+    """
+
+    def test_reset_data(self):
+        self.start()
+        self.cp.ocpp_config.set("HeartbeatInterval", "42")
+        self.cp.start_transaction(1, "TAG")
+        self.cs.settle()
+        self.cs.disconnect()
+        self.cp.stop_transaction(1)
+        self.failureResultOf(self.cp.reset_data(), RuntimeError)
+        self.cp.stopService()
+        self.successResultOf(self.cp.reset_data())
+        self.assertEqual(self.cp.store.queue_length(), 0)
+        self.assertEqual(self.cp.store.transactions(), [])
+        self.assertEqual(self.cp.ocpp_config.get("HeartbeatInterval"), "300")
+
+    def test_reset_connector_data(self):
+        self.start()
+        self.cp.status_notification(1, "Faulted", "GroundFailure")
+        self.cp.change_availability(2, AvailabilityType.INOPERATIVE)
+        self.failureResultOf(self.cp.reset_connector_data(), RuntimeError)
+        self.cp.stopService()
+        self.successResultOf(self.cp.reset_connector_data())
+        self.cp.startService()
+        self.assertEqual(self.successResultOf(self.cp.connector_status(1)), ChargePointStatus.AVAILABLE)
+        self.assertTrue(self.cp.startable(2))

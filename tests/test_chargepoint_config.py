@@ -316,6 +316,9 @@ class ChargePointConfigTests(SynchronousTestCase):
             {"call_timeout": 0},
             {"vendor": "x" * 21},
             {"reconnect_initial_delay": 10, "reconnect_max_delay": 5},
+            {"firmware_version": "x" * 51},
+            {"iccid": "1" * 21},
+            {"identity": ""},
         ]:
             self.assertRaises(ValueError, ChargePointConfig, **settings)
 

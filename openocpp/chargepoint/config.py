@@ -11,6 +11,18 @@ from openocpp.transport.client import check_client_configuration
 from openocpp.transport.identity import connection_url
 
 
+#: The longest values BootNotification.req takes (OCPP 1.6 section 6.3).
+_BOOT_LIMITS = {
+    "charge_point_serial_number": 25,
+    "charge_box_serial_number": 25,
+    "firmware_version": 50,
+    "iccid": 20,
+    "imsi": 20,
+    "meter_type": 25,
+    "meter_serial_number": 25,
+}
+
+
 @implementer(IChargePointConfig)
 @dataclass(kw_only=True)
 class ChargePointConfig:
@@ -65,6 +77,10 @@ class ChargePointConfig:
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)!r}")
         if self.reconnect_max_delay < self.reconnect_initial_delay:
             raise ValueError("reconnect_max_delay must not be less than reconnect_initial_delay")
+        for name, limit in _BOOT_LIMITS.items():
+            value = getattr(self, name)
+            if value is not None and len(value) > limit:
+                raise ValueError(f"{name} is at most {limit} characters (BootNotification)")
         if not self.vendor or len(self.vendor) > 20:
             raise ValueError("vendor must be 1 to 20 characters")
         if not self.model or len(self.model) > 20:
