@@ -310,6 +310,16 @@ def openocpp_cp_stop_charging(charge_point, connector, reason):
 
 
 @hookspec
+def openocpp_cp_connection_timeout(charge_point, connector):
+    """
+    A connector was Preparing for ConnectionTimeOut seconds and no
+    transaction started: cancel the incipient usage and report the
+    connector's status (Available, or Finishing while a cable stays plugged
+    in, errata 3.20).
+    """
+
+
+@hookspec
 def openocpp_cp_transaction_deauthorized(charge_point, connector, status):
     """
     The central system did not accept the idTag of the transaction running

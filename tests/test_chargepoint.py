@@ -213,7 +213,7 @@ class RegistrationTests(ChargePointTestCase):
         """
         self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.REJECTED, 120)
         self.start()
-        self.cp.status_notification(1, ChargePointStatus.PREPARING)
+        self.cp.status_notification(1, ChargePointStatus.FAULTED, ChargePointErrorCode.OVER_VOLTAGE)
         answer = self.cs.call(GetConfigurationRequest())
         self.cs.advance(119, step=10)
         self.failureResultOf(answer, CallTimeout)
@@ -225,7 +225,7 @@ class RegistrationTests(ChargePointTestCase):
         self.assertEqual(self.cs.actions()[:2], ["BootNotification"] * 2)
         self.assertEqual(
             [(r.connector_id, r.status) for r in self.cs.requests("StatusNotification")],
-            [(0, "Available"), (1, "Preparing"), (2, "Available")],
+            [(0, "Available"), (1, "Faulted"), (2, "Available")],
         )
 
     def test_zero_interval(self):
@@ -388,6 +388,24 @@ class StatusTests(ChargePointTestCase):
         self.assertEqual((requests[1].info, requests[1].vendor_id, requests[1].vendor_error_code),
                          ("low signal", "org.example", "E17"))
         self.assertEqual(self.successResultOf(self.cp.connector_status(1)), ChargePointStatus.PREPARING)
+
+    def test_connection_timeout(self):
+        """
+        Preparing for ConnectionTimeOut seconds without a transaction: the
+        simulated charger goes back to Available; with a transaction nothing
+        happens.
+        """
+        self.cp.ocpp_config.set("ConnectionTimeOut", "30")
+        self.boot_and_clear()
+        self.cp.status_notification(1, "Preparing")
+        self.cs.advance(29)
+        self.assertEqual(self.successResultOf(self.cp.connector_status(1)), ChargePointStatus.PREPARING)
+        self.cs.advance(1)
+        self.assertEqual([r.status for r in self.cs.requests("StatusNotification")], ["Preparing", "Available"])
+        self.cp.status_notification(2, "Preparing")
+        self.cp.start_transaction(2, "TAG")
+        self.cs.advance(60, step=10)
+        self.assertEqual(self.successResultOf(self.cp.connector_status(2)), ChargePointStatus.PREPARING)
 
     def test_invalid(self):
         self.start()

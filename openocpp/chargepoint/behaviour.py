@@ -188,6 +188,10 @@ class DefaultChargePointBehaviour:
         charge_point.clock.callLater(self.unplug_delay, unplugged)
 
     @hookimpl
+    def openocpp_cp_connection_timeout(self, charge_point, connector):
+        charge_point.status_notification(connector, ChargePointStatus.AVAILABLE)
+
+    @hookimpl
     def openocpp_cp_transaction_deauthorized(self, charge_point, connector, status):
         charge_point.status_notification(connector, ChargePointStatus.SUSPENDED_EVSE)
 

@@ -33,6 +33,7 @@ class StatusReporter:
         self._cp = charge_point
         self._timers: dict[int, Any] = {}
         self._sending: set[int] = set()
+        self._preparing: dict[int, Any] = {}
 
     def set(
         self,
@@ -76,7 +77,31 @@ class StatusReporter:
             status=status.value,
             error_code=error_code.value,
         )
+        self._watch_preparing(connector, status)
         self.consider(connector)
+
+    def _watch_preparing(self, connector: int, status: ChargePointStatus) -> None:
+        """
+        ConnectionTimeOut: a connector Preparing for that long without a
+        transaction has its usage cancelled (C{openocpp_cp_connection_timeout}).
+        """
+        timer = self._preparing.pop(connector, None)
+        if timer is not None and timer.active():
+            timer.cancel()
+        timeout = self._cp.ocpp_config.integer("ConnectionTimeOut")
+        if status is ChargePointStatus.PREPARING and connector and timeout > 0:
+            self._preparing[connector] = self._cp.clock.callLater(
+                timeout, self._preparing_timed_out, connector
+            )
+
+    def _preparing_timed_out(self, connector: int) -> None:
+        self._preparing.pop(connector, None)
+        cp = self._cp
+        if self.status(connector) is ChargePointStatus.PREPARING and cp.transaction_record(connector) is None:
+            self.log.info(
+                "Connector {connector}: no transaction within ConnectionTimeOut", connector=connector
+            )
+            cp.notify("openocpp_cp_connection_timeout", connector=connector)
 
     def status(self, connector: int) -> ChargePointStatus:
         return ChargePointStatus(self._cp.store.connector(connector).status)
@@ -168,8 +193,9 @@ class StatusReporter:
             self.send(connector, triggered=True)
 
     def stop(self) -> None:
-        for timer in self._timers.values():
+        for timer in list(self._timers.values()) + list(self._preparing.values()):
             if timer.active():
                 timer.cancel()
         self._timers.clear()
+        self._preparing.clear()
         self._sending.clear()
