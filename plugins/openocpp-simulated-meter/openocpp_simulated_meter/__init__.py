@@ -1,0 +1,3 @@
+"""
+An openocpp charge point plugin: a simulated three-phase meter.
+"""
