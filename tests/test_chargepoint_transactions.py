@@ -187,6 +187,36 @@ class TransactionTests(ChargePointTestCase):
         self.assertEqual([t - times[0] for t in times], [0, 60, 180])
         self.assertEqual(self.cp.store.queue_length(), 0)
 
+    def test_start_not_kept_waiting(self):
+        """
+        Behind a message waiting for its retry, start_transaction fires
+        (Accepted) after MessageTimeout; the StartTransaction goes later,
+        and a refusal then still stops the transaction.
+        """
+        self.cp.ocpp_config.set("MeterValueSampleInterval", "0")
+        self.boot_and_clear()
+        self.cp.start_transaction(1, "A")
+        self.cs.settle()
+        self.cs.answers["StopTransaction"] = refuse
+        self.cp.stop_transaction(1)
+        self.cs.settle()
+        self.cs.answers["StopTransaction"] = lambda r: StopTransactionResponse()
+        self.cs.answers["StartTransaction"] = lambda r: StartTransactionResponse(
+            id_tag_info=IdTagInfo(status=AuthorizationStatus.BLOCKED), transaction_id=9
+        )
+        result = self.cp.start_transaction(2, "B")
+        self.cs.advance(30)
+        self.assertEqual(self.successResultOf(result), AuthorizationStatus.ACCEPTED)
+        self.assertEqual(len(self.cs.requests("StartTransaction")), 1)
+        self.cs.advance(30)
+        self.assertEqual(
+            summary(self.cs),
+            [("StartTransaction", 1, None), ("StopTransaction", None, 100),
+             ("StopTransaction", None, 100), ("StartTransaction", 2, None),
+             ("StopTransaction", None, 9)],
+        )
+        self.assertEqual(self.cs.requests("StopTransaction")[2].reason, "DeAuthorized")
+
     def test_retries_exhausted(self):
         """
         After TransactionMessageAttempts failures the message is dropped and

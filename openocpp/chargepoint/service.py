@@ -692,6 +692,13 @@ class ChargePoint(MultiService):
         self.queue.pump()
         if waiting is None:
             return AuthorizationStatus.ACCEPTED
+        # The firmware is not kept waiting behind a queue that retries: past
+        # MessageTimeout the transaction goes on as if offline.
+        waiting.addTimeout(
+            self.ocpp_config.integer("MessageTimeout"),
+            self.clock,
+            onTimeoutCancel=lambda result, timeout: AuthorizationStatus.ACCEPTED,
+        )
         status = yield waiting
         return status
 
