@@ -41,6 +41,7 @@ from openocpp.messages.enums import (
 )
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError, CallTimeout
+from openocpp.transport.interfaces import IConnectionHandler
 from tests.cshelpers import BASE_TIME, ScriptedCentralSystem, make_charge_point
 
 
@@ -113,6 +114,7 @@ class RegistrationTests(ChargePointTestCase):
 
     def test_interface(self):
         verifyObject(IChargePoint, self.cp)
+        verifyObject(IConnectionHandler, self.cp.handler_factory(None))
 
     def test_boot_accepted(self):
         """

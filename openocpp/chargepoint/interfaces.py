@@ -228,8 +228,10 @@ class IChargePoint(IService):
 
         @return: a Deferred firing with the idTag's
             L{AuthorizationStatus}: the central system's when it answers in
-            this connection, C{Accepted} when the request stays queued
-            (offline, not registered, or not answered). Fails with
+            this connection within MessageTimeout, C{Accepted} when the
+            request stays queued (offline, not registered, not answered in
+            time: a refusal arriving later still applies
+            StopTransactionOnInvalidId). Fails with
             L{openocpp.chargepoint.errors.TransactionError} when the
             connector has a transaction already or is inoperative.
         """
