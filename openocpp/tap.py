@@ -4,37 +4,23 @@ The C{twistd openocpp} command line: options and the service they build.
     twistd -n openocpp centralsystem [options]
     twistd -n openocpp chargepoint [options]
 
-Heavy imports happen inside L{makeService}, so C{twistd --help} stays fast.
+Each role's options live in its package (C{openocpp.centralsystem.tap},
+C{openocpp.chargepoint.tap}); the services are built by L{makeService}, which
+imports the heavy parts only then, so C{twistd --help} stays fast.
 """
 
 from twisted.application.service import IService, MultiService
 from twisted.python import usage
 
-from openocpp.centralsystem.tap import CentralSystemOptions, make_service as make_central_system
+from openocpp.centralsystem.tap import CentralSystemOptions
+from openocpp.centralsystem.tap import make_service as make_central_system
+from openocpp.chargepoint.tap import ChargePointOptions
+from openocpp.chargepoint.tap import make_service as make_charge_point
 
-
-def _not_yet(role: str) -> None:
-    # Refused while parsing, so twistd prints a usage error, not a traceback.
-    raise usage.UsageError(
-        f"the {role} role is not available yet: it arrives with its role "
-        "issue (see README.md)"
-    )
-
-
-class ChargePointOptions(usage.Options):
-    """
-    Options of C{twistd openocpp chargepoint}.
-    """
-
-    synopsis = "[options]"
-    longdesc = (
-        "Run an OCPP 1.6-J charge point. It arrives with the Charge Point "
-        "role issue; this release ships the message, RPC and transport "
-        "layers."
-    )
-
-    def postOptions(self) -> None:
-        _not_yet("chargepoint")
+_BUILDERS = {
+    "centralsystem": make_central_system,
+    "chargepoint": make_charge_point,
+}
 
 
 class Options(usage.Options):
@@ -59,16 +45,7 @@ class Options(usage.Options):
 def makeService(config: Options) -> IService:
     """
     Build the service tree of the role named on the command line.
-
-    @raise usage.UsageError: the role is not available in this release.
     """
-    builders = {"centralsystem": make_central_system}
-    builder = builders.get(config.subCommand)
-    if builder is None:
-        raise usage.UsageError(
-            f"the {config.subCommand} role is not available yet: it arrives "
-            "with its role issue (see README.md)"
-        )
     service = MultiService()
-    builder(config.subOptions).setServiceParent(service)
+    _BUILDERS[config.subCommand](config.subOptions).setServiceParent(service)
     return service

@@ -56,15 +56,18 @@ class OptionsTests(SynchronousTestCase):
 
 class MakeServiceTests(SynchronousTestCase):
     """
-    L{tap.makeService} builds the role's service, or says clearly why not.
+    L{tap.makeService} builds the role's service.
     """
 
-    def test_role_not_yet_available(self):
+    def test_charge_point(self):
         """
-        A role this release does not ship yet is refused with a usage error
-        that says so, not a traceback.
+        C{chargepoint} builds a charge point service from its options.
         """
+        from openocpp.chargepoint.service import ChargePoint
+
         options = tap.Options()
-        error = self.assertRaises(usage.UsageError, options.parseOptions, ["chargepoint"])
-        self.assertIn("chargepoint", str(error))
-        self.assertIn("not available yet", str(error))
+        options.parseOptions(["chargepoint", "--db", ":memory:", "--identity", "CP9"])
+        service = tap.makeService(options)
+        (charge_point,) = list(service)
+        self.assertIsInstance(charge_point, ChargePoint)
+        self.assertEqual(charge_point.config.identity, "CP9")
