@@ -34,6 +34,12 @@ class CentralSystemOptions(usage.Options):
         ["call-timeout", None, 30.0, "Seconds to wait for a charge point's answer.", float],
         ["ping-interval", None, 60.0, "Seconds between WebSocket pings (0: off).", float],
         ["max-message-size", None, 65536, "Largest WebSocket message accepted, in bytes.", int],
+        ["api", None, None,
+         "Also serve the HTTP API and web console on this endpoint string "
+         "(e.g. tcp:8081:interface=127.0.0.1)."],
+        ["api-token", None, None,
+         "Token the HTTP API requires (Bearer, or the Basic-auth password); "
+         "file:PATH reads it from a file. Without one the API listens on loopback only."],
     ]
     optFlags = [
         ["accept-any-idtag", None, "Accept every id tag, known or not."],
@@ -53,6 +59,7 @@ class CentralSystemOptions(usage.Options):
     def postOptions(self) -> None:
         try:
             self.config = self.make_config()
+            self.api_config = self.make_api_config()
         except ValueError as error:
             raise usage.UsageError(str(error)) from None
 
@@ -80,16 +87,48 @@ class CentralSystemOptions(usage.Options):
             log_frames=not self["no-log-frames"],
         )
 
+    def make_api_config(self):
+        """
+        The L{openocpp.web.config.ApiConfig} of C{--api} and C{--api-token},
+        or C{None} without C{--api}.
+
+        @raise ValueError: they do not make a valid one (no token for an
+            endpoint that is not loopback-only, an unreadable token file).
+        """
+        if self["api"] is None:
+            if self["api-token"] is not None:
+                raise ValueError("--api-token needs --api (the endpoint the API listens on)")
+            return None
+        from openocpp.web.config import ApiConfig, read_token
+
+        return ApiConfig(endpoint=self["api"], token=read_token(self["api-token"]))
+
 
 def make_service(options: CentralSystemOptions, reactor=None) -> IService:
     """
-    The central system the options describe.
+    The central system the options describe; with C{--api}, a
+    C{MultiService} holding it (named C{"centralsystem"}) and the HTTP API
+    and console next to it (named C{"api"}).
 
     @raise usage.UsageError: a plugin named cannot be loaded.
     """
     from openocpp.centralsystem.service import CentralSystem
 
     try:
-        return CentralSystem(options.config, reactor=reactor)
+        central = CentralSystem(options.config, reactor=reactor)
     except ValueError as error:
         raise usage.UsageError(str(error)) from None
+    api_config = getattr(options, "api_config", None)
+    if api_config is None:
+        return central
+    from twisted.application.service import MultiService
+
+    from openocpp.web.service import WebService
+
+    parent = MultiService()
+    central.setName("centralsystem")
+    central.setServiceParent(parent)
+    web = WebService(central, api_config, reactor=reactor)
+    web.setName("api")
+    web.setServiceParent(parent)
+    return parent

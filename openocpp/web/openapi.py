@@ -1,0 +1,526 @@
+"""
+The OpenAPI 3.1 document of the HTTP API, built from the routes described
+here and, for the OCPP operations, from the official OCPP 1.6 JSON schemas
+the message layer ships.
+
+The document is committed as C{openocpp/web/openapi.json} (served at
+C{/api/openapi.json}); after changing the API, write it anew with
+
+    python -m openocpp.web.openapi > openocpp/web/openapi.json
+
+A test checks that the committed file is what this module builds.
+"""
+
+import json
+import sys
+from importlib import resources
+
+from openocpp.messages.registry import ACTIONS, Role
+
+OPENAPI_FILE = "openapi.json"
+
+_DEFINITIONS = "#/definitions/"
+_COMPONENTS = "#/components/schemas/"
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": _COMPONENTS + name}
+
+
+def _nullable(schema: dict) -> dict:
+    kind = schema.get("type")
+    if kind is None:
+        return {"oneOf": [schema, {"type": "null"}]}
+    return {**schema, "type": [kind, "null"]}
+
+
+def _object(properties: dict, required: list | None = None, description: str | None = None) -> dict:
+    schema = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    if description:
+        schema["description"] = description
+    return schema
+
+
+_TEXT = {"type": "string"}
+_INT = {"type": "integer"}
+_TIME = {"type": "string", "format": "date-time"}
+
+
+def _ocpp_schemas() -> dict:
+    """
+    The official schemas of every request a central system sends and of
+    its response, as components named C{<Action>Request} and
+    C{<Action>Response}; their definitions hoisted to components of their
+    own.
+    """
+    folder = resources.files("openocpp.messages") / "schemas"
+    components: dict = {}
+
+    def rewrite(node):
+        if isinstance(node, dict):
+            out = {}
+            for key, value in node.items():
+                if key in ("$schema", "$id", "id", "definitions", "javaType"):
+                    continue
+                if key == "$ref" and isinstance(value, str) and value.startswith(_DEFINITIONS):
+                    out[key] = _COMPONENTS + value[len(_DEFINITIONS):]
+                else:
+                    out[key] = rewrite(value)
+            return out
+        if isinstance(node, list):
+            return [rewrite(item) for item in node]
+        return node
+
+    for name, spec in ACTIONS.items():
+        if not spec.sent_by(Role.CENTRAL_SYSTEM):
+            continue
+        for file_name, component in ((name, name + "Request"), (name + "Response", name + "Response")):
+            schema = json.loads((folder / f"{file_name}.json").read_text(encoding="utf-8"))
+            for definition, body in schema.get("definitions", {}).items():
+                body = rewrite(body)
+                if components.setdefault(definition, body) != body:
+                    raise ValueError(f"two different OCPP definitions named {definition}")
+            schema = rewrite(schema)
+            schema["title"] = component
+            components[component] = schema
+    return components
+
+
+def _schemas() -> dict:
+    connector = _object(
+        {
+            "connectorId": _INT,
+            "status": {**_TEXT, "description": "ChargePointStatus of its last StatusNotification"},
+            "errorCode": _TEXT,
+            "info": _nullable(_TEXT),
+            "vendorId": _nullable(_TEXT),
+            "vendorErrorCode": _nullable(_TEXT),
+            "timestamp": _nullable(_TIME),
+        },
+        ["connectorId", "status", "errorCode"],
+    )
+    boot = _object(
+        {
+            name: _nullable(_TEXT)
+            for name in (
+                "chargePointVendor", "chargePointModel", "chargePointSerialNumber",
+                "chargeBoxSerialNumber", "firmwareVersion", "iccid", "imsi", "meterType",
+                "meterSerialNumber",
+            )
+        },
+        description="What its last BootNotification said.",
+    )
+    charge_point = _object(
+        {
+            "identity": _TEXT,
+            "connected": {"type": "boolean"},
+            "registered": {"type": "boolean", "description": "registered (approved): its boots are Accepted"},
+            "registrationStatus": _nullable({**_TEXT, "description": "status of the last BootNotification.conf"}),
+            "securityProfile": _nullable(_INT),
+            "hasPassword": {"type": "boolean"},
+            "registeredAt": _nullable(_TIME),
+            "lastBoot": _nullable(_TIME),
+            "lastSeen": _nullable(_TIME),
+            "boot": _nullable(boot),
+            "connectors": {"type": "array", "items": _ref("Connector")},
+            "connection": _nullable(
+                _object({"peer": _nullable(_TEXT), "securityProfile": _INT}, description="the open connection")
+            ),
+        },
+        ["identity", "connected", "registered", "connectors"],
+    )
+    charge_point_update = _object(
+        {
+            "password": {
+                **_TEXT, "minLength": 1, "maxLength": 255,
+                "description": "its Basic-auth password (AuthorizationKey), stored hashed; omitted: kept",
+            },
+            "securityProfile": {"type": "integer", "enum": [0, 1, 2, 3]},
+        }
+    )
+    charge_point_update["additionalProperties"] = False
+    id_tag = _object(
+        {
+            "idTag": {**_TEXT, "maxLength": 20},
+            "status": {"type": "string", "enum": ["Accepted", "Blocked", "Expired", "Invalid"]},
+            "expiryDate": _nullable(_TIME),
+            "parentIdTag": _nullable({**_TEXT, "maxLength": 20}),
+        },
+        ["idTag", "status"],
+    )
+    id_tag_update = _object(
+        {
+            "status": {"type": "string", "enum": ["Accepted", "Blocked", "Expired", "Invalid"], "default": "Accepted"},
+            "expiryDate": _nullable(_TIME),
+            "parentIdTag": _nullable({**_TEXT, "maxLength": 20}),
+        }
+    )
+    id_tag_update["additionalProperties"] = False
+    transaction = _object(
+        {
+            "transactionId": _INT,
+            "chargePoint": _TEXT,
+            "connectorId": _INT,
+            "idTag": _TEXT,
+            "active": {"type": "boolean"},
+            "meterStart": _INT,
+            "startTimestamp": _TIME,
+            "reservationId": _nullable(_INT),
+            "meterStop": _nullable(_INT),
+            "stopTimestamp": _nullable(_TIME),
+            "stopReason": _nullable(_TEXT),
+            "stopIdTag": _nullable(_TEXT),
+            "meterWh": _nullable({"type": "number", "description": "energy register, Wh: the stop value, or the latest reading"}),
+            "energyWh": _nullable({"type": "number", "description": "energy delivered so far, Wh (null before a reading)"}),
+        },
+        ["transactionId", "chargePoint", "connectorId", "idTag", "active", "meterStart", "startTimestamp"],
+    )
+    meter_value = _object(
+        {
+            "connectorId": _INT,
+            "timestamp": _TIME,
+            "value": _TEXT,
+            **{name: _nullable(_TEXT) for name in ("context", "format", "measurand", "phase", "location", "unit")},
+        },
+        ["connectorId", "timestamp", "value"],
+    )
+    transaction_detail = {
+        "allOf": [
+            _ref("Transaction"),
+            _object({"meterValues": {"type": "array", "items": _ref("MeterValue")}}, ["meterValues"]),
+        ]
+    }
+    common_event = {
+        "id": _INT,
+        "chargePoint": _TEXT,
+        "receivedAt": _TIME,
+    }
+    event = {
+        "oneOf": [
+            _object(
+                {**common_event, "kind": {"const": "security"}, "timestamp": _TIME, "type": _TEXT, "techInfo": _nullable(_TEXT)},
+                ["kind", "id", "chargePoint", "receivedAt", "type"],
+                "a SecurityEventNotification",
+            ),
+            _object(
+                {
+                    **common_event, "kind": {"const": "status"}, "timestamp": _nullable(_TIME),
+                    "connectorId": _INT, "status": _TEXT, "errorCode": _TEXT, "info": _nullable(_TEXT),
+                    "vendorId": _nullable(_TEXT), "vendorErrorCode": _nullable(_TEXT),
+                },
+                ["kind", "id", "chargePoint", "receivedAt", "connectorId", "status"],
+                "a StatusNotification (the connector status history)",
+            ),
+            _object(
+                {**common_event, "kind": {"const": "report"}, "action": _TEXT, "status": _TEXT, "requestId": _nullable(_INT)},
+                ["kind", "id", "chargePoint", "receivedAt", "action", "status"],
+                "a firmware, diagnostics or log status notification",
+            ),
+        ]
+    }
+    error = _object(
+        {
+            "error": {**_TEXT, "description": "a stable name: not_found, not_connected, invalid_payload, timeout, call_error, ..."},
+            "code": _nullable({**_TEXT, "description": "the OCPP error code (CALLERROR or validation), when there is one"}),
+            "description": _TEXT,
+            "details": {"type": "object", "description": "a CALLERROR's details"},
+        },
+        ["error", "code", "description"],
+    )
+    schemas = {
+        "Error": error,
+        "Connector": connector,
+        "ChargePoint": charge_point,
+        "ChargePointUpdate": charge_point_update,
+        "IdTag": id_tag,
+        "IdTagUpdate": id_tag_update,
+        "Transaction": transaction,
+        "TransactionDetail": transaction_detail,
+        "MeterValue": meter_value,
+        "Event": event,
+        "Action": _object({"action": _TEXT, "profile": _TEXT}, ["action", "profile"]),
+    }
+    for name in ("ChargePoint", "IdTag", "Transaction", "Event"):
+        schemas[name + "Page"] = _object(
+            {
+                "items": {"type": "array", "items": _ref(name)},
+                "total": _INT,
+                "limit": _INT,
+                "offset": _INT,
+            },
+            ["items", "total", "limit", "offset"],
+        )
+    return schemas
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+def _json(description: str, schema: dict) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _query(name: str, description: str, schema: dict | None = None) -> dict:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema or _TEXT}
+
+
+def _path(name: str, description: str, schema: dict | None = None) -> dict:
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": schema or _TEXT}
+
+
+_PAGE = [
+    _query("limit", "page size (default 50)", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}),
+    _query("offset", "items to skip", {"type": "integer", "minimum": 0, "default": 0}),
+]
+_IDENTITY = _path("identity", "the charge point identity")
+_ID_TAG = _path("idTag", "the id tag", {"type": "string", "maxLength": 20})
+_AUTH_ERRORS = {"401": _error("no or wrong token"), "403": _error("a token-less API asked under a non-loopback host name")}
+_BODY_ERRORS = {
+    "400": _error("bad JSON, or a body breaking the schema"),
+    "415": _error("the body is not sent as application/json"),
+}
+
+
+def _action_operation(name: str, spec) -> dict:
+    return {
+        "post": {
+            "operationId": f"action{name}",
+            "tags": ["operations"],
+            "summary": f"Send {name}.req to a connected charge point ({spec.profile})",
+            "description": (
+                f"The body is the OCPP {name}.req payload; the answer is the charge point's "
+                f"{name}.conf payload."
+            ),
+            "parameters": [_IDENTITY],
+            "requestBody": {
+                "required": False,
+                "content": {"application/json": {"schema": _ref(name + "Request")}},
+            },
+            "responses": {
+                "200": _json(f"the charge point's {name}.conf", _ref(name + "Response")),
+                "400": _error("the payload breaks the schema: code is the OCPP error code, description names the field"),
+                "404": _error("unknown or not connected charge point (error: unknown_charge_point, not_connected)"),
+                "415": _BODY_ERRORS["415"],
+                "502": _error("the charge point answered a CALLERROR (error call_error, code and description are its), "
+                              "disconnected (connection_lost) or answered wrongly (invalid_response)"),
+                "504": _error("no answer within the central system's call timeout"),
+                **_AUTH_ERRORS,
+            },
+        }
+    }
+
+
+def _paths() -> dict:
+    paths = {
+        "/api/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "tags": ["meta"],
+                "summary": "This document",
+                "security": [],
+                "responses": {"200": {"description": "the OpenAPI document", "content": {"application/json": {}}}},
+            }
+        },
+        "/api/v1/chargepoints": {
+            "get": {
+                "operationId": "listChargePoints",
+                "tags": ["charge points"],
+                "summary": "Charge points known (registered, or seen at boot) or connected, by identity",
+                "parameters": [_query("connected", "only the connected (true) or offline (false) ones", {"type": "boolean"}), *_PAGE],
+                "responses": {"200": _json("a page of charge points", _ref("ChargePointPage")), "400": _error("bad query"), **_AUTH_ERRORS},
+            }
+        },
+        "/api/v1/chargepoints/{identity}": {
+            "parameters": [_IDENTITY],
+            "get": {
+                "operationId": "getChargePoint",
+                "tags": ["charge points"],
+                "summary": "One charge point: connection, boot information, connector statuses",
+                "responses": {"200": _json("the charge point", _ref("ChargePoint")), "404": _error("unknown charge point"), **_AUTH_ERRORS},
+            },
+            "put": {
+                "operationId": "putChargePoint",
+                "tags": ["charge points"],
+                "summary": "Register a charge point (its boots are then Accepted), set its password or security profile",
+                "requestBody": {"required": False, "content": {"application/json": {"schema": _ref("ChargePointUpdate")}}},
+                "responses": {
+                    "200": _json("it was registered already: updated", _ref("ChargePoint")),
+                    "201": _json("registered", _ref("ChargePoint")),
+                    **_BODY_ERRORS,
+                    **_AUTH_ERRORS,
+                },
+            },
+            "delete": {
+                "operationId": "deleteChargePoint",
+                "tags": ["charge points"],
+                "summary": "Unregister a charge point (its history stays; an open connection stays open)",
+                "responses": {"204": {"description": "unregistered"}, "404": _error("not registered"), **_AUTH_ERRORS},
+            },
+        },
+        "/api/v1/actions": {
+            "get": {
+                "operationId": "listActions",
+                "tags": ["operations"],
+                "summary": "The OCPP actions a central system sends, with their feature profile",
+                "responses": {"200": _json("the actions", {"type": "array", "items": _ref("Action")}), **_AUTH_ERRORS},
+            }
+        },
+        "/api/v1/idtags": {
+            "get": {
+                "operationId": "listIdTags",
+                "tags": ["id tags"],
+                "summary": "Id tags, by tag",
+                "parameters": [_query("status", "only those of this status", id_tag_status()), *_PAGE],
+                "responses": {"200": _json("a page of id tags", _ref("IdTagPage")), "400": _error("bad query"), **_AUTH_ERRORS},
+            }
+        },
+        "/api/v1/idtags/{idTag}": {
+            "parameters": [_ID_TAG],
+            "get": {
+                "operationId": "getIdTag",
+                "tags": ["id tags"],
+                "summary": "One id tag",
+                "responses": {"200": _json("the id tag", _ref("IdTag")), "404": _error("unknown id tag"), **_AUTH_ERRORS},
+            },
+            "put": {
+                "operationId": "putIdTag",
+                "tags": ["id tags"],
+                "summary": "Add or replace an id tag",
+                "requestBody": {"required": False, "content": {"application/json": {"schema": _ref("IdTagUpdate")}}},
+                "responses": {
+                    "200": _json("replaced", _ref("IdTag")),
+                    "201": _json("added", _ref("IdTag")),
+                    **_BODY_ERRORS,
+                    **_AUTH_ERRORS,
+                },
+            },
+            "delete": {
+                "operationId": "deleteIdTag",
+                "tags": ["id tags"],
+                "summary": "Forget an id tag",
+                "responses": {"204": {"description": "forgotten"}, "404": _error("unknown id tag"), **_AUTH_ERRORS},
+            },
+        },
+        "/api/v1/transactions": {
+            "get": {
+                "operationId": "listTransactions",
+                "tags": ["transactions"],
+                "summary": "Transactions, newest first, with the energy delivered so far",
+                "parameters": [
+                    _query("chargepoint", "only those of this charge point"),
+                    _query("active", "only the active (true) or finished (false) ones", {"type": "boolean"}),
+                    _query("idtag", "only those started with this id tag"),
+                    *_PAGE,
+                ],
+                "responses": {"200": _json("a page of transactions", _ref("TransactionPage")), "400": _error("bad query"), **_AUTH_ERRORS},
+            }
+        },
+        "/api/v1/transactions/{transactionId}": {
+            "parameters": [_path("transactionId", "the transaction id", _INT)],
+            "get": {
+                "operationId": "getTransaction",
+                "tags": ["transactions"],
+                "summary": "One transaction with its sampled meter values, oldest first",
+                "responses": {"200": _json("the transaction", _ref("TransactionDetail")), "404": _error("unknown transaction"), **_AUTH_ERRORS},
+            },
+        },
+        "/api/v1/events": {
+            "get": {
+                "operationId": "listEvents",
+                "tags": ["events"],
+                "summary": "Security events, connector status history and status reports, newest first",
+                "parameters": [
+                    _query("kind", "only this kind", {"type": "string", "enum": ["security", "status", "report"]}),
+                    _query("chargepoint", "only those of this charge point"),
+                    *_PAGE,
+                ],
+                "responses": {"200": _json("a page of events", _ref("EventPage")), "400": _error("bad query"), **_AUTH_ERRORS},
+            }
+        },
+        "/api/v1/stream": {
+            "get": {
+                "operationId": "stream",
+                "tags": ["events"],
+                "summary": "Live events (Server-Sent Events)",
+                "description": (
+                    "One event per line group: `id: N`, `event: KIND`, `data: JSON`. Kinds: "
+                    "`connected`, `disconnected` (data: chargePoint, peer); `boot`, `status`, "
+                    "`authorize`, `transactionStarted`, `transactionStopped`, `meterValues`, "
+                    "`securityEvent`, `notification` (every other request but Heartbeat) with data "
+                    "chargePoint, action, request and response (the OCPP payloads); "
+                    "`chargePointChanged` (chargePoint, registered) and `idTagChanged` (idTag, record) "
+                    "after API changes. Reconnect with `Last-Event-ID` to get the events missed "
+                    "(the last 1000 are kept). A comment line comes every 15 seconds."
+                ),
+                "parameters": [
+                    _query("chargepoint", "only the events of this charge point"),
+                    {"name": "Last-Event-ID", "in": "header", "required": False, "schema": _INT,
+                     "description": "the last event number received"},
+                ],
+                "responses": {"200": {"description": "the event stream", "content": {"text/event-stream": {"schema": _TEXT}}}, **_AUTH_ERRORS},
+            }
+        },
+    }
+    for name, spec in ACTIONS.items():
+        if spec.sent_by(Role.CENTRAL_SYSTEM):
+            paths[f"/api/v1/chargepoints/{{identity}}/actions/{name}"] = _action_operation(name, spec)
+    return paths
+
+
+def id_tag_status() -> dict:
+    return {"type": "string", "enum": ["Accepted", "Blocked", "Expired", "Invalid"]}
+
+
+def build_openapi() -> dict:
+    """
+    The OpenAPI document of the API.
+    """
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "openocpp central system API",
+            "version": "1",
+            "description": (
+                "Drive the charge points connected to an openocpp central system over HTTP: "
+                "every OCPP 1.6 operation a central system sends (core and security), "
+                "charge point registration, id tags, transactions, events and live events. "
+                "Errors are JSON: {error, code, description}."
+            ),
+            "license": {"name": "MIT", "identifier": "MIT"},
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearerAuth": []}, {"basicAuth": []}],
+        "tags": [
+            {"name": name}
+            for name in ("charge points", "operations", "id tags", "transactions", "events", "meta")
+        ],
+        "paths": _paths(),
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "description": "the --api-token"},
+                "basicAuth": {"type": "http", "scheme": "basic", "description": "any user name, the --api-token as password"},
+            },
+            "schemas": {**_schemas(), **_ocpp_schemas()},
+        },
+    }
+
+
+def render_openapi() -> str:
+    """
+    The document as committed: indented JSON with a final newline.
+    """
+    return json.dumps(build_openapi(), indent=2, ensure_ascii=False) + "\n"
+
+
+def load_openapi() -> bytes:
+    """
+    The committed document's bytes, as served.
+    """
+    return (resources.files("openocpp.web") / OPENAPI_FILE).read_bytes()
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render_openapi())

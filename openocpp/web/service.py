@@ -1,0 +1,196 @@
+"""
+The web service: one C{twisted.web} site serving the API under C{/api} and
+the console at C{/}, next to the central system in the same process.
+"""
+
+from typing import Any
+
+from twisted.application.service import Service
+from twisted.internet.defer import Deferred, DeferredList, maybeDeferred, succeed
+from twisted.internet.endpoints import serverFromString
+from twisted.logger import Logger
+from twisted.protocols.policies import WrappingFactory
+from twisted.web.resource import Resource
+from twisted.web.server import Site
+from twisted.web.static import File
+
+from openocpp.web.api import ApiResource
+from openocpp.web.auth import make_authenticator
+from openocpp.web.events import LiveEvents, LiveEventsPlugin
+from openocpp.web.openapi import load_openapi
+from openocpp.web.queries import ReadOnlyQueries
+from openocpp.web.sse import EventStreams
+
+#: The name the live-events observer is registered under on the central
+#: system's plugin manager.
+PLUGIN_NAME = "openocpp-web-live-events"
+
+#: The console's Content-Security-Policy: its own scripts and styles only.
+_CSP = (
+    b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    b"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+def static_folder() -> str:
+    """
+    The folder of the console's files.
+    """
+    from importlib import resources
+
+    return str(resources.files("openocpp.web") / "static")
+
+
+class ConsoleFiles(File):
+    """
+    The console's static files, with headers keeping them to themselves.
+    """
+
+    def render(self, request: Any) -> Any:
+        request.setHeader(b"content-security-policy", _CSP)
+        request.setHeader(b"x-content-type-options", b"nosniff")
+        request.setHeader(b"x-frame-options", b"DENY")
+        request.setHeader(b"referrer-policy", b"no-referrer")
+        return super().render(request)
+
+    def directoryListing(self) -> Resource:
+        return self.childNotFound
+
+
+class _ConnectionTracker(WrappingFactory):
+    """
+    Keeps the site's open connections, so that stopping closes them (a
+    browser keeps its connections open; an event stream never ends).
+    """
+
+    def __init__(self, wrapped: Any) -> None:
+        super().__init__(wrapped)
+        self._lost: dict[Any, Deferred] = {}
+
+    def registerProtocol(self, protocol: Any) -> None:
+        super().registerProtocol(protocol)
+        self._lost[protocol] = Deferred()
+
+    def unregisterProtocol(self, protocol: Any) -> None:
+        super().unregisterProtocol(protocol)
+        lost = self._lost.pop(protocol, None)
+        if lost is not None:
+            lost.callback(None)
+
+    def close_all(self) -> Deferred:
+        waiting = list(self._lost.values())
+        for protocol in list(self.protocols):
+            protocol.transport.loseConnection()
+        return DeferredList(waiting)
+
+
+class WebService(Service):
+    """
+    The HTTP API and web console of a central system.
+
+    @param central: the L{openocpp.centralsystem.interfaces.ICentralSystem},
+        started before this service (add it to the same parent first).
+    @param config: the L{openocpp.web.interfaces.IApiConfig}.
+    @param reactor: the reactor (default: the global one).
+    @param events: the L{openocpp.web.interfaces.ILiveEvents} (default: a
+        new L{LiveEvents}).
+    @param keepalive: seconds between the event streams' keep-alive lines.
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        central: Any,
+        config: Any,
+        reactor: Any = None,
+        events: Any = None,
+        keepalive: float = 15.0,
+    ) -> None:
+        if reactor is None:
+            from twisted.internet import reactor
+        self.central = central
+        self.config = config
+        self.reactor = reactor
+        self.events = events if events is not None else LiveEvents()
+        self.streams = EventStreams(self.events, reactor, keepalive=keepalive)
+        self.queries = ReadOnlyQueries(central.config.database, central.store)
+        self.api = ApiResource(
+            central,
+            self.queries,
+            self.events,
+            self.streams,
+            make_authenticator(config.token),
+            load_openapi(),
+        )
+        root = ConsoleFiles(static_folder())
+        root.putChild(b"api", self.api)
+        self.site = Site(root)
+        self.site.displayTracebacks = False
+        self.port = None
+        self._factory: _ConnectionTracker | None = None
+        self._listening: Deferred | None = None
+        self._plugin: LiveEventsPlugin | None = None
+
+    def startService(self) -> None:
+        super().startService()
+        self._plugin = LiveEventsPlugin(self.events)
+        self.central.plugins.register(self._plugin, name=PLUGIN_NAME)
+        self.streams.start()
+        self._factory = _ConnectionTracker(self.site)
+        self._factory.noisy = False
+        endpoint = serverFromString(self.reactor, self.config.endpoint)
+        self._listening = endpoint.listen(self._factory)
+        self._listening.addCallbacks(self._listened, self._listen_failed)
+
+    def _listened(self, port: Any) -> Any:
+        self.port = port
+        address = port.getHost()
+        host, number = getattr(address, "host", address), getattr(address, "port", "")
+        if self.config.token is None:
+            self.log.warn(
+                "HTTP API and console on http://{host}:{port}/ WITHOUT a token (--api-token): "
+                "loopback only, and anyone on this machine may drive the charge points",
+                host=host,
+                port=number,
+            )
+        else:
+            self.log.info(
+                "HTTP API and console on http://{host}:{port}/ (the API token is required)",
+                host=host,
+                port=number,
+            )
+        return port
+
+    def _listen_failed(self, failure: Any) -> Any:
+        self.log.failure("HTTP API cannot listen on {endpoint}", failure, endpoint=self.config.endpoint)
+        return failure
+
+    def when_listening(self) -> Deferred:
+        """
+        @return: a Deferred firing with the listening port once the service
+            listens (at once if it does), or failing if it cannot.
+        """
+        if self.port is not None:
+            return succeed(self.port)
+        if self._listening is None:
+            raise RuntimeError("the web service is not running")
+        waiting = Deferred()
+        self._listening.addBoth(lambda result: (waiting.callback(result), result)[1])
+        return waiting
+
+    def stopService(self) -> Deferred:
+        super().stopService()
+        if self._plugin is not None:
+            self.central.plugins.unregister(name=PLUGIN_NAME)
+            self._plugin = None
+        self.streams.stop()
+        waiting = []
+        if self.port is not None:
+            waiting.append(maybeDeferred(self.port.stopListening))
+            self.port = None
+        elif self._listening is not None:
+            waiting.append(self.when_listening().addCallback(lambda port: port.stopListening()))
+        if self._factory is not None:
+            waiting.append(self._factory.close_all())
+        return DeferredList(waiting, consumeErrors=True).addCallback(lambda _: self.queries.close())

@@ -1,0 +1,527 @@
+// The openocpp console: charge points with live connector status, active
+// transactions, the common OCPP operations and id tags, over the JSON API
+// of the same site and its live event stream. No build step, no framework.
+"use strict";
+
+(() => {
+  const API = "api/v1";
+  const TOKEN_KEY = "openocpp.apiToken";
+  const state = {
+    chargePoints: [],
+    transactions: [],
+    selected: null,
+    token: sessionStorage.getItem(TOKEN_KEY),
+    lastEventId: null,
+    stream: null,
+  };
+
+  const $ = (selector, root = document) => root.querySelector(selector);
+
+  function element(tag, attributes = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes)) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name === "class") node.className = value;
+      else if (name === "text") node.textContent = value;
+      else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+      else node.setAttribute(name, value === true ? "" : value);
+    }
+    for (const child of children) {
+      if (child === null || child === undefined) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function formatTime(text) {
+    if (!text) return "—";
+    const moment = new Date(text);
+    if (Number.isNaN(moment.getTime())) return text;
+    const today = new Date().toDateString() === moment.toDateString();
+    return today ? moment.toLocaleTimeString() : moment.toLocaleString();
+  }
+
+  function formatEnergy(wh) {
+    if (wh === null || wh === undefined) return "—";
+    return (wh / 1000).toFixed(2) + " kWh";
+  }
+
+  // -- the API ---------------------------------------------------------------
+
+  class ApiFailure extends Error {
+    constructor(status, body) {
+      super((body && body.description) || `HTTP ${status}`);
+      this.status = status;
+      this.body = body;
+    }
+  }
+
+  function headers(extra = {}) {
+    const all = { Accept: "application/json", ...extra };
+    if (state.token) all.Authorization = "Bearer " + state.token;
+    return all;
+  }
+
+  async function api(method, path, body) {
+    const options = { method, headers: headers() };
+    if (method === "POST" || method === "PUT") {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body === undefined ? {} : body);
+    }
+    const response = await fetch(`${API}/${path}`, options);
+    const text = await response.text();
+    let parsed = null;
+    if (text) {
+      try { parsed = JSON.parse(text); } catch (error) { parsed = { description: text }; }
+    }
+    if (response.status === 401) askToken();
+    if (!response.ok) throw new ApiFailure(response.status, parsed);
+    return parsed;
+  }
+
+  // -- token -----------------------------------------------------------------
+
+  function askToken() {
+    const dialog = $("#token-dialog");
+    if (!dialog.open) dialog.showModal();
+  }
+
+  function setupToken() {
+    $("#token-button").addEventListener("click", askToken);
+    $("#token-cancel").addEventListener("click", () => $("#token-dialog").close());
+    $("#token-form").addEventListener("submit", () => {
+      const value = $("#token-form").elements.token.value.trim();
+      state.token = value || null;
+      if (state.token) sessionStorage.setItem(TOKEN_KEY, state.token);
+      else sessionStorage.removeItem(TOKEN_KEY);
+      restartStream();
+      refreshAll();
+    });
+  }
+
+  // -- charge points -----------------------------------------------------------
+
+  function connectorBadge(connector) {
+    const title = [connector.errorCode !== "NoError" ? connector.errorCode : null, connector.info]
+      .filter(Boolean).join(" · ");
+    return element(
+      "span",
+      {
+        class: `connector status-${connector.status}`,
+        "data-connector": connector.connectorId,
+        "data-status": connector.status,
+        title: title || null,
+      },
+      `${connector.connectorId} · ${connector.status}`,
+    );
+  }
+
+  function renderChargePoints() {
+    const body = $("#chargepoints tbody");
+    const rows = state.chargePoints.map((cp) => {
+      const boot = cp.boot || {};
+      const model = [boot.chargePointVendor, boot.chargePointModel].filter(Boolean).join(" ");
+      return element(
+        "tr",
+        {
+          "data-identity": cp.identity,
+          class: cp.identity === state.selected ? "selected" : null,
+          onclick: () => select(cp.identity),
+        },
+        element("td", {}, element("strong", { text: cp.identity })),
+        element("td", {}, element("span", { class: cp.connected ? "dot on" : "dot" }), cp.connected ? "online" : "offline"),
+        element("td", { text: cp.registered ? (cp.registrationStatus || "registered") : (cp.registrationStatus || "not registered") }),
+        element("td", { text: model || "—" }),
+        element("td", { class: "connectors" }, ...cp.connectors.map(connectorBadge)),
+        element("td", { text: formatTime(cp.lastSeen) }),
+      );
+    });
+    body.replaceChildren(...rows);
+    $("#cp-empty").hidden = rows.length > 0;
+    const online = state.chargePoints.filter((cp) => cp.connected).length;
+    $("#cp-count").textContent = `${online} online of ${state.chargePoints.length}`;
+    renderDetail();
+  }
+
+  async function loadChargePoints() {
+    const page = await api("GET", "chargepoints?limit=500");
+    state.chargePoints = page.items;
+    renderChargePoints();
+  }
+
+  function select(identity) {
+    if (state.selected !== identity) $("#answers").replaceChildren();
+    state.selected = identity;
+    history.replaceState(null, "", "#" + encodeURIComponent(identity));
+    renderChargePoints();
+    $("#detail").hidden = false;
+  }
+
+  function renderDetail() {
+    const cp = state.chargePoints.find((each) => each.identity === state.selected);
+    const detail = $("#detail");
+    if (!cp) { detail.hidden = true; return; }
+    detail.hidden = false;
+    $("#detail-title").textContent = cp.identity;
+    const pill = $("#detail-state");
+    pill.textContent = cp.connected ? "online" : "offline";
+    pill.className = "pill " + (cp.connected ? "on" : "off");
+    const boot = cp.boot || {};
+    const facts = [
+      ["Vendor", boot.chargePointVendor], ["Model", boot.chargePointModel],
+      ["Serial", boot.chargePointSerialNumber || boot.chargeBoxSerialNumber], ["Firmware", boot.firmwareVersion],
+      ["Registration", cp.registered ? `registered (${cp.registrationStatus || "no boot yet"})` : (cp.registrationStatus || "not registered")],
+      ["Security profile", cp.securityProfile ?? "—"], ["Password", cp.hasPassword ? "set" : "none"],
+      ["Peer", cp.connection ? cp.connection.peer : "—"], ["Last boot", formatTime(cp.lastBoot)], ["Last seen", formatTime(cp.lastSeen)],
+    ];
+    $("#detail-info").replaceChildren(
+      ...facts.flatMap(([name, value]) => [element("dt", { text: name }), element("dd", { text: value ?? "—" })]),
+    );
+    const active = state.transactions.filter((tx) => tx.chargePoint === cp.identity);
+    for (const selectBox of document.querySelectorAll(".tx-select")) {
+      const current = selectBox.value;
+      selectBox.replaceChildren(
+        ...active.map((tx) => element("option", { value: tx.transactionId }, `#${tx.transactionId} · connector ${tx.connectorId} · ${tx.idTag}`)),
+      );
+      if (!active.length) selectBox.append(element("option", { value: "" }, "no active transaction"));
+      if (current) selectBox.value = current;
+    }
+    for (const button of document.querySelectorAll("#operations form.op[data-action] button[type=submit], #op-any button")) {
+      button.disabled = !cp.connected;
+    }
+  }
+
+  // -- operations --------------------------------------------------------------
+
+  function payloadOf(form) {
+    const payload = {};
+    for (const field of form.elements) {
+      if (!field.name || field.tagName === "BUTTON") continue;
+      const text = field.value.trim();
+      if (text === "") continue;
+      const kind = field.dataset.type;
+      if (kind === "int") payload[field.name] = Number.parseInt(text, 10);
+      else if (kind === "list") payload[field.name] = text.split(",").map((item) => item.trim()).filter(Boolean);
+      else payload[field.name] = text;
+    }
+    return payload;
+  }
+
+  function answerEntry(identity, action) {
+    const outcome = element("span", { class: "outcome muted" }, "waiting…");
+    const entry = element(
+      "li",
+      { class: "answer wait", "data-action": action },
+      element("div", { class: "head" },
+        element("span", { class: "muted" }, new Date().toLocaleTimeString()),
+        element("span", { class: "what" }, `${action} → ${identity}`),
+        outcome),
+    );
+    $("#answers").prepend(entry);
+    return {
+      done(answer) {
+        entry.className = "answer ok";
+        outcome.textContent = answer && answer.status ? answer.status : "answered";
+        outcome.className = "outcome";
+        entry.append(element("pre", { class: "payload" }, JSON.stringify(answer, null, 2)));
+        if (action === "GetConfiguration" && answer && answer.configurationKey) {
+          entry.append(element("table", {}, ...answer.configurationKey.map((item) =>
+            element("tr", {}, element("td", { text: item.key }), element("td", { text: item.value ?? "" }),
+              element("td", { class: "muted", text: item.readonly ? "read-only" : "" })))));
+        }
+      },
+      failed(error) {
+        entry.className = "answer bad";
+        const body = error.body || {};
+        outcome.textContent = `HTTP ${error.status || "?"} ${body.error || ""}`.trim();
+        outcome.className = "outcome";
+        const text = [body.code, body.description || error.message].filter(Boolean).join(": ");
+        entry.append(element("pre", { class: "payload" }, text));
+      },
+    };
+  }
+
+  async function send(identity, action, payload) {
+    const entry = answerEntry(identity, action);
+    try {
+      const answer = await api("POST", `chargepoints/${encodeURIComponent(identity)}/actions/${action}`, payload);
+      entry.done(answer);
+      return answer;
+    } catch (error) {
+      entry.failed(error);
+      return null;
+    }
+  }
+
+  function setupOperations() {
+    for (const form of document.querySelectorAll("#operations form.op[data-action]")) {
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        if (state.selected) send(state.selected, form.dataset.action, payloadOf(form));
+      });
+    }
+    $("#op-any").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const form = event.target;
+      let payload;
+      try {
+        payload = JSON.parse(form.elements.payload.value || "{}");
+      } catch (error) {
+        answerEntry(state.selected, form.elements.action.value).failed({ message: "the payload is not JSON: " + error.message });
+        return;
+      }
+      if (state.selected) send(state.selected, form.elements.action.value, payload);
+    });
+    $("#registration").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const form = event.target;
+      const body = {};
+      if (form.elements.password.value) body.password = form.elements.password.value;
+      if (form.elements.securityProfile.value !== "") body.securityProfile = Number(form.elements.securityProfile.value);
+      const entry = answerEntry(state.selected, "Register");
+      try {
+        const record = await api("PUT", `chargepoints/${encodeURIComponent(state.selected)}`, body);
+        entry.done({ status: "registered", securityProfile: record.securityProfile, hasPassword: record.hasPassword });
+        form.reset();
+        loadChargePoints();
+      } catch (error) { entry.failed(error); }
+    });
+    $("#unregister").addEventListener("click", async () => {
+      if (!state.selected || !confirm(`Unregister ${state.selected}? Its history stays.`)) return;
+      const entry = answerEntry(state.selected, "Unregister");
+      try {
+        await api("DELETE", `chargepoints/${encodeURIComponent(state.selected)}`);
+        entry.done({ status: "unregistered" });
+        loadChargePoints();
+      } catch (error) { entry.failed(error); }
+    });
+  }
+
+  async function loadActions() {
+    const actions = await api("GET", "actions");
+    $("#any-action").replaceChildren(...actions.map((item) => element("option", { value: item.action }, `${item.action} (${item.profile})`)));
+  }
+
+  // -- transactions ------------------------------------------------------------
+
+  function renderTransactions() {
+    const rows = state.transactions.map((tx) => element(
+      "tr",
+      { "data-transaction": tx.transactionId },
+      element("td", { text: tx.transactionId }),
+      element("td", { text: tx.chargePoint }),
+      element("td", { text: tx.connectorId }),
+      element("td", { text: tx.idTag }),
+      element("td", { text: formatTime(tx.startTimestamp) }),
+      element("td", { class: "num energy", text: formatEnergy(tx.energyWh) }),
+      element("td", {}, element("button", {
+        type: "button",
+        class: "small danger",
+        onclick: () => send(tx.chargePoint, "RemoteStopTransaction", { transactionId: tx.transactionId }),
+      }, "Stop")),
+    ));
+    $("#transactions tbody").replaceChildren(...rows);
+    $("#tx-empty").hidden = rows.length > 0;
+    $("#tx-count").textContent = rows.length ? String(rows.length) : "";
+    renderDetail();
+  }
+
+  async function loadTransactions() {
+    const page = await api("GET", "transactions?active=true&limit=500");
+    state.transactions = page.items;
+    renderTransactions();
+  }
+
+  // -- id tags -----------------------------------------------------------------
+
+  function idTagMessage(text, bad) {
+    const message = $("#idtag-message");
+    message.textContent = text;
+    message.className = bad ? "message bad" : "message";
+    message.hidden = !text;
+  }
+
+  async function loadIdTags() {
+    const page = await api("GET", "idtags?limit=500");
+    const rows = page.items.map((tag) => element(
+      "tr",
+      { "data-idtag": tag.idTag },
+      element("td", {}, element("strong", { text: tag.idTag })),
+      element("td", {}, element("span", { class: `pill status-${tag.status === "Accepted" ? "Available" : "Faulted"}` }, tag.status)),
+      element("td", { text: tag.expiryDate ? formatTime(tag.expiryDate) : "never" }),
+      element("td", { text: tag.parentIdTag || "—" }),
+      element("td", {}, element("button", {
+        type: "button",
+        class: "small danger",
+        onclick: async () => {
+          try {
+            await api("DELETE", `idtags/${encodeURIComponent(tag.idTag)}`);
+            idTagMessage(`${tag.idTag} deleted.`);
+            loadIdTags();
+          } catch (error) { idTagMessage(error.message, true); }
+        },
+      }, "Delete")),
+    ));
+    $("#idtags tbody").replaceChildren(...rows);
+    $("#idtag-count").textContent = `${page.total}`;
+  }
+
+  function setupIdTags() {
+    $("#idtag-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const form = event.target;
+      const body = { status: form.elements.status.value };
+      if (form.elements.expiryDate.value) body.expiryDate = new Date(form.elements.expiryDate.value).toISOString();
+      if (form.elements.parentIdTag.value.trim()) body.parentIdTag = form.elements.parentIdTag.value.trim();
+      const idTag = form.elements.idTag.value.trim();
+      try {
+        await api("PUT", `idtags/${encodeURIComponent(idTag)}`, body);
+        idTagMessage(`${idTag} saved.`);
+        form.reset();
+        loadIdTags();
+      } catch (error) { idTagMessage(error.message, true); }
+    });
+  }
+
+  // -- live events ---------------------------------------------------------------
+
+  const refreshers = { chargePoints: loadChargePoints, transactions: loadTransactions, idTags: loadIdTags };
+  const pending = new Set();
+  let refreshTimer = null;
+
+  function refresh(...what) {
+    for (const name of what) pending.add(name);
+    if (refreshTimer) return;
+    refreshTimer = setTimeout(() => {
+      refreshTimer = null;
+      const names = [...pending];
+      pending.clear();
+      for (const name of names) refreshers[name]().catch(showLoadError);
+    }, 100);
+  }
+
+  function refreshAll() { refresh("chargePoints", "transactions", "idTags"); }
+
+  function showLoadError(error) {
+    if (error.status !== 401) console.warn("openocpp console:", error);
+  }
+
+  const REFRESH_ON = {
+    connected: ["chargePoints"],
+    disconnected: ["chargePoints"],
+    boot: ["chargePoints"],
+    status: ["chargePoints"],
+    chargePointChanged: ["chargePoints"],
+    transactionStarted: ["transactions", "chargePoints"],
+    transactionStopped: ["transactions", "chargePoints"],
+    meterValues: ["transactions"],
+    idTagChanged: ["idTags"],
+  };
+
+  function describe(kind, data) {
+    const request = data.request || {};
+    switch (kind) {
+      case "status": return `connector ${request.connectorId}: ${request.status}${request.errorCode && request.errorCode !== "NoError" ? " (" + request.errorCode + ")" : ""}`;
+      case "boot": return `${request.chargePointVendor || ""} ${request.chargePointModel || ""}: ${(data.response || {}).status || ""}`;
+      case "transactionStarted": return `transaction ${(data.response || {}).transactionId} on connector ${request.connectorId} (${request.idTag})`;
+      case "transactionStopped": return `transaction ${request.transactionId} stopped at ${request.meterStop} Wh`;
+      case "meterValues": return `connector ${request.connectorId}${request.transactionId ? ", transaction " + request.transactionId : ""}`;
+      case "authorize": return `${request.idTag}: ${((data.response || {}).idTagInfo || {}).status || ""}`;
+      case "securityEvent": return request.type || "";
+      case "notification": return `${data.action} ${request.status || ""}`;
+      case "chargePointChanged": return data.registered ? "registered" : "unregistered";
+      case "idTagChanged": return data.record ? `${data.idTag} ${data.record.status}` : `${data.idTag} deleted`;
+      default: return data.peer ? `from ${data.peer}` : "";
+    }
+  }
+
+  function showEvent(kind, data) {
+    const list = $("#events");
+    list.prepend(element("li", { "data-kind": kind },
+      element("span", { class: "time" }, new Date().toLocaleTimeString()),
+      element("span", { class: "kind" }, `${data.chargePoint || data.idTag || ""} ${kind}`),
+      element("span", {}, describe(kind, data))));
+    while (list.children.length > 200) list.lastChild.remove();
+  }
+
+  function onEvent(kind, data) {
+    showEvent(kind, data);
+    refresh(...(REFRESH_ON[kind] || []));
+  }
+
+  function setLive(stateName, text) {
+    const live = $("#live");
+    live.dataset.state = stateName;
+    live.textContent = text;
+  }
+
+  // EventSource cannot send the Authorization header: the stream is read
+  // with fetch, and its text/event-stream parsed here.
+  async function readStream(controller) {
+    const extra = state.lastEventId !== null ? { "Last-Event-ID": String(state.lastEventId) } : {};
+    const response = await fetch(`${API}/stream`, { headers: headers({ Accept: "text/event-stream", ...extra }), signal: controller.signal });
+    if (response.status === 401) { askToken(); throw new ApiFailure(401, null); }
+    if (!response.ok || !response.body) throw new ApiFailure(response.status, null);
+    setLive("live", "live");
+    refreshAll();
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value.replace(/\r\n?/g, "\n");
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let kind = "message", data = "", id = null;
+        for (const line of block.split("\n")) {
+          if (line.startsWith(":")) continue;
+          const colon = line.indexOf(":");
+          const field = colon < 0 ? line : line.slice(0, colon);
+          const text = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+          if (field === "event") kind = text;
+          else if (field === "data") data += (data ? "\n" : "") + text;
+          else if (field === "id") id = text;
+        }
+        if (id !== null) state.lastEventId = Number(id);
+        if (data) {
+          try { onEvent(kind, JSON.parse(data)); } catch (error) { console.warn("openocpp console: bad event", error); }
+        }
+      }
+    }
+  }
+
+  function restartStream() {
+    if (state.stream) state.stream.abort();
+    const controller = new AbortController();
+    state.stream = controller;
+    let delay = 1000;
+    const run = async () => {
+      while (!controller.signal.aborted) {
+        try {
+          await readStream(controller);
+          delay = 1000;
+        } catch (error) {
+          if (controller.signal.aborted) return;
+          if (error.status === 401) { setLive("offline", "token needed"); return; }
+        }
+        setLive("offline", "reconnecting…");
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(delay * 2, 15000);
+      }
+    };
+    run();
+  }
+
+  // -- start ---------------------------------------------------------------------
+
+  document.addEventListener("DOMContentLoaded", () => {
+    setupToken();
+    setupOperations();
+    setupIdTags();
+    if (location.hash.length > 1) state.selected = decodeURIComponent(location.hash.slice(1));
+    loadActions().catch(showLoadError);
+    restartStream();
+  });
+})();
