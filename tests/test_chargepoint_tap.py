@@ -97,7 +97,7 @@ class SimulatorTests(SynchronousTestCase):
         cp.startService()
         cs.connect(cp)
         cs.clear()
-        cs.advance(10 + 5 + 60 + 5 + 10, step=5)
+        cs.advance(5 + 5 + 60 + 5 + 10, step=5)
         self.assertEqual(
             [(a, getattr(r, "status", None)) for a, r in cs.received if a != "MeterValues"],
             [
@@ -132,7 +132,7 @@ class SimulatorTests(SynchronousTestCase):
         cp.startService()
         cs.connect(cp)
         cs.clear()
-        cs.advance(25, step=5)
+        cs.advance(20, step=5)
         self.assertEqual(cs.actions(), ["StatusNotification", "Authorize", "StatusNotification",
                                         "StatusNotification"])
         self.assertEqual(simulator.sessions, 0)

@@ -66,9 +66,12 @@ class ChargingSimulator(Service):
     @inlineCallbacks
     def _loop(self):
         cp, connector = self.charge_point, self.connector
+        # The first driver arrives soon after start (so one sees a session
+        # without waiting), the next ones idle_time after each other.
+        yield self._sleep(self.plug_time)
         while True:
-            yield self._sleep(self.idle_time)
             if not cp.startable(connector):
+                yield self._sleep(self.idle_time)
                 continue
             self.log.info("Simulator: EV plugged in on connector {connector}", connector=connector)
             yield cp.status_notification(connector, ChargePointStatus.PREPARING)
@@ -83,6 +86,7 @@ class ChargingSimulator(Service):
             yield self._sleep(self.plug_time)
             self.log.info("Simulator: EV unplugged from connector {connector}", connector=connector)
             yield cp.status_notification(connector, ChargePointStatus.AVAILABLE)
+            yield self._sleep(self.idle_time)
 
     @inlineCallbacks
     def _charge(self):
