@@ -290,6 +290,11 @@ class ChargePointTests(ApiMixin, TestCase):
         self.assertFalse(store.check_password("NEW", ["0123456789abcdef"]))
         empty = yield self.put("/api/v1/chargepoints/NEW")
         self.assertEqual(empty.status, 200)
+        self.assertTrue(empty.json["hasPassword"])
+        cleared = yield self.put("/api/v1/chargepoints/NEW", {"password": None})
+        self.assertEqual(cleared.status, 200)
+        self.assertFalse(cleared.json["hasPassword"])
+        self.assertIsNone(store.check_password("NEW", ["fedcba9876543210"]))
 
     @inlineCallbacks
     def test_put_pending(self):

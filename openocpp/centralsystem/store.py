@@ -13,6 +13,7 @@ import hmac
 import json
 import os
 import re
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable
@@ -279,6 +280,28 @@ class CentralSystemStore:
             "SELECT registration_status FROM charge_points WHERE identity = ?", (identity,)
         ).fetchone()
         return None if row is None else row[0]
+
+    def clear_password(self, identity: str) -> bool:
+        """
+        Remove a charge point's Basic-auth password; return whether it is
+        registered.
+        """
+        cursor = self._db.execute(
+            "UPDATE charge_points SET password_hash = NULL WHERE identity = ?", (identity,)
+        )
+        return cursor.rowcount > 0
+
+    def read(self, sql: str, arguments: Any = ()) -> list[sqlite3.Row]:
+        """
+        Run a read-only query (reports, the web API's listings): one
+        C{SELECT} statement, on the store's own connection so that an
+        in-memory database is readable too.
+
+        @raise ValueError: the statement is not a single C{SELECT}.
+        """
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH")) or ";" in sql:
+            raise ValueError("only a single SELECT statement may be read")
+        return self._db.execute(sql, arguments).fetchall()
 
     def unregister_charge_point(self, identity: str) -> bool:
         """

@@ -474,6 +474,9 @@ class ApiResource(Resource):
         store = self._central.store
         before = store.charge_point(identity)
         store.register_charge_point(identity, password=password, security_profile=profile)
+        if "password" in body and body["password"] is None:
+            # An explicit null removes the password (a missing one keeps it).
+            store.clear_password(identity)
         created = before is None or not before.get("approved")
         self._events.publish("chargePointChanged", {"chargePoint": identity, "registered": True})
         return Answer(201 if created else 200, self._charge_point(identity))

@@ -7,8 +7,6 @@ The central system's store writes; these queries only read, each one short
 SQLite statement on the reactor thread.
 """
 
-import sqlite3
-from pathlib import Path
 from typing import Any
 
 #: The columns of C{charge_points} holding BootNotification information,
@@ -54,43 +52,24 @@ class ReadOnlyQueries:
     """
     Paginated reads of the central system's SQLite file.
 
-    @param database: the SQLite file's path (read with a read-only
-        connection, opened at the first query), or C{":memory:"}.
     @param store: the central system's
-        L{openocpp.centralsystem.store.CentralSystemStore}: a private
-        in-memory database is only reachable through its connection.
+        L{openocpp.centralsystem.store.CentralSystemStore}, read through
+        its C{read} method.
     """
 
-    def __init__(self, database: str, store: Any) -> None:
-        self._path = None if database == ":memory:" else Path(database).absolute()
+    def __init__(self, store: Any) -> None:
         self._store = store
-        self._connection: sqlite3.Connection | None = None
-
-    def _db(self) -> sqlite3.Connection:
-        if self._connection is None:
-            if self._path is None:
-                # No other connection can see a ":memory:" database.
-                self._connection = self._store._db
-            else:
-                self._connection = sqlite3.connect(
-                    self._path.as_uri() + "?mode=ro", uri=True, isolation_level=None
-                )
-                self._connection.row_factory = sqlite3.Row
-        return self._connection
 
     def close(self) -> None:
         """
-        Close the read-only connection (the store closes its own).
+        Nothing to release: the store owns its connection.
         """
-        if self._connection is not None and self._path is not None:
-            self._connection.close()
-        self._connection = None
 
     def _rows(self, sql: str, arguments=()) -> list[dict]:
-        return [dict(row) for row in self._db().execute(sql, arguments)]
+        return [dict(row) for row in self._store.read(sql, arguments)]
 
     def _count(self, sql: str, arguments=()) -> int:
-        return self._db().execute(f"SELECT count(*) FROM ({sql})", arguments).fetchone()[0]
+        return self._store.read(f"SELECT count(*) FROM ({sql})", arguments)[0][0]
 
     def _page(self, sql: str, arguments: list, limit: int, offset: int, shape) -> Page:
         total = self._count(sql, arguments)

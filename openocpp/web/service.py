@@ -114,7 +114,7 @@ class WebService(Service):
         self.reactor = reactor
         self.events = events if events is not None else LiveEvents()
         self.streams = EventStreams(self.events, reactor, keepalive=keepalive)
-        self.queries = ReadOnlyQueries(central.config.database, central.store)
+        self.queries = ReadOnlyQueries(central.store)
         self.api = ApiResource(
             central,
             self.queries,
