@@ -287,6 +287,26 @@ class TransactionTests(ChargePointTestCase):
         self.cs.connect(self.cp)
         self.assertEqual(self.cp.transaction_id(1), 5)
 
+    def test_replaced_connection_lost_late(self):
+        """
+        A message in flight on a connection that a new one replaced goes out
+        on the new connection once the old one is reported lost, however
+        late that is (a WebSocket closing handshake takes time): the queue
+        does not stall.
+        """
+        self.boot_and_clear()
+        self.cs.answers["StartTransaction"] = lambda r: Deferred()
+        old = self.cs.link
+        old.cp_end.close = lambda code=1000, reason="": None
+        self.cp.start_transaction(1, "TAG")
+        self.cs.settle()
+        cs = ScriptedCentralSystem(self, self.clock)
+        cs.connect(self.cp)
+        old.close()
+        cs.settle()
+        self.assertEqual(summary(cs), [("StartTransaction", 1, None)])
+        self.assertEqual(self.cp.transaction_id(1), 100)
+
     def test_stop_txn_data(self):
         """
         StopTxnSampledData and StopTxnAlignedData values, from the start to

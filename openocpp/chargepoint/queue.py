@@ -166,6 +166,10 @@ class TransactionQueue:
         cp = self._cp
         if failure.check(ConnectionLost, NotConnected, NotAccepted, CancelledError):
             self._settle_start(head.local_id, AuthorizationStatus.ACCEPTED)
+            if failure.check(ConnectionLost):
+                # A newer connection may be open already (the old one was
+                # slow to close): the message goes there, else it waits.
+                self.pump()
             return
         if head.action == "StartTransaction":
             self._settle_start(head.local_id, AuthorizationStatus.ACCEPTED)
