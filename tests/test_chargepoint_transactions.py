@@ -367,6 +367,19 @@ class TransactionTests(ChargePointTestCase):
         )
 
 
+class StuckMeter:
+    """
+    A meter whose Transaction.End reading never comes (the process dies
+    while waiting for it).
+    """
+
+    @hookimpl
+    def openocpp_cp_meter_value(self, charge_point, connector, measurand, phase, context):
+        if context == "Transaction.End":
+            return Deferred()
+        return None
+
+
 class CrashTests(SynchronousTestCase):
     """
     Killing the charge point at any point loses no queued message, and a
@@ -378,8 +391,8 @@ class CrashTests(SynchronousTestCase):
         self.path = self.mktemp()
         self.cs = ScriptedCentralSystem(self, self.clock)
 
-    def charge_point(self):
-        cp = make_charge_point(self, self.clock, database=self.path)
+    def charge_point(self, plugins=()):
+        cp = make_charge_point(self, self.clock, database=self.path, plugins=plugins)
         cp.ocpp_config.set("MeterValueSampleInterval", "60")
         cp.startService()
         self.live = cp
@@ -465,6 +478,28 @@ class CrashTests(SynchronousTestCase):
         self.cs.connect(cp)
         self.assertEqual(summary(self.cs), [("StartTransaction", 1, None)])
         self.assertEqual(cp.transaction_id(1), -1)
+
+    def test_deauthorized_before_stopped(self):
+        """
+        Killed after a StartTransaction.conf refused the idTag, before the
+        transaction was stopped: after the restart it is stopped
+        (DeAuthorized), not left running (StopTransactionOnInvalidId).
+        """
+        cp = self.charge_point(plugins=[StuckMeter()])
+        self.cs.connect(cp)
+        self.cs.answers["StartTransaction"] = lambda r: StartTransactionResponse(
+            id_tag_info=IdTagInfo(status=AuthorizationStatus.BLOCKED), transaction_id=7
+        )
+        cp.start_transaction(1, "TAG")
+        self.cs.settle()
+        self.assertEqual(self.cs.requests("StopTransaction"), [])
+        self.cs.crash()
+        self.cs = ScriptedCentralSystem(self, self.clock)
+        cp = self.charge_point()
+        self.cs.connect(cp)
+        self.assertEqual(summary(self.cs), [("StopTransaction", None, 7)])
+        self.assertEqual(self.cs.requests("StopTransaction")[0].reason, "DeAuthorized")
+        self.assertIsNone(cp.transaction_record(1))
 
 
 class MeterPlugin:

@@ -230,6 +230,11 @@ class ChargePoint(MultiService):
             )
             self.metering.start_sampling(record.local_id, record.connector_id)
         self.metering.start_aligned()
+        for record in self.store.running_transactions():
+            status = record.id_tag_status
+            if status is not None and status != AuthorizationStatus.ACCEPTED.value:
+                # Refused before the process stopped, and not stopped yet.
+                self.transaction_deauthorized(record.local_id, AuthorizationStatus(status))
         if self._connect:
             self._service = self._connection_service()
             self._service.startService()
