@@ -25,6 +25,7 @@ from openocpp.messages import (
     GetConfigurationRequest,
     IdTagInfo,
     RemoteStartTransactionRequest,
+    ResetRequest,
     TriggerMessageRequest,
 )
 from openocpp.messages.enums import (
@@ -37,6 +38,7 @@ from openocpp.messages.enums import (
     MessageTrigger,
     RegistrationStatus,
     RemoteStartStopStatus,
+    ResetType,
     TriggerMessageStatus,
 )
 from openocpp.messages.errors import ErrorCode
@@ -283,6 +285,67 @@ class RegistrationTests(ChargePointTestCase):
         self.cp.restart()
         self.cs.connect(self.cp)
         self.assertEqual(self.cs.actions()[0], "BootNotification")
+
+
+class StopTests(ChargePointTestCase):
+    """
+    stopService leaves no timer behind, and nothing is sent or done once
+    the charge point is stopped, even while its connection is still closing.
+    """
+
+    def assertNoTimers(self):
+        self.assertEqual(
+            [(call.func, call.getTime()) for call in self.clock.getDelayedCalls()], []
+        )
+
+    def test_timers_cancelled(self):
+        config = self.cp.ocpp_config
+        config.set("ClockAlignedDataInterval", "900")
+        config.set("MinimumStatusDuration", "10")
+        config.set("ConnectionTimeOut", "30")
+        self.boot_and_clear()
+        self.cp.status_notification(2, "Preparing")
+        self.cp.start_transaction(1, "A")
+        self.cs.answers["StopTransaction"] = lambda request: Deferred()
+        self.cp.stop_transaction(1)
+        self.cs.call(TriggerMessageRequest(requested_message=MessageTrigger.HEARTBEAT))
+        self.cs.flush()
+        self.cp.stopService()
+        self.assertNoTimers()
+
+    def test_boot_retry_cancelled(self):
+        self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.PENDING, 60)
+        self.start()
+        self.cp.stopService()
+        self.assertNoTimers()
+
+    def test_nothing_sent_once_stopped(self):
+        self.boot_and_clear()
+        self.cs.link.cp_end.close = lambda code=1000, reason="": None  # still closing
+        self.cp.stopService()
+        self.cp.status_notification(1, "Preparing")
+        self.failureResultOf(self.cp.data_transfer("org.example"), NotConnected)
+        self.cp.start_transaction(1, "TAG")
+        self.cs.settle()
+        self.assertEqual(self.cs.actions(), [])
+        self.assertEqual(self.cp.store.queue_length(), 1)
+        self.assertNoTimers()
+
+    def test_reset_not_carried_on(self):
+        """
+        Stopped while a soft reset waits for its StopTransaction.conf: the
+        reset is not carried on later (the service stays stopped).
+        """
+        self.boot_and_clear()
+        self.cp.start_transaction(1, "A")
+        self.cs.settle()
+        self.cs.answers["StopTransaction"] = lambda request: Deferred()
+        self.cs.call(ResetRequest(type=ResetType.SOFT))
+        self.cs.settle()
+        self.cp.stopService()
+        self.assertNoTimers()
+        self.cs.advance(60)
+        self.assertFalse(self.cp.running)
 
 
 class TimePlugin:

@@ -185,7 +185,7 @@ class DefaultChargePointBehaviour:
             if charge_point.running and charge_point.transaction_record(connector) is None:
                 charge_point.status_notification(connector, ChargePointStatus.AVAILABLE)
 
-        charge_point.clock.callLater(self.unplug_delay, unplugged)
+        charge_point.call_later(self.unplug_delay, unplugged)
 
     @hookimpl
     def openocpp_cp_connection_timeout(self, charge_point, connector):

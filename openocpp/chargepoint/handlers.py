@@ -139,7 +139,7 @@ class CentralSystemRequests:
                 value=shown,
                 status=status.value,
             )
-            cp.clock.callLater(0, cp.configuration_changed, key, value)
+            cp.call_later(0, cp.configuration_changed, key, value)
         else:
             self.log.info(
                 "ChangeConfiguration of {key} answered {status}: {problem}",
@@ -220,7 +220,7 @@ class CentralSystemRequests:
             id_tag=request.id_tag,
             connector=connector,
         )
-        cp.clock.callLater(
+        cp.call_later(
             0, cp.remote_start, connector, request.id_tag, request.charging_profile
         )
         return RemoteStartTransactionResponse(status=RemoteStartStopStatus.ACCEPTED)
@@ -239,7 +239,7 @@ class CentralSystemRequests:
         )
         if allowed is False:
             return rejected
-        cp.clock.callLater(0, cp.stop_by_charge_point, connector, Reason.REMOTE)
+        cp.call_later(0, cp.stop_by_charge_point, connector, Reason.REMOTE)
         return RemoteStopTransactionResponse(status=RemoteStartStopStatus.ACCEPTED)
 
     # -- reset and unlock ---------------------------------------------------------------
@@ -252,7 +252,7 @@ class CentralSystemRequests:
         if allowed is False:
             return ResetResponse(status=ResetStatus.REJECTED)
         self.log.info("{type} reset accepted", type=kind.value)
-        cp.clock.callLater(0, cp.perform_reset, kind)
+        cp.call_later(0, cp.perform_reset, kind)
         return ResetResponse(status=ResetStatus.ACCEPTED)
 
     @inlineCallbacks
@@ -279,7 +279,7 @@ class CentralSystemRequests:
         if connector is not None and not 0 <= connector <= cp.connector_count:
             return rejected
         message = MessageTrigger(request.requested_message)
-        later = cp.clock.callLater
+        later = cp.call_later
         if message is MessageTrigger.BOOT_NOTIFICATION:
             if cp.registration is RegistrationStatus.ACCEPTED:
                 # errata 3.35: rejected once accepted

@@ -163,7 +163,7 @@ class Metering:
     def start_sampling(self, local_id: int, connector: int) -> None:
         self.stop_sampling(local_id)
         interval = self._cp.ocpp_config.integer("MeterValueSampleInterval")
-        if interval > 0:
+        if interval > 0 and self._cp.running:
             self._samplers[local_id] = self._cp.clock.callLater(
                 interval, self._sample, local_id, connector, interval
             )
@@ -202,7 +202,7 @@ class Metering:
         """
         self.stop_aligned()
         interval = self._cp.ocpp_config.integer("ClockAlignedDataInterval")
-        if interval <= 0:
+        if interval <= 0 or not self._cp.running:
             return
         self._aligned = self._cp.clock.callLater(self._until_boundary(interval), self._align)
 

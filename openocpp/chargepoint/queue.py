@@ -216,3 +216,6 @@ class TransactionQueue:
         if sending is not None:
             sending.cancel()
         self.settle_all()
+        drained, self._drained = self._drained, []
+        for waiting in drained:
+            waiting.cancel()

@@ -162,6 +162,7 @@ class ChargePoint(MultiService):
         self._boot_timer = None
         self._booting = False
         self._busy_connectors: set[int] = set()
+        self._later: set[Any] = set()
         self._register_plugin_keys()
 
     def _ocpp_config(self, config: Any) -> OcppConfig:
@@ -276,12 +277,32 @@ class ChargePoint(MultiService):
         self.log.info("Charge point {identity} stopped", identity=self.config.identity)
         return stopped
 
+    def call_later(self, delay: float, function: Any, *args: Any) -> Any:
+        """
+        Call C{function(*args)} in C{delay} seconds, unless the service
+        stops first (for plugins too: nothing they schedule so outlives it).
+
+        @return: the L{IDelayedCall}.
+        """
+
+        def call():
+            self._later.discard(delayed)
+            return function(*args)
+
+        delayed = self.clock.callLater(delay, call)
+        self._later.add(delayed)
+        return delayed
+
     def _stop_timers(self) -> None:
         for name in ("_heartbeat_timer", "_boot_timer"):
             timer = getattr(self, name)
             if timer is not None and timer.active():
                 timer.cancel()
             setattr(self, name, None)
+        later, self._later = self._later, set()
+        for delayed in later:
+            if delayed.active():
+                delayed.cancel()
         self.status.stop()
         self.metering.stop()
         self.queue.stop()
@@ -329,7 +350,11 @@ class ChargePoint(MultiService):
         """
         Whether requests may be sent: connected and accepted.
         """
-        return self._connection is not None and self.registration is RegistrationStatus.ACCEPTED
+        return (
+            self.running
+            and self._connection is not None
+            and self.registration is RegistrationStatus.ACCEPTED
+        )
 
     def _activity(self, direction: str, text: str, session: Any) -> None:
         self._last_activity = self.clock.seconds()
@@ -373,7 +398,7 @@ class ChargePoint(MultiService):
             L{NotConnected}, L{NotAccepted} or an RPC error.
         """
         connection = self._connection
-        if connection is None:
+        if connection is None or not self.running:
             return fail(NotConnected(f"{request.action}: not connected"))
         status = self.registration
         if request.action != "BootNotification":
@@ -389,7 +414,7 @@ class ChargePoint(MultiService):
         """
         Send a BootNotification.req now (if connected and none is in flight).
         """
-        if self._connection is None or self._booting:
+        if self._connection is None or self._booting or not self.running:
             return
         if self._boot_timer is not None and self._boot_timer.active():
             self._boot_timer.cancel()
@@ -810,6 +835,9 @@ class ChargePoint(MultiService):
                 )
             except Exception:
                 self.log.info("Resetting with transaction messages still queued")
+        if not self.running:
+            self.log.info("Not resetting: the charge point was stopped meanwhile")
+            return
         yield self.hook("openocpp_cp_reset", type=kind)
 
     # -- meter values and data transfer ---------------------------------------------------------

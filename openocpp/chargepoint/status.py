@@ -89,7 +89,7 @@ class StatusReporter:
         if timer is not None and timer.active():
             timer.cancel()
         timeout = self._cp.ocpp_config.integer("ConnectionTimeOut")
-        if status is ChargePointStatus.PREPARING and connector and timeout > 0:
+        if status is ChargePointStatus.PREPARING and connector and timeout > 0 and self._cp.running:
             self._preparing[connector] = self._cp.clock.callLater(
                 timeout, self._preparing_timed_out, connector
             )
