@@ -182,6 +182,44 @@ class ChangeAvailabilityTests(OperationsTestCase):
         self.cs.settle()
         self.assertEqual(self.statuses()[2:], [(1, "Unavailable"), (0, "Unavailable")])
 
+    def test_whole_after_scheduled(self):
+        """
+        ConnectorId 0 applies to the charge point and all connectors
+        (section 5.2): Operative after a scheduled Inoperative makes every
+        connector available again, one made inoperative by itself too.
+        """
+        self.boot_and_clear()
+        self.cp.start_transaction(1, "TAG")
+        self.cs.settle()
+        answer = self.ask(ChangeAvailabilityRequest(connector_id=0, type=AvailabilityType.INOPERATIVE))
+        self.assertEqual(answer.status, AvailabilityStatus.SCHEDULED)
+        self.cp.stop_transaction(1, "TAG")
+        self.cs.settle()
+        self.assertFalse(self.cp.operative(1))
+        answer = self.ask(ChangeAvailabilityRequest(connector_id=0, type=AvailabilityType.OPERATIVE))
+        self.assertEqual(answer.status, AvailabilityStatus.ACCEPTED)
+        self.assertEqual(self.statuses()[-3:], [(0, "Available"), (1, "Available"), (2, "Available")])
+        self.assertTrue(self.cp.startable(1))
+        self.assertTrue(self.cp.startable(2))
+        self.ask(ChangeAvailabilityRequest(connector_id=2, type=AvailabilityType.INOPERATIVE))
+        self.ask(ChangeAvailabilityRequest(connector_id=0, type=AvailabilityType.OPERATIVE))
+        self.assertTrue(self.cp.startable(2))
+        self.assertEqual(self.statuses()[-2:], [(2, "Unavailable"), (2, "Available")])
+
+    def test_already_so_during_transaction(self):
+        """
+        Asked for the availability it already has, the charge point answers
+        Accepted, even during a transaction (section 5.2).
+        """
+        self.boot_and_clear()
+        self.cp.start_transaction(1, "TAG")
+        self.cs.settle()
+        answer = self.ask(ChangeAvailabilityRequest(connector_id=0, type=AvailabilityType.OPERATIVE))
+        self.assertEqual(answer.status, AvailabilityStatus.ACCEPTED)
+        self.cp.stop_transaction(1, "TAG")
+        self.cs.settle()
+        self.assertTrue(self.cp.operative(1))
+
     def test_persisted(self):
         """
         Inoperative survives a restart.
@@ -199,6 +237,35 @@ class ChangeAvailabilityTests(OperationsTestCase):
         self.assertIn((2, "Unavailable"), [(r.connector_id, r.status) for r in cs.requests("StatusNotification")])
         self.assertFalse(again.startable(2))
         again.stopService()
+
+    def test_scheduled_persisted(self):
+        """
+        A change scheduled during a transaction survives a restart, and
+        applies when the transaction ends.
+        """
+        path = self.mktemp()
+        cp = make_charge_point(self, self.clock, database=path)
+        cp.startService()
+        self.cs.connect(cp)
+        cp.start_transaction(1, "TAG")
+        self.cs.settle()
+        answer = self.ask(ChangeAvailabilityRequest(connector_id=0, type=AvailabilityType.INOPERATIVE))
+        self.assertEqual(answer.status, AvailabilityStatus.SCHEDULED)
+        self.cs.crash()
+        cs = ScriptedCentralSystem(self, self.clock)
+        again = make_charge_point(self, self.clock, database=path)
+        again.startService()
+        self.addCleanup(again.stopService)
+        cs.connect(again)
+        self.assertTrue(again.operative(1))
+        self.assertFalse(again.startable(2))
+        again.stop_transaction(1, "TAG")
+        cs.settle()
+        self.assertFalse(again.operative(1))
+        self.assertEqual(
+            [(r.connector_id, r.status) for r in cs.requests("StatusNotification")][-2:],
+            [(1, "Unavailable"), (0, "Unavailable")],
+        )
 
     def test_rejected(self):
         self.boot_and_clear()

@@ -587,27 +587,31 @@ class ChargePoint(MultiService):
     def change_availability(self, connector: int, kind: AvailabilityType) -> AvailabilityStatus:
         """
         Apply a ChangeAvailability now, or schedule it after the
-        transactions running on the connectors it concerns.
+        transactions running on the connectors it concerns. Connector 0 is
+        the charge point and all its connectors (section 5.2); a connector
+        already so answers Accepted, transaction or not.
         """
         targets = [connector] if connector else list(range(1, self.connector_count + 1))
         scheduled = False
         for target in targets:
-            if self.transaction_record(target) is not None:
-                record = self.store.connector(target)
-                if record.availability == kind.value and connector:
-                    self.store.set_scheduled_availability(target, None)
+            record = self.store.connector(target)
+            if self.transaction_record(target) is None:
+                if connector:
+                    self._apply_availability(target, kind)
                 else:
-                    self.store.set_scheduled_availability(target, kind.value)
-                    scheduled = True
-            elif connector:
-                self._apply_availability(target, kind)
+                    # Reported with the charge point's own change below.
+                    self._set_availability(target, kind)
+            elif record.availability == kind.value:
+                self.store.set_scheduled_availability(target, None)
+            else:
+                self.store.set_scheduled_availability(target, kind.value)
+                scheduled = True
         if connector == 0:
             if scheduled:
                 self.store.set_scheduled_availability(0, kind.value)
-                # Idle connectors follow the charge point at once.
                 for target in targets:
                     if self.transaction_record(target) is None:
-                        self._apply_availability(target, kind)
+                        self._availability_status(target)
             else:
                 self._apply_availability(0, kind)
         self.log.info(
@@ -618,20 +622,20 @@ class ChargePoint(MultiService):
         )
         return AvailabilityStatus.SCHEDULED if scheduled else AvailabilityStatus.ACCEPTED
 
-    def _apply_availability(self, connector: int, kind: AvailabilityType) -> None:
+    def _set_availability(self, connector: int, kind: AvailabilityType) -> None:
         record = self.store.connector(connector)
         self.store.set_availability(connector, kind.value, None)
+        if record.availability != kind.value:
+            self.notify("openocpp_cp_availability_changed", connector=connector,
+                        operative=kind is AvailabilityType.OPERATIVE)
+
+    def _apply_availability(self, connector: int, kind: AvailabilityType) -> None:
+        self._set_availability(connector, kind)
         if connector == 0:
-            if record.availability != kind.value:
-                self.notify("openocpp_cp_availability_changed", connector=0,
-                            operative=kind is AvailabilityType.OPERATIVE)
             for target in range(self.connector_count + 1):
                 if target == 0 or self.transaction_record(target) is None:
                     self._availability_status(target)
             return
-        if record.availability != kind.value:
-            self.notify("openocpp_cp_availability_changed", connector=connector,
-                        operative=kind is AvailabilityType.OPERATIVE)
         self._availability_status(connector)
 
     def _availability_status(self, connector: int) -> None:
