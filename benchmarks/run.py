@@ -17,6 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BENCHMARKS = [
     ("bench_messages.py", [], ["--count", "10000"]),
     ("bench_rpc.py", [], ["--quick"]),
+    ("bench_centralsystem.py", [], ["--quick"]),
 ]
 
 
