@@ -245,6 +245,20 @@ class RegistrationTests(ChargePointTestCase):
         self.cs.advance(1)
         self.assertEqual(self.cs.actions(), ["BootNotification"] * 2)
 
+    def test_huge_interval(self):
+        """
+        An interval too large for any timer is taken as the largest one
+        (2^31 - 1 seconds): no crash, and the boot is retried then.
+        """
+        self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.PENDING, 10**400)
+        self.start()
+        self.assertEqual(self.cp._boot_timer.getTime(), 2**31 - 1)
+        self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.ACCEPTED, 10**400)
+        self.cp.boot()
+        self.cs.settle()
+        self.assertEqual(self.cp.registration, RegistrationStatus.ACCEPTED)
+        self.assertEqual(self.cp.ocpp_config.integer("HeartbeatInterval"), 2**31 - 1)
+
     def test_boot_failure_retried(self):
         """
         A boot answered with a CALLERROR, or not answered in time, is

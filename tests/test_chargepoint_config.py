@@ -172,6 +172,19 @@ class OcppConfigTests(SynchronousTestCase):
         self.assertEqual(config.get("HeartbeatInterval"), "300")
         self.assertEqual(config.get("NumberOfConnectors"), "2")
 
+    def test_huge_integers_rejected(self):
+        """
+        Integers beyond a 32-bit signed integer are Rejected, whatever the
+        key: none of them makes sense, and timers cannot take them.
+        """
+        config = memory_config()
+        for key in ("HeartbeatInterval", "MeterValueSampleInterval", "ClockAlignedDataInterval",
+                    "MinimumStatusDuration", "ConnectionTimeOut", "MessageTimeout",
+                    "TransactionMessageRetryInterval", "WebSocketPingInterval"):
+            self.assertEqual(config.change(key, "2147483648"), REJECTED, key)
+            self.assertEqual(config.change(key, "1" + "0" * 400), REJECTED, key)
+            self.assertEqual(config.change(key, "2147483647"), ACCEPTED, key)
+
     def test_list_max_length(self):
         """
         A list may hold as many items as its MaxLength key says.

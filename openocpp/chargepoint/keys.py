@@ -15,6 +15,13 @@ from typing import Callable
 from openocpp.messages.enums import Measurand, Phase
 
 
+#: The range of an integer key's value: a 32-bit signed integer, whatever
+#: narrower range the key has (larger values make no sense for any key, and
+#: no timer takes them).
+INTEGER_MINIMUM = -(2**31)
+INTEGER_MAXIMUM = 2**31 - 1
+
+
 class KeyType(enum.Enum):
     """
     The type of a configuration key's value (OCPP 1.6 chapter 9).
@@ -38,8 +45,10 @@ class KeyDefinition:
     @ivar default: its value before anything sets it (a string).
     @ivar profile: the feature profile (or document) defining it.
     @ivar unit: its unit (seconds, Wh, ...), or C{None}.
-    @ivar minimum: the smallest integer accepted, or C{None}.
-    @ivar maximum: the largest integer accepted, or C{None}.
+    @ivar minimum: the smallest integer accepted, or C{None} for
+        L{INTEGER_MINIMUM}.
+    @ivar maximum: the largest integer accepted, or C{None} for
+        L{INTEGER_MAXIMUM}.
     @ivar max_length_key: for a list, the key holding its maximum number of
         items (a list without one holds at most one item, section 5.3).
     @ivar items: for a list, a callable telling whether one item is valid;
@@ -78,11 +87,15 @@ class KeyDefinition:
         elif self.type is KeyType.INTEGER:
             if not re.fullmatch(r"[+-]?[0-9]+", value.strip()):
                 return "not an integer"
+            if len(value.strip().lstrip("+-").lstrip("0")) > 10:
+                return "out of range"  # and int() would choke on thousands of digits
             number = int(value)
-            if self.minimum is not None and number < self.minimum:
-                return f"less than {self.minimum}"
-            if self.maximum is not None and number > self.maximum:
-                return f"more than {self.maximum}"
+            minimum = INTEGER_MINIMUM if self.minimum is None else self.minimum
+            maximum = INTEGER_MAXIMUM if self.maximum is None else self.maximum
+            if number < minimum:
+                return f"less than {minimum}"
+            if number > maximum:
+                return f"more than {maximum}"
         elif self.type is KeyType.CSL:
             for item in split_list(value):
                 if self.items is not None and not self.items(item):

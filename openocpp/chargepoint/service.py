@@ -24,6 +24,7 @@ from openocpp.chargepoint.authorization import Authorizer
 from openocpp.chargepoint.behaviour import DefaultChargePointBehaviour
 from openocpp.chargepoint.errors import NotAccepted, NotConnected, TransactionError
 from openocpp.chargepoint.handlers import CentralSystemRequests
+from openocpp.chargepoint.keys import INTEGER_MAXIMUM
 from openocpp.chargepoint.interfaces import IChargePoint
 from openocpp.chargepoint.metering import Metering
 from openocpp.chargepoint.ocppconfig import IniConfigStorage, OcppConfig, SqliteConfigStorage
@@ -454,16 +455,18 @@ class ChargePoint(MultiService):
         )
         if status != previous:
             self.notify("openocpp_cp_registration_changed", status=status)
+        # An interval beyond any timer's is taken as the longest one.
+        interval = min(response.interval, INTEGER_MAXIMUM)
         if status is RegistrationStatus.ACCEPTED:
-            if response.interval > 0:
-                self.ocpp_config.set("HeartbeatInterval", str(response.interval))
+            if interval > 0:
+                self.ocpp_config.set("HeartbeatInterval", str(interval))
             self.metering.start_aligned()
             if self._connection is not None:
                 self.status.report_all()
                 self._schedule_heartbeat()
                 self.queue.pump()
         else:
-            delay = response.interval if response.interval > 0 else self.config.boot_retry_interval
+            delay = interval if interval > 0 else self.config.boot_retry_interval
             self._boot_timer = self.clock.callLater(delay, self.boot)
 
     def _boot_failed(self, failure: Any) -> None:
