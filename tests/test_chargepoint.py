@@ -623,6 +623,26 @@ class AuthorizationTests(ChargePointTestCase):
         self.assertEqual(self.authorize_offline("NEW"), (AuthorizationStatus.ACCEPTED, None))
         self.assertEqual(self.authorize_offline("BAD"), (AuthorizationStatus.INVALID, None))
 
+    def test_unknown_offline_without_local_authorize_offline(self):
+        """
+        With LocalAuthorizeOffline false the cache does not authorize
+        offline: a cached valid idTag is then as good as an unknown one
+        (AllowOfflineTxForUnknownId), never worse; a cached not-valid one
+        is still refused (section 3.5.4).
+        """
+        self.cp.ocpp_config.set("LocalAuthorizeOffline", "false")
+        self.cp.ocpp_config.set("AllowOfflineTxForUnknownId", "true")
+        self.boot_and_clear()
+        self.cp.authorize(1, "GOOD")
+        self.cs.settle()
+        self.answer_authorize(AuthorizationStatus.BLOCKED)
+        self.cp.authorize(1, "BAD")
+        self.cs.settle()
+        self.cs.disconnect()
+        self.assertEqual(self.authorize_offline("NEW"), (AuthorizationStatus.ACCEPTED, None))
+        self.assertEqual(self.authorize_offline("GOOD"), (AuthorizationStatus.ACCEPTED, None))
+        self.assertEqual(self.authorize_offline("BAD")[0], AuthorizationStatus.INVALID)
+
     def test_unknown_offline_before_boot(self):
         self.cp.ocpp_config.set("AllowOfflineTxForUnknownId", "true")
         self.start(connect=False)

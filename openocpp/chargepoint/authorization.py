@@ -86,7 +86,10 @@ class Authorizer:
         if known is not None:
             if config.boolean("LocalAuthorizeOffline"):
                 return known
-            return AuthorizationStatus.INVALID, None
+            if known[0] not in _VALID:
+                # Known as not valid: never accepted offline (3.5.4).
+                return AuthorizationStatus.INVALID, None
+            # Not authorized by the cache or list offline: as good as unknown.
         if config.boolean("AllowOfflineTxForUnknownId"):
             self.log.info("Unknown {id_tag} accepted offline", id_tag=id_tag)
             return AuthorizationStatus.ACCEPTED, None
