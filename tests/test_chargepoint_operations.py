@@ -565,3 +565,17 @@ class TriggerMessageTests(OperationsTestCase):
         self.boot_and_clear()
         self.assertEqual(self.trigger(MessageTrigger.STATUS_NOTIFICATION, 5), TriggerMessageStatus.REJECTED)
         self.assertEqual(self.cs.actions(), [])
+        self.assertEqual(self.trigger(MessageTrigger.METER_VALUES, 5), TriggerMessageStatus.REJECTED)
+        self.assertEqual(self.cs.actions(), [])
+
+    def test_irrelevant_connector_ignored(self):
+        """
+        A connectorId that does not concern the requested message is
+        ignored, and the message sent (section 5.17).
+        """
+        self.boot_and_clear()
+        self.assertEqual(self.trigger(MessageTrigger.HEARTBEAT, 7), TriggerMessageStatus.ACCEPTED)
+        self.assertEqual(
+            self.trigger(MessageTrigger.FIRMWARE_STATUS_NOTIFICATION, 7), TriggerMessageStatus.ACCEPTED
+        )
+        self.assertEqual(self.cs.actions(), ["Heartbeat", "FirmwareStatusNotification"])

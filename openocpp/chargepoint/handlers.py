@@ -276,9 +276,12 @@ class CentralSystemRequests:
         connector = request.connector_id
         accepted = TriggerMessageResponse(status=TriggerMessageStatus.ACCEPTED)
         rejected = TriggerMessageResponse(status=TriggerMessageStatus.REJECTED)
-        if connector is not None and not 0 <= connector <= cp.connector_count:
-            return rejected
         message = MessageTrigger(request.requested_message)
+        if message in (MessageTrigger.STATUS_NOTIFICATION, MessageTrigger.METER_VALUES):
+            if connector is not None and not 0 <= connector <= cp.connector_count:
+                return rejected
+        # Other messages concern no connector: the connectorId is ignored
+        # and the message still sent (section 5.17).
         later = cp.call_later
         if message is MessageTrigger.BOOT_NOTIFICATION:
             if cp.registration is RegistrationStatus.ACCEPTED:
