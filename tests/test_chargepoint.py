@@ -293,6 +293,25 @@ class RegistrationTests(ChargePointTestCase):
         self.assertEqual((request.connector_id, request.status, request.error_code),
                          (2, "Faulted", "HighTemperature"))
 
+    def test_reconnect_statuses_in_order(self):
+        """
+        Statuses that changed while offline are reported in the order they
+        changed (section 4.9), not by connector.
+        """
+        self.start()
+        self.cs.disconnect()
+        self.cp.status_notification(2, ChargePointStatus.FAULTED, ChargePointErrorCode.HIGH_TEMPERATURE)
+        self.clock.advance(5)
+        self.cp.status_notification(1, ChargePointStatus.PREPARING)
+        self.clock.advance(5)
+        self.cp.status_notification(0, ChargePointStatus.UNAVAILABLE)
+        self.cs.clear()
+        self.cs.connect(self.cp)
+        self.assertEqual(
+            [(r.connector_id, r.status) for r in self.cs.requests("StatusNotification")],
+            [(2, "Faulted"), (1, "Preparing"), (0, "Unavailable")],
+        )
+
     def test_restart_boots_again(self):
         self.start()
         self.cs.clear()

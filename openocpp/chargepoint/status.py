@@ -130,7 +130,15 @@ class StatusReporter:
         self.send(connector)
 
     def consider_all(self) -> None:
-        for record in self._cp.store.connectors():
+        """
+        Consider every connector, those that changed first first: statuses
+        changed while offline go in the order they changed (section 4.9).
+        """
+        records = sorted(
+            self._cp.store.connectors(),
+            key=lambda record: (record.changed_at or 0.0, record.connector_id),
+        )
+        for record in records:
             self.consider(record.connector_id)
 
     def report_all(self) -> Deferred:
