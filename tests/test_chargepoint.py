@@ -23,6 +23,7 @@ from openocpp.messages import (
     ClearCacheRequest,
     DataTransferResponse,
     GetConfigurationRequest,
+    HeartbeatRequest,
     IdTagInfo,
     RemoteStartTransactionRequest,
     ResetRequest,
@@ -209,6 +210,20 @@ class RegistrationTests(ChargePointTestCase):
         self.assertEqual(answer.status, TriggerMessageStatus.ACCEPTED)
         self.cs.settle()
         self.assertEqual(self.cs.actions()[-1], "BootNotification")
+
+    def test_trigger_before_boot_answered(self):
+        """
+        Before the BootNotification.conf nothing but the boot may be sent
+        (section 4.2), triggered or not: a TriggerMessage is rejected then.
+        """
+        self.cs.answers["BootNotification"] = lambda request: Deferred()
+        self.start()
+        for message in (MessageTrigger.HEARTBEAT, MessageTrigger.STATUS_NOTIFICATION):
+            answer = self.successResultOf(self.cs.call(TriggerMessageRequest(requested_message=message)))
+            self.assertEqual(answer.status, TriggerMessageStatus.REJECTED)
+        self.cs.settle()
+        self.failureResultOf(self.cp.send(HeartbeatRequest(), triggered=True), NotAccepted)
+        self.assertEqual(self.cs.actions(), ["BootNotification"])
 
     def test_rejected(self):
         """

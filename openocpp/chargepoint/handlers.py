@@ -277,6 +277,9 @@ class CentralSystemRequests:
         accepted = TriggerMessageResponse(status=TriggerMessageStatus.ACCEPTED)
         rejected = TriggerMessageResponse(status=TriggerMessageStatus.REJECTED)
         message = MessageTrigger(request.requested_message)
+        if cp.registration is None and message is not MessageTrigger.BOOT_NOTIFICATION:
+            # Nothing but the boot may be sent before its answer (4.2).
+            return rejected
         if message in (MessageTrigger.STATUS_NOTIFICATION, MessageTrigger.METER_VALUES):
             if connector is not None and not 0 <= connector <= cp.connector_count:
                 return rejected

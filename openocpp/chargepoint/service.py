@@ -394,7 +394,7 @@ class ChargePoint(MultiService):
         Send a request to the central system.
 
         @param triggered: sent because a TriggerMessage asked for it (allowed
-            while Pending).
+            while Pending, not before the first BootNotification.conf).
         @return: a Deferred firing with the response, or failing with
             L{NotConnected}, L{NotAccepted} or an RPC error.
         """
@@ -403,8 +403,8 @@ class ChargePoint(MultiService):
             return fail(NotConnected(f"{request.action}: not connected"))
         status = self.registration
         if request.action != "BootNotification":
-            if status is RegistrationStatus.REJECTED or (
-                status is not RegistrationStatus.ACCEPTED and not triggered
+            if status is not RegistrationStatus.ACCEPTED and not (
+                triggered and status is RegistrationStatus.PENDING
             ):
                 return fail(NotAccepted(f"{request.action}: not accepted by the central system"))
         return connection.session.call(request)
