@@ -26,6 +26,7 @@ from openocpp.messages import (
     HeartbeatRequest,
     IdTagInfo,
     RemoteStartTransactionRequest,
+    ReserveNowRequest,
     ResetRequest,
     TriggerMessageRequest,
 )
@@ -246,6 +247,26 @@ class RegistrationTests(ChargePointTestCase):
             [(r.connector_id, r.status) for r in self.cs.requests("StatusNotification")],
             [(0, "Available"), (1, "Faulted"), (2, "Available")],
         )
+
+    def test_rejected_unsupported_not_answered(self):
+        """
+        While Rejected not even a request the charge point does not support
+        is answered (section 4.2); once accepted, it is answered
+        NotSupported.
+        """
+        self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.REJECTED, 120)
+        self.start()
+        request = ReserveNowRequest(
+            connector_id=1, expiry_date=BASE_TIME, id_tag="T", reservation_id=1
+        )
+        answer = self.cs.call(request)
+        self.cs.advance(119, step=10)
+        self.failureResultOf(answer, CallTimeout)
+        self.assertEqual([frame[0] for frame in self.cs.frames], [2])
+        self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.ACCEPTED)
+        self.cs.advance(1)
+        failure = self.failureResultOf(self.cs.call(request), CallError)
+        self.assertEqual(failure.value.code, ErrorCode.NOT_SUPPORTED)
 
     def test_zero_interval(self):
         """

@@ -5,7 +5,8 @@ chapter 5): Core and Remote Trigger profiles.
 While the central system has Rejected the charge point, no request is
 answered (section 4.2); while it is Pending, RemoteStartTransaction and
 RemoteStopTransaction are rejected. Actions not handled here are answered
-with NotSupported by the RPC layer.
+NotSupported (by a handler of ours, so that they too go unanswered while
+Rejected); only malformed requests get a CALLERROR from the RPC layer then.
 """
 
 from typing import Any
@@ -47,6 +48,7 @@ from openocpp.messages.enums import (
     UnlockStatus,
 )
 from openocpp.messages.errors import ErrorCode
+from openocpp.messages.registry import ACTIONS, Role
 from openocpp.rpc.errors import CallError
 
 
@@ -64,10 +66,17 @@ class CentralSystemRequests:
 
     def handlers(self) -> dict:
         """
-        @return: the request handlers by action, for the RPC session.
+        @return: the request handlers by action, for the RPC session: every
+            action a charge point receives, those not supported here
+            answered NotSupported (but not while Rejected).
         """
-        return {
-            action: self._guard(method)
+        handlers = {
+            action: self._guard(self._not_supported)
+            for action, spec in ACTIONS.items()
+            if spec.received_by(Role.CHARGE_POINT)
+        }
+        handlers.update(
+            (action, self._guard(method))
             for action, method in (
                 ("ChangeAvailability", self.change_availability),
                 ("ChangeConfiguration", self.change_configuration),
@@ -80,7 +89,11 @@ class CentralSystemRequests:
                 ("TriggerMessage", self.trigger_message),
                 ("UnlockConnector", self.unlock_connector),
             )
-        }
+        )
+        return handlers
+
+    def _not_supported(self, request):
+        raise CallError(ErrorCode.NOT_SUPPORTED, f"{request.action} is not supported")
 
     def _guard(self, method):
         def handle(request):
