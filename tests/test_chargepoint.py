@@ -746,6 +746,27 @@ class AuthorizationTests(ChargePointTestCase):
         self.cs.disconnect()
         self.assertEqual(self.authorize_offline("LISTED"), (AuthorizationStatus.BLOCKED, None))
 
+    def test_local_list_conflict(self):
+        """
+        When the central system's idTagInfo contradicts the local list, the
+        charge point tells it with a StatusNotification of connector 0 with
+        errorCode LocalListConflict (section 3.5.2); its status stays.
+        """
+        self.cp.store.replace_local_list(1, [("LISTED", "Accepted", None, None)])
+        self.boot_and_clear()
+        self.cp.authorize(1, "LISTED")
+        self.cs.settle()
+        self.assertEqual(self.cs.actions(), ["Authorize"])
+        self.answer_authorize(AuthorizationStatus.BLOCKED)
+        self.cp.authorize(1, "LISTED")
+        self.cs.settle()
+        self.assertEqual(self.cs.actions(), ["Authorize", "Authorize", "StatusNotification"])
+        report = self.cs.requests("StatusNotification")[0]
+        self.assertEqual((report.connector_id, report.status, report.error_code),
+                         (0, "Available", "LocalListConflict"))
+        self.assertEqual(self.cp.store.connector(0).error_code, "NoError")
+        self.assertIsNone(self.cp.store.cache_entry("LISTED"))
+
     def test_authorize_fails(self):
         """
         When the Authorize.req fails, the offline rules decide.

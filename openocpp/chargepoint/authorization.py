@@ -11,7 +11,7 @@ from twisted.logger import Logger
 
 from openocpp.messages import AuthorizeRequest, codec
 from openocpp.messages.datatypes import IdTagInfo
-from openocpp.messages.enums import AuthorizationStatus
+from openocpp.messages.enums import AuthorizationStatus, ChargePointErrorCode
 from openocpp.messages.validation import parse_datetime
 
 #: How many idTags the Authorization Cache holds.
@@ -98,12 +98,18 @@ class Authorizer:
     def update(self, id_tag: str, info: IdTagInfo | None) -> None:
         """
         Update the Authorization Cache with an IdTagInfo received, unless the
-        idTag is in the local list (section 3.5.3) or the cache is off.
+        idTag is in the local list (section 3.5.3) or the cache is off. An
+        IdTagInfo contradicting the local list is reported (3.5.2).
         """
         cp = self._cp
-        if info is None or not cp.ocpp_config.boolean("AuthorizationCacheEnabled"):
+        if info is None:
             return
-        if cp.store.local_list_entry(id_tag) is not None:
+        listed = cp.store.local_list_entry(id_tag)
+        if listed is not None:
+            if cp.ocpp_config.boolean("LocalAuthListEnabled"):
+                self._check_conflict(id_tag, listed, AuthorizationStatus(info.status))
+            return
+        if not cp.ocpp_config.boolean("AuthorizationCacheEnabled"):
             return
         expiry = info.expiry_date
         cp.store.cache_put(
@@ -114,6 +120,19 @@ class Authorizer:
             cp.clock.seconds(),
             self.cache_capacity,
         )
+
+    def _check_conflict(self, id_tag: str, listed: Any, status: AuthorizationStatus) -> None:
+        own, _ = self._status("list", listed)
+        if (own in _VALID) == (status in _VALID):
+            return
+        self.log.warn(
+            "The central system says {id_tag} is {status}, the local list {own}: "
+            "reporting a LocalListConflict",
+            id_tag=id_tag,
+            status=status.value,
+            own=own.value,
+        )
+        self._cp.status.report_error(0, ChargePointErrorCode.LOCAL_LIST_CONFLICT)
 
     def clear_cache(self) -> None:
         self._cp.store.clear_cache()

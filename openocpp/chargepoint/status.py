@@ -190,6 +190,29 @@ class StatusReporter:
 
         return cp.send(request, triggered=triggered).addCallbacks(sent, failed)
 
+    def report_error(self, connector: int, error_code: ChargePointErrorCode) -> Deferred:
+        """
+        Report an error that is an event rather than a state (a
+        LocalListConflict): one StatusNotification with the connector's
+        current status and C{error_code}; what is kept does not change.
+        """
+        cp = self._cp
+        record = cp.store.connector(connector)
+        request = StatusNotificationRequest(
+            connector_id=connector,
+            status=ChargePointStatus(record.status),
+            error_code=error_code,
+            timestamp=cp.now(),
+        )
+        return cp.send(request).addErrback(
+            lambda failure: self.log.info(
+                "{error_code} of connector {connector} not reported: {error}",
+                error_code=error_code.value,
+                connector=connector,
+                error=failure.getErrorMessage(),
+            )
+        )
+
     def trigger(self, connector: int | None) -> None:
         """
         TriggerMessage(StatusNotification): send the status of a connector,
