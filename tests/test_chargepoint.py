@@ -541,6 +541,29 @@ class StatusTests(ChargePointTestCase):
         self.cs.advance(60, step=10)
         self.assertEqual(self.successResultOf(self.cp.connector_status(2)), ChargePointStatus.PREPARING)
 
+    def test_connection_timeout_after_restart(self):
+        """
+        A connector Preparing when the process stopped still times out
+        ConnectionTimeOut after it became Preparing.
+        """
+        path = self.mktemp()
+        cp = make_charge_point(self, self.clock, database=path)
+        cp.ocpp_config.set("ConnectionTimeOut", "30")
+        cp.startService()
+        self.cs.connect(cp)
+        cp.status_notification(1, "Preparing")
+        self.cs.advance(10)
+        self.cs.crash()
+        cs = ScriptedCentralSystem(self, self.clock)
+        again = make_charge_point(self, self.clock, database=path)
+        again.startService()
+        self.addCleanup(again.stopService)
+        cs.connect(again)
+        cs.advance(19)
+        self.assertEqual(self.successResultOf(again.connector_status(1)), ChargePointStatus.PREPARING)
+        cs.advance(1)
+        self.assertEqual(self.successResultOf(again.connector_status(1)), ChargePointStatus.AVAILABLE)
+
     def test_invalid(self):
         self.start()
         self.failureResultOf(self.cp.status_notification(3, "Available"), ValueError)

@@ -217,6 +217,7 @@ class ChargePoint(MultiService):
         super().startService()
         self.store.ensure_connectors(self.connector_count)
         self.registration = None
+        self.status.start()
         self.log.info(
             "Charge point {identity} starting ({connectors} connectors, {queued} queued "
             "messages)",

@@ -88,11 +88,23 @@ class StatusReporter:
         timer = self._preparing.pop(connector, None)
         if timer is not None and timer.active():
             timer.cancel()
-        timeout = self._cp.ocpp_config.integer("ConnectionTimeOut")
-        if status is ChargePointStatus.PREPARING and connector and timeout > 0 and self._cp.running:
-            self._preparing[connector] = self._cp.clock.callLater(
-                timeout, self._preparing_timed_out, connector
+        cp = self._cp
+        timeout = cp.ocpp_config.integer("ConnectionTimeOut")
+        if status is ChargePointStatus.PREPARING and connector and timeout > 0 and cp.running:
+            since = cp.store.connector(connector).changed_at
+            elapsed = 0.0 if since is None else max(cp.clock.seconds() - since, 0.0)
+            self._preparing[connector] = cp.clock.callLater(
+                max(timeout - elapsed, 0.0), self._preparing_timed_out, connector
             )
+
+    def start(self) -> None:
+        """
+        The service starts: connectors Preparing when it stopped time out
+        ConnectionTimeOut after they became so.
+        """
+        for record in self._cp.store.connectors():
+            if record.status == ChargePointStatus.PREPARING:
+                self._watch_preparing(record.connector_id, ChargePointStatus.PREPARING)
 
     def _preparing_timed_out(self, connector: int) -> None:
         self._preparing.pop(connector, None)
