@@ -145,7 +145,19 @@ class OcppConfigTests(SynchronousTestCase):
     def test_not_supported(self):
         config = memory_config()
         self.assertEqual(config.change("NoSuchKey", "1"), NOT_SUPPORTED)
-        self.assertEqual(config.change("heartbeatinterval", "1"), NOT_SUPPORTED)
+        self.assertEqual(config.change("HeartbeatIntervals", "1"), NOT_SUPPORTED)
+
+    def test_names_case_insensitive(self):
+        """
+        Key names are CiString50Type: any case names the key (section 7.17).
+        """
+        config = memory_config()
+        self.assertEqual(config.change("heartbeatinterval", "1"), ACCEPTED)
+        self.assertEqual(config.get("HEARTBEATINTERVAL"), "1")
+        self.assertEqual(config.definition("heartBeatInterval").name, "HeartbeatInterval")
+        with self.assertRaises(ValueError):
+            config.register(KeyDefinition(name="heartbeatINTERVAL", type=KeyType.INTEGER,
+                                          readonly=False, default="1"))
 
     def test_rejected(self):
         """
@@ -274,6 +286,8 @@ class OcppConfigTests(SynchronousTestCase):
         self.assertEqual(again.integer("MeterValueSampleInterval"), 15)
         self.assertEqual(again.integer("HeartbeatInterval"), 42)
         self.assertFalse(os.path.exists(path + ".tmp"))
+        self.assertEqual(config.change("heartbeatinterval", "7"), ACCEPTED)
+        self.assertEqual(IniOcppConfig(path).integer("HeartbeatInterval"), 7)
 
     def test_ini_bad_value_ignored(self):
         path = self.mktemp()

@@ -347,6 +347,26 @@ class ChangeConfigurationTests(OperationsTestCase):
         self.assertEqual([(k.key, k.value) for k in answer.configuration_key], [("MeterValueSampleInterval", "60")])
         self.assertEqual(answer.unknown_key, ["Nope", "AuthorizationKey"])
 
+    def test_keys_case_insensitive(self):
+        """
+        Keys are CiString50Type, case-insensitive (sections 6.9, 6.23,
+        7.17): any case names the key, which is answered by its own name.
+        """
+        self.boot_and_clear()
+        self.assertEqual(self.change("heartbeatINTERVAL", "60"), ConfigurationStatus.ACCEPTED)
+        self.assertEqual(self.cp.ocpp_config.get("HeartbeatInterval"), "60")
+        self.assertIn(("changed", "HeartbeatInterval", "60"), self.site.calls)
+        self.cs.clear()
+        self.cs.advance(60)
+        self.assertEqual(self.cs.actions(), ["Heartbeat"])
+        self.assertEqual(self.change("numberofconnectors", "4"), ConfigurationStatus.REJECTED)
+        answer = self.ask(GetConfigurationRequest(key=["heartbeatinterval", "AUTHORIZATIONKEY"]))
+        self.assertEqual(
+            [(k.key, k.readonly, k.value) for k in answer.configuration_key],
+            [("HeartbeatInterval", False, "60")],
+        )
+        self.assertEqual(answer.unknown_key, ["AUTHORIZATIONKEY"])
+
     def test_get_configuration_max_keys(self):
         self.boot_and_clear()
         self.cp.ocpp_config.set("GetConfigurationMaxKeys", "2")

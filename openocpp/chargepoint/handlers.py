@@ -132,6 +132,9 @@ class CentralSystemRequests:
     def change_configuration(self, request):
         cp = self._cp
         key, value = request.key, request.value
+        definition = cp.ocpp_config.definition(key)
+        if definition is not None:
+            key = definition.name  # the key's own name, asked in any case
         status, problem = cp.ocpp_config.validate(key, value)
         if status in (ConfigurationStatus.ACCEPTED, ConfigurationStatus.REBOOT_REQUIRED):
             problem = cp.configuration_problem(key, value)

@@ -82,6 +82,9 @@ class IOcppConfig(Interface):
 
     def definition(key):
         """
+        Key names are matched in any case (CiString50Type), here and in
+        every method taking one.
+
         @return: the L{openocpp.chargepoint.keys.KeyDefinition} of C{key},
             or C{None} if there is no such key.
         """

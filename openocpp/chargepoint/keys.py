@@ -38,7 +38,7 @@ class KeyDefinition:
     """
     A configuration key.
 
-    @ivar name: its name (case-sensitive, as in the spec).
+    @ivar name: its name, as in the spec (matched in any case: CiString50Type).
     @ivar type: its L{KeyType}.
     @ivar readonly: C{True} for read-only keys (R): ChangeConfiguration
         answers Rejected.

@@ -66,7 +66,7 @@ class IniConfigStorage:
 
     def _read(self) -> configparser.ConfigParser:
         parser = configparser.ConfigParser(interpolation=None)
-        parser.optionxform = str  # keys are case-sensitive
+        parser.optionxform = str  # keys keep their case
         parser.read(self.path, encoding="utf-8")
         if not parser.has_section(self.section):
             parser.add_section(self.section)
@@ -77,6 +77,9 @@ class IniConfigStorage:
 
     def save(self, key: str, value: str) -> None:
         parser = self._read()
+        for option in parser.options(self.section):
+            if option.casefold() == key.casefold():
+                parser.remove_option(self.section, option)  # written in another case
         parser.set(self.section, key, value)
         self._write(parser)
 
@@ -120,6 +123,8 @@ class OcppConfig:
     ) -> None:
         self._storage = storage
         self._definitions: dict[str, KeyDefinition] = {key.name: key for key in STANDARD_KEYS}
+        #: Key names are CiString50Type: case-insensitive (section 7.17).
+        self._names: dict[str, str] = {key.name.casefold(): key.name for key in STANDARD_KEYS}
         self._defaults = dict(defaults or {})
         self._fixed = dict(fixed or {})
         self._values: dict[str, str] = {}
@@ -130,7 +135,7 @@ class OcppConfig:
         values = self._storage.load()
         self._values = {}
         for key, value in values.items():
-            definition = self._definitions.get(key)
+            definition = self.definition(key)
             if definition is None:
                 # A plugin's key not registered yet: kept until it is.
                 self._values[key] = value
@@ -144,20 +149,26 @@ class OcppConfig:
                     problem=problem,
                 )
                 continue
-            self._values[key] = definition.normalise(value)
+            self._values[definition.name] = definition.normalise(value)
 
     # -- reading ------------------------------------------------------------
 
     def definition(self, key: str) -> KeyDefinition | None:
-        return self._definitions.get(key)
+        """
+        @param key: a key name, in any case.
+        """
+        if not isinstance(key, str):
+            return None
+        return self._definitions.get(self._names.get(key.casefold(), key))
 
     def definitions(self) -> list[KeyDefinition]:
         return list(self._definitions.values())
 
     def get(self, key: str) -> str | None:
-        definition = self._definitions.get(key)
+        definition = self.definition(key)
         if definition is None:
             return None
+        key = definition.name
         if key in self._fixed:
             return self._fixed[key]
         if key in self._values:
@@ -182,12 +193,16 @@ class OcppConfig:
     # -- registering ----------------------------------------------------------
 
     def register(self, definition: KeyDefinition) -> None:
-        if definition.name in self._definitions:
+        if self.definition(definition.name) is not None:
             raise ValueError(f"the configuration key {definition.name} already exists")
         problem = definition.check(definition.default)
         if problem is not None and definition.default != "":
             raise ValueError(f"the default of {definition.name} is invalid: {problem}")
         self._definitions[definition.name] = definition
+        self._names[definition.name.casefold()] = definition.name
+        for name in list(self._values):
+            if name != definition.name and name.casefold() == definition.name.casefold():
+                self._values.setdefault(definition.name, self._values.pop(name))
         stored = self._values.get(definition.name)
         if stored is not None and definition.check(stored) is not None:
             del self._values[definition.name]
@@ -195,10 +210,10 @@ class OcppConfig:
     # -- changing ---------------------------------------------------------------
 
     def validate(self, key: str, value: str) -> tuple[ConfigurationStatus, str | None]:
-        definition = self._definitions.get(key)
+        definition = self.definition(key)
         if definition is None:
             return ConfigurationStatus.NOT_SUPPORTED, "unknown key"
-        if definition.readonly or key in self._fixed:
+        if definition.readonly or definition.name in self._fixed:
             return ConfigurationStatus.REJECTED, "read-only"
         problem = self._problem(definition, value)
         if problem is not None:
@@ -233,11 +248,11 @@ class OcppConfig:
     def change(self, key: str, value: str) -> ConfigurationStatus:
         status, problem = self.validate(key, value)
         if status in (ConfigurationStatus.ACCEPTED, ConfigurationStatus.REBOOT_REQUIRED):
-            self._store(self._definitions[key], value)
+            self._store(self.definition(key), value)
         return status
 
     def set(self, key: str, value: str) -> None:
-        definition = self._definitions.get(key)
+        definition = self.definition(key)
         if definition is None:
             raise KeyError(key)
         problem = definition.check(value)
@@ -282,8 +297,9 @@ class IniOcppConfig(OcppConfig):
 def configuration_keys(config: IOcppConfig, keys: Iterable[str] | None) -> tuple[list, list]:
     """
     The answer to GetConfiguration: (known keys as (name, read-only, value)
-    tuples, unknown key names). Write-only keys (AuthorizationKey) are never
-    shown: asked for by name, they are reported unknown.
+    tuples, unknown key names). Names are matched in any case, and answered
+    in the key's own. Write-only keys (AuthorizationKey) are never shown:
+    asked for by name, they are reported unknown.
     """
     known, unknown = [], []
     if keys is None:
@@ -296,6 +312,7 @@ def configuration_keys(config: IOcppConfig, keys: Iterable[str] | None) -> tuple
             if keys is not None:
                 unknown.append(name)
             continue
+        name = definition.name
         readonly = definition.readonly or name in getattr(config, "_fixed", {})
         known.append((name, readonly, config.get(name)))
     return known, unknown
