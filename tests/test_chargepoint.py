@@ -448,6 +448,28 @@ class TimeTests(ChargePointTestCase):
         self.assertEqual(self.time.times[-1], BASE_TIME + timedelta(seconds=300))
 
 
+class UnusableTimeTests(ChargePointTestCase):
+    def test_unusable_time_ignored(self):
+        """
+        A central system time the charge point could not count on from
+        (year 9999: a minute later is past what a date can hold) is ignored:
+        transactions still start.
+        """
+        from datetime import datetime, timezone
+
+        self.cs.answers["BootNotification"] = lambda request: BootNotificationResponse(
+            status=RegistrationStatus.ACCEPTED,
+            current_time=datetime(9999, 12, 31, 23, 59, tzinfo=timezone.utc),
+            interval=300,
+        )
+        self.boot_and_clear()
+        self.cs.advance(120, step=60)
+        self.assertEqual(self.cp.now().year, 1970)
+        started = self.cp.start_transaction(1, "TAG")
+        self.cs.settle()
+        self.assertEqual(self.successResultOf(started), AuthorizationStatus.ACCEPTED)
+
+
 class HeartbeatTests(ChargePointTestCase):
     """
     A Heartbeat.req goes out after HeartbeatInterval without exchanges.

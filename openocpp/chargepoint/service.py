@@ -57,6 +57,13 @@ from openocpp.rpc.errors import ConnectionLost
 from openocpp.rpc.session import RpcSession
 from openocpp.transport.interfaces import IConnectionHandler
 
+#: The central system times the charge point takes (a broken clock's year
+#: 9999 would leave no room for time to pass).
+_USABLE_TIMES = (
+    datetime(1970, 1, 1, tzinfo=timezone.utc),
+    datetime(9000, 1, 1, tzinfo=timezone.utc),
+)
+
 _OPERATIVE = AvailabilityType.OPERATIVE.value
 _INOPERATIVE = AvailabilityType.INOPERATIVE.value
 
@@ -489,6 +496,14 @@ class ChargePoint(MultiService):
         return datetime.fromtimestamp(self.clock.seconds() + self._time_offset, timezone.utc)
 
     def _set_time(self, current_time: datetime) -> None:
+        if not _USABLE_TIMES[0] <= current_time < _USABLE_TIMES[1]:
+            # now() and the timestamps counted back from it must stay dates.
+            self.log.warn(
+                "Ignoring the central system's time {current_time}: out of range",
+                current_time=current_time.isoformat(),
+            )
+            return
+
         def applied(handled):
             if not handled:
                 self._time_offset = current_time.timestamp() - self.clock.seconds()
