@@ -400,6 +400,32 @@ class StopTests(ChargePointTestCase):
         self.assertEqual(self.cp.store.queue_length(), 1)
         self.assertNoTimers()
 
+    def test_boot_answered_once_stopped(self):
+        """
+        A BootNotification.conf (or its failure) arriving while the
+        connection of a stopped charge point is still closing schedules no
+        retry.
+        """
+        answers = []
+        self.cs.answers["BootNotification"] = lambda request: answers.append(Deferred()) or answers[-1]
+        self.start()
+        self.cs.link.cp_end.close = lambda code=1000, reason="": None  # still closing
+        self.cp.stopService()
+        answers[0].callback(BootNotificationResponse(
+            status=RegistrationStatus.PENDING, current_time=self.cs.now(), interval=60))
+        self.cs.settle()
+        self.assertNoTimers()
+
+    def test_boot_failed_once_stopped(self):
+        answers = []
+        self.cs.answers["BootNotification"] = lambda request: answers.append(Deferred()) or answers[-1]
+        self.start()
+        self.cs.link.cp_end.close = lambda code=1000, reason="": None
+        self.cp.stopService()
+        answers[0].errback(CallError(ErrorCode.INTERNAL_ERROR, "busy"))
+        self.cs.settle()
+        self.assertNoTimers()
+
     def test_reset_not_carried_on(self):
         """
         Stopped while a soft reset waits for its StopTransaction.conf: the

@@ -452,6 +452,8 @@ class ChargePoint(MultiService):
         )
 
     def _boot_answered(self, response: Any) -> None:
+        if not self.running:
+            return  # stopped meanwhile: the next start boots again
         previous = self.registration
         status = RegistrationStatus(response.status)
         self.registration = status
@@ -478,7 +480,7 @@ class ChargePoint(MultiService):
             self._boot_timer = self.clock.callLater(delay, self.boot)
 
     def _boot_failed(self, failure: Any) -> None:
-        if failure.check(ConnectionLost, CancelledError):
+        if failure.check(ConnectionLost, CancelledError) or not self.running:
             return
         self.log.warn(
             "BootNotification failed ({error}): again in {delay} s",
