@@ -307,6 +307,27 @@ class TransactionTests(ChargePointTestCase):
         self.assertEqual(summary(cs), [("StartTransaction", 1, None)])
         self.assertEqual(self.cp.transaction_id(1), 100)
 
+    def test_refused_before_begin_values_kept(self):
+        """
+        A StartTransaction refused (and its transaction stopped) while the
+        Transaction.Begin values were still being read starts no sampling
+        for the stopped transaction.
+        """
+        slow = SlowBeginMeter()
+        self.cp.plugins.register(slow)
+        self.cp.ocpp_config.set("StopTxnSampledData", "Energy.Active.Import.Register")
+        self.boot_and_clear()
+        self.cs.disconnect()
+        self.cp.start_transaction(1, "TAG")
+        self.cs.answers["StartTransaction"] = lambda r: StartTransactionResponse(
+            id_tag_info=IdTagInfo(status=AuthorizationStatus.INVALID), transaction_id=7
+        )
+        self.cs.connect(self.cp)
+        self.assertEqual(summary(self.cs), [("StartTransaction", 1, None), ("StopTransaction", None, 7)])
+        slow.reading.callback(None)
+        self.cs.advance(300, step=60)
+        self.assertEqual(self.cs.requests("MeterValues"), [])
+
     def test_stop_txn_data(self):
         """
         StopTxnSampledData and StopTxnAlignedData values, from the start to
@@ -365,6 +386,25 @@ class TransactionTests(ChargePointTestCase):
             summary(self.cs),
             [("MeterValues", 2, None), ("StartTransaction", 1, None), ("MeterValues", 1, 100)],
         )
+
+
+class SlowBeginMeter:
+    """
+    A meter whose reading of the StopTxn data at the start of a transaction
+    (its second Transaction.Begin reading) takes a while.
+    """
+
+    def __init__(self):
+        self.begins = 0
+        self.reading = Deferred()
+
+    @hookimpl
+    def openocpp_cp_meter_value(self, charge_point, connector, measurand, phase, context):
+        if context == "Transaction.Begin":
+            self.begins += 1
+            if self.begins == 2:
+                return self.reading
+        return None
 
 
 class StuckMeter:

@@ -153,7 +153,7 @@ class Metering:
         if not items:
             return
         value = yield self.meter_value(connector, items, context)
-        if value is not None:
+        if value is not None and self._running(local_id):
             self._cp.store.add_transaction_data(
                 local_id,
                 codec.encode(value),
@@ -162,11 +162,17 @@ class Metering:
 
     def start_sampling(self, local_id: int, connector: int) -> None:
         self.stop_sampling(local_id)
+        if not self._running(local_id):
+            return  # stopped while its start was under way
         interval = self._cp.ocpp_config.integer("MeterValueSampleInterval")
         if interval > 0 and self._cp.running:
             self._samplers[local_id] = self._cp.clock.callLater(
                 interval, self._sample, local_id, connector, interval
             )
+
+    def _running(self, local_id: int) -> bool:
+        record = self._cp.store.transaction(local_id)
+        return record is not None and record.running
 
     def stop_sampling(self, local_id: int) -> None:
         timer = self._samplers.pop(local_id, None)
