@@ -258,7 +258,9 @@ def openocpp_cp_change_availability(charge_point, connector, operative):
 def openocpp_cp_availability_changed(charge_point, connector, operative):
     """
     A connector became operative or inoperative (after a ChangeAvailability,
-    at once or when its transaction ended).
+    at once or when its transaction ended). A ChangeAvailability of
+    connector 0 calls it for connector 0 and for each connector whose own
+    availability it changed.
     """
 
 
