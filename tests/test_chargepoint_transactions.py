@@ -328,6 +328,28 @@ class TransactionTests(ChargePointTestCase):
         self.cs.advance(300, step=60)
         self.assertEqual(self.cs.requests("MeterValues"), [])
 
+    def test_invalid_input_refused_before_queued(self):
+        """
+        What the firmware gives that could never be sent (an idTag longer
+        than CiString20, no meter value) fails at once with a ValueError
+        and is not queued; before, the queue dropped it when its turn came,
+        losing the transaction's start or stop.
+        """
+        self.boot_and_clear()
+        long_tag = "T" * 21
+        self.failureResultOf(self.cp.start_transaction(1, long_tag), ValueError)
+        self.assertIsNone(self.cp.transaction_record(1))
+        self.cp.start_transaction(1, "TAG")
+        self.cs.settle()
+        self.failureResultOf(self.cp.send_meter_values(1, []), ValueError)
+        self.failureResultOf(self.cp.send_meter_values(2, []), ValueError)
+        self.failureResultOf(self.cp.stop_transaction(1, long_tag), ValueError)
+        self.assertIsNotNone(self.cp.transaction_record(1))
+        self.assertEqual(self.cp.store.queue_length(), 0)
+        self.successResultOf(self.cp.stop_transaction(1, "TAG"))
+        self.cs.settle()
+        self.assertEqual(summary(self.cs), [("StartTransaction", 1, None), ("StopTransaction", None, 100)])
+
     def test_stop_txn_data(self):
         """
         StopTxnSampledData and StopTxnAlignedData values, from the start to

@@ -236,7 +236,9 @@ class IChargePoint(IService):
             time: a refusal arriving later still applies
             StopTransactionOnInvalidId). Fails with
             L{openocpp.chargepoint.errors.TransactionError} when the
-            connector has a transaction already or is inoperative.
+            connector has a transaction already or is inoperative, with
+            C{ValueError} when the request could never be sent (an idTag
+            longer than 20 characters); nothing is persisted then.
         """
 
     def stop_transaction(connector, id_tag=None, reason=None):
@@ -249,7 +251,9 @@ class IChargePoint(IService):
         @param reason: a L{openocpp.messages.enums.Reason}, or C{None} for
             a normal (Local) stop.
         @return: a Deferred firing with C{True}, or C{False} when no
-            transaction runs on the connector.
+            transaction runs on the connector; failing with C{ValueError}
+            (the transaction goes on) when the request could never be sent
+            (an idTag longer than 20 characters, an unknown reason).
         """
 
     def send_meter_values(connector, values):
@@ -260,7 +264,9 @@ class IChargePoint(IService):
 
         @param values: a list of L{openocpp.messages.datatypes.MeterValue}.
         @return: a Deferred firing with C{True} once queued or answered,
-            C{False} when it could not be sent.
+            C{False} when it could not be sent; failing with C{ValueError}
+            when the values do not make a valid MeterValues.req (none at
+            all, say).
         """
 
     def data_transfer(vendor_id, message_id=None, data=None):

@@ -717,6 +717,14 @@ class ChargePoint(MultiService):
             raise TransactionError(f"a transaction already runs on connector {connector}")
         if not self.operative(connector):
             raise TransactionError(f"connector {connector} is inoperative")
+        # What could never be sent is refused before anything is persisted.
+        codec.validate(
+            StartTransactionRequest,
+            codec.encode(StartTransactionRequest(
+                connector_id=connector, id_tag=id_tag, meter_start=0,
+                timestamp=self.now(), reservation_id=reservation_id,
+            )),
+        )
         self._busy_connectors.add(connector)
         try:
             meter_start = yield self.metering.energy(connector, ReadingContext.TRANSACTION_BEGIN)
@@ -763,6 +771,12 @@ class ChargePoint(MultiService):
         if record is None or connector in self._busy_connectors:
             return False
         reason = None if reason is None else Reason(reason)
+        codec.validate(
+            StopTransactionRequest,
+            codec.encode(StopTransactionRequest(
+                meter_stop=0, timestamp=self.now(), transaction_id=0, id_tag=id_tag, reason=reason,
+            )),
+        )
         self._busy_connectors.add(connector)
         try:
             yield self.metering.transaction_end(record.local_id, connector)
@@ -872,11 +886,15 @@ class ChargePoint(MultiService):
             self.check_connector(connector)
         except ValueError:
             return fail()
+        request = MeterValuesRequest(connector_id=connector, meter_value=values)
+        try:
+            codec.validate(MeterValuesRequest, codec.encode(request))
+        except ValueError:
+            return fail()
         record = self.transaction_record(connector) if connector else None
         if record is not None:
             self.queue.enqueue_meter_values(connector, record.local_id, values)
             return succeed(True)
-        request = MeterValuesRequest(connector_id=connector, meter_value=values)
         return self.send(request).addCallbacks(lambda _: True, lambda _: False)
 
     def data_transfer(self, vendor_id: str, message_id: str | None = None, data: str | None = None) -> Deferred:
