@@ -886,6 +886,17 @@ class AuthorizationTests(ChargePointTestCase):
         self.start()
         self.failureResultOf(self.cp.authorize(5, "TAG"), ValueError)
 
+    def test_invalid_id_tag(self):
+        """
+        An idTag longer than CiString20 is refused, not accepted offline as
+        an unknown one (whose transaction could then not start).
+        """
+        self.cp.ocpp_config.set("AllowOfflineTxForUnknownId", "true")
+        self.boot_and_clear()
+        self.failureResultOf(self.cp.authorize(1, "T" * 21), ValueError)
+        self.cs.settle()
+        self.assertEqual(self.cs.actions(), [])
+
 
 class DataTransferTests(ChargePointTestCase):
     def test_send(self):

@@ -220,7 +220,8 @@ class IChargePoint(IService):
         AllowOfflineTxForUnknownId for unknown ones offline.
 
         @return: a Deferred firing with (L{AuthorizationStatus}, parent
-            idTag or C{None}).
+            idTag or C{None}), or failing with C{ValueError} for an unknown
+            connector or an idTag longer than 20 characters.
         """
 
     def start_transaction(connector, id_tag, reservation_id=None):

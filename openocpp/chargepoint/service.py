@@ -32,6 +32,7 @@ from openocpp.chargepoint.queue import TransactionQueue
 from openocpp.chargepoint.status import StatusReporter
 from openocpp.chargepoint.store import ChargePointStore, TransactionRecord
 from openocpp.messages import (
+    AuthorizeRequest,
     BootNotificationRequest,
     DataTransferRequest,
     HeartbeatRequest,
@@ -681,6 +682,7 @@ class ChargePoint(MultiService):
     def authorize(self, connector: int, id_tag: str) -> Deferred:
         try:
             self.check_connector(connector)
+            codec.validate(AuthorizeRequest, codec.encode(AuthorizeRequest(id_tag=id_tag)))
         except ValueError:
             return fail()
         return self.authorizer.authorize(connector, id_tag)
