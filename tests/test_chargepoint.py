@@ -617,6 +617,12 @@ class StatusTests(ChargePointTestCase):
         self.failureResultOf(self.cp.status_notification(3, "Available"), ValueError)
         self.failureResultOf(self.cp.status_notification(0, "Charging"), ValueError)
         self.failureResultOf(self.cp.status_notification(1, "Sleeping"), ValueError)
+        # what no StatusNotification.req could carry (CiString255, CiString50)
+        self.failureResultOf(self.cp.status_notification(
+            1, "Faulted", "OtherError", vendor_id="v" * 256), ValueError)
+        self.failureResultOf(self.cp.status_notification(
+            1, "Faulted", "OtherError", vendor_id="org.example", vendor_error="E" * 51), ValueError)
+        self.assertEqual(self.successResultOf(self.cp.connector_status(1)), ChargePointStatus.AVAILABLE)
         self.failureResultOf(self.cp.connector_status(7), ValueError)
 
     def test_minimum_status_duration(self):

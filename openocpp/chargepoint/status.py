@@ -56,8 +56,12 @@ class StatusReporter:
         error_code = ChargePointErrorCode(error_code)
         if connector == 0 and status not in CHARGE_POINT_STATUSES:
             raise ValueError(f"connector 0 cannot be {status.value}")
-        if info is not None and len(info) > 50:
-            raise ValueError("info is at most 50 characters")
+        for name, value, limit in (
+            ("info", info, 50), ("vendor_id", vendor_id, 255), ("vendor_error", vendor_error, 50)
+        ):
+            if value is not None and len(value) > limit:
+                # No StatusNotification.req could report it (section 6.47).
+                raise ValueError(f"{name} is at most {limit} characters")
         if (
             status is not ChargePointStatus.FAULTED
             and not cp.operative(connector)
