@@ -348,6 +348,25 @@ class RegistrationTests(ChargePointTestCase):
             [(2, "Faulted"), (1, "Preparing"), (0, "Unavailable")],
         )
 
+    def test_replaced_connection_lost_late(self):
+        """
+        A status in flight on a connection that a new one replaced is
+        reported on the new connection once the old one is reported lost.
+        """
+        self.start()
+        self.cs.answers["StatusNotification"] = lambda request: Deferred()
+        old = self.cs.link
+        old.cp_end.close = lambda code=1000, reason="": None  # slow to close
+        self.cp.status_notification(1, ChargePointStatus.PREPARING)
+        self.cs.settle()
+        cs = ScriptedCentralSystem(self, self.clock)
+        cs.connect(self.cp)
+        old.close()
+        cs.settle()
+        self.assertEqual(
+            [(r.connector_id, r.status) for r in cs.requests("StatusNotification")], [(1, "Preparing")]
+        )
+
     def test_restart_boots_again(self):
         self.start()
         self.cs.clear()

@@ -13,6 +13,7 @@ from twisted.logger import Logger
 
 from openocpp.messages import StatusNotificationRequest
 from openocpp.messages.enums import ChargePointErrorCode, ChargePointStatus
+from openocpp.rpc.errors import ConnectionLost
 
 #: The statuses connector 0 (the charge point itself) may take.
 CHARGE_POINT_STATUSES = frozenset(
@@ -203,6 +204,10 @@ class StatusReporter:
                 connector=connector,
                 error=failure.getErrorMessage(),
             )
+            if failure.check(ConnectionLost):
+                # A newer connection may be open already (the old one was
+                # slow to close), and skipped this connector meanwhile.
+                self.consider(connector)
 
         return cp.send(request, triggered=triggered).addCallbacks(sent, failed)
 
