@@ -367,6 +367,23 @@ class RegistrationTests(ChargePointTestCase):
             [(r.connector_id, r.status) for r in cs.requests("StatusNotification")], [(1, "Preparing")]
         )
 
+    def test_boot_on_replacing_connection(self):
+        """
+        A BootNotification in flight on a connection that a new one
+        replaced is sent again on the new connection once the old one is
+        reported lost.
+        """
+        self.cs.answers["BootNotification"] = lambda request: Deferred()
+        self.start()
+        old = self.cs.link
+        old.cp_end.close = lambda code=1000, reason="": None  # slow to close
+        cs = ScriptedCentralSystem(self, self.clock)
+        cs.connect(self.cp)
+        old.close()
+        cs.settle()
+        self.assertEqual(cs.actions()[0], "BootNotification")
+        self.assertEqual(self.cp.registration, RegistrationStatus.ACCEPTED)
+
     def test_restart_boots_again(self):
         self.start()
         self.cs.clear()

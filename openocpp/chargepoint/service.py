@@ -481,6 +481,11 @@ class ChargePoint(MultiService):
             self._boot_timer = self.clock.callLater(delay, self.boot)
 
     def _boot_failed(self, failure: Any) -> None:
+        if failure.check(ConnectionLost) and self.running:
+            # A newer connection may be open already (the old one was slow
+            # to close): it boots now, else the next connection will.
+            self.boot()
+            return
         if failure.check(ConnectionLost, CancelledError) or not self.running:
             return
         self.log.warn(
