@@ -174,9 +174,11 @@ class ScriptedCentralSystem:
 
     # -- connection -----------------------------------------------------------------
 
-    def connect(self, charge_point) -> Link:
+    def connect(self, charge_point, settle: bool = True) -> Link:
         """
-        Open a connection from the charge point, and deliver what follows.
+        Open a connection from the charge point, and deliver what follows
+        (unless C{settle} is false: then frames wait to be delivered one by
+        one with C{link.deliver_one()}).
         """
         handlers = {
             name: self._handler(name)
@@ -190,7 +192,8 @@ class ScriptedCentralSystem:
         handler = charge_point.handler_factory(None)
         self.link = Link(self, handler, self.session)
         self.link.open()
-        self.settle()
+        if settle:
+            self.settle()
         return self.link
 
     def disconnect(self) -> None:

@@ -541,6 +541,50 @@ class CrashTests(SynchronousTestCase):
         self.assertEqual(summary(self.cs), [("StartTransaction", 1, None)])
         self.assertEqual(cp.transaction_id(1), -1)
 
+    def test_killed_after_every_frame(self):
+        """
+        Two offline transactions are replayed; the charge point is killed
+        after each frame of the exchange in turn, and restarted. Nothing is
+        ever lost, everything arrives in order, and the only message the
+        central system may receive twice is the one whose answer the kill
+        cut off (sent again first after the restart).
+        """
+        expected = [("StartTransaction", "A"), ("MeterValues", 1), ("StartTransaction", "B"),
+                    ("MeterValues", 1), ("MeterValues", 2), ("StopTransaction", "A"),
+                    ("StopTransaction", "B")]
+        for frames in range(24):
+            self.path = self.mktemp()
+            self.cs = ScriptedCentralSystem(self, self.clock)
+            cp = self.charge_point()
+            cp.start_transaction(1, "A")
+            self.clock.advance(60)
+            cp.start_transaction(2, "B")
+            self.clock.advance(60)
+            cp.stop_transaction(1, "A")
+            cp.stop_transaction(2, "B")
+            link = self.cs.connect(cp, settle=False)
+            for _ in range(frames):
+                link.deliver_one()
+                self.clock.advance(0)
+            killed = self.cs
+            self.cs = ScriptedCentralSystem(self, self.clock)
+            self.cs.transaction_ids = killed.transaction_ids
+            killed.crash()
+            cp = self.charge_point()
+            self.cs.connect(cp)
+            rows = [
+                (action, request.connector_id if action == "MeterValues" else request.id_tag)
+                for action, request in killed.received + self.cs.received
+                if action in ("StartTransaction", "MeterValues", "StopTransaction")
+            ]
+            once = [row for i, row in enumerate(rows) if i == 0 or row != rows[i - 1]]
+            self.assertEqual(once, expected, frames)
+            self.assertLessEqual(len(rows), len(expected) + 1, frames)
+            self.assertEqual(cp.store.queue_length(), 0, frames)
+            stops = self.cs.requests("StopTransaction") or killed.requests("StopTransaction")
+            self.assertNotIn(-1, [stop.transaction_id for stop in stops], frames)
+            cp.stopService()
+
     def test_deauthorized_before_stopped(self):
         """
         Killed after a StartTransaction.conf refused the idTag, before the
