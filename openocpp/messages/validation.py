@@ -30,9 +30,9 @@ from typing import Any, Callable
 
 from openocpp.messages.errors import ErrorCode, ValidationError
 
-#: A compiled check: C{check(value, path)} returns nothing or raises
-#: L{ValidationError}; C{path} names the value in error descriptions.
-Check = Callable[[Any, str], None]
+#: A compiled check: C{check(value)} returns nothing, or raises (for a whole
+#: payload) L{ValidationError}.
+Check = Callable[[Any], None]
 
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?"
@@ -84,194 +84,204 @@ def parse_datetime(text: str) -> datetime:
         raise ValueError(f"{text!r} is outside the years 1 to 9999 in UTC") from None
 
 
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _fail(code: ErrorCode, path: str, problem: str) -> ValidationError:
-    return ValidationError(code, f"{path or 'payload'}: {problem}")
-
-
-def _type_check(json_type: str, lenient_integers: bool) -> Check:
+class _Violation(Exception):
     """
-    A check that a value has one JSON type. C{bool} is never a number; with
-    C{lenient_integers} (JSON Schema draft 6 and later) C{1.0} is an integer.
+    A value breaks its schema. Raised by the compiled checks without a
+    location; each enclosing object or array adds its key or index on the
+    way out, so a valid payload never pays for building paths.
     """
-    if json_type == "integer":
-        if lenient_integers:
 
-            def accepts(value):
-                return type(value) is int or (
-                    type(value) is float and value.is_integer()
-                )
+    def __init__(self, code: ErrorCode, problem: str) -> None:
+        self.code = code
+        self.problem = problem
+        self.path: list[str | int] = []  # innermost first
 
-        else:
-
-            def accepts(value):
-                return type(value) is int
-
-    elif json_type == "number":
-
-        def accepts(value):
-            return type(value) is int or (
-                type(value) is float and math.isfinite(value)
-            )
-
-    else:
-        python_type = {
-            "string": str,
-            "boolean": bool,
-            "object": dict,
-            "array": list,
-        }[json_type]
-
-        def accepts(value):
-            return type(value) is python_type
-
-    def check(value, path):
-        if not accepts(value):
-            if type(value) is float and not math.isfinite(value):
-                raise _fail(
-                    ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
-                    path,
-                    f"{value!r} is not a finite number",
-                )
-            raise _fail(
-                ErrorCode.TYPE_CONSTRAINT_VIOLATION,
-                path,
-                f"expected {json_type}, got {json_type_name(value)}",
-            )
-
-    return check
+    def error(self) -> ValidationError:
+        """
+        The L{ValidationError} naming the field (C{meterValue[0].unit}).
+        """
+        location = ""
+        for part in reversed(self.path):
+            if type(part) is int:
+                location += f"[{part}]"
+            else:
+                location += f".{part}" if location else part
+        return ValidationError(self.code, f"{location or 'payload'}: {self.problem}")
 
 
-def _enum_check(allowed: list[str]) -> Check:
-    allowed_set = frozenset(allowed)
-    listing = ", ".join(allowed)
-
-    def check(value, path):
-        if value not in allowed_set:
-            raise _fail(
-                ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
-                path,
-                f"{value!r} is not one of {listing}",
-            )
-
-    return check
+def _wrong_type(json_type: str, value: Any) -> _Violation:
+    if type(value) is float and not math.isfinite(value):
+        return _Violation(
+            ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, f"{value!r} is not a finite number"
+        )
+    return _Violation(
+        ErrorCode.TYPE_CONSTRAINT_VIOLATION,
+        f"expected {json_type}, got {json_type_name(value)}",
+    )
 
 
-def _max_length_check(limit: int) -> Check:
-    def check(value, path):
-        if len(value) > limit:
-            raise _fail(
-                ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
-                path,
-                f"longer than {limit} characters ({len(value)})",
-            )
-
-    return check
-
-
-def _date_time_check(value, path):
+def _date_time_problem(value: str) -> _Violation | None:
     try:
         parse_datetime(value)
     except ValueError:
-        raise _fail(
-            ErrorCode.TYPE_CONSTRAINT_VIOLATION,
-            path,
-            f"{value!r} is not an RFC 3339 date-time",
-        ) from None
-
-
-def _uri_check(value, path):
-    if _URI.fullmatch(value) is None:
-        raise _fail(
-            ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
-            path,
-            f"{value!r} is not an absolute URI",
+        return _Violation(
+            ErrorCode.TYPE_CONSTRAINT_VIOLATION, f"{value!r} is not an RFC 3339 date-time"
         )
+    return None
 
 
-def _multiple_of_check(step) -> Check:
+def _uri_problem(value: str) -> _Violation | None:
+    if _URI.fullmatch(value) is None:
+        return _Violation(
+            ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, f"{value!r} is not an absolute URI"
+        )
+    return None
+
+
+def _string_check(node: dict) -> Check:
+    """
+    A string's type, enumeration, length and format, in one function.
+    """
+    allowed = frozenset(node["enum"]) if "enum" in node else None
+    listing = ", ".join(node.get("enum", ()))
+    limit = node.get("maxLength")
+    format_problem = {"date-time": _date_time_problem, "uri": _uri_problem}.get(
+        node.get("format")
+    )
+
+    def check(value):
+        if type(value) is not str:
+            raise _wrong_type("string", value)
+        if allowed is not None and value not in allowed:
+            raise _Violation(
+                ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, f"{value!r} is not one of {listing}"
+            )
+        if limit is not None and len(value) > limit:
+            raise _Violation(
+                ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+                f"longer than {limit} characters ({len(value)})",
+            )
+        if format_problem is not None:
+            problem = format_problem(value)
+            if problem is not None:
+                raise problem
+
+    return check
+
+
+def _number_check(node: dict, lenient_integers: bool) -> Check:
+    """
+    An integer's or number's type (never a C{bool}; with
+    C{lenient_integers}, JSON Schema draft 6's rule, C{1.0} is an integer),
+    and its C{multipleOf} step.
+    """
+    json_type = node["type"]
+    step = node.get("multipleOf")
     # Exact rational arithmetic on the shortest repr of each number, so that
     # 16.3 is a multiple of 0.1 (in binary floating point 16.3 / 0.1 is not
     # whole), whatever its magnitude (1e300 too).
-    exact_step = Fraction(repr(step))
+    exact_step = None if step is None else Fraction(repr(step))
 
-    def check(value, path):
-        if Fraction(repr(value)) % exact_step != 0:
-            raise _fail(
-                ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
-                path,
-                f"{value!r} is not a multiple of {step}",
+    def check(value):
+        kind = type(value)
+        if kind is not int:
+            if kind is not float or not (
+                value.is_integer() if json_type == "integer" and lenient_integers
+                else json_type == "number" and math.isfinite(value)
+            ):
+                raise _wrong_type(json_type, value)
+        if exact_step is not None and Fraction(repr(value)) % exact_step != 0:
+            raise _Violation(
+                ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, f"{value!r} is not a multiple of {step}"
             )
 
     return check
 
 
-def _object_check(schema: dict, compile_child) -> Check:
-    properties = {
-        name: compile_child(sub)
-        for name, sub in schema.get("properties", {}).items()
-    }
-    required = tuple(schema.get("required", ()))
-    closed = schema.get("additionalProperties", True) is False
+def _boolean_check(value):
+    if type(value) is not bool:
+        raise _wrong_type("boolean", value)
 
-    def check(value, path):
+
+def _object_check(node: dict, compile_child) -> Check:
+    properties = {
+        name: compile_child(sub) for name, sub in node.get("properties", {}).items()
+    }
+    required = tuple(node.get("required", ()))
+    closed = node.get("additionalProperties", True) is False
+
+    def check(value):
+        if type(value) is not dict:
+            raise _wrong_type("object", value)
         for name in required:
             if name not in value:
-                raise _fail(
-                    ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION,
-                    _join(path, name),
-                    "required, but missing",
+                violation = _Violation(
+                    ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION, "required, but missing"
                 )
+                violation.path.append(name)
+                raise violation
         for name, item in value.items():
             child = properties.get(name)
-            if child is not None:
-                child(item, _join(path, name))
-            elif closed:
-                raise _fail(
-                    ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
-                    _join(path, name),
-                    "not a field of this message",
-                )
+            if child is None:
+                if closed:
+                    violation = _Violation(
+                        ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, "not a field of this message"
+                    )
+                    violation.path.append(name)
+                    raise violation
+                continue
+            try:
+                child(item)
+            except _Violation as violation:
+                violation.path.append(name)
+                raise
 
     return check
 
 
-def _array_check(schema: dict, compile_child) -> Check:
-    item_check = compile_child(schema["items"]) if "items" in schema else None
-    min_items = schema.get("minItems", 0)
+def _array_check(node: dict, compile_child) -> Check:
+    item_check = compile_child(node["items"]) if "items" in node else None
+    min_items = node.get("minItems", 0)
 
-    def check(value, path):
+    def check(value):
+        if type(value) is not list:
+            raise _wrong_type("array", value)
         if len(value) < min_items:
-            raise _fail(
+            raise _Violation(
                 ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION,
-                path,
                 f"needs at least {min_items} item(s), got {len(value)}",
             )
         if item_check is not None:
             for index, item in enumerate(value):
-                item_check(item, f"{path}[{index}]")
+                try:
+                    item_check(item)
+                except _Violation as violation:
+                    violation.path.append(index)
+                    raise
 
     return check
 
 
+#: The schema keywords the compiler checks, or may ignore (annotations).
+_KNOWN_KEYWORDS = frozenset({
+    "$schema", "$id", "id", "title", "description", "javaType",
+    "definitions", "type", "properties", "required",
+    "additionalProperties", "additionalItems", "enum", "maxLength",
+    "format", "multipleOf", "items", "minItems", "$ref",
+})
+
+
 def compile_schema(schema: dict) -> Check:
     """
-    Compile one OCPP JSON schema (draft 4 or draft 6) into a L{Check}.
+    Compile one OCPP JSON schema (draft 4 or draft 6) into a check: a
+    function of the value that returns nothing, or raises L{_Violation}.
 
     @raise ValueError: the schema uses a keyword this compiler does not know,
-        so it would not be checked faithfully.
+        or a combination it does not check, so it would not be checked
+        faithfully.
     """
     lenient_integers = "draft-04" not in schema.get("$schema", "draft-04")
     definitions = schema.get("definitions", {})
-    known = {
-        "$schema", "$id", "id", "title", "description", "javaType",
-        "definitions", "type", "properties", "required",
-        "additionalProperties", "additionalItems", "enum", "maxLength",
-        "format", "multipleOf", "items", "minItems", "$ref",
-    }
 
     def compile_node(node: dict) -> Check:
         if "$ref" in node:
@@ -280,36 +290,21 @@ def compile_schema(schema: dict) -> Check:
             if not reference.startswith(prefix):
                 raise ValueError(f"unsupported $ref {reference!r}")
             return compile_node(definitions[reference[len(prefix):]])
-        unknown = set(node) - known
+        unknown = set(node) - _KNOWN_KEYWORDS
         if unknown:
             raise ValueError(f"unsupported schema keywords {sorted(unknown)}")
-        checks: list[Check] = []
         json_type = node.get("type")
-        if json_type is not None:
-            checks.append(_type_check(json_type, lenient_integers))
-        if "enum" in node:
-            checks.append(_enum_check(node["enum"]))
-        if "maxLength" in node:
-            checks.append(_max_length_check(node["maxLength"]))
-        if node.get("format") == "date-time":
-            checks.append(_date_time_check)
-        elif node.get("format") == "uri":
-            checks.append(_uri_check)
-        if "multipleOf" in node:
-            checks.append(_multiple_of_check(node["multipleOf"]))
+        if json_type == "string":
+            return _string_check(node)
+        if json_type in ("integer", "number"):
+            return _number_check(node, lenient_integers)
+        if json_type == "boolean":
+            return _boolean_check
         if json_type == "object":
-            checks.append(_object_check(node, compile_node))
-        elif json_type == "array":
-            checks.append(_array_check(node, compile_node))
-        if len(checks) == 1:
-            return checks[0]
-        checks_tuple = tuple(checks)
-
-        def check(value, path):
-            for each in checks_tuple:
-                each(value, path)
-
-        return check
+            return _object_check(node, compile_node)
+        if json_type == "array":
+            return _array_check(node, compile_node)
+        raise ValueError(f"unsupported schema node {node!r}")
 
     return compile_node(schema)
 
@@ -317,14 +312,16 @@ def compile_schema(schema: dict) -> Check:
 def _compile_top_level(schema: dict) -> Check:
     body = compile_schema(schema)
 
-    def check(payload, path=""):
+    def check(payload):
         if type(payload) is not dict:
-            raise _fail(
+            raise ValidationError(
                 ErrorCode.FORMATION_VIOLATION,
-                path,
-                f"expected a JSON object, got {json_type_name(payload)}",
+                f"payload: expected a JSON object, got {json_type_name(payload)}",
             )
-        body(payload, path)
+        try:
+            body(payload)
+        except _Violation as violation:
+            raise violation.error() from None
 
     return check
 
@@ -354,4 +351,4 @@ def validate_payload(schema_name: str, payload: Any) -> None:
         OCPP-J error code to answer with.
     @raise KeyError: no schema has that name.
     """
-    VALIDATORS[schema_name](payload, "")
+    VALIDATORS[schema_name](payload)
