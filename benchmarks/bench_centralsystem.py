@@ -15,6 +15,8 @@ The servers, each started as a process of its own, one after the other:
     line per boot, authorization, transaction and status; the debug line
     per frame is off, as in production);
   - C{openocpp-memory}: the same with C{--db :memory:};
+  - (only when named in C{--servers}) C{openocpp-logframes}: C{openocpp}
+    without C{--no-log-frames}: what logging every frame costs;
   - C{ocpp-peer}: a central system written with the C{ocpp} package on
     C{websockets} (C{benchmarks/servers/ocpp_peer.py}), what a Python user
     would pick today;
@@ -96,6 +98,8 @@ SCENARIOS = {
 QUICK = Scenario("quick", 50, 0.0, "50 charge points flat out (smoke run)")
 
 SERVERS = ("openocpp", "openocpp-memory", "ocpp-peer", "autobahn-bare")
+#: Servers run only when asked for: openocpp logging every frame.
+EXTRA_SERVERS = ("openocpp-logframes",)
 
 
 # -- the servers ------------------------------------------------------------------
@@ -112,8 +116,9 @@ def server_command(kind: str, port: int, workdir: str) -> list[str]:
     """
     The command running server C{kind} on C{port}, its files in C{workdir}.
     """
-    if kind in ("openocpp", "openocpp-memory"):
+    if kind in ("openocpp", "openocpp-memory", "openocpp-logframes"):
         database = ":memory:" if kind == "openocpp-memory" else os.path.join(workdir, "cs.sqlite")
+        log_frames = [] if kind == "openocpp-logframes" else ["--no-log-frames"]
         return _twistd() + [
             "-n",
             "--logfile", os.path.join(workdir, "twistd.log"),
@@ -123,8 +128,7 @@ def server_command(kind: str, port: int, workdir: str) -> list[str]:
             "--db", database,
             "--accept-any-idtag",
             "--ping-interval", "0",
-            "--no-log-frames",
-        ]
+        ] + log_frames
     if kind == "ocpp-peer":
         return [sys.executable, os.path.join(HERE, "servers", "ocpp_peer.py"), "--port", str(port)]
     if kind == "autobahn-bare":
@@ -410,7 +414,7 @@ def run_once(
         server_log.close()
 
     persisted = None
-    if kind == "openocpp":
+    if kind in ("openocpp", "openocpp-logframes"):
         persisted = _persisted(os.path.join(workdir, "cs.sqlite"))
     shutil.rmtree(workdir, ignore_errors=True)
 
@@ -479,7 +483,7 @@ def run_once(
 # -- the report -------------------------------------------------------------------
 
 _HEADER = (
-    f"{'scenario':<10} {'server':<15} {'run':>3} {'N':>6} {'booted':>6} {'calls/s':>8} "
+    f"{'scenario':<10} {'server':<18} {'run':>3} {'N':>6} {'booted':>6} {'calls/s':>8} "
     f"{'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>8} {'errors':>6} "
     f"{'srv CPU':>7} {'peak RSS':>9} {'KiB/conn':>8} {'load CPU':>8} {'others':>6} "
     f"{'stored tx':>11}"
@@ -496,7 +500,7 @@ def _row(r: dict) -> str:
     peak = "n/a" if r["server_peak_rss_kib"] is None else f"{r['server_peak_rss_kib'] / 1024:.0f} MiB"
     per_connection = r["server_kib_per_connection"]
     return (
-        f"{r['scenario']:<10} {r['server']:<15} {r['repeat']:>3} {r['clients']:>6} {r['booted']:>6} "
+        f"{r['scenario']:<10} {r['server']:<18} {r['repeat']:>3} {r['clients']:>6} {r['booted']:>6} "
         f"{r['calls_per_s']:>8.0f} {r['p50_ms']:>7.2f} {r['p90_ms']:>7.2f} {r['p99_ms']:>7.2f} "
         f"{(r['max_ms'] or float('nan')):>8.2f} {r['errors']:>6} {pct(r['server_cpu_pct']):>7} "
         f"{peak:>9} {'n/a' if per_connection is None else f'{per_connection:.1f}':>8} "
@@ -530,15 +534,29 @@ def summarize(results: list[dict]) -> list[dict]:
             by_server[server]["errors"] = sum(r["errors"] for r in mine)
             by_server[server]["all_booted"] = all(r["booted"] == r["clients"] for r in mine)
             by_server[server]["runs"] = len(mine)
-        ratios = {}
+        # Calls/s are compared flat out only (paced, every server makes the
+        # pace); server CPU per call is compared in every scenario.
+        flat = runs[0]["interval_s"] == 0
+        ratios, cpu_ratios = {}, {}
         for ours in ("openocpp", "openocpp-memory"):
             for theirs in ("ocpp-peer", "autobahn-bare"):
-                if ours in by_server and theirs in by_server and by_server[theirs]["calls_per_s"]:
-                    ratios[f"{ours}/{theirs}"] = round(
-                        by_server[ours]["calls_per_s"] / by_server[theirs]["calls_per_s"], 3
+                if ours not in by_server or theirs not in by_server:
+                    continue
+                mine, other = by_server[ours], by_server[theirs]
+                if flat and other["calls_per_s"]:
+                    ratios[f"{ours}/{theirs}"] = round(mine["calls_per_s"] / other["calls_per_s"], 3)
+                if mine["server_cpu_us_per_call"] and other["server_cpu_us_per_call"]:
+                    cpu_ratios[f"{ours}/{theirs}"] = round(
+                        mine["server_cpu_us_per_call"] / other["server_cpu_us_per_call"], 3
                     )
         summaries.append(
-            {"benchmark": "centralsystem-summary", "scenario": scenario, "servers": by_server, "ratios": ratios}
+            {
+                "benchmark": "centralsystem-summary",
+                "scenario": scenario,
+                "servers": by_server,
+                "ratios": ratios,
+                "cpu_per_call_ratios": cpu_ratios,
+            }
         )
     return summaries
 
@@ -611,7 +629,11 @@ def main() -> int:
         default="all",
         help="comma-separated: " + ", ".join(SCENARIOS) + " or all (all)",
     )
-    parser.add_argument("--servers", default=",".join(SERVERS), help="comma-separated (all four)")
+    parser.add_argument(
+        "--servers",
+        default=",".join(SERVERS),
+        help="comma-separated (all four; also openocpp-logframes: openocpp without --no-log-frames)",
+    )
     parser.add_argument("--duration", type=float, default=20.0, help="measured seconds per run (20)")
     parser.add_argument("--warmup", type=float, default=None, help="seconds of load before measuring (3; paced: interval + 2)")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each scenario and server (2)")
@@ -652,7 +674,7 @@ def main() -> int:
         scenarios = [SCENARIOS[name] for name in names]
         duration, repeat, warmup = options.duration, options.repeat, options.warmup
     servers = options.servers.split(",")
-    unknown = [name for name in servers if name not in SERVERS]
+    unknown = [name for name in servers if name not in SERVERS + EXTRA_SERVERS]
     if unknown:
         parser.error(f"unknown server {', '.join(unknown)}")
     for name in list(servers):
@@ -698,22 +720,24 @@ def main() -> int:
                         )
                     )
                 except RuntimeError as error:
-                    print(f"{scenario.name:<10} {kind:<15} {number:>3} failed: {error}", flush=True)
+                    print(f"{scenario.name:<10} {kind:<18} {number:>3} failed: {error}", flush=True)
 
     summaries = summarize(results)
     print()
-    print("Means over the runs, and ratios of calls/s:")
+    print("Means over the runs; ratios of calls/s (flat out) and of server CPU per call:")
     for summary in summaries:
         for server, figures in summary["servers"].items():
             shown = {key: float("nan") if value is None else value for key, value in figures.items()}
             print(
-                f"  {summary['scenario']:<10} {server:<15} {shown['calls_per_s']:>8.0f} calls/s  "
+                f"  {summary['scenario']:<10} {server:<18} {shown['calls_per_s']:>8.0f} calls/s  "
                 f"p50 {shown['p50_ms']:.2f}  p99 {shown['p99_ms']:.2f} ms  "
                 f"server {shown['server_cpu_us_per_call']:.0f} us CPU/call  "
                 f"errors {figures['errors']}"
             )
         for name, ratio in summary["ratios"].items():
-            print(f"  {summary['scenario']:<10} {name:<32} {ratio:.2f}x")
+            print(f"  {summary['scenario']:<10} {name:<32} {ratio:.2f}x the calls/s")
+        for name, ratio in summary["cpu_per_call_ratios"].items():
+            print(f"  {summary['scenario']:<10} {name:<32} {ratio:.2f}x the server CPU per call")
     print(f"  twistd openocpp centralsystem --help: {help_s:.2f} s")
     checks = targets(summaries)
     if checks:
