@@ -13,6 +13,7 @@ from openocpp.centralsystem.handler import HookRequestHandler
 from openocpp.centralsystem.store import CentralSystemStore
 from openocpp.messages import core
 from openocpp.plugins import make_plugin_manager
+from twisted.internet.defer import maybeDeferred
 from twisted.internet.task import Clock
 
 PLUGINS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plugins")
@@ -38,7 +39,9 @@ class IdTagFilePluginTests(SynchronousTestCase):
 
     def authorize(self, tag):
         charge_point = type("ChargePoint", (), {"identity": "CP1"})()
-        response = self.successResultOf(self.handler.authorize(charge_point, core.AuthorizeRequest(id_tag=tag)))
+        response = self.successResultOf(
+            maybeDeferred(self.handler.authorize, charge_point, core.AuthorizeRequest(id_tag=tag))
+        )
         return str(response.id_tag_info.status)
 
     def test_file_decides(self):

@@ -56,6 +56,10 @@ class DefaultCentralSystemBehaviour:
     def __init__(self, store: Any, config: Any) -> None:
         self._store = store
         self._config = config
+        # One log line per request only when every message is logged too:
+        # at thousands of messages a second, formatting them costs more
+        # than answering them.
+        self._verbose = getattr(config, "log_frames", False)
 
     # -- connections ------------------------------------------------------
 
@@ -120,10 +124,12 @@ class DefaultCentralSystemBehaviour:
             firmware=request.firmware_version,
             status=str(status),
         )
-        return core.BootNotificationResponse(
-            status=status,
-            current_time=self._store.now(),
-            interval=self._config.heartbeat_interval,
+        return self._store.when_committed(
+            core.BootNotificationResponse(
+                status=status,
+                current_time=self._store.now(),
+                interval=self._config.heartbeat_interval,
+            )
         )
 
     def _require_accepted(self, charge_point: Any, action: str) -> None:
@@ -144,7 +150,7 @@ class DefaultCentralSystemBehaviour:
     @hookimpl
     def openocpp_cs_heartbeat(self, charge_point, request):
         self._store.touch(charge_point.identity)
-        return core.HeartbeatResponse(current_time=self._store.now())
+        return self._store.when_committed(core.HeartbeatResponse(current_time=self._store.now()))
 
     # -- authorization and transactions -----------------------------------
 
@@ -179,12 +185,13 @@ class DefaultCentralSystemBehaviour:
     def openocpp_cs_authorize(self, charge_point, request):
         self._require_accepted(charge_point, "Authorize")
         info = self.id_tag_info(request.id_tag)
-        self.log.info(
-            "Authorize {id_tag} at {identity}: {status}",
-            id_tag=request.id_tag,
-            identity=charge_point.identity,
-            status=str(info.status),
-        )
+        if self._verbose:
+            self.log.debug(
+                "Authorize {id_tag} at {identity}: {status}",
+                id_tag=request.id_tag,
+                identity=charge_point.identity,
+                status=str(info.status),
+            )
         return core.AuthorizeResponse(id_tag_info=info)
 
     @hookimpl
@@ -195,16 +202,21 @@ class DefaultCentralSystemBehaviour:
         # will stop the transaction itself (OCPP 1.6 section 4.8).
         transaction_id = self._store.start_transaction(charge_point.identity, request)
         info = self.id_tag_info(request.id_tag)
-        self.log.info(
-            "Transaction {transaction_id} started at {identity} connector {connector_id} "
-            "for {id_tag}: {status}",
-            transaction_id=transaction_id,
-            identity=charge_point.identity,
-            connector_id=request.connector_id,
-            id_tag=request.id_tag,
-            status=str(info.status),
+        if self._verbose:
+            self.log.debug(
+                "Transaction {transaction_id} started at {identity} connector {connector_id} "
+                "for {id_tag}: {status}",
+                transaction_id=transaction_id,
+                identity=charge_point.identity,
+                connector_id=request.connector_id,
+                id_tag=request.id_tag,
+                status=str(info.status),
+            )
+        # Answered once the record is committed: the transaction id is
+        # durable before the charge point learns it.
+        return self._store.when_committed(
+            core.StartTransactionResponse(transaction_id=transaction_id, id_tag_info=info)
         )
-        return core.StartTransactionResponse(transaction_id=transaction_id, id_tag_info=info)
 
     @hookimpl
     def openocpp_cs_stop_transaction(self, charge_point, request):
@@ -216,33 +228,34 @@ class DefaultCentralSystemBehaviour:
                 transaction_id=request.transaction_id,
                 identity=charge_point.identity,
             )
-        else:
-            self.log.info(
+        elif self._verbose:
+            self.log.debug(
                 "Transaction {transaction_id} stopped at {identity}: {reason}",
                 transaction_id=request.transaction_id,
                 identity=charge_point.identity,
                 reason=str(request.reason or "Local"),
             )
         info = None if request.id_tag is None else self.id_tag_info(request.id_tag)
-        return core.StopTransactionResponse(id_tag_info=info)
+        return self._store.when_committed(core.StopTransactionResponse(id_tag_info=info))
 
     @hookimpl
     def openocpp_cs_meter_values(self, charge_point, request):
         self._require_accepted(charge_point, "MeterValues")
         self._store.record_meter_values(charge_point.identity, request)
-        return core.MeterValuesResponse()
+        return self._store.when_committed(core.MeterValuesResponse())
 
     @hookimpl
     def openocpp_cs_status_notification(self, charge_point, request):
         self._store.record_status(charge_point.identity, request)
-        self.log.info(
-            "{identity} connector {connector_id}: {status} ({error_code})",
-            identity=charge_point.identity,
-            connector_id=request.connector_id,
-            status=str(request.status),
-            error_code=str(request.error_code),
-        )
-        return core.StatusNotificationResponse()
+        if self._verbose:
+            self.log.debug(
+                "{identity} connector {connector_id}: {status} ({error_code})",
+                identity=charge_point.identity,
+                connector_id=request.connector_id,
+                status=str(request.status),
+                error_code=str(request.error_code),
+            )
+        return self._store.when_committed(core.StatusNotificationResponse())
 
     # -- everything else charge points report -----------------------------
 
@@ -252,28 +265,28 @@ class DefaultCentralSystemBehaviour:
         # answers instead (OCPP 1.6 section 4.3).
         status = DataTransferStatus.UNKNOWN_VENDOR_ID
         self._store.record_data_transfer(charge_point.identity, "in", request, str(status))
-        return core.DataTransferResponse(status=status)
+        return self._store.when_committed(core.DataTransferResponse(status=status))
 
     @hookimpl
     def openocpp_cs_diagnostics_status_notification(self, charge_point, request):
         self._store.record_status_report(
             charge_point.identity, "DiagnosticsStatusNotification", str(request.status)
         )
-        return core.DiagnosticsStatusNotificationResponse()
+        return self._store.when_committed(core.DiagnosticsStatusNotificationResponse())
 
     @hookimpl
     def openocpp_cs_firmware_status_notification(self, charge_point, request):
         self._store.record_status_report(
             charge_point.identity, "FirmwareStatusNotification", str(request.status)
         )
-        return core.FirmwareStatusNotificationResponse()
+        return self._store.when_committed(core.FirmwareStatusNotificationResponse())
 
     @hookimpl
     def openocpp_cs_log_status_notification(self, charge_point, request):
         self._store.record_status_report(
             charge_point.identity, "LogStatusNotification", str(request.status), request.request_id
         )
-        return security.LogStatusNotificationResponse()
+        return self._store.when_committed(security.LogStatusNotificationResponse())
 
     @hookimpl
     def openocpp_cs_signed_firmware_status_notification(self, charge_point, request):
@@ -283,7 +296,7 @@ class DefaultCentralSystemBehaviour:
             str(request.status),
             request.request_id,
         )
-        return security.SignedFirmwareStatusNotificationResponse()
+        return self._store.when_committed(security.SignedFirmwareStatusNotificationResponse())
 
     @hookimpl
     def openocpp_cs_security_event_notification(self, charge_point, request):
@@ -294,7 +307,7 @@ class DefaultCentralSystemBehaviour:
             type=request.type,
             tech_info=request.tech_info or "",
         )
-        return security.SecurityEventNotificationResponse()
+        return self._store.when_committed(security.SecurityEventNotificationResponse())
 
     @hookimpl
     def openocpp_cs_sign_certificate(self, charge_point, request):

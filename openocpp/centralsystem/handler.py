@@ -17,7 +17,7 @@ from openocpp.plugins import call_hook
 
 def _asks(hook_name: str):
     # One method of IChargePointRequestHandler: ask its hook.
-    def answer(self, charge_point: Any, request: Any) -> Deferred:
+    def answer(self, charge_point: Any, request: Any) -> Any:
         return self._ask(hook_name, charge_point, request)
 
     answer.__name__ = hook_name.removeprefix("openocpp_cs_")
@@ -37,15 +37,20 @@ class HookRequestHandler:
     def __init__(self, plugins: Any) -> None:
         self._plugins = plugins
 
-    def _ask(self, hook_name: str, charge_point: Any, request: Any) -> Deferred:
+    def _ask(self, hook_name: str, charge_point: Any, request: Any) -> Any:
         def answered(response):
             if response is None:
                 raise LookupError(f"no plugin answered {hook_name}")
             return response
 
-        return call_hook(
-            self._plugins, hook_name, charge_point=charge_point, request=request
-        ).addCallback(answered)
+        # Called directly, not through maybeDeferred: most answers are
+        # synchronous, and the RPC session takes a value or a Deferred.
+        response = getattr(self._plugins.hook, hook_name)(
+            charge_point=charge_point, request=request
+        )
+        if isinstance(response, Deferred):
+            return response.addCallback(answered)
+        return answered(response)
 
     authorize = _asks("openocpp_cs_authorize")
     boot_notification = _asks("openocpp_cs_boot_notification")

@@ -4,10 +4,12 @@ and a proxy per connection, and routes their requests to the request
 handler.
 """
 
+from functools import partial
 from typing import Any
 
 from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred, DeferredList, maybeDeferred, succeed
+from twisted.internet.interfaces import IReactorThreads
 from twisted.logger import Logger
 from zope.interface import implementer
 
@@ -41,24 +43,28 @@ class _ChargePointConnection:
     def __init__(self, central_system: "CentralSystem", connection: Any) -> None:
         self._central_system = central_system
         self.proxy: ChargePointProxy | None = None
-        request_handler = central_system.request_handler
-        handlers = {
-            action: self._bind(getattr(request_handler, method))
-            for action, method in _HANDLED.items()
-        }
+        self._request_handler = central_system.request_handler
         self.session = RpcSession(
             Role.CENTRAL_SYSTEM,
-            handlers,
+            self,
             central_system.reactor,
             call_timeout=central_system.config.call_timeout,
             log_frames=central_system.config.log_frames,
         )
 
-    def _bind(self, method):
-        def handle(request):
-            return maybeDeferred(method, self.proxy, request).addCallback(self._handled, request)
+    def get(self, action: str):
+        """
+        The session's handler of C{action} (this object stands for the
+        session's handler mapping: no table of closures per connection).
+        """
+        method = _HANDLED.get(action)
+        return None if method is None else partial(self._handle, method)
 
-        return handle
+    def _handle(self, method: str, request: Any) -> Any:
+        response = getattr(self._request_handler, method)(self.proxy, request)
+        if isinstance(response, Deferred):
+            return response.addCallback(self._handled, request)
+        return self._handled(response, request)
 
     def _handled(self, response: Any, request: Any) -> Any:
         self._central_system._request_handled(self.proxy, request, response)
@@ -113,7 +119,13 @@ class CentralSystem(MultiService):
             from twisted.internet import reactor
         self.reactor = reactor
         self.config = config
-        self.store = store if store is not None else CentralSystemStore(config.database, reactor)
+        if store is None:
+            # Checkpoints of the write-ahead log run in the reactor's threads
+            # when it has some, so no commit on the reactor thread waits for
+            # one.
+            threads = reactor if IReactorThreads.providedBy(reactor) else None
+            store = CentralSystemStore(config.database, reactor, threads=threads)
+        self.store = store
         if plugins is None:
             plugins = make_plugin_manager(
                 builtins=[DefaultCentralSystemBehaviour(self.store, config)],

@@ -9,6 +9,7 @@ StartTransaction.conf survives a crash.
 """
 
 import hashlib
+from contextlib import contextmanager
 import hmac
 import json
 import os
@@ -18,9 +19,15 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
+from twisted.internet.defer import Deferred, succeed
+from twisted.internet.task import LoopingCall
+from twisted.internet.threads import deferToThreadPool
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
 from openocpp.messages import codec
 from openocpp.messages.datatypes import MeterValue
-from openocpp.store.sqlite import migrate, open_database, transaction
+from openocpp.store.sqlite import migrate, open_database
 
 #: Schema steps; see L{openocpp.store.sqlite.migrate}. Append, never edit.
 MIGRATIONS = [
@@ -191,24 +198,133 @@ class CentralSystemStore:
     """
     The default central system's state, in one SQLite file.
 
-    Runs on the reactor thread: each method is one short SQLite statement or
-    transaction.
+    Runs on the reactor thread. The writes of one reactor turn share one
+    SQLite transaction, committed at the start of the next turn (group
+    commit: one commit for many messages); answers that depend on a write
+    wait for it with L{when_committed}, so nothing answered is lost in a
+    crash.
 
     @param path: the SQLite file (created and migrated if needed), or
         C{":memory:"}.
-    @param clock: the C{IReactorTime} whose C{seconds()} timestamps records.
+    @param clock: the C{IReactorTime} whose C{seconds()} timestamps records
+        and which schedules the commits.
+    @param threads: an C{IReactorThreads} (the reactor) to run the
+        write-ahead log's checkpoints in a thread, off the reactor thread;
+        C{None} leaves them to SQLite, inside commits.
+    @param checkpoint_interval: seconds between those checkpoints.
     """
 
-    def __init__(self, path: str, clock) -> None:
+    log = Logger()
+
+    def __init__(self, path: str, clock, threads=None, checkpoint_interval: float = 1.0) -> None:
         self._db = open_database(path)
         migrate(self._db, MIGRATIONS, "central system")
         self._clock = clock
+        self._commit_call = None
+        self._committed: list[Deferred] = []
+        # identity -> registration status: asked for nearly every message.
+        self._registrations: dict[str, str | None] = {}
+        self._checkpoints = None
+        if threads is not None and path != ":memory:":
+            self._db.execute("PRAGMA wal_autocheckpoint = 0")
+            self._checkpoints = LoopingCall(self._checkpoint, threads, path)
+            self._checkpoints.clock = clock
+            self._checkpoints.start(checkpoint_interval, now=False)
+        self._checkpointing = False
 
     def close(self) -> None:
         """
-        Close the SQLite file.
+        Commit what is pending and close the SQLite file.
         """
+        if self._checkpoints is not None and self._checkpoints.running:
+            self._checkpoints.stop()
+        self.commit()
         self._db.close()
+
+    # -- group commit -----------------------------------------------------
+
+    def _begin(self) -> None:
+        if self._commit_call is None:
+            self._db.execute("BEGIN IMMEDIATE")
+            # Run at the start of the next reactor turn: before the answers
+            # written in this one reach the network.
+            self._commit_call = self._clock.callLater(0, self.commit)
+
+    @contextmanager
+    def _writing(self):
+        """
+        Run a block of writes atomically inside the turn's transaction.
+        """
+        self._begin()
+        self._db.execute("SAVEPOINT write")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK TO write")
+            self._db.execute("RELEASE write")
+            raise
+        self._db.execute("RELEASE write")
+
+    def _write(self, sql: str, arguments: Any = ()) -> sqlite3.Cursor:
+        # A single statement is atomic by itself.
+        self._begin()
+        return self._db.execute(sql, arguments)
+
+    def commit(self) -> None:
+        """
+        Commit the writes made so far (done by itself at the next turn).
+        """
+        call, self._commit_call = self._commit_call, None
+        if call is None:
+            return
+        if call.active():
+            call.cancel()
+        waiting, self._committed = self._committed, []
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.Error:
+            failure = Failure()
+            self.log.failure("Committing the central system's writes failed", failure)
+            self._db.execute("ROLLBACK")
+            self._registrations.clear()
+            for each in waiting:
+                each.errback(failure)
+            return
+        for each in waiting:
+            each.callback(None)
+
+    def when_committed(self, result: Any = None) -> Deferred:
+        """
+        @return: a Deferred firing with C{result} once every write made so
+            far is committed (at once if none is pending), or failing if the
+            commit fails.
+        """
+        if self._commit_call is None:
+            return succeed(result)
+        waiting = Deferred()
+        self._committed.append(waiting)
+        return waiting.addCallback(lambda _: result)
+
+    def _checkpoint(self, threads: Any, path: str) -> Deferred | None:
+        if self._checkpointing:
+            return None
+        self._checkpointing = True
+
+        def checkpoint() -> None:
+            connection = sqlite3.connect(path, isolation_level=None)
+            try:
+                connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            finally:
+                connection.close()
+
+        def done(result: Any) -> None:
+            self._checkpointing = False
+            if isinstance(result, Failure):
+                self.log.failure("Checkpointing the central system's log failed", result)
+
+        running = deferToThreadPool(threads, threads.getThreadPool(), checkpoint)
+        running.addBoth(done)
+        return None
 
     def now(self) -> datetime:
         """
@@ -221,7 +337,7 @@ class CentralSystemStore:
 
     def reset(self) -> None:
         """
-        Delete every record (the schema stays).
+        Delete every record (the schema stays), committed at once.
         """
         tables = [
             row[0]
@@ -230,9 +346,11 @@ class CentralSystemStore:
                 "AND name NOT LIKE 'sqlite_%'"
             )
         ]
-        with transaction(self._db):
+        with self._writing():
             for table in tables:
                 self._db.execute(f"DELETE FROM {table}")
+        self._registrations.clear()
+        self.commit()
 
     # -- charge points ----------------------------------------------------
 
@@ -252,7 +370,7 @@ class CentralSystemStore:
             # every way of sending it is compared in.
             password = password.lower()
         password_hash = None if password is None else hash_password(password)
-        self._db.execute(
+        self._write(
             "INSERT INTO charge_points (identity, password_hash, security_profile, approved, "
             "registered_at) VALUES (?, ?, ?, 1, ?) ON CONFLICT (identity) DO UPDATE SET "
             "approved = 1, "
@@ -276,17 +394,21 @@ class CentralSystemStore:
         The status of the last BootNotification.conf sent to a charge point,
         or C{None} if it never booted here.
         """
+        if identity in self._registrations:
+            return self._registrations[identity]
         row = self._db.execute(
             "SELECT registration_status FROM charge_points WHERE identity = ?", (identity,)
         ).fetchone()
-        return None if row is None else row[0]
+        status = None if row is None else row[0]
+        self._registrations[identity] = status
+        return status
 
     def clear_password(self, identity: str) -> bool:
         """
         Remove a charge point's Basic-auth password; return whether it is
         registered.
         """
-        cursor = self._db.execute(
+        cursor = self._write(
             "UPDATE charge_points SET password_hash = NULL WHERE identity = ?", (identity,)
         )
         return cursor.rowcount > 0
@@ -308,7 +430,8 @@ class CentralSystemStore:
         Forget a charge point (its history stays). Return whether it was
         registered.
         """
-        cursor = self._db.execute("DELETE FROM charge_points WHERE identity = ?", (identity,))
+        cursor = self._write("DELETE FROM charge_points WHERE identity = ?", (identity,))
+        self._registrations.pop(identity, None)
         return cursor.rowcount > 0
 
     def charge_point(self, identity: str) -> dict | None:
@@ -354,8 +477,9 @@ class CentralSystemStore:
         can see and register it.
         """
         now = self._now_text()
-        with transaction(self._db):
+        with self._writing():
             self._record_boot(identity, request, status, now)
+        self._registrations[identity] = str(status)
 
     def _record_boot(self, identity: str, request: Any, status: str, now: str) -> None:
         self._db.execute(
@@ -389,7 +513,7 @@ class CentralSystemStore:
         """
         Note that a charge point was heard from now.
         """
-        self._db.execute(
+        self._write(
             "UPDATE charge_points SET last_seen = ? WHERE identity = ?",
             (self._now_text(), identity),
         )
@@ -411,7 +535,7 @@ class CentralSystemStore:
             request.vendor_error_code,
             _text(request.timestamp),
         )
-        with transaction(self._db):
+        with self._writing():
             self._db.execute(
                 "INSERT OR REPLACE INTO connectors VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row
             )
@@ -456,7 +580,7 @@ class CentralSystemStore:
         """
         Add or change an id tag.
         """
-        self._db.execute(
+        self._write(
             "INSERT OR REPLACE INTO id_tags VALUES (?, ?, ?, ?)",
             (id_tag, str(status), _text(expiry_date), parent_id_tag),
         )
@@ -465,7 +589,7 @@ class CentralSystemStore:
         """
         Forget an id tag; return whether it was known.
         """
-        return self._db.execute("DELETE FROM id_tags WHERE id_tag = ?", (id_tag,)).rowcount > 0
+        return self._write("DELETE FROM id_tags WHERE id_tag = ?", (id_tag,)).rowcount > 0
 
     def id_tag(self, id_tag: str) -> IdTagRecord | None:
         """
@@ -497,7 +621,7 @@ class CentralSystemStore:
             _text(request.timestamp),
             request.meter_start,
         )
-        with transaction(self._db):
+        with self._writing():
             self._db.execute(
                 "INSERT OR IGNORE INTO transactions (identity, connector_id, id_tag, "
                 "start_timestamp, meter_start, reservation_id) VALUES (?, ?, ?, ?, ?, ?)",
@@ -517,7 +641,7 @@ class CentralSystemStore:
         known (an unknown one is still acknowledged by the central system).
         """
         transaction_data = request.transaction_data or []
-        with transaction(self._db):
+        with self._writing():
             cursor = self._db.execute(
                 "UPDATE transactions SET meter_stop = ?, stop_timestamp = ?, stop_reason = ?, "
                 "stop_id_tag = ?, transaction_data = ? WHERE id = ? AND identity = ?",
@@ -582,7 +706,7 @@ class CentralSystemStore:
         """
         Store every sampled value of a MeterValues.req.
         """
-        with transaction(self._db):
+        with self._writing():
             self._insert_meter_values(
                 identity, request.connector_id, request.transaction_id, request.meter_value
             )
@@ -595,7 +719,7 @@ class CentralSystemStore:
                 identity,
                 connector_id,
                 transaction_id,
-                _text(meter_value.timestamp),
+                timestamp,
                 sampled.value,
                 _opt(sampled.context),
                 _opt(sampled.format),
@@ -605,6 +729,7 @@ class CentralSystemStore:
                 _opt(sampled.unit),
             )
             for meter_value in values
+            for timestamp in (_text(meter_value.timestamp),)
             for sampled in meter_value.sampled_value
         ]
         self._db.executemany(
@@ -633,7 +758,7 @@ class CentralSystemStore:
         """
         Store a SecurityEventNotification.req.
         """
-        self._db.execute(
+        self._write(
             "INSERT INTO security_events (identity, type, timestamp, tech_info, received_at) "
             "VALUES (?, ?, ?, ?, ?)",
             (identity, request.type, _text(request.timestamp), request.tech_info, self._now_text()),
@@ -652,7 +777,7 @@ class CentralSystemStore:
         Log a DataTransfer.req (C{direction} "in" from the charge point,
         "out" to it) and the status answered.
         """
-        self._db.execute(
+        self._write(
             "INSERT INTO data_transfers (identity, direction, vendor_id, message_id, data, "
             "status, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (identity, direction, request.vendor_id, request.message_id, request.data, status, self._now_text()),
@@ -671,7 +796,7 @@ class CentralSystemStore:
         Store a firmware, diagnostics or log status notification (C{kind} is
         the action's name).
         """
-        self._db.execute(
+        self._write(
             "INSERT INTO status_reports (identity, kind, status, request_id, received_at) "
             "VALUES (?, ?, ?, ?, ?)",
             (identity, kind, status, request_id, self._now_text()),

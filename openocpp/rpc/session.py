@@ -78,6 +78,17 @@ class _OutgoingCall:
         self.timer: IDelayedCall | None = None
 
 
+#: What each role sends (by name) and receives: shared by every session,
+#: rather than a copy per connection.
+_ROLE_ACTIONS = {
+    role: (
+        {name: spec for name, spec in ACTIONS.items() if spec.sent_by(role)},
+        frozenset(name for name, spec in ACTIONS.items() if spec.received_by(role)),
+    )
+    for role in Role
+}
+
+
 @implementer(IConnectionHandler, IRpcSession)
 class RpcSession:
     """
@@ -139,13 +150,8 @@ class RpcSession:
         self._handlers = handlers
         self._clock = clock
         self._next_id = unique_id_factory() if unique_ids is None else unique_ids
-        self._actions = dict(ACTIONS)
-        self._sendable = {
-            name: spec for name, spec in ACTIONS.items() if spec.sent_by(role)
-        }
-        self._receivable = frozenset(
-            name for name, spec in ACTIONS.items() if spec.received_by(role)
-        )
+        self._actions = ACTIONS
+        self._sendable, self._receivable = _ROLE_ACTIONS[role]
         self._queue: deque[_OutgoingCall] = deque()
         self._outstanding: _OutgoingCall | None = None
         # Ids of the peer's CALLs whose handler has not answered yet.

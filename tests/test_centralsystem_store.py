@@ -1,0 +1,195 @@
+"""
+Tests for L{openocpp.centralsystem.store}: group commit, durability of
+answers, write-ahead-log checkpoints off the reactor thread.
+"""
+
+import os
+import sqlite3
+
+from twisted.internet.task import Clock
+from twisted.trial.unittest import SynchronousTestCase
+
+from openocpp.centralsystem.store import CentralSystemStore
+from openocpp.messages import core
+from tests.cpclient import NOW
+
+
+class SynchronousThreads:
+    """
+    An C{IReactorThreads} whose thread pool runs work at once, so a test
+    sees a checkpoint happen when the clock says so.
+    """
+
+    def __init__(self):
+        self.ran = 0
+
+    def getThreadPool(self):
+        return self
+
+    def callInThreadWithCallback(self, on_result, function, *args, **kwargs):
+        self.ran += 1
+        try:
+            result = function(*args, **kwargs)
+        except Exception:
+            from twisted.python.failure import Failure
+
+            on_result(False, Failure())
+        else:
+            on_result(True, result)
+
+    def callFromThread(self, function, *args, **kwargs):
+        function(*args, **kwargs)
+
+
+def count(path, table):
+    connection = sqlite3.connect(path)
+    try:
+        return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    finally:
+        connection.close()
+
+
+class GroupCommitTests(SynchronousTestCase):
+    """
+    The writes of one reactor turn are committed together, at the start of
+    the next one, and answers wait for them.
+    """
+
+    def setUp(self):
+        self.clock = Clock()
+        self.path = os.path.abspath(self.mktemp())
+        self.store = CentralSystemStore(self.path, self.clock)
+        self.addCleanup(self.store.close)
+
+    def test_committed_next_turn(self):
+        """
+        Writes are visible to other connections only once the turn's commit
+        ran; a Deferred from C{when_committed} fires then, with its result.
+        """
+        self.store.set_id_tag("A")
+        self.store.set_id_tag("B")
+        answered = self.store.when_committed("answer")
+        self.assertNoResult(answered)
+        self.assertEqual(count(self.path, "id_tags"), 0)
+        self.clock.advance(0)
+        self.assertEqual(self.successResultOf(answered), "answer")
+        self.assertEqual(count(self.path, "id_tags"), 2)
+
+    def test_nothing_pending(self):
+        """
+        With nothing written, C{when_committed} fires at once.
+        """
+        self.assertEqual(self.successResultOf(self.store.when_committed(1)), 1)
+
+    def test_start_transaction_durable_before_answer(self):
+        """
+        A StartTransaction's record is on disk when its answer may go out.
+        """
+        request = core.StartTransactionRequest(connector_id=1, id_tag="T", meter_start=0, timestamp=NOW)
+        transaction_id = self.store.start_transaction("CP1", request)
+        answered = self.store.when_committed(transaction_id)
+        self.assertEqual(count(self.path, "transactions"), 0)
+        self.clock.advance(0)
+        self.assertEqual(self.successResultOf(answered), transaction_id)
+        self.assertEqual(count(self.path, "transactions"), 1)
+
+    def test_failed_block_rolled_back(self):
+        """
+        A block of writes that fails leaves none of its writes, and the
+        turn's other writes are still committed.
+        """
+        self.store.set_id_tag("A")
+        request = core.StatusNotificationRequest(connector_id=1, status="Available", error_code="NoError")
+        original = self.store._now_text
+
+        def broken():
+            raise RuntimeError("clock broke")
+
+        self.store._now_text = broken
+        self.assertRaises(RuntimeError, self.store.record_status, "CP1", request)
+        self.store._now_text = original
+        self.clock.advance(0)
+        self.assertEqual(count(self.path, "connectors"), 0)
+        self.assertEqual(count(self.path, "id_tags"), 1)
+
+    def test_failed_commit(self):
+        """
+        When the commit fails, answers waiting for it fail too (the charge
+        point gets an error, not a false acknowledgement).
+        """
+        self.store.set_id_tag("A")
+        answered = self.store.when_committed("answer")
+        real = self.store._db
+
+        class Failing:
+            def execute(self, sql, *arguments):
+                if sql == "COMMIT":
+                    raise sqlite3.OperationalError("disk I/O error")
+                return real.execute(sql, *arguments)
+
+        self.store._db = Failing()
+        self.clock.advance(0)
+        self.store._db = real
+        self.failureResultOf(answered, sqlite3.OperationalError)
+        self.assertEqual(len(self.flushLoggedErrors(sqlite3.OperationalError)), 1)
+        self.assertIsNone(self.store.id_tag("A"))
+
+    def test_close_commits(self):
+        """
+        Closing the store commits what is pending.
+        """
+        self.store.set_id_tag("A")
+        self.store.close()
+        self.assertEqual(count(self.path, "id_tags"), 1)
+        self.store = CentralSystemStore(self.path, self.clock)
+
+    def test_registration_status_cached(self):
+        """
+        The registration status is kept in memory, and follows boots,
+        unregistration and resets.
+        """
+        boot = core.BootNotificationRequest(charge_point_vendor="V", charge_point_model="M")
+        self.assertIsNone(self.store.registration_status("CP1"))
+        self.store.record_boot("CP1", boot, "Pending")
+        self.assertEqual(self.store.registration_status("CP1"), "Pending")
+        self.store.record_boot("CP1", boot, "Accepted")
+        self.assertEqual(self.store.registration_status("CP1"), "Accepted")
+        self.store.unregister_charge_point("CP1")
+        self.assertIsNone(self.store.registration_status("CP1"))
+        self.store.record_boot("CP1", boot, "Rejected")
+        self.store.reset()
+        self.assertIsNone(self.store.registration_status("CP1"))
+
+
+class CheckpointTests(SynchronousTestCase):
+    """
+    With threads, the write-ahead log is checkpointed in them, not in
+    commits on the reactor thread.
+    """
+
+    def test_checkpoints(self):
+        """
+        Every second a checkpoint runs in the thread pool and moves the
+        log's pages into the database file.
+        """
+        clock, threads = Clock(), SynchronousThreads()
+        path = os.path.abspath(self.mktemp())
+        store = CentralSystemStore(path, clock, threads=threads)
+        self.addCleanup(store.close)
+        for index in range(200):
+            store.set_id_tag(f"TAG{index:04d}", parent_id_tag="X" * 20)
+        clock.advance(0)
+        before = os.path.getsize(path)
+        self.assertEqual(threads.ran, 0)
+        clock.advance(1)
+        self.assertEqual(threads.ran, 1)
+        self.assertGreater(os.path.getsize(path), before)
+
+    def test_memory_has_none(self):
+        """
+        An in-memory store has no log to checkpoint.
+        """
+        threads = SynchronousThreads()
+        store = CentralSystemStore(":memory:", Clock(), threads=threads)
+        store.close()
+        self.assertIsNone(store._checkpoints)
