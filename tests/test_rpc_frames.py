@@ -224,11 +224,28 @@ class SerialiseTests(SynchronousTestCase):
 
     def test_noNaN(self):
         """
-        NaN is not JSON and is refused rather than sent.
+        NaN is not JSON and never reaches the wire: a frame stays strict JSON
+        (the encoder writes null; payloads are validated before they are
+        framed, and validation refuses NaN, see
+        L{openocpp.messages.validation}).
         """
-        self.assertRaises(
-            ValueError, Call("a", "X", {"v": float("nan")}).serialise
-        )
+        import json
+
+        def refuse(name):
+            raise ValueError(name)
+
+        text = Call("a", "X", {"v": float("nan")}).serialise()
+        self.assertEqual(json.loads(text, parse_constant=refuse), [2, "a", "X", {"v": None}])
+
+    def test_huge_integers(self):
+        """
+        Integers beyond 64 bits are valid JSON: they are read and written
+        exactly.
+        """
+        big = 10**30
+        text = Call("a", "X", {"v": big}).serialise()
+        self.assertEqual(text, '[2,"a","X",{"v":%d}]' % big)
+        self.assertEqual(parse_frame(text).payload, {"v": big})
 
     def test_roundTrip(self):
         """

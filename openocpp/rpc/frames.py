@@ -38,10 +38,13 @@ so they must be an object.
 import enum
 import itertools
 import json
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from openocpp.messages.errors import ErrorCode
 
@@ -70,13 +73,42 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-# One decoder and one encoder for every frame: json.loads/json.dumps with
-# arguments would build a new one per call.  NaN and Infinity are not JSON
-# (RFC 8259), though Python's json module reads and writes them by default.
-_decode = json.JSONDecoder(parse_constant=_reject_constant).decode
-_encode = json.JSONEncoder(
+# The standard library's strict JSON, for what orjson does not take.  NaN
+# and Infinity are not JSON (RFC 8259), though Python's json module reads and
+# writes them by default.
+_strict_decode = json.JSONDecoder(parse_constant=_reject_constant).decode
+_strict_encode = json.JSONEncoder(
     separators=(",", ":"), ensure_ascii=False, allow_nan=False
 ).encode
+
+
+# Twenty digits in a row may be an integer beyond 64 bits.
+_LONG_DIGITS = re.compile(r"[0-9]{20}")
+
+
+def _decode(text: str) -> Any:
+    # orjson reads a frame several times faster than the json module, and
+    # refuses NaN and Infinity too.  It reads integers beyond 64 bits as
+    # floats, though, losing their value: a frame that may hold one takes
+    # the json module's exact path.
+    if _LONG_DIGITS.search(text) is not None:
+        return _strict_decode(text)
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        # Let the json module say what is wrong, in its words.
+        return _strict_decode(text)
+
+
+def _encode(frame: list) -> str:
+    # orjson writes compact UTF-8, as ensure_ascii=False would.  It would
+    # write NaN as null, but payloads are validated before they are framed,
+    # and validation refuses NaN.  It refuses integers beyond 64 bits, which
+    # the json module writes.
+    try:
+        return orjson.dumps(frame).decode("utf-8")
+    except TypeError:
+        return _strict_encode(frame)
 
 
 class FrameError(ValueError):
