@@ -9,7 +9,6 @@ StartTransaction.conf survives a crash.
 """
 
 import hashlib
-from contextlib import contextmanager
 import hmac
 import json
 import os
@@ -142,6 +141,13 @@ MIGRATIONS = [
 ]
 
 _HASH_ITERATIONS = 20_000
+_INSERT_METER_VALUES = (
+    "INSERT INTO meter_values (identity, connector_id, transaction_id, timestamp, "
+    "value, context, format, measurand, phase, location, unit) VALUES "
+)
+_METER_VALUE_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# SQLite takes at most 32,766 parameters in a statement, 11 a row.
+_ROWS_PER_INSERT = 2_000
 _HEX = re.compile(r"(?:[0-9A-Fa-f]{2})+")
 
 
@@ -170,6 +176,27 @@ def check_password(password: str, stored: str) -> bool:
         "sha256", password.encode("utf-8"), bytes.fromhex(salt), int(iterations)
     )
     return hmac.compare_digest(digest.hex(), expected)
+
+
+class _Atomic:
+    """
+    A block of writes made atomic by a savepoint (a class rather than a
+    generator: it runs for most messages).
+    """
+
+    __slots__ = ("_db",)
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("SAVEPOINT write")
+
+    def __exit__(self, kind, value, traceback) -> bool:
+        if kind is not None:
+            self._db.execute("ROLLBACK TO write")
+        self._db.execute("RELEASE write")
+        return False
 
 
 def _text(moment: datetime | None) -> str | None:
@@ -225,12 +252,12 @@ class CentralSystemStore:
         # identity -> registration status: asked for nearly every message.
         self._registrations: dict[str, str | None] = {}
         self._checkpoints = None
+        self._checkpointing = False
         if threads is not None and path != ":memory:":
             self._db.execute("PRAGMA wal_autocheckpoint = 0")
             self._checkpoints = LoopingCall(self._checkpoint, threads, path)
             self._checkpoints.clock = clock
             self._checkpoints.start(checkpoint_interval, now=False)
-        self._checkpointing = False
 
     def close(self) -> None:
         """
@@ -250,20 +277,13 @@ class CentralSystemStore:
             # written in this one reach the network.
             self._commit_call = self._clock.callLater(0, self.commit)
 
-    @contextmanager
-    def _writing(self):
+    def _writing(self) -> "_Atomic":
         """
-        Run a block of writes atomically inside the turn's transaction.
+        A context manager running a block of writes atomically inside the
+        turn's transaction.
         """
         self._begin()
-        self._db.execute("SAVEPOINT write")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK TO write")
-            self._db.execute("RELEASE write")
-            raise
-        self._db.execute("RELEASE write")
+        return _Atomic(self._db)
 
     def _write(self, sql: str, arguments: Any = ()) -> sqlite3.Cursor:
         # A single statement is atomic by itself.
@@ -706,7 +726,15 @@ class CentralSystemStore:
         """
         Store every sampled value of a MeterValues.req.
         """
-        with self._writing():
+        count = sum(len(value.sampled_value) for value in request.meter_value)
+        if count > _ROWS_PER_INSERT:
+            with self._writing():
+                self._insert_meter_values(
+                    identity, request.connector_id, request.transaction_id, request.meter_value
+                )
+        else:
+            # One statement: atomic without a savepoint.
+            self._begin()
             self._insert_meter_values(
                 identity, request.connector_id, request.transaction_id, request.meter_value
             )
@@ -732,12 +760,14 @@ class CentralSystemStore:
             for timestamp in (_text(meter_value.timestamp),)
             for sampled in meter_value.sampled_value
         ]
-        self._db.executemany(
-            "INSERT INTO meter_values (identity, connector_id, transaction_id, timestamp, "
-            "value, context, format, measurand, phase, location, unit) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+        # One INSERT of many rows: a single statement, atomic by itself, and
+        # one round through SQLite rather than one per sampled value.
+        for start in range(0, len(rows), _ROWS_PER_INSERT):
+            chunk = rows[start : start + _ROWS_PER_INSERT]
+            self._db.execute(
+                _INSERT_METER_VALUES + ", ".join([_METER_VALUE_ROW] * len(chunk)),
+                [value for row in chunk for value in row],
+            )
 
     def meter_values(self, transaction_id: int | None = None, identity: str | None = None) -> list[dict]:
         """

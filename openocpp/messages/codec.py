@@ -58,15 +58,12 @@ def format_datetime(moment: datetime) -> str:
             f"{moment!r} is a naive datetime; OCPP needs an aware one "
             "(e.g. datetime.now(timezone.utc))"
         )
-    utc = moment.astimezone(timezone.utc)
-    micro = utc.microsecond
-    fraction = f"{micro // 1000:03d}" if micro % 1000 == 0 else f"{micro:06d}"
-    # Formatted by hand: strftime's %Y drops the leading zeros of years
-    # before 1000, which RFC 3339 requires.
-    return (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T"
-        f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{fraction}Z"
-    )
+    # isoformat (unlike strftime's %Y) writes years before 1000 with their
+    # four digits, as RFC 3339 requires.
+    utc = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    if utc.microsecond % 1000 == 0:
+        return utc.isoformat(timespec="milliseconds") + "Z"
+    return utc.isoformat(timespec="microseconds") + "Z"
 
 
 class _Plan:
