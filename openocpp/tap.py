@@ -28,8 +28,11 @@ class Options(usage.Options):
     Options of C{twistd openocpp}: a subcommand names the role to run.
     """
 
-    synopsis = "<centralsystem|chargepoint> [options]"
+    synopsis = "[--no-gc-tuning] <centralsystem|chargepoint> [options]"
     longdesc = "Run one role of OCPP 1.6-J: a central system or a charge point."
+    optFlags = [
+        ["no-gc-tuning", None, "Keep CPython's garbage collector settings (see openocpp.gctuning)."],
+    ]
     subCommands = [
         ["centralsystem", None, CentralSystemOptions, "Run a central system"],
         ["chargepoint", None, ChargePointOptions, "Run a charge point"],
@@ -46,6 +49,10 @@ def makeService(config: Options) -> IService:
     """
     Build the service tree of the role named on the command line.
     """
+    from openocpp.gctuning import GarbageCollectorTuning
+
     service = MultiService()
+    if not config["no-gc-tuning"]:
+        GarbageCollectorTuning().setServiceParent(service)
     _BUILDERS[config.subCommand](config.subOptions).setServiceParent(service)
     return service

@@ -903,7 +903,7 @@ class OptionsTests(SynchronousTestCase):
         options = tap.Options()
         options.parseOptions(["centralsystem", "--db", ":memory:", "--plugin", "tests.test_centralsystem"])
         service = tap.makeService(options)
-        (central,) = list(service)
+        (central,) = [each for each in service if isinstance(each, CentralSystem)]
         self.addCleanup(central.store.close)
         self.assertIsInstance(central, CentralSystem)
         self.assertEqual(central.config.database, ":memory:")

@@ -8,6 +8,7 @@ from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
 
 from openocpp import tap
+from openocpp.gctuning import GarbageCollectorTuning
 
 
 class DropinTests(SynchronousTestCase):
@@ -68,6 +69,40 @@ class MakeServiceTests(SynchronousTestCase):
         options = tap.Options()
         options.parseOptions(["chargepoint", "--db", ":memory:", "--identity", "CP9"])
         service = tap.makeService(options)
-        (charge_point,) = list(service)
+        tuning, charge_point = list(service)
+        self.assertIsInstance(tuning, GarbageCollectorTuning)
         self.assertIsInstance(charge_point, ChargePoint)
         self.assertEqual(charge_point.config.identity, "CP9")
+
+
+class GarbageCollectorTuningTests(SynchronousTestCase):
+    """
+    twistd processes tune the garbage collector unless told not to.
+    """
+
+    def test_tuned_and_restored(self):
+        """
+        Running, the thresholds are the server's and start-up objects are
+        frozen; stopped, the previous settings are back.
+        """
+        import gc
+
+        before = gc.get_threshold()
+        tuning = GarbageCollectorTuning((12345, 10, 10))
+        tuning.startService()
+        try:
+            self.assertEqual(gc.get_threshold(), (12345, 10, 10))
+            self.assertGreater(gc.get_freeze_count(), 0)
+        finally:
+            tuning.stopService()
+        self.assertEqual(gc.get_threshold(), before)
+        self.assertEqual(gc.get_freeze_count(), 0)
+
+    def test_opt_out(self):
+        """
+        C{--no-gc-tuning} leaves the collector alone.
+        """
+        options = tap.Options()
+        options.parseOptions(["--no-gc-tuning", "chargepoint", "--db", ":memory:"])
+        service = tap.makeService(options)
+        self.assertFalse(any(isinstance(s, GarbageCollectorTuning) for s in service))
