@@ -193,3 +193,50 @@ class CheckpointTests(SynchronousTestCase):
         store = CentralSystemStore(":memory:", Clock(), threads=threads)
         store.close()
         self.assertIsNone(store._checkpoints)
+
+
+class CacheAndSchemaTests(SynchronousTestCase):
+    """
+    The id-tag cache follows every change, and a file of schema version 1
+    is migrated with its data.
+    """
+
+    def test_id_tag_cache(self):
+        """
+        An id tag's record changes as soon as the tag is set or removed.
+        """
+        store = CentralSystemStore(":memory:", Clock())
+        self.addCleanup(store.close)
+        self.assertIsNone(store.id_tag("T"))
+        store.set_id_tag("T", status="Blocked")
+        self.assertEqual(store.id_tag("T").status, "Blocked")
+        store.set_id_tag("T", status="Accepted", parent_id_tag="G")
+        self.assertEqual((store.id_tag("T").status, store.id_tag("T").parent_id_tag), ("Accepted", "G"))
+        store.remove_id_tag("T")
+        self.assertIsNone(store.id_tag("T"))
+        store.set_id_tag("T")
+        store.reset()
+        self.assertIsNone(store.id_tag("T"))
+
+    def test_migrated_from_version_1(self):
+        """
+        A version 1 file keeps its connectors and history; statuses recorded
+        after the upgrade still add history.
+        """
+        from openocpp.centralsystem.store import MIGRATIONS
+        from openocpp.store.sqlite import migrate, open_database
+
+        path = os.path.abspath(self.mktemp())
+        old = open_database(path)
+        migrate(old, MIGRATIONS[:1], "test")
+        old.execute("INSERT INTO connectors VALUES ('CP1', 1, 'Available', 'NoError', NULL, NULL, NULL, NULL)")
+        old.close()
+        clock = Clock()
+        store = CentralSystemStore(path, clock)
+        self.addCleanup(store.close)
+        self.assertEqual(store.connectors("CP1")[0]["status"], "Available")
+        request = core.StatusNotificationRequest(connector_id=1, status="Charging", error_code="NoError")
+        store.record_status("CP1", request)
+        clock.advance(0)
+        self.assertEqual([r["status"] for r in store.status_history("CP1")], ["Charging"])
+        self.assertEqual(store.connectors("CP1")[0]["status"], "Charging")

@@ -15,6 +15,12 @@ from openocpp.centralsystem.interfaces import (
 from openocpp.plugins import call_hook
 
 
+def _answered(response: Any, hook_name: str) -> Any:
+    if response is None:
+        raise LookupError(f"no plugin answered {hook_name}")
+    return response
+
+
 def _asks(hook_name: str):
     # One method of IChargePointRequestHandler: ask its hook.
     def answer(self, charge_point: Any, request: Any) -> Any:
@@ -38,19 +44,14 @@ class HookRequestHandler:
         self._plugins = plugins
 
     def _ask(self, hook_name: str, charge_point: Any, request: Any) -> Any:
-        def answered(response):
-            if response is None:
-                raise LookupError(f"no plugin answered {hook_name}")
-            return response
-
         # Called directly, not through maybeDeferred: most answers are
         # synchronous, and the RPC session takes a value or a Deferred.
         response = getattr(self._plugins.hook, hook_name)(
             charge_point=charge_point, request=request
         )
         if isinstance(response, Deferred):
-            return response.addCallback(answered)
-        return answered(response)
+            return response.addCallback(_answered, hook_name)
+        return _answered(response, hook_name)
 
     authorize = _asks("openocpp_cs_authorize")
     boot_notification = _asks("openocpp_cs_boot_notification")

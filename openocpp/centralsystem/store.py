@@ -138,9 +138,22 @@ MIGRATIONS = [
         received_at TEXT NOT NULL
     );
     """,
+    # 2: the status history is kept by SQLite itself: recording a status is
+    # then one statement, atomic without a savepoint.
+    """
+    ALTER TABLE connectors ADD COLUMN received_at TEXT;
+    CREATE TRIGGER connectors_history AFTER INSERT ON connectors
+    BEGIN
+        INSERT INTO status_history (identity, connector_id, status, error_code, info,
+            vendor_id, vendor_error_code, timestamp, received_at)
+        VALUES (NEW.identity, NEW.connector_id, NEW.status, NEW.error_code, NEW.info,
+            NEW.vendor_id, NEW.vendor_error_code, NEW.timestamp, NEW.received_at);
+    END;
+    """,
 ]
 
 _HASH_ITERATIONS = 20_000
+_ID_TAG_CACHE_SIZE = 10_000
 _INSERT_METER_VALUES = (
     "INSERT INTO meter_values (identity, connector_id, transaction_id, timestamp, "
     "value, context, format, measurand, phase, location, unit) VALUES "
@@ -248,9 +261,11 @@ class CentralSystemStore:
         migrate(self._db, MIGRATIONS, "central system")
         self._clock = clock
         self._commit_call = None
-        self._committed: list[Deferred] = []
+        self._committed: list[tuple[Deferred, Any]] = []
         # identity -> registration status: asked for nearly every message.
         self._registrations: dict[str, str | None] = {}
+        # id tag -> its record (None: unknown): asked for every authorization.
+        self._id_tags: dict[str, IdTagRecord | None] = {}
         self._checkpoints = None
         self._checkpointing = False
         if threads is not None and path != ":memory:":
@@ -307,11 +322,12 @@ class CentralSystemStore:
             self.log.failure("Committing the central system's writes failed", failure)
             self._db.execute("ROLLBACK")
             self._registrations.clear()
-            for each in waiting:
+            self._id_tags.clear()
+            for each, _ in waiting:
                 each.errback(failure)
             return
-        for each in waiting:
-            each.callback(None)
+        for each, result in waiting:
+            each.callback(result)
 
     def when_committed(self, result: Any = None) -> Deferred:
         """
@@ -322,8 +338,8 @@ class CentralSystemStore:
         if self._commit_call is None:
             return succeed(result)
         waiting = Deferred()
-        self._committed.append(waiting)
-        return waiting.addCallback(lambda _: result)
+        self._committed.append((waiting, result))
+        return waiting
 
     def _checkpoint(self, threads: Any, path: str) -> Deferred | None:
         if self._checkpointing:
@@ -370,6 +386,7 @@ class CentralSystemStore:
             for table in tables:
                 self._db.execute(f"DELETE FROM {table}")
         self._registrations.clear()
+        self._id_tags.clear()
         self.commit()
 
     # -- charge points ----------------------------------------------------
@@ -545,26 +562,23 @@ class CentralSystemStore:
         Store a StatusNotification.req: the connector's current status and a
         line of history.
         """
-        row = (
-            identity,
-            request.connector_id,
-            str(request.status),
-            str(request.error_code),
-            request.info,
-            request.vendor_id,
-            request.vendor_error_code,
-            _text(request.timestamp),
+        # The trigger of migration 2 adds the line of history.
+        self._write(
+            "INSERT OR REPLACE INTO connectors (identity, connector_id, status, error_code, "
+            "info, vendor_id, vendor_error_code, timestamp, received_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                identity,
+                request.connector_id,
+                str(request.status),
+                str(request.error_code),
+                request.info,
+                request.vendor_id,
+                request.vendor_error_code,
+                _text(request.timestamp),
+                self._now_text(),
+            ),
         )
-        with self._writing():
-            self._db.execute(
-                "INSERT OR REPLACE INTO connectors VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row
-            )
-            self._db.execute(
-                "INSERT INTO status_history (identity, connector_id, status, error_code, "
-                "info, vendor_id, vendor_error_code, timestamp, received_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                row + (self._now_text(),),
-            )
 
     def connectors(self, identity: str) -> list[dict]:
         """
@@ -600,6 +614,7 @@ class CentralSystemStore:
         """
         Add or change an id tag.
         """
+        self._id_tags.pop(id_tag, None)
         self._write(
             "INSERT OR REPLACE INTO id_tags VALUES (?, ?, ?, ?)",
             (id_tag, str(status), _text(expiry_date), parent_id_tag),
@@ -609,22 +624,31 @@ class CentralSystemStore:
         """
         Forget an id tag; return whether it was known.
         """
+        self._id_tags.pop(id_tag, None)
         return self._write("DELETE FROM id_tags WHERE id_tag = ?", (id_tag,)).rowcount > 0
 
     def id_tag(self, id_tag: str) -> IdTagRecord | None:
         """
         An id tag's record, or C{None} when it is unknown.
         """
+        if id_tag in self._id_tags:
+            return self._id_tags[id_tag]
         row = self._db.execute("SELECT * FROM id_tags WHERE id_tag = ?", (id_tag,)).fetchone()
         if row is None:
-            return None
-        expiry = row["expiry_date"]
-        return IdTagRecord(
-            id_tag=row["id_tag"],
-            status=row["status"],
-            expiry_date=None if expiry is None else datetime.fromisoformat(expiry),
-            parent_id_tag=row["parent_id_tag"],
-        )
+            record = None
+        else:
+            expiry = row["expiry_date"]
+            record = IdTagRecord(
+                id_tag=row["id_tag"],
+                status=row["status"],
+                expiry_date=None if expiry is None else datetime.fromisoformat(expiry),
+                parent_id_tag=row["parent_id_tag"],
+            )
+        if len(self._id_tags) >= _ID_TAG_CACHE_SIZE:
+            # Bounded, since charge points may present any tag at all.
+            self._id_tags.clear()
+        self._id_tags[id_tag] = record
+        return record
 
     # -- transactions -----------------------------------------------------
 
@@ -641,17 +665,15 @@ class CentralSystemStore:
             _text(request.timestamp),
             request.meter_start,
         )
-        with self._writing():
-            self._db.execute(
-                "INSERT OR IGNORE INTO transactions (identity, connector_id, id_tag, "
-                "start_timestamp, meter_start, reservation_id) VALUES (?, ?, ?, ?, ?, ?)",
-                key + (request.reservation_id,),
-            )
-            (transaction_id,) = self._db.execute(
-                "SELECT id FROM transactions WHERE identity = ? AND connector_id = ? "
-                "AND id_tag = ? AND start_timestamp = ? AND meter_start = ?",
-                key,
-            ).fetchone()
+        # One statement: a new row's id, or on a repeat the existing row's
+        # (the no-op update makes RETURNING give it).
+        ((transaction_id,),) = self._write(
+            "INSERT INTO transactions (identity, connector_id, id_tag, start_timestamp, "
+            "meter_start, reservation_id) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (identity, connector_id, id_tag, start_timestamp, meter_start) "
+            "DO UPDATE SET identity = excluded.identity RETURNING id",
+            key + (request.reservation_id,),
+        ).fetchall()
         return transaction_id
 
     def stop_transaction(self, identity: str, request: Any) -> bool:
