@@ -324,7 +324,6 @@ def run_once(
     workdir = tempfile.mkdtemp(prefix=f"bench-{kind}-")
     port = _free_port()
     server_log = open(os.path.join(workdir, "server.out"), "w")
-    spawned = time.monotonic()
     server = subprocess.Popen(
         _pinned(server_command(kind, port, workdir), server_cpu),
         cwd=workdir,

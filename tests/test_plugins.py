@@ -138,3 +138,32 @@ class LoadPluginModuleTests(SynchronousTestCase):
         An importable module is returned.
         """
         self.assertIs(load_plugin_module("tests.test_plugins").Builtin, Builtin)
+
+
+class NotifyTests(SynchronousTestCase):
+    """
+    L{notify} tells every plugin, each on its own.
+    """
+
+    def test_failure_isolated(self):
+        """
+        A plugin that raises is logged, and the others are still told.
+        """
+        from openocpp.plugins import notify
+
+        heard = []
+
+        class Listener:
+            @hookimpl
+            def openocpp_cs_charge_point_connected(self, charge_point):
+                heard.append(charge_point)
+
+        class Broken:
+            @hookimpl
+            def openocpp_cs_charge_point_connected(self):
+                raise RuntimeError("listener down")
+
+        manager = make_plugin_manager(plugins=[Listener(), Broken()], load_entrypoints=False)
+        notify(manager, "openocpp_cs_charge_point_connected", charge_point="CP1")
+        self.assertEqual(heard, ["CP1"])
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)

@@ -12,7 +12,7 @@ from openocpp.centralsystem.interfaces import (
     ICentralSystemEventsHandler,
     IChargePointRequestHandler,
 )
-from openocpp.plugins import call_hook
+from openocpp.plugins import call_hook, notify
 
 
 def _answered(response: Any, hook_name: str) -> Any:
@@ -91,12 +91,8 @@ class HookEventsHandler:
             peer=peer,
         ).addCallback(bool)
 
-    def charge_point_connected(self, charge_point) -> Deferred:
-        return call_hook(
-            self._plugins, "openocpp_cs_charge_point_connected", charge_point=charge_point
-        )
+    def charge_point_connected(self, charge_point) -> None:
+        notify(self._plugins, "openocpp_cs_charge_point_connected", charge_point=charge_point)
 
-    def charge_point_disconnected(self, charge_point) -> Deferred:
-        return call_hook(
-            self._plugins, "openocpp_cs_charge_point_disconnected", charge_point=charge_point
-        )
+    def charge_point_disconnected(self, charge_point) -> None:
+        notify(self._plugins, "openocpp_cs_charge_point_disconnected", charge_point=charge_point)

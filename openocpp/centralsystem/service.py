@@ -136,7 +136,6 @@ class CentralSystem(MultiService):
         self.events_handler = events_handler or HookEventsHandler(plugins)
         self.port = None
         self._connected: dict[str, ChargePointProxy] = {}
-        self._handlers: dict[ChargePointProxy, _ChargePointConnection] = {}
         self._waiting: dict[str, list[Deferred]] = {}
         self._closed: dict[ChargePointProxy, Deferred] = {}
         self._listening: Deferred | None = None

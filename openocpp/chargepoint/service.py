@@ -53,7 +53,7 @@ from openocpp.messages.enums import (
     ResetType,
 )
 from openocpp.messages.registry import Role
-from openocpp.plugins import call_hook, load_plugin_module, make_plugin_manager
+from openocpp.plugins import call_hook, load_plugin_module, make_plugin_manager, notify
 from openocpp.rpc.errors import ConnectionLost
 from openocpp.rpc.session import RpcSession
 from openocpp.transport.interfaces import IConnectionHandler
@@ -213,11 +213,10 @@ class ChargePoint(MultiService):
 
     def notify(self, name: str, **kwargs: Any) -> None:
         """
-        Call a notification hook; failures are logged.
+        Call a notification hook with this charge point as C{charge_point}:
+        every plugin is told, a failing one is logged.
         """
-        self.hook(name, **kwargs).addErrback(
-            lambda failure: self.log.failure("Hook {hook} failed", failure, hook=name)
-        )
+        notify(self.plugins, name, charge_point=self, **kwargs)
 
     # -- service ----------------------------------------------------------------------
 
