@@ -60,11 +60,6 @@ class ReadOnlyQueries:
     def __init__(self, store: Any) -> None:
         self._store = store
 
-    def close(self) -> None:
-        """
-        Nothing to release: the store owns its connection.
-        """
-
     def _rows(self, sql: str, arguments=()) -> list[dict]:
         return [dict(row) for row in self._store.read(sql, arguments)]
 

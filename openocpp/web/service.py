@@ -193,4 +193,4 @@ class WebService(Service):
             waiting.append(self.when_listening().addCallback(lambda port: port.stopListening()))
         if self._factory is not None:
             waiting.append(self._factory.close_all())
-        return DeferredList(waiting, consumeErrors=True).addCallback(lambda _: self.queries.close())
+        return DeferredList(waiting, consumeErrors=True)
