@@ -371,6 +371,12 @@ class ActionTests(ApiMixin, TestCase):
         self.assertEqual(len(CS_ACTIONS), 26)
         cp = yield self.booted()
         payloads = {name: codec.encode(sample_message(spec.request, full=True)) for name, spec in CS_ACTIONS.items()}
+        # Every field set, as the spec allows it to an Accepted charge point
+        # (RemoteStartTransaction: section 5.11; triggers: errata 3.40).
+        del payloads["RemoteStartTransaction"]["chargingProfile"]["transactionId"]
+        payloads["RemoteStartTransaction"]["chargingProfile"]["chargingProfilePurpose"] = "TxProfile"
+        payloads["TriggerMessage"]["requestedMessage"] = "Heartbeat"
+        payloads["ExtendedTriggerMessage"]["requestedMessage"] = "Heartbeat"
         answers = yield gatherResults(
             [self.post(f"/api/v1/chargepoints/CP1/actions/{name}", payload) for name, payload in payloads.items()]
         )

@@ -7,6 +7,7 @@ import os
 import sqlite3
 import sys
 import textwrap
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from twisted.internet import reactor
@@ -339,6 +340,8 @@ class OperationsTests(CentralSystemMixin, TestCase):
                 charging_schedule_period=[ChargingSchedulePeriod(start_period=0, limit=11000.0)],
             ),
         )
+        # RemoteStartTransaction takes a TxProfile only (section 5.11).
+        tx_profile = replace(profile, charging_profile_purpose="TxProfile")
         hash_data = CertificateHashData(
             hash_algorithm="SHA256", issuer_name_hash="ab", issuer_key_hash="cd", serial_number="01"
         )
@@ -352,7 +355,7 @@ class OperationsTests(CentralSystemMixin, TestCase):
             ("GetConfiguration", proxy.get_configuration(["HeartbeatInterval", "Nope"])),
             ("GetDiagnostics", proxy.get_diagnostics("ftp://example.com/diag", retries=2, start_time=NOW)),
             ("GetLocalListVersion", proxy.get_local_list_version()),
-            ("RemoteStartTransaction", proxy.remote_start_transaction("TAG1", connector_id=1, charging_profile=profile)),
+            ("RemoteStartTransaction", proxy.remote_start_transaction("TAG1", connector_id=1, charging_profile=tx_profile)),
             ("RemoteStopTransaction", proxy.remote_stop_transaction(42)),
             ("ReserveNow", proxy.reserve_now(1, NOW, "TAG1", 5)),
             ("CancelReservation", proxy.cancel_reservation(5)),
@@ -386,7 +389,7 @@ class OperationsTests(CentralSystemMixin, TestCase):
         for (action, _), response in zip(calls, responses):
             self.assertEqual(response, cp.answers[action], action)
         self.assertEqual([type(r).__name__ for r in cp.received], [a + "Request" for a, _ in calls])
-        self.assertEqual(cp.received[9].charging_profile, profile)
+        self.assertEqual(cp.received[9].charging_profile, tx_profile)
 
     @inlineCallbacks
     def test_call_error_reaches_caller(self):

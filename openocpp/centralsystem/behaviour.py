@@ -233,6 +233,7 @@ class DefaultCentralSystemBehaviour:
                 "Transaction {transaction_id} stopped at {identity}: {reason}",
                 transaction_id=request.transaction_id,
                 identity=charge_point.identity,
+                # Section 6.49: no reason means Local.
                 reason=str(request.reason or "Local"),
             )
         info = None if request.id_tag is None else self.id_tag_info(request.id_tag)
@@ -241,7 +242,15 @@ class DefaultCentralSystemBehaviour:
     @hookimpl
     def openocpp_cs_meter_values(self, charge_point, request):
         self._require_accepted(charge_point, "MeterValues")
-        self._store.record_meter_values(charge_point.identity, request)
+        if not self._store.record_meter_values(charge_point.identity, request):
+            # Acknowledged all the same: the charge point would only send
+            # them again (OCPP 1.6 section 4.7 has no error to answer).
+            self.log.warn(
+                "MeterValues from {identity} name transaction {transaction_id}, not one of "
+                "its own: stored attached to no transaction",
+                identity=charge_point.identity,
+                transaction_id=request.transaction_id,
+            )
         return self._store.when_committed(core.MeterValuesResponse())
 
     @hookimpl

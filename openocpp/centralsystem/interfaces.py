@@ -52,7 +52,11 @@ class IChargePointProxy(Interface):
     Deferred firing with the typed response, or failing with
     L{openocpp.rpc.errors.CallError} (the charge point's CALLERROR),
     L{openocpp.rpc.errors.CallTimeout} or
-    L{openocpp.rpc.errors.ConnectionLost}.
+    L{openocpp.rpc.errors.ConnectionLost}; or, with nothing sent, with
+    L{openocpp.centralsystem.policy.CallRefused} when OCPP 1.6 forbids the
+    request (to a C{Pending} or C{Rejected} charge point, a triggered
+    BootNotification once C{Accepted}, a RemoteStartTransaction profile
+    that is not a C{TxProfile}: see L{openocpp.centralsystem.policy}).
     """
 
     identity = Attribute("The charge point identity (the last segment of its URL).")
@@ -60,6 +64,10 @@ class IChargePointProxy(Interface):
     security_profile = Attribute("The Security Profile the connection was made with.")
     client_certificate = Attribute("Its TLS client certificate (profile 3), or None.")
     connected = Attribute("Whether its connection is still open.")
+    registration_status = Attribute(
+        "The status of the last BootNotification.conf sent to it (C{'Accepted'}, "
+        "C{'Pending'}, C{'Rejected'}), or None if it never booted here."
+    )
 
     def call(request):
         """

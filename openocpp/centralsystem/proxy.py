@@ -4,10 +4,12 @@ The central system's handle on one connected charge point.
 
 from typing import Any
 
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, fail
+from twisted.logger import Logger
 from zope.interface import implementer
 
 from openocpp.centralsystem.interfaces import IChargePointProxy
+from openocpp.centralsystem.policy import refusal
 from openocpp.messages import core, security
 
 
@@ -21,9 +23,14 @@ class ChargePointProxy:
         connection.
     @param connection: the
         L{openocpp.transport.interfaces.IOcppConnection}.
+    @param registration_status: the status of the last BootNotification.conf
+        sent to this charge point, or C{None} if it never booted here; kept
+        up to date by the central system as it answers BootNotifications.
     """
 
-    def __init__(self, session: Any, connection: Any) -> None:
+    log = Logger()
+
+    def __init__(self, session: Any, connection: Any, registration_status: str | None = None) -> None:
         self._session = session
         self._connection = connection
         self.identity = connection.identity
@@ -31,12 +38,24 @@ class ChargePointProxy:
         self.security_profile = connection.security_profile
         self.client_certificate = connection.client_certificate
         self.connected = True
+        self.registration_status = registration_status
 
     def __repr__(self) -> str:
         state = "connected" if self.connected else "disconnected"
         return f"<ChargePointProxy {self.identity!r} {state}>"
 
     def call(self, request: Any) -> Deferred:
+        # What the spec forbids is not sent, whoever asks (the API, a
+        # plugin): see openocpp.centralsystem.policy.
+        refused = refusal(request, self.registration_status)
+        if refused is not None:
+            self.log.warn(
+                "{action} to {identity} not sent: {reason}",
+                action=refused.action,
+                identity=self.identity,
+                reason=refused.reason,
+            )
+            return fail(refused)
         return self._session.call(request)
 
     def disconnect(self) -> None:

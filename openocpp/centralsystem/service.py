@@ -19,6 +19,7 @@ from openocpp.centralsystem.interfaces import ICentralSystem
 from openocpp.centralsystem.proxy import ChargePointProxy
 from openocpp.centralsystem.store import CentralSystemStore
 from openocpp.messages.codec import snake_case
+from openocpp.messages.core import BootNotificationResponse
 from openocpp.messages.registry import ACTIONS, Role
 from openocpp.plugins import load_plugin_module, make_plugin_manager, notify
 from openocpp.rpc.session import RpcSession
@@ -67,12 +68,20 @@ class _ChargePointConnection:
         return self._handled(response, request)
 
     def _handled(self, response: Any, request: Any) -> Any:
+        if type(response) is BootNotificationResponse:
+            # What the charge point was told, whoever answered: what the
+            # proxy may send it depends on it (OCPP 1.6 section 4.2).
+            self.proxy.registration_status = str(response.status)
         self._central_system._request_handled(self.proxy, request, response)
         return response
 
     def connection_made(self, connection: Any) -> None:
         self.session.connection_made(connection)
-        self.proxy = ChargePointProxy(self.session, connection)
+        self.proxy = ChargePointProxy(
+            self.session,
+            connection,
+            registration_status=self._central_system.store.registration_status(connection.identity),
+        )
         self._central_system._attach(self.proxy)
 
     def text_received(self, text: str) -> None:

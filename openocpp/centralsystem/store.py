@@ -24,6 +24,7 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from openocpp.centralsystem.idtags import id_tag_key
 from openocpp.messages import codec
 from openocpp.messages.datatypes import MeterValue
 from openocpp.store.sqlite import migrate, open_database
@@ -150,18 +151,77 @@ MIGRATIONS = [
             NEW.vendor_id, NEW.vendor_error_code, NEW.timestamp, NEW.received_at);
     END;
     """,
+    # 3: the spec's corner cases (issue 10).
+    #
+    # Id tags are case-insensitive (OCPP 1.6 section 7.28, errata 3.73 and
+    # 3.74): one record per tag whatever its case, spelt as first written.
+    # Tags that differed only in case become one: the most restrictive
+    # status wins (Blocked, Invalid, Expired, then Accepted: merging must
+    # never accept a card an operator blocked), then the one written last
+    # (the highest rowid: INSERT OR REPLACE gave each write a new row). The
+    # others are kept as they were in id_tag_case_duplicates, with the tag
+    # that stands for them now: nothing is lost, nothing reads them.
+    #
+    # Meter values attach only to their own charge point's transactions:
+    # those stored under another charge point's, or under a transaction
+    # that does not exist, are detached; the id they named is kept.
+    #
+    # A StopTransaction without reason stopped for the spec's default
+    # reason, Local (section 6.49).
+    """
+    CREATE TABLE id_tags_v3 (
+        id_tag TEXT PRIMARY KEY COLLATE NOCASE,
+        status TEXT NOT NULL,
+        expiry_date TEXT,
+        parent_id_tag TEXT
+    );
+    INSERT INTO id_tags_v3 (id_tag, status, expiry_date, parent_id_tag)
+        SELECT id_tag, status, expiry_date, parent_id_tag FROM (
+            SELECT *, row_number() OVER (
+                PARTITION BY id_tag COLLATE NOCASE
+                ORDER BY CASE status WHEN 'Blocked' THEN 0 WHEN 'Invalid' THEN 1
+                    WHEN 'Expired' THEN 2 ELSE 3 END, rowid DESC
+            ) AS place FROM id_tags
+        ) WHERE place = 1;
+    CREATE TABLE id_tag_case_duplicates (
+        id INTEGER PRIMARY KEY,
+        id_tag TEXT NOT NULL,
+        status TEXT NOT NULL,
+        expiry_date TEXT,
+        parent_id_tag TEXT,
+        kept_id_tag TEXT NOT NULL
+    );
+    INSERT INTO id_tag_case_duplicates (id_tag, status, expiry_date, parent_id_tag, kept_id_tag)
+        SELECT old.id_tag, old.status, old.expiry_date, old.parent_id_tag, kept.id_tag
+        FROM id_tags AS old JOIN id_tags_v3 AS kept ON kept.id_tag = old.id_tag
+        WHERE old.id_tag <> kept.id_tag COLLATE BINARY
+        ORDER BY kept.id_tag, old.rowid;
+    DROP TABLE id_tags;
+    ALTER TABLE id_tags_v3 RENAME TO id_tags;
+    ALTER TABLE meter_values ADD COLUMN named_transaction_id INTEGER;
+    UPDATE meter_values SET named_transaction_id = transaction_id, transaction_id = NULL
+        WHERE transaction_id IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM transactions
+            WHERE transactions.id = meter_values.transaction_id
+            AND transactions.identity = meter_values.identity
+        );
+    UPDATE transactions SET stop_reason = 'Local'
+        WHERE stop_timestamp IS NOT NULL AND stop_reason IS NULL;
+    """,
 ]
 
 _HASH_ITERATIONS = 20_000
 _ID_TAG_CACHE_SIZE = 10_000
 _INSERT_METER_VALUES = (
     "INSERT INTO meter_values (identity, connector_id, transaction_id, timestamp, "
-    "value, context, format, measurand, phase, location, unit) VALUES "
+    "value, context, format, measurand, phase, location, unit, named_transaction_id) VALUES "
 )
-_METER_VALUE_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-# SQLite takes at most 32,766 parameters in a statement, 11 a row.
+_METER_VALUE_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# SQLite takes at most 32,766 parameters in a statement, 12 a row.
 _ROWS_PER_INSERT = 2_000
 _HEX = re.compile(r"(?:[0-9A-Fa-f]{2})+")
+#: The reason of a StopTransaction.req that gives none (OCPP 1.6 section 6.49).
+_STOPPED_LOCALLY = "Local"
 
 
 def hash_password(password: str, salt: bytes | None = None) -> str:
@@ -221,7 +281,8 @@ class IdTagRecord:
     """
     An id tag known to the central system.
 
-    @ivar id_tag: the tag.
+    @ivar id_tag: the tag, spelt as first written (any other case finds
+        it too).
     @ivar status: its C{AuthorizationStatus} value (Accepted, Blocked,
         Expired, Invalid).
     @ivar expiry_date: when it expires, or C{None}.
@@ -258,13 +319,17 @@ class CentralSystemStore:
 
     def __init__(self, path: str, clock, threads=None, checkpoint_interval: float = 1.0) -> None:
         self._db = open_database(path)
+        (version,) = self._db.execute("PRAGMA user_version").fetchone()
         migrate(self._db, MIGRATIONS, "central system")
+        if version < 3:
+            self._report_case_duplicates()
         self._clock = clock
         self._commit_call = None
         self._committed: list[tuple[Deferred, Any]] = []
         # identity -> registration status: asked for nearly every message.
         self._registrations: dict[str, str | None] = {}
-        # id tag -> its record (None: unknown): asked for every authorization.
+        # id tag's key (see openocpp.centralsystem.idtags) -> its record
+        # (None: unknown): asked for every authorization.
         self._id_tags: dict[str, IdTagRecord | None] = {}
         self._checkpoints = None
         self._checkpointing = False
@@ -273,6 +338,21 @@ class CentralSystemStore:
             self._checkpoints = LoopingCall(self._checkpoint, threads, path)
             self._checkpoints.clock = clock
             self._checkpoints.start(checkpoint_interval, now=False)
+
+    def _report_case_duplicates(self) -> None:
+        # Once, when migration 3 merged id tags that differed only in case.
+        rows = self._db.execute(
+            "SELECT id_tag, kept_id_tag FROM id_tag_case_duplicates ORDER BY id"
+        ).fetchall()
+        if rows:
+            self.log.warn(
+                "{count} id tag(s) differed from another only in case; id tags are "
+                "case-insensitive, so each is now one record ({merged}). The records "
+                "not kept are in the table id_tag_case_duplicates.",
+                count=len(rows),
+                merged=", ".join(f"{row[0]} -> {row[1]}" for row in rows[:20])
+                + (", ..." if len(rows) > 20 else ""),
+            )
 
     def close(self) -> None:
         """
@@ -612,27 +692,35 @@ class CentralSystemStore:
         parent_id_tag: str | None = None,
     ) -> None:
         """
-        Add or change an id tag.
+        Add or change an id tag. Id tags are case-insensitive: changing
+        C{child1} changes C{CHILD1}'s record, which keeps the spelling it
+        was first written with.
         """
-        self._id_tags.pop(id_tag, None)
+        self._id_tags.pop(id_tag_key(id_tag), None)
+        # The column's NOCASE collation makes every spelling conflict.
         self._write(
-            "INSERT OR REPLACE INTO id_tags VALUES (?, ?, ?, ?)",
+            "INSERT INTO id_tags (id_tag, status, expiry_date, parent_id_tag) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (id_tag) DO UPDATE SET status = excluded.status, "
+            "expiry_date = excluded.expiry_date, parent_id_tag = excluded.parent_id_tag",
             (id_tag, str(status), _text(expiry_date), parent_id_tag),
         )
 
     def remove_id_tag(self, id_tag: str) -> bool:
         """
-        Forget an id tag; return whether it was known.
+        Forget an id tag, whatever the case it is given in; return whether
+        it was known.
         """
-        self._id_tags.pop(id_tag, None)
+        self._id_tags.pop(id_tag_key(id_tag), None)
         return self._write("DELETE FROM id_tags WHERE id_tag = ?", (id_tag,)).rowcount > 0
 
     def id_tag(self, id_tag: str) -> IdTagRecord | None:
         """
-        An id tag's record, or C{None} when it is unknown.
+        An id tag's record (found whatever the case it is given in), or
+        C{None} when it is unknown.
         """
-        if id_tag in self._id_tags:
-            return self._id_tags[id_tag]
+        key = id_tag_key(id_tag)
+        if key in self._id_tags:
+            return self._id_tags[key]
         row = self._db.execute("SELECT * FROM id_tags WHERE id_tag = ?", (id_tag,)).fetchone()
         if row is None:
             record = None
@@ -647,7 +735,7 @@ class CentralSystemStore:
         if len(self._id_tags) >= _ID_TAG_CACHE_SIZE:
             # Bounded, since charge points may present any tag at all.
             self._id_tags.clear()
-        self._id_tags[id_tag] = record
+        self._id_tags[key] = record
         return record
 
     # -- transactions -----------------------------------------------------
@@ -681,31 +769,54 @@ class CentralSystemStore:
         Close a transaction with a StopTransaction.req's data, and store its
         transaction data as meter values. Return whether the transaction was
         known (an unknown one is still acknowledged by the central system).
+
+        A transaction stops once: the same request sent again (a charge
+        point resending after a lost answer) changes nothing, and its
+        transaction data is not stored twice; a different StopTransaction
+        for a stopped transaction is logged, and the first one kept. A
+        request without reason is stored with the spec's default, C{Local}
+        (OCPP 1.6 section 6.49).
         """
         transaction_data = request.transaction_data or []
-        with self._writing():
-            cursor = self._db.execute(
-                "UPDATE transactions SET meter_stop = ?, stop_timestamp = ?, stop_reason = ?, "
-                "stop_id_tag = ?, transaction_data = ? WHERE id = ? AND identity = ?",
-                (
-                    request.meter_stop,
-                    _text(request.timestamp),
-                    None if request.reason is None else str(request.reason),
-                    request.id_tag,
-                    json.dumps([codec.encode(m) for m in transaction_data]) if transaction_data else None,
-                    request.transaction_id,
-                    identity,
-                ),
-            )
-            known = cursor.rowcount > 0
-            if known and transaction_data:
-                connector_id = self._db.execute(
-                    "SELECT connector_id FROM transactions WHERE id = ?", (request.transaction_id,)
-                ).fetchone()[0]
-                self._insert_meter_values(
-                    identity, connector_id, request.transaction_id, transaction_data
+        stop = (
+            request.meter_stop,
+            _text(request.timestamp),
+            _STOPPED_LOCALLY if request.reason is None else str(request.reason),
+            request.id_tag,
+            json.dumps([codec.encode(m) for m in transaction_data]) if transaction_data else None,
+        )
+        row = self._db.execute(
+            "SELECT connector_id, meter_stop, stop_timestamp, stop_reason, stop_id_tag, "
+            "transaction_data FROM transactions WHERE id = ? AND identity = ?",
+            (request.transaction_id, identity),
+        ).fetchone()
+        if row is None:
+            return False
+        if row["stop_timestamp"] is not None:
+            if tuple(row)[1:] != stop:
+                self.log.warn(
+                    "{identity} sent another StopTransaction for transaction {transaction_id}, "
+                    "stopped already; the first one is kept (meter stop {kept_meter_stop} at "
+                    "{kept_timestamp}; this one: {meter_stop} at {timestamp})",
+                    identity=identity,
+                    transaction_id=request.transaction_id,
+                    kept_meter_stop=row["meter_stop"],
+                    kept_timestamp=row["stop_timestamp"],
+                    meter_stop=request.meter_stop,
+                    timestamp=stop[1],
                 )
-        return known
+            return True
+        with self._writing():
+            self._db.execute(
+                "UPDATE transactions SET meter_stop = ?, stop_timestamp = ?, stop_reason = ?, "
+                "stop_id_tag = ?, transaction_data = ? WHERE id = ?",
+                stop + (request.transaction_id,),
+            )
+            if transaction_data:
+                self._insert_meter_values(
+                    identity, row["connector_id"], request.transaction_id, transaction_data
+                )
+        return True
 
     def transaction(self, transaction_id: int) -> dict | None:
         """
@@ -733,10 +844,10 @@ class CentralSystemStore:
 
     def active_transaction_for(self, id_tag: str) -> dict | None:
         """
-        The open transaction of an id tag, if it has one.
+        The open transaction of an id tag (in any case), if it has one.
         """
         row = self._db.execute(
-            "SELECT * FROM transactions WHERE id_tag = ? AND stop_timestamp IS NULL "
+            "SELECT * FROM transactions WHERE id_tag = ? COLLATE NOCASE AND stop_timestamp IS NULL "
             "ORDER BY id DESC LIMIT 1",
             (id_tag,),
         ).fetchone()
@@ -744,25 +855,43 @@ class CentralSystemStore:
 
     # -- meter values -----------------------------------------------------
 
-    def record_meter_values(self, identity: str, request: Any) -> None:
+    def record_meter_values(self, identity: str, request: Any) -> bool:
         """
-        Store every sampled value of a MeterValues.req.
+        Store every sampled value of a MeterValues.req. Values attach only
+        to a transaction of the charge point that sends them: naming another
+        charge point's transaction, or one that does not exist, stores them
+        attached to none, with the id they named in C{named_transaction_id}.
+
+        @return: whether the transaction named, if any, is the charge
+            point's own.
         """
+        transaction_id = request.transaction_id
+        named = None
+        if transaction_id is not None and self._db.execute(
+            "SELECT 1 FROM transactions WHERE id = ? AND identity = ?", (transaction_id, identity)
+        ).fetchone() is None:
+            named, transaction_id = transaction_id, None
         count = sum(len(value.sampled_value) for value in request.meter_value)
         if count > _ROWS_PER_INSERT:
             with self._writing():
                 self._insert_meter_values(
-                    identity, request.connector_id, request.transaction_id, request.meter_value
+                    identity, request.connector_id, transaction_id, request.meter_value, named
                 )
         else:
             # One statement: atomic without a savepoint.
             self._begin()
             self._insert_meter_values(
-                identity, request.connector_id, request.transaction_id, request.meter_value
+                identity, request.connector_id, transaction_id, request.meter_value, named
             )
+        return named is None
 
     def _insert_meter_values(
-        self, identity: str, connector_id: int, transaction_id: int | None, values: Iterable[MeterValue]
+        self,
+        identity: str,
+        connector_id: int,
+        transaction_id: int | None,
+        values: Iterable[MeterValue],
+        named_transaction_id: int | None = None,
     ) -> None:
         rows = [
             (
@@ -777,6 +906,7 @@ class CentralSystemStore:
                 _opt(sampled.phase),
                 _opt(sampled.location),
                 _opt(sampled.unit),
+                named_transaction_id,
             )
             for meter_value in values
             for timestamp in (_text(meter_value.timestamp),)

@@ -17,6 +17,7 @@ from twisted.logger import Logger
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
+from openocpp.centralsystem.policy import CallRefused, NotAllowedNow
 from openocpp.messages import codec
 from openocpp.messages.errors import ValidationError
 from openocpp.messages.registry import ACTIONS, Role
@@ -360,10 +361,15 @@ class ApiResource(Resource):
         # Requiring JSON keeps other sites' pages from posting forms here: a
         # cross-origin request with this type needs a CORS preflight, which
         # this API never grants.
-        kind = (request.getHeader(b"content-type") or "")
+        kind = request.getHeader(b"content-type")
+        if kind is None and not _has_body(request) and request.getHeader(b"origin") is None:
+            # No body and no type (curl -X POST): an empty payload. A web
+            # page's request always says its Origin, so none can come here
+            # this way.
+            return
         if isinstance(kind, bytes):
             kind = kind.decode("latin-1")
-        if kind.split(";")[0].strip().lower() != "application/json":
+        if (kind or "").split(";")[0].strip().lower() != "application/json":
             raise ApiError(415, "unsupported_media_type", "send the request body as application/json")
 
     def _answered(self, result: Any, request: Any, gone: list) -> Any:
@@ -518,6 +524,14 @@ class ApiResource(Resource):
 
     def _call_failed(self, failure: Any, identity: str, action: str) -> None:
         error = failure.value
+        if isinstance(error, NotAllowedNow):
+            # Nothing was sent: the charge point's registration forbids it.
+            raise ApiError(
+                409, "not_allowed_now", f"{action} not sent to {identity}: {error.reason}",
+                details={"registrationStatus": error.registration_status},
+            )
+        if isinstance(error, CallRefused):
+            raise ApiError(400, "forbidden_request", f"{action} not sent to {identity}: {error.reason}")
         if isinstance(error, CallTimeout):
             raise ApiError(
                 504, "timeout",
@@ -627,6 +641,17 @@ class ApiResource(Resource):
         after = int(last) if last is not None and last.strip().isdigit() else None
         self._streams.open(call.request, identity=call.arg("chargepoint"), after=after)
         return STREAMING
+
+
+def _has_body(request: Any) -> bool:
+    content = request.content
+    if content is None:
+        return False
+    start = content.tell()
+    try:
+        return content.read(1) != b""
+    finally:
+        content.seek(start)
 
 
 def _bad_date(value: Any) -> None:

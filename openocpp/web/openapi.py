@@ -172,8 +172,8 @@ def _schemas() -> dict:
             "stopTimestamp": _nullable(_TIME),
             "stopReason": _nullable(_TEXT),
             "stopIdTag": _nullable(_TEXT),
-            "meterWh": _nullable({"type": "number", "description": "energy register, Wh: the stop value, or the latest reading"}),
-            "energyWh": _nullable({"type": "number", "description": "energy delivered so far, Wh (null before a reading)"}),
+            "meterWh": _nullable({"type": "integer", "description": "energy register, whole Wh: the stop value, or the latest reading (rounded to the Wh)"}),
+            "energyWh": _nullable({"type": "integer", "description": "energy delivered so far, whole Wh (null before a reading)"}),
         },
         ["transactionId", "chargePoint", "connectorId", "idTag", "active", "meterStart", "startTimestamp"],
     )
@@ -292,7 +292,14 @@ def _action_operation(name: str, spec) -> dict:
             "summary": f"Send {name}.req to a connected charge point ({spec.profile})",
             "description": (
                 f"The body is the OCPP {name}.req payload; the answer is the charge point's "
-                f"{name}.conf payload."
+                f"{name}.conf payload. An empty body, sent without Content-Type or as "
+                "application/json, is an empty payload. What OCPP 1.6 forbids is not sent: "
+                "nothing to a charge point whose boot was Rejected, no RemoteStartTransaction "
+                "or RemoteStopTransaction to a Pending one (section 4.2), no TriggerMessage or "
+                "ExtendedTriggerMessage of BootNotification to an Accepted one (errata 3.40): "
+                "409 not_allowed_now; a RemoteStartTransaction chargingProfile that is not a "
+                "TxProfile, or has a transactionId (section 5.11, errata 3.41): 400 "
+                "forbidden_request."
             ),
             "parameters": [_IDENTITY],
             "requestBody": {
@@ -301,8 +308,11 @@ def _action_operation(name: str, spec) -> dict:
             },
             "responses": {
                 "200": _json(f"the charge point's {name}.conf", _ref(name + "Response")),
-                "400": _error("the payload breaks the schema: code is the OCPP error code, description names the field"),
+                "400": _error("the payload breaks the schema (error invalid_payload: code is the OCPP error code, "
+                              "description names the field), or OCPP forbids its content (forbidden_request); nothing was sent"),
                 "404": _error("unknown or not connected charge point (error: unknown_charge_point, not_connected)"),
+                "409": _error("the charge point's registration status forbids this request (error not_allowed_now; "
+                              "details.registrationStatus); nothing was sent"),
                 "415": _BODY_ERRORS["415"],
                 "502": _error("the charge point answered a CALLERROR (error call_error, code and description are its), "
                               "disconnected (connection_lost) or answered wrongly (invalid_response)"),

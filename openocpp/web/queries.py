@@ -7,6 +7,7 @@ The central system's store writes; these queries only read, each one short
 SQLite statement on the reactor thread.
 """
 
+import math
 from typing import Any
 
 #: The columns of C{charge_points} holding BootNotification information,
@@ -134,7 +135,8 @@ class ReadOnlyQueries:
             clauses.append("identity = ?")
             arguments.append(identity)
         if id_tag is not None:
-            clauses.append("id_tag = ?")
+            # Id tags are case-insensitive (OCPP 1.6 section 7.28).
+            clauses.append("id_tag = ? COLLATE NOCASE")
             arguments.append(id_tag)
         if active is not None:
             clauses.append("stop_timestamp IS NULL" if active else "stop_timestamp IS NOT NULL")
@@ -163,7 +165,9 @@ class ReadOnlyQueries:
         ]
         return record
 
-    def _energy_register_wh(self, transaction_id: int) -> float | None:
+    def _energy_register_wh(self, transaction_id: int) -> int | None:
+        # Whole Wh, as meterStart and meterStop are (OCPP 1.6 section 6.45):
+        # meterWh is then an integer in every answer, active or stopped.
         for row in self._rows(
             f"SELECT value, unit FROM meter_values WHERE {_ENERGY_READING} ORDER BY timestamp DESC, id DESC LIMIT 5",
             (transaction_id,),
@@ -173,8 +177,9 @@ class ReadOnlyQueries:
                 value = float(row["value"])
             except ValueError:
                 continue
-            if factor is not None:
-                return value * factor
+            if factor is not None and math.isfinite(value * factor):
+                # (A charge point may write "inf" or "1e999": no JSON number.)
+                return round(value * factor)
         return None
 
     def transaction_json(self, row: dict) -> dict:
@@ -182,7 +187,8 @@ class ReadOnlyQueries:
         A transaction record's JSON, with C{energyWh}: what it delivered
         (meter stop - start once stopped; while active, the latest energy
         register reading - start, or C{null} before the first reading) and
-        C{meterWh}, the register's reading that comes from.
+        C{meterWh}, the register's reading that comes from: both integers of
+        Wh (a reading in kWh is rounded to the nearest Wh), or C{null}.
         """
         active = row["stop_timestamp"] is None
         if active:
