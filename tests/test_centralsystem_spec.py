@@ -19,6 +19,7 @@ from twisted.internet.task import Clock
 from twisted.logger import globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
+from openocpp import hookimpl
 from openocpp.centralsystem.idtags import id_tag_key
 from openocpp.centralsystem.policy import ForbiddenRequest, NotAllowedNow, refusal
 from openocpp.centralsystem.store import MIGRATIONS, CentralSystemStore
@@ -369,3 +370,343 @@ class MeterValuesOwnerStoreTests(SynchronousTestCase):
         later = self.store.start_transaction("CP1", start_request(meter_start=2000))
         self.assertEqual(later, self.transaction_id + 1)
         self.assertEqual(self.store.meter_values(transaction_id=later), [])
+
+
+class IdTagCaseWireTests(CentralSystemMixin, TestCase):
+    """
+    Authorize and StartTransaction, as raw frames, with a tag in another
+    case than the one stored.
+    """
+
+    def setUp(self):
+        return self.start_central_system()
+
+    @inlineCallbacks
+    def test_authorize_and_start_match_in_any_case(self):
+        """
+        C{CHILD1} stored, C{child1} is authorized and C{Child1} starts a
+        transaction: Accepted, with its parent, for both.
+        """
+        self.central.store.set_id_tag("CHILD1", parent_id_tag="GROUP1")
+        cp = yield self.connect()
+        yield cp.call(BOOT)
+        authorized = yield raw_call(cp, "Authorize", {"idTag": "child1"})
+        self.assertEqual(authorized[2], {"idTagInfo": {"status": "Accepted", "parentIdTag": "GROUP1"}})
+        started = yield raw_call(
+            cp, "StartTransaction",
+            {"connectorId": 1, "idTag": "Child1", "meterStart": 0, "timestamp": "2026-11-25T08:00:00Z"},
+        )
+        self.assertEqual(started[0], 3)
+        self.assertEqual(started[2]["idTagInfo"], {"status": "Accepted", "parentIdTag": "GROUP1"})
+        # The transaction keeps the tag as the charge point sent it.
+        (row,) = self.rows("SELECT id_tag FROM transactions")
+        self.assertEqual(row["id_tag"], "Child1")
+
+    @inlineCallbacks
+    def test_blocked_in_one_case_is_blocked_in_every_case(self):
+        """
+        C{lost1} blocked, a card reading C{LOST1} is Blocked too.
+        """
+        self.central.store.set_id_tag("lost1", status="Blocked")
+        cp = yield self.connect()
+        yield cp.call(BOOT)
+        authorized = yield raw_call(cp, "Authorize", {"idTag": "LOST1"})
+        self.assertEqual(authorized[2], {"idTagInfo": {"status": "Blocked"}})
+
+
+class StopTransactionWireTests(CentralSystemMixin, TestCase):
+    """
+    StopTransaction frames: without reason, and sent twice.
+    """
+
+    def setUp(self):
+        return self.start_central_system(accept_any_id_tag=True)
+
+    @inlineCallbacks
+    def started(self):
+        cp = yield self.connect()
+        yield cp.call(BOOT)
+        started = yield cp.call(start_request())
+        return cp, started.transaction_id
+
+    def stop_frame(self, transaction_id):
+        return {
+            "meterStop": 1500,
+            "timestamp": "2026-11-25T09:00:00Z",
+            "transactionId": transaction_id,
+            "transactionData": [
+                {
+                    "timestamp": "2026-11-25T09:00:00Z",
+                    "sampledValue": [{"value": "1500", "context": "Transaction.End"}],
+                }
+            ],
+        }
+
+    @inlineCallbacks
+    def test_without_reason_stored_as_local(self):
+        """
+        A StopTransaction frame without C{reason} is stored with reason
+        Local, the spec's default (section 6.49).
+        """
+        cp, transaction_id = yield self.started()
+        answer = yield raw_call(cp, "StopTransaction", self.stop_frame(transaction_id))
+        self.assertEqual(answer, [3, answer[1], {}])
+        (row,) = self.rows("SELECT stop_reason FROM transactions")
+        self.assertEqual(row["stop_reason"], "Local")
+
+    @inlineCallbacks
+    def test_retransmitted_stores_transaction_data_once(self):
+        """
+        The same StopTransaction sent again (a new unique id, the same
+        payload: a charge point that lost the answer) is answered again and
+        its transaction data stored once.
+        """
+        cp, transaction_id = yield self.started()
+        first = yield raw_call(cp, "StopTransaction", self.stop_frame(transaction_id))
+        again = yield raw_call(cp, "StopTransaction", self.stop_frame(transaction_id))
+        self.assertEqual((first[0], again[0]), (3, 3))
+        values = self.rows("SELECT value, context FROM meter_values WHERE transaction_id = ?", transaction_id)
+        self.assertEqual(values, [{"value": "1500", "context": "Transaction.End"}])
+
+
+class MeterValuesOwnerWireTests(CentralSystemMixin, TestCase):
+    """
+    MeterValues naming another charge point's transaction.
+    """
+
+    def setUp(self):
+        return self.start_central_system(accept_any_id_tag=True)
+
+    @inlineCallbacks
+    def test_other_charge_points_transaction_not_attached(self):
+        """
+        CP2's MeterValues frame naming CP1's transaction is acknowledged,
+        and stored attached to no transaction, with the id it named; CP1's
+        transaction has none of them.
+        """
+        cp1 = yield self.connect("CP1")
+        yield cp1.call(BOOT)
+        started = yield cp1.call(start_request())
+        cp2 = yield self.connect("CP2")
+        yield cp2.call(BOOT)
+        warnings = captured_warnings(self)
+        answer = yield raw_call(
+            cp2, "MeterValues",
+            {
+                "connectorId": 1,
+                "transactionId": started.transaction_id,
+                "meterValue": [{"timestamp": "2026-11-25T08:05:00Z", "sampledValue": [{"value": "99999"}]}],
+            },
+        )
+        self.assertEqual(answer, [3, answer[1], {}])
+        self.assertEqual(self.rows("SELECT * FROM meter_values WHERE transaction_id = ?", started.transaction_id), [])
+        (row,) = self.rows("SELECT identity, transaction_id, named_transaction_id, value FROM meter_values")
+        self.assertEqual(row, {"identity": "CP2", "transaction_id": None, "named_transaction_id": started.transaction_id, "value": "99999"})
+        self.assertTrue(any("not one of its own" in line for line in warnings), warnings)
+
+
+class PolicyTests(SynchronousTestCase):
+    """
+    L{refusal}: what OCPP 1.6 forbids a central system to send, by the
+    charge point's registration status.
+    """
+
+    def test_rejected_is_sent_nothing(self):
+        """
+        A Rejected charge point is sent nothing (section 4.2), a
+        TriggerMessage of BootNotification included.
+        """
+        for request in [
+            core.ResetRequest(type="Soft"),
+            core.GetConfigurationRequest(),
+            core.TriggerMessageRequest(requested_message="BootNotification"),
+            core.ChangeConfigurationRequest(key="HeartbeatInterval", value="60"),
+        ]:
+            refused = refusal(request, "Rejected")
+            self.assertIsInstance(refused, NotAllowedNow, request)
+            self.assertIn("4.2", refused.reason)
+
+    def test_pending_may_not_start_or_stop(self):
+        """
+        A Pending charge point gets no RemoteStart/StopTransaction (4.2),
+        and anything else: configuration, triggers (BootNotification too).
+        """
+        self.assertIsInstance(refusal(core.RemoteStartTransactionRequest(id_tag="T"), "Pending"), NotAllowedNow)
+        self.assertIsInstance(refusal(core.RemoteStopTransactionRequest(transaction_id=1), "Pending"), NotAllowedNow)
+        for request in [
+            core.GetConfigurationRequest(),
+            core.ChangeConfigurationRequest(key="HeartbeatInterval", value="60"),
+            core.TriggerMessageRequest(requested_message="BootNotification"),
+            core.ResetRequest(type="Hard"),
+        ]:
+            self.assertIsNone(refusal(request, "Pending"), request)
+
+    def test_accepted_no_boot_trigger(self):
+        """
+        An Accepted charge point gets no TriggerMessage (nor
+        ExtendedTriggerMessage) of BootNotification (errata 3.40); other
+        triggers go.
+        """
+        for request in [
+            core.TriggerMessageRequest(requested_message="BootNotification"),
+            security.ExtendedTriggerMessageRequest(requested_message="BootNotification"),
+        ]:
+            refused = refusal(request, "Accepted")
+            self.assertIsInstance(refused, NotAllowedNow)
+            self.assertIn("3.40", refused.reason)
+        self.assertIsNone(refusal(core.TriggerMessageRequest(requested_message="Heartbeat"), "Accepted"))
+        self.assertIsNone(refusal(core.RemoteStartTransactionRequest(id_tag="T"), "Accepted"))
+
+    def test_remote_start_profile_must_be_tx_profile(self):
+        """
+        A RemoteStartTransaction's profile must be a TxProfile (5.11)
+        without transactionId (errata 3.41), whatever the status.
+        """
+        for status in ("Accepted", None):
+            for bad in (profile("TxDefaultProfile"), profile("ChargePointMaxProfile"), profile("TxProfile", 5)):
+                refused = refusal(core.RemoteStartTransactionRequest(id_tag="T", charging_profile=bad), status)
+                self.assertIsInstance(refused, ForbiddenRequest)
+            self.assertIsNone(refusal(core.RemoteStartTransactionRequest(id_tag="T", charging_profile=profile()), status))
+
+    def test_never_booted_is_refused_nothing_for_it(self):
+        """
+        A charge point without registration status (never booted here) is
+        refused nothing for its status.
+        """
+        self.assertIsNone(refusal(core.TriggerMessageRequest(requested_message="BootNotification"), None))
+        self.assertIsNone(refusal(core.RemoteStopTransactionRequest(transaction_id=1), None))
+
+
+class RejectingBoot:
+    """
+    A plugin answering every BootNotification with Rejected.
+    """
+
+    @hookimpl
+    def openocpp_cs_boot_notification(self, charge_point, request):
+        return core.BootNotificationResponse(status="Rejected", current_time=NOW, interval=60)
+
+
+class ProxyPolicyTests(CentralSystemMixin, TestCase):
+    """
+    The proxy refuses what the spec forbids whoever calls it (a plugin
+    here): nothing reaches the charge point. It knows what each charge
+    point was told at boot, whoever answered.
+    """
+
+    @inlineCallbacks
+    def test_pending_charge_point_gets_no_remote_start(self):
+        """
+        Pending: RemoteStartTransaction fails with L{NotAllowedNow} and is
+        not sent; GetConfiguration goes. Once Accepted, RemoteStart goes.
+        """
+        yield self.start_central_system(unknown_charge_points="pending")
+        cp = yield self.connect("NEW")
+        booted = yield cp.call(BOOT)
+        self.assertEqual(booted.status, "Pending")
+        proxy = yield self.central.when_connected("NEW")
+        yield self.assertFailure(proxy.remote_start_transaction("T"), NotAllowedNow)
+        yield self.assertFailure(proxy.remote_stop_transaction(1), NotAllowedNow)
+        yield proxy.get_configuration()
+        self.assertEqual([type(r).__name__ for r in cp.received], ["GetConfigurationRequest"])
+        self.central.store.register_charge_point("NEW")
+        booted = yield cp.call(BOOT)
+        self.assertEqual(booted.status, "Accepted")
+        yield proxy.remote_start_transaction("T")
+        self.assertEqual(type(cp.received[-1]).__name__, "RemoteStartTransactionRequest")
+
+    @inlineCallbacks
+    def test_rejected_by_a_plugin_is_sent_nothing(self):
+        """
+        A plugin answered the boot Rejected: the proxy sends nothing at all.
+        """
+        yield self.start_central_system()
+        self.central.plugins.register(RejectingBoot(), name="rejecting")
+        self.addCleanup(self.central.plugins.unregister, name="rejecting")
+        cp = yield self.connect("CP1")
+        booted = yield cp.call(BOOT)
+        self.assertEqual(booted.status, "Rejected")
+        proxy = yield self.central.when_connected("CP1")
+        self.assertEqual(proxy.registration_status, "Rejected")
+        for call in (proxy.reset("Soft"), proxy.get_configuration(), proxy.trigger_message("BootNotification")):
+            yield self.assertFailure(call, NotAllowedNow)
+        self.assertEqual(cp.received, [])
+
+    @inlineCallbacks
+    def test_status_survives_a_reconnect(self):
+        """
+        A charge point accepted, reconnecting without booting, is still
+        Accepted: no BootNotification may be triggered.
+        """
+        yield self.start_central_system()
+        cp = yield self.connect("CP1")
+        yield cp.call(BOOT)
+        yield cp.close()
+        cp = yield self.connect("CP1")
+        proxy = yield self.central.when_connected("CP1")
+        self.assertEqual(proxy.registration_status, "Accepted")
+        yield self.assertFailure(proxy.trigger_message("BootNotification"), NotAllowedNow)
+        self.assertEqual(cp.received, [])
+
+
+class LastSeenStoreTests(SynchronousTestCase):
+    """
+    "Last seen" is noted in memory for every message and written in
+    batches: no SQL statement per message.
+    """
+
+    def setUp(self):
+        self.clock = Clock()
+        self.path = os.path.abspath(self.mktemp())
+        self.store = CentralSystemStore(self.path, self.clock, last_seen_interval=10)
+        self.store.register_charge_point("CP1")
+        self.store.register_charge_point("CP2")
+        self.clock.advance(0)
+
+    def column(self, identity):
+        connection = sqlite3.connect(self.path)
+        try:
+            return connection.execute("SELECT last_seen FROM charge_points WHERE identity = ?", (identity,)).fetchone()[0]
+        finally:
+            connection.close()
+
+    def test_noted_without_a_write_seen_at_once(self):
+        """
+        Hearing from a charge point writes nothing now (nothing waits for a
+        commit), yet its record says when at once.
+        """
+        self.addCleanup(self.store.close)
+        self.clock.advance(5)
+        self.store.touch("CP1")
+        self.assertIsNotNone(self.successResultOf(self.store.when_committed("nothing pending")))
+        self.assertEqual(self.store.charge_point("CP1")["last_seen"], "1970-01-01T00:00:05.000Z")
+        self.assertEqual(self.store.last_seen("CP1"), "1970-01-01T00:00:05.000Z")
+        self.assertIsNone(self.column("CP1"))
+
+    def test_written_in_one_batch(self):
+        """
+        Within the interval, many messages of many charge points are one
+        batch written once, with the latest time of each.
+        """
+        self.addCleanup(self.store.close)
+        for second in range(1, 6):
+            self.clock.advance(1)
+            self.store.touch("CP1")
+            self.store.touch("CP2")
+        self.assertEqual(len(self.clock.getDelayedCalls()), 1)
+        self.clock.advance(10)
+        self.clock.advance(0)
+        self.assertEqual(self.column("CP1"), "1970-01-01T00:00:05.000Z")
+        self.assertEqual(self.column("CP2"), "1970-01-01T00:00:05.000Z")
+        self.assertIsNone(self.store.last_seen("CP1"))
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_written_on_close(self):
+        """
+        What is not written yet is written when the store closes.
+        """
+        self.clock.advance(3)
+        self.store.touch("CP1")
+        self.store.close()
+        self.assertEqual(self.column("CP1"), "1970-01-01T00:00:03.000Z")
+        self.assertEqual(self.clock.getDelayedCalls(), [])

@@ -149,7 +149,8 @@ class DefaultCentralSystemBehaviour:
 
     @hookimpl
     def openocpp_cs_heartbeat(self, charge_point, request):
-        self._store.touch(charge_point.identity)
+        # Nothing to store: the central system notes every message a charge
+        # point sends as its last sign of life (CentralSystemStore.touch).
         return self._store.when_committed(core.HeartbeatResponse(current_time=self._store.now()))
 
     # -- authorization and transactions -----------------------------------

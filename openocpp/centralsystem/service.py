@@ -45,6 +45,8 @@ class _ChargePointConnection:
         self._central_system = central_system
         self.proxy: ChargePointProxy | None = None
         self._request_handler = central_system.request_handler
+        self._touch = central_system.store.touch
+        self._identity = None
         self.session = RpcSession(
             Role.CENTRAL_SYSTEM,
             self,
@@ -76,6 +78,7 @@ class _ChargePointConnection:
         return response
 
     def connection_made(self, connection: Any) -> None:
+        self._identity = connection.identity
         self.session.connection_made(connection)
         self.proxy = ChargePointProxy(
             self.session,
@@ -85,6 +88,9 @@ class _ChargePointConnection:
         self._central_system._attach(self.proxy)
 
     def text_received(self, text: str) -> None:
+        # Any message is a sign of life ("last seen"); noted in memory, so
+        # this costs no SQL statement per message.
+        self._touch(self._identity)
         self.session.text_received(text)
 
     def connection_lost(self, reason: Any) -> None:

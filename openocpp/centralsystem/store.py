@@ -313,11 +313,21 @@ class CentralSystemStore:
         write-ahead log's checkpoints in a thread, off the reactor thread;
         C{None} leaves them to SQLite, inside commits.
     @param checkpoint_interval: seconds between those checkpoints.
+    @param last_seen_interval: the most seconds the time a charge point was
+        last heard from waits in memory before it is written (see
+        L{touch}).
     """
 
     log = Logger()
 
-    def __init__(self, path: str, clock, threads=None, checkpoint_interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        path: str,
+        clock,
+        threads=None,
+        checkpoint_interval: float = 1.0,
+        last_seen_interval: float = 10.0,
+    ) -> None:
         self._db = open_database(path)
         (version,) = self._db.execute("PRAGMA user_version").fetchone()
         migrate(self._db, MIGRATIONS, "central system")
@@ -333,6 +343,10 @@ class CentralSystemStore:
         self._id_tags: dict[str, IdTagRecord | None] = {}
         self._checkpoints = None
         self._checkpointing = False
+        # identity -> clock seconds it was last heard from, not yet written.
+        self._seen: dict[str, float] = {}
+        self._seen_call = None
+        self._last_seen_interval = last_seen_interval
         if threads is not None and path != ":memory:":
             self._db.execute("PRAGMA wal_autocheckpoint = 0")
             self._checkpoints = LoopingCall(self._checkpoint, threads, path)
@@ -360,6 +374,7 @@ class CentralSystemStore:
         """
         if self._checkpoints is not None and self._checkpoints.running:
             self._checkpoints.stop()
+        self.write_last_seen()
         self.commit()
         self._db.close()
 
@@ -563,6 +578,7 @@ class CentralSystemStore:
             return None
         record = dict(row)
         record["has_password"] = record.pop("password_hash") is not None
+        record["last_seen"] = self.last_seen(identity) or record["last_seen"]
         return record
 
     def charge_points(self) -> list[dict]:
@@ -628,12 +644,47 @@ class CentralSystemStore:
 
     def touch(self, identity: str) -> None:
         """
-        Note that a charge point was heard from now.
+        Note that a charge point was heard from now (any message at all).
+
+        Kept in memory, and written with every other charge point heard
+        from in one batch at most C{last_seen_interval} seconds later (or
+        when the store closes): hearing from a charge point costs no SQL
+        statement. L{last_seen} and L{charge_point} see it at once.
         """
-        self._write(
-            "UPDATE charge_points SET last_seen = ? WHERE identity = ?",
-            (self._now_text(), identity),
-        )
+        self._seen[identity] = self._clock.seconds()
+        if self._seen_call is None:
+            self._seen_call = self._clock.callLater(self._last_seen_interval, self.write_last_seen)
+
+    def last_seen(self, identity: str) -> str | None:
+        """
+        When a charge point was last heard from, if that is not written
+        yet (see L{touch}); C{None} otherwise: then the C{last_seen} column
+        has it.
+        """
+        seconds = self._seen.get(identity)
+        if seconds is None:
+            return None
+        return codec.format_datetime(datetime.fromtimestamp(seconds, timezone.utc))
+
+    def write_last_seen(self) -> None:
+        """
+        Write the times charge points were last heard from that are not
+        written yet, in the current turn's transaction.
+        """
+        call, self._seen_call = self._seen_call, None
+        if call is not None and call.active():
+            call.cancel()
+        seen, self._seen = self._seen, {}
+        if not seen:
+            return
+        with self._writing():
+            self._db.executemany(
+                "UPDATE charge_points SET last_seen = ? WHERE identity = ?",
+                [
+                    (codec.format_datetime(datetime.fromtimestamp(seconds, timezone.utc)), identity)
+                    for identity, seconds in seen.items()
+                ],
+            )
 
     # -- connectors -------------------------------------------------------
 

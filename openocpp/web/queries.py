@@ -101,6 +101,8 @@ class ReadOnlyQueries:
             connectors.setdefault(row["identity"], []).append(connector_json(row))
         for identity, record in records.items():
             record["connectors"] = connectors.get(identity, [])
+            # Heard from since the store last wrote it (it batches those).
+            record["last_seen"] = self._store.last_seen(identity) or record["last_seen"]
         return records
 
     # -- id tags ----------------------------------------------------------
