@@ -10,13 +10,12 @@ import sqlite3
 from twisted.internet.defer import inlineCallbacks
 from twisted.trial.unittest import TestCase
 
-from openocpp import hookimpl
 from openocpp.messages import core
 from openocpp.messages.datatypes import MeterValue, SampledValue
 from tests.cpclient import NOW
 from tests.test_api import ApiMixin
 from tests.test_centralsystem import BOOT
-from tests.test_centralsystem_spec import raw_call
+from tests.test_centralsystem_spec import RejectingBoot, raw_call
 
 _TX_PROFILE = {
     "chargingProfileId": 7,
@@ -65,16 +64,6 @@ class IdTagCaseApiTests(ApiMixin, TestCase):
         yield cp.call(core.StartTransactionRequest(connector_id=1, id_tag="TAG1", meter_start=0, timestamp=NOW))
         found = yield self.get("/api/v1/transactions?idtag=tag1")
         self.assertEqual(found.json["total"], 1)
-
-
-class RejectingBoot:
-    """
-    A plugin answering every BootNotification with Rejected.
-    """
-
-    @hookimpl
-    def openocpp_cs_boot_notification(self, charge_point, request):
-        return core.BootNotificationResponse(status="Rejected", current_time=NOW, interval=60)
 
 
 class ForbiddenCallsApiTests(ApiMixin, TestCase):
