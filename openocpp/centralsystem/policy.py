@@ -96,7 +96,8 @@ def refusal(request: Any, registration_status: str | None) -> CallRefused | None
             return NotAllowedNow(
                 action,
                 f"the charge point's registration is pending, and {action} is not allowed "
-                "while it is (OCPP 1.6 section 4.2): accept it first",
+                "while it is (OCPP 1.6 section 4.2): register it and let it boot again "
+                "(TriggerMessage BootNotification) to have it accepted",
                 status,
             )
         if (

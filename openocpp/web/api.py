@@ -598,13 +598,15 @@ class ApiResource(Resource):
         created = store.id_tag(idTag) is None
         store.set_id_tag(idTag, status=status, expiry_date=expiry, parent_id_tag=parent)
         found = self._id_tag(idTag)
-        self._events.publish("idTagChanged", {"idTag": idTag, "record": found})
+        # Named as the record spells it (id tags are case-insensitive).
+        self._events.publish("idTagChanged", {"idTag": found["idTag"], "record": found})
         return Answer(201 if created else 200, found)
 
     def delete_id_tag(self, call: Call, idTag: str) -> None:
-        if not self._central.store.remove_id_tag(idTag):
+        record = self._central.store.id_tag(idTag)
+        if record is None or not self._central.store.remove_id_tag(idTag):
             raise ApiError(404, "unknown_id_tag", f"no id tag {idTag!r}")
-        self._events.publish("idTagChanged", {"idTag": idTag, "record": None})
+        self._events.publish("idTagChanged", {"idTag": record.id_tag, "record": None})
         return None
 
     # -- transactions and events ------------------------------------------
