@@ -302,9 +302,12 @@ class FailureLimiter:
             if len(self._failures) >= self._max_keys:
                 self._forget(now)
             times = self._failures[key] = deque(maxlen=self.limit)
-        locked = len(times) >= self.limit
+        if len(times) >= self.limit:
+            # Locked out already (a check that began before): the lockout
+            # ends as announced.
+            return False
         times.append(now)
-        return not locked and len(times) >= self.limit
+        return len(times) >= self.limit
 
     def _forget(self, now: float) -> None:
         for key in list(self._failures):
