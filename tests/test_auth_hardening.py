@@ -31,6 +31,8 @@ from openocpp.centralsystem.credentials import (
 from openocpp.centralsystem.store import CentralSystemStore
 from openocpp.transport.errors import HandshakeFailed
 from openocpp.transport.security import AuthenticationRefused, basic_authorization
+from openocpp.messages import security
+from tests.test_api import ApiMixin
 from tests.test_centralsystem import BOOT, CentralSystemMixin
 from tests.test_transport import RawClient, handshake_request
 
@@ -435,3 +437,43 @@ class CentralSystemAuthTests(CentralSystemMixin, TestCase):
             and each["log_level"].name in ("warn", "error")
         ]
         self.assertEqual(len(lines), 1, [each.get("log_format") for each in lines])
+
+
+class LockoutEventsApiTests(ApiMixin, TestCase):
+    """
+    The central system's own security events in the HTTP API.
+    """
+
+    timeout = 30
+
+    async def test_lockout_listed_in_events(self):
+        """
+        A lockout is listed by C{GET /api/v1/events?kind=security} with
+        origin C{CentralSystem} and the peer's address; a charge point's
+        own event has origin C{ChargePoint}.
+        """
+        await self.start(security_profile=1, auth_failures_per_peer=2, auth_failures_per_identity=0)
+        store = self.central.store
+        store.register_charge_point("CP1", password=KEY)
+        store.record_security_event(
+            "CP1", security.SecurityEventNotificationRequest(type="FirmwareUpdated", timestamp=store.now())
+        )
+        for _ in range(2):
+            client = RawClient(
+                handshake_request(
+                    "/ocpp/CP1",
+                    headers={"Authorization": basic_authorization("CP1", b"wrong-password-0000")},
+                )
+            )
+            endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", self.central.port.getHost().port)
+            await endpoint.connect(Factory.forProtocol(lambda: client))
+            await client.done
+        answer = await self.get("/api/v1/events?kind=security")
+        items = answer.json["items"]
+        self.assertEqual([item["origin"] for item in items], ["CentralSystem", "ChargePoint"])
+        lockout = items[0]
+        self.assertEqual(lockout["type"], SECURITY_EVENT_TYPE)
+        self.assertEqual(lockout["chargePoint"], "CP1")
+        self.assertEqual(lockout["peer"], "127.0.0.1")
+        self.assertIn("2 failed authentications from 127.0.0.1", lockout["techInfo"])
+        self.assertIsNone(items[1]["peer"])
