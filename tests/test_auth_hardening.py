@@ -22,6 +22,7 @@ from openocpp.centralsystem import credentials
 from openocpp.centralsystem.config import CentralSystemConfig
 from openocpp.centralsystem.credentials import (
     SECURITY_EVENT_TYPE,
+    AuthenticationGuard,
     CredentialsPolicy,
     FailureLimiter,
     PasswordVerifier,
@@ -223,6 +224,41 @@ class FailureLimiterTests(SynchronousTestCase):
         for number in range(1000):
             limiter.failed(f"identity-{number}")
         self.assertLessEqual(len(limiter._failures), 100)
+
+
+class GuardTests(SynchronousTestCase):
+    """
+    L{AuthenticationGuard} on a fake clock.
+    """
+
+    def test_lockout_answer_delayed(self):
+        """
+        Once locked out, an attempt waits C{lockout_delay} seconds for its
+        429 (a tarpit), without asking the authenticator.
+        """
+        clock = Clock()
+        store = CentralSystemStore(":memory:", clock)
+        self.addCleanup(store.close)
+        asked = []
+
+        def refuse(identity, password, certificate, peer):
+            asked.append(identity)
+            return False
+
+        guard = AuthenticationGuard(
+            refuse, clock, store, PasswordVerifier(), per_peer=2, per_identity=0, lockout_delay=1.0
+        )
+        for _ in range(2):
+            self.assertFalse(self.successResultOf(guard("CP1", b"wrong", None, "10.0.0.1")))
+        answer = guard("CP1", b"wrong", None, "10.0.0.1")
+        self.assertNoResult(answer)
+        clock.advance(1.0)
+        refused = self.failureResultOf(answer, AuthenticationRefused).value
+        self.assertEqual((refused.code, round(refused.retry_after)), (429, 60))
+        self.assertEqual(len(asked), 2)
+        # Another address is not locked out.
+        self.assertFalse(self.successResultOf(guard("CP1", b"wrong", None, "10.0.0.2")))
+        self.assertEqual(clock.getDelayedCalls(), [])
 
 
 class PolicyTests(SynchronousTestCase):

@@ -23,8 +23,8 @@ an unknown one.
 
 L{AuthenticationGuard} counts failed attempts per peer address and per
 identity in a sliding window; once either reaches its limit, attempts are
-refused with HTTP 429 and C{Retry-After}, without hashing, until the oldest
-failure leaves the window.  A password the verifier remembers still gets
+refused with HTTP 429 and C{Retry-After} (after a second's wait: a tarpit),
+without hashing, until the oldest failure leaves the window.  A password the verifier remembers still gets
 in, so an attacker sharing an honest charge point's address (NAT) or
 hammering its identity does not lock it out.  Each lockout is logged once
 and recorded as a security event of the central system itself.
@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from twisted.internet.defer import Deferred, maybeDeferred, succeed
+from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -316,6 +317,10 @@ class FailureLimiter:
             del self._failures[next(iter(self._failures))]
 
 
+def _raise(error: Exception) -> None:
+    raise error
+
+
 def _host(peer: Any) -> str:
     """
     The address a peer's failures are counted under: its host.
@@ -345,6 +350,9 @@ class AuthenticationGuard:
     @param per_identity: failures for one identity that lock it out (0: no
         limit).
     @param window: seconds over which failures are counted.
+    @param lockout_delay: seconds a locked-out attempt waits for its 429:
+        each attacking connection then makes one attempt a second rather
+        than hundreds, which would keep the reactor busy accepting them.
     """
 
     log = Logger()
@@ -358,8 +366,11 @@ class AuthenticationGuard:
         per_peer: int = 10,
         per_identity: int = 5,
         window: float = 60.0,
+        lockout_delay: float = 1.0,
     ) -> None:
         self._authenticator = authenticator
+        self._clock = clock
+        self._lockout_delay = lockout_delay
         self._store = store
         self._verifier = verifier
         self._peers = FailureLimiter(clock, per_peer, window)
@@ -375,11 +386,14 @@ class AuthenticationGuard:
         host = _host(peer)
         wait = max(self._peers.retry_after(host), self._identities.retry_after(identity))
         if wait > 0 and not self._remembered(identity, password):
-            raise AuthenticationRefused(
+            refused = AuthenticationRefused(
                 429,
                 "too many failed authentications: try again later",
                 retry_after=wait,
             )
+            if self._lockout_delay <= 0:
+                raise refused
+            return deferLater(self._clock, self._lockout_delay, _raise, refused)
         deciding = maybeDeferred(self._authenticator, identity, password, certificate, peer)
         if password is not None:
             deciding.addCallbacks(
