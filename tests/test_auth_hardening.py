@@ -174,6 +174,20 @@ class ThreadPoolTests(TestCase):
         self.assertEqual(verifier.pending, 0)
         self.assertTrue(await verifier.verify("CP1", stored, KEY.encode()))
 
+    async def test_restarts(self):
+        """
+        A verifier stopped and started again checks passwords (with a new
+        pool) and counts its pending checks from zero.
+        """
+        verifier = PasswordVerifier(reactor, max_pending=1)
+        verifier.start()
+        verifier.stop()
+        verifier.start()
+        self.addCleanup(verifier.stop)
+        self.assertEqual(verifier.pending, 0)
+        self.assertTrue(await verifier.verify("CP1", hash_password(KEY), KEY.encode()))
+        self.assertEqual(verifier.pending, 0)
+
     def test_stopped_refuses(self):
         """
         A stopped verifier refuses with 503 rather than never answering.
@@ -182,6 +196,58 @@ class ThreadPoolTests(TestCase):
         with self.assertRaises(AuthenticationRefused) as raised:
             verifier.verify("CP1", hash_password(KEY), KEY.encode())
         self.assertEqual(raised.exception.code, 503)
+
+
+class OptionsTests(SynchronousTestCase):
+    """
+    The limits are options of C{twistd openocpp centralsystem}.
+    """
+
+    def test_options(self):
+        """
+        Each option sets its setting; the defaults are the safe ones.
+        """
+        from openocpp.centralsystem.tap import CentralSystemOptions
+
+        options = CentralSystemOptions()
+        options.parseOptions([])
+        config = options.config
+        self.assertEqual(
+            (config.auth_failures_per_peer, config.auth_failures_per_identity, config.auth_failure_window),
+            (10, 5, 60.0),
+        )
+        self.assertEqual((config.auth_threads, config.auth_max_pending), (1, 32))
+        self.assertFalse(config.unicode_identities)
+        options = CentralSystemOptions()
+        options.parseOptions([
+            "--auth-failures-per-peer", "0", "--auth-failures-per-identity", "3",
+            "--auth-failure-window", "5", "--auth-threads", "2", "--auth-max-pending", "8",
+            "--unicode-identities",
+        ])
+        config = options.config
+        self.assertEqual(
+            (config.auth_failures_per_peer, config.auth_failures_per_identity, config.auth_failure_window,
+             config.auth_threads, config.auth_max_pending, config.unicode_identities),
+            (0, 3, 5.0, 2, 8, True),
+        )
+
+    def test_bad_values_refused(self):
+        """
+        A negative limit, or no thread, is a usage error naming it.
+        """
+        from twisted.python.usage import UsageError
+
+        from openocpp.centralsystem.tap import CentralSystemOptions
+
+        for arguments, name in [
+            # (a word of the setting, whether named as an option or not)
+            (["--auth-failures-per-peer", "-1"], "peer"),
+            (["--auth-threads", "0"], "threads"),
+            (["--auth-failure-window", "0"], "window"),
+        ]:
+            with self.assertRaises(UsageError) as raised:
+                CentralSystemOptions().parseOptions(arguments)
+            self.assertIn(name, str(raised.exception))
 
 
 class FailureLimiterTests(SynchronousTestCase):

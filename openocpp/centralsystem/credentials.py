@@ -159,7 +159,10 @@ class PasswordVerifier:
         self._max_pending = max_pending
         self._remembered_limit = remembered
         self._pool: ThreadPool | None = None
+        # Checks running or waiting, of the current pool (a check queued in
+        # a stopped pool never finishes: the count restarts with the pool).
         self.pending = 0
+        self._generation = 0
         # A per-process key: what is remembered is worthless outside it.
         self._secret = os.urandom(32)
         # keyed hash of (identity, password) -> the stored hash it matched.
@@ -172,6 +175,8 @@ class PasswordVerifier:
         start again).
         """
         if self._reactor is not None and self._pool is None:
+            self._generation += 1
+            self.pending = 0
             self._pool = ThreadPool(
                 minthreads=0, maxthreads=self._threads, name="openocpp-credentials"
             )
@@ -229,12 +234,13 @@ class PasswordVerifier:
             )
         self.pending += 1
         checking = deferToThreadPool(self._reactor, self._pool, _matches_any, candidates, target)
-        checking.addBoth(self._done)
+        checking.addBoth(self._done, self._generation)
         checking.addCallback(self._verified, identity, stored, password)
         return checking
 
-    def _done(self, result: Any) -> Any:
-        self.pending -= 1
+    def _done(self, result: Any, generation: int) -> Any:
+        if generation == self._generation:
+            self.pending -= 1
         return result
 
     def _verified(self, matched: bool, identity: str, stored: str | None, password: bytes | str) -> bool:
