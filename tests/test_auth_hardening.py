@@ -520,6 +520,27 @@ class CentralSystemAuthTests(CentralSystemMixin, TestCase):
         (event,) = store.security_events("VICTIM")
         self.assertEqual(event["origin"], "CentralSystem")
 
+    async def test_central_system_hashes_in_its_pool(self):
+        """
+        The running central system checks passwords in its own threads,
+        not on the reactor thread.
+        """
+        threads = []
+        real = credentials._matches_any
+
+        def recording(candidates, stored):
+            threads.append(threading.current_thread())
+            return real(candidates, stored)
+
+        self.patch(credentials, "_matches_any", recording)
+        await self.start_central_system(security_profile=1)
+        self.central.store.register_charge_point("CP1", password=KEY)
+        charge_point = await self.connect("CP1", password=KEY, security_profile=1)
+        self.assertTrue(charge_point.connection.open)
+        self.assertEqual(len(threads), 1)
+        self.assertIsNot(threads[0], threading.current_thread())
+        self.assertIn("openocpp-credentials", threads[0].name)
+
     async def test_one_log_line_per_refusal(self):
         """
         A wrong password is logged once by openocpp: the handshake's
@@ -539,6 +560,13 @@ class CentralSystemAuthTests(CentralSystemMixin, TestCase):
             and each["log_level"].name in ("warn", "error")
         ]
         self.assertEqual(len(lines), 1, [each.get("log_format") for each in lines])
+        self.assertIn("wrong password", lines[0]["reason"])
+        before = len(observer)
+        status, _ = await self.raw("NOBODY", b"wrong-password-0000")
+        self.assertTrue(status.startswith("HTTP/1.1 401 "), status)
+        self.assertNotIn("unknown", status)
+        (line,) = [each for each in list(observer)[before:] if "Refused" in each.get("log_format", "")]
+        self.assertIn("unknown identity", line["reason"])
 
 
 class LockoutEventsApiTests(ApiMixin, TestCase):

@@ -523,15 +523,21 @@ class CredentialsPolicy:
                     401, "charge point is registered with a password: give it with HTTP Basic"
                 )
             return self._verifier.verify(identity, stored, password).addCallback(
-                self._verified, stored
+                self._verified, record, stored
             )
         if self._config.unknown_charge_points == "reject":
             return self._store.is_approved(identity)
         return True
 
-    def _verified(self, matched: bool, stored: str | None) -> bool:
+    def _verified(self, matched: bool, record: ChargePointCredentials | None, stored: str | None) -> bool:
         if matched:
             return True
+        if record is None:
+            detail = "unknown identity: provision it with a password"
+        elif stored is None:
+            detail = "no password provisioned for this identity"
+        else:
+            detail = "wrong password"
         # The same answer for an unknown identity and a wrong password: it
-        # does not tell which identities exist.
-        raise AuthenticationRefused(401, "charge point not authorized")
+        # does not tell which identities exist (the log does).
+        raise AuthenticationRefused(401, "charge point not authorized", detail=detail)

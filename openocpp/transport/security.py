@@ -127,13 +127,22 @@ class AuthenticationRefused(Exception):
         password).
     @ivar retry_after: seconds after which trying again may succeed (sent
         as C{Retry-After}), or L{None}.
+    @ivar detail: more for the log only (e.g. whether the identity is
+        unknown, which the answer must not tell), or L{None}.
     """
 
-    def __init__(self, code: int, reason: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        code: int,
+        reason: str,
+        retry_after: float | None = None,
+        detail: str | None = None,
+    ) -> None:
         super().__init__(code, reason)
         self.code = code
         self.reason = reason
         self.retry_after = retry_after
+        self.detail = detail
 
     def __str__(self) -> str:
         return f"HTTP {self.code} {self.reason}"

@@ -120,6 +120,7 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
     _refusal: str | None = None
     _certificate: Certificate | None = None
     _refusal_headers: list | None = None
+    _refusal_detail: str | None = None
 
     def processHandshake(self) -> None:
         """
@@ -222,6 +223,7 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
                 # Whole seconds, at least one (RFC 9110 section 10.2.3).
                 seconds = max(1, int(refused.retry_after + 0.999))
                 self._refusal_headers = [("Retry-After", str(seconds))]
+            self._refusal_detail = refused.detail
             raise ConnectionDeny(refused.code, refused.reason) from None
         if self._finished is not None or self.state != WebSocketProtocol.STATE_CONNECTING:
             raise ConnectionDeny(
@@ -254,12 +256,15 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
         Log a refused handshake; turn an unexpected error into a 500.
         """
         if failure.check(ConnectionDeny):
+            reason = failure.value.reason
+            if self._refusal_detail:
+                reason = f"{reason} ({self._refusal_detail})"
             self._log.warn(
                 "Refused the connection of {identity} ({peer}): HTTP {code} {reason}",
                 identity=self.identity or self._request_path,
                 peer=self.peer,
                 code=failure.value.code,
-                reason=failure.value.reason,
+                reason=reason,
             )
             return failure
         self._log.failure(
