@@ -19,8 +19,8 @@ Whitepaper section 2) goes:
      client certificate (verified against the CA by TLS) whose subject CN is
      the identity, else 403;
   4. the authenticator, with identity, password, certificate and peer: no
-     gives 401 (profiles 1, 2, or a password was presented), 403 (profile
-     3) or 404 (profile 0: an unknown charge point); it may also refuse
+     gives 403 (profile 3), 401 (profiles 1, 2, or a password was
+     presented) or 404 (profile 0: an unknown charge point); it may also refuse
      with a status of its own by raising
      L{openocpp.transport.security.AuthenticationRefused} (e.g. 401 for a
      charge point registered with a password on a profile 0 listener, 429
@@ -230,10 +230,11 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
                 ConnectionDeny.REQUEST_TIMEOUT, "connection closed during authentication"
             )
         if not accepted:
-            if profile.requires_basic_auth or password is not None:
-                raise ConnectionDeny(401, "charge point not authorized")
             if profile.requires_client_certificate:
                 raise ConnectionDeny(ConnectionDeny.FORBIDDEN, "charge point not authorized")
+            if profile.requires_basic_auth or password is not None:
+                # A password was refused: ask for the right one.
+                raise ConnectionDeny(401, "charge point not authorized")
             raise ConnectionDeny(ConnectionDeny.NOT_FOUND, "unknown charge point")
 
         if OCPP_SUBPROTOCOL not in request.protocols:
