@@ -541,6 +541,43 @@ class CentralSystemAuthTests(CentralSystemMixin, TestCase):
         self.assertIsNot(threads[0], threading.current_thread())
         self.assertIn("openocpp-credentials", threads[0].name)
 
+    async def test_embedded_behaviour_shares_the_pool(self):
+        """
+        A behaviour built by hand, given the service's verifier, hashes in
+        the pool the service starts.
+        """
+        from openocpp.centralsystem.behaviour import DefaultCentralSystemBehaviour
+        from openocpp.centralsystem.service import CentralSystem
+        from openocpp.plugins import make_plugin_manager
+
+        threads = []
+        real = credentials._matches_any
+
+        def recording(candidates, stored):
+            threads.append(threading.current_thread())
+            return real(candidates, stored)
+
+        self.patch(credentials, "_matches_any", recording)
+        config = CentralSystemConfig(
+            listen="tcp:0:interface=127.0.0.1", database=":memory:", ping_interval=0, security_profile=1
+        )
+        store = CentralSystemStore(":memory:", reactor)
+        verifier = PasswordVerifier(reactor)
+        behaviour = DefaultCentralSystemBehaviour(store, config, CredentialsPolicy(store, config, verifier))
+        self.config = config
+        self.central = CentralSystem(
+            config, reactor=reactor, store=store, password_verifier=verifier,
+            plugins=make_plugin_manager(builtins=[behaviour], load_entrypoints=False),
+        )
+        self.central.startService()
+        self.addCleanup(self.central.stopService)
+        await self.central.when_listening().addCallback(self._listening)
+        store.register_charge_point("CP1", password=KEY)
+        charge_point = await self.connect("CP1", password=KEY, security_profile=1)
+        self.assertTrue(charge_point.connection.open)
+        self.assertEqual(len(threads), 1)
+        self.assertIn("openocpp-credentials", threads[0].name)
+
     async def test_one_log_line_per_refusal(self):
         """
         A wrong password is logged once by openocpp: the handshake's

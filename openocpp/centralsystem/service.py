@@ -106,6 +106,11 @@ class CentralSystem(MultiService):
         L{openocpp.centralsystem.interfaces.ICentralSystemEventsHandler};
         default: hooks.
     @param store: the store; default: the SQLite file the config names.
+    @param password_verifier: the
+        L{openocpp.centralsystem.credentials.PasswordVerifier} whose thread
+        pool the service starts and stops, and whose remembered passwords
+        get in during a lockout; default: a new one.  Give the one of the
+        C{CredentialsPolicy} of a behaviour built for C{plugins}.
     """
 
     log = Logger()
@@ -118,6 +123,7 @@ class CentralSystem(MultiService):
         request_handler: Any = None,
         events_handler: Any = None,
         store: CentralSystemStore | None = None,
+        password_verifier: PasswordVerifier | None = None,
     ) -> None:
         super().__init__()
         if reactor is None:
@@ -133,11 +139,13 @@ class CentralSystem(MultiService):
         self.store = store
         # Passwords are hashed in a thread pool of their own, started and
         # stopped with the service.
-        self.password_verifier = PasswordVerifier(
-            reactor,
-            threads=config.auth_threads,
-            max_pending=config.auth_max_pending,
-        )
+        if password_verifier is None:
+            password_verifier = PasswordVerifier(
+                reactor,
+                threads=config.auth_threads,
+                max_pending=config.auth_max_pending,
+            )
+        self.password_verifier = password_verifier
         if plugins is None:
             credentials = CredentialsPolicy(self.store, config, self.password_verifier)
             plugins = make_plugin_manager(
