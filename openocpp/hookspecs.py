@@ -47,7 +47,11 @@ def openocpp_cs_check_credentials(identity, password, certificate, peer):
     @param certificate: its TLS client certificate
         (C{twisted.internet.ssl.Certificate}), or C{None}.
     @param peer: its address (C{IAddress}).
-    @return: C{True} to let it in, C{False} to refuse it (HTTP 401).
+    @return: C{True} to let it in, C{False} to refuse it (HTTP 401), or
+        raise L{openocpp.transport.security.AuthenticationRefused} to refuse
+        it with a status and reason of its own.  Every answer is rate
+        limited by the central system: refusals of a presented password
+        count as failed attempts.
     """
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from twisted.logger import Logger
 
+from openocpp.centralsystem.credentials import CredentialsPolicy, PasswordVerifier
 from openocpp.hookspecs import hookimpl
 from openocpp.messages import core, security
 from openocpp.messages.datatypes import IdTagInfo
@@ -27,35 +28,26 @@ _POLICY_STATUS = {
 }
 
 
-def _password_candidates(password: bytes | str) -> list[str]:
-    """
-    The texts a Basic-auth password may stand for. OCPP-J 1.6 section 6.2
-    has the AuthorizationKey's raw bytes sent, many charge points send its
-    hexadecimal text instead: either matches a key stored as hex.
-    """
-    if isinstance(password, str):
-        return [password]
-    candidates = [password.hex()]
-    try:
-        text = password.decode("utf-8")
-    except UnicodeDecodeError:
-        return candidates
-    return [text, text.lower()] + candidates
-
-
 class DefaultCentralSystemBehaviour:
     """
     The built-in answers of C{twistd openocpp centralsystem}.
 
     @param store: the L{openocpp.centralsystem.store.CentralSystemStore}.
     @param config: the L{openocpp.centralsystem.interfaces.ICentralSystemConfig}.
+    @param credentials: the
+        L{openocpp.centralsystem.credentials.CredentialsPolicy} deciding on
+        connections; by default one checking passwords on the calling
+        thread (the central system service gives one with a thread pool).
     """
 
     log = Logger()
 
-    def __init__(self, store: Any, config: Any) -> None:
+    def __init__(self, store: Any, config: Any, credentials: Any = None) -> None:
         self._store = store
         self._config = config
+        if credentials is None:
+            credentials = CredentialsPolicy(store, config, PasswordVerifier())
+        self._credentials = credentials
         # One log line per request only when every message is logged too:
         # at thousands of messages a second, formatting them costs more
         # than answering them.
@@ -66,29 +58,10 @@ class DefaultCentralSystemBehaviour:
     @hookimpl
     def openocpp_cs_check_credentials(self, identity, password, certificate, peer):
         """
-        Profile 0 lets everybody in (boot decides). With Basic auth, a
-        charge point with a password set must give it; others get in unless
-        unknown charge points are rejected. Profile 3's certificate was
-        checked by the transport (CA and common name).
+        The registered credentials decide (see
+        L{openocpp.centralsystem.credentials.CredentialsPolicy}).
         """
-        if password is not None:
-            matches = self._store.check_password(identity, _password_candidates(password))
-            if matches is not None:
-                if not matches:
-                    self.log.warn(
-                        "Wrong password from {identity} at {peer}", identity=identity, peer=peer
-                    )
-                return matches
-        elif self._config.security_profile in (1, 2):
-            return False
-        if self._config.unknown_charge_points == "reject":
-            known = self._store.is_approved(identity)
-            if not known:
-                self.log.warn(
-                    "Refused unknown charge point {identity} at {peer}", identity=identity, peer=peer
-                )
-            return known
-        return True
+        return self._credentials.check(identity, password, certificate, peer)
 
     @hookimpl
     def openocpp_cs_charge_point_connected(self, charge_point):

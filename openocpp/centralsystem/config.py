@@ -36,6 +36,12 @@ class CentralSystemConfig:
     accept_any_id_tag: bool = False
     log_frames: bool = True
     plugins: list = field(default_factory=list)
+    auth_threads: int = 1
+    auth_max_pending: int = 32
+    auth_failures_per_peer: int = 10
+    auth_failures_per_identity: int = 5
+    auth_failure_window: float = 60.0
+    unicode_identities: bool = False
 
     def __post_init__(self) -> None:
         if self.security_profile not in (0, 1, 2, 3):
@@ -55,5 +61,11 @@ class CentralSystemConfig:
         for name in ("call_timeout", "heartbeat_interval", "max_message_size"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)!r}")
+        for name in ("auth_threads", "auth_max_pending", "auth_failure_window"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, not {getattr(self, name)!r}")
+        for name in ("auth_failures_per_peer", "auth_failures_per_identity"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be 0 (no limit) or positive, not {getattr(self, name)!r}")
         if self.ping_interval < 0:
             raise ValueError(f"ping_interval must be 0 (off) or positive, not {self.ping_interval!r}")

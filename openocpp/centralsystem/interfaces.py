@@ -37,6 +37,23 @@ class ICentralSystemConfig(Interface):
     )
     accept_any_id_tag = Attribute("Whether every id tag is accepted, known or not.")
     log_frames = Attribute("Whether every OCPP message in and out is logged, one debug line each.")
+    auth_threads = Attribute("Threads hashing Basic-auth passwords (off the reactor thread).")
+    auth_max_pending = Attribute(
+        "The most password checks running or waiting at once; more are refused with HTTP 503."
+    )
+    auth_failures_per_peer = Attribute(
+        "Failed authentications from one peer address, within C{auth_failure_window}, "
+        "after which it is refused with HTTP 429 (0: no limit)."
+    )
+    auth_failures_per_identity = Attribute(
+        "Failed authentications for one identity, within C{auth_failure_window}, "
+        "after which it is refused with HTTP 429 (0: no limit)."
+    )
+    auth_failure_window = Attribute("Seconds over which failed authentications are counted.")
+    unicode_identities = Attribute(
+        "Whether identities may hold characters beyond ASCII (normalised to NFC); "
+        "by default they are refused."
+    )
 
 
 class IChargePointProxy(Interface):

@@ -14,6 +14,11 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from openocpp.centralsystem.behaviour import DefaultCentralSystemBehaviour
+from openocpp.centralsystem.credentials import (
+    AuthenticationGuard,
+    CredentialsPolicy,
+    PasswordVerifier,
+)
 from openocpp.centralsystem.handler import HookEventsHandler, HookRequestHandler
 from openocpp.centralsystem.interfaces import ICentralSystem
 from openocpp.centralsystem.proxy import ChargePointProxy
@@ -116,6 +121,11 @@ class CentralSystem(MultiService):
         L{openocpp.centralsystem.interfaces.ICentralSystemEventsHandler};
         default: hooks.
     @param store: the store; default: the SQLite file the config names.
+    @param password_verifier: the
+        L{openocpp.centralsystem.credentials.PasswordVerifier} whose thread
+        pool the service starts and stops, and whose remembered passwords
+        get in during a lockout; default: a new one.  Give the one of the
+        C{CredentialsPolicy} of a behaviour built for C{plugins}.
     """
 
     log = Logger()
@@ -128,6 +138,7 @@ class CentralSystem(MultiService):
         request_handler: Any = None,
         events_handler: Any = None,
         store: CentralSystemStore | None = None,
+        password_verifier: PasswordVerifier | None = None,
     ) -> None:
         super().__init__()
         if reactor is None:
@@ -141,14 +152,34 @@ class CentralSystem(MultiService):
             threads = reactor if IReactorThreads.providedBy(reactor) else None
             store = CentralSystemStore(config.database, reactor, threads=threads)
         self.store = store
+        # Passwords are hashed in a thread pool of their own, started and
+        # stopped with the service.
+        if password_verifier is None:
+            password_verifier = PasswordVerifier(
+                reactor,
+                threads=config.auth_threads,
+                max_pending=config.auth_max_pending,
+            )
+        self.password_verifier = password_verifier
         if plugins is None:
+            credentials = CredentialsPolicy(self.store, config, self.password_verifier)
             plugins = make_plugin_manager(
-                builtins=[DefaultCentralSystemBehaviour(self.store, config)],
+                builtins=[DefaultCentralSystemBehaviour(self.store, config, credentials)],
                 plugins=[load_plugin_module(name) for name in config.plugins],
             )
         self.plugins = plugins
         self.request_handler = request_handler or HookRequestHandler(plugins)
         self.events_handler = events_handler or HookEventsHandler(plugins)
+        # Every decision, a plugin's too, is rate limited.
+        self._authenticator = AuthenticationGuard(
+            self._check_credentials,
+            reactor,
+            self.store,
+            self.password_verifier,
+            per_peer=config.auth_failures_per_peer,
+            per_identity=config.auth_failures_per_identity,
+            window=config.auth_failure_window,
+        )
         self.port = None
         self._connected: dict[str, ChargePointProxy] = {}
         self._waiting: dict[str, list[Deferred]] = {}
@@ -160,9 +191,11 @@ class CentralSystem(MultiService):
     def startService(self) -> None:
         super().startService()
         config = self.config
+        self.password_verifier.start()
         factory = OcppServerFactory(
             handler_factory=lambda connection: _ChargePointConnection(self, connection),
-            authenticator=self._check_credentials,
+            authenticator=self._authenticator,
+            allow_unicode_identities=config.unicode_identities,
             security_profile=config.security_profile,
             max_message_size=config.max_message_size,
             ping_interval=config.ping_interval,
@@ -210,6 +243,7 @@ class CentralSystem(MultiService):
 
     def stopService(self) -> Deferred:
         super().stopService()
+        self.password_verifier.stop()
         # Every open connection is closed, and the store closed once the
         # last of them is gone (their last events may still write to it).
         waiting = list(self._closed.values())

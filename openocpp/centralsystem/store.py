@@ -8,11 +8,7 @@ system answered is on disk: a transaction id handed out in a
 StartTransaction.conf survives a crash.
 """
 
-import hashlib
-import hmac
 import json
-import os
-import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -24,6 +20,12 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from openocpp.centralsystem.credentials import (
+    ChargePointCredentials,
+    check_password,
+    hash_password,
+    normalised_key,
+)
 from openocpp.centralsystem.idtags import id_tag_key
 from openocpp.messages import codec
 from openocpp.messages.datatypes import MeterValue
@@ -208,9 +210,14 @@ MIGRATIONS = [
     UPDATE transactions SET stop_reason = 'Local'
         WHERE stop_timestamp IS NOT NULL AND stop_reason IS NULL;
     """,
+    # 4: security events the central system records itself (repeated failed
+    # authentications), told apart from those charge points send.
+    """
+    ALTER TABLE security_events ADD COLUMN origin TEXT NOT NULL DEFAULT 'ChargePoint';
+    ALTER TABLE security_events ADD COLUMN peer TEXT;
+    """,
 ]
 
-_HASH_ITERATIONS = 20_000
 _ID_TAG_CACHE_SIZE = 10_000
 _INSERT_METER_VALUES = (
     "INSERT INTO meter_values (identity, connector_id, transaction_id, timestamp, "
@@ -219,36 +226,8 @@ _INSERT_METER_VALUES = (
 _METER_VALUE_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 # SQLite takes at most 32,766 parameters in a statement, 12 a row.
 _ROWS_PER_INSERT = 2_000
-_HEX = re.compile(r"(?:[0-9A-Fa-f]{2})+")
 #: The reason of a StopTransaction.req that gives none (OCPP 1.6 section 6.49).
 _STOPPED_LOCALLY = "Local"
-
-
-def hash_password(password: str, salt: bytes | None = None) -> str:
-    """
-    A salted PBKDF2-SHA256 hash of a charge point's AuthorizationKey, as
-    C{pbkdf2_sha256$iterations$salt$hash} (hex).
-    """
-    salt = os.urandom(16) if salt is None else salt
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, _HASH_ITERATIONS)
-    return f"pbkdf2_sha256${_HASH_ITERATIONS}${salt.hex()}${digest.hex()}"
-
-
-def check_password(password: str, stored: str) -> bool:
-    """
-    Whether C{password} matches a hash made by L{hash_password}, compared in
-    constant time.
-    """
-    try:
-        scheme, iterations, salt, expected = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "pbkdf2_sha256":
-        return False
-    digest = hashlib.pbkdf2_hmac(
-        "sha256", password.encode("utf-8"), bytes.fromhex(salt), int(iterations)
-    )
-    return hmac.compare_digest(digest.hex(), expected)
 
 
 class _Atomic:
@@ -497,10 +476,8 @@ class CentralSystemStore:
         BootNotifications are then accepted. Optionally set its Basic-auth
         password (stored hashed) and security profile.
         """
-        if password is not None and _HEX.fullmatch(password):
-            # A hexadecimal AuthorizationKey is kept in lower case, the form
-            # every way of sending it is compared in.
-            password = password.lower()
+        if password is not None:
+            password = normalised_key(password)
         password_hash = None if password is None else hash_password(password)
         self._write(
             "INSERT INTO charge_points (identity, password_hash, security_profile, approved, "
@@ -602,6 +579,19 @@ class CentralSystemStore:
         if row is None or row[0] is None:
             return None
         return any(check_password(candidate, row[0]) for candidate in candidates)
+
+    def charge_point_credentials(self, identity: str) -> ChargePointCredentials | None:
+        """
+        What authenticates a charge point: its password hash and registered
+        security profile; L{None} when the store has no record of it.
+        """
+        row = self._db.execute(
+            "SELECT password_hash, security_profile FROM charge_points WHERE identity = ?",
+            (identity,),
+        ).fetchone()
+        if row is None:
+            return None
+        return ChargePointCredentials(password_hash=row[0], security_profile=row[1])
 
     def record_boot(self, identity: str, request: Any, status: str) -> None:
         """
@@ -995,6 +985,21 @@ class CentralSystemStore:
             "INSERT INTO security_events (identity, type, timestamp, tech_info, received_at) "
             "VALUES (?, ?, ?, ?, ?)",
             (identity, request.type, _text(request.timestamp), request.tech_info, self._now_text()),
+        )
+
+    def record_central_system_event(
+        self, identity: str, peer: str | None, type: str, tech_info: str | None
+    ) -> None:
+        """
+        Store a security event the central system itself noticed (origin
+        C{CentralSystem}), e.g. repeated failed authentications, about the
+        charge point identity concerned and the peer address.
+        """
+        now = self._now_text()
+        self._write(
+            "INSERT INTO security_events (identity, type, timestamp, tech_info, received_at, "
+            "origin, peer) VALUES (?, ?, ?, ?, ?, 'CentralSystem', ?)",
+            (identity, type, now, tech_info, now, peer),
         )
 
     def security_events(self, identity: str | None = None) -> list[dict]:

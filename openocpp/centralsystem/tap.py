@@ -34,6 +34,13 @@ class CentralSystemOptions(usage.Options):
         ["call-timeout", None, 30.0, "Seconds to wait for a charge point's answer.", float],
         ["ping-interval", None, 60.0, "Seconds between WebSocket pings (0: off).", float],
         ["max-message-size", None, 65536, "Largest WebSocket message accepted, in bytes.", int],
+        ["auth-threads", None, 1, "Threads hashing Basic-auth passwords.", int],
+        ["auth-max-pending", None, 32, "Most password checks at once (more: HTTP 503).", int],
+        ["auth-failures-per-peer", None, 10,
+         "Failed authentications from one address before HTTP 429 (0: no limit).", int],
+        ["auth-failures-per-identity", None, 5,
+         "Failed authentications for one identity before HTTP 429 (0: no limit).", int],
+        ["auth-failure-window", None, 60.0, "Seconds over which failed authentications count.", float],
         ["api", None, None,
          "Also serve the HTTP API and web console on this endpoint string "
          "(e.g. tcp:8081:interface=127.0.0.1)."],
@@ -44,6 +51,7 @@ class CentralSystemOptions(usage.Options):
     optFlags = [
         ["accept-any-idtag", None, "Accept every id tag, known or not."],
         ["no-log-frames", None, "Do not log every OCPP message (one debug line each)."],
+        ["unicode-identities", None, "Accept identities beyond ASCII (normalised to NFC)."],
     ]
 
     def __init__(self) -> None:
@@ -85,6 +93,12 @@ class CentralSystemOptions(usage.Options):
             max_message_size=self["max-message-size"],
             plugins=list(self["plugin"]),
             log_frames=not self["no-log-frames"],
+            auth_threads=self["auth-threads"],
+            auth_max_pending=self["auth-max-pending"],
+            auth_failures_per_peer=self["auth-failures-per-peer"],
+            auth_failures_per_identity=self["auth-failures-per-identity"],
+            auth_failure_window=self["auth-failure-window"],
+            unicode_identities=bool(self["unicode-identities"]),
         )
 
     def make_api_config(self):

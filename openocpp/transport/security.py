@@ -115,6 +115,39 @@ class SecurityProfile(IntEnum):
         return "wss" if self.uses_tls else "ws"
 
 
+class AuthenticationRefused(Exception):
+    """
+    An authenticator's refusal of a charge point with a status of its own
+    (raised instead of answering L{False}): 401 when credentials are
+    missing or wrong, 429 when too many attempts failed, 503 when the
+    central system cannot check credentials now.
+
+    @ivar code: the HTTP status of the handshake's answer.
+    @ivar reason: why, for the log and the answer's status line (never a
+        password).
+    @ivar retry_after: seconds after which trying again may succeed (sent
+        as C{Retry-After}), or L{None}.
+    @ivar detail: more for the log only (e.g. whether the identity is
+        unknown, which the answer must not tell), or L{None}.
+    """
+
+    def __init__(
+        self,
+        code: int,
+        reason: str,
+        retry_after: float | None = None,
+        detail: str | None = None,
+    ) -> None:
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason
+        self.retry_after = retry_after
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return f"HTTP {self.code} {self.reason}"
+
+
 class InvalidAuthorization(ValueError):
     """
     An HTTP C{Authorization} header does not carry Basic credentials for

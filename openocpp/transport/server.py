@@ -19,8 +19,12 @@ Whitepaper section 2) goes:
      client certificate (verified against the CA by TLS) whose subject CN is
      the identity, else 403;
   4. the authenticator, with identity, password, certificate and peer: no
-     gives 401 (profiles 1, 2), 403 (profile 3) or 404 (profile 0: an
-     unknown charge point);
+     gives 403 (profile 3), 401 (profiles 1, 2, or a password was
+     presented) or 404 (profile 0: an unknown charge point); it may also refuse
+     with a status of its own by raising
+     L{openocpp.transport.security.AuthenticationRefused} (e.g. 401 for a
+     charge point registered with a password on a profile 0 listener, 429
+     with C{Retry-After} after too many failed attempts);
   5. subprotocol: C{ocpp1.6} must be among those offered.  If not, the
      handshake completes without a C{Sec-WebSocket-Protocol} header and the
      connection is closed at once (code 1002), as OCPP-J 1.6 section 3.2
@@ -64,6 +68,7 @@ from openocpp.transport.connection import (
 from openocpp.transport.identity import InvalidIdentity, identity_from_path
 from openocpp.transport.interfaces import IConnectionHandler, IOcppConnection
 from openocpp.transport.security import (
+    AuthenticationRefused,
     InvalidAuthorization,
     SecurityProfile,
     common_names,
@@ -114,6 +119,8 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
     _request_path: str | None = None
     _refusal: str | None = None
     _certificate: Certificate | None = None
+    _refusal_headers: list | None = None
+    _refusal_detail: str | None = None
 
     def processHandshake(self) -> None:
         """
@@ -163,7 +170,9 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
         peer = self.transport.getPeer()
         self._request_path = request.path
         try:
-            identity = identity_from_path(request.path)
+            identity = identity_from_path(
+                request.path, allow_unicode=factory.allow_unicode_identities
+            )
         except InvalidIdentity as invalid:
             raise ConnectionDeny(ConnectionDeny.NOT_FOUND, str(invalid))
         self.identity = identity
@@ -205,18 +214,27 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
                     "client certificate subject CN is not the charge point identity",
                 )
 
-        accepted = await maybeDeferred(
-            factory.authenticator, identity, password, certificate, peer
-        )
+        try:
+            accepted = await maybeDeferred(
+                factory.authenticator, identity, password, certificate, peer
+            )
+        except AuthenticationRefused as refused:
+            if refused.retry_after is not None:
+                # Whole seconds, at least one (RFC 9110 section 10.2.3).
+                seconds = max(1, int(refused.retry_after + 0.999))
+                self._refusal_headers = [("Retry-After", str(seconds))]
+            self._refusal_detail = refused.detail
+            raise ConnectionDeny(refused.code, refused.reason) from None
         if self._finished is not None or self.state != WebSocketProtocol.STATE_CONNECTING:
             raise ConnectionDeny(
                 ConnectionDeny.REQUEST_TIMEOUT, "connection closed during authentication"
             )
         if not accepted:
-            if profile.requires_basic_auth:
-                raise ConnectionDeny(401, "charge point not authorized")
             if profile.requires_client_certificate:
                 raise ConnectionDeny(ConnectionDeny.FORBIDDEN, "charge point not authorized")
+            if profile.requires_basic_auth or password is not None:
+                # A password was refused: ask for the right one.
+                raise ConnectionDeny(401, "charge point not authorized")
             raise ConnectionDeny(ConnectionDeny.NOT_FOUND, "unknown charge point")
 
         if OCPP_SUBPROTOCOL not in request.protocols:
@@ -239,12 +257,15 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
         Log a refused handshake; turn an unexpected error into a 500.
         """
         if failure.check(ConnectionDeny):
+            reason = failure.value.reason
+            if self._refusal_detail:
+                reason = f"{reason} ({self._refusal_detail})"
             self._log.warn(
                 "Refused the connection of {identity} ({peer}): HTTP {code} {reason}",
                 identity=self.identity or self._request_path,
                 peer=self.peer,
                 code=failure.value.code,
-                reason=failure.value.reason,
+                reason=reason,
             )
             return failure
         self._log.failure(
@@ -267,8 +288,12 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
         """
         if self._finished is not None:
             return
-        if code == 401 and not responseHeaders:
-            responseHeaders = [("WWW-Authenticate", 'Basic realm="OCPP", charset="UTF-8"')]
+        if not responseHeaders:
+            responseHeaders = list(self._refusal_headers or [])
+            if code == 401:
+                responseHeaders.append(
+                    ("WWW-Authenticate", 'Basic realm="OCPP", charset="UTF-8"')
+                )
         super().failHandshake(_printable(reason or ""), code, responseHeaders)
 
     def onOpen(self) -> None:
@@ -309,6 +334,7 @@ class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
         open_handshake_timeout: float = 10.0,
         close_handshake_timeout: float = 5.0,
         max_connections: int = 0,
+        allow_unicode_identities: bool = False,
     ):
         """
         @param handler_factory: called with each new L{IOcppConnection},
@@ -319,7 +345,9 @@ class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
             L{openocpp.transport.security.authorization_key_matches}) or
             L{None}, the client L{Certificate} or L{None}, and the peer's
             L{IAddress}; returns whether to accept the charge point, or a
-            Deferred of it.  For profile 3 it may also check the certificate's
+            Deferred of it, or raises (fails with)
+            L{openocpp.transport.security.AuthenticationRefused} to refuse
+            with a status of its own.  For profile 3 it may also check the certificate's
             O (organizationName) against the operator (A00.FR.404).
         @param security_profile: the L{SecurityProfile} (0 to 3) every
             connection must use.
@@ -342,6 +370,10 @@ class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
             to our close frame before dropping the connection.
         @param max_connections: the most simultaneous connections (0: no
             limit); more are refused with HTTP 503.
+        @param allow_unicode_identities: whether identities may hold
+            characters beyond ASCII (normalised to NFC; see
+            L{openocpp.transport.identity}); by default they are refused
+            with 404.
         """
         profile = SecurityProfile(security_profile)
         if url is None:
@@ -354,6 +386,7 @@ class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
             reactor=reactor,
         )
         self.authenticator = authenticator
+        self.allow_unicode_identities = allow_unicode_identities
         self._configure(
             handler_factory,
             profile,

@@ -200,9 +200,16 @@ def _schemas() -> dict:
     event = {
         "oneOf": [
             _object(
-                {**common_event, "kind": {"const": "security"}, "timestamp": _TIME, "type": _TEXT, "techInfo": _nullable(_TEXT)},
-                ["kind", "id", "chargePoint", "receivedAt", "type"],
-                "a SecurityEventNotification",
+                {
+                    **common_event, "kind": {"const": "security"}, "timestamp": _TIME, "type": _TEXT,
+                    "techInfo": _nullable(_TEXT), "origin": {"type": "string", "enum": ["ChargePoint", "CentralSystem"]},
+                    "peer": _nullable(_TEXT),
+                },
+                ["kind", "id", "chargePoint", "receivedAt", "type", "origin"],
+                "a security event: a SecurityEventNotification (origin ChargePoint), or one the central "
+                "system noticed itself (origin CentralSystem: FailedToAuthenticateAtCentralSystem when a "
+                "peer address or an identity is locked out after repeated failed authentications; peer "
+                "is the address)",
             ),
             _object(
                 {

@@ -229,17 +229,19 @@ class ReadOnlyQueries:
         columns = (
             "kind", "id", "identity", "received_at", "timestamp", "type", "tech_info",
             "connector_id", "status", "error_code", "info", "vendor_id", "vendor_error_code",
-            "action", "request_id",
+            "action", "request_id", "origin", "peer",
         )
         sources = {
             # Each table's value for each column (NULL where it has none).
             "security": ("'security'", "id", "identity", "received_at", "timestamp", "type", "tech_info",
-                         "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "security_events"),
+                         "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "origin", "peer",
+                         "security_events"),
             "status": ("'status'", "id", "identity", "received_at", "timestamp", "NULL", "NULL",
                        "connector_id", "status", "error_code", "info", "vendor_id", "vendor_error_code",
-                       "NULL", "NULL", "status_history"),
+                       "NULL", "NULL", "NULL", "NULL", "status_history"),
             "report": ("'report'", "id", "identity", "received_at", "NULL", "NULL", "NULL",
-                       "NULL", "status", "NULL", "NULL", "NULL", "NULL", "kind", "request_id", "status_reports"),
+                       "NULL", "status", "NULL", "NULL", "NULL", "NULL", "kind", "request_id", "NULL", "NULL",
+                       "status_reports"),
         }
         selects = {
             name: "SELECT "
@@ -303,7 +305,17 @@ def event_json(row: dict) -> dict:
         "receivedAt": row["received_at"],
     }
     if row["kind"] == "security":
-        return {**common, "timestamp": row["timestamp"], "type": row["type"], "techInfo": row["tech_info"]}
+        # origin: "ChargePoint" (a SecurityEventNotification) or
+        # "CentralSystem" (noticed by the central system itself, e.g.
+        # repeated failed authentications, with the peer's address).
+        return {
+            **common,
+            "timestamp": row["timestamp"],
+            "type": row["type"],
+            "techInfo": row["tech_info"],
+            "origin": row["origin"],
+            "peer": row["peer"],
+        }
     if row["kind"] == "status":
         return {
             **common,
