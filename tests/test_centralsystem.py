@@ -278,11 +278,13 @@ class FullSessionTests(CentralSystemMixin, TestCase):
     @inlineCallbacks
     def test_frames_logged(self):
         """
-        Every OCPP message in and out is logged, one structured debug event
-        each, carrying the frame's text and its direction.
+        With C{log_frames} on (C{--log-frames}), every OCPP message in and
+        out is logged, one structured debug event each, carrying the frame's
+        text and its direction.
         """
         from twisted.logger import LogLevel, globalLogPublisher
 
+        self.config.log_frames = True  # read by each new connection
         events = []
         globalLogPublisher.addObserver(events.append)
         self.addCleanup(globalLogPublisher.removeObserver, events.append)
@@ -854,7 +856,7 @@ class OptionsTests(SynchronousTestCase):
         self.assertEqual(config.database, "openocpp-centralsystem.sqlite")
         self.assertEqual(config.unknown_charge_points, "accept")
         self.assertFalse(config.accept_any_id_tag)
-        self.assertTrue(config.log_frames)
+        self.assertFalse(config.log_frames)
 
     def test_options(self):
         """
@@ -866,7 +868,7 @@ class OptionsTests(SynchronousTestCase):
                 "--listen", "tcp:9000", "--db", ":memory:", "--heartbeat-interval", "60",
                 "--unknown-chargepoints", "pending", "--accept-any-idtag",
                 "--security-profile", "1", "--plugin", "tests.test_plugins", "--plugin", "tests.cpclient",
-                "--call-timeout", "5", "--ping-interval", "0", "--no-log-frames",
+                "--call-timeout", "5", "--ping-interval", "0", "--log-frames",
             ]
         )
         config = options.config
@@ -878,7 +880,7 @@ class OptionsTests(SynchronousTestCase):
         self.assertEqual(config.security_profile, 1)
         self.assertEqual(config.plugins, ["tests.test_plugins", "tests.cpclient"])
         self.assertEqual((config.call_timeout, config.ping_interval), (5.0, 0.0))
-        self.assertFalse(config.log_frames)
+        self.assertTrue(config.log_frames)
 
     def test_bad_options(self):
         """

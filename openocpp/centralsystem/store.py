@@ -26,6 +26,7 @@ from twisted.python.failure import Failure
 
 from openocpp.messages import codec
 from openocpp.messages.datatypes import MeterValue
+from openocpp.store.ownership import check_database, owned_tables
 from openocpp.store.sqlite import migrate, open_database
 
 #: Schema steps; see L{openocpp.store.sqlite.migrate}. Append, never edit.
@@ -252,11 +253,14 @@ class CentralSystemStore:
         write-ahead log's checkpoints in a thread, off the reactor thread;
         C{None} leaves them to SQLite, inside commits.
     @param checkpoint_interval: seconds between those checkpoints.
+    @raise ValueError: the file is not a central system's (another
+        program's or a charge point's; see L{openocpp.store.ownership}).
     """
 
     log = Logger()
 
     def __init__(self, path: str, clock, threads=None, checkpoint_interval: float = 1.0) -> None:
+        check_database(path, owned_tables(MIGRATIONS), "central system")
         self._db = open_database(path)
         migrate(self._db, MIGRATIONS, "central system")
         self._clock = clock

@@ -43,7 +43,8 @@ class CentralSystemOptions(usage.Options):
     ]
     optFlags = [
         ["accept-any-idtag", None, "Accept every id tag, known or not."],
-        ["no-log-frames", None, "Do not log every OCPP message (one debug line each)."],
+        ["log-frames", None, "Log every OCPP frame in and out (debug level)."],
+        ["no-log-frames", None, "Accepted for older command lines: frame logging is off by default."],
     ]
 
     def __init__(self) -> None:
@@ -84,7 +85,7 @@ class CentralSystemOptions(usage.Options):
             ping_interval=self["ping-interval"],
             max_message_size=self["max-message-size"],
             plugins=list(self["plugin"]),
-            log_frames=not self["no-log-frames"],
+            log_frames=bool(self["log-frames"]),
         )
 
     def make_api_config(self):
