@@ -4,10 +4,20 @@ The C{twistd openocpp} command line: options and the service they build.
     twistd -n openocpp centralsystem [options]
     twistd -n openocpp chargepoint [options]
 
+A mistake on the command line is one line on standard error, naming the
+option, and exit status 2, before any file is created: L{Options} and
+L{makeService} exit that way (L{build_service} raises
+L{usage.UsageError} instead, for programs that build the services
+themselves). Each role gets a pid file of its own by default
+(C{openocpp-centralsystem.pid}, C{openocpp-chargepoint.pid}; and, as a
+daemon, a log file of its own), so both roles run from one folder.
+
 Each role's options live in its package (C{openocpp.centralsystem.tap},
 C{openocpp.chargepoint.tap}); the services are built by L{makeService}, which
 imports the heavy parts only then, so C{twistd --help} stays fast.
 """
+
+import sys
 
 from twisted.application.service import IService, MultiService
 from twisted.python import usage
@@ -23,12 +33,21 @@ _BUILDERS = {
 }
 
 
+#: twistd's default pid file, replaced by one per role.
+_TWISTD_PIDFILE = "twistd.pid"
+
+#: The prefix twistd's option parser gives a coercer's error.
+_COERCION_PREFIX = "Parameter type enforcement failed: "
+
+
 class Options(usage.Options):
     """
     Options of C{twistd openocpp}: a subcommand names the role to run.
+
+    A usage error is written as one line to C{stderr} and exits the process
+    with status 2 (not twistd's whole C{--help}).
     """
 
-    synopsis = "[--no-gc-tuning] <centralsystem|chargepoint> [options]"
     longdesc = "Run one role of OCPP 1.6-J: a central system or a charge point."
     optFlags = [
         ["no-gc-tuning", None, "Keep CPython's garbage collector settings (see openocpp.gctuning)."],
@@ -38,16 +57,69 @@ class Options(usage.Options):
         ["chargepoint", None, ChargePointOptions, "Run a charge point"],
     ]
 
+    #: Where a usage error is written (tests replace it).
+    stderr = None
+
+    @property
+    def synopsis(self) -> str:
+        """
+        The usage line's part for C{openocpp}: with a role chosen, the role's
+        own synopsis follows it (so it is not said twice).
+        """
+        if self.subCommand is None:
+            return "[--no-gc-tuning] <centralsystem|chargepoint> [options]"
+        return "[--no-gc-tuning]"
+
+    def parseOptions(self, options=None) -> None:
+        try:
+            super().parseOptions(options)
+        except usage.UsageError as error:
+            exit_with_usage_error(error, self.subCommand, self.stderr)
+
     def postOptions(self) -> None:
         if self.subCommand is None:
             raise usage.UsageError(
                 "name a role to run: 'centralsystem' or 'chargepoint'"
             )
+        parent = getattr(self, "parent", None)
+        if parent is not None:
+            _files_per_role(parent, self.subCommand)
 
 
-def makeService(config: Options) -> IService:
+def _files_per_role(twistd: usage.Options, role: str) -> None:
+    # twistd's pid file (and a daemon's log file) are named after the role
+    # unless given: the two roles can run from one folder.
+    if twistd.get("pidfile") == _TWISTD_PIDFILE:
+        twistd["pidfile"] = f"openocpp-{role}.pid"
+    if "logfile" in twistd and twistd.get("logfile") is None and not twistd.get("nodaemon"):
+        twistd["logfile"] = f"openocpp-{role}.log"
+
+
+def exit_with_usage_error(error: usage.UsageError, role: str | None = None, stderr=None) -> None:
+    """
+    Write a usage error as one line and exit with status 2.
+
+    @param role: the role named on the command line, if any.
+    @param stderr: where to write (default: C{sys.stderr}).
+    @raise SystemExit: always.
+    """
+    message = str(error)
+    if message.startswith(_COERCION_PREFIX):
+        message = message[len(_COERCION_PREFIX):]
+    command = "twistd openocpp" + (f" {role}" if role else "")
+    stream = stderr if stderr is not None else sys.stderr
+    stream.write(f"{command}: {message}\n")
+    stream.flush()
+    raise SystemExit(2)
+
+
+def build_service(config: Options) -> IService:
     """
     Build the service tree of the role named on the command line.
+
+    @raise usage.UsageError: the role's options cannot make a service (a
+        plugin does not load, a port is in use, the database is not the
+        role's, ...).
     """
     from openocpp.gctuning import GarbageCollectorTuning
 
@@ -56,3 +128,14 @@ def makeService(config: Options) -> IService:
         GarbageCollectorTuning().setServiceParent(service)
     _BUILDERS[config.subCommand](config.subOptions).setServiceParent(service)
     return service
+
+
+def makeService(config: Options) -> IService:
+    """
+    twistd's entry: L{build_service}, a usage error written as one line and
+    exit status 2.
+    """
+    try:
+        return build_service(config)
+    except usage.UsageError as error:
+        exit_with_usage_error(error, config.subCommand, config.stderr)

@@ -887,10 +887,10 @@ class OptionsTests(SynchronousTestCase):
         Bad values are usage errors naming the problem.
         """
         for arguments, words in [
-            (["--unknown-chargepoints", "maybe"], "unknown_charge_points"),
-            (["--security-profile", "7"], "security_profile"),
+            (["--unknown-chargepoints", "maybe"], "--unknown-chargepoints"),
+            (["--security-profile", "7"], "--security-profile"),
             (["--security-profile", "2"], "TLS"),
-            (["--heartbeat-interval", "0"], "heartbeat_interval"),
+            (["--heartbeat-interval", "0"], "--heartbeat-interval"),
         ]:
             error = self.assertRaises(usage.UsageError, CentralSystemOptions().parseOptions, arguments)
             self.assertIn(words, str(error))
@@ -903,7 +903,10 @@ class OptionsTests(SynchronousTestCase):
         from openocpp import tap
 
         options = tap.Options()
-        options.parseOptions(["centralsystem", "--db", ":memory:", "--plugin", "tests.test_centralsystem"])
+        options.parseOptions(
+            ["centralsystem", "--db", ":memory:", "--listen", "tcp:0:interface=127.0.0.1",
+             "--plugin", "tests.test_centralsystem"]
+        )
         service = tap.makeService(options)
         (central,) = [each for each in service if isinstance(each, CentralSystem)]
         self.addCleanup(central.store.close)

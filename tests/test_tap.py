@@ -2,6 +2,10 @@
 Tests for the C{twistd openocpp} dropin and its options.
 """
 
+import io
+import os
+import sys
+
 from twisted.application.service import IServiceMaker
 from twisted.plugin import getPlugins
 from twisted.python import usage
@@ -40,11 +44,80 @@ class OptionsTests(SynchronousTestCase):
 
     def test_role_required(self):
         """
-        Without a subcommand, parsing fails with a usage error naming both.
+        Without a subcommand, parsing exits with status 2 and one line
+        naming both roles.
         """
-        error = self.assertRaises(usage.UsageError, tap.Options().parseOptions, [])
-        self.assertIn("centralsystem", str(error))
-        self.assertIn("chargepoint", str(error))
+        options = tap.Options()
+        options.stderr = io.StringIO()
+        exit = self.assertRaises(SystemExit, options.parseOptions, [])
+        self.assertEqual(exit.code, 2)
+        line = options.stderr.getvalue()
+        self.assertEqual(line.count("\n"), 1)
+        self.assertIn("centralsystem", line)
+        self.assertIn("chargepoint", line)
+
+    def test_usage_line_of_a_role(self):
+        """
+        A role's usage line names the role once, after C{openocpp}'s own
+        option (it used to repeat C{<centralsystem|chargepoint> [options]}).
+        """
+        config = _twistd_options("openocpp", "centralsystem")
+        synopsis = config.subOptions.subOptions.getSynopsis()
+        self.assertEqual(synopsis, "Usage: twistd [options] openocpp [--no-gc-tuning] centralsystem [options]")
+        self.assertIn(
+            "[--no-gc-tuning] <centralsystem|chargepoint> [options]",
+            tap.Options().getSynopsis(),
+        )
+
+
+def _twistd_options(*arguments):
+    """
+    twistd's own options, parsed, with C{sys.argv[0]} as twistd's.
+    """
+    from twisted.scripts._twistd_unix import ServerOptions
+
+    argv = sys.argv[0]
+    sys.argv[0] = "twistd"
+    try:
+        config = ServerOptions()
+        config.parseOptions(list(arguments))
+    finally:
+        sys.argv[0] = argv
+    return config
+
+
+class FilesPerRoleTests(SynchronousTestCase):
+    """
+    Both roles run from one folder without C{--pidfile}: each gets a pid
+    file (and, as a daemon, a log file) of its own.
+    """
+
+    def test_pid_file_per_role(self):
+        """
+        Without C{--pidfile}, the pid file is named after the role.
+        """
+        for role in ("centralsystem", "chargepoint"):
+            config = _twistd_options("-n", "openocpp", role, "--db", ":memory:")
+            self.assertEqual(os.path.basename(config["pidfile"]), f"openocpp-{role}.pid")
+            self.assertIsNone(config["logfile"])  # -n: the log goes to standard output
+
+    def test_log_file_per_role(self):
+        """
+        As a daemon without C{--logfile}, the log file is named after the
+        role.
+        """
+        config = _twistd_options("openocpp", "chargepoint", "--db", ":memory:")
+        self.assertEqual(config["logfile"], "openocpp-chargepoint.log")
+
+    def test_given_files_kept(self):
+        """
+        C{--pidfile} and C{--logfile} given are kept (C{--pidfile=} for none).
+        """
+        config = _twistd_options("--pidfile", "my.pid", "--logfile", "my.log", "openocpp", "centralsystem")
+        self.assertEqual(os.path.basename(config["pidfile"]), "my.pid")
+        self.assertEqual(config["logfile"], "my.log")
+        config = _twistd_options("-n", "--pidfile=", "openocpp", "centralsystem")
+        self.assertEqual(config["pidfile"], "")
 
     def test_usage_lists_roles(self):
         """
