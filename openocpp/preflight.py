@@ -73,6 +73,10 @@ def check_port_free(reactor: Any, option: str, description: str) -> None:
     import socket
 
     endpoint = check_endpoint(reactor, option, description)
+    address = getattr(endpoint, "_address", None)
+    if description.split(":", 1)[0].strip().lower() == "unix" and isinstance(address, str):
+        check_folder_of(option, address)  # the socket itself is not tried: it is a file
+        return
     port = getattr(endpoint, "_port", None)
     interface = getattr(endpoint, "_interface", None)
     if description.split(":", 1)[0].strip().lower() not in _PROBED_TYPES or not isinstance(port, int):

@@ -19,7 +19,8 @@ imports the heavy parts only then, so C{twistd --help} stays fast.
 
 import sys
 
-from twisted.application.service import IService, MultiService
+from twisted.application.service import IService, MultiService, Service
+from twisted.logger import Logger
 from twisted.python import usage
 
 from openocpp.centralsystem.tap import CentralSystemOptions
@@ -113,9 +114,11 @@ def exit_with_usage_error(error: usage.UsageError, role: str | None = None, stde
     raise SystemExit(2)
 
 
-def build_service(config: Options) -> IService:
+def build_service(config: Options, reactor=None) -> IService:
     """
-    Build the service tree of the role named on the command line.
+    Build the service tree of the role named on the command line: the role,
+    and a L{ListeningGuard} that stops the reactor if one of its ports
+    cannot listen after all.
 
     @raise usage.UsageError: the role's options cannot make a service (a
         plugin does not load, a port is in use, the database is not the
@@ -123,11 +126,62 @@ def build_service(config: Options) -> IService:
     """
     from openocpp.gctuning import GarbageCollectorTuning
 
+    if reactor is None:
+        from twisted.internet import reactor
     service = MultiService()
     if not config["no-gc-tuning"]:
         GarbageCollectorTuning().setServiceParent(service)
-    _BUILDERS[config.subCommand](config.subOptions).setServiceParent(service)
+    role = _BUILDERS[config.subCommand](config.subOptions, reactor=reactor)
+    role.setServiceParent(service)
+    ListeningGuard(reactor, role).setServiceParent(service)
     return service
+
+
+class ListeningGuard(Service):
+    """
+    Stops the reactor when a service that listens (one with a
+    C{when_listening()}) fails to: a process without its port must not
+    keep running, doing nothing. Started after the services it watches.
+
+    The ports are tried before the role is built (L{openocpp.preflight}),
+    so this catches only what changed in between, or endpoints that could
+    not be tried then.
+
+    @param reactor: the reactor to stop.
+    @param root: the service tree to watch.
+    """
+
+    log = Logger()
+
+    def __init__(self, reactor, root: IService) -> None:
+        self._reactor = reactor
+        self._root = root
+
+    def startService(self) -> None:
+        super().startService()
+        for service in _listening_services(self._root):
+            service.when_listening().addErrback(self._failed, service)
+
+    def _failed(self, failure, service) -> None:
+        self.log.critical(
+            "{service} cannot listen ({reason}): stopping",
+            service=getattr(service, "name", None) or type(service).__name__,
+            reason=failure.getErrorMessage(),
+        )
+        if not self.running:
+            return
+        if self._reactor.running:
+            self._reactor.stop()
+        else:
+            # twistd starts the services before it runs the reactor.
+            self._reactor.callWhenRunning(self._reactor.stop)
+
+
+def _listening_services(service):
+    if callable(getattr(service, "when_listening", None)):
+        yield service
+    for child in service if isinstance(service, MultiService) else ():
+        yield from _listening_services(child)
 
 
 def makeService(config: Options) -> IService:

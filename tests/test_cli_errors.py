@@ -116,6 +116,15 @@ class CentralSystemMistakeTests(CommandLineMistakeMixin, SynchronousTestCase):
         self.assertIn(f"--listen 'tcp:{port}:interface=127.0.0.1': cannot listen on port {port}", line)
         self.assertIn("in use", line)
 
+    def test_listen_unix_socket_folder_missing(self):
+        """
+        A UNIX socket in a folder that does not exist is refused before
+        anything starts.
+        """
+        line = self.central("--listen", f"unix:{self.path('nowhere/cs.sock')}")
+        self.assertIn("--listen", line)
+        self.assertIn("does not exist", line)
+
     def test_api_not_an_endpoint(self):
         """
         C{--api tcp:abc:...} names the option.

@@ -6,7 +6,10 @@ import io
 import os
 import sys
 
-from twisted.application.service import IServiceMaker
+from twisted.application.service import IServiceMaker, MultiService, Service
+from twisted.internet.defer import fail, succeed
+from twisted.internet.error import CannotListenError
+from twisted.logger import LogLevel, globalLogPublisher
 from twisted.plugin import getPlugins
 from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
@@ -142,10 +145,91 @@ class MakeServiceTests(SynchronousTestCase):
         options = tap.Options()
         options.parseOptions(["chargepoint", "--db", ":memory:", "--identity", "CP9"])
         service = tap.makeService(options)
-        tuning, charge_point = list(service)
+        tuning, charge_point, guard = list(service)
         self.assertIsInstance(tuning, GarbageCollectorTuning)
         self.assertIsInstance(charge_point, ChargePoint)
+        self.assertIsInstance(guard, tap.ListeningGuard)
         self.assertEqual(charge_point.config.identity, "CP9")
+
+
+class _FakeReactor:
+    running = True
+    stopped = False
+
+    def stop(self):
+        self.stopped = True
+
+    def callWhenRunning(self, function):
+        self.running = True
+        function()
+
+
+class _Listener(Service):
+    """
+    A service whose port fails (or not) once started.
+    """
+
+    def __init__(self, outcome):
+        self.outcome = outcome
+
+    def when_listening(self):
+        return self.outcome
+
+
+class ListeningGuardTests(SynchronousTestCase):
+    """
+    L{tap.ListeningGuard}: a process whose port cannot listen stops rather
+    than keep running without it.
+    """
+
+    def guarded(self, outcome):
+        reactor = _FakeReactor()
+        root = MultiService()
+        listener = _Listener(outcome)
+        listener.setName("api")
+        parent = MultiService()
+        listener.setServiceParent(parent)
+        parent.setServiceParent(root)
+        tap.ListeningGuard(reactor, root).setServiceParent(root)
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        root.startService()
+        self.addCleanup(root.stopService)
+        return reactor, events
+
+    def test_listen_failure_stops_the_reactor(self):
+        """
+        A nested service that fails to listen stops the reactor, with one
+        critical line naming it and the reason (no traceback).
+        """
+        reactor, events = self.guarded(fail(CannotListenError("127.0.0.1", 8081, OSError(98, "in use"))))
+        self.assertTrue(reactor.stopped)
+        (critical,) = [e for e in events if e.get("log_level") == LogLevel.critical]
+        self.assertEqual(critical["service"], "api")
+        self.assertIn("8081", critical["reason"])
+        self.assertNotIn("log_failure", critical)
+
+    def test_listen_failure_before_the_reactor_runs(self):
+        """
+        twistd starts services before it runs the reactor: the reactor is
+        stopped as soon as it runs.
+        """
+        reactor = _FakeReactor()
+        reactor.running = False
+        root = MultiService()
+        _Listener(fail(CannotListenError("127.0.0.1", 8080, OSError(98, "in use")))).setServiceParent(root)
+        tap.ListeningGuard(reactor, root).setServiceParent(root)
+        root.startService()
+        self.addCleanup(root.stopService)
+        self.assertTrue(reactor.stopped)
+
+    def test_listening_keeps_running(self):
+        """
+        A service that listens is left alone.
+        """
+        reactor, events = self.guarded(succeed(object()))
+        self.assertFalse(reactor.stopped)
 
 
 class GarbageCollectorTuningTests(SynchronousTestCase):
