@@ -145,7 +145,9 @@ def check_ini_file(option: str, path: str | None) -> None:
         raise ValueError(f"{option} {path!r} is not an INI file: {_reason(error)}") from None
 
 
-def check_role_database(option: str, path: str, tables: frozenset, owner: str) -> None:
+def check_role_database(
+    option: str, path: str, tables: frozenset, owner: str, schema_version: int | None = None
+) -> None:
     """
     Fail unless C{path} may be the database of C{owner}: see
     L{openocpp.store.ownership.check_database}.
@@ -153,7 +155,7 @@ def check_role_database(option: str, path: str, tables: frozenset, owner: str) -
     @raise ValueError: it may not.
     """
     try:
-        check_database(path, tables, owner)
+        check_database(path, tables, owner, schema_version)
     except ValueError as error:
         raise ValueError(f"{option} {path!r}: {error}") from None
 

@@ -359,6 +359,22 @@ class OwnershipTests(SynchronousTestCase):
         self.assertRaises(ValueError, ChargePointStore, central)
         self.assertRaises(ValueError, CentralSystemStore, charge_point, Clock())
 
+    def test_newer_schema_left_to_migration(self):
+        """
+        The role's database at a newer schema (a table this version does not
+        know yet) is not called another program's: opening it says to
+        upgrade openocpp.
+        """
+        path = self.mktemp()
+        CentralSystemStore(path, Clock()).close()
+        connection = sqlite3.connect(path)
+        connection.execute("CREATE TABLE from_the_future (x)")
+        connection.execute(f"PRAGMA user_version = {len(CENTRAL_SYSTEM_MIGRATIONS) + 1}")
+        connection.commit()
+        connection.close()
+        error = self.assertRaises(ValueError, CentralSystemStore, path, Clock())
+        self.assertIn("upgrade openocpp", str(error))
+
     def test_wal_database_read_without_creating_files(self):
         """
         Looking at a closed write-ahead-log database creates no C{-wal} or

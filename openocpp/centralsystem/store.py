@@ -260,7 +260,7 @@ class CentralSystemStore:
     log = Logger()
 
     def __init__(self, path: str, clock, threads=None, checkpoint_interval: float = 1.0) -> None:
-        check_database(path, owned_tables(MIGRATIONS), "central system")
+        check_database(path, owned_tables(MIGRATIONS), "central system", len(MIGRATIONS))
         self._db = open_database(path)
         migrate(self._db, MIGRATIONS, "central system")
         self._clock = clock

@@ -218,7 +218,9 @@ def _preflight(options: CentralSystemOptions, reactor) -> None:
                 f"--tls-key {config.tls_key!r}, --tls-cert {config.tls_certificate!r}: "
                 f"not a PEM key and certificate chain ({error})"
             ) from None
-    preflight.check_role_database("--db", config.database, owned_tables(MIGRATIONS), "central system")
+    preflight.check_role_database(
+        "--db", config.database, owned_tables(MIGRATIONS), "central system", len(MIGRATIONS)
+    )
     preflight.check_port_free(reactor, "--listen", config.listen)
     api_config = getattr(options, "api_config", None)
     if api_config is not None:

@@ -178,7 +178,7 @@ class ChargePointStore:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        check_database(path, owned_tables(MIGRATIONS), "charge point")
+        check_database(path, owned_tables(MIGRATIONS), "charge point", len(MIGRATIONS))
         self._db = open_database(path)
         migrate(self._db, MIGRATIONS, "charge point")
 

@@ -169,4 +169,6 @@ def _preflight(config) -> None:
                          ("--client-key", config.client_key)):
         preflight.check_readable_file(option, path)
     preflight.check_ini_file("--ocpp-ini", config.ocpp_ini)
-    preflight.check_role_database("--db", config.database, owned_tables(MIGRATIONS), "charge point")
+    preflight.check_role_database(
+        "--db", config.database, owned_tables(MIGRATIONS), "charge point", len(MIGRATIONS)
+    )

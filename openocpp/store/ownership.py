@@ -33,7 +33,7 @@ def owned_tables(migrations: Iterable[str]) -> frozenset[str]:
     )
 
 
-def check_database(path: str, tables: frozenset[str], owner: str) -> None:
+def check_database(path: str, tables: frozenset[str], owner: str, schema_version: int | None = None) -> None:
     """
     Refuse a database file that C{owner} must not open, without creating or
     changing any file.
@@ -41,6 +41,10 @@ def check_database(path: str, tables: frozenset[str], owner: str) -> None:
     @param path: the SQLite file (C{":memory:"} is always accepted).
     @param tables: the tables C{owner}'s databases hold (L{owned_tables}).
     @param owner: what the role is, for messages (C{"central system"}).
+    @param schema_version: the newest schema version the role knows. A
+        database of the role at a newer version (some of the role's tables,
+        others it does not know yet) is left to the migration step, which
+        says "upgrade openocpp" rather than "another program's database".
     @raise ValueError: the folder does not exist, the path is a folder or
         not an SQLite file, or the database holds tables that are not
         C{owner}'s; the message says which and why.
@@ -54,9 +58,11 @@ def check_database(path: str, tables: frozenset[str], owner: str) -> None:
         raise ValueError(f"{path!r} is a folder, not an SQLite file")
     if not os.path.exists(path) or os.path.getsize(path) == 0:
         return  # created, as the owner's, when opened
-    found = _tables(path)
+    found, version = _tables(path)
     foreign = sorted(name for name in found if name.lower() not in tables)
-    if foreign:
+    ours = [name for name in found if name.lower() in tables]
+    newer = schema_version is not None and version > schema_version and len(ours) > len(foreign)
+    if foreign and not newer:
         shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
         raise ValueError(
             f"{path!r} holds tables that are not the {owner}'s ({shown}): "
@@ -65,7 +71,7 @@ def check_database(path: str, tables: frozenset[str], owner: str) -> None:
         )
 
 
-def _tables(path: str) -> list[str]:
+def _tables(path: str) -> tuple[list[str], int]:
     # Read-only through a URI, so that nothing is created if the file turns
     # out not to be a database. A write-ahead-log database opened read-only
     # would get its -wal and -shm files created: without a -wal file there
@@ -82,10 +88,11 @@ def _tables(path: str) -> list[str]:
         rows = connection.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
         ).fetchall()
+        (version,) = connection.execute("PRAGMA user_version").fetchone()
     except sqlite3.DatabaseError as error:
         if "not a database" in str(error):
             raise ValueError(f"{path!r} is not an SQLite database") from None
         raise ValueError(f"cannot read {path!r}: {error}") from None
     finally:
         connection.close()
-    return [name for (name,) in rows]
+    return [name for (name,) in rows], version
