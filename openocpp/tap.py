@@ -104,7 +104,7 @@ def exit_with_usage_error(error: usage.UsageError, role: str | None = None, stde
     @param stderr: where to write (default: C{sys.stderr}).
     @raise SystemExit: always.
     """
-    message = str(error)
+    message = " ".join(str(error).split())  # one line, whatever the error said
     if message.startswith(_COERCION_PREFIX):
         message = message[len(_COERCION_PREFIX):]
     command = "twistd openocpp" + (f" {role}" if role else "")
