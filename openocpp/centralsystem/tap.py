@@ -81,8 +81,7 @@ class CentralSystemOptions(usage.Options):
 
     def opt_accept_idtag(self, id_tag: str) -> None:
         """
-        Store this id tag as Accepted at start, e.g. the simulator's
-        SIM-0001 (may be repeated).
+        Store this id tag as Accepted at start, e.g. SIM-0001 (repeatable).
         """
         if not id_tag or len(id_tag) > 20:
             raise usage.UsageError(f"--accept-idtag {id_tag!r}: an id tag is 1 to 20 characters")
