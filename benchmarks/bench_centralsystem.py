@@ -10,13 +10,13 @@ of four central systems under the same load of charge points.
 The servers, each started as a process of its own, one after the other:
 
   - C{openocpp}: C{twistd -n openocpp centralsystem} with its default SQLite
-    store (a file, write-ahead log), C{--accept-any-idtag --ping-interval 0
-    --no-log-frames}, its log in a file at the default level (info: one
+    store (a file, write-ahead log), C{--accept-any-idtag --ping-interval 0}
+    (frame logging off, the default), its log in a file at the default level (info: one
     line per boot, authorization, transaction and status; the debug line
     per frame is off, as in production);
   - C{openocpp-memory}: the same with C{--db :memory:};
   - (only when named in C{--servers}) C{openocpp-logframes}: C{openocpp}
-    without C{--no-log-frames}: what logging every frame costs;
+    with C{--log-frames}: what logging every frame costs;
   - C{ocpp-peer}: a central system written with the C{ocpp} package on
     C{websockets} (C{benchmarks/servers/ocpp_peer.py}), what a Python user
     would pick today;
@@ -118,7 +118,7 @@ def server_command(kind: str, port: int, workdir: str) -> list[str]:
     """
     if kind in ("openocpp", "openocpp-memory", "openocpp-logframes"):
         database = ":memory:" if kind == "openocpp-memory" else os.path.join(workdir, "cs.sqlite")
-        log_frames = [] if kind == "openocpp-logframes" else ["--no-log-frames"]
+        log_frames = ["--log-frames"] if kind == "openocpp-logframes" else []
         return _twistd() + [
             "-n",
             "--logfile", os.path.join(workdir, "twistd.log"),
@@ -631,7 +631,7 @@ def main() -> int:
     parser.add_argument(
         "--servers",
         default=",".join(SERVERS),
-        help="comma-separated (all four; also openocpp-logframes: openocpp without --no-log-frames)",
+        help="comma-separated (all four; also openocpp-logframes: openocpp with --log-frames)",
     )
     parser.add_argument("--duration", type=float, default=20.0, help="measured seconds per run (20)")
     parser.add_argument("--warmup", type=float, default=None, help="seconds of load before measuring (3; paced: interval + 2)")

@@ -2,32 +2,27 @@
 The independent oracle: the Open Charge Alliance's own JSON schemas, checked
 with C{jsonschema} (not with openocpp's validators).
 
-The schemas are read from C{../shared/ocpp16/schemas} beside the checkout, as
-the project's CI lays them out; C{OPENOCPP_SCHEMA_ORACLE} names another
-folder.
+The schemas travel with the repository, in C{tests/schemas/}: a clone alone
+runs the tests. L{tests.test_messages} checks that this copy is byte for
+byte the package's data (C{openocpp/messages/schemas/}) and, where the
+project's workspace lays them out beside the checkout, the official files in
+C{../shared/ocpp16/schemas/}.
 """
 
 import json
-import os
 from pathlib import Path
 
 import jsonschema
 
 _here = Path(__file__).resolve().parent
-_candidates = [
-    os.environ.get("OPENOCPP_SCHEMA_ORACLE"),
-    _here.parent.parent / "shared" / "ocpp16" / "schemas",
-]
 
-#: The folder that holds the oracle's schemas.
-SCHEMA_DIR = next(
-    (Path(c) for c in _candidates if c and Path(c).is_dir()), None
-)
-if SCHEMA_DIR is None:
-    raise RuntimeError(
-        "The OCPP 1.6 schemas are missing: expected ../shared/ocpp16/schemas "
-        "beside the checkout, or a folder named by OPENOCPP_SCHEMA_ORACLE"
-    )
+#: The folder that holds the oracle's schemas: the copy in the repository.
+SCHEMA_DIR = _here / "schemas"
+
+#: The official schemas beside the checkout, in the project's workspace;
+#: C{None} in a clone alone (nothing to compare the copy with then).
+_official = _here.parent.parent / "shared" / "ocpp16" / "schemas"
+OFFICIAL_SCHEMA_DIR = _official if _official.is_dir() else None
 
 _validators: dict[str, jsonschema.protocols.Validator] = {}
 

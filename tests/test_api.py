@@ -1215,7 +1215,9 @@ class ConfigTests(SynchronousTestCase):
         (named C{api}) serving it; without, the central system alone.
         """
         options = CentralSystemOptions()
-        options.parseOptions(["--db", ":memory:", "--api", "tcp:0:interface=127.0.0.1"])
+        options.parseOptions(
+            ["--db", ":memory:", "--listen", "tcp:0:interface=127.0.0.1", "--api", "tcp:0:interface=127.0.0.1"]
+        )
         service = make_service(options)
         self.assertIsInstance(service, MultiService)
         central, web = list(service)
@@ -1226,7 +1228,7 @@ class ConfigTests(SynchronousTestCase):
         self.assertIsInstance(web, WebService)
         self.assertIs(web.central, central)
         plain = CentralSystemOptions()
-        plain.parseOptions(["--db", ":memory:"])
+        plain.parseOptions(["--db", ":memory:", "--listen", "tcp:0:interface=127.0.0.1"])
         alone = make_service(plain)
         self.addCleanup(alone.store.close)
         self.assertIsInstance(alone, CentralSystem)

@@ -279,11 +279,13 @@ class FullSessionTests(CentralSystemMixin, TestCase):
     @inlineCallbacks
     def test_frames_logged(self):
         """
-        Every OCPP message in and out is logged, one structured debug event
-        each, carrying the frame's text and its direction.
+        With C{log_frames} on (C{--log-frames}), every OCPP message in and
+        out is logged, one structured debug event each, carrying the frame's
+        text and its direction.
         """
         from twisted.logger import LogLevel, globalLogPublisher
 
+        self.config.log_frames = True  # read by each new connection
         events = []
         globalLogPublisher.addObserver(events.append)
         self.addCleanup(globalLogPublisher.removeObserver, events.append)
@@ -857,7 +859,7 @@ class OptionsTests(SynchronousTestCase):
         self.assertEqual(config.database, "openocpp-centralsystem.sqlite")
         self.assertEqual(config.unknown_charge_points, "accept")
         self.assertFalse(config.accept_any_id_tag)
-        self.assertTrue(config.log_frames)
+        self.assertFalse(config.log_frames)
 
     def test_options(self):
         """
@@ -869,7 +871,7 @@ class OptionsTests(SynchronousTestCase):
                 "--listen", "tcp:9000", "--db", ":memory:", "--heartbeat-interval", "60",
                 "--unknown-chargepoints", "pending", "--accept-any-idtag",
                 "--security-profile", "1", "--plugin", "tests.test_plugins", "--plugin", "tests.cpclient",
-                "--call-timeout", "5", "--ping-interval", "0", "--no-log-frames",
+                "--call-timeout", "5", "--ping-interval", "0", "--log-frames",
             ]
         )
         config = options.config
@@ -881,17 +883,17 @@ class OptionsTests(SynchronousTestCase):
         self.assertEqual(config.security_profile, 1)
         self.assertEqual(config.plugins, ["tests.test_plugins", "tests.cpclient"])
         self.assertEqual((config.call_timeout, config.ping_interval), (5.0, 0.0))
-        self.assertFalse(config.log_frames)
+        self.assertTrue(config.log_frames)
 
     def test_bad_options(self):
         """
         Bad values are usage errors naming the problem.
         """
         for arguments, words in [
-            (["--unknown-chargepoints", "maybe"], "unknown_charge_points"),
-            (["--security-profile", "7"], "security_profile"),
+            (["--unknown-chargepoints", "maybe"], "--unknown-chargepoints"),
+            (["--security-profile", "7"], "--security-profile"),
             (["--security-profile", "2"], "TLS"),
-            (["--heartbeat-interval", "0"], "heartbeat_interval"),
+            (["--heartbeat-interval", "0"], "--heartbeat-interval"),
         ]:
             error = self.assertRaises(usage.UsageError, CentralSystemOptions().parseOptions, arguments)
             self.assertIn(words, str(error))
@@ -904,7 +906,10 @@ class OptionsTests(SynchronousTestCase):
         from openocpp import tap
 
         options = tap.Options()
-        options.parseOptions(["centralsystem", "--db", ":memory:", "--plugin", "tests.test_centralsystem"])
+        options.parseOptions(
+            ["centralsystem", "--db", ":memory:", "--listen", "tcp:0:interface=127.0.0.1",
+             "--plugin", "tests.test_centralsystem"]
+        )
         service = tap.makeService(options)
         (central,) = [each for each in service if isinstance(each, CentralSystem)]
         self.addCleanup(central.store.close)

@@ -2,7 +2,14 @@
 Tests for the C{twistd openocpp} dropin and its options.
 """
 
-from twisted.application.service import IServiceMaker
+import io
+import os
+import sys
+
+from twisted.application.service import IServiceMaker, MultiService, Service
+from twisted.internet.defer import fail, succeed
+from twisted.internet.error import CannotListenError
+from twisted.logger import LogLevel, globalLogPublisher
 from twisted.plugin import getPlugins
 from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
@@ -40,11 +47,80 @@ class OptionsTests(SynchronousTestCase):
 
     def test_role_required(self):
         """
-        Without a subcommand, parsing fails with a usage error naming both.
+        Without a subcommand, parsing exits with status 2 and one line
+        naming both roles.
         """
-        error = self.assertRaises(usage.UsageError, tap.Options().parseOptions, [])
-        self.assertIn("centralsystem", str(error))
-        self.assertIn("chargepoint", str(error))
+        options = tap.Options()
+        options.stderr = io.StringIO()
+        exit = self.assertRaises(SystemExit, options.parseOptions, [])
+        self.assertEqual(exit.code, 2)
+        line = options.stderr.getvalue()
+        self.assertEqual(line.count("\n"), 1)
+        self.assertIn("centralsystem", line)
+        self.assertIn("chargepoint", line)
+
+    def test_usage_line_of_a_role(self):
+        """
+        A role's usage line names the role once, after C{openocpp}'s own
+        option (it used to repeat C{<centralsystem|chargepoint> [options]}).
+        """
+        config = _twistd_options("openocpp", "centralsystem")
+        synopsis = config.subOptions.subOptions.getSynopsis()
+        self.assertEqual(synopsis, "Usage: twistd [options] openocpp [--no-gc-tuning] centralsystem [options]")
+        self.assertIn(
+            "[--no-gc-tuning] <centralsystem|chargepoint> [options]",
+            tap.Options().getSynopsis(),
+        )
+
+
+def _twistd_options(*arguments):
+    """
+    twistd's own options, parsed, with C{sys.argv[0]} as twistd's.
+    """
+    from twisted.scripts._twistd_unix import ServerOptions
+
+    argv = sys.argv[0]
+    sys.argv[0] = "twistd"
+    try:
+        config = ServerOptions()
+        config.parseOptions(list(arguments))
+    finally:
+        sys.argv[0] = argv
+    return config
+
+
+class FilesPerRoleTests(SynchronousTestCase):
+    """
+    Both roles run from one folder without C{--pidfile}: each gets a pid
+    file (and, as a daemon, a log file) of its own.
+    """
+
+    def test_pid_file_per_role(self):
+        """
+        Without C{--pidfile}, the pid file is named after the role.
+        """
+        for role in ("centralsystem", "chargepoint"):
+            config = _twistd_options("-n", "openocpp", role, "--db", ":memory:")
+            self.assertEqual(os.path.basename(config["pidfile"]), f"openocpp-{role}.pid")
+            self.assertIsNone(config["logfile"])  # -n: the log goes to standard output
+
+    def test_log_file_per_role(self):
+        """
+        As a daemon without C{--logfile}, the log file is named after the
+        role.
+        """
+        config = _twistd_options("openocpp", "chargepoint", "--db", ":memory:")
+        self.assertEqual(config["logfile"], "openocpp-chargepoint.log")
+
+    def test_given_files_kept(self):
+        """
+        C{--pidfile} and C{--logfile} given are kept (C{--pidfile=} for none).
+        """
+        config = _twistd_options("--pidfile", "my.pid", "--logfile", "my.log", "openocpp", "centralsystem")
+        self.assertEqual(os.path.basename(config["pidfile"]), "my.pid")
+        self.assertEqual(config["logfile"], "my.log")
+        config = _twistd_options("-n", "--pidfile=", "openocpp", "centralsystem")
+        self.assertEqual(config["pidfile"], "")
 
     def test_usage_lists_roles(self):
         """
@@ -69,10 +145,91 @@ class MakeServiceTests(SynchronousTestCase):
         options = tap.Options()
         options.parseOptions(["chargepoint", "--db", ":memory:", "--identity", "CP9"])
         service = tap.makeService(options)
-        tuning, charge_point = list(service)
+        tuning, charge_point, guard = list(service)
         self.assertIsInstance(tuning, GarbageCollectorTuning)
         self.assertIsInstance(charge_point, ChargePoint)
+        self.assertIsInstance(guard, tap.ListeningGuard)
         self.assertEqual(charge_point.config.identity, "CP9")
+
+
+class _FakeReactor:
+    running = True
+    stopped = False
+
+    def stop(self):
+        self.stopped = True
+
+    def callWhenRunning(self, function):
+        self.running = True
+        function()
+
+
+class _Listener(Service):
+    """
+    A service whose port fails (or not) once started.
+    """
+
+    def __init__(self, outcome):
+        self.outcome = outcome
+
+    def when_listening(self):
+        return self.outcome
+
+
+class ListeningGuardTests(SynchronousTestCase):
+    """
+    L{tap.ListeningGuard}: a process whose port cannot listen stops rather
+    than keep running without it.
+    """
+
+    def guarded(self, outcome):
+        reactor = _FakeReactor()
+        root = MultiService()
+        listener = _Listener(outcome)
+        listener.setName("api")
+        parent = MultiService()
+        listener.setServiceParent(parent)
+        parent.setServiceParent(root)
+        tap.ListeningGuard(reactor, root).setServiceParent(root)
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        root.startService()
+        self.addCleanup(root.stopService)
+        return reactor, events
+
+    def test_listen_failure_stops_the_reactor(self):
+        """
+        A nested service that fails to listen stops the reactor, with one
+        critical line naming it and the reason (no traceback).
+        """
+        reactor, events = self.guarded(fail(CannotListenError("127.0.0.1", 8081, OSError(98, "in use"))))
+        self.assertTrue(reactor.stopped)
+        (critical,) = [e for e in events if e.get("log_level") == LogLevel.critical]
+        self.assertEqual(critical["service"], "api")
+        self.assertIn("8081", critical["reason"])
+        self.assertNotIn("log_failure", critical)
+
+    def test_listen_failure_before_the_reactor_runs(self):
+        """
+        twistd starts services before it runs the reactor: the reactor is
+        stopped as soon as it runs.
+        """
+        reactor = _FakeReactor()
+        reactor.running = False
+        root = MultiService()
+        _Listener(fail(CannotListenError("127.0.0.1", 8080, OSError(98, "in use")))).setServiceParent(root)
+        tap.ListeningGuard(reactor, root).setServiceParent(root)
+        root.startService()
+        self.addCleanup(root.stopService)
+        self.assertTrue(reactor.stopped)
+
+    def test_listening_keeps_running(self):
+        """
+        A service that listens is left alone.
+        """
+        reactor, events = self.guarded(succeed(object()))
+        self.assertFalse(reactor.stopped)
 
 
 class GarbageCollectorTuningTests(SynchronousTestCase):

@@ -10,7 +10,7 @@ actions: one C{ocpp.v16.ChargePoint} per connection, an C{@on} handler per
 action, every CALL and CALLRESULT validated against the OCPP 1.6 schemas
 by the package (its default), transaction ids from a counter kept in
 memory (nothing is persisted).  The C{ocpp} logger stays at WARNING, as
-openocpp runs with C{--no-log-frames}: no line per message.  Needs the
+openocpp runs without C{--log-frames}: no line per message.  Needs the
 C{bench} extra (C{ocpp}, C{websockets}).  Runs until SIGTERM.
 """
 

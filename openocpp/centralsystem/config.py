@@ -34,7 +34,7 @@ class CentralSystemConfig:
     heartbeat_interval: int = 300
     unknown_charge_points: str = "accept"
     accept_any_id_tag: bool = False
-    log_frames: bool = True
+    log_frames: bool = False
     plugins: list = field(default_factory=list)
     auth_threads: int = 1
     auth_max_pending: int = 32

@@ -29,6 +29,7 @@ from openocpp.centralsystem.credentials import (
 from openocpp.centralsystem.idtags import id_tag_key
 from openocpp.messages import codec
 from openocpp.messages.datatypes import MeterValue
+from openocpp.store.ownership import check_database, owned_tables
 from openocpp.store.sqlite import migrate, open_database
 
 #: Schema steps; see L{openocpp.store.sqlite.migrate}. Append, never edit.
@@ -295,6 +296,8 @@ class CentralSystemStore:
     @param last_seen_interval: the most seconds the time a charge point was
         last heard from waits in memory before it is written (see
         L{touch}).
+    @raise ValueError: the file is not a central system's (another
+        program's or a charge point's; see L{openocpp.store.ownership}).
     """
 
     log = Logger()
@@ -307,6 +310,7 @@ class CentralSystemStore:
         checkpoint_interval: float = 1.0,
         last_seen_interval: float = 10.0,
     ) -> None:
+        check_database(path, owned_tables(MIGRATIONS), "central system", len(MIGRATIONS))
         self._db = open_database(path)
         (version,) = self._db.execute("PRAGMA user_version").fetchone()
         migrate(self._db, MIGRATIONS, "central system")

@@ -6,6 +6,7 @@ from twisted.application.service import IService
 from twisted.python import usage
 
 from openocpp.centralsystem.config import UNKNOWN_CHARGE_POINT_POLICIES, CentralSystemConfig
+from openocpp.preflight import number, option_names
 
 
 class CentralSystemOptions(usage.Options):
@@ -24,23 +25,33 @@ class CentralSystemOptions(usage.Options):
         ["listen", "l", "tcp:8080:interface=127.0.0.1",
          "Twisted server endpoint string to listen on (tcp:PORT:interface=ADDR, ssl:...)."],
         ["db", None, "openocpp-centralsystem.sqlite", "SQLite file of the central system (':memory:' for none)."],
-        ["security-profile", None, 0, "Security Profile to enforce: 0 to 3.", int],
+        ["security-profile", None, 0, "Security Profile to enforce: 0 to 3.",
+         number("--security-profile", int)],
         ["tls-key", None, None, "PEM file of the server's TLS private key (profiles 2, 3)."],
         ["tls-cert", None, None, "PEM file of the server's certificate chain (profiles 2, 3)."],
         ["tls-ca", None, None, "PEM file of the CA signing charge point certificates (profile 3)."],
-        ["heartbeat-interval", None, 300, "Heartbeat interval given to charge points, in seconds.", int],
+        ["heartbeat-interval", None, 300, "Heartbeat interval given to charge points, in seconds.",
+         number("--heartbeat-interval", int)],
         ["unknown-chargepoints", None, "accept",
          "Answer to unknown charge points' boot: " + "|".join(UNKNOWN_CHARGE_POINT_POLICIES) + "."],
-        ["call-timeout", None, 30.0, "Seconds to wait for a charge point's answer.", float],
-        ["ping-interval", None, 60.0, "Seconds between WebSocket pings (0: off).", float],
-        ["max-message-size", None, 65536, "Largest WebSocket message accepted, in bytes.", int],
-        ["auth-threads", None, 1, "Threads hashing Basic-auth passwords.", int],
-        ["auth-max-pending", None, 32, "Most password checks at once (more: HTTP 503).", int],
+        ["call-timeout", None, 30.0, "Seconds to wait for a charge point's answer.",
+         number("--call-timeout", float)],
+        ["ping-interval", None, 60.0, "Seconds between WebSocket pings (0: off).",
+         number("--ping-interval", float)],
+        ["max-message-size", None, 65536, "Largest WebSocket message accepted, in bytes.",
+         number("--max-message-size", int)],
+        ["auth-threads", None, 1, "Threads hashing Basic-auth passwords.",
+         number("--auth-threads", int)],
+        ["auth-max-pending", None, 32, "Most password checks at once (more: HTTP 503).",
+         number("--auth-max-pending", int)],
         ["auth-failures-per-peer", None, 10,
-         "Failed authentications from one address before HTTP 429 (0: no limit).", int],
+         "Failed authentications from one address before HTTP 429 (0: no limit).",
+         number("--auth-failures-per-peer", int)],
         ["auth-failures-per-identity", None, 5,
-         "Failed authentications for one identity before HTTP 429 (0: no limit).", int],
-        ["auth-failure-window", None, 60.0, "Seconds over which failed authentications count.", float],
+         "Failed authentications for one identity before HTTP 429 (0: no limit).",
+         number("--auth-failures-per-identity", int)],
+        ["auth-failure-window", None, 60.0, "Seconds over which failed authentications count.",
+         number("--auth-failure-window", float)],
         ["api", None, None,
          "Also serve the HTTP API and web console on this endpoint string "
          "(e.g. tcp:8081:interface=127.0.0.1)."],
@@ -50,26 +61,50 @@ class CentralSystemOptions(usage.Options):
     ]
     optFlags = [
         ["accept-any-idtag", None, "Accept every id tag, known or not."],
-        ["no-log-frames", None, "Do not log every OCPP message (one debug line each)."],
+        ["log-frames", None, "Log every OCPP frame in and out (debug level)."],
+        ["no-log-frames", None, "Accepted for older command lines: frame logging is off by default."],
         ["unicode-identities", None, "Accept identities beyond ASCII (normalised to NFC)."],
     ]
 
     def __init__(self) -> None:
         super().__init__()
-        self["plugin"] = []
+        self["plugins"] = []
+        self["accept-idtags"] = []
 
     def opt_plugin(self, name: str) -> None:
         """
-        Load the plugin module NAME (repeatable).
+        A plugin module to load (dotted name), may be repeated.
         """
-        self["plugin"].append(name)
+        self["plugins"].append(name)
+
+    def opt_accept_idtag(self, id_tag: str) -> None:
+        """
+        Store this id tag as Accepted at start, e.g. SIM-0001 (repeatable).
+        """
+        if not id_tag or len(id_tag) > 20:
+            raise usage.UsageError(f"--accept-idtag {id_tag!r}: an id tag is 1 to 20 characters")
+        self["accept-idtags"].append(id_tag)
 
     def postOptions(self) -> None:
+        from openocpp.preflight import check_endpoint
+
         try:
+            if self["security-profile"] in (2, 3):
+                missing = [name for name in ("--tls-key", "--tls-cert") if self[name[2:]] is None]
+                if self["security-profile"] == 3 and self["tls-ca"] is None:
+                    missing.append("--tls-ca")
+                if missing and not self["listen"].strip().lower().startswith("ssl:"):
+                    raise ValueError(
+                        f"--security-profile {self['security-profile']} needs TLS: give "
+                        + " and ".join(missing)
+                    )
+            check_endpoint(None, "--listen", self["listen"])
+            if self["api"] is not None:
+                check_endpoint(None, "--api", self["api"])
             self.config = self.make_config()
             self.api_config = self.make_api_config()
         except ValueError as error:
-            raise usage.UsageError(str(error)) from None
+            raise _usage_error(error) from None
 
     def make_config(self):
         """
@@ -91,8 +126,8 @@ class CentralSystemOptions(usage.Options):
             call_timeout=self["call-timeout"],
             ping_interval=self["ping-interval"],
             max_message_size=self["max-message-size"],
-            plugins=list(self["plugin"]),
-            log_frames=not self["no-log-frames"],
+            plugins=list(self["plugins"]),
+            log_frames=bool(self["log-frames"]),
             auth_threads=self["auth-threads"],
             auth_max_pending=self["auth-max-pending"],
             auth_failures_per_peer=self["auth-failures-per-peer"],
@@ -118,20 +153,39 @@ class CentralSystemOptions(usage.Options):
         return ApiConfig(endpoint=self["api"], token=read_token(self["api-token"]))
 
 
+
+#: The settings of L{CentralSystemConfig} and the options that set them, so
+#: that an error names what the user typed.
+_OPTION_NAMES = option_names(
+    CentralSystemOptions,
+    tls_certificate="--tls-cert",
+    unknown_charge_points="--unknown-chargepoints",
+)
+
 def make_service(options: CentralSystemOptions, reactor=None) -> IService:
     """
     The central system the options describe; with C{--api}, a
     C{MultiService} holding it (named C{"centralsystem"}) and the HTTP API
     and console next to it (named C{"api"}).
 
-    @raise usage.UsageError: a plugin named cannot be loaded.
+    Before building anything it checks what only the running machine can
+    tell (see L{openocpp.preflight}): the plugins load, the TLS files can be
+    read, the database is the central system's, the ports are free.
+
+    @raise usage.UsageError: one of those fails; the message is one line
+        naming the option.
     """
     from openocpp.centralsystem.service import CentralSystem
 
+    if reactor is None:
+        from twisted.internet import reactor
     try:
+        _preflight(options, reactor)
         central = CentralSystem(options.config, reactor=reactor)
+        for id_tag in options["accept-idtags"]:
+            central.store.set_id_tag(id_tag, status="Accepted")
     except ValueError as error:
-        raise usage.UsageError(str(error)) from None
+        raise _usage_error(error) from None
     api_config = getattr(options, "api_config", None)
     if api_config is None:
         return central
@@ -146,3 +200,40 @@ def make_service(options: CentralSystemOptions, reactor=None) -> IService:
     web.setName("api")
     web.setServiceParent(parent)
     return parent
+
+
+def _usage_error(error: ValueError) -> usage.UsageError:
+    from openocpp.preflight import in_option_names
+
+    return usage.UsageError(in_option_names(str(error), _OPTION_NAMES))
+
+
+def _preflight(options: CentralSystemOptions, reactor) -> None:
+    # In the order a user would fix them; nothing here creates a file.
+    from openocpp import preflight
+    from openocpp.centralsystem.store import MIGRATIONS
+    from openocpp.store.ownership import owned_tables
+
+    config = options.config
+    preflight.check_plugins("--plugin", config.plugins)
+    for option, path in (("--tls-key", config.tls_key), ("--tls-cert", config.tls_certificate),
+                         ("--tls-ca", config.tls_ca)):
+        preflight.check_readable_file(option, path)
+    if config.security_profile >= 2 and config.tls_key and config.tls_certificate:
+        from openocpp.transport.security import server_tls_options
+
+        try:
+            server_tls_options(config.tls_key, config.tls_certificate,
+                               client_ca=config.tls_ca if config.security_profile == 3 else None)
+        except Exception as error:
+            raise ValueError(
+                f"--tls-key {config.tls_key!r}, --tls-cert {config.tls_certificate!r}: "
+                f"not a PEM key and certificate chain ({error})"
+            ) from None
+    preflight.check_role_database(
+        "--db", config.database, owned_tables(MIGRATIONS), "central system", len(MIGRATIONS)
+    )
+    preflight.check_port_free(reactor, "--listen", config.listen)
+    api_config = getattr(options, "api_config", None)
+    if api_config is not None:
+        preflight.check_port_free(reactor, "--api", api_config.endpoint)

@@ -80,8 +80,14 @@ class ChargingSimulator(Service):
             if status is AuthorizationStatus.ACCEPTED:
                 yield self._charge()
             else:
-                self.log.info("Simulator: {id_tag} refused ({status})", id_tag=self.id_tag,
-                              status=status.value)
+                # The usual first-run surprise: a central system knows no
+                # tag by default; say how to make it know this one.
+                self.log.info(
+                    "Simulator: {id_tag} refused ({status}); the central system must "
+                    "accept it, e.g. twistd openocpp centralsystem --accept-idtag {id_tag}",
+                    id_tag=self.id_tag,
+                    status=status.value,
+                )
             yield cp.status_notification(connector, ChargePointStatus.FINISHING)
             yield self._sleep(self.plug_time)
             self.log.info("Simulator: EV unplugged from connector {connector}", connector=connector)

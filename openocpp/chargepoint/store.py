@@ -15,6 +15,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from openocpp.store.ownership import check_database, owned_tables
 from openocpp.store.sqlite import migrate, open_database, transaction
 
 #: Schema steps; see L{openocpp.store.sqlite.migrate}. Append, never edit.
@@ -171,10 +172,13 @@ class ChargePointStore:
     The charge point's SQLite file.
 
     @param path: the file (C{":memory:"} for a private in-memory one).
+    @raise ValueError: the file is not a charge point's (another program's
+        or a central system's; see L{openocpp.store.ownership}).
     """
 
     def __init__(self, path: str) -> None:
         self.path = path
+        check_database(path, owned_tables(MIGRATIONS), "charge point", len(MIGRATIONS))
         self._db = open_database(path)
         migrate(self._db, MIGRATIONS, "charge point")
 

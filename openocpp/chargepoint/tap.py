@@ -10,6 +10,20 @@ Heavy imports happen inside L{make_service}, so C{twistd --help} stays fast.
 from twisted.application.service import IService
 from twisted.python import usage
 
+from openocpp.preflight import number
+
+#: The settings of L{openocpp.chargepoint.config.ChargePointConfig} and the
+#: options that set them, so that an error names what the user typed.
+_OPTION_NAMES = {
+    "security_profile": "--security-profile",
+    "call_timeout": "--call-timeout",
+    "charge_point_serial_number": "--serial-number",
+    "firmware_version": "--firmware-version",
+    "ca_certificates": "--ca-certificates",
+    "client_certificate": "--client-certificate",
+    "client_key": "--client-key",
+}
+
 
 class ChargePointOptions(usage.Options):
     """
@@ -28,21 +42,25 @@ class ChargePointOptions(usage.Options):
         ["url", "u", "ws://127.0.0.1:8080/openocpp",
          "The central system's OCPP-J URL; the identity is appended as its last path segment."],
         ["identity", "i", "CP001", "The charge point identity."],
-        ["security-profile", None, 0, "The security profile to start with: 0 to 3.", int],
+        ["security-profile", None, 0, "The security profile to start with: 0 to 3.",
+         number("--security-profile", int)],
         ["password", "p", None, "The AuthorizationKey (HTTP Basic-auth password), profiles 1 and 2."],
         ["ca-certificates", None, None, "PEM file of the CA(s) of the central system (profiles 2, 3)."],
         ["client-certificate", None, None, "PEM file of the charge point certificate (profile 3)."],
         ["client-key", None, None, "PEM file of its private key (default: in the certificate file)."],
-        ["connectors", "c", 2, "The number of connectors.", int],
+        ["connectors", "c", 2, "The number of connectors.",
+         number("--connectors", int)],
         ["db", None, "openocpp-chargepoint.sqlite", "The SQLite file of the charge point's state."],
         ["ocpp-ini", None, None, "An INI file holding the OCPP configuration keys (section [ocpp])."],
-        ["call-timeout", None, 30.0, "Seconds to wait for an answer (until MessageTimeout is set).", float],
+        ["call-timeout", None, 30.0, "Seconds to wait for an answer (until MessageTimeout is set).",
+         number("--call-timeout", float)],
         ["vendor", None, "openocpp", "chargePointVendor of the BootNotification."],
         ["model", None, "Simulator", "chargePointModel of the BootNotification."],
         ["serial-number", None, None, "chargePointSerialNumber of the BootNotification."],
         ["firmware-version", None, None, "firmwareVersion of the BootNotification."],
         ["id-tag", None, "SIM-0001", "The idTag of the simulated driver (--simulate)."],
-        ["charge-time", None, 60.0, "Seconds each simulated session charges (--simulate).", float],
+        ["charge-time", None, 60.0, "Seconds each simulated session charges (--simulate).",
+         number("--charge-time", float)],
     ]
     optFlags = [
         ["simulate", None, "Run charging sessions in a loop on connector 1."],
@@ -63,6 +81,7 @@ class ChargePointOptions(usage.Options):
         from openocpp.chargepoint.config import ChargePointConfig
 
         try:
+            _check_options(self)
             self["config"] = ChargePointConfig(
                 url=self["url"],
                 identity=self["identity"],
@@ -82,7 +101,25 @@ class ChargePointOptions(usage.Options):
                 plugins=list(self["plugins"]),
             )
         except ValueError as error:
-            raise usage.UsageError(str(error)) from error
+            raise _usage_error(error) from None
+
+
+def _check_options(options: ChargePointOptions) -> None:
+    # What the config does not check, or checks under its own names.
+    if options["connectors"] < 1:
+        raise ValueError(f"--connectors must be 1 or more, not {options['connectors']}")
+    for name in ("call-timeout", "charge-time"):
+        if not options[name] > 0:  # also refuses nan
+            raise ValueError(f"--{name} must be a positive number of seconds, not {options[name]}")
+    for name in ("vendor", "model", "id-tag"):
+        if not options[name] or len(options[name]) > 20:
+            raise ValueError(f"--{name} must be 1 to 20 characters, not {options[name]!r}")
+
+
+def _usage_error(error: ValueError) -> usage.UsageError:
+    from openocpp.preflight import in_option_names
+
+    return usage.UsageError(in_option_names(str(error), _OPTION_NAMES))
 
 
 def make_service(options: ChargePointOptions, reactor=None) -> IService:
@@ -90,20 +127,27 @@ def make_service(options: ChargePointOptions, reactor=None) -> IService:
     Build the charge point the options describe (with its simulator when
     C{--simulate} is given).
 
+    Before building anything it checks what only the running machine can
+    tell (see L{openocpp.preflight}): the plugins load, the certificate
+    files can be read, the INI file's folder exists, the database is the
+    charge point's.
+
     @param options: parsed L{ChargePointOptions}.
     @param reactor: the reactor (default: the global one).
     @return: the L{openocpp.chargepoint.service.ChargePoint} service.
-    @raise usage.UsageError: a plugin cannot be loaded.
+    @raise usage.UsageError: one of those fails; the message is one line
+        naming the option.
     """
     from openocpp.chargepoint.service import ChargePoint
     from openocpp.chargepoint.simulator import ChargingSimulator
 
     try:
+        _preflight(options["config"])
         charge_point = ChargePoint(
             options["config"], reactor=reactor, log_frames=options["log-frames"]
         )
     except ValueError as error:
-        raise usage.UsageError(str(error)) from error
+        raise _usage_error(error) from None
     if options["simulate"]:
         simulator = ChargingSimulator(
             charge_point, id_tag=options["id-tag"], charge_time=options["charge-time"]
@@ -111,3 +155,20 @@ def make_service(options: ChargePointOptions, reactor=None) -> IService:
         simulator.setName("simulator")
         simulator.setServiceParent(charge_point)
     return charge_point
+
+
+def _preflight(config) -> None:
+    # In the order a user would fix them; nothing here creates a file.
+    from openocpp import preflight
+    from openocpp.chargepoint.store import MIGRATIONS
+    from openocpp.store.ownership import owned_tables
+
+    preflight.check_plugins("--plugin", config.plugins)
+    for option, path in (("--ca-certificates", config.ca_certificates),
+                         ("--client-certificate", config.client_certificate),
+                         ("--client-key", config.client_key)):
+        preflight.check_readable_file(option, path)
+    preflight.check_ini_file("--ocpp-ini", config.ocpp_ini)
+    preflight.check_role_database(
+        "--db", config.database, owned_tables(MIGRATIONS), "charge point", len(MIGRATIONS)
+    )
