@@ -72,8 +72,11 @@ class _ChargePointConnection:
     def _handled(self, response: Any, request: Any) -> Any:
         if type(response) is BootNotificationResponse:
             # What the charge point was told, whoever answered: what the
-            # proxy may send it depends on it (OCPP 1.6 section 4.2).
-            self.proxy.registration_status = str(response.status)
+            # proxy may send it depends on it (OCPP 1.6 section 4.2), on
+            # this connection and the next ones until it boots again.
+            status = str(response.status)
+            self.proxy.registration_status = status
+            self._central_system.store.note_registration(self._identity, status)
         self._central_system._request_handled(self.proxy, request, response)
         return response
 
