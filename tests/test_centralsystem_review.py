@@ -73,3 +73,41 @@ class RegistrationByPluginTests(CentralSystemMixin, TestCase):
         yield self.assertFailure(proxy.get_configuration(), NotAllowedNow)
         self.assertEqual(cp.received, [])
 
+
+class OutOfRangeNumbersTests(CentralSystemMixin, TestCase):
+    """
+    Integers the schema allows (it sets no maximum) but SQLite cannot hold
+    (beyond 64 bits), as raw frames: a clear CALLERROR, nothing stored.
+    """
+
+    def setUp(self):
+        return self.start_central_system(accept_any_id_tag=True)
+
+    @inlineCallbacks
+    def test_answered_property_constraint_violation_not_internal_error(self):
+        """
+        MeterValues and StopTransaction naming transaction 2**70 (no
+        transaction the central system handed out), a StartTransaction
+        with meterStart 2**70: each is answered PropertyConstraintViolation
+        saying what is wrong, and nothing is stored.
+        """
+        cp = yield self.connect("CP1")
+        yield cp.call(BOOT)
+        huge = 2**70
+        frames = [
+            ("MeterValues", {"connectorId": 1, "transactionId": huge,
+                             "meterValue": [{"timestamp": "2026-11-25T08:05:00Z", "sampledValue": [{"value": "1"}]}]}),
+            ("StopTransaction", {"meterStop": 1, "timestamp": "2026-11-25T08:05:00Z", "transactionId": huge}),
+            ("StartTransaction", {"connectorId": 1, "idTag": "T", "meterStart": huge,
+                                  "timestamp": "2026-11-25T08:05:00Z"}),
+        ]
+        for action, payload in frames:
+            answer = yield raw_call(cp, action, payload)
+            self.assertEqual(answer[0], 4, answer)
+            self.assertEqual(answer[2], "PropertyConstraintViolation", answer)
+            self.assertIn("64", answer[3])
+        self.assertEqual(self.rows("SELECT * FROM meter_values"), [])
+        self.assertEqual(self.rows("SELECT * FROM transactions"), [])
+        # The connection still works.
+        answer = yield raw_call(cp, "Heartbeat", {})
+        self.assertEqual(answer[0], 3)

@@ -20,8 +20,10 @@ from openocpp.centralsystem.proxy import ChargePointProxy
 from openocpp.centralsystem.store import CentralSystemStore
 from openocpp.messages.codec import snake_case
 from openocpp.messages.core import BootNotificationResponse
+from openocpp.messages.errors import ErrorCode
 from openocpp.messages.registry import ACTIONS, Role
 from openocpp.plugins import load_plugin_module, make_plugin_manager, notify
+from openocpp.rpc.errors import CallError
 from openocpp.rpc.session import RpcSession
 from openocpp.transport.security import server_tls_options
 from openocpp.transport.server import OcppServerFactory, listen
@@ -64,7 +66,17 @@ class _ChargePointConnection:
         return None if method is None else partial(self._handle, method)
 
     def _handle(self, method: str, request: Any) -> Any:
-        response = getattr(self._request_handler, method)(self.proxy, request)
+        try:
+            response = getattr(self._request_handler, method)(self.proxy, request)
+        except OverflowError:
+            # The schemas set no maximum to an integer, SQLite holds 64
+            # bits: a clear answer rather than an InternalError (a charge
+            # point handed out no such transaction id, nor meters such Wh).
+            raise CallError(
+                ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+                f"{request.action}: a value is out of range (integers must fit in 64 bits, "
+                "dates in years 1 to 9999)",
+            ) from None
         if isinstance(response, Deferred):
             return response.addCallback(self._handled, request)
         return self._handled(response, request)
