@@ -5,7 +5,6 @@ loopback WebSocket, SQLite files read through connections of their own, a
 central system stopped and started again on the same file.
 """
 
-import json
 import os
 import sqlite3
 
@@ -111,3 +110,153 @@ class OutOfRangeNumbersTests(CentralSystemMixin, TestCase):
         # The connection still works.
         answer = yield raw_call(cp, "Heartbeat", {})
         self.assertEqual(answer[0], 3)
+
+
+def _stop_frame(transaction_id, reason=None):
+    frame = {
+        "meterStop": 1500,
+        "timestamp": "2026-11-25T09:00:00.250Z",
+        "transactionId": transaction_id,
+        "transactionData": [
+            {
+                "timestamp": "2026-11-25T09:00:00Z",
+                "sampledValue": [
+                    {"value": "1.5", "unit": "kWh", "measurand": "Energy.Active.Import.Register",
+                     "context": "Transaction.End"}
+                ],
+            }
+        ],
+    }
+    if reason is not None:
+        frame["reason"] = reason
+    return frame
+
+
+class StopTransactionAcrossRestartsTests(CentralSystemMixin, TestCase):
+    """
+    StopTransaction sent again after a reconnect or a restart of the
+    central system, and naming a transaction that is not the charge
+    point's: checked right, kept as regressions.
+    """
+
+    def setUp(self):
+        return self.start_central_system(accept_any_id_tag=True)
+
+    @inlineCallbacks
+    def restart(self):
+        yield self.central.stopService()
+        self.central = CentralSystem(self.config, reactor=reactor)
+        self.central.startService()
+        self.addCleanup(self.central.stopService)
+        port = yield self.central.when_listening()
+        self._listening(port)
+
+    @inlineCallbacks
+    def test_retransmitted_after_a_restart_stored_once(self):
+        """
+        Stopped, then the central system restarts and the charge point
+        (which lost the answer) reconnects and sends the same
+        StopTransaction: answered, its transaction data stored once, the
+        stop unchanged.
+        """
+        cp = yield self.connect("CP1")
+        yield cp.call(BOOT)
+        started = yield raw_call(cp, "StartTransaction", {
+            "connectorId": 1, "idTag": "Tag1", "meterStart": 0, "timestamp": "2026-11-25T08:00:00Z"})
+        transaction_id = started[2]["transactionId"]
+        yield raw_call(cp, "StopTransaction", _stop_frame(transaction_id, "EVDisconnected"))
+        yield cp.close()
+        yield self.restart()
+        cp = yield self.connect("CP1")
+        again = yield raw_call(cp, "StopTransaction", _stop_frame(transaction_id, "EVDisconnected"))
+        self.assertEqual(again[0], 3)
+        self.assertEqual(len(self.rows("SELECT * FROM meter_values WHERE transaction_id = ?", transaction_id)), 1)
+        (row,) = self.rows("SELECT meter_stop, stop_reason, stop_timestamp FROM transactions")
+        self.assertEqual(row, {"meter_stop": 1500, "stop_reason": "EVDisconnected",
+                               "stop_timestamp": "2026-11-25T09:00:00.250Z"})
+
+    @inlineCallbacks
+    def test_other_charge_points_transaction_not_stopped(self):
+        """
+        CP2 stops CP1's transaction: acknowledged (nothing to retry), and
+        CP1's transaction stays open, with no value of CP2's under it.
+        """
+        cp1 = yield self.connect("CP1")
+        yield cp1.call(BOOT)
+        cp2 = yield self.connect("CP2")
+        yield cp2.call(BOOT)
+        started = yield raw_call(cp1, "StartTransaction", {
+            "connectorId": 1, "idTag": "T", "meterStart": 0, "timestamp": "2026-11-25T08:00:00Z"})
+        transaction_id = started[2]["transactionId"]
+        answer = yield raw_call(cp2, "StopTransaction", _stop_frame(transaction_id))
+        self.assertEqual(answer[0], 3)
+        (row,) = self.rows("SELECT stop_timestamp FROM transactions WHERE id = ?", transaction_id)
+        self.assertIsNone(row["stop_timestamp"])
+        self.assertEqual(self.rows("SELECT * FROM meter_values WHERE transaction_id = ?", transaction_id), [])
+
+
+class LastSeenDurabilityTests(CentralSystemMixin, TestCase):
+    """
+    "Last seen" kept in memory: written on a clean stop.
+    """
+
+    @inlineCallbacks
+    def test_clean_stop_writes_what_was_only_in_memory(self):
+        """
+        A Heartbeat after the boot is noted in memory only; once the
+        central system stops, the file holds exactly that time.
+        """
+        yield self.start_central_system()
+        cp = yield self.connect("CP1")
+        yield cp.call(BOOT)
+        (written,) = self.rows("SELECT last_seen FROM charge_points")
+        yield raw_call(cp, "Heartbeat", {})
+        in_memory = self.central.store.last_seen("CP1")
+        self.assertIsNotNone(in_memory)
+        yield self.central.stopService()
+        (stored,) = self.rows("SELECT last_seen FROM charge_points")
+        self.assertGreaterEqual(stored["last_seen"], in_memory)
+        self.assertGreaterEqual(stored["last_seen"], written["last_seen"])
+
+
+class LastSeenCrashBoundTests(SynchronousTestCase):
+    """
+    A crash loses at most the last C{last_seen_interval} seconds of "last
+    seen": every message's time is on disk (read through another
+    connection) that long after it, however the messages fall.
+    """
+
+    def test_every_message_on_disk_within_the_interval(self):
+        clock = Clock()
+        path = os.path.abspath(self.mktemp())
+        store = CentralSystemStore(path, clock, last_seen_interval=10)
+        self.addCleanup(store.close)
+        store.register_charge_point("CP1")
+        clock.advance(0)
+
+        def on_disk():
+            connection = sqlite3.connect(path)
+            try:
+                return connection.execute("SELECT last_seen FROM charge_points").fetchone()[0]
+            finally:
+                connection.close()
+
+        late = []
+
+        def heard():
+            store.touch("CP1")
+            # Checked once the interval (and the turn that commits) passed.
+            clock.callLater(10.001, check, store.last_seen("CP1"))
+
+        def check(seen):
+            if (on_disk() or "") < seen:
+                late.append(seen)
+
+        # Messages at irregular times, some just after a batch is written.
+        moments = (0.5, 3.0, 10.6, 10.7, 25.0, 34.99, 35.01, 35.02, 60.0)
+        for moment in moments:
+            clock.callLater(moment, heard)
+        for _ in range(1000):
+            clock.advance(0.25)
+        self.assertEqual(late, [])
+        self.assertEqual(on_disk(), "1970-01-01T00:01:00.000Z")
