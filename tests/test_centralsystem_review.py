@@ -260,3 +260,57 @@ class LastSeenCrashBoundTests(SynchronousTestCase):
             clock.advance(0.25)
         self.assertEqual(late, [])
         self.assertEqual(on_disk(), "1970-01-01T00:01:00.000Z")
+
+
+class ReconnectAndRebootPolicyTests(CentralSystemMixin, TestCase):
+    """
+    What the proxy may send a charge point that reconnects and boots
+    again: checked right, kept as regressions.
+    """
+
+    @inlineCallbacks
+    def test_pending_registered_then_rebooting_elsewhere_is_accepted(self):
+        """
+        Pending on one connection; registered by the operator; the charge
+        point reconnects (still Pending: RemoteStart refused) and boots:
+        Accepted, RemoteStart goes, a triggered BootNotification does not.
+        """
+        yield self.start_central_system(unknown_charge_points="pending")
+        cp = yield self.connect("CP1")
+        booted = yield cp.call(BOOT)
+        self.assertEqual(booted.status, "Pending")
+        self.central.store.register_charge_point("CP1")
+        yield cp.close()
+        cp = yield self.connect("CP1")
+        proxy = yield self.central.when_connected("CP1")
+        self.assertEqual(proxy.registration_status, "Pending")
+        yield self.assertFailure(proxy.remote_start_transaction("T"), NotAllowedNow)
+        yield proxy.trigger_message("BootNotification")
+        booted = yield cp.call(BOOT)
+        self.assertEqual(booted.status, "Accepted")
+        yield proxy.remote_start_transaction("T")
+        yield self.assertFailure(proxy.trigger_message("BootNotification"), NotAllowedNow)
+        self.assertEqual(
+            [type(r).__name__ for r in cp.received],
+            ["TriggerMessageRequest", "RemoteStartTransactionRequest"],
+        )
+
+    @inlineCallbacks
+    def test_unregistered_then_rebooting_is_pending_again(self):
+        """
+        Accepted, then unregistered by the operator (policy pending): after
+        its next boot, on a new connection, RemoteStopTransaction is refused.
+        """
+        yield self.start_central_system(unknown_charge_points="pending")
+        self.central.store.register_charge_point("CP1")
+        cp = yield self.connect("CP1")
+        booted = yield cp.call(BOOT)
+        self.assertEqual(booted.status, "Accepted")
+        self.central.store.unregister_charge_point("CP1")
+        yield cp.close()
+        cp = yield self.connect("CP1")
+        booted = yield cp.call(BOOT)
+        self.assertEqual(booted.status, "Pending")
+        proxy = yield self.central.when_connected("CP1")
+        yield self.assertFailure(proxy.remote_stop_transaction(1), NotAllowedNow)
+        self.assertEqual(cp.received, [])
