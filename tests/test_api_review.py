@@ -10,7 +10,7 @@ from twisted.trial.unittest import TestCase
 
 from tests.test_api import ApiMixin
 from tests.test_centralsystem import BOOT
-from tests.test_centralsystem_spec import raw_call
+from tests.test_centralsystem_spec import RejectingBoot, raw_call
 
 
 class IdTagCharactersApiTests(ApiMixin, TestCase):
@@ -75,3 +75,37 @@ class IdTagCharactersApiTests(ApiMixin, TestCase):
         yield cp.call(BOOT)
         answer = yield raw_call(cp, "Authorize", {"idTag": "A B~{}-1"})
         self.assertEqual(answer[2], {"idTagInfo": {"status": "Blocked", "parentIdTag": "G 1!"}})
+
+
+class RegistrationShownApiTests(ApiMixin, TestCase):
+    """
+    The registration status the API shows is what the charge point was
+    last told, whoever answered its BootNotification.
+    """
+
+    def setUp(self):
+        return self.start()
+
+    @inlineCallbacks
+    def test_rejected_by_a_plugin_is_shown_rejected(self):
+        """
+        Accepted at its first boot, rejected by a plugin at the next: the
+        API says Rejected (not the Accepted of the boot before), and a call
+        after a reconnect is refused 409 with that status.
+        """
+        cp = yield self.connect("CP1")
+        booted = yield cp.call(BOOT)
+        self.assertEqual(booted.status, "Accepted")
+        self.central.plugins.register(RejectingBoot(), name="rejecting")
+        self.addCleanup(self.central.plugins.unregister, name="rejecting")
+        booted = yield cp.call(BOOT)
+        self.assertEqual(booted.status, "Rejected")
+        shown = yield self.get("/api/v1/chargepoints/CP1")
+        self.assertEqual(shown.json["registrationStatus"], "Rejected")
+        yield cp.close()
+        cp = yield self.connect("CP1")
+        yield self.central.when_connected("CP1")
+        answer = yield self.post("/api/v1/chargepoints/CP1/actions/GetConfiguration", {})
+        self.assertError(answer, 409, "not_allowed_now")
+        self.assertEqual(answer.json["details"], {"registrationStatus": "Rejected"})
+        self.assertEqual(cp.received, [])
