@@ -70,12 +70,17 @@ class _ChargePointConnection:
             response = getattr(self._request_handler, method)(self.proxy, request)
         except OverflowError:
             # The schemas set no maximum to an integer, SQLite holds 64
-            # bits: a clear answer rather than an InternalError (a charge
-            # point handed out no such transaction id, nor meters such Wh).
+            # bits: a clear answer rather than an InternalError (this
+            # central system hands out no such transaction id, and no meter
+            # counts such Wh).
+            self._central_system.log.warn(
+                "{action} from {identity} has a number beyond 64 bits: refused",
+                action=request.action,
+                identity=self._identity,
+            )
             raise CallError(
                 ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
-                f"{request.action}: a value is out of range (integers must fit in 64 bits, "
-                "dates in years 1 to 9999)",
+                f"{request.action}: a number is out of range (integers must fit in 64 bits)",
             ) from None
         if isinstance(response, Deferred):
             return response.addCallback(self._handled, request)
