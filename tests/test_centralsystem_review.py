@@ -9,13 +9,16 @@ import os
 import sqlite3
 
 from twisted.internet import reactor
-from twisted.internet.defer import inlineCallbacks
+from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
+from openocpp import hookimpl
 from openocpp.centralsystem.policy import NotAllowedNow
 from openocpp.centralsystem.service import CentralSystem
 from openocpp.centralsystem.store import CentralSystemStore
+from openocpp.messages import core
+from tests.cpclient import NOW
 from tests.test_centralsystem import BOOT, CentralSystemMixin
 from tests.test_centralsystem_spec import RejectingBoot, raw_call
 
@@ -314,3 +317,75 @@ class ReconnectAndRebootPolicyTests(CentralSystemMixin, TestCase):
         proxy = yield self.central.when_connected("CP1")
         yield self.assertFailure(proxy.remote_stop_transaction(1), NotAllowedNow)
         self.assertEqual(cp.received, [])
+
+
+class SlowBoot:
+    """
+    A plugin answering BootNotification when the test says (as one asking
+    a remote back office would).
+    """
+
+    def __init__(self):
+        self.asked = Deferred()
+        self.answer = Deferred()
+
+    @hookimpl
+    def openocpp_cs_boot_notification(self, charge_point, request):
+        self.asked.callback(None)
+        return self.answer
+
+
+class BootBeingAnsweredTests(CentralSystemMixin, TestCase):
+    """
+    A charge point whose BootNotification is being answered has not been
+    accepted for this boot yet: the proxy holds it to what a Pending one
+    may be sent (OCPP 1.6 section 4.2), not to its status of before.
+    """
+
+    @inlineCallbacks
+    def test_no_remote_start_while_its_boot_is_answered(self):
+        """
+        Accepted before; it reconnects and boots, and the answer takes a
+        while: a RemoteStartTransaction meanwhile is refused and not sent.
+        Once it is answered Accepted, RemoteStartTransaction goes.
+        """
+        yield self.start_central_system()
+        cp = yield self.connect("CP1")
+        yield cp.call(BOOT)
+        yield cp.close()
+        slow = SlowBoot()
+        self.central.plugins.register(slow, name="slow")
+        self.addCleanup(self.central.plugins.unregister, name="slow")
+        cp = yield self.connect("CP1")
+        proxy = yield self.central.when_connected("CP1")
+        booted = cp.call(BOOT)
+        yield slow.asked
+        refused = yield self.assertFailure(proxy.remote_start_transaction("T"), NotAllowedNow)
+        self.assertEqual(refused.registration_status, "Pending")
+        slow.answer.callback(core.BootNotificationResponse(status="Accepted", current_time=NOW, interval=60))
+        booted = yield booted
+        self.assertEqual(booted.status, "Accepted")
+        yield proxy.remote_start_transaction("T")
+        self.assertEqual([type(r).__name__ for r in cp.received], ["RemoteStartTransactionRequest"])
+
+    @inlineCallbacks
+    def test_a_failed_boot_answer_leaves_the_status_it_had(self):
+        """
+        The boot's answer fails (a CALLERROR goes back): the charge point
+        keeps the status it had, and RemoteStart goes again.
+        """
+        yield self.start_central_system()
+        cp = yield self.connect("CP1")
+        yield cp.call(BOOT)
+        slow = SlowBoot()
+        self.central.plugins.register(slow, name="slow")
+        self.addCleanup(self.central.plugins.unregister, name="slow")
+        proxy = yield self.central.when_connected("CP1")
+        booted = cp.call(BOOT)
+        yield slow.asked
+        yield self.assertFailure(proxy.remote_start_transaction("T"), NotAllowedNow)
+        slow.answer.errback(RuntimeError("back office down"))
+        yield self.assertFailure(booted, Exception)
+        self.flushLoggedErrors(RuntimeError)
+        self.assertEqual(proxy.registration_status, "Accepted")
+        yield proxy.remote_start_transaction("T")

@@ -20,6 +20,7 @@ from openocpp.centralsystem.proxy import ChargePointProxy
 from openocpp.centralsystem.store import CentralSystemStore
 from openocpp.messages.codec import snake_case
 from openocpp.messages.core import BootNotificationResponse
+from openocpp.messages.enums import RegistrationStatus
 from openocpp.messages.errors import ErrorCode
 from openocpp.messages.registry import ACTIONS, Role
 from openocpp.plugins import load_plugin_module, make_plugin_manager, notify
@@ -27,6 +28,10 @@ from openocpp.rpc.errors import CallError
 from openocpp.rpc.session import RpcSession
 from openocpp.transport.security import server_tls_options
 from openocpp.transport.server import OcppServerFactory, listen
+
+#: The registration status a charge point is held to while its
+#: BootNotification is being answered.
+_BOOTING = str(RegistrationStatus.PENDING)
 
 #: The actions a central system answers, with the name of the
 #: IChargePointRequestHandler method answering each.
@@ -63,7 +68,35 @@ class _ChargePointConnection:
         session's handler mapping: no table of closures per connection).
         """
         method = _HANDLED.get(action)
-        return None if method is None else partial(self._handle, method)
+        if method is None:
+            return None
+        if action == "BootNotification":
+            return self._handle_boot
+        return partial(self._handle, method)
+
+    def _handle_boot(self, request: Any) -> Any:
+        # Until this boot is answered the charge point is not accepted for
+        # it, whatever it was before: the proxy holds it to what a Pending
+        # one may be sent (no RemoteStart or RemoteStop, OCPP 1.6 section
+        # 4.2). The answer sets its status (_handled); a failed one gives
+        # it back the status it had.
+        proxy = self.proxy
+        before = proxy.registration_status
+        proxy.registration_status = _BOOTING
+
+        def restore(failure: Any = None) -> Any:
+            if proxy.registration_status == _BOOTING:
+                proxy.registration_status = before
+            return failure
+
+        try:
+            response = self._handle("boot_notification", request)
+        except BaseException:
+            restore()
+            raise
+        if isinstance(response, Deferred):
+            response.addErrback(restore)
+        return response
 
     def _handle(self, method: str, request: Any) -> Any:
         try:
