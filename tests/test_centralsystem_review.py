@@ -16,8 +16,9 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from openocpp import hookimpl
 from openocpp.centralsystem.policy import NotAllowedNow
 from openocpp.centralsystem.service import CentralSystem
-from openocpp.centralsystem.store import CentralSystemStore
+from openocpp.centralsystem.store import MIGRATIONS, CentralSystemStore
 from openocpp.messages import core
+from openocpp.store.sqlite import migrate, open_database
 from tests.cpclient import NOW
 from tests.test_centralsystem import BOOT, CentralSystemMixin
 from tests.test_centralsystem_spec import RejectingBoot, raw_call
@@ -389,3 +390,66 @@ class BootBeingAnsweredTests(CentralSystemMixin, TestCase):
         self.flushLoggedErrors(RuntimeError)
         self.assertEqual(proxy.registration_status, "Accepted")
         yield proxy.remote_start_transaction("T")
+
+
+class VersionTwoFileTests(CentralSystemMixin, TestCase):
+    """
+    A central system started on a file of schema version 2 (the schema of
+    commit 00fe52b, written as that code wrote it) holding id tags that
+    differ only in case, an open transaction and meter values of every
+    kind, then played with raw frames.
+    """
+
+    def setUp(self):
+        path = os.path.abspath(self.mktemp() + ".sqlite")
+        old = open_database(path)
+        migrate(old, MIGRATIONS[:2], "test")
+        with old:
+            old.execute(
+                "INSERT INTO charge_points (identity, approved, registered_at, registration_status) "
+                "VALUES ('CP1', 1, '2026-01-01T00:00:00Z', 'Accepted')"
+            )
+            for row in [("card1", "Accepted", None), ("CARD1", "Blocked", None), ("Card1", "Accepted", "GRP"),
+                        ("solo", "Accepted", None)]:
+                old.execute("INSERT OR REPLACE INTO id_tags VALUES (?, ?, NULL, ?)", row)
+            old.execute(
+                "INSERT INTO transactions (identity, connector_id, id_tag, meter_start, start_timestamp) "
+                "VALUES ('CP1', 1, 'Card1', 10, '2026-11-25T07:00:00.000Z')"
+            )
+            for identity, transaction_id in (("CP1", 1), ("CP2", 1), ("CP1", 42)):
+                old.execute(
+                    "INSERT INTO meter_values (identity, connector_id, transaction_id, timestamp, value, "
+                    "measurand, unit) VALUES (?, 1, ?, '2026-11-25T07:30:00.000Z', '500', "
+                    "'Energy.Active.Import.Register', 'Wh')",
+                    (identity, transaction_id),
+                )
+        old.close()
+        return self.start_central_system(database=path)
+
+    @inlineCallbacks
+    def test_merged_tags_blocked_in_any_case_and_the_open_transaction_stops(self):
+        """
+        C{cArD1} is Blocked (the merged record); the open transaction
+        started as C{Card1} stops, once, with its transaction data under
+        it and the foreign values detached.
+        """
+        cp = yield self.connect("CP1")
+        yield cp.call(BOOT)
+        authorized = yield raw_call(cp, "Authorize", {"idTag": "cArD1"})
+        self.assertEqual(authorized[2], {"idTagInfo": {"status": "Blocked"}})
+        for _ in range(2):
+            stopped = yield raw_call(cp, "StopTransaction", _stop_frame(1))
+            self.assertEqual(stopped[2], {})
+        self.assertEqual(
+            self.rows("SELECT identity, transaction_id, named_transaction_id, value FROM meter_values ORDER BY id"),
+            [
+                {"identity": "CP1", "transaction_id": 1, "named_transaction_id": None, "value": "500"},
+                {"identity": "CP2", "transaction_id": None, "named_transaction_id": 1, "value": "500"},
+                {"identity": "CP1", "transaction_id": None, "named_transaction_id": 42, "value": "500"},
+                {"identity": "CP1", "transaction_id": 1, "named_transaction_id": None, "value": "1.5"},
+            ],
+        )
+        self.assertEqual(
+            [row["id_tag"] for row in self.rows("SELECT id_tag FROM id_tag_case_duplicates ORDER BY id")],
+            ["card1", "Card1"],
+        )
