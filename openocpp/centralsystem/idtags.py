@@ -8,14 +8,26 @@ collation; L{id_tag_key} folds a tag the same way for the store's caches,
 so that what SQLite finds and what the caches find never differ.
 
 SQLite's C{NOCASE} folds the 26 ASCII letters only; other characters
-compare exactly. An id tag is in practice an RFID card's hexadecimal UID
-or an ASCII token, and one folding rule for both SQL and Python matters
-more than folding letters no card sends.
+compare exactly. That is the whole of case for an id tag: a C{CiString}
+allows printable ASCII only (OCPP 1.6 section 2.2), and
+L{is_printable_ascii} is how the operator's side (the web API) keeps
+other tags, which no folding could make one record, from being stored.
 """
 
+import re
 import string
 
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+_PRINTABLE_ASCII = re.compile("[\x20-\x7e]*")
+
+
+def is_printable_ascii(text: str) -> bool:
+    """
+    Whether C{text} holds only what a C{CiString} may (OCPP 1.6 section
+    2.2: "Only printable ASCII allowed"): the characters from space to
+    C{~}, no control character, nothing outside ASCII.
+    """
+    return _PRINTABLE_ASCII.fullmatch(text) is not None
 
 
 def id_tag_key(id_tag: str) -> str:

@@ -25,11 +25,18 @@ from openocpp.centralsystem.proxy import ChargePointProxy
 from openocpp.centralsystem.store import CentralSystemStore
 from openocpp.messages.codec import snake_case
 from openocpp.messages.core import BootNotificationResponse
+from openocpp.messages.enums import RegistrationStatus
+from openocpp.messages.errors import ErrorCode
 from openocpp.messages.registry import ACTIONS, Role
 from openocpp.plugins import load_plugin_module, make_plugin_manager, notify
+from openocpp.rpc.errors import CallError
 from openocpp.rpc.session import RpcSession
 from openocpp.transport.security import server_tls_options
 from openocpp.transport.server import OcppServerFactory, listen
+
+#: The registration status a charge point is held to while its
+#: BootNotification is being answered.
+_BOOTING = str(RegistrationStatus.PENDING)
 
 #: The actions a central system answers, with the name of the
 #: IChargePointRequestHandler method answering each.
@@ -66,10 +73,53 @@ class _ChargePointConnection:
         session's handler mapping: no table of closures per connection).
         """
         method = _HANDLED.get(action)
-        return None if method is None else partial(self._handle, method)
+        if method is None:
+            return None
+        if action == "BootNotification":
+            return self._handle_boot
+        return partial(self._handle, method)
+
+    def _handle_boot(self, request: Any) -> Any:
+        # Until this boot is answered the charge point is not accepted for
+        # it, whatever it was before: the proxy holds it to what a Pending
+        # one may be sent (no RemoteStart or RemoteStop, OCPP 1.6 section
+        # 4.2). The answer sets its status (_handled); a failed one gives
+        # it back the status it had.
+        proxy = self.proxy
+        before = proxy.registration_status
+        proxy.registration_status = _BOOTING
+
+        def restore(failure: Any = None) -> Any:
+            if proxy.registration_status == _BOOTING:
+                proxy.registration_status = before
+            return failure
+
+        try:
+            response = self._handle("boot_notification", request)
+        except BaseException:
+            restore()
+            raise
+        if isinstance(response, Deferred):
+            response.addErrback(restore)
+        return response
 
     def _handle(self, method: str, request: Any) -> Any:
-        response = getattr(self._request_handler, method)(self.proxy, request)
+        try:
+            response = getattr(self._request_handler, method)(self.proxy, request)
+        except OverflowError:
+            # The schemas set no maximum to an integer, SQLite holds 64
+            # bits: a clear answer rather than an InternalError (this
+            # central system hands out no such transaction id, and no meter
+            # counts such Wh).
+            self._central_system.log.warn(
+                "{action} from {identity} has a number beyond 64 bits: refused",
+                action=request.action,
+                identity=self._identity,
+            )
+            raise CallError(
+                ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+                f"{request.action}: a number is out of range (integers must fit in 64 bits)",
+            ) from None
         if isinstance(response, Deferred):
             return response.addCallback(self._handled, request)
         return self._handled(response, request)
@@ -77,8 +127,11 @@ class _ChargePointConnection:
     def _handled(self, response: Any, request: Any) -> Any:
         if type(response) is BootNotificationResponse:
             # What the charge point was told, whoever answered: what the
-            # proxy may send it depends on it (OCPP 1.6 section 4.2).
-            self.proxy.registration_status = str(response.status)
+            # proxy may send it depends on it (OCPP 1.6 section 4.2), on
+            # this connection and the next ones until it boots again.
+            status = str(response.status)
+            self.proxy.registration_status = status
+            self._central_system.store.note_registration(self._identity, status)
         self._central_system._request_handled(self.proxy, request, response)
         return response
 

@@ -516,6 +516,21 @@ class CentralSystemStore:
         self._registrations[identity] = status
         return status
 
+    def note_registration(self, identity: str, status: str) -> None:
+        """
+        Note the status of a BootNotification.conf sent to a charge point
+        when something other than L{record_boot} chose it (a plugin), so
+        that its next connections know it too. Nothing is written when the
+        status is already the one stored; a charge point without a record
+        has it noted in memory only.
+        """
+        if self.registration_status(identity) == status:
+            return
+        self._write(
+            "UPDATE charge_points SET registration_status = ? WHERE identity = ?", (status, identity)
+        )
+        self._registrations[identity] = status
+
     def clear_password(self, identity: str) -> bool:
         """
         Remove a charge point's Basic-auth password; return whether it is

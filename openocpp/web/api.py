@@ -17,6 +17,7 @@ from twisted.logger import Logger
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
+from openocpp.centralsystem.idtags import is_printable_ascii
 from openocpp.centralsystem.policy import CallRefused, NotAllowedNow
 from openocpp.messages import codec
 from openocpp.messages.errors import ValidationError
@@ -583,6 +584,14 @@ class ApiResource(Resource):
     def put_id_tag(self, call: Call, idTag: str) -> Answer:
         if len(idTag) > 20:
             raise ApiError(400, "bad_id_tag", "an id tag has at most 20 characters (OCPP IdToken)")
+        if not is_printable_ascii(idTag):
+            # Case-insensitive matching is defined for ASCII only: a tag
+            # such as "ÄB01" would be another record than "äB01", and a
+            # block of one dodged by a card reading the other.
+            raise ApiError(
+                400, "bad_id_tag",
+                f"an id tag is printable ASCII only (OCPP 1.6 section 2.2, CiString), not {idTag!r}",
+            )
         body = call.json_object(("status", "expiryDate", "parentIdTag"))
         status = body.get("status", "Accepted")
         if status not in ID_TAG_STATUSES:
@@ -594,6 +603,11 @@ class ApiResource(Resource):
             except ValueError as error:
                 raise ApiError(400, "bad_body", f"expiryDate: {error}") from None
         parent = _text_member(body, "parentIdTag", 20)
+        if parent is not None and not is_printable_ascii(parent):
+            raise ApiError(
+                400, "bad_body",
+                f"parentIdTag is printable ASCII only (OCPP 1.6 section 2.2, CiString), not {parent!r}",
+            )
         store = self._central.store
         created = store.id_tag(idTag) is None
         store.set_id_tag(idTag, status=status, expiry_date=expiry, parent_id_tag=parent)
