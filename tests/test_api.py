@@ -331,6 +331,18 @@ class ChargePointTests(ApiMixin, TestCase):
         self.assertIsNone(self.central.store.charge_point("NEW"))
 
     @inlineCallbacks
+    def test_put_refuses_an_identity_that_could_never_connect(self):
+        """
+        PUT refuses (400 bad_identity, nothing stored) an identity the OCPP
+        listener refuses: a lookalike letter, a zero-width character, only
+        dots, more than 48 characters.
+        """
+        for identity in ["CP%D0%A1", "CP%E2%80%8B1", "..", "X" * 49]:
+            answer = yield self.put(f"/api/v1/chargepoints/{identity}")
+            self.assertError(answer, 400, "bad_identity")
+        self.assertEqual(self.central.store.read("SELECT count(*) FROM charge_points")[0][0], 0)
+
+    @inlineCallbacks
     def test_delete(self):
         """
         DELETE unregisters (204); again, or unknown, is 404.
@@ -347,9 +359,9 @@ class ChargePointTests(ApiMixin, TestCase):
         """
         Identities are percent-decoded from the path.
         """
-        answer = yield self.put("/api/v1/chargepoints/A%20B%2F%C3%A9")
-        self.assertEqual(answer.json["identity"], "A B/é")
-        self.assertTrue(self.central.store.is_approved("A B/é"))
+        answer = yield self.put("/api/v1/chargepoints/A%20B%2C%3D")
+        self.assertEqual(answer.json["identity"], "A B,=")
+        self.assertTrue(self.central.store.is_approved("A B,="))
 
 
 class ActionTests(ApiMixin, TestCase):

@@ -24,6 +24,7 @@ from openocpp.messages.errors import ValidationError
 from openocpp.messages.registry import ACTIONS, Role
 from openocpp.messages.validation import parse_datetime
 from openocpp.rpc.errors import CallError, CallTimeout, ConnectionLost, InvalidResponse
+from openocpp.transport.identity import InvalidIdentity, check_identity
 from openocpp.web.queries import charge_point_json, id_tag_json
 
 #: Actions a central system sends, by name: C{POST .../actions/{Action}}.
@@ -471,8 +472,14 @@ class ApiResource(Resource):
         return found
 
     def put_charge_point(self, call: Call, identity: str) -> Answer:
-        if len(identity) > 255:
-            raise ApiError(400, "bad_identity", "a charge point identity has at most 255 characters")
+        # Only an identity the OCPP listener would accept can be registered:
+        # any other could never connect.
+        try:
+            identity = check_identity(
+                identity, allow_unicode=getattr(self._central.config, "unicode_identities", False)
+            )
+        except InvalidIdentity as error:
+            raise ApiError(400, "bad_identity", str(error)) from None
         body = call.json_object(("password", "securityProfile"))
         password = _text_member(body, "password", 255)
         profile = body.get("securityProfile")
