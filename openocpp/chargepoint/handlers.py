@@ -3,10 +3,15 @@ The charge point's answers to the central system's requests (OCPP 1.6
 chapter 5): Core and Remote Trigger profiles.
 
 While the central system has Rejected the charge point, no request is
-answered (section 4.2); while it is Pending, RemoteStartTransaction and
-RemoteStopTransaction are rejected. Actions not handled here are answered
-NotSupported (by a handler of ours, so that they too go unanswered while
-Rejected); only malformed requests get a CALLERROR from the RPC layer then.
+answered (section 4.2): the service turns its RPC session's C{answer_calls}
+off, so that not even unknown actions, actions a charge point does not
+receive or malformed requests get a CALLERROR; an answer still being worked
+out when the charge point is Rejected is dropped. While it is Pending, the
+central system "MAY send request messages to retrieve information from the
+Charge Point or change its configuration. The Charge Point SHOULD respond":
+every request is answered, RemoteStartTransaction and RemoteStopTransaction
+("not allowed") with Rejected. Actions not handled here are answered
+NotSupported.
 """
 
 from typing import Any
@@ -68,7 +73,7 @@ class CentralSystemRequests:
         """
         @return: the request handlers by action, for the RPC session: every
             action a charge point receives, those not supported here
-            answered NotSupported (but not while Rejected).
+            answered NotSupported.
         """
         handlers = {
             action: self._guard(self._not_supported)
@@ -97,17 +102,24 @@ class CentralSystemRequests:
 
     def _guard(self, method):
         def handle(request):
-            if self._cp.registration is RegistrationStatus.REJECTED:
-                # "While Rejected, the Charge Point SHALL NOT respond to any
-                # Central System initiated message."
-                self.log.info(
-                    "Not answering {action}: the central system rejected us",
-                    action=request.action,
-                )
-                return Deferred()
-            return method(request)
+            result = method(request)
+            if isinstance(result, Deferred):
+                # The charge point may have been Rejected meanwhile (a new
+                # boot answered while a hook worked out the answer).
+                result.addCallback(self._unless_rejected, request.action)
+            return result
 
         return handle
+
+    def _unless_rejected(self, response, action):
+        if self._cp.registration is RegistrationStatus.REJECTED:
+            # "While Rejected, the Charge Point SHALL NOT respond to any
+            # Central System initiated message."
+            self.log.info(
+                "Not answering {action}: the central system rejected us", action=action
+            )
+            return Deferred()
+        return response
 
     # -- availability -------------------------------------------------------------
 

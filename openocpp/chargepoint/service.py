@@ -372,6 +372,7 @@ class ChargePoint(MultiService):
         if self._connection is not None and self._connection is not connection:
             self._connection.close()
         self._connection = connection
+        self._answer_calls()
         self._last_activity = self.clock.seconds()
         self.log.info("Connected to the central system as {identity}", identity=self.config.identity)
         self.notify("openocpp_cp_connection_changed", connected=True)
@@ -379,6 +380,17 @@ class ChargePoint(MultiService):
             self._online()
         elif self._boot_timer is None or not self._boot_timer.active():
             self.boot()
+
+    def _answer_calls(self) -> None:
+        """
+        While Rejected, the charge point "SHALL NOT respond to any Central
+        System initiated message" (section 4.2): its RPC session answers no
+        CALL then, not even an unknown or malformed one.
+        """
+        if self._connection is not None:
+            self._connection.session.answer_calls = (
+                self.registration is not RegistrationStatus.REJECTED
+            )
 
     def _disconnected(self, connection: _Connection) -> None:
         if self._connection is not connection:
@@ -457,6 +469,7 @@ class ChargePoint(MultiService):
         previous = self.registration
         status = RegistrationStatus(response.status)
         self.registration = status
+        self._answer_calls()
         self._set_time(response.current_time)
         self.log.info(
             "BootNotification {status} (interval {interval} s)",
