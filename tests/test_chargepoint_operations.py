@@ -15,14 +15,18 @@ from openocpp.messages import (
     ChangeConfigurationRequest,
     DataTransferRequest,
     GetConfigurationRequest,
+    GetLocalListVersionRequest,
     IdTagInfo,
     RemoteStartTransactionRequest,
     RemoteStopTransactionRequest,
     ResetRequest,
+    SendLocalListRequest,
+    SetChargingProfileRequest,
     TriggerMessageRequest,
     UnlockConnectorRequest,
 )
 from openocpp.messages.datatypes import (
+    AuthorizationData,
     ChargingProfile,
     ChargingSchedule,
     ChargingSchedulePeriod,
@@ -32,6 +36,9 @@ from openocpp.messages.enums import (
     AvailabilityStatus,
     AvailabilityType,
     ChargePointStatus,
+    ChargingProfileKindType,
+    ChargingProfilePurposeType,
+    ChargingRateUnitType,
     ConfigurationStatus,
     DataTransferStatus,
     DiagnosticsStatus,
@@ -42,6 +49,8 @@ from openocpp.messages.enums import (
     ResetType,
     TriggerMessageStatus,
     UnlockStatus,
+    UpdateStatus,
+    UpdateType,
 )
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError
@@ -599,3 +608,57 @@ class TriggerMessageTests(OperationsTestCase):
             self.trigger(MessageTrigger.FIRMWARE_STATUS_NOTIFICATION, 7), TriggerMessageStatus.ACCEPTED
         )
         self.assertEqual(self.cs.actions(), ["Heartbeat", "FirmwareStatusNotification"])
+
+
+class UnsupportedProfileTests(OperationsTestCase):
+    """
+    The requests of profiles the charge point does not support get the
+    answer the specification gives for that case, a regular response where
+    there is one.
+    """
+
+    def test_get_local_list_version(self):
+        """
+        Without local list support, GetLocalListVersion answers listVersion
+        -1 (section 5.10), not a CALLERROR.
+        """
+        self.boot_and_clear()
+        self.assertEqual(self.ask(GetLocalListVersionRequest()).list_version, -1)
+
+    def test_send_local_list(self):
+        """
+        SendLocalList answers its own status NotSupported (7.47), not a
+        CALLERROR; nothing is stored.
+        """
+        self.boot_and_clear()
+        answer = self.ask(SendLocalListRequest(
+            list_version=3,
+            update_type=UpdateType.FULL,
+            local_authorization_list=[
+                AuthorizationData(id_tag="TAG", id_tag_info=IdTagInfo(status=AuthorizationStatus.ACCEPTED))
+            ],
+        ))
+        self.assertEqual(answer.status, UpdateStatus.NOT_SUPPORTED)
+        self.assertIsNone(self.cp.store.local_list_entry("TAG"))
+        self.assertEqual(self.ask(GetLocalListVersionRequest()).list_version, -1)
+
+    def test_set_charging_profile(self):
+        """
+        Without smart charging, SetChargingProfile gets a CALLERROR
+        NotSupported: errata 3.39 says so, though the response's enum has a
+        NotSupported status too.
+        """
+        self.boot_and_clear()
+        profile = ChargingProfile(
+            charging_profile_id=1,
+            stack_level=0,
+            charging_profile_purpose=ChargingProfilePurposeType.TX_DEFAULT_PROFILE,
+            charging_profile_kind=ChargingProfileKindType.ABSOLUTE,
+            charging_schedule=ChargingSchedule(
+                charging_rate_unit=ChargingRateUnitType.A,
+                charging_schedule_period=[ChargingSchedulePeriod(start_period=0, limit=16)],
+            ),
+        )
+        result = self.cs.call(SetChargingProfileRequest(connector_id=1, cs_charging_profiles=profile))
+        failure = self.failureResultOf(result, CallError)
+        self.assertEqual(failure.value.code, ErrorCode.NOT_SUPPORTED)

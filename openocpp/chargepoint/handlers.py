@@ -10,8 +10,15 @@ out when the charge point is Rejected is dropped. While it is Pending, the
 central system "MAY send request messages to retrieve information from the
 Charge Point or change its configuration. The Charge Point SHOULD respond":
 every request is answered, RemoteStartTransaction and RemoteStopTransaction
-("not allowed") with Rejected. Actions not handled here are answered
-NotSupported.
+("not allowed") with Rejected.
+
+Local list management is not supported: GetLocalListVersion answers
+listVersion -1 ("the Charge Point does not support Local Authorization
+Lists", section 5.10) and SendLocalList the status NotSupported ("Update of
+Local Authorization List is not supported", 7.47), both regular answers
+rather than CALLERRORs. Other actions not handled here, SetChargingProfile
+among them, are answered with a CALLERROR NotSupported: errata 3.39 asks
+exactly that of a charge point without smart charging.
 """
 
 from typing import Any
@@ -28,9 +35,11 @@ from openocpp.messages import (
     DiagnosticsStatusNotificationRequest,
     FirmwareStatusNotificationRequest,
     GetConfigurationResponse,
+    GetLocalListVersionResponse,
     RemoteStartTransactionResponse,
     RemoteStopTransactionResponse,
     ResetResponse,
+    SendLocalListResponse,
     TriggerMessageResponse,
     UnlockConnectorResponse,
 )
@@ -51,6 +60,7 @@ from openocpp.messages.enums import (
     ResetType,
     TriggerMessageStatus,
     UnlockStatus,
+    UpdateStatus,
 )
 from openocpp.messages.errors import ErrorCode
 from openocpp.messages.registry import ACTIONS, Role
@@ -88,9 +98,11 @@ class CentralSystemRequests:
                 ("ClearCache", self.clear_cache),
                 ("DataTransfer", self.data_transfer),
                 ("GetConfiguration", self.get_configuration),
+                ("GetLocalListVersion", self.get_local_list_version),
                 ("RemoteStartTransaction", self.remote_start_transaction),
                 ("RemoteStopTransaction", self.remote_stop_transaction),
                 ("Reset", self.reset),
+                ("SendLocalList", self.send_local_list),
                 ("TriggerMessage", self.trigger_message),
                 ("UnlockConnector", self.unlock_connector),
             )
@@ -195,6 +207,18 @@ class CentralSystemRequests:
             or None,
             unknown_key=unknown or None,
         )
+
+    # -- local list -----------------------------------------------------------------
+
+    def get_local_list_version(self, request):
+        # Section 5.10: "a version number of -1 SHALL be used to indicate
+        # that the Charge Point does not support Local Authorization Lists".
+        return GetLocalListVersionResponse(list_version=-1)
+
+    def send_local_list(self, request):
+        # The response has its own status for it (UpdateStatus, 7.47).
+        self.log.info("SendLocalList answered NotSupported: no local list management")
+        return SendLocalListResponse(status=UpdateStatus.NOT_SUPPORTED)
 
     def clear_cache(self, request):
         self._cp.authorizer.clear_cache()
