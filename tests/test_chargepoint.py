@@ -958,6 +958,45 @@ class AuthorizationTests(ChargePointTestCase):
         self.cs.disconnect()
         self.assertEqual(self.authorize_offline("LISTED"), (AuthorizationStatus.BLOCKED, None))
 
+    def test_cache_case_insensitive(self):
+        """
+        IdTokens are case insensitive (7.28, errata 3.73): an idTag cached
+        as Child1 authorizes CHILD1 offline, and an answer for child1
+        updates the same entry rather than adding a second one.
+        """
+        self.boot_and_clear()
+        self.cp.authorize(1, "Child1")
+        self.cs.settle()
+        self.cs.disconnect()
+        self.assertEqual(self.authorize_offline("CHILD1"), (AuthorizationStatus.ACCEPTED, None))
+        self.cs.connect(self.cp)
+        self.answer_authorize(AuthorizationStatus.BLOCKED)
+        self.cp.authorize(1, "child1")
+        self.cs.settle()
+        self.cs.disconnect()
+        self.assertEqual(self.authorize_offline("Child1"), (AuthorizationStatus.BLOCKED, None))
+        self.assertEqual(
+            [tuple(row) for row in self.cp.store._db.execute("SELECT id_tag, status FROM auth_cache")],
+            [("Child1", "Blocked")],
+        )
+
+    def test_local_list_case_insensitive(self):
+        """
+        The local list matches idTags in any case too, and keeps one entry
+        per idTag whatever its case.
+        """
+        self.cp.store.replace_local_list(
+            1, [("Listed", "Accepted", None, None), ("LISTED", "Blocked", None, None)]
+        )
+        self.boot_and_clear()
+        self.cp.authorize(1, "listed")
+        self.cs.settle()
+        self.assertIsNone(self.cp.store.cache_entry("listed"))
+        self.cs.disconnect()
+        self.assertEqual(self.authorize_offline("lIsTeD"), (AuthorizationStatus.BLOCKED, None))
+        (count,) = self.cp.store._db.execute("SELECT COUNT(*) FROM local_list").fetchone()
+        self.assertEqual(count, 1)
+
     def test_local_list_conflict(self):
         """
         When the central system's idTagInfo contradicts the local list, the
