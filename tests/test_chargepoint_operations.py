@@ -580,6 +580,53 @@ class TriggerMessageTests(OperationsTestCase):
         request = self.cs.requests("MeterValues")[0]
         self.assertEqual((request.connector_id, request.transaction_id), (0, None))
 
+    def test_meter_values_empty_sampled_data(self):
+        """
+        An Accepted TriggerMessage(MeterValues) sends MeterValues (section
+        5.17) also when MeterValuesSampledData is empty: its default
+        register, Energy.Active.Import.Register, is read.
+        """
+        self.boot_and_clear()
+        self.cp.ocpp_config.change("MeterValuesSampledData", "")
+        self.assertEqual(self.trigger(MessageTrigger.METER_VALUES, 1), TriggerMessageStatus.ACCEPTED)
+        (request,) = self.cs.requests("MeterValues")
+        self.assertEqual(request.connector_id, 1)
+        (value,) = request.meter_value[0].sampled_value
+        self.assertEqual(
+            (value.measurand, value.unit, value.context),
+            ("Energy.Active.Import.Register", "Wh", "Trigger"),
+        )
+
+    def test_meter_values_nothing_to_send(self):
+        """
+        A meter that gives no value: the trigger is Rejected rather than
+        Accepted without a MeterValues.req following.
+        """
+        class SilentMeter:
+            @hookimpl
+            def openocpp_cp_meter_value(self, charge_point, connector, measurand, phase, context):
+                return []
+
+        self.cp.plugins.register(SilentMeter())
+        self.boot_and_clear()
+        for connector in (1, None):
+            self.assertEqual(
+                self.trigger(MessageTrigger.METER_VALUES, connector), TriggerMessageStatus.REJECTED
+            )
+        self.assertEqual(self.cs.actions(), [])
+
+    def test_meter_values_answer_first(self):
+        """
+        The TriggerMessage.conf goes out before the MeterValues.req it
+        announces (section 5.17).
+        """
+        self.boot_and_clear()
+        before = len(self.cs.frames)
+        self.trigger(MessageTrigger.METER_VALUES, 2)
+        frames = self.cs.frames[before:]
+        self.assertEqual([frame[0] for frame in frames[:2]], [3, 2])
+        self.assertEqual(frames[1][2], "MeterValues")
+
     def test_diagnostics_status(self):
         self.boot_and_clear()
         self.assertEqual(self.trigger(MessageTrigger.DIAGNOSTICS_STATUS_NOTIFICATION), TriggerMessageStatus.ACCEPTED)

@@ -348,7 +348,7 @@ class CentralSystemRequests:
         elif message is MessageTrigger.STATUS_NOTIFICATION:
             later(0, cp.status.trigger, connector)
         elif message is MessageTrigger.METER_VALUES:
-            later(0, cp.metering.trigger, connector)
+            return self._trigger_meter_values(connector, accepted, rejected)
         elif message is MessageTrigger.DIAGNOSTICS_STATUS_NOTIFICATION:
             later(0, self._notify_status, "openocpp_cp_diagnostics_status",
                   DiagnosticsStatusNotificationRequest, DiagnosticsStatus, DiagnosticsStatus.IDLE)
@@ -358,6 +358,23 @@ class CentralSystemRequests:
         else:
             return TriggerMessageResponse(status=TriggerMessageStatus.NOT_IMPLEMENTED)
         self.log.info("Triggered {message}", message=message.value)
+        return accepted
+
+    @inlineCallbacks
+    def _trigger_meter_values(self, connector, accepted, rejected):
+        # Read before answering: Accepted promises a MeterValues.req
+        # (section 5.17), so a meter that gives no value is Rejected.
+        cp = self._cp
+        readings = yield cp.metering.trigger_readings(connector)
+        if not readings:
+            self.log.info(
+                "TriggerMessage(MeterValues) rejected: the meter gave no value for "
+                "connector {connector}",
+                connector="any" if connector is None else connector,
+            )
+            return rejected
+        cp.call_later(0, cp.metering.send_triggered, readings)
+        self.log.info("Triggered {message}", message=MessageTrigger.METER_VALUES.value)
         return accepted
 
     @inlineCallbacks
