@@ -131,6 +131,27 @@ class SitePlugin:
         return DiagnosticsStatus.UPLOADING
 
 
+class RebootingSite:
+    """
+    A site whose hard reset reboots the hardware: the process dies at once
+    (its connection drops unseen, its timers are gone). What it sent just
+    before reaches the central system; the answers are lost.
+    """
+
+    def __init__(self, testcase):
+        self.testcase = testcase
+
+    @hookimpl
+    def openocpp_cp_reset(self, charge_point, type):
+        link = self.testcase.cs.link
+        sent = [item for item in link.in_flight if item[0] == "cp"]
+        for item in sent:
+            link.in_flight = [item]
+            link.deliver_one()
+        self.testcase.cs.crash()
+        return True
+
+
 class OperationsTestCase(ChargePointTestCase):
     def make_plugins(self):
         self.site = SitePlugin()
@@ -517,6 +538,69 @@ class ResetTests(OperationsTestCase):
         self.assertEqual(answer.status, ResetStatus.ACCEPTED)
         self.assertEqual(self.cs.requests("StopTransaction")[0].reason, "HardReset")
         self.assertIn(("reset", ResetType.HARD, 1), self.site.calls)
+
+    def stop_transactions(self, cs):
+        return [(r.transaction_id, r.reason) for r in cs.requests("StopTransaction")]
+
+    def test_hard_stop_sent_once_across_restart(self):
+        """
+        A Hard reset during a transaction sends its StopTransaction exactly
+        once across the reset and the reboot (errata 3.36: "after having
+        restarted and having been accepted"): the default behaviour
+        restarts the service, on the same SQLite file.
+        """
+        self.boot_and_clear()
+        self.cp.start_transaction(1, "A")
+        self.cs.settle()
+        answer = self.ask(ResetRequest(type=ResetType.HARD))
+        self.assertEqual(answer.status, ResetStatus.ACCEPTED)
+        self.assertTrue(self.cs.link.closed)
+        self.assertEqual(self.stop_transactions(self.cs), [])
+        self.assertEqual(self.cp.store.queue_length(), 1)
+        self.cs.clear()
+        self.cs.connect(self.cp)
+        self.cs.advance(60)
+        self.assertEqual(self.stop_transactions(self.cs), [(100, "HardReset")])
+        self.assertEqual(self.cp.store.queue_length(), 0)
+        self.assertEqual(self.cs.actions()[0], "BootNotification")
+
+    def test_hard_stop_sent_once_after_reboot(self):
+        """
+        The same when the reset reboots the hardware: the process dies
+        (here: a plugin's reset hook kills it) and a new one starts from the
+        SQLite file.
+        """
+        path = self.mktemp()
+        cp = make_charge_point(self, self.clock, database=path, plugins=[RebootingSite(self)])
+        cp.startService()
+        self.cs.connect(cp)
+        cp.start_transaction(1, "A")
+        self.cs.settle()
+        answer = self.ask(ResetRequest(type=ResetType.HARD))
+        self.assertEqual(answer.status, ResetStatus.ACCEPTED)
+        self.assertEqual(self.stop_transactions(self.cs), [])
+        cs = ScriptedCentralSystem(self, self.clock)
+        again = make_charge_point(self, self.clock, database=path)
+        again.startService()
+        self.addCleanup(again.stopService)
+        cs.connect(again)
+        cs.advance(60)
+        self.assertEqual(self.stop_transactions(cs), [(100, "HardReset")])
+        self.assertEqual(again.store.queue_length(), 0)
+
+    def test_soft_stop_sent_once(self):
+        """
+        A Soft reset sends the StopTransaction before it resets, and not
+        again after.
+        """
+        self.boot_and_clear()
+        self.cp.start_transaction(1, "A")
+        self.cs.settle()
+        self.ask(ResetRequest(type=ResetType.SOFT))
+        self.assertEqual(self.stop_transactions(self.cs), [(100, "SoftReset")])
+        self.cs.connect(self.cp)
+        self.cs.advance(60)
+        self.assertEqual(self.stop_transactions(self.cs), [(100, "SoftReset")])
 
     def test_rejected(self):
         self.site.refuse.add("reset_allowed")

@@ -42,6 +42,7 @@ class TransactionQueue:
     def __init__(self, charge_point: Any) -> None:
         self._cp = charge_point
         self._busy = False
+        self._held = False
         self._retry = None
         self._sending: Deferred | None = None
         self._drained: list[Deferred] = []
@@ -87,13 +88,28 @@ class TransactionQueue:
         self._drained.append(waiting)
         return waiting
 
+    def hold(self) -> None:
+        """
+        Send nothing more until L{release} (or until the service stops):
+        what is queued meanwhile stays on disk, in order.  A message in
+        flight still gets its answer.
+        """
+        self._held = True
+
+    def release(self) -> None:
+        """
+        Send again what L{hold} kept.
+        """
+        self._held = False
+        self.pump()
+
     def pump(self) -> None:
         """
         Send the first queued message, unless one is in flight, a retry is
-        waited for, or the charge point cannot send.
+        waited for, the queue is held, or the charge point cannot send.
         """
         cp = self._cp
-        if self._busy or self._retry is not None or not cp.online:
+        if self._busy or self._retry is not None or self._held or not cp.online:
             return
         head = cp.store.queue_head()
         if head is None:
@@ -211,6 +227,7 @@ class TransactionQueue:
         if self._retry is not None and self._retry.active():
             self._retry.cancel()
         self._retry = None
+        self._held = False
         sending, self._sending = self._sending, None
         self._busy = False
         if sending is not None:

@@ -880,23 +880,39 @@ class ChargePoint(MultiService):
     def perform_reset(self, kind: ResetType):
         """
         Carry out an accepted Reset: stop every transaction (reason
-        SoftReset or HardReset), for a soft reset wait (up to
-        MessageTimeout) for the queue to be delivered, then reset.
+        SoftReset or HardReset), then reset.
+
+        A soft reset sends the StopTransactions first, waiting (up to
+        MessageTimeout) for the queue to be delivered. A hard reset does
+        not wait: it holds the queue, so that the StopTransactions stay on
+        disk and go out "after having restarted and having been accepted by
+        the Central System via a BootNotification.conf" (errata 3.36), once.
+        Sent just before the reset, a StopTransaction whose answer the
+        reboot lost would be sent again after it.
         """
-        reason = Reason.SOFT_RESET if kind is ResetType.SOFT else Reason.HARD_RESET
-        for record in self.store.running_transactions():
-            yield self.stop_by_charge_point(record.connector_id, reason)
-        if kind is ResetType.SOFT and self.online:
-            try:
-                yield self.queue.when_drained().addTimeout(
-                    self.ocpp_config.integer("MessageTimeout"), self.clock
-                )
-            except Exception:
-                self.log.info("Resetting with transaction messages still queued")
-        if not self.running:
-            self.log.info("Not resetting: the charge point was stopped meanwhile")
-            return
-        yield self.hook("openocpp_cp_reset", type=kind)
+        hard = kind is ResetType.HARD
+        reason = Reason.HARD_RESET if hard else Reason.SOFT_RESET
+        if hard:
+            self.queue.hold()
+        try:
+            for record in self.store.running_transactions():
+                yield self.stop_by_charge_point(record.connector_id, reason)
+            if not hard and self.online:
+                try:
+                    yield self.queue.when_drained().addTimeout(
+                        self.ocpp_config.integer("MessageTimeout"), self.clock
+                    )
+                except Exception:
+                    self.log.info("Resetting with transaction messages still queued")
+            if not self.running:
+                self.log.info("Not resetting: the charge point was stopped meanwhile")
+                return
+            yield self.hook("openocpp_cp_reset", type=kind)
+        finally:
+            if hard:
+                # A reset the site carried out without restarting us: what
+                # was held goes now.
+                self.queue.release()
 
     # -- meter values and data transfer ---------------------------------------------------------
 
