@@ -17,6 +17,8 @@ from openocpp.messages import (
     GetConfigurationRequest,
     GetLocalListVersionRequest,
     IdTagInfo,
+    MeterValue,
+    MeterValuesResponse,
     RemoteStartTransactionRequest,
     RemoteStopTransactionRequest,
     ResetRequest,
@@ -30,6 +32,7 @@ from openocpp.messages.datatypes import (
     ChargingProfile,
     ChargingSchedule,
     ChargingSchedulePeriod,
+    SampledValue,
 )
 from openocpp.messages.enums import (
     AuthorizationStatus,
@@ -53,7 +56,7 @@ from openocpp.messages.enums import (
     UpdateType,
 )
 from openocpp.messages.errors import ErrorCode
-from openocpp.rpc.errors import CallError
+from openocpp.rpc.errors import CallError, CallTimeout
 from tests.cshelpers import ScriptedCentralSystem, make_charge_point
 from tests.test_chargepoint import ChargePointTestCase
 
@@ -149,7 +152,7 @@ class RebootingSite:
             link.in_flight = [item]
             link.deliver_one()
         self.testcase.cs.crash()
-        return True
+        return Deferred()  # the process is gone: nothing of it runs on
 
 
 class OperationsTestCase(ChargePointTestCase):
@@ -164,6 +167,45 @@ class OperationsTestCase(ChargePointTestCase):
 
     def statuses(self):
         return [(r.connector_id, r.status) for r in self.cs.requests("StatusNotification")]
+
+    def mark(self):
+        """
+        @return: a mark for L{wire}: what the charge point sent so far.
+        """
+        return len(self.cs.frames)
+
+    def wire(self, mark=0):
+        """
+        @return: what the charge point sent since C{mark}, in order: the
+            action of each CALL, with the connector and status of a
+            StatusNotification and the reason of a StopTransaction, and
+            C{("answer", status)} for each answer to the central system.
+        """
+        sent = []
+        for frame in self.cs.frames[mark:]:
+            if frame[0] == 3:
+                sent.append(("answer", frame[2].get("status")))
+            elif frame[0] == 2 and frame[2] == "StatusNotification":
+                sent.append((frame[2], frame[3]["connectorId"], frame[3]["status"]))
+            elif frame[0] == 2 and frame[2] == "StopTransaction":
+                sent.append((frame[2], frame[3].get("reason")))
+            elif frame[0] == 2:
+                sent.append((frame[2],))
+        return sent
+
+    def busy_queue(self):
+        """
+        Put a MeterValues.req of the transaction on connector 1 in flight,
+        unanswered until the returned Deferred fires.
+        """
+        waiting = Deferred()
+        self.cs.answers["MeterValues"] = lambda request: waiting
+        self.cp.send_meter_values(1, [MeterValue(
+            timestamp=self.cs.now(), sampled_value=[SampledValue(value="5")]
+        )])
+        self.cs.settle()
+        self.assertEqual(self.cs.actions()[-1], "MeterValues")
+        return waiting
 
 
 class ChangeAvailabilityTests(OperationsTestCase):
@@ -211,6 +253,68 @@ class ChangeAvailabilityTests(OperationsTestCase):
         self.cp.status_notification(1, ChargePointStatus.FINISHING)
         self.cs.settle()
         self.assertEqual(self.statuses()[2:], [(1, "Unavailable"), (0, "Unavailable")])
+
+    def test_scheduled_stop_before_unavailable(self):
+        """
+        With ChangeAvailability Scheduled, the transaction's
+        StopTransaction.req goes before the connector's Unavailable status
+        (section 5.2; 4.9, C8), the charge point's own after both.
+        """
+        self.boot_and_clear()
+        self.cp.start_transaction(1, "TAG")
+        self.cs.settle()
+        self.ask(ChangeAvailabilityRequest(connector_id=1, type=AvailabilityType.INOPERATIVE))
+        mark = self.mark()
+        self.cp.stop_transaction(1, "TAG")
+        self.cs.settle()
+        self.assertEqual(
+            self.wire(mark),
+            [("StopTransaction", None), ("StatusNotification", 1, "Unavailable")],
+        )
+
+    def test_scheduled_stop_before_unavailable_queue_busy(self):
+        """
+        The same order while the queue is busy with an earlier message: the
+        status waits for the StopTransaction.req.
+        """
+        self.boot_and_clear()
+        self.cp.start_transaction(1, "TAG")
+        self.cs.settle()
+        waiting = self.busy_queue()
+        self.ask(ChangeAvailabilityRequest(connector_id=0, type=AvailabilityType.INOPERATIVE))
+        mark = self.mark()
+        self.cp.stop_transaction(1, "TAG")
+        self.cs.settle()
+        self.assertEqual(self.wire(mark), [])
+        waiting.callback(MeterValuesResponse())
+        self.cs.settle()
+        # Connector 2, free, became Unavailable at once (it waited in the
+        # RPC session behind the MeterValues.req only).
+        self.assertEqual(
+            self.wire(mark),
+            [("StatusNotification", 2, "Unavailable"), ("StopTransaction", None),
+             ("StatusNotification", 1, "Unavailable"), ("StatusNotification", 0, "Unavailable")],
+        )
+
+    def test_scheduled_stop_before_unavailable_offline(self):
+        """
+        The same order when the transaction stopped offline: after the
+        reconnection, the StopTransaction.req first.
+        """
+        self.boot_and_clear()
+        self.cp.start_transaction(1, "TAG")
+        self.cs.settle()
+        self.ask(ChangeAvailabilityRequest(connector_id=1, type=AvailabilityType.INOPERATIVE))
+        self.cs.disconnect()
+        self.cp.stop_transaction(1, "TAG")
+        self.cp.status_notification(2, ChargePointStatus.PREPARING)
+        self.cs.connect(self.cp)
+        sent = self.wire()
+        self.assertLess(
+            sent.index(("StopTransaction", None)),
+            sent.index(("StatusNotification", 1, "Unavailable")),
+        )
+        self.assertIn(("StatusNotification", 2, "Preparing"), sent)
 
     def test_whole_after_scheduled(self):
         """
@@ -558,11 +662,19 @@ class ResetTests(OperationsTestCase):
         self.assertEqual(self.stop_transactions(self.cs), [])
         self.assertEqual(self.cp.store.queue_length(), 1)
         self.cs.clear()
+        mark = self.mark()
         self.cs.connect(self.cp)
         self.cs.advance(60)
         self.assertEqual(self.stop_transactions(self.cs), [(100, "HardReset")])
         self.assertEqual(self.cp.store.queue_length(), 0)
-        self.assertEqual(self.cs.actions()[0], "BootNotification")
+        # After the boot every status, but connector 1's (and the charge
+        # point's) after the StopTransaction still queued.
+        self.assertEqual(
+            self.wire(mark),
+            [("BootNotification",), ("StatusNotification", 2, "Available"),
+             ("StopTransaction", "HardReset"), ("StatusNotification", 1, "Finishing"),
+             ("StatusNotification", 0, "Available")],
+        )
 
     def test_hard_stop_sent_once_after_reboot(self):
         """
@@ -619,6 +731,66 @@ class UnlockTests(OperationsTestCase):
         self.assertEqual(self.site.calls[-1], ("unlock", 1))
         self.site.refuse.add("unlock")
         self.assertEqual(self.ask(UnlockConnectorRequest(connector_id=2)).status, UnlockStatus.UNLOCK_FAILED)
+
+    def test_unlock_order(self):
+        """
+        UnlockConnector during a transaction: the transaction is finished
+        first (section 5.18), then the answer, the StopTransaction.req, the
+        statuses that follow (Finishing, then Available once unplugged).
+        """
+        self.boot_and_clear()
+        self.cp.start_transaction(1, "A")
+        self.cp.status_notification(1, ChargePointStatus.CHARGING)
+        self.cs.settle()
+        mark = self.mark()
+        self.ask(UnlockConnectorRequest(connector_id=1))
+        self.cs.advance(5)
+        self.assertEqual(
+            self.wire(mark),
+            [("answer", "Unlocked"), ("StopTransaction", "UnlockCommand"),
+             ("StatusNotification", 1, "Finishing"), ("StatusNotification", 1, "Available")],
+        )
+        self.assertEqual(self.site.calls[-1], ("unlock", 1))
+
+    def test_unlock_order_queue_busy(self):
+        """
+        The same order while the queue is busy with an earlier message.
+        """
+        self.boot_and_clear()
+        self.cp.start_transaction(1, "A")
+        self.cs.settle()
+        waiting = self.busy_queue()
+        mark = self.mark()
+        self.ask(UnlockConnectorRequest(connector_id=1))
+        self.assertEqual(self.wire(mark), [("answer", "Unlocked")])
+        waiting.callback(MeterValuesResponse())
+        self.cs.settle()
+        self.assertEqual(
+            self.wire(mark),
+            [("answer", "Unlocked"), ("StopTransaction", "UnlockCommand"),
+             ("StatusNotification", 1, "Finishing")],
+        )
+
+    def test_unlock_hook_never_answers(self):
+        """
+        An unlock hook that never answers holds the queue for at most
+        MessageTimeout.
+        """
+        class StuckLock:
+            @hookimpl
+            def openocpp_cp_unlock_connector(self, charge_point, connector):
+                return Deferred()
+
+        self.cp.plugins.register(StuckLock())
+        self.boot_and_clear()
+        self.cp.start_transaction(1, "A")
+        self.cs.settle()
+        mark = self.mark()
+        answer = self.cs.call(UnlockConnectorRequest(connector_id=1))
+        self.assertEqual(self.wire(mark), [])
+        self.cs.advance(30)
+        self.assertEqual(self.wire(mark)[0], ("StopTransaction", "UnlockCommand"))
+        self.failureResultOf(answer, CallTimeout)
 
     def test_unknown_connector(self):
         self.boot_and_clear()

@@ -314,9 +314,25 @@ class CentralSystemRequests:
         if not 1 <= connector <= cp.connector_count:
             # errata 3.85: an unknown connector is NotSupported
             return UnlockConnectorResponse(status=UnlockStatus.NOT_SUPPORTED)
-        if cp.transaction_record(connector) is not None:
-            yield cp.stop_by_charge_point(connector, Reason.UNLOCK_COMMAND)
-        status = yield cp.hook("openocpp_cp_unlock_connector", connector=connector)
+        # One order, whatever the queue is doing: the transaction is
+        # finished first (section 5.18: stopped, its StopTransaction.req
+        # queued, the energy stopped), the connector unlocked, the
+        # UnlockConnector.conf sent; then the StopTransaction.req goes out,
+        # then the statuses that follow the stop (Finishing, ...). The queue
+        # is held until the answer is sent, so that an idle queue does not
+        # send the StopTransaction.req ahead of it; at most MessageTimeout,
+        # should the unlock hook never answer.
+        release = _Release(cp, cp.ocpp_config.integer("MessageTimeout"))
+        try:
+            if cp.transaction_record(connector) is not None:
+                yield cp.stop_by_charge_point(connector, Reason.UNLOCK_COMMAND)
+            status = yield cp.hook("openocpp_cp_unlock_connector", connector=connector)
+        except Exception:
+            release()
+            raise
+        # Released once the answer is out: the session sends it as this
+        # handler returns, before the reactor runs what is due.
+        cp.call_later(0, release)
         return UnlockConnectorResponse(
             status=UnlockStatus(status) if status is not None else UnlockStatus.NOT_SUPPORTED
         )
@@ -387,3 +403,23 @@ class CentralSystemRequests:
             self.log.info(
                 "Triggered {action} not sent: {error}", action=request.action, error=error
             )
+
+
+class _Release:
+    """
+    Holds the transaction queue of a charge point until called, or until
+    C{limit} seconds passed; only the first of the two releases it.
+    """
+
+    def __init__(self, charge_point: Any, limit: float) -> None:
+        self._queue = charge_point.queue
+        self._queue.hold()
+        self._timer = charge_point.clock.callLater(limit, self)
+
+    def __call__(self) -> None:
+        if self._queue is None:
+            return
+        queue, self._queue = self._queue, None
+        if self._timer.active():
+            self._timer.cancel()
+        queue.release()

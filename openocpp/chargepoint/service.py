@@ -876,8 +876,7 @@ class ChargePoint(MultiService):
             charging_profile=charging_profile,
         )
 
-    @inlineCallbacks
-    def perform_reset(self, kind: ResetType):
+    def perform_reset(self, kind: ResetType) -> Deferred:
         """
         Carry out an accepted Reset: stop every transaction (reason
         SoftReset or HardReset), then reset.
@@ -890,29 +889,35 @@ class ChargePoint(MultiService):
         Sent just before the reset, a StopTransaction whose answer the
         reboot lost would be sent again after it.
         """
-        hard = kind is ResetType.HARD
-        reason = Reason.HARD_RESET if hard else Reason.SOFT_RESET
-        if hard:
-            self.queue.hold()
-        try:
-            for record in self.store.running_transactions():
-                yield self.stop_by_charge_point(record.connector_id, reason)
-            if not hard and self.online:
-                try:
-                    yield self.queue.when_drained().addTimeout(
-                        self.ocpp_config.integer("MessageTimeout"), self.clock
-                    )
-                except Exception:
-                    self.log.info("Resetting with transaction messages still queued")
-            if not self.running:
-                self.log.info("Not resetting: the charge point was stopped meanwhile")
-                return
-            yield self.hook("openocpp_cp_reset", type=kind)
-        finally:
-            if hard:
-                # A reset the site carried out without restarting us: what
-                # was held goes now.
-                self.queue.release()
+        if kind is not ResetType.HARD:
+            return self._reset(kind, Reason.SOFT_RESET)
+        self.queue.hold()
+
+        def release(result):
+            # A reset the site carried out without restarting us: what was
+            # held goes now. (Not in a finally clause of _reset: a reset hook
+            # that never answers, because the hardware reboots, must not
+            # release the queue when its generator is garbage collected.)
+            self.queue.release()
+            return result
+
+        return self._reset(kind, Reason.HARD_RESET).addBoth(release)
+
+    @inlineCallbacks
+    def _reset(self, kind: ResetType, reason: Reason):
+        for record in self.store.running_transactions():
+            yield self.stop_by_charge_point(record.connector_id, reason)
+        if kind is ResetType.SOFT and self.online:
+            try:
+                yield self.queue.when_drained().addTimeout(
+                    self.ocpp_config.integer("MessageTimeout"), self.clock
+                )
+            except Exception:
+                self.log.info("Resetting with transaction messages still queued")
+        if not self.running:
+            self.log.info("Not resetting: the charge point was stopped meanwhile")
+            return
+        yield self.hook("openocpp_cp_reset", type=kind)
 
     # -- meter values and data transfer ---------------------------------------------------------
 

@@ -508,6 +508,22 @@ class ChargePointStore:
         (count,) = self._db.execute("SELECT COUNT(*) FROM queue").fetchone()
         return count
 
+    def stop_waiting(self, connector_id: int, sending: int | None) -> bool:
+        """
+        Whether a StopTransaction.req waits in the queue never sent (no
+        attempt counted, and not the message in flight).
+
+        @param connector_id: of a transaction on this connector; 0 for any.
+        @param sending: the seq of the message in flight, or C{None}.
+        """
+        row = self._db.execute(
+            "SELECT 1 FROM queue JOIN transactions ON transactions.local_id = queue.local_id "
+            "WHERE queue.action = 'StopTransaction' AND queue.attempts = 0 AND queue.seq != ? "
+            "AND (? = 0 OR transactions.connector_id = ?) LIMIT 1",
+            (-1 if sending is None else sending, connector_id, connector_id),
+        ).fetchone()
+        return row is not None
+
     def count_attempt(self, seq: int) -> int:
         """
         Count a failed attempt at a queued message.
