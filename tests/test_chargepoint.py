@@ -21,6 +21,7 @@ from openocpp.messages import (
     AuthorizeResponse,
     BootNotificationResponse,
     ClearCacheRequest,
+    DataTransferRequest,
     DataTransferResponse,
     GetConfigurationRequest,
     HeartbeatRequest,
@@ -267,6 +268,104 @@ class RegistrationTests(ChargePointTestCase):
         self.cs.advance(1)
         failure = self.failureResultOf(self.cs.call(request), CallError)
         self.assertEqual(failure.value.code, ErrorCode.NOT_SUPPORTED)
+
+    #: Raw CALLs of the central system: an unknown action, a Heartbeat (an
+    #: action the charge point sends, not receives), a request breaking its
+    #: schema, a CALL short of its payload, a payload integer too long to
+    #: read, and a well-formed supported request.
+    RAW_CALLS = [
+        '[2,"r1","NoSuchAction",{}]',
+        '[2,"r2","Heartbeat",{}]',
+        '[2,"r3","Reset",{"type":"Sideways"}]',
+        '[2,"r4","Reset"]',
+        '[2,"r5","ChangeConfiguration",{"key":"K","value":%s}]' % ("9" * 5000),
+        '[2,"r6","GetConfiguration",{}]',
+    ]
+    RAW_ANSWERS = [
+        "NotImplemented", "NotSupported", "PropertyConstraintViolation",
+        "FormationViolation", "TypeConstraintViolation", None,
+    ]
+
+    def raw_answers(self, calls=RAW_CALLS):
+        """
+        Send raw CALLs (L{RAW_CALLS}) to the charge point.
+
+        @return: the (message type, unique id, error code or None) of each
+            frame it sent in answer.
+        """
+        before = len(self.cs.frames)
+        for text in calls:
+            try:
+                self.cs.note_cs_frame(text)  # for the oracle to check the answer
+            except ValueError:
+                pass
+            self.cs.link.handler.text_received(text)
+            self.cs.settle()
+        return [
+            (frame[0], frame[1], frame[2] if frame[0] == 4 else None)
+            for frame in self.cs.frames[before:]
+        ]
+
+    def test_rejected_answers_no_call(self):
+        """
+        While Rejected the charge point answers no central system initiated
+        message at all (section 4.2): not an unknown action, not a Heartbeat
+        CALL, not a malformed request, not an overlong id. Once accepted it
+        answers each again.
+        """
+        self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.REJECTED, 120)
+        self.start()
+        overlong = '[2,"%s","Reset",{"type":"Soft"}]' % ("r" * 37)
+        self.assertEqual(self.raw_answers(self.RAW_CALLS + [overlong]), [])
+        self.assertEqual(self.cs.actions(), ["BootNotification"])
+        self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.ACCEPTED)
+        self.cs.advance(120)
+        self.assertEqual(self.cp.registration, RegistrationStatus.ACCEPTED)
+        self.assertEqual([answer[2] for answer in self.raw_answers()], self.RAW_ANSWERS)
+
+    def test_rejected_on_a_new_connection(self):
+        """
+        A connection opened while Rejected answers nothing either.
+        """
+        self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.REJECTED, 120)
+        self.start()
+        self.cs.disconnect()
+        self.cs.connect(self.cp)
+        self.assertEqual(self.raw_answers(), [])
+
+    def test_pending_answers_every_call(self):
+        """
+        While Pending the central system "MAY send request messages" and the
+        charge point "SHOULD respond" (section 4.2): every CALL is answered,
+        the unknown and malformed ones with their CALLERROR.
+        """
+        self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.PENDING, 60)
+        self.start()
+        self.assertEqual([answer[2] for answer in self.raw_answers()], self.RAW_ANSWERS)
+
+    def test_rejected_while_answering(self):
+        """
+        An answer still being worked out when a new boot is answered
+        Rejected is not sent.
+        """
+        waiting = Deferred()
+
+        class SlowDataTransfer:
+            @hookimpl
+            def openocpp_cp_data_transfer(self, charge_point, vendor_id, message_id, data):
+                return waiting
+
+        self.cp.plugins.register(SlowDataTransfer())
+        self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.PENDING, 60)
+        self.start()
+        answer = self.cs.call(DataTransferRequest(vendor_id="org.example"))
+        self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.REJECTED, 600)
+        self.cs.advance(60)
+        self.assertEqual(self.cp.registration, RegistrationStatus.REJECTED)
+        waiting.callback(DataTransferStatus.ACCEPTED)
+        self.cs.settle()
+        self.assertEqual([frame[0] for frame in self.cs.frames], [2, 2])
+        self.failureResultOf(answer, CallTimeout)
 
     def test_zero_interval(self):
         """
@@ -858,6 +957,45 @@ class AuthorizationTests(ChargePointTestCase):
         self.assertIsNone(self.cp.store.cache_entry("LISTED"))
         self.cs.disconnect()
         self.assertEqual(self.authorize_offline("LISTED"), (AuthorizationStatus.BLOCKED, None))
+
+    def test_cache_case_insensitive(self):
+        """
+        IdTokens are case insensitive (7.28, errata 3.73): an idTag cached
+        as Child1 authorizes CHILD1 offline, and an answer for child1
+        updates the same entry rather than adding a second one.
+        """
+        self.boot_and_clear()
+        self.cp.authorize(1, "Child1")
+        self.cs.settle()
+        self.cs.disconnect()
+        self.assertEqual(self.authorize_offline("CHILD1"), (AuthorizationStatus.ACCEPTED, None))
+        self.cs.connect(self.cp)
+        self.answer_authorize(AuthorizationStatus.BLOCKED)
+        self.cp.authorize(1, "child1")
+        self.cs.settle()
+        self.cs.disconnect()
+        self.assertEqual(self.authorize_offline("Child1"), (AuthorizationStatus.BLOCKED, None))
+        self.assertEqual(
+            [tuple(row) for row in self.cp.store._db.execute("SELECT id_tag, status FROM auth_cache")],
+            [("Child1", "Blocked")],
+        )
+
+    def test_local_list_case_insensitive(self):
+        """
+        The local list matches idTags in any case too, and keeps one entry
+        per idTag whatever its case.
+        """
+        self.cp.store.replace_local_list(
+            1, [("Listed", "Accepted", None, None), ("LISTED", "Blocked", None, None)]
+        )
+        self.boot_and_clear()
+        self.cp.authorize(1, "listed")
+        self.cs.settle()
+        self.assertIsNone(self.cp.store.cache_entry("listed"))
+        self.cs.disconnect()
+        self.assertEqual(self.authorize_offline("lIsTeD"), (AuthorizationStatus.BLOCKED, None))
+        (count,) = self.cp.store._db.execute("SELECT COUNT(*) FROM local_list").fetchone()
+        self.assertEqual(count, 1)
 
     def test_local_list_conflict(self):
         """

@@ -15,23 +15,33 @@ from openocpp.messages import (
     ChangeConfigurationRequest,
     DataTransferRequest,
     GetConfigurationRequest,
+    GetLocalListVersionRequest,
     IdTagInfo,
+    MeterValue,
+    MeterValuesResponse,
     RemoteStartTransactionRequest,
     RemoteStopTransactionRequest,
     ResetRequest,
+    SendLocalListRequest,
+    SetChargingProfileRequest,
     TriggerMessageRequest,
     UnlockConnectorRequest,
 )
 from openocpp.messages.datatypes import (
+    AuthorizationData,
     ChargingProfile,
     ChargingSchedule,
     ChargingSchedulePeriod,
+    SampledValue,
 )
 from openocpp.messages.enums import (
     AuthorizationStatus,
     AvailabilityStatus,
     AvailabilityType,
     ChargePointStatus,
+    ChargingProfileKindType,
+    ChargingProfilePurposeType,
+    ChargingRateUnitType,
     ConfigurationStatus,
     DataTransferStatus,
     DiagnosticsStatus,
@@ -42,9 +52,11 @@ from openocpp.messages.enums import (
     ResetType,
     TriggerMessageStatus,
     UnlockStatus,
+    UpdateStatus,
+    UpdateType,
 )
 from openocpp.messages.errors import ErrorCode
-from openocpp.rpc.errors import CallError
+from openocpp.rpc.errors import CallError, CallTimeout
 from tests.cshelpers import ScriptedCentralSystem, make_charge_point
 from tests.test_chargepoint import ChargePointTestCase
 
@@ -122,6 +134,27 @@ class SitePlugin:
         return DiagnosticsStatus.UPLOADING
 
 
+class RebootingSite:
+    """
+    A site whose hard reset reboots the hardware: the process dies at once
+    (its connection drops unseen, its timers are gone). What it sent just
+    before reaches the central system; the answers are lost.
+    """
+
+    def __init__(self, testcase):
+        self.testcase = testcase
+
+    @hookimpl
+    def openocpp_cp_reset(self, charge_point, type):
+        link = self.testcase.cs.link
+        sent = [item for item in link.in_flight if item[0] == "cp"]
+        for item in sent:
+            link.in_flight = [item]
+            link.deliver_one()
+        self.testcase.cs.crash()
+        return Deferred()  # the process is gone: nothing of it runs on
+
+
 class OperationsTestCase(ChargePointTestCase):
     def make_plugins(self):
         self.site = SitePlugin()
@@ -134,6 +167,45 @@ class OperationsTestCase(ChargePointTestCase):
 
     def statuses(self):
         return [(r.connector_id, r.status) for r in self.cs.requests("StatusNotification")]
+
+    def mark(self):
+        """
+        @return: a mark for L{wire}: what the charge point sent so far.
+        """
+        return len(self.cs.frames)
+
+    def wire(self, mark=0):
+        """
+        @return: what the charge point sent since C{mark}, in order: the
+            action of each CALL, with the connector and status of a
+            StatusNotification and the reason of a StopTransaction, and
+            C{("answer", status)} for each answer to the central system.
+        """
+        sent = []
+        for frame in self.cs.frames[mark:]:
+            if frame[0] == 3:
+                sent.append(("answer", frame[2].get("status")))
+            elif frame[0] == 2 and frame[2] == "StatusNotification":
+                sent.append((frame[2], frame[3]["connectorId"], frame[3]["status"]))
+            elif frame[0] == 2 and frame[2] == "StopTransaction":
+                sent.append((frame[2], frame[3].get("reason")))
+            elif frame[0] == 2:
+                sent.append((frame[2],))
+        return sent
+
+    def busy_queue(self):
+        """
+        Put a MeterValues.req of the transaction on connector 1 in flight,
+        unanswered until the returned Deferred fires.
+        """
+        waiting = Deferred()
+        self.cs.answers["MeterValues"] = lambda request: waiting
+        self.cp.send_meter_values(1, [MeterValue(
+            timestamp=self.cs.now(), sampled_value=[SampledValue(value="5")]
+        )])
+        self.cs.settle()
+        self.assertEqual(self.cs.actions()[-1], "MeterValues")
+        return waiting
 
 
 class ChangeAvailabilityTests(OperationsTestCase):
@@ -181,6 +253,68 @@ class ChangeAvailabilityTests(OperationsTestCase):
         self.cp.status_notification(1, ChargePointStatus.FINISHING)
         self.cs.settle()
         self.assertEqual(self.statuses()[2:], [(1, "Unavailable"), (0, "Unavailable")])
+
+    def test_scheduled_stop_before_unavailable(self):
+        """
+        With ChangeAvailability Scheduled, the transaction's
+        StopTransaction.req goes before the connector's Unavailable status
+        (section 5.2; 4.9, C8), the charge point's own after both.
+        """
+        self.boot_and_clear()
+        self.cp.start_transaction(1, "TAG")
+        self.cs.settle()
+        self.ask(ChangeAvailabilityRequest(connector_id=1, type=AvailabilityType.INOPERATIVE))
+        mark = self.mark()
+        self.cp.stop_transaction(1, "TAG")
+        self.cs.settle()
+        self.assertEqual(
+            self.wire(mark),
+            [("StopTransaction", None), ("StatusNotification", 1, "Unavailable")],
+        )
+
+    def test_scheduled_stop_before_unavailable_queue_busy(self):
+        """
+        The same order while the queue is busy with an earlier message: the
+        status waits for the StopTransaction.req.
+        """
+        self.boot_and_clear()
+        self.cp.start_transaction(1, "TAG")
+        self.cs.settle()
+        waiting = self.busy_queue()
+        self.ask(ChangeAvailabilityRequest(connector_id=0, type=AvailabilityType.INOPERATIVE))
+        mark = self.mark()
+        self.cp.stop_transaction(1, "TAG")
+        self.cs.settle()
+        self.assertEqual(self.wire(mark), [])
+        waiting.callback(MeterValuesResponse())
+        self.cs.settle()
+        # Connector 2, free, became Unavailable at once (it waited in the
+        # RPC session behind the MeterValues.req only).
+        self.assertEqual(
+            self.wire(mark),
+            [("StatusNotification", 2, "Unavailable"), ("StopTransaction", None),
+             ("StatusNotification", 1, "Unavailable"), ("StatusNotification", 0, "Unavailable")],
+        )
+
+    def test_scheduled_stop_before_unavailable_offline(self):
+        """
+        The same order when the transaction stopped offline: after the
+        reconnection, the StopTransaction.req first.
+        """
+        self.boot_and_clear()
+        self.cp.start_transaction(1, "TAG")
+        self.cs.settle()
+        self.ask(ChangeAvailabilityRequest(connector_id=1, type=AvailabilityType.INOPERATIVE))
+        self.cs.disconnect()
+        self.cp.stop_transaction(1, "TAG")
+        self.cp.status_notification(2, ChargePointStatus.PREPARING)
+        self.cs.connect(self.cp)
+        sent = self.wire()
+        self.assertLess(
+            sent.index(("StopTransaction", None)),
+            sent.index(("StatusNotification", 1, "Unavailable")),
+        )
+        self.assertIn(("StatusNotification", 2, "Preparing"), sent)
 
     def test_whole_after_scheduled(self):
         """
@@ -509,6 +643,77 @@ class ResetTests(OperationsTestCase):
         self.assertEqual(self.cs.requests("StopTransaction")[0].reason, "HardReset")
         self.assertIn(("reset", ResetType.HARD, 1), self.site.calls)
 
+    def stop_transactions(self, cs):
+        return [(r.transaction_id, r.reason) for r in cs.requests("StopTransaction")]
+
+    def test_hard_stop_sent_once_across_restart(self):
+        """
+        A Hard reset during a transaction sends its StopTransaction exactly
+        once across the reset and the reboot (errata 3.36: "after having
+        restarted and having been accepted"): the default behaviour
+        restarts the service, on the same SQLite file.
+        """
+        self.boot_and_clear()
+        self.cp.start_transaction(1, "A")
+        self.cs.settle()
+        answer = self.ask(ResetRequest(type=ResetType.HARD))
+        self.assertEqual(answer.status, ResetStatus.ACCEPTED)
+        self.assertTrue(self.cs.link.closed)
+        self.assertEqual(self.stop_transactions(self.cs), [])
+        self.assertEqual(self.cp.store.queue_length(), 1)
+        self.cs.clear()
+        mark = self.mark()
+        self.cs.connect(self.cp)
+        self.cs.advance(60)
+        self.assertEqual(self.stop_transactions(self.cs), [(100, "HardReset")])
+        self.assertEqual(self.cp.store.queue_length(), 0)
+        # After the boot every status, but connector 1's (and the charge
+        # point's) after the StopTransaction still queued.
+        self.assertEqual(
+            self.wire(mark),
+            [("BootNotification",), ("StatusNotification", 2, "Available"),
+             ("StopTransaction", "HardReset"), ("StatusNotification", 1, "Finishing"),
+             ("StatusNotification", 0, "Available")],
+        )
+
+    def test_hard_stop_sent_once_after_reboot(self):
+        """
+        The same when the reset reboots the hardware: the process dies
+        (here: a plugin's reset hook kills it) and a new one starts from the
+        SQLite file.
+        """
+        path = self.mktemp()
+        cp = make_charge_point(self, self.clock, database=path, plugins=[RebootingSite(self)])
+        cp.startService()
+        self.cs.connect(cp)
+        cp.start_transaction(1, "A")
+        self.cs.settle()
+        answer = self.ask(ResetRequest(type=ResetType.HARD))
+        self.assertEqual(answer.status, ResetStatus.ACCEPTED)
+        self.assertEqual(self.stop_transactions(self.cs), [])
+        cs = ScriptedCentralSystem(self, self.clock)
+        again = make_charge_point(self, self.clock, database=path)
+        again.startService()
+        self.addCleanup(again.stopService)
+        cs.connect(again)
+        cs.advance(60)
+        self.assertEqual(self.stop_transactions(cs), [(100, "HardReset")])
+        self.assertEqual(again.store.queue_length(), 0)
+
+    def test_soft_stop_sent_once(self):
+        """
+        A Soft reset sends the StopTransaction before it resets, and not
+        again after.
+        """
+        self.boot_and_clear()
+        self.cp.start_transaction(1, "A")
+        self.cs.settle()
+        self.ask(ResetRequest(type=ResetType.SOFT))
+        self.assertEqual(self.stop_transactions(self.cs), [(100, "SoftReset")])
+        self.cs.connect(self.cp)
+        self.cs.advance(60)
+        self.assertEqual(self.stop_transactions(self.cs), [(100, "SoftReset")])
+
     def test_rejected(self):
         self.site.refuse.add("reset_allowed")
         self.boot_and_clear()
@@ -526,6 +731,66 @@ class UnlockTests(OperationsTestCase):
         self.assertEqual(self.site.calls[-1], ("unlock", 1))
         self.site.refuse.add("unlock")
         self.assertEqual(self.ask(UnlockConnectorRequest(connector_id=2)).status, UnlockStatus.UNLOCK_FAILED)
+
+    def test_unlock_order(self):
+        """
+        UnlockConnector during a transaction: the transaction is finished
+        first (section 5.18), then the answer, the StopTransaction.req, the
+        statuses that follow (Finishing, then Available once unplugged).
+        """
+        self.boot_and_clear()
+        self.cp.start_transaction(1, "A")
+        self.cp.status_notification(1, ChargePointStatus.CHARGING)
+        self.cs.settle()
+        mark = self.mark()
+        self.ask(UnlockConnectorRequest(connector_id=1))
+        self.cs.advance(5)
+        self.assertEqual(
+            self.wire(mark),
+            [("answer", "Unlocked"), ("StopTransaction", "UnlockCommand"),
+             ("StatusNotification", 1, "Finishing"), ("StatusNotification", 1, "Available")],
+        )
+        self.assertEqual(self.site.calls[-1], ("unlock", 1))
+
+    def test_unlock_order_queue_busy(self):
+        """
+        The same order while the queue is busy with an earlier message.
+        """
+        self.boot_and_clear()
+        self.cp.start_transaction(1, "A")
+        self.cs.settle()
+        waiting = self.busy_queue()
+        mark = self.mark()
+        self.ask(UnlockConnectorRequest(connector_id=1))
+        self.assertEqual(self.wire(mark), [("answer", "Unlocked")])
+        waiting.callback(MeterValuesResponse())
+        self.cs.settle()
+        self.assertEqual(
+            self.wire(mark),
+            [("answer", "Unlocked"), ("StopTransaction", "UnlockCommand"),
+             ("StatusNotification", 1, "Finishing")],
+        )
+
+    def test_unlock_hook_never_answers(self):
+        """
+        An unlock hook that never answers holds the queue for at most
+        MessageTimeout.
+        """
+        class StuckLock:
+            @hookimpl
+            def openocpp_cp_unlock_connector(self, charge_point, connector):
+                return Deferred()
+
+        self.cp.plugins.register(StuckLock())
+        self.boot_and_clear()
+        self.cp.start_transaction(1, "A")
+        self.cs.settle()
+        mark = self.mark()
+        answer = self.cs.call(UnlockConnectorRequest(connector_id=1))
+        self.assertEqual(self.wire(mark), [])
+        self.cs.advance(30)
+        self.assertEqual(self.wire(mark)[0], ("StopTransaction", "UnlockCommand"))
+        self.failureResultOf(answer, CallTimeout)
 
     def test_unknown_connector(self):
         self.boot_and_clear()
@@ -571,6 +836,53 @@ class TriggerMessageTests(OperationsTestCase):
         request = self.cs.requests("MeterValues")[0]
         self.assertEqual((request.connector_id, request.transaction_id), (0, None))
 
+    def test_meter_values_empty_sampled_data(self):
+        """
+        An Accepted TriggerMessage(MeterValues) sends MeterValues (section
+        5.17) also when MeterValuesSampledData is empty: its default
+        register, Energy.Active.Import.Register, is read.
+        """
+        self.boot_and_clear()
+        self.cp.ocpp_config.change("MeterValuesSampledData", "")
+        self.assertEqual(self.trigger(MessageTrigger.METER_VALUES, 1), TriggerMessageStatus.ACCEPTED)
+        (request,) = self.cs.requests("MeterValues")
+        self.assertEqual(request.connector_id, 1)
+        (value,) = request.meter_value[0].sampled_value
+        self.assertEqual(
+            (value.measurand, value.unit, value.context),
+            ("Energy.Active.Import.Register", "Wh", "Trigger"),
+        )
+
+    def test_meter_values_nothing_to_send(self):
+        """
+        A meter that gives no value: the trigger is Rejected rather than
+        Accepted without a MeterValues.req following.
+        """
+        class SilentMeter:
+            @hookimpl
+            def openocpp_cp_meter_value(self, charge_point, connector, measurand, phase, context):
+                return []
+
+        self.cp.plugins.register(SilentMeter())
+        self.boot_and_clear()
+        for connector in (1, None):
+            self.assertEqual(
+                self.trigger(MessageTrigger.METER_VALUES, connector), TriggerMessageStatus.REJECTED
+            )
+        self.assertEqual(self.cs.actions(), [])
+
+    def test_meter_values_answer_first(self):
+        """
+        The TriggerMessage.conf goes out before the MeterValues.req it
+        announces (section 5.17).
+        """
+        self.boot_and_clear()
+        before = len(self.cs.frames)
+        self.trigger(MessageTrigger.METER_VALUES, 2)
+        frames = self.cs.frames[before:]
+        self.assertEqual([frame[0] for frame in frames[:2]], [3, 2])
+        self.assertEqual(frames[1][2], "MeterValues")
+
     def test_diagnostics_status(self):
         self.boot_and_clear()
         self.assertEqual(self.trigger(MessageTrigger.DIAGNOSTICS_STATUS_NOTIFICATION), TriggerMessageStatus.ACCEPTED)
@@ -599,3 +911,57 @@ class TriggerMessageTests(OperationsTestCase):
             self.trigger(MessageTrigger.FIRMWARE_STATUS_NOTIFICATION, 7), TriggerMessageStatus.ACCEPTED
         )
         self.assertEqual(self.cs.actions(), ["Heartbeat", "FirmwareStatusNotification"])
+
+
+class UnsupportedProfileTests(OperationsTestCase):
+    """
+    The requests of profiles the charge point does not support get the
+    answer the specification gives for that case, a regular response where
+    there is one.
+    """
+
+    def test_get_local_list_version(self):
+        """
+        Without local list support, GetLocalListVersion answers listVersion
+        -1 (section 5.10), not a CALLERROR.
+        """
+        self.boot_and_clear()
+        self.assertEqual(self.ask(GetLocalListVersionRequest()).list_version, -1)
+
+    def test_send_local_list(self):
+        """
+        SendLocalList answers its own status NotSupported (7.47), not a
+        CALLERROR; nothing is stored.
+        """
+        self.boot_and_clear()
+        answer = self.ask(SendLocalListRequest(
+            list_version=3,
+            update_type=UpdateType.FULL,
+            local_authorization_list=[
+                AuthorizationData(id_tag="TAG", id_tag_info=IdTagInfo(status=AuthorizationStatus.ACCEPTED))
+            ],
+        ))
+        self.assertEqual(answer.status, UpdateStatus.NOT_SUPPORTED)
+        self.assertIsNone(self.cp.store.local_list_entry("TAG"))
+        self.assertEqual(self.ask(GetLocalListVersionRequest()).list_version, -1)
+
+    def test_set_charging_profile(self):
+        """
+        Without smart charging, SetChargingProfile gets a CALLERROR
+        NotSupported: errata 3.39 says so, though the response's enum has a
+        NotSupported status too.
+        """
+        self.boot_and_clear()
+        profile = ChargingProfile(
+            charging_profile_id=1,
+            stack_level=0,
+            charging_profile_purpose=ChargingProfilePurposeType.TX_DEFAULT_PROFILE,
+            charging_profile_kind=ChargingProfileKindType.ABSOLUTE,
+            charging_schedule=ChargingSchedule(
+                charging_rate_unit=ChargingRateUnitType.A,
+                charging_schedule_period=[ChargingSchedulePeriod(start_period=0, limit=16)],
+            ),
+        )
+        result = self.cs.call(SetChargingProfileRequest(connector_id=1, cs_charging_profiles=profile))
+        failure = self.failureResultOf(result, CallError)
+        self.assertEqual(failure.value.code, ErrorCode.NOT_SUPPORTED)

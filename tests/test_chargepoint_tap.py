@@ -105,10 +105,10 @@ class SimulatorTests(SynchronousTestCase):
                 ("Authorize", None),
                 ("StartTransaction", None),
                 ("StatusNotification", "Charging"),
-                # statuses are not transaction-related: they may overtake the
-                # queue (here busy with the last MeterValues)
-                ("StatusNotification", "Finishing"),
+                # a status that follows a stop waits for its StopTransaction
+                # (here behind the last MeterValues in the queue)
                 ("StopTransaction", None),
+                ("StatusNotification", "Finishing"),
                 ("StatusNotification", "Available"),
                 ("StatusNotification", "Preparing"),
             ],

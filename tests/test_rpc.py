@@ -1148,14 +1148,19 @@ GARBAGE = [
     ("[2, \"g\", \"Heartbeat\", {}, {}]", ("FormationViolation", "g")),
     ("[2, 17, \"Heartbeat\", {}]", None),
     ("[2, null, \"Heartbeat\", {}]", None),
-    ("[2, \"%s\", \"Heartbeat\", {}]" % ("x" * 37), None),
     ("[2, \"g\", 17, {}]", ("FormationViolation", "g")),
     ("[2, \"g\", [\"Heartbeat\"], {}]", ("FormationViolation", "g")),
     ("[2, \"g\", \"Heartbeat\", []]", ("FormationViolation", "g")),
     ("[2, \"g\", \"Heartbeat\", \"{}\"]", ("FormationViolation", "g")),
-    ("[5, \"g\", \"Heartbeat\", {}]", ("ProtocolError", "g")),
-    ("[0, \"g\"]", ("ProtocolError", "g")),
-    ("[1, \"g\", {}]", ("ProtocolError", "g")),
+    # Unknown message types are ignored (section 4.1.3).
+    ("[5, \"g\", \"Heartbeat\", {}]", None),
+    ("[0, \"g\"]", None),
+    ("[1, \"g\", {}]", None),
+    ("[-2, \"g\", \"Heartbeat\", {}]", None),
+    ("[%s, \"g\", \"Heartbeat\", {}]" % ("2" * 5000), None),
+    # An integer too long to convert: the id is recovered.
+    ("[2, \"g\", \"Heartbeat\", {\"x\": %s}]" % ("9" * 5000),
+     ("TypeConstraintViolation", "g")),
     ("[5, 17]", None),
     ("[\"2\", \"g\", \"Heartbeat\", {}]", ("FormationViolation", "g")),
     ("[null, \"g\", \"Heartbeat\", {}]", ("FormationViolation", "g")),
@@ -1240,6 +1245,201 @@ class MalformedFrameTests(SessionTestMixin, SynchronousTestCase):
         session.text_received("[" * 100000 + "]" * 100000)
         self.assertEqual(self.sent(), [])
         self.assertTrue(self.logged("Malformed frame", LogLevel.warn))
+
+
+class SpecCornerCaseTests(SessionTestMixin, SynchronousTestCase):
+    """
+    OCPP-J section 4's corner cases, with raw frames.
+    """
+
+    def heartbeat_session(self, role=CS):
+        self.answered = []
+
+        def heartbeat(request):
+            self.answered.append(request)
+            return HeartbeatResponse(current_time=NOW)
+
+        return self.make_session(role, {"Heartbeat": heartbeat})
+
+    def test_unknownMessageTypeIgnored(self):
+        """
+        A message type number that is not 2, 3 or 4 is ignored (section
+        4.1.3): not answered, not handled, only logged; the session works on.
+        """
+        self.heartbeat_session()
+        for kind in (0, 1, 5, 6, 99, -2):
+            with self.subTest(kind=kind):
+                self.session.text_received(
+                    json.dumps([kind, "u%d" % kind, "Heartbeat", {}])
+                )
+                self.assertEqual(self.sent(), [])
+        self.assertEqual(self.answered, [])
+        self.assertEqual(
+            len(self.logged("Unknown message type", LogLevel.warn)), 6
+        )
+        self.receive(2, "ok", "Heartbeat", {})
+        self.assertEqual(self.sent_one(), [3, "ok", {"currentTime": NOW_TEXT}])
+
+    def test_longIntegerCallAnswered(self):
+        """
+        A CALL whose payload holds an integer too long to read (beyond
+        Python's int_max_str_digits, which orjson and the json module both
+        refuse) is still answered with a CALLERROR carrying its id.
+        """
+        self.heartbeat_session()
+        self.session.text_received(
+            '[2,"big","Heartbeat",{"n":%s}]' % ("7" * 5000)
+        )
+        frame = self.sent_one()
+        self.assertEqual(frame[:2], [4, "big"])
+        self.assertEqual(frame[2], "TypeConstraintViolation")
+        self.assertIn("5000 digits", frame[3])
+        self.assertEqual(self.answered, [])
+
+    def test_longIntegerResultFailsCall(self):
+        """
+        A CALLRESULT to our outstanding call holding such an integer fails
+        that call with L{InvalidResponse}; it is not answered.
+        """
+        session = self.make_session()
+        d = session.call(HeartbeatRequest())
+        unique_id = self.sent_one()[1]
+        session.text_received(
+            '[3,"%s",{"currentTime":%s}]' % (unique_id, "7" * 5000)
+        )
+        self.failureResultOf(d, InvalidResponse)
+        self.assertEqual(self.sent(), [])
+
+
+class OverlongUniqueIdTests(SynchronousTestCase):
+    """
+    A CALL whose unique id is longer than 36 characters (OCPP-J table 3) is
+    answered with a CALLERROR that echoes it exactly (table 6; section 4.2.3
+    names "unique identifier too long" among CALLERROR's reasons).  The
+    oracle refuses ids over 36 characters, so these tests read the frames
+    themselves.
+    """
+
+    def setUp(self):
+        self.connection = FakeConnection()
+        self.handled = []
+
+        def heartbeat(request):
+            self.handled.append(request)
+            return HeartbeatResponse(current_time=NOW)
+
+        self.session = RpcSession(CS, {"Heartbeat": heartbeat}, Clock())
+        self.session.connection_made(self.connection)
+
+    def test_echoed(self):
+        """
+        Ids of 37 and of 5000 characters are echoed in a FormationViolation;
+        the call is not handled.
+        """
+        for length in (37, 5000):
+            unique_id = "x" * length
+            self.session.text_received(
+                json.dumps([2, unique_id, "Heartbeat", {}])
+            )
+            frame = json.loads(self.connection.sent[-1])
+            self.assertEqual(frame[:3], [4, unique_id, "FormationViolation"])
+            self.assertIn("longer than 36", frame[3])
+            self.assertEqual(frame[4], {})
+        self.assertEqual(self.handled, [])
+        self.assertEqual(len(self.connection.sent), 2)
+
+    def test_echoedWhenMalformedOtherwise(self):
+        """
+        A CALL with such an id and a missing payload is answered with its id
+        too.
+        """
+        unique_id = "y" * 40
+        self.session.text_received(json.dumps([2, unique_id, "Heartbeat"]))
+        (text,) = self.connection.sent
+        self.assertEqual(json.loads(text)[:3], [4, unique_id, "FormationViolation"])
+
+    def test_thirtySixHandled(self):
+        """
+        An id of exactly 36 characters is a proper one: the call is handled.
+        """
+        unique_id = "z" * 36
+        self.session.text_received(json.dumps([2, unique_id, "Heartbeat", {}]))
+        (text,) = self.connection.sent
+        self.assertEqual(json.loads(text)[:2], [3, unique_id])
+        self.assertEqual(len(self.handled), 1)
+
+
+class SilentSessionTests(SessionTestMixin, SynchronousTestCase):
+    """
+    L{RpcSession.answer_calls} off: the peer's CALLs are not answered at all
+    (a Rejected charge point, OCPP 1.6 section 4.2).
+    """
+
+    def test_defaultAnswers(self):
+        """
+        A session answers calls by default.
+        """
+        self.assertTrue(self.make_session().answer_calls)
+
+    def test_noCallAnswered(self):
+        """
+        While off, no CALL gets a CALLRESULT or CALLERROR: not one with a
+        handler, an unknown action, an action this role does not receive,
+        one without handler, a malformed one, a duplicate id, an overlong id
+        or one with an integer too long to read; no handler is called.
+        """
+        called = []
+        session = self.make_session(
+            CP,
+            {"Reset": lambda request: called.append(request)
+             or ResetResponse(status=ResetStatus.ACCEPTED)},
+        )
+        session.answer_calls = False
+        self.assertFalse(session.answer_calls)
+        for text in (
+            '[2,"a","Reset",{"type":"Hard"}]',
+            '[2,"a","Reset",{"type":"Hard"}]',
+            '[2,"b","NoSuchAction",{}]',
+            '[2,"c","Heartbeat",{}]',
+            '[2,"d","GetConfiguration",{}]',
+            '[2,"e","Reset",{"type":"Sideways"}]',
+            '[2,"f","Reset"]',
+            '["2","g","Reset",{}]',
+            '[2,"%s","Reset",{"type":"Hard"}]' % ("h" * 37),
+            '[2,"i","Reset",{"n":%s}]' % ("9" * 5000),
+        ):
+            session.text_received(text)
+        self.assertEqual(self.sent(), [])
+        self.assertEqual(called, [])
+        self.assertEqual(len(self.logged("calls are not answered")), 10)
+
+    def test_ownCallsGoOn(self):
+        """
+        While off, our own calls go out and their answers are taken.
+        """
+        session = self.make_session()
+        session.answer_calls = False
+        d = session.call(HeartbeatRequest())
+        unique_id = self.sent_one()[1]
+        self.receive(3, unique_id, {"currentTime": NOW_TEXT})
+        self.assertEqual(self.successResultOf(d).current_time, NOW)
+
+    def test_onAgain(self):
+        """
+        Switched on again, calls are answered again.
+        """
+        session = self.make_session(
+            CP, {"Reset": lambda request: ResetResponse(status=ResetStatus.ACCEPTED)}
+        )
+        session.answer_calls = False
+        self.receive(2, "a", "Reset", {"type": "Soft"})
+        session.answer_calls = True
+        self.receive(2, "b", "Reset", {"type": "Soft"})
+        self.receive(2, "c", "NoSuchAction", {})
+        frames = self.sent()
+        self.assertEqual(frames[0], [3, "b", {"status": "Accepted"}])
+        self.assertEqual(frames[1][:3], [4, "c", "NotImplemented"])
+        self.assertEqual(len(frames), 2)
 
 
 class ObserverTests(SessionTestMixin, SynchronousTestCase):

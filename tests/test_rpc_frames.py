@@ -38,11 +38,14 @@ MALFORMED = [
     ("[2.0, \"a\", \"Heartbeat\", {}]", FV, "a", None),
     ("[true, \"a\", \"Heartbeat\", {}]", FV, "a", None),
     ("[null]", FV, None, None),
-    # unknown message types: the payload is ignored, whatever its shape
-    ("[5, \"a\", \"Heartbeat\", {}]", PE, "a", None),
-    ("[0, \"a\"]", PE, "a", None),
+    # unknown message types: the message is ignored, whatever its shape
+    # (section 4.1.3): no id recovered, so never answered
+    ("[5, \"a\", \"Heartbeat\", {}]", PE, None, None),
+    ("[0, \"a\"]", PE, None, None),
+    ("[1, \"a\", {}]", PE, None, None),
     ("[6]", PE, None, None),
     ("[-1, 3]", PE, None, None),
+    ("[%s, \"a\", \"Heartbeat\", {}]" % ("9" * 5000), PE, None, None),
     # wrong arity for each type
     ("[2]", FV, None, MessageType.CALL),
     ("[2, \"a\"]", FV, "a", MessageType.CALL),
@@ -57,10 +60,25 @@ MALFORMED = [
     ("[2, 7, \"Heartbeat\", {}]", FV, None, MessageType.CALL),
     ("[2, null, \"Heartbeat\", {}]", FV, None, MessageType.CALL),
     ("[2, [\"a\"], \"Heartbeat\", {}]", FV, None, MessageType.CALL),
-    ("[2, \"%s\", \"Heartbeat\", {}]" % ("x" * 37), FV, None,
+    ("[2, \"%s\", \"Heartbeat\", {}]" % ("x" * 37), FV, "x" * 37,
      MessageType.CALL),
+    ("[2, \"%s\", \"Heartbeat\"]" % ("x" * 1000), FV, "x" * 1000,
+     MessageType.CALL),
+    ("[3, \"%s\", {}]" % ("x" * 37), FV, "x" * 37, MessageType.CALLRESULT),
     ("[3, 7, {}]", FV, None, MessageType.CALLRESULT),
     ("[4, 7, \"GenericError\", \"\", {}]", FV, None, MessageType.CALLERROR),
+    # integers too long to convert (Python's int_max_str_digits): the id
+    # is still recovered
+    ("[2, \"a\", \"DataTransfer\", {\"vendorId\": %s}]" % ("9" * 5000),
+     ErrorCode.TYPE_CONSTRAINT_VIOLATION, "a", MessageType.CALL),
+    ("[2, \"a\", \"Heartbeat\", {\"x\": [-%s]}]" % ("1" * 4301),
+     ErrorCode.TYPE_CONSTRAINT_VIOLATION, "a", MessageType.CALL),
+    ("[3, \"a\", {\"x\": %s}]" % ("9" * 5000),
+     ErrorCode.TYPE_CONSTRAINT_VIOLATION, "a", MessageType.CALLRESULT),
+    ("[2, \"a\", %s, {}]" % ("9" * 5000), FV, "a", MessageType.CALL),
+    ("[2, %s, \"Heartbeat\", {}]" % ("9" * 5000), FV, None, MessageType.CALL),
+    ("[2, \"a\", \"Heartbeat\", {\"x\": %s}" % ("9" * 5000), FV, None,
+     None),
     # action not a string
     ("[2, \"a\", 7, {}]", FV, "a", MessageType.CALL),
     ("[2, \"a\", null, {}]", FV, "a", MessageType.CALL),

@@ -3,10 +3,22 @@ The charge point's answers to the central system's requests (OCPP 1.6
 chapter 5): Core and Remote Trigger profiles.
 
 While the central system has Rejected the charge point, no request is
-answered (section 4.2); while it is Pending, RemoteStartTransaction and
-RemoteStopTransaction are rejected. Actions not handled here are answered
-NotSupported (by a handler of ours, so that they too go unanswered while
-Rejected); only malformed requests get a CALLERROR from the RPC layer then.
+answered (section 4.2): the service turns its RPC session's C{answer_calls}
+off, so that not even unknown actions, actions a charge point does not
+receive or malformed requests get a CALLERROR; an answer still being worked
+out when the charge point is Rejected is dropped. While it is Pending, the
+central system "MAY send request messages to retrieve information from the
+Charge Point or change its configuration. The Charge Point SHOULD respond":
+every request is answered, RemoteStartTransaction and RemoteStopTransaction
+("not allowed") with Rejected.
+
+Local list management is not supported: GetLocalListVersion answers
+listVersion -1 ("the Charge Point does not support Local Authorization
+Lists", section 5.10) and SendLocalList the status NotSupported ("Update of
+Local Authorization List is not supported", 7.47), both regular answers
+rather than CALLERRORs. Other actions not handled here, SetChargingProfile
+among them, are answered with a CALLERROR NotSupported: errata 3.39 asks
+exactly that of a charge point without smart charging.
 """
 
 from typing import Any
@@ -23,9 +35,11 @@ from openocpp.messages import (
     DiagnosticsStatusNotificationRequest,
     FirmwareStatusNotificationRequest,
     GetConfigurationResponse,
+    GetLocalListVersionResponse,
     RemoteStartTransactionResponse,
     RemoteStopTransactionResponse,
     ResetResponse,
+    SendLocalListResponse,
     TriggerMessageResponse,
     UnlockConnectorResponse,
 )
@@ -46,6 +60,7 @@ from openocpp.messages.enums import (
     ResetType,
     TriggerMessageStatus,
     UnlockStatus,
+    UpdateStatus,
 )
 from openocpp.messages.errors import ErrorCode
 from openocpp.messages.registry import ACTIONS, Role
@@ -68,7 +83,7 @@ class CentralSystemRequests:
         """
         @return: the request handlers by action, for the RPC session: every
             action a charge point receives, those not supported here
-            answered NotSupported (but not while Rejected).
+            answered NotSupported.
         """
         handlers = {
             action: self._guard(self._not_supported)
@@ -83,9 +98,11 @@ class CentralSystemRequests:
                 ("ClearCache", self.clear_cache),
                 ("DataTransfer", self.data_transfer),
                 ("GetConfiguration", self.get_configuration),
+                ("GetLocalListVersion", self.get_local_list_version),
                 ("RemoteStartTransaction", self.remote_start_transaction),
                 ("RemoteStopTransaction", self.remote_stop_transaction),
                 ("Reset", self.reset),
+                ("SendLocalList", self.send_local_list),
                 ("TriggerMessage", self.trigger_message),
                 ("UnlockConnector", self.unlock_connector),
             )
@@ -97,17 +114,24 @@ class CentralSystemRequests:
 
     def _guard(self, method):
         def handle(request):
-            if self._cp.registration is RegistrationStatus.REJECTED:
-                # "While Rejected, the Charge Point SHALL NOT respond to any
-                # Central System initiated message."
-                self.log.info(
-                    "Not answering {action}: the central system rejected us",
-                    action=request.action,
-                )
-                return Deferred()
-            return method(request)
+            result = method(request)
+            if isinstance(result, Deferred):
+                # The charge point may have been Rejected meanwhile (a new
+                # boot answered while a hook worked out the answer).
+                result.addCallback(self._unless_rejected, request.action)
+            return result
 
         return handle
+
+    def _unless_rejected(self, response, action):
+        if self._cp.registration is RegistrationStatus.REJECTED:
+            # "While Rejected, the Charge Point SHALL NOT respond to any
+            # Central System initiated message."
+            self.log.info(
+                "Not answering {action}: the central system rejected us", action=action
+            )
+            return Deferred()
+        return response
 
     # -- availability -------------------------------------------------------------
 
@@ -183,6 +207,18 @@ class CentralSystemRequests:
             or None,
             unknown_key=unknown or None,
         )
+
+    # -- local list -----------------------------------------------------------------
+
+    def get_local_list_version(self, request):
+        # Section 5.10: "a version number of -1 SHALL be used to indicate
+        # that the Charge Point does not support Local Authorization Lists".
+        return GetLocalListVersionResponse(list_version=-1)
+
+    def send_local_list(self, request):
+        # The response has its own status for it (UpdateStatus, 7.47).
+        self.log.info("SendLocalList answered NotSupported: no local list management")
+        return SendLocalListResponse(status=UpdateStatus.NOT_SUPPORTED)
 
     def clear_cache(self, request):
         self._cp.authorizer.clear_cache()
@@ -278,9 +314,25 @@ class CentralSystemRequests:
         if not 1 <= connector <= cp.connector_count:
             # errata 3.85: an unknown connector is NotSupported
             return UnlockConnectorResponse(status=UnlockStatus.NOT_SUPPORTED)
-        if cp.transaction_record(connector) is not None:
-            yield cp.stop_by_charge_point(connector, Reason.UNLOCK_COMMAND)
-        status = yield cp.hook("openocpp_cp_unlock_connector", connector=connector)
+        # One order, whatever the queue is doing: the transaction is
+        # finished first (section 5.18: stopped, its StopTransaction.req
+        # queued, the energy stopped), the connector unlocked, the
+        # UnlockConnector.conf sent; then the StopTransaction.req goes out,
+        # then the statuses that follow the stop (Finishing, ...). The queue
+        # is held until the answer is sent, so that an idle queue does not
+        # send the StopTransaction.req ahead of it; at most MessageTimeout,
+        # should the unlock hook never answer.
+        release = _Release(cp, cp.ocpp_config.integer("MessageTimeout"))
+        try:
+            if cp.transaction_record(connector) is not None:
+                yield cp.stop_by_charge_point(connector, Reason.UNLOCK_COMMAND)
+            status = yield cp.hook("openocpp_cp_unlock_connector", connector=connector)
+        except Exception:
+            release()
+            raise
+        # Released once the answer is out: the session sends it as this
+        # handler returns, before the reactor runs what is due.
+        cp.call_later(0, release)
         return UnlockConnectorResponse(
             status=UnlockStatus(status) if status is not None else UnlockStatus.NOT_SUPPORTED
         )
@@ -312,7 +364,7 @@ class CentralSystemRequests:
         elif message is MessageTrigger.STATUS_NOTIFICATION:
             later(0, cp.status.trigger, connector)
         elif message is MessageTrigger.METER_VALUES:
-            later(0, cp.metering.trigger, connector)
+            return self._trigger_meter_values(connector, accepted, rejected)
         elif message is MessageTrigger.DIAGNOSTICS_STATUS_NOTIFICATION:
             later(0, self._notify_status, "openocpp_cp_diagnostics_status",
                   DiagnosticsStatusNotificationRequest, DiagnosticsStatus, DiagnosticsStatus.IDLE)
@@ -325,6 +377,23 @@ class CentralSystemRequests:
         return accepted
 
     @inlineCallbacks
+    def _trigger_meter_values(self, connector, accepted, rejected):
+        # Read before answering: Accepted promises a MeterValues.req
+        # (section 5.17), so a meter that gives no value is Rejected.
+        cp = self._cp
+        readings = yield cp.metering.trigger_readings(connector)
+        if not readings:
+            self.log.info(
+                "TriggerMessage(MeterValues) rejected: the meter gave no value for "
+                "connector {connector}",
+                connector="any" if connector is None else connector,
+            )
+            return rejected
+        cp.call_later(0, cp.metering.send_triggered, readings)
+        self.log.info("Triggered {message}", message=MessageTrigger.METER_VALUES.value)
+        return accepted
+
+    @inlineCallbacks
     def _notify_status(self, hook, request_class, status_class, default):
         status = yield self._cp.hook(hook)
         request = request_class(status=status_class(status) if status is not None else default)
@@ -334,3 +403,23 @@ class CentralSystemRequests:
             self.log.info(
                 "Triggered {action} not sent: {error}", action=request.action, error=error
             )
+
+
+class _Release:
+    """
+    Holds the transaction queue of a charge point until called, or until
+    C{limit} seconds passed; only the first of the two releases it.
+    """
+
+    def __init__(self, charge_point: Any, limit: float) -> None:
+        self._queue = charge_point.queue
+        self._queue.hold()
+        self._timer = charge_point.clock.callLater(limit, self)
+
+    def __call__(self) -> None:
+        if self._queue is None:
+            return
+        queue, self._queue = self._queue, None
+        if self._timer.active():
+            self._timer.cancel()
+        queue.release()

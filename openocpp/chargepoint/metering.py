@@ -246,19 +246,37 @@ class Metering:
     # -- triggered ----------------------------------------------------------------------
 
     @inlineCallbacks
-    def trigger(self, connector: int | None):
+    def trigger_readings(self, connector: int | None):
         """
-        TriggerMessage(MeterValues): the latest MeterValuesSampledData of a
-        connector (or of each), sent at once.
+        TriggerMessage(MeterValues): read "the most recent measurements for
+        all measurands configured in configuration key
+        MeterValuesSampledData" (section 5.17) of a connector, or of each
+        (connectorId absent: "for all allowed connectorId values"). An
+        empty MeterValuesSampledData reads its default,
+        Energy.Active.Import.Register, so that an accepted trigger always
+        has something to send.
+
+        @return: a Deferred firing with (connector, L{MeterValue}) pairs, for
+            the connectors the meter gave a value for (an empty list when
+            none).
         """
         cp = self._cp
+        items = cp.ocpp_config.items("MeterValuesSampledData") or [ENERGY.value]
         connectors = range(cp.connector_count + 1) if connector is None else [connector]
+        readings = []
         for number in connectors:
-            value = yield self.meter_value(
-                number, cp.ocpp_config.items("MeterValuesSampledData"), ReadingContext.TRIGGER
-            )
-            if value is None:
-                continue
+            value = yield self.meter_value(number, items, ReadingContext.TRIGGER)
+            if value is not None:
+                readings.append((number, value))
+        return readings
+
+    def send_triggered(self, readings: list) -> None:
+        """
+        Send the readings of L{trigger_readings}, one MeterValues.req per
+        connector, at once (not through the transaction queue).
+        """
+        cp = self._cp
+        for number, value in readings:
             request = MeterValuesRequest(
                 connector_id=number,
                 meter_value=[value],

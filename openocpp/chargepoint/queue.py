@@ -14,6 +14,14 @@ dropped (a StartTransaction then leaves its transaction with id -1, errata
 3.18). A lost connection is no failure: the message goes first when the
 connection is back.
 
+A connector's status that follows a transaction's stop is not reported
+before that StopTransaction.req is sent (L{TransactionQueue.stop_waiting}):
+Unavailable after a Scheduled ChangeAvailability, Finishing after a remote
+stop or an unlock, come after the StopTransaction.req (section 5.2; the
+status table of 4.9, C8 "Charging session ends ... and the connector is
+scheduled to become Unavailable"), in this one order whether the queue was
+idle, busy or offline.
+
 Messages that belong to a transaction are queued with its local id; its
 C{transactionId} is filled in as it is sent, so messages queued before the
 central system gave the transaction its id carry the right one.
@@ -42,8 +50,11 @@ class TransactionQueue:
     def __init__(self, charge_point: Any) -> None:
         self._cp = charge_point
         self._busy = False
+        self._holds = 0
         self._retry = None
         self._sending: Deferred | None = None
+        #: The seq of the message in flight, else None.
+        self._sending_seq: int | None = None
         self._drained: list[Deferred] = []
         #: Waiting for the answer to a StartTransaction, by local id.
         self._starts: dict[int, Deferred] = {}
@@ -87,13 +98,43 @@ class TransactionQueue:
         self._drained.append(waiting)
         return waiting
 
+    def hold(self) -> None:
+        """
+        Send nothing more until as many L{release}s (or until the service
+        stops): what is queued meanwhile stays on disk, in order.  A message
+        in flight still gets its answer.
+        """
+        self._holds += 1
+
+    def release(self) -> None:
+        """
+        Undo one L{hold}; once none is left, send what they kept.
+        """
+        self._holds = max(self._holds - 1, 0)
+        self.pump()
+
+    def stop_waiting(self, connector: int) -> bool:
+        """
+        Whether a StopTransaction.req of a transaction on C{connector} (on
+        any, for 0) waits in the queue, not sent yet: the connector's status
+        waits for it (see the module docstring).
+        """
+        return self._cp.store.stop_waiting(connector, self._sending_seq)
+
+    def _stop_sent(self, connector_id: int | None) -> None:
+        # Statuses that waited for this StopTransaction follow it now.
+        status = self._cp.status
+        if connector_id is not None:
+            status.consider(connector_id)
+        status.consider(0)
+
     def pump(self) -> None:
         """
         Send the first queued message, unless one is in flight, a retry is
-        waited for, or the charge point cannot send.
+        waited for, the queue is held, or the charge point cannot send.
         """
         cp = self._cp
-        if self._busy or self._retry is not None or not cp.online:
+        if self._busy or self._retry is not None or self._holds or not cp.online:
             return
         head = cp.store.queue_head()
         if head is None:
@@ -103,10 +144,13 @@ class TransactionQueue:
             return
         spec = ACTIONS[head.action]
         payload = dict(head.payload)
+        record = None
         if head.local_id is not None and head.action != "StartTransaction":
             record = cp.store.transaction(head.local_id)
             wire_id = None if record is None else record.wire_id
             payload["transactionId"] = -1 if wire_id is None else wire_id
+        stop = head.action == "StopTransaction"
+        connector_id = None if record is None else record.connector_id
         try:
             request = codec.decode(spec.request, payload)
         except Exception:
@@ -116,23 +160,29 @@ class TransactionQueue:
                 seq=head.seq,
             )
             cp.store.delivered(head.seq)
+            if stop:
+                self._stop_sent(connector_id)
             self.pump()
             return
         self._busy = True
+        self._sending_seq = head.seq
         self.log.debug(
             "Sending queued {action} {seq} (attempt {attempt})",
             action=head.action,
             seq=head.seq,
             attempt=head.attempts + 1,
         )
-        self._sending = cp.send(request)
-        self._sending.addCallbacks(
+        sending = self._sending = cp.send(request)
+        if stop and head.attempts == 0:
+            self._stop_sent(connector_id)
+        sending.addCallbacks(
             self._answered, self._failed, callbackArgs=(head,), errbackArgs=(head,)
         )
 
     def _answered(self, response: Any, head: Any) -> None:
         self._busy = False
         self._sending = None
+        self._sending_seq = None
         cp = self._cp
         if head.action == "StartTransaction":
             info = response.id_tag_info
@@ -163,6 +213,7 @@ class TransactionQueue:
     def _failed(self, failure: Any, head: Any) -> None:
         self._busy = False
         self._sending = None
+        self._sending_seq = None
         cp = self._cp
         if failure.check(ConnectionLost, NotConnected, NotAccepted, CancelledError):
             self._settle_start(head.local_id, AuthorizationStatus.ACCEPTED)
@@ -211,7 +262,9 @@ class TransactionQueue:
         if self._retry is not None and self._retry.active():
             self._retry.cancel()
         self._retry = None
+        self._holds = 0
         sending, self._sending = self._sending, None
+        self._sending_seq = None
         self._busy = False
         if sending is not None:
             sending.cancel()

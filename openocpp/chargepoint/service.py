@@ -372,6 +372,7 @@ class ChargePoint(MultiService):
         if self._connection is not None and self._connection is not connection:
             self._connection.close()
         self._connection = connection
+        self._answer_calls()
         self._last_activity = self.clock.seconds()
         self.log.info("Connected to the central system as {identity}", identity=self.config.identity)
         self.notify("openocpp_cp_connection_changed", connected=True)
@@ -379,6 +380,17 @@ class ChargePoint(MultiService):
             self._online()
         elif self._boot_timer is None or not self._boot_timer.active():
             self.boot()
+
+    def _answer_calls(self) -> None:
+        """
+        While Rejected, the charge point "SHALL NOT respond to any Central
+        System initiated message" (section 4.2): its RPC session answers no
+        CALL then, not even an unknown or malformed one.
+        """
+        if self._connection is not None:
+            self._connection.session.answer_calls = (
+                self.registration is not RegistrationStatus.REJECTED
+            )
 
     def _disconnected(self, connection: _Connection) -> None:
         if self._connection is not connection:
@@ -457,6 +469,7 @@ class ChargePoint(MultiService):
         previous = self.registration
         status = RegistrationStatus(response.status)
         self.registration = status
+        self._answer_calls()
         self._set_time(response.current_time)
         self.log.info(
             "BootNotification {status} (interval {interval} s)",
@@ -863,14 +876,35 @@ class ChargePoint(MultiService):
             charging_profile=charging_profile,
         )
 
-    @inlineCallbacks
-    def perform_reset(self, kind: ResetType):
+    def perform_reset(self, kind: ResetType) -> Deferred:
         """
         Carry out an accepted Reset: stop every transaction (reason
-        SoftReset or HardReset), for a soft reset wait (up to
-        MessageTimeout) for the queue to be delivered, then reset.
+        SoftReset or HardReset), then reset.
+
+        A soft reset sends the StopTransactions first, waiting (up to
+        MessageTimeout) for the queue to be delivered. A hard reset does
+        not wait: it holds the queue, so that the StopTransactions stay on
+        disk and go out "after having restarted and having been accepted by
+        the Central System via a BootNotification.conf" (errata 3.36), once.
+        Sent just before the reset, a StopTransaction whose answer the
+        reboot lost would be sent again after it.
         """
-        reason = Reason.SOFT_RESET if kind is ResetType.SOFT else Reason.HARD_RESET
+        if kind is not ResetType.HARD:
+            return self._reset(kind, Reason.SOFT_RESET)
+        self.queue.hold()
+
+        def release(result):
+            # A reset the site carried out without restarting us: what was
+            # held goes now. (Not in a finally clause of _reset: a reset hook
+            # that never answers, because the hardware reboots, must not
+            # release the queue when its generator is garbage collected.)
+            self.queue.release()
+            return result
+
+        return self._reset(kind, Reason.HARD_RESET).addBoth(release)
+
+    @inlineCallbacks
+    def _reset(self, kind: ResetType, reason: Reason):
         for record in self.store.running_transactions():
             yield self.stop_by_charge_point(record.connector_id, reason)
         if kind is ResetType.SOFT and self.online:

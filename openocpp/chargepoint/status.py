@@ -3,6 +3,12 @@ Connector statuses: persisted as they change, reported to the central
 system once they have lasted MinimumStatusDuration (section 4.9), all of
 them after every accepted BootNotification (errata 3.22), and those that
 changed while offline after a reconnection.
+
+A connector's status waits while a StopTransaction.req of its transaction
+(of any, for connector 0) is queued and not sent yet: what follows the end
+of a transaction (Finishing, Unavailable once a Scheduled ChangeAvailability
+applies, Available) reaches the central system after its StopTransaction.req,
+in that one order (see L{openocpp.chargepoint.queue}).
 """
 
 from datetime import timedelta
@@ -137,6 +143,9 @@ class StatusReporter:
         record = cp.store.connector(connector)
         if record.current == record.reported:
             return
+        if cp.queue.stop_waiting(connector):
+            # The queue considers it again once that StopTransaction is sent.
+            return
         duration = cp.ocpp_config.integer("MinimumStatusDuration")
         elapsed = cp.clock.seconds() - (record.changed_at or 0.0)
         if duration > 0 and elapsed < duration:
@@ -165,7 +174,16 @@ class StatusReporter:
         return self._all(triggered=False)
 
     def _all(self, triggered: bool) -> Deferred:
-        sent = [self.send(r.connector_id, triggered) for r in self._cp.store.connectors()]
+        cp = self._cp
+        sent = []
+        for record in cp.store.connectors():
+            connector = record.connector_id
+            if not triggered and cp.queue.stop_waiting(connector):
+                # After a boot too, the status follows the StopTransaction
+                # still queued (a hard reset's): reported once it is sent.
+                cp.store.set_reported(connector, None)
+                continue
+            sent.append(self.send(connector, triggered))
         return sent[-1] if sent else succeed(None)
 
     def send(self, connector: int, triggered: bool = False) -> Deferred:

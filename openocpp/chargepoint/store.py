@@ -81,6 +81,34 @@ MIGRATIONS = [
         attempts INTEGER NOT NULL DEFAULT 0
     );
     """,
+    # IdTokens are case insensitive (OCPP 1.6 7.28 and errata 3.73, 3.74):
+    # the cache and the local list key them so (SQLite's NOCASE folds the
+    # ASCII letters). Of entries differing only in case, the cache keeps
+    # the newest, the list the last.
+    """
+    CREATE TABLE auth_cache_nocase (
+        id_tag TEXT PRIMARY KEY COLLATE NOCASE,
+        status TEXT NOT NULL,
+        expiry_date TEXT,
+        parent_id_tag TEXT,
+        updated_at REAL NOT NULL
+    );
+    INSERT OR REPLACE INTO auth_cache_nocase (id_tag, status, expiry_date, parent_id_tag, updated_at)
+        SELECT id_tag, status, expiry_date, parent_id_tag, updated_at FROM auth_cache
+        ORDER BY updated_at, rowid;
+    DROP TABLE auth_cache;
+    ALTER TABLE auth_cache_nocase RENAME TO auth_cache;
+    CREATE TABLE local_list_nocase (
+        id_tag TEXT PRIMARY KEY COLLATE NOCASE,
+        status TEXT NOT NULL,
+        expiry_date TEXT,
+        parent_id_tag TEXT
+    );
+    INSERT OR REPLACE INTO local_list_nocase (id_tag, status, expiry_date, parent_id_tag)
+        SELECT id_tag, status, expiry_date, parent_id_tag FROM local_list ORDER BY rowid;
+    DROP TABLE local_list;
+    ALTER TABLE local_list_nocase RENAME TO local_list;
+    """,
 ]
 
 
@@ -285,6 +313,10 @@ class ChargePointStore:
     # -- authorization ------------------------------------------------------
 
     def cache_entry(self, id_tag: str) -> sqlite3.Row | None:
+        """
+        @return: the cache entry of an idTag, matched in any case (its
+            C{id_tag} is the case first cached), or C{None}.
+        """
         return self._db.execute(
             "SELECT * FROM auth_cache WHERE id_tag = ?", (id_tag,)
         ).fetchone()
@@ -331,6 +363,10 @@ class ChargePointStore:
         self._db.execute("DELETE FROM auth_cache")
 
     def local_list_entry(self, id_tag: str) -> sqlite3.Row | None:
+        """
+        @return: the local list entry of an idTag, matched in any case, or
+            C{None}.
+        """
         return self._db.execute(
             "SELECT * FROM local_list WHERE id_tag = ?", (id_tag,)
         ).fetchone()
@@ -343,12 +379,13 @@ class ChargePointStore:
         Replace the local authorization list.
 
         @param entries: (id tag, status, expiry date text or None, parent
-            id tag or None) tuples.
+            id tag or None) tuples; of idTags differing only in case, the
+            last is kept.
         """
         with transaction(self._db):
             self._db.execute("DELETE FROM local_list")
             self._db.executemany(
-                "INSERT INTO local_list (id_tag, status, expiry_date, parent_id_tag) "
+                "INSERT OR REPLACE INTO local_list (id_tag, status, expiry_date, parent_id_tag) "
                 "VALUES (?, ?, ?, ?)",
                 list(entries),
             )
@@ -474,6 +511,22 @@ class ChargePointStore:
     def queue_length(self) -> int:
         (count,) = self._db.execute("SELECT COUNT(*) FROM queue").fetchone()
         return count
+
+    def stop_waiting(self, connector_id: int, sending: int | None) -> bool:
+        """
+        Whether a StopTransaction.req waits in the queue never sent (no
+        attempt counted, and not the message in flight).
+
+        @param connector_id: of a transaction on this connector; 0 for any.
+        @param sending: the seq of the message in flight, or C{None}.
+        """
+        row = self._db.execute(
+            "SELECT 1 FROM queue JOIN transactions ON transactions.local_id = queue.local_id "
+            "WHERE queue.action = 'StopTransaction' AND queue.attempts = 0 AND queue.seq != ? "
+            "AND (? = 0 OR transactions.connector_id = ?) LIMIT 1",
+            (-1 if sending is None else sending, connector_id, connector_id),
+        ).fetchone()
+        return row is not None
 
     def count_attempt(self, seq: int) -> int:
         """

@@ -23,11 +23,21 @@ Which error code a broken wrapper earns, from the definitions of table 7:
     speaks of the payload's content, which the schema validation reports,
     so it is not used for the wrapper's shape, not even for missing
     elements: a frame short of an element breaks the PDU structure.
-  - C{ProtocolError} for a message type number that is an integer but not
-    one of table 2: the frame is well formed but outside the RPC protocol.
-    Section 4.1.3 says its payload SHALL be ignored, so nothing after the
-    unique id is looked at.  A message type that is not an integer at all
-    (C{"2"}, C{2.0}, C{true}) is a malformed wrapper: C{FormationViolation}.
+  - A message type number that is an integer but not one of table 2 is
+    outside the RPC protocol: section 4.1.3 says the message SHALL be
+    ignored, so nothing after it is looked at and no id is recovered (the
+    L{FrameError}, code C{ProtocolError}, is never answered).  A message
+    type that is not an integer at all (C{"2"}, C{2.0}, C{true}) is a
+    malformed wrapper: C{FormationViolation}.
+  - C{FormationViolation} for a unique id longer than 36 characters (table
+    3), answered with that very id: a CALLERROR carries "the exact same
+    id" as the call (table 6), and section 4.2.3 names "unique identifier
+    too long" among its reasons.
+  - C{TypeConstraintViolation} for a frame that is well formed but holds
+    an integer too long to read (more digits than Python converts, see
+    C{sys.get_int_max_str_digits}): no OCPP integer or decimal type holds
+    it.  Its id is recovered by reading the text again with such integers
+    left unconverted, so the CALL still gets its answer.
 
 A payload of JSON C{null} is read as C{{}}: sections 4.2.1 and 4.2.2 allow
 both notations for "no payload" (we always send C{{}}).  The error details
@@ -100,6 +110,41 @@ def _decode(text: str) -> Any:
         return _strict_decode(text)
 
 
+class _LongInteger:
+    """
+    Stands for an integer of a frame too long to convert (see
+    L{_decode_long_integers}): only the error path ever holds one.
+    """
+
+    __slots__ = ("digits",)
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def _decode_long_integers(text: str) -> tuple[Any, list[int]]:
+    """
+    Decode text that failed to decode, leaving integers too long to convert
+    as L{_LongInteger}s: the frame's structure (and so its unique id) can
+    then be read.
+
+    @return: the decoded value and the digit counts of the integers left
+        unconverted (empty if there was none).
+    @raise ValueError: the text is not JSON for another reason.
+    """
+    digits: list[int] = []
+
+    def parse_int(number: str) -> Any:
+        try:
+            return int(number)
+        except ValueError:
+            digits.append(len(number.lstrip("-")))
+            return _LongInteger(digits[-1])
+
+    decoder = json.JSONDecoder(parse_constant=_reject_constant, parse_int=parse_int)
+    return decoder.decode(text), digits
+
+
 def _encode(frame: list) -> str:
     # orjson writes compact UTF-8, as ensure_ascii=False would.  It would
     # write NaN as null, but payloads are validated before they are framed,
@@ -118,7 +163,9 @@ class FrameError(ValueError):
     @ivar code: the L{ErrorCode} a CALLERROR answering it carries.
     @ivar description: what is wrong with the frame.
     @ivar unique_id: the frame's unique id when one can be recovered (the
-        second element is a string of at most 36 characters), else C{None}.
+        second element is a string, even one longer than 36 characters),
+        else C{None}: also for an unknown message type, which is ignored
+        (section 4.1.3).
     @ivar message_type: the frame's L{MessageType} when it is one of the
         three, else C{None}.  A broken CALLRESULT or CALLERROR carries an id
         of our own CALL, so it must not be answered with a CALLERROR (which
@@ -220,12 +267,14 @@ Frame = Call | CallResult | CallErrorFrame
 
 def _recover_id(message: list) -> str | None:
     """
-    @return: the frame's unique id if its second element is one that could be
-        echoed in an answer, else C{None}.
+    @return: the frame's unique id if its second element is a string, of
+        any length, else C{None}.
     """
     if len(message) > 1:
         unique_id = message[1]
-        if type(unique_id) is str and len(unique_id) <= MAX_UNIQUE_ID_LENGTH:
+        if type(unique_id) is str:
+            # Too long or not, the answer carries the exact same id (OCPP-J
+            # table 6); the transport's message size bounds it.
             return unique_id
     return None
 
@@ -245,11 +294,15 @@ _ARITY = {_CALL: 4, _CALLRESULT: 3, _CALLERROR: 5}
 _NAMES = {_CALL: "CALL", _CALLRESULT: "CALLRESULT", _CALLERROR: "CALLERROR"}
 
 
-def parse_frame(text: str) -> Frame:
+def parse_frame(text: str, _decode: Callable[[str], Any] = _decode) -> Frame:
     """
     Parse one WebSocket text message into a frame.
 
     @param text: the message as received.
+    @param _decode: internal: what turns the text into JSON values.  The
+        error path reads a frame again with its long integers left
+        unconverted, through this same function: a parameter rather than a
+        second function, so that the hot path makes no extra call.
     @return: a L{Call}, L{CallResult} or L{CallErrorFrame}.
     @raise FrameError: when C{text} is not a well-formed frame (see the
         module docstring for the code each fault earns).
@@ -258,9 +311,7 @@ def parse_frame(text: str) -> Frame:
         message = _decode(text)
     except (ValueError, RecursionError) as e:
         # JSONDecodeError is a ValueError, and so is _reject_constant's.
-        raise FrameError(
-            ErrorCode.FORMATION_VIOLATION, f"Not valid JSON: {e}"
-        ) from None
+        raise _undecodable(text, e) from None
     if type(message) is not list:
         raise FrameError(
             ErrorCode.FORMATION_VIOLATION,
@@ -271,6 +322,12 @@ def parse_frame(text: str) -> Frame:
 
     kind = message[0]
     if type(kind) is not int:
+        if type(kind) is _LongInteger:
+            raise FrameError(
+                ErrorCode.PROTOCOL_ERROR,
+                "Unknown message type (an integer of %d digits): ignored"
+                % kind.digits,
+            )
         raise _broken(
             message,
             None,
@@ -279,10 +336,9 @@ def parse_frame(text: str) -> Frame:
     try:
         kind = MessageType(kind)
     except ValueError:
+        # Section 4.1.3: ignored, so no id to answer.
         raise FrameError(
-            ErrorCode.PROTOCOL_ERROR,
-            f"Unknown message type {kind}",
-            _recover_id(message),
+            ErrorCode.PROTOCOL_ERROR, f"Unknown message type {kind}: ignored"
         ) from None
 
     if len(message) != _ARITY[kind]:
@@ -303,7 +359,8 @@ def parse_frame(text: str) -> Frame:
         raise _broken(
             message,
             kind,
-            "The unique id is longer than %d characters" % MAX_UNIQUE_ID_LENGTH,
+            "The unique id is longer than %d characters (%d)"
+            % (MAX_UNIQUE_ID_LENGTH, len(unique_id)),
         )
 
     if kind is _CALL:
@@ -361,6 +418,44 @@ def parse_frame(text: str) -> Frame:
     )
 
 
+def _undecodable(text: str, error: Exception) -> FrameError:
+    """
+    @return: the L{FrameError} for text that did not decode: with its unique
+        id and message type when the only fault is an integer too long to
+        convert, else a C{FormationViolation} without id.
+    """
+    if isinstance(error, ValueError):
+        try:
+            message, digits = _decode_long_integers(text)
+        except (ValueError, RecursionError) as other:
+            # Broken for another reason too: say what that is.
+            error = other
+        else:
+            if digits:
+                return _long_integers(text, message, digits)
+    return FrameError(ErrorCode.FORMATION_VIOLATION, f"Not valid JSON: {error}")
+
+
+def _long_integers(text: str, message: Any, digits: list[int]) -> FrameError:
+    """
+    @param message: C{text} decoded by L{_decode_long_integers}.
+    @param digits: the digit counts of its long integers.
+    @return: the L{FrameError} of a frame that holds integers too long to
+        convert: the fault of its structure if it has one, else a
+        C{TypeConstraintViolation} with its id.
+    """
+    try:
+        frame = parse_frame(text, lambda _: message)
+    except FrameError as broken:
+        return broken
+    return FrameError(
+        ErrorCode.TYPE_CONSTRAINT_VIOLATION,
+        "An integer of %d digits is too long to read" % max(digits),
+        frame.unique_id,
+        frame.message_type,
+    )
+
+
 _JSON_TYPES = {
     dict: "an object",
     list: "an array",
@@ -369,6 +464,7 @@ _JSON_TYPES = {
     float: "a number",
     bool: "a boolean",
     type(None): "null",
+    _LongInteger: "an integer",
 }
 
 

@@ -113,6 +113,9 @@ class RpcSession:
         (L{add_observer}) see frames either way.
     """
 
+    #: Whether the peer's CALLs are answered (see L{answer_calls}).
+    _answering_calls = True
+
     _log = Logger()
 
     def __init__(
@@ -162,6 +165,31 @@ class RpcSession:
 
     def __repr__(self) -> str:
         return "<RpcSession %s %s>" % (self.role.value, self._identity)
+
+    @property
+    def answer_calls(self) -> bool:
+        """
+        Whether the peer's CALLs are answered at all: C{True} by default.
+        While C{False}, a CALL of the peer, well formed or not, is logged
+        and dropped: no handler is called and no CALLRESULT or CALLERROR is
+        sent (a charge point the central system Rejected "SHALL NOT respond
+        to any Central System initiated message", OCPP 1.6 section 4.2).
+        Our own calls and their answers go on as usual.  May be switched at
+        any time; an answer a handler gives later is still sent.
+        """
+        return self._answering_calls
+
+    @answer_calls.setter
+    def answer_calls(self, answer: bool) -> None:
+        answer = bool(answer)
+        self._answering_calls = answer
+        # The frame path looks up _call_received on the instance first: a
+        # silent session swaps it, so that answering sessions pay nothing
+        # for the switch.
+        if answer:
+            self.__dict__.pop("_call_received", None)
+        else:
+            self._call_received = self._drop_call
 
     @property
     def identity(self) -> str | None:
@@ -488,9 +516,29 @@ class RpcSession:
                     )
                 )
             return
+        if not self._answering_calls:
+            self._log.info(
+                "Not answering a malformed frame from {identity}: calls are "
+                "not answered",
+                identity=self._identity,
+            )
+            return
         self._answer(CallErrorFrame(unique_id, error.code, error.description))
 
     # -- the peer's calls ----------------------------------------------------
+
+    def _drop_call(self, frame: Call) -> None:
+        """
+        Take the place of L{_call_received} while calls are not answered
+        (see L{answer_calls}).
+        """
+        self._log.info(
+            "Not answering {action} call {unique_id} from {identity}: calls "
+            "are not answered",
+            action=frame.action[:100],
+            unique_id=frame.unique_id,
+            identity=self._identity,
+        )
 
     def _call_received(self, frame: Call) -> None:
         unique_id, action = frame.unique_id, frame.action

@@ -405,6 +405,77 @@ class _SessionWatcher(Protocol):
         self.connection = self.transport.protocol.connection
 
 
+class ReconnectBackoff:
+    """
+    The waits of L{ClientConnectionService} between connection attempts:
+    capped exponential backoff with jitter (Twisted's C{backoffPolicy}),
+    counting every attempt that failed and every connection that did not
+    prove healthy.  The count goes back to zero only after a connection
+    that stayed open C{healthy_after} seconds.
+
+    L{ClientService} alone restarts its count after every successful
+    handshake: against a server that accepts the WebSocket handshake and
+    closes the connection at once, a fleet of charge points would reconnect
+    every C{initial_delay} seconds or so, forever.
+
+    @ivar failures: the failed attempts and short-lived connections in a
+        row.
+    @ivar healthy_after: seconds a connection must stay open to count as
+        healthy.
+    """
+
+    def __init__(
+        self,
+        clock: IReactorTime,
+        initial_delay: float = 1.0,
+        max_delay: float = 60.0,
+        factor: float = 1.5,
+        jitter: Callable[[], float] = random.random,
+        healthy_after: float = 10.0,
+    ) -> None:
+        """
+        @param clock: the clock the connections are timed on.
+        @param initial_delay: see C{backoffPolicy}: the first wait is
+            C{initial_delay * factor} plus jitter.
+        @param max_delay: the longest wait, before jitter.
+        @param factor: how much the wait grows after each failure.
+        @param jitter: returns seconds added to each wait.
+        @param healthy_after: seconds a connection must stay open for the
+            backoff to start again from the first wait.
+        """
+        self._policy = backoffPolicy(initial_delay, max_delay, factor, jitter)
+        self._clock = clock
+        self._opened_at: float | None = None
+        self.healthy_after = healthy_after
+        self.failures = 0
+
+    def connected(self) -> None:
+        """
+        A connection opened (its handshake succeeded).
+        """
+        self._opened_at = self._clock.seconds()
+
+    def disconnected(self) -> None:
+        """
+        The connection opened last closed: if it lasted C{healthy_after}
+        seconds, the backoff starts again from the first wait.
+        """
+        opened, self._opened_at = self._opened_at, None
+        if opened is not None and self._clock.seconds() - opened >= self.healthy_after:
+            self.failures = 0
+
+    def __call__(self, attempt: int) -> float:
+        """
+        The C{retryPolicy} of L{ClientService}.
+
+        @param attempt: L{ClientService}'s count, which restarts at each
+            handshake: ignored for our own.
+        @return: seconds to wait before the next attempt.
+        """
+        self.failures += 1
+        return self._policy(self.failures)
+
+
 @implementer(IStreamClientEndpoint)
 class _SessionEndpoint:
     """
@@ -416,18 +487,30 @@ class _SessionEndpoint:
     prepared breaks its state machine.)
     """
 
-    def __init__(self, endpoint: IStreamClientEndpoint, factory: OcppClientFactory):
+    def __init__(
+        self,
+        endpoint: IStreamClientEndpoint,
+        factory: OcppClientFactory,
+        backoff: ReconnectBackoff,
+    ):
         self._endpoint = endpoint
         self._factory = factory
+        self._backoff = backoff
 
     def connect(self, protocolFactory: IProtocolFactory) -> Deferred[Protocol]:
+        backoff = self._backoff
+
+        def lost(closed: Any, watcher: Protocol) -> None:
+            # Before ClientService hears of it and asks for the next wait.
+            backoff.disconnected()
+            watcher.connectionLost(Failure(closed))
+
         def started(pair: tuple[OcppClientProtocol, OcppConnection]) -> Protocol:
             protocol, connection = pair
             watcher = protocolFactory.buildProtocol(connection.peer)
+            backoff.connected()
             watcher.makeConnection(_SessionTransport(protocol))
-            protocol.when_lost().addCallback(
-                lambda closed: watcher.connectionLost(Failure(closed))
-            )
+            protocol.when_lost().addCallback(lost, watcher)
             return watcher
 
         return _connect_session(self._endpoint, self._factory).addCallback(started)
@@ -455,7 +538,9 @@ class ClientConnectionService(Service):
     started, reconnects with capped exponential backoff and jitter when the
     connection fails or is lost (also when the server refuses the
     handshake, or stops answering pings), and closes it (code 1001) when
-    stopped.
+    stopped.  The backoff starts again from its first wait only after a
+    connection that stayed open C{healthy_after} seconds
+    (L{ReconnectBackoff}).
 
     @ivar factory: the L{OcppClientFactory}.
     @ivar endpoint: the endpoint connected to.
@@ -483,6 +568,7 @@ class ClientConnectionService(Service):
         jitter: Callable[[], float] = random.random,
         clock: IReactorTime | None = None,
         connect_timeout: float = 30.0,
+        healthy_after: float = 10.0,
     ):
         """
         @param reactor: the reactor to connect with.
@@ -511,6 +597,10 @@ class ClientConnectionService(Service):
         @param clock: the clock of reconnection and pings (default:
             C{reactor}).
         @param connect_timeout: seconds to wait for the TCP connection.
+        @param healthy_after: seconds a connection must stay open before the
+            waits start again from the first: a server that accepts the
+            handshake and closes at once is backed off from like one that
+            refuses it (see L{ReconnectBackoff}).
         @raise ValueError: for settings that do not make the profile.
         """
         profile = check_client_configuration(
@@ -547,12 +637,27 @@ class ClientConnectionService(Service):
         self.endpoint = client_endpoint(
             reactor, self.factory.connection_url, tls_options, timeout=connect_timeout
         )
+        #: The L{ReconnectBackoff} timing the reconnections.
+        self.backoff = ReconnectBackoff(
+            clock, initial_delay, max_delay, factor, jitter, healthy_after
+        )
         self._service = ClientService(
-            _SessionEndpoint(self.endpoint, self.factory),
+            _SessionEndpoint(self.endpoint, self.factory, self.backoff),
             Factory.forProtocol(_SessionWatcher),
-            retryPolicy=backoffPolicy(initial_delay, max_delay, factor, jitter),
+            retryPolicy=self._retry_delay,
             clock=clock,
         )
+
+    def _retry_delay(self, attempt: int) -> float:
+        delay = self.backoff(attempt)
+        self._log.info(
+            "Connecting {identity} again in {delay:.1f} seconds ({failures} failed "
+            "or short-lived connections in a row)",
+            identity=self.factory.identity,
+            delay=delay,
+            failures=self.backoff.failures,
+        )
+        return delay
 
     def whenConnected(
         self, failAfterFailures: int | None = None
