@@ -26,6 +26,8 @@ from twisted.python.failure import Failure
 
 from openocpp.messages import codec
 from openocpp.messages.datatypes import MeterValue
+from openocpp.messages.errors import ErrorCode
+from openocpp.rpc.errors import CallError
 from openocpp.store.sqlite import migrate, open_database
 
 #: Schema steps; see L{openocpp.store.sqlite.migrate}. Append, never edit.
@@ -152,6 +154,8 @@ MIGRATIONS = [
     """,
 ]
 
+#: Seconds between two log lines about failing writes.
+_FAILURE_LOG_INTERVAL = 60.0
 _HASH_ITERATIONS = 20_000
 _ID_TAG_CACHE_SIZE = 10_000
 _INSERT_METER_VALUES = (
@@ -191,24 +195,61 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(digest.hex(), expected)
 
 
+class StorageFailed(CallError):
+    """
+    A write, or the commit of a turn's writes, failed in SQLite (the disk
+    or the database is full, an I/O error): the charge point's CALL is
+    answered with this C{InternalError} CALLERROR, which says why.
+    """
+
+    def __init__(self, error: sqlite3.Error) -> None:
+        """
+        @param error: SQLite's error.
+        """
+        super().__init__(
+            ErrorCode.INTERNAL_ERROR,
+            f"The central system could not store this request ({error}); "
+            "nothing of it was kept: send it again later",
+        )
+        self.error = error
+
+
+def _is_storage_error(error: BaseException) -> bool:
+    """
+    Whether an SQLite error is the storage failing (full, I/O, locked,
+    corrupt) rather than a statement breaking a constraint.
+    """
+    return isinstance(error, sqlite3.DatabaseError) and not isinstance(
+        error, (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError)
+    )
+
+
 class _Atomic:
     """
     A block of writes made atomic by a savepoint (a class rather than a
     generator: it runs for most messages).
     """
 
-    __slots__ = ("_db",)
+    __slots__ = ("_store",)
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
+    def __init__(self, store: "CentralSystemStore") -> None:
+        self._store = store
 
     def __enter__(self) -> None:
-        self._db.execute("SAVEPOINT write")
+        self._store._execute("SAVEPOINT write")
 
     def __exit__(self, kind, value, traceback) -> bool:
-        if kind is not None:
-            self._db.execute("ROLLBACK TO write")
-        self._db.execute("RELEASE write")
+        db = self._store._db
+        if kind is None:
+            db.execute("RELEASE write")
+            return False
+        if db.in_transaction:
+            db.execute("ROLLBACK TO write")
+            db.execute("RELEASE write")
+        if _is_storage_error(value):
+            # Told as the store failing, with what SQLite rolled back undone
+            # in memory too.
+            raise self._store._write_failed(value) from None
         return False
 
 
@@ -268,6 +309,11 @@ class CentralSystemStore:
         self._id_tags: dict[str, IdTagRecord | None] = {}
         self._checkpoints = None
         self._checkpointing = False
+        # Writes that failed since storing last worked (see _storage_failed).
+        self._failures = 0
+        self._turn_failed = False
+        self._failure_logged: float | None = None
+        self._recovery_untold = False
         if threads is not None and path != ":memory:":
             self._db.execute("PRAGMA wal_autocheckpoint = 0")
             self._checkpoints = LoopingCall(self._checkpoint, threads, path)
@@ -287,7 +333,7 @@ class CentralSystemStore:
 
     def _begin(self) -> None:
         if self._commit_call is None:
-            self._db.execute("BEGIN IMMEDIATE")
+            self._execute("BEGIN IMMEDIATE")
             # Run at the start of the next reactor turn: before the answers
             # written in this one reach the network.
             self._commit_call = self._clock.callLater(0, self.commit)
@@ -298,34 +344,107 @@ class CentralSystemStore:
         turn's transaction.
         """
         self._begin()
-        return _Atomic(self._db)
+        return _Atomic(self)
 
     def _write(self, sql: str, arguments: Any = ()) -> sqlite3.Cursor:
         # A single statement is atomic by itself.
         self._begin()
-        return self._db.execute(sql, arguments)
+        return self._execute(sql, arguments)
+
+    def _execute(self, sql: str, arguments: Any = ()) -> sqlite3.Cursor:
+        """
+        Run one writing statement; a storage failure (disk full, I/O
+        error) is raised as L{StorageFailed}.
+        """
+        try:
+            return self._db.execute(sql, arguments)
+        except sqlite3.DatabaseError as error:
+            if not _is_storage_error(error):
+                raise
+            raise self._write_failed(error) from None
+
+    def _write_failed(self, error: sqlite3.Error) -> StorageFailed:
+        """
+        A write failed in SQLite. SQLite undoes the failed statement, and
+        for some errors (C{SQLITE_FULL}, C{SQLITE_IOERR}) the whole
+        transaction: then the turn's earlier writes are gone, and so are
+        the answers waiting for them.
+
+        @return: the L{StorageFailed} to raise to the writer.
+        """
+        if not self._db.in_transaction:
+            self._abandon(error)
+        self._storage_failed(error)
+        return StorageFailed(error)
+
+    def _abandon(self, error: sqlite3.Error) -> None:
+        """
+        The turn's transaction is lost (rolled back by SQLite or by us):
+        forget its commit, fail whoever waits for it, and drop the caches,
+        which may hold what was rolled back.
+        """
+        call, self._commit_call = self._commit_call, None
+        if call is not None and call.active():
+            call.cancel()
+        if self._db.in_transaction:
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # SQLite rolled it back meanwhile: what was wanted.
+        self._registrations.clear()
+        self._id_tags.clear()
+        waiting, self._committed = self._committed, []
+        for each, _ in waiting:
+            each.errback(Failure(StorageFailed(error)))
+
+    def _storage_failed(self, error: sqlite3.Error) -> None:
+        # One line when storing starts failing (then at most one a minute,
+        # with the count), not one per request: a full disk under load
+        # would otherwise flood the log, on the same disk.
+        self._failures += 1
+        self._turn_failed = True
+        now = self._clock.seconds()
+        if self._failure_logged is None or now - self._failure_logged >= _FAILURE_LOG_INTERVAL:
+            self._failure_logged = now
+            self._recovery_untold = True
+            self.log.error(
+                "The central system cannot store its data: {error} ({count} failed writes). "
+                "Charge points' requests are answered with InternalError until storing "
+                "works again (is the disk full?)",
+                error=str(error),
+                count=self._failures,
+            )
 
     def commit(self) -> None:
         """
         Commit the writes made so far (done by itself at the next turn).
+        When the commit fails, every answer waiting for it fails with
+        L{StorageFailed} and nothing of the turn is kept.
         """
         call, self._commit_call = self._commit_call, None
         if call is None:
             return
         if call.active():
             call.cancel()
-        waiting, self._committed = self._committed, []
         try:
             self._db.execute("COMMIT")
-        except sqlite3.Error:
-            failure = Failure()
-            self.log.failure("Committing the central system's writes failed", failure)
-            self._db.execute("ROLLBACK")
-            self._registrations.clear()
-            self._id_tags.clear()
-            for each, _ in waiting:
-                each.errback(failure)
+        except sqlite3.Error as error:
+            # SQLite may have rolled the transaction back already (a full
+            # disk does): roll back only what is still open.
+            self._storage_failed(error)
+            self._abandon(error)
             return
+        if self._turn_failed:
+            # This turn's other writes are stored; storing is not back yet.
+            self._turn_failed = False
+        elif self._recovery_untold:
+            self._recovery_untold = False
+            self.log.info(
+                "The central system stores its data again, after {count} failed writes",
+                count=self._failures,
+            )
+            self._failures = 0
+        waiting, self._committed = self._committed, []
         for each, result in waiting:
             each.callback(result)
 
@@ -786,7 +905,7 @@ class CentralSystemStore:
         # one round through SQLite rather than one per sampled value.
         for start in range(0, len(rows), _ROWS_PER_INSERT):
             chunk = rows[start : start + _ROWS_PER_INSERT]
-            self._db.execute(
+            self._execute(
                 _INSERT_METER_VALUES + ", ".join([_METER_VALUE_ROW] * len(chunk)),
                 [value for row in chunk for value in row],
             )

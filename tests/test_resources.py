@@ -1,0 +1,283 @@
+"""
+Tests for the central system's resource bounds (issue 10, section 4): a
+full disk, back-pressure, connection quotas, the boot timeout, MeterValues
+volume, the API's slow requests and event streams, the write-ahead log.
+"""
+
+import json
+import os
+import sqlite3
+
+from twisted.internet import reactor
+from twisted.internet.defer import inlineCallbacks
+from twisted.internet.task import Clock
+from twisted.logger import globalLogPublisher
+from twisted.trial.unittest import SynchronousTestCase, TestCase
+
+from openocpp.centralsystem.store import CentralSystemStore, StorageFailed
+from openocpp.messages import core
+from openocpp.messages.datatypes import MeterValue, SampledValue
+from openocpp.messages.errors import ErrorCode
+from openocpp.rpc.errors import CallError
+from tests.cpclient import NOW
+from tests.test_centralsystem import BOOT, CentralSystemMixin
+
+
+class LogLines:
+    """
+    Collects the log events of a test whose format contains a text.
+    """
+
+    def __init__(self, testcase):
+        self.events = []
+        globalLogPublisher.addObserver(self.events.append)
+        testcase.addCleanup(globalLogPublisher.removeObserver, self.events.append)
+
+    def matching(self, text):
+        return [event for event in self.events if text in (event.get("log_format") or "")]
+
+
+def meter_values(count, transaction_id=None):
+    """
+    A MeterValues.req of C{count} sampled values.
+    """
+    return core.MeterValuesRequest(
+        connector_id=1,
+        transaction_id=transaction_id,
+        meter_value=[
+            MeterValue(
+                timestamp=NOW,
+                sampled_value=[SampledValue(value=str(number)) for number in range(count)],
+            )
+        ],
+    )
+
+
+def fill(store):
+    """
+    Make the store's database full: it may not grow by a page more (what
+    a full disk does to SQLite, C{SQLITE_FULL}).
+    """
+    (pages,) = store._db.execute("PRAGMA page_count").fetchone()
+    store._db.execute(f"PRAGMA max_page_count = {pages}")
+
+
+def make_room(store):
+    store._db.execute("PRAGMA max_page_count = 1073741823")
+
+
+class FullDisk:
+    """
+    Wraps a store's SQLite connection to fail every C{COMMIT} as a full disk
+    does in WAL mode: SQLite rolls the transaction back and raises
+    C{SQLITE_FULL}.
+    """
+
+    def __init__(self, store):
+        self._store = store
+        self._real = store._db
+        store._db = self
+
+    def execute(self, sql, *arguments):
+        if sql == "COMMIT":
+            self._real.execute("ROLLBACK")
+            raise sqlite3.OperationalError("database or disk is full")
+        return self._real.execute(sql, *arguments)
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+    def make_room(self):
+        self._store._db = self._real
+
+
+class DiskFullStoreTests(SynchronousTestCase):
+    """
+    When SQLite cannot store a write, whoever waits for the turn's commit
+    gets L{StorageFailed}, the caches forget what was rolled back, one line
+    is logged, and storing works again once there is room.
+    """
+
+    def setUp(self):
+        self.clock = Clock()
+        self.path = os.path.abspath(self.mktemp())
+        self.store = CentralSystemStore(self.path, self.clock)
+        self.addCleanup(self.store.close)
+        self.log = LogLines(self)
+
+    def rolling_back(self, statement):
+        """
+        Make the store's connection fail C{statement} as SQLite does on a
+        full disk when it rolls the whole transaction back.
+        """
+        real = self.store._db
+
+        class RolledBack:
+            def execute(self, sql, *arguments):
+                if sql.startswith(statement):
+                    real.execute("ROLLBACK")
+                    raise sqlite3.OperationalError("database or disk is full")
+                return real.execute(sql, *arguments)
+
+            def __getattr__(self, name):
+                return getattr(real, name)
+
+        self.store._db = RolledBack()
+        return lambda: setattr(self.store, "_db", real)
+
+    def test_full_disk_fails_every_waiting_answer(self):
+        """
+        A write that finds the disk full fails with L{StorageFailed} (a
+        CALLERROR InternalError saying why); when SQLite rolled the whole
+        turn back, the answers waiting for the turn's earlier writes fail
+        too, the id-tag and registration caches do not claim them, and the
+        turn's later writes are committed in a transaction of their own.
+        """
+        self.store.set_id_tag("A")
+        self.assertIsNotNone(self.store.id_tag("A"))
+        self.store.record_boot("CP1", BOOT, "Accepted")
+        earlier = self.store.when_committed("earlier")
+        restore = self.rolling_back("INSERT INTO meter_values")
+        failure = self.assertRaises(
+            StorageFailed, self.store.record_meter_values, "CP1", meter_values(2)
+        )
+        restore()
+        self.assertIsInstance(failure, CallError)
+        self.assertEqual(failure.code, ErrorCode.INTERNAL_ERROR)
+        self.assertIn("database or disk is full", failure.description)
+        self.failureResultOf(earlier, StorageFailed)
+        self.assertIsNone(self.store.id_tag("A"))
+        self.assertIsNone(self.store.registration_status("CP1"))
+        self.store.set_id_tag("B")
+        later = self.store.when_committed("later")
+        self.assertNoResult(later)
+        self.clock.advance(0)
+        self.assertEqual(self.successResultOf(later), "later")
+        self.assertEqual(self.store.meter_values(), [])
+        self.assertEqual([row["id_tag"] for row in self.store.read("SELECT id_tag FROM id_tags")], ["B"])
+
+    def test_full_database_statement_only(self):
+        """
+        When SQLite undoes only the failing statement (the database is full:
+        C{max_page_count}), that write fails and the turn's others are
+        still committed and answered.
+        """
+        self.store.set_id_tag("A")
+        earlier = self.store.when_committed("earlier")
+        fill(self.store)
+        self.assertRaises(StorageFailed, self.store.record_meter_values, "CP1", meter_values(2000))
+        self.clock.advance(0)
+        self.assertEqual(self.successResultOf(earlier), "earlier")
+        self.assertEqual(self.store.meter_values(), [])
+        self.assertIsNotNone(self.store.id_tag("A"))
+
+    def test_one_line_then_recovers(self):
+        """
+        Failing writes log one error line, not one each; once there is room
+        again the next writes are committed and answered, and one line says
+        so.
+        """
+        fill(self.store)
+        for _ in range(3):
+            self.assertRaises(
+                StorageFailed, self.store.record_meter_values, "CP1", meter_values(2000)
+            )
+            self.clock.advance(0)
+        self.assertEqual(len(self.log.matching("cannot store its data")), 1)
+        make_room(self.store)
+        self.store.record_meter_values("CP1", meter_values(2000))
+        answered = self.store.when_committed("stored")
+        self.clock.advance(0)
+        self.assertEqual(self.successResultOf(answered), "stored")
+        self.assertEqual(len(self.store.meter_values()), 2000)
+        self.assertEqual(len(self.log.matching("stores its data again")), 1)
+
+    def test_failed_commit_already_rolled_back(self):
+        """
+        A COMMIT that fails after SQLite rolled the transaction back (as
+        C{SQLITE_FULL} does) fails the waiting answers rather than raising
+        on the ROLLBACK, and the next turn commits.
+        """
+        self.store.set_id_tag("A")
+        answered = self.store.when_committed("answer")
+        real = self.store._db
+
+        class RolledBack:
+            def execute(self, sql, *arguments):
+                if sql == "COMMIT":
+                    real.execute("ROLLBACK")
+                    raise sqlite3.OperationalError("database or disk is full")
+                return real.execute(sql, *arguments)
+
+            def __getattr__(self, name):
+                return getattr(real, name)
+
+        self.store._db = RolledBack()
+        self.clock.advance(0)
+        self.store._db = real
+        self.assertIn("disk is full", self.failureResultOf(answered, StorageFailed).value.description)
+        self.assertIsNone(self.store.id_tag("A"))
+        self.store.set_id_tag("B")
+        again = self.store.when_committed("again")
+        self.clock.advance(0)
+        self.assertEqual(self.successResultOf(again), "again")
+        self.assertIsNotNone(self.store.id_tag("B"))
+
+    def test_full_inside_block(self):
+        """
+        A block of writes (a StopTransaction with its transaction data)
+        that finds the database full fails with L{StorageFailed}, without
+        an error about the savepoint SQLite already rolled back.
+        """
+        started = self.store.start_transaction(
+            "CP1", core.StartTransactionRequest(connector_id=1, id_tag="T", meter_start=0, timestamp=NOW)
+        )
+        self.clock.advance(0)
+        fill(self.store)
+        stop = core.StopTransactionRequest(
+            transaction_id=started,
+            meter_stop=10,
+            timestamp=NOW,
+            transaction_data=meter_values(2000).meter_value,
+        )
+        self.assertRaises(StorageFailed, self.store.stop_transaction, "CP1", stop)
+        self.clock.advance(0)
+        make_room(self.store)
+        self.assertTrue(self.store.stop_transaction("CP1", stop))
+        self.clock.advance(0)
+        self.assertEqual(self.store.transaction(started)["meter_stop"], 10)
+
+
+class DiskFullCentralSystemTests(CentralSystemMixin, TestCase):
+    """
+    A charge point talking to a central system whose disk is full gets a
+    CALLERROR for each request, and normal answers once there is room.
+    """
+
+    def setUp(self):
+        return self.start_central_system()
+
+    @inlineCallbacks
+    def test_callerror_then_recovery(self):
+        """
+        StartTransaction and StatusNotification are answered InternalError
+        with a description naming the failure while the disk is full; once
+        there is room, they are answered and stored.
+        """
+        cp = yield self.connect()
+        yield cp.call(BOOT)
+        full = FullDisk(self.central.store)
+        start = core.StartTransactionRequest(connector_id=1, id_tag="T", meter_start=0, timestamp=NOW)
+        for request in (start, meter_values(2000)):
+            try:
+                yield cp.call(request)
+            except CallError as error:
+                self.assertEqual(error.code, ErrorCode.INTERNAL_ERROR)
+                self.assertIn("could not store", error.description)
+            else:
+                self.fail(f"{request!r} answered while the disk is full")
+        full.make_room()
+        started = yield cp.call(start)
+        self.assertEqual(self.rows("SELECT id FROM transactions"), [{"id": started.transaction_id}])
+        yield cp.call(meter_values(3))
+        self.assertEqual(len(self.rows("SELECT id FROM meter_values")), 3)
