@@ -9,8 +9,10 @@ import os
 import sqlite3
 
 from twisted.internet import reactor
-from twisted.internet.defer import inlineCallbacks
-from twisted.internet.task import Clock
+from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.endpoints import TCP4ClientEndpoint
+from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.task import Clock, LoopingCall, deferLater
 from twisted.logger import globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
@@ -21,6 +23,7 @@ from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError
 from tests.cpclient import NOW
 from tests.test_centralsystem import BOOT, CentralSystemMixin
+from tests.test_transport import ConnectionTestsMixin, Handlers, handshake_request
 
 
 class LogLines:
@@ -281,3 +284,120 @@ class DiskFullCentralSystemTests(CentralSystemMixin, TestCase):
         self.assertEqual(self.rows("SELECT id FROM transactions"), [{"id": started.transaction_id}])
         yield cp.call(meter_values(3))
         self.assertEqual(len(self.rows("SELECT id FROM meter_values")), 3)
+
+
+def client_frame(text: str) -> bytes:
+    """
+    A client's WebSocket text frame (masked, with a zero key).
+    """
+    payload = text.encode("utf-8")
+    size = len(payload)
+    if size < 126:
+        header = bytes([0x81, 0x80 | size])
+    elif size < 65536:
+        header = bytes([0x81, 0x80 | 126]) + size.to_bytes(2, "big")
+    else:
+        header = bytes([0x81, 0x80 | 127]) + size.to_bytes(8, "big")
+    return header + b"\0\0\0\0" + payload
+
+
+class NeverReadingClient(Protocol):
+    """
+    Opens a WebSocket, stops reading at once, then sends C{frames} text
+    messages of C{size} characters, a few each reactor turn, until the
+    server drops it or all are sent (bounded).
+    """
+
+    def __init__(self, path: str, frames: int, size: int = 60_000, text: str | None = None):
+        self.request = handshake_request(path)
+        self.left = frames
+        self.frame = client_frame(text if text is not None else "x" * size)
+        self.sent = 0
+        self.opened = False
+        self.lost: Deferred = Deferred()
+        self._pump = None
+
+    def connectionMade(self) -> None:
+        self.transport.write(self.request)
+        self.buffer = b""
+
+    def dataReceived(self, data: bytes) -> None:
+        if self.opened:
+            return
+        self.buffer += data
+        if b"\r\n\r\n" in self.buffer:
+            self.opened = True
+            self.transport.pauseProducing()
+            self._pump = LoopingCall(self._send)
+            self._pump.start(0.001)
+
+    def _send(self) -> None:
+        for _ in range(20):
+            if self.left <= 0:
+                self._pump.stop()
+                self._pump = None
+                return
+            self.left -= 1
+            self.sent += 1
+            self.transport.write(self.frame)
+
+    def connectionLost(self, reason) -> None:
+        if self._pump is not None and self._pump.running:
+            self._pump.stop()
+        self.reason = reason
+        self.lost.callback(None)
+
+
+class BackPressureTests(ConnectionTestsMixin, TestCase):
+    """
+    A peer that sends without reading what it is answered stops being read
+    once its unsent output passes the transport's bound, and is dropped if
+    it stays there past the stall timeout.
+    """
+
+    timeout = 60
+
+    async def test_never_reading_client_dropped(self) -> None:
+        """
+        A client flooding an echoing server without reading is no longer
+        read once the server's output backs up (the server has handled far
+        fewer messages than were sent), then dropped after the stall
+        timeout, logged once.
+        """
+        log = LogLines(self)
+        servers = Handlers(echo=True)
+        _, port = await self.start_server(servers, output_stall_timeout=0.5)
+        client = NeverReadingClient("/ocpp/FLOOD", frames=2000)
+        endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", port)
+        await endpoint.connect(Factory.forProtocol(lambda: client))
+        handler = await servers.next()
+        closed = await handler.lost
+        await client.lost
+        self.assertEqual(closed.code, 1006)
+        self.assertLess(len(handler.texts.pending), client.sent)
+        self.assertLess(len(handler.texts.pending), 2000)
+        self.assertEqual(len(log.matching("has not read what it was sent")), 1)
+
+    async def test_slow_reader_resumed(self) -> None:
+        """
+        A peer that reads again before the stall timeout is read again, and
+        kept: every message it sent is handled.
+        """
+        servers = Handlers(echo=True)
+        factory, port = await self.start_server(servers, output_stall_timeout=30)
+        client = NeverReadingClient("/ocpp/SLOW", frames=600)
+        endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", port)
+        await endpoint.connect(Factory.forProtocol(lambda: client))
+        handler = await servers.next()
+        (protocol,) = factory._protocols
+        while not (protocol._valve is not None and protocol._valve.paused):
+            await deferLater(reactor, 0.01, lambda: None)
+        while client.left:
+            await deferLater(reactor, 0.01, lambda: None)
+        client.transport.resumeProducing()
+        for _ in range(600):
+            await handler.texts.get()
+        self.assertTrue(handler.connection.open)
+        self.assertFalse(protocol._valve.paused)
+        client.transport.abortConnection()
+        await handler.lost

@@ -56,6 +56,7 @@ from zope.interface import implementer
 from openocpp.transport.connection import (
     CLOSE_PROTOCOL_ERROR,
     DEFAULT_MAX_MESSAGE_SIZE,
+    DEFAULT_OUTPUT_STALL_TIMEOUT,
     MAX_HANDSHAKE_SIZE,
     OCPP_SUBPROTOCOL,
     OcppFactoryMixin,
@@ -309,6 +310,7 @@ class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
         open_handshake_timeout: float = 10.0,
         close_handshake_timeout: float = 5.0,
         max_connections: int = 0,
+        output_stall_timeout: float = DEFAULT_OUTPUT_STALL_TIMEOUT,
     ):
         """
         @param handler_factory: called with each new L{IOcppConnection},
@@ -342,6 +344,10 @@ class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
             to our close frame before dropping the connection.
         @param max_connections: the most simultaneous connections (0: no
             limit); more are refused with HTTP 503.
+        @param output_stall_timeout: seconds a charge point may leave what
+            it is sent unread, past the transport's buffer (reading from it
+            stops meanwhile: back-pressure), before it is dropped (0: never
+            dropped).
         """
         profile = SecurityProfile(security_profile)
         if url is None:
@@ -363,6 +369,7 @@ class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
             self.reactor if clock is None else clock,
             open_handshake_timeout,
             close_handshake_timeout,
+            output_stall_timeout,
             versions=[13],
             webStatus=False,
             maxConnections=max_connections,
