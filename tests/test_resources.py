@@ -271,7 +271,7 @@ class DiskFullCentralSystemTests(CentralSystemMixin, TestCase):
         yield cp.call(BOOT)
         full = FullDisk(self.central.store)
         start = core.StartTransactionRequest(connector_id=1, id_tag="T", meter_start=0, timestamp=NOW)
-        for request in (start, meter_values(2000)):
+        for request in (start, meter_values(500)):
             try:
                 yield cp.call(request)
             except CallError as error:
@@ -401,3 +401,199 @@ class BackPressureTests(ConnectionTestsMixin, TestCase):
         self.assertFalse(protocol._valve.paused)
         client.transport.abortConnection()
         await handler.lost
+
+
+class ConnectionQuotaTests(ConnectionTestsMixin, TestCase):
+    """
+    Connections over the listener's quota, or over their address's, are
+    refused with HTTP 503, logged; a place freed is taken again.
+    """
+
+    async def test_per_address(self) -> None:
+        """
+        With at most one connection per address, a second one from
+        127.0.0.1 gets 503 (one log line) while the first is open; once it
+        is closed, a new one opens.
+        """
+        log = LogLines(self)
+        servers = Handlers()
+        _, port = await self.start_server(servers, max_connections_per_address=1)
+        _, first = self.client(port, "CP1", Handlers())
+        first = await first
+        _, second = self.client(port, "CP2", Handlers())
+        failure = await self.refused(second)
+        self.assertIn("503", str(failure.value))
+        self.assertEqual(len(log.matching("Refused {peer}: HTTP 503")), 1)
+        handler = await servers.next()
+        first.close()
+        await handler.lost
+        _, third = self.client(port, "CP3", Handlers())
+        self.assertTrue((await third).open)
+
+    async def test_per_listener(self) -> None:
+        """
+        With at most two connections, a third gets 503, whatever its
+        address.
+        """
+        _, port = await self.start_server(Handlers(), max_connections=2)
+        for identity in ("CP1", "CP2"):
+            _, connecting = self.client(port, identity, Handlers())
+            await connecting
+        answer = await self.raw(port, handshake_request("/ocpp/CP3"))
+        self.assertTrue(answer.startswith(b"HTTP/1.1 503 "), answer[:60])
+
+
+class BootTimeoutTests(CentralSystemMixin, TestCase):
+    """
+    A charge point that never booted here must send BootNotification soon
+    after connecting; Pending and Rejected ones keep their connection, and
+    one that booted before may reconnect and stay quiet.
+    """
+
+    def setUp(self):
+        return self.start_central_system(boot_timeout=0.2)
+
+    @inlineCallbacks
+    def test_silent_new_charge_point_closed(self):
+        """
+        A new charge point that sends nothing (or anything but a
+        BootNotification) is closed with 1008, logged once.
+        """
+        log = LogLines(self)
+        cp = yield self.connect("SILENT")
+        yield cp.call(core.HeartbeatRequest())
+        closed = yield cp.when_lost()
+        self.assertEqual(closed.code, 1008)
+        self.assertEqual(len(log.matching("no BootNotification within")), 1)
+
+    @inlineCallbacks
+    def test_pending_kept(self):
+        """
+        A charge point answered Pending keeps its connection past the
+        boot timeout.
+        """
+        self.config.unknown_charge_points = "pending"
+        cp = yield self.connect("WAITING")
+        booted = yield cp.call(BOOT)
+        self.assertEqual(booted.status, "Pending")
+        yield deferLater(reactor, 0.5, lambda: None)
+        self.assertTrue(cp.connection.open)
+
+    @inlineCallbacks
+    def test_known_charge_point_may_stay_quiet(self):
+        """
+        A charge point that booted here before reconnects without booting
+        and stays connected while quiet.
+        """
+        cp = yield self.connect("KNOWN")
+        yield cp.call(BOOT)
+        yield cp.close()
+        again = yield self.connect("KNOWN")
+        yield deferLater(reactor, 0.5, lambda: None)
+        self.assertTrue(again.connection.open)
+
+
+class MeterValuesQuotaTests(CentralSystemMixin, TestCase):
+    """
+    MeterValues over the per-message or per-minute volume are answered
+    with a CALLERROR and not stored.
+    """
+
+    def setUp(self):
+        return self.start_central_system(
+            max_meter_values_per_message=10, max_meter_values_per_minute=25
+        )
+
+    @inlineCallbacks
+    def call_error(self, cp, request):
+        try:
+            yield cp.call(request)
+        except CallError as error:
+            return error
+        self.fail("answered, not refused")
+
+    @inlineCallbacks
+    def test_per_message(self):
+        """
+        A MeterValues.req with more sampled values than one may carry gets
+        OccurenceConstraintViolation naming the limit; nothing is stored.
+        """
+        cp = yield self.connect()
+        yield cp.call(BOOT)
+        error = yield self.call_error(cp, meter_values(11))
+        self.assertEqual(error.code, ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION)
+        self.assertIn("at most 10", error.description)
+        yield cp.call(meter_values(10))
+        self.assertEqual(len(self.rows("SELECT id FROM meter_values")), 10)
+
+    @inlineCallbacks
+    def test_per_minute(self):
+        """
+        Past the volume a minute allows, MeterValues get GenericError and
+        are not stored; one line is logged for the minute.
+        """
+        log = LogLines(self)
+        cp = yield self.connect()
+        yield cp.call(BOOT)
+        yield cp.call(meter_values(10))
+        yield cp.call(meter_values(10))
+        for _ in range(2):
+            error = yield self.call_error(cp, meter_values(10))
+            self.assertEqual(error.code, ErrorCode.GENERIC_ERROR)
+            self.assertIn("25 sampled values a minute", error.description)
+        yield cp.call(meter_values(5))
+        self.assertEqual(len(self.rows("SELECT id FROM meter_values")), 25)
+        self.assertEqual(len(log.matching("for the rest of this minute")), 1)
+
+
+class QuotaOptionsTests(SynchronousTestCase):
+    """
+    The quotas are options of C{twistd openocpp centralsystem}, with safe
+    defaults; a negative one is a usage error naming it.
+    """
+
+    def parse(self, *arguments):
+        from openocpp.centralsystem.tap import CentralSystemOptions
+
+        options = CentralSystemOptions()
+        options.parseOptions(list(arguments))
+        return options.config
+
+    def test_defaults(self):
+        config = self.parse()
+        self.assertEqual(
+            (
+                config.max_connections,
+                config.max_connections_per_address,
+                config.output_stall_timeout,
+                config.boot_timeout,
+                config.max_meter_values_per_message,
+                config.max_meter_values_per_minute,
+                config.wal_size_limit,
+            ),
+            (20000, 1000, 30.0, 60.0, 1000, 30000, 64 * 1024 * 1024),
+        )
+
+    def test_options(self):
+        config = self.parse(
+            "--max-connections", "5",
+            "--max-connections-per-address", "0",
+            "--output-stall-timeout", "2.5",
+            "--boot-timeout", "0",
+            "--max-meter-values-per-message", "7",
+            "--max-meter-values-per-minute", "70",
+            "--wal-size-limit", "1048576",
+        )
+        self.assertEqual(config.max_connections, 5)
+        self.assertEqual(config.max_connections_per_address, 0)
+        self.assertEqual(config.output_stall_timeout, 2.5)
+        self.assertEqual(config.boot_timeout, 0)
+        self.assertEqual(config.max_meter_values_per_message, 7)
+        self.assertEqual(config.max_meter_values_per_minute, 70)
+        self.assertEqual(config.wal_size_limit, 1048576)
+
+    def test_negative_refused(self):
+        from twisted.python.usage import UsageError
+
+        error = self.assertRaises(UsageError, self.parse, "--boot-timeout", "-1")
+        self.assertRegex(str(error), "boot[-_]timeout")

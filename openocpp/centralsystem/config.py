@@ -36,6 +36,13 @@ class CentralSystemConfig:
     accept_any_id_tag: bool = False
     log_frames: bool = True
     plugins: list = field(default_factory=list)
+    max_connections: int = 20000
+    max_connections_per_address: int = 1000
+    output_stall_timeout: float = 30.0
+    boot_timeout: float = 60.0
+    max_meter_values_per_message: int = 1000
+    max_meter_values_per_minute: int = 30000
+    wal_size_limit: int = 64 * 1024 * 1024
 
     def __post_init__(self) -> None:
         if self.security_profile not in (0, 1, 2, 3):
@@ -55,5 +62,16 @@ class CentralSystemConfig:
         for name in ("call_timeout", "heartbeat_interval", "max_message_size"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)!r}")
+        for name in (
+            "max_connections",
+            "max_connections_per_address",
+            "output_stall_timeout",
+            "boot_timeout",
+            "max_meter_values_per_message",
+            "max_meter_values_per_minute",
+            "wal_size_limit",
+        ):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be 0 (no limit) or positive, not {getattr(self, name)!r}")
         if self.ping_interval < 0:
             raise ValueError(f"ping_interval must be 0 (off) or positive, not {self.ping_interval!r}")

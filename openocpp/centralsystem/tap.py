@@ -34,6 +34,19 @@ class CentralSystemOptions(usage.Options):
         ["call-timeout", None, 30.0, "Seconds to wait for a charge point's answer.", float],
         ["ping-interval", None, 60.0, "Seconds between WebSocket pings (0: off).", float],
         ["max-message-size", None, 65536, "Largest WebSocket message accepted, in bytes.", int],
+        ["max-connections", None, 20000, "Most simultaneous charge point connections (0: no limit).", int],
+        ["max-connections-per-address", None, 1000,
+         "Most simultaneous connections from one IP address (0: no limit; behind a proxy, raise it).", int],
+        ["output-stall-timeout", None, 30.0,
+         "Seconds a charge point may leave its answers unread before it is dropped (0: never).", float],
+        ["boot-timeout", None, 60.0,
+         "Seconds a charge point never booted here has to send BootNotification (0: no limit).", float],
+        ["max-meter-values-per-message", None, 1000,
+         "Most sampled values in one MeterValues.req (0: no limit).", int],
+        ["max-meter-values-per-minute", None, 30000,
+         "Most sampled values a minute per charge point connection (0: no limit).", int],
+        ["wal-size-limit", None, 64 * 1024 * 1024,
+         "Bytes past which the SQLite write-ahead log is checkpointed and truncated (0: no limit).", int],
         ["api", None, None,
          "Also serve the HTTP API and web console on this endpoint string "
          "(e.g. tcp:8081:interface=127.0.0.1)."],
@@ -85,6 +98,13 @@ class CentralSystemOptions(usage.Options):
             max_message_size=self["max-message-size"],
             plugins=list(self["plugin"]),
             log_frames=not self["no-log-frames"],
+            max_connections=self["max-connections"],
+            max_connections_per_address=self["max-connections-per-address"],
+            output_stall_timeout=self["output-stall-timeout"],
+            boot_timeout=self["boot-timeout"],
+            max_meter_values_per_message=self["max-meter-values-per-message"],
+            max_meter_values_per_minute=self["max-meter-values-per-minute"],
+            wal_size_limit=self["wal-size-limit"],
         )
 
     def make_api_config(self):

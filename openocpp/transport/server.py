@@ -115,11 +115,50 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
     _request_path: str | None = None
     _refusal: str | None = None
     _certificate: Certificate | None = None
+    _address: str | None = None
+    _over_quota: str | None = None
+
+    def connectionMade(self) -> None:
+        """
+        Count the connection against the listener's and its address's
+        quotas; one over a quota is refused once its request arrives.
+        """
+        super().connectionMade()
+        factory = self.factory
+        peer = self.transport.getPeer()
+        address = getattr(peer, "host", None)
+        if address is not None:
+            self._address = address
+            count = factory._per_address.get(address, 0) + 1
+            factory._per_address[address] = count
+            limit = factory.max_connections_per_address
+            if limit and count > limit:
+                self._over_quota = (
+                    f"too many connections from {address} (at most {limit})"
+                )
+        limit = factory.max_connections
+        if limit and len(factory._protocols) > limit:
+            self._over_quota = f"too many connections (at most {limit})"
+
+    def connectionLost(self, reason: Failure) -> None:
+        """
+        Give the connection's place in its address's quota back.
+        """
+        address, self._address = self._address, None
+        if address is not None:
+            per_address = self.factory._per_address
+            left = per_address.get(address, 1) - 1
+            if left > 0:
+                per_address[address] = left
+            else:
+                per_address.pop(address, None)
+        super().connectionLost(reason)
 
     def processHandshake(self) -> None:
         """
         Refuse oversized request headers (431) before autobahn parses them,
-        and never parse a second request while the first is being decided.
+        a connection over a quota (503) before anything is decided, and
+        never parse a second request while the first is being decided.
         """
         if self._request_seen:
             # The charge point must wait for our answer; it may not send
@@ -141,6 +180,12 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
             self.failHandshake("Request Header Fields Too Large", 431)
             return
         self._request_seen = True
+        if self._over_quota is not None:
+            self._log.warn(
+                "Refused {peer}: HTTP 503 {reason}", peer=self.peer, reason=self._over_quota
+            )
+            self.failHandshake(self._over_quota, 503)
+            return
         super().processHandshake()
 
     def onConnect(self, request: ConnectionRequest) -> Deferred[str | None]:
@@ -311,6 +356,7 @@ class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
         close_handshake_timeout: float = 5.0,
         max_connections: int = 0,
         output_stall_timeout: float = DEFAULT_OUTPUT_STALL_TIMEOUT,
+        max_connections_per_address: int = 0,
     ):
         """
         @param handler_factory: called with each new L{IOcppConnection},
@@ -343,7 +389,12 @@ class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
         @param close_handshake_timeout: seconds to wait for the peer's answer
             to our close frame before dropping the connection.
         @param max_connections: the most simultaneous connections (0: no
-            limit); more are refused with HTTP 503.
+            limit), handshaking ones included; more are refused with HTTP
+            503 (logged, one line each).
+        @param max_connections_per_address: the most simultaneous
+            connections from one IP address (0: no limit); more are refused
+            with HTTP 503 (logged).  Behind a reverse proxy every charge
+            point has the proxy's address: set 0 or the fleet's size.
         @param output_stall_timeout: seconds a charge point may leave what
             it is sent unread, past the transport's buffer (reading from it
             stops meanwhile: back-pressure), before it is dropped (0: never
@@ -360,6 +411,11 @@ class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
             reactor=reactor,
         )
         self.authenticator = authenticator
+        if max_connections < 0 or max_connections_per_address < 0:
+            raise ValueError("connection limits must not be negative")
+        self.max_connections = max_connections
+        self.max_connections_per_address = max_connections_per_address
+        self._per_address: dict[str, int] = {}
         self._configure(
             handler_factory,
             profile,
@@ -372,7 +428,6 @@ class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
             output_stall_timeout,
             versions=[13],
             webStatus=False,
-            maxConnections=max_connections,
         )
 
 
