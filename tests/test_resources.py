@@ -597,3 +597,44 @@ class QuotaOptionsTests(SynchronousTestCase):
 
         error = self.assertRaises(UsageError, self.parse, "--boot-timeout", "-1")
         self.assertRegex(str(error), "boot[-_]timeout")
+
+
+class WriteAheadLogLimitTests(SynchronousTestCase):
+    """
+    A write-ahead log past its size limit is checkpointed and truncated at
+    the next checkpoint, with every committed write kept.
+    """
+
+    def test_truncated_past_limit(self):
+        from tests.test_centralsystem_store import SynchronousThreads, count
+
+        clock = Clock()
+        path = os.path.abspath(self.mktemp())
+        store = CentralSystemStore(path, clock, threads=SynchronousThreads(), wal_size_limit=65536)
+        self.addCleanup(store.close)
+        log = LogLines(self)
+        for _ in range(5):
+            store.record_meter_values("CP1", meter_values(1000))
+        store.set_id_tag("PENDING")
+        self.assertGreater(os.path.getsize(path + "-wal"), 65536)
+        clock.advance(1)
+        self.assertEqual(os.path.getsize(path + "-wal"), 0)
+        self.assertEqual(count(path, "meter_values"), 5000)
+        self.assertEqual(count(path, "id_tags"), 1)
+        self.assertEqual(len(log.matching("Truncated the central system's write-ahead log")), 1)
+
+    def test_no_limit(self):
+        """
+        With no limit (0), checkpoints stay passive: the log is not
+        truncated.
+        """
+        from tests.test_centralsystem_store import SynchronousThreads
+
+        clock = Clock()
+        path = os.path.abspath(self.mktemp())
+        store = CentralSystemStore(path, clock, threads=SynchronousThreads(), wal_size_limit=0)
+        self.addCleanup(store.close)
+        store.record_meter_values("CP1", meter_values(1000))
+        clock.advance(0)
+        clock.advance(1)
+        self.assertGreater(os.path.getsize(path + "-wal"), 65536)

@@ -239,7 +239,12 @@ class CentralSystem(MultiService):
             # when it has some, so no commit on the reactor thread waits for
             # one.
             threads = reactor if IReactorThreads.providedBy(reactor) else None
-            store = CentralSystemStore(config.database, reactor, threads=threads)
+            store = CentralSystemStore(
+                config.database,
+                reactor,
+                threads=threads,
+                wal_size_limit=getattr(config, "wal_size_limit", 64 * 1024 * 1024),
+            )
         self.store = store
         if plugins is None:
             plugins = make_plugin_manager(

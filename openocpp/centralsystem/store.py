@@ -293,11 +293,25 @@ class CentralSystemStore:
         write-ahead log's checkpoints in a thread, off the reactor thread;
         C{None} leaves them to SQLite, inside commits.
     @param checkpoint_interval: seconds between those checkpoints.
+    @param wal_size_limit: the size in bytes past which a checkpoint
+        truncates the write-ahead log (0: no limit). Under saturating load
+        the passive checkpoints never catch up with the writer, so the log
+        would grow without bound: past this size the checkpoint waits for
+        the writer's turn to end, copies the rest of the log and truncates
+        it, holding the writer back meanwhile (a few milliseconds: the
+        passive checkpoints copied the most of it already).
     """
 
     log = Logger()
 
-    def __init__(self, path: str, clock, threads=None, checkpoint_interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        path: str,
+        clock,
+        threads=None,
+        checkpoint_interval: float = 1.0,
+        wal_size_limit: int = 64 * 1024 * 1024,
+    ) -> None:
         self._db = open_database(path)
         migrate(self._db, MIGRATIONS, "central system")
         self._clock = clock
@@ -314,6 +328,10 @@ class CentralSystemStore:
         self._turn_failed = False
         self._failure_logged: float | None = None
         self._recovery_untold = False
+        self._wal_size_limit = wal_size_limit
+        if wal_size_limit and path != ":memory:":
+            # A log that is restarted is also cut back to this size.
+            self._db.execute(f"PRAGMA journal_size_limit = {int(wal_size_limit)}")
         if threads is not None and path != ":memory:":
             self._db.execute("PRAGMA wal_autocheckpoint = 0")
             self._checkpoints = LoopingCall(self._checkpoint, threads, path)
@@ -463,6 +481,15 @@ class CentralSystemStore:
     def _checkpoint(self, threads: Any, path: str) -> Deferred | None:
         if self._checkpointing:
             return None
+        limit = self._wal_size_limit
+        if limit:
+            try:
+                size = os.path.getsize(path + "-wal")
+            except OSError:
+                size = 0
+            if size > limit:
+                self._truncate_log(size)
+                return None
         self._checkpointing = True
 
         def checkpoint() -> None:
@@ -480,6 +507,45 @@ class CentralSystemStore:
         running = deferToThreadPool(threads, threads.getThreadPool(), checkpoint)
         running.addBoth(done)
         return None
+
+    def _truncate_log(self, size: int) -> None:
+        """
+        The write-ahead log passed its limit: the passive checkpoints do not
+        catch up with a writer that is never idle (a log is restarted only
+        once wholly copied, with no write going on). Checkpoint and truncate
+        it here, between two turns' transactions: on the reactor thread,
+        the only writer, which waits meanwhile; the passive checkpoints
+        copied the most of it already, so this copies the last second's.
+        """
+        self.commit()
+        if self._db.in_transaction:
+            return
+        db = self._db
+        # Another process reading the file may hold the checkpoint back:
+        # then wait a little, not the writer's usual seconds.
+        db.execute("PRAGMA busy_timeout = 100")
+        try:
+            (busy, _, _) = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error:
+            self.log.failure("Truncating the central system's write-ahead log failed")
+            return
+        finally:
+            db.execute("PRAGMA busy_timeout = 5000")
+        if busy:
+            self.log.warn(
+                "The central system's write-ahead log is {size} bytes, past its limit of "
+                "{limit}, and could not be truncated: another connection to the file is "
+                "busy; trying again",
+                size=size,
+                limit=self._wal_size_limit,
+            )
+        else:
+            self.log.info(
+                "Truncated the central system's write-ahead log: it was {size} bytes, past "
+                "its limit of {limit}",
+                size=size,
+                limit=self._wal_size_limit,
+            )
 
     def now(self) -> datetime:
         """
