@@ -560,6 +560,9 @@ class QuotaOptionsTests(SynchronousTestCase):
         return options.config
 
     def test_defaults(self):
+        """
+        Every quota has a default that lets a normal fleet through.
+        """
         config = self.parse()
         self.assertEqual(
             (
@@ -575,6 +578,9 @@ class QuotaOptionsTests(SynchronousTestCase):
         )
 
     def test_options(self):
+        """
+        Each quota option sets its setting.
+        """
         config = self.parse(
             "--max-connections", "5",
             "--max-connections-per-address", "0",
@@ -592,7 +598,32 @@ class QuotaOptionsTests(SynchronousTestCase):
         self.assertEqual(config.max_meter_values_per_minute, 70)
         self.assertEqual(config.wal_size_limit, 1048576)
 
+    def test_api_options(self):
+        """
+        The API's quotas have defaults and options of their own.
+        """
+        from openocpp.centralsystem.tap import CentralSystemOptions
+
+        options = CentralSystemOptions()
+        options.parseOptions(["--api", "tcp:8081:interface=127.0.0.1"])
+        api = options.api_config
+        self.assertEqual((api.request_timeout, api.max_streams, api.stream_backlog), (30.0, 100, 1048576))
+        options = CentralSystemOptions()
+        options.parseOptions(
+            [
+                "--api", "tcp:8081:interface=127.0.0.1",
+                "--api-request-timeout", "5",
+                "--api-max-streams", "2",
+                "--api-stream-backlog", "4096",
+            ]
+        )
+        api = options.api_config
+        self.assertEqual((api.request_timeout, api.max_streams, api.stream_backlog), (5.0, 2, 4096))
+
     def test_negative_refused(self):
+        """
+        A negative quota is refused, naming the option.
+        """
         from twisted.python.usage import UsageError
 
         error = self.assertRaises(UsageError, self.parse, "--boot-timeout", "-1")
@@ -606,6 +637,11 @@ class WriteAheadLogLimitTests(SynchronousTestCase):
     """
 
     def test_truncated_past_limit(self):
+        """
+        A log over the limit at a checkpoint is copied into the database and
+        truncated to nothing, the pending writes committed first; one line
+        says so.
+        """
         from tests.test_centralsystem_store import SynchronousThreads, count
 
         clock = Clock()
@@ -638,3 +674,192 @@ class WriteAheadLogLimitTests(SynchronousTestCase):
         clock.advance(0)
         clock.advance(1)
         self.assertGreater(os.path.getsize(path + "-wal"), 65536)
+
+
+class TricklingClient(Protocol):
+    """
+    Sends an HTTP request's first line, then one header byte every
+    C{interval} seconds (a slowloris), at most C{limit} bytes.
+    """
+
+    def __init__(self, interval: float = 0.05, limit: int = 400):
+        self.interval = interval
+        self.left = limit
+        self.lost: Deferred = Deferred()
+        self.received = b""
+        self._pump = None
+
+    def connectionMade(self) -> None:
+        self.transport.write(b"GET /api/v1/chargepoints HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        self._pump = LoopingCall(self._trickle)
+        self._pump.start(self.interval, now=False)
+
+    def _trickle(self) -> None:
+        if self.left <= 0:
+            self._pump.stop()
+            return
+        self.left -= 1
+        self.transport.write(b"X")
+
+    def dataReceived(self, data: bytes) -> None:
+        self.received += data
+
+    def connectionLost(self, reason) -> None:
+        if self._pump is not None and self._pump.running:
+            self._pump.stop()
+        self.lost.callback(None)
+
+
+class ApiQuotaTests(CentralSystemMixin, TestCase):
+    """
+    The API closes connections that do not send a whole request in time,
+    and keeps the number of live-event streams bounded.
+    """
+
+    timeout = 30
+
+    @inlineCallbacks
+    def setUp(self):
+        from openocpp.web.config import ApiConfig
+        from openocpp.web.service import WebService
+
+        yield self.start_central_system()
+        self.web = WebService(
+            self.central,
+            ApiConfig(endpoint="tcp:0:interface=127.0.0.1", request_timeout=0.5, max_streams=1),
+            reactor=reactor,
+        )
+        self.web.startService()
+        self.addCleanup(self.web.stopService)
+        port = yield self.web.when_listening()
+        self.port = port.getHost().port
+
+    @inlineCallbacks
+    def test_slowloris_closed(self):
+        """
+        A client that keeps sending a request a byte at a time, never
+        finishing it, is closed once the request timeout passes (one log
+        line), though it never stops sending.
+        """
+        log = LogLines(self)
+        client = TricklingClient()
+        endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", self.port)
+        yield endpoint.connect(Factory.forProtocol(lambda: client))
+        yield client.lost
+        self.assertGreater(client.left, 0)
+        self.assertEqual(client.received, b"")
+        self.assertEqual(len(log.matching("no complete request within")), 1)
+
+    @inlineCallbacks
+    def test_request_in_time_answered(self):
+        """
+        A whole request is answered, and the keep-alive connection may send
+        another one.
+        """
+        from twisted.web.client import Agent, HTTPConnectionPool, readBody
+
+        pool = HTTPConnectionPool(reactor, persistent=True)
+        self.addCleanup(pool.closeCachedConnections)
+        agent = Agent(reactor, pool=pool)
+        for _ in range(2):
+            response = yield agent.request(
+                b"GET", f"http://127.0.0.1:{self.port}/api/v1/chargepoints".encode()
+            )
+            yield readBody(response)
+            self.assertEqual(response.code, 200)
+
+    @inlineCallbacks
+    def test_streams_bounded(self):
+        """
+        With one stream open, the most allowed, another is answered 503
+        with a JSON error, logged; the open one stays open past the request
+        timeout.
+        """
+        from twisted.web.client import Agent, readBody
+
+        from tests.test_api import SseReader, until
+
+        log = LogLines(self)
+        agent = Agent(reactor)
+        url = f"http://127.0.0.1:{self.port}/api/v1/stream".encode()
+        first = yield agent.request(b"GET", url)
+        self.assertEqual(first.code, 200)
+        reader = SseReader()
+        first.deliverBody(reader)
+        self.addCleanup(lambda: reader.transport.stopProducing())
+        yield until(lambda: reader.comments)
+        second = yield agent.request(b"GET", url)
+        body = json.loads((yield readBody(second)))
+        self.assertEqual(second.code, 503)
+        self.assertEqual(body["error"], "too_many_streams")
+        self.assertEqual(len(log.matching("Refused a live-event stream")), 1)
+        yield deferLater(reactor, 0.8, lambda: None)
+        self.assertEqual(len(self.web.streams), 1)
+
+
+def stream_request():
+    """
+    A fake request taking a push producer (twisted's DummyRequest only
+    takes pull producers).
+    """
+    from twisted.web.test.requesthelper import DummyRequest
+
+    class StreamRequest(DummyRequest):
+        def registerProducer(self, producer, streaming):
+            self.producer = producer
+
+        def unregisterProducer(self):
+            self.producer = None
+
+    return StreamRequest([b"stream"])
+
+
+class StreamBacklogTests(SynchronousTestCase):
+    """
+    A stream whose client stopped reading is dropped once the events queued
+    for it pass the backlog in bytes, however few they are.
+    """
+
+    def test_dropped_past_backlog_bytes(self):
+        """
+        Two events of 6 kB queued for a paused stream pass a 10 kB backlog:
+        the stream is ended and dropped, logged once.
+        """
+        from openocpp.web.events import LiveEvents
+        from openocpp.web.sse import EventStreams
+
+        log = LogLines(self)
+        events = LiveEvents()
+        streams = EventStreams(events, Clock(), backlog=10_000)
+        request = stream_request()
+        streams.open(request)
+        (stream,) = streams._streams
+        stream.pauseProducing()
+        events.publish("big", {"text": "x" * 6000})
+        self.assertEqual(len(streams), 1)
+        events.publish("big", {"text": "x" * 6000})
+        self.assertEqual(len(streams), 0)
+        self.assertEqual(request.finished, 1)
+        self.assertEqual(len(log.matching("stopped reading")), 1)
+
+    def test_resumed_stream_gets_queued_events(self):
+        """
+        A paused stream that resumes gets the events queued meanwhile, and
+        its backlog starts from nothing again.
+        """
+        from openocpp.web.events import LiveEvents
+        from openocpp.web.sse import EventStreams
+
+        events = LiveEvents()
+        streams = EventStreams(events, Clock(), backlog=10_000)
+        request = stream_request()
+        streams.open(request)
+        (stream,) = streams._streams
+        stream.pauseProducing()
+        events.publish("small", {"n": 1})
+        events.publish("small", {"n": 2})
+        stream.resumeProducing()
+        text = b"".join(request.written)
+        self.assertIn(b'"n":1', text)
+        self.assertIn(b'"n":2', text)
+        self.assertEqual(stream._queued_bytes, 0)

@@ -53,6 +53,11 @@ class CentralSystemOptions(usage.Options):
         ["api-token", None, None,
          "Token the HTTP API requires (Bearer, or the Basic-auth password); "
          "file:PATH reads it from a file. Without one the API listens on loopback only."],
+        ["api-request-timeout", None, 30.0,
+         "Seconds an API client has to send each whole request; also the idle timeout (0: none).", float],
+        ["api-max-streams", None, 100, "Most live-event streams open at once (0: no limit).", int],
+        ["api-stream-backlog", None, 1024 * 1024,
+         "Bytes of live events queued for a stream that stopped reading before it is dropped.", int],
     ]
     optFlags = [
         ["accept-any-idtag", None, "Accept every id tag, known or not."],
@@ -121,7 +126,13 @@ class CentralSystemOptions(usage.Options):
             return None
         from openocpp.web.config import ApiConfig, read_token
 
-        return ApiConfig(endpoint=self["api"], token=read_token(self["api-token"]))
+        return ApiConfig(
+            endpoint=self["api"],
+            token=read_token(self["api-token"]),
+            request_timeout=self["api-request-timeout"],
+            max_streams=self["api-max-streams"],
+            stream_backlog=self["api-stream-backlog"],
+        )
 
 
 def make_service(options: CentralSystemOptions, reactor=None) -> IService:
