@@ -213,13 +213,9 @@ class _ReadingValve:
         if self.paused:
             return
         self.paused = True
-        protocol = self._protocol
-        protocol._log.debug(
-            "Stopped reading from {identity} ({peer}): its output is not being read",
-            identity=protocol.identity,
-            peer=protocol.peer,
-        )
-        protocol.transport.pauseProducing()
+        # No log line: a slow reader pauses and resumes often; only the
+        # drop is worth one.
+        self._protocol.transport.pauseProducing()
         if self._timeout:
             self._stalled = self._clock.callLater(self._timeout, self._stall)
 
