@@ -863,3 +863,37 @@ class StreamBacklogTests(SynchronousTestCase):
         self.assertIn(b'"n":1', text)
         self.assertIn(b'"n":2', text)
         self.assertEqual(stream._queued_bytes, 0)
+
+
+class CheckpointFailureTests(SynchronousTestCase):
+    """
+    A checkpoint failing every second (a full disk) is logged once, until
+    one works again.
+    """
+
+    def test_logged_once(self):
+        """
+        Three failing checkpoints give one logged error; after one that
+        works, the next failure is logged again.
+        """
+        from tests.test_centralsystem_store import SynchronousThreads
+
+        clock = Clock()
+        path = os.path.abspath(self.mktemp())
+        threads = SynchronousThreads()
+        store = CentralSystemStore(path, clock, threads=threads, wal_size_limit=0)
+        self.addCleanup(store.close)
+        real = sqlite3.connect
+
+        def failing(*arguments, **keywords):
+            raise sqlite3.OperationalError("database or disk is full")
+
+        self.patch(sqlite3, "connect", failing)
+        for _ in range(3):
+            clock.advance(1)
+        self.assertEqual(len(self.flushLoggedErrors(sqlite3.OperationalError)), 1)
+        self.patch(sqlite3, "connect", real)
+        clock.advance(1)
+        self.patch(sqlite3, "connect", failing)
+        clock.advance(1)
+        self.assertEqual(len(self.flushLoggedErrors(sqlite3.OperationalError)), 1)

@@ -323,6 +323,7 @@ class CentralSystemStore:
         self._id_tags: dict[str, IdTagRecord | None] = {}
         self._checkpoints = None
         self._checkpointing = False
+        self._checkpoint_failing = False
         # Writes that failed since storing last worked (see _storage_failed).
         self._failures = 0
         self._turn_failed = False
@@ -501,7 +502,12 @@ class CentralSystemStore:
 
         def done(result: Any) -> None:
             self._checkpointing = False
-            if isinstance(result, Failure):
+            if not isinstance(result, Failure):
+                self._checkpoint_failing = False
+            elif not self._checkpoint_failing:
+                # Once until one works again: on a full disk every second's
+                # checkpoint fails.
+                self._checkpoint_failing = True
                 self.log.failure("Checkpointing the central system's log failed", result)
 
         running = deferToThreadPool(threads, threads.getThreadPool(), checkpoint)
