@@ -543,7 +543,7 @@ class MeterValuesQuotaTests(CentralSystemMixin, TestCase):
             self.assertIn("25 sampled values a minute", error.description)
         yield cp.call(meter_values(5))
         self.assertEqual(len(self.rows("SELECT id FROM meter_values")), 25)
-        self.assertEqual(len(log.matching("for the rest of this minute")), 1)
+        self.assertEqual(len(log.matching("further refusals this minute")), 1)
 
 
 class QuotaOptionsTests(SynchronousTestCase):

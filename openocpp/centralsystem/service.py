@@ -21,8 +21,8 @@ from openocpp.centralsystem.store import CentralSystemStore
 from openocpp.messages.codec import snake_case
 from openocpp.messages.errors import ErrorCode
 from openocpp.messages.registry import ACTIONS, Role
-from openocpp.rpc.errors import CallError
 from openocpp.plugins import load_plugin_module, make_plugin_manager, notify
+from openocpp.rpc.errors import CallError
 from openocpp.rpc.session import RpcSession
 from openocpp.transport.connection import DEFAULT_OUTPUT_STALL_TIMEOUT
 from openocpp.transport.security import server_tls_options
@@ -139,8 +139,8 @@ class _ChargePointConnection:
                 if self._window_refused == 1:
                     # One line a window, not one per refused message.
                     self.log.warn(
-                        "Refusing MeterValues from {identity} for the rest of this minute: "
-                        "more than {limit} sampled values a minute",
+                        "Refused MeterValues from {identity}: more than {limit} sampled "
+                        "values this minute (further refusals this minute are not logged)",
                         identity=identity,
                         limit=self._per_minute,
                     )
