@@ -378,6 +378,20 @@ class BackPressureTests(ConnectionTestsMixin, TestCase):
         self.assertLess(len(handler.texts.pending), 2000)
         self.assertEqual(len(log.matching("has not read what it was sent")), 1)
 
+    async def test_both_roles_watch_output(self) -> None:
+        """
+        Once open, the server's and the charge point client's connections
+        both have their valve registered on the transport.
+        """
+        servers = Handlers()
+        server_factory, port = await self.start_server(servers)
+        client_factory, connecting = self.client(port, "CP1", Handlers())
+        await connecting
+        await servers.next()
+        for factory in (server_factory, client_factory):
+            (protocol,) = factory._protocols
+            self.assertIs(protocol.transport.producer, protocol._valve)
+
     async def test_slow_reader_resumed(self) -> None:
         """
         A peer that reads again before the stall timeout is read again, and
@@ -897,3 +911,91 @@ class CheckpointFailureTests(SynchronousTestCase):
         self.patch(sqlite3, "connect", failing)
         clock.advance(1)
         self.assertEqual(len(self.flushLoggedErrors(sqlite3.OperationalError)), 1)
+
+
+class ReadingValveTests(SynchronousTestCase):
+    """
+    The valve both roles' connections register on their transport: paused,
+    it stops reading and starts the stall timer; resumed, it reads again;
+    stalled too long, it drops the connection.
+    """
+
+    def make(self, timeout=5.0):
+        from twisted.internet.testing import StringTransport
+
+        from openocpp.transport.connection import _ReadingValve
+
+        class Protocol:
+            identity = "CP1"
+            peer = "tcp4:127.0.0.1:1"
+            wasNotCleanReason = None
+            dropped = None
+
+            def __init__(self):
+                from twisted.logger import Logger
+
+                self._log = Logger()
+                self.transport = StringTransport()
+
+            def dropConnection(self, abort=False):
+                self.dropped = abort
+
+        clock = Clock()
+        protocol = Protocol()
+        return _ReadingValve(protocol, clock, timeout), protocol, clock
+
+    def test_pause_resume(self):
+        """
+        Paused, the transport is not read; resumed before the timeout, it
+        is read again and nothing is dropped or left scheduled.
+        """
+        valve, protocol, clock = self.make()
+        valve.pauseProducing()
+        self.assertEqual(protocol.transport.producerState, "paused")
+        clock.advance(4)
+        valve.resumeProducing()
+        self.assertEqual(protocol.transport.producerState, "producing")
+        clock.advance(10)
+        self.assertIsNone(protocol.dropped)
+        self.assertEqual(clock.getDelayedCalls(), [])
+
+    def test_stalled_dropped(self):
+        """
+        Paused past the timeout, the connection is dropped (aborted: a
+        closing handshake would wait behind what the peer does not read).
+        """
+        log = LogLines(self)
+        valve, protocol, clock = self.make()
+        valve.pauseProducing()
+        clock.advance(5)
+        self.assertIs(protocol.dropped, True)
+        self.assertEqual(len(log.matching("has not read what it was sent")), 1)
+
+    def test_no_timeout(self):
+        """
+        With timeout 0 the connection is only not read, never dropped.
+        """
+        valve, protocol, clock = self.make(timeout=0)
+        valve.pauseProducing()
+        self.assertEqual(clock.getDelayedCalls(), [])
+        self.assertIsNone(protocol.dropped)
+
+    def test_client_factory_option(self):
+        """
+        The charge point's client factory takes the stall timeout too, and
+        refuses a negative one.
+        """
+        from openocpp.transport.client import OcppClientFactory
+
+        factory = OcppClientFactory(
+            "ws://127.0.0.1:9/ocpp", "CP1", lambda connection: None, output_stall_timeout=7
+        )
+        self.assertEqual(factory.output_stall_timeout, 7)
+        self.assertRaises(
+            ValueError,
+            OcppClientFactory,
+            "ws://127.0.0.1:9/ocpp",
+            "CP1",
+            lambda connection: None,
+            output_stall_timeout=-1,
+        )
