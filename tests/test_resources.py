@@ -999,3 +999,25 @@ class ReadingValveTests(SynchronousTestCase):
             lambda connection: None,
             output_stall_timeout=-1,
         )
+
+
+class ResetFailureTests(SynchronousTestCase):
+    """
+    Resetting the data on a full disk says it failed, and keeps the data.
+    """
+
+    def test_reset_raises(self):
+        """
+        A reset whose commit fails raises L{StorageFailed}; every record
+        is still there.
+        """
+        clock = Clock()
+        path = os.path.abspath(self.mktemp())
+        store = CentralSystemStore(path, clock)
+        self.addCleanup(store.close)
+        store.set_id_tag("A")
+        clock.advance(0)
+        full = FullDisk(store)
+        self.assertRaises(StorageFailed, store.reset)
+        full.make_room()
+        self.assertIsNotNone(store.id_tag("A"))

@@ -329,6 +329,7 @@ class CentralSystemStore:
         self._turn_failed = False
         self._failure_logged: float | None = None
         self._recovery_untold = False
+        self._last_error: sqlite3.Error | None = None
         self._wal_size_limit = wal_size_limit
         if wal_size_limit and path != ":memory:":
             # A log that is restarted is also cut back to this size.
@@ -422,6 +423,7 @@ class CentralSystemStore:
         # would otherwise flood the log, on the same disk.
         self._failures += 1
         self._turn_failed = True
+        self._last_error = error
         now = self._clock.seconds()
         if self._failure_logged is None or now - self._failure_logged >= _FAILURE_LOG_INTERVAL:
             self._failure_logged = now
@@ -565,6 +567,9 @@ class CentralSystemStore:
     def reset(self) -> None:
         """
         Delete every record (the schema stays), committed at once.
+
+        @raise StorageFailed: the deletion could not be committed (nothing
+            was deleted).
         """
         tables = [
             row[0]
@@ -578,7 +583,10 @@ class CentralSystemStore:
                 self._db.execute(f"DELETE FROM {table}")
         self._registrations.clear()
         self._id_tags.clear()
+        failures = self._failures
         self.commit()
+        if self._failures > failures and self._last_error is not None:
+            raise StorageFailed(self._last_error)
 
     # -- charge points ----------------------------------------------------
 
