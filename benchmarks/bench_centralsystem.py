@@ -128,6 +128,8 @@ def server_command(kind: str, port: int, workdir: str) -> list[str]:
             "--db", database,
             "--accept-any-idtag",
             "--ping-interval", "0",
+            # Every load connection comes from 127.0.0.1.
+            "--max-connections-per-address", "0",
         ] + log_frames
     if kind == "ocpp-peer":
         return [sys.executable, os.path.join(HERE, "servers", "ocpp_peer.py"), "--port", str(port)]

@@ -42,6 +42,13 @@ class CentralSystemConfig:
     auth_failures_per_identity: int = 5
     auth_failure_window: float = 60.0
     unicode_identities: bool = False
+    max_connections: int = 20000
+    max_connections_per_address: int = 1000
+    output_stall_timeout: float = 30.0
+    boot_timeout: float = 60.0
+    max_meter_values_per_message: int = 1000
+    max_meter_values_per_minute: int = 30000
+    wal_size_limit: int = 64 * 1024 * 1024
 
     def __post_init__(self) -> None:
         if self.security_profile not in (0, 1, 2, 3):
@@ -64,7 +71,17 @@ class CentralSystemConfig:
         for name in ("auth_threads", "auth_max_pending", "auth_failure_window"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)!r}")
-        for name in ("auth_failures_per_peer", "auth_failures_per_identity"):
+        for name in (
+            "auth_failures_per_peer",
+            "auth_failures_per_identity",
+            "max_connections",
+            "max_connections_per_address",
+            "output_stall_timeout",
+            "boot_timeout",
+            "max_meter_values_per_message",
+            "max_meter_values_per_minute",
+            "wal_size_limit",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be 0 (no limit) or positive, not {getattr(self, name)!r}")
         if self.ping_interval < 0:

@@ -54,6 +54,30 @@ class ICentralSystemConfig(Interface):
         "Whether identities may hold characters beyond ASCII (normalised to NFC); "
         "by default they are refused."
     )
+    max_connections = Attribute(
+        "The most simultaneous connections to the listener (0: no limit); more get HTTP 503."
+    )
+    max_connections_per_address = Attribute(
+        "The most simultaneous connections from one IP address (0: no limit); more get HTTP 503."
+    )
+    output_stall_timeout = Attribute(
+        "Seconds a charge point may leave what it is sent unread (past the transport's "
+        "buffer; it is not read meanwhile) before it is dropped (0: never dropped)."
+    )
+    boot_timeout = Attribute(
+        "Seconds a charge point that never booted here has to send BootNotification "
+        "after connecting, else it is disconnected (0: no limit)."
+    )
+    max_meter_values_per_message = Attribute(
+        "The most sampled values one MeterValues.req may carry (0: no limit)."
+    )
+    max_meter_values_per_minute = Attribute(
+        "The most sampled values a connection's MeterValues.req may carry in a minute (0: no limit)."
+    )
+    wal_size_limit = Attribute(
+        "The size in bytes past which the SQLite write-ahead log is truncated by a "
+        "checkpoint (0: no limit)."
+    )
 
 
 class IChargePointProxy(Interface):

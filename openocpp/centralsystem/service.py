@@ -31,6 +31,7 @@ from openocpp.messages.registry import ACTIONS, Role
 from openocpp.plugins import load_plugin_module, make_plugin_manager, notify
 from openocpp.rpc.errors import CallError
 from openocpp.rpc.session import RpcSession
+from openocpp.transport.connection import DEFAULT_OUTPUT_STALL_TIMEOUT
 from openocpp.transport.security import server_tls_options
 from openocpp.transport.server import OcppServerFactory, listen
 
@@ -45,13 +46,27 @@ _HANDLED = {
     for spec in ACTIONS.values()
     if spec.received_by(Role.CENTRAL_SYSTEM)
 }
+_BOOT = _HANDLED["BootNotification"]
+_METER_VALUES = _HANDLED["MeterValues"]
+
+#: The close code of a connection that broke a quota (RFC 6455 7.4.1).
+_CLOSE_POLICY_VIOLATION = 1008
+#: The length of the MeterValues volume window, in seconds.
+_METER_WINDOW = 60.0
 
 
 class _ChargePointConnection:
     """
     The transport's handler of one charge point connection: its RPC session
     and, once open, its proxy, announced to the central system.
+
+    It also keeps the per-connection quotas: a charge point that never
+    booted here must send BootNotification within C{boot_timeout}, and its
+    MeterValues may carry at most so many sampled values, per message and
+    per minute.
     """
+
+    log = Logger()
 
     def __init__(self, central_system: "CentralSystem", connection: Any) -> None:
         self._central_system = central_system
@@ -59,13 +74,21 @@ class _ChargePointConnection:
         self._request_handler = central_system.request_handler
         self._touch = central_system.store.touch
         self._identity = None
+        config = central_system.config
         self.session = RpcSession(
             Role.CENTRAL_SYSTEM,
             self,
             central_system.reactor,
-            call_timeout=central_system.config.call_timeout,
-            log_frames=central_system.config.log_frames,
+            call_timeout=config.call_timeout,
+            log_frames=config.log_frames,
         )
+        self._connection = connection
+        self._boot_timer: Any = None
+        self._per_message = getattr(config, "max_meter_values_per_message", 0)
+        self._per_minute = getattr(config, "max_meter_values_per_minute", 0)
+        self._window_start = -_METER_WINDOW
+        self._window_count = 0
+        self._window_refused = 0
 
     def get(self, action: str):
         """
@@ -75,8 +98,10 @@ class _ChargePointConnection:
         method = _HANDLED.get(action)
         if method is None:
             return None
-        if action == "BootNotification":
+        if method is _BOOT:
             return self._handle_boot
+        if method is _METER_VALUES and (self._per_message or self._per_minute):
+            return self._meter_values
         return partial(self._handle, method)
 
     def _handle_boot(self, request: Any) -> Any:
@@ -95,7 +120,7 @@ class _ChargePointConnection:
             return failure
 
         try:
-            response = self._handle("boot_notification", request)
+            response = self._handle(_BOOT, request)
         except BaseException:
             restore()
             raise
@@ -104,6 +129,10 @@ class _ChargePointConnection:
         return response
 
     def _handle(self, method: str, request: Any) -> Any:
+        if self._boot_timer is not None and method is _BOOT:
+            # A valid BootNotification, whatever it is answered: Pending and
+            # Rejected charge points keep their connection (OCPP 1.6 4.2).
+            self._cancel_boot_timer()
         try:
             response = getattr(self._request_handler, method)(self.proxy, request)
         except OverflowError:
@@ -135,6 +164,86 @@ class _ChargePointConnection:
         self._central_system._request_handled(self.proxy, request, response)
         return response
 
+    # -- quotas -------------------------------------------------------------
+
+    def _meter_values(self, request: Any) -> Any:
+        """
+        Check a MeterValues.req against the volume quotas, then handle it.
+
+        @raise CallError: C{OccurenceConstraintViolation} for a message with
+            more sampled values than one may carry, C{GenericError} past the
+            per-minute volume; neither is stored.
+        """
+        count = sum(len(value.sampled_value) for value in request.meter_value)
+        identity = self._connection.identity
+        if self._per_message and count > self._per_message:
+            self.log.warn(
+                "Refused MeterValues from {identity}: {count} sampled values, more than "
+                "the {limit} one message may carry",
+                identity=identity,
+                count=count,
+                limit=self._per_message,
+            )
+            raise CallError(
+                ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION,
+                f"MeterValues.req carries {count} sampled values; this central system "
+                f"takes at most {self._per_message} in one message",
+            )
+        if self._per_minute:
+            now = self._central_system.reactor.seconds()
+            if now - self._window_start >= _METER_WINDOW:
+                self._window_start = now
+                self._window_count = 0
+                self._window_refused = 0
+            if self._window_count + count > self._per_minute:
+                self._window_refused += 1
+                if self._window_refused == 1:
+                    # One line a window, not one per refused message.
+                    self.log.warn(
+                        "Refused MeterValues from {identity}: more than {limit} sampled "
+                        "values this minute (further refusals this minute are not logged)",
+                        identity=identity,
+                        limit=self._per_minute,
+                    )
+                raise CallError(
+                    ErrorCode.GENERIC_ERROR,
+                    f"More than {self._per_minute} sampled values a minute from this "
+                    "charge point: not stored; send them later, or fewer",
+                )
+            self._window_count += count
+        return self._handle(_METER_VALUES, request)
+
+    def _start_boot_timer(self) -> None:
+        timeout = getattr(self._central_system.config, "boot_timeout", 0)
+        if not timeout:
+            return
+        # A charge point that booted here before may reconnect without
+        # booting again (OCPP 1.6 4.2: BootNotification follows a start-up,
+        # not a reconnection), and stay quiet: with WebSocket pings it need
+        # not even send heartbeats (4.6).
+        if self._central_system.store.registration_status(self._connection.identity) is not None:
+            return
+        self._boot_timer = self._central_system.reactor.callLater(timeout, self._boot_timed_out, timeout)
+
+    def _cancel_boot_timer(self) -> None:
+        timer, self._boot_timer = self._boot_timer, None
+        if timer is not None and timer.active():
+            timer.cancel()
+
+    def _boot_timed_out(self, timeout: float) -> None:
+        self._boot_timer = None
+        connection = self._connection
+        self.log.warn(
+            "Closing the connection of {identity} ({peer}): no BootNotification within "
+            "{timeout} seconds of connecting",
+            identity=connection.identity,
+            peer=connection.peer,
+            timeout=timeout,
+        )
+        connection.close(_CLOSE_POLICY_VIOLATION, "no BootNotification")
+
+    # -- IConnectionHandler --------------------------------------------------
+
     def connection_made(self, connection: Any) -> None:
         self._identity = connection.identity
         self.session.connection_made(connection)
@@ -143,6 +252,7 @@ class _ChargePointConnection:
             connection,
             registration_status=self._central_system.store.registration_status(connection.identity),
         )
+        self._start_boot_timer()
         self._central_system._attach(self.proxy)
 
     def text_received(self, text: str) -> None:
@@ -152,6 +262,7 @@ class _ChargePointConnection:
         self.session.text_received(text)
 
     def connection_lost(self, reason: Any) -> None:
+        self._cancel_boot_timer()
         self.session.connection_lost(reason)
         if self.proxy is not None:
             self._central_system._detach(self.proxy)
@@ -203,7 +314,12 @@ class CentralSystem(MultiService):
             # when it has some, so no commit on the reactor thread waits for
             # one.
             threads = reactor if IReactorThreads.providedBy(reactor) else None
-            store = CentralSystemStore(config.database, reactor, threads=threads)
+            store = CentralSystemStore(
+                config.database,
+                reactor,
+                threads=threads,
+                wal_size_limit=getattr(config, "wal_size_limit", 64 * 1024 * 1024),
+            )
         self.store = store
         # Passwords are hashed in a thread pool of their own, started and
         # stopped with the service.
@@ -253,6 +369,11 @@ class CentralSystem(MultiService):
             max_message_size=config.max_message_size,
             ping_interval=config.ping_interval,
             reactor=self.reactor,
+            max_connections=getattr(config, "max_connections", 0),
+            max_connections_per_address=getattr(config, "max_connections_per_address", 0),
+            output_stall_timeout=getattr(
+                config, "output_stall_timeout", DEFAULT_OUTPUT_STALL_TIMEOUT
+            ),
         )
         tls_options = None
         if config.security_profile >= 2 and not config.listen.lower().startswith("ssl:"):

@@ -9,6 +9,7 @@ StartTransaction.conf survives a crash.
 """
 
 import json
+import os
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -29,6 +30,8 @@ from openocpp.centralsystem.credentials import (
 from openocpp.centralsystem.idtags import id_tag_key
 from openocpp.messages import codec
 from openocpp.messages.datatypes import MeterValue
+from openocpp.messages.errors import ErrorCode
+from openocpp.rpc.errors import CallError
 from openocpp.store.ownership import check_database, owned_tables
 from openocpp.store.sqlite import migrate, open_database
 
@@ -219,6 +222,8 @@ MIGRATIONS = [
     """,
 ]
 
+#: Seconds between two log lines about failing writes.
+_FAILURE_LOG_INTERVAL = 60.0
 _ID_TAG_CACHE_SIZE = 10_000
 _INSERT_METER_VALUES = (
     "INSERT INTO meter_values (identity, connector_id, transaction_id, timestamp, "
@@ -231,24 +236,61 @@ _ROWS_PER_INSERT = 2_000
 _STOPPED_LOCALLY = "Local"
 
 
+class StorageFailed(CallError):
+    """
+    A write, or the commit of a turn's writes, failed in SQLite (the disk
+    or the database is full, an I/O error): the charge point's CALL is
+    answered with this C{InternalError} CALLERROR, which says why.
+    """
+
+    def __init__(self, error: sqlite3.Error) -> None:
+        """
+        @param error: SQLite's error.
+        """
+        super().__init__(
+            ErrorCode.INTERNAL_ERROR,
+            f"The central system could not store this request ({error}); "
+            "nothing of it was kept: send it again later",
+        )
+        self.error = error
+
+
+def _is_storage_error(error: BaseException) -> bool:
+    """
+    Whether an SQLite error is the storage failing (full, I/O, locked,
+    corrupt) rather than a statement breaking a constraint.
+    """
+    return isinstance(error, sqlite3.DatabaseError) and not isinstance(
+        error, (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError)
+    )
+
+
 class _Atomic:
     """
     A block of writes made atomic by a savepoint (a class rather than a
     generator: it runs for most messages).
     """
 
-    __slots__ = ("_db",)
+    __slots__ = ("_store",)
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
+    def __init__(self, store: "CentralSystemStore") -> None:
+        self._store = store
 
     def __enter__(self) -> None:
-        self._db.execute("SAVEPOINT write")
+        self._store._execute("SAVEPOINT write")
 
     def __exit__(self, kind, value, traceback) -> bool:
-        if kind is not None:
-            self._db.execute("ROLLBACK TO write")
-        self._db.execute("RELEASE write")
+        db = self._store._db
+        if kind is None:
+            db.execute("RELEASE write")
+            return False
+        if db.in_transaction:
+            db.execute("ROLLBACK TO write")
+            db.execute("RELEASE write")
+        if _is_storage_error(value):
+            # Told as the store failing, with what SQLite rolled back undone
+            # in memory too.
+            raise self._store._write_failed(value) from None
         return False
 
 
@@ -298,6 +340,13 @@ class CentralSystemStore:
         L{touch}).
     @raise ValueError: the file is not a central system's (another
         program's or a charge point's; see L{openocpp.store.ownership}).
+    @param wal_size_limit: the size in bytes past which a checkpoint
+        truncates the write-ahead log (0: no limit). Under saturating load
+        the passive checkpoints never catch up with the writer, so the log
+        would grow without bound: past this size the checkpoint waits for
+        the writer's turn to end, copies the rest of the log and truncates
+        it, holding the writer back meanwhile (a few milliseconds: the
+        passive checkpoints copied the most of it already).
     """
 
     log = Logger()
@@ -309,6 +358,7 @@ class CentralSystemStore:
         threads=None,
         checkpoint_interval: float = 1.0,
         last_seen_interval: float = 10.0,
+        wal_size_limit: int = 64 * 1024 * 1024,
     ) -> None:
         check_database(path, owned_tables(MIGRATIONS), "central system", len(MIGRATIONS))
         self._db = open_database(path)
@@ -330,6 +380,17 @@ class CentralSystemStore:
         self._seen: dict[str, float] = {}
         self._seen_call = None
         self._last_seen_interval = last_seen_interval
+        self._checkpoint_failing = False
+        # Writes that failed since storing last worked (see _storage_failed).
+        self._failures = 0
+        self._turn_failed = False
+        self._failure_logged: float | None = None
+        self._recovery_untold = False
+        self._last_error: sqlite3.Error | None = None
+        self._wal_size_limit = wal_size_limit
+        if wal_size_limit and path != ":memory:":
+            # A log that is restarted is also cut back to this size.
+            self._db.execute(f"PRAGMA journal_size_limit = {int(wal_size_limit)}")
         if threads is not None and path != ":memory:":
             self._db.execute("PRAGMA wal_autocheckpoint = 0")
             self._checkpoints = LoopingCall(self._checkpoint, threads, path)
@@ -365,7 +426,7 @@ class CentralSystemStore:
 
     def _begin(self) -> None:
         if self._commit_call is None:
-            self._db.execute("BEGIN IMMEDIATE")
+            self._execute("BEGIN IMMEDIATE")
             # Run at the start of the next reactor turn: before the answers
             # written in this one reach the network.
             self._commit_call = self._clock.callLater(0, self.commit)
@@ -376,34 +437,108 @@ class CentralSystemStore:
         turn's transaction.
         """
         self._begin()
-        return _Atomic(self._db)
+        return _Atomic(self)
 
     def _write(self, sql: str, arguments: Any = ()) -> sqlite3.Cursor:
         # A single statement is atomic by itself.
         self._begin()
-        return self._db.execute(sql, arguments)
+        return self._execute(sql, arguments)
+
+    def _execute(self, sql: str, arguments: Any = ()) -> sqlite3.Cursor:
+        """
+        Run one writing statement; a storage failure (disk full, I/O
+        error) is raised as L{StorageFailed}.
+        """
+        try:
+            return self._db.execute(sql, arguments)
+        except sqlite3.DatabaseError as error:
+            if not _is_storage_error(error):
+                raise
+            raise self._write_failed(error) from None
+
+    def _write_failed(self, error: sqlite3.Error) -> StorageFailed:
+        """
+        A write failed in SQLite. SQLite undoes the failed statement, and
+        for some errors (C{SQLITE_FULL}, C{SQLITE_IOERR}) the whole
+        transaction: then the turn's earlier writes are gone, and so are
+        the answers waiting for them.
+
+        @return: the L{StorageFailed} to raise to the writer.
+        """
+        if not self._db.in_transaction:
+            self._abandon(error)
+        self._storage_failed(error)
+        return StorageFailed(error)
+
+    def _abandon(self, error: sqlite3.Error) -> None:
+        """
+        The turn's transaction is lost (rolled back by SQLite or by us):
+        forget its commit, fail whoever waits for it, and drop the caches,
+        which may hold what was rolled back.
+        """
+        call, self._commit_call = self._commit_call, None
+        if call is not None and call.active():
+            call.cancel()
+        if self._db.in_transaction:
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # SQLite rolled it back meanwhile: what was wanted.
+        self._registrations.clear()
+        self._id_tags.clear()
+        waiting, self._committed = self._committed, []
+        for each, _ in waiting:
+            each.errback(Failure(StorageFailed(error)))
+
+    def _storage_failed(self, error: sqlite3.Error) -> None:
+        # One line when storing starts failing (then at most one a minute,
+        # with the count), not one per request: a full disk under load
+        # would otherwise flood the log, on the same disk.
+        self._failures += 1
+        self._turn_failed = True
+        self._last_error = error
+        now = self._clock.seconds()
+        if self._failure_logged is None or now - self._failure_logged >= _FAILURE_LOG_INTERVAL:
+            self._failure_logged = now
+            self._recovery_untold = True
+            self.log.error(
+                "The central system cannot store its data: {error} ({count} failed writes). "
+                "Charge points' requests are answered with InternalError until storing "
+                "works again (is the disk full?)",
+                error=str(error),
+                count=self._failures,
+            )
 
     def commit(self) -> None:
         """
         Commit the writes made so far (done by itself at the next turn).
+        When the commit fails, every answer waiting for it fails with
+        L{StorageFailed} and nothing of the turn is kept.
         """
         call, self._commit_call = self._commit_call, None
         if call is None:
             return
         if call.active():
             call.cancel()
-        waiting, self._committed = self._committed, []
         try:
             self._db.execute("COMMIT")
-        except sqlite3.Error:
-            failure = Failure()
-            self.log.failure("Committing the central system's writes failed", failure)
-            self._db.execute("ROLLBACK")
-            self._registrations.clear()
-            self._id_tags.clear()
-            for each, _ in waiting:
-                each.errback(failure)
+        except sqlite3.Error as error:
+            # SQLite may have rolled the transaction back already (a full
+            # disk does): roll back only what is still open.
+            self._storage_failed(error)
+            self._abandon(error)
             return
+        if self._turn_failed:
+            # This turn's other writes are stored; storing is not back yet.
+            self._turn_failed = False
+        elif self._recovery_untold:
+            self._recovery_untold = False
+            self.log.info(
+                "The central system stores its data again, after {count} failed writes",
+                count=self._failures,
+            )
+            self._failures = 0
+        waiting, self._committed = self._committed, []
         for each, result in waiting:
             each.callback(result)
 
@@ -422,6 +557,15 @@ class CentralSystemStore:
     def _checkpoint(self, threads: Any, path: str) -> Deferred | None:
         if self._checkpointing:
             return None
+        limit = self._wal_size_limit
+        if limit:
+            try:
+                size = os.path.getsize(path + "-wal")
+            except OSError:
+                size = 0
+            if size > limit:
+                self._truncate_log(size)
+                return None
         self._checkpointing = True
 
         def checkpoint() -> None:
@@ -433,12 +577,56 @@ class CentralSystemStore:
 
         def done(result: Any) -> None:
             self._checkpointing = False
-            if isinstance(result, Failure):
+            if not isinstance(result, Failure):
+                self._checkpoint_failing = False
+            elif not self._checkpoint_failing:
+                # Once until one works again: on a full disk every second's
+                # checkpoint fails.
+                self._checkpoint_failing = True
                 self.log.failure("Checkpointing the central system's log failed", result)
 
         running = deferToThreadPool(threads, threads.getThreadPool(), checkpoint)
         running.addBoth(done)
         return None
+
+    def _truncate_log(self, size: int) -> None:
+        """
+        The write-ahead log passed its limit: the passive checkpoints do not
+        catch up with a writer that is never idle (a log is restarted only
+        once wholly copied, with no write going on). Checkpoint and truncate
+        it here, between two turns' transactions: on the reactor thread,
+        the only writer, which waits meanwhile; the passive checkpoints
+        copied the most of it already, so this copies the last second's.
+        """
+        self.commit()
+        if self._db.in_transaction:
+            return
+        db = self._db
+        # Another process reading the file may hold the checkpoint back:
+        # then wait a little, not the writer's usual seconds.
+        db.execute("PRAGMA busy_timeout = 100")
+        try:
+            (busy, _, _) = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error:
+            self.log.failure("Truncating the central system's write-ahead log failed")
+            return
+        finally:
+            db.execute("PRAGMA busy_timeout = 5000")
+        if busy:
+            self.log.warn(
+                "The central system's write-ahead log is {size} bytes, past its limit of "
+                "{limit}, and could not be truncated: another connection to the file is "
+                "busy; trying again",
+                size=size,
+                limit=self._wal_size_limit,
+            )
+        else:
+            self.log.info(
+                "Truncated the central system's write-ahead log: it was {size} bytes, past "
+                "its limit of {limit}",
+                size=size,
+                limit=self._wal_size_limit,
+            )
 
     def now(self) -> datetime:
         """
@@ -452,6 +640,9 @@ class CentralSystemStore:
     def reset(self) -> None:
         """
         Delete every record (the schema stays), committed at once.
+
+        @raise StorageFailed: the deletion could not be committed (nothing
+            was deleted).
         """
         tables = [
             row[0]
@@ -465,7 +656,10 @@ class CentralSystemStore:
                 self._db.execute(f"DELETE FROM {table}")
         self._registrations.clear()
         self._id_tags.clear()
+        failures = self._failures
         self.commit()
+        if self._failures > failures and self._last_error is not None:
+            raise StorageFailed(self._last_error)
 
     # -- charge points ----------------------------------------------------
 
@@ -976,7 +1170,7 @@ class CentralSystemStore:
         # one round through SQLite rather than one per sampled value.
         for start in range(0, len(rows), _ROWS_PER_INSERT):
             chunk = rows[start : start + _ROWS_PER_INSERT]
-            self._db.execute(
+            self._execute(
                 _INSERT_METER_VALUES + ", ".join([_METER_VALUE_ROW] * len(chunk)),
                 [value for row in chunk for value in row],
             )

@@ -52,12 +52,40 @@ class CentralSystemOptions(usage.Options):
          number("--auth-failures-per-identity", int)],
         ["auth-failure-window", None, 60.0, "Seconds over which failed authentications count.",
          number("--auth-failure-window", float)],
+        ["max-connections", None, 20000, "Most simultaneous charge point connections (0: no limit).",
+         number("--max-connections", int)],
+        ["max-connections-per-address", None, 1000,
+         "Most simultaneous connections from one IP address (0: no limit; behind a proxy, raise it).",
+         number("--max-connections-per-address", int)],
+        ["output-stall-timeout", None, 30.0,
+         "Seconds a charge point may leave its answers unread before it is dropped (0: never).",
+         number("--output-stall-timeout", float)],
+        ["boot-timeout", None, 60.0,
+         "Seconds a charge point never booted here has to send BootNotification (0: no limit).",
+         number("--boot-timeout", float)],
+        ["max-meter-values-per-message", None, 1000,
+         "Most sampled values in one MeterValues.req (0: no limit).",
+         number("--max-meter-values-per-message", int)],
+        ["max-meter-values-per-minute", None, 30000,
+         "Most sampled values a minute per charge point connection (0: no limit).",
+         number("--max-meter-values-per-minute", int)],
+        ["wal-size-limit", None, 64 * 1024 * 1024,
+         "Bytes past which the SQLite write-ahead log is checkpointed and truncated (0: no limit).",
+         number("--wal-size-limit", int)],
         ["api", None, None,
          "Also serve the HTTP API and web console on this endpoint string "
          "(e.g. tcp:8081:interface=127.0.0.1)."],
         ["api-token", None, None,
          "Token the HTTP API requires (Bearer, or the Basic-auth password); "
          "file:PATH reads it from a file. Without one the API listens on loopback only."],
+        ["api-request-timeout", None, 30.0,
+         "Seconds an API client has to send each whole request; also the idle timeout (0: none).",
+         number("--api-request-timeout", float)],
+        ["api-max-streams", None, 100, "Most live-event streams open at once (0: no limit).",
+         number("--api-max-streams", int)],
+        ["api-stream-backlog", None, 1024 * 1024,
+         "Bytes of live events queued for a stream that stopped reading before it is dropped.",
+         number("--api-stream-backlog", int)],
     ]
     optFlags = [
         ["accept-any-idtag", None, "Accept every id tag, known or not."],
@@ -134,6 +162,13 @@ class CentralSystemOptions(usage.Options):
             auth_failures_per_identity=self["auth-failures-per-identity"],
             auth_failure_window=self["auth-failure-window"],
             unicode_identities=bool(self["unicode-identities"]),
+            max_connections=self["max-connections"],
+            max_connections_per_address=self["max-connections-per-address"],
+            output_stall_timeout=self["output-stall-timeout"],
+            boot_timeout=self["boot-timeout"],
+            max_meter_values_per_message=self["max-meter-values-per-message"],
+            max_meter_values_per_minute=self["max-meter-values-per-minute"],
+            wal_size_limit=self["wal-size-limit"],
         )
 
     def make_api_config(self):
@@ -150,7 +185,13 @@ class CentralSystemOptions(usage.Options):
             return None
         from openocpp.web.config import ApiConfig, read_token
 
-        return ApiConfig(endpoint=self["api"], token=read_token(self["api-token"]))
+        return ApiConfig(
+            endpoint=self["api"],
+            token=read_token(self["api-token"]),
+            request_timeout=self["api-request-timeout"],
+            max_streams=self["api-max-streams"],
+            stream_backlog=self["api-stream-backlog"],
+        )
 
 
 
@@ -160,6 +201,9 @@ _OPTION_NAMES = option_names(
     CentralSystemOptions,
     tls_certificate="--tls-cert",
     unknown_charge_points="--unknown-chargepoints",
+    request_timeout="--api-request-timeout",
+    max_streams="--api-max-streams",
+    stream_backlog="--api-stream-backlog",
 )
 
 def make_service(options: CentralSystemOptions, reactor=None) -> IService:

@@ -45,6 +45,7 @@ from openocpp.transport.connection import (
     CLOSE_GOING_AWAY,
     CLOSE_PROTOCOL_ERROR,
     DEFAULT_MAX_MESSAGE_SIZE,
+    DEFAULT_OUTPUT_STALL_TIMEOUT,
     MAX_HANDSHAKE_SIZE,
     OCPP_SUBPROTOCOL,
     OcppConnection,
@@ -217,6 +218,7 @@ class OcppClientFactory(OcppFactoryMixin, WebSocketClientFactory):
         clock: IReactorTime | None = None,
         open_handshake_timeout: float = 30.0,
         close_handshake_timeout: float = 5.0,
+        output_stall_timeout: float = DEFAULT_OUTPUT_STALL_TIMEOUT,
     ):
         """
         @param url: the central system's OCPP-J endpoint URL, without the
@@ -242,6 +244,10 @@ class OcppClientFactory(OcppFactoryMixin, WebSocketClientFactory):
             TCP connect to the end of the opening handshake (TLS included).
         @param close_handshake_timeout: seconds to wait for the server's
             answer to our close frame.
+        @param output_stall_timeout: seconds the server may leave what it
+            is sent unread, past the transport's buffer (reading from it
+            stops meanwhile: back-pressure), before the connection is
+            dropped (0: never dropped).
         @raise ValueError: for settings that do not make the profile (see
             L{check_client_configuration}), or an invalid identity.
         """
@@ -268,6 +274,7 @@ class OcppClientFactory(OcppFactoryMixin, WebSocketClientFactory):
             self.reactor if clock is None else clock,
             open_handshake_timeout,
             close_handshake_timeout,
+            output_stall_timeout,
             perMessageCompressionOffers=[],
         )
 

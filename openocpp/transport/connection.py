@@ -11,7 +11,7 @@ from typing import Any, Callable
 from autobahn.websocket.protocol import WebSocketProtocol
 from twisted.internet import error
 from twisted.internet.defer import Deferred, fail, gatherResults, succeed
-from twisted.internet.interfaces import IAddress, IReactorTime
+from twisted.internet.interfaces import IAddress, IPushProducer, IReactorTime
 from twisted.internet.ssl import Certificate
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -30,6 +30,12 @@ The WebSocket subprotocol of OCPP 1.6-J (OCPP-J 1.6 section 3.1.2).
 DEFAULT_MAX_MESSAGE_SIZE = 65536
 """
 The default maximum size of a WebSocket message (and frame), in bytes.
+"""
+
+DEFAULT_OUTPUT_STALL_TIMEOUT = 30.0
+"""
+The default seconds a connection's unsent output may stay over the
+transport's bound (its peer not reading) before the connection is dropped.
 """
 
 MAX_HANDSHAKE_SIZE = 16384
@@ -173,6 +179,85 @@ class OcppConnection:
         self._protocol.close_websocket(check_close_code(code), reason)
 
 
+@implementer(IPushProducer)
+class _ReadingValve:
+    """
+    Back-pressure for one connection: registered as the streaming producer
+    of its transport, which pauses it when its unsent output passes the
+    transport's buffer size (64 KiB for TCP) and resumes it once that is
+    written.  The connection then stops reading, so a peer that sends
+    without reading what it is answered cannot make us buffer answers
+    without bound; if it stays so past the stall timeout, it is dropped.
+
+    Costs nothing per message: the transport calls it only when its buffer
+    crosses the bound.
+    """
+
+    def __init__(self, protocol: "OcppProtocolMixin", clock: IReactorTime, timeout: float):
+        """
+        @param protocol: the connection's protocol.
+        @param clock: schedules the stall timeout.
+        @param timeout: seconds the output may stay over the bound before the
+            connection is dropped (0: never dropped, only not read).
+        """
+        self._protocol = protocol
+        self._clock = clock
+        self._timeout = timeout
+        self._stalled: Any = None
+        self.paused = False
+
+    def pauseProducing(self) -> None:
+        """
+        The output is over the bound: stop reading, start the stall timer.
+        """
+        if self.paused:
+            return
+        self.paused = True
+        # No log line: a slow reader pauses and resumes often; only the
+        # drop is worth one.
+        self._protocol.transport.pauseProducing()
+        if self._timeout:
+            self._stalled = self._clock.callLater(self._timeout, self._stall)
+
+    def resumeProducing(self) -> None:
+        """
+        The output was written: read again.
+        """
+        if not self.paused:
+            return
+        self.paused = False
+        self._cancel()
+        self._protocol.transport.resumeProducing()
+
+    def stopProducing(self) -> None:
+        """
+        The connection is gone.
+        """
+        self._cancel()
+
+    def _cancel(self) -> None:
+        if self._stalled is not None:
+            if self._stalled.active():
+                self._stalled.cancel()
+            self._stalled = None
+
+    def _stall(self) -> None:
+        self._stalled = None
+        protocol = self._protocol
+        protocol._log.warn(
+            "Dropping the connection of {identity} ({peer}): it has not read what it "
+            "was sent for {timeout} seconds (over {bound} bytes unsent)",
+            identity=protocol.identity,
+            peer=protocol.peer,
+            timeout=self._timeout,
+            bound=getattr(protocol.transport, "bufferSize", "the buffer's"),
+        )
+        protocol.wasNotCleanReason = "the peer does not read what it is sent"
+        # No closing handshake: a close frame would wait behind what the
+        # peer does not read.
+        protocol.dropConnection(abort=True)
+
+
 class OcppProtocolMixin:
     """
     What L{openocpp.transport.server.OcppServerProtocol} and
@@ -255,12 +340,30 @@ class OcppProtocolMixin:
 
     # -- autobahn and Twisted callbacks -------------------------------------
 
+    _valve: _ReadingValve | None = None
+
     def connectionMade(self) -> None:
         """
         Register with the factory, then let autobahn start.
         """
         self.factory._protocols.add(self)
         super().connectionMade()
+
+    def _watch_output(self) -> None:
+        """
+        Once the WebSocket is open, watch the transport's output (see
+        L{_ReadingValve}).  Not before: the handshake's output is small and
+        bounded, and TLS waits for a registered producer before it closes.
+        """
+        factory = self.factory
+        valve = _ReadingValve(self, factory.clock, factory.output_stall_timeout)
+        try:
+            self.transport.registerProducer(valve, True)
+        except RuntimeError:
+            # Another producer is registered already (a wrapper of someone
+            # else's): no back-pressure of ours then.
+            return
+        self._valve = valve
 
     def _start_session(self, identity: str, certificate: Certificate | None) -> None:
         """
@@ -271,6 +374,7 @@ class OcppProtocolMixin:
         @param certificate: the peer's TLS certificate, or L{None}.
         """
         factory = self.factory
+        self._watch_output()
         connection = OcppConnection(
             self,
             identity,
@@ -377,6 +481,8 @@ class OcppProtocolMixin:
         started) and whoever waits, and unregister from the factory.
         """
         self._lost_reason = reason
+        if self._valve is not None:
+            self._valve.stopProducing()
         try:
             super().connectionLost(reason)
         finally:
@@ -457,6 +563,9 @@ class OcppFactoryMixin:
     @ivar ping_timeout: seconds to wait for the pong before dropping the
         connection.
     @ivar clock: the L{IReactorTime} of the WebSocket timers.
+    @ivar output_stall_timeout: seconds a connection's unsent output may
+        stay over its transport's bound (reading from it paused meanwhile)
+        before it is dropped (0: never dropped).
     """
 
     def _configure(
@@ -469,11 +578,15 @@ class OcppFactoryMixin:
         clock: IReactorTime,
         open_handshake_timeout: float,
         close_handshake_timeout: float,
+        output_stall_timeout: float = DEFAULT_OUTPUT_STALL_TIMEOUT,
         **options: Any,
     ) -> None:
         """
         Set the OCPP attributes and autobahn's protocol options.
         """
+        if output_stall_timeout < 0:
+            raise ValueError("output_stall_timeout must not be negative")
+        self.output_stall_timeout = output_stall_timeout
         if max_message_size < 0:
             raise ValueError("max_message_size must not be negative")
         if ping_interval < 0:

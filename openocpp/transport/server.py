@@ -60,6 +60,7 @@ from zope.interface import implementer
 from openocpp.transport.connection import (
     CLOSE_PROTOCOL_ERROR,
     DEFAULT_MAX_MESSAGE_SIZE,
+    DEFAULT_OUTPUT_STALL_TIMEOUT,
     MAX_HANDSHAKE_SIZE,
     OCPP_SUBPROTOCOL,
     OcppFactoryMixin,
@@ -121,11 +122,50 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
     _certificate: Certificate | None = None
     _refusal_headers: list | None = None
     _refusal_detail: str | None = None
+    _address: str | None = None
+    _over_quota: str | None = None
+
+    def connectionMade(self) -> None:
+        """
+        Count the connection against the listener's and its address's
+        quotas; one over a quota is refused once its request arrives.
+        """
+        super().connectionMade()
+        factory = self.factory
+        peer = self.transport.getPeer()
+        address = getattr(peer, "host", None)
+        if address is not None:
+            self._address = address
+            count = factory._per_address.get(address, 0) + 1
+            factory._per_address[address] = count
+            limit = factory.max_connections_per_address
+            if limit and count > limit:
+                self._over_quota = (
+                    f"too many connections from {address} (at most {limit})"
+                )
+        limit = factory.max_connections
+        if limit and len(factory._protocols) > limit:
+            self._over_quota = f"too many connections (at most {limit})"
+
+    def connectionLost(self, reason: Failure) -> None:
+        """
+        Give the connection's place in its address's quota back.
+        """
+        address, self._address = self._address, None
+        if address is not None:
+            per_address = self.factory._per_address
+            left = per_address.get(address, 1) - 1
+            if left > 0:
+                per_address[address] = left
+            else:
+                per_address.pop(address, None)
+        super().connectionLost(reason)
 
     def processHandshake(self) -> None:
         """
         Refuse oversized request headers (431) before autobahn parses them,
-        and never parse a second request while the first is being decided.
+        a connection over a quota (503) before anything is decided, and
+        never parse a second request while the first is being decided.
         """
         if self._request_seen:
             # The charge point must wait for our answer; it may not send
@@ -147,6 +187,12 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
             self.failHandshake("Request Header Fields Too Large", 431)
             return
         self._request_seen = True
+        if self._over_quota is not None:
+            self._log.warn(
+                "Refused {peer}: HTTP 503 {reason}", peer=self.peer, reason=self._over_quota
+            )
+            self.failHandshake(self._over_quota, 503)
+            return
         super().processHandshake()
 
     def onConnect(self, request: ConnectionRequest) -> Deferred[str | None]:
@@ -335,6 +381,8 @@ class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
         close_handshake_timeout: float = 5.0,
         max_connections: int = 0,
         allow_unicode_identities: bool = False,
+        output_stall_timeout: float = DEFAULT_OUTPUT_STALL_TIMEOUT,
+        max_connections_per_address: int = 0,
     ):
         """
         @param handler_factory: called with each new L{IOcppConnection},
@@ -369,7 +417,16 @@ class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
         @param close_handshake_timeout: seconds to wait for the peer's answer
             to our close frame before dropping the connection.
         @param max_connections: the most simultaneous connections (0: no
-            limit); more are refused with HTTP 503.
+            limit), handshaking ones included; more are refused with HTTP
+            503 (logged, one line each).
+        @param max_connections_per_address: the most simultaneous
+            connections from one IP address (0: no limit); more are refused
+            with HTTP 503 (logged).  Behind a reverse proxy every charge
+            point has the proxy's address: set 0 or the fleet's size.
+        @param output_stall_timeout: seconds a charge point may leave what
+            it is sent unread, past the transport's buffer (reading from it
+            stops meanwhile: back-pressure), before it is dropped (0: never
+            dropped).
         @param allow_unicode_identities: whether identities may hold
             characters beyond ASCII (normalised to NFC; see
             L{openocpp.transport.identity}); by default they are refused
@@ -387,6 +444,11 @@ class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
         )
         self.authenticator = authenticator
         self.allow_unicode_identities = allow_unicode_identities
+        if max_connections < 0 or max_connections_per_address < 0:
+            raise ValueError("connection limits must not be negative")
+        self.max_connections = max_connections
+        self.max_connections_per_address = max_connections_per_address
+        self._per_address: dict[str, int] = {}
         self._configure(
             handler_factory,
             profile,
@@ -396,9 +458,9 @@ class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
             self.reactor if clock is None else clock,
             open_handshake_timeout,
             close_handshake_timeout,
+            output_stall_timeout,
             versions=[13],
             webStatus=False,
-            maxConnections=max_connections,
         )
 
 

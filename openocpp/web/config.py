@@ -100,8 +100,14 @@ class ApiConfig:
 
     endpoint: str = "tcp:8081:interface=127.0.0.1"
     token: str | None = None
+    request_timeout: float = 30.0
+    max_streams: int = 100
+    stream_backlog: int = 1024 * 1024
 
     def __post_init__(self) -> None:
+        for name in ("request_timeout", "max_streams", "stream_backlog"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be 0 (no limit) or positive, not {getattr(self, name)!r}")
         if self.token is not None and not self.token.strip():
             raise ValueError("the API token is empty")
         if self.token is None and not is_loopback_endpoint(self.endpoint):

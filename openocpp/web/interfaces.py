@@ -22,6 +22,15 @@ class IApiConfig(Interface):
         "the Basic-auth password), or C{None}: then anyone reaching the "
         "loopback-only endpoint may use the API."
     )
+    request_timeout = Attribute(
+        "Seconds a client has to send each whole request (headers and body), from "
+        "when it connects or its previous answer ended; also the idle timeout (0: none)."
+    )
+    max_streams = Attribute("The most live-event streams open at once (0: no limit); more get 503.")
+    stream_backlog = Attribute(
+        "Bytes of live events queued for a stream whose client stopped reading before "
+        "it is dropped."
+    )
 
 
 class IApiAuthenticator(Interface):

@@ -10,6 +10,7 @@ from twisted.internet.defer import Deferred, DeferredList, maybeDeferred, succee
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 from twisted.protocols.policies import WrappingFactory
+from twisted.web.http import HTTPChannel
 from twisted.web.resource import Resource
 from twisted.web.server import Site
 from twisted.web.static import File
@@ -19,7 +20,7 @@ from openocpp.web.auth import make_authenticator
 from openocpp.web.events import LiveEvents, LiveEventsPlugin
 from openocpp.web.openapi import load_openapi
 from openocpp.web.queries import ReadOnlyQueries
-from openocpp.web.sse import EventStreams
+from openocpp.web.sse import DEFAULT_MAX_STREAMS, DEFAULT_STREAM_BACKLOG, EventStreams
 
 #: The name the live-events observer is registered under on the central
 #: system's plugin manager.
@@ -55,6 +56,89 @@ class ConsoleFiles(File):
 
     def directoryListing(self) -> Resource:
         return self.childNotFound
+
+
+#: The default seconds a client has to send each whole request.
+DEFAULT_REQUEST_TIMEOUT = 30.0
+
+
+class DeadlineChannel(HTTPChannel):
+    """
+    An HTTP connection that must send each whole request (headers and body)
+    within its site's C{request_timeout}, counted from when it connects or
+    its previous answer ended.  twisted.web's own timeout restarts at every
+    byte received, so a client sending a byte every few seconds (slowloris)
+    would keep the connection forever.
+    """
+
+    log = Logger()
+
+    _deadline: Any = None
+    _partial = False
+
+    def connectionMade(self) -> None:
+        super().connectionMade()
+        self._start_deadline()
+
+    def dataReceived(self, data: bytes) -> None:
+        if self._deadline is not None:
+            self._partial = True
+        super().dataReceived(data)
+
+    def allContentReceived(self) -> None:
+        self._cancel_deadline()
+        super().allContentReceived()
+
+    def requestDone(self, request: Any) -> None:
+        # Before the next pipelined request is read, which may complete at
+        # once (and cancel this deadline).
+        self._start_deadline()
+        super().requestDone(request)
+
+    def connectionLost(self, reason: Any) -> None:
+        self._cancel_deadline()
+        super().connectionLost(reason)
+
+    def _start_deadline(self) -> None:
+        timeout = getattr(self.site, "request_timeout", 0)
+        if not timeout or self._deadline is not None:
+            return
+        self._partial = False
+        self._deadline = self.callLater(timeout, self._expired, timeout)
+
+    def _cancel_deadline(self) -> None:
+        deadline, self._deadline = self._deadline, None
+        if deadline is not None and deadline.active():
+            deadline.cancel()
+
+    def _expired(self, timeout: float) -> None:
+        self._deadline = None
+        if self._partial:
+            # An idle keep-alive connection closed is not worth a line; a
+            # request begun and not finished is.
+            peer = self.transport.getPeer()
+            self.log.warn(
+                "Closed the API connection of {peer}: no complete request within {timeout} seconds",
+                peer=getattr(peer, "host", str(peer)),
+                timeout=timeout,
+            )
+        self.transport.abortConnection()
+
+
+class ApiSite(Site):
+    """
+    The API's site: its connections are L{DeadlineChannel}s.
+
+    @ivar request_timeout: seconds a client has to send each whole request
+        (0: no limit).
+    """
+
+    protocol = DeadlineChannel
+
+    def __init__(self, resource: Any, request_timeout: float, reactor: Any = None) -> None:
+        # The idle timeout too: no connection stays open for nothing.
+        super().__init__(resource, timeout=request_timeout or None, reactor=reactor)
+        self.request_timeout = request_timeout
 
 
 class _ConnectionTracker(WrappingFactory):
@@ -113,7 +197,13 @@ class WebService(Service):
         self.config = config
         self.reactor = reactor
         self.events = events if events is not None else LiveEvents()
-        self.streams = EventStreams(self.events, reactor, keepalive=keepalive)
+        self.streams = EventStreams(
+            self.events,
+            reactor,
+            keepalive=keepalive,
+            backlog=getattr(config, "stream_backlog", DEFAULT_STREAM_BACKLOG),
+            max_streams=getattr(config, "max_streams", DEFAULT_MAX_STREAMS),
+        )
         self.queries = ReadOnlyQueries(central.store)
         self.api = ApiResource(
             central,
@@ -125,7 +215,11 @@ class WebService(Service):
         )
         root = ConsoleFiles(static_folder())
         root.putChild(b"api", self.api)
-        self.site = Site(root)
+        self.site = ApiSite(
+            root,
+            getattr(config, "request_timeout", DEFAULT_REQUEST_TIMEOUT),
+            reactor=reactor,
+        )
         self.site.displayTracebacks = False
         self.port = None
         self._factory: _ConnectionTracker | None = None

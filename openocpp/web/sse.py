@@ -6,7 +6,8 @@ Each event goes out as C{id: N}, C{event: KIND} and C{data: JSON} lines; a
 client reconnecting with C{Last-Event-ID: N} first gets the kept events
 after N. A comment line goes out every C{keepalive} seconds so proxies and
 clients see the stream alive. A client that stops reading (its socket's
-buffer full) gets its events queued up to C{backlog}, then is dropped.
+buffer full) gets its events queued up to C{backlog} bytes, then is dropped.
+At most C{max_streams} streams are open at once: one more is answered 503.
 """
 
 import json
@@ -18,6 +19,11 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 _log = Logger()
+
+#: The default bytes of events queued for a stream that stopped reading.
+DEFAULT_STREAM_BACKLOG = 1024 * 1024
+#: The default most streams open at once.
+DEFAULT_MAX_STREAMS = 100
 
 def format_event(number: int, kind: str, data: dict) -> bytes:
     """
@@ -47,6 +53,7 @@ class _Stream:
         self._forget = forget
         self._paused = False
         self._queued: list[bytes] = []
+        self._queued_bytes = 0
         self._unsubscribe: Callable[[], None] | None = None
         self.closed = False
 
@@ -73,11 +80,18 @@ class _Stream:
     def _send(self, chunk: bytes) -> None:
         if self._paused:
             self._queued.append(chunk)
-            if len(self._queued) > self._backlog:
+            self._queued_bytes += len(chunk)
+            if self._queued_bytes > self._backlog:
+                peer = self.request.getClientAddress()
                 _log.warn(
-                    "Dropping a live-event client that stopped reading ({count} events queued)",
-                    count=len(self._queued),
+                    "Dropping the live-event client {peer}: it stopped reading ({size} bytes "
+                    "queued, more than {backlog})",
+                    peer=getattr(peer, "host", str(peer)),
+                    size=self._queued_bytes,
+                    backlog=self._backlog,
                 )
+                self._queued = []
+                self._queued_bytes = 0
                 self.close()
             return
         self.request.write(chunk)
@@ -90,9 +104,11 @@ class _Stream:
     def resumeProducing(self) -> None:
         self._paused = False
         queued, self._queued = self._queued, []
+        self._queued_bytes = 0
         for chunk in queued:
             if self.closed or self._paused:
                 self._queued.append(chunk)
+                self._queued_bytes += len(chunk)
             else:
                 self.request.write(chunk)
 
@@ -127,15 +143,25 @@ class EventStreams:
     @param events: the L{openocpp.web.interfaces.ILiveEvents}.
     @param clock: the C{IReactorTime} timing keep-alive comments.
     @param keepalive: seconds between keep-alive comments.
-    @param backlog: events queued for a client that stopped reading before
-        it is dropped.
+    @param backlog: bytes of events queued for a client that stopped
+        reading before it is dropped.
+    @param max_streams: the most streams open at once (0: no limit); one
+        more is answered 503.
     """
 
-    def __init__(self, events: Any, clock: Any, keepalive: float = 15.0, backlog: int = 1000) -> None:
+    def __init__(
+        self,
+        events: Any,
+        clock: Any,
+        keepalive: float = 15.0,
+        backlog: int = DEFAULT_STREAM_BACKLOG,
+        max_streams: int = DEFAULT_MAX_STREAMS,
+    ) -> None:
         self._events = events
         self._clock = clock
         self._keepalive = keepalive
         self._backlog = backlog
+        self._max_streams = max_streams
         self._streams: set[_Stream] = set()
         self._timer: LoopingCall | None = None
 
@@ -168,8 +194,30 @@ class EventStreams:
         """
         Stream the live events to C{request}'s client from now on (after the
         kept ones numbered past C{after}), those of charge point C{identity}
-        only when it is given.
+        only when it is given; with C{max_streams} open already, answer 503.
         """
+        if self._max_streams and len(self._streams) >= self._max_streams:
+            peer = request.getClientAddress()
+            _log.warn(
+                "Refused a live-event stream to {peer}: {count} are open, the most allowed",
+                peer=getattr(peer, "host", str(peer)),
+                count=len(self._streams),
+            )
+            request.setResponseCode(503)
+            request.setHeader(b"content-type", b"application/json; charset=utf-8")
+            request.setHeader(b"retry-after", b"30")
+            request.write(
+                json.dumps(
+                    {
+                        "error": "too_many_streams",
+                        "code": None,
+                        "description": f"at most {self._max_streams} event streams may be "
+                        "open at once: try again later",
+                    }
+                ).encode("utf-8")
+            )
+            request.finish()
+            return
         if identity is None:
             selected = lambda data: True  # noqa: E731
         else:
