@@ -22,7 +22,6 @@ from openocpp.centralsystem.config import CentralSystemConfig
 from openocpp.centralsystem.handler import HookRequestHandler
 from openocpp.centralsystem.service import CentralSystem
 from openocpp.centralsystem.store import CentralSystemStore
-from openocpp.messages import core
 from openocpp.plugins import make_plugin_manager
 
 log = Logger(namespace="quick_start")

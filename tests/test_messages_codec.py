@@ -6,7 +6,6 @@ date-times and numbers convert as the spec wants.
 
 import dataclasses
 import json
-import typing
 from datetime import datetime, timedelta, timezone
 
 from twisted.trial.unittest import SynchronousTestCase
