@@ -103,7 +103,10 @@ def notify(manager: pluggy.PluginManager, name: str, **kwargs: Any) -> None:
             if implementation.plugin not in (plugin for plugin, _ in listeners):
                 listeners.append((implementation.plugin, implementation.plugin_name))
     if len(listeners) <= 1:
-        plugin_name = listeners[0][1] if listeners else None
+        # With no listener, only a wrapper can fail: name the wrappers.
+        plugin_name = listeners[0][1] if listeners else ", ".join(
+            implementation.plugin_name for implementation in reversed(implementations)
+        )
         _deliver(caller, name, plugin_name, kwargs)
         return
     plugins = [plugin for plugin, _ in listeners]
@@ -112,7 +115,7 @@ def notify(manager: pluggy.PluginManager, name: str, **kwargs: Any) -> None:
         _deliver(manager.subset_hook_caller(name, others), name, plugin_name, kwargs)
 
 
-def _deliver(caller: Any, name: str, plugin_name: str | None, kwargs: dict) -> None:
+def _deliver(caller: Any, name: str, plugin_name: str, kwargs: dict) -> None:
     # One pluggy call of a notification hook; at most one plugin that is not
     # a wrapper answers it, so a failure is that plugin's (or a wrapper's).
     try:

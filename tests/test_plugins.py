@@ -282,6 +282,24 @@ class NotifyTests(SynchronousTestCase):
         self.assertEqual(self.failures_logged(), [("broken", "openocpp_cs_charge_point_connected")])
         self.flushLoggedErrors(RuntimeError)
 
+    def test_failing_wrapper_alone_is_logged(self):
+        """
+        A wrapper that fails when no plugin listens is logged with its name.
+        """
+
+        class BrokenWrapper:
+            @hookimpl(wrapper=True)
+            def openocpp_cs_charge_point_connected(self):
+                yield
+                raise RuntimeError("wrapper down")
+
+        self.manager.register(BrokenWrapper(), name="broken-wrapper")
+        self.notify()
+        self.assertEqual(
+            self.failures_logged(), [("broken-wrapper", "openocpp_cs_charge_point_connected")]
+        )
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+
     def test_monitoring_sees_each_delivery(self):
         """
         C{add_hookcall_monitoring} sees the notification: one call per

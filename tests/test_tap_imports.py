@@ -118,3 +118,33 @@ class TapImportTests(TestCase):
         return loading.addCallback(
             lambda loaded: self.assertIn("openocpp.chargepoint.service", loaded)
         )
+
+
+class ChargePointPackageTests(TestCase):
+    """
+    L{openocpp.chargepoint} imports its public names when first used, and
+    still offers each of them.
+    """
+
+    def test_every_public_name(self):
+        """
+        Every name of C{openocpp.chargepoint.__all__} is there, and is the
+        object its module defines.
+        """
+        import importlib
+
+        import openocpp.chargepoint as package
+
+        for name in package.__all__:
+            module = importlib.import_module(package._PUBLIC[name])
+            self.assertIs(getattr(package, name), getattr(module, name), name)
+        self.assertEqual(sorted(package.__all__), sorted(package._PUBLIC))
+        self.assertIn("ChargePoint", dir(package))
+
+    def test_unknown_name(self):
+        """
+        A name it does not export is an C{AttributeError}, as for any module.
+        """
+        import openocpp.chargepoint as package
+
+        self.assertRaises(AttributeError, getattr, package, "NoSuchName")

@@ -12,6 +12,9 @@ answers through C{openocpp_cp_*} hooks.
 See C{docs/chargepoint.md}.
 """
 
+import importlib
+from typing import Any
+
 # Each name is imported when first used, so that importing a module of this
 # package (C{openocpp.chargepoint.tap} for C{twistd --help}) loads neither
 # autobahn nor the service.
@@ -31,19 +34,21 @@ _PUBLIC = {
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
+    """
+    Import a public name from its module on first use (as
+    L{openocpp.transport} does).
+    """
     module = _PUBLIC.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 
 
-def __dir__():
-    return sorted([*globals(), *_PUBLIC])
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))
 
 
 __all__ = [
