@@ -56,6 +56,7 @@ class ChargePointOptions(RoleOptions):
     renamed_options = {"charge_point_serial_number": "--serial-number"}
 
     def check(self) -> None:
+        # What the config does not check, or checks under its own names.
         if self["connectors"] < 1:
             raise ValueError(f"--connectors must be 1 or more, not {self['connectors']}")
         for name in ("call-timeout", "charge-time"):
@@ -116,7 +117,7 @@ def make_service(options: ChargePointOptions, reactor=None) -> IService:
     if reactor is None:
         from twisted.internet import reactor
     with options.errors_named():
-        _preflight(options, reactor)
+        _preflight(options)
         charge_point = ChargePoint(
             options.config, reactor=reactor, log_frames=bool(options["log-frames"])
         )
@@ -129,9 +130,8 @@ def make_service(options: ChargePointOptions, reactor=None) -> IService:
     return charge_point
 
 
-def _preflight(options: ChargePointOptions, reactor) -> None:
-    # In the order a user would fix them; nothing here creates a file (the
-    # charge point listens on no port: the reactor is not needed).
+def _preflight(options: ChargePointOptions) -> None:
+    # In the order a user would fix them; nothing here creates a file.
     from openocpp import preflight
     from openocpp.chargepoint.store import MIGRATIONS
 
