@@ -14,6 +14,10 @@ Rules common to every hook:
     opinion" (the next plugin, finally the built-in behaviour, decides);
   - an implementation may return its answer or a Deferred firing with it (a
     Deferred is an answer: to have no opinion, return C{None} at once);
+  - notification hooks (neither C{firstresult} nor C{historic}: what they
+    return is ignored) tell each plugin on its own, through pluggy (see
+    L{openocpp.plugins.notify}): one that fails is logged with its name and
+    the others are told; a wrapper wraps each plugin's delivery;
   - hooks run on the reactor thread and must not block: hand blocking work
     to C{twisted.internet.threads.deferToThread}.
 """
@@ -376,11 +380,15 @@ def openocpp_cp_data_transfer(charge_point, vendor_id, message_id, data):
     """
 
 
-@hookspec
+@hookspec(historic=True)
 def openocpp_cp_configuration_keys(charge_point):
     """
     @return: the L{openocpp.chargepoint.keys.KeyDefinition}s of the plugin's
-        own configuration keys (a list), registered at start.
+        own configuration keys (a list), registered when the charge point is
+        made; a plugin registered later is asked when it is registered (a
+        historic hook: it cannot be a wrapper). A key that already exists
+        is refused with L{ValueError}, raised by the charge point's
+        constructor or, for a later plugin, by C{register}.
     """
 
 

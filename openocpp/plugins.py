@@ -77,23 +77,58 @@ def call_hook(manager: pluggy.PluginManager, name: str, **kwargs: Any) -> Deferr
 
 def notify(manager: pluggy.PluginManager, name: str, **kwargs: Any) -> None:
     """
-    Tell every implementation of observer hook C{name}, each on its own: one
-    that raises (or returns a Deferred that fails) is logged, and the others
-    are told all the same.
+    Tell every implementation of notification hook C{name}, each on its
+    own: one that raises (or returns a Deferred that fails) is logged with
+    its plugin's name, and the others are told all the same.
+
+    Every delivery goes through pluggy, so hook wrappers
+    (C{wrapper=True}, C{hookwrapper=True}) and hook monitoring
+    (C{add_hookcall_monitoring}, C{enable_tracing}) see it. pluggy stops a
+    call at the first implementation that raises, so with several
+    implementations each is called through a hook caller of its own (the
+    wrappers and that one implementation): a wrapper then wraps each
+    delivery, and monitoring sees one call per implementation. With one
+    implementation, or only wrappers, it is one ordinary call; a hook that
+    nothing implements is not called at all (nothing would hear it, and the
+    central system notifies on its hot path).
     """
-    for implementation in reversed(getattr(manager.hook, name).get_hookimpls()):
-        arguments = [kwargs[argument] for argument in implementation.argnames]
-        try:
-            result = implementation.function(*arguments)
-        except Exception:
-            _log.failure(
-                "Plugin {plugin} failed in {hook}", plugin=implementation.plugin_name, hook=name
-            )
-            continue
+    caller = getattr(manager.hook, name)
+    implementations = caller.get_hookimpls()
+    if not implementations:
+        return
+    # Called last-registered-first, as pluggy calls them.
+    listeners = []
+    for implementation in reversed(implementations):
+        if not (implementation.wrapper or implementation.hookwrapper):
+            if implementation.plugin not in (plugin for plugin, _ in listeners):
+                listeners.append((implementation.plugin, implementation.plugin_name))
+    if len(listeners) <= 1:
+        # With no listener, only a wrapper can fail: name the wrappers.
+        plugin_name = listeners[0][1] if listeners else ", ".join(
+            implementation.plugin_name for implementation in reversed(implementations)
+        )
+        _deliver(caller, name, plugin_name, kwargs)
+        return
+    plugins = [plugin for plugin, _ in listeners]
+    for plugin, plugin_name in listeners:
+        others = [other for other in plugins if other is not plugin]
+        _deliver(manager.subset_hook_caller(name, others), name, plugin_name, kwargs)
+
+
+def _deliver(caller: Any, name: str, plugin_name: str, kwargs: dict) -> None:
+    # One pluggy call of a notification hook; at most one plugin that is not
+    # a wrapper answers it, so a failure is that plugin's (or a wrapper's).
+    try:
+        results = caller(**kwargs)
+    except Exception:
+        _log.failure("Plugin {plugin} failed in {hook}", plugin=plugin_name, hook=name)
+        return
+    # A wrapper may have replaced the list of answers with anything.
+    for result in results if isinstance(results, list) else ():
         if isinstance(result, Deferred):
             result.addErrback(
-                lambda failure, plugin=implementation.plugin_name: _log.failure(
-                    "Plugin {plugin} failed in {hook}", failure, plugin=plugin, hook=name
+                lambda failure: _log.failure(
+                    "Plugin {plugin} failed in {hook}", failure, plugin=plugin_name, hook=name
                 )
             )
 

@@ -10,12 +10,9 @@ C{tap} modules may import it and C{twistd --help} stays fast.
 """
 
 import configparser
-import importlib.metadata
 import os
 import re
-from typing import Any, Iterable
-
-from openocpp.store.ownership import check_database
+from typing import Any, Iterable, Sequence
 
 #: Endpoint types whose port is tried before a role starts: binding them
 #: creates no file (a UNIX socket would).
@@ -114,6 +111,16 @@ def check_readable_file(option: str, path: str | None) -> None:
         raise ValueError(f"{option} {path!r}: {error.strerror}") from None
 
 
+def check_readable_files(files: Iterable[tuple[str, str | None]]) -> None:
+    """
+    L{check_readable_file} for each (option, path), in order.
+
+    @raise ValueError: the first that cannot be read.
+    """
+    for option, path in files:
+        check_readable_file(option, path)
+
+
 def check_folder_of(option: str, path: str) -> None:
     """
     Fail unless the folder a file is to be written in exists.
@@ -145,17 +152,18 @@ def check_ini_file(option: str, path: str | None) -> None:
         raise ValueError(f"{option} {path!r} is not an INI file: {_reason(error)}") from None
 
 
-def check_role_database(
-    option: str, path: str, tables: frozenset, owner: str, schema_version: int | None = None
-) -> None:
+def check_role_database(option: str, path: str, migrations: Sequence[str], owner: str) -> None:
     """
-    Fail unless C{path} may be the database of C{owner}: see
+    Fail unless C{path} may be the database of C{owner}, whose schema the
+    scripts C{migrations} make: see
     L{openocpp.store.ownership.check_database}.
 
     @raise ValueError: it may not.
     """
+    from openocpp.store.ownership import check_database, owned_tables
+
     try:
-        check_database(path, tables, owner, schema_version)
+        check_database(path, owned_tables(migrations), owner, len(migrations))
     except ValueError as error:
         raise ValueError(f"{option} {path!r}: {error}") from None
 
@@ -169,6 +177,8 @@ def check_plugins(option: str, names: Iterable[str], load_entrypoints: bool = Tr
 
     @raise ValueError: one cannot be loaded.
     """
+    import importlib.metadata
+
     from openocpp.plugins import ENTRY_POINT_GROUP, load_plugin_module
 
     for name in names:
@@ -214,10 +224,13 @@ def option_names(options_class: type, **renamed: str) -> dict[str, str]:
     @param renamed: setting name -> option name where the rule does not
         hold (C{tls_certificate="--tls-cert"}).
     """
+    from twisted.python.reflect import accumulateClassList
+
+    declared: list = []
+    for attribute in ("optParameters", "optFlags"):  # the class's and its bases'
+        accumulateClassList(options_class, attribute, declared)
     names = {
-        option[0].replace("-", "_"): "--" + option[0]
-        for option in [*options_class.optParameters, *options_class.optFlags]
-        if "-" in option[0]
+        option[0].replace("-", "_"): "--" + option[0] for option in declared if "-" in option[0]
     }
     names.update(renamed)
     return names

@@ -22,7 +22,7 @@ def parse(*arguments):
 class OptionsTests(SynchronousTestCase):
     def test_defaults(self):
         options = parse()
-        config = options["config"]
+        config = options.config
         self.assertEqual(config.url, "ws://127.0.0.1:8080/openocpp")
         self.assertEqual(config.identity, "CP001")
         self.assertEqual(config.connectors, 2)
@@ -39,7 +39,7 @@ class OptionsTests(SynchronousTestCase):
             "--plugin", "c", "--simulate", "--vendor", "ACME", "--model", "Fast",
             "--ocpp-ini", "cp.ini",
         )
-        config = options["config"]
+        config = options.config
         self.assertEqual(
             (config.url, config.identity, config.security_profile, config.password,
              config.connectors, config.database, config.vendor, config.model, config.ocpp_ini),

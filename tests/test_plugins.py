@@ -3,11 +3,17 @@ Tests for L{openocpp.plugins}: the plugin manager and hook calls.
 """
 
 import pluggy
-from twisted.internet.defer import succeed
+from twisted.internet.defer import fail, succeed
+from twisted.internet.task import Clock
+from twisted.internet.testing import EventLoggingObserver
+from twisted.logger import globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase
 
 from openocpp import hookimpl
-from openocpp.plugins import call_hook, load_plugin_module, make_plugin_manager
+from openocpp.chargepoint.keys import KeyDefinition, KeyType
+from openocpp.messages.enums import ConfigurationStatus
+from openocpp.plugins import call_hook, load_plugin_module, make_plugin_manager, notify
+from tests.cshelpers import make_charge_point
 
 
 class Builtin:
@@ -140,30 +146,261 @@ class LoadPluginModuleTests(SynchronousTestCase):
         self.assertIs(load_plugin_module("tests.test_plugins").Builtin, Builtin)
 
 
+class _Listener:
+    """
+    Hears C{openocpp_cs_charge_point_connected} into a shared list.
+    """
+
+    def __init__(self, heard, label):
+        self._heard = heard
+        self._label = label
+
+    @hookimpl
+    def openocpp_cs_charge_point_connected(self, charge_point):
+        self._heard.append((self._label, charge_point))
+
+
+class _BrokenListener:
+    """
+    Fails in C{openocpp_cs_charge_point_connected}, at once or later.
+    """
+
+    def __init__(self, later=False):
+        self._later = later
+
+    @hookimpl
+    def openocpp_cs_charge_point_connected(self):
+        if self._later:
+            return fail(RuntimeError("listener down later"))
+        raise RuntimeError("listener down")
+
+
 class NotifyTests(SynchronousTestCase):
     """
-    L{notify} tells every plugin, each on its own.
+    L{notify} tells every plugin through pluggy, each on its own.
     """
 
-    def test_failure_isolated(self):
+    def setUp(self):
+        self.heard = []
+        self.events = EventLoggingObserver.createWithCleanup(self, globalLogPublisher)
+        self.manager = make_plugin_manager(load_entrypoints=False)
+
+    def notify(self):
+        notify(self.manager, "openocpp_cs_charge_point_connected", charge_point="CP1")
+
+    def failures_logged(self):
+        return [
+            (event["plugin"], event["hook"])
+            for event in self.events
+            if event.get("log_failure") is not None and "plugin" in event
+        ]
+
+    def test_failing_plugin_does_not_stop_the_next(self):
         """
-        A plugin that raises is logged, and the others are still told.
+        A plugin that raises is logged with its name and the hook's, and the
+        plugins called after it (registered before it) are still told.
         """
-        from openocpp.plugins import notify
-
-        heard = []
-
-        class Listener:
-            @hookimpl
-            def openocpp_cs_charge_point_connected(self, charge_point):
-                heard.append(charge_point)
-
-        class Broken:
-            @hookimpl
-            def openocpp_cs_charge_point_connected(self):
-                raise RuntimeError("listener down")
-
-        manager = make_plugin_manager(plugins=[Listener(), Broken()], load_entrypoints=False)
-        notify(manager, "openocpp_cs_charge_point_connected", charge_point="CP1")
-        self.assertEqual(heard, ["CP1"])
+        self.manager.register(_Listener(self.heard, "first"), name="first")
+        self.manager.register(_BrokenListener(), name="broken")
+        self.manager.register(_Listener(self.heard, "last"), name="last")
+        self.notify()
+        self.assertEqual(self.heard, [("last", "CP1"), ("first", "CP1")])
+        self.assertEqual(self.failures_logged(), [("broken", "openocpp_cs_charge_point_connected")])
         self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+
+    def test_failing_deferred_is_logged(self):
+        """
+        A plugin whose Deferred fails is logged with its name; the others
+        are told.
+        """
+        self.manager.register(_Listener(self.heard, "first"), name="first")
+        self.manager.register(_BrokenListener(later=True), name="broken")
+        self.notify()
+        self.assertEqual(self.heard, [("first", "CP1")])
+        self.assertEqual(self.failures_logged(), [("broken", "openocpp_cs_charge_point_connected")])
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+
+    def test_wrapper_runs(self):
+        """
+        A C{wrapper=True} implementation of a notification hook runs around
+        the delivery and sees the listener's answer; with several listeners
+        it wraps each delivery. An old-style C{hookwrapper} runs too.
+        """
+        wrapped = []
+
+        class Wrapper:
+            @hookimpl(wrapper=True)
+            def openocpp_cs_charge_point_connected(self, charge_point):
+                wrapped.append(("before", charge_point))
+                answers = yield
+                wrapped.append(("after", len(self_heard)))
+                return answers
+
+        class OldWrapper:
+            @hookimpl(hookwrapper=True)
+            def openocpp_cs_charge_point_connected(self):
+                wrapped.append("old")
+                yield
+
+        self_heard = self.heard
+        self.manager.register(Wrapper(), name="wrapper")
+        self.manager.register(OldWrapper(), name="old")
+        self.manager.register(_Listener(self.heard, "one"), name="one")
+        self.notify()
+        self.assertEqual(wrapped, ["old", ("before", "CP1"), ("after", 1)])
+        del wrapped[:]
+        self.manager.register(_Listener(self.heard, "two"), name="two")
+        self.notify()
+        self.assertEqual(
+            wrapped,
+            ["old", ("before", "CP1"), ("after", 2), "old", ("before", "CP1"), ("after", 3)],
+        )
+        self.assertEqual([label for label, _ in self.heard], ["one", "two", "one"])
+
+    def test_wrapper_sees_failure(self):
+        """
+        A wrapper around a failing plugin sees its exception; the failure is
+        still logged under the plugin's name and the next plugin is told.
+        """
+        seen = []
+
+        class Wrapper:
+            @hookimpl(wrapper=True)
+            def openocpp_cs_charge_point_connected(self):
+                try:
+                    return (yield)
+                except RuntimeError as error:
+                    seen.append(str(error))
+                    raise
+
+        self.manager.register(Wrapper(), name="wrapper")
+        self.manager.register(_Listener(self.heard, "first"), name="first")
+        self.manager.register(_BrokenListener(), name="broken")
+        self.notify()
+        self.assertEqual(seen, ["listener down"])
+        self.assertEqual(self.heard, [("first", "CP1")])
+        self.assertEqual(self.failures_logged(), [("broken", "openocpp_cs_charge_point_connected")])
+        self.flushLoggedErrors(RuntimeError)
+
+    def test_failing_wrapper_alone_is_logged(self):
+        """
+        A wrapper that fails when no plugin listens is logged with its name.
+        """
+
+        class BrokenWrapper:
+            @hookimpl(wrapper=True)
+            def openocpp_cs_charge_point_connected(self):
+                yield
+                raise RuntimeError("wrapper down")
+
+        self.manager.register(BrokenWrapper(), name="broken-wrapper")
+        self.notify()
+        self.assertEqual(
+            self.failures_logged(), [("broken-wrapper", "openocpp_cs_charge_point_connected")]
+        )
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+
+    def test_monitoring_sees_each_delivery(self):
+        """
+        C{add_hookcall_monitoring} sees the notification: one call per
+        listener, each naming the implementation it was delivered to, with
+        the arguments given.
+        """
+        calls = []
+        self.manager.register(_Listener(self.heard, "first"), name="first")
+        self.manager.register(_Listener(self.heard, "last"), name="last")
+        undo = self.manager.add_hookcall_monitoring(
+            lambda hook, implementations, kwargs: calls.append(
+                (hook, [i.plugin_name for i in implementations], dict(kwargs))
+            ),
+            lambda outcome, hook, implementations, kwargs: None,
+        )
+        self.addCleanup(undo)
+        self.notify()
+        hook = "openocpp_cs_charge_point_connected"
+        self.assertEqual(
+            calls,
+            [(hook, ["last"], {"charge_point": "CP1"}), (hook, ["first"], {"charge_point": "CP1"})],
+        )
+
+    def test_tracing_sees_the_call(self):
+        """
+        C{enable_tracing} writes the notification to the manager's trace.
+        """
+        lines = []
+        self.manager.trace.root.setwriter(lines.append)
+        self.manager.register(_Listener(self.heard, "only"), name="only")
+        self.addCleanup(self.manager.enable_tracing())
+        self.notify()
+        self.assertTrue(
+            any("openocpp_cs_charge_point_connected" in line for line in lines), lines
+        )
+
+    def test_nothing_implements_it(self):
+        """
+        A hook no plugin implements is quietly not called.
+        """
+        calls = []
+        self.addCleanup(
+            self.manager.add_hookcall_monitoring(
+                lambda *args: calls.append(args), lambda *args: None
+            )
+        )
+        self.notify()
+        self.assertEqual(calls, [])
+
+
+class _SiteKeys:
+    """
+    A plugin with a configuration key of its own.
+    """
+
+    def __init__(self, name="SiteLateKey"):
+        self._name = name
+
+    @hookimpl
+    def openocpp_cp_configuration_keys(self, charge_point):
+        return [KeyDefinition(name=self._name, type=KeyType.INTEGER, readonly=False,
+                              default="7", profile="Site")]
+
+
+class ConfigurationKeysTests(SynchronousTestCase):
+    """
+    C{openocpp_cp_configuration_keys} is historic: the charge point asks
+    the plugins it was made with, and each plugin registered later.
+    """
+
+    def test_plugin_registered_later_gets_its_keys(self):
+        """
+        A plugin registered after the charge point was made has its key in
+        the OCPP configuration at once, with its default, changeable.
+        """
+        charge_point = make_charge_point(self, Clock())
+        self.assertIsNone(charge_point.ocpp_config.definition("SiteLateKey"))
+        charge_point.plugins.register(_SiteKeys(), name="late")
+        self.assertEqual(charge_point.ocpp_config.integer("SiteLateKey"), 7)
+        self.assertEqual(
+            charge_point.ocpp_config.change("SiteLateKey", "9"), ConfigurationStatus.ACCEPTED
+        )
+        self.assertEqual(charge_point.ocpp_config.integer("SiteLateKey"), 9)
+
+    def test_plugin_given_at_construction_gets_its_keys(self):
+        """
+        A plugin the charge point is made with has its key, registered once.
+        """
+        charge_point = make_charge_point(self, Clock(), plugins=[_SiteKeys("SiteEarlyKey")])
+        self.assertEqual(charge_point.ocpp_config.integer("SiteEarlyKey"), 7)
+        self.assertEqual(
+            [d.name for d in charge_point.ocpp_config.definitions()].count("SiteEarlyKey"), 1
+        )
+
+    def test_later_plugin_with_an_existing_key_is_refused(self):
+        """
+        A later plugin redefining a key the charge point has is refused by
+        C{register} with a L{ValueError} naming the key.
+        """
+        charge_point = make_charge_point(self, Clock())
+        error = self.assertRaises(
+            ValueError, charge_point.plugins.register, _SiteKeys("HeartbeatInterval"), name="dup"
+        )
+        self.assertIn("HeartbeatInterval", str(error))

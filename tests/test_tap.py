@@ -9,6 +9,7 @@ import sys
 from twisted.application.service import IServiceMaker, MultiService, Service
 from twisted.internet.defer import fail, succeed
 from twisted.internet.error import CannotListenError
+from twisted.internet.testing import MemoryReactorClock
 from twisted.logger import LogLevel, globalLogPublisher
 from twisted.plugin import getPlugins
 from twisted.python import usage
@@ -129,6 +130,83 @@ class FilesPerRoleTests(SynchronousTestCase):
         text = str(tap.Options())
         self.assertIn("centralsystem", text)
         self.assertIn("chargepoint", text)
+
+
+class RolesAlikeTests(SynchronousTestCase):
+    """
+    The two roles' command lines work alike: the same options for plugins
+    and frame logging, their settings in C{options.config}, and errors that
+    name the option typed.
+    """
+
+    def parse(self, role, *arguments):
+        parser = {entry[0]: entry[2] for entry in tap.Options.subCommands}[role]
+        options = parser()
+        options.parseOptions(["--db", ":memory:", *arguments])
+        return options
+
+    def test_plugins_and_frames_options_alike(self):
+        """
+        C{--plugin} (repeatable) and C{--log-frames} (off by default) are
+        described in the same words in both roles' help.
+        """
+        for role in ROLES:
+            text = " ".join(str(self.parse(role)).split())
+            self.assertIn(
+                "--plugin= A plugin module to load (dotted name), may be repeated.", text
+            )
+            self.assertIn("--log-frames Log every OCPP frame in and out (debug level).", text)
+
+    def test_plugins_in_config(self):
+        """
+        Both roles put the C{--plugin}s, in order, in C{options.config.plugins}
+        and default to frame logging off.
+        """
+        for role in ROLES:
+            options = self.parse(role, "--plugin", "a.b", "--plugin", "c")
+            self.assertEqual(options.config.plugins, ["a.b", "c"], role)
+            self.assertFalse(options["log-frames"], role)
+            self.assertTrue(self.parse(role, "--log-frames")["log-frames"], role)
+
+    def test_frame_logging_reaches_the_role(self):
+        """
+        C{--log-frames} turns frame logging on in the service each role
+        builds.
+        """
+        for role in ROLES:
+            options = tap.Options()
+            options.parseOptions(
+                ["--no-gc-tuning", role, "--db", ":memory:", "--log-frames",
+                 *(["--listen", "tcp:0:interface=127.0.0.1"] if role == "centralsystem" else [])]
+            )
+            service = tap.build_service(options, reactor=MemoryReactorClock())
+            (built,) = [s for s in service if not isinstance(s, tap.ListeningGuard)]
+            log_frames = built.config.log_frames if role == "centralsystem" else built.log_frames
+            self.assertTrue(log_frames, role)
+            built.store.close()
+
+    def test_errors_name_the_option(self):
+        """
+        A setting's error names the option that set it, in both roles, by
+        the same rule.
+        """
+        cases = {
+            "centralsystem": (["--security-profile", "7"], "--security-profile"),
+            "chargepoint": (["--security-profile", "7"], "--security-profile"),
+        }
+        for role, (arguments, option) in cases.items():
+            error = self.assertRaises(usage.UsageError, self.parse, role, *arguments)
+            self.assertIn(option, str(error), role)
+            self.assertNotIn("security_profile", str(error), role)
+        error = self.assertRaises(
+            usage.UsageError, self.parse, "chargepoint", "--serial-number", "S" * 26
+        )
+        self.assertIn("--serial-number", str(error))
+        self.assertNotIn("charge_point_serial_number", str(error))
+
+
+#: The roles of C{twistd openocpp}.
+ROLES = ("centralsystem", "chargepoint")
 
 
 class MakeServiceTests(SynchronousTestCase):

@@ -1,20 +1,27 @@
 """
-C{twistd openocpp centralsystem}: its options and the service they build.
+The C{twistd openocpp centralsystem} subcommand: its options and the service
+they build.
+
+    twistd -n openocpp centralsystem --listen tcp:8080:interface=127.0.0.1
+
+Heavy imports happen inside L{make_service}, so C{twistd --help} stays fast.
 """
 
 from twisted.application.service import IService
 from twisted.python import usage
 
 from openocpp.centralsystem.config import UNKNOWN_CHARGE_POINT_POLICIES, CentralSystemConfig
-from openocpp.preflight import number, option_names
+from openocpp.preflight import number
+from openocpp.roletap import RoleOptions
 
 
-class CentralSystemOptions(usage.Options):
+class CentralSystemOptions(RoleOptions):
     """
-    Options of C{twistd openocpp centralsystem}.
+    Options of C{twistd openocpp centralsystem}; after parsing, C{config}
+    holds the L{CentralSystemConfig} and C{api_config} the
+    L{openocpp.web.config.ApiConfig} (or C{None}).
     """
 
-    synopsis = "[options]"
     longdesc = (
         "Run an OCPP 1.6-J central system: it listens for charge points, "
         "registers them, authorizes id tags, records transactions, meter "
@@ -89,21 +96,23 @@ class CentralSystemOptions(usage.Options):
     ]
     optFlags = [
         ["accept-any-idtag", None, "Accept every id tag, known or not."],
-        ["log-frames", None, "Log every OCPP frame in and out (debug level)."],
         ["no-log-frames", None, "Accepted for older command lines: frame logging is off by default."],
         ["unicode-identities", None, "Accept identities beyond ASCII (normalised to NFC)."],
     ]
+    renamed_options = {
+        "tls_certificate": "--tls-cert",
+        "unknown_charge_points": "--unknown-chargepoints",
+        "request_timeout": "--api-request-timeout",
+        "max_streams": "--api-max-streams",
+        "stream_backlog": "--api-stream-backlog",
+    }
+
+    #: The HTTP API's settings, once parsed (C{None} without C{--api}).
+    api_config = None
 
     def __init__(self) -> None:
         super().__init__()
-        self["plugins"] = []
         self["accept-idtags"] = []
-
-    def opt_plugin(self, name: str) -> None:
-        """
-        A plugin module to load (dotted name), may be repeated.
-        """
-        self["plugins"].append(name)
 
     def opt_accept_idtag(self, id_tag: str) -> None:
         """
@@ -114,25 +123,25 @@ class CentralSystemOptions(usage.Options):
         self["accept-idtags"].append(id_tag)
 
     def postOptions(self) -> None:
+        super().postOptions()
+        with self.errors_named():
+            self.api_config = self.make_api_config()
+
+    def check(self) -> None:
         from openocpp.preflight import check_endpoint
 
-        try:
-            if self["security-profile"] in (2, 3):
-                missing = [name for name in ("--tls-key", "--tls-cert") if self[name[2:]] is None]
-                if self["security-profile"] == 3 and self["tls-ca"] is None:
-                    missing.append("--tls-ca")
-                if missing and not self["listen"].strip().lower().startswith("ssl:"):
-                    raise ValueError(
-                        f"--security-profile {self['security-profile']} needs TLS: give "
-                        + " and ".join(missing)
-                    )
-            check_endpoint(None, "--listen", self["listen"])
-            if self["api"] is not None:
-                check_endpoint(None, "--api", self["api"])
-            self.config = self.make_config()
-            self.api_config = self.make_api_config()
-        except ValueError as error:
-            raise _usage_error(error) from None
+        if self["security-profile"] in (2, 3):
+            missing = [name for name in ("--tls-key", "--tls-cert") if self[name[2:]] is None]
+            if self["security-profile"] == 3 and self["tls-ca"] is None:
+                missing.append("--tls-ca")
+            if missing and not self["listen"].strip().lower().startswith("ssl:"):
+                raise ValueError(
+                    f"--security-profile {self['security-profile']} needs TLS: give "
+                    + " and ".join(missing)
+                )
+        check_endpoint(None, "--listen", self["listen"])
+        if self["api"] is not None:
+            check_endpoint(None, "--api", self["api"])
 
     def make_config(self):
         """
@@ -197,14 +206,8 @@ class CentralSystemOptions(usage.Options):
 
 #: The settings of L{CentralSystemConfig} and the options that set them, so
 #: that an error names what the user typed.
-_OPTION_NAMES = option_names(
-    CentralSystemOptions,
-    tls_certificate="--tls-cert",
-    unknown_charge_points="--unknown-chargepoints",
-    request_timeout="--api-request-timeout",
-    max_streams="--api-max-streams",
-    stream_backlog="--api-stream-backlog",
-)
+_OPTION_NAMES = CentralSystemOptions.option_names()
+
 
 def make_service(options: CentralSystemOptions, reactor=None) -> IService:
     """
@@ -223,14 +226,12 @@ def make_service(options: CentralSystemOptions, reactor=None) -> IService:
 
     if reactor is None:
         from twisted.internet import reactor
-    try:
+    with options.errors_named():
         _preflight(options, reactor)
         central = CentralSystem(options.config, reactor=reactor)
         for id_tag in options["accept-idtags"]:
             central.store.set_id_tag(id_tag, status="Accepted")
-    except ValueError as error:
-        raise _usage_error(error) from None
-    api_config = getattr(options, "api_config", None)
+    api_config = options.api_config
     if api_config is None:
         return central
     from twisted.application.service import MultiService
@@ -246,23 +247,17 @@ def make_service(options: CentralSystemOptions, reactor=None) -> IService:
     return parent
 
 
-def _usage_error(error: ValueError) -> usage.UsageError:
-    from openocpp.preflight import in_option_names
-
-    return usage.UsageError(in_option_names(str(error), _OPTION_NAMES))
-
-
 def _preflight(options: CentralSystemOptions, reactor) -> None:
     # In the order a user would fix them; nothing here creates a file.
     from openocpp import preflight
     from openocpp.centralsystem.store import MIGRATIONS
-    from openocpp.store.ownership import owned_tables
 
     config = options.config
     preflight.check_plugins("--plugin", config.plugins)
-    for option, path in (("--tls-key", config.tls_key), ("--tls-cert", config.tls_certificate),
-                         ("--tls-ca", config.tls_ca)):
-        preflight.check_readable_file(option, path)
+    preflight.check_readable_files([
+        ("--tls-key", config.tls_key), ("--tls-cert", config.tls_certificate),
+        ("--tls-ca", config.tls_ca),
+    ])
     if config.security_profile >= 2 and config.tls_key and config.tls_certificate:
         from openocpp.transport.security import server_tls_options
 
@@ -274,10 +269,8 @@ def _preflight(options: CentralSystemOptions, reactor) -> None:
                 f"--tls-key {config.tls_key!r}, --tls-cert {config.tls_certificate!r}: "
                 f"not a PEM key and certificate chain ({error})"
             ) from None
-    preflight.check_role_database(
-        "--db", config.database, owned_tables(MIGRATIONS), "central system", len(MIGRATIONS)
-    )
+    preflight.check_role_database("--db", config.database, MIGRATIONS, "central system")
     preflight.check_port_free(reactor, "--listen", config.listen)
-    api_config = getattr(options, "api_config", None)
+    api_config = options.api_config
     if api_config is not None:
         preflight.check_port_free(reactor, "--api", api_config.endpoint)

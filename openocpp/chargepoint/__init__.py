@@ -12,16 +12,44 @@ answers through C{openocpp_cp_*} hooks.
 See C{docs/chargepoint.md}.
 """
 
-from openocpp.chargepoint.config import ChargePointConfig
-from openocpp.chargepoint.errors import NotAccepted, NotConnected
-from openocpp.chargepoint.interfaces import (
-    IChargePoint,
-    IChargePointConfig,
-    IOcppConfig,
-)
-from openocpp.chargepoint.keys import STANDARD_KEYS, KeyDefinition, KeyType
-from openocpp.chargepoint.ocppconfig import IniOcppConfig, OcppConfig
-from openocpp.chargepoint.service import ChargePoint
+import importlib
+from typing import Any
+
+# Each name is imported when first used, so that importing a module of this
+# package (C{openocpp.chargepoint.tap} for C{twistd --help}) loads neither
+# autobahn nor the service.
+_PUBLIC = {
+    "ChargePoint": "openocpp.chargepoint.service",
+    "ChargePointConfig": "openocpp.chargepoint.config",
+    "IChargePoint": "openocpp.chargepoint.interfaces",
+    "IChargePointConfig": "openocpp.chargepoint.interfaces",
+    "IOcppConfig": "openocpp.chargepoint.interfaces",
+    "IniOcppConfig": "openocpp.chargepoint.ocppconfig",
+    "KeyDefinition": "openocpp.chargepoint.keys",
+    "KeyType": "openocpp.chargepoint.keys",
+    "NotAccepted": "openocpp.chargepoint.errors",
+    "NotConnected": "openocpp.chargepoint.errors",
+    "OcppConfig": "openocpp.chargepoint.ocppconfig",
+    "STANDARD_KEYS": "openocpp.chargepoint.keys",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """
+    Import a public name from its module on first use (as
+    L{openocpp.transport} does).
+    """
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))
+
 
 __all__ = [
     "ChargePoint",

@@ -193,10 +193,15 @@ class ChargePoint(MultiService):
         return OcppConfig(storage, defaults, fixed)
 
     def _register_plugin_keys(self) -> None:
-        # Asked once, synchronously: plugins answer with lists at once.
-        for definitions in self.plugins.hook.openocpp_cp_configuration_keys(charge_point=self):
+        # Synchronously (plugins answer with lists at once); a historic hook,
+        # so that plugins registered later are asked too.
+        def register(definitions):
             for definition in definitions or ():
                 self.ocpp_config.register(definition)
+
+        self.plugins.hook.openocpp_cp_configuration_keys.call_historic(
+            register, kwargs={"charge_point": self}
+        )
         measurands = self.plugins.hook.openocpp_cp_supported_measurands(charge_point=self)
         if measurands is not None:
             self.ocpp_config.supported_measurands = frozenset(str(m) for m in measurands)

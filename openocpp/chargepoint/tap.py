@@ -8,29 +8,17 @@ Heavy imports happen inside L{make_service}, so C{twistd --help} stays fast.
 """
 
 from twisted.application.service import IService
-from twisted.python import usage
 
 from openocpp.preflight import number
-
-#: The settings of L{openocpp.chargepoint.config.ChargePointConfig} and the
-#: options that set them, so that an error names what the user typed.
-_OPTION_NAMES = {
-    "security_profile": "--security-profile",
-    "call_timeout": "--call-timeout",
-    "charge_point_serial_number": "--serial-number",
-    "firmware_version": "--firmware-version",
-    "ca_certificates": "--ca-certificates",
-    "client_certificate": "--client-certificate",
-    "client_key": "--client-key",
-}
+from openocpp.roletap import RoleOptions
 
 
-class ChargePointOptions(usage.Options):
+class ChargePointOptions(RoleOptions):
     """
-    Options of C{twistd openocpp chargepoint}.
+    Options of C{twistd openocpp chargepoint}; after parsing, C{config}
+    holds the L{openocpp.chargepoint.config.ChargePointConfig}.
     """
 
-    synopsis = "[options]"
     longdesc = (
         "Run an OCPP 1.6-J charge point (Core and Remote Trigger profiles). "
         "With no plugin it simulates a charger and its meter; --simulate also "
@@ -64,62 +52,47 @@ class ChargePointOptions(usage.Options):
     ]
     optFlags = [
         ["simulate", None, "Run charging sessions in a loop on connector 1."],
-        ["log-frames", None, "Log every OCPP frame (debug level)."],
     ]
+    renamed_options = {"charge_point_serial_number": "--serial-number"}
 
-    def __init__(self) -> None:
-        super().__init__()
-        self["plugins"] = []
+    def check(self) -> None:
+        # What the config does not check, or checks under its own names.
+        if self["connectors"] < 1:
+            raise ValueError(f"--connectors must be 1 or more, not {self['connectors']}")
+        for name in ("call-timeout", "charge-time"):
+            if not self[name] > 0:  # also refuses nan
+                raise ValueError(f"--{name} must be a positive number of seconds, not {self[name]}")
+        for name in ("vendor", "model", "id-tag"):
+            if not self[name] or len(self[name]) > 20:
+                raise ValueError(f"--{name} must be 1 to 20 characters, not {self[name]!r}")
 
-    def opt_plugin(self, name: str) -> None:
+    def make_config(self):
         """
-        A plugin module to load (dotted name), may be repeated.
-        """
-        self["plugins"].append(name)
+        The L{openocpp.chargepoint.config.ChargePointConfig} the options
+        describe.
 
-    def postOptions(self) -> None:
+        @raise ValueError: they do not make a valid one.
+        """
         from openocpp.chargepoint.config import ChargePointConfig
 
-        try:
-            _check_options(self)
-            self["config"] = ChargePointConfig(
-                url=self["url"],
-                identity=self["identity"],
-                security_profile=self["security-profile"],
-                password=self["password"],
-                ca_certificates=self["ca-certificates"],
-                client_certificate=self["client-certificate"],
-                client_key=self["client-key"],
-                connectors=self["connectors"],
-                database=self["db"],
-                ocpp_ini=self["ocpp-ini"],
-                call_timeout=self["call-timeout"],
-                vendor=self["vendor"],
-                model=self["model"],
-                charge_point_serial_number=self["serial-number"],
-                firmware_version=self["firmware-version"],
-                plugins=list(self["plugins"]),
-            )
-        except ValueError as error:
-            raise _usage_error(error) from None
-
-
-def _check_options(options: ChargePointOptions) -> None:
-    # What the config does not check, or checks under its own names.
-    if options["connectors"] < 1:
-        raise ValueError(f"--connectors must be 1 or more, not {options['connectors']}")
-    for name in ("call-timeout", "charge-time"):
-        if not options[name] > 0:  # also refuses nan
-            raise ValueError(f"--{name} must be a positive number of seconds, not {options[name]}")
-    for name in ("vendor", "model", "id-tag"):
-        if not options[name] or len(options[name]) > 20:
-            raise ValueError(f"--{name} must be 1 to 20 characters, not {options[name]!r}")
-
-
-def _usage_error(error: ValueError) -> usage.UsageError:
-    from openocpp.preflight import in_option_names
-
-    return usage.UsageError(in_option_names(str(error), _OPTION_NAMES))
+        return ChargePointConfig(
+            url=self["url"],
+            identity=self["identity"],
+            security_profile=self["security-profile"],
+            password=self["password"],
+            ca_certificates=self["ca-certificates"],
+            client_certificate=self["client-certificate"],
+            client_key=self["client-key"],
+            connectors=self["connectors"],
+            database=self["db"],
+            ocpp_ini=self["ocpp-ini"],
+            call_timeout=self["call-timeout"],
+            vendor=self["vendor"],
+            model=self["model"],
+            charge_point_serial_number=self["serial-number"],
+            firmware_version=self["firmware-version"],
+            plugins=list(self["plugins"]),
+        )
 
 
 def make_service(options: ChargePointOptions, reactor=None) -> IService:
@@ -141,13 +114,13 @@ def make_service(options: ChargePointOptions, reactor=None) -> IService:
     from openocpp.chargepoint.service import ChargePoint
     from openocpp.chargepoint.simulator import ChargingSimulator
 
-    try:
-        _preflight(options["config"])
+    if reactor is None:
+        from twisted.internet import reactor
+    with options.errors_named():
+        _preflight(options)
         charge_point = ChargePoint(
-            options["config"], reactor=reactor, log_frames=options["log-frames"]
+            options.config, reactor=reactor, log_frames=bool(options["log-frames"])
         )
-    except ValueError as error:
-        raise _usage_error(error) from None
     if options["simulate"]:
         simulator = ChargingSimulator(
             charge_point, id_tag=options["id-tag"], charge_time=options["charge-time"]
@@ -157,18 +130,17 @@ def make_service(options: ChargePointOptions, reactor=None) -> IService:
     return charge_point
 
 
-def _preflight(config) -> None:
+def _preflight(options: ChargePointOptions) -> None:
     # In the order a user would fix them; nothing here creates a file.
     from openocpp import preflight
     from openocpp.chargepoint.store import MIGRATIONS
-    from openocpp.store.ownership import owned_tables
 
+    config = options.config
     preflight.check_plugins("--plugin", config.plugins)
-    for option, path in (("--ca-certificates", config.ca_certificates),
-                         ("--client-certificate", config.client_certificate),
-                         ("--client-key", config.client_key)):
-        preflight.check_readable_file(option, path)
+    preflight.check_readable_files([
+        ("--ca-certificates", config.ca_certificates),
+        ("--client-certificate", config.client_certificate),
+        ("--client-key", config.client_key),
+    ])
     preflight.check_ini_file("--ocpp-ini", config.ocpp_ini)
-    preflight.check_role_database(
-        "--db", config.database, owned_tables(MIGRATIONS), "charge point", len(MIGRATIONS)
-    )
+    preflight.check_role_database("--db", config.database, MIGRATIONS, "charge point")
