@@ -94,10 +94,17 @@ class ConsoleBrowserTests(ApiMixin, TestCase):
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support.ui import WebDriverWait
 
+        from selenium.common.exceptions import StaleElementReferenceException
+
         def find(driver):
-            for found in driver.find_elements(By.CSS_SELECTOR, css):
-                if text is None or text in found.text:
-                    return found
+            # The page re-renders its tables on every live event: an element
+            # found may be replaced before its text is read; look again.
+            try:
+                for found in driver.find_elements(By.CSS_SELECTOR, css):
+                    if text is None or text in found.text:
+                        return found
+            except StaleElementReferenceException:
+                pass
             return False
 
         def wait():
