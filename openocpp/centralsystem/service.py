@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any
 
 from twisted.application.service import MultiService
-from twisted.internet.defer import Deferred, DeferredList, maybeDeferred, succeed
+from twisted.internet.defer import Deferred, DeferredList, succeed
 from twisted.internet.interfaces import IReactorThreads
 from twisted.logger import Logger
 from zope.interface import implementer
@@ -23,6 +23,7 @@ from openocpp.centralsystem.handler import HookEventsHandler, HookRequestHandler
 from openocpp.centralsystem.interfaces import ICentralSystem
 from openocpp.centralsystem.proxy import ChargePointProxy
 from openocpp.centralsystem.store import CentralSystemStore
+from openocpp.listening import ListeningService
 from openocpp.messages.codec import snake_case
 from openocpp.messages.core import BootNotificationResponse
 from openocpp.messages.enums import RegistrationStatus
@@ -33,7 +34,7 @@ from openocpp.rpc.errors import CallError
 from openocpp.rpc.session import RpcSession
 from openocpp.transport.connection import DEFAULT_OUTPUT_STALL_TIMEOUT
 from openocpp.transport.security import server_tls_options
-from openocpp.transport.server import OcppServerFactory, listen
+from openocpp.transport.server import OcppServerFactory, server_endpoint
 
 #: The registration status a charge point is held to while its
 #: BootNotification is being answered.
@@ -349,18 +350,19 @@ class CentralSystem(MultiService):
             per_identity=config.auth_failures_per_identity,
             window=config.auth_failure_window,
         )
-        self.port = None
         self._connected: dict[str, ChargePointProxy] = {}
         self._waiting: dict[str, list[Deferred]] = {}
         self._closed: dict[ChargePointProxy, Deferred] = {}
-        self._listening: Deferred | None = None
+        self._listener = self._make_listener()
+        self._listener.setServiceParent(self)
 
     # -- IService ---------------------------------------------------------
 
-    def startService(self) -> None:
-        super().startService()
+    def _make_listener(self) -> ListeningService:
+        # Built with the service, so a bad endpoint or unreadable TLS files
+        # are refused at once, and the port is bound in
+        # privilegedStartService (twistd --uid binds below 1024).
         config = self.config
-        self.password_verifier.start()
         factory = OcppServerFactory(
             handler_factory=lambda connection: _ChargePointConnection(self, connection),
             authenticator=self._authenticator,
@@ -382,11 +384,18 @@ class CentralSystem(MultiService):
                 config.tls_certificate,
                 client_ca=config.tls_ca if config.security_profile == 3 else None,
             )
-        self._listening = listen(self.reactor, config.listen, factory, tls_options)
-        self._listening.addCallbacks(self._listened, self._listen_failed)
+        endpoint = server_endpoint(
+            self.reactor, config.listen, config.security_profile, tls_options
+        )
+        return ListeningService(
+            endpoint, factory, config.listen, "Central system", listened=self._listened
+        )
 
-    def _listened(self, port: Any) -> Any:
-        self.port = port
+    def startService(self) -> None:
+        self.password_verifier.start()
+        super().startService()
+
+    def _listened(self, port: Any) -> None:
         address = port.getHost()
         self.log.info(
             "Central system listening on {host}:{port} (security profile {profile})",
@@ -394,41 +403,31 @@ class CentralSystem(MultiService):
             port=getattr(address, "port", ""),
             profile=self.config.security_profile,
         )
-        return port
 
-    def _listen_failed(self, failure: Any) -> Any:
-        self.log.failure(
-            "Central system cannot listen on {listen}", failure, listen=self.config.listen
-        )
-        return failure
+    @property
+    def port(self) -> Any:
+        """
+        The listening port while it listens, else None.
+        """
+        return self._listener.port
 
     def when_listening(self) -> Deferred:
         """
         @return: a Deferred firing with the listening port once the service
             listens (at once if it does), or failing if it cannot.
+        @raise RuntimeError: the service is not running.
         """
-        if self.port is not None:
-            return succeed(self.port)
-        if self._listening is None:
-            raise RuntimeError("the central system is not running")
-        waiting = Deferred()
-        self._listening.addBoth(lambda result: (waiting.callback(result), result)[1])
-        return waiting
+        return self._listener.when_listening()
 
     def stopService(self) -> Deferred:
-        super().stopService()
+        # Stops listening (the child service) first.
+        stopped = super().stopService()
         self.password_verifier.stop()
         # Every open connection is closed, and the store closed once the
         # last of them is gone (their last events may still write to it).
-        waiting = list(self._closed.values())
+        waiting = [stopped, *self._closed.values()]
         for proxy in list(self._connected.values()):
             proxy.disconnect()
-        if self.port is not None:
-            waiting.append(maybeDeferred(self.port.stopListening))
-            self.port = None
-        elif self._listening is not None:
-            # Still starting: stop listening as soon as the port is there.
-            waiting.append(self.when_listening().addCallback(lambda port: port.stopListening()))
         return DeferredList(waiting).addCallback(lambda _: self.store.close())
 
     # -- ICentralSystem ---------------------------------------------------
