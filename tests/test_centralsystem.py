@@ -42,7 +42,6 @@ from openocpp.messages.datatypes import (
     SampledValue,
 )
 from openocpp.messages.errors import ErrorCode
-from openocpp.plugins import make_plugin_manager
 from openocpp.rpc.errors import CallError, ConnectionLost
 from openocpp.transport.errors import HandshakeFailed
 from tests.cpclient import NOW, TestChargePoint
@@ -595,6 +594,55 @@ class TLSProfilesTests(CentralSystemMixin, TestCase):
         )
 
 
+class RestartTests(CentralSystemMixin, TestCase):
+    """
+    A central system stopped and started again: its store is closed with
+    the service and opened again with it.
+    """
+
+    def setUp(self):
+        return self.start_central_system()
+
+    @inlineCallbacks
+    def test_stop_then_start(self):
+        """
+        Stopped, the central system closes its connections and its store;
+        started again, it listens again and a charge point reconnecting
+        finds its registration, id tags and open transaction intact.
+        """
+        self.central.store.set_id_tag("TAG1")
+        cp = yield self.connect("CP1")
+        yield cp.call(BOOT)
+        started = yield cp.call(
+            core.StartTransactionRequest(connector_id=1, id_tag="TAG1", meter_start=0, timestamp=NOW)
+        )
+        lost = cp.when_lost()
+        yield self.central.stopService()
+        yield lost
+        self.assertIsNone(self.central.port)
+        self.assertEqual(self.central.charge_points(), [])
+
+        self.central.startService()
+        yield self.central.when_listening().addCallback(self._listening)
+        cp = yield self.connect("CP1")
+        proxy = yield self.central.when_connected("CP1")
+        # Known from before the restart, without booting again.
+        self.assertEqual(proxy.registration_status, "Accepted")
+        authorized = yield cp.call(core.AuthorizeRequest(id_tag="TAG1"))
+        self.assertEqual(authorized.id_tag_info.status, "Accepted")
+        stopped = yield cp.call(
+            core.StopTransactionRequest(
+                transaction_id=started.transaction_id, meter_stop=500, timestamp=NOW, id_tag="TAG1"
+            )
+        )
+        self.assertEqual(stopped.id_tag_info.status, "Accepted")
+        (transaction,) = self.rows("SELECT * FROM transactions")
+        self.assertEqual(
+            (transaction["id"], transaction["identity"], transaction["meter_stop"]),
+            (started.transaction_id, "CP1", 500),
+        )
+
+
 class ReconnectTests(CentralSystemMixin, TestCase):
     """
     One connection per identity: the newest wins.
@@ -612,17 +660,7 @@ class ReconnectTests(CentralSystemMixin, TestCase):
             def openocpp_cs_charge_point_disconnected(inner, charge_point):
                 self.events.append(("disconnected", charge_point))
 
-        from openocpp.centralsystem.behaviour import DefaultCentralSystemBehaviour
-        from openocpp.centralsystem.store import CentralSystemStore
-
-        store = CentralSystemStore(os.path.abspath(self.mktemp()), reactor)
-        config = CentralSystemConfig(database=":memory:")
-        plugins = make_plugin_manager(
-            builtins=[DefaultCentralSystemBehaviour(store, config)],
-            plugins=[Recorder()],
-            load_entrypoints=False,
-        )
-        return {"plugins": plugins, "store": store}
+        return {"plugins": [Recorder()], "load_entrypoints": False}
 
     def setUp(self):
         return self.start_central_system()
@@ -825,7 +863,7 @@ class InterfaceTests(SynchronousTestCase):
         Service, config, handlers and proxy provide their interfaces.
         """
         config = CentralSystemConfig(database=":memory:")
-        central = CentralSystem(config, plugins=make_plugin_manager(load_entrypoints=False))
+        central = CentralSystem(config, load_entrypoints=False)
         self.addCleanup(central.store.close)
         self.assertTrue(verifyObject(ICentralSystem, central))
         self.assertTrue(verifyObject(ICentralSystemConfig, config))

@@ -19,7 +19,6 @@ from twisted.trial.unittest import TestCase
 from openocpp import tap
 from openocpp.centralsystem.config import CentralSystemConfig
 from openocpp.centralsystem.service import CentralSystem
-from openocpp.plugins import make_plugin_manager
 from openocpp.web.config import ApiConfig
 from openocpp.web.service import WebService
 
@@ -57,7 +56,7 @@ class ListeningTests(TestCase):
         config = CentralSystemConfig(
             listen=listen, database=os.path.abspath(self.mktemp()), ping_interval=0
         )
-        return CentralSystem(config, reactor=reactor, plugins=make_plugin_manager(load_entrypoints=False))
+        return CentralSystem(config, reactor=reactor, load_entrypoints=False)
 
     def events(self):
         observer = EventLoggingObserver()

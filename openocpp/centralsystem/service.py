@@ -20,7 +20,11 @@ from openocpp.centralsystem.credentials import (
     PasswordVerifier,
 )
 from openocpp.centralsystem.handler import HookEventsHandler, HookRequestHandler
-from openocpp.centralsystem.interfaces import ICentralSystem
+from openocpp.centralsystem.interfaces import (
+    ICentralSystem,
+    ICentralSystemEventsHandler,
+    IChargePointRequestHandler,
+)
 from openocpp.centralsystem.proxy import ChargePointProxy
 from openocpp.centralsystem.store import CentralSystemStore
 from openocpp.listening import ListeningService
@@ -269,28 +273,69 @@ class _ChargePointConnection:
             self._central_system._detach(self.proxy)
 
 
+class _ServiceStore(CentralSystemStore):
+    """
+    The store a central system opens for itself: closed when the service
+    stops, and opened again, as the same object, when it starts again, so
+    that every collaborator holding it (the built-in behaviour, the
+    credentials policy, the web API) keeps a working store.
+    """
+
+    def __init__(self, *arguments: Any, **options: Any) -> None:
+        self._arguments = (arguments, options)
+        super().__init__(*arguments, **options)
+        self.closed = False
+
+    def close(self) -> None:
+        super().close()
+        self.closed = True
+
+    def reopen(self) -> None:
+        """
+        Open the file again (an in-memory database starts empty).
+        """
+        arguments, options = self._arguments
+        CentralSystemStore.__init__(self, *arguments, **options)
+        self.closed = False
+
+
+def _handler(given: Any, interface: Any, plugins: Any, default: Any) -> Any:
+    # An implementation of the interface, or a callable making one from
+    # the plugin manager (a HookRequestHandler subclass, say).
+    if given is None:
+        return default(plugins)
+    if interface.providedBy(given):
+        return given
+    return given(plugins)
+
+
 @implementer(ICentralSystem)
 class CentralSystem(MultiService):
     """
     An OCPP 1.6-J central system.
 
+    It builds its store (the SQLite file C{config.database}), opened at
+    once (so that it may be filled before the service starts), closed when
+    the service stops and opened again when it starts again; the built-in
+    behaviour (L{DefaultCentralSystemBehaviour}), whose credentials policy
+    hashes passwords in the service's thread pool; and the plugin manager.
+
     @param config: its L{openocpp.centralsystem.interfaces.ICentralSystemConfig}.
     @param reactor: the reactor (default: the global one); its clock times
         calls and records.
-    @param plugins: a C{pluggy.PluginManager}; default: one with the built-in
-        behaviour, the installed plugins and those the config names.
+    @param plugins: plugin objects (modules or instances) registered after
+        the built-in behaviour, the installed plugins and those the config
+        names, so that they override them all.
     @param request_handler: the
-        L{openocpp.centralsystem.interfaces.IChargePointRequestHandler};
-        default: hooks.
+        L{openocpp.centralsystem.interfaces.IChargePointRequestHandler}, or
+        a callable making one from the plugin manager (e.g. a subclass of
+        L{HookRequestHandler}); default: a L{HookRequestHandler}.
     @param events_handler: the
-        L{openocpp.centralsystem.interfaces.ICentralSystemEventsHandler};
-        default: hooks.
-    @param store: the store; default: the SQLite file the config names.
-    @param password_verifier: the
-        L{openocpp.centralsystem.credentials.PasswordVerifier} whose thread
-        pool the service starts and stops, and whose remembered passwords
-        get in during a lockout; default: a new one.  Give the one of the
-        C{CredentialsPolicy} of a behaviour built for C{plugins}.
+        L{openocpp.centralsystem.interfaces.ICentralSystemEventsHandler},
+        or a callable making one from the plugin manager; default: a
+        L{HookEventsHandler}.
+    @param load_entrypoints: whether the installed plugins (the
+        C{openocpp} entry-point group) are loaded; tests turn it off.
     """
 
     log = Logger()
@@ -299,47 +344,53 @@ class CentralSystem(MultiService):
         self,
         config: Any,
         reactor: Any = None,
-        plugins: Any = None,
+        plugins: list | tuple = (),
         request_handler: Any = None,
         events_handler: Any = None,
-        store: CentralSystemStore | None = None,
-        password_verifier: PasswordVerifier | None = None,
+        load_entrypoints: bool = True,
     ) -> None:
         super().__init__()
+        if not isinstance(plugins, (list, tuple)):
+            raise TypeError(
+                "plugins is a list of plugin objects (the central system builds its own "
+                f"plugin manager), not {type(plugins).__name__}"
+            )
         if reactor is None:
             from twisted.internet import reactor
         self.reactor = reactor
         self.config = config
-        if store is None:
-            # Checkpoints of the write-ahead log run in the reactor's threads
-            # when it has some, so no commit on the reactor thread waits for
-            # one.
-            threads = reactor if IReactorThreads.providedBy(reactor) else None
-            store = CentralSystemStore(
-                config.database,
-                reactor,
-                threads=threads,
-                wal_size_limit=getattr(config, "wal_size_limit", 64 * 1024 * 1024),
-            )
-        self.store = store
+        # Checkpoints of the write-ahead log run in the reactor's threads
+        # when it has some, so no commit on the reactor thread waits for
+        # one.
+        threads = reactor if IReactorThreads.providedBy(reactor) else None
+        self.store = _ServiceStore(
+            config.database,
+            reactor,
+            threads=threads,
+            wal_size_limit=getattr(config, "wal_size_limit", 64 * 1024 * 1024),
+        )
         # Passwords are hashed in a thread pool of their own, started and
         # stopped with the service.
-        if password_verifier is None:
-            password_verifier = PasswordVerifier(
-                reactor,
-                threads=config.auth_threads,
-                max_pending=config.auth_max_pending,
-            )
-        self.password_verifier = password_verifier
-        if plugins is None:
-            credentials = CredentialsPolicy(self.store, config, self.password_verifier)
-            plugins = make_plugin_manager(
-                builtins=[DefaultCentralSystemBehaviour(self.store, config, credentials)],
-                plugins=[load_plugin_module(name) for name in config.plugins],
-            )
-        self.plugins = plugins
-        self.request_handler = request_handler or HookRequestHandler(plugins)
-        self.events_handler = events_handler or HookEventsHandler(plugins)
+        self.password_verifier = PasswordVerifier(
+            reactor,
+            threads=config.auth_threads,
+            max_pending=config.auth_max_pending,
+        )
+        credentials = CredentialsPolicy(self.store, config, self.password_verifier)
+        self.plugins = make_plugin_manager(
+            builtins=[DefaultCentralSystemBehaviour(self.store, config, credentials)],
+            plugins=[
+                *(load_plugin_module(name) for name in config.plugins),
+                *plugins,
+            ],
+            load_entrypoints=load_entrypoints,
+        )
+        self.request_handler = _handler(
+            request_handler, IChargePointRequestHandler, self.plugins, HookRequestHandler
+        )
+        self.events_handler = _handler(
+            events_handler, ICentralSystemEventsHandler, self.plugins, HookEventsHandler
+        )
         # Every decision, a plugin's too, is rate limited.
         self._authenticator = AuthenticationGuard(
             self._check_credentials,
@@ -392,6 +443,11 @@ class CentralSystem(MultiService):
         )
 
     def startService(self) -> None:
+        # The store first: connections may come as soon as the port
+        # listens (under twistd it was bound before, but the reactor does
+        # not run yet).
+        if self.store.closed:
+            self.store.reopen()
         self.password_verifier.start()
         super().startService()
 
