@@ -879,6 +879,31 @@ class InterfaceTests(SynchronousTestCase):
 
         self.assertTrue(verifyObject(IChargePointProxy, ChargePointProxy(None, Connection())))
 
+    def test_connection_handler(self):
+        """
+        The central system's handler of a charge point connection is the
+        transport's L{IConnectionHandler}, as the charge point's is.
+        """
+        from openocpp.centralsystem.service import _ChargePointConnection
+        from openocpp.transport.interfaces import IConnectionHandler
+
+        central = CentralSystem(CentralSystemConfig(database=":memory:"), load_entrypoints=False)
+        self.addCleanup(central.store.close)
+        handler = _ChargePointConnection(central, object())
+        self.assertTrue(verifyObject(IConnectionHandler, handler))
+
+    def test_config_interface_is_enough(self):
+        """
+        A config holding only the names L{ICentralSystemConfig} declares
+        builds a central system: the service reads nothing else of it.
+        """
+        defaults = CentralSystemConfig(database=":memory:")
+        config = type("Config", (), {name: getattr(defaults, name) for name in ICentralSystemConfig})()
+        self.assertIn("plugins", list(ICentralSystemConfig))
+        central = CentralSystem(config, load_entrypoints=False)
+        self.addCleanup(central.store.close)
+        self.assertIs(central.config, config)
+
 
 class OptionsTests(SynchronousTestCase):
     """

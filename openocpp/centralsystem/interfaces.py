@@ -37,6 +37,9 @@ class ICentralSystemConfig(Interface):
     )
     accept_any_id_tag = Attribute("Whether every id tag is accepted, known or not.")
     log_frames = Attribute("Whether every OCPP message in and out is logged, one debug line each.")
+    plugins = Attribute(
+        "Dotted names of plugin modules to load (after the installed plugins), a list."
+    )
     auth_threads = Attribute("Threads hashing Basic-auth passwords (off the reactor thread).")
     auth_max_pending = Attribute(
         "The most password checks running or waiting at once; more are refused with HTTP 503."

@@ -37,6 +37,7 @@ from openocpp.plugins import load_plugin_module, make_plugin_manager, notify
 from openocpp.rpc.errors import CallError
 from openocpp.rpc.session import RpcSession
 from openocpp.transport.connection import DEFAULT_OUTPUT_STALL_TIMEOUT
+from openocpp.transport.interfaces import IConnectionHandler
 from openocpp.transport.security import server_tls_options
 from openocpp.transport.server import OcppServerFactory, server_endpoint
 
@@ -60,6 +61,7 @@ _CLOSE_POLICY_VIOLATION = 1008
 _METER_WINDOW = 60.0
 
 
+@implementer(IConnectionHandler)
 class _ChargePointConnection:
     """
     The transport's handler of one charge point connection: its RPC session
