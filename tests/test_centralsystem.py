@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 from twisted.internet import reactor
 from twisted.internet.defer import gatherResults, inlineCallbacks
+from twisted.internet.task import Clock
 from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface.verify import verifyObject
@@ -903,6 +904,71 @@ class InterfaceTests(SynchronousTestCase):
         central = CentralSystem(config, load_entrypoints=False)
         self.addCleanup(central.store.close)
         self.assertIs(central.config, config)
+
+
+class OperatorCommandTests(SynchronousTestCase):
+    """
+    Operator commands are central-system methods: they write the store,
+    answer once the write is committed, and then tell plugins.
+    """
+
+    def setUp(self):
+        self.clock = Clock()
+        self.changes = []
+
+        class Audit:
+            @hookimpl
+            def openocpp_cs_operator_change(inner, change):
+                self.changes.append(change)
+
+        self.central = CentralSystem(
+            CentralSystemConfig(database=":memory:"),
+            reactor=self.clock,
+            plugins=[Audit()],
+            load_entrypoints=False,
+        )
+        self.addCleanup(self.central.store.close)
+
+    def committed(self, written):
+        # Nothing is answered, nor told, before the group commit.
+        self.assertNoResult(written)
+        self.assertEqual(self.changes, [])
+        self.clock.advance(0)
+        return self.successResultOf(written)
+
+    def test_id_tag_set_and_removed(self):
+        """
+        Setting an id tag answers, once committed, with the change the
+        plugins hear; removing it too; removing an unknown one changes
+        nothing and tells no one.
+        """
+        change = self.committed(self.central.set_id_tag("tag1", status="Blocked"))
+        self.assertEqual((change.kind, change.key, change.created), ("idTagSet", "tag1", True))
+        self.assertEqual(change.record.status, "Blocked")
+        self.assertEqual(self.changes, [change])
+        self.changes.clear()
+        removed = self.committed(self.central.remove_id_tag("TAG1"))
+        self.assertEqual((removed.kind, removed.key), ("idTagRemoved", "tag1"))
+        self.assertIsNone(self.central.store.id_tag("tag1"))
+        self.assertIsNone(self.successResultOf(self.central.remove_id_tag("TAG1")))
+        self.assertEqual(self.changes, [removed])
+
+    def test_charge_point_registered_and_unregistered(self):
+        """
+        Registering a charge point (with a password, then without) and
+        unregistering it are told to plugins once committed.
+        """
+        change = self.committed(self.central.register_charge_point("CP1", password="a-long-password"))
+        self.assertEqual((change.kind, change.key, change.created), ("chargePointRegistered", "CP1", True))
+        self.assertTrue(self.central.store.is_approved("CP1"))
+        self.changes.clear()
+        again = self.committed(self.central.register_charge_point("CP1", clear_password=True))
+        self.assertFalse(again.created)
+        self.assertIsNone(self.central.store.charge_point_credentials("CP1").password_hash)
+        self.changes.clear()
+        gone = self.committed(self.central.unregister_charge_point("CP1"))
+        self.assertEqual(gone.kind, "chargePointUnregistered")
+        self.assertFalse(self.central.store.is_approved("CP1"))
 
 
 class OptionsTests(SynchronousTestCase):

@@ -391,3 +391,43 @@ class ICentralSystem(IService):
         Clear the central system's persistent state (every record of its
         store).
         """
+
+    # Operator commands: each writes the store, answers once the write is
+    # committed, and tells plugins (the openocpp_cs_operator_change hook).
+
+    def register_charge_point(identity, password=None, security_profile=None, clear_password=False):
+        """
+        Register a charge point, or approve and update one seen before
+        (C{password} and C{security_profile} None: kept as they are).
+
+        @return: a Deferred firing with the
+            L{openocpp.centralsystem.service.OperatorChange} once it is
+            committed, or failing with
+            L{openocpp.centralsystem.store.StorageFailed} (nothing kept).
+        """
+
+    def unregister_charge_point(identity):
+        """
+        Forget a charge point's registration (its history stays).
+
+        @return: a Deferred firing with the change once committed, with
+            None when it was not registered, or failing with
+            L{openocpp.centralsystem.store.StorageFailed}.
+        """
+
+    def set_id_tag(id_tag, status="Accepted", expiry_date=None, parent_id_tag=None):
+        """
+        Add or change an id tag.
+
+        @return: a Deferred firing with the change once committed, or
+            failing with L{openocpp.centralsystem.store.StorageFailed}.
+        """
+
+    def remove_id_tag(id_tag):
+        """
+        Forget an id tag.
+
+        @return: a Deferred firing with the change once committed, with
+            None when it was unknown, or failing with
+            L{openocpp.centralsystem.store.StorageFailed}.
+        """

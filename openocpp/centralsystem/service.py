@@ -4,11 +4,13 @@ and a proxy per connection, and routes their requests to the request
 handler.
 """
 
+from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 from twisted.application.service import MultiService
-from twisted.internet.defer import Deferred, DeferredList, succeed
+from twisted.internet.defer import Deferred, DeferredList, fail, succeed
 from twisted.internet.interfaces import IReactorThreads
 from twisted.logger import Logger
 from zope.interface import implementer
@@ -26,7 +28,7 @@ from openocpp.centralsystem.interfaces import (
     IChargePointRequestHandler,
 )
 from openocpp.centralsystem.proxy import ChargePointProxy
-from openocpp.centralsystem.store import CentralSystemStore
+from openocpp.centralsystem.store import CentralSystemStore, StorageFailed
 from openocpp.listening import ListeningService
 from openocpp.messages.codec import snake_case
 from openocpp.messages.core import BootNotificationResponse
@@ -275,6 +277,29 @@ class _ChargePointConnection:
             self._central_system._detach(self.proxy)
 
 
+@dataclass(frozen=True)
+class OperatorChange:
+    """
+    A change an operator made to what the central system stores, told to
+    plugins once committed (the C{openocpp_cs_operator_change} hook).
+
+    @ivar kind: C{"chargePointRegistered"}, C{"chargePointUnregistered"},
+        C{"idTagSet"} or C{"idTagRemoved"}.
+    @ivar key: the charge point's identity, or the id tag as its record
+        spells it (id tags are case-insensitive).
+    @ivar created: whether the record did not exist before (a charge point
+        registered, an id tag added).
+    @ivar record: for id tags, the
+        L{openocpp.centralsystem.store.IdTagRecord} now stored (None once
+        removed); None for charge points.
+    """
+
+    kind: str
+    key: str
+    created: bool = False
+    record: Any = None
+
+
 class _ServiceStore(CentralSystemStore):
     """
     The store a central system opens for itself: closed when the service
@@ -507,6 +532,112 @@ class CentralSystem(MultiService):
     def reset_data(self) -> None:
         self.store.reset()
         self.log.info("Central system data reset")
+
+    # -- operator commands ------------------------------------------------
+
+    def register_charge_point(
+        self,
+        identity: str,
+        password: str | None = None,
+        security_profile: int | None = None,
+        clear_password: bool = False,
+    ) -> Deferred:
+        """
+        Register a charge point, or approve and update one seen before.
+
+        @param password: its new Basic-auth password (stored hashed), or
+            None to keep the one it has.
+        @param security_profile: its security profile, or None to keep it.
+        @param clear_password: remove its password.
+        @return: a Deferred firing with the L{OperatorChange} once it is
+            committed (C{created}: it was not registered before), or
+            failing with L{StorageFailed} (nothing is kept).
+        """
+
+        def write() -> OperatorChange:
+            before = self.store.charge_point(identity)
+            self.store.register_charge_point(
+                identity, password=password, security_profile=security_profile
+            )
+            if clear_password:
+                self.store.clear_password(identity)
+            created = before is None or not before.get("approved")
+            return OperatorChange("chargePointRegistered", identity, created=created)
+
+        return self._change(write)
+
+    def unregister_charge_point(self, identity: str) -> Deferred:
+        """
+        Forget a charge point's registration (its history stays).
+
+        @return: a Deferred firing with the L{OperatorChange} once it is
+            committed, or with None when it was not registered (nothing
+            changed), or failing with L{StorageFailed}.
+        """
+
+        def write() -> OperatorChange | None:
+            if not self.store.unregister_charge_point(identity):
+                return None
+            return OperatorChange("chargePointUnregistered", identity)
+
+        return self._change(write)
+
+    def set_id_tag(
+        self,
+        id_tag: str,
+        status: str = "Accepted",
+        expiry_date: datetime | None = None,
+        parent_id_tag: str | None = None,
+    ) -> Deferred:
+        """
+        Add or change an id tag (case-insensitive: a known tag keeps the
+        spelling it was first written with).
+
+        @return: a Deferred firing with the L{OperatorChange} once it is
+            committed (C{created}: the tag was unknown), or failing with
+            L{StorageFailed}.
+        """
+
+        def write() -> OperatorChange:
+            created = self.store.id_tag(id_tag) is None
+            self.store.set_id_tag(
+                id_tag, status=status, expiry_date=expiry_date, parent_id_tag=parent_id_tag
+            )
+            record = self.store.id_tag(id_tag)
+            return OperatorChange("idTagSet", record.id_tag, created=created, record=record)
+
+        return self._change(write)
+
+    def remove_id_tag(self, id_tag: str) -> Deferred:
+        """
+        Forget an id tag, whatever the case it is given in.
+
+        @return: a Deferred firing with the L{OperatorChange} once it is
+            committed, or with None when the tag was unknown, or failing
+            with L{StorageFailed}.
+        """
+
+        def write() -> OperatorChange | None:
+            record = self.store.id_tag(id_tag)
+            if record is None or not self.store.remove_id_tag(id_tag):
+                return None
+            return OperatorChange("idTagRemoved", record.id_tag)
+
+        return self._change(write)
+
+    def _change(self, write: Any) -> Deferred:
+        # The answer waits for the commit: a full disk fails it rather than
+        # claim what was not kept; plugins hear of committed changes only.
+        try:
+            change = write()
+        except StorageFailed:
+            return fail()
+        return self.store.when_committed(change).addCallback(self._changed)
+
+    def _changed(self, change: OperatorChange | None) -> OperatorChange | None:
+        if change is not None:
+            notify(self.plugins, "openocpp_cs_operator_change", change=change)
+        return change
 
     # -- connections ------------------------------------------------------
 
