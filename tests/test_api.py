@@ -1357,3 +1357,21 @@ class OperatorChangeApiTests(ApiMixin, TestCase):
         self.assertEqual((yield self.get("/api/v1/chargepoints/CP9")).status, 404)
         self.assertEqual(changes, [])
         self.flushLoggedErrors()
+
+    @inlineCallbacks
+    def test_restarted_api_reads_the_reopened_store(self):
+        """
+        The central system and its API stopped and started again: the API
+        reads and writes the store opened again, with what was stored.
+        """
+        self.assertEqual((yield self.put("/api/v1/idtags/KEEP1")).status, 201)
+        yield self.pool.closeCachedConnections()
+        yield self.web.stopService()
+        yield self.central.stopService()
+        self.central.startService()
+        self.web.startService()
+        port = yield self.web.when_listening()
+        self.base = f"http://127.0.0.1:{port.getHost().port}"
+        self.assertEqual((yield self.get("/api/v1/idtags/KEEP1")).json["status"], "Accepted")
+        self.assertEqual((yield self.put("/api/v1/idtags/KEEP2")).status, 201)
+        self.assertEqual((yield self.get("/api/v1/idtags")).json["total"], 2)

@@ -43,6 +43,7 @@ from openocpp.messages.datatypes import (
     SampledValue,
 )
 from openocpp.messages.errors import ErrorCode
+from openocpp.plugins import make_plugin_manager
 from openocpp.rpc.errors import CallError, ConnectionLost
 from openocpp.transport.errors import HandshakeFailed
 from tests.cpclient import NOW, TestChargePoint
@@ -892,6 +893,19 @@ class InterfaceTests(SynchronousTestCase):
         self.addCleanup(central.store.close)
         handler = _ChargePointConnection(central, object())
         self.assertTrue(verifyObject(IConnectionHandler, handler))
+
+    def test_plugin_manager_refused(self):
+        """
+        C{plugins} is a list of plugin objects: a plugin manager (the old
+        way, which meant building the store twice) is refused clearly,
+        before any file is opened.
+        """
+        config = CentralSystemConfig(database=os.path.abspath(self.mktemp()))
+        error = self.assertRaises(
+            TypeError, CentralSystem, config, plugins=make_plugin_manager(load_entrypoints=False)
+        )
+        self.assertIn("list of plugin objects", str(error))
+        self.assertFalse(os.path.exists(config.database))
 
     def test_config_interface_is_enough(self):
         """

@@ -362,7 +362,8 @@ class ICentralSystem(IService):
 
     config = Attribute("Its L{ICentralSystemConfig}.")
     store = Attribute(
-        "Its L{openocpp.centralsystem.store.CentralSystemStore} (SQLite)."
+        "Its L{openocpp.centralsystem.store.CentralSystemStore} (SQLite): open from "
+        "construction, closed when the service stops, opened again when it starts again."
     )
     port = Attribute("The listening port (C{IListeningPort}) while running, else None.")
 
