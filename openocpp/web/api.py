@@ -236,7 +236,9 @@ class ApiResource(Resource):
 
     @param central: the L{openocpp.centralsystem.interfaces.ICentralSystem}.
     @param queries: the L{openocpp.web.queries.ReadOnlyQueries}.
-    @param events: the L{openocpp.web.interfaces.ILiveEvents}.
+    @param events: the L{openocpp.web.interfaces.ILiveEvents} (the API
+        publishes nothing itself: what its writes change reaches the events
+        through the central system's C{openocpp_cs_operator_change} hook).
     @param streams: the L{openocpp.web.sse.EventStreams}.
     @param authenticator: the L{openocpp.web.interfaces.IApiAuthenticator}.
     @param openapi: the OpenAPI document's bytes.
