@@ -886,12 +886,12 @@ class InterfaceTests(SynchronousTestCase):
         The central system's handler of a charge point connection is the
         transport's L{IConnectionHandler}, as the charge point's is.
         """
-        from openocpp.centralsystem.service import _ChargePointConnection
+        from openocpp.centralsystem.connection import ChargePointConnection
         from openocpp.transport.interfaces import IConnectionHandler
 
         central = CentralSystem(CentralSystemConfig(database=":memory:"), load_entrypoints=False)
         self.addCleanup(central.store.close)
-        handler = _ChargePointConnection(central, object())
+        handler = ChargePointConnection(central, object())
         self.assertTrue(verifyObject(IConnectionHandler, handler))
 
     def test_plugin_manager_refused(self):
