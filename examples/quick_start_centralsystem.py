@@ -17,12 +17,9 @@ from twisted.internet import defer, task
 from twisted.logger import Logger, globalLogBeginner, textFileLogObserver
 
 from openocpp import hookimpl
-from openocpp.centralsystem.behaviour import DefaultCentralSystemBehaviour
 from openocpp.centralsystem.config import CentralSystemConfig
 from openocpp.centralsystem.handler import HookRequestHandler
 from openocpp.centralsystem.service import CentralSystem
-from openocpp.centralsystem.store import CentralSystemStore
-from openocpp.plugins import make_plugin_manager
 
 log = Logger(namespace="quick_start")
 
@@ -78,17 +75,15 @@ def make_central_system(reactor, listen="tcp:8080:interface=127.0.0.1", database
     config = CentralSystemConfig(
         listen=listen, database=database, accept_any_id_tag=True, heartbeat_interval=60
     )
-    store = CentralSystemStore(config.database, reactor)
     quick_start = QuickStartPlugin()
-    plugins = make_plugin_manager(
-        builtins=[DefaultCentralSystemBehaviour(store, config)], plugins=[quick_start]
-    )
+    # The central system builds its store, its built-in behaviour (which
+    # hashes passwords in the service's thread pool) and the plugin
+    # manager; the handler class is called with that manager.
     central = CentralSystem(
         config,
         reactor=reactor,
-        plugins=plugins,
-        store=store,
-        request_handler=QuickStartHandler(plugins),
+        plugins=[quick_start],
+        request_handler=QuickStartHandler,
     )
     central.quick_start = quick_start
     return central

@@ -190,6 +190,24 @@ def openocpp_cs_signed_firmware_status_notification(charge_point, request):
     """
 
 
+@hookspec
+def openocpp_cs_operator_change(change):
+    """
+    An operator changed what the central system stores (through its
+    methods: the web API, or a program embedding it), and the change is
+    committed: for observers (live dashboards, audit logs, pushing an id
+    tag to a local list). What it returns is ignored; an implementation
+    that raises is logged.
+
+    @param change: the L{openocpp.centralsystem.service.OperatorChange}:
+        its C{kind} (C{"chargePointRegistered"},
+        C{"chargePointUnregistered"}, C{"idTagSet"}, C{"idTagRemoved"}),
+        C{key} (the identity, or the id tag as stored), C{created} (a
+        record that did not exist before), and for id tags C{record} (the
+        L{openocpp.centralsystem.store.IdTagRecord} now stored, or None).
+    """
+
+
 # --- Charge point -----------------------------------------------------------
 #
 # Every hook gets C{charge_point}, the L{openocpp.chargepoint.interfaces.

@@ -22,6 +22,7 @@ from twisted.web.iweb import IBodyProducer
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
+from openocpp import hookimpl
 from openocpp.centralsystem.service import CentralSystem
 from openocpp.centralsystem.tap import CentralSystemOptions, make_service
 from openocpp.messages import codec, core, security
@@ -1271,3 +1272,106 @@ class MemoryDatabaseTests(ApiMixin, TestCase):
         self.central.store.set_id_tag("MEM")
         answer = yield self.get("/api/v1/idtags")
         self.assertEqual([t["idTag"] for t in answer.json["items"]], ["MEM"])
+
+
+class OperatorChangeApiTests(ApiMixin, TestCase):
+    """
+    The API's writes are the central system's operator commands: answered
+    once committed, and told to plugins (C{openocpp_cs_operator_change}),
+    from which the event stream learns of them.
+    """
+
+    def setUp(self):
+        return self.start()
+
+    def heard(self):
+        changes = []
+
+        class Audit:
+            @hookimpl
+            def openocpp_cs_operator_change(inner, change):
+                changes.append((change.kind, change.key, change.created))
+
+        self.central.plugins.register(Audit(), name="audit")
+        self.addCleanup(self.central.plugins.unregister, name="audit")
+        return changes
+
+    def published(self):
+        events = []
+        self.addCleanup(self.web.events.subscribe(lambda number, kind, data: events.append((kind, data))))
+        return events
+
+    @inlineCallbacks
+    def test_plugin_hears_api_writes(self):
+        """
+        A plugin hears every change the API makes, once made; the event
+        stream publishes them.
+        """
+        changes = self.heard()
+        events = self.published()
+        self.assertEqual((yield self.put("/api/v1/idtags/tag1", {"status": "Blocked"})).status, 201)
+        self.assertEqual((yield self.put("/api/v1/idtags/TAG1")).status, 200)
+        self.assertEqual((yield self.delete("/api/v1/idtags/Tag1")).status, 204)
+        self.assertEqual((yield self.put("/api/v1/chargepoints/CP7", {"password": "secret-password-7"})).status, 201)
+        self.assertEqual((yield self.delete("/api/v1/chargepoints/CP7")).status, 204)
+        self.assertEqual((yield self.delete("/api/v1/chargepoints/CP7")).status, 404)
+        self.assertEqual(
+            changes,
+            [
+                ("idTagSet", "tag1", True),
+                ("idTagSet", "tag1", False),
+                ("idTagRemoved", "tag1", False),
+                ("chargePointRegistered", "CP7", True),
+                ("chargePointUnregistered", "CP7", False),
+            ],
+        )
+        self.assertEqual(
+            [(kind, data.get("idTag") or data.get("chargePoint")) for kind, data in events],
+            [("idTagChanged", "tag1")] * 3 + [("chargePointChanged", "CP7")] * 2,
+        )
+        self.assertEqual(events[0][1]["record"]["status"], "Blocked")
+        self.assertIsNone(events[2][1]["record"])
+        self.assertEqual([data["registered"] for _, data in events[3:]], [True, False])
+
+    @inlineCallbacks
+    def test_failing_commit_is_503(self):
+        """
+        A write whose commit fails (a full disk) is answered 503 saying
+        nothing was kept, not as a success; nothing is stored, and no
+        plugin hears of it.
+        """
+        from tests.test_resources import FullDisk
+
+        changes = self.heard()
+        full = FullDisk(self.central.store)
+        for method, path in [
+            (self.put, "/api/v1/idtags/TAG9"),
+            (self.put, "/api/v1/chargepoints/CP9"),
+        ]:
+            answer = yield method(path)
+            self.assertError(answer, 503, "storage_failed")
+            self.assertIn("nothing was kept", answer.json["description"])
+            self.assertIn("disk is full", answer.json["description"])
+        full.make_room()
+        self.assertEqual((yield self.get("/api/v1/idtags/TAG9")).status, 404)
+        self.assertEqual((yield self.get("/api/v1/chargepoints/CP9")).status, 404)
+        self.assertEqual(changes, [])
+        self.flushLoggedErrors()
+
+    @inlineCallbacks
+    def test_restarted_api_reads_the_reopened_store(self):
+        """
+        The central system and its API stopped and started again: the API
+        reads and writes the store opened again, with what was stored.
+        """
+        self.assertEqual((yield self.put("/api/v1/idtags/KEEP1")).status, 201)
+        yield self.pool.closeCachedConnections()
+        yield self.web.stopService()
+        yield self.central.stopService()
+        self.central.startService()
+        self.web.startService()
+        port = yield self.web.when_listening()
+        self.base = f"http://127.0.0.1:{port.getHost().port}"
+        self.assertEqual((yield self.get("/api/v1/idtags/KEEP1")).json["status"], "Accepted")
+        self.assertEqual((yield self.put("/api/v1/idtags/KEEP2")).status, 201)
+        self.assertEqual((yield self.get("/api/v1/idtags")).json["total"], 2)

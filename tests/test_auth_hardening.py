@@ -18,6 +18,7 @@ from twisted.internet.testing import EventLoggingObserver
 from twisted.logger import globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
+from openocpp import hookimpl
 from openocpp.centralsystem import credentials
 from openocpp.centralsystem.config import CentralSystemConfig
 from openocpp.centralsystem.credentials import (
@@ -543,12 +544,11 @@ class CentralSystemAuthTests(CentralSystemMixin, TestCase):
 
     async def test_embedded_behaviour_shares_the_pool(self):
         """
-        A behaviour built by hand, given the service's verifier, hashes in
-        the pool the service starts.
+        A central system embedded by hand, with plugins of its own, hashes
+        in the pool the service starts: its built-in behaviour is the
+        service's.
         """
-        from openocpp.centralsystem.behaviour import DefaultCentralSystemBehaviour
         from openocpp.centralsystem.service import CentralSystem
-        from openocpp.plugins import make_plugin_manager
 
         threads = []
         real = credentials._matches_any
@@ -561,14 +561,16 @@ class CentralSystemAuthTests(CentralSystemMixin, TestCase):
         config = CentralSystemConfig(
             listen="tcp:0:interface=127.0.0.1", database=":memory:", ping_interval=0, security_profile=1
         )
-        store = CentralSystemStore(":memory:", reactor)
-        verifier = PasswordVerifier(reactor)
-        behaviour = DefaultCentralSystemBehaviour(store, config, CredentialsPolicy(store, config, verifier))
+        connected = []
+
+        class Site:
+            @hookimpl
+            def openocpp_cs_charge_point_connected(self, charge_point):
+                connected.append(charge_point.identity)
+
         self.config = config
-        self.central = CentralSystem(
-            config, reactor=reactor, store=store, password_verifier=verifier,
-            plugins=make_plugin_manager(builtins=[behaviour], load_entrypoints=False),
-        )
+        self.central = CentralSystem(config, reactor=reactor, plugins=[Site()], load_entrypoints=False)
+        store = self.central.store
         self.central.startService()
         self.addCleanup(self.central.stopService)
         await self.central.when_listening().addCallback(self._listening)
@@ -577,6 +579,7 @@ class CentralSystemAuthTests(CentralSystemMixin, TestCase):
         self.assertTrue(charge_point.connection.open)
         self.assertEqual(len(threads), 1)
         self.assertIn("openocpp-credentials", threads[0].name)
+        self.assertEqual(connected, ["CP1"])
 
     async def test_one_log_line_per_refusal(self):
         """

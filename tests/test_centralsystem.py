@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 from twisted.internet import reactor
 from twisted.internet.defer import gatherResults, inlineCallbacks
+from twisted.internet.task import Clock
 from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface.verify import verifyObject
@@ -595,6 +596,55 @@ class TLSProfilesTests(CentralSystemMixin, TestCase):
         )
 
 
+class RestartTests(CentralSystemMixin, TestCase):
+    """
+    A central system stopped and started again: its store is closed with
+    the service and opened again with it.
+    """
+
+    def setUp(self):
+        return self.start_central_system()
+
+    @inlineCallbacks
+    def test_stop_then_start(self):
+        """
+        Stopped, the central system closes its connections and its store;
+        started again, it listens again and a charge point reconnecting
+        finds its registration, id tags and open transaction intact.
+        """
+        self.central.store.set_id_tag("TAG1")
+        cp = yield self.connect("CP1")
+        yield cp.call(BOOT)
+        started = yield cp.call(
+            core.StartTransactionRequest(connector_id=1, id_tag="TAG1", meter_start=0, timestamp=NOW)
+        )
+        lost = cp.when_lost()
+        yield self.central.stopService()
+        yield lost
+        self.assertIsNone(self.central.port)
+        self.assertEqual(self.central.charge_points(), [])
+
+        self.central.startService()
+        yield self.central.when_listening().addCallback(self._listening)
+        cp = yield self.connect("CP1")
+        proxy = yield self.central.when_connected("CP1")
+        # Known from before the restart, without booting again.
+        self.assertEqual(proxy.registration_status, "Accepted")
+        authorized = yield cp.call(core.AuthorizeRequest(id_tag="TAG1"))
+        self.assertEqual(authorized.id_tag_info.status, "Accepted")
+        stopped = yield cp.call(
+            core.StopTransactionRequest(
+                transaction_id=started.transaction_id, meter_stop=500, timestamp=NOW, id_tag="TAG1"
+            )
+        )
+        self.assertEqual(stopped.id_tag_info.status, "Accepted")
+        (transaction,) = self.rows("SELECT * FROM transactions")
+        self.assertEqual(
+            (transaction["id"], transaction["identity"], transaction["meter_stop"]),
+            (started.transaction_id, "CP1", 500),
+        )
+
+
 class ReconnectTests(CentralSystemMixin, TestCase):
     """
     One connection per identity: the newest wins.
@@ -612,17 +662,7 @@ class ReconnectTests(CentralSystemMixin, TestCase):
             def openocpp_cs_charge_point_disconnected(inner, charge_point):
                 self.events.append(("disconnected", charge_point))
 
-        from openocpp.centralsystem.behaviour import DefaultCentralSystemBehaviour
-        from openocpp.centralsystem.store import CentralSystemStore
-
-        store = CentralSystemStore(os.path.abspath(self.mktemp()), reactor)
-        config = CentralSystemConfig(database=":memory:")
-        plugins = make_plugin_manager(
-            builtins=[DefaultCentralSystemBehaviour(store, config)],
-            plugins=[Recorder()],
-            load_entrypoints=False,
-        )
-        return {"plugins": plugins, "store": store}
+        return {"plugins": [Recorder()], "load_entrypoints": False}
 
     def setUp(self):
         return self.start_central_system()
@@ -825,7 +865,7 @@ class InterfaceTests(SynchronousTestCase):
         Service, config, handlers and proxy provide their interfaces.
         """
         config = CentralSystemConfig(database=":memory:")
-        central = CentralSystem(config, plugins=make_plugin_manager(load_entrypoints=False))
+        central = CentralSystem(config, load_entrypoints=False)
         self.addCleanup(central.store.close)
         self.assertTrue(verifyObject(ICentralSystem, central))
         self.assertTrue(verifyObject(ICentralSystemConfig, config))
@@ -840,6 +880,109 @@ class InterfaceTests(SynchronousTestCase):
             client_certificate = None
 
         self.assertTrue(verifyObject(IChargePointProxy, ChargePointProxy(None, Connection())))
+
+    def test_connection_handler(self):
+        """
+        The central system's handler of a charge point connection is the
+        transport's L{IConnectionHandler}, as the charge point's is.
+        """
+        from openocpp.centralsystem.connection import ChargePointConnection
+        from openocpp.transport.interfaces import IConnectionHandler
+
+        central = CentralSystem(CentralSystemConfig(database=":memory:"), load_entrypoints=False)
+        self.addCleanup(central.store.close)
+        handler = ChargePointConnection(central, object())
+        self.assertTrue(verifyObject(IConnectionHandler, handler))
+
+    def test_plugin_manager_refused(self):
+        """
+        C{plugins} is a list of plugin objects: a plugin manager (the old
+        way, which meant building the store twice) is refused clearly,
+        before any file is opened.
+        """
+        config = CentralSystemConfig(database=os.path.abspath(self.mktemp()))
+        error = self.assertRaises(
+            TypeError, CentralSystem, config, plugins=make_plugin_manager(load_entrypoints=False)
+        )
+        self.assertIn("list of plugin objects", str(error))
+        self.assertFalse(os.path.exists(config.database))
+
+    def test_config_interface_is_enough(self):
+        """
+        A config holding only the names L{ICentralSystemConfig} declares
+        builds a central system: the service reads nothing else of it.
+        """
+        defaults = CentralSystemConfig(database=":memory:")
+        config = type("Config", (), {name: getattr(defaults, name) for name in ICentralSystemConfig})()
+        self.assertIn("plugins", list(ICentralSystemConfig))
+        central = CentralSystem(config, load_entrypoints=False)
+        self.addCleanup(central.store.close)
+        self.assertIs(central.config, config)
+
+
+class OperatorCommandTests(SynchronousTestCase):
+    """
+    Operator commands are central-system methods: they write the store,
+    answer once the write is committed, and then tell plugins.
+    """
+
+    def setUp(self):
+        self.clock = Clock()
+        self.changes = []
+
+        class Audit:
+            @hookimpl
+            def openocpp_cs_operator_change(inner, change):
+                self.changes.append(change)
+
+        self.central = CentralSystem(
+            CentralSystemConfig(database=":memory:"),
+            reactor=self.clock,
+            plugins=[Audit()],
+            load_entrypoints=False,
+        )
+        self.addCleanup(self.central.store.close)
+
+    def committed(self, written):
+        # Nothing is answered, nor told, before the group commit.
+        self.assertNoResult(written)
+        self.assertEqual(self.changes, [])
+        self.clock.advance(0)
+        return self.successResultOf(written)
+
+    def test_id_tag_set_and_removed(self):
+        """
+        Setting an id tag answers, once committed, with the change the
+        plugins hear; removing it too; removing an unknown one changes
+        nothing and tells no one.
+        """
+        change = self.committed(self.central.set_id_tag("tag1", status="Blocked"))
+        self.assertEqual((change.kind, change.key, change.created), ("idTagSet", "tag1", True))
+        self.assertEqual(change.record.status, "Blocked")
+        self.assertEqual(self.changes, [change])
+        self.changes.clear()
+        removed = self.committed(self.central.remove_id_tag("TAG1"))
+        self.assertEqual((removed.kind, removed.key), ("idTagRemoved", "tag1"))
+        self.assertIsNone(self.central.store.id_tag("tag1"))
+        self.assertIsNone(self.successResultOf(self.central.remove_id_tag("TAG1")))
+        self.assertEqual(self.changes, [removed])
+
+    def test_charge_point_registered_and_unregistered(self):
+        """
+        Registering a charge point (with a password, then without) and
+        unregistering it are told to plugins once committed.
+        """
+        change = self.committed(self.central.register_charge_point("CP1", password="a-long-password"))
+        self.assertEqual((change.kind, change.key, change.created), ("chargePointRegistered", "CP1", True))
+        self.assertTrue(self.central.store.is_approved("CP1"))
+        self.changes.clear()
+        again = self.committed(self.central.register_charge_point("CP1", clear_password=True))
+        self.assertFalse(again.created)
+        self.assertIsNone(self.central.store.charge_point_credentials("CP1").password_hash)
+        self.changes.clear()
+        gone = self.committed(self.central.unregister_charge_point("CP1"))
+        self.assertEqual(gone.kind, "chargePointUnregistered")
+        self.assertFalse(self.central.store.is_approved("CP1"))
 
 
 class OptionsTests(SynchronousTestCase):

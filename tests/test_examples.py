@@ -7,6 +7,8 @@ import os
 
 from twisted.internet import reactor
 from twisted.internet.defer import inlineCallbacks
+from twisted.internet.testing import EventLoggingObserver
+from twisted.logger import formatEvent, globalLogPublisher
 from twisted.trial.unittest import TestCase
 
 from openocpp.messages import core
@@ -38,6 +40,9 @@ class QuickStartCentralSystemTests(TestCase):
         HeartbeatInterval set to 60 and a StatusNotification triggered.
         """
         example = load_example("quick_start_centralsystem")
+        events = EventLoggingObserver()
+        globalLogPublisher.addObserver(events)
+        self.addCleanup(globalLogPublisher.removeObserver, events)
         central = example.make_central_system(
             reactor, "tcp:0:interface=127.0.0.1", os.path.abspath(self.mktemp())
         )
@@ -61,6 +66,9 @@ class QuickStartCentralSystemTests(TestCase):
         )
         self.assertIsInstance(status, core.StatusNotificationResponse)
         self.assertEqual(central.store.connectors("QS1")[0]["status"], "Available")
+        # The example's request handler answered it, and logged it.
+        logged = [formatEvent(event) for event in events if event.get("log_namespace") == "quick_start"]
+        self.assertIn("QS1 connector 1: Available", logged)
 
 
 class ValidatePayloadExampleTests(TestCase):

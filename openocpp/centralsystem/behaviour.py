@@ -32,6 +32,11 @@ class DefaultCentralSystemBehaviour:
     """
     The built-in answers of C{twistd openocpp centralsystem}.
 
+    L{openocpp.centralsystem.service.CentralSystem} builds it with its
+    store and a credentials policy hashing in the service's thread pool;
+    build one by hand only to use it without a service (tests, a request
+    handler of its own).
+
     @param store: the L{openocpp.centralsystem.store.CentralSystemStore}.
     @param config: the L{openocpp.centralsystem.interfaces.ICentralSystemConfig}.
     @param credentials: the

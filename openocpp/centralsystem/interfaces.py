@@ -37,6 +37,9 @@ class ICentralSystemConfig(Interface):
     )
     accept_any_id_tag = Attribute("Whether every id tag is accepted, known or not.")
     log_frames = Attribute("Whether every OCPP message in and out is logged, one debug line each.")
+    plugins = Attribute(
+        "Dotted names of plugin modules to load (after the installed plugins), a list."
+    )
     auth_threads = Attribute("Threads hashing Basic-auth passwords (off the reactor thread).")
     auth_max_pending = Attribute(
         "The most password checks running or waiting at once; more are refused with HTTP 503."
@@ -359,7 +362,8 @@ class ICentralSystem(IService):
 
     config = Attribute("Its L{ICentralSystemConfig}.")
     store = Attribute(
-        "Its L{openocpp.centralsystem.store.CentralSystemStore} (SQLite)."
+        "Its L{openocpp.centralsystem.store.CentralSystemStore} (SQLite): open from "
+        "construction, closed when the service stops, opened again when it starts again."
     )
     port = Attribute("The listening port (C{IListeningPort}) while running, else None.")
 
@@ -387,4 +391,44 @@ class ICentralSystem(IService):
         """
         Clear the central system's persistent state (every record of its
         store).
+        """
+
+    # Operator commands: each writes the store, answers once the write is
+    # committed, and tells plugins (the openocpp_cs_operator_change hook).
+
+    def register_charge_point(identity, password=None, security_profile=None, clear_password=False):
+        """
+        Register a charge point, or approve and update one seen before
+        (C{password} and C{security_profile} None: kept as they are).
+
+        @return: a Deferred firing with the
+            L{openocpp.centralsystem.service.OperatorChange} once it is
+            committed, or failing with
+            L{openocpp.centralsystem.store.StorageFailed} (nothing kept).
+        """
+
+    def unregister_charge_point(identity):
+        """
+        Forget a charge point's registration (its history stays).
+
+        @return: a Deferred firing with the change once committed, with
+            None when it was not registered, or failing with
+            L{openocpp.centralsystem.store.StorageFailed}.
+        """
+
+    def set_id_tag(id_tag, status="Accepted", expiry_date=None, parent_id_tag=None):
+        """
+        Add or change an id tag.
+
+        @return: a Deferred firing with the change once committed, or
+            failing with L{openocpp.centralsystem.store.StorageFailed}.
+        """
+
+    def remove_id_tag(id_tag):
+        """
+        Forget an id tag.
+
+        @return: a Deferred firing with the change once committed, with
+            None when it was unknown, or failing with
+            L{openocpp.centralsystem.store.StorageFailed}.
         """

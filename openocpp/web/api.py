@@ -12,13 +12,14 @@ import json
 from typing import Any, Callable
 from urllib.parse import unquote_to_bytes
 
-from twisted.internet.defer import maybeDeferred
+from twisted.internet.defer import Deferred, maybeDeferred
 from twisted.logger import Logger
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
 from openocpp.centralsystem.idtags import is_printable_ascii
 from openocpp.centralsystem.policy import CallRefused, NotAllowedNow
+from openocpp.centralsystem.store import StorageFailed
 from openocpp.messages import codec
 from openocpp.messages.errors import ValidationError
 from openocpp.messages.registry import ACTIONS, Role
@@ -235,7 +236,9 @@ class ApiResource(Resource):
 
     @param central: the L{openocpp.centralsystem.interfaces.ICentralSystem}.
     @param queries: the L{openocpp.web.queries.ReadOnlyQueries}.
-    @param events: the L{openocpp.web.interfaces.ILiveEvents}.
+    @param events: the L{openocpp.web.interfaces.ILiveEvents} (the API
+        publishes nothing itself: what its writes change reaches the events
+        through the central system's C{openocpp_cs_operator_change} hook).
     @param streams: the L{openocpp.web.sse.EventStreams}.
     @param authenticator: the L{openocpp.web.interfaces.IApiAuthenticator}.
     @param openapi: the OpenAPI document's bytes.
@@ -485,21 +488,22 @@ class ApiResource(Resource):
         profile = body.get("securityProfile")
         if profile is not None and (type(profile) is not int or profile not in (0, 1, 2, 3)):
             raise ApiError(400, "bad_body", "securityProfile must be 0, 1, 2 or 3")
-        store = self._central.store
-        before = store.charge_point(identity)
-        store.register_charge_point(identity, password=password, security_profile=profile)
-        if "password" in body and body["password"] is None:
-            # An explicit null removes the password (a missing one keeps it).
-            store.clear_password(identity)
-        created = before is None or not before.get("approved")
-        self._events.publish("chargePointChanged", {"chargePoint": identity, "registered": True})
-        return Answer(201 if created else 200, self._charge_point(identity))
+        # An explicit null removes the password (a missing one keeps it).
+        clear = "password" in body and body["password"] is None
+        written = self._central.register_charge_point(
+            identity, password=password, security_profile=profile, clear_password=clear
+        )
+        return _stored(written).addCallback(
+            lambda change: Answer(201 if change.created else 200, self._charge_point(identity))
+        )
 
-    def delete_charge_point(self, call: Call, identity: str) -> None:
-        if not self._central.store.unregister_charge_point(identity):
-            raise ApiError(404, "unknown_charge_point", f"no charge point {identity!r} is registered")
-        self._events.publish("chargePointChanged", {"chargePoint": identity, "registered": False})
-        return None
+    def delete_charge_point(self, call: Call, identity: str) -> Any:
+        def removed(change: Any) -> None:
+            if change is None:
+                raise ApiError(404, "unknown_charge_point", f"no charge point {identity!r} is registered")
+            return None
+
+        return _stored(self._central.unregister_charge_point(identity)).addCallback(removed)
 
     # -- operations -------------------------------------------------------
 
@@ -615,20 +619,19 @@ class ApiResource(Resource):
                 400, "bad_body",
                 f"parentIdTag is printable ASCII only (OCPP 1.6 section 2.2, CiString), not {parent!r}",
             )
-        store = self._central.store
-        created = store.id_tag(idTag) is None
-        store.set_id_tag(idTag, status=status, expiry_date=expiry, parent_id_tag=parent)
-        found = self._id_tag(idTag)
+        written = self._central.set_id_tag(idTag, status=status, expiry_date=expiry, parent_id_tag=parent)
         # Named as the record spells it (id tags are case-insensitive).
-        self._events.publish("idTagChanged", {"idTag": found["idTag"], "record": found})
-        return Answer(201 if created else 200, found)
+        return _stored(written).addCallback(
+            lambda change: Answer(201 if change.created else 200, self._id_tag(change.key))
+        )
 
-    def delete_id_tag(self, call: Call, idTag: str) -> None:
-        record = self._central.store.id_tag(idTag)
-        if record is None or not self._central.store.remove_id_tag(idTag):
-            raise ApiError(404, "unknown_id_tag", f"no id tag {idTag!r}")
-        self._events.publish("idTagChanged", {"idTag": record.id_tag, "record": None})
-        return None
+    def delete_id_tag(self, call: Call, idTag: str) -> Any:
+        def removed(change: Any) -> None:
+            if change is None:
+                raise ApiError(404, "unknown_id_tag", f"no id tag {idTag!r}")
+            return None
+
+        return _stored(self._central.remove_id_tag(idTag)).addCallback(removed)
 
     # -- transactions and events ------------------------------------------
 
@@ -664,6 +667,24 @@ class ApiResource(Resource):
         after = int(last) if last is not None and last.strip().isdigit() else None
         self._streams.open(call.request, identity=call.arg("chargepoint"), after=after)
         return STREAMING
+
+
+def _stored(written: Deferred) -> Deferred:
+    """
+    The outcome of an operator command: a storage failure (a full disk)
+    is answered 503, saying that nothing was kept, never as a success.
+    """
+
+    def failed(failure: Any) -> None:
+        failure.trap(StorageFailed)
+        raise ApiError(
+            503, "storage_failed",
+            f"the central system could not store this change ({failure.value.error}); "
+            "nothing was kept: try again later",
+            headers={b"retry-after": b"10"},
+        )
+
+    return written.addErrback(failed)
 
 
 def _has_body(request: Any) -> bool:

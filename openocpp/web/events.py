@@ -13,6 +13,7 @@ from zope.interface import implementer
 from openocpp.hookspecs import hookimpl
 from openocpp.messages import codec
 from openocpp.web.interfaces import ILiveEvents
+from openocpp.web.queries import id_tag_json
 
 #: The event each request a charge point sends becomes; those not named
 #: here become C{"notification"}. Heartbeats are left out: they say nothing
@@ -86,10 +87,26 @@ def _payload(message: Any) -> dict | None:
         return None
 
 
+def _id_tag_json(record: Any) -> dict | None:
+    # The id tag as the API shows it (GET /api/v1/idtags/{idTag}).
+    if record is None:
+        return None
+    expiry = record.expiry_date
+    return id_tag_json(
+        {
+            "id_tag": record.id_tag,
+            "status": record.status,
+            "expiry_date": None if expiry is None else codec.format_datetime(expiry),
+            "parent_id_tag": record.parent_id_tag,
+        }
+    )
+
+
 class LiveEventsPlugin:
     """
     The observer plugin feeding an L{ILiveEvents} from the central system's
-    hooks: C{connected} and C{disconnected}, and one event per request a
+    hooks: C{connected} and C{disconnected}, C{chargePointChanged} and
+    C{idTagChanged} for what an operator changed, and one event per request a
     charge point sent (see L{EVENT_OF_ACTION}), with its data
     C{{"chargePoint", "action", "request", "response"}} (the payloads as
     on the wire). Registered on the central system's plugin manager by
@@ -125,6 +142,21 @@ class LiveEventsPlugin:
     @hookimpl
     def openocpp_cs_charge_point_disconnected(self, charge_point):
         self._connection("disconnected", charge_point)
+
+    @hookimpl
+    def openocpp_cs_operator_change(self, change):
+        # What an operator changed, once committed: the console updates its
+        # lists from these.
+        if change.kind.startswith("chargePoint"):
+            self._events.publish(
+                "chargePointChanged",
+                {"chargePoint": change.key, "registered": change.kind == "chargePointRegistered"},
+            )
+        elif change.kind.startswith("idTag"):
+            self._events.publish(
+                "idTagChanged",
+                {"idTag": change.key, "record": _id_tag_json(change.record)},
+            )
 
     @hookimpl
     def openocpp_cs_request_handled(self, charge_point, request, response):

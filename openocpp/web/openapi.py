@@ -266,6 +266,11 @@ def _error(description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
 
 
+def _storage_errors() -> dict:
+    # Writes are answered once committed: a failed commit is no success.
+    return {"503": _error("the change could not be stored (a full disk): nothing was kept (error storage_failed)")}
+
+
 def _json(description: str, schema: dict) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -367,14 +372,14 @@ def _paths() -> dict:
                     "200": _json("it was registered already: updated", _ref("ChargePoint")),
                     "201": _json("registered", _ref("ChargePoint")),
                     **_BODY_ERRORS,
-                    **_AUTH_ERRORS,
+                    **_storage_errors(), **_AUTH_ERRORS,
                 },
             },
             "delete": {
                 "operationId": "deleteChargePoint",
                 "tags": ["charge points"],
                 "summary": "Unregister a charge point (its history stays; an open connection stays open)",
-                "responses": {"204": {"description": "unregistered"}, "404": _error("not registered"), **_AUTH_ERRORS},
+                "responses": {"204": {"description": "unregistered"}, "404": _error("not registered"), **_storage_errors(), **_AUTH_ERRORS},
             },
         },
         "/api/v1/actions": {
@@ -411,14 +416,14 @@ def _paths() -> dict:
                     "200": _json("replaced", _ref("IdTag")),
                     "201": _json("added", _ref("IdTag")),
                     **_BODY_ERRORS,
-                    **_AUTH_ERRORS,
+                    **_storage_errors(), **_AUTH_ERRORS,
                 },
             },
             "delete": {
                 "operationId": "deleteIdTag",
                 "tags": ["id tags"],
                 "summary": "Forget an id tag",
-                "responses": {"204": {"description": "forgotten"}, "404": _error("unknown id tag"), **_AUTH_ERRORS},
+                "responses": {"204": {"description": "forgotten"}, "404": _error("unknown id tag"), **_storage_errors(), **_AUTH_ERRORS},
             },
         },
         "/api/v1/transactions": {

@@ -5,8 +5,8 @@ the console at C{/}, next to the central system in the same process.
 
 from typing import Any
 
-from twisted.application.service import Service
-from twisted.internet.defer import Deferred, DeferredList, maybeDeferred, succeed
+from twisted.application.service import MultiService
+from twisted.internet.defer import Deferred, DeferredList
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 from twisted.protocols.policies import WrappingFactory
@@ -15,6 +15,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import Site
 from twisted.web.static import File
 
+from openocpp.listening import ListeningService
 from openocpp.web.api import ApiResource
 from openocpp.web.auth import make_authenticator
 from openocpp.web.events import LiveEvents, LiveEventsPlugin
@@ -168,7 +169,7 @@ class _ConnectionTracker(WrappingFactory):
         return DeferredList(waiting)
 
 
-class WebService(Service):
+class WebService(MultiService):
     """
     The HTTP API and web console of a central system.
 
@@ -191,6 +192,7 @@ class WebService(Service):
         events: Any = None,
         keepalive: float = 15.0,
     ) -> None:
+        super().__init__()
         if reactor is None:
             from twisted.internet import reactor
         self.central = central
@@ -221,24 +223,26 @@ class WebService(Service):
             reactor=reactor,
         )
         self.site.displayTracebacks = False
-        self.port = None
-        self._factory: _ConnectionTracker | None = None
-        self._listening: Deferred | None = None
         self._plugin: LiveEventsPlugin | None = None
+        self._factory = _ConnectionTracker(self.site)
+        self._factory.noisy = False
+        # Bound in privilegedStartService (twistd --uid binds below 1024).
+        self._listener = ListeningService(
+            serverFromString(reactor, config.endpoint),
+            self._factory,
+            config.endpoint,
+            "HTTP API",
+            listened=self._listened,
+        )
+        self._listener.setServiceParent(self)
 
     def startService(self) -> None:
-        super().startService()
         self._plugin = LiveEventsPlugin(self.events)
         self.central.plugins.register(self._plugin, name=PLUGIN_NAME)
         self.streams.start()
-        self._factory = _ConnectionTracker(self.site)
-        self._factory.noisy = False
-        endpoint = serverFromString(self.reactor, self.config.endpoint)
-        self._listening = endpoint.listen(self._factory)
-        self._listening.addCallbacks(self._listened, self._listen_failed)
+        super().startService()
 
-    def _listened(self, port: Any) -> Any:
-        self.port = port
+    def _listened(self, port: Any) -> None:
         address = port.getHost()
         host, number = getattr(address, "host", address), getattr(address, "port", "")
         if self.config.token is None:
@@ -254,37 +258,28 @@ class WebService(Service):
                 host=host,
                 port=number,
             )
-        return port
 
-    def _listen_failed(self, failure: Any) -> Any:
-        self.log.failure("HTTP API cannot listen on {endpoint}", failure, endpoint=self.config.endpoint)
-        return failure
+    @property
+    def port(self) -> Any:
+        """
+        The listening port while it listens, else None.
+        """
+        return self._listener.port
 
     def when_listening(self) -> Deferred:
         """
         @return: a Deferred firing with the listening port once the service
             listens (at once if it does), or failing if it cannot.
+        @raise RuntimeError: the service is not running.
         """
-        if self.port is not None:
-            return succeed(self.port)
-        if self._listening is None:
-            raise RuntimeError("the web service is not running")
-        waiting = Deferred()
-        self._listening.addBoth(lambda result: (waiting.callback(result), result)[1])
-        return waiting
+        return self._listener.when_listening()
 
     def stopService(self) -> Deferred:
-        super().stopService()
+        # Stops listening (the child service) first.
+        waiting = [super().stopService()]
         if self._plugin is not None:
             self.central.plugins.unregister(name=PLUGIN_NAME)
             self._plugin = None
         self.streams.stop()
-        waiting = []
-        if self.port is not None:
-            waiting.append(maybeDeferred(self.port.stopListening))
-            self.port = None
-        elif self._listening is not None:
-            waiting.append(self.when_listening().addCallback(lambda port: port.stopListening()))
-        if self._factory is not None:
-            waiting.append(self._factory.close_all())
+        waiting.append(self._factory.close_all())
         return DeferredList(waiting, consumeErrors=True)
