@@ -146,6 +146,9 @@ class ChargePoint(MultiService):
         self.config = config
         self.connector_count = config.connectors
         self.log_frames = log_frames
+        # A store the charge point opened is its own to close when it stops
+        # (and to open again when it starts); one handed in is the caller's.
+        self._owns_store = store is None
         self.store = store if store is not None else ChargePointStore(config.database)
         if ocpp_config is None:
             ocpp_config = self._ocpp_config(config)
@@ -221,6 +224,8 @@ class ChargePoint(MultiService):
     # -- service ----------------------------------------------------------------------
 
     def startService(self) -> None:
+        if self._owns_store:
+            self.store.open()
         super().startService()
         self.store.ensure_connectors(self.connector_count)
         self.registration = None
@@ -245,9 +250,9 @@ class ChargePoint(MultiService):
             if status is not None and status != AuthorizationStatus.ACCEPTED.value:
                 # Refused before the process stopped, and not stopped yet.
                 self.transaction_deauthorized(record.local_id, AuthorizationStatus(status))
-        if self._connect:
+        if self._connect and self._service is None:
             self._service = self._connection_service()
-            self._service.startService()
+            self._service.setServiceParent(self)
 
     def _connection_service(self) -> Any:
         from openocpp.transport.client import ClientConnectionService
@@ -256,7 +261,7 @@ class ChargePoint(MultiService):
         profile = self.ocpp_config.integer("SecurityProfile")
         password = self.ocpp_config.get("AuthorizationKey") or None
         ping = self.ocpp_config.integer("WebSocketPingInterval")
-        return ClientConnectionService(
+        service = ClientConnectionService(
             self.reactor,
             config.url,
             config.identity,
@@ -271,20 +276,25 @@ class ChargePoint(MultiService):
             max_delay=config.reconnect_max_delay,
             clock=self.clock,
         )
+        service.setName("connection")
+        return service
 
     def stopService(self) -> Deferred:
-        super().stopService()
+        # The children stop (the connection service closes the connection),
+        # and the store closes once they have.
+        stopped = maybeDeferred(super().stopService)
         self._stop_timers()
-        service, self._service = self._service, None
-        connection = self._connection
-        if service is not None:
-            stopped = maybeDeferred(service.stopService)
-        else:
-            if connection is not None:
-                connection.close()
-            stopped = succeed(None)
+        if self._service is None and self._connection is not None:
+            self._connection.close()
         self.log.info("Charge point {identity} stopped", identity=self.config.identity)
+        if self._owns_store and self.store.reopenable:
+            stopped.addBoth(self._close_store)
         return stopped
+
+    def _close_store(self, result: Any) -> Any:
+        if not self.running:
+            self.store.close()
+        return result
 
     def call_later(self, delay: float, function: Any, *args: Any) -> Any:
         """
@@ -334,12 +344,20 @@ class ChargePoint(MultiService):
             return
         old = self._service
         try:
-            self._service = self._connection_service()
+            new = self._connection_service()
         except Exception:
             self.log.failure("Cannot reconnect with the new settings")
             return
+        self._service = new
         self.log.info("Reconnecting with the new security settings")
-        maybeDeferred(old.stopService).addBoth(lambda _: self._service.startService())
+
+        def swap(_):
+            # The new service joins once the old one closed its connection
+            # (started at once if the charge point runs, else at its start).
+            if self._service is new:
+                new.setServiceParent(self)
+
+        maybeDeferred(old.disownServiceParent).addBoth(swap)
 
     # -- connections --------------------------------------------------------------------
 
@@ -981,11 +999,7 @@ class ChargePoint(MultiService):
                 self._connection.session.call_timeout = int(value)
         elif key == "WebSocketPingInterval":
             if self._service is not None:
-                factory = self._service.factory
-                factory.ping_interval = factory.ping_timeout = int(value)
-                factory.setProtocolOptions(
-                    autoPingInterval=int(value), autoPingTimeout=int(value)
-                )
+                self._service.set_ping_interval(int(value))
         elif key in ("AuthorizationKey", "SecurityProfile"):
             self._reconnect()
         self.notify("openocpp_cp_configuration_changed", key=key, value=value)
