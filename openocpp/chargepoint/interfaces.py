@@ -156,6 +156,23 @@ class IOcppConfig(Interface):
         Forget every value set: every key goes back to its default.
         """
 
+    def observe(key, observer):
+        """
+        Subscribe to a key: C{observer(key, value)} is called (on the
+        reactor thread) each time it is L{announce}d. The collaborator that
+        owns a key (the heartbeat its interval, the connection its security
+        settings, a plugin its own keys) subscribes to it.
+
+        @param key: a key name, in any case; it need not exist yet.
+        """
+
+    def announce(key, value):
+        """
+        Tell a key's observers that it changed (the charge point does, once
+        a ChangeConfiguration.conf accepting it has been sent). An observer
+        that raises is logged; the others are still told.
+        """
+
 
 class IChargePoint(IService):
     """

@@ -57,6 +57,9 @@ class Metering:
         self._cp = charge_point
         self._samplers: dict[int, Any] = {}  # local transaction id -> delayed call
         self._aligned = None
+        config = charge_point.ocpp_config
+        config.observe("MeterValueSampleInterval", lambda key, value: self.restart_sampling())
+        config.observe("ClockAlignedDataInterval", lambda key, value: self.start_aligned())
 
     # -- reading ----------------------------------------------------------------
 

@@ -175,6 +175,7 @@ class ChargePoint(MultiService):
         self._booting = False
         self._busy_connectors: set[int] = set()
         self._later: set[Any] = set()
+        self._observe_connection_keys()
         self._register_plugin_keys()
 
     def _ocpp_config(self, config: Any) -> OcppConfig:
@@ -984,25 +985,27 @@ class ChargePoint(MultiService):
 
     def configuration_changed(self, key: str, value: str) -> None:
         """
-        Apply a changed key to what runs.
+        Apply a changed key to what runs: its owners observe it (see
+        L{IOcppConfig.observe}), then plugins are told.
         """
-        if key == "HeartbeatInterval":
-            self._schedule_heartbeat()
-        elif key == "MeterValueSampleInterval":
-            self.metering.restart_sampling()
-        elif key == "ClockAlignedDataInterval":
-            self.metering.start_aligned()
-        elif key == "MinimumStatusDuration":
-            self.status.consider_all()
-        elif key == "MessageTimeout":
-            if self._connection is not None:
-                self._connection.session.call_timeout = int(value)
-        elif key == "WebSocketPingInterval":
-            if self._service is not None:
-                self._service.set_ping_interval(int(value))
-        elif key in ("AuthorizationKey", "SecurityProfile"):
-            self._reconnect()
+        self.ocpp_config.announce(key, value)
         self.notify("openocpp_cp_configuration_changed", key=key, value=value)
+
+    def _observe_connection_keys(self) -> None:
+        config = self.ocpp_config
+        config.observe("HeartbeatInterval", lambda key, value: self._schedule_heartbeat())
+        config.observe("MessageTimeout", self._message_timeout_changed)
+        config.observe("WebSocketPingInterval", self._ping_interval_changed)
+        for key in ("AuthorizationKey", "SecurityProfile"):
+            config.observe(key, lambda key, value: self._reconnect())
+
+    def _message_timeout_changed(self, key: str, value: str) -> None:
+        if self._connection is not None:
+            self._connection.session.call_timeout = int(value)
+
+    def _ping_interval_changed(self, key: str, value: str) -> None:
+        if self._service is not None:
+            self._service.set_ping_interval(int(value))
 
     # -- data ------------------------------------------------------------------------------------
 

@@ -41,6 +41,9 @@ class StatusReporter:
         self._timers: dict[int, Any] = {}
         self._sending: set[int] = set()
         self._preparing: dict[int, Any] = {}
+        charge_point.ocpp_config.observe(
+            "MinimumStatusDuration", lambda key, value: self.consider_all()
+        )
 
     def set(
         self,
