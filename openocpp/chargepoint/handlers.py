@@ -140,7 +140,7 @@ class CentralSystemRequests:
         cp = self._cp
         connector = request.connector_id
         operative = request.type == AvailabilityType.OPERATIVE
-        if not 0 <= connector <= cp.connector_count:
+        if not 0 <= connector <= cp.connectors.count:
             return ChangeAvailabilityResponse(status=AvailabilityStatus.REJECTED)
         allowed = yield cp.hook(
             "openocpp_cp_change_availability", connector=connector, operative=operative
@@ -254,10 +254,10 @@ class CentralSystemRequests:
             return rejected
         connector = request.connector_id
         if connector is None:
-            connector = cp.free_connector()
+            connector = cp.connectors.free()
             if connector is None:
                 return rejected
-        if not 1 <= connector <= cp.connector_count or not cp.startable(connector):
+        if not cp.connectors.is_outlet(connector) or not cp.connectors.startable(connector):
             return rejected
         allowed = yield cp.hook(
             "openocpp_cp_remote_start",
@@ -283,7 +283,7 @@ class CentralSystemRequests:
         rejected = RemoteStopTransactionResponse(status=RemoteStartStopStatus.REJECTED)
         if cp.registration is not RegistrationStatus.ACCEPTED:
             return rejected
-        connector = cp.connector_of(request.transaction_id)
+        connector = cp.connectors.connector_of(request.transaction_id)
         if connector is None:
             return rejected
         allowed = yield cp.hook(
@@ -311,7 +311,7 @@ class CentralSystemRequests:
     def unlock_connector(self, request):
         cp = self._cp
         connector = request.connector_id
-        if not 1 <= connector <= cp.connector_count:
+        if not cp.connectors.is_outlet(connector):
             # errata 3.85: an unknown connector is NotSupported
             return UnlockConnectorResponse(status=UnlockStatus.NOT_SUPPORTED)
         # One order, whatever the queue is doing: the transaction is
@@ -324,7 +324,7 @@ class CentralSystemRequests:
         # should the unlock hook never answer.
         release = _Release(cp, cp.ocpp_config.integer("MessageTimeout"))
         try:
-            if cp.transaction_record(connector) is not None:
+            if cp.connectors.transaction(connector) is not None:
                 yield cp.stop_by_charge_point(connector, Reason.UNLOCK_COMMAND)
             status = yield cp.hook("openocpp_cp_unlock_connector", connector=connector)
         except Exception:
@@ -349,7 +349,7 @@ class CentralSystemRequests:
             # Nothing but the boot may be sent before its answer (4.2).
             return rejected
         if message in (MessageTrigger.STATUS_NOTIFICATION, MessageTrigger.METER_VALUES):
-            if connector is not None and not 0 <= connector <= cp.connector_count:
+            if connector is not None and not 0 <= connector <= cp.connectors.count:
                 return rejected
         # Other messages concern no connector: the connectorId is ignored
         # and the message still sent (section 5.17).

@@ -237,7 +237,7 @@ class Metering:
         config = cp.ocpp_config
         clock_context = ReadingContext.SAMPLE_CLOCK
         running = {r.connector_id: r for r in cp.store.running_transactions()}
-        for connector in range(cp.connector_count + 1):
+        for connector in cp.connectors.all():
             record = running.get(connector)
             local_id = None if record is None else record.local_id
             value = yield self.meter_value(connector, config.items("MeterValuesAlignedData"), clock_context)
@@ -265,7 +265,7 @@ class Metering:
         """
         cp = self._cp
         items = cp.ocpp_config.items("MeterValuesSampledData") or [ENERGY.value]
-        connectors = range(cp.connector_count + 1) if connector is None else [connector]
+        connectors = cp.connectors.all() if connector is None else [connector]
         readings = []
         for number in connectors:
             value = yield self.meter_value(number, items, ReadingContext.TRIGGER)

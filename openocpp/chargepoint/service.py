@@ -22,6 +22,7 @@ from zope.interface import implementer
 
 from openocpp.chargepoint.authorization import Authorizer
 from openocpp.chargepoint.behaviour import DefaultChargePointBehaviour
+from openocpp.chargepoint.connectors import Connectors
 from openocpp.chargepoint.errors import NotAccepted, NotConnected, TransactionError
 from openocpp.chargepoint.handlers import CentralSystemRequests
 from openocpp.chargepoint.keys import INTEGER_MAXIMUM
@@ -65,8 +66,6 @@ _USABLE_TIMES = (
     datetime(9000, 1, 1, tzinfo=timezone.utc),
 )
 
-_OPERATIVE = AvailabilityType.OPERATIVE.value
-_INOPERATIVE = AvailabilityType.INOPERATIVE.value
 
 
 @implementer(IConnectionHandler)
@@ -144,7 +143,6 @@ class ChargePoint(MultiService):
         self.reactor = reactor
         self.clock = clock if clock is not None else reactor
         self.config = config
-        self.connector_count = config.connectors
         self.log_frames = log_frames
         # A store the charge point opened is its own to close when it stops
         # (and to open again when it starts); one handed in is the caller's.
@@ -159,11 +157,22 @@ class ChargePoint(MultiService):
                 plugins=[load_plugin_module(name) for name in config.plugins],
             )
         self.plugins = plugins
-        self.status = StatusReporter(self)
+        self.connectors = Connectors(self.store, config.connectors)
+        self.status = StatusReporter(
+            self.connectors,
+            self.ocpp_config,
+            self.clock,
+            now=self.now,
+            send=self.send,
+            online=lambda: self.online,
+            running=lambda: self.running,
+            notify=self.notify,
+        )
         self.authorizer = Authorizer(self)
         self.metering = Metering(self)
         self.queue = TransactionQueue(self)
         self.requests = CentralSystemRequests(self)
+        self.status.stop_waiting = self.queue.stop_waiting
         self.registration: RegistrationStatus | None = None
         self._connect = connect
         self._service = None
@@ -173,7 +182,6 @@ class ChargePoint(MultiService):
         self._heartbeat_timer = None
         self._boot_timer = None
         self._booting = False
-        self._busy_connectors: set[int] = set()
         self._later: set[Any] = set()
         self._observe_connection_keys()
         self._register_plugin_keys()
@@ -228,7 +236,7 @@ class ChargePoint(MultiService):
         if self._owns_store:
             self.store.open()
         super().startService()
-        self.store.ensure_connectors(self.connector_count)
+        self.connectors.ensure()
         self.registration = None
         self.status.start()
         self.log.info(
@@ -586,41 +594,28 @@ class ChargePoint(MultiService):
 
     # -- connectors ------------------------------------------------------------------------
 
+    @property
+    def connector_count(self) -> int:
+        return self.connectors.count
+
     def check_connector(self, connector: Any) -> None:
-        if type(connector) is not int or not 0 <= connector <= self.connector_count:
-            raise ValueError(f"no connector {connector!r} (0 to {self.connector_count})")
+        self.connectors.check(connector)
 
     def operative(self, connector: int) -> bool:
         """
         Whether a connector (and the charge point) is operative.
         """
-        own = self.store.connector(connector)
-        whole = self.store.connector(0)
-        return (own is None or own.availability == _OPERATIVE) and (
-            whole is None or whole.availability == _OPERATIVE
-        )
+        return self.connectors.operative(connector)
 
     def startable(self, connector: int) -> bool:
         """
         Whether a transaction may start on a connector: operative, free and
         neither Faulted nor Unavailable.
         """
-        record = self.store.connector(connector)
-        return (
-            self.operative(connector)
-            and self.transaction_record(connector) is None
-            and connector not in self._busy_connectors
-            and record.status not in (ChargePointStatus.FAULTED, ChargePointStatus.UNAVAILABLE)
-        )
+        return self.connectors.startable(connector)
 
     def free_connector(self) -> int | None:
-        for connector in range(1, self.connector_count + 1):
-            if self.startable(connector) and self.store.connector(connector).status in (
-                ChargePointStatus.AVAILABLE,
-                ChargePointStatus.PREPARING,
-            ):
-                return connector
-        return None
+        return self.connectors.free()
 
     def status_notification(
         self,
@@ -649,26 +644,27 @@ class ChargePoint(MultiService):
         the charge point and all its connectors (section 5.2); a connector
         already so answers Accepted, transaction or not.
         """
-        targets = [connector] if connector else list(range(1, self.connector_count + 1))
+        connectors = self.connectors
+        targets = [connector] if connector else list(connectors.outlets())
         scheduled = False
         for target in targets:
-            record = self.store.connector(target)
-            if self.transaction_record(target) is None:
+            record = connectors.record(target)
+            if connectors.transaction(target) is None:
                 if connector:
                     self._apply_availability(target, kind)
                 else:
                     # Reported with the charge point's own change below.
                     self._set_availability(target, kind)
             elif record.availability == kind.value:
-                self.store.set_scheduled_availability(target, None)
+                connectors.schedule_availability(target, None)
             else:
-                self.store.set_scheduled_availability(target, kind.value)
+                connectors.schedule_availability(target, kind)
                 scheduled = True
         if connector == 0:
             if scheduled:
-                self.store.set_scheduled_availability(0, kind.value)
+                connectors.schedule_availability(0, kind)
                 for target in targets:
-                    if self.transaction_record(target) is None:
+                    if connectors.transaction(target) is None:
                         self._availability_status(target)
             else:
                 self._apply_availability(0, kind)
@@ -681,37 +677,36 @@ class ChargePoint(MultiService):
         return AvailabilityStatus.SCHEDULED if scheduled else AvailabilityStatus.ACCEPTED
 
     def _set_availability(self, connector: int, kind: AvailabilityType) -> None:
-        record = self.store.connector(connector)
-        self.store.set_availability(connector, kind.value, None)
-        if record.availability != kind.value:
+        if self.connectors.set_availability(connector, kind):
             self.notify("openocpp_cp_availability_changed", connector=connector,
                         operative=kind is AvailabilityType.OPERATIVE)
 
     def _apply_availability(self, connector: int, kind: AvailabilityType) -> None:
         self._set_availability(connector, kind)
         if connector == 0:
-            for target in range(self.connector_count + 1):
-                if target == 0 or self.transaction_record(target) is None:
+            for target in self.connectors.all():
+                if target == 0 or self.connectors.transaction(target) is None:
                     self._availability_status(target)
             return
         self._availability_status(connector)
 
     def _availability_status(self, connector: int) -> None:
-        record = self.store.connector(connector)
-        if record.status == ChargePointStatus.FAULTED:
+        status = self.connectors.status(connector)
+        if status is ChargePointStatus.FAULTED:
             return
-        if not self.operative(connector):
+        if not self.connectors.operative(connector):
             self.status.set(connector, ChargePointStatus.UNAVAILABLE)
-        elif record.status == ChargePointStatus.UNAVAILABLE:
+        elif status is ChargePointStatus.UNAVAILABLE:
             self.status.set(connector, ChargePointStatus.AVAILABLE)
 
     def _apply_scheduled(self, connector: int) -> None:
-        record = self.store.connector(connector)
-        if record.scheduled_availability is not None:
-            self._apply_availability(connector, AvailabilityType(record.scheduled_availability))
-        whole = self.store.connector(0)
-        if whole.scheduled_availability is not None and not self.store.running_transactions():
-            self._apply_availability(0, AvailabilityType(whole.scheduled_availability))
+        connectors = self.connectors
+        scheduled = connectors.scheduled_availability(connector)
+        if scheduled is not None:
+            self._apply_availability(connector, scheduled)
+        whole = connectors.scheduled_availability(0)
+        if whole is not None and not connectors.running():
+            self._apply_availability(0, whole)
 
     # -- authorization --------------------------------------------------------------------
 
@@ -729,10 +724,7 @@ class ChargePoint(MultiService):
         """
         @return: the transaction running on a connector, or C{None}.
         """
-        for record in self.store.running_transactions():
-            if record.connector_id == connector:
-                return record
-        return None
+        return self.connectors.transaction(connector)
 
     def transaction_id(self, connector: int) -> int | None:
         record = self.transaction_record(connector)
@@ -742,18 +734,16 @@ class ChargePoint(MultiService):
         """
         @return: the connector of the running transaction with this id.
         """
-        for record in self.store.running_transactions():
-            if record.transaction_id is not None and record.transaction_id == transaction_id:
-                return record.connector_id
-        return None
+        return self.connectors.connector_of(transaction_id)
 
     @inlineCallbacks
     def start_transaction(self, connector: int, id_tag: str, reservation_id: int | None = None):
-        if type(connector) is not int or not 1 <= connector <= self.connector_count:
+        connectors = self.connectors
+        if not connectors.is_outlet(connector):
             raise TransactionError(f"no connector {connector!r} to charge on")
-        if self.transaction_record(connector) is not None or connector in self._busy_connectors:
+        if connectors.transaction(connector) is not None or connectors.busy(connector):
             raise TransactionError(f"a transaction already runs on connector {connector}")
-        if not self.operative(connector):
+        if not connectors.operative(connector):
             raise TransactionError(f"connector {connector} is inoperative")
         # What could never be sent is refused before anything is persisted.
         codec.validate(
@@ -763,8 +753,7 @@ class ChargePoint(MultiService):
                 timestamp=self.now(), reservation_id=reservation_id,
             )),
         )
-        self._busy_connectors.add(connector)
-        try:
+        with connectors.occupy(connector):
             meter_start = yield self.metering.energy(connector, ReadingContext.TRANSACTION_BEGIN)
             started = self.now()
             request = StartTransactionRequest(
@@ -778,8 +767,6 @@ class ChargePoint(MultiService):
                 connector, id_tag, meter_start, codec.format_datetime(started),
                 reservation_id, codec.encode(request),
             )
-        finally:
-            self._busy_connectors.discard(connector)
         self.log.info(
             "Transaction {local_id} started on connector {connector} for {id_tag} "
             "(meter {meter_start} Wh)",
@@ -805,8 +792,8 @@ class ChargePoint(MultiService):
 
     @inlineCallbacks
     def stop_transaction(self, connector: int, id_tag: str | None = None, reason: Any = None):
-        record = self.transaction_record(connector)
-        if record is None or connector in self._busy_connectors:
+        record = self.connectors.transaction(connector)
+        if record is None or self.connectors.busy(connector):
             return False
         reason = None if reason is None else Reason(reason)
         codec.validate(
@@ -815,8 +802,7 @@ class ChargePoint(MultiService):
                 meter_stop=0, timestamp=self.now(), transaction_id=0, id_tag=id_tag, reason=reason,
             )),
         )
-        self._busy_connectors.add(connector)
-        try:
+        with self.connectors.occupy(connector):
             yield self.metering.transaction_end(record.local_id, connector)
             meter_stop = yield self.metering.energy(connector, ReadingContext.TRANSACTION_END)
             stopped = self.now()
@@ -833,8 +819,6 @@ class ChargePoint(MultiService):
                 None if reason is None else reason.value,
                 codec.encode(request),
             )
-        finally:
-            self._busy_connectors.discard(connector)
         self.log.info(
             "Transaction {local_id} on connector {connector} stopped ({reason}, meter "
             "{meter_stop} Wh)",
