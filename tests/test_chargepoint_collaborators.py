@@ -10,12 +10,23 @@ from twisted.internet.defer import succeed
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
+from openocpp.chargepoint.authorization import Authorizer
 from openocpp.chargepoint.connectors import Connectors
+from openocpp.chargepoint.metering import Metering
 from openocpp.chargepoint.ocppconfig import OcppConfig, SqliteConfigStorage
+from openocpp.chargepoint.queue import TransactionQueue
 from openocpp.chargepoint.status import StatusReporter
 from openocpp.chargepoint.store import ChargePointStore
-from openocpp.messages import StatusNotificationResponse
-from openocpp.messages.enums import ChargePointStatus
+from openocpp.messages import (
+    AuthorizeResponse,
+    IdTagInfo,
+    MeterValuesResponse,
+    StartTransactionResponse,
+    StatusNotificationResponse,
+    StopTransactionResponse,
+)
+from openocpp.rpc.errors import CallError
+from openocpp.messages.enums import AuthorizationStatus, ChargePointErrorCode, ChargePointStatus
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -40,14 +51,31 @@ class Parts:
         self.sent = []
         self.notified = []
         self.online = True
+        self.id_tag_status = AuthorizationStatus.ACCEPTED
+        self.failing = set()
 
     def send(self, request, triggered=False):
         self.sent.append(request)
-        return succeed(self.answer(request))
+        answer = self.answer(request)
+        return answer if hasattr(answer, "addCallbacks") else succeed(answer)
 
     def answer(self, request):
         if request.action == "StatusNotification":
             return StatusNotificationResponse()
+        if request.action in self.failing:
+            from twisted.internet.defer import fail
+
+            return fail(CallError("InternalError", "failing"))
+        if request.action == "StartTransaction":
+            return StartTransactionResponse(
+                id_tag_info=IdTagInfo(status=self.id_tag_status), transaction_id=7
+            )
+        if request.action == "StopTransaction":
+            return StopTransactionResponse()
+        if request.action == "MeterValues":
+            return MeterValuesResponse()
+        if request.action == "Authorize":
+            return AuthorizeResponse(id_tag_info=IdTagInfo(status=self.id_tag_status))
         raise AssertionError(f"unexpected {request.action}")
 
     def notify(self, name, **kwargs):
@@ -105,3 +133,147 @@ class StatusReporterTests(SynchronousTestCase):
         self.status.set(1, ChargePointStatus.PREPARING)
         self.parts.clock.advance(30)
         self.assertEqual(self.parts.notified, [("openocpp_cp_connection_timeout", {"connector": 1})])
+
+
+class AuthorizerTests(SynchronousTestCase):
+    def setUp(self):
+        self.parts = parts = Parts(self)
+        self.errors = []
+        self.authorizer = Authorizer(
+            parts.store, parts.config, parts.clock, now=lambda: NOW, send=parts.send,
+            online=lambda: parts.online,
+            report_error=lambda connector, code: self.errors.append((connector, code)),
+        )
+
+    def test_online_answer_cached_and_used_offline(self):
+        result = self.successResultOf(self.authorizer.authorize(1, "TAG-1"))
+        self.assertEqual(result, (AuthorizationStatus.ACCEPTED, None))
+        self.assertEqual([r.action for r in self.parts.sent], ["Authorize"])
+        self.parts.online = False
+        result = self.successResultOf(self.authorizer.authorize(1, "TAG-1"))
+        self.assertEqual(result, (AuthorizationStatus.ACCEPTED, None))
+        self.assertEqual(len(self.parts.sent), 1)
+
+    def test_unknown_offline_refused_unless_allowed(self):
+        self.parts.online = False
+        self.assertEqual(self.successResultOf(self.authorizer.authorize(1, "NEW"))[0],
+                         AuthorizationStatus.INVALID)
+        self.parts.config.set("AllowOfflineTxForUnknownId", "true")
+        self.assertEqual(self.successResultOf(self.authorizer.authorize(1, "NEW"))[0],
+                         AuthorizationStatus.ACCEPTED)
+
+    def test_local_list_conflict_reported(self):
+        self.parts.config.set("LocalAuthListEnabled", "true")
+        self.parts.store.replace_local_list(1, [("TAG-1", "Accepted", None, None)])
+        self.authorizer.update("TAG-1", IdTagInfo(status=AuthorizationStatus.BLOCKED))
+        self.assertEqual(self.errors, [(0, ChargePointErrorCode.LOCAL_LIST_CONFLICT)])
+
+
+class TransactionQueueTests(SynchronousTestCase):
+    def setUp(self):
+        self.parts = parts = Parts(self)
+        self.queue = TransactionQueue(
+            parts.store, parts.config, parts.clock, send=parts.send, online=lambda: parts.online
+        )
+        self.addCleanup(self.queue.stop)
+        self.heard = []
+        self.queue.stop_sent = lambda connector: self.heard.append(("stop sent", connector))
+        self.queue.id_tag_info = lambda id_tag, info: self.heard.append(("info", id_tag))
+        self.queue.deauthorized = lambda local_id, status: self.heard.append(("refused", status))
+
+    def start(self):
+        return self.parts.store.start_transaction(
+            1, "TAG-1", 0, "2026-01-01T00:00:00Z", None,
+            {"connectorId": 1, "idTag": "TAG-1", "meterStart": 0,
+             "timestamp": "2026-01-01T00:00:00Z"},
+        )
+
+    def test_start_sent_and_its_id_kept(self):
+        local_id = self.start()
+        self.queue.pump()
+        self.assertEqual([r.action for r in self.parts.sent], ["StartTransaction"])
+        self.assertEqual(self.parts.store.transaction(local_id).transaction_id, 7)
+        self.assertEqual(self.parts.store.queue_length(), 0)
+        self.assertEqual(self.heard, [("info", "TAG-1")])
+
+    def test_refused_id_tag_told(self):
+        self.parts.id_tag_status = AuthorizationStatus.BLOCKED
+        self.start()
+        self.queue.pump()
+        self.assertEqual(self.heard, [("info", "TAG-1"), ("refused", AuthorizationStatus.BLOCKED)])
+
+    def test_nothing_sent_offline(self):
+        self.parts.online = False
+        self.start()
+        self.queue.pump()
+        self.assertEqual(self.parts.sent, [])
+        self.assertEqual(self.parts.store.queue_length(), 1)
+
+    def test_failure_retried_after_the_interval(self):
+        self.parts.config.set("TransactionMessageRetryInterval", "10")
+        self.parts.failing.add("StartTransaction")
+        self.start()
+        self.queue.pump()
+        self.assertEqual(len(self.parts.sent), 1)
+        self.parts.failing.clear()
+        self.parts.clock.advance(9)
+        self.assertEqual(len(self.parts.sent), 1)
+        self.parts.clock.advance(1)
+        self.assertEqual(len(self.parts.sent), 2)
+        self.assertEqual(self.parts.store.queue_length(), 0)
+
+
+class MeteringTests(SynchronousTestCase):
+    def setUp(self):
+        self.parts = parts = Parts(self)
+        self.queue = TransactionQueue(
+            parts.store, parts.config, parts.clock, send=parts.send, online=lambda: parts.online
+        )
+        self.addCleanup(self.queue.stop)
+        self.readings = []
+
+        def read_meter(connector, measurand, phase, context):
+            self.readings.append((connector, measurand.value, context.value))
+            return succeed(1234)
+
+        self.metering = Metering(
+            parts.connectors, parts.store, parts.config, parts.clock, now=lambda: NOW,
+            read_meter=read_meter, queue=self.queue, send=parts.send, running=lambda: True,
+        )
+        self.addCleanup(self.metering.stop)
+
+    def test_energy_read_from_the_meter(self):
+        from openocpp.messages.enums import ReadingContext
+
+        energy = self.successResultOf(self.metering.energy(1, ReadingContext.TRANSACTION_BEGIN))
+        self.assertEqual(energy, 1234)
+        self.assertEqual(
+            self.readings, [(1, "Energy.Active.Import.Register", "Transaction.Begin")]
+        )
+
+    def test_sampled_values_queued_during_a_transaction(self):
+        self.parts.config.set("MeterValueSampleInterval", "60")
+        local_id = self.parts.store.start_transaction(
+            1, "TAG-1", 0, "2026-01-01T00:00:00Z", None, {}
+        )
+        self.parts.online = False
+        self.metering.start_sampling(local_id, 1)
+        self.parts.clock.advance(60)
+        queued = [m.action for m in self.parts.store.queued()]
+        self.assertEqual(queued, ["StartTransaction", "MeterValues"])
+
+    def test_sample_interval_observed(self):
+        """
+        Metering owns MeterValueSampleInterval: announced, running
+        transactions sample at the new interval.
+        """
+        local_id = self.parts.store.start_transaction(
+            1, "TAG-1", 0, "2026-01-01T00:00:00Z", None, {}
+        )
+        self.parts.online = False
+        self.parts.config.set("MeterValueSampleInterval", "0")
+        self.metering.start_sampling(local_id, 1)
+        self.assertEqual(self.parts.clock.getDelayedCalls(), [])
+        self.parts.config.set("MeterValueSampleInterval", "30")
+        self.parts.config.announce("MeterValueSampleInterval", "30")
+        self.assertEqual(len(self.parts.clock.getDelayedCalls()), 1)

@@ -168,11 +168,39 @@ class ChargePoint(MultiService):
             running=lambda: self.running,
             notify=self.notify,
         )
-        self.authorizer = Authorizer(self)
-        self.metering = Metering(self)
-        self.queue = TransactionQueue(self)
+        self.authorizer = Authorizer(
+            self.store,
+            self.ocpp_config,
+            self.clock,
+            now=self.now,
+            send=self.send,
+            online=lambda: self.online,
+            report_error=self.status.report_error,
+        )
+        self.queue = TransactionQueue(
+            self.store,
+            self.ocpp_config,
+            self.clock,
+            send=self.send,
+            online=lambda: self.online,
+        )
+        self.metering = Metering(
+            self.connectors,
+            self.store,
+            self.ocpp_config,
+            self.clock,
+            now=self.now,
+            read_meter=lambda **kwargs: self.hook("openocpp_cp_meter_value", **kwargs),
+            queue=self.queue,
+            send=self.send,
+            running=lambda: self.running,
+        )
         self.requests = CentralSystemRequests(self)
+        # The queue and its peers, wired to each other's small interfaces.
         self.status.stop_waiting = self.queue.stop_waiting
+        self.queue.stop_sent = self._stop_sent
+        self.queue.id_tag_info = self.authorizer.update
+        self.queue.deauthorized = self.transaction_deauthorized
         self.registration: RegistrationStatus | None = None
         self._connect = connect
         self._service = None
@@ -841,6 +869,11 @@ class ChargePoint(MultiService):
         if stopped:
             self.notify("openocpp_cp_stop_charging", connector=connector, reason=reason)
         return stopped
+
+    def _stop_sent(self, connector: int | None) -> None:
+        if connector is not None:
+            self.status.consider(connector)
+        self.status.consider(0)
 
     def transaction_deauthorized(self, local_id: int, status: AuthorizationStatus) -> None:
         """
