@@ -124,7 +124,7 @@ class CentralSystemRequests:
         return handle
 
     def _unless_rejected(self, response, action):
-        if self._cp.registration is RegistrationStatus.REJECTED:
+        if self._cp._registration is RegistrationStatus.REJECTED:
             # "While Rejected, the Charge Point SHALL NOT respond to any
             # Central System initiated message."
             self.log.info(
@@ -140,14 +140,14 @@ class CentralSystemRequests:
         cp = self._cp
         connector = request.connector_id
         operative = request.type == AvailabilityType.OPERATIVE
-        if not 0 <= connector <= cp.connectors.count:
+        if not 0 <= connector <= cp._connectors.count:
             return ChangeAvailabilityResponse(status=AvailabilityStatus.REJECTED)
-        allowed = yield cp.hook(
+        allowed = yield cp._hook(
             "openocpp_cp_change_availability", connector=connector, operative=operative
         )
         if allowed is False:
             return ChangeAvailabilityResponse(status=AvailabilityStatus.REJECTED)
-        status = cp.change_availability(connector, AvailabilityType(request.type))
+        status = cp._change_availability(connector, AvailabilityType(request.type))
         return ChangeAvailabilityResponse(status=status)
 
     # -- configuration --------------------------------------------------------------
@@ -161,9 +161,9 @@ class CentralSystemRequests:
             key = definition.name  # the key's own name, asked in any case
         status, problem = cp.ocpp_config.validate(key, value)
         if status in (ConfigurationStatus.ACCEPTED, ConfigurationStatus.REBOOT_REQUIRED):
-            problem = cp.configuration_problem(key, value)
+            problem = cp._configuration_problem(key, value)
             if problem is None:
-                allowed = yield cp.hook(
+                allowed = yield cp._hook(
                     "openocpp_cp_validate_configuration", key=key, value=value
                 )
                 if allowed is False:
@@ -179,7 +179,7 @@ class CentralSystemRequests:
                 value=shown,
                 status=status.value,
             )
-            cp.call_later(0, cp.configuration_changed, key, value)
+            cp.call_later(0, cp._configuration_changed, key, value)
         else:
             self.log.info(
                 "ChangeConfiguration of {key} answered {status}: {problem}",
@@ -221,7 +221,7 @@ class CentralSystemRequests:
         return SendLocalListResponse(status=UpdateStatus.NOT_SUPPORTED)
 
     def clear_cache(self, request):
-        self._cp.authorizer.clear_cache()
+        self._cp._authorizer.clear_cache()
         self.log.info("Authorization Cache cleared")
         return ClearCacheResponse(status=ClearCacheStatus.ACCEPTED)
 
@@ -229,7 +229,7 @@ class CentralSystemRequests:
 
     @inlineCallbacks
     def data_transfer(self, request):
-        answer = yield self._cp.hook(
+        answer = yield self._cp._hook(
             "openocpp_cp_data_transfer",
             vendor_id=request.vendor_id,
             message_id=request.message_id,
@@ -250,16 +250,16 @@ class CentralSystemRequests:
     def remote_start_transaction(self, request):
         cp = self._cp
         rejected = RemoteStartTransactionResponse(status=RemoteStartStopStatus.REJECTED)
-        if cp.registration is not RegistrationStatus.ACCEPTED:
+        if cp._registration is not RegistrationStatus.ACCEPTED:
             return rejected
         connector = request.connector_id
         if connector is None:
-            connector = cp.connectors.free()
+            connector = cp._connectors.free()
             if connector is None:
                 return rejected
-        if not cp.connectors.is_outlet(connector) or not cp.connectors.startable(connector):
+        if not cp._connectors.is_outlet(connector) or not cp._connectors.startable(connector):
             return rejected
-        allowed = yield cp.hook(
+        allowed = yield cp._hook(
             "openocpp_cp_remote_start",
             connector=connector,
             id_tag=request.id_tag,
@@ -273,7 +273,7 @@ class CentralSystemRequests:
             connector=connector,
         )
         cp.call_later(
-            0, cp.remote_start, connector, request.id_tag, request.charging_profile
+            0, cp._remote_start, connector, request.id_tag, request.charging_profile
         )
         return RemoteStartTransactionResponse(status=RemoteStartStopStatus.ACCEPTED)
 
@@ -281,17 +281,17 @@ class CentralSystemRequests:
     def remote_stop_transaction(self, request):
         cp = self._cp
         rejected = RemoteStopTransactionResponse(status=RemoteStartStopStatus.REJECTED)
-        if cp.registration is not RegistrationStatus.ACCEPTED:
+        if cp._registration is not RegistrationStatus.ACCEPTED:
             return rejected
-        connector = cp.connectors.connector_of(request.transaction_id)
+        connector = cp._connectors.connector_of(request.transaction_id)
         if connector is None:
             return rejected
-        allowed = yield cp.hook(
+        allowed = yield cp._hook(
             "openocpp_cp_remote_stop", connector=connector, transaction_id=request.transaction_id
         )
         if allowed is False:
             return rejected
-        cp.call_later(0, cp.stop_by_charge_point, connector, Reason.REMOTE)
+        cp.call_later(0, cp._stop_by_charge_point, connector, Reason.REMOTE)
         return RemoteStopTransactionResponse(status=RemoteStartStopStatus.ACCEPTED)
 
     # -- reset and unlock ---------------------------------------------------------------
@@ -300,18 +300,18 @@ class CentralSystemRequests:
     def reset(self, request):
         cp = self._cp
         kind = ResetType(request.type)
-        allowed = yield cp.hook("openocpp_cp_reset_allowed", type=kind)
+        allowed = yield cp._hook("openocpp_cp_reset_allowed", type=kind)
         if allowed is False:
             return ResetResponse(status=ResetStatus.REJECTED)
         self.log.info("{type} reset accepted", type=kind.value)
-        cp.call_later(0, cp.perform_reset, kind)
+        cp.call_later(0, cp._perform_reset, kind)
         return ResetResponse(status=ResetStatus.ACCEPTED)
 
     @inlineCallbacks
     def unlock_connector(self, request):
         cp = self._cp
         connector = request.connector_id
-        if not cp.connectors.is_outlet(connector):
+        if not cp._connectors.is_outlet(connector):
             # errata 3.85: an unknown connector is NotSupported
             return UnlockConnectorResponse(status=UnlockStatus.NOT_SUPPORTED)
         # One order, whatever the queue is doing: the transaction is
@@ -324,9 +324,9 @@ class CentralSystemRequests:
         # should the unlock hook never answer.
         release = _Release(cp, cp.ocpp_config.integer("MessageTimeout"))
         try:
-            if cp.connectors.transaction(connector) is not None:
-                yield cp.stop_by_charge_point(connector, Reason.UNLOCK_COMMAND)
-            status = yield cp.hook("openocpp_cp_unlock_connector", connector=connector)
+            if cp._connectors.transaction(connector) is not None:
+                yield cp._stop_by_charge_point(connector, Reason.UNLOCK_COMMAND)
+            status = yield cp._hook("openocpp_cp_unlock_connector", connector=connector)
         except Exception:
             release()
             raise
@@ -345,24 +345,24 @@ class CentralSystemRequests:
         accepted = TriggerMessageResponse(status=TriggerMessageStatus.ACCEPTED)
         rejected = TriggerMessageResponse(status=TriggerMessageStatus.REJECTED)
         message = MessageTrigger(request.requested_message)
-        if cp.registration is None and message is not MessageTrigger.BOOT_NOTIFICATION:
+        if cp._registration is None and message is not MessageTrigger.BOOT_NOTIFICATION:
             # Nothing but the boot may be sent before its answer (4.2).
             return rejected
         if message in (MessageTrigger.STATUS_NOTIFICATION, MessageTrigger.METER_VALUES):
-            if connector is not None and not 0 <= connector <= cp.connectors.count:
+            if connector is not None and not 0 <= connector <= cp._connectors.count:
                 return rejected
         # Other messages concern no connector: the connectorId is ignored
         # and the message still sent (section 5.17).
         later = cp.call_later
         if message is MessageTrigger.BOOT_NOTIFICATION:
-            if cp.registration is RegistrationStatus.ACCEPTED:
+            if cp._registration is RegistrationStatus.ACCEPTED:
                 # errata 3.35: rejected once accepted
                 return rejected
-            later(0, cp.boot)
+            later(0, cp._boot)
         elif message is MessageTrigger.HEARTBEAT:
-            later(0, cp.heartbeat, True)
+            later(0, cp._heartbeat, True)
         elif message is MessageTrigger.STATUS_NOTIFICATION:
-            later(0, cp.status.trigger, connector)
+            later(0, cp._status.trigger, connector)
         elif message is MessageTrigger.METER_VALUES:
             return self._trigger_meter_values(connector, accepted, rejected)
         elif message is MessageTrigger.DIAGNOSTICS_STATUS_NOTIFICATION:
@@ -381,7 +381,7 @@ class CentralSystemRequests:
         # Read before answering: Accepted promises a MeterValues.req
         # (section 5.17), so a meter that gives no value is Rejected.
         cp = self._cp
-        readings = yield cp.metering.trigger_readings(connector)
+        readings = yield cp._metering.trigger_readings(connector)
         if not readings:
             self.log.info(
                 "TriggerMessage(MeterValues) rejected: the meter gave no value for "
@@ -389,16 +389,16 @@ class CentralSystemRequests:
                 connector="any" if connector is None else connector,
             )
             return rejected
-        cp.call_later(0, cp.metering.send_triggered, readings)
+        cp.call_later(0, cp._metering.send_triggered, readings)
         self.log.info("Triggered {message}", message=MessageTrigger.METER_VALUES.value)
         return accepted
 
     @inlineCallbacks
     def _notify_status(self, hook, request_class, status_class, default):
-        status = yield self._cp.hook(hook)
+        status = yield self._cp._hook(hook)
         request = request_class(status=status_class(status) if status is not None else default)
         try:
-            yield self._cp.send(request, triggered=True)
+            yield self._cp._send(request, triggered=True)
         except Exception as error:
             self.log.info(
                 "Triggered {action} not sent: {error}", action=request.action, error=error
@@ -412,7 +412,7 @@ class _Release:
     """
 
     def __init__(self, charge_point: Any, limit: float) -> None:
-        self._queue = charge_point.queue
+        self._queue = charge_point._queue
         self._queue.hold()
         self._timer = charge_point.clock.callLater(limit, self)
 

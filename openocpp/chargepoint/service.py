@@ -79,10 +79,10 @@ class _Connection:
         self._cp = charge_point
         self.session = RpcSession(
             Role.CHARGE_POINT,
-            charge_point.requests.handlers(),
+            charge_point._requests.handlers(),
             charge_point.clock,
             call_timeout=charge_point.ocpp_config.integer("MessageTimeout"),
-            log_frames=charge_point.log_frames,
+            log_frames=charge_point._log_frames,
         )
         self.session.add_observer(charge_point._activity)
 
@@ -140,10 +140,10 @@ class ChargePoint(MultiService):
         super().__init__()
         if reactor is None:
             from twisted.internet import reactor
-        self.reactor = reactor
+        self._reactor = reactor
         self.clock = clock if clock is not None else reactor
         self.config = config
-        self.log_frames = log_frames
+        self._log_frames = log_frames
         # A store the charge point opened is its own to close when it stops
         # (and to open again when it starts); one handed in is the caller's.
         self._owns_store = store is None
@@ -157,51 +157,51 @@ class ChargePoint(MultiService):
                 plugins=[load_plugin_module(name) for name in config.plugins],
             )
         self.plugins = plugins
-        self.connectors = Connectors(self.store, config.connectors)
-        self.status = StatusReporter(
-            self.connectors,
+        self._connectors = Connectors(self.store, config.connectors)
+        self._status = StatusReporter(
+            self._connectors,
             self.ocpp_config,
             self.clock,
             now=self.now,
-            send=self.send,
+            send=self._send,
             online=lambda: self.online,
             running=lambda: self.running,
-            notify=self.notify,
+            notify=self._notify,
         )
-        self.authorizer = Authorizer(
+        self._authorizer = Authorizer(
             self.store,
             self.ocpp_config,
             self.clock,
             now=self.now,
-            send=self.send,
+            send=self._send,
             online=lambda: self.online,
-            report_error=self.status.report_error,
+            report_error=self._status.report_error,
         )
-        self.queue = TransactionQueue(
+        self._queue = TransactionQueue(
             self.store,
             self.ocpp_config,
             self.clock,
-            send=self.send,
+            send=self._send,
             online=lambda: self.online,
         )
-        self.metering = Metering(
-            self.connectors,
+        self._metering = Metering(
+            self._connectors,
             self.store,
             self.ocpp_config,
             self.clock,
             now=self.now,
-            read_meter=lambda **kwargs: self.hook("openocpp_cp_meter_value", **kwargs),
-            queue=self.queue,
-            send=self.send,
+            read_meter=lambda **kwargs: self._hook("openocpp_cp_meter_value", **kwargs),
+            queue=self._queue,
+            send=self._send,
             running=lambda: self.running,
         )
-        self.requests = CentralSystemRequests(self)
+        self._requests = CentralSystemRequests(self)
         # The queue and its peers, wired to each other's small interfaces.
-        self.status.stop_waiting = self.queue.stop_waiting
-        self.queue.stop_sent = self._stop_sent
-        self.queue.id_tag_info = self.authorizer.update
-        self.queue.deauthorized = self.transaction_deauthorized
-        self.registration: RegistrationStatus | None = None
+        self._status.stop_waiting = self._queue.stop_waiting
+        self._queue.stop_sent = self._stop_sent
+        self._queue.id_tag_info = self._authorizer.update
+        self._queue.deauthorized = self._transaction_deauthorized
+        self._registration: RegistrationStatus | None = None
         self._connect = connect
         self._service = None
         self._connection: _Connection | None = None
@@ -243,7 +243,7 @@ class ChargePoint(MultiService):
 
     # -- hooks ----------------------------------------------------------------------
 
-    def hook(self, name: str, **kwargs: Any) -> Deferred:
+    def _hook(self, name: str, **kwargs: Any) -> Deferred:
         """
         Call a hook with this charge point as C{charge_point}.
 
@@ -251,7 +251,7 @@ class ChargePoint(MultiService):
         """
         return call_hook(self.plugins, name, charge_point=self, **kwargs)
 
-    def notify(self, name: str, **kwargs: Any) -> None:
+    def _notify(self, name: str, **kwargs: Any) -> None:
         """
         Call a notification hook with this charge point as C{charge_point}:
         every plugin is told, a failing one is logged.
@@ -264,9 +264,9 @@ class ChargePoint(MultiService):
         if self._owns_store:
             self.store.open()
         super().startService()
-        self.connectors.ensure()
-        self.registration = None
-        self.status.start()
+        self._connectors.ensure()
+        self._registration = None
+        self._status.start()
         self.log.info(
             "Charge point {identity} starting ({connectors} connectors, {queued} queued "
             "messages)",
@@ -280,13 +280,13 @@ class ChargePoint(MultiService):
                 local_id=record.local_id,
                 connector=record.connector_id,
             )
-            self.metering.start_sampling(record.local_id, record.connector_id)
-        self.metering.start_aligned()
+            self._metering.start_sampling(record.local_id, record.connector_id)
+        self._metering.start_aligned()
         for record in self.store.running_transactions():
             status = record.id_tag_status
             if status is not None and status != AuthorizationStatus.ACCEPTED.value:
                 # Refused before the process stopped, and not stopped yet.
-                self.transaction_deauthorized(record.local_id, AuthorizationStatus(status))
+                self._transaction_deauthorized(record.local_id, AuthorizationStatus(status))
         if self._connect and self._service is None:
             self._service = self._connection_service()
             self._service.setServiceParent(self)
@@ -299,7 +299,7 @@ class ChargePoint(MultiService):
         password = self.ocpp_config.get("AuthorizationKey") or None
         ping = self.ocpp_config.integer("WebSocketPingInterval")
         service = ClientConnectionService(
-            self.reactor,
+            self._reactor,
             config.url,
             config.identity,
             self.handler_factory,
@@ -359,9 +359,9 @@ class ChargePoint(MultiService):
         for delayed in later:
             if delayed.active():
                 delayed.cancel()
-        self.status.stop()
-        self.metering.stop()
-        self.queue.stop()
+        self._status.stop()
+        self._metering.stop()
+        self._queue.stop()
 
     def restart(self) -> Deferred:
         """
@@ -417,7 +417,7 @@ class ChargePoint(MultiService):
         return (
             self.running
             and self._connection is not None
-            and self.registration is RegistrationStatus.ACCEPTED
+            and self._registration is RegistrationStatus.ACCEPTED
         )
 
     def _activity(self, direction: str, text: str, session: Any) -> None:
@@ -430,11 +430,11 @@ class ChargePoint(MultiService):
         self._answer_calls()
         self._last_activity = self.clock.seconds()
         self.log.info("Connected to the central system as {identity}", identity=self.config.identity)
-        self.notify("openocpp_cp_connection_changed", connected=True)
-        if self.registration is RegistrationStatus.ACCEPTED:
-            self._online()
+        self._notify("openocpp_cp_connection_changed", connected=True)
+        if self._registration is RegistrationStatus.ACCEPTED:
+            self._went_online()
         elif self._boot_timer is None or not self._boot_timer.active():
-            self.boot()
+            self._boot()
 
     def _answer_calls(self) -> None:
         """
@@ -444,7 +444,7 @@ class ChargePoint(MultiService):
         """
         if self._connection is not None:
             self._connection.session.answer_calls = (
-                self.registration is not RegistrationStatus.REJECTED
+                self._registration is not RegistrationStatus.REJECTED
             )
 
     def _disconnected(self, connection: _Connection) -> None:
@@ -454,17 +454,17 @@ class ChargePoint(MultiService):
         if self._heartbeat_timer is not None and self._heartbeat_timer.active():
             self._heartbeat_timer.cancel()
         self._heartbeat_timer = None
-        self.queue.settle_all()
+        self._queue.settle_all()
         self.log.info("Disconnected from the central system")
-        self.notify("openocpp_cp_connection_changed", connected=False)
+        self._notify("openocpp_cp_connection_changed", connected=False)
 
-    def _online(self) -> None:
+    def _went_online(self) -> None:
         # Accepted and connected: send what waited.
-        self.status.consider_all()
+        self._status.consider_all()
         self._schedule_heartbeat()
-        self.queue.pump()
+        self._queue.pump()
 
-    def send(self, request: Any, triggered: bool = False) -> Deferred:
+    def _send(self, request: Any, triggered: bool = False) -> Deferred:
         """
         Send a request to the central system.
 
@@ -476,7 +476,7 @@ class ChargePoint(MultiService):
         connection = self._connection
         if connection is None or not self.running:
             return fail(NotConnected(f"{request.action}: not connected"))
-        status = self.registration
+        status = self._registration
         if request.action != "BootNotification":
             if status is not RegistrationStatus.ACCEPTED and not (
                 triggered and status is RegistrationStatus.PENDING
@@ -486,7 +486,7 @@ class ChargePoint(MultiService):
 
     # -- registration ------------------------------------------------------------------------
 
-    def boot(self) -> None:
+    def _boot(self) -> None:
         """
         Send a BootNotification.req now (if connected and none is in flight).
         """
@@ -521,9 +521,9 @@ class ChargePoint(MultiService):
     def _boot_answered(self, response: Any) -> None:
         if not self.running:
             return  # stopped meanwhile: the next start boots again
-        previous = self.registration
+        previous = self._registration
         status = RegistrationStatus(response.status)
-        self.registration = status
+        self._registration = status
         self._answer_calls()
         self._set_time(response.current_time)
         self.log.info(
@@ -532,26 +532,26 @@ class ChargePoint(MultiService):
             interval=response.interval,
         )
         if status != previous:
-            self.notify("openocpp_cp_registration_changed", status=status)
+            self._notify("openocpp_cp_registration_changed", status=status)
         # An interval beyond any timer's is taken as the longest one.
         interval = min(response.interval, INTEGER_MAXIMUM)
         if status is RegistrationStatus.ACCEPTED:
             if interval > 0:
                 self.ocpp_config.set("HeartbeatInterval", str(interval))
-            self.metering.start_aligned()
+            self._metering.start_aligned()
             if self._connection is not None:
-                self.status.report_all()
+                self._status.report_all()
                 self._schedule_heartbeat()
-                self.queue.pump()
+                self._queue.pump()
         else:
             delay = interval if interval > 0 else self.config.boot_retry_interval
-            self._boot_timer = self.clock.callLater(delay, self.boot)
+            self._boot_timer = self.clock.callLater(delay, self._boot)
 
     def _boot_failed(self, failure: Any) -> None:
         if failure.check(ConnectionLost) and self.running:
             # A newer connection may be open already (the old one was slow
             # to close): it boots now, else the next connection will.
-            self.boot()
+            self._boot()
             return
         if failure.check(ConnectionLost, CancelledError) or not self.running:
             return
@@ -560,10 +560,10 @@ class ChargePoint(MultiService):
             error=failure.getErrorMessage(),
             delay=self.config.boot_retry_interval,
         )
-        self._boot_timer = self.clock.callLater(self.config.boot_retry_interval, self.boot)
+        self._boot_timer = self.clock.callLater(self.config.boot_retry_interval, self._boot)
 
     def registration_status(self) -> Deferred:
-        return succeed(self.registration)
+        return succeed(self._registration)
 
     # -- time and heartbeats ---------------------------------------------------------------------
 
@@ -583,7 +583,7 @@ class ChargePoint(MultiService):
             if not handled:
                 self._time_offset = current_time.timestamp() - self.clock.seconds()
 
-        self.hook("openocpp_cp_set_time", current_time=current_time).addCallbacks(
+        self._hook("openocpp_cp_set_time", current_time=current_time).addCallbacks(
             applied, lambda failure: self.log.failure("Setting the time failed", failure)
         )
 
@@ -603,11 +603,11 @@ class ChargePoint(MultiService):
             return
         interval = self.ocpp_config.integer("HeartbeatInterval")
         if interval > 0 and self.clock.seconds() - self._last_activity >= interval:
-            self.heartbeat()
+            self._heartbeat()
             self._last_activity = self.clock.seconds()
         self._schedule_heartbeat()
 
-    def heartbeat(self, triggered: bool = False) -> Deferred:
+    def _heartbeat(self, triggered: bool = False) -> Deferred:
         """
         Send a Heartbeat.req; its answer sets the time.
         """
@@ -618,32 +618,32 @@ class ChargePoint(MultiService):
         def failed(failure):
             self.log.info("Heartbeat failed: {error}", error=failure.getErrorMessage())
 
-        return self.send(HeartbeatRequest(), triggered=triggered).addCallbacks(answered, failed)
+        return self._send(HeartbeatRequest(), triggered=triggered).addCallbacks(answered, failed)
 
     # -- connectors ------------------------------------------------------------------------
 
     @property
     def connector_count(self) -> int:
-        return self.connectors.count
+        return self._connectors.count
 
-    def check_connector(self, connector: Any) -> None:
-        self.connectors.check(connector)
+    def _check_connector(self, connector: Any) -> None:
+        self._connectors.check(connector)
 
-    def operative(self, connector: int) -> bool:
+    def _operative(self, connector: int) -> bool:
         """
         Whether a connector (and the charge point) is operative.
         """
-        return self.connectors.operative(connector)
+        return self._connectors.operative(connector)
 
     def startable(self, connector: int) -> bool:
         """
         Whether a transaction may start on a connector: operative, free and
         neither Faulted nor Unavailable.
         """
-        return self.connectors.startable(connector)
+        return self._connectors.startable(connector)
 
-    def free_connector(self) -> int | None:
-        return self.connectors.free()
+    def _free_connector(self) -> int | None:
+        return self._connectors.free()
 
     def status_notification(
         self,
@@ -655,24 +655,24 @@ class ChargePoint(MultiService):
         vendor_error: str | None = None,
     ) -> Deferred:
         return maybeDeferred(
-            self.status.set, connector, status, error_code, info, vendor_id, vendor_error
+            self._status.set, connector, status, error_code, info, vendor_id, vendor_error
         )
 
     def connector_status(self, connector: int) -> Deferred:
         try:
-            self.check_connector(connector)
+            self._check_connector(connector)
         except ValueError:
             return fail()
-        return succeed(self.status.status(connector))
+        return succeed(self._status.status(connector))
 
-    def change_availability(self, connector: int, kind: AvailabilityType) -> AvailabilityStatus:
+    def _change_availability(self, connector: int, kind: AvailabilityType) -> AvailabilityStatus:
         """
         Apply a ChangeAvailability now, or schedule it after the
         transactions running on the connectors it concerns. Connector 0 is
         the charge point and all its connectors (section 5.2); a connector
         already so answers Accepted, transaction or not.
         """
-        connectors = self.connectors
+        connectors = self._connectors
         targets = [connector] if connector else list(connectors.outlets())
         scheduled = False
         for target in targets:
@@ -705,30 +705,30 @@ class ChargePoint(MultiService):
         return AvailabilityStatus.SCHEDULED if scheduled else AvailabilityStatus.ACCEPTED
 
     def _set_availability(self, connector: int, kind: AvailabilityType) -> None:
-        if self.connectors.set_availability(connector, kind):
-            self.notify("openocpp_cp_availability_changed", connector=connector,
+        if self._connectors.set_availability(connector, kind):
+            self._notify("openocpp_cp_availability_changed", connector=connector,
                         operative=kind is AvailabilityType.OPERATIVE)
 
     def _apply_availability(self, connector: int, kind: AvailabilityType) -> None:
         self._set_availability(connector, kind)
         if connector == 0:
-            for target in self.connectors.all():
-                if target == 0 or self.connectors.transaction(target) is None:
+            for target in self._connectors.all():
+                if target == 0 or self._connectors.transaction(target) is None:
                     self._availability_status(target)
             return
         self._availability_status(connector)
 
     def _availability_status(self, connector: int) -> None:
-        status = self.connectors.status(connector)
+        status = self._connectors.status(connector)
         if status is ChargePointStatus.FAULTED:
             return
-        if not self.connectors.operative(connector):
-            self.status.set(connector, ChargePointStatus.UNAVAILABLE)
+        if not self._connectors.operative(connector):
+            self._status.set(connector, ChargePointStatus.UNAVAILABLE)
         elif status is ChargePointStatus.UNAVAILABLE:
-            self.status.set(connector, ChargePointStatus.AVAILABLE)
+            self._status.set(connector, ChargePointStatus.AVAILABLE)
 
     def _apply_scheduled(self, connector: int) -> None:
-        connectors = self.connectors
+        connectors = self._connectors
         scheduled = connectors.scheduled_availability(connector)
         if scheduled is not None:
             self._apply_availability(connector, scheduled)
@@ -740,11 +740,11 @@ class ChargePoint(MultiService):
 
     def authorize(self, connector: int, id_tag: str) -> Deferred:
         try:
-            self.check_connector(connector)
+            self._check_connector(connector)
             codec.validate(AuthorizeRequest, codec.encode(AuthorizeRequest(id_tag=id_tag)))
         except ValueError:
             return fail()
-        return self.authorizer.authorize(connector, id_tag)
+        return self._authorizer.authorize(connector, id_tag)
 
     # -- transactions ------------------------------------------------------------------------
 
@@ -752,21 +752,21 @@ class ChargePoint(MultiService):
         """
         @return: the transaction running on a connector, or C{None}.
         """
-        return self.connectors.transaction(connector)
+        return self._connectors.transaction(connector)
 
     def transaction_id(self, connector: int) -> int | None:
         record = self.transaction_record(connector)
         return None if record is None else record.wire_id
 
-    def connector_of(self, transaction_id: int) -> int | None:
+    def _connector_of(self, transaction_id: int) -> int | None:
         """
         @return: the connector of the running transaction with this id.
         """
-        return self.connectors.connector_of(transaction_id)
+        return self._connectors.connector_of(transaction_id)
 
     @inlineCallbacks
     def start_transaction(self, connector: int, id_tag: str, reservation_id: int | None = None):
-        connectors = self.connectors
+        connectors = self._connectors
         if not connectors.is_outlet(connector):
             raise TransactionError(f"no connector {connector!r} to charge on")
         if connectors.transaction(connector) is not None or connectors.busy(connector):
@@ -782,7 +782,7 @@ class ChargePoint(MultiService):
             )),
         )
         with connectors.occupy(connector):
-            meter_start = yield self.metering.energy(connector, ReadingContext.TRANSACTION_BEGIN)
+            meter_start = yield self._metering.energy(connector, ReadingContext.TRANSACTION_BEGIN)
             started = self.now()
             request = StartTransactionRequest(
                 connector_id=connector,
@@ -803,9 +803,9 @@ class ChargePoint(MultiService):
             id_tag=id_tag,
             meter_start=meter_start,
         )
-        waiting = self.queue.wait_start(local_id) if self.online else None
-        yield self.metering.transaction_begin(local_id, connector)
-        self.queue.pump()
+        waiting = self._queue.wait_start(local_id) if self.online else None
+        yield self._metering.transaction_begin(local_id, connector)
+        self._queue.pump()
         if waiting is None:
             return AuthorizationStatus.ACCEPTED
         # The firmware is not kept waiting behind a queue that retries: past
@@ -820,8 +820,8 @@ class ChargePoint(MultiService):
 
     @inlineCallbacks
     def stop_transaction(self, connector: int, id_tag: str | None = None, reason: Any = None):
-        record = self.connectors.transaction(connector)
-        if record is None or self.connectors.busy(connector):
+        record = self._connectors.transaction(connector)
+        if record is None or self._connectors.busy(connector):
             return False
         reason = None if reason is None else Reason(reason)
         codec.validate(
@@ -830,9 +830,9 @@ class ChargePoint(MultiService):
                 meter_stop=0, timestamp=self.now(), transaction_id=0, id_tag=id_tag, reason=reason,
             )),
         )
-        with self.connectors.occupy(connector):
-            yield self.metering.transaction_end(record.local_id, connector)
-            meter_stop = yield self.metering.energy(connector, ReadingContext.TRANSACTION_END)
+        with self._connectors.occupy(connector):
+            yield self._metering.transaction_end(record.local_id, connector)
+            meter_stop = yield self._metering.energy(connector, ReadingContext.TRANSACTION_END)
             stopped = self.now()
             request = StopTransactionRequest(
                 meter_stop=meter_stop,
@@ -856,26 +856,26 @@ class ChargePoint(MultiService):
             meter_stop=meter_stop,
         )
         self._apply_scheduled(connector)
-        self.queue.pump()
+        self._queue.pump()
         return True
 
     @inlineCallbacks
-    def stop_by_charge_point(self, connector: int, reason: Reason):
+    def _stop_by_charge_point(self, connector: int, reason: Reason):
         """
         Stop a connector's transaction on the charge point's own initiative,
         and tell the site to stop charging.
         """
         stopped = yield self.stop_transaction(connector, None, reason)
         if stopped:
-            self.notify("openocpp_cp_stop_charging", connector=connector, reason=reason)
+            self._notify("openocpp_cp_stop_charging", connector=connector, reason=reason)
         return stopped
 
     def _stop_sent(self, connector: int | None) -> None:
         if connector is not None:
-            self.status.consider(connector)
-        self.status.consider(0)
+            self._status.consider(connector)
+        self._status.consider(0)
 
-    def transaction_deauthorized(self, local_id: int, status: AuthorizationStatus) -> None:
+    def _transaction_deauthorized(self, local_id: int, status: AuthorizationStatus) -> None:
         """
         The StartTransaction.conf of a transaction did not accept its idTag.
         """
@@ -883,16 +883,16 @@ class ChargePoint(MultiService):
         if record is None or not record.running:
             return
         if self.ocpp_config.boolean("StopTransactionOnInvalidId"):
-            self.stop_by_charge_point(record.connector_id, Reason.DE_AUTHORIZED)
+            self._stop_by_charge_point(record.connector_id, Reason.DE_AUTHORIZED)
         else:
-            self.notify(
+            self._notify(
                 "openocpp_cp_transaction_deauthorized",
                 connector=record.connector_id,
                 status=status,
             )
 
     @inlineCallbacks
-    def remote_start(self, connector: int, id_tag: str, charging_profile: Any):
+    def _remote_start(self, connector: int, id_tag: str, charging_profile: Any):
         """
         Carry out an accepted RemoteStartTransaction.
         """
@@ -905,14 +905,14 @@ class ChargePoint(MultiService):
                     status=status.value,
                 )
                 return
-        yield self.hook(
+        yield self._hook(
             "openocpp_cp_start_charging",
             connector=connector,
             id_tag=id_tag,
             charging_profile=charging_profile,
         )
 
-    def perform_reset(self, kind: ResetType) -> Deferred:
+    def _perform_reset(self, kind: ResetType) -> Deferred:
         """
         Carry out an accepted Reset: stop every transaction (reason
         SoftReset or HardReset), then reset.
@@ -927,14 +927,14 @@ class ChargePoint(MultiService):
         """
         if kind is not ResetType.HARD:
             return self._reset(kind, Reason.SOFT_RESET)
-        self.queue.hold()
+        self._queue.hold()
 
         def release(result):
             # A reset the site carried out without restarting us: what was
             # held goes now. (Not in a finally clause of _reset: a reset hook
             # that never answers, because the hardware reboots, must not
             # release the queue when its generator is garbage collected.)
-            self.queue.release()
+            self._queue.release()
             return result
 
         return self._reset(kind, Reason.HARD_RESET).addBoth(release)
@@ -942,10 +942,10 @@ class ChargePoint(MultiService):
     @inlineCallbacks
     def _reset(self, kind: ResetType, reason: Reason):
         for record in self.store.running_transactions():
-            yield self.stop_by_charge_point(record.connector_id, reason)
+            yield self._stop_by_charge_point(record.connector_id, reason)
         if kind is ResetType.SOFT and self.online:
             try:
-                yield self.queue.when_drained().addTimeout(
+                yield self._queue.when_drained().addTimeout(
                     self.ocpp_config.integer("MessageTimeout"), self.clock
                 )
             except Exception:
@@ -953,13 +953,13 @@ class ChargePoint(MultiService):
         if not self.running:
             self.log.info("Not resetting: the charge point was stopped meanwhile")
             return
-        yield self.hook("openocpp_cp_reset", type=kind)
+        yield self._hook("openocpp_cp_reset", type=kind)
 
     # -- meter values and data transfer ---------------------------------------------------------
 
     def send_meter_values(self, connector: int, values: list) -> Deferred:
         try:
-            self.check_connector(connector)
+            self._check_connector(connector)
         except ValueError:
             return fail()
         request = MeterValuesRequest(connector_id=connector, meter_value=values)
@@ -969,16 +969,16 @@ class ChargePoint(MultiService):
             return fail()
         record = self.transaction_record(connector) if connector else None
         if record is not None:
-            self.queue.enqueue_meter_values(connector, record.local_id, values)
+            self._queue.enqueue_meter_values(connector, record.local_id, values)
             return succeed(True)
-        return self.send(request).addCallbacks(lambda _: True, lambda _: False)
+        return self._send(request).addCallbacks(lambda _: True, lambda _: False)
 
     def data_transfer(self, vendor_id: str, message_id: str | None = None, data: str | None = None) -> Deferred:
-        return self.send(DataTransferRequest(vendor_id=vendor_id, message_id=message_id, data=data))
+        return self._send(DataTransferRequest(vendor_id=vendor_id, message_id=message_id, data=data))
 
     # -- configuration -------------------------------------------------------------------------
 
-    def configuration_problem(self, key: str, value: str) -> str | None:
+    def _configuration_problem(self, key: str, value: str) -> str | None:
         """
         What stops a change the key's own rules allow, or C{None}.
         """
@@ -1000,13 +1000,13 @@ class ChargePoint(MultiService):
                 return "no CA certificates to verify the central system with"
         return None
 
-    def configuration_changed(self, key: str, value: str) -> None:
+    def _configuration_changed(self, key: str, value: str) -> None:
         """
         Apply a changed key to what runs: its owners observe it (see
         L{IOcppConfig.observe}), then plugins are told.
         """
         self.ocpp_config.announce(key, value)
-        self.notify("openocpp_cp_configuration_changed", key=key, value=value)
+        self._notify("openocpp_cp_configuration_changed", key=key, value=value)
 
     def _observe_connection_keys(self) -> None:
         config = self.ocpp_config
