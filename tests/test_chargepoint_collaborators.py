@@ -21,9 +21,11 @@ from openocpp.messages import (
     AuthorizeResponse,
     IdTagInfo,
     MeterValuesResponse,
+    RemoteStopTransactionRequest,
     StartTransactionResponse,
     StatusNotificationResponse,
     StopTransactionResponse,
+    TriggerMessageRequest,
 )
 from openocpp.rpc.errors import CallError
 from openocpp.messages.enums import AuthorizationStatus, ChargePointErrorCode, ChargePointStatus
@@ -277,3 +279,70 @@ class MeteringTests(SynchronousTestCase):
         self.parts.config.set("MeterValueSampleInterval", "30")
         self.parts.config.announce("MeterValueSampleInterval", "30")
         self.assertEqual(len(self.parts.clock.getDelayedCalls()), 1)
+
+
+class CentralSystemRequestsTests(SynchronousTestCase):
+    """
+    The request handlers built with fakes of their peers: they answer, and
+    carry accepted requests out through the operations they were given.
+    """
+
+    def setUp(self):
+        from openocpp.chargepoint.handlers import CentralSystemRequests
+        from openocpp.messages.enums import RegistrationStatus
+
+        self.parts = parts = Parts(self)
+        self.done = []
+        self.later = []
+        self.registration = RegistrationStatus.ACCEPTED
+
+        def operation(name):
+            return lambda *args: self.done.append((name,) + args)
+
+        self.requests = CentralSystemRequests(
+            parts.connectors, parts.config, parts.clock,
+            hook=lambda name, **kwargs: succeed(None),
+            call_later=lambda delay, function, *args: self.later.append((function, args)),
+            send=parts.send,
+            registration=lambda: self.registration,
+            queue=None, authorizer=None, status=None, metering=None,
+            operations={name: operation(name) for name in (
+                "change_availability", "configuration_problem", "configuration_changed",
+                "remote_start", "stop_by_charge_point", "perform_reset", "boot", "heartbeat")},
+        )
+        self.handlers = self.requests.handlers()
+
+    def run_later(self):
+        later, self.later = self.later, []
+        for function, args in later:
+            function(*args)
+
+    def test_change_configuration_applied_after_the_answer(self):
+        from openocpp.messages import ChangeConfigurationRequest
+
+        answer = self.successResultOf(self.handlers["ChangeConfiguration"](
+            ChangeConfigurationRequest(key="heartbeatinterval", value="60")))
+        self.assertEqual(answer.status, "Accepted")
+        self.assertEqual(self.parts.config.integer("HeartbeatInterval"), 60)
+        self.assertEqual([name for name, *_ in self.done], ["configuration_problem"])
+        self.run_later()
+        self.assertEqual(self.done[-1], ("configuration_changed", "HeartbeatInterval", "60"))
+
+    def test_remote_stop_of_unknown_transaction_rejected(self):
+        answer = self.successResultOf(self.handlers["RemoteStopTransaction"](
+            RemoteStopTransactionRequest(transaction_id=5)))
+        self.assertEqual(answer.status, "Rejected")
+        self.assertEqual(self.later, [])
+
+    def test_trigger_heartbeat_sent_after_the_answer(self):
+        answer = self.handlers["TriggerMessage"](TriggerMessageRequest(requested_message="Heartbeat"))
+        self.assertEqual(answer.status, "Accepted")
+        self.run_later()
+        self.assertEqual(self.done, [("heartbeat", True)])
+
+    def test_nothing_answered_once_rejected(self):
+        from openocpp.messages.enums import RegistrationStatus
+
+        self.registration = RegistrationStatus.REJECTED
+        answer = self.handlers["RemoteStopTransaction"](RemoteStopTransactionRequest(transaction_id=5))
+        self.assertNoResult(answer)

@@ -195,7 +195,29 @@ class ChargePoint(MultiService):
             send=self._send,
             running=lambda: self.running,
         )
-        self._requests = CentralSystemRequests(self)
+        self._requests = CentralSystemRequests(
+            self._connectors,
+            self.ocpp_config,
+            self.clock,
+            hook=self._hook,
+            call_later=self.call_later,
+            send=self._send,
+            registration=lambda: self._registration,
+            queue=self._queue,
+            authorizer=self._authorizer,
+            status=self._status,
+            metering=self._metering,
+            operations={
+                "change_availability": self._change_availability,
+                "configuration_problem": self._configuration_problem,
+                "configuration_changed": self._configuration_changed,
+                "remote_start": self._remote_start,
+                "stop_by_charge_point": self._stop_by_charge_point,
+                "perform_reset": self._perform_reset,
+                "boot": self._boot,
+                "heartbeat": self._heartbeat,
+            },
+        )
         # The queue and its peers, wired to each other's small interfaces.
         self._status.stop_waiting = self._queue.stop_waiting
         self._queue.stop_sent = self._stop_sent
