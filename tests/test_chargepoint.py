@@ -1114,7 +1114,7 @@ class ResetDataTests(ChargePointTestCase):
     def test_reset_connector_data(self):
         self.start()
         self.cp.status_notification(1, "Faulted", "GroundFailure")
-        self.cp._change_availability(2, AvailabilityType.INOPERATIVE)
+        self.cp._availability.change(2, AvailabilityType.INOPERATIVE)
         self.failureResultOf(self.cp.reset_connector_data(), RuntimeError)
         self.cp.stopService()
         self.successResultOf(self.cp.reset_connector_data())

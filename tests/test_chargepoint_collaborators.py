@@ -346,3 +346,167 @@ class CentralSystemRequestsTests(SynchronousTestCase):
         self.registration = RegistrationStatus.REJECTED
         answer = self.handlers["RemoteStopTransaction"](RemoteStopTransactionRequest(transaction_id=5))
         self.assertNoResult(answer)
+
+
+class AvailabilityTests(SynchronousTestCase):
+    def setUp(self):
+        from openocpp.chargepoint.availability import Availability
+
+        self.parts = parts = Parts(self)
+        self.statuses = []
+
+        class Statuses:
+            def set(inner, connector, status):
+                self.statuses.append((connector, status))
+                parts.connectors.set_status(connector, (status.value, "NoError", None, None, None), 0.0)
+
+        self.availability = Availability(parts.connectors, Statuses(), notify=parts.notify)
+
+    def test_free_connector_unavailable_at_once(self):
+        from openocpp.messages.enums import AvailabilityStatus, AvailabilityType
+
+        status = self.availability.change(1, AvailabilityType.INOPERATIVE)
+        self.assertEqual(status, AvailabilityStatus.ACCEPTED)
+        self.assertEqual(self.statuses, [(1, ChargePointStatus.UNAVAILABLE)])
+        self.assertEqual(self.parts.notified, [
+            ("openocpp_cp_availability_changed", {"connector": 1, "operative": False})])
+
+    def test_busy_connector_scheduled_until_its_transaction_ends(self):
+        from openocpp.messages.enums import AvailabilityStatus, AvailabilityType
+
+        local_id = self.parts.store.start_transaction(1, "TAG", 0, "2026-01-01T00:00:00Z", None, {})
+        status = self.availability.change(1, AvailabilityType.INOPERATIVE)
+        self.assertEqual(status, AvailabilityStatus.SCHEDULED)
+        self.assertEqual(self.statuses, [])
+        self.parts.store.stop_transaction(local_id, "2026-01-01T01:00:00Z", None, {})
+        self.availability.apply_scheduled(1)
+        self.assertEqual(self.statuses, [(1, ChargePointStatus.UNAVAILABLE)])
+        self.assertFalse(self.parts.connectors.operative(1))
+
+
+class TransactionsTests(SynchronousTestCase):
+    def setUp(self):
+        from openocpp.chargepoint.transactions import Transactions
+
+        self.parts = parts = Parts(self)
+        self.parts.online = False
+        self.queue = TransactionQueue(
+            parts.store, parts.config, parts.clock, send=parts.send, online=lambda: parts.online
+        )
+        self.addCleanup(self.queue.stop)
+        self.metering = Metering(
+            parts.connectors, parts.store, parts.config, parts.clock, now=lambda: NOW,
+            read_meter=lambda **kwargs: succeed(1000 + 500 * len(self.parts.store.transactions())),
+            queue=self.queue, send=parts.send, running=lambda: True,
+        )
+        self.addCleanup(self.metering.stop)
+        self.scheduled = []
+        self.hooks = []
+        self.transactions = Transactions(
+            parts.connectors, parts.store, parts.config, parts.clock, now=lambda: NOW,
+            metering=self.metering, queue=self.queue,
+            authorize=lambda connector, id_tag: succeed((AuthorizationStatus.ACCEPTED, None)),
+            hook=lambda name, **kwargs: self.hooks.append((name, kwargs)) or succeed(None),
+            notify=parts.notify, online=lambda: parts.online, running=lambda: True,
+            apply_scheduled=self.scheduled.append,
+        )
+
+    def test_offline_start_and_stop_queued_in_order(self):
+        status = self.successResultOf(self.transactions.start_transaction(1, "TAG-1"))
+        self.assertEqual(status, AuthorizationStatus.ACCEPTED)
+        self.assertIsNotNone(self.parts.connectors.transaction(1))
+        self.assertTrue(self.successResultOf(self.transactions.stop_transaction(1, "TAG-1")))
+        self.assertIsNone(self.parts.connectors.transaction(1))
+        self.assertEqual([m.action for m in self.parts.store.queued()],
+                         ["StartTransaction", "StopTransaction"])
+        self.assertEqual(self.scheduled, [1])
+
+    def test_second_start_on_a_busy_connector_refused(self):
+        from openocpp.chargepoint.errors import TransactionError
+
+        self.successResultOf(self.transactions.start_transaction(1, "TAG-1"))
+        self.failureResultOf(self.transactions.start_transaction(1, "TAG-2"), TransactionError)
+
+    def test_refused_id_tag_stops_when_configured(self):
+        from openocpp.messages.enums import Reason
+
+        self.successResultOf(self.transactions.start_transaction(1, "TAG-1"))
+        record = self.parts.connectors.transaction(1)
+        self.parts.config.set("StopTransactionOnInvalidId", "true")
+        self.transactions.deauthorized(record.local_id, AuthorizationStatus.BLOCKED)
+        self.assertIsNone(self.parts.connectors.transaction(1))
+        self.assertEqual(self.parts.notified, [
+            ("openocpp_cp_stop_charging", {"connector": 1, "reason": Reason.DE_AUTHORIZED})])
+
+    def test_remote_start_asks_the_site_to_charge(self):
+        self.successResultOf(self.transactions.remote_start(2, "TAG-9", None))
+        self.assertEqual(self.hooks, [("openocpp_cp_start_charging",
+                                       {"connector": 2, "id_tag": "TAG-9", "charging_profile": None})])
+
+
+class HeartbeatTests(SynchronousTestCase):
+    def setUp(self):
+        from openocpp.chargepoint.heartbeat import Heartbeat
+        from openocpp.messages import HeartbeatResponse
+
+        self.parts = parts = Parts(self)
+        parts.answer = lambda request: HeartbeatResponse(current_time=NOW)
+        self.times = []
+        self.heartbeat = Heartbeat(parts.config, parts.clock, send=parts.send,
+                                   online=lambda: parts.online, set_time=self.times.append)
+        self.addCleanup(self.heartbeat.stop)
+
+    def test_sent_after_an_interval_without_traffic(self):
+        self.parts.config.set("HeartbeatInterval", "60")
+        self.heartbeat.schedule()
+        self.parts.clock.advance(30)
+        self.heartbeat.activity()
+        self.parts.clock.advance(30)
+        self.assertEqual(self.parts.sent, [])
+        self.parts.clock.advance(30)
+        self.assertEqual([r.action for r in self.parts.sent], ["Heartbeat"])
+        self.assertEqual(self.times, [NOW])
+
+    def test_interval_observed(self):
+        self.parts.config.set("HeartbeatInterval", "0")
+        self.heartbeat.schedule()
+        self.assertEqual(self.parts.clock.getDelayedCalls(), [])
+        self.parts.config.set("HeartbeatInterval", "10")
+        self.parts.config.announce("HeartbeatInterval", "10")
+        self.parts.clock.advance(10)
+        self.assertEqual([r.action for r in self.parts.sent], ["Heartbeat"])
+
+    def test_none_offline(self):
+        self.parts.online = False
+        self.parts.config.set("HeartbeatInterval", "10")
+        self.heartbeat.schedule()
+        self.assertEqual(self.parts.clock.getDelayedCalls(), [])
+
+
+class TimeKeeperTests(SynchronousTestCase):
+    def test_follows_the_central_system_unless_a_plugin_sets_the_clock(self):
+        from datetime import timedelta
+
+        from openocpp.chargepoint.timekeeping import TimeKeeper
+
+        clock = Clock()
+        clock.advance(100)
+        handled = []
+        keeper = TimeKeeper(clock, hook=lambda name, **kwargs: succeed(bool(handled)))
+        keeper.set(NOW)
+        self.assertEqual(keeper.now(), NOW)
+        clock.advance(5)
+        self.assertEqual(keeper.now(), NOW + timedelta(seconds=5))
+        handled.append(True)
+        keeper.set(NOW + timedelta(days=1))
+        self.assertEqual(keeper.now(), NOW + timedelta(seconds=5))
+
+    def test_unusable_time_ignored(self):
+        from datetime import datetime as dt
+
+        from openocpp.chargepoint.timekeeping import TimeKeeper
+
+        clock = Clock()
+        keeper = TimeKeeper(clock, hook=lambda name, **kwargs: succeed(None))
+        keeper.set(dt(9999, 1, 1, tzinfo=timezone.utc))
+        self.assertEqual(keeper.now().year, 1970)

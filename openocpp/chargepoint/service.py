@@ -1,11 +1,22 @@
 """
-The charge point service: keeps the connection to the central system,
-registers with BootNotification, sends heartbeats, reports statuses, runs
-transactions through the persistent queue, samples the meter, and answers
-the central system's requests.
+The charge point service: a facade (service lifetime, the L{IChargePoint}
+API, wiring) over collaborators that each get the narrow things they need
+and never the facade:
+
+  - L{Connectors}: the connectors as the SQLite file keeps them;
+  - L{StatusReporter}: statuses, reported when due;
+  - L{Authorizer}: idTags (local list, cache, Authorize.req);
+  - L{TransactionQueue}: the persistent queue of transaction messages;
+  - L{Metering}: meter readings, sampled and clock-aligned values;
+  - L{Availability}: ChangeAvailability, now or scheduled;
+  - L{Transactions}: starts, stops, remote starts, resets;
+  - L{CentralSystemRequests}: the answers to the central system's requests.
+
+The facade itself keeps the connection (a child C{ClientConnectionService}),
+registration (BootNotification) and heartbeats, and the charge point's time.
 """
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from twisted.application.service import MultiService
@@ -13,7 +24,6 @@ from twisted.internet.defer import (
     CancelledError,
     Deferred,
     fail,
-    inlineCallbacks,
     maybeDeferred,
     succeed,
 )
@@ -21,10 +31,12 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from openocpp.chargepoint.authorization import Authorizer
+from openocpp.chargepoint.availability import Availability
 from openocpp.chargepoint.behaviour import DefaultChargePointBehaviour
 from openocpp.chargepoint.connectors import Connectors
-from openocpp.chargepoint.errors import NotAccepted, NotConnected, TransactionError
+from openocpp.chargepoint.errors import NotAccepted, NotConnected
 from openocpp.chargepoint.handlers import CentralSystemRequests
+from openocpp.chargepoint.heartbeat import Heartbeat
 from openocpp.chargepoint.keys import INTEGER_MAXIMUM
 from openocpp.chargepoint.interfaces import IChargePoint
 from openocpp.chargepoint.metering import Metering
@@ -32,41 +44,25 @@ from openocpp.chargepoint.ocppconfig import IniConfigStorage, OcppConfig, Sqlite
 from openocpp.chargepoint.queue import TransactionQueue
 from openocpp.chargepoint.status import StatusReporter
 from openocpp.chargepoint.store import ChargePointStore, TransactionRecord
+from openocpp.chargepoint.timekeeping import TimeKeeper
+from openocpp.chargepoint.transactions import Transactions
 from openocpp.messages import (
     AuthorizeRequest,
     BootNotificationRequest,
     DataTransferRequest,
-    HeartbeatRequest,
     MeterValuesRequest,
-    StartTransactionRequest,
-    StopTransactionRequest,
     codec,
 )
 from openocpp.messages.enums import (
     AuthorizationStatus,
-    AvailabilityStatus,
-    AvailabilityType,
     ChargePointErrorCode,
-    ChargePointStatus,
-    ReadingContext,
-    Reason,
     RegistrationStatus,
-    ResetType,
 )
 from openocpp.messages.registry import Role
 from openocpp.plugins import call_hook, load_plugin_module, make_plugin_manager, notify
 from openocpp.rpc.errors import ConnectionLost
 from openocpp.rpc.session import RpcSession
 from openocpp.transport.interfaces import IConnectionHandler
-
-#: The central system times the charge point takes (a broken clock's year
-#: 9999 would leave no room for time to pass).
-_USABLE_TIMES = (
-    datetime(1970, 1, 1, tzinfo=timezone.utc),
-    datetime(9000, 1, 1, tzinfo=timezone.utc),
-)
-
-
 
 @implementer(IConnectionHandler)
 class _Connection:
@@ -157,6 +153,14 @@ class ChargePoint(MultiService):
                 plugins=[load_plugin_module(name) for name in config.plugins],
             )
         self.plugins = plugins
+        self._time = TimeKeeper(self.clock, hook=self._hook)
+        self._heartbeat = Heartbeat(
+            self.ocpp_config,
+            self.clock,
+            send=self._send,
+            online=lambda: self.online,
+            set_time=self._time.set,
+        )
         self._connectors = Connectors(self.store, config.connectors)
         self._status = StatusReporter(
             self._connectors,
@@ -195,6 +199,22 @@ class ChargePoint(MultiService):
             send=self._send,
             running=lambda: self.running,
         )
+        self._availability = Availability(self._connectors, self._status, notify=self._notify)
+        self._transactions = Transactions(
+            self._connectors,
+            self.store,
+            self.ocpp_config,
+            self.clock,
+            now=self.now,
+            metering=self._metering,
+            queue=self._queue,
+            authorize=self.authorize,
+            hook=self._hook,
+            notify=self._notify,
+            online=lambda: self.online,
+            running=lambda: self.running,
+            apply_scheduled=self._availability.apply_scheduled,
+        )
         self._requests = CentralSystemRequests(
             self._connectors,
             self.ocpp_config,
@@ -208,28 +228,25 @@ class ChargePoint(MultiService):
             status=self._status,
             metering=self._metering,
             operations={
-                "change_availability": self._change_availability,
+                "change_availability": self._availability.change,
                 "configuration_problem": self._configuration_problem,
                 "configuration_changed": self._configuration_changed,
-                "remote_start": self._remote_start,
-                "stop_by_charge_point": self._stop_by_charge_point,
-                "perform_reset": self._perform_reset,
+                "remote_start": self._transactions.remote_start,
+                "stop_by_charge_point": self._transactions.stop_by_charge_point,
+                "perform_reset": self._transactions.perform_reset,
                 "boot": self._boot,
-                "heartbeat": self._heartbeat,
+                "heartbeat": self._heartbeat.send,
             },
         )
         # The queue and its peers, wired to each other's small interfaces.
         self._status.stop_waiting = self._queue.stop_waiting
         self._queue.stop_sent = self._stop_sent
         self._queue.id_tag_info = self._authorizer.update
-        self._queue.deauthorized = self._transaction_deauthorized
+        self._queue.deauthorized = self._transactions.deauthorized
         self._registration: RegistrationStatus | None = None
         self._connect = connect
         self._service = None
         self._connection: _Connection | None = None
-        self._time_offset = 0.0
-        self._last_activity = self.clock.seconds()
-        self._heartbeat_timer = None
         self._boot_timer = None
         self._booting = False
         self._later: set[Any] = set()
@@ -308,7 +325,7 @@ class ChargePoint(MultiService):
             status = record.id_tag_status
             if status is not None and status != AuthorizationStatus.ACCEPTED.value:
                 # Refused before the process stopped, and not stopped yet.
-                self._transaction_deauthorized(record.local_id, AuthorizationStatus(status))
+                self._transactions.deauthorized(record.local_id, AuthorizationStatus(status))
         if self._connect and self._service is None:
             self._service = self._connection_service()
             self._service.setServiceParent(self)
@@ -372,11 +389,10 @@ class ChargePoint(MultiService):
         return delayed
 
     def _stop_timers(self) -> None:
-        for name in ("_heartbeat_timer", "_boot_timer"):
-            timer = getattr(self, name)
-            if timer is not None and timer.active():
-                timer.cancel()
-            setattr(self, name, None)
+        self._heartbeat.stop()
+        timer, self._boot_timer = self._boot_timer, None
+        if timer is not None and timer.active():
+            timer.cancel()
         later, self._later = self._later, set()
         for delayed in later:
             if delayed.active():
@@ -443,14 +459,14 @@ class ChargePoint(MultiService):
         )
 
     def _activity(self, direction: str, text: str, session: Any) -> None:
-        self._last_activity = self.clock.seconds()
+        self._heartbeat.activity()
 
     def _connected(self, connection: _Connection) -> None:
         if self._connection is not None and self._connection is not connection:
             self._connection.close()
         self._connection = connection
         self._answer_calls()
-        self._last_activity = self.clock.seconds()
+        self._heartbeat.activity()
         self.log.info("Connected to the central system as {identity}", identity=self.config.identity)
         self._notify("openocpp_cp_connection_changed", connected=True)
         if self._registration is RegistrationStatus.ACCEPTED:
@@ -473,9 +489,7 @@ class ChargePoint(MultiService):
         if self._connection is not connection:
             return
         self._connection = None
-        if self._heartbeat_timer is not None and self._heartbeat_timer.active():
-            self._heartbeat_timer.cancel()
-        self._heartbeat_timer = None
+        self._heartbeat.stop()
         self._queue.settle_all()
         self.log.info("Disconnected from the central system")
         self._notify("openocpp_cp_connection_changed", connected=False)
@@ -483,7 +497,7 @@ class ChargePoint(MultiService):
     def _went_online(self) -> None:
         # Accepted and connected: send what waited.
         self._status.consider_all()
-        self._schedule_heartbeat()
+        self._heartbeat.schedule()
         self._queue.pump()
 
     def _send(self, request: Any, triggered: bool = False) -> Deferred:
@@ -547,7 +561,7 @@ class ChargePoint(MultiService):
         status = RegistrationStatus(response.status)
         self._registration = status
         self._answer_calls()
-        self._set_time(response.current_time)
+        self._time.set(response.current_time)
         self.log.info(
             "BootNotification {status} (interval {interval} s)",
             status=status.value,
@@ -563,7 +577,7 @@ class ChargePoint(MultiService):
             self._metering.start_aligned()
             if self._connection is not None:
                 self._status.report_all()
-                self._schedule_heartbeat()
+                self._heartbeat.schedule()
                 self._queue.pump()
         else:
             delay = interval if interval > 0 else self.config.boot_retry_interval
@@ -590,57 +604,7 @@ class ChargePoint(MultiService):
     # -- time and heartbeats ---------------------------------------------------------------------
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock.seconds() + self._time_offset, timezone.utc)
-
-    def _set_time(self, current_time: datetime) -> None:
-        if not _USABLE_TIMES[0] <= current_time < _USABLE_TIMES[1]:
-            # now() and the timestamps counted back from it must stay dates.
-            self.log.warn(
-                "Ignoring the central system's time {current_time}: out of range",
-                current_time=current_time.isoformat(),
-            )
-            return
-
-        def applied(handled):
-            if not handled:
-                self._time_offset = current_time.timestamp() - self.clock.seconds()
-
-        self._hook("openocpp_cp_set_time", current_time=current_time).addCallbacks(
-            applied, lambda failure: self.log.failure("Setting the time failed", failure)
-        )
-
-    def _schedule_heartbeat(self) -> None:
-        if self._heartbeat_timer is not None and self._heartbeat_timer.active():
-            self._heartbeat_timer.cancel()
-        self._heartbeat_timer = None
-        interval = self.ocpp_config.integer("HeartbeatInterval")
-        if interval <= 0 or not self.online:
-            return
-        due = max(self._last_activity + interval - self.clock.seconds(), 0.0)
-        self._heartbeat_timer = self.clock.callLater(due, self._heartbeat_due)
-
-    def _heartbeat_due(self) -> None:
-        self._heartbeat_timer = None
-        if not self.online:
-            return
-        interval = self.ocpp_config.integer("HeartbeatInterval")
-        if interval > 0 and self.clock.seconds() - self._last_activity >= interval:
-            self._heartbeat()
-            self._last_activity = self.clock.seconds()
-        self._schedule_heartbeat()
-
-    def _heartbeat(self, triggered: bool = False) -> Deferred:
-        """
-        Send a Heartbeat.req; its answer sets the time.
-        """
-
-        def answered(response):
-            self._set_time(response.current_time)
-
-        def failed(failure):
-            self.log.info("Heartbeat failed: {error}", error=failure.getErrorMessage())
-
-        return self._send(HeartbeatRequest(), triggered=triggered).addCallbacks(answered, failed)
+        return self._time.now()
 
     # -- connectors ------------------------------------------------------------------------
 
@@ -687,77 +651,6 @@ class ChargePoint(MultiService):
             return fail()
         return succeed(self._status.status(connector))
 
-    def _change_availability(self, connector: int, kind: AvailabilityType) -> AvailabilityStatus:
-        """
-        Apply a ChangeAvailability now, or schedule it after the
-        transactions running on the connectors it concerns. Connector 0 is
-        the charge point and all its connectors (section 5.2); a connector
-        already so answers Accepted, transaction or not.
-        """
-        connectors = self._connectors
-        targets = [connector] if connector else list(connectors.outlets())
-        scheduled = False
-        for target in targets:
-            record = connectors.record(target)
-            if connectors.transaction(target) is None:
-                if connector:
-                    self._apply_availability(target, kind)
-                else:
-                    # Reported with the charge point's own change below.
-                    self._set_availability(target, kind)
-            elif record.availability == kind.value:
-                connectors.schedule_availability(target, None)
-            else:
-                connectors.schedule_availability(target, kind)
-                scheduled = True
-        if connector == 0:
-            if scheduled:
-                connectors.schedule_availability(0, kind)
-                for target in targets:
-                    if connectors.transaction(target) is None:
-                        self._availability_status(target)
-            else:
-                self._apply_availability(0, kind)
-        self.log.info(
-            "Availability of connector {connector} set to {type}{when}",
-            connector=connector,
-            type=kind.value,
-            when=" after its transactions" if scheduled else "",
-        )
-        return AvailabilityStatus.SCHEDULED if scheduled else AvailabilityStatus.ACCEPTED
-
-    def _set_availability(self, connector: int, kind: AvailabilityType) -> None:
-        if self._connectors.set_availability(connector, kind):
-            self._notify("openocpp_cp_availability_changed", connector=connector,
-                        operative=kind is AvailabilityType.OPERATIVE)
-
-    def _apply_availability(self, connector: int, kind: AvailabilityType) -> None:
-        self._set_availability(connector, kind)
-        if connector == 0:
-            for target in self._connectors.all():
-                if target == 0 or self._connectors.transaction(target) is None:
-                    self._availability_status(target)
-            return
-        self._availability_status(connector)
-
-    def _availability_status(self, connector: int) -> None:
-        status = self._connectors.status(connector)
-        if status is ChargePointStatus.FAULTED:
-            return
-        if not self._connectors.operative(connector):
-            self._status.set(connector, ChargePointStatus.UNAVAILABLE)
-        elif status is ChargePointStatus.UNAVAILABLE:
-            self._status.set(connector, ChargePointStatus.AVAILABLE)
-
-    def _apply_scheduled(self, connector: int) -> None:
-        connectors = self._connectors
-        scheduled = connectors.scheduled_availability(connector)
-        if scheduled is not None:
-            self._apply_availability(connector, scheduled)
-        whole = connectors.scheduled_availability(0)
-        if whole is not None and not connectors.running():
-            self._apply_availability(0, whole)
-
     # -- authorization --------------------------------------------------------------------
 
     def authorize(self, connector: int, id_tag: str) -> Deferred:
@@ -786,196 +679,16 @@ class ChargePoint(MultiService):
         """
         return self._connectors.connector_of(transaction_id)
 
-    @inlineCallbacks
     def start_transaction(self, connector: int, id_tag: str, reservation_id: int | None = None):
-        connectors = self._connectors
-        if not connectors.is_outlet(connector):
-            raise TransactionError(f"no connector {connector!r} to charge on")
-        if connectors.transaction(connector) is not None or connectors.busy(connector):
-            raise TransactionError(f"a transaction already runs on connector {connector}")
-        if not connectors.operative(connector):
-            raise TransactionError(f"connector {connector} is inoperative")
-        # What could never be sent is refused before anything is persisted.
-        codec.validate(
-            StartTransactionRequest,
-            codec.encode(StartTransactionRequest(
-                connector_id=connector, id_tag=id_tag, meter_start=0,
-                timestamp=self.now(), reservation_id=reservation_id,
-            )),
-        )
-        with connectors.occupy(connector):
-            meter_start = yield self._metering.energy(connector, ReadingContext.TRANSACTION_BEGIN)
-            started = self.now()
-            request = StartTransactionRequest(
-                connector_id=connector,
-                id_tag=id_tag,
-                meter_start=meter_start,
-                timestamp=started,
-                reservation_id=reservation_id,
-            )
-            local_id = self.store.start_transaction(
-                connector, id_tag, meter_start, codec.format_datetime(started),
-                reservation_id, codec.encode(request),
-            )
-        self.log.info(
-            "Transaction {local_id} started on connector {connector} for {id_tag} "
-            "(meter {meter_start} Wh)",
-            local_id=local_id,
-            connector=connector,
-            id_tag=id_tag,
-            meter_start=meter_start,
-        )
-        waiting = self._queue.wait_start(local_id) if self.online else None
-        yield self._metering.transaction_begin(local_id, connector)
-        self._queue.pump()
-        if waiting is None:
-            return AuthorizationStatus.ACCEPTED
-        # The firmware is not kept waiting behind a queue that retries: past
-        # MessageTimeout the transaction goes on as if offline.
-        waiting.addTimeout(
-            self.ocpp_config.integer("MessageTimeout"),
-            self.clock,
-            onTimeoutCancel=lambda result, timeout: AuthorizationStatus.ACCEPTED,
-        )
-        status = yield waiting
-        return status
+        return self._transactions.start_transaction(connector, id_tag, reservation_id)
 
-    @inlineCallbacks
     def stop_transaction(self, connector: int, id_tag: str | None = None, reason: Any = None):
-        record = self._connectors.transaction(connector)
-        if record is None or self._connectors.busy(connector):
-            return False
-        reason = None if reason is None else Reason(reason)
-        codec.validate(
-            StopTransactionRequest,
-            codec.encode(StopTransactionRequest(
-                meter_stop=0, timestamp=self.now(), transaction_id=0, id_tag=id_tag, reason=reason,
-            )),
-        )
-        with self._connectors.occupy(connector):
-            yield self._metering.transaction_end(record.local_id, connector)
-            meter_stop = yield self._metering.energy(connector, ReadingContext.TRANSACTION_END)
-            stopped = self.now()
-            request = StopTransactionRequest(
-                meter_stop=meter_stop,
-                timestamp=stopped,
-                transaction_id=0,  # filled in when sent
-                id_tag=id_tag,
-                reason=reason,
-            )
-            self.store.stop_transaction(
-                record.local_id,
-                codec.format_datetime(stopped),
-                None if reason is None else reason.value,
-                codec.encode(request),
-            )
-        self.log.info(
-            "Transaction {local_id} on connector {connector} stopped ({reason}, meter "
-            "{meter_stop} Wh)",
-            local_id=record.local_id,
-            connector=connector,
-            reason=(reason or Reason.LOCAL).value,
-            meter_stop=meter_stop,
-        )
-        self._apply_scheduled(connector)
-        self._queue.pump()
-        return True
-
-    @inlineCallbacks
-    def _stop_by_charge_point(self, connector: int, reason: Reason):
-        """
-        Stop a connector's transaction on the charge point's own initiative,
-        and tell the site to stop charging.
-        """
-        stopped = yield self.stop_transaction(connector, None, reason)
-        if stopped:
-            self._notify("openocpp_cp_stop_charging", connector=connector, reason=reason)
-        return stopped
+        return self._transactions.stop_transaction(connector, id_tag, reason)
 
     def _stop_sent(self, connector: int | None) -> None:
         if connector is not None:
             self._status.consider(connector)
         self._status.consider(0)
-
-    def _transaction_deauthorized(self, local_id: int, status: AuthorizationStatus) -> None:
-        """
-        The StartTransaction.conf of a transaction did not accept its idTag.
-        """
-        record = self.store.transaction(local_id)
-        if record is None or not record.running:
-            return
-        if self.ocpp_config.boolean("StopTransactionOnInvalidId"):
-            self._stop_by_charge_point(record.connector_id, Reason.DE_AUTHORIZED)
-        else:
-            self._notify(
-                "openocpp_cp_transaction_deauthorized",
-                connector=record.connector_id,
-                status=status,
-            )
-
-    @inlineCallbacks
-    def _remote_start(self, connector: int, id_tag: str, charging_profile: Any):
-        """
-        Carry out an accepted RemoteStartTransaction.
-        """
-        if self.ocpp_config.boolean("AuthorizeRemoteTxRequests"):
-            status, _ = yield self.authorize(connector, id_tag)
-            if status is not AuthorizationStatus.ACCEPTED:
-                self.log.info(
-                    "Remote start for {id_tag} not authorized ({status})",
-                    id_tag=id_tag,
-                    status=status.value,
-                )
-                return
-        yield self._hook(
-            "openocpp_cp_start_charging",
-            connector=connector,
-            id_tag=id_tag,
-            charging_profile=charging_profile,
-        )
-
-    def _perform_reset(self, kind: ResetType) -> Deferred:
-        """
-        Carry out an accepted Reset: stop every transaction (reason
-        SoftReset or HardReset), then reset.
-
-        A soft reset sends the StopTransactions first, waiting (up to
-        MessageTimeout) for the queue to be delivered. A hard reset does
-        not wait: it holds the queue, so that the StopTransactions stay on
-        disk and go out "after having restarted and having been accepted by
-        the Central System via a BootNotification.conf" (errata 3.36), once.
-        Sent just before the reset, a StopTransaction whose answer the
-        reboot lost would be sent again after it.
-        """
-        if kind is not ResetType.HARD:
-            return self._reset(kind, Reason.SOFT_RESET)
-        self._queue.hold()
-
-        def release(result):
-            # A reset the site carried out without restarting us: what was
-            # held goes now. (Not in a finally clause of _reset: a reset hook
-            # that never answers, because the hardware reboots, must not
-            # release the queue when its generator is garbage collected.)
-            self._queue.release()
-            return result
-
-        return self._reset(kind, Reason.HARD_RESET).addBoth(release)
-
-    @inlineCallbacks
-    def _reset(self, kind: ResetType, reason: Reason):
-        for record in self.store.running_transactions():
-            yield self._stop_by_charge_point(record.connector_id, reason)
-        if kind is ResetType.SOFT and self.online:
-            try:
-                yield self._queue.when_drained().addTimeout(
-                    self.ocpp_config.integer("MessageTimeout"), self.clock
-                )
-            except Exception:
-                self.log.info("Resetting with transaction messages still queued")
-        if not self.running:
-            self.log.info("Not resetting: the charge point was stopped meanwhile")
-            return
-        yield self._hook("openocpp_cp_reset", type=kind)
 
     # -- meter values and data transfer ---------------------------------------------------------
 
@@ -1032,7 +745,6 @@ class ChargePoint(MultiService):
 
     def _observe_connection_keys(self) -> None:
         config = self.ocpp_config
-        config.observe("HeartbeatInterval", lambda key, value: self._schedule_heartbeat())
         config.observe("MessageTimeout", self._message_timeout_changed)
         config.observe("WebSocketPingInterval", self._ping_interval_changed)
         for key in ("AuthorizationKey", "SecurityProfile"):
