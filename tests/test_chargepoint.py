@@ -387,9 +387,9 @@ class RegistrationTests(ChargePointTestCase):
         """
         self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.PENDING, 10**400)
         self.start()
-        self.assertEqual(self.cp._boot_timer.getTime(), 2**31 - 1)
+        self.assertEqual(self.cp._registrar._timer.getTime(), 2**31 - 1)
         self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.ACCEPTED, 10**400)
-        self.cp._boot()
+        self.cp._registrar.boot()
         self.cs.settle()
         self.assertEqual(self.cp._registration, RegistrationStatus.ACCEPTED)
         self.assertEqual(self.cp.ocpp_config.integer("HeartbeatInterval"), 2**31 - 1)

@@ -510,3 +510,48 @@ class TimeKeeperTests(SynchronousTestCase):
         keeper = TimeKeeper(clock, hook=lambda name, **kwargs: succeed(None))
         keeper.set(dt(9999, 1, 1, tzinfo=timezone.utc))
         self.assertEqual(keeper.now().year, 1970)
+
+
+class RegistrationTests(SynchronousTestCase):
+    def setUp(self):
+        from openocpp.chargepoint.config import ChargePointConfig
+        from openocpp.chargepoint.registration import Registration
+
+        self.parts = parts = Parts(self)
+        self.answers = []
+        self.events = []
+
+        def call(request):
+            self.parts.sent.append(request)
+            return succeed(self.answers.pop(0))
+
+        self.registration = Registration(
+            ChargePointConfig(database=":memory:", boot_retry_interval=15), parts.config,
+            parts.clock, call=call, connected=lambda: True, running=lambda: True,
+            set_time=lambda time: self.events.append("time"),
+            status_set=lambda: self.events.append("status"), notify=parts.notify,
+            accepted=lambda: self.events.append("accepted"),
+        )
+        self.addCleanup(self.registration.stop)
+
+    def answer(self, status, interval):
+        from openocpp.messages import BootNotificationResponse
+
+        self.answers.append(BootNotificationResponse(status=status, current_time=NOW,
+                                                     interval=interval))
+
+    def test_pending_retried_at_its_interval_then_accepted(self):
+        from openocpp.messages.enums import RegistrationStatus
+
+        self.answer(RegistrationStatus.PENDING, 30)
+        self.answer(RegistrationStatus.ACCEPTED, 120)
+        self.registration.boot()
+        self.assertEqual(self.registration.status, RegistrationStatus.PENDING)
+        self.assertTrue(self.registration.waiting())
+        self.parts.clock.advance(30)
+        self.assertEqual(self.registration.status, RegistrationStatus.ACCEPTED)
+        self.assertEqual(self.parts.config.integer("HeartbeatInterval"), 120)
+        self.assertEqual(self.events, ["status", "time", "status", "time", "accepted"])
+        self.assertEqual([name for name, _ in self.parts.notified],
+                         ["openocpp_cp_registration_changed"] * 2)
+        self.assertEqual(len(self.parts.sent), 2)

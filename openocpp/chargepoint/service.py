@@ -10,10 +10,13 @@ and never the facade:
   - L{Metering}: meter readings, sampled and clock-aligned values;
   - L{Availability}: ChangeAvailability, now or scheduled;
   - L{Transactions}: starts, stops, remote starts, resets;
-  - L{CentralSystemRequests}: the answers to the central system's requests.
+  - L{CentralSystemRequests}: the answers to the central system's requests;
+  - L{Registration}: BootNotification until accepted;
+  - L{Heartbeat}: heartbeats when due;
+  - L{TimeKeeper}: the charge point's time.
 
-The facade itself keeps the connection (a child C{ClientConnectionService}),
-registration (BootNotification) and heartbeats, and the charge point's time.
+The facade itself keeps the connection (a child C{ClientConnectionService})
+and decides what may be sent on it.
 """
 
 from datetime import datetime
@@ -21,7 +24,6 @@ from typing import Any
 
 from twisted.application.service import MultiService
 from twisted.internet.defer import (
-    CancelledError,
     Deferred,
     fail,
     maybeDeferred,
@@ -37,18 +39,17 @@ from openocpp.chargepoint.connectors import Connectors
 from openocpp.chargepoint.errors import NotAccepted, NotConnected
 from openocpp.chargepoint.handlers import CentralSystemRequests
 from openocpp.chargepoint.heartbeat import Heartbeat
-from openocpp.chargepoint.keys import INTEGER_MAXIMUM
 from openocpp.chargepoint.interfaces import IChargePoint
 from openocpp.chargepoint.metering import Metering
 from openocpp.chargepoint.ocppconfig import IniConfigStorage, OcppConfig, SqliteConfigStorage
 from openocpp.chargepoint.queue import TransactionQueue
+from openocpp.chargepoint.registration import Registration
 from openocpp.chargepoint.status import StatusReporter
 from openocpp.chargepoint.store import ChargePointStore, TransactionRecord
 from openocpp.chargepoint.timekeeping import TimeKeeper
 from openocpp.chargepoint.transactions import Transactions
 from openocpp.messages import (
     AuthorizeRequest,
-    BootNotificationRequest,
     DataTransferRequest,
     MeterValuesRequest,
     codec,
@@ -60,7 +61,6 @@ from openocpp.messages.enums import (
 )
 from openocpp.messages.registry import Role
 from openocpp.plugins import call_hook, load_plugin_module, make_plugin_manager, notify
-from openocpp.rpc.errors import ConnectionLost
 from openocpp.rpc.session import RpcSession
 from openocpp.transport.interfaces import IConnectionHandler
 
@@ -154,6 +154,18 @@ class ChargePoint(MultiService):
             )
         self.plugins = plugins
         self._time = TimeKeeper(self.clock, hook=self._hook)
+        self._registrar = Registration(
+            config,
+            self.ocpp_config,
+            self.clock,
+            call=self._call_now,
+            connected=lambda: self._connection is not None,
+            running=lambda: self.running,
+            set_time=self._time.set,
+            status_set=self._answer_calls,
+            notify=self._notify,
+            accepted=self._accepted,
+        )
         self._heartbeat = Heartbeat(
             self.ocpp_config,
             self.clock,
@@ -234,7 +246,7 @@ class ChargePoint(MultiService):
                 "remote_start": self._transactions.remote_start,
                 "stop_by_charge_point": self._transactions.stop_by_charge_point,
                 "perform_reset": self._transactions.perform_reset,
-                "boot": self._boot,
+                "boot": self._registrar.boot,
                 "heartbeat": self._heartbeat.send,
             },
         )
@@ -243,12 +255,9 @@ class ChargePoint(MultiService):
         self._queue.stop_sent = self._stop_sent
         self._queue.id_tag_info = self._authorizer.update
         self._queue.deauthorized = self._transactions.deauthorized
-        self._registration: RegistrationStatus | None = None
         self._connect = connect
         self._service = None
         self._connection: _Connection | None = None
-        self._boot_timer = None
-        self._booting = False
         self._later: set[Any] = set()
         self._observe_connection_keys()
         self._register_plugin_keys()
@@ -304,7 +313,7 @@ class ChargePoint(MultiService):
             self.store.open()
         super().startService()
         self._connectors.ensure()
-        self._registration = None
+        self._registrar.forget()
         self._status.start()
         self.log.info(
             "Charge point {identity} starting ({connectors} connectors, {queued} queued "
@@ -390,9 +399,7 @@ class ChargePoint(MultiService):
 
     def _stop_timers(self) -> None:
         self._heartbeat.stop()
-        timer, self._boot_timer = self._boot_timer, None
-        if timer is not None and timer.active():
-            timer.cancel()
+        self._registrar.stop()
         later, self._later = self._later, set()
         for delayed in later:
             if delayed.active():
@@ -471,8 +478,8 @@ class ChargePoint(MultiService):
         self._notify("openocpp_cp_connection_changed", connected=True)
         if self._registration is RegistrationStatus.ACCEPTED:
             self._went_online()
-        elif self._boot_timer is None or not self._boot_timer.active():
-            self._boot()
+        elif not self._registrar.waiting():
+            self._registrar.boot()
 
     def _answer_calls(self) -> None:
         """
@@ -522,81 +529,19 @@ class ChargePoint(MultiService):
 
     # -- registration ------------------------------------------------------------------------
 
-    def _boot(self) -> None:
-        """
-        Send a BootNotification.req now (if connected and none is in flight).
-        """
-        if self._connection is None or self._booting or not self.running:
-            return
-        if self._boot_timer is not None and self._boot_timer.active():
-            self._boot_timer.cancel()
-        self._boot_timer = None
-        config = self.config
-        request = BootNotificationRequest(
-            charge_point_vendor=config.vendor,
-            charge_point_model=config.model,
-            charge_point_serial_number=config.charge_point_serial_number,
-            charge_box_serial_number=config.charge_box_serial_number,
-            firmware_version=config.firmware_version,
-            iccid=config.iccid,
-            imsi=config.imsi,
-            meter_type=config.meter_type,
-            meter_serial_number=config.meter_serial_number,
-        )
-        self._booting = True
-        self.log.info("Sending BootNotification")
+    def _accepted(self) -> None:
+        self._metering.start_aligned()
+        if self._connection is not None:
+            self._status.report_all()
+            self._heartbeat.schedule()
+            self._queue.pump()
 
-        def done(result):
-            self._booting = False
-            return result
+    def _call_now(self, request: Any) -> Deferred:
+        return self._connection.session.call(request)
 
-        self._connection.session.call(request).addBoth(done).addCallbacks(
-            self._boot_answered, self._boot_failed
-        )
-
-    def _boot_answered(self, response: Any) -> None:
-        if not self.running:
-            return  # stopped meanwhile: the next start boots again
-        previous = self._registration
-        status = RegistrationStatus(response.status)
-        self._registration = status
-        self._answer_calls()
-        self._time.set(response.current_time)
-        self.log.info(
-            "BootNotification {status} (interval {interval} s)",
-            status=status.value,
-            interval=response.interval,
-        )
-        if status != previous:
-            self._notify("openocpp_cp_registration_changed", status=status)
-        # An interval beyond any timer's is taken as the longest one.
-        interval = min(response.interval, INTEGER_MAXIMUM)
-        if status is RegistrationStatus.ACCEPTED:
-            if interval > 0:
-                self.ocpp_config.set("HeartbeatInterval", str(interval))
-            self._metering.start_aligned()
-            if self._connection is not None:
-                self._status.report_all()
-                self._heartbeat.schedule()
-                self._queue.pump()
-        else:
-            delay = interval if interval > 0 else self.config.boot_retry_interval
-            self._boot_timer = self.clock.callLater(delay, self._boot)
-
-    def _boot_failed(self, failure: Any) -> None:
-        if failure.check(ConnectionLost) and self.running:
-            # A newer connection may be open already (the old one was slow
-            # to close): it boots now, else the next connection will.
-            self._boot()
-            return
-        if failure.check(ConnectionLost, CancelledError) or not self.running:
-            return
-        self.log.warn(
-            "BootNotification failed ({error}): again in {delay} s",
-            error=failure.getErrorMessage(),
-            delay=self.config.boot_retry_interval,
-        )
-        self._boot_timer = self.clock.callLater(self.config.boot_retry_interval, self._boot)
+    @property
+    def _registration(self) -> RegistrationStatus | None:
+        return self._registrar.status
 
     def registration_status(self) -> Deferred:
         return succeed(self._registration)
