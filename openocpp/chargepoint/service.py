@@ -546,8 +546,6 @@ class ChargePoint(MultiService):
     def registration_status(self) -> Deferred:
         return succeed(self._registration)
 
-    # -- time and heartbeats ---------------------------------------------------------------------
-
     def now(self) -> datetime:
         return self._time.now()
 
@@ -557,24 +555,12 @@ class ChargePoint(MultiService):
     def connector_count(self) -> int:
         return self._connectors.count
 
-    def _check_connector(self, connector: Any) -> None:
-        self._connectors.check(connector)
-
-    def _operative(self, connector: int) -> bool:
-        """
-        Whether a connector (and the charge point) is operative.
-        """
-        return self._connectors.operative(connector)
-
     def startable(self, connector: int) -> bool:
         """
         Whether a transaction may start on a connector: operative, free and
         neither Faulted nor Unavailable.
         """
         return self._connectors.startable(connector)
-
-    def _free_connector(self) -> int | None:
-        return self._connectors.free()
 
     def status_notification(
         self,
@@ -591,7 +577,7 @@ class ChargePoint(MultiService):
 
     def connector_status(self, connector: int) -> Deferred:
         try:
-            self._check_connector(connector)
+            self._connectors.check(connector)
         except ValueError:
             return fail()
         return succeed(self._status.status(connector))
@@ -600,7 +586,7 @@ class ChargePoint(MultiService):
 
     def authorize(self, connector: int, id_tag: str) -> Deferred:
         try:
-            self._check_connector(connector)
+            self._connectors.check(connector)
             codec.validate(AuthorizeRequest, codec.encode(AuthorizeRequest(id_tag=id_tag)))
         except ValueError:
             return fail()
@@ -618,12 +604,6 @@ class ChargePoint(MultiService):
         record = self.transaction_record(connector)
         return None if record is None else record.wire_id
 
-    def _connector_of(self, transaction_id: int) -> int | None:
-        """
-        @return: the connector of the running transaction with this id.
-        """
-        return self._connectors.connector_of(transaction_id)
-
     def start_transaction(self, connector: int, id_tag: str, reservation_id: int | None = None):
         return self._transactions.start_transaction(connector, id_tag, reservation_id)
 
@@ -639,7 +619,7 @@ class ChargePoint(MultiService):
 
     def send_meter_values(self, connector: int, values: list) -> Deferred:
         try:
-            self._check_connector(connector)
+            self._connectors.check(connector)
         except ValueError:
             return fail()
         request = MeterValuesRequest(connector_id=connector, meter_value=values)
