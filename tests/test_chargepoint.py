@@ -181,13 +181,13 @@ class RegistrationTests(ChargePointTestCase):
         """
         self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.PENDING, 30)
         self.start()
-        self.assertEqual(self.cp.registration, RegistrationStatus.PENDING)
+        self.assertEqual(self.cp._registration, RegistrationStatus.PENDING)
         self.cs.advance(29)
         self.assertEqual(self.cs.actions(), ["BootNotification"])
         self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.ACCEPTED)
         self.cs.advance(1)
         self.assertEqual(self.cs.actions()[:2], ["BootNotification", "BootNotification"])
-        self.assertEqual(self.cp.registration, RegistrationStatus.ACCEPTED)
+        self.assertEqual(self.cp._registration, RegistrationStatus.ACCEPTED)
         self.assertEqual(self.cs.actions()[2:], ["StatusNotification"] * 3)
 
     def test_pending_answers_requests(self):
@@ -224,7 +224,7 @@ class RegistrationTests(ChargePointTestCase):
             answer = self.successResultOf(self.cs.call(TriggerMessageRequest(requested_message=message)))
             self.assertEqual(answer.status, TriggerMessageStatus.REJECTED)
         self.cs.settle()
-        self.failureResultOf(self.cp.send(HeartbeatRequest(), triggered=True), NotAccepted)
+        self.failureResultOf(self.cp._send(HeartbeatRequest(), triggered=True), NotAccepted)
         self.assertEqual(self.cs.actions(), ["BootNotification"])
 
     def test_rejected(self):
@@ -320,7 +320,7 @@ class RegistrationTests(ChargePointTestCase):
         self.assertEqual(self.cs.actions(), ["BootNotification"])
         self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.ACCEPTED)
         self.cs.advance(120)
-        self.assertEqual(self.cp.registration, RegistrationStatus.ACCEPTED)
+        self.assertEqual(self.cp._registration, RegistrationStatus.ACCEPTED)
         self.assertEqual([answer[2] for answer in self.raw_answers()], self.RAW_ANSWERS)
 
     def test_rejected_on_a_new_connection(self):
@@ -361,7 +361,7 @@ class RegistrationTests(ChargePointTestCase):
         answer = self.cs.call(DataTransferRequest(vendor_id="org.example"))
         self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.REJECTED, 600)
         self.cs.advance(60)
-        self.assertEqual(self.cp.registration, RegistrationStatus.REJECTED)
+        self.assertEqual(self.cp._registration, RegistrationStatus.REJECTED)
         waiting.callback(DataTransferStatus.ACCEPTED)
         self.cs.settle()
         self.assertEqual([frame[0] for frame in self.cs.frames], [2, 2])
@@ -387,11 +387,11 @@ class RegistrationTests(ChargePointTestCase):
         """
         self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.PENDING, 10**400)
         self.start()
-        self.assertEqual(self.cp._boot_timer.getTime(), 2**31 - 1)
+        self.assertEqual(self.cp._registrar._timer.getTime(), 2**31 - 1)
         self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.ACCEPTED, 10**400)
-        self.cp.boot()
+        self.cp._registrar.boot()
         self.cs.settle()
-        self.assertEqual(self.cp.registration, RegistrationStatus.ACCEPTED)
+        self.assertEqual(self.cp._registration, RegistrationStatus.ACCEPTED)
         self.assertEqual(self.cp.ocpp_config.integer("HeartbeatInterval"), 2**31 - 1)
 
     def test_boot_failure_retried(self):
@@ -410,7 +410,7 @@ class RegistrationTests(ChargePointTestCase):
         self.assertEqual(self.cs.actions(), ["BootNotification"] * 2)
         self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.ACCEPTED)
         self.cs.advance(30 + 20)  # the call times out, then the retry
-        self.assertEqual(self.cp.registration, RegistrationStatus.ACCEPTED)
+        self.assertEqual(self.cp._registration, RegistrationStatus.ACCEPTED)
 
     def test_reconnect_without_boot(self):
         """
@@ -481,7 +481,7 @@ class RegistrationTests(ChargePointTestCase):
         old.close()
         cs.settle()
         self.assertEqual(cs.actions()[0], "BootNotification")
-        self.assertEqual(self.cp.registration, RegistrationStatus.ACCEPTED)
+        self.assertEqual(self.cp._registration, RegistrationStatus.ACCEPTED)
 
     def test_restart_boots_again(self):
         self.start()
@@ -1044,7 +1044,7 @@ class AuthorizationTests(ChargePointTestCase):
         """
         A full cache drops not-valid entries first, then the oldest valid.
         """
-        self.cp.authorizer.cache_capacity = 2
+        self.cp._authorizer.cache_capacity = 2
         self.boot_and_clear()
         self.cp.authorize(1, "OLD")
         self.cs.settle()
@@ -1114,7 +1114,7 @@ class ResetDataTests(ChargePointTestCase):
     def test_reset_connector_data(self):
         self.start()
         self.cp.status_notification(1, "Faulted", "GroundFailure")
-        self.cp.change_availability(2, AvailabilityType.INOPERATIVE)
+        self.cp._availability.change(2, AvailabilityType.INOPERATIVE)
         self.failureResultOf(self.cp.reset_connector_data(), RuntimeError)
         self.cp.stopService()
         self.successResultOf(self.cp.reset_connector_data())

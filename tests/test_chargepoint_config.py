@@ -352,3 +352,40 @@ class ChargePointConfigTests(SynchronousTestCase):
     def test_profile_1(self):
         config = ChargePointConfig(security_profile=1, password="0123456789abcdef")
         self.assertEqual(config.security_profile, 1)
+
+
+class ObserverTests(SynchronousTestCase):
+    """
+    A key's owner observes it: told when it is announced, and only of it.
+    """
+
+    def test_observers_told_of_their_key_only(self):
+        config = memory_config()
+        heard = []
+        config.observe("HeartbeatInterval", lambda key, value: heard.append(("a", key, value)))
+        config.observe("heartbeatinterval", lambda key, value: heard.append(("b", key, value)))
+        config.observe("MeterValueSampleInterval", lambda key, value: heard.append(("c", key, value)))
+        config.announce("HEARTBEATINTERVAL", "60")
+        self.assertEqual(heard, [("a", "HeartbeatInterval", "60"), ("b", "HeartbeatInterval", "60")])
+
+    def test_failing_observer_does_not_stop_the_others(self):
+        config = memory_config()
+        heard = []
+
+        def broken(key, value):
+            raise RuntimeError("broken")
+
+        config.observe("MessageTimeout", broken)
+        config.observe("MessageTimeout", lambda key, value: heard.append(value))
+        config.announce("MessageTimeout", "5")
+        self.assertEqual(heard, ["5"])
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+
+    def test_plugin_key_observed_before_it_is_registered(self):
+        config = memory_config()
+        heard = []
+        config.observe("SimulatedMeterMaxCurrent", lambda key, value: heard.append(value))
+        config.register(KeyDefinition(name="SimulatedMeterMaxCurrent", type=KeyType.INTEGER,
+                                      readonly=False, default="16"))
+        config.announce("SimulatedMeterMaxCurrent", "20")
+        self.assertEqual(heard, ["20"])

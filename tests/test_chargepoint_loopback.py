@@ -56,7 +56,7 @@ class LoopbackTests(TestCase):
         await self.start(identity="CP 7")
         await self.wait_for(lambda: len(self.cs.requests("StatusNotification")) == 3, "the statuses")
         self.assertEqual(self.cs.actions()[0], "BootNotification")
-        self.assertEqual(self.cp.registration, RegistrationStatus.ACCEPTED)
+        self.assertEqual(self.cp._registration, RegistrationStatus.ACCEPTED)
         self.assertEqual(self.cs.sessions[0].identity, "CP 7")
         status, _ = await self.cp.authorize(1, "TAG")
         self.assertEqual(status, AuthorizationStatus.ACCEPTED)
@@ -120,7 +120,7 @@ class CentralSystemTests(TestCase):
         deadline = time.monotonic() + 10
         while not cp.online and time.monotonic() < deadline:
             await deferLater(reactor, 0.01, lambda: None)
-        self.assertEqual(cp.registration, RegistrationStatus.ACCEPTED)
+        self.assertEqual(cp._registration, RegistrationStatus.ACCEPTED)
         self.assertEqual(await cp.start_transaction(1, "TAG-1"), AuthorizationStatus.ACCEPTED)
         transaction_id = cp.transaction_id(1)
         answer = await proxy.get_configuration(["NumberOfConnectors", "Nope"])

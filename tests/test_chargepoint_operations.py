@@ -329,7 +329,7 @@ class ChangeAvailabilityTests(OperationsTestCase):
         self.assertEqual(answer.status, AvailabilityStatus.SCHEDULED)
         self.cp.stop_transaction(1, "TAG")
         self.cs.settle()
-        self.assertFalse(self.cp.operative(1))
+        self.assertFalse(self.cp._connectors.operative(1))
         answer = self.ask(ChangeAvailabilityRequest(connector_id=0, type=AvailabilityType.OPERATIVE))
         self.assertEqual(answer.status, AvailabilityStatus.ACCEPTED)
         self.assertEqual(self.statuses()[-3:], [(0, "Available"), (1, "Available"), (2, "Available")])
@@ -352,7 +352,7 @@ class ChangeAvailabilityTests(OperationsTestCase):
         self.assertEqual(answer.status, AvailabilityStatus.ACCEPTED)
         self.cp.stop_transaction(1, "TAG")
         self.cs.settle()
-        self.assertTrue(self.cp.operative(1))
+        self.assertTrue(self.cp._connectors.operative(1))
 
     def test_persisted(self):
         """
@@ -391,11 +391,11 @@ class ChangeAvailabilityTests(OperationsTestCase):
         again.startService()
         self.addCleanup(again.stopService)
         cs.connect(again)
-        self.assertTrue(again.operative(1))
+        self.assertTrue(again._connectors.operative(1))
         self.assertFalse(again.startable(2))
         again.stop_transaction(1, "TAG")
         cs.settle()
-        self.assertFalse(again.operative(1))
+        self.assertFalse(again._connectors.operative(1))
         self.assertEqual(
             [(r.connector_id, r.status) for r in cs.requests("StatusNotification")][-2:],
             [(1, "Unavailable"), (0, "Unavailable")],

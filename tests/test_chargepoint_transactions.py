@@ -116,7 +116,7 @@ class TransactionTests(ChargePointTestCase):
         self.cp.start_transaction(1, "TAG")
         self.failureResultOf(self.cp.start_transaction(1, "TAG"), TransactionError)
         self.assertIs(self.successResultOf(self.cp.stop_transaction(2)), False)
-        self.cp.change_availability(2, AvailabilityType.INOPERATIVE)
+        self.cp._availability.change(2, AvailabilityType.INOPERATIVE)
         self.failureResultOf(self.cp.start_transaction(2, "TAG"), TransactionError)
         self.cs.settle()
 

@@ -4,7 +4,7 @@ list, the Authorization Cache, Authorize.req, and the offline rules
 (LocalPreAuthorize, LocalAuthorizeOffline, AllowOfflineTxForUnknownId).
 """
 
-from typing import Any
+from typing import Any, Callable
 
 from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
@@ -24,13 +24,39 @@ class Authorizer:
     """
     Decides on idTags, and keeps the Authorization Cache.
 
-    @param charge_point: the L{openocpp.chargepoint.service.ChargePoint}.
+    @param store: the L{openocpp.chargepoint.store.ChargePointStore} (the
+        local list and the cache).
+    @param ocpp_config: the L{openocpp.chargepoint.interfaces.IOcppConfig}.
+    @param clock: the L{twisted.internet.interfaces.IReactorTime}.
+    @param now: returns the charge point's time (an aware C{datetime}).
+    @param send: C{send(request)} sends a request to the central system;
+        returns a Deferred of its answer.
+    @param online: returns whether requests may be sent now.
+    @param report_error: C{report_error(connector, error_code)} reports a
+        LocalListConflict (L{openocpp.chargepoint.status.StatusReporter}).
+    @param cache_capacity: how many idTags the cache holds.
     """
 
     log = Logger()
 
-    def __init__(self, charge_point: Any, cache_capacity: int = CACHE_CAPACITY) -> None:
-        self._cp = charge_point
+    def __init__(
+        self,
+        store: Any,
+        ocpp_config: Any,
+        clock: Any,
+        now: Callable[[], Any],
+        send: Callable[..., Any],
+        online: Callable[[], bool],
+        report_error: Callable[[int, ChargePointErrorCode], Any],
+        cache_capacity: int = CACHE_CAPACITY,
+    ) -> None:
+        self._store = store
+        self._config = ocpp_config
+        self._clock = clock
+        self._now = now
+        self._send = send
+        self._online = online
+        self._report_error = report_error
         self.cache_capacity = cache_capacity
 
     def _local(self, id_tag: str) -> tuple[str, Any] | None:
@@ -38,13 +64,12 @@ class Authorizer:
         @return: (where, entry) for the local list or cache entry of an
             idTag, or C{None}.
         """
-        cp = self._cp
-        if cp.ocpp_config.boolean("LocalAuthListEnabled"):
-            entry = cp.store.local_list_entry(id_tag)
+        if self._config.boolean("LocalAuthListEnabled"):
+            entry = self._store.local_list_entry(id_tag)
             if entry is not None:
                 return "list", entry
-        if cp.ocpp_config.boolean("AuthorizationCacheEnabled"):
-            entry = cp.store.cache_entry(id_tag)
+        if self._config.boolean("AuthorizationCacheEnabled"):
+            entry = self._store.cache_entry(id_tag)
             if entry is not None:
                 return "cache", entry
         return None
@@ -52,27 +77,26 @@ class Authorizer:
     def _status(self, where: str, entry: Any) -> tuple[AuthorizationStatus, str | None]:
         status = AuthorizationStatus(entry["status"])
         expiry = entry["expiry_date"]
-        if status in _VALID and expiry is not None and parse_datetime(expiry) <= self._cp.now():
+        if status in _VALID and expiry is not None and parse_datetime(expiry) <= self._now():
             status = AuthorizationStatus.EXPIRED
             if where == "cache":
                 # An entry whose validity passed is changed to Expired (3.5.1).
-                self._cp.store.cache_set_status(entry["id_tag"], status.value)
+                self._store.cache_set_status(entry["id_tag"], status.value)
         return status, entry["parent_id_tag"]
 
     @inlineCallbacks
     def authorize(self, connector: int, id_tag: str):
-        cp = self._cp
         local = self._local(id_tag)
         known = None if local is None else self._status(*local)
-        config = cp.ocpp_config
-        if cp.online:
+        config = self._config
+        if self._online():
             if known is not None and known[0] in _VALID and config.boolean("LocalPreAuthorize"):
                 self.log.info(
                     "{id_tag} pre-authorized locally ({where})", id_tag=id_tag, where=local[0]
                 )
                 return known
             try:
-                response = yield cp.send(AuthorizeRequest(id_tag=id_tag))
+                response = yield self._send(AuthorizeRequest(id_tag=id_tag))
             except Exception as error:
                 self.log.info(
                     "Authorize.req for {id_tag} failed ({error}): deciding offline",
@@ -101,23 +125,22 @@ class Authorizer:
         idTag is in the local list (section 3.5.3) or the cache is off. An
         IdTagInfo contradicting the local list is reported (3.5.2).
         """
-        cp = self._cp
         if info is None:
             return
-        listed = cp.store.local_list_entry(id_tag)
+        listed = self._store.local_list_entry(id_tag)
         if listed is not None:
-            if cp.ocpp_config.boolean("LocalAuthListEnabled"):
+            if self._config.boolean("LocalAuthListEnabled"):
                 self._check_conflict(id_tag, listed, AuthorizationStatus(info.status))
             return
-        if not cp.ocpp_config.boolean("AuthorizationCacheEnabled"):
+        if not self._config.boolean("AuthorizationCacheEnabled"):
             return
         expiry = info.expiry_date
-        cp.store.cache_put(
+        self._store.cache_put(
             id_tag,
             AuthorizationStatus(info.status).value,
             None if expiry is None else codec.format_datetime(expiry),
             info.parent_id_tag,
-            cp.clock.seconds(),
+            self._clock.seconds(),
             self.cache_capacity,
         )
 
@@ -132,7 +155,7 @@ class Authorizer:
             status=status.value,
             own=own.value,
         )
-        self._cp.status.report_error(0, ChargePointErrorCode.LOCAL_LIST_CONFLICT)
+        self._report_error(0, ChargePointErrorCode.LOCAL_LIST_CONFLICT)
 
     def clear_cache(self) -> None:
-        self._cp.store.clear_cache()
+        self._store.clear_cache()

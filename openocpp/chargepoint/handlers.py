@@ -21,7 +21,7 @@ among them, are answered with a CALLERROR NotSupported: errata 3.39 asks
 exactly that of a charge point without smart charging.
 """
 
-from typing import Any
+from typing import Any, Callable
 
 from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.logger import Logger
@@ -67,17 +67,86 @@ from openocpp.messages.registry import ACTIONS, Role
 from openocpp.rpc.errors import CallError
 
 
+#: The operations L{CentralSystemRequests} carries accepted requests out with.
+_OPERATIONS = (
+    "change_availability",
+    "configuration_problem",
+    "configuration_changed",
+    "remote_start",
+    "stop_by_charge_point",
+    "perform_reset",
+    "boot",
+    "heartbeat",
+)
+
+
 class CentralSystemRequests:
     """
     Answers the central system's requests.
 
-    @param charge_point: the L{openocpp.chargepoint.service.ChargePoint}.
+    Built with what the answers need, never the charge point itself:
+
+    @param connectors: the L{openocpp.chargepoint.connectors.Connectors}.
+    @param ocpp_config: the L{openocpp.chargepoint.interfaces.IOcppConfig}.
+    @param clock: the L{twisted.internet.interfaces.IReactorTime}.
+    @param hook: C{hook(name, **kwargs)} asks the plugins; returns a
+        Deferred of the answer.
+    @param call_later: C{call_later(delay, function, *args)}: a timer the
+        service cancels when it stops (what an answer triggers runs after
+        the answer is sent).
+    @param send: C{send(request, triggered=False)} sends a request to the
+        central system.
+    @param registration: returns the L{RegistrationStatus} of the last
+        BootNotification.conf, or C{None}.
+    @param queue: the L{openocpp.chargepoint.queue.TransactionQueue} (held
+        while an unlock is answered).
+    @param authorizer: the L{openocpp.chargepoint.authorization.Authorizer}
+        (ClearCache).
+    @param status: the L{openocpp.chargepoint.status.StatusReporter}
+        (triggered StatusNotifications).
+    @param metering: the L{openocpp.chargepoint.metering.Metering}
+        (triggered MeterValues).
+    @param operations: what carries out accepted requests, by name:
+        C{change_availability(connector, kind)} (returns the
+        L{AvailabilityStatus}), C{configuration_problem(key, value)},
+        C{configuration_changed(key, value)}, C{remote_start(connector,
+        id_tag, charging_profile)}, C{stop_by_charge_point(connector,
+        reason)}, C{perform_reset(kind)}, C{boot()} and
+        C{heartbeat(triggered)}.
     """
 
     log = Logger()
 
-    def __init__(self, charge_point: Any) -> None:
-        self._cp = charge_point
+    def __init__(
+        self,
+        connectors: Any,
+        ocpp_config: Any,
+        clock: Any,
+        hook: Callable[..., Deferred],
+        call_later: Callable[..., Any],
+        send: Callable[..., Deferred],
+        registration: Callable[[], Any],
+        queue: Any,
+        authorizer: Any,
+        status: Any,
+        metering: Any,
+        operations: dict[str, Callable[..., Any]],
+    ) -> None:
+        self._connectors = connectors
+        self._config = ocpp_config
+        self._clock = clock
+        self._hook = hook
+        self._call_later = call_later
+        self._send = send
+        self._registration = registration
+        self._queue = queue
+        self._authorizer = authorizer
+        self._status = status
+        self._metering = metering
+        missing = set(_OPERATIONS) - set(operations)
+        if missing:
+            raise TypeError(f"operations missing: {', '.join(sorted(missing))}")
+        self._operations = dict(operations)
 
     def handlers(self) -> dict:
         """
@@ -124,7 +193,7 @@ class CentralSystemRequests:
         return handle
 
     def _unless_rejected(self, response, action):
-        if self._cp.registration is RegistrationStatus.REJECTED:
+        if self._registration() is RegistrationStatus.REJECTED:
             # "While Rejected, the Charge Point SHALL NOT respond to any
             # Central System initiated message."
             self.log.info(
@@ -137,33 +206,31 @@ class CentralSystemRequests:
 
     @inlineCallbacks
     def change_availability(self, request):
-        cp = self._cp
         connector = request.connector_id
         operative = request.type == AvailabilityType.OPERATIVE
-        if not 0 <= connector <= cp.connector_count:
+        if not 0 <= connector <= self._connectors.count:
             return ChangeAvailabilityResponse(status=AvailabilityStatus.REJECTED)
-        allowed = yield cp.hook(
+        allowed = yield self._hook(
             "openocpp_cp_change_availability", connector=connector, operative=operative
         )
         if allowed is False:
             return ChangeAvailabilityResponse(status=AvailabilityStatus.REJECTED)
-        status = cp.change_availability(connector, AvailabilityType(request.type))
+        status = self._operations["change_availability"](connector, AvailabilityType(request.type))
         return ChangeAvailabilityResponse(status=status)
 
     # -- configuration --------------------------------------------------------------
 
     @inlineCallbacks
     def change_configuration(self, request):
-        cp = self._cp
         key, value = request.key, request.value
-        definition = cp.ocpp_config.definition(key)
+        definition = self._config.definition(key)
         if definition is not None:
             key = definition.name  # the key's own name, asked in any case
-        status, problem = cp.ocpp_config.validate(key, value)
+        status, problem = self._config.validate(key, value)
         if status in (ConfigurationStatus.ACCEPTED, ConfigurationStatus.REBOOT_REQUIRED):
-            problem = cp.configuration_problem(key, value)
+            problem = self._operations["configuration_problem"](key, value)
             if problem is None:
-                allowed = yield cp.hook(
+                allowed = yield self._hook(
                     "openocpp_cp_validate_configuration", key=key, value=value
                 )
                 if allowed is False:
@@ -171,15 +238,15 @@ class CentralSystemRequests:
             if problem is not None:
                 status = ConfigurationStatus.REJECTED
         if status in (ConfigurationStatus.ACCEPTED, ConfigurationStatus.REBOOT_REQUIRED):
-            status = cp.ocpp_config.change(key, value)
-            shown = "(hidden)" if cp.ocpp_config.definition(key).write_only else value
+            status = self._config.change(key, value)
+            shown = "(hidden)" if self._config.definition(key).write_only else value
             self.log.info(
                 "Configuration key {key} set to {value} ({status})",
                 key=key,
                 value=shown,
                 status=status.value,
             )
-            cp.call_later(0, cp.configuration_changed, key, value)
+            self._call_later(0, self._operations["configuration_changed"], key, value)
         else:
             self.log.info(
                 "ChangeConfiguration of {key} answered {status}: {problem}",
@@ -190,15 +257,14 @@ class CentralSystemRequests:
         return ChangeConfigurationResponse(status=status)
 
     def get_configuration(self, request):
-        cp = self._cp
         keys = request.key or None
-        limit = cp.ocpp_config.integer("GetConfigurationMaxKeys")
+        limit = self._config.integer("GetConfigurationMaxKeys")
         if keys is not None and len(keys) > limit:
             raise CallError(
                 ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION,
                 f"at most {limit} keys per GetConfiguration (GetConfigurationMaxKeys)",
             )
-        known, unknown = configuration_keys(cp.ocpp_config, keys)
+        known, unknown = configuration_keys(self._config, keys)
         return GetConfigurationResponse(
             configuration_key=[
                 KeyValue(key=name, readonly=readonly, value=value)
@@ -221,7 +287,7 @@ class CentralSystemRequests:
         return SendLocalListResponse(status=UpdateStatus.NOT_SUPPORTED)
 
     def clear_cache(self, request):
-        self._cp.authorizer.clear_cache()
+        self._authorizer.clear_cache()
         self.log.info("Authorization Cache cleared")
         return ClearCacheResponse(status=ClearCacheStatus.ACCEPTED)
 
@@ -229,7 +295,7 @@ class CentralSystemRequests:
 
     @inlineCallbacks
     def data_transfer(self, request):
-        answer = yield self._cp.hook(
+        answer = yield self._hook(
             "openocpp_cp_data_transfer",
             vendor_id=request.vendor_id,
             message_id=request.message_id,
@@ -248,18 +314,17 @@ class CentralSystemRequests:
 
     @inlineCallbacks
     def remote_start_transaction(self, request):
-        cp = self._cp
         rejected = RemoteStartTransactionResponse(status=RemoteStartStopStatus.REJECTED)
-        if cp.registration is not RegistrationStatus.ACCEPTED:
+        if self._registration() is not RegistrationStatus.ACCEPTED:
             return rejected
         connector = request.connector_id
         if connector is None:
-            connector = cp.free_connector()
+            connector = self._connectors.free()
             if connector is None:
                 return rejected
-        if not 1 <= connector <= cp.connector_count or not cp.startable(connector):
+        if not self._connectors.is_outlet(connector) or not self._connectors.startable(connector):
             return rejected
-        allowed = yield cp.hook(
+        allowed = yield self._hook(
             "openocpp_cp_remote_start",
             connector=connector,
             id_tag=request.id_tag,
@@ -272,46 +337,43 @@ class CentralSystemRequests:
             id_tag=request.id_tag,
             connector=connector,
         )
-        cp.call_later(
-            0, cp.remote_start, connector, request.id_tag, request.charging_profile
+        self._call_later(
+            0, self._operations["remote_start"], connector, request.id_tag, request.charging_profile
         )
         return RemoteStartTransactionResponse(status=RemoteStartStopStatus.ACCEPTED)
 
     @inlineCallbacks
     def remote_stop_transaction(self, request):
-        cp = self._cp
         rejected = RemoteStopTransactionResponse(status=RemoteStartStopStatus.REJECTED)
-        if cp.registration is not RegistrationStatus.ACCEPTED:
+        if self._registration() is not RegistrationStatus.ACCEPTED:
             return rejected
-        connector = cp.connector_of(request.transaction_id)
+        connector = self._connectors.connector_of(request.transaction_id)
         if connector is None:
             return rejected
-        allowed = yield cp.hook(
+        allowed = yield self._hook(
             "openocpp_cp_remote_stop", connector=connector, transaction_id=request.transaction_id
         )
         if allowed is False:
             return rejected
-        cp.call_later(0, cp.stop_by_charge_point, connector, Reason.REMOTE)
+        self._call_later(0, self._operations["stop_by_charge_point"], connector, Reason.REMOTE)
         return RemoteStopTransactionResponse(status=RemoteStartStopStatus.ACCEPTED)
 
     # -- reset and unlock ---------------------------------------------------------------
 
     @inlineCallbacks
     def reset(self, request):
-        cp = self._cp
         kind = ResetType(request.type)
-        allowed = yield cp.hook("openocpp_cp_reset_allowed", type=kind)
+        allowed = yield self._hook("openocpp_cp_reset_allowed", type=kind)
         if allowed is False:
             return ResetResponse(status=ResetStatus.REJECTED)
         self.log.info("{type} reset accepted", type=kind.value)
-        cp.call_later(0, cp.perform_reset, kind)
+        self._call_later(0, self._operations["perform_reset"], kind)
         return ResetResponse(status=ResetStatus.ACCEPTED)
 
     @inlineCallbacks
     def unlock_connector(self, request):
-        cp = self._cp
         connector = request.connector_id
-        if not 1 <= connector <= cp.connector_count:
+        if not self._connectors.is_outlet(connector):
             # errata 3.85: an unknown connector is NotSupported
             return UnlockConnectorResponse(status=UnlockStatus.NOT_SUPPORTED)
         # One order, whatever the queue is doing: the transaction is
@@ -322,17 +384,17 @@ class CentralSystemRequests:
         # is held until the answer is sent, so that an idle queue does not
         # send the StopTransaction.req ahead of it; at most MessageTimeout,
         # should the unlock hook never answer.
-        release = _Release(cp, cp.ocpp_config.integer("MessageTimeout"))
+        release = _Release(self._queue, self._clock, self._config.integer("MessageTimeout"))
         try:
-            if cp.transaction_record(connector) is not None:
-                yield cp.stop_by_charge_point(connector, Reason.UNLOCK_COMMAND)
-            status = yield cp.hook("openocpp_cp_unlock_connector", connector=connector)
+            if self._connectors.transaction(connector) is not None:
+                yield self._operations["stop_by_charge_point"](connector, Reason.UNLOCK_COMMAND)
+            status = yield self._hook("openocpp_cp_unlock_connector", connector=connector)
         except Exception:
             release()
             raise
         # Released once the answer is out: the session sends it as this
         # handler returns, before the reactor runs what is due.
-        cp.call_later(0, release)
+        self._call_later(0, release)
         return UnlockConnectorResponse(
             status=UnlockStatus(status) if status is not None else UnlockStatus.NOT_SUPPORTED
         )
@@ -340,29 +402,28 @@ class CentralSystemRequests:
     # -- trigger ------------------------------------------------------------------------
 
     def trigger_message(self, request):
-        cp = self._cp
         connector = request.connector_id
         accepted = TriggerMessageResponse(status=TriggerMessageStatus.ACCEPTED)
         rejected = TriggerMessageResponse(status=TriggerMessageStatus.REJECTED)
         message = MessageTrigger(request.requested_message)
-        if cp.registration is None and message is not MessageTrigger.BOOT_NOTIFICATION:
+        if self._registration() is None and message is not MessageTrigger.BOOT_NOTIFICATION:
             # Nothing but the boot may be sent before its answer (4.2).
             return rejected
         if message in (MessageTrigger.STATUS_NOTIFICATION, MessageTrigger.METER_VALUES):
-            if connector is not None and not 0 <= connector <= cp.connector_count:
+            if connector is not None and not 0 <= connector <= self._connectors.count:
                 return rejected
         # Other messages concern no connector: the connectorId is ignored
         # and the message still sent (section 5.17).
-        later = cp.call_later
+        later = self._call_later
         if message is MessageTrigger.BOOT_NOTIFICATION:
-            if cp.registration is RegistrationStatus.ACCEPTED:
+            if self._registration() is RegistrationStatus.ACCEPTED:
                 # errata 3.35: rejected once accepted
                 return rejected
-            later(0, cp.boot)
+            later(0, self._operations["boot"])
         elif message is MessageTrigger.HEARTBEAT:
-            later(0, cp.heartbeat, True)
+            later(0, self._operations["heartbeat"], True)
         elif message is MessageTrigger.STATUS_NOTIFICATION:
-            later(0, cp.status.trigger, connector)
+            later(0, self._status.trigger, connector)
         elif message is MessageTrigger.METER_VALUES:
             return self._trigger_meter_values(connector, accepted, rejected)
         elif message is MessageTrigger.DIAGNOSTICS_STATUS_NOTIFICATION:
@@ -380,8 +441,7 @@ class CentralSystemRequests:
     def _trigger_meter_values(self, connector, accepted, rejected):
         # Read before answering: Accepted promises a MeterValues.req
         # (section 5.17), so a meter that gives no value is Rejected.
-        cp = self._cp
-        readings = yield cp.metering.trigger_readings(connector)
+        readings = yield self._metering.trigger_readings(connector)
         if not readings:
             self.log.info(
                 "TriggerMessage(MeterValues) rejected: the meter gave no value for "
@@ -389,16 +449,16 @@ class CentralSystemRequests:
                 connector="any" if connector is None else connector,
             )
             return rejected
-        cp.call_later(0, cp.metering.send_triggered, readings)
+        self._call_later(0, self._metering.send_triggered, readings)
         self.log.info("Triggered {message}", message=MessageTrigger.METER_VALUES.value)
         return accepted
 
     @inlineCallbacks
     def _notify_status(self, hook, request_class, status_class, default):
-        status = yield self._cp.hook(hook)
+        status = yield self._hook(hook)
         request = request_class(status=status_class(status) if status is not None else default)
         try:
-            yield self._cp.send(request, triggered=True)
+            yield self._send(request, triggered=True)
         except Exception as error:
             self.log.info(
                 "Triggered {action} not sent: {error}", action=request.action, error=error
@@ -407,14 +467,14 @@ class CentralSystemRequests:
 
 class _Release:
     """
-    Holds the transaction queue of a charge point until called, or until
+    Holds a transaction queue until called, or until
     C{limit} seconds passed; only the first of the two releases it.
     """
 
-    def __init__(self, charge_point: Any, limit: float) -> None:
-        self._queue = charge_point.queue
+    def __init__(self, queue: Any, clock: Any, limit: float) -> None:
+        self._queue = queue
         self._queue.hold()
-        self._timer = charge_point.clock.callLater(limit, self)
+        self._timer = clock.callLater(limit, self)
 
     def __call__(self) -> None:
         if self._queue is None:

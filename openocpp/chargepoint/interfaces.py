@@ -156,6 +156,23 @@ class IOcppConfig(Interface):
         Forget every value set: every key goes back to its default.
         """
 
+    def observe(key, observer):
+        """
+        Subscribe to a key: C{observer(key, value)} is called (on the
+        reactor thread) each time it is L{announce}d. The collaborator that
+        owns a key (the heartbeat its interval, the connection its security
+        settings, a plugin its own keys) subscribes to it.
+
+        @param key: a key name, in any case; it need not exist yet.
+        """
+
+    def announce(key, value):
+        """
+        Tell a key's observers that it changed (the charge point does, once
+        a ChangeConfiguration.conf accepting it has been sent). An observer
+        that raises is logged; the others are still told.
+        """
+
 
 class IChargePoint(IService):
     """
@@ -174,6 +191,58 @@ class IChargePoint(IService):
     plugins = Attribute("The C{pluggy.PluginManager} of its hooks.")
     clock = Attribute("The L{twisted.internet.interfaces.IReactorTime} it runs on.")
     connected = Attribute("Whether a connection to the central system is open.")
+    online = Attribute(
+        "Whether requests may be sent: the service runs, connected, and the "
+        "central system accepted the charge point."
+    )
+    connector_count = Attribute("NumberOfConnectors: connectors go from 1 to it.")
+    store = Attribute(
+        "The L{openocpp.chargepoint.store.ChargePointStore}, its SQLite file. "
+        "Plugins keep their own state there with C{get_meta(key, default)} and "
+        "C{set_meta(key, value)} (JSON values; name keys after the plugin); "
+        "the rest of it is the charge point's. Open while the service runs."
+    )
+
+    def handler_factory(connection):
+        """
+        Make the L{openocpp.transport.interfaces.IConnectionHandler} of a
+        new connection to the central system: the transport calls it, and
+        so does firmware handing the charge point connections of its own
+        (made with C{connect=False}).
+        """
+
+    def call_later(delay, function, *args):
+        """
+        Call C{function(*args)} in C{delay} seconds on the charge point's
+        clock, unless the service stops first: nothing scheduled so
+        outlives it.
+
+        @return: the L{twisted.internet.interfaces.IDelayedCall}.
+        """
+
+    def restart():
+        """
+        Stop and start the service again, as after a reboot: a new
+        BootNotification follows, what was persisted (the queue, the
+        transactions, the connectors) goes on.
+
+        @return: a Deferred firing once started again.
+        """
+
+    def transaction_record(connector):
+        """
+        @return: the L{openocpp.chargepoint.store.TransactionRecord} of the
+            transaction running on a connector (its C{local_id},
+            C{id_tag}, C{meter_start}, C{transaction_id}, ...), or C{None}
+            when none runs.
+        """
+
+    def startable(connector):
+        """
+        @return: whether a transaction may start on a connector now: it and
+            the charge point are Operative, no transaction runs or is
+            starting on it, and it is neither Faulted nor Unavailable.
+        """
 
     def now():
         """

@@ -6,7 +6,7 @@ clock-aligned every ClockAlignedDataInterval (MeterValuesAlignedData,
 StopTxnAlignedData), at the start and end of transactions, and on trigger.
 """
 
-from typing import Any
+from typing import Any, Callable
 
 from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
@@ -48,15 +48,50 @@ class Metering:
     """
     Reads the meter and produces meter values.
 
-    @param charge_point: the L{openocpp.chargepoint.service.ChargePoint}.
+    @param connectors: the L{openocpp.chargepoint.connectors.Connectors}.
+    @param store: the L{openocpp.chargepoint.store.ChargePointStore} (the
+        StopTxn*Data values kept for StopTransaction.req).
+    @param ocpp_config: the L{openocpp.chargepoint.interfaces.IOcppConfig}.
+    @param clock: the L{twisted.internet.interfaces.IReactorTime}.
+    @param now: returns the charge point's time (an aware C{datetime}).
+    @param read_meter: C{read_meter(connector=, measurand=, phase=,
+        context=)} returns a Deferred of the meter's answer (the
+        C{openocpp_cp_meter_value} hook).
+    @param queue: the L{openocpp.chargepoint.queue.TransactionQueue} sampled
+        and clock-aligned values go through.
+    @param send: C{send(request, triggered=False)} sends a request to the
+        central system (triggered values, which skip the queue).
+    @param running: returns whether the charge point's service runs.
     """
 
     log = Logger()
 
-    def __init__(self, charge_point: Any) -> None:
-        self._cp = charge_point
+    def __init__(
+        self,
+        connectors: Any,
+        store: Any,
+        ocpp_config: Any,
+        clock: Any,
+        now: Callable[[], Any],
+        read_meter: Callable[..., Any],
+        queue: Any,
+        send: Callable[..., Any],
+        running: Callable[[], bool],
+    ) -> None:
+        self._connectors = connectors
+        self._store = store
+        self._config = ocpp_config
+        self._clock = clock
+        self._now = now
+        self._read_meter = read_meter
+        self._queue = queue
+        self._send = send
+        self._running = running
         self._samplers: dict[int, Any] = {}  # local transaction id -> delayed call
         self._aligned = None
+        config = ocpp_config
+        config.observe("MeterValueSampleInterval", lambda key, value: self.restart_sampling())
+        config.observe("ClockAlignedDataInterval", lambda key, value: self.start_aligned())
 
     # -- reading ----------------------------------------------------------------
 
@@ -76,8 +111,7 @@ class Metering:
                 continue
             measurand, phase = Measurand(parsed[0]), parsed[1] and Phase(parsed[1])
             try:
-                result = yield self._cp.hook(
-                    "openocpp_cp_meter_value",
+                result = yield self._read_meter(
                     connector=connector,
                     measurand=measurand,
                     phase=phase,
@@ -102,7 +136,7 @@ class Metering:
         values = yield self.read(connector, items, context)
         if not values:
             return None
-        return MeterValue(timestamp=self._cp.now(), sampled_value=values)
+        return MeterValue(timestamp=self._now(), sampled_value=values)
 
     @inlineCallbacks
     def energy(self, connector: int, context: ReadingContext):
@@ -124,7 +158,7 @@ class Metering:
     # -- transactions ---------------------------------------------------------------
 
     def stop_txn_items(self) -> list[str]:
-        config = self._cp.ocpp_config
+        config = self._config
         items = config.items("StopTxnSampledData")
         for item in config.items("StopTxnAlignedData"):
             if item not in items:
@@ -153,25 +187,25 @@ class Metering:
         if not items:
             return
         value = yield self.meter_value(connector, items, context)
-        if value is not None and self._running(local_id):
-            self._cp.store.add_transaction_data(
+        if value is not None and self._transaction_running(local_id):
+            self._store.add_transaction_data(
                 local_id,
                 codec.encode(value),
-                self._cp.ocpp_config.integer("StopTransactionMaxMeterValues"),
+                self._config.integer("StopTransactionMaxMeterValues"),
             )
 
     def start_sampling(self, local_id: int, connector: int) -> None:
         self.stop_sampling(local_id)
-        if not self._running(local_id):
+        if not self._transaction_running(local_id):
             return  # stopped while its start was under way
-        interval = self._cp.ocpp_config.integer("MeterValueSampleInterval")
-        if interval > 0 and self._cp.running:
-            self._samplers[local_id] = self._cp.clock.callLater(
+        interval = self._config.integer("MeterValueSampleInterval")
+        if interval > 0 and self._running():
+            self._samplers[local_id] = self._clock.callLater(
                 interval, self._sample, local_id, connector, interval
             )
 
-    def _running(self, local_id: int) -> bool:
-        record = self._cp.store.transaction(local_id)
+    def _transaction_running(self, local_id: int) -> bool:
+        record = self._store.transaction(local_id)
         return record is not None and record.running
 
     def stop_sampling(self, local_id: int) -> None:
@@ -184,19 +218,19 @@ class Metering:
         MeterValueSampleInterval changed: sample running transactions at the
         new interval from now on.
         """
-        for record in self._cp.store.running_transactions():
+        for record in self._connectors.running():
             self.start_sampling(record.local_id, record.connector_id)
 
     @inlineCallbacks
     def _sample(self, local_id: int, connector: int, interval: int):
-        self._samplers[local_id] = self._cp.clock.callLater(
+        self._samplers[local_id] = self._clock.callLater(
             interval, self._sample, local_id, connector, interval
         )
-        config = self._cp.ocpp_config
+        config = self._config
         periodic = ReadingContext.SAMPLE_PERIODIC
         value = yield self.meter_value(connector, config.items("MeterValuesSampledData"), periodic)
         if value is not None:
-            self._cp.queue.enqueue_meter_values(connector, local_id, [value])
+            self._queue.enqueue_meter_values(connector, local_id, [value])
         yield self._keep(local_id, connector, config.items("StopTxnSampledData"), periodic)
 
     # -- clock-aligned ----------------------------------------------------------------
@@ -207,13 +241,13 @@ class Metering:
         ClockAlignedDataInterval since midnight UTC (charge point time).
         """
         self.stop_aligned()
-        interval = self._cp.ocpp_config.integer("ClockAlignedDataInterval")
-        if interval <= 0 or not self._cp.running:
+        interval = self._config.integer("ClockAlignedDataInterval")
+        if interval <= 0 or not self._running():
             return
-        self._aligned = self._cp.clock.callLater(self._until_boundary(interval), self._align)
+        self._aligned = self._clock.callLater(self._until_boundary(interval), self._align)
 
     def _until_boundary(self, interval: int) -> float:
-        now = self._cp.now().timestamp()
+        now = self._now().timestamp()
         midnight = now - (now % _DAY)
         since = now - midnight
         following = (int(since // interval) + 1) * interval
@@ -230,16 +264,15 @@ class Metering:
     def _align(self):
         self._aligned = None
         self.start_aligned()
-        cp = self._cp
-        config = cp.ocpp_config
+        config = self._config
         clock_context = ReadingContext.SAMPLE_CLOCK
-        running = {r.connector_id: r for r in cp.store.running_transactions()}
-        for connector in range(cp.connector_count + 1):
+        running = {r.connector_id: r for r in self._connectors.running()}
+        for connector in self._connectors.all():
             record = running.get(connector)
             local_id = None if record is None else record.local_id
             value = yield self.meter_value(connector, config.items("MeterValuesAlignedData"), clock_context)
             if value is not None:
-                cp.queue.enqueue_meter_values(connector, local_id, [value])
+                self._queue.enqueue_meter_values(connector, local_id, [value])
             if local_id is not None:
                 yield self._keep(local_id, connector, config.items("StopTxnAlignedData"), clock_context)
 
@@ -260,9 +293,8 @@ class Metering:
             the connectors the meter gave a value for (an empty list when
             none).
         """
-        cp = self._cp
-        items = cp.ocpp_config.items("MeterValuesSampledData") or [ENERGY.value]
-        connectors = range(cp.connector_count + 1) if connector is None else [connector]
+        items = self._config.items("MeterValuesSampledData") or [ENERGY.value]
+        connectors = self._connectors.all() if connector is None else [connector]
         readings = []
         for number in connectors:
             value = yield self.meter_value(number, items, ReadingContext.TRIGGER)
@@ -275,14 +307,14 @@ class Metering:
         Send the readings of L{trigger_readings}, one MeterValues.req per
         connector, at once (not through the transaction queue).
         """
-        cp = self._cp
         for number, value in readings:
+            record = self._connectors.transaction(number) if number else None
             request = MeterValuesRequest(
                 connector_id=number,
                 meter_value=[value],
-                transaction_id=cp.transaction_id(number) if number else None,
+                transaction_id=None if record is None else record.wire_id,
             )
-            cp.send(request, triggered=True).addErrback(
+            self._send(request, triggered=True).addErrback(
                 lambda failure: self.log.info(
                     "Triggered meter values not sent: {error}", error=failure.getErrorMessage()
                 )

@@ -129,6 +129,8 @@ class OcppConfig:
         self._fixed = dict(fixed or {})
         self._values: dict[str, str] = {}
         self.supported_measurands: frozenset[str] | None = None
+        #: Observers of changed keys, by case-folded key name.
+        self._observers: dict[str, list[Any]] = {}
         self._load()
 
     def _load(self) -> None:
@@ -206,6 +208,30 @@ class OcppConfig:
         stored = self._values.get(definition.name)
         if stored is not None and definition.check(stored) is not None:
             del self._values[definition.name]
+
+    # -- observing ----------------------------------------------------------------
+
+    def observe(self, key: str, observer: Any) -> None:
+        """
+        Call C{observer(key, value)} whenever C{key} is L{announce}d: the
+        collaborator that owns a key subscribes to it. The key need not be
+        registered yet (a plugin's).
+        """
+        self._observers.setdefault(key.casefold(), []).append(observer)
+
+    def announce(self, key: str, value: str) -> None:
+        """
+        Tell the observers of C{key} (in the order they subscribed) that it
+        changed to C{value}; one that fails is logged, and the others are
+        still told.
+        """
+        definition = self.definition(key)
+        name = key if definition is None else definition.name
+        for observer in list(self._observers.get(key.casefold(), ())):
+            try:
+                observer(name, value)
+            except Exception:
+                self.log.failure("Applying the new value of {key} failed", key=name)
 
     # -- changing ---------------------------------------------------------------
 

@@ -27,7 +27,7 @@ C{transactionId} is filled in as it is sent, so messages queued before the
 central system gave the transaction its id carry the right one.
 """
 
-from typing import Any
+from typing import Any, Callable
 
 from twisted.internet.defer import CancelledError, Deferred, succeed
 from twisted.logger import Logger
@@ -42,13 +42,44 @@ class TransactionQueue:
     """
     Sends the queued transaction-related messages.
 
-    @param charge_point: the L{openocpp.chargepoint.service.ChargePoint}.
+    @param store: the L{openocpp.chargepoint.store.ChargePointStore} the
+        queue is kept in.
+    @param ocpp_config: the L{openocpp.chargepoint.interfaces.IOcppConfig}
+        (TransactionMessageAttempts, TransactionMessageRetryInterval).
+    @param clock: the L{twisted.internet.interfaces.IReactorTime} of retries.
+    @param send: C{send(request)} sends a request to the central system;
+        returns a Deferred of its answer.
+    @param online: returns whether requests may be sent now.
+    @ivar stop_sent: called with a connector (or C{None}) once a
+        StopTransaction.req of its transaction went out (or was dropped):
+        the statuses that waited for it may go.
+    @ivar id_tag_info: called with (idTag, IdTagInfo) of every Start and
+        StopTransaction.conf (the Authorization Cache).
+    @ivar deauthorized: called with (local id,
+        L{AuthorizationStatus}) when a StartTransaction.conf refused the
+        transaction's idTag.
     """
 
     log = Logger()
 
-    def __init__(self, charge_point: Any) -> None:
-        self._cp = charge_point
+    def __init__(
+        self,
+        store: Any,
+        ocpp_config: Any,
+        clock: Any,
+        send: Callable[..., Deferred],
+        online: Callable[[], bool],
+    ) -> None:
+        self._store = store
+        self._config = ocpp_config
+        self._clock = clock
+        self._send = send
+        self._online = online
+        self.stop_sent: Callable[[int | None], None] = lambda connector: None
+        self.id_tag_info: Callable[[str, Any], None] = lambda id_tag, info: None
+        self.deauthorized: Callable[[int, AuthorizationStatus], None] = (
+            lambda local_id, status: None
+        )
         self._busy = False
         self._holds = 0
         self._retry = None
@@ -61,7 +92,7 @@ class TransactionQueue:
 
     def enqueue_meter_values(self, connector: int, local_id: int | None, values: list) -> None:
         request = MeterValuesRequest(connector_id=connector, meter_value=values)
-        self._cp.store.enqueue("MeterValues", local_id, codec.encode(request))
+        self._store.enqueue("MeterValues", local_id, codec.encode(request))
         self.pump()
 
     def wait_start(self, local_id: int) -> Deferred:
@@ -92,7 +123,7 @@ class TransactionQueue:
         """
         @return: a Deferred firing once the queue is empty.
         """
-        if self._cp.store.queue_length() == 0:
+        if self._store.queue_length() == 0:
             return succeed(None)
         waiting = Deferred()
         self._drained.append(waiting)
@@ -119,24 +150,21 @@ class TransactionQueue:
         any, for 0) waits in the queue, not sent yet: the connector's status
         waits for it (see the module docstring).
         """
-        return self._cp.store.stop_waiting(connector, self._sending_seq)
+        return self._store.stop_waiting(connector, self._sending_seq)
 
     def _stop_sent(self, connector_id: int | None) -> None:
         # Statuses that waited for this StopTransaction follow it now.
-        status = self._cp.status
-        if connector_id is not None:
-            status.consider(connector_id)
-        status.consider(0)
+        self.stop_sent(connector_id)
 
     def pump(self) -> None:
         """
         Send the first queued message, unless one is in flight, a retry is
         waited for, the queue is held, or the charge point cannot send.
         """
-        cp = self._cp
-        if self._busy or self._retry is not None or self._holds or not cp.online:
+        store = self._store
+        if self._busy or self._retry is not None or self._holds or not self._online():
             return
-        head = cp.store.queue_head()
+        head = store.queue_head()
         if head is None:
             drained, self._drained = self._drained, []
             for waiting in drained:
@@ -146,7 +174,7 @@ class TransactionQueue:
         payload = dict(head.payload)
         record = None
         if head.local_id is not None and head.action != "StartTransaction":
-            record = cp.store.transaction(head.local_id)
+            record = store.transaction(head.local_id)
             wire_id = None if record is None else record.wire_id
             payload["transactionId"] = -1 if wire_id is None else wire_id
         stop = head.action == "StopTransaction"
@@ -159,7 +187,7 @@ class TransactionQueue:
                 action=head.action,
                 seq=head.seq,
             )
-            cp.store.delivered(head.seq)
+            store.delivered(head.seq)
             if stop:
                 self._stop_sent(connector_id)
             self.pump()
@@ -172,7 +200,7 @@ class TransactionQueue:
             seq=head.seq,
             attempt=head.attempts + 1,
         )
-        sending = self._sending = cp.send(request)
+        sending = self._sending = self._send(request)
         if stop and head.attempts == 0:
             self._stop_sent(connector_id)
         sending.addCallbacks(
@@ -183,16 +211,16 @@ class TransactionQueue:
         self._busy = False
         self._sending = None
         self._sending_seq = None
-        cp = self._cp
+        store = self._store
         if head.action == "StartTransaction":
             info = response.id_tag_info
-            cp.store.delivered(
+            store.delivered(
                 head.seq,
                 transaction_id=response.transaction_id,
                 local_id=head.local_id,
                 id_tag_status=AuthorizationStatus(info.status).value,
             )
-            cp.authorizer.update(head.payload["idTag"], info)
+            self.id_tag_info(head.payload["idTag"], info)
             self.log.info(
                 "Transaction {local_id} on connector {connector} has id {transaction_id} "
                 "({status})",
@@ -203,18 +231,18 @@ class TransactionQueue:
             )
             self._settle_start(head.local_id, AuthorizationStatus(info.status))
             if info.status != AuthorizationStatus.ACCEPTED:
-                cp.transaction_deauthorized(head.local_id, AuthorizationStatus(info.status))
+                self.deauthorized(head.local_id, AuthorizationStatus(info.status))
         else:
-            cp.store.delivered(head.seq)
+            store.delivered(head.seq)
             if head.action == "StopTransaction" and head.payload.get("idTag"):
-                cp.authorizer.update(head.payload["idTag"], response.id_tag_info)
+                self.id_tag_info(head.payload["idTag"], response.id_tag_info)
         self.pump()
 
     def _failed(self, failure: Any, head: Any) -> None:
         self._busy = False
         self._sending = None
         self._sending_seq = None
-        cp = self._cp
+        store = self._store
         if failure.check(ConnectionLost, NotConnected, NotAccepted, CancelledError):
             self._settle_start(head.local_id, AuthorizationStatus.ACCEPTED)
             if failure.check(ConnectionLost):
@@ -226,8 +254,8 @@ class TransactionQueue:
             self._settle_start(head.local_id, AuthorizationStatus.ACCEPTED)
         if not failure.check(CallError, CallTimeout, InvalidResponse):
             self.log.failure("Queued {action} {seq} failed", failure, action=head.action, seq=head.seq)
-        attempts = cp.store.count_attempt(head.seq)
-        allowed = cp.ocpp_config.integer("TransactionMessageAttempts")
+        attempts = store.count_attempt(head.seq)
+        allowed = self._config.integer("TransactionMessageAttempts")
         if attempts >= allowed:
             self.log.warn(
                 "Giving up {action} {seq} after {attempts} failed attempts: {error}",
@@ -236,14 +264,14 @@ class TransactionQueue:
                 attempts=attempts,
                 error=failure.getErrorMessage(),
             )
-            cp.store.delivered(
+            store.delivered(
                 head.seq,
                 local_id=head.local_id if head.action == "StartTransaction" else None,
                 given_up=True,
             )
             self.pump()
             return
-        delay = cp.ocpp_config.integer("TransactionMessageRetryInterval") * attempts
+        delay = self._config.integer("TransactionMessageRetryInterval") * attempts
         self.log.info(
             "{action} {seq} failed ({error}): attempt {attempt} in {delay} seconds",
             action=head.action,
@@ -252,7 +280,7 @@ class TransactionQueue:
             attempt=attempts + 1,
             delay=delay,
         )
-        self._retry = cp.clock.callLater(delay, self._retried)
+        self._retry = self._clock.callLater(delay, self._retried)
 
     def _retried(self) -> None:
         self._retry = None

@@ -1,19 +1,31 @@
 """
-The charge point service: keeps the connection to the central system,
-registers with BootNotification, sends heartbeats, reports statuses, runs
-transactions through the persistent queue, samples the meter, and answers
-the central system's requests.
+The charge point service: a facade (service lifetime, the L{IChargePoint}
+API, wiring) over collaborators that each get the narrow things they need
+and never the facade:
+
+  - L{Connectors}: the connectors as the SQLite file keeps them;
+  - L{StatusReporter}: statuses, reported when due;
+  - L{Authorizer}: idTags (local list, cache, Authorize.req);
+  - L{TransactionQueue}: the persistent queue of transaction messages;
+  - L{Metering}: meter readings, sampled and clock-aligned values;
+  - L{Availability}: ChangeAvailability, now or scheduled;
+  - L{Transactions}: starts, stops, remote starts, resets;
+  - L{CentralSystemRequests}: the answers to the central system's requests;
+  - L{Registration}: BootNotification until accepted;
+  - L{Heartbeat}: heartbeats when due;
+  - L{TimeKeeper}: the charge point's time.
+
+The facade itself keeps the connection (a child C{ClientConnectionService})
+and decides what may be sent on it.
 """
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from twisted.application.service import MultiService
 from twisted.internet.defer import (
-    CancelledError,
     Deferred,
     fail,
-    inlineCallbacks,
     maybeDeferred,
     succeed,
 )
@@ -21,53 +33,36 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from openocpp.chargepoint.authorization import Authorizer
+from openocpp.chargepoint.availability import Availability
 from openocpp.chargepoint.behaviour import DefaultChargePointBehaviour
-from openocpp.chargepoint.errors import NotAccepted, NotConnected, TransactionError
+from openocpp.chargepoint.connectors import Connectors
+from openocpp.chargepoint.errors import NotAccepted, NotConnected
 from openocpp.chargepoint.handlers import CentralSystemRequests
-from openocpp.chargepoint.keys import INTEGER_MAXIMUM
+from openocpp.chargepoint.heartbeat import Heartbeat
 from openocpp.chargepoint.interfaces import IChargePoint
 from openocpp.chargepoint.metering import Metering
 from openocpp.chargepoint.ocppconfig import IniConfigStorage, OcppConfig, SqliteConfigStorage
 from openocpp.chargepoint.queue import TransactionQueue
+from openocpp.chargepoint.registration import Registration
 from openocpp.chargepoint.status import StatusReporter
 from openocpp.chargepoint.store import ChargePointStore, TransactionRecord
+from openocpp.chargepoint.timekeeping import TimeKeeper
+from openocpp.chargepoint.transactions import Transactions
 from openocpp.messages import (
     AuthorizeRequest,
-    BootNotificationRequest,
     DataTransferRequest,
-    HeartbeatRequest,
     MeterValuesRequest,
-    StartTransactionRequest,
-    StopTransactionRequest,
     codec,
 )
 from openocpp.messages.enums import (
     AuthorizationStatus,
-    AvailabilityStatus,
-    AvailabilityType,
     ChargePointErrorCode,
-    ChargePointStatus,
-    ReadingContext,
-    Reason,
     RegistrationStatus,
-    ResetType,
 )
 from openocpp.messages.registry import Role
 from openocpp.plugins import call_hook, load_plugin_module, make_plugin_manager, notify
-from openocpp.rpc.errors import ConnectionLost
 from openocpp.rpc.session import RpcSession
 from openocpp.transport.interfaces import IConnectionHandler
-
-#: The central system times the charge point takes (a broken clock's year
-#: 9999 would leave no room for time to pass).
-_USABLE_TIMES = (
-    datetime(1970, 1, 1, tzinfo=timezone.utc),
-    datetime(9000, 1, 1, tzinfo=timezone.utc),
-)
-
-_OPERATIVE = AvailabilityType.OPERATIVE.value
-_INOPERATIVE = AvailabilityType.INOPERATIVE.value
-
 
 @implementer(IConnectionHandler)
 class _Connection:
@@ -80,10 +75,10 @@ class _Connection:
         self._cp = charge_point
         self.session = RpcSession(
             Role.CHARGE_POINT,
-            charge_point.requests.handlers(),
+            charge_point._requests.handlers(),
             charge_point.clock,
             call_timeout=charge_point.ocpp_config.integer("MessageTimeout"),
-            log_frames=charge_point.log_frames,
+            log_frames=charge_point._log_frames,
         )
         self.session.add_observer(charge_point._activity)
 
@@ -141,11 +136,13 @@ class ChargePoint(MultiService):
         super().__init__()
         if reactor is None:
             from twisted.internet import reactor
-        self.reactor = reactor
+        self._reactor = reactor
         self.clock = clock if clock is not None else reactor
         self.config = config
-        self.connector_count = config.connectors
-        self.log_frames = log_frames
+        self._log_frames = log_frames
+        # A store the charge point opened is its own to close when it stops
+        # (and to open again when it starts); one handed in is the caller's.
+        self._owns_store = store is None
         self.store = store if store is not None else ChargePointStore(config.database)
         if ocpp_config is None:
             ocpp_config = self._ocpp_config(config)
@@ -156,22 +153,113 @@ class ChargePoint(MultiService):
                 plugins=[load_plugin_module(name) for name in config.plugins],
             )
         self.plugins = plugins
-        self.status = StatusReporter(self)
-        self.authorizer = Authorizer(self)
-        self.metering = Metering(self)
-        self.queue = TransactionQueue(self)
-        self.requests = CentralSystemRequests(self)
-        self.registration: RegistrationStatus | None = None
+        self._time = TimeKeeper(self.clock, hook=self._hook)
+        self._registrar = Registration(
+            config,
+            self.ocpp_config,
+            self.clock,
+            call=self._call_now,
+            connected=lambda: self._connection is not None,
+            running=lambda: self.running,
+            set_time=self._time.set,
+            status_set=self._answer_calls,
+            notify=self._notify,
+            accepted=self._accepted,
+        )
+        self._heartbeat = Heartbeat(
+            self.ocpp_config,
+            self.clock,
+            send=self._send,
+            online=lambda: self.online,
+            set_time=self._time.set,
+        )
+        self._connectors = Connectors(self.store, config.connectors)
+        self._status = StatusReporter(
+            self._connectors,
+            self.ocpp_config,
+            self.clock,
+            now=self.now,
+            send=self._send,
+            online=lambda: self.online,
+            running=lambda: self.running,
+            notify=self._notify,
+        )
+        self._authorizer = Authorizer(
+            self.store,
+            self.ocpp_config,
+            self.clock,
+            now=self.now,
+            send=self._send,
+            online=lambda: self.online,
+            report_error=self._status.report_error,
+        )
+        self._queue = TransactionQueue(
+            self.store,
+            self.ocpp_config,
+            self.clock,
+            send=self._send,
+            online=lambda: self.online,
+        )
+        self._metering = Metering(
+            self._connectors,
+            self.store,
+            self.ocpp_config,
+            self.clock,
+            now=self.now,
+            read_meter=lambda **kwargs: self._hook("openocpp_cp_meter_value", **kwargs),
+            queue=self._queue,
+            send=self._send,
+            running=lambda: self.running,
+        )
+        self._availability = Availability(self._connectors, self._status, notify=self._notify)
+        self._transactions = Transactions(
+            self._connectors,
+            self.store,
+            self.ocpp_config,
+            self.clock,
+            now=self.now,
+            metering=self._metering,
+            queue=self._queue,
+            authorize=self.authorize,
+            hook=self._hook,
+            notify=self._notify,
+            online=lambda: self.online,
+            running=lambda: self.running,
+            apply_scheduled=self._availability.apply_scheduled,
+        )
+        self._requests = CentralSystemRequests(
+            self._connectors,
+            self.ocpp_config,
+            self.clock,
+            hook=self._hook,
+            call_later=self.call_later,
+            send=self._send,
+            registration=lambda: self._registration,
+            queue=self._queue,
+            authorizer=self._authorizer,
+            status=self._status,
+            metering=self._metering,
+            operations={
+                "change_availability": self._availability.change,
+                "configuration_problem": self._configuration_problem,
+                "configuration_changed": self._configuration_changed,
+                "remote_start": self._transactions.remote_start,
+                "stop_by_charge_point": self._transactions.stop_by_charge_point,
+                "perform_reset": self._transactions.perform_reset,
+                "boot": self._registrar.boot,
+                "heartbeat": self._heartbeat.send,
+            },
+        )
+        # The queue and its peers, wired to each other's small interfaces.
+        self._status.stop_waiting = self._queue.stop_waiting
+        self._queue.stop_sent = self._stop_sent
+        self._queue.id_tag_info = self._authorizer.update
+        self._queue.deauthorized = self._transactions.deauthorized
         self._connect = connect
         self._service = None
         self._connection: _Connection | None = None
-        self._time_offset = 0.0
-        self._last_activity = self.clock.seconds()
-        self._heartbeat_timer = None
-        self._boot_timer = None
-        self._booting = False
-        self._busy_connectors: set[int] = set()
         self._later: set[Any] = set()
+        self._observe_connection_keys()
         self._register_plugin_keys()
 
     def _ocpp_config(self, config: Any) -> OcppConfig:
@@ -208,7 +296,7 @@ class ChargePoint(MultiService):
 
     # -- hooks ----------------------------------------------------------------------
 
-    def hook(self, name: str, **kwargs: Any) -> Deferred:
+    def _hook(self, name: str, **kwargs: Any) -> Deferred:
         """
         Call a hook with this charge point as C{charge_point}.
 
@@ -216,7 +304,7 @@ class ChargePoint(MultiService):
         """
         return call_hook(self.plugins, name, charge_point=self, **kwargs)
 
-    def notify(self, name: str, **kwargs: Any) -> None:
+    def _notify(self, name: str, **kwargs: Any) -> None:
         """
         Call a notification hook with this charge point as C{charge_point}:
         every plugin is told, a failing one is logged.
@@ -226,10 +314,12 @@ class ChargePoint(MultiService):
     # -- service ----------------------------------------------------------------------
 
     def startService(self) -> None:
+        if self._owns_store:
+            self.store.open()
         super().startService()
-        self.store.ensure_connectors(self.connector_count)
-        self.registration = None
-        self.status.start()
+        self._connectors.ensure()
+        self._registrar.forget()
+        self._status.start()
         self.log.info(
             "Charge point {identity} starting ({connectors} connectors, {queued} queued "
             "messages)",
@@ -243,16 +333,16 @@ class ChargePoint(MultiService):
                 local_id=record.local_id,
                 connector=record.connector_id,
             )
-            self.metering.start_sampling(record.local_id, record.connector_id)
-        self.metering.start_aligned()
+            self._metering.start_sampling(record.local_id, record.connector_id)
+        self._metering.start_aligned()
         for record in self.store.running_transactions():
             status = record.id_tag_status
             if status is not None and status != AuthorizationStatus.ACCEPTED.value:
                 # Refused before the process stopped, and not stopped yet.
-                self.transaction_deauthorized(record.local_id, AuthorizationStatus(status))
-        if self._connect:
+                self._transactions.deauthorized(record.local_id, AuthorizationStatus(status))
+        if self._connect and self._service is None:
             self._service = self._connection_service()
-            self._service.startService()
+            self._service.setServiceParent(self)
 
     def _connection_service(self) -> Any:
         from openocpp.transport.client import ClientConnectionService
@@ -261,8 +351,8 @@ class ChargePoint(MultiService):
         profile = self.ocpp_config.integer("SecurityProfile")
         password = self.ocpp_config.get("AuthorizationKey") or None
         ping = self.ocpp_config.integer("WebSocketPingInterval")
-        return ClientConnectionService(
-            self.reactor,
+        service = ClientConnectionService(
+            self._reactor,
             config.url,
             config.identity,
             self.handler_factory,
@@ -276,20 +366,25 @@ class ChargePoint(MultiService):
             max_delay=config.reconnect_max_delay,
             clock=self.clock,
         )
+        service.setName("connection")
+        return service
 
     def stopService(self) -> Deferred:
-        super().stopService()
+        # The children stop (the connection service closes the connection),
+        # and the store closes once they have.
+        stopped = maybeDeferred(super().stopService)
         self._stop_timers()
-        service, self._service = self._service, None
-        connection = self._connection
-        if service is not None:
-            stopped = maybeDeferred(service.stopService)
-        else:
-            if connection is not None:
-                connection.close()
-            stopped = succeed(None)
+        if self._service is None and self._connection is not None:
+            self._connection.close()
         self.log.info("Charge point {identity} stopped", identity=self.config.identity)
+        if self._owns_store and self.store.reopenable:
+            stopped.addBoth(self._close_store)
         return stopped
+
+    def _close_store(self, result: Any) -> Any:
+        if not self.running:
+            self.store.close()
+        return result
 
     def call_later(self, delay: float, function: Any, *args: Any) -> Any:
         """
@@ -308,18 +403,15 @@ class ChargePoint(MultiService):
         return delayed
 
     def _stop_timers(self) -> None:
-        for name in ("_heartbeat_timer", "_boot_timer"):
-            timer = getattr(self, name)
-            if timer is not None and timer.active():
-                timer.cancel()
-            setattr(self, name, None)
+        self._heartbeat.stop()
+        self._registrar.stop()
         later, self._later = self._later, set()
         for delayed in later:
             if delayed.active():
                 delayed.cancel()
-        self.status.stop()
-        self.metering.stop()
-        self.queue.stop()
+        self._status.stop()
+        self._metering.stop()
+        self._queue.stop()
 
     def restart(self) -> Deferred:
         """
@@ -339,12 +431,20 @@ class ChargePoint(MultiService):
             return
         old = self._service
         try:
-            self._service = self._connection_service()
+            new = self._connection_service()
         except Exception:
             self.log.failure("Cannot reconnect with the new settings")
             return
+        self._service = new
         self.log.info("Reconnecting with the new security settings")
-        maybeDeferred(old.stopService).addBoth(lambda _: self._service.startService())
+
+        def swap(_):
+            # The new service joins once the old one closed its connection
+            # (started at once if the charge point runs, else at its start).
+            if self._service is new:
+                new.setServiceParent(self)
+
+        maybeDeferred(old.disownServiceParent).addBoth(swap)
 
     # -- connections --------------------------------------------------------------------
 
@@ -367,24 +467,24 @@ class ChargePoint(MultiService):
         return (
             self.running
             and self._connection is not None
-            and self.registration is RegistrationStatus.ACCEPTED
+            and self._registration is RegistrationStatus.ACCEPTED
         )
 
     def _activity(self, direction: str, text: str, session: Any) -> None:
-        self._last_activity = self.clock.seconds()
+        self._heartbeat.activity()
 
     def _connected(self, connection: _Connection) -> None:
         if self._connection is not None and self._connection is not connection:
             self._connection.close()
         self._connection = connection
         self._answer_calls()
-        self._last_activity = self.clock.seconds()
+        self._heartbeat.activity()
         self.log.info("Connected to the central system as {identity}", identity=self.config.identity)
-        self.notify("openocpp_cp_connection_changed", connected=True)
-        if self.registration is RegistrationStatus.ACCEPTED:
-            self._online()
-        elif self._boot_timer is None or not self._boot_timer.active():
-            self.boot()
+        self._notify("openocpp_cp_connection_changed", connected=True)
+        if self._registration is RegistrationStatus.ACCEPTED:
+            self._went_online()
+        elif not self._registrar.waiting():
+            self._registrar.boot()
 
     def _answer_calls(self) -> None:
         """
@@ -394,27 +494,25 @@ class ChargePoint(MultiService):
         """
         if self._connection is not None:
             self._connection.session.answer_calls = (
-                self.registration is not RegistrationStatus.REJECTED
+                self._registration is not RegistrationStatus.REJECTED
             )
 
     def _disconnected(self, connection: _Connection) -> None:
         if self._connection is not connection:
             return
         self._connection = None
-        if self._heartbeat_timer is not None and self._heartbeat_timer.active():
-            self._heartbeat_timer.cancel()
-        self._heartbeat_timer = None
-        self.queue.settle_all()
+        self._heartbeat.stop()
+        self._queue.settle_all()
         self.log.info("Disconnected from the central system")
-        self.notify("openocpp_cp_connection_changed", connected=False)
+        self._notify("openocpp_cp_connection_changed", connected=False)
 
-    def _online(self) -> None:
+    def _went_online(self) -> None:
         # Accepted and connected: send what waited.
-        self.status.consider_all()
-        self._schedule_heartbeat()
-        self.queue.pump()
+        self._status.consider_all()
+        self._heartbeat.schedule()
+        self._queue.pump()
 
-    def send(self, request: Any, triggered: bool = False) -> Deferred:
+    def _send(self, request: Any, triggered: bool = False) -> Deferred:
         """
         Send a request to the central system.
 
@@ -426,7 +524,7 @@ class ChargePoint(MultiService):
         connection = self._connection
         if connection is None or not self.running:
             return fail(NotConnected(f"{request.action}: not connected"))
-        status = self.registration
+        status = self._registration
         if request.action != "BootNotification":
             if status is not RegistrationStatus.ACCEPTED and not (
                 triggered and status is RegistrationStatus.PENDING
@@ -436,177 +534,38 @@ class ChargePoint(MultiService):
 
     # -- registration ------------------------------------------------------------------------
 
-    def boot(self) -> None:
-        """
-        Send a BootNotification.req now (if connected and none is in flight).
-        """
-        if self._connection is None or self._booting or not self.running:
-            return
-        if self._boot_timer is not None and self._boot_timer.active():
-            self._boot_timer.cancel()
-        self._boot_timer = None
-        config = self.config
-        request = BootNotificationRequest(
-            charge_point_vendor=config.vendor,
-            charge_point_model=config.model,
-            charge_point_serial_number=config.charge_point_serial_number,
-            charge_box_serial_number=config.charge_box_serial_number,
-            firmware_version=config.firmware_version,
-            iccid=config.iccid,
-            imsi=config.imsi,
-            meter_type=config.meter_type,
-            meter_serial_number=config.meter_serial_number,
-        )
-        self._booting = True
-        self.log.info("Sending BootNotification")
+    def _accepted(self) -> None:
+        self._metering.start_aligned()
+        if self._connection is not None:
+            self._status.report_all()
+            self._heartbeat.schedule()
+            self._queue.pump()
 
-        def done(result):
-            self._booting = False
-            return result
+    def _call_now(self, request: Any) -> Deferred:
+        return self._connection.session.call(request)
 
-        self._connection.session.call(request).addBoth(done).addCallbacks(
-            self._boot_answered, self._boot_failed
-        )
-
-    def _boot_answered(self, response: Any) -> None:
-        if not self.running:
-            return  # stopped meanwhile: the next start boots again
-        previous = self.registration
-        status = RegistrationStatus(response.status)
-        self.registration = status
-        self._answer_calls()
-        self._set_time(response.current_time)
-        self.log.info(
-            "BootNotification {status} (interval {interval} s)",
-            status=status.value,
-            interval=response.interval,
-        )
-        if status != previous:
-            self.notify("openocpp_cp_registration_changed", status=status)
-        # An interval beyond any timer's is taken as the longest one.
-        interval = min(response.interval, INTEGER_MAXIMUM)
-        if status is RegistrationStatus.ACCEPTED:
-            if interval > 0:
-                self.ocpp_config.set("HeartbeatInterval", str(interval))
-            self.metering.start_aligned()
-            if self._connection is not None:
-                self.status.report_all()
-                self._schedule_heartbeat()
-                self.queue.pump()
-        else:
-            delay = interval if interval > 0 else self.config.boot_retry_interval
-            self._boot_timer = self.clock.callLater(delay, self.boot)
-
-    def _boot_failed(self, failure: Any) -> None:
-        if failure.check(ConnectionLost) and self.running:
-            # A newer connection may be open already (the old one was slow
-            # to close): it boots now, else the next connection will.
-            self.boot()
-            return
-        if failure.check(ConnectionLost, CancelledError) or not self.running:
-            return
-        self.log.warn(
-            "BootNotification failed ({error}): again in {delay} s",
-            error=failure.getErrorMessage(),
-            delay=self.config.boot_retry_interval,
-        )
-        self._boot_timer = self.clock.callLater(self.config.boot_retry_interval, self.boot)
+    @property
+    def _registration(self) -> RegistrationStatus | None:
+        return self._registrar.status
 
     def registration_status(self) -> Deferred:
-        return succeed(self.registration)
-
-    # -- time and heartbeats ---------------------------------------------------------------------
+        return succeed(self._registration)
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock.seconds() + self._time_offset, timezone.utc)
-
-    def _set_time(self, current_time: datetime) -> None:
-        if not _USABLE_TIMES[0] <= current_time < _USABLE_TIMES[1]:
-            # now() and the timestamps counted back from it must stay dates.
-            self.log.warn(
-                "Ignoring the central system's time {current_time}: out of range",
-                current_time=current_time.isoformat(),
-            )
-            return
-
-        def applied(handled):
-            if not handled:
-                self._time_offset = current_time.timestamp() - self.clock.seconds()
-
-        self.hook("openocpp_cp_set_time", current_time=current_time).addCallbacks(
-            applied, lambda failure: self.log.failure("Setting the time failed", failure)
-        )
-
-    def _schedule_heartbeat(self) -> None:
-        if self._heartbeat_timer is not None and self._heartbeat_timer.active():
-            self._heartbeat_timer.cancel()
-        self._heartbeat_timer = None
-        interval = self.ocpp_config.integer("HeartbeatInterval")
-        if interval <= 0 or not self.online:
-            return
-        due = max(self._last_activity + interval - self.clock.seconds(), 0.0)
-        self._heartbeat_timer = self.clock.callLater(due, self._heartbeat_due)
-
-    def _heartbeat_due(self) -> None:
-        self._heartbeat_timer = None
-        if not self.online:
-            return
-        interval = self.ocpp_config.integer("HeartbeatInterval")
-        if interval > 0 and self.clock.seconds() - self._last_activity >= interval:
-            self.heartbeat()
-            self._last_activity = self.clock.seconds()
-        self._schedule_heartbeat()
-
-    def heartbeat(self, triggered: bool = False) -> Deferred:
-        """
-        Send a Heartbeat.req; its answer sets the time.
-        """
-
-        def answered(response):
-            self._set_time(response.current_time)
-
-        def failed(failure):
-            self.log.info("Heartbeat failed: {error}", error=failure.getErrorMessage())
-
-        return self.send(HeartbeatRequest(), triggered=triggered).addCallbacks(answered, failed)
+        return self._time.now()
 
     # -- connectors ------------------------------------------------------------------------
 
-    def check_connector(self, connector: Any) -> None:
-        if type(connector) is not int or not 0 <= connector <= self.connector_count:
-            raise ValueError(f"no connector {connector!r} (0 to {self.connector_count})")
-
-    def operative(self, connector: int) -> bool:
-        """
-        Whether a connector (and the charge point) is operative.
-        """
-        own = self.store.connector(connector)
-        whole = self.store.connector(0)
-        return (own is None or own.availability == _OPERATIVE) and (
-            whole is None or whole.availability == _OPERATIVE
-        )
+    @property
+    def connector_count(self) -> int:
+        return self._connectors.count
 
     def startable(self, connector: int) -> bool:
         """
         Whether a transaction may start on a connector: operative, free and
         neither Faulted nor Unavailable.
         """
-        record = self.store.connector(connector)
-        return (
-            self.operative(connector)
-            and self.transaction_record(connector) is None
-            and connector not in self._busy_connectors
-            and record.status not in (ChargePointStatus.FAULTED, ChargePointStatus.UNAVAILABLE)
-        )
-
-    def free_connector(self) -> int | None:
-        for connector in range(1, self.connector_count + 1):
-            if self.startable(connector) and self.store.connector(connector).status in (
-                ChargePointStatus.AVAILABLE,
-                ChargePointStatus.PREPARING,
-            ):
-                return connector
-        return None
+        return self._connectors.startable(connector)
 
     def status_notification(
         self,
@@ -618,96 +577,25 @@ class ChargePoint(MultiService):
         vendor_error: str | None = None,
     ) -> Deferred:
         return maybeDeferred(
-            self.status.set, connector, status, error_code, info, vendor_id, vendor_error
+            self._status.set, connector, status, error_code, info, vendor_id, vendor_error
         )
 
     def connector_status(self, connector: int) -> Deferred:
         try:
-            self.check_connector(connector)
+            self._connectors.check(connector)
         except ValueError:
             return fail()
-        return succeed(self.status.status(connector))
-
-    def change_availability(self, connector: int, kind: AvailabilityType) -> AvailabilityStatus:
-        """
-        Apply a ChangeAvailability now, or schedule it after the
-        transactions running on the connectors it concerns. Connector 0 is
-        the charge point and all its connectors (section 5.2); a connector
-        already so answers Accepted, transaction or not.
-        """
-        targets = [connector] if connector else list(range(1, self.connector_count + 1))
-        scheduled = False
-        for target in targets:
-            record = self.store.connector(target)
-            if self.transaction_record(target) is None:
-                if connector:
-                    self._apply_availability(target, kind)
-                else:
-                    # Reported with the charge point's own change below.
-                    self._set_availability(target, kind)
-            elif record.availability == kind.value:
-                self.store.set_scheduled_availability(target, None)
-            else:
-                self.store.set_scheduled_availability(target, kind.value)
-                scheduled = True
-        if connector == 0:
-            if scheduled:
-                self.store.set_scheduled_availability(0, kind.value)
-                for target in targets:
-                    if self.transaction_record(target) is None:
-                        self._availability_status(target)
-            else:
-                self._apply_availability(0, kind)
-        self.log.info(
-            "Availability of connector {connector} set to {type}{when}",
-            connector=connector,
-            type=kind.value,
-            when=" after its transactions" if scheduled else "",
-        )
-        return AvailabilityStatus.SCHEDULED if scheduled else AvailabilityStatus.ACCEPTED
-
-    def _set_availability(self, connector: int, kind: AvailabilityType) -> None:
-        record = self.store.connector(connector)
-        self.store.set_availability(connector, kind.value, None)
-        if record.availability != kind.value:
-            self.notify("openocpp_cp_availability_changed", connector=connector,
-                        operative=kind is AvailabilityType.OPERATIVE)
-
-    def _apply_availability(self, connector: int, kind: AvailabilityType) -> None:
-        self._set_availability(connector, kind)
-        if connector == 0:
-            for target in range(self.connector_count + 1):
-                if target == 0 or self.transaction_record(target) is None:
-                    self._availability_status(target)
-            return
-        self._availability_status(connector)
-
-    def _availability_status(self, connector: int) -> None:
-        record = self.store.connector(connector)
-        if record.status == ChargePointStatus.FAULTED:
-            return
-        if not self.operative(connector):
-            self.status.set(connector, ChargePointStatus.UNAVAILABLE)
-        elif record.status == ChargePointStatus.UNAVAILABLE:
-            self.status.set(connector, ChargePointStatus.AVAILABLE)
-
-    def _apply_scheduled(self, connector: int) -> None:
-        record = self.store.connector(connector)
-        if record.scheduled_availability is not None:
-            self._apply_availability(connector, AvailabilityType(record.scheduled_availability))
-        whole = self.store.connector(0)
-        if whole.scheduled_availability is not None and not self.store.running_transactions():
-            self._apply_availability(0, AvailabilityType(whole.scheduled_availability))
+        return succeed(self._status.status(connector))
 
     # -- authorization --------------------------------------------------------------------
 
     def authorize(self, connector: int, id_tag: str) -> Deferred:
         try:
-            self.check_connector(connector)
+            self._connectors.check(connector)
             codec.validate(AuthorizeRequest, codec.encode(AuthorizeRequest(id_tag=id_tag)))
         except ValueError:
             return fail()
-        return self.authorizer.authorize(connector, id_tag)
+        return self._authorizer.authorize(connector, id_tag)
 
     # -- transactions ------------------------------------------------------------------------
 
@@ -715,220 +603,28 @@ class ChargePoint(MultiService):
         """
         @return: the transaction running on a connector, or C{None}.
         """
-        for record in self.store.running_transactions():
-            if record.connector_id == connector:
-                return record
-        return None
+        return self._connectors.transaction(connector)
 
     def transaction_id(self, connector: int) -> int | None:
         record = self.transaction_record(connector)
         return None if record is None else record.wire_id
 
-    def connector_of(self, transaction_id: int) -> int | None:
-        """
-        @return: the connector of the running transaction with this id.
-        """
-        for record in self.store.running_transactions():
-            if record.transaction_id is not None and record.transaction_id == transaction_id:
-                return record.connector_id
-        return None
-
-    @inlineCallbacks
     def start_transaction(self, connector: int, id_tag: str, reservation_id: int | None = None):
-        if type(connector) is not int or not 1 <= connector <= self.connector_count:
-            raise TransactionError(f"no connector {connector!r} to charge on")
-        if self.transaction_record(connector) is not None or connector in self._busy_connectors:
-            raise TransactionError(f"a transaction already runs on connector {connector}")
-        if not self.operative(connector):
-            raise TransactionError(f"connector {connector} is inoperative")
-        # What could never be sent is refused before anything is persisted.
-        codec.validate(
-            StartTransactionRequest,
-            codec.encode(StartTransactionRequest(
-                connector_id=connector, id_tag=id_tag, meter_start=0,
-                timestamp=self.now(), reservation_id=reservation_id,
-            )),
-        )
-        self._busy_connectors.add(connector)
-        try:
-            meter_start = yield self.metering.energy(connector, ReadingContext.TRANSACTION_BEGIN)
-            started = self.now()
-            request = StartTransactionRequest(
-                connector_id=connector,
-                id_tag=id_tag,
-                meter_start=meter_start,
-                timestamp=started,
-                reservation_id=reservation_id,
-            )
-            local_id = self.store.start_transaction(
-                connector, id_tag, meter_start, codec.format_datetime(started),
-                reservation_id, codec.encode(request),
-            )
-        finally:
-            self._busy_connectors.discard(connector)
-        self.log.info(
-            "Transaction {local_id} started on connector {connector} for {id_tag} "
-            "(meter {meter_start} Wh)",
-            local_id=local_id,
-            connector=connector,
-            id_tag=id_tag,
-            meter_start=meter_start,
-        )
-        waiting = self.queue.wait_start(local_id) if self.online else None
-        yield self.metering.transaction_begin(local_id, connector)
-        self.queue.pump()
-        if waiting is None:
-            return AuthorizationStatus.ACCEPTED
-        # The firmware is not kept waiting behind a queue that retries: past
-        # MessageTimeout the transaction goes on as if offline.
-        waiting.addTimeout(
-            self.ocpp_config.integer("MessageTimeout"),
-            self.clock,
-            onTimeoutCancel=lambda result, timeout: AuthorizationStatus.ACCEPTED,
-        )
-        status = yield waiting
-        return status
+        return self._transactions.start_transaction(connector, id_tag, reservation_id)
 
-    @inlineCallbacks
     def stop_transaction(self, connector: int, id_tag: str | None = None, reason: Any = None):
-        record = self.transaction_record(connector)
-        if record is None or connector in self._busy_connectors:
-            return False
-        reason = None if reason is None else Reason(reason)
-        codec.validate(
-            StopTransactionRequest,
-            codec.encode(StopTransactionRequest(
-                meter_stop=0, timestamp=self.now(), transaction_id=0, id_tag=id_tag, reason=reason,
-            )),
-        )
-        self._busy_connectors.add(connector)
-        try:
-            yield self.metering.transaction_end(record.local_id, connector)
-            meter_stop = yield self.metering.energy(connector, ReadingContext.TRANSACTION_END)
-            stopped = self.now()
-            request = StopTransactionRequest(
-                meter_stop=meter_stop,
-                timestamp=stopped,
-                transaction_id=0,  # filled in when sent
-                id_tag=id_tag,
-                reason=reason,
-            )
-            self.store.stop_transaction(
-                record.local_id,
-                codec.format_datetime(stopped),
-                None if reason is None else reason.value,
-                codec.encode(request),
-            )
-        finally:
-            self._busy_connectors.discard(connector)
-        self.log.info(
-            "Transaction {local_id} on connector {connector} stopped ({reason}, meter "
-            "{meter_stop} Wh)",
-            local_id=record.local_id,
-            connector=connector,
-            reason=(reason or Reason.LOCAL).value,
-            meter_stop=meter_stop,
-        )
-        self._apply_scheduled(connector)
-        self.queue.pump()
-        return True
+        return self._transactions.stop_transaction(connector, id_tag, reason)
 
-    @inlineCallbacks
-    def stop_by_charge_point(self, connector: int, reason: Reason):
-        """
-        Stop a connector's transaction on the charge point's own initiative,
-        and tell the site to stop charging.
-        """
-        stopped = yield self.stop_transaction(connector, None, reason)
-        if stopped:
-            self.notify("openocpp_cp_stop_charging", connector=connector, reason=reason)
-        return stopped
-
-    def transaction_deauthorized(self, local_id: int, status: AuthorizationStatus) -> None:
-        """
-        The StartTransaction.conf of a transaction did not accept its idTag.
-        """
-        record = self.store.transaction(local_id)
-        if record is None or not record.running:
-            return
-        if self.ocpp_config.boolean("StopTransactionOnInvalidId"):
-            self.stop_by_charge_point(record.connector_id, Reason.DE_AUTHORIZED)
-        else:
-            self.notify(
-                "openocpp_cp_transaction_deauthorized",
-                connector=record.connector_id,
-                status=status,
-            )
-
-    @inlineCallbacks
-    def remote_start(self, connector: int, id_tag: str, charging_profile: Any):
-        """
-        Carry out an accepted RemoteStartTransaction.
-        """
-        if self.ocpp_config.boolean("AuthorizeRemoteTxRequests"):
-            status, _ = yield self.authorize(connector, id_tag)
-            if status is not AuthorizationStatus.ACCEPTED:
-                self.log.info(
-                    "Remote start for {id_tag} not authorized ({status})",
-                    id_tag=id_tag,
-                    status=status.value,
-                )
-                return
-        yield self.hook(
-            "openocpp_cp_start_charging",
-            connector=connector,
-            id_tag=id_tag,
-            charging_profile=charging_profile,
-        )
-
-    def perform_reset(self, kind: ResetType) -> Deferred:
-        """
-        Carry out an accepted Reset: stop every transaction (reason
-        SoftReset or HardReset), then reset.
-
-        A soft reset sends the StopTransactions first, waiting (up to
-        MessageTimeout) for the queue to be delivered. A hard reset does
-        not wait: it holds the queue, so that the StopTransactions stay on
-        disk and go out "after having restarted and having been accepted by
-        the Central System via a BootNotification.conf" (errata 3.36), once.
-        Sent just before the reset, a StopTransaction whose answer the
-        reboot lost would be sent again after it.
-        """
-        if kind is not ResetType.HARD:
-            return self._reset(kind, Reason.SOFT_RESET)
-        self.queue.hold()
-
-        def release(result):
-            # A reset the site carried out without restarting us: what was
-            # held goes now. (Not in a finally clause of _reset: a reset hook
-            # that never answers, because the hardware reboots, must not
-            # release the queue when its generator is garbage collected.)
-            self.queue.release()
-            return result
-
-        return self._reset(kind, Reason.HARD_RESET).addBoth(release)
-
-    @inlineCallbacks
-    def _reset(self, kind: ResetType, reason: Reason):
-        for record in self.store.running_transactions():
-            yield self.stop_by_charge_point(record.connector_id, reason)
-        if kind is ResetType.SOFT and self.online:
-            try:
-                yield self.queue.when_drained().addTimeout(
-                    self.ocpp_config.integer("MessageTimeout"), self.clock
-                )
-            except Exception:
-                self.log.info("Resetting with transaction messages still queued")
-        if not self.running:
-            self.log.info("Not resetting: the charge point was stopped meanwhile")
-            return
-        yield self.hook("openocpp_cp_reset", type=kind)
+    def _stop_sent(self, connector: int | None) -> None:
+        if connector is not None:
+            self._status.consider(connector)
+        self._status.consider(0)
 
     # -- meter values and data transfer ---------------------------------------------------------
 
     def send_meter_values(self, connector: int, values: list) -> Deferred:
         try:
-            self.check_connector(connector)
+            self._connectors.check(connector)
         except ValueError:
             return fail()
         request = MeterValuesRequest(connector_id=connector, meter_value=values)
@@ -938,16 +634,16 @@ class ChargePoint(MultiService):
             return fail()
         record = self.transaction_record(connector) if connector else None
         if record is not None:
-            self.queue.enqueue_meter_values(connector, record.local_id, values)
+            self._queue.enqueue_meter_values(connector, record.local_id, values)
             return succeed(True)
-        return self.send(request).addCallbacks(lambda _: True, lambda _: False)
+        return self._send(request).addCallbacks(lambda _: True, lambda _: False)
 
     def data_transfer(self, vendor_id: str, message_id: str | None = None, data: str | None = None) -> Deferred:
-        return self.send(DataTransferRequest(vendor_id=vendor_id, message_id=message_id, data=data))
+        return self._send(DataTransferRequest(vendor_id=vendor_id, message_id=message_id, data=data))
 
     # -- configuration -------------------------------------------------------------------------
 
-    def configuration_problem(self, key: str, value: str) -> str | None:
+    def _configuration_problem(self, key: str, value: str) -> str | None:
         """
         What stops a change the key's own rules allow, or C{None}.
         """
@@ -969,31 +665,28 @@ class ChargePoint(MultiService):
                 return "no CA certificates to verify the central system with"
         return None
 
-    def configuration_changed(self, key: str, value: str) -> None:
+    def _configuration_changed(self, key: str, value: str) -> None:
         """
-        Apply a changed key to what runs.
+        Apply a changed key to what runs: its owners observe it (see
+        L{IOcppConfig.observe}), then plugins are told.
         """
-        if key == "HeartbeatInterval":
-            self._schedule_heartbeat()
-        elif key == "MeterValueSampleInterval":
-            self.metering.restart_sampling()
-        elif key == "ClockAlignedDataInterval":
-            self.metering.start_aligned()
-        elif key == "MinimumStatusDuration":
-            self.status.consider_all()
-        elif key == "MessageTimeout":
-            if self._connection is not None:
-                self._connection.session.call_timeout = int(value)
-        elif key == "WebSocketPingInterval":
-            if self._service is not None:
-                factory = self._service.factory
-                factory.ping_interval = factory.ping_timeout = int(value)
-                factory.setProtocolOptions(
-                    autoPingInterval=int(value), autoPingTimeout=int(value)
-                )
-        elif key in ("AuthorizationKey", "SecurityProfile"):
-            self._reconnect()
-        self.notify("openocpp_cp_configuration_changed", key=key, value=value)
+        self.ocpp_config.announce(key, value)
+        self._notify("openocpp_cp_configuration_changed", key=key, value=value)
+
+    def _observe_connection_keys(self) -> None:
+        config = self.ocpp_config
+        config.observe("MessageTimeout", self._message_timeout_changed)
+        config.observe("WebSocketPingInterval", self._ping_interval_changed)
+        for key in ("AuthorizationKey", "SecurityProfile"):
+            config.observe(key, lambda key, value: self._reconnect())
+
+    def _message_timeout_changed(self, key: str, value: str) -> None:
+        if self._connection is not None:
+            self._connection.session.call_timeout = int(value)
+
+    def _ping_interval_changed(self, key: str, value: str) -> None:
+        if self._service is not None:
+            self._service.set_ping_interval(int(value))
 
     # -- data ------------------------------------------------------------------------------------
 

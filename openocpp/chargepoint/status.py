@@ -12,7 +12,7 @@ in that one order (see L{openocpp.chargepoint.queue}).
 """
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Callable
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.logger import Logger
@@ -31,16 +31,48 @@ class StatusReporter:
     """
     Keeps and reports the status of connectors 0 to NumberOfConnectors.
 
-    @param charge_point: the L{openocpp.chargepoint.service.ChargePoint}.
+    @param connectors: the L{openocpp.chargepoint.connectors.Connectors}.
+    @param ocpp_config: the L{openocpp.chargepoint.interfaces.IOcppConfig}
+        (MinimumStatusDuration, ConnectionTimeOut).
+    @param clock: the L{twisted.internet.interfaces.IReactorTime}.
+    @param now: returns the charge point's time (an aware C{datetime}).
+    @param send: C{send(request, triggered=False)} sends a request to the
+        central system; returns a Deferred of its answer.
+    @param online: returns whether requests may be sent now.
+    @param running: returns whether the charge point's service runs.
+    @param notify: C{notify(hook, **kwargs)} tells plugins (the
+        C{openocpp_cp_connection_timeout} hook).
+    @ivar stop_waiting: returns whether a StopTransaction.req of a
+        connector waits in the queue (see the module docstring); set by
+        whoever builds the queue.
     """
 
     log = Logger()
 
-    def __init__(self, charge_point: Any) -> None:
-        self._cp = charge_point
+    def __init__(
+        self,
+        connectors: Any,
+        ocpp_config: Any,
+        clock: Any,
+        now: Callable[[], Any],
+        send: Callable[..., Deferred],
+        online: Callable[[], bool],
+        running: Callable[[], bool],
+        notify: Callable[..., None],
+    ) -> None:
+        self._connectors = connectors
+        self._config = ocpp_config
+        self._clock = clock
+        self._now = now
+        self._send = send
+        self._online = online
+        self._running = running
+        self._notify = notify
+        self.stop_waiting: Callable[[int], bool] = lambda connector: False
         self._timers: dict[int, Any] = {}
         self._sending: set[int] = set()
         self._preparing: dict[int, Any] = {}
+        ocpp_config.observe("MinimumStatusDuration", lambda key, value: self.consider_all())
 
     def set(
         self,
@@ -57,8 +89,8 @@ class StatusReporter:
         @raise ValueError: an unknown connector or status, or a status
             connector 0 may not take.
         """
-        cp = self._cp
-        cp.check_connector(connector)
+        connectors = self._connectors
+        connectors.check(connector)
         status = ChargePointStatus(status)
         error_code = ChargePointErrorCode(error_code)
         if connector == 0 and status not in CHARGE_POINT_STATUSES:
@@ -71,17 +103,17 @@ class StatusReporter:
                 raise ValueError(f"{name} is at most {limit} characters")
         if (
             status is not ChargePointStatus.FAULTED
-            and not cp.operative(connector)
+            and not connectors.operative(connector)
             and status is not ChargePointStatus.UNAVAILABLE
         ):
             # An inoperative connector is Unavailable whatever happens on it
             # (section 5.2), unless it is Faulted.
             status = ChargePointStatus.UNAVAILABLE
-        record = cp.store.connector(connector)
+        record = connectors.record(connector)
         new = (status.value, error_code.value, info, vendor_id, vendor_error)
         if record is not None and record.current == new:
             return
-        cp.store.set_status(connector, *new, changed_at=cp.clock.seconds())
+        connectors.set_status(connector, new, self._clock.seconds())
         self.log.info(
             "Connector {connector} is {status} ({error_code})",
             connector=connector,
@@ -99,12 +131,12 @@ class StatusReporter:
         timer = self._preparing.pop(connector, None)
         if timer is not None and timer.active():
             timer.cancel()
-        cp = self._cp
-        timeout = cp.ocpp_config.integer("ConnectionTimeOut")
-        if status is ChargePointStatus.PREPARING and connector and timeout > 0 and cp.running:
-            since = cp.store.connector(connector).changed_at
-            elapsed = 0.0 if since is None else max(cp.clock.seconds() - since, 0.0)
-            self._preparing[connector] = cp.clock.callLater(
+        clock = self._clock
+        timeout = self._config.integer("ConnectionTimeOut")
+        if status is ChargePointStatus.PREPARING and connector and timeout > 0 and self._running():
+            since = self._connectors.record(connector).changed_at
+            elapsed = 0.0 if since is None else max(clock.seconds() - since, 0.0)
+            self._preparing[connector] = clock.callLater(
                 max(timeout - elapsed, 0.0), self._preparing_timed_out, connector
             )
 
@@ -113,21 +145,23 @@ class StatusReporter:
         The service starts: connectors Preparing when it stopped time out
         ConnectionTimeOut after they became so.
         """
-        for record in self._cp.store.connectors():
+        for record in self._connectors.records():
             if record.status == ChargePointStatus.PREPARING:
                 self._watch_preparing(record.connector_id, ChargePointStatus.PREPARING)
 
     def _preparing_timed_out(self, connector: int) -> None:
         self._preparing.pop(connector, None)
-        cp = self._cp
-        if self.status(connector) is ChargePointStatus.PREPARING and cp.transaction_record(connector) is None:
+        if (
+            self.status(connector) is ChargePointStatus.PREPARING
+            and self._connectors.transaction(connector) is None
+        ):
             self.log.info(
                 "Connector {connector}: no transaction within ConnectionTimeOut", connector=connector
             )
-            cp.notify("openocpp_cp_connection_timeout", connector=connector)
+            self._notify("openocpp_cp_connection_timeout", connector=connector)
 
     def status(self, connector: int) -> ChargePointStatus:
-        return ChargePointStatus(self._cp.store.connector(connector).status)
+        return self._connectors.status(connector)
 
     def consider(self, connector: int) -> None:
         """
@@ -137,19 +171,18 @@ class StatusReporter:
         timer = self._timers.pop(connector, None)
         if timer is not None and timer.active():
             timer.cancel()
-        cp = self._cp
-        if not cp.online or connector in self._sending:
+        if not self._online() or connector in self._sending:
             return
-        record = cp.store.connector(connector)
+        record = self._connectors.record(connector)
         if record.current == record.reported:
             return
-        if cp.queue.stop_waiting(connector):
+        if self.stop_waiting(connector):
             # The queue considers it again once that StopTransaction is sent.
             return
-        duration = cp.ocpp_config.integer("MinimumStatusDuration")
-        elapsed = cp.clock.seconds() - (record.changed_at or 0.0)
+        duration = self._config.integer("MinimumStatusDuration")
+        elapsed = self._clock.seconds() - (record.changed_at or 0.0)
         if duration > 0 and elapsed < duration:
-            self._timers[connector] = cp.clock.callLater(
+            self._timers[connector] = self._clock.callLater(
                 duration - elapsed, self.consider, connector
             )
             return
@@ -161,7 +194,7 @@ class StatusReporter:
         changed while offline go in the order they changed (section 4.9).
         """
         records = sorted(
-            self._cp.store.connectors(),
+            self._connectors.records(),
             key=lambda record: (record.changed_at or 0.0, record.connector_id),
         )
         for record in records:
@@ -174,14 +207,13 @@ class StatusReporter:
         return self._all(triggered=False)
 
     def _all(self, triggered: bool) -> Deferred:
-        cp = self._cp
         sent = []
-        for record in cp.store.connectors():
+        for record in self._connectors.records():
             connector = record.connector_id
-            if not triggered and cp.queue.stop_waiting(connector):
+            if not triggered and self.stop_waiting(connector):
                 # After a boot too, the status follows the StopTransaction
                 # still queued (a hard reset's): reported once it is sent.
-                cp.store.set_reported(connector, None)
+                self._connectors.set_reported(connector, None)
                 continue
             sent.append(self.send(connector, triggered))
         return sent[-1] if sent else succeed(None)
@@ -193,10 +225,10 @@ class StatusReporter:
         timer = self._timers.pop(connector, None)
         if timer is not None and timer.active():
             timer.cancel()
-        cp = self._cp
-        record = cp.store.connector(connector)
+        clock = self._clock
+        record = self._connectors.record(connector)
         current = record.current
-        age = cp.clock.seconds() - (record.changed_at or cp.clock.seconds())
+        age = clock.seconds() - (record.changed_at or clock.seconds())
         request = StatusNotificationRequest(
             connector_id=connector,
             status=ChargePointStatus(record.status),
@@ -204,12 +236,12 @@ class StatusReporter:
             info=record.info,
             vendor_id=record.vendor_id,
             vendor_error_code=record.vendor_error_code,
-            timestamp=cp.now() - timedelta(seconds=max(age, 0.0)),
+            timestamp=self._now() - timedelta(seconds=max(age, 0.0)),
         )
         self._sending.add(connector)
 
         def sent(response):
-            cp.store.set_reported(connector, current)
+            self._connectors.set_reported(connector, current)
             self._sending.discard(connector)
             # It may have changed meanwhile.
             self.consider(connector)
@@ -227,7 +259,7 @@ class StatusReporter:
                 # slow to close), and skipped this connector meanwhile.
                 self.consider(connector)
 
-        return cp.send(request, triggered=triggered).addCallbacks(sent, failed)
+        return self._send(request, triggered=triggered).addCallbacks(sent, failed)
 
     def report_error(self, connector: int, error_code: ChargePointErrorCode) -> Deferred:
         """
@@ -235,15 +267,13 @@ class StatusReporter:
         LocalListConflict): one StatusNotification with the connector's
         current status and C{error_code}; what is kept does not change.
         """
-        cp = self._cp
-        record = cp.store.connector(connector)
         request = StatusNotificationRequest(
             connector_id=connector,
-            status=ChargePointStatus(record.status),
+            status=self._connectors.status(connector),
             error_code=error_code,
-            timestamp=cp.now(),
+            timestamp=self._now(),
         )
-        return cp.send(request).addErrback(
+        return self._send(request).addErrback(
             lambda failure: self.log.info(
                 "{error_code} of connector {connector} not reported: {error}",
                 error_code=error_code.value,

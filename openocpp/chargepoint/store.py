@@ -206,12 +206,52 @@ class ChargePointStore:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self._db: sqlite3.Connection | None = None
+        #: Whether L{_db} is open; once closed it stays there, so that a use
+        #: of a closed store fails with SQLite's own "Cannot operate on a
+        #: closed database".
+        self._open = False
+        self.open()
+
+    @property
+    def closed(self) -> bool:
+        """
+        Whether the file is closed (see L{close}).
+        """
+        return not self._open
+
+    @property
+    def reopenable(self) -> bool:
+        """
+        Whether closing and opening again keeps what is stored: true of a
+        file, false of C{":memory:"}, which closing destroys.
+        """
+        return self.path != ":memory:"
+
+    def open(self) -> None:
+        """
+        Open the file (again) unless it is open: the owner of a store
+        closed when its service stopped opens it when it starts.
+
+        @raise ValueError: the file is not a charge point's.
+        """
+        if self._open:
+            return
+        path = self.path
         check_database(path, owned_tables(MIGRATIONS), "charge point", len(MIGRATIONS))
-        self._db = open_database(path)
-        migrate(self._db, MIGRATIONS, "charge point")
+        db = open_database(path)
+        migrate(db, MIGRATIONS, "charge point")
+        self._db = db
+        self._open = True
 
     def close(self) -> None:
-        self._db.close()
+        """
+        Close the file (nothing is pending: every write is committed as it
+        is made); closing a closed store does nothing.
+        """
+        if self._open:
+            self._open = False
+            self._db.close()
 
     # -- configuration ----------------------------------------------------
 

@@ -655,6 +655,24 @@ class ClientConnectionService(Service):
             clock=clock,
         )
 
+    def set_ping_interval(self, interval: float, timeout: float | None = None) -> None:
+        """
+        Ping at a new interval from the next connection on (the
+        C{WebSocketPingInterval} key changed).
+
+        @param interval: seconds between WebSocket pings (0: none).
+        @param timeout: seconds to wait for the pong (default: C{interval}).
+        """
+        if interval < 0:
+            raise ValueError("ping_interval must not be negative")
+        factory = self.factory
+        factory.ping_interval = interval
+        factory.ping_timeout = interval if timeout is None else timeout
+        factory.setProtocolOptions(
+            autoPingInterval=interval,
+            autoPingTimeout=factory.ping_timeout if interval else 0,
+        )
+
     def _retry_delay(self, attempt: int) -> float:
         delay = self.backoff(attempt)
         self._log.info(
