@@ -196,6 +196,7 @@ class IChargePoint(IService):
         "central system accepted the charge point."
     )
     connector_count = Attribute("NumberOfConnectors: connectors go from 1 to it.")
+    log_frames = Attribute("Whether every OCPP frame in and out is logged, one debug line each.")
     store = Attribute(
         "The L{openocpp.chargepoint.store.ChargePointStore}, its SQLite file. "
         "Plugins keep their own state there with C{get_meta(key, default)} and "

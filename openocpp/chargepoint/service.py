@@ -560,6 +560,10 @@ class ChargePoint(MultiService):
     def connector_count(self) -> int:
         return self._connectors.count
 
+    @property
+    def log_frames(self) -> bool:
+        return self._log_frames
+
     def startable(self, connector: int) -> bool:
         """
         Whether a transaction may start on a connector: operative, free and
