@@ -8,7 +8,9 @@ import sqlite3
 
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
+from zope.interface.verify import verifyObject
 
+from openocpp.centralsystem.interfaces import ICentralSystemStore
 from openocpp.centralsystem.store import CentralSystemStore, StorageFailed
 from openocpp.messages import core
 from tests.cpclient import NOW
@@ -242,3 +244,18 @@ class CacheAndSchemaTests(SynchronousTestCase):
         clock.advance(0)
         self.assertEqual([r["status"] for r in store.status_history("CP1")], ["Charging"])
         self.assertEqual(store.connectors("CP1")[0]["status"], "Charging")
+
+
+class InterfaceTests(SynchronousTestCase):
+    """
+    The SQLite store is the central system's L{ICentralSystemStore}.
+    """
+
+    def test_provides_the_store_interface(self):
+        """
+        L{CentralSystemStore} provides every method of
+        L{ICentralSystemStore}, with the signatures it declares.
+        """
+        store = CentralSystemStore(":memory:", Clock())
+        self.addCleanup(store.close)
+        self.assertTrue(verifyObject(ICentralSystemStore, store))

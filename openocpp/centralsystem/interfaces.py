@@ -80,6 +80,265 @@ class ICentralSystemConfig(Interface):
     )
 
 
+class ICentralSystemStore(Interface):
+    """
+    The central system's persistent state: charge points, id tags,
+    transactions, meter values, connector statuses and the logs (security
+    events, DataTransfers, status reports). Implemented by
+    L{openocpp.centralsystem.store.CentralSystemStore} (SQLite); used by
+    L{ICentralSystem}, its default behaviour
+    (L{openocpp.centralsystem.behaviour}), its credentials policy
+    (L{openocpp.centralsystem.credentials}) and the web API
+    (L{openocpp.web}).
+
+    Everything runs on the reactor thread. The contract has two halves:
+
+      - B{The hot path is synchronous.} The methods a charge point's
+        messages call (L{touch}, L{record_boot}, L{id_tag},
+        L{start_transaction}, L{record_meter_values}, ...) and the
+        operator's writes return at once, never a Deferred. What they
+        write is visible at once to every later call on the store
+        (L{registration_status} after L{record_boot}, L{id_tag} after
+        L{set_id_tag}, the reads below), and it is made durable later,
+        together with the other writes of the reactor turn (group commit:
+        the SQLite store commits at the start of the next turn). A caller
+        whose answer must not leave before its writes are durable returns
+        L{when_committed}C{(answer)}: every answer the central system
+        gives after a write does, so what it answered survives a crash. A
+        write that cannot be stored raises
+        L{openocpp.centralsystem.store.StorageFailed} (an C{InternalError}
+        CALLERROR) at once; a commit that fails fails the waiting
+        L{when_committed} Deferreds with it, and nothing of that turn is
+        kept. An implementation over an asynchronous driver (PostgreSQL)
+        answers these calls from memory, as the SQLite one does for
+        registrations and id tags, queues the writes and sends them as one
+        batch that L{when_committed} waits for; it hands out transaction
+        ids from a block it reserved ahead.
+
+      - B{The web API's reads} are not declared here yet: the web layer
+        still passes SQL to the store's C{read}.
+    """
+
+    # -- lifetime ---------------------------------------------------------
+
+    def now():
+        """
+        The current time of the store's clock, which timestamps its records.
+
+        @return: an aware UTC C{datetime}.
+        """
+
+    def when_committed(result=None):
+        """
+        Wait until every write made so far is durable.
+
+        @param result: what the Deferred fires with.
+        @return: a Deferred firing with C{result} once the writes made so
+            far are committed (already fired when none is pending), or
+            failing with L{openocpp.centralsystem.store.StorageFailed} when
+            their commit fails.
+        """
+
+    def reset():
+        """
+        Delete every record (the schema stays), durable when this returns.
+
+        @raise openocpp.centralsystem.store.StorageFailed: the deletion
+            could not be committed; nothing was deleted.
+        """
+
+    def close():
+        """
+        Make what is pending durable and release the database; the store is
+        not used afterwards.
+        """
+
+    # -- charge points: the hot path ----------------------------------------
+
+    def touch(identity):
+        """
+        Note that a charge point was heard from now (any message at all).
+        Costs no database statement: the times are written in batches (see
+        L{last_seen}).
+        """
+
+    def last_seen(identity):
+        """
+        When a charge point was last heard from, if L{touch} noted it and it
+        is not written yet.
+
+        @return: an RFC 3339 text, or C{None} (then its record's
+            C{last_seen} has it).
+        """
+
+    def is_approved(identity):
+        """
+        @return: whether a charge point is registered (by an operator, or
+            automatically under the C{accept} policy for unknown ones).
+        """
+
+    def registration_status(identity):
+        """
+        @return: the status of the last BootNotification.conf sent to a
+            charge point (C{"Accepted"}, C{"Pending"}, C{"Rejected"}), or
+            C{None} if it never booted here.
+        """
+
+    def note_registration(identity, status):
+        """
+        Note the status of a BootNotification.conf that something other
+        than L{record_boot} chose (a plugin), so that the charge point's
+        next connections know it too.
+        """
+
+    def record_boot(identity, request, status):
+        """
+        Store a BootNotification.req's information and the status answered.
+        A charge point not seen before is kept, not approved, so an operator
+        can see and register it.
+
+        @param request: the C{BootNotificationRequest}.
+        """
+
+    def charge_point_credentials(identity):
+        """
+        What authenticates a charge point.
+
+        @return: its L{openocpp.centralsystem.credentials.ChargePointCredentials}
+            (password hash, registered security profile), or C{None} when
+            the store has no record of it.
+        """
+
+    def record_central_system_event(identity, peer, type, tech_info):
+        """
+        Store a security event the central system noticed itself (origin
+        C{"CentralSystem"}), such as repeated failed authentications.
+
+        @param identity: the charge point identity concerned.
+        @param peer: the remote address, as text, or C{None}.
+        @param type: the event's type (a security event name).
+        @param tech_info: more about it, or C{None}.
+        """
+
+    # -- id tags, transactions, meter values: the hot path ----------------
+
+    def id_tag(id_tag):
+        """
+        An id tag's record, found whatever the case it is given in (id tags
+        are case-insensitive, OCPP 1.6 section 7.28).
+
+        @return: its L{openocpp.centralsystem.store.IdTagRecord}, or
+            C{None} when it is unknown.
+        """
+
+    def start_transaction(identity, request):
+        """
+        Record a StartTransaction.req. The same request sent again (a
+        charge point resending after a lost answer) gets the same id.
+
+        @return: the transaction id (an C{int}).
+        """
+
+    def stop_transaction(identity, request):
+        """
+        Close a transaction with a StopTransaction.req's data and store its
+        transaction data as meter values. A transaction stops once: a
+        repeat changes nothing; a StopTransaction without reason stopped
+        for the spec's default, C{Local} (section 6.49).
+
+        @return: whether the charge point's transaction was known.
+        """
+
+    def record_meter_values(identity, request):
+        """
+        Store every sampled value of a MeterValues.req. Values attach only
+        to a transaction of the charge point that sends them; others are
+        stored attached to none.
+
+        @return: whether the transaction named, if any, is the charge
+            point's own.
+        """
+
+    def record_status(identity, request):
+        """
+        Store a StatusNotification.req: the connector's current status and
+        a line of its history.
+        """
+
+    def record_security_event(identity, request):
+        """
+        Store a SecurityEventNotification.req.
+        """
+
+    def record_data_transfer(identity, direction, request, status):
+        """
+        Log a DataTransfer.req and the status answered.
+
+        @param direction: C{"in"} (from the charge point) or C{"out"}.
+        @param status: the C{DataTransferStatus} answered, or C{None}.
+        """
+
+    def record_status_report(identity, kind, status, request_id=None):
+        """
+        Store a firmware, diagnostics or log status notification.
+
+        @param kind: the action's name (C{"FirmwareStatusNotification"}, ...).
+        @param request_id: the request id it reports on, if any.
+        """
+
+    # -- the operator's writes --------------------------------------------
+
+    def register_charge_point(identity, password=None, security_profile=None):
+        """
+        Register a charge point, or approve and update one seen before: its
+        BootNotifications are then accepted.
+
+        @param password: its Basic-auth password, stored hashed (C{None}
+            keeps the one it has).
+        @param security_profile: its security profile (C{None} keeps it).
+        """
+
+    def clear_password(identity):
+        """
+        Remove a charge point's Basic-auth password.
+
+        @return: whether it is registered.
+        """
+
+    def unregister_charge_point(identity):
+        """
+        Forget a charge point (its history stays).
+
+        @return: whether it was registered.
+        """
+
+    def charge_point(identity):
+        """
+        A charge point's record, for the operator's writes to check against.
+
+        @return: a dict of its columns, C{has_password} in place of its
+            password hash, or C{None} when the store has no record of it.
+        """
+
+    def set_id_tag(id_tag, status="Accepted", expiry_date=None, parent_id_tag=None):
+        """
+        Add or change an id tag (whatever the case it is given in: a record
+        keeps the spelling it was first written with).
+
+        @param status: its C{AuthorizationStatus} value.
+        @param expiry_date: an aware C{datetime}, or C{None}.
+        @param parent_id_tag: its group's tag, or C{None}.
+        """
+
+    def remove_id_tag(id_tag):
+        """
+        Forget an id tag, whatever the case it is given in.
+
+        @return: whether it was known.
+        """
+
+
+
 class IChargePointProxy(Interface):
     """
     One connected charge point, as the central system sees it: its identity

@@ -3,8 +3,12 @@ The default central system's SQLite store: charge points, id tags,
 transactions, meter values, status history, security events, DataTransfer
 log and status reports.
 
-Every write is committed before the method returns, so what the central
-system answered is on disk: a transaction id handed out in a
+It implements L{openocpp.centralsystem.interfaces.ICentralSystemStore}.
+Writes are group-committed: each is visible at once to the store's later
+calls, and committed with the other writes of its reactor turn at the start
+of the next one. The central system answers a charge point only once the
+writes behind the answer are committed (L{CentralSystemStore.when_committed}),
+so what it answered is on disk: a transaction id handed out in a
 StartTransaction.conf survives a crash.
 """
 
@@ -20,6 +24,7 @@ from twisted.internet.task import LoopingCall
 from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from openocpp.centralsystem.credentials import (
     ChargePointCredentials,
@@ -28,6 +33,7 @@ from openocpp.centralsystem.credentials import (
     normalised_key,
 )
 from openocpp.centralsystem.idtags import id_tag_key
+from openocpp.centralsystem.interfaces import ICentralSystemStore
 from openocpp.messages import codec
 from openocpp.messages.datatypes import MeterValue
 from openocpp.messages.errors import ErrorCode
@@ -317,6 +323,7 @@ class IdTagRecord:
     parent_id_tag: str | None
 
 
+@implementer(ICentralSystemStore)
 class CentralSystemStore:
     """
     The default central system's state, in one SQLite file.
