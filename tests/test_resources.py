@@ -22,6 +22,7 @@ from openocpp.messages.datatypes import MeterValue, SampledValue
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError
 from tests.cpclient import NOW
+from tests.store_helpers import select
 from tests.test_centralsystem import BOOT, CentralSystemMixin
 from tests.test_transport import ConnectionTestsMixin, Handlers, handshake_request
 
@@ -157,7 +158,7 @@ class DiskFullStoreTests(SynchronousTestCase):
         self.clock.advance(0)
         self.assertEqual(self.successResultOf(later), "later")
         self.assertEqual(self.store.meter_values(), [])
-        self.assertEqual([row["id_tag"] for row in self.store.read("SELECT id_tag FROM id_tags")], ["B"])
+        self.assertEqual([row["id_tag"] for row in select(self.store, "SELECT id_tag FROM id_tags")], ["B"])
 
     def test_full_database_statement_only(self):
         """

@@ -115,8 +115,13 @@ class ICentralSystemStore(Interface):
         batch that L{when_committed} waits for; it hands out transaction
         ids from a block it reserved ahead.
 
-      - B{The web API's reads} are not declared here yet: the web layer
-        still passes SQL to the store's C{read}.
+      - B{The web API's reads return Deferreds} (C{charge_point_records},
+        C{transactions_page}, ...), each firing with plain records: dicts
+        keyed by the stored columns' names. The SQLite store answers them
+        at once (an already-fired Deferred); another store may query its
+        database asynchronously. A read sees at least every write whose
+        L{when_committed} has fired; the SQLite store also sees the
+        current turn's writes. No SQL crosses this interface.
     """
 
     # -- lifetime ---------------------------------------------------------
@@ -337,6 +342,74 @@ class ICentralSystemStore(Interface):
         @return: whether it was known.
         """
 
+    # -- the web API's reads: Deferreds -----------------------------------
+
+    def charge_point_identities():
+        """
+        @return: a Deferred firing with the identities of every charge
+            point the store holds (registered, or seen at boot), sorted.
+        """
+
+    def charge_point_records(identities):
+        """
+        The records of some charge points.
+
+        @param identities: a list of identities.
+        @return: a Deferred firing with a dict by identity (those the store
+            does not hold are left out) of records: their columns
+            (C{password_hash}, C{approved}, C{registration_status}, the
+            BootNotification's fields, C{registered_at}, C{last_boot},
+            C{last_seen} as last heard from) and C{connectors}, the records
+            of their connectors' last StatusNotifications by connector id.
+        """
+
+    def id_tags_page(limit, offset, status=None):
+        """
+        @param status: only id tags of this status, or C{None} for all.
+        @return: a Deferred firing with a
+            L{openocpp.centralsystem.reads.RecordPage} of id tag records
+            (C{id_tag}, C{status}, C{expiry_date}, C{parent_id_tag}), by
+            tag.
+        """
+
+    def transactions_page(limit, offset, identity=None, active=None, id_tag=None):
+        """
+        @param identity: only this charge point's, or C{None}.
+        @param active: only the active (C{True}) or stopped (C{False})
+            ones, or C{None} for both.
+        @param id_tag: only those started with this id tag (in any case).
+        @return: a Deferred firing with a
+            L{openocpp.centralsystem.reads.RecordPage} of transaction
+            records as L{transaction_record} gives them, newest first.
+        """
+
+    def transaction_record(transaction_id):
+        """
+        @return: a Deferred firing with a transaction's record (its
+            columns; an active one also has C{energy_readings}, its latest
+            energy register readings as records of C{value} and C{unit},
+            newest first), or C{None} when there is no such transaction.
+        """
+
+    def meter_values_of_transaction(transaction_id):
+        """
+        @return: a Deferred firing with the records of every sampled value
+            attached to a transaction, by timestamp.
+        """
+
+    def events_page(limit, offset, kind=None, identity=None):
+        """
+        Security events, connector status changes and status reports in one
+        list, newest first.
+
+        @param kind: C{"security"}, C{"status"} or C{"report"}, or C{None}
+            for all.
+        @param identity: only this charge point's, or C{None}.
+        @return: a Deferred firing with a
+            L{openocpp.centralsystem.reads.RecordPage} of event records:
+            C{kind} and every column of the three kinds, C{None} where its
+            kind has none.
+        """
 
 
 class IChargePointProxy(Interface):

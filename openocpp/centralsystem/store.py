@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.task import LoopingCall
 from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
@@ -34,6 +34,7 @@ from openocpp.centralsystem.credentials import (
 )
 from openocpp.centralsystem.idtags import id_tag_key
 from openocpp.centralsystem.interfaces import ICentralSystemStore
+from openocpp.centralsystem.reads import StoreReads
 from openocpp.messages import codec
 from openocpp.messages.datatypes import MeterValue
 from openocpp.messages.errors import ErrorCode
@@ -395,6 +396,7 @@ class CentralSystemStore:
         self._recovery_untold = False
         self._last_error: sqlite3.Error | None = None
         self._wal_size_limit = wal_size_limit
+        self._reads = StoreReads(self._db, self.last_seen)
         if wal_size_limit and path != ":memory:":
             # A log that is restarted is also cut back to this size.
             self._db.execute(f"PRAGMA journal_size_limit = {int(wal_size_limit)}")
@@ -668,6 +670,65 @@ class CentralSystemStore:
         if self._failures > failures and self._last_error is not None:
             raise StorageFailed(self._last_error)
 
+    # -- the web API's reads (see openocpp.centralsystem.reads) -----------
+
+    def charge_point_identities(self) -> Deferred:
+        """
+        @return: a Deferred firing with the identities of every charge
+            point the store holds (registered, or seen at boot), sorted.
+        """
+        return _answer(self._reads.charge_point_identities)
+
+    def charge_point_records(self, identities: list[str]) -> Deferred:
+        """
+        @return: a Deferred firing with the records of these charge points
+            by identity (see L{openocpp.centralsystem.reads.StoreReads.charge_point_records}).
+        """
+        return _answer(self._reads.charge_point_records, identities)
+
+    def id_tags_page(self, limit: int, offset: int, status: str | None = None) -> Deferred:
+        """
+        @return: a Deferred firing with a L{openocpp.centralsystem.reads.RecordPage} of id tags by tag.
+        """
+        return _answer(self._reads.id_tags_page, limit, offset, status)
+
+    def transactions_page(
+        self,
+        limit: int,
+        offset: int,
+        identity: str | None = None,
+        active: bool | None = None,
+        id_tag: str | None = None,
+    ) -> Deferred:
+        """
+        @return: a Deferred firing with a L{openocpp.centralsystem.reads.RecordPage} of transactions,
+            newest first (see L{openocpp.centralsystem.reads.StoreReads.transactions_page}).
+        """
+        return _answer(self._reads.transactions_page, limit, offset, identity, active, id_tag)
+
+    def transaction_record(self, transaction_id: int) -> Deferred:
+        """
+        @return: a Deferred firing with one transaction's record, or
+            C{None} (see L{openocpp.centralsystem.reads.StoreReads.transaction_record}).
+        """
+        return _answer(self._reads.transaction_record, transaction_id)
+
+    def meter_values_of_transaction(self, transaction_id: int) -> Deferred:
+        """
+        @return: a Deferred firing with a transaction's sampled values, by
+            timestamp.
+        """
+        return _answer(self._reads.meter_values_of_transaction, transaction_id)
+
+    def events_page(
+        self, limit: int, offset: int, kind: str | None = None, identity: str | None = None
+    ) -> Deferred:
+        """
+        @return: a Deferred firing with a L{openocpp.centralsystem.reads.RecordPage} of events, newest
+            first (see L{openocpp.centralsystem.reads.StoreReads.events_page}).
+        """
+        return _answer(self._reads.events_page, limit, offset, kind, identity)
+
     # -- charge points ----------------------------------------------------
 
     def register_charge_point(
@@ -741,18 +802,6 @@ class CentralSystemStore:
             "UPDATE charge_points SET password_hash = NULL WHERE identity = ?", (identity,)
         )
         return cursor.rowcount > 0
-
-    def read(self, sql: str, arguments: Any = ()) -> list[sqlite3.Row]:
-        """
-        Run a read-only query (reports, the web API's listings): one
-        C{SELECT} statement, on the store's own connection so that an
-        in-memory database is readable too.
-
-        @raise ValueError: the statement is not a single C{SELECT}.
-        """
-        if not sql.lstrip().upper().startswith(("SELECT", "WITH")) or ";" in sql:
-            raise ValueError("only a single SELECT statement may be read")
-        return self._db.execute(sql, arguments).fetchall()
 
     def unregister_charge_point(self, identity: str) -> bool:
         """
@@ -1272,6 +1321,15 @@ class CentralSystemStore:
         else:
             rows = self._db.execute(f"SELECT * FROM {table} WHERE identity = ? ORDER BY id", (identity,))
         return [dict(row) for row in rows]
+
+
+def _answer(read: Any, *arguments: Any) -> Deferred:
+    # SQLite answers at once: an already-fired Deferred, failed if the
+    # read raised.
+    try:
+        return succeed(read(*arguments))
+    except Exception:
+        return fail()
 
 
 def _opt(value: Any) -> str | None:
