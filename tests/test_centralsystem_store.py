@@ -259,3 +259,53 @@ class InterfaceTests(SynchronousTestCase):
         store = CentralSystemStore(":memory:", Clock())
         self.addCleanup(store.close)
         self.assertTrue(verifyObject(ICentralSystemStore, store))
+
+
+class SchemaFileTests(SynchronousTestCase):
+    """
+    The schema lives in numbered SQL files, package data of
+    C{openocpp.centralsystem}, whose statements never change once shipped.
+    """
+
+    #: sha256 of each migration's statements (joined by NUL), as they were
+    #: when databases were first migrated with them.
+    SHIPPED = [
+        "3e4a7cb3e3db3f05727818326a6c03229020690efba6d70a0e5ea76e4bbf2a8a",
+        "7fdc8f42b9038b1854c8724d80cb9aeab36a1c142ba40aa5121fd0ad3baa9170",
+        "d66338abaaab3e454c3180e620476e9c1fd9c866e92ac0fcec4ec67b5e4d624a",
+        "b6e679e83db364edf4e1f6b9490839f12a44b26b06f438df8c96bfd47b56c6b7",
+    ]
+
+    def test_files_are_package_resources(self):
+        """
+        The installed package holds one C{.sql} file per schema version,
+        found through C{importlib.resources}, numbered from 1.
+        """
+        from importlib.resources import files
+
+        from openocpp.centralsystem.store import MIGRATIONS
+
+        names = sorted(
+            entry.name
+            for entry in files("openocpp.centralsystem").joinpath("schema").iterdir()
+            if entry.name.endswith(".sql")
+        )
+        self.assertEqual([name[:5] for name in names], ["0001-", "0002-", "0003-", "0004-"])
+        self.assertEqual(len(MIGRATIONS), len(names))
+
+    def test_shipped_statements_unchanged(self):
+        """
+        The statements of every shipped migration are byte for byte those
+        existing databases were migrated with (the files' comments aside).
+        """
+        import hashlib
+
+        from openocpp.centralsystem.store import MIGRATIONS
+        from openocpp.store.sqlite import _statements
+
+        found = [
+            hashlib.sha256("\x00".join(_statements(script)).encode("utf-8")).hexdigest()
+            for script in MIGRATIONS[: len(self.SHIPPED)]
+        ]
+        self.assertEqual(found, self.SHIPPED)
+        self.assertNotIn("--", MIGRATIONS[0].split("CREATE", 1)[0])
