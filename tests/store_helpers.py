@@ -23,3 +23,15 @@ def select(store: CentralSystemStore, sql: str, arguments: Any = ()) -> list[sql
     if not sql.lstrip().upper().startswith(("SELECT", "WITH")) or ";" in sql:
         raise ValueError("only a single SELECT statement may be read")
     return store._db.execute(sql, arguments).fetchall()
+
+
+def replace_connection(store: CentralSystemStore, connection: Any) -> Any:
+    """
+    Make the store (its reads and its group commit) use C{connection}, a
+    wrapper of its SQLite connection that fails as a full disk would.
+
+    @return: the connection it used until now, to put back the same way.
+    """
+    previous = store._db
+    store._db = store._group.connection = connection
+    return previous

@@ -14,6 +14,7 @@ from openocpp.centralsystem.interfaces import ICentralSystemStore
 from openocpp.centralsystem.store import CentralSystemStore, StorageFailed
 from openocpp.messages import core
 from tests.cpclient import NOW
+from tests.store_helpers import replace_connection
 
 
 class SynchronousThreads:
@@ -132,9 +133,9 @@ class GroupCommitTests(SynchronousTestCase):
             def __getattr__(self, name):
                 return getattr(real, name)
 
-        self.store._db = Failing()
+        replace_connection(self.store, Failing())
         self.clock.advance(0)
-        self.store._db = real
+        replace_connection(self.store, real)
         self.failureResultOf(answered, StorageFailed)
         self.assertIsNone(self.store.id_tag("A"))
 

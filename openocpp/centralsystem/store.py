@@ -39,6 +39,7 @@ from openocpp.messages import codec
 from openocpp.messages.datatypes import MeterValue
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError
+from openocpp.store.groupcommit import GroupCommit
 from openocpp.store.ownership import check_database, owned_tables
 from openocpp.store.schema import load_migrations
 from openocpp.store.sqlite import migrate, open_database
@@ -47,8 +48,6 @@ from openocpp.store.sqlite import migrate, open_database
 #: see L{openocpp.store.sqlite.migrate}. Append a file, never edit one.
 MIGRATIONS = load_migrations("openocpp.centralsystem")
 
-#: Seconds between two log lines about failing writes.
-_FAILURE_LOG_INTERVAL = 60.0
 _ID_TAG_CACHE_SIZE = 10_000
 _INSERT_METER_VALUES = (
     "INSERT INTO meter_values (identity, connector_id, transaction_id, timestamp, "
@@ -78,45 +77,6 @@ class StorageFailed(CallError):
             "nothing of it was kept: send it again later",
         )
         self.error = error
-
-
-def _is_storage_error(error: BaseException) -> bool:
-    """
-    Whether an SQLite error is the storage failing (full, I/O, locked,
-    corrupt) rather than a statement breaking a constraint.
-    """
-    return isinstance(error, sqlite3.DatabaseError) and not isinstance(
-        error, (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError)
-    )
-
-
-class _Atomic:
-    """
-    A block of writes made atomic by a savepoint (a class rather than a
-    generator: it runs for most messages).
-    """
-
-    __slots__ = ("_store",)
-
-    def __init__(self, store: "CentralSystemStore") -> None:
-        self._store = store
-
-    def __enter__(self) -> None:
-        self._store._execute("SAVEPOINT write")
-
-    def __exit__(self, kind, value, traceback) -> bool:
-        db = self._store._db
-        if kind is None:
-            db.execute("RELEASE write")
-            return False
-        if db.in_transaction:
-            db.execute("ROLLBACK TO write")
-            db.execute("RELEASE write")
-        if _is_storage_error(value):
-            # Told as the store failing, with what SQLite rolled back undone
-            # in memory too.
-            raise self._store._write_failed(value) from None
-        return False
 
 
 def _text(moment: datetime | None) -> str | None:
@@ -193,8 +153,22 @@ class CentralSystemStore:
         if version < 3:
             self._report_case_duplicates()
         self._clock = clock
-        self._commit_call = None
-        self._committed: list[tuple[Deferred, Any]] = []
+        self._group = GroupCommit(
+            self._db,
+            clock,
+            StorageFailed,
+            "central system",
+            consequence="Charge points' requests are answered with InternalError",
+            abandoned=self._forget_cached,
+        )
+        # Bound once here, not looked up through the group on every write:
+        # the hot path pays no call more than when this code was the
+        # store's own.
+        self._begin = self._group.begin
+        self._writing = self._group.atomic
+        self._write = self._group.write
+        self._execute = self._group.execute
+        self.when_committed = self._group.when_committed
         # identity -> registration status: asked for nearly every message.
         self._registrations: dict[str, str | None] = {}
         # id tag's key (see openocpp.centralsystem.idtags) -> its record
@@ -207,12 +181,6 @@ class CentralSystemStore:
         self._seen_call = None
         self._last_seen_interval = last_seen_interval
         self._checkpoint_failing = False
-        # Writes that failed since storing last worked (see _storage_failed).
-        self._failures = 0
-        self._turn_failed = False
-        self._failure_logged: float | None = None
-        self._recovery_untold = False
-        self._last_error: sqlite3.Error | None = None
         self._wal_size_limit = wal_size_limit
         self._reads = StoreReads(self._db, self.last_seen)
         if wal_size_limit and path != ":memory:":
@@ -249,92 +217,12 @@ class CentralSystemStore:
         self.commit()
         self._db.close()
 
-    # -- group commit -----------------------------------------------------
+    # -- group commit (see openocpp.store.groupcommit) ----------------------
 
-    def _begin(self) -> None:
-        if self._commit_call is None:
-            self._execute("BEGIN IMMEDIATE")
-            # Run at the start of the next reactor turn: before the answers
-            # written in this one reach the network.
-            self._commit_call = self._clock.callLater(0, self.commit)
-
-    def _writing(self) -> "_Atomic":
-        """
-        A context manager running a block of writes atomically inside the
-        turn's transaction.
-        """
-        self._begin()
-        return _Atomic(self)
-
-    def _write(self, sql: str, arguments: Any = ()) -> sqlite3.Cursor:
-        # A single statement is atomic by itself.
-        self._begin()
-        return self._execute(sql, arguments)
-
-    def _execute(self, sql: str, arguments: Any = ()) -> sqlite3.Cursor:
-        """
-        Run one writing statement; a storage failure (disk full, I/O
-        error) is raised as L{StorageFailed}.
-        """
-        try:
-            return self._db.execute(sql, arguments)
-        except sqlite3.DatabaseError as error:
-            if not _is_storage_error(error):
-                raise
-            raise self._write_failed(error) from None
-
-    def _write_failed(self, error: sqlite3.Error) -> StorageFailed:
-        """
-        A write failed in SQLite. SQLite undoes the failed statement, and
-        for some errors (C{SQLITE_FULL}, C{SQLITE_IOERR}) the whole
-        transaction: then the turn's earlier writes are gone, and so are
-        the answers waiting for them.
-
-        @return: the L{StorageFailed} to raise to the writer.
-        """
-        if not self._db.in_transaction:
-            self._abandon(error)
-        self._storage_failed(error)
-        return StorageFailed(error)
-
-    def _abandon(self, error: sqlite3.Error) -> None:
-        """
-        The turn's transaction is lost (rolled back by SQLite or by us):
-        forget its commit, fail whoever waits for it, and drop the caches,
-        which may hold what was rolled back.
-        """
-        call, self._commit_call = self._commit_call, None
-        if call is not None and call.active():
-            call.cancel()
-        if self._db.in_transaction:
-            try:
-                self._db.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass  # SQLite rolled it back meanwhile: what was wanted.
+    def _forget_cached(self) -> None:
+        # A turn's writes were rolled back: the caches may hold them.
         self._registrations.clear()
         self._id_tags.clear()
-        waiting, self._committed = self._committed, []
-        for each, _ in waiting:
-            each.errback(Failure(StorageFailed(error)))
-
-    def _storage_failed(self, error: sqlite3.Error) -> None:
-        # One line when storing starts failing (then at most one a minute,
-        # with the count), not one per request: a full disk under load
-        # would otherwise flood the log, on the same disk.
-        self._failures += 1
-        self._turn_failed = True
-        self._last_error = error
-        now = self._clock.seconds()
-        if self._failure_logged is None or now - self._failure_logged >= _FAILURE_LOG_INTERVAL:
-            self._failure_logged = now
-            self._recovery_untold = True
-            self.log.error(
-                "The central system cannot store its data: {error} ({count} failed writes). "
-                "Charge points' requests are answered with InternalError until storing "
-                "works again (is the disk full?)",
-                error=str(error),
-                count=self._failures,
-            )
 
     def commit(self) -> None:
         """
@@ -342,44 +230,16 @@ class CentralSystemStore:
         When the commit fails, every answer waiting for it fails with
         L{StorageFailed} and nothing of the turn is kept.
         """
-        call, self._commit_call = self._commit_call, None
-        if call is None:
-            return
-        if call.active():
-            call.cancel()
-        try:
-            self._db.execute("COMMIT")
-        except sqlite3.Error as error:
-            # SQLite may have rolled the transaction back already (a full
-            # disk does): roll back only what is still open.
-            self._storage_failed(error)
-            self._abandon(error)
-            return
-        if self._turn_failed:
-            # This turn's other writes are stored; storing is not back yet.
-            self._turn_failed = False
-        elif self._recovery_untold:
-            self._recovery_untold = False
-            self.log.info(
-                "The central system stores its data again, after {count} failed writes",
-                count=self._failures,
-            )
-            self._failures = 0
-        waiting, self._committed = self._committed, []
-        for each, result in waiting:
-            each.callback(result)
+        self._group.commit()
 
     def when_committed(self, result: Any = None) -> Deferred:
         """
         @return: a Deferred firing with C{result} once every write made so
-            far is committed (at once if none is pending), or failing if the
-            commit fails.
+            far is committed (at once if none is pending), or failing with
+            L{StorageFailed} if the commit fails.
         """
-        if self._commit_call is None:
-            return succeed(result)
-        waiting = Deferred()
-        self._committed.append((waiting, result))
-        return waiting
+        # (Each store binds its group's method over this one: see __init__.)
+        return self._group.when_committed(result)
 
     def _checkpoint(self, threads: Any, path: str) -> Deferred | None:
         if self._checkpointing:
@@ -483,10 +343,10 @@ class CentralSystemStore:
                 self._db.execute(f"DELETE FROM {table}")
         self._registrations.clear()
         self._id_tags.clear()
-        failures = self._failures
+        failures = self._group.failures
         self.commit()
-        if self._failures > failures and self._last_error is not None:
-            raise StorageFailed(self._last_error)
+        if self._group.failures > failures and self._group.last_error is not None:
+            raise StorageFailed(self._group.last_error)
 
     # -- the web API's reads (see openocpp.centralsystem.reads) -----------
 
@@ -659,6 +519,11 @@ class CentralSystemStore:
         Whether one of C{candidates} (the forms a Basic-auth password may
         take) is the registered charge point's password; C{None} when it is
         not registered or has no password set.
+
+        Not part of L{ICentralSystemStore}, for tests and tools: it hashes
+        on the calling thread. The central system checks passwords with
+        L{openocpp.centralsystem.credentials.PasswordVerifier}, in threads,
+        from L{charge_point_credentials}.
         """
         row = self._db.execute(
             "SELECT password_hash FROM charge_points WHERE identity = ?", (identity,)
