@@ -261,6 +261,45 @@ class InterfaceTests(SynchronousTestCase):
         self.addCleanup(store.close)
         self.assertTrue(verifyObject(ICentralSystemStore, store))
 
+    def test_interface_covers_its_users(self):
+        """
+        Every store method the central system, its behaviour, handler and
+        credentials policy, its tap and the web layer call is one
+        L{ICentralSystemStore} declares: another store implementing the
+        interface is enough for all of them.
+        """
+        import ast
+        from importlib import import_module
+
+        users = [
+            "openocpp.centralsystem.service",
+            "openocpp.centralsystem.behaviour",
+            "openocpp.centralsystem.handler",
+            "openocpp.centralsystem.credentials",
+            "openocpp.centralsystem.tap",
+            "openocpp.web.api",
+            "openocpp.web.queries",
+            "openocpp.web.service",
+            "openocpp.web.events",
+            "openocpp.web.sse",
+        ]
+        used = {}
+        for name in users:
+            with open(import_module(name).__file__, encoding="utf-8") as file:
+                tree = ast.parse(file.read())
+            for node in ast.walk(tree):
+                # store.x, self._store.x, self._central.store.x, central.store.x
+                if not isinstance(node, ast.Attribute):
+                    continue
+                owner = node.value
+                owner_name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", None)
+                if owner_name in ("store", "_store"):
+                    used.setdefault(node.attr, name)
+        self.assertIn("when_committed", used)
+        self.assertIn("transactions_page", used)
+        undeclared = {attr: module for attr, module in used.items() if attr not in ICentralSystemStore}
+        self.assertEqual(undeclared, {})
+
 
 class SchemaFileTests(SynchronousTestCase):
     """

@@ -91,6 +91,7 @@ class ConsoleBrowserTests(ApiMixin, TestCase):
         Fire with the first element matching C{css} (whose text contains
         C{text} when given) once there is one.
         """
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support.ui import WebDriverWait
 
@@ -102,7 +103,13 @@ class ConsoleBrowserTests(ApiMixin, TestCase):
 
         def wait():
             try:
-                return WebDriverWait(self.driver, WAIT, poll_frequency=0.05).until(find)
+                # The page re-renders a table when a live event says it
+                # changed: an element found just before is then stale, and
+                # is looked for again rather than failing the wait.
+                return WebDriverWait(
+                    self.driver, WAIT, poll_frequency=0.05,
+                    ignored_exceptions=(StaleElementReferenceException,),
+                ).until(find)
             except Exception:
                 self.driver.save_screenshot(self.screenshot + ".failed.png")
                 raise AssertionError(f"no {css!r}{'' if text is None else ' with ' + repr(text)} on the page")

@@ -163,17 +163,9 @@ class ICentralSystemStore(Interface):
     def touch(identity):
         """
         Note that a charge point was heard from now (any message at all).
-        Costs no database statement: the times are written in batches (see
-        L{last_seen}).
-        """
-
-    def last_seen(identity):
-        """
-        When a charge point was last heard from, if L{touch} noted it and it
-        is not written yet.
-
-        @return: an RFC 3339 text, or C{None} (then its record's
-            C{last_seen} has it).
+        It may cost no database statement (the SQLite store writes these
+        times in batches), but the C{last_seen} of the charge point's
+        records (L{charge_point}, L{charge_point_records}) says it at once.
         """
 
     def is_approved(identity):
