@@ -91,25 +91,25 @@ class ConsoleBrowserTests(ApiMixin, TestCase):
         Fire with the first element matching C{css} (whose text contains
         C{text} when given) once there is one.
         """
-        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support.ui import WebDriverWait
 
+        from selenium.common.exceptions import StaleElementReferenceException
+
         def find(driver):
-            for found in driver.find_elements(By.CSS_SELECTOR, css):
-                if text is None or text in found.text:
-                    return found
+            # The page re-renders its tables on every live event: an element
+            # found may be replaced before its text is read; look again.
+            try:
+                for found in driver.find_elements(By.CSS_SELECTOR, css):
+                    if text is None or text in found.text:
+                        return found
+            except StaleElementReferenceException:
+                pass
             return False
 
         def wait():
             try:
-                # The page re-renders a table when a live event says it
-                # changed: an element found just before is then stale, and
-                # is looked for again rather than failing the wait.
-                return WebDriverWait(
-                    self.driver, WAIT, poll_frequency=0.05,
-                    ignored_exceptions=(StaleElementReferenceException,),
-                ).until(find)
+                return WebDriverWait(self.driver, WAIT, poll_frequency=0.05).until(find)
             except Exception:
                 self.driver.save_screenshot(self.screenshot + ".failed.png")
                 raise AssertionError(f"no {css!r}{'' if text is None else ' with ' + repr(text)} on the page")
