@@ -110,10 +110,15 @@ class ICentralSystemStore(Interface):
         CALLERROR) at once; a commit that fails fails the waiting
         L{when_committed} Deferreds with it, and nothing of that turn is
         kept. An implementation over an asynchronous driver (PostgreSQL)
-        answers these calls from memory, as the SQLite one does for
-        registrations and id tags, queues the writes and sends them as one
-        batch that L{when_committed} waits for; it hands out transaction
-        ids from a block it reserved ahead.
+        keeps this contract by answering from memory what these methods
+        return (registrations and id tags, cached as the SQLite store
+        caches them; the open transactions, for L{stop_transaction} and
+        L{record_meter_values}; transaction ids from a block of its
+        sequence reserved ahead) and by sending the queued writes as the
+        batch L{when_committed} waits for. Should that prove too much,
+        these methods can become Deferred-returning without changing
+        what the dispatcher sees: the behaviour's answers are Deferreds
+        already.
 
       - B{The web API's reads return Deferreds} (C{charge_point_records},
         C{transactions_page}, ...), each firing with plain records: dicts
