@@ -281,3 +281,76 @@ class ShapingTests(SynchronousTestCase):
         answer = self.queries.events(10, 0)
         self.store.pending.pop(0).errback(RuntimeError("the database went away"))
         self.failureResultOf(answer, RuntimeError)
+
+
+class NoProxies:
+    """
+    A central system with no charge point connected.
+    """
+
+    config = None
+
+    def charge_points(self):
+        return []
+
+    def charge_point(self, identity):
+        raise KeyError(identity)
+
+
+class Operator:
+    """
+    An authenticator letting every request in.
+    """
+
+    def authenticate(self, request):
+        return "operator"
+
+    def challenge(self):
+        return None
+
+
+class ApiOverAsynchronousStoreTests(SynchronousTestCase):
+    """
+    The web API answers once a store that answers later has answered.
+    """
+
+    def setUp(self):
+        from openocpp.web.api import ApiResource
+
+        self.store = AsynchronousStore()
+        self.api = ApiResource(NoProxies(), ReadOnlyQueries(self.store), None, None, Operator(), b"{}")
+
+    def get(self, path):
+        from twisted.web.test.requesthelper import DummyRequest
+
+        request = DummyRequest(path.split("/"))
+        request.path = b"/api/" + path.encode("ascii")
+        self.api.render(request)
+        return request
+
+    def test_list_waits_for_the_store(self):
+        """
+        C{GET /api/v1/transactions} is answered only when the store's page
+        arrives, with its records in JSON.
+        """
+        import json
+
+        request = self.get("v1/transactions")
+        self.assertEqual(request.finished, 0)
+        self.store.pending.pop(0).callback(RecordPage([], 0))
+        self.assertEqual(request.finished, 1)
+        self.assertEqual(request.responseCode, 200)
+        self.assertEqual(
+            json.loads(b"".join(request.written)), {"items": [], "total": 0, "limit": 50, "offset": 0}
+        )
+
+    def test_unknown_charge_point_after_the_store(self):
+        """
+        A charge point neither connected nor known is a 404 once the store
+        says it holds no record of it.
+        """
+        request = self.get("v1/chargepoints/CP9")
+        self.assertEqual(request.finished, 0)
+        self.store.pending.pop(0).callback({})
+        self.assertEqual(request.responseCode, 404)
+        self.assertIn(b"unknown_charge_point", b"".join(request.written))
