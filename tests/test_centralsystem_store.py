@@ -284,9 +284,25 @@ class InterfaceTests(SynchronousTestCase):
             "openocpp.web.sse",
         ]
         used = {}
+        # A module's own subclass of the SQLite store (the service's, which
+        # it reopens) may add names of its own: those are not the seam.
+        own = set()
         for name in users:
             with open(import_module(name).__file__, encoding="utf-8") as file:
                 tree = ast.parse(file.read())
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ClassDef) and any(
+                    getattr(base, "id", None) == "CentralSystemStore" for base in node.bases
+                ):
+                    for inner in ast.walk(node):
+                        if isinstance(inner, ast.FunctionDef):
+                            own.add(inner.name)
+                        elif (
+                            isinstance(inner, ast.Attribute)
+                            and isinstance(inner.ctx, ast.Store)
+                            and getattr(inner.value, "id", None) == "self"
+                        ):
+                            own.add(inner.attr)
             for node in ast.walk(tree):
                 # store.x, self._store.x, self._central.store.x, central.store.x
                 if not isinstance(node, ast.Attribute):
@@ -297,7 +313,9 @@ class InterfaceTests(SynchronousTestCase):
                     used.setdefault(node.attr, name)
         self.assertIn("when_committed", used)
         self.assertIn("transactions_page", used)
-        undeclared = {attr: module for attr, module in used.items() if attr not in ICentralSystemStore}
+        undeclared = {
+            attr: module for attr, module in used.items() if attr not in ICentralSystemStore and attr not in own
+        }
         self.assertEqual(undeclared, {})
 
 
