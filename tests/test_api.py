@@ -39,6 +39,7 @@ from openocpp.web.openapi import build_openapi, load_openapi, render_openapi
 from openocpp.web.service import WebService
 from tests.cpclient import NOW
 from tests.payloads import sample_message
+from tests.store_helpers import select
 from tests.test_centralsystem import BOOT, CentralSystemMixin
 
 TOKEN = "s3cret-token"
@@ -341,7 +342,7 @@ class ChargePointTests(ApiMixin, TestCase):
         for identity in ["CP%D0%A1", "CP%E2%80%8B1", "..", "X" * 49]:
             answer = yield self.put(f"/api/v1/chargepoints/{identity}")
             self.assertError(answer, 400, "bad_identity")
-        self.assertEqual(self.central.store.read("SELECT count(*) FROM charge_points")[0][0], 0)
+        self.assertEqual(select(self.central.store, "SELECT count(*) FROM charge_points")[0][0], 0)
 
     @inlineCallbacks
     def test_delete(self):

@@ -33,6 +33,7 @@ from openocpp.messages.datatypes import (
 )
 from openocpp.store.sqlite import migrate, open_database
 from tests.cpclient import NOW
+from tests.store_helpers import select
 from tests.test_centralsystem import BOOT, CentralSystemMixin
 
 _unique_ids = itertools.count(1)
@@ -170,7 +171,7 @@ class IdTagCaseTests(SynchronousTestCase):
         self.store.set_id_tag("CHILD1", status="Accepted")
         self.store.set_id_tag("child1", status="Blocked")
         self.clock.advance(0)
-        rows = [dict(row) for row in self.store.read("SELECT id_tag, status FROM id_tags")]
+        rows = [dict(row) for row in select(self.store, "SELECT id_tag, status FROM id_tags")]
         self.assertEqual(rows, [{"id_tag": "CHILD1", "status": "Blocked"}])
 
     def test_active_transaction_found_in_any_case(self):
@@ -221,7 +222,7 @@ class CaseDuplicatesMigrationTests(SynchronousTestCase):
         # Same status: the one written last wins.
         self.assertEqual(store.id_tag("expired1").id_tag, "EXPIRED1")
         self.assertEqual(store.id_tag("OTHER").id_tag, "other")
-        kept = [tuple(row) for row in store.read("SELECT id_tag, status, expiry_date, parent_id_tag, kept_id_tag FROM id_tag_case_duplicates ORDER BY id")]
+        kept = [tuple(row) for row in select(store, "SELECT id_tag, status, expiry_date, parent_id_tag, kept_id_tag FROM id_tag_case_duplicates ORDER BY id")]
         self.assertEqual(
             kept,
             [
@@ -230,13 +231,13 @@ class CaseDuplicatesMigrationTests(SynchronousTestCase):
                 ("Expired1", "Expired", None, None, "EXPIRED1"),
             ],
         )
-        self.assertEqual(store.read("SELECT count(*) FROM id_tags")[0][0], 3)
+        self.assertEqual(select(store, "SELECT count(*) FROM id_tags")[0][0], 3)
         self.assertEqual(len(warnings), 1)
         self.assertIn("child1 -> CHILD1", warnings[0])
         # The file is now of the new schema: a tag in another case is the
         # same record.
         store.set_id_tag("Other", status="Blocked")
-        self.assertEqual(store.read("SELECT count(*) FROM id_tags")[0][0], 3)
+        self.assertEqual(select(store, "SELECT count(*) FROM id_tags")[0][0], 3)
 
     def test_no_warning_without_duplicates(self):
         """
@@ -271,7 +272,7 @@ class CaseDuplicatesMigrationTests(SynchronousTestCase):
         old.close()
         store = CentralSystemStore(path, Clock())
         self.addCleanup(store.close)
-        rows = [tuple(row) for row in store.read("SELECT value, transaction_id, named_transaction_id FROM meter_values ORDER BY id")]
+        rows = [tuple(row) for row in select(store, "SELECT value, transaction_id, named_transaction_id FROM meter_values ORDER BY id")]
         self.assertEqual(rows, [("own", 1, None), ("foreign", None, 1), ("nowhere", None, 99), ("none", None, None)])
         self.assertEqual(store.transaction(1)["stop_reason"], "Local")
 

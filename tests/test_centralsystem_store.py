@@ -8,10 +8,13 @@ import sqlite3
 
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
+from zope.interface.verify import verifyObject
 
+from openocpp.centralsystem.interfaces import ICentralSystemStore
 from openocpp.centralsystem.store import CentralSystemStore, StorageFailed
 from openocpp.messages import core
 from tests.cpclient import NOW
+from tests.store_helpers import replace_connection
 
 
 class SynchronousThreads:
@@ -130,9 +133,9 @@ class GroupCommitTests(SynchronousTestCase):
             def __getattr__(self, name):
                 return getattr(real, name)
 
-        self.store._db = Failing()
+        replace_connection(self.store, Failing())
         self.clock.advance(0)
-        self.store._db = real
+        replace_connection(self.store, real)
         self.failureResultOf(answered, StorageFailed)
         self.assertIsNone(self.store.id_tag("A"))
 
@@ -242,3 +245,125 @@ class CacheAndSchemaTests(SynchronousTestCase):
         clock.advance(0)
         self.assertEqual([r["status"] for r in store.status_history("CP1")], ["Charging"])
         self.assertEqual(store.connectors("CP1")[0]["status"], "Charging")
+
+
+class InterfaceTests(SynchronousTestCase):
+    """
+    The SQLite store is the central system's L{ICentralSystemStore}.
+    """
+
+    def test_provides_the_store_interface(self):
+        """
+        L{CentralSystemStore} provides every method of
+        L{ICentralSystemStore}, with the signatures it declares.
+        """
+        store = CentralSystemStore(":memory:", Clock())
+        self.addCleanup(store.close)
+        self.assertTrue(verifyObject(ICentralSystemStore, store))
+
+    def test_interface_covers_its_users(self):
+        """
+        Every store method the central system, its behaviour, handler and
+        credentials policy, its tap and the web layer call is one
+        L{ICentralSystemStore} declares: another store implementing the
+        interface is enough for all of them.
+        """
+        import ast
+        from importlib import import_module
+
+        users = [
+            "openocpp.centralsystem.service",
+            "openocpp.centralsystem.behaviour",
+            "openocpp.centralsystem.handler",
+            "openocpp.centralsystem.credentials",
+            "openocpp.centralsystem.tap",
+            "openocpp.web.api",
+            "openocpp.web.queries",
+            "openocpp.web.service",
+            "openocpp.web.events",
+            "openocpp.web.sse",
+        ]
+        used = {}
+        # A module's own subclass of the SQLite store (the service's, which
+        # it reopens) may add names of its own: those are not the seam.
+        own = set()
+        for name in users:
+            with open(import_module(name).__file__, encoding="utf-8") as file:
+                tree = ast.parse(file.read())
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ClassDef) and any(
+                    getattr(base, "id", None) == "CentralSystemStore" for base in node.bases
+                ):
+                    for inner in ast.walk(node):
+                        if isinstance(inner, ast.FunctionDef):
+                            own.add(inner.name)
+                        elif (
+                            isinstance(inner, ast.Attribute)
+                            and isinstance(inner.ctx, ast.Store)
+                            and getattr(inner.value, "id", None) == "self"
+                        ):
+                            own.add(inner.attr)
+            for node in ast.walk(tree):
+                # store.x, self._store.x, self._central.store.x, central.store.x
+                if not isinstance(node, ast.Attribute):
+                    continue
+                owner = node.value
+                owner_name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", None)
+                if owner_name in ("store", "_store"):
+                    used.setdefault(node.attr, name)
+        self.assertIn("when_committed", used)
+        self.assertIn("transactions_page", used)
+        undeclared = {
+            attr: module for attr, module in used.items() if attr not in ICentralSystemStore and attr not in own
+        }
+        self.assertEqual(undeclared, {})
+
+
+class SchemaFileTests(SynchronousTestCase):
+    """
+    The schema lives in numbered SQL files, package data of
+    C{openocpp.centralsystem}, whose statements never change once shipped.
+    """
+
+    #: sha256 of each migration's statements (joined by NUL), as they were
+    #: when databases were first migrated with them.
+    SHIPPED = [
+        "3e4a7cb3e3db3f05727818326a6c03229020690efba6d70a0e5ea76e4bbf2a8a",
+        "7fdc8f42b9038b1854c8724d80cb9aeab36a1c142ba40aa5121fd0ad3baa9170",
+        "d66338abaaab3e454c3180e620476e9c1fd9c866e92ac0fcec4ec67b5e4d624a",
+        "b6e679e83db364edf4e1f6b9490839f12a44b26b06f438df8c96bfd47b56c6b7",
+    ]
+
+    def test_files_are_package_resources(self):
+        """
+        The installed package holds one C{.sql} file per schema version,
+        found through C{importlib.resources}, numbered from 1.
+        """
+        from importlib.resources import files
+
+        from openocpp.centralsystem.store import MIGRATIONS
+
+        names = sorted(
+            entry.name
+            for entry in files("openocpp.centralsystem").joinpath("schema").iterdir()
+            if entry.name.endswith(".sql")
+        )
+        self.assertEqual([name[:5] for name in names], ["0001-", "0002-", "0003-", "0004-"])
+        self.assertEqual(len(MIGRATIONS), len(names))
+
+    def test_shipped_statements_unchanged(self):
+        """
+        The statements of every shipped migration are byte for byte those
+        existing databases were migrated with (the files' comments aside).
+        """
+        import hashlib
+
+        from openocpp.centralsystem.store import MIGRATIONS
+        from openocpp.store.sqlite import _statements
+
+        found = [
+            hashlib.sha256("\x00".join(_statements(script)).encode("utf-8")).hexdigest()
+            for script in MIGRATIONS[: len(self.SHIPPED)]
+        ]
+        self.assertEqual(found, self.SHIPPED)
+        self.assertNotIn("--", MIGRATIONS[0].split("CREATE", 1)[0])

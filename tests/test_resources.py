@@ -22,6 +22,7 @@ from openocpp.messages.datatypes import MeterValue, SampledValue
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError
 from tests.cpclient import NOW
+from tests.store_helpers import replace_connection, select
 from tests.test_centralsystem import BOOT, CentralSystemMixin
 from tests.test_transport import ConnectionTestsMixin, Handlers, handshake_request
 
@@ -78,8 +79,7 @@ class FullDisk:
 
     def __init__(self, store):
         self._store = store
-        self._real = store._db
-        store._db = self
+        self._real = replace_connection(store, self)
 
     def execute(self, sql, *arguments):
         if sql == "COMMIT":
@@ -91,7 +91,7 @@ class FullDisk:
         return getattr(self._real, name)
 
     def make_room(self):
-        self._store._db = self._real
+        replace_connection(self._store, self._real)
 
 
 class DiskFullStoreTests(SynchronousTestCase):
@@ -125,8 +125,8 @@ class DiskFullStoreTests(SynchronousTestCase):
             def __getattr__(self, name):
                 return getattr(real, name)
 
-        self.store._db = RolledBack()
-        return lambda: setattr(self.store, "_db", real)
+        replace_connection(self.store, RolledBack())
+        return lambda: replace_connection(self.store, real)
 
     def test_full_disk_fails_every_waiting_answer(self):
         """
@@ -157,7 +157,7 @@ class DiskFullStoreTests(SynchronousTestCase):
         self.clock.advance(0)
         self.assertEqual(self.successResultOf(later), "later")
         self.assertEqual(self.store.meter_values(), [])
-        self.assertEqual([row["id_tag"] for row in self.store.read("SELECT id_tag FROM id_tags")], ["B"])
+        self.assertEqual([row["id_tag"] for row in select(self.store, "SELECT id_tag FROM id_tags")], ["B"])
 
     def test_full_database_statement_only(self):
         """
@@ -215,9 +215,9 @@ class DiskFullStoreTests(SynchronousTestCase):
             def __getattr__(self, name):
                 return getattr(real, name)
 
-        self.store._db = RolledBack()
+        replace_connection(self.store, RolledBack())
         self.clock.advance(0)
-        self.store._db = real
+        replace_connection(self.store, real)
         self.assertIn("disk is full", self.failureResultOf(answered, StorageFailed).value.description)
         self.assertIsNone(self.store.id_tag("A"))
         self.store.set_id_tag("B")

@@ -6,6 +6,7 @@ import os
 
 from twisted.trial.unittest import SynchronousTestCase
 
+from openocpp.store.schema import load_migrations
 from openocpp.store.sqlite import migrate, open_database, transaction
 
 MIGRATIONS = [
@@ -94,3 +95,65 @@ class TransactionTests(SynchronousTestCase):
         An unknown synchronous mode is refused.
         """
         self.assertRaises(ValueError, open_database, self.mktemp(), "SOMETIMES")
+
+
+class LoadMigrationsTests(SynchronousTestCase):
+    """
+    L{load_migrations} reads a package's numbered schema files in order.
+    """
+
+    def package(self, files):
+        """
+        A package on C{sys.path} whose C{schema} folder holds C{files}.
+        """
+        import importlib
+        import sys
+
+        root = self.mktemp()
+        name = "schema_fixture_" + str(abs(hash(root)))
+        os.makedirs(os.path.join(root, name, "schema"))
+        open(os.path.join(root, name, "__init__.py"), "w").close()
+        for file_name, text in files.items():
+            with open(os.path.join(root, name, "schema", file_name), "w") as file:
+                file.write(text)
+        sys.path.insert(0, root)
+        self.addCleanup(sys.path.remove, root)
+        self.addCleanup(sys.modules.pop, name, None)
+        importlib.invalidate_caches()
+        return name
+
+    def test_in_order_without_comments(self):
+        """
+        Files are taken by number; their opening comment lines are not part
+        of the script; other files are ignored.
+        """
+        package = self.package({
+            "0002-second.sql": "-- adds b\n-- (why)\nCREATE TABLE b (y);\n",
+            "0001-initial.sql": "\nCREATE TABLE a (x);\n",
+            "README.md": "not SQL",
+        })
+        self.assertEqual(load_migrations(package), ["\nCREATE TABLE a (x);\n", "CREATE TABLE b (y);\n"])
+
+    def test_gap_refused(self):
+        """
+        A missing number is refused, naming the numbers found.
+        """
+        package = self.package({"0001-a.sql": "CREATE TABLE a (x);", "0003-c.sql": "CREATE TABLE c (x);"})
+        error = self.assertRaises(ValueError, load_migrations, package)
+        self.assertIn("[1, 3]", str(error))
+
+    def test_repeat_refused(self):
+        """
+        Two files of one number are refused.
+        """
+        package = self.package({"0001-a.sql": "CREATE TABLE a (x);", "0001-b.sql": "CREATE TABLE b (x);"})
+        error = self.assertRaises(ValueError, load_migrations, package)
+        self.assertIn("two migrations numbered 1", str(error))
+
+    def test_badly_named_refused(self):
+        """
+        A C{.sql} file not named C{NNNN-what.sql} is refused, by name.
+        """
+        package = self.package({"0001-a.sql": "CREATE TABLE a (x);", "upgrade.sql": "CREATE TABLE b (x);"})
+        error = self.assertRaises(ValueError, load_migrations, package)
+        self.assertIn("upgrade.sql", str(error))

@@ -83,6 +83,335 @@ class ICentralSystemConfig(Interface):
     )
 
 
+class ICentralSystemStore(Interface):
+    """
+    The central system's persistent state: charge points, id tags,
+    transactions, meter values, connector statuses and the logs (security
+    events, DataTransfers, status reports). Implemented by
+    L{openocpp.centralsystem.store.CentralSystemStore} (SQLite); used by
+    L{ICentralSystem}, its default behaviour
+    (L{openocpp.centralsystem.behaviour}), its credentials policy
+    (L{openocpp.centralsystem.credentials}) and the web API
+    (L{openocpp.web}).
+
+    Everything runs on the reactor thread. The contract has two halves:
+
+      - B{The hot path is synchronous.} The methods a charge point's
+        messages call (L{touch}, L{record_boot}, L{id_tag},
+        L{start_transaction}, L{record_meter_values}, ...) and the
+        operator's writes return at once, never a Deferred. What they
+        write is visible at once to every later call on the store
+        (L{registration_status} after L{record_boot}, L{id_tag} after
+        L{set_id_tag}, the reads below), and it is made durable later,
+        together with the other writes of the reactor turn (group commit:
+        the SQLite store commits at the start of the next turn). A caller
+        whose answer must not leave before its writes are durable returns
+        L{when_committed}C{(answer)}: every answer the central system
+        gives after a write does, so what it answered survives a crash. A
+        write that cannot be stored raises
+        L{openocpp.centralsystem.store.StorageFailed} (an C{InternalError}
+        CALLERROR) at once; a commit that fails fails the waiting
+        L{when_committed} Deferreds with it, and nothing of that turn is
+        kept. An implementation over an asynchronous driver (PostgreSQL)
+        keeps this contract by answering from memory what these methods
+        return (registrations and id tags, cached as the SQLite store
+        caches them; the open transactions, for L{stop_transaction} and
+        L{record_meter_values}; transaction ids from a block of its
+        sequence reserved ahead) and by sending the queued writes as the
+        batch L{when_committed} waits for. Should that prove too much,
+        these methods can become Deferred-returning without changing
+        what the dispatcher sees: the behaviour's answers are Deferreds
+        already.
+
+      - B{The web API's reads return Deferreds} (C{charge_point_records},
+        C{transactions_page}, ...), each firing with plain records: dicts
+        keyed by the stored columns' names. The SQLite store answers them
+        at once (an already-fired Deferred); another store may query its
+        database asynchronously. A read sees at least every write whose
+        L{when_committed} has fired; the SQLite store also sees the
+        current turn's writes. No SQL crosses this interface.
+    """
+
+    # -- lifetime ---------------------------------------------------------
+
+    def now():
+        """
+        The current time of the store's clock, which timestamps its records.
+
+        @return: an aware UTC C{datetime}.
+        """
+
+    def when_committed(result=None):
+        """
+        Wait until every write made so far is durable.
+
+        @param result: what the Deferred fires with.
+        @return: a Deferred firing with C{result} once the writes made so
+            far are committed (already fired when none is pending), or
+            failing with L{openocpp.centralsystem.store.StorageFailed} when
+            their commit fails.
+        """
+
+    def reset():
+        """
+        Delete every record (the schema stays), durable when this returns.
+
+        @raise openocpp.centralsystem.store.StorageFailed: the deletion
+            could not be committed; nothing was deleted.
+        """
+
+    def close():
+        """
+        Make what is pending durable and release the database; the store is
+        not used afterwards.
+        """
+
+    # -- charge points: the hot path ----------------------------------------
+
+    def touch(identity):
+        """
+        Note that a charge point was heard from now (any message at all).
+        It may cost no database statement (the SQLite store writes these
+        times in batches), but the C{last_seen} of the charge point's
+        records (L{charge_point}, L{charge_point_records}) says it at once.
+        """
+
+    def is_approved(identity):
+        """
+        @return: whether a charge point is registered (by an operator, or
+            automatically under the C{accept} policy for unknown ones).
+        """
+
+    def registration_status(identity):
+        """
+        @return: the status of the last BootNotification.conf sent to a
+            charge point (C{"Accepted"}, C{"Pending"}, C{"Rejected"}), or
+            C{None} if it never booted here.
+        """
+
+    def note_registration(identity, status):
+        """
+        Note the status of a BootNotification.conf that something other
+        than L{record_boot} chose (a plugin), so that the charge point's
+        next connections know it too.
+        """
+
+    def record_boot(identity, request, status):
+        """
+        Store a BootNotification.req's information and the status answered.
+        A charge point not seen before is kept, not approved, so an operator
+        can see and register it.
+
+        @param request: the C{BootNotificationRequest}.
+        """
+
+    def charge_point_credentials(identity):
+        """
+        What authenticates a charge point.
+
+        @return: its L{openocpp.centralsystem.credentials.ChargePointCredentials}
+            (password hash, registered security profile), or C{None} when
+            the store has no record of it.
+        """
+
+    def record_central_system_event(identity, peer, type, tech_info):
+        """
+        Store a security event the central system noticed itself (origin
+        C{"CentralSystem"}), such as repeated failed authentications.
+
+        @param identity: the charge point identity concerned.
+        @param peer: the remote address, as text, or C{None}.
+        @param type: the event's type (a security event name).
+        @param tech_info: more about it, or C{None}.
+        """
+
+    # -- id tags, transactions, meter values: the hot path ----------------
+
+    def id_tag(id_tag):
+        """
+        An id tag's record, found whatever the case it is given in (id tags
+        are case-insensitive, OCPP 1.6 section 7.28).
+
+        @return: its L{openocpp.centralsystem.store.IdTagRecord}, or
+            C{None} when it is unknown.
+        """
+
+    def start_transaction(identity, request):
+        """
+        Record a StartTransaction.req. The same request sent again (a
+        charge point resending after a lost answer) gets the same id.
+
+        @return: the transaction id (an C{int}).
+        """
+
+    def stop_transaction(identity, request):
+        """
+        Close a transaction with a StopTransaction.req's data and store its
+        transaction data as meter values. A transaction stops once: a
+        repeat changes nothing; a StopTransaction without reason stopped
+        for the spec's default, C{Local} (section 6.49).
+
+        @return: whether the charge point's transaction was known.
+        """
+
+    def record_meter_values(identity, request):
+        """
+        Store every sampled value of a MeterValues.req. Values attach only
+        to a transaction of the charge point that sends them; others are
+        stored attached to none.
+
+        @return: whether the transaction named, if any, is the charge
+            point's own.
+        """
+
+    def record_status(identity, request):
+        """
+        Store a StatusNotification.req: the connector's current status and
+        a line of its history.
+        """
+
+    def record_security_event(identity, request):
+        """
+        Store a SecurityEventNotification.req.
+        """
+
+    def record_data_transfer(identity, direction, request, status):
+        """
+        Log a DataTransfer.req and the status answered.
+
+        @param direction: C{"in"} (from the charge point) or C{"out"}.
+        @param status: the C{DataTransferStatus} answered, or C{None}.
+        """
+
+    def record_status_report(identity, kind, status, request_id=None):
+        """
+        Store a firmware, diagnostics or log status notification.
+
+        @param kind: the action's name (C{"FirmwareStatusNotification"}, ...).
+        @param request_id: the request id it reports on, if any.
+        """
+
+    # -- the operator's writes --------------------------------------------
+
+    def register_charge_point(identity, password=None, security_profile=None):
+        """
+        Register a charge point, or approve and update one seen before: its
+        BootNotifications are then accepted.
+
+        @param password: its Basic-auth password, stored hashed (C{None}
+            keeps the one it has).
+        @param security_profile: its security profile (C{None} keeps it).
+        """
+
+    def clear_password(identity):
+        """
+        Remove a charge point's Basic-auth password.
+
+        @return: whether it is registered.
+        """
+
+    def unregister_charge_point(identity):
+        """
+        Forget a charge point (its history stays).
+
+        @return: whether it was registered.
+        """
+
+    def charge_point(identity):
+        """
+        A charge point's record, for the operator's writes to check against.
+
+        @return: a dict of its columns, C{has_password} in place of its
+            password hash, or C{None} when the store has no record of it.
+        """
+
+    def set_id_tag(id_tag, status="Accepted", expiry_date=None, parent_id_tag=None):
+        """
+        Add or change an id tag (whatever the case it is given in: a record
+        keeps the spelling it was first written with).
+
+        @param status: its C{AuthorizationStatus} value.
+        @param expiry_date: an aware C{datetime}, or C{None}.
+        @param parent_id_tag: its group's tag, or C{None}.
+        """
+
+    def remove_id_tag(id_tag):
+        """
+        Forget an id tag, whatever the case it is given in.
+
+        @return: whether it was known.
+        """
+
+    # -- the web API's reads: Deferreds -----------------------------------
+
+    def charge_point_identities():
+        """
+        @return: a Deferred firing with the identities of every charge
+            point the store holds (registered, or seen at boot), sorted.
+        """
+
+    def charge_point_records(identities):
+        """
+        The records of some charge points.
+
+        @param identities: a list of identities.
+        @return: a Deferred firing with a dict by identity (those the store
+            does not hold are left out) of records: their columns
+            (C{password_hash}, C{approved}, C{registration_status}, the
+            BootNotification's fields, C{registered_at}, C{last_boot},
+            C{last_seen} as last heard from) and C{connectors}, the records
+            of their connectors' last StatusNotifications by connector id.
+        """
+
+    def id_tags_page(limit, offset, status=None):
+        """
+        @param status: only id tags of this status, or C{None} for all.
+        @return: a Deferred firing with a
+            L{openocpp.centralsystem.reads.RecordPage} of id tag records
+            (C{id_tag}, C{status}, C{expiry_date}, C{parent_id_tag}), by
+            tag.
+        """
+
+    def transactions_page(limit, offset, identity=None, active=None, id_tag=None):
+        """
+        @param identity: only this charge point's, or C{None}.
+        @param active: only the active (C{True}) or stopped (C{False})
+            ones, or C{None} for both.
+        @param id_tag: only those started with this id tag (in any case).
+        @return: a Deferred firing with a
+            L{openocpp.centralsystem.reads.RecordPage} of transaction
+            records as L{transaction_record} gives them, newest first.
+        """
+
+    def transaction_record(transaction_id):
+        """
+        @return: a Deferred firing with a transaction's record (its
+            columns; an active one also has C{energy_readings}, its latest
+            energy register readings as records of C{value} and C{unit},
+            newest first), or C{None} when there is no such transaction.
+        """
+
+    def meter_values_of_transaction(transaction_id):
+        """
+        @return: a Deferred firing with the records of every sampled value
+            attached to a transaction, by timestamp.
+        """
+
+    def events_page(limit, offset, kind=None, identity=None):
+        """
+        Security events, connector status changes and status reports in one
+        list, newest first.
+
+        @param kind: C{"security"}, C{"status"} or C{"report"}, or C{None}
+            for all.
+        @param identity: only this charge point's, or C{None}.
+        @return: a Deferred firing with a
+            L{openocpp.centralsystem.reads.RecordPage} of event records:
+            C{kind} and every column of the three kinds, C{None} where its
+            kind has none.
+        """
+
+
 class IChargePointProxy(Interface):
     """
     One connected charge point, as the central system sees it: its identity

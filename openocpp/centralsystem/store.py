@@ -3,8 +3,12 @@ The default central system's SQLite store: charge points, id tags,
 transactions, meter values, status history, security events, DataTransfer
 log and status reports.
 
-Every write is committed before the method returns, so what the central
-system answered is on disk: a transaction id handed out in a
+It implements L{openocpp.centralsystem.interfaces.ICentralSystemStore}.
+Writes are group-committed: each is visible at once to the store's later
+calls, and committed with the other writes of its reactor turn at the start
+of the next one. The central system answers a charge point only once the
+writes behind the answer are committed (L{CentralSystemStore.when_committed}),
+so what it answered is on disk: a transaction id handed out in a
 StartTransaction.conf survives a crash.
 """
 
@@ -15,11 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.task import LoopingCall
 from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from openocpp.centralsystem.credentials import (
     ChargePointCredentials,
@@ -28,202 +33,21 @@ from openocpp.centralsystem.credentials import (
     normalised_key,
 )
 from openocpp.centralsystem.idtags import id_tag_key
+from openocpp.centralsystem.interfaces import ICentralSystemStore
+from openocpp.centralsystem.reads import StoreReads
 from openocpp.messages import codec
 from openocpp.messages.datatypes import MeterValue
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError
+from openocpp.store.groupcommit import GroupCommit
 from openocpp.store.ownership import check_database, owned_tables
+from openocpp.store.schema import load_migrations
 from openocpp.store.sqlite import migrate, open_database
 
-#: Schema steps; see L{openocpp.store.sqlite.migrate}. Append, never edit.
-MIGRATIONS = [
-    """
-    CREATE TABLE charge_points (
-        identity TEXT PRIMARY KEY,
-        password_hash TEXT,
-        security_profile INTEGER,
-        approved INTEGER NOT NULL DEFAULT 0,
-        registration_status TEXT,
-        vendor TEXT,
-        model TEXT,
-        charge_point_serial_number TEXT,
-        charge_box_serial_number TEXT,
-        firmware_version TEXT,
-        iccid TEXT,
-        imsi TEXT,
-        meter_type TEXT,
-        meter_serial_number TEXT,
-        registered_at TEXT NOT NULL,
-        last_boot TEXT,
-        last_seen TEXT
-    );
-    CREATE TABLE connectors (
-        identity TEXT NOT NULL,
-        connector_id INTEGER NOT NULL,
-        status TEXT NOT NULL,
-        error_code TEXT NOT NULL,
-        info TEXT,
-        vendor_id TEXT,
-        vendor_error_code TEXT,
-        timestamp TEXT,
-        PRIMARY KEY (identity, connector_id)
-    );
-    CREATE TABLE status_history (
-        id INTEGER PRIMARY KEY,
-        identity TEXT NOT NULL,
-        connector_id INTEGER NOT NULL,
-        status TEXT NOT NULL,
-        error_code TEXT NOT NULL,
-        info TEXT,
-        vendor_id TEXT,
-        vendor_error_code TEXT,
-        timestamp TEXT,
-        received_at TEXT NOT NULL
-    );
-    CREATE INDEX status_history_by_identity ON status_history (identity, id);
-    CREATE TABLE id_tags (
-        id_tag TEXT PRIMARY KEY,
-        status TEXT NOT NULL,
-        expiry_date TEXT,
-        parent_id_tag TEXT
-    );
-    CREATE TABLE transactions (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        identity TEXT NOT NULL,
-        connector_id INTEGER NOT NULL,
-        id_tag TEXT NOT NULL,
-        meter_start INTEGER NOT NULL,
-        start_timestamp TEXT NOT NULL,
-        reservation_id INTEGER,
-        meter_stop INTEGER,
-        stop_timestamp TEXT,
-        stop_reason TEXT,
-        stop_id_tag TEXT,
-        transaction_data TEXT,
-        UNIQUE (identity, connector_id, id_tag, start_timestamp, meter_start)
-    );
-    CREATE INDEX transactions_open ON transactions (identity, stop_timestamp);
-    CREATE TABLE meter_values (
-        id INTEGER PRIMARY KEY,
-        identity TEXT NOT NULL,
-        connector_id INTEGER NOT NULL,
-        transaction_id INTEGER,
-        timestamp TEXT NOT NULL,
-        value TEXT NOT NULL,
-        context TEXT,
-        format TEXT,
-        measurand TEXT,
-        phase TEXT,
-        location TEXT,
-        unit TEXT
-    );
-    CREATE INDEX meter_values_by_transaction ON meter_values (transaction_id);
-    CREATE TABLE security_events (
-        id INTEGER PRIMARY KEY,
-        identity TEXT NOT NULL,
-        type TEXT NOT NULL,
-        timestamp TEXT NOT NULL,
-        tech_info TEXT,
-        received_at TEXT NOT NULL
-    );
-    CREATE TABLE data_transfers (
-        id INTEGER PRIMARY KEY,
-        identity TEXT NOT NULL,
-        direction TEXT NOT NULL,
-        vendor_id TEXT NOT NULL,
-        message_id TEXT,
-        data TEXT,
-        status TEXT,
-        received_at TEXT NOT NULL
-    );
-    CREATE TABLE status_reports (
-        id INTEGER PRIMARY KEY,
-        identity TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        status TEXT NOT NULL,
-        request_id INTEGER,
-        received_at TEXT NOT NULL
-    );
-    """,
-    # 2: the status history is kept by SQLite itself: recording a status is
-    # then one statement, atomic without a savepoint.
-    """
-    ALTER TABLE connectors ADD COLUMN received_at TEXT;
-    CREATE TRIGGER connectors_history AFTER INSERT ON connectors
-    BEGIN
-        INSERT INTO status_history (identity, connector_id, status, error_code, info,
-            vendor_id, vendor_error_code, timestamp, received_at)
-        VALUES (NEW.identity, NEW.connector_id, NEW.status, NEW.error_code, NEW.info,
-            NEW.vendor_id, NEW.vendor_error_code, NEW.timestamp, NEW.received_at);
-    END;
-    """,
-    # 3: the spec's corner cases (issue 10).
-    #
-    # Id tags are case-insensitive (OCPP 1.6 section 7.28, errata 3.73 and
-    # 3.74): one record per tag whatever its case, spelt as first written.
-    # Tags that differed only in case become one: the most restrictive
-    # status wins (Blocked, Invalid, Expired, then Accepted: merging must
-    # never accept a card an operator blocked), then the one written last
-    # (the highest rowid: INSERT OR REPLACE gave each write a new row). The
-    # others are kept as they were in id_tag_case_duplicates, with the tag
-    # that stands for them now: nothing is lost, nothing reads them.
-    #
-    # Meter values attach only to their own charge point's transactions:
-    # those stored under another charge point's, or under a transaction
-    # that does not exist, are detached; the id they named is kept.
-    #
-    # A StopTransaction without reason stopped for the spec's default
-    # reason, Local (section 6.49).
-    """
-    CREATE TABLE id_tags_v3 (
-        id_tag TEXT PRIMARY KEY COLLATE NOCASE,
-        status TEXT NOT NULL,
-        expiry_date TEXT,
-        parent_id_tag TEXT
-    );
-    INSERT INTO id_tags_v3 (id_tag, status, expiry_date, parent_id_tag)
-        SELECT id_tag, status, expiry_date, parent_id_tag FROM (
-            SELECT *, row_number() OVER (
-                PARTITION BY id_tag COLLATE NOCASE
-                ORDER BY CASE status WHEN 'Blocked' THEN 0 WHEN 'Invalid' THEN 1
-                    WHEN 'Expired' THEN 2 ELSE 3 END, rowid DESC
-            ) AS place FROM id_tags
-        ) WHERE place = 1;
-    CREATE TABLE id_tag_case_duplicates (
-        id INTEGER PRIMARY KEY,
-        id_tag TEXT NOT NULL,
-        status TEXT NOT NULL,
-        expiry_date TEXT,
-        parent_id_tag TEXT,
-        kept_id_tag TEXT NOT NULL
-    );
-    INSERT INTO id_tag_case_duplicates (id_tag, status, expiry_date, parent_id_tag, kept_id_tag)
-        SELECT old.id_tag, old.status, old.expiry_date, old.parent_id_tag, kept.id_tag
-        FROM id_tags AS old JOIN id_tags_v3 AS kept ON kept.id_tag = old.id_tag
-        WHERE old.id_tag <> kept.id_tag COLLATE BINARY
-        ORDER BY kept.id_tag, old.rowid;
-    DROP TABLE id_tags;
-    ALTER TABLE id_tags_v3 RENAME TO id_tags;
-    ALTER TABLE meter_values ADD COLUMN named_transaction_id INTEGER;
-    UPDATE meter_values SET named_transaction_id = transaction_id, transaction_id = NULL
-        WHERE transaction_id IS NOT NULL AND NOT EXISTS (
-            SELECT 1 FROM transactions
-            WHERE transactions.id = meter_values.transaction_id
-            AND transactions.identity = meter_values.identity
-        );
-    UPDATE transactions SET stop_reason = 'Local'
-        WHERE stop_timestamp IS NOT NULL AND stop_reason IS NULL;
-    """,
-    # 4: security events the central system records itself (repeated failed
-    # authentications), told apart from those charge points send.
-    """
-    ALTER TABLE security_events ADD COLUMN origin TEXT NOT NULL DEFAULT 'ChargePoint';
-    ALTER TABLE security_events ADD COLUMN peer TEXT;
-    """,
-]
+#: Schema steps, from the numbered files of C{openocpp/centralsystem/schema/};
+#: see L{openocpp.store.sqlite.migrate}. Append a file, never edit one.
+MIGRATIONS = load_migrations("openocpp.centralsystem")
 
-#: Seconds between two log lines about failing writes.
-_FAILURE_LOG_INTERVAL = 60.0
 _ID_TAG_CACHE_SIZE = 10_000
 _INSERT_METER_VALUES = (
     "INSERT INTO meter_values (identity, connector_id, transaction_id, timestamp, "
@@ -255,45 +79,6 @@ class StorageFailed(CallError):
         self.error = error
 
 
-def _is_storage_error(error: BaseException) -> bool:
-    """
-    Whether an SQLite error is the storage failing (full, I/O, locked,
-    corrupt) rather than a statement breaking a constraint.
-    """
-    return isinstance(error, sqlite3.DatabaseError) and not isinstance(
-        error, (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError)
-    )
-
-
-class _Atomic:
-    """
-    A block of writes made atomic by a savepoint (a class rather than a
-    generator: it runs for most messages).
-    """
-
-    __slots__ = ("_store",)
-
-    def __init__(self, store: "CentralSystemStore") -> None:
-        self._store = store
-
-    def __enter__(self) -> None:
-        self._store._execute("SAVEPOINT write")
-
-    def __exit__(self, kind, value, traceback) -> bool:
-        db = self._store._db
-        if kind is None:
-            db.execute("RELEASE write")
-            return False
-        if db.in_transaction:
-            db.execute("ROLLBACK TO write")
-            db.execute("RELEASE write")
-        if _is_storage_error(value):
-            # Told as the store failing, with what SQLite rolled back undone
-            # in memory too.
-            raise self._store._write_failed(value) from None
-        return False
-
-
 def _text(moment: datetime | None) -> str | None:
     return None if moment is None else codec.format_datetime(moment)
 
@@ -317,6 +102,7 @@ class IdTagRecord:
     parent_id_tag: str | None
 
 
+@implementer(ICentralSystemStore)
 class CentralSystemStore:
     """
     The default central system's state, in one SQLite file.
@@ -367,8 +153,22 @@ class CentralSystemStore:
         if version < 3:
             self._report_case_duplicates()
         self._clock = clock
-        self._commit_call = None
-        self._committed: list[tuple[Deferred, Any]] = []
+        self._group = GroupCommit(
+            self._db,
+            clock,
+            StorageFailed,
+            "central system",
+            consequence="Charge points' requests are answered with InternalError",
+            abandoned=self._forget_cached,
+        )
+        # Bound once here, not looked up through the group on every write:
+        # the hot path pays no call more than when this code was the
+        # store's own.
+        self._begin = self._group.begin
+        self._writing = self._group.atomic
+        self._write = self._group.write
+        self._execute = self._group.execute
+        self.when_committed = self._group.when_committed
         # identity -> registration status: asked for nearly every message.
         self._registrations: dict[str, str | None] = {}
         # id tag's key (see openocpp.centralsystem.idtags) -> its record
@@ -381,13 +181,8 @@ class CentralSystemStore:
         self._seen_call = None
         self._last_seen_interval = last_seen_interval
         self._checkpoint_failing = False
-        # Writes that failed since storing last worked (see _storage_failed).
-        self._failures = 0
-        self._turn_failed = False
-        self._failure_logged: float | None = None
-        self._recovery_untold = False
-        self._last_error: sqlite3.Error | None = None
         self._wal_size_limit = wal_size_limit
+        self._reads = StoreReads(self._db, self.last_seen)
         if wal_size_limit and path != ":memory:":
             # A log that is restarted is also cut back to this size.
             self._db.execute(f"PRAGMA journal_size_limit = {int(wal_size_limit)}")
@@ -422,92 +217,12 @@ class CentralSystemStore:
         self.commit()
         self._db.close()
 
-    # -- group commit -----------------------------------------------------
+    # -- group commit (see openocpp.store.groupcommit) ----------------------
 
-    def _begin(self) -> None:
-        if self._commit_call is None:
-            self._execute("BEGIN IMMEDIATE")
-            # Run at the start of the next reactor turn: before the answers
-            # written in this one reach the network.
-            self._commit_call = self._clock.callLater(0, self.commit)
-
-    def _writing(self) -> "_Atomic":
-        """
-        A context manager running a block of writes atomically inside the
-        turn's transaction.
-        """
-        self._begin()
-        return _Atomic(self)
-
-    def _write(self, sql: str, arguments: Any = ()) -> sqlite3.Cursor:
-        # A single statement is atomic by itself.
-        self._begin()
-        return self._execute(sql, arguments)
-
-    def _execute(self, sql: str, arguments: Any = ()) -> sqlite3.Cursor:
-        """
-        Run one writing statement; a storage failure (disk full, I/O
-        error) is raised as L{StorageFailed}.
-        """
-        try:
-            return self._db.execute(sql, arguments)
-        except sqlite3.DatabaseError as error:
-            if not _is_storage_error(error):
-                raise
-            raise self._write_failed(error) from None
-
-    def _write_failed(self, error: sqlite3.Error) -> StorageFailed:
-        """
-        A write failed in SQLite. SQLite undoes the failed statement, and
-        for some errors (C{SQLITE_FULL}, C{SQLITE_IOERR}) the whole
-        transaction: then the turn's earlier writes are gone, and so are
-        the answers waiting for them.
-
-        @return: the L{StorageFailed} to raise to the writer.
-        """
-        if not self._db.in_transaction:
-            self._abandon(error)
-        self._storage_failed(error)
-        return StorageFailed(error)
-
-    def _abandon(self, error: sqlite3.Error) -> None:
-        """
-        The turn's transaction is lost (rolled back by SQLite or by us):
-        forget its commit, fail whoever waits for it, and drop the caches,
-        which may hold what was rolled back.
-        """
-        call, self._commit_call = self._commit_call, None
-        if call is not None and call.active():
-            call.cancel()
-        if self._db.in_transaction:
-            try:
-                self._db.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass  # SQLite rolled it back meanwhile: what was wanted.
+    def _forget_cached(self) -> None:
+        # A turn's writes were rolled back: the caches may hold them.
         self._registrations.clear()
         self._id_tags.clear()
-        waiting, self._committed = self._committed, []
-        for each, _ in waiting:
-            each.errback(Failure(StorageFailed(error)))
-
-    def _storage_failed(self, error: sqlite3.Error) -> None:
-        # One line when storing starts failing (then at most one a minute,
-        # with the count), not one per request: a full disk under load
-        # would otherwise flood the log, on the same disk.
-        self._failures += 1
-        self._turn_failed = True
-        self._last_error = error
-        now = self._clock.seconds()
-        if self._failure_logged is None or now - self._failure_logged >= _FAILURE_LOG_INTERVAL:
-            self._failure_logged = now
-            self._recovery_untold = True
-            self.log.error(
-                "The central system cannot store its data: {error} ({count} failed writes). "
-                "Charge points' requests are answered with InternalError until storing "
-                "works again (is the disk full?)",
-                error=str(error),
-                count=self._failures,
-            )
 
     def commit(self) -> None:
         """
@@ -515,44 +230,16 @@ class CentralSystemStore:
         When the commit fails, every answer waiting for it fails with
         L{StorageFailed} and nothing of the turn is kept.
         """
-        call, self._commit_call = self._commit_call, None
-        if call is None:
-            return
-        if call.active():
-            call.cancel()
-        try:
-            self._db.execute("COMMIT")
-        except sqlite3.Error as error:
-            # SQLite may have rolled the transaction back already (a full
-            # disk does): roll back only what is still open.
-            self._storage_failed(error)
-            self._abandon(error)
-            return
-        if self._turn_failed:
-            # This turn's other writes are stored; storing is not back yet.
-            self._turn_failed = False
-        elif self._recovery_untold:
-            self._recovery_untold = False
-            self.log.info(
-                "The central system stores its data again, after {count} failed writes",
-                count=self._failures,
-            )
-            self._failures = 0
-        waiting, self._committed = self._committed, []
-        for each, result in waiting:
-            each.callback(result)
+        self._group.commit()
 
     def when_committed(self, result: Any = None) -> Deferred:
         """
         @return: a Deferred firing with C{result} once every write made so
-            far is committed (at once if none is pending), or failing if the
-            commit fails.
+            far is committed (at once if none is pending), or failing with
+            L{StorageFailed} if the commit fails.
         """
-        if self._commit_call is None:
-            return succeed(result)
-        waiting = Deferred()
-        self._committed.append((waiting, result))
-        return waiting
+        # (Each store binds its group's method over this one: see __init__.)
+        return self._group.when_committed(result)
 
     def _checkpoint(self, threads: Any, path: str) -> Deferred | None:
         if self._checkpointing:
@@ -656,10 +343,69 @@ class CentralSystemStore:
                 self._db.execute(f"DELETE FROM {table}")
         self._registrations.clear()
         self._id_tags.clear()
-        failures = self._failures
+        failures = self._group.failures
         self.commit()
-        if self._failures > failures and self._last_error is not None:
-            raise StorageFailed(self._last_error)
+        if self._group.failures > failures and self._group.last_error is not None:
+            raise StorageFailed(self._group.last_error)
+
+    # -- the web API's reads (see openocpp.centralsystem.reads) -----------
+
+    def charge_point_identities(self) -> Deferred:
+        """
+        @return: a Deferred firing with the identities of every charge
+            point the store holds (registered, or seen at boot), sorted.
+        """
+        return _answer(self._reads.charge_point_identities)
+
+    def charge_point_records(self, identities: list[str]) -> Deferred:
+        """
+        @return: a Deferred firing with the records of these charge points
+            by identity (see L{openocpp.centralsystem.reads.StoreReads.charge_point_records}).
+        """
+        return _answer(self._reads.charge_point_records, identities)
+
+    def id_tags_page(self, limit: int, offset: int, status: str | None = None) -> Deferred:
+        """
+        @return: a Deferred firing with a L{openocpp.centralsystem.reads.RecordPage} of id tags by tag.
+        """
+        return _answer(self._reads.id_tags_page, limit, offset, status)
+
+    def transactions_page(
+        self,
+        limit: int,
+        offset: int,
+        identity: str | None = None,
+        active: bool | None = None,
+        id_tag: str | None = None,
+    ) -> Deferred:
+        """
+        @return: a Deferred firing with a L{openocpp.centralsystem.reads.RecordPage} of transactions,
+            newest first (see L{openocpp.centralsystem.reads.StoreReads.transactions_page}).
+        """
+        return _answer(self._reads.transactions_page, limit, offset, identity, active, id_tag)
+
+    def transaction_record(self, transaction_id: int) -> Deferred:
+        """
+        @return: a Deferred firing with one transaction's record, or
+            C{None} (see L{openocpp.centralsystem.reads.StoreReads.transaction_record}).
+        """
+        return _answer(self._reads.transaction_record, transaction_id)
+
+    def meter_values_of_transaction(self, transaction_id: int) -> Deferred:
+        """
+        @return: a Deferred firing with a transaction's sampled values, by
+            timestamp.
+        """
+        return _answer(self._reads.meter_values_of_transaction, transaction_id)
+
+    def events_page(
+        self, limit: int, offset: int, kind: str | None = None, identity: str | None = None
+    ) -> Deferred:
+        """
+        @return: a Deferred firing with a L{openocpp.centralsystem.reads.RecordPage} of events, newest
+            first (see L{openocpp.centralsystem.reads.StoreReads.events_page}).
+        """
+        return _answer(self._reads.events_page, limit, offset, kind, identity)
 
     # -- charge points ----------------------------------------------------
 
@@ -735,18 +481,6 @@ class CentralSystemStore:
         )
         return cursor.rowcount > 0
 
-    def read(self, sql: str, arguments: Any = ()) -> list[sqlite3.Row]:
-        """
-        Run a read-only query (reports, the web API's listings): one
-        C{SELECT} statement, on the store's own connection so that an
-        in-memory database is readable too.
-
-        @raise ValueError: the statement is not a single C{SELECT}.
-        """
-        if not sql.lstrip().upper().startswith(("SELECT", "WITH")) or ";" in sql:
-            raise ValueError("only a single SELECT statement may be read")
-        return self._db.execute(sql, arguments).fetchall()
-
     def unregister_charge_point(self, identity: str) -> bool:
         """
         Forget a charge point (its history stays). Return whether it was
@@ -785,6 +519,11 @@ class CentralSystemStore:
         Whether one of C{candidates} (the forms a Basic-auth password may
         take) is the registered charge point's password; C{None} when it is
         not registered or has no password set.
+
+        Not part of L{ICentralSystemStore}, for tests and tools: it hashes
+        on the calling thread. The central system checks passwords with
+        L{openocpp.centralsystem.credentials.PasswordVerifier}, in threads,
+        from L{charge_point_credentials}.
         """
         row = self._db.execute(
             "SELECT password_hash FROM charge_points WHERE identity = ?", (identity,)
@@ -1265,6 +1004,15 @@ class CentralSystemStore:
         else:
             rows = self._db.execute(f"SELECT * FROM {table} WHERE identity = ? ORDER BY id", (identity,))
         return [dict(row) for row in rows]
+
+
+def _answer(read: Any, *arguments: Any) -> Deferred:
+    # SQLite answers at once: an already-fired Deferred, failed if the
+    # read raised.
+    try:
+        return succeed(read(*arguments))
+    except Exception:
+        return fail()
 
 
 def _opt(value: Any) -> str | None:

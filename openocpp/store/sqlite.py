@@ -1,9 +1,11 @@
 """
 Opening a stack's SQLite file, and migrating its schema.
 
-Each role keeps its state in one SQLite file. Writes are committed before
-the caller goes on (a crash loses nothing already answered), with the
-write-ahead log on so that readers never wait for a writer.
+Each role keeps its state in one SQLite file, with the write-ahead log on so
+that readers never wait for a writer. When writes are committed is the
+role's store's choice: the central system's commits each reactor turn's
+writes together and answers once they are committed (group commit), so a
+crash loses nothing already answered.
 """
 
 import sqlite3

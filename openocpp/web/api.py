@@ -26,7 +26,7 @@ from openocpp.messages.registry import ACTIONS, Role
 from openocpp.messages.validation import parse_datetime
 from openocpp.rpc.errors import CallError, CallTimeout, ConnectionLost, InvalidResponse
 from openocpp.transport.identity import InvalidIdentity, check_identity
-from openocpp.web.queries import charge_point_json, id_tag_json
+from openocpp.web.queries import Page, charge_point_json, id_tag_json
 
 #: Actions a central system sends, by name: C{POST .../actions/{Action}}.
 CS_ACTIONS = {name: spec for name, spec in ACTIONS.items() if spec.sent_by(Role.CENTRAL_SYSTEM)}
@@ -442,12 +442,17 @@ class ApiResource(Resource):
     def _connected_proxies(self) -> dict[str, Any]:
         return {proxy.identity: proxy for proxy in self._central.charge_points()}
 
-    def _charge_point(self, identity: str) -> dict | None:
-        record = self._queries.charge_point_records([identity]).get(identity)
-        proxy = self._proxy(identity)
-        if record is None and proxy is None:
-            return None
-        return charge_point_json(identity, record, proxy)
+    def _charge_point(self, identity: str) -> Deferred:
+        # A Deferred of the charge point's JSON, or of None when it is
+        # neither known nor connected.
+        def found(records: dict) -> dict | None:
+            record = records.get(identity)
+            proxy = self._proxy(identity)
+            if record is None and proxy is None:
+                return None
+            return charge_point_json(identity, record, proxy)
+
+        return self._queries.charge_point_records([identity]).addCallback(found)
 
     # -- the OpenAPI document ---------------------------------------------
 
@@ -456,23 +461,32 @@ class ApiResource(Resource):
 
     # -- charge points ----------------------------------------------------
 
-    def list_charge_points(self, call: Call) -> dict:
+    def list_charge_points(self, call: Call) -> Deferred:
         limit, offset = call.page()
         connected_only = call.flag("connected")
-        proxies = self._connected_proxies()
-        identities = sorted(set(self._queries.known_identities()) | set(proxies))
-        if connected_only is not None:
-            identities = [i for i in identities if (i in proxies) == connected_only]
-        chosen = identities[offset : offset + limit]
-        records = self._queries.charge_point_records(chosen)
-        items = [charge_point_json(i, records.get(i), proxies.get(i)) for i in chosen]
-        return {"items": items, "total": len(identities), "limit": limit, "offset": offset}
 
-    def get_charge_point(self, call: Call, identity: str) -> dict:
-        found = self._charge_point(identity)
-        if found is None:
-            raise ApiError(404, "unknown_charge_point", f"no charge point {identity!r} is known or connected")
-        return found
+        def chosen(known: list[str]) -> Deferred:
+            proxies = self._connected_proxies()
+            identities = sorted(set(known) | set(proxies))
+            if connected_only is not None:
+                identities = [i for i in identities if (i in proxies) == connected_only]
+            page = identities[offset : offset + limit]
+
+            def shaped(records: dict) -> dict:
+                items = [charge_point_json(i, records.get(i), proxies.get(i)) for i in page]
+                return {"items": items, "total": len(identities), "limit": limit, "offset": offset}
+
+            return self._queries.charge_point_records(page).addCallback(shaped)
+
+        return self._queries.known_identities().addCallback(chosen)
+
+    def get_charge_point(self, call: Call, identity: str) -> Deferred:
+        def found(record: dict | None) -> dict:
+            if record is None:
+                raise ApiError(404, "unknown_charge_point", f"no charge point {identity!r} is known or connected")
+            return record
+
+        return self._charge_point(identity).addCallback(found)
 
     def put_charge_point(self, call: Call, identity: str) -> Answer:
         # Only an identity the OCPP listener would accept can be registered:
@@ -494,7 +508,9 @@ class ApiResource(Resource):
             identity, password=password, security_profile=profile, clear_password=clear
         )
         return _stored(written).addCallback(
-            lambda change: Answer(201 if change.created else 200, self._charge_point(identity))
+            lambda change: self._charge_point(identity).addCallback(
+                lambda found: Answer(201 if change.created else 200, found)
+            )
         )
 
     def delete_charge_point(self, call: Call, identity: str) -> Any:
@@ -571,7 +587,7 @@ class ApiResource(Resource):
         status = call.arg("status")
         if status is not None and status not in ID_TAG_STATUSES:
             raise ApiError(400, "bad_query", f"status must be one of {', '.join(ID_TAG_STATUSES)}")
-        return self._queries.id_tags(limit, offset, status=status).to_json()
+        return self._queries.id_tags(limit, offset, status=status).addCallback(Page.to_json)
 
     def _id_tag(self, id_tag: str) -> dict | None:
         record = self._central.store.id_tag(id_tag)
@@ -635,7 +651,7 @@ class ApiResource(Resource):
 
     # -- transactions and events ------------------------------------------
 
-    def list_transactions(self, call: Call) -> dict:
+    def list_transactions(self, call: Call) -> Deferred:
         limit, offset = call.page()
         return self._queries.transactions(
             limit,
@@ -643,22 +659,26 @@ class ApiResource(Resource):
             identity=call.arg("chargepoint"),
             active=call.flag("active"),
             id_tag=call.arg("idtag"),
-        ).to_json()
+        ).addCallback(Page.to_json)
 
-    def get_transaction(self, call: Call, transactionId: str) -> dict:
-        found = None
-        if transactionId.isdigit() and len(transactionId) < 19:
-            found = self._queries.transaction(int(transactionId))
-        if found is None:
-            raise ApiError(404, "unknown_transaction", f"no transaction {transactionId!r}")
-        return found
+    def get_transaction(self, call: Call, transactionId: str) -> Deferred:
+        def found(record: dict | None) -> dict:
+            if record is None:
+                raise ApiError(404, "unknown_transaction", f"no transaction {transactionId!r}")
+            return record
 
-    def list_events(self, call: Call) -> dict:
+        if not (transactionId.isdigit() and len(transactionId) < 19):
+            return found(None)
+        return self._queries.transaction(int(transactionId)).addCallback(found)
+
+    def list_events(self, call: Call) -> Deferred:
         limit, offset = call.page()
         kind = call.arg("kind")
         if kind is not None and kind not in ("security", "status", "report"):
             raise ApiError(400, "bad_query", "kind must be security, status or report")
-        return self._queries.events(limit, offset, kind=kind, identity=call.arg("chargepoint")).to_json()
+        return self._queries.events(limit, offset, kind=kind, identity=call.arg("chargepoint")).addCallback(
+            Page.to_json
+        )
 
     def stream(self, call: Call) -> Any:
         last = call.request.getHeader(b"last-event-id")

@@ -1,14 +1,17 @@
 """
-The API's paginated reads of the central system's SQLite file, through a
-read-only connection of its own (the API cannot change a record by these
-queries), and the JSON shapes of the records.
+The API's paginated reads of the central system's records, and their JSON
+shapes.
 
-The central system's store writes; these queries only read, each one short
-SQLite statement on the reactor thread.
+The records come from the central system's store through its named,
+Deferred-returning reads (L{openocpp.centralsystem.interfaces.ICentralSystemStore}:
+C{charge_point_records}, C{transactions_page}, ...); no SQL is written here.
+What is here only shapes them as the API answers them.
 """
 
 import math
 from typing import Any
+
+from twisted.internet.defer import Deferred
 
 #: The columns of C{charge_points} holding BootNotification information,
 #: by their JSON names.
@@ -24,12 +27,6 @@ _BOOT_FIELDS = {
     "meterSerialNumber": "meter_serial_number",
 }
 
-#: Sampled values counted as the energy register: no measurand means it
-#: (OCPP 1.6 section 7.31), as do the phase-less raw readings of it.
-_ENERGY_READING = (
-    "transaction_id = ? AND (measurand IS NULL OR measurand = 'Energy.Active.Import.Register') "
-    "AND phase IS NULL AND (format IS NULL OR format = 'Raw')"
-)
 _TO_WH = {None: 1.0, "Wh": 1.0, "kWh": 1000.0}
 
 
@@ -45,78 +42,50 @@ class Page:
         return {"items": self.items, "total": self.total, "limit": self.limit, "offset": self.offset}
 
 
-def _where(clauses: list[str]) -> str:
-    return ("WHERE " + " AND ".join(clauses)) if clauses else ""
-
-
 class ReadOnlyQueries:
     """
-    Paginated reads of the central system's SQLite file.
+    The API's reads: the store's records, shaped as JSON. Every method
+    returns a Deferred (the store's reads may be asynchronous).
 
     @param store: the central system's
-        L{openocpp.centralsystem.store.CentralSystemStore}, read through
-        its C{read} method.
+        L{openocpp.centralsystem.interfaces.ICentralSystemStore}.
     """
 
     def __init__(self, store: Any) -> None:
         self._store = store
 
-    def _rows(self, sql: str, arguments=()) -> list[dict]:
-        return [dict(row) for row in self._store.read(sql, arguments)]
-
-    def _count(self, sql: str, arguments=()) -> int:
-        return self._store.read(f"SELECT count(*) FROM ({sql})", arguments)[0][0]
-
-    def _page(self, sql: str, arguments: list, limit: int, offset: int, shape) -> Page:
-        total = self._count(sql, arguments)
-        rows = self._rows(f"{sql} LIMIT ? OFFSET ?", [*arguments, limit, offset])
-        return Page([shape(row) for row in rows], total, limit, offset)
-
     # -- charge points ----------------------------------------------------
 
-    def known_identities(self) -> list[str]:
+    def known_identities(self) -> Deferred:
         """
-        Every charge point the store holds (registered, or seen at boot), by
-        identity.
+        @return: a Deferred firing with every charge point the store holds
+            (registered, or seen at boot), by identity.
         """
-        return [row["identity"] for row in self._rows("SELECT identity FROM charge_points ORDER BY identity")]
+        return self._store.charge_point_identities()
 
-    def charge_point_records(self, identities: list[str]) -> dict[str, dict]:
+    def charge_point_records(self, identities: list[str]) -> Deferred:
         """
-        The store's records of these charge points, with their connectors,
-        by identity (those it does not hold are left out).
+        @return: a Deferred firing with the store's records of these charge
+            points, their connectors in JSON, by identity (those it does
+            not hold are left out).
         """
-        if not identities:
-            return {}
-        marks = ", ".join("?" * len(identities))
-        records = {
-            row["identity"]: row
-            for row in self._rows(f"SELECT * FROM charge_points WHERE identity IN ({marks})", identities)
-        }
-        connectors: dict[str, list] = {}
-        for row in self._rows(
-            f"SELECT * FROM connectors WHERE identity IN ({marks}) ORDER BY identity, connector_id",
-            identities,
-        ):
-            connectors.setdefault(row["identity"], []).append(connector_json(row))
-        for identity, record in records.items():
-            record["connectors"] = connectors.get(identity, [])
-            # Heard from since the store last wrote it (it batches those).
-            record["last_seen"] = self._store.last_seen(identity) or record["last_seen"]
-        return records
+
+        def shaped(records: dict) -> dict:
+            for record in records.values():
+                record["connectors"] = [connector_json(row) for row in record["connectors"]]
+            return records
+
+        return self._store.charge_point_records(identities).addCallback(shaped)
 
     # -- id tags ----------------------------------------------------------
 
-    def id_tags(self, limit: int, offset: int, status: str | None = None) -> Page:
+    def id_tags(self, limit: int, offset: int, status: str | None = None) -> Deferred:
         """
-        Id tags by tag, optionally of one status.
+        @return: a Deferred firing with a L{Page} of id tags by tag,
+            optionally of one status.
         """
-        clauses, arguments = [], []
-        if status is not None:
-            clauses.append("status = ?")
-            arguments.append(status)
-        return self._page(
-            f"SELECT * FROM id_tags {_where(clauses)} ORDER BY id_tag", arguments, limit, offset, id_tag_json
+        return self._store.id_tags_page(limit, offset, status=status).addCallback(
+            _page, limit, offset, id_tag_json
         )
 
     # -- transactions -----------------------------------------------------
@@ -128,138 +97,98 @@ class ReadOnlyQueries:
         identity: str | None = None,
         active: bool | None = None,
         id_tag: str | None = None,
-    ) -> Page:
+    ) -> Deferred:
         """
-        Transactions, newest first, with the energy each delivered so far.
+        @return: a Deferred firing with a L{Page} of transactions, newest
+            first, with the energy each delivered so far.
         """
-        clauses, arguments = [], []
-        if identity is not None:
-            clauses.append("identity = ?")
-            arguments.append(identity)
-        if id_tag is not None:
-            # Id tags are case-insensitive (OCPP 1.6 section 7.28).
-            clauses.append("id_tag = ? COLLATE NOCASE")
-            arguments.append(id_tag)
-        if active is not None:
-            clauses.append("stop_timestamp IS NULL" if active else "stop_timestamp IS NOT NULL")
-        return self._page(
-            f"SELECT * FROM transactions {_where(clauses)} ORDER BY id DESC",
-            arguments,
-            limit,
-            offset,
-            self.transaction_json,
-        )
+        return self._store.transactions_page(
+            limit, offset, identity=identity, active=active, id_tag=id_tag
+        ).addCallback(_page, limit, offset, transaction_json)
 
-    def transaction(self, transaction_id: int) -> dict | None:
+    def transaction(self, transaction_id: int) -> Deferred:
         """
-        One transaction with all its sampled values (oldest first), or
-        C{None}.
+        @return: a Deferred firing with one transaction with all its
+            sampled values (oldest first), or C{None}.
         """
-        rows = self._rows("SELECT * FROM transactions WHERE id = ?", (transaction_id,))
-        if not rows:
-            return None
-        record = self.transaction_json(rows[0])
-        record["meterValues"] = [
-            meter_value_json(row)
-            for row in self._rows(
-                "SELECT * FROM meter_values WHERE transaction_id = ? ORDER BY timestamp, id", (transaction_id,)
+
+        def found(record: dict | None) -> Any:
+            if record is None:
+                return None
+            shaped = transaction_json(record)
+            return self._store.meter_values_of_transaction(transaction_id).addCallback(
+                lambda rows: {**shaped, "meterValues": [meter_value_json(row) for row in rows]}
             )
-        ]
-        return record
 
-    def _energy_register_wh(self, transaction_id: int) -> int | None:
-        # Whole Wh, as meterStart and meterStop are (OCPP 1.6 section 6.45):
-        # meterWh is then an integer in every answer, active or stopped.
-        for row in self._rows(
-            f"SELECT value, unit FROM meter_values WHERE {_ENERGY_READING} ORDER BY timestamp DESC, id DESC LIMIT 5",
-            (transaction_id,),
-        ):
-            factor = _TO_WH.get(row["unit"])
-            try:
-                value = float(row["value"])
-            except ValueError:
-                continue
-            if factor is not None and math.isfinite(value * factor):
-                # (A charge point may write "inf" or "1e999": no JSON number.)
-                return round(value * factor)
-        return None
-
-    def transaction_json(self, row: dict) -> dict:
-        """
-        A transaction record's JSON, with C{energyWh}: what it delivered
-        (meter stop - start once stopped; while active, the latest energy
-        register reading - start, or C{null} before the first reading) and
-        C{meterWh}, the register's reading that comes from: both integers of
-        Wh (a reading in kWh is rounded to the nearest Wh), or C{null}.
-        """
-        active = row["stop_timestamp"] is None
-        if active:
-            meter = self._energy_register_wh(row["id"])
-        else:
-            meter = row["meter_stop"]
-        return {
-            "transactionId": row["id"],
-            "chargePoint": row["identity"],
-            "connectorId": row["connector_id"],
-            "idTag": row["id_tag"],
-            "active": active,
-            "meterStart": row["meter_start"],
-            "startTimestamp": row["start_timestamp"],
-            "reservationId": row["reservation_id"],
-            "meterStop": row["meter_stop"],
-            "stopTimestamp": row["stop_timestamp"],
-            "stopReason": row["stop_reason"],
-            "stopIdTag": row["stop_id_tag"],
-            "meterWh": meter,
-            "energyWh": None if meter is None else meter - row["meter_start"],
-        }
+        return self._store.transaction_record(transaction_id).addCallback(found)
 
     # -- events -----------------------------------------------------------
 
     def events(
         self, limit: int, offset: int, kind: str | None = None, identity: str | None = None
-    ) -> Page:
+    ) -> Deferred:
         """
-        Security events, connector status changes and firmware, diagnostics
-        and log status reports, newest first.
+        @return: a Deferred firing with a L{Page} of security events,
+            connector status changes and firmware, diagnostics and log
+            status reports, newest first.
 
         @param kind: C{"security"}, C{"status"} or C{"report"}, or C{None}
             for all.
         """
-        columns = (
-            "kind", "id", "identity", "received_at", "timestamp", "type", "tech_info",
-            "connector_id", "status", "error_code", "info", "vendor_id", "vendor_error_code",
-            "action", "request_id", "origin", "peer",
+        return self._store.events_page(limit, offset, kind=kind, identity=identity).addCallback(
+            _page, limit, offset, event_json
         )
-        sources = {
-            # Each table's value for each column (NULL where it has none).
-            "security": ("'security'", "id", "identity", "received_at", "timestamp", "type", "tech_info",
-                         "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "origin", "peer",
-                         "security_events"),
-            "status": ("'status'", "id", "identity", "received_at", "timestamp", "NULL", "NULL",
-                       "connector_id", "status", "error_code", "info", "vendor_id", "vendor_error_code",
-                       "NULL", "NULL", "NULL", "NULL", "status_history"),
-            "report": ("'report'", "id", "identity", "received_at", "NULL", "NULL", "NULL",
-                       "NULL", "status", "NULL", "NULL", "NULL", "NULL", "kind", "request_id", "NULL", "NULL",
-                       "status_reports"),
-        }
-        selects = {
-            name: "SELECT "
-            + ", ".join(f"{value} AS {column}" for value, column in zip(values[:-1], columns))
-            + f" FROM {values[-1]}"
-            for name, values in sources.items()
-        }
-        chosen = list(selects) if kind is None else [kind]
-        arguments: list = []
-        parts = []
-        for name in chosen:
-            if identity is None:
-                parts.append(selects[name])
-            else:
-                parts.append(selects[name] + " WHERE identity = ?")
-                arguments.append(identity)
-        sql = "SELECT * FROM (" + " UNION ALL ".join(parts) + ") ORDER BY received_at DESC, id DESC"
-        return self._page(sql, arguments, limit, offset, event_json)
+
+
+def _page(found: Any, limit: int, offset: int, shape: Any) -> Page:
+    # found: the store's RecordPage.
+    return Page([shape(record) for record in found.records], found.total, limit, offset)
+
+
+def _energy_register_wh(readings: list[dict]) -> int | None:
+    # Whole Wh, as meterStart and meterStop are (OCPP 1.6 section 6.45):
+    # meterWh is then an integer in every answer, active or stopped.
+    for row in readings:
+        factor = _TO_WH.get(row["unit"])
+        try:
+            value = float(row["value"])
+        except ValueError:
+            continue
+        if factor is not None and math.isfinite(value * factor):
+            # (A charge point may write "inf" or "1e999": no JSON number.)
+            return round(value * factor)
+    return None
+
+
+def transaction_json(row: dict) -> dict:
+    """
+    A transaction record's JSON, with C{energyWh}: what it delivered
+    (meter stop - start once stopped; while active, the latest energy
+    register reading - start, or C{null} before the first reading) and
+    C{meterWh}, the register's reading that comes from: both integers of
+    Wh (a reading in kWh is rounded to the nearest Wh), or C{null}.
+    """
+    active = row["stop_timestamp"] is None
+    if active:
+        meter = _energy_register_wh(row.get("energy_readings", []))
+    else:
+        meter = row["meter_stop"]
+    return {
+        "transactionId": row["id"],
+        "chargePoint": row["identity"],
+        "connectorId": row["connector_id"],
+        "idTag": row["id_tag"],
+        "active": active,
+        "meterStart": row["meter_start"],
+        "startTimestamp": row["start_timestamp"],
+        "reservationId": row["reservation_id"],
+        "meterStop": row["meter_stop"],
+        "stopTimestamp": row["stop_timestamp"],
+        "stopReason": row["stop_reason"],
+        "stopIdTag": row["stop_id_tag"],
+        "meterWh": meter,
+        "energyWh": None if meter is None else meter - row["meter_start"],
+    }
 
 
 def connector_json(row: dict) -> dict:
