@@ -692,7 +692,8 @@ class ICentralSystem(IService):
     config = Attribute("Its L{ICentralSystemConfig}.")
     store = Attribute(
         "Its L{ICentralSystemStore} (by default the SQLite "
-        "L{openocpp.centralsystem.store.CentralSystemStore}): open from construction, closed when the service stops, opened again when it starts again."
+        "L{openocpp.centralsystem.store.CentralSystemStore}): open from construction, "
+        "closed when the service stops, opened again when it starts again."
     )
     port = Attribute("The listening port (C{IListeningPort}) while running, else None.")
 
