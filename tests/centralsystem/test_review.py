@@ -15,7 +15,6 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from openocpp import hookimpl
 from openocpp.centralsystem.policy import NotAllowedNow
-from openocpp.centralsystem.service import CentralSystem
 from openocpp.centralsystem.store import MIGRATIONS, CentralSystemStore
 from openocpp.messages import core
 from openocpp.store.sqlite import migrate, open_database
@@ -65,7 +64,7 @@ class RegistrationByPluginTests(CentralSystemMixin, TestCase):
         self.assertEqual(booted.status, "Rejected")
         yield cp.close()
         yield self.central.stopService()
-        central = CentralSystem(self.config, reactor=reactor)
+        central = self.make_central_system(self.config)
         central.startService()
         self.addCleanup(central.stopService)
         port = yield central.when_listening()
@@ -149,7 +148,7 @@ class StopTransactionAcrossRestartsTests(CentralSystemMixin, TestCase):
     @inlineCallbacks
     def restart(self):
         yield self.central.stopService()
-        self.central = CentralSystem(self.config, reactor=reactor)
+        self.central = self.make_central_system(self.config)
         self.central.startService()
         self.addCleanup(self.central.stopService)
         port = yield self.central.when_listening()

@@ -63,7 +63,15 @@ class CentralSystemMixin:
 
     config_overrides: dict = {}
 
-    def start_central_system(self, **overrides):
+    def start_central_system(self, load_entrypoints=False, **overrides):
+        """
+        Start a central system on a loopback port, configured with
+        C{overrides}.
+
+        @param load_entrypoints: whether the installed plugins (C{openocpp}
+            entry points) join it; off unless a test is about them, so that a
+            plugin installed on the machine does not change the results.
+        """
         settings = dict(
             listen="tcp:0:interface=127.0.0.1",
             database=os.path.abspath(self.mktemp() + ".sqlite"),
@@ -72,12 +80,26 @@ class CentralSystemMixin:
         settings.update(self.config_overrides)
         settings.update(overrides)
         self.config = CentralSystemConfig(**settings)
-        self.central = CentralSystem(self.config, reactor=reactor, **self.service_arguments())
+        self.central = self.make_central_system(self.config, load_entrypoints=load_entrypoints)
         self.central.startService()
         self.addCleanup(self.central.stopService)
         return self.central.when_listening().addCallback(self._listening)
 
+    def make_central_system(self, config, load_entrypoints=False):
+        """
+        Build (not start) a central system for C{config} on the reactor,
+        with this test's L{service_arguments}.
+
+        @param load_entrypoints: see L{start_central_system}.
+        """
+        arguments = {"load_entrypoints": load_entrypoints}
+        arguments.update(self.service_arguments())
+        return CentralSystem(config, reactor=reactor, **arguments)
+
     def service_arguments(self):
+        """
+        Keyword arguments a test case adds to L{CentralSystem}'s.
+        """
         return {}
 
     def _listening(self, port):
@@ -759,11 +781,10 @@ class PluginTests(CentralSystemMixin, TestCase):
         other = yield cp.call(core.AuthorizeRequest(id_tag="JOE"))
         self.assertEqual((vip.id_tag_info.status, other.id_tag_info.status), ("Accepted", "Blocked"))
 
-    @inlineCallbacks
-    def test_entry_point_plugin(self):
+    def install_site_distribution(self):
         """
-        A plugin installed as a distribution with an C{openocpp} entry point
-        is found and overrides the built-in decision.
+        Install, for this test only, a distribution whose C{openocpp} entry
+        point C{site} blocks every id tag.
         """
         site = os.path.abspath(self.mktemp())
         os.makedirs(os.path.join(site, "openocpp_test_site-1.0.dist-info"))
@@ -789,11 +810,35 @@ class PluginTests(CentralSystemMixin, TestCase):
         sys.path.insert(0, site)
         self.addCleanup(sys.path.remove, site)
         self.addCleanup(sys.modules.pop, "openocpp_test_site", None)
-        yield self.start_central_system(accept_any_id_tag=True)
+
+    @inlineCallbacks
+    def test_entry_point_plugin(self):
+        """
+        A plugin installed as a distribution with an C{openocpp} entry point
+        is found and overrides the built-in decision.
+        """
+        self.install_site_distribution()
+        yield self.start_central_system(load_entrypoints=True, accept_any_id_tag=True)
         self.assertIn("site", [name for name, _ in self.central.plugins.list_name_plugin()])
         cp = yield self.connect()
         answer = yield cp.call(core.AuthorizeRequest(id_tag="ANY"))
         self.assertEqual(answer.id_tag_info.status, "Blocked")
+
+    @inlineCallbacks
+    def test_installed_plugin_does_not_reach_test_central_system(self):
+        """
+        The central systems the tests build load no entry points: a plugin
+        installed on the machine does not change their answers, while a
+        central system built with entry points on gets it.
+        """
+        self.install_site_distribution()
+        loading = CentralSystem(CentralSystemConfig(database=":memory:"), load_entrypoints=True)
+        self.assertIn("site", [name for name, _ in loading.plugins.list_name_plugin()])
+        yield self.start_central_system(accept_any_id_tag=True)
+        self.assertNotIn("site", [name for name, _ in self.central.plugins.list_name_plugin()])
+        cp = yield self.connect()
+        answer = yield cp.call(core.AuthorizeRequest(id_tag="ANY"))
+        self.assertEqual(answer.id_tag_info.status, "Accepted")
 
     @inlineCallbacks
     def test_failing_plugin_answers_internal_error(self):

@@ -106,6 +106,7 @@ class CentralSystemTests(TestCase):
             CentralSystemConfig(listen="tcp:0:interface=127.0.0.1", database=":memory:",
                                 accept_any_id_tag=True, ping_interval=0),
             reactor=reactor,
+            load_entrypoints=False,
         )
         central.startService()
         self.addCleanup(central.stopService)
