@@ -6,7 +6,6 @@ scripted test charge point (L{tests.centralsystem.fake_chargepoint}).
 import os
 import sqlite3
 import sys
-import textwrap
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -47,6 +46,7 @@ from openocpp.plugins import make_plugin_manager
 from openocpp.rpc.errors import CallError, ConnectionLost
 from openocpp.transport.errors import HandshakeFailed
 from tests.centralsystem.fake_chargepoint import NOW, TestChargePoint
+from tests.plugins.fake_distribution import install_distribution
 
 BOOT = core.BootNotificationRequest(
     charge_point_vendor="Acme",
@@ -786,30 +786,18 @@ class PluginTests(CentralSystemMixin, TestCase):
         Install, for this test only, a distribution whose C{openocpp} entry
         point C{site} blocks every id tag.
         """
-        site = os.path.abspath(self.mktemp())
-        os.makedirs(os.path.join(site, "openocpp_test_site-1.0.dist-info"))
-        with open(os.path.join(site, "openocpp_test_site.py"), "w") as module:
-            module.write(
-                textwrap.dedent(
-                    """
-                    from openocpp import hookimpl
-                    from openocpp.messages import core
-                    from openocpp.messages.datatypes import IdTagInfo
+        install_distribution(
+            self,
+            """
+            from openocpp import hookimpl
+            from openocpp.messages import core
+            from openocpp.messages.datatypes import IdTagInfo
 
-                    @hookimpl
-                    def openocpp_cs_authorize(charge_point, request):
-                        return core.AuthorizeResponse(id_tag_info=IdTagInfo(status="Blocked"))
-                    """
-                )
-            )
-        info = os.path.join(site, "openocpp_test_site-1.0.dist-info")
-        with open(os.path.join(info, "METADATA"), "w") as metadata:
-            metadata.write("Metadata-Version: 2.1\nName: openocpp-test-site\nVersion: 1.0\n")
-        with open(os.path.join(info, "entry_points.txt"), "w") as entry_points:
-            entry_points.write("[openocpp]\nsite = openocpp_test_site\n")
-        sys.path.insert(0, site)
-        self.addCleanup(sys.path.remove, site)
-        self.addCleanup(sys.modules.pop, "openocpp_test_site", None)
+            @hookimpl
+            def openocpp_cs_authorize(charge_point, request):
+                return core.AuthorizeResponse(id_tag_info=IdTagInfo(status="Blocked"))
+            """,
+        )
 
     @inlineCallbacks
     def test_entry_point_plugin(self):
@@ -1093,6 +1081,7 @@ class OptionsTests(SynchronousTestCase):
         built-in behaviour and the plugins named.
         """
         from openocpp import tap
+        from openocpp.gctuning import GarbageCollectorTuning
 
         options = tap.Options()
         options.parseOptions(
@@ -1100,12 +1089,17 @@ class OptionsTests(SynchronousTestCase):
              "--plugin", "tests.centralsystem.test_service"]
         )
         service = tap.makeService(options)
-        (central,) = [each for each in service if isinstance(each, CentralSystem)]
+        tuning, central, guard = list(service)
         self.addCleanup(central.store.close)
+        self.assertIsInstance(tuning, GarbageCollectorTuning)
+        self.assertIsInstance(guard, tap.ListeningGuard)
         self.assertIsInstance(central, CentralSystem)
         self.assertEqual(central.config.database, ":memory:")
-        names = [type(plugin).__name__ for plugin in central.plugins.get_plugins()]
+        plugins = central.plugins.get_plugins()
+        names = [type(plugin).__name__ for plugin in plugins]
         self.assertIn("DefaultCentralSystemBehaviour", names)
+        self.assertIn(sys.modules[__name__], plugins)
+        self.assertEqual(central.plugins.get_name(sys.modules[__name__]), __name__)
 
     def test_missing_plugin(self):
         """

@@ -39,12 +39,29 @@ class OptionsTests(SynchronousTestCase):
     L{tap.Options} parses the role subcommands.
     """
 
-    def test_subcommands(self):
+    def test_each_subcommand_builds_its_role(self):
         """
-        Both roles are listed as subcommands.
+        C{centralsystem} parses the central system's options and builds a
+        central system; C{chargepoint} the charge point's, a charge point.
         """
-        names = [entry[0] for entry in tap.Options.subCommands]
-        self.assertEqual(names, ["centralsystem", "chargepoint"])
+        from openocpp.centralsystem.service import CentralSystem
+        from openocpp.centralsystem.tap import CentralSystemOptions
+        from openocpp.chargepoint.service import ChargePoint
+        from openocpp.chargepoint.tap import ChargePointOptions
+
+        roles = {
+            "centralsystem": (CentralSystemOptions, CentralSystem, ["--listen", "tcp:0:interface=127.0.0.1"]),
+            "chargepoint": (ChargePointOptions, ChargePoint, []),
+        }
+        for role, (options_type, service_type, arguments) in roles.items():
+            options = tap.Options()
+            options.parseOptions(["--no-gc-tuning", role, "--db", ":memory:", *arguments])
+            self.assertEqual(options.subCommand, role)
+            self.assertIsInstance(options.subOptions, options_type, role)
+            service = tap.build_service(options, reactor=MemoryReactorClock())
+            (built,) = [s for s in service if not isinstance(s, tap.ListeningGuard)]
+            self.assertIsInstance(built, service_type, role)
+            built.store.close()
 
     def test_role_required(self):
         """

@@ -14,6 +14,7 @@ from openocpp.chargepoint.keys import KeyDefinition, KeyType
 from openocpp.messages.enums import ConfigurationStatus
 from openocpp.plugins import call_hook, load_plugin_module, make_plugin_manager, notify
 from tests.chargepoint.fake_centralsystem import make_charge_point
+from tests.plugins.fake_distribution import install_distribution
 
 
 class Builtin:
@@ -119,12 +120,31 @@ class PluginManagerTests(SynchronousTestCase):
         )
         self.assertIn("database down", str(failure.value))
 
-    def test_entrypoints_load(self):
+    def test_installed_plugin_between_builtins_and_plugins(self):
         """
-        Loading installed plugins works on a machine with none installed.
+        A plugin installed under the C{openocpp} entry point is registered
+        under its entry point's name, overrides the built-ins and is
+        overridden by the plugins passed in; with entry points off it is not
+        loaded.
         """
-        manager = make_plugin_manager()
-        self.assertIsInstance(manager, pluggy.PluginManager)
+        install_distribution(
+            self,
+            """
+            from openocpp import hookimpl
+
+            @hookimpl
+            def openocpp_cs_check_credentials(identity):
+                return True if identity in ("installed", "special") else None
+            """,
+        )
+        manager = make_plugin_manager(builtins=[Builtin()], plugins=[Override()])
+        self.assertIn("site", [name for name, _ in manager.list_name_plugin()])
+        self.assertTrue(self.ask(manager, "installed"))
+        self.assertFalse(self.ask(manager, "special", "wrong"))
+        self.assertFalse(self.ask(manager, "other"))
+        without = make_plugin_manager(builtins=[Builtin()], load_entrypoints=False)
+        self.assertNotIn("site", [name for name, _ in without.list_name_plugin()])
+        self.assertFalse(self.ask(without, "installed"))
 
 
 class LoadPluginModuleTests(SynchronousTestCase):
