@@ -298,6 +298,16 @@ def make_charge_point(testcase, clock, database: str = ":memory:", plugins=(), *
     return charge_point
 
 
+def assert_no_timers(testcase, clock) -> None:
+    """
+    Fail C{testcase} if C{clock} still holds a delayed call: once the charge
+    point and the scripted central system have stopped, nothing of theirs may
+    be left to run (a timer left is a leak a real reactor would keep).
+    """
+    left = [(getattr(call.func, "__qualname__", repr(call.func)), call.getTime()) for call in clock.getDelayedCalls()]
+    testcase.assertEqual(left, [], "timers left after stopping")
+
+
 class LoopbackCentralSystem(ScriptedCentralSystem):
     """
     The scripted central system behind a real WebSocket server on loopback

@@ -15,7 +15,7 @@ from openocpp.chargepoint.service import ChargePoint
 from openocpp.messages.enums import AuthorizationStatus, ChargePointStatus
 from openocpp.plugins import make_plugin_manager
 from openocpp.transport.client import ClientConnectionService
-from tests.chargepoint.fake_centralsystem import ScriptedCentralSystem, make_charge_point
+from tests.chargepoint.fake_centralsystem import ScriptedCentralSystem, assert_no_timers, make_charge_point
 
 
 class StopThenStartTests(SynchronousTestCase):
@@ -35,8 +35,7 @@ class StopThenStartTests(SynchronousTestCase):
         if self.cp.running:
             self.cp.stopService()
         self.cs.disconnect()
-        for call in list(self.clock.getDelayedCalls()):
-            call.cancel()
+        assert_no_timers(self, self.clock)
 
     def test_store_closed_when_stopped_and_opened_when_started(self):
         self.assertFalse(self.cp.store.closed)

@@ -11,7 +11,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from openocpp.messages import ChangeConfigurationRequest
 from openocpp.messages.enums import ConfigurationStatus
-from tests.chargepoint.fake_centralsystem import ScriptedCentralSystem, make_charge_point
+from tests.chargepoint.fake_centralsystem import ScriptedCentralSystem, assert_no_timers, make_charge_point
 
 PLUGIN_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "plugins", "openocpp-simulated-meter")
 
@@ -28,12 +28,11 @@ class SimulatedMeterPluginTests(SynchronousTestCase):
         self.cp.ocpp_config.set("MeterValuesSampledData", "Energy.Active.Import.Register,Current.Import,Voltage.L2")
         self.cp.startService()
         self.cs.connect(self.cp)
-        self.addCleanup(self.cp.stopService)
 
     def tearDown(self):
+        self.cp.stopService()
         self.cs.disconnect()
-        for call in list(self.clock.getDelayedCalls()):
-            call.cancel()
+        assert_no_timers(self, self.clock)
 
     def test_three_phases(self):
         self.cp.start_transaction(1, "TAG")

@@ -29,7 +29,7 @@ from openocpp.messages import (
 )
 from openocpp.messages.enums import AuthorizationStatus, ChargePointStatus, ResetType
 from openocpp.plugins import call_hook, make_plugin_manager, notify
-from tests.chargepoint.fake_centralsystem import ScriptedCentralSystem
+from tests.chargepoint.fake_centralsystem import ScriptedCentralSystem, assert_no_timers
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 
@@ -118,8 +118,7 @@ class PluginContractTests(SynchronousTestCase):
         if self.cp.running:
             self.cp.stopService()
         self.cs.disconnect()
-        for call in list(self.clock.getDelayedCalls()):
-            call.cancel()
+        assert_no_timers(self, self.clock)
 
     def drive(self):
         """

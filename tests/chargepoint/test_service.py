@@ -47,7 +47,7 @@ from openocpp.messages.enums import (
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError, CallTimeout
 from openocpp.transport.interfaces import IConnectionHandler
-from tests.chargepoint.fake_centralsystem import BASE_TIME, ScriptedCentralSystem, make_charge_point
+from tests.chargepoint.fake_centralsystem import BASE_TIME, ScriptedCentralSystem, assert_no_timers, make_charge_point
 
 
 def boot_answer(cs, status, interval=300):
@@ -99,8 +99,7 @@ class ChargePointTestCase(SynchronousTestCase):
         if self.cp.running:
             self.cp.stopService()
         self.cs.disconnect()
-        for call in list(self.clock.getDelayedCalls()):
-            call.cancel()
+        assert_no_timers(self, self.clock)
 
     def boot_and_clear(self):
         self.start()

@@ -10,7 +10,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from openocpp.chargepoint.service import ChargePoint
 from openocpp.chargepoint.simulator import ChargingSimulator
 from openocpp.chargepoint.tap import ChargePointOptions, make_service
-from tests.chargepoint.fake_centralsystem import ScriptedCentralSystem, make_charge_point
+from tests.chargepoint.fake_centralsystem import ScriptedCentralSystem, assert_no_timers, make_charge_point
 
 
 def parse(*arguments):
@@ -117,8 +117,7 @@ class SimulatorTests(SynchronousTestCase):
         cp.stopService()
         self.assertFalse(simulator.running)
         cs.disconnect()
-        for call in list(clock.getDelayedCalls()):
-            call.cancel()
+        assert_no_timers(self, clock)
 
     def test_refused(self):
         from openocpp.messages import AuthorizeResponse, IdTagInfo
@@ -138,5 +137,4 @@ class SimulatorTests(SynchronousTestCase):
         self.assertEqual(simulator.sessions, 0)
         cp.stopService()
         cs.disconnect()
-        for call in list(clock.getDelayedCalls()):
-            call.cancel()
+        assert_no_timers(self, clock)

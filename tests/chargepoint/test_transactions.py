@@ -31,7 +31,7 @@ from openocpp.messages.enums import (
 )
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError
-from tests.chargepoint.fake_centralsystem import BASE_TIME, ScriptedCentralSystem, make_charge_point
+from tests.chargepoint.fake_centralsystem import BASE_TIME, ScriptedCentralSystem, assert_no_timers, make_charge_point
 from tests.chargepoint.test_service import ChargePointTestCase
 
 
@@ -463,8 +463,7 @@ class CrashTests(SynchronousTestCase):
     def tearDown(self):
         # Only the last one: the others were killed, and are never touched.
         self.live.stopService()
-        for call in list(self.clock.getDelayedCalls()):
-            call.cancel()
+        assert_no_timers(self, self.clock)
 
     def restart(self):
         self.cs.crash()
