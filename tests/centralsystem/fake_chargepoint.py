@@ -2,16 +2,23 @@
 A scripted test charge point for central system tests: a real WebSocket
 client and an RPC session playing the charge point, answering every request
 a central system may send, and checking every frame the central system sends
-against the official schemas.
+against the official schemas; and the central system it talks to, on a
+loopback port for each test (L{CentralSystemMixin}).
 """
 
+import itertools
 import json
+import os
+import sqlite3
 from datetime import datetime, timezone
 from typing import Any
 
 from twisted.internet import reactor as global_reactor
 from twisted.internet.defer import Deferred, inlineCallbacks
 
+from openocpp import hookimpl
+from openocpp.centralsystem.config import CentralSystemConfig
+from openocpp.centralsystem.service import CentralSystem
 from openocpp.messages import core, security
 from openocpp.messages.datatypes import (
     CertificateHashData,
@@ -177,3 +184,135 @@ class TestChargePoint:
         lost = self.when_lost()
         action()
         return lost
+
+
+_unique_ids = itertools.count(1)
+
+
+def raw_call(cp, action, payload):
+    """
+    Send a CALL frame as text from the scripted charge point C{cp}; fire
+    with the frame answering it (a CALLRESULT or CALLERROR, decoded).
+    """
+    unique_id = f"raw-{next(_unique_ids)}"
+    answered = Deferred()
+
+    def observe(direction, text, session):
+        frame = json.loads(text)
+        if direction == "in" and frame[0] in (3, 4) and frame[1] == unique_id:
+            session.remove_observer(observe)
+            answered.callback(frame)
+
+    cp.session.add_observer(observe)
+    # The scripted charge point checks the answer against the schema of
+    # the action it believes it called.
+    cp._actions[unique_id] = action
+    cp.connection.send_text(json.dumps([2, unique_id, action, payload]))
+    return answered
+
+
+class RejectingBoot:
+    """
+    A plugin answering every BootNotification with Rejected.
+    """
+
+    @hookimpl
+    def openocpp_cs_boot_notification(self, charge_point, request):
+        return core.BootNotificationResponse(status="Rejected", current_time=NOW, interval=60)
+
+
+BOOT = core.BootNotificationRequest(
+    charge_point_vendor="Acme",
+    charge_point_model="Volt-22",
+    charge_point_serial_number="SN-1",
+    firmware_version="1.2.3",
+)
+
+
+class CentralSystemMixin:
+    """
+    Runs a central system on a loopback port for each test.
+    """
+
+    config_overrides: dict = {}
+
+    def start_central_system(self, load_entrypoints=False, **overrides):
+        """
+        Start a central system on a loopback port, configured with
+        C{overrides}.
+
+        @param load_entrypoints: whether the installed plugins (C{openocpp}
+            entry points) join it; off unless a test is about them, so that a
+            plugin installed on the machine does not change the results.
+        """
+        settings = dict(
+            listen="tcp:0:interface=127.0.0.1",
+            database=os.path.abspath(self.mktemp() + ".sqlite"),
+            ping_interval=0,
+        )
+        settings.update(self.config_overrides)
+        settings.update(overrides)
+        self.config = CentralSystemConfig(**settings)
+        self.central = self.make_central_system(self.config, load_entrypoints=load_entrypoints)
+        self.central.startService()
+        self.addCleanup(self.central.stopService)
+        return self.central.when_listening().addCallback(self._listening)
+
+    def make_central_system(self, config, load_entrypoints=False):
+        """
+        Build (not start) a central system for C{config} on the reactor,
+        with this test's L{service_arguments}.
+
+        @param load_entrypoints: see L{start_central_system}.
+        """
+        arguments = {"load_entrypoints": load_entrypoints}
+        arguments.update(self.service_arguments())
+        return CentralSystem(config, reactor=global_reactor, **arguments)
+
+    def service_arguments(self):
+        """
+        Keyword arguments a test case adds to L{CentralSystem}'s.
+        """
+        return {}
+
+    def _listening(self, port):
+        scheme = "wss" if self.config.security_profile >= 2 else "ws"
+        self.url = f"{scheme}://localhost:{port.getHost().port}/ocpp"
+        return port
+
+    @inlineCallbacks
+    def connect(self, identity="CP1", password=None, security_profile=0, tls_options=None):
+        charge_point = TestChargePoint(self, identity)
+        yield charge_point.connect(
+            self.url, password=password, security_profile=security_profile, tls_options=tls_options
+        )
+        self.addCleanup(lambda: charge_point.close() if charge_point.connection.open else None)
+        return charge_point
+
+    def rows(self, sql, *arguments):
+        # Read the SQLite file through a connection of our own: what is
+        # there is what a crash would leave.
+        connection = sqlite3.connect(self.config.database)
+        connection.row_factory = sqlite3.Row
+        try:
+            return [dict(row) for row in connection.execute(sql, arguments)]
+        finally:
+            connection.close()
+
+
+def until(predicate, interval=0.01, limit=500):
+    """
+    A Deferred firing once C{predicate()} is true, checked every
+    C{interval} seconds of the real reactor.
+    """
+    from twisted.internet.task import deferLater
+
+    @inlineCallbacks
+    def wait():
+        for _ in range(limit):
+            if predicate():
+                return
+            yield deferLater(global_reactor, interval, lambda: None)
+        raise AssertionError("condition never became true")
+
+    return wait()

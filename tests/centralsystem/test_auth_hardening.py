@@ -34,8 +34,8 @@ from openocpp.centralsystem.store import CentralSystemStore
 from openocpp.transport.errors import HandshakeFailed
 from openocpp.transport.security import AuthenticationRefused, basic_authorization
 from openocpp.messages import security
+from tests.centralsystem.fake_chargepoint import BOOT, CentralSystemMixin
 from tests.web.test_api import ApiMixin
-from tests.centralsystem.test_service import BOOT, CentralSystemMixin
 from tests.transport.test_connections import RawClient, handshake_request
 
 KEY = "0123456789abcdef0123"

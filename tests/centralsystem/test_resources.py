@@ -21,9 +21,8 @@ from openocpp.messages import core
 from openocpp.messages.datatypes import MeterValue, SampledValue
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError
-from tests.centralsystem.fake_chargepoint import NOW
+from tests.centralsystem.fake_chargepoint import BOOT, NOW, CentralSystemMixin
 from tests.centralsystem.store_file import replace_connection, select
-from tests.centralsystem.test_service import BOOT, CentralSystemMixin
 from tests.transport.test_connections import ConnectionTestsMixin, Handlers, handshake_request
 
 

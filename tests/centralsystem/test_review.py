@@ -8,7 +8,6 @@ central system stopped and started again on the same file.
 import os
 import sqlite3
 
-from twisted.internet import reactor
 from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase, TestCase
@@ -18,9 +17,7 @@ from openocpp.centralsystem.policy import NotAllowedNow
 from openocpp.centralsystem.store import MIGRATIONS, CentralSystemStore
 from openocpp.messages import core
 from openocpp.store.sqlite import migrate, open_database
-from tests.centralsystem.fake_chargepoint import NOW
-from tests.centralsystem.test_service import BOOT, CentralSystemMixin
-from tests.centralsystem.test_spec import RejectingBoot, raw_call
+from tests.centralsystem.fake_chargepoint import BOOT, NOW, CentralSystemMixin, RejectingBoot, raw_call
 
 
 class RegistrationByPluginTests(CentralSystemMixin, TestCase):

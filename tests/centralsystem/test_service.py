@@ -4,12 +4,10 @@ scripted test charge point (L{tests.centralsystem.fake_chargepoint}).
 """
 
 import os
-import sqlite3
 import sys
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
-from twisted.internet import reactor
 from twisted.internet.defer import gatherResults, inlineCallbacks
 from twisted.internet.task import Clock
 from twisted.python import usage
@@ -45,87 +43,8 @@ from openocpp.messages.errors import ErrorCode
 from openocpp.plugins import make_plugin_manager
 from openocpp.rpc.errors import CallError, ConnectionLost
 from openocpp.transport.errors import HandshakeFailed
-from tests.centralsystem.fake_chargepoint import NOW, TestChargePoint
+from tests.centralsystem.fake_chargepoint import BOOT, NOW, CentralSystemMixin, TestChargePoint, until
 from tests.plugins.fake_distribution import install_distribution
-
-BOOT = core.BootNotificationRequest(
-    charge_point_vendor="Acme",
-    charge_point_model="Volt-22",
-    charge_point_serial_number="SN-1",
-    firmware_version="1.2.3",
-)
-
-
-class CentralSystemMixin:
-    """
-    Runs a central system on a loopback port for each test.
-    """
-
-    config_overrides: dict = {}
-
-    def start_central_system(self, load_entrypoints=False, **overrides):
-        """
-        Start a central system on a loopback port, configured with
-        C{overrides}.
-
-        @param load_entrypoints: whether the installed plugins (C{openocpp}
-            entry points) join it; off unless a test is about them, so that a
-            plugin installed on the machine does not change the results.
-        """
-        settings = dict(
-            listen="tcp:0:interface=127.0.0.1",
-            database=os.path.abspath(self.mktemp() + ".sqlite"),
-            ping_interval=0,
-        )
-        settings.update(self.config_overrides)
-        settings.update(overrides)
-        self.config = CentralSystemConfig(**settings)
-        self.central = self.make_central_system(self.config, load_entrypoints=load_entrypoints)
-        self.central.startService()
-        self.addCleanup(self.central.stopService)
-        return self.central.when_listening().addCallback(self._listening)
-
-    def make_central_system(self, config, load_entrypoints=False):
-        """
-        Build (not start) a central system for C{config} on the reactor,
-        with this test's L{service_arguments}.
-
-        @param load_entrypoints: see L{start_central_system}.
-        """
-        arguments = {"load_entrypoints": load_entrypoints}
-        arguments.update(self.service_arguments())
-        return CentralSystem(config, reactor=reactor, **arguments)
-
-    def service_arguments(self):
-        """
-        Keyword arguments a test case adds to L{CentralSystem}'s.
-        """
-        return {}
-
-    def _listening(self, port):
-        scheme = "wss" if self.config.security_profile >= 2 else "ws"
-        self.url = f"{scheme}://localhost:{port.getHost().port}/ocpp"
-        return port
-
-    @inlineCallbacks
-    def connect(self, identity="CP1", password=None, security_profile=0, tls_options=None):
-        charge_point = TestChargePoint(self, identity)
-        yield charge_point.connect(
-            self.url, password=password, security_profile=security_profile, tls_options=tls_options
-        )
-        self.addCleanup(lambda: charge_point.close() if charge_point.connection.open else None)
-        return charge_point
-
-    def rows(self, sql, *arguments):
-        # Read the SQLite file through a connection of our own: what is
-        # there is what a crash would leave.
-        connection = sqlite3.connect(self.config.database)
-        connection.row_factory = sqlite3.Row
-        try:
-            return [dict(row) for row in connection.execute(sql, arguments)]
-        finally:
-            connection.close()
-
 
 class FullSessionTests(CentralSystemMixin, TestCase):
     """
@@ -438,7 +357,7 @@ class OperationsTests(CentralSystemMixin, TestCase):
         cp = yield self.connect()
         proxy = yield self.central.when_connected("CP1")
         yield cp.close()
-        yield _until(lambda: not proxy.connected)
+        yield until(lambda: not proxy.connected)
         self.assertEqual(self.central.charge_points(), [])
         self.assertRaises(KeyError, self.central.charge_point, "CP1")
         yield self.assertFailure(proxy.reset("Soft"), ConnectionLost)
@@ -1109,21 +1028,3 @@ class OptionsTests(SynchronousTestCase):
         options.parseOptions(["--db", ":memory:", "--plugin", "no.such.module"])
         error = self.assertRaises(usage.UsageError, make_service, options)
         self.assertIn("no.such.module", str(error))
-
-
-def _until(predicate, interval=0.01, limit=500):
-    """
-    A Deferred firing once C{predicate()} is true, checked every
-    C{interval} seconds of the real reactor.
-    """
-    from twisted.internet.task import deferLater
-
-    @inlineCallbacks
-    def wait():
-        for _ in range(limit):
-            if predicate():
-                return
-            yield deferLater(reactor, interval, lambda: None)
-        raise AssertionError("condition never became true")
-
-    return wait()

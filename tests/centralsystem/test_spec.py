@@ -9,17 +9,14 @@ Wire cases are played with raw OCPP-J frames from a scripted charge point
 with a L{Clock}.
 """
 
-import itertools
-import json
 import os
 import sqlite3
 
-from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.defer import inlineCallbacks
 from twisted.internet.task import Clock
 from twisted.logger import globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
-from openocpp import hookimpl
 from openocpp.centralsystem.idtags import id_tag_key
 from openocpp.centralsystem.policy import ForbiddenRequest, NotAllowedNow, refusal
 from openocpp.centralsystem.store import MIGRATIONS, CentralSystemStore
@@ -32,34 +29,8 @@ from openocpp.messages.datatypes import (
     SampledValue,
 )
 from openocpp.store.sqlite import migrate, open_database
-from tests.centralsystem.fake_chargepoint import NOW
+from tests.centralsystem.fake_chargepoint import BOOT, NOW, CentralSystemMixin, RejectingBoot, raw_call
 from tests.centralsystem.store_file import select
-from tests.centralsystem.test_service import BOOT, CentralSystemMixin
-
-_unique_ids = itertools.count(1)
-
-
-def raw_call(cp, action, payload):
-    """
-    Send a CALL frame as text from the scripted charge point C{cp}; fire
-    with the frame answering it (a CALLRESULT or CALLERROR, decoded).
-    """
-    unique_id = f"raw-{next(_unique_ids)}"
-    answered = Deferred()
-
-    def observe(direction, text, session):
-        frame = json.loads(text)
-        if direction == "in" and frame[0] in (3, 4) and frame[1] == unique_id:
-            session.remove_observer(observe)
-            answered.callback(frame)
-
-    cp.session.add_observer(observe)
-    # The scripted charge point checks the answer against the schema of
-    # the action it believes it called.
-    cp._actions[unique_id] = action
-    cp.connection.send_text(json.dumps([2, unique_id, action, payload]))
-    return answered
-
 
 def profile(purpose="TxProfile", transaction_id=None):
     return ChargingProfile(
@@ -576,16 +547,6 @@ class PolicyTests(SynchronousTestCase):
         """
         self.assertIsNone(refusal(core.TriggerMessageRequest(requested_message="BootNotification"), None))
         self.assertIsNone(refusal(core.RemoteStopTransactionRequest(transaction_id=1), None))
-
-
-class RejectingBoot:
-    """
-    A plugin answering every BootNotification with Rejected.
-    """
-
-    @hookimpl
-    def openocpp_cs_boot_notification(self, charge_point, request):
-        return core.BootNotificationResponse(status="Rejected", current_time=NOW, interval=60)
 
 
 class ProxyPolicyTests(CentralSystemMixin, TestCase):

@@ -12,8 +12,7 @@ from twisted.logger import formatEvent, globalLogPublisher
 from twisted.trial.unittest import TestCase
 
 from openocpp.messages import core
-from tests.centralsystem.fake_chargepoint import TestChargePoint
-from tests.centralsystem.test_service import BOOT, _until
+from tests.centralsystem.fake_chargepoint import BOOT, TestChargePoint, until
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "examples")
 
@@ -54,7 +53,7 @@ class QuickStartCentralSystemTests(TestCase):
         self.addCleanup(cp.close)
         boot = yield cp.call(BOOT)
         self.assertEqual(boot.interval, 60)
-        yield _until(lambda: central.quick_start.configured == ["QS1"])
+        yield until(lambda: central.quick_start.configured == ["QS1"])
         self.assertEqual(
             [type(request) for request in cp.received],
             [core.GetConfigurationRequest, core.ChangeConfigurationRequest, core.TriggerMessageRequest],

@@ -37,10 +37,9 @@ from openocpp.web.events import LiveEvents
 from openocpp.web.interfaces import IApiAuthenticator, IApiConfig, ILiveEvents
 from openocpp.web.openapi import build_openapi, load_openapi, render_openapi
 from openocpp.web.service import WebService
-from tests.centralsystem.fake_chargepoint import NOW
+from tests.centralsystem.fake_chargepoint import BOOT, NOW, CentralSystemMixin
 from tests.payloads import sample_message
 from tests.centralsystem.store_file import select
-from tests.centralsystem.test_service import BOOT, CentralSystemMixin
 
 TOKEN = "s3cret-token"
 

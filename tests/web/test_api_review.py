@@ -8,9 +8,8 @@ folding could make one record.
 from twisted.internet.defer import inlineCallbacks
 from twisted.trial.unittest import TestCase
 
+from tests.centralsystem.fake_chargepoint import BOOT, RejectingBoot, raw_call
 from tests.web.test_api import ApiMixin
-from tests.centralsystem.test_service import BOOT
-from tests.centralsystem.test_spec import RejectingBoot, raw_call
 
 
 class IdTagCharactersApiTests(ApiMixin, TestCase):

@@ -12,10 +12,8 @@ from twisted.trial.unittest import TestCase
 
 from openocpp.messages import core
 from openocpp.messages.datatypes import MeterValue, SampledValue
-from tests.centralsystem.fake_chargepoint import NOW
+from tests.centralsystem.fake_chargepoint import BOOT, NOW, RejectingBoot, raw_call
 from tests.web.test_api import ApiMixin
-from tests.centralsystem.test_service import BOOT
-from tests.centralsystem.test_spec import RejectingBoot, raw_call
 
 _TX_PROFILE = {
     "chargingProfileId": 7,
