@@ -3,7 +3,8 @@ A scripted central system for the charge point's tests: an RPC session of
 the central system role joined to a charge point's connection handler by an
 in-memory link. It answers every request (answers may be replaced per
 action), records what it received, and checks every frame the charge point
-sends against the official schemas (L{tests.oracle}).
+sends against the official schemas (L{tests.oracle}).  L{ChargePointTestCase}
+puts a charge point and one of these on a L{Clock} for each test.
 """
 
 import itertools
@@ -11,7 +12,9 @@ import json
 from datetime import datetime, timedelta, timezone
 
 from twisted.internet.error import ConnectionDone
+from twisted.internet.task import Clock
 from twisted.python.failure import Failure
+from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
 from openocpp.chargepoint.behaviour import DefaultChargePointBehaviour
@@ -359,3 +362,36 @@ class LoopbackCentralSystem(ScriptedCentralSystem):
             self.port = None
         if self.factory is not None:
             await self.factory.close_connections()
+
+
+class ChargePointTestCase(SynchronousTestCase):
+    """
+    A charge point on a clock, and a scripted central system.
+    """
+
+    settings: dict = {}
+
+    def setUp(self):
+        self.clock = Clock()
+        self.cs = ScriptedCentralSystem(self, self.clock)
+        self.plugins = self.make_plugins()
+        self.cp = make_charge_point(self, self.clock, plugins=self.plugins, **self.settings)
+
+    def make_plugins(self):
+        return []
+
+    def start(self, connect=True):
+        self.cp.startService()
+        self.addCleanup(self._stop)
+        if connect:
+            self.cs.connect(self.cp)
+
+    def _stop(self):
+        if self.cp.running:
+            self.cp.stopService()
+        self.cs.disconnect()
+        assert_no_timers(self, self.clock)
+
+    def boot_and_clear(self):
+        self.start()
+        self.cs.clear()

@@ -57,8 +57,7 @@ from openocpp.messages.enums import (
 )
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError, CallTimeout
-from tests.chargepoint.fake_centralsystem import ScriptedCentralSystem, make_charge_point
-from tests.chargepoint.test_service import ChargePointTestCase
+from tests.chargepoint.fake_centralsystem import ChargePointTestCase, ScriptedCentralSystem, make_charge_point
 
 
 class SitePlugin:

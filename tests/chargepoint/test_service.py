@@ -10,8 +10,6 @@ Every frame the charge point sends is checked against the official schemas
 from datetime import timedelta
 
 from twisted.internet.defer import Deferred
-from twisted.internet.task import Clock
-from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
 from openocpp.chargepoint.errors import NotAccepted, NotConnected
@@ -47,7 +45,7 @@ from openocpp.messages.enums import (
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError, CallTimeout
 from openocpp.transport.interfaces import IConnectionHandler
-from tests.chargepoint.fake_centralsystem import BASE_TIME, ScriptedCentralSystem, assert_no_timers, make_charge_point
+from tests.chargepoint.fake_centralsystem import BASE_TIME, ChargePointTestCase, ScriptedCentralSystem, make_charge_point
 
 
 def boot_answer(cs, status, interval=300):
@@ -71,39 +69,6 @@ class RecordingPlugin:
     @hookimpl
     def openocpp_cp_registration_changed(self, charge_point, status):
         self.events.append(("registration", status))
-
-
-class ChargePointTestCase(SynchronousTestCase):
-    """
-    A charge point on a clock, and a scripted central system.
-    """
-
-    settings: dict = {}
-
-    def setUp(self):
-        self.clock = Clock()
-        self.cs = ScriptedCentralSystem(self, self.clock)
-        self.plugins = self.make_plugins()
-        self.cp = make_charge_point(self, self.clock, plugins=self.plugins, **self.settings)
-
-    def make_plugins(self):
-        return []
-
-    def start(self, connect=True):
-        self.cp.startService()
-        self.addCleanup(self._stop)
-        if connect:
-            self.cs.connect(self.cp)
-
-    def _stop(self):
-        if self.cp.running:
-            self.cp.stopService()
-        self.cs.disconnect()
-        assert_no_timers(self, self.clock)
-
-    def boot_and_clear(self):
-        self.start()
-        self.cs.clear()
 
 
 class RegistrationTests(ChargePointTestCase):

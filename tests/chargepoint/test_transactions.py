@@ -31,8 +31,13 @@ from openocpp.messages.enums import (
 )
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError
-from tests.chargepoint.fake_centralsystem import BASE_TIME, ScriptedCentralSystem, assert_no_timers, make_charge_point
-from tests.chargepoint.test_service import ChargePointTestCase
+from tests.chargepoint.fake_centralsystem import (
+    BASE_TIME,
+    ChargePointTestCase,
+    ScriptedCentralSystem,
+    assert_no_timers,
+    make_charge_point,
+)
 
 
 def refuse(request):
