@@ -790,7 +790,8 @@ class ApiQuotaTests(CentralSystemMixin, TestCase):
         """
         from twisted.web.client import Agent, readBody
 
-        from tests.web.test_api import SseReader, until
+        from tests.centralsystem.fake_chargepoint import until
+        from tests.web.api_client import SseReader
 
         log = LogLines(self)
         agent = Agent(reactor)

@@ -9,7 +9,7 @@ from twisted.internet.defer import inlineCallbacks
 from twisted.trial.unittest import TestCase
 
 from tests.centralsystem.fake_chargepoint import BOOT, RejectingBoot, raw_call
-from tests.web.test_api import ApiMixin
+from tests.web.api_client import ApiMixin
 
 
 class IdTagCharactersApiTests(ApiMixin, TestCase):

@@ -13,7 +13,7 @@ from twisted.trial.unittest import TestCase
 from openocpp.messages import core
 from openocpp.messages.datatypes import MeterValue, SampledValue
 from tests.centralsystem.fake_chargepoint import BOOT, NOW, RejectingBoot, raw_call
-from tests.web.test_api import ApiMixin
+from tests.web.api_client import ApiMixin
 
 _TX_PROFILE = {
     "chargingProfileId": 7,

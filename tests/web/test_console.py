@@ -19,7 +19,7 @@ from twisted.trial.unittest import SkipTest, TestCase
 from openocpp.messages import core
 from openocpp.messages.datatypes import MeterValue, SampledValue
 from tests.centralsystem.fake_chargepoint import NOW
-from tests.web.test_api import ApiMixin
+from tests.web.api_client import ApiMixin
 
 #: Seconds a page element may take to appear.
 WAIT = 10
