@@ -35,7 +35,7 @@ from openocpp.transport.errors import HandshakeFailed
 from openocpp.transport.security import AuthenticationRefused, basic_authorization
 from openocpp.messages import security
 from tests.centralsystem.fake_chargepoint import BOOT, CentralSystemMixin
-from tests.transport.test_connections import RawClient, handshake_request
+from tests.transport.loopback import RawClient, handshake_request
 from tests.web.api_client import ApiMixin
 
 KEY = "0123456789abcdef0123"

@@ -23,7 +23,7 @@ from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError
 from tests.centralsystem.fake_chargepoint import BOOT, NOW, CentralSystemMixin
 from tests.centralsystem.store_file import replace_connection, select
-from tests.transport.test_connections import ConnectionTestsMixin, Handlers, handshake_request
+from tests.transport.loopback import ConnectionTestsMixin, Handlers, handshake_request
 
 
 class LogLines:

@@ -13,7 +13,7 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from openocpp.transport.identity import InvalidIdentity, check_identity, identity_from_path
 from openocpp.transport.server import OcppServerFactory, listen
-from tests.transport.test_connections import Handlers, RawClient, handshake_request
+from tests.transport.loopback import Handlers, RawClient, handshake_request
 
 #: (percent-encoded last path segment, words the reason must contain)
 BAD_IDENTITIES = [
