@@ -4,7 +4,8 @@ Test-only access to a central system store's SQLite file.
 Production code reads the store through its named methods
 (L{openocpp.centralsystem.interfaces.ICentralSystemStore}); tests that check
 what lies in the file itself (a migration's result, a table the API does
-not show) read it here.
+not show) read it here, and tests of a full disk replace its connection
+with L{FullDisk}.
 """
 
 import sqlite3
@@ -35,3 +36,27 @@ def replace_connection(store: CentralSystemStore, connection: Any) -> Any:
     previous = store._db
     store._db = store._group.connection = connection
     return previous
+
+
+class FullDisk:
+    """
+    Wraps a store's SQLite connection to fail every C{COMMIT} as a full disk
+    does in WAL mode: SQLite rolls the transaction back and raises
+    C{SQLITE_FULL}.
+    """
+
+    def __init__(self, store):
+        self._store = store
+        self._real = replace_connection(store, self)
+
+    def execute(self, sql, *arguments):
+        if sql == "COMMIT":
+            self._real.execute("ROLLBACK")
+            raise sqlite3.OperationalError("database or disk is full")
+        return self._real.execute(sql, *arguments)
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+    def make_room(self):
+        replace_connection(self._store, self._real)

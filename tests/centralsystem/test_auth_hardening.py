@@ -431,18 +431,15 @@ class CentralSystemAuthTests(CentralSystemMixin, TestCase):
         A profile 2 listener refuses a charge point registered for profile
         3 (it asks for no client certificate), even with a password.
         """
-        from tests.centralsystem.test_service import TLSProfilesTests
-        from tests.transport.certificates import tls_files
+        from tests.transport.certificates import client_options, tls_files
 
         tls = tls_files()
         await self.start_central_system(
             security_profile=2, tls_key=str(tls.server.key), tls_certificate=str(tls.server.certificate)
         )
         self.central.store.register_charge_point("CP001", password=KEY, security_profile=3)
-        helper = TLSProfilesTests()
-        helper.tls = tls
         try:
-            await self.connect("CP001", password=KEY, security_profile=2, tls_options=helper.client_options())
+            await self.connect("CP001", password=KEY, security_profile=2, tls_options=client_options(tls))
         except HandshakeFailed as failed:
             self.assertEqual(failed.status, 401)
         else:

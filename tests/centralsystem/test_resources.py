@@ -22,7 +22,7 @@ from openocpp.messages.datatypes import MeterValue, SampledValue
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError
 from tests.centralsystem.fake_chargepoint import BOOT, NOW, CentralSystemMixin
-from tests.centralsystem.store_file import replace_connection, select
+from tests.centralsystem.store_file import FullDisk, replace_connection, select
 from tests.transport.loopback import ConnectionTestsMixin, Handlers, handshake_request
 
 
@@ -67,30 +67,6 @@ def fill(store):
 
 def make_room(store):
     store._db.execute("PRAGMA max_page_count = 1073741823")
-
-
-class FullDisk:
-    """
-    Wraps a store's SQLite connection to fail every C{COMMIT} as a full disk
-    does in WAL mode: SQLite rolls the transaction back and raises
-    C{SQLITE_FULL}.
-    """
-
-    def __init__(self, store):
-        self._store = store
-        self._real = replace_connection(store, self)
-
-    def execute(self, sql, *arguments):
-        if sql == "COMMIT":
-            self._real.execute("ROLLBACK")
-            raise sqlite3.OperationalError("database or disk is full")
-        return self._real.execute(sql, *arguments)
-
-    def __getattr__(self, name):
-        return getattr(self._real, name)
-
-    def make_room(self):
-        replace_connection(self._store, self._real)
 
 
 class DiskFullStoreTests(SynchronousTestCase):

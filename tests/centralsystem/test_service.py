@@ -482,17 +482,9 @@ class TLSProfilesTests(CentralSystemMixin, TestCase):
         self.tls = tls_files()
 
     def client_options(self, client=None):
-        from openocpp.transport.security import client_tls_options
+        from tests.transport.certificates import client_options
 
-        if client is None:
-            return client_tls_options("localhost", ca_certificates=str(self.tls.ca))
-        issued = self.tls.clients[client]
-        return client_tls_options(
-            "localhost",
-            ca_certificates=str(self.tls.ca),
-            client_certificate=str(issued.certificate),
-            client_key=str(issued.key),
-        )
+        return client_options(self.tls, client)
 
     @inlineCallbacks
     def test_profile_2(self):

@@ -197,3 +197,22 @@ def tls_files() -> TLSFiles:
         rogue_client=_write(folder, "rogue-client", *_issue(rogue, "CP001", None)),
     )
     return _cached
+
+
+def client_options(tls: TLSFiles, client: str | None = None):
+    """
+    A charge point's TLS options for a server with C{tls}'s certificate on
+    C{localhost}: trusting C{tls}'s CA, and presenting the client
+    certificate C{tls.clients[client]} when C{client} is given.
+    """
+    from openocpp.transport.security import client_tls_options
+
+    if client is None:
+        return client_tls_options("localhost", ca_certificates=str(tls.ca))
+    issued = tls.clients[client]
+    return client_tls_options(
+        "localhost",
+        ca_certificates=str(tls.ca),
+        client_certificate=str(issued.certificate),
+        client_key=str(issued.key),
+    )

@@ -1157,7 +1157,7 @@ class OperatorChangeApiTests(ApiMixin, TestCase):
         nothing was kept, not as a success; nothing is stored, and no
         plugin hears of it.
         """
-        from tests.centralsystem.test_resources import FullDisk
+        from tests.centralsystem.store_file import FullDisk
 
         changes = self.heard()
         full = FullDisk(self.central.store)
