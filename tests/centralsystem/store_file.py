@@ -5,7 +5,8 @@ Production code reads the store through its named methods
 (L{openocpp.centralsystem.interfaces.ICentralSystemStore}); tests that check
 what lies in the file itself (a migration's result, a table the API does
 not show) read it here, and tests of a full disk replace its connection
-with L{FullDisk}.
+with L{FullDisk}.  L{SynchronousThreads} runs the store's checkpoints at
+once, for tests on a clock.
 """
 
 import sqlite3
@@ -60,3 +61,42 @@ class FullDisk:
 
     def make_room(self):
         replace_connection(self._store, self._real)
+
+
+class SynchronousThreads:
+    """
+    An C{IReactorThreads} whose thread pool runs work at once, so a test
+    sees a checkpoint happen when the clock says so.
+    """
+
+    def __init__(self):
+        self.ran = 0
+
+    def getThreadPool(self):
+        return self
+
+    def callInThreadWithCallback(self, on_result, function, *args, **kwargs):
+        self.ran += 1
+        try:
+            result = function(*args, **kwargs)
+        except Exception:
+            from twisted.python.failure import Failure
+
+            on_result(False, Failure())
+        else:
+            on_result(True, result)
+
+    def callFromThread(self, function, *args, **kwargs):
+        function(*args, **kwargs)
+
+
+def count(path, table):
+    """
+    The number of rows of C{table} in the SQLite file at C{path}, read
+    through a connection of our own: what a crash would leave.
+    """
+    connection = sqlite3.connect(path)
+    try:
+        return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    finally:
+        connection.close()

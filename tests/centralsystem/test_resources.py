@@ -631,7 +631,7 @@ class WriteAheadLogLimitTests(SynchronousTestCase):
         truncated to nothing, the pending writes committed first; one line
         says so.
         """
-        from tests.centralsystem.test_store import SynchronousThreads, count
+        from tests.centralsystem.store_file import SynchronousThreads, count
 
         clock = Clock()
         path = os.path.abspath(self.mktemp())
@@ -653,7 +653,7 @@ class WriteAheadLogLimitTests(SynchronousTestCase):
         With no limit (0), checkpoints stay passive: the log is not
         truncated.
         """
-        from tests.centralsystem.test_store import SynchronousThreads
+        from tests.centralsystem.store_file import SynchronousThreads
 
         clock = Clock()
         path = os.path.abspath(self.mktemp())
@@ -866,7 +866,7 @@ class CheckpointFailureTests(SynchronousTestCase):
         Three failing checkpoints give one logged error; after one that
         works, the next failure is logged again.
         """
-        from tests.centralsystem.test_store import SynchronousThreads
+        from tests.centralsystem.store_file import SynchronousThreads
 
         clock = Clock()
         path = os.path.abspath(self.mktemp())

@@ -14,42 +14,7 @@ from openocpp.centralsystem.interfaces import ICentralSystemStore
 from openocpp.centralsystem.store import CentralSystemStore, StorageFailed
 from openocpp.messages import core
 from tests.centralsystem.fake_chargepoint import NOW
-from tests.centralsystem.store_file import replace_connection
-
-
-class SynchronousThreads:
-    """
-    An C{IReactorThreads} whose thread pool runs work at once, so a test
-    sees a checkpoint happen when the clock says so.
-    """
-
-    def __init__(self):
-        self.ran = 0
-
-    def getThreadPool(self):
-        return self
-
-    def callInThreadWithCallback(self, on_result, function, *args, **kwargs):
-        self.ran += 1
-        try:
-            result = function(*args, **kwargs)
-        except Exception:
-            from twisted.python.failure import Failure
-
-            on_result(False, Failure())
-        else:
-            on_result(True, result)
-
-    def callFromThread(self, function, *args, **kwargs):
-        function(*args, **kwargs)
-
-
-def count(path, table):
-    connection = sqlite3.connect(path)
-    try:
-        return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    finally:
-        connection.close()
+from tests.centralsystem.store_file import SynchronousThreads, count, replace_connection
 
 
 class GroupCommitTests(SynchronousTestCase):

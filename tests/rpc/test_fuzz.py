@@ -16,7 +16,7 @@ from openocpp.messages.registry import ACTIONS, Role
 from openocpp.rpc.frames import CallErrorFrame, CallResult, Call, parse_frame
 from openocpp.rpc.session import RpcSession
 from tests.oracle import assert_frame_valid
-from tests.rpc.test_session import NOW, FakeConnection
+from tests.rpc.fake_connection import NOW, FakeConnection
 
 json_values = st.recursive(
     st.none()

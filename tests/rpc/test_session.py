@@ -7,7 +7,7 @@ schemas by L{tests.oracle.assert_frame_valid}.
 """
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 
 from twisted.internet.defer import CancelledError, Deferred, succeed
 from twisted.internet.error import ConnectionDone
@@ -16,7 +16,6 @@ from twisted.internet.testing import EventLoggingObserver
 from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
-from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from openocpp.messages import (
@@ -51,10 +50,10 @@ from openocpp.rpc.session import RpcSession
 from openocpp.transport.errors import MessageTooLarge
 from openocpp.transport.interfaces import IConnectionHandler, IOcppConnection
 from tests.oracle import assert_frame_valid
+from tests.rpc.fake_connection import NOW, FakeConnection
 
 CP = Role.CHARGE_POINT
 CS = Role.CENTRAL_SYSTEM
-NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 NOW_TEXT = "2026-01-01T12:00:00.000Z"
 BOOT_CONF = {"status": "Accepted", "currentTime": NOW_TEXT, "interval": 300}
 BOOT_REQ = {"chargePointVendor": "VendorX", "chargePointModel": "Model1"}
@@ -77,37 +76,6 @@ def meter_values() -> MeterValuesRequest:
             MeterValue(timestamp=NOW, sampled_value=[SampledValue(value="16.1")])
         ],
     )
-
-
-@implementer(IOcppConnection)
-class FakeConnection:
-    """
-    An in-memory L{IOcppConnection} that records what is sent on it.
-
-    @ivar sent: the texts sent, in order.
-    @ivar closed: C{(code, reason)} once closed, else C{None}.
-    """
-
-    def __init__(self, identity: str = "CP-1") -> None:
-        self.identity = identity
-        self.peer = None
-        self.security_profile = 0
-        self.client_certificate = None
-        self.sent: list[str] = []
-        self.closed: tuple[int, str] | None = None
-
-    #: The longest message send_text accepts, in bytes (as the transport's
-    #: maximum message size).
-    limit = 1 << 20
-
-    def send_text(self, text: str) -> None:
-        size = len(text.encode("utf-8"))
-        if size > self.limit:
-            raise MessageTooLarge(size, self.limit)
-        self.sent.append(text)
-
-    def close(self, code: int = 1000, reason: str = "") -> None:
-        self.closed = (code, reason)
 
 
 class SessionTestMixin:
