@@ -45,7 +45,13 @@ from openocpp.messages.enums import (
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError, CallTimeout
 from openocpp.transport.interfaces import IConnectionHandler
-from tests.chargepoint.fake_centralsystem import BASE_TIME, ChargePointTestCase, ScriptedCentralSystem, make_charge_point
+from tests.chargepoint.fake_centralsystem import (
+    BASE_TIME,
+    ChargePointTestCase,
+    ScriptedCentralSystem,
+    assert_no_timers,
+    make_charge_point,
+)
 
 
 def boot_answer(cs, status, interval=300):
@@ -758,18 +764,19 @@ class StatusTests(ChargePointTestCase):
         self.cs.connect(cp)
         cp.status_notification(2, "Faulted", "GroundFailure", info="earth leak")
         self.cs.settle()
-        self.cs.disconnect()
-        # dropped without stopping
+        # killed: dropped without stopping, its timers gone with it
+        self.cs.crash()
+        self.addCleanup(cp.store.close)
         cs = ScriptedCentralSystem(self, self.clock)
         again = make_charge_point(self, self.clock, database=path)
         again.startService()
-        self.addCleanup(again.stopService)
         cs.connect(again)
         reports = {r.connector_id: r for r in cs.requests("StatusNotification")}
         self.assertEqual((reports[2].status, reports[2].error_code, reports[2].info),
                          ("Faulted", "GroundFailure", "earth leak"))
-        for call in list(self.clock.getDelayedCalls()):
-            call.cancel()
+        again.stopService()
+        cs.disconnect()
+        assert_no_timers(self, self.clock)
 
     def test_triggered(self):
         self.boot_and_clear()
