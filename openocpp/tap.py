@@ -16,7 +16,7 @@ Each role's options live in its package (C{openocpp.centralsystem.tap},
 C{openocpp.chargepoint.tap}); the services are built by L{makeService}, which
 imports the heavy parts only then, so C{twistd --help} stays fast: importing
 this module, the dropin and the role tap modules loads neither autobahn nor a
-role's service, store or web layer (C{tests/test_tap_imports.py}).
+role's service, store or web layer (C{tests/cli/test_tap_imports.py}).
 """
 
 import sys

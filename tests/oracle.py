@@ -3,7 +3,7 @@ The independent oracle: the Open Charge Alliance's own JSON schemas, checked
 with C{jsonschema} (not with openocpp's validators).
 
 The schemas travel with the repository, in C{tests/schemas/}: a clone alone
-runs the tests. L{tests.test_messages} checks that this copy is byte for
+runs the tests. L{tests.messages.test_classes} checks that this copy is byte for
 byte the package's data (C{openocpp/messages/schemas/}) and, where the
 project's workspace lays them out beside the checkout, the official files in
 C{../shared/ocpp16/schemas/}.

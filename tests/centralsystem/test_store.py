@@ -1,0 +1,334 @@
+"""
+Tests for L{openocpp.centralsystem.store}: group commit, durability of
+answers, write-ahead-log checkpoints off the reactor thread.
+"""
+
+import os
+import sqlite3
+
+from twisted.internet.task import Clock
+from twisted.trial.unittest import SynchronousTestCase
+from zope.interface.verify import verifyObject
+
+from openocpp.centralsystem.interfaces import ICentralSystemStore
+from openocpp.centralsystem.store import CentralSystemStore, StorageFailed
+from openocpp.messages import core
+from tests.centralsystem.fake_chargepoint import NOW
+from tests.centralsystem.store_file import SynchronousThreads, count, replace_connection
+
+
+class GroupCommitTests(SynchronousTestCase):
+    """
+    The writes of one reactor turn are committed together, at the start of
+    the next one, and answers wait for them.
+    """
+
+    def setUp(self):
+        self.clock = Clock()
+        self.path = os.path.abspath(self.mktemp())
+        self.store = CentralSystemStore(self.path, self.clock)
+        self.addCleanup(self.store.close)
+
+    def test_committed_next_turn(self):
+        """
+        Writes are visible to other connections only once the turn's commit
+        ran; a Deferred from C{when_committed} fires then, with its result.
+        """
+        self.store.set_id_tag("A")
+        self.store.set_id_tag("B")
+        answered = self.store.when_committed("answer")
+        self.assertNoResult(answered)
+        self.assertEqual(count(self.path, "id_tags"), 0)
+        self.clock.advance(0)
+        self.assertEqual(self.successResultOf(answered), "answer")
+        self.assertEqual(count(self.path, "id_tags"), 2)
+
+    def test_nothing_pending(self):
+        """
+        With nothing written, C{when_committed} fires at once.
+        """
+        self.assertEqual(self.successResultOf(self.store.when_committed(1)), 1)
+
+    def test_start_transaction_durable_before_answer(self):
+        """
+        A StartTransaction's record is on disk when its answer may go out.
+        """
+        request = core.StartTransactionRequest(connector_id=1, id_tag="T", meter_start=0, timestamp=NOW)
+        transaction_id = self.store.start_transaction("CP1", request)
+        answered = self.store.when_committed(transaction_id)
+        self.assertEqual(count(self.path, "transactions"), 0)
+        self.clock.advance(0)
+        self.assertEqual(self.successResultOf(answered), transaction_id)
+        self.assertEqual(count(self.path, "transactions"), 1)
+
+    def test_failed_block_rolled_back(self):
+        """
+        A block of writes that fails leaves none of its writes, and the
+        turn's other writes are still committed.
+        """
+        self.store.set_id_tag("A")
+        request = core.StatusNotificationRequest(connector_id=1, status="Available", error_code="NoError")
+        original = self.store._now_text
+
+        def broken():
+            raise RuntimeError("clock broke")
+
+        self.store._now_text = broken
+        self.assertRaises(RuntimeError, self.store.record_status, "CP1", request)
+        self.store._now_text = original
+        self.clock.advance(0)
+        self.assertEqual(count(self.path, "connectors"), 0)
+        self.assertEqual(count(self.path, "id_tags"), 1)
+
+    def test_failed_commit(self):
+        """
+        When the commit fails, answers waiting for it fail too (the charge
+        point gets an error, not a false acknowledgement).
+        """
+        self.store.set_id_tag("A")
+        answered = self.store.when_committed("answer")
+        real = self.store._db
+
+        class Failing:
+            def execute(self, sql, *arguments):
+                if sql == "COMMIT":
+                    raise sqlite3.OperationalError("disk I/O error")
+                return real.execute(sql, *arguments)
+
+            def __getattr__(self, name):
+                return getattr(real, name)
+
+        replace_connection(self.store, Failing())
+        self.clock.advance(0)
+        replace_connection(self.store, real)
+        self.failureResultOf(answered, StorageFailed)
+        self.assertIsNone(self.store.id_tag("A"))
+
+    def test_close_commits(self):
+        """
+        Closing the store commits what is pending.
+        """
+        self.store.set_id_tag("A")
+        self.store.close()
+        self.assertEqual(count(self.path, "id_tags"), 1)
+        self.store = CentralSystemStore(self.path, self.clock)
+
+    def test_registration_status_cached(self):
+        """
+        The registration status is kept in memory, and follows boots,
+        unregistration and resets.
+        """
+        boot = core.BootNotificationRequest(charge_point_vendor="V", charge_point_model="M")
+        self.assertIsNone(self.store.registration_status("CP1"))
+        self.store.record_boot("CP1", boot, "Pending")
+        self.assertEqual(self.store.registration_status("CP1"), "Pending")
+        self.store.record_boot("CP1", boot, "Accepted")
+        self.assertEqual(self.store.registration_status("CP1"), "Accepted")
+        self.store.unregister_charge_point("CP1")
+        self.assertIsNone(self.store.registration_status("CP1"))
+        self.store.record_boot("CP1", boot, "Rejected")
+        self.store.reset()
+        self.assertIsNone(self.store.registration_status("CP1"))
+
+
+class CheckpointTests(SynchronousTestCase):
+    """
+    With threads, the write-ahead log is checkpointed in them, not in
+    commits on the reactor thread.
+    """
+
+    def test_checkpoints(self):
+        """
+        Every second a checkpoint runs in the thread pool and moves the
+        log's pages into the database file.
+        """
+        clock, threads = Clock(), SynchronousThreads()
+        path = os.path.abspath(self.mktemp())
+        store = CentralSystemStore(path, clock, threads=threads)
+        self.addCleanup(store.close)
+        for index in range(200):
+            store.set_id_tag(f"TAG{index:04d}", parent_id_tag="X" * 20)
+        clock.advance(0)
+        before = os.path.getsize(path)
+        self.assertEqual(threads.ran, 0)
+        clock.advance(1)
+        self.assertEqual(threads.ran, 1)
+        self.assertGreater(os.path.getsize(path), before)
+
+    def test_memory_has_none(self):
+        """
+        An in-memory store has no log to checkpoint.
+        """
+        threads = SynchronousThreads()
+        store = CentralSystemStore(":memory:", Clock(), threads=threads)
+        store.close()
+        self.assertIsNone(store._checkpoints)
+
+
+class CacheAndSchemaTests(SynchronousTestCase):
+    """
+    The id-tag cache follows every change, and a file of schema version 1
+    is migrated with its data.
+    """
+
+    def test_id_tag_cache(self):
+        """
+        An id tag's record changes as soon as the tag is set or removed.
+        """
+        store = CentralSystemStore(":memory:", Clock())
+        self.addCleanup(store.close)
+        self.assertIsNone(store.id_tag("T"))
+        store.set_id_tag("T", status="Blocked")
+        self.assertEqual(store.id_tag("T").status, "Blocked")
+        store.set_id_tag("T", status="Accepted", parent_id_tag="G")
+        self.assertEqual((store.id_tag("T").status, store.id_tag("T").parent_id_tag), ("Accepted", "G"))
+        store.remove_id_tag("T")
+        self.assertIsNone(store.id_tag("T"))
+        store.set_id_tag("T")
+        store.reset()
+        self.assertIsNone(store.id_tag("T"))
+
+    def test_migrated_from_version_1(self):
+        """
+        A version 1 file keeps its connectors and history; statuses recorded
+        after the upgrade still add history.
+        """
+        from openocpp.centralsystem.store import MIGRATIONS
+        from openocpp.store.sqlite import migrate, open_database
+
+        path = os.path.abspath(self.mktemp())
+        old = open_database(path)
+        migrate(old, MIGRATIONS[:1], "test")
+        old.execute("INSERT INTO connectors VALUES ('CP1', 1, 'Available', 'NoError', NULL, NULL, NULL, NULL)")
+        old.close()
+        clock = Clock()
+        store = CentralSystemStore(path, clock)
+        self.addCleanup(store.close)
+        self.assertEqual(store.connectors("CP1")[0]["status"], "Available")
+        request = core.StatusNotificationRequest(connector_id=1, status="Charging", error_code="NoError")
+        store.record_status("CP1", request)
+        clock.advance(0)
+        self.assertEqual([r["status"] for r in store.status_history("CP1")], ["Charging"])
+        self.assertEqual(store.connectors("CP1")[0]["status"], "Charging")
+
+
+class InterfaceTests(SynchronousTestCase):
+    """
+    The SQLite store is the central system's L{ICentralSystemStore}.
+    """
+
+    def test_provides_the_store_interface(self):
+        """
+        L{CentralSystemStore} provides every method of
+        L{ICentralSystemStore}, with the signatures it declares.
+        """
+        store = CentralSystemStore(":memory:", Clock())
+        self.addCleanup(store.close)
+        self.assertTrue(verifyObject(ICentralSystemStore, store))
+
+    def test_interface_covers_its_users(self):
+        """
+        Every store method the central system, its behaviour, handler and
+        credentials policy, its tap and the web layer call is one
+        L{ICentralSystemStore} declares: another store implementing the
+        interface is enough for all of them.
+        """
+        import ast
+        from importlib import import_module
+
+        users = [
+            "openocpp.centralsystem.service",
+            "openocpp.centralsystem.behaviour",
+            "openocpp.centralsystem.handler",
+            "openocpp.centralsystem.credentials",
+            "openocpp.centralsystem.tap",
+            "openocpp.web.api",
+            "openocpp.web.queries",
+            "openocpp.web.service",
+            "openocpp.web.events",
+            "openocpp.web.sse",
+        ]
+        used = {}
+        # A module's own subclass of the SQLite store (the service's, which
+        # it reopens) may add names of its own: those are not the seam.
+        own = set()
+        for name in users:
+            with open(import_module(name).__file__, encoding="utf-8") as file:
+                tree = ast.parse(file.read())
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ClassDef) and any(
+                    getattr(base, "id", None) == "CentralSystemStore" for base in node.bases
+                ):
+                    for inner in ast.walk(node):
+                        if isinstance(inner, ast.FunctionDef):
+                            own.add(inner.name)
+                        elif (
+                            isinstance(inner, ast.Attribute)
+                            and isinstance(inner.ctx, ast.Store)
+                            and getattr(inner.value, "id", None) == "self"
+                        ):
+                            own.add(inner.attr)
+            for node in ast.walk(tree):
+                # store.x, self._store.x, self._central.store.x, central.store.x
+                if not isinstance(node, ast.Attribute):
+                    continue
+                owner = node.value
+                owner_name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", None)
+                if owner_name in ("store", "_store"):
+                    used.setdefault(node.attr, name)
+        self.assertIn("when_committed", used)
+        self.assertIn("transactions_page", used)
+        undeclared = {
+            attr: module for attr, module in used.items() if attr not in ICentralSystemStore and attr not in own
+        }
+        self.assertEqual(undeclared, {})
+
+
+class SchemaFileTests(SynchronousTestCase):
+    """
+    The schema lives in numbered SQL files, package data of
+    C{openocpp.centralsystem}, whose statements never change once shipped.
+    """
+
+    #: sha256 of each migration's statements (joined by NUL), as they were
+    #: when databases were first migrated with them.
+    SHIPPED = [
+        "3e4a7cb3e3db3f05727818326a6c03229020690efba6d70a0e5ea76e4bbf2a8a",
+        "7fdc8f42b9038b1854c8724d80cb9aeab36a1c142ba40aa5121fd0ad3baa9170",
+        "d66338abaaab3e454c3180e620476e9c1fd9c866e92ac0fcec4ec67b5e4d624a",
+        "b6e679e83db364edf4e1f6b9490839f12a44b26b06f438df8c96bfd47b56c6b7",
+    ]
+
+    def test_files_are_package_resources(self):
+        """
+        The installed package holds one C{.sql} file per schema version,
+        found through C{importlib.resources}, numbered from 1.
+        """
+        from importlib.resources import files
+
+        from openocpp.centralsystem.store import MIGRATIONS
+
+        names = sorted(
+            entry.name
+            for entry in files("openocpp.centralsystem").joinpath("schema").iterdir()
+            if entry.name.endswith(".sql")
+        )
+        self.assertEqual([name[:5] for name in names], ["0001-", "0002-", "0003-", "0004-"])
+        self.assertEqual(len(MIGRATIONS), len(names))
+
+    def test_shipped_statements_unchanged(self):
+        """
+        The statements of every shipped migration are byte for byte those
+        existing databases were migrated with (the files' comments aside).
+        """
+        import hashlib
+
+        from openocpp.centralsystem.store import MIGRATIONS
+        from openocpp.store.sqlite import _statements
+
+        found = [
+            hashlib.sha256("\x00".join(_statements(script)).encode("utf-8")).hexdigest()
+            for script in MIGRATIONS[: len(self.SHIPPED)]
+        ]
+        self.assertEqual(found, self.SHIPPED)
+        self.assertNotIn("--", MIGRATIONS[0].split("CREATE", 1)[0])

@@ -1,0 +1,140 @@
+"""
+Tests for C{twistd openocpp chargepoint} (L{openocpp.chargepoint.tap}) and
+the charging simulator (L{openocpp.chargepoint.simulator}).
+"""
+
+from twisted.internet.task import Clock
+from twisted.python import usage
+from twisted.trial.unittest import SynchronousTestCase
+
+from openocpp.chargepoint.service import ChargePoint
+from openocpp.chargepoint.simulator import ChargingSimulator
+from openocpp.chargepoint.tap import ChargePointOptions, make_service
+from tests.chargepoint.fake_centralsystem import ScriptedCentralSystem, assert_no_timers, make_charge_point
+
+
+def parse(*arguments):
+    options = ChargePointOptions()
+    options.parseOptions(list(arguments))
+    return options
+
+
+class OptionsTests(SynchronousTestCase):
+    def test_defaults(self):
+        options = parse()
+        config = options.config
+        self.assertEqual(config.url, "ws://127.0.0.1:8080/openocpp")
+        self.assertEqual(config.identity, "CP001")
+        self.assertEqual(config.connectors, 2)
+        self.assertEqual(config.database, "openocpp-chargepoint.sqlite")
+        self.assertEqual(config.security_profile, 0)
+        self.assertFalse(options["simulate"])
+        self.assertEqual(config.plugins, [])
+
+    def test_options(self):
+        options = parse(
+            "--url", "ws://cs.example.com:9000/ocpp", "--identity", "CP 9",
+            "--security-profile", "1", "--password", "0123456789abcdef",
+            "--connectors", "4", "--db", "/tmp/cp.sqlite", "--plugin", "a.b",
+            "--plugin", "c", "--simulate", "--vendor", "ACME", "--model", "Fast",
+            "--ocpp-ini", "cp.ini",
+        )
+        config = options.config
+        self.assertEqual(
+            (config.url, config.identity, config.security_profile, config.password,
+             config.connectors, config.database, config.vendor, config.model, config.ocpp_ini),
+            ("ws://cs.example.com:9000/ocpp", "CP 9", 1, "0123456789abcdef", 4,
+             "/tmp/cp.sqlite", "ACME", "Fast", "cp.ini"),
+        )
+        self.assertEqual(config.plugins, ["a.b", "c"])
+        self.assertTrue(options["simulate"])
+
+    def test_refused(self):
+        for arguments in [
+            ["--security-profile", "5"],
+            ["--security-profile", "1"],  # no password
+            ["--security-profile", "2", "--password", "0123456789abcdef"],  # ws://
+            ["--connectors", "0"],
+            ["--url", "http://example.com"],
+            ["--identity", ""],
+        ]:
+            self.assertRaises(usage.UsageError, parse, *arguments)
+
+
+class MakeServiceTests(SynchronousTestCase):
+    def test_charge_point(self):
+        path = self.mktemp()
+        service = make_service(parse("--db", path, "--connectors", "3"), reactor=Clock())
+        self.addCleanup(service.store.close)
+        self.assertIsInstance(service, ChargePoint)
+        self.assertEqual(service.connector_count, 3)
+        self.assertEqual(service.ocpp_config.get("NumberOfConnectors"), "3")
+        self.assertEqual(list(service), [])
+
+    def test_simulator(self):
+        service = make_service(parse("--db", self.mktemp(), "--simulate"), reactor=Clock())
+        self.addCleanup(service.store.close)
+        simulator = service.getServiceNamed("simulator")
+        self.assertIsInstance(simulator, ChargingSimulator)
+        self.assertIs(simulator.charge_point, service)
+
+    def test_bad_plugin(self):
+        options = parse("--db", self.mktemp(), "--plugin", "no.such.plugin.module")
+        self.assertRaises(usage.UsageError, make_service, options, Clock())
+
+
+class SimulatorTests(SynchronousTestCase):
+    """
+    The simulator runs sessions like the Open OCPP quick start.
+    """
+
+    def test_sessions(self):
+        clock = Clock()
+        cs = ScriptedCentralSystem(self, clock)
+        cp = make_charge_point(self, clock)
+        simulator = ChargingSimulator(cp, idle_time=10, plug_time=5, charge_time=60)
+        simulator.setServiceParent(cp)
+        cp.startService()
+        cs.connect(cp)
+        cs.clear()
+        cs.advance(5 + 5 + 60 + 5 + 10, step=5)
+        self.assertEqual(
+            [(a, getattr(r, "status", None)) for a, r in cs.received if a != "MeterValues"],
+            [
+                ("StatusNotification", "Preparing"),
+                ("Authorize", None),
+                ("StartTransaction", None),
+                ("StatusNotification", "Charging"),
+                # a status that follows a stop waits for its StopTransaction
+                # (here behind the last MeterValues in the queue)
+                ("StopTransaction", None),
+                ("StatusNotification", "Finishing"),
+                ("StatusNotification", "Available"),
+                ("StatusNotification", "Preparing"),
+            ],
+        )
+        self.assertEqual(simulator.sessions, 1)
+        cp.stopService()
+        self.assertFalse(simulator.running)
+        cs.disconnect()
+        assert_no_timers(self, clock)
+
+    def test_refused(self):
+        from openocpp.messages import AuthorizeResponse, IdTagInfo
+
+        clock = Clock()
+        cs = ScriptedCentralSystem(self, clock)
+        cs.answers["Authorize"] = lambda r: AuthorizeResponse(id_tag_info=IdTagInfo(status="Blocked"))
+        cp = make_charge_point(self, clock)
+        simulator = ChargingSimulator(cp, idle_time=10, plug_time=5)
+        simulator.setServiceParent(cp)
+        cp.startService()
+        cs.connect(cp)
+        cs.clear()
+        cs.advance(20, step=5)
+        self.assertEqual(cs.actions(), ["StatusNotification", "Authorize", "StatusNotification",
+                                        "StatusNotification"])
+        self.assertEqual(simulator.sessions, 0)
+        cp.stopService()
+        cs.disconnect()
+        assert_no_timers(self, clock)

@@ -1,0 +1,3 @@
+"""
+Tests that the documentation's snippets run as written.
+"""

@@ -1,0 +1,3 @@
+"""
+Tests of the repository's C{examples/} and C{plugins/} folders.
+"""

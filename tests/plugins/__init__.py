@@ -1,0 +1,3 @@
+"""
+Tests of L{openocpp.plugins}: the plugin manager and hook calls.
+"""

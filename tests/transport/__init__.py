@@ -1,0 +1,4 @@
+"""
+Tests of L{openocpp.transport}: identities, credentials, Security Profiles
+and WebSocket connections on loopback (certificates from L{tests.transport.certificates}).
+"""

@@ -1,0 +1,3 @@
+"""
+Tests of L{openocpp.web}: the HTTP API, its specification and the console.
+"""

@@ -1,0 +1,229 @@
+"""
+The web console in a real browser: headless Chromium driven by Selenium
+against the console served on loopback, with a scripted test charge point
+connected to the central system.
+
+Needs Debian's C{chromium} and C{chromium-driver} (C{.ci/run} installs them)
+and the C{selenium} package (the C{test} extra). Without them the test is
+skipped, except under CI (C{CI=true}), where it fails.
+"""
+
+import os
+import shutil
+import tempfile
+
+from twisted.internet.defer import inlineCallbacks
+from twisted.internet.threads import deferToThread
+from twisted.trial.unittest import SkipTest, TestCase
+
+from openocpp.messages import core
+from openocpp.messages.datatypes import MeterValue, SampledValue
+from tests.centralsystem.fake_chargepoint import NOW
+from tests.web.api_client import ApiMixin
+
+#: Seconds a page element may take to appear.
+WAIT = 10
+
+
+def _browser_paths():
+    """
+    The Chromium and chromedriver executables, or the reason they cannot be
+    used.
+    """
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return None, "selenium is not installed (pip install '.[test]')"
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver") or (
+        "/usr/bin/chromedriver" if os.path.exists("/usr/bin/chromedriver") else None
+    )
+    if browser is None or driver is None:
+        return None, "Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"
+    return (browser, driver), None
+
+
+def start_browser(browser: str, driver: str, profile: str):
+    """
+    A headless Chromium under Selenium, with the paths given, so that
+    Selenium Manager never looks for (or downloads) a driver or a browser.
+    Blocking: call it in a thread.
+    """
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for argument in [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage", "--disable-extensions", "--window-size=1400,2200",
+        f"--user-data-dir={profile}",
+    ]:
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(executable_path=driver), options=options)
+
+
+class ConsoleBrowserTests(ApiMixin, TestCase):
+    """
+    The console lists charge points with live connector status, and its
+    operations reach the charge point.
+    """
+
+    timeout = 60
+
+    @inlineCallbacks
+    def setUp(self):
+        paths, reason = _browser_paths()
+        if paths is None:
+            if os.environ.get("CI"):
+                self.fail(f"the browser test cannot run under CI: {reason}")
+            raise SkipTest(reason)
+        self.browser_path, self.driver_path = paths
+        yield self.start()
+
+    def in_thread(self, function, *args):
+        return deferToThread(function, *args)
+
+    def wait_for(self, css: str, text: str | None = None):
+        """
+        Fire with the first element matching C{css} (whose text contains
+        C{text} when given) once there is one.
+        """
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        def find(driver):
+            # The page re-renders its tables on every live event: an element
+            # found may be replaced before its text is read; look again.
+            try:
+                for found in driver.find_elements(By.CSS_SELECTOR, css):
+                    if text is None or text in found.text:
+                        return found
+            except StaleElementReferenceException:
+                pass
+            return False
+
+        def wait():
+            try:
+                return WebDriverWait(self.driver, WAIT, poll_frequency=0.05).until(find)
+            except Exception:
+                self.driver.save_screenshot(self.screenshot + ".failed.png")
+                raise AssertionError(f"no {css!r}{'' if text is None else ' with ' + repr(text)} on the page")
+
+        return self.in_thread(wait)
+
+    @inlineCallbacks
+    def test_console(self):
+        """
+        The page lists the connected test charge point with its connector's
+        status; a Reset click reaches the charge point and its answer shows;
+        a status change, a transaction's energy and an id tag saved from the
+        page appear without reloading it; the browser logs no error.
+        """
+        self.screenshot = os.path.abspath(self.mktemp())
+        os.makedirs(os.path.dirname(self.screenshot), exist_ok=True)
+        cp = yield self.booted("CP1", statuses=[("Available", 1)])
+        profile = tempfile.mkdtemp(prefix="openocpp-chromium-")
+        self.addCleanup(shutil.rmtree, profile, True)
+        self.driver = yield self.in_thread(start_browser, self.browser_path, self.driver_path, profile)
+        self.addCleanup(self.in_thread, self.driver.quit)
+
+        yield self.in_thread(self.driver.get, self.base + "/")
+        row = yield self.wait_for('#chargepoints tr[data-identity="CP1"]')
+        yield self.wait_for('#chargepoints tr[data-identity="CP1"] .connector[data-status="Available"]', "1 · Available")
+        yield self.wait_for("#live[data-state=live]")
+        # Set on this page load: it survives only if the page is not reloaded.
+        yield self.in_thread(self.driver.execute_script, "window.openocppTestMarker = 'same page';")
+
+        yield self.in_thread(row.click)
+        yield self.wait_for("#detail-title", "CP1")
+        reset = yield self.wait_for("#op-reset")
+        yield self.in_thread(reset.click)
+        answer = yield self.wait_for('#answers li.answer.ok[data-action="Reset"]', "Accepted")
+        self.assertIn("Reset → CP1", answer.text)
+        self.assertEqual(cp.received, [core.ResetRequest(type="Soft")])
+
+        yield cp.call(
+            core.StatusNotificationRequest(connector_id=1, status="Charging", error_code="NoError", timestamp=NOW)
+        )
+        yield self.wait_for('#chargepoints tr[data-identity="CP1"] .connector[data-status="Charging"]', "1 · Charging")
+        yield self.wait_for('#events li[data-kind="status"]', "Charging")
+
+        # An active transaction shows the energy delivered so far, live.
+        self.central.store.set_id_tag("TAG1")
+        started = yield cp.call(core.StartTransactionRequest(connector_id=1, id_tag="TAG1", meter_start=1000, timestamp=NOW))
+        yield cp.call(
+            core.MeterValuesRequest(
+                connector_id=1,
+                transaction_id=started.transaction_id,
+                meter_value=[MeterValue(timestamp=NOW, sampled_value=[SampledValue(value="1500", unit="Wh")])],
+            )
+        )
+        yield self.wait_for(f'#transactions tr[data-transaction="{started.transaction_id}"] .energy', "0.50 kWh")
+
+        # Id tags are managed from the page.
+        from selenium.webdriver.support.ui import Select
+
+        tag = yield self.wait_for('#idtag-form input[name="idTag"]')
+        yield self.in_thread(tag.send_keys, "NEWTAG")
+        status = yield self.wait_for('#idtag-form select[name="status"]')
+        yield self.in_thread(lambda: Select(status).select_by_visible_text("Blocked"))
+        save = yield self.wait_for("#idtag-form button")
+        yield self.in_thread(save.click)
+        yield self.wait_for('#idtags tr[data-idtag="NEWTAG"]', "Blocked")
+        self.assertEqual(self.central.store.id_tag("NEWTAG").status, "Blocked")
+
+        marker = yield self.in_thread(self.driver.execute_script, "return window.openocppTestMarker;")
+        self.assertEqual(marker, "same page")
+
+        yield self.in_thread(self.driver.save_screenshot, self.screenshot + ".png")
+        self.assertTrue(os.path.getsize(self.screenshot + ".png") > 0)
+        logs = yield self.in_thread(self.driver.get_log, "browser")
+        self.assertEqual([entry for entry in logs if entry["level"] == "SEVERE"], [])
+
+
+class ConsoleTokenBrowserTests(ConsoleBrowserTests):
+    """
+    The console of an API with a token asks for it, then works.
+    """
+
+    token = "console-token"
+
+    @inlineCallbacks
+    def test_console(self):
+        """
+        The page asks for the token; once given, it lists the charge point
+        and follows its live status.
+        """
+        self.screenshot = os.path.abspath(self.mktemp())
+        os.makedirs(os.path.dirname(self.screenshot), exist_ok=True)
+        cp = yield self.booted("CP7", statuses=[("Available", 1)])
+        profile = tempfile.mkdtemp(prefix="openocpp-chromium-")
+        self.addCleanup(shutil.rmtree, profile, True)
+        self.driver = yield self.in_thread(start_browser, self.browser_path, self.driver_path, profile)
+        self.addCleanup(self.in_thread, self.driver.quit)
+
+        yield self.in_thread(self.driver.get, self.base + "/")
+        field = yield self.wait_for('#token-dialog[open] input[name="token"]')
+        yield self.in_thread(field.send_keys, "wrong")
+        yield self.in_thread(field.submit)
+        yield self.wait_for('#token-dialog[open] input[name="token"]')
+        yield self.in_thread(field.clear)
+        yield self.in_thread(field.send_keys, self.token)
+        yield self.in_thread(field.submit)
+        yield self.wait_for('#chargepoints tr[data-identity="CP7"] .connector[data-status="Available"]')
+        yield self.wait_for("#live[data-state=live]")
+        yield cp.call(
+            core.StatusNotificationRequest(connector_id=1, status="Faulted", error_code="GroundFailure", timestamp=NOW)
+        )
+        yield self.wait_for('#chargepoints tr[data-identity="CP7"] .connector[data-status="Faulted"]')
+        yield self.in_thread(self.driver.save_screenshot, self.screenshot + ".png")
+        logs = yield self.in_thread(self.driver.get_log, "browser")
+        # The refused requests made with the wrong token are the only errors.
+        self.assertEqual(
+            [entry for entry in logs if entry["level"] == "SEVERE" and "401" not in entry["message"]], []
+        )
