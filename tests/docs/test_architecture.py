@@ -8,14 +8,13 @@ The checks read the source (no module is imported), so a name is checked
 where the document says it is, not wherever an import makes it reachable.
 """
 
-import os
 import re
 from functools import lru_cache
 from pathlib import Path
 
 from twisted.trial.unittest import SynchronousTestCase
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 DOC = ROOT / "docs" / "architecture.md"
 
 #: Names from outside openocpp the document mentions, with the module
