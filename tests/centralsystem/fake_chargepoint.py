@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from twisted.internet import reactor as global_reactor
-from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.defer import Deferred, inlineCallbacks, succeed
 
 from openocpp import hookimpl
 from openocpp.centralsystem.config import CentralSystemConfig
@@ -100,6 +100,7 @@ class TestChargePoint:
         self.identity = identity
         self.answers = dict(ANSWERS if answers is None else answers)
         self.received: list = []
+        self._received_changed = Condition()
         self.frames: list = []
         self._actions: dict[str, str] = {}
         self.session: RpcSession | None = None
@@ -108,6 +109,9 @@ class TestChargePoint:
     def _handler(self, action: str):
         def answer(request):
             self.received.append(request)
+            # Told on the next reactor turn, once the request is handled:
+            # a test woken by it does not run inside the session's dispatch.
+            global_reactor.callLater(0, self._received_changed.changed)
             answer = self.answers[action]
             if isinstance(answer, Exception):
                 raise answer
@@ -161,6 +165,13 @@ class TestChargePoint:
         endpoint = client_endpoint(global_reactor, url, tls_options=tls_options)
         self.connection = yield open_connection(endpoint, factory)
         return self
+
+    def wait_for(self, count: int = 1) -> Deferred:
+        """
+        Fire once the central system has sent C{count} requests (at once if
+        it has already).
+        """
+        return self._received_changed.wait(lambda: len(self.received) >= count)
 
     def call(self, request: Any) -> Deferred:
         """
@@ -300,19 +311,92 @@ class CentralSystemMixin:
             connection.close()
 
 
-def until(predicate, interval=0.01, limit=500):
+class Condition:
     """
-    A Deferred firing once C{predicate()} is true, checked every
-    C{interval} seconds of the real reactor.
+    Deferreds waiting for a predicate on some recorded state, checked each
+    time the recorder says the state changed: a test waits on the event
+    itself instead of polling the clock (trial's timeout bounds the wait).
     """
-    from twisted.internet.task import deferLater
 
-    @inlineCallbacks
-    def wait():
-        for _ in range(limit):
+    def __init__(self) -> None:
+        self._waiting: list = []
+
+    def wait(self, predicate) -> Deferred:
+        """
+        A Deferred firing (with None) once C{predicate()} is true: at once
+        if it is already.
+        """
+        if predicate():
+            return succeed(None)
+        waiting = Deferred()
+        self._waiting.append((predicate, waiting))
+        return waiting
+
+    def changed(self) -> None:
+        """
+        The state changed: fire the Deferreds whose predicate is now true.
+        """
+        waiting, self._waiting = self._waiting, []
+        for predicate, deferred in waiting:
             if predicate():
-                return
-            yield deferLater(global_reactor, interval, lambda: None)
-        raise AssertionError("condition never became true")
+                deferred.callback(None)
+            else:
+                self._waiting.append((predicate, deferred))
 
-    return wait()
+
+class ObservedList(list):
+    """
+    A list whose appends a L{Condition} hears of: for a plugin's record of
+    what it did, waited on with L{wait}.
+    """
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.condition = Condition()
+
+    def append(self, item) -> None:
+        super().append(item)
+        self.condition.changed()
+
+    def wait(self, predicate) -> Deferred:
+        """
+        See L{Condition.wait}.
+        """
+        return self.condition.wait(predicate)
+
+
+class _DisconnectWatcher:
+    """
+    A plugin firing a Deferred when the central system says a charge point
+    is disconnected.
+    """
+
+    def __init__(self, central, identity: str) -> None:
+        self.central = central
+        self.identity = identity
+        self.disconnected = Deferred()
+
+    @hookimpl
+    def openocpp_cs_charge_point_disconnected(self, charge_point):
+        if charge_point.identity == self.identity:
+            # On the next reactor turn: once the central system has finished
+            # telling every plugin, and not while pluggy loops over them.
+            global_reactor.callLater(0, self._fire)
+
+    def _fire(self):
+        if not self.disconnected.called:
+            self.central.plugins.unregister(self)
+            self.disconnected.callback(None)
+
+
+def when_disconnected(central, identity: str) -> Deferred:
+    """
+    A Deferred firing once the central system C{central} has said through
+    its C{openocpp_cs_charge_point_disconnected} hook that C{identity} is
+    disconnected (at once if it is not connected now).
+    """
+    if identity not in {proxy.identity for proxy in central.charge_points()}:
+        return succeed(None)
+    watcher = _DisconnectWatcher(central, identity)
+    central.plugins.register(watcher)
+    return watcher.disconnected

@@ -766,7 +766,6 @@ class ApiQuotaTests(CentralSystemMixin, TestCase):
         """
         from twisted.web.client import Agent, readBody
 
-        from tests.centralsystem.fake_chargepoint import until
         from tests.web.api_client import SseReader
 
         log = LogLines(self)
@@ -777,7 +776,7 @@ class ApiQuotaTests(CentralSystemMixin, TestCase):
         reader = SseReader()
         first.deliverBody(reader)
         self.addCleanup(lambda: reader.transport.stopProducing())
-        yield until(lambda: reader.comments)
+        yield reader.wait(lambda: reader.comments)
         second = yield agent.request(b"GET", url)
         body = json.loads((yield readBody(second)))
         self.assertEqual(second.code, 503)

@@ -43,7 +43,7 @@ from openocpp.messages.errors import ErrorCode
 from openocpp.plugins import make_plugin_manager
 from openocpp.rpc.errors import CallError, ConnectionLost
 from openocpp.transport.errors import HandshakeFailed
-from tests.centralsystem.fake_chargepoint import BOOT, NOW, CentralSystemMixin, TestChargePoint, until
+from tests.centralsystem.fake_chargepoint import BOOT, NOW, CentralSystemMixin, TestChargePoint, when_disconnected
 from tests.plugins.fake_distribution import install_distribution
 
 class FullSessionTests(CentralSystemMixin, TestCase):
@@ -356,8 +356,10 @@ class OperationsTests(CentralSystemMixin, TestCase):
         """
         cp = yield self.connect()
         proxy = yield self.central.when_connected("CP1")
+        gone = when_disconnected(self.central, "CP1")
         yield cp.close()
-        yield until(lambda: not proxy.connected)
+        yield gone
+        self.assertFalse(proxy.connected)
         self.assertEqual(self.central.charge_points(), [])
         self.assertRaises(KeyError, self.central.charge_point, "CP1")
         yield self.assertFailure(proxy.reset("Soft"), ConnectionLost)

@@ -12,7 +12,7 @@ from twisted.logger import formatEvent, globalLogPublisher
 from twisted.trial.unittest import TestCase
 
 from openocpp.messages import core
-from tests.centralsystem.fake_chargepoint import BOOT, TestChargePoint, until
+from tests.centralsystem.fake_chargepoint import BOOT, ObservedList, TestChargePoint
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "examples")
 
@@ -45,6 +45,9 @@ class QuickStartCentralSystemTests(TestCase):
         central = example.make_central_system(
             reactor, "tcp:0:interface=127.0.0.1", os.path.abspath(self.mktemp())
         )
+        # The plugin's record of the charge points it configured, told of
+        # each one it adds.
+        central.quick_start.configured = ObservedList(central.quick_start.configured)
         central.startService()
         self.addCleanup(central.stopService)
         port = yield central.when_listening()
@@ -53,7 +56,7 @@ class QuickStartCentralSystemTests(TestCase):
         self.addCleanup(cp.close)
         boot = yield cp.call(BOOT)
         self.assertEqual(boot.interval, 60)
-        yield until(lambda: central.quick_start.configured == ["QS1"])
+        yield central.quick_start.configured.wait(lambda: central.quick_start.configured == ["QS1"])
         self.assertEqual(
             [type(request) for request in cp.received],
             [core.GetConfigurationRequest, core.ChangeConfigurationRequest, core.TriggerMessageRequest],

@@ -18,7 +18,7 @@ from zope.interface import implementer
 from openocpp.messages import core
 from openocpp.web.config import ApiConfig
 from openocpp.web.service import WebService
-from tests.centralsystem.fake_chargepoint import BOOT, NOW, CentralSystemMixin
+from tests.centralsystem.fake_chargepoint import BOOT, NOW, CentralSystemMixin, Condition
 
 #: The bearer token of the tests that set one.
 TOKEN = "s3cret-token"
@@ -156,13 +156,23 @@ class ApiMixin(CentralSystemMixin):
 
 class SseReader(Protocol):
     """
-    Reads a text/event-stream, keeping its events as (id, kind, data).
+    Reads a text/event-stream, keeping its events as (id, kind, data) and
+    its comment lines; L{wait} fires when what arrives makes a predicate
+    true.
     """
 
     def __init__(self):
         self.events = []
         self.comments = []
         self._buffer = b""
+        self._changed = Condition()
+
+    def wait(self, predicate):
+        """
+        A Deferred firing once C{predicate()} holds, checked as data
+        arrives (at once if it holds already).
+        """
+        return self._changed.wait(predicate)
 
     def dataReceived(self, data):
         self._buffer += data
@@ -177,6 +187,8 @@ class SseReader(Protocol):
                 fields[name] = value
             if "event" in fields:
                 self.events.append((int(fields["id"]), fields["event"], json.loads(fields["data"])))
+        # Once the whole chunk is read, so that a test woken here sees it all.
+        self._changed.changed()
 
     def kinds(self):
         return [kind for _, kind, _ in self.events]

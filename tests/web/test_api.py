@@ -30,7 +30,7 @@ from openocpp.web.events import LiveEvents
 from openocpp.web.interfaces import IApiAuthenticator, IApiConfig, ILiveEvents
 from openocpp.web.openapi import build_openapi, load_openapi, render_openapi
 from openocpp.web.service import WebService
-from tests.centralsystem.fake_chargepoint import BOOT, NOW, until
+from tests.centralsystem.fake_chargepoint import BOOT, NOW, when_disconnected
 from tests.centralsystem.store_file import select
 from tests.payloads import sample_message
 from tests.web.api_client import TOKEN, ApiMixin, Body, SseReader
@@ -274,8 +274,10 @@ class ActionTests(ApiMixin, TestCase):
         unknown = yield self.post("/api/v1/chargepoints/NOPE/actions/Reset", {"type": "Soft"})
         self.assertError(unknown, 404, "unknown_charge_point")
         cp = yield self.booted()
+        gone = when_disconnected(self.central, "CP1")
         yield cp.close()
-        yield until(lambda: not self.central.charge_points())
+        yield gone
+        self.assertEqual(self.central.charge_points(), [])
         offline = yield self.post("/api/v1/chargepoints/CP1/actions/Reset", {"type": "Soft"})
         self.assertError(offline, 404, "not_connected")
 
@@ -331,7 +333,7 @@ class ActionTests(ApiMixin, TestCase):
         cp = yield self.booted()
         cp.answers["Reset"] = Deferred()
         pending = self.post("/api/v1/chargepoints/CP1/actions/Reset", {"type": "Hard"})
-        yield until(lambda: cp.received)
+        yield cp.wait_for(1)
         yield cp.close()
         answer = yield pending
         self.assertError(answer, 502, "connection_lost")
@@ -350,7 +352,7 @@ class ActionTests(ApiMixin, TestCase):
             Headers({"Content-Type": ["application/json"]}),
             Body(b'{"type": "Hard"}'),
         )
-        yield until(lambda: cp.received)
+        yield cp.wait_for(1)
         abandoned.cancel()
         yield self.assertFailure(abandoned, Exception)
         answer = yield self.post("/api/v1/chargepoints/CP1/actions/ClearCache")
@@ -630,7 +632,7 @@ class StreamTests(ApiMixin, TestCase):
         )
         reader = SseReader()
         response.deliverBody(reader)
-        yield until(lambda: reader.comments)
+        yield reader.wait(lambda: reader.comments)
         self.addCleanup(lambda: reader.transport.stopProducing())
         return reader
 
@@ -659,7 +661,7 @@ class StreamTests(ApiMixin, TestCase):
             "connected", "boot", "status", "transactionStarted", "meterValues",
             "transactionStopped", "idTagChanged", "disconnected",
         ]
-        yield until(lambda: len(reader.events) >= len(expected))
+        yield reader.wait(lambda: len(reader.events) >= len(expected))
         self.assertEqual(reader.kinds(), expected)
         self.assertEqual([number for number, _, _ in reader.events], list(range(1, 9)))
         by_kind = {kind: data for _, kind, data in reader.events}
@@ -679,7 +681,7 @@ class StreamTests(ApiMixin, TestCase):
         yield self.booted("CP1")
         yield self.booted("CP2")
         late = yield self.open_stream(last_event_id=2)
-        yield until(lambda: len(late.events) >= 4)
+        yield late.wait(lambda: len(late.events) >= 4)
         self.assertEqual(
             [(n, k, d["chargePoint"]) for n, k, d in late.events],
             [(3, "status", "CP1"), (4, "connected", "CP2"), (5, "boot", "CP2"), (6, "status", "CP2")],
@@ -687,8 +689,8 @@ class StreamTests(ApiMixin, TestCase):
         only = yield self.open_stream("?chargepoint=CP1")
         yield self.booted("CP3")
         cp1_again = yield self.connect("CP1")
-        yield until(lambda: "connected" in only.kinds())
-        yield until(lambda: len(late.events) >= 9)
+        yield only.wait(lambda: "connected" in only.kinds())
+        yield late.wait(lambda: len(late.events) >= 9)
         self.assertEqual({d["chargePoint"] for _, _, d in only.events}, {"CP1"})
         del cp1_again
 
@@ -701,7 +703,7 @@ class StreamTests(ApiMixin, TestCase):
         reader = yield self.open_stream()
         comments = len(reader.comments)
         self.web.streams._beat()
-        yield until(lambda: len(reader.comments) > comments)
+        yield reader.wait(lambda: len(reader.comments) > comments)
         self.assertEqual(reader.comments[-1], ": keepalive")
         self.assertEqual(len(self.web.streams), 1)
         yield self.web.stopService()
