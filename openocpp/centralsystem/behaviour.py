@@ -56,7 +56,7 @@ class DefaultCentralSystemBehaviour:
         # One log line per request only when every message is logged too:
         # at thousands of messages a second, formatting them costs more
         # than answering them.
-        self._verbose = getattr(config, "log_frames", False)
+        self._verbose = config.log_frames
 
     # -- connections ------------------------------------------------------
 

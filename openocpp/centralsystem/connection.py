@@ -76,8 +76,8 @@ class ChargePointConnection:
         )
         self._connection = connection
         self._boot_timer: Any = None
-        self._per_message = getattr(config, "max_meter_values_per_message", 0)
-        self._per_minute = getattr(config, "max_meter_values_per_minute", 0)
+        self._per_message = config.max_meter_values_per_message
+        self._per_minute = config.max_meter_values_per_minute
         self._window_start = -_METER_WINDOW
         self._window_count = 0
         self._window_refused = 0
@@ -206,7 +206,7 @@ class ChargePointConnection:
         return self._handle(_METER_VALUES, request)
 
     def _start_boot_timer(self) -> None:
-        timeout = getattr(self._central_system.config, "boot_timeout", 0)
+        timeout = self._central_system.config.boot_timeout
         if not timeout:
             return
         # A charge point that booted here before may reconnect without

@@ -31,7 +31,6 @@ from openocpp.centralsystem.proxy import ChargePointProxy
 from openocpp.centralsystem.store import CentralSystemStore, StorageFailed
 from openocpp.listening import ListeningService
 from openocpp.plugins import load_plugin_module, make_plugin_manager, notify
-from openocpp.transport.connection import DEFAULT_OUTPUT_STALL_TIMEOUT
 from openocpp.transport.security import server_tls_options
 from openocpp.transport.server import OcppServerFactory, server_endpoint
 
@@ -153,7 +152,7 @@ class CentralSystem(MultiService):
             config.database,
             reactor,
             threads=threads,
-            wal_size_limit=getattr(config, "wal_size_limit", 64 * 1024 * 1024),
+            wal_size_limit=config.wal_size_limit,
         )
         # Passwords are hashed in a thread pool of their own, started and
         # stopped with the service.
@@ -208,11 +207,9 @@ class CentralSystem(MultiService):
             max_message_size=config.max_message_size,
             ping_interval=config.ping_interval,
             reactor=self.reactor,
-            max_connections=getattr(config, "max_connections", 0),
-            max_connections_per_address=getattr(config, "max_connections_per_address", 0),
-            output_stall_timeout=getattr(
-                config, "output_stall_timeout", DEFAULT_OUTPUT_STALL_TIMEOUT
-            ),
+            max_connections=config.max_connections,
+            max_connections_per_address=config.max_connections_per_address,
+            output_stall_timeout=config.output_stall_timeout,
         )
         tls_options = None
         if config.security_profile >= 2 and not config.listen.lower().startswith("ssl:"):

@@ -493,7 +493,7 @@ class ApiResource(Resource):
         # any other could never connect.
         try:
             identity = check_identity(
-                identity, allow_unicode=getattr(self._central.config, "unicode_identities", False)
+                identity, allow_unicode=self._central.config.unicode_identities
             )
         except InvalidIdentity as error:
             raise ApiError(400, "bad_identity", str(error)) from None

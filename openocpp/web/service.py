@@ -21,7 +21,7 @@ from openocpp.web.auth import make_authenticator
 from openocpp.web.events import LiveEvents, LiveEventsPlugin
 from openocpp.web.openapi import load_openapi
 from openocpp.web.queries import ReadOnlyQueries
-from openocpp.web.sse import DEFAULT_MAX_STREAMS, DEFAULT_STREAM_BACKLOG, EventStreams
+from openocpp.web.sse import EventStreams
 
 #: The name the live-events observer is registered under on the central
 #: system's plugin manager.
@@ -203,8 +203,8 @@ class WebService(MultiService):
             self.events,
             reactor,
             keepalive=keepalive,
-            backlog=getattr(config, "stream_backlog", DEFAULT_STREAM_BACKLOG),
-            max_streams=getattr(config, "max_streams", DEFAULT_MAX_STREAMS),
+            backlog=config.stream_backlog,
+            max_streams=config.max_streams,
         )
         self.queries = ReadOnlyQueries(central.store)
         self.api = ApiResource(
@@ -219,7 +219,7 @@ class WebService(MultiService):
         root.putChild(b"api", self.api)
         self.site = ApiSite(
             root,
-            getattr(config, "request_timeout", DEFAULT_REQUEST_TIMEOUT),
+            config.request_timeout,
             reactor=reactor,
         )
         self.site.displayTracebacks = False
