@@ -12,8 +12,7 @@ answers through C{openocpp_cp_*} hooks.
 See C{docs/chargepoint.md}.
 """
 
-import importlib
-from typing import Any
+from openocpp._lazy import lazy_exports
 
 # Each name is imported when first used, so that importing a module of this
 # package (C{openocpp.chargepoint.tap} for C{twistd --help}) loads neither
@@ -34,22 +33,7 @@ _PUBLIC = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """
-    Import a public name from its module on first use (as
-    L{openocpp.transport} does).
-    """
-    module = _PUBLIC.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_PUBLIC))
-
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)
 
 __all__ = [
     "ChargePoint",

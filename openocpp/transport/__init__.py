@@ -30,8 +30,7 @@ Charge point::
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from openocpp._lazy import lazy_exports
 
 # Names exported, by the module defining them.  They are imported on first
 # use, so that importing openocpp.transport.interfaces (as the RPC layer
@@ -74,17 +73,4 @@ _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in nam
 __all__ = sorted(_MODULE_OF)
 
 
-def __getattr__(name: str) -> Any:
-    """
-    Import an exported name from its module on first use.
-    """
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _MODULE_OF)
