@@ -13,6 +13,7 @@ import sqlite3
 from typing import Any
 
 from openocpp.centralsystem.store import CentralSystemStore
+from tests.store.failing_connection import FailingCommit
 
 
 def select(store: CentralSystemStore, sql: str, arguments: Any = ()) -> list[sqlite3.Row]:
@@ -39,25 +40,16 @@ def replace_connection(store: CentralSystemStore, connection: Any) -> Any:
     return previous
 
 
-class FullDisk:
+class FullDisk(FailingCommit):
     """
     Wraps a store's SQLite connection to fail every C{COMMIT} as a full disk
-    does in WAL mode: SQLite rolls the transaction back and raises
-    C{SQLITE_FULL}.
+    does (see L{FailingCommit}), until L{make_room}.
     """
 
     def __init__(self, store):
+        super().__init__(store._db)
         self._store = store
-        self._real = replace_connection(store, self)
-
-    def execute(self, sql, *arguments):
-        if sql == "COMMIT":
-            self._real.execute("ROLLBACK")
-            raise sqlite3.OperationalError("database or disk is full")
-        return self._real.execute(sql, *arguments)
-
-    def __getattr__(self, name):
-        return getattr(self._real, name)
+        replace_connection(store, self)
 
     def make_room(self):
         replace_connection(self._store, self._real)

@@ -12,6 +12,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from openocpp.store.groupcommit import GroupCommit, is_storage_error
 from openocpp.store.sqlite import open_database
+from tests.store.failing_connection import FailingCommit
 
 
 class Lost(Exception):
@@ -22,25 +23,6 @@ class Lost(Exception):
     def __init__(self, error):
         super().__init__(str(error))
         self.error = error
-
-
-class FailingCommit:
-    """
-    A connection whose C{COMMIT} fails as a full disk's does: SQLite rolls
-    the transaction back and raises C{SQLITE_FULL}.
-    """
-
-    def __init__(self, real):
-        self._real = real
-
-    def execute(self, sql, *arguments):
-        if sql == "COMMIT":
-            self._real.execute("ROLLBACK")
-            raise sqlite3.OperationalError("database or disk is full")
-        return self._real.execute(sql, *arguments)
-
-    def __getattr__(self, name):
-        return getattr(self._real, name)
 
 
 class GroupCommitTests(SynchronousTestCase):
