@@ -106,6 +106,10 @@ class CentralSystemRequests:
         (triggered StatusNotifications).
     @param metering: the L{openocpp.chargepoint.metering.Metering}
         (triggered MeterValues).
+    @param features: the feature profiles' own collaborators (local list,
+        reservations, firmware, smart charging, ...): each has a
+        C{handlers()} giving its request handlers by action, which replace
+        the ones here.
     @param operations: what carries out accepted requests, by name:
         C{change_availability(connector, kind)} (returns the
         L{AvailabilityStatus}), C{configuration_problem(key, value)},
@@ -131,6 +135,7 @@ class CentralSystemRequests:
         status: Any,
         metering: Any,
         operations: dict[str, Callable[..., Any]],
+        features: Any = (),
     ) -> None:
         self._connectors = connectors
         self._config = ocpp_config
@@ -147,6 +152,7 @@ class CentralSystemRequests:
         if missing:
             raise TypeError(f"operations missing: {', '.join(sorted(missing))}")
         self._operations = dict(operations)
+        self._features = list(features)
 
     def handlers(self) -> dict:
         """
@@ -176,6 +182,10 @@ class CentralSystemRequests:
                 ("UnlockConnector", self.unlock_connector),
             )
         )
+        for feature in self._features:
+            handlers.update(
+                (action, self._guard(method)) for action, method in feature.handlers().items()
+            )
         return handlers
 
     def _not_supported(self, request):

@@ -212,6 +212,9 @@ class ChargePoint(MultiService):
             running=lambda: self.running,
         )
         self._availability = Availability(self._connectors, self._status, notify=self._notify)
+        # The feature profiles' collaborators that answer their own requests
+        # (CentralSystemRequests asks each for its handlers).
+        features: list[Any] = []
         self._transactions = Transactions(
             self._connectors,
             self.store,
@@ -249,6 +252,7 @@ class ChargePoint(MultiService):
                 "boot": self._registrar.boot,
                 "heartbeat": self._heartbeat.send,
             },
+            features=features,
         )
         # The queue and its peers, wired to each other's small interfaces.
         self._status.stop_waiting = self._queue.stop_waiting
