@@ -189,6 +189,7 @@
     for (const button of document.querySelectorAll("#operations form.op[data-action] button[type=submit], #op-any button")) {
       button.disabled = !cp.connected;
     }
+    for (const render of extensions.detail) render(cp);
   }
 
   // -- operations --------------------------------------------------------------
@@ -514,12 +515,27 @@
     run();
   }
 
+  // -- extensions ----------------------------------------------------------------
+
+  // The feature pages (local list, uploads, charging profiles, ...) live in
+  // their own scripts, loaded after this one: they register here and use
+  // the same API helpers. detail: called with the selected charge point
+  // whenever its panel is drawn; setup: called once the page has loaded.
+  const extensions = { detail: [], setup: [] };
+  window.openocppConsole = {
+    api, element, answerEntry, send, payloadOf, formatTime, formatEnergy,
+    selected: () => state.selected,
+    onDetail(render) { extensions.detail.push(render); },
+    onSetup(setup) { extensions.setup.push(setup); },
+  };
+
   // -- start ---------------------------------------------------------------------
 
   document.addEventListener("DOMContentLoaded", () => {
     setupToken();
     setupOperations();
     setupIdTags();
+    for (const setup of extensions.setup) setup();
     if (location.hash.length > 1) state.selected = decodeURIComponent(location.hash.slice(1));
     loadActions().catch(showLoadError);
     restartStream();
