@@ -440,3 +440,17 @@ def openocpp_cp_firmware_status(charge_point):
     @return: the L{openocpp.messages.enums.FirmwareStatus} to report when
         the central system triggers a FirmwareStatusNotification.
     """
+
+
+# --- Charge point: local authorization list ---------------------------------
+
+
+@hookspec
+def openocpp_cp_local_list_changed(charge_point, version):
+    """
+    The central system changed the local authorization list (a
+    SendLocalList accepted, Full or Differential).
+
+    @param version: the list's version now, as GetLocalListVersion answers
+        it (0 when the update left the list empty).
+    """

@@ -9,6 +9,7 @@ from typing import Any, Callable
 from twisted.internet.defer import inlineCallbacks
 from twisted.logger import Logger
 
+from openocpp.chargepoint.locallist import LocalListStore, list_enabled
 from openocpp.messages import AuthorizeRequest, codec
 from openocpp.messages.datatypes import IdTagInfo
 from openocpp.messages.enums import AuthorizationStatus, ChargePointErrorCode
@@ -25,7 +26,7 @@ class Authorizer:
     Decides on idTags, and keeps the Authorization Cache.
 
     @param store: the L{openocpp.chargepoint.store.ChargePointStore} (the
-        local list and the cache).
+        cache).
     @param ocpp_config: the L{openocpp.chargepoint.interfaces.IOcppConfig}.
     @param clock: the L{twisted.internet.interfaces.IReactorTime}.
     @param now: returns the charge point's time (an aware C{datetime}).
@@ -35,6 +36,8 @@ class Authorizer:
     @param report_error: C{report_error(connector, error_code)} reports a
         LocalListConflict (L{openocpp.chargepoint.status.StatusReporter}).
     @param cache_capacity: how many idTags the cache holds.
+    @param local_list: the L{openocpp.chargepoint.locallist.LocalListStore};
+        default: the one of C{store}.
     """
 
     log = Logger()
@@ -49,8 +52,10 @@ class Authorizer:
         online: Callable[[], bool],
         report_error: Callable[[int, ChargePointErrorCode], Any],
         cache_capacity: int = CACHE_CAPACITY,
+        local_list: Any = None,
     ) -> None:
         self._store = store
+        self._list = local_list if local_list is not None else LocalListStore(store)
         self._config = ocpp_config
         self._clock = clock
         self._now = now
@@ -64,8 +69,9 @@ class Authorizer:
         @return: (where, entry) for the local list or cache entry of an
             idTag, or C{None}.
         """
-        if self._config.boolean("LocalAuthListEnabled"):
-            entry = self._store.local_list_entry(id_tag)
+        if list_enabled(self._config):
+            # The list has priority over the cache (3.5.3).
+            entry = self._list.entry(id_tag)
             if entry is not None:
                 return "list", entry
         if self._config.boolean("AuthorizationCacheEnabled"):
@@ -111,8 +117,11 @@ class Authorizer:
             if config.boolean("LocalAuthorizeOffline"):
                 return known
             if known[0] not in _VALID:
-                # Known as not valid: never accepted offline (3.5.4).
-                return AuthorizationStatus.INVALID, None
+                # Known as not valid (or expired by the passage of time):
+                # never accepted offline, whatever AllowOfflineTxForUnknownId
+                # says (3.5.4); the status says why (3.5.2: "more fine
+                # grained information to users").
+                return known
             # Not authorized by the cache or list offline: as good as unknown.
         if config.boolean("AllowOfflineTxForUnknownId"):
             self.log.info("Unknown {id_tag} accepted offline", id_tag=id_tag)
@@ -123,14 +132,15 @@ class Authorizer:
         """
         Update the Authorization Cache with an IdTagInfo received, unless the
         idTag is in the local list (section 3.5.3) or the cache is off. An
-        IdTagInfo contradicting the local list is reported (3.5.2).
+        IdTagInfo contradicting the local list is reported (3.5.2). A list
+        not in use (L{list_enabled}) is ignored: its idTags are cached like
+        any other.
         """
         if info is None:
             return
-        listed = self._store.local_list_entry(id_tag)
+        listed = self._list.entry(id_tag) if list_enabled(self._config) else None
         if listed is not None:
-            if self._config.boolean("LocalAuthListEnabled"):
-                self._check_conflict(id_tag, listed, AuthorizationStatus(info.status))
+            self._check_conflict(id_tag, listed, AuthorizationStatus(info.status))
             return
         if not self._config.boolean("AuthorizationCacheEnabled"):
             return

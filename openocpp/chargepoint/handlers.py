@@ -12,13 +12,11 @@ Charge Point or change its configuration. The Charge Point SHOULD respond":
 every request is answered, RemoteStartTransaction and RemoteStopTransaction
 ("not allowed") with Rejected.
 
-Local list management is not supported: GetLocalListVersion answers
-listVersion -1 ("the Charge Point does not support Local Authorization
-Lists", section 5.10) and SendLocalList the status NotSupported ("Update of
-Local Authorization List is not supported", 7.47), both regular answers
-rather than CALLERRORs. Other actions not handled here, SetChargingProfile
-among them, are answered with a CALLERROR NotSupported: errata 3.39 asks
-exactly that of a charge point without smart charging.
+The feature profiles' collaborators answer their own requests (local list
+management: L{openocpp.chargepoint.locallist}). Other actions not handled
+here or by them, SetChargingProfile among them, are answered with a
+CALLERROR NotSupported: errata 3.39 asks exactly that of a charge point
+without smart charging.
 """
 
 from typing import Any, Callable
@@ -35,11 +33,9 @@ from openocpp.messages import (
     DiagnosticsStatusNotificationRequest,
     FirmwareStatusNotificationRequest,
     GetConfigurationResponse,
-    GetLocalListVersionResponse,
     RemoteStartTransactionResponse,
     RemoteStopTransactionResponse,
     ResetResponse,
-    SendLocalListResponse,
     TriggerMessageResponse,
     UnlockConnectorResponse,
 )
@@ -60,7 +56,6 @@ from openocpp.messages.enums import (
     ResetType,
     TriggerMessageStatus,
     UnlockStatus,
-    UpdateStatus,
 )
 from openocpp.messages.errors import ErrorCode
 from openocpp.messages.registry import ACTIONS, Role
@@ -173,11 +168,9 @@ class CentralSystemRequests:
                 ("ClearCache", self.clear_cache),
                 ("DataTransfer", self.data_transfer),
                 ("GetConfiguration", self.get_configuration),
-                ("GetLocalListVersion", self.get_local_list_version),
                 ("RemoteStartTransaction", self.remote_start_transaction),
                 ("RemoteStopTransaction", self.remote_stop_transaction),
                 ("Reset", self.reset),
-                ("SendLocalList", self.send_local_list),
                 ("TriggerMessage", self.trigger_message),
                 ("UnlockConnector", self.unlock_connector),
             )
@@ -284,17 +277,7 @@ class CentralSystemRequests:
             unknown_key=unknown or None,
         )
 
-    # -- local list -----------------------------------------------------------------
-
-    def get_local_list_version(self, request):
-        # Section 5.10: "a version number of -1 SHALL be used to indicate
-        # that the Charge Point does not support Local Authorization Lists".
-        return GetLocalListVersionResponse(list_version=-1)
-
-    def send_local_list(self, request):
-        # The response has its own status for it (UpdateStatus, 7.47).
-        self.log.info("SendLocalList answered NotSupported: no local list management")
-        return SendLocalListResponse(status=UpdateStatus.NOT_SUPPORTED)
+    # -- cache ----------------------------------------------------------------------
 
     def clear_cache(self, request):
         self._authorizer.clear_cache()

@@ -6,6 +6,8 @@ and never the facade:
   - L{Connectors}: the connectors as the SQLite file keeps them;
   - L{StatusReporter}: statuses, reported when due;
   - L{Authorizer}: idTags (local list, cache, Authorize.req);
+  - L{LocalList}: the local authorization list (SendLocalList,
+    GetLocalListVersion);
   - L{TransactionQueue}: the persistent queue of transaction messages;
   - L{Metering}: meter readings, sampled and clock-aligned values;
   - L{Availability}: ChangeAvailability, now or scheduled;
@@ -40,6 +42,7 @@ from openocpp.chargepoint.errors import NotAccepted, NotConnected
 from openocpp.chargepoint.handlers import CentralSystemRequests
 from openocpp.chargepoint.heartbeat import Heartbeat
 from openocpp.chargepoint.interfaces import IChargePoint
+from openocpp.chargepoint.locallist import LocalList, LocalListStore
 from openocpp.chargepoint.metering import Metering
 from openocpp.chargepoint.ocppconfig import IniConfigStorage, OcppConfig, SqliteConfigStorage
 from openocpp.chargepoint.queue import TransactionQueue
@@ -184,6 +187,7 @@ class ChargePoint(MultiService):
             running=lambda: self.running,
             notify=self._notify,
         )
+        local_list = LocalListStore(self.store)
         self._authorizer = Authorizer(
             self.store,
             self.ocpp_config,
@@ -192,6 +196,7 @@ class ChargePoint(MultiService):
             send=self._send,
             online=lambda: self.online,
             report_error=self._status.report_error,
+            local_list=local_list,
         )
         self._queue = TransactionQueue(
             self.store,
@@ -214,7 +219,7 @@ class ChargePoint(MultiService):
         self._availability = Availability(self._connectors, self._status, notify=self._notify)
         # The feature profiles' collaborators that answer their own requests
         # (CentralSystemRequests asks each for its handlers).
-        features: list[Any] = []
+        features: list[Any] = [LocalList(local_list, self.ocpp_config, notify=self._notify)]
         self._transactions = Transactions(
             self._connectors,
             self.store,

@@ -13,7 +13,7 @@ they run on the reactor thread.
 import json
 import sqlite3
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from openocpp.store.ownership import check_database, owned_tables
 from openocpp.store.sqlite import migrate, open_database, transaction
@@ -244,6 +244,14 @@ class ChargePointStore:
         self._db = db
         self._open = True
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """
+        The open SQLite connection, for the stores of the feature profiles
+        that keep their own SQL (L{openocpp.chargepoint.locallist}).
+        """
+        return self._db
+
     def close(self) -> None:
         """
         Close the file (nothing is pending: every write is committed as it
@@ -401,39 +409,6 @@ class ChargePointStore:
 
     def clear_cache(self) -> None:
         self._db.execute("DELETE FROM auth_cache")
-
-    def local_list_entry(self, id_tag: str) -> sqlite3.Row | None:
-        """
-        @return: the local list entry of an idTag, matched in any case, or
-            C{None}.
-        """
-        return self._db.execute(
-            "SELECT * FROM local_list WHERE id_tag = ?", (id_tag,)
-        ).fetchone()
-
-    def local_list_version(self) -> int:
-        return self.get_meta("local_list_version", 0)
-
-    def replace_local_list(self, version: int, entries: Iterable[tuple]) -> None:
-        """
-        Replace the local authorization list.
-
-        @param entries: (id tag, status, expiry date text or None, parent
-            id tag or None) tuples; of idTags differing only in case, the
-            last is kept.
-        """
-        with transaction(self._db):
-            self._db.execute("DELETE FROM local_list")
-            self._db.executemany(
-                "INSERT OR REPLACE INTO local_list (id_tag, status, expiry_date, parent_id_tag) "
-                "VALUES (?, ?, ?, ?)",
-                list(entries),
-            )
-            self._db.execute(
-                "INSERT INTO meta (key, value) VALUES ('local_list_version', ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (json.dumps(version),),
-            )
 
     # -- transactions -------------------------------------------------------
 

@@ -12,6 +12,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from openocpp.chargepoint.authorization import Authorizer
 from openocpp.chargepoint.connectors import Connectors
+from openocpp.chargepoint.locallist import LocalListStore
 from openocpp.chargepoint.metering import Metering
 from openocpp.chargepoint.ocppconfig import OcppConfig, SqliteConfigStorage
 from openocpp.chargepoint.queue import TransactionQueue
@@ -166,7 +167,7 @@ class AuthorizerTests(SynchronousTestCase):
 
     def test_local_list_conflict_reported(self):
         self.parts.config.set("LocalAuthListEnabled", "true")
-        self.parts.store.replace_local_list(1, [("TAG-1", "Accepted", None, None)])
+        LocalListStore(self.parts.store).replace(1, [("TAG-1", "Accepted", None, None)])
         self.authorizer.update("TAG-1", IdTagInfo(status=AuthorizationStatus.BLOCKED))
         self.assertEqual(self.errors, [(0, ChargePointErrorCode.LOCAL_LIST_CONFLICT)])
 

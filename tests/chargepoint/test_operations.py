@@ -15,20 +15,17 @@ from openocpp.messages import (
     ChangeConfigurationRequest,
     DataTransferRequest,
     GetConfigurationRequest,
-    GetLocalListVersionRequest,
     IdTagInfo,
     MeterValue,
     MeterValuesResponse,
     RemoteStartTransactionRequest,
     RemoteStopTransactionRequest,
     ResetRequest,
-    SendLocalListRequest,
     SetChargingProfileRequest,
     TriggerMessageRequest,
     UnlockConnectorRequest,
 )
 from openocpp.messages.datatypes import (
-    AuthorizationData,
     ChargingProfile,
     ChargingSchedule,
     ChargingSchedulePeriod,
@@ -52,8 +49,6 @@ from openocpp.messages.enums import (
     ResetType,
     TriggerMessageStatus,
     UnlockStatus,
-    UpdateStatus,
-    UpdateType,
 )
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError, CallTimeout
@@ -918,31 +913,6 @@ class UnsupportedProfileTests(OperationsTestCase):
     answer the specification gives for that case, a regular response where
     there is one.
     """
-
-    def test_get_local_list_version(self):
-        """
-        Without local list support, GetLocalListVersion answers listVersion
-        -1 (section 5.10), not a CALLERROR.
-        """
-        self.boot_and_clear()
-        self.assertEqual(self.ask(GetLocalListVersionRequest()).list_version, -1)
-
-    def test_send_local_list(self):
-        """
-        SendLocalList answers its own status NotSupported (7.47), not a
-        CALLERROR; nothing is stored.
-        """
-        self.boot_and_clear()
-        answer = self.ask(SendLocalListRequest(
-            list_version=3,
-            update_type=UpdateType.FULL,
-            local_authorization_list=[
-                AuthorizationData(id_tag="TAG", id_tag_info=IdTagInfo(status=AuthorizationStatus.ACCEPTED))
-            ],
-        ))
-        self.assertEqual(answer.status, UpdateStatus.NOT_SUPPORTED)
-        self.assertIsNone(self.cp.store.local_list_entry("TAG"))
-        self.assertEqual(self.ask(GetLocalListVersionRequest()).list_version, -1)
 
     def test_set_charging_profile(self):
         """

@@ -14,6 +14,7 @@ from zope.interface.verify import verifyObject
 
 from openocpp.chargepoint.errors import NotAccepted, NotConnected
 from openocpp.chargepoint.interfaces import IChargePoint
+from openocpp.chargepoint.locallist import LocalListStore
 from openocpp.hookspecs import hookimpl
 from openocpp.messages import (
     AuthorizeResponse,
@@ -866,7 +867,7 @@ class AuthorizationTests(ChargePointTestCase):
         With LocalAuthorizeOffline false the cache does not authorize
         offline: a cached valid idTag is then as good as an unknown one
         (AllowOfflineTxForUnknownId), never worse; a cached not-valid one
-        is still refused (section 3.5.4).
+        is still refused (section 3.5.4), with its own status.
         """
         self.cp.ocpp_config.set("LocalAuthorizeOffline", "false")
         self.cp.ocpp_config.set("AllowOfflineTxForUnknownId", "true")
@@ -879,7 +880,7 @@ class AuthorizationTests(ChargePointTestCase):
         self.cs.disconnect()
         self.assertEqual(self.authorize_offline("NEW"), (AuthorizationStatus.ACCEPTED, None))
         self.assertEqual(self.authorize_offline("GOOD"), (AuthorizationStatus.ACCEPTED, None))
-        self.assertEqual(self.authorize_offline("BAD")[0], AuthorizationStatus.INVALID)
+        self.assertEqual(self.authorize_offline("BAD")[0], AuthorizationStatus.BLOCKED)
 
     def test_unknown_offline_before_boot(self):
         self.cp.ocpp_config.set("AllowOfflineTxForUnknownId", "true")
@@ -921,7 +922,7 @@ class AuthorizationTests(ChargePointTestCase):
         The local list has priority over the cache, and its idTags are not
         cached.
         """
-        self.cp.store.replace_local_list(1, [("LISTED", "Blocked", None, None)])
+        LocalListStore(self.cp.store).replace(1, [("LISTED", "Blocked", None, None)])
         self.boot_and_clear()
         self.cp.authorize(1, "LISTED")
         self.cs.settle()
@@ -956,7 +957,7 @@ class AuthorizationTests(ChargePointTestCase):
         The local list matches idTags in any case too, and keeps one entry
         per idTag whatever its case.
         """
-        self.cp.store.replace_local_list(
+        LocalListStore(self.cp.store).replace(
             1, [("Listed", "Accepted", None, None), ("LISTED", "Blocked", None, None)]
         )
         self.boot_and_clear()
@@ -974,7 +975,7 @@ class AuthorizationTests(ChargePointTestCase):
         charge point tells it with a StatusNotification of connector 0 with
         errorCode LocalListConflict (section 3.5.2); its status stays.
         """
-        self.cp.store.replace_local_list(1, [("LISTED", "Accepted", None, None)])
+        LocalListStore(self.cp.store).replace(1, [("LISTED", "Accepted", None, None)])
         self.boot_and_clear()
         self.cp.authorize(1, "LISTED")
         self.cs.settle()

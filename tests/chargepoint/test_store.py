@@ -5,6 +5,7 @@ migrations.
 
 from twisted.trial.unittest import SynchronousTestCase
 
+from openocpp.chargepoint.locallist import LocalListStore
 from openocpp.chargepoint.store import MIGRATIONS, ChargePointStore
 from openocpp.store.sqlite import migrate, open_database
 
@@ -34,7 +35,7 @@ class CaseInsensitiveMigrationTests(SynchronousTestCase):
         self.addCleanup(store.close)
         self.assertEqual(store.cache_entry("tAg")["status"], "Accepted")
         self.assertEqual(store.cache_entry("other")["status"], "Accepted")
-        self.assertEqual(store.local_list_entry("listed")["status"], "Blocked")
+        self.assertEqual(LocalListStore(store).entry("listed")["status"], "Blocked")
         rows = store._db.execute("SELECT COUNT(*) FROM auth_cache").fetchone()[0]
         self.assertEqual(rows, 2)
         rows = store._db.execute("SELECT COUNT(*) FROM local_list").fetchone()[0]
