@@ -43,6 +43,7 @@ from tests.chargepoint.fake_centralsystem import (
     ScriptedCentralSystem,
     make_charge_point,
 )
+from tests.centralsystem.fake_chargepoint import CentralSystemMixin
 from tests.store.failing_connection import FailingCommit
 
 ACCEPTED = AuthorizationStatus.ACCEPTED
@@ -622,3 +623,46 @@ class LocalListLoopbackTests(TestCase):
         answer = await cs.session.call(GetLocalListVersionRequest())
         self.assertEqual(answer.list_version, 11)
         self.assertEqual(LocalListStore(cp.store).entries(), [("A", "Accepted", None, None)])
+
+
+class LocalListWithOwnCentralSystemTests(CentralSystemMixin, TestCase):
+    """
+    End to end against the project's own central system on loopback: its
+    proxy sends the lists, the charge point answers with the real statuses
+    and then authorizes from the list without asking.
+    """
+
+    timeout = 20
+
+    async def test_lists_from_the_central_system(self):
+        await self.start_central_system()
+        config = ChargePointConfig(
+            url=self.url, identity="LL1", database=self.mktemp(),
+            reconnect_initial_delay=0.05, reconnect_max_delay=0.2,
+        )
+        plugins = make_plugin_manager(builtins=[DefaultChargePointBehaviour()], load_entrypoints=False)
+        cp = ChargePoint(config, reactor=reactor, plugins=plugins)
+        cp.ocpp_config.set("LocalPreAuthorize", "true")
+        cp.startService()
+        self.addCleanup(cp.store.close)
+        self.addCleanup(cp.stopService)
+        proxy = await self.central.when_connected("LL1")
+        deadline = time.monotonic() + 10
+        while not cp.online:
+            if time.monotonic() > deadline:
+                self.fail("gave up waiting for the boot")
+            await deferLater(reactor, 0.01, lambda: None)
+        self.assertEqual((await proxy.get_local_list_version()).list_version, 0)
+        answer = await proxy.send_local_list(1, "Full", [data("A"), data("B", BLOCKED)])
+        self.assertEqual(answer.status, UpdateStatus.ACCEPTED)
+        answer = await proxy.send_local_list(2, "Differential", [data("C"), data("a", None)])
+        self.assertEqual(answer.status, UpdateStatus.ACCEPTED)
+        answer = await proxy.send_local_list(2, "Differential", [data("D")])
+        self.assertEqual(answer.status, UpdateStatus.VERSION_MISMATCH)
+        answer = await proxy.send_local_list(3, "Full", [data("X"), data("x")])
+        self.assertEqual(answer.status, UpdateStatus.FAILED)
+        self.assertEqual((await proxy.get_local_list_version()).list_version, 2)
+        # The central system knows no idTag (it would answer Invalid):
+        # pre-authorized from the list, C is accepted at once, no
+        # Authorize.req sent (its answer could not have come back yet).
+        self.assertEqual(self.successResultOf(cp.authorize(1, "c")), (ACCEPTED, None))
