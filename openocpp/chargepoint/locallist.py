@@ -205,6 +205,12 @@ class LocalList:
         return list_enabled(self._config)
 
     def get_local_list_version(self, request: Any) -> GetLocalListVersionResponse:
+        """
+        Answer a GetLocalListVersion.req (section 5.10).
+
+        @return: the list's version (L{LocalListStore.version}), or -1 while
+            the list is not in use.
+        """
         if not self.enabled():
             # "-1 SHALL be used to indicate that the Charge Point does not
             # support Local Authorization Lists" (5.10): a disabled list is
@@ -213,6 +219,17 @@ class LocalList:
         return GetLocalListVersionResponse(list_version=self._entries.version())
 
     def send_local_list(self, request: Any) -> SendLocalListResponse:
+        """
+        Answer a SendLocalList.req (section 5.15): apply it, or answer why
+        not. Every answer is a status, never a CALLERROR.
+
+        @return: Accepted; NotSupported while the list is not in use;
+            VersionMismatch for a Differential update not newer than the
+            list; Failed for a listVersion below 1 (errata 3.52), more
+            entries than SendLocalListMaxLength, an idTag twice (in any
+            case), a list that would grow past LocalAuthListMaxLength, or a
+            write the SQLite file refused (nothing is changed then).
+        """
         try:
             status = self._send_local_list(request)
         except sqlite3.Error:
@@ -228,8 +245,8 @@ class LocalList:
         items = request.local_authorization_list or []
         if not self.enabled():
             self.log.info(
-                "SendLocalList answered NotSupported: the local list is disabled "
-                "(LocalAuthListEnabled)"
+                "SendLocalList answered NotSupported: the local list is not in use "
+                "(LocalAuthListEnabled, SupportedFeatureProfiles)"
             )
             return UpdateStatus.NOT_SUPPORTED
         if version < 1:

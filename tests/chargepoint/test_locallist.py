@@ -377,8 +377,17 @@ class LocalListOverTheWireTests(ChargePointTestCase):
         return self.successResultOf(result)
 
     def test_version_zero_when_empty(self):
+        """
+        GetLocalListVersion answers 0 for an empty list (5.10): never sent,
+        or emptied by a Full update without entries.
+        """
         self.boot_and_clear()
         self.assertEqual(self.version(), 0)
+        self.send(3, FULL, [data("A")])
+        self.assertEqual(self.version(), 3)
+        self.assertEqual(self.send(4, FULL), UpdateStatus.ACCEPTED)
+        self.assertEqual(self.version(), 0)
+        self.assertEqual(self.listener.versions, [3, 0])
 
     def test_full_accepted(self):
         self.boot_and_clear()
