@@ -207,17 +207,18 @@ class Connectors:
 
     def free(self, id_tag: str | None = None) -> int | None:
         """
-        @return: the first connector a remote start without connectorId may
-            use (startable for C{id_tag}; Available, Preparing, or Reserved
-            for it), or C{None}.
+        @return: the connector a remote start without connectorId uses:
+            the first one Reserved for C{id_tag}, else the first one
+            startable for it and Available or Preparing; or C{None}.
         """
-        for connector in self.outlets():
-            if self.startable(connector, id_tag) and self.status(connector) in (
-                ChargePointStatus.AVAILABLE,
-                ChargePointStatus.PREPARING,
-                ChargePointStatus.RESERVED,
-            ):
-                return connector
+        usable = [c for c in self.outlets() if self.startable(c, id_tag)]
+        for wanted in (
+            (ChargePointStatus.RESERVED,),
+            (ChargePointStatus.AVAILABLE, ChargePointStatus.PREPARING),
+        ):
+            for connector in usable:
+                if self.status(connector) in wanted:
+                    return connector
         return None
 
     def __iter__(self) -> Iterator[int]:

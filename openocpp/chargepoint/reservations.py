@@ -61,6 +61,8 @@ class Reservation:
     @ivar id_tag: the idTag it is for.
     @ivar parent_id_tag: the group idTag it is also for, or C{None}.
     @ivar expiry_date: when it ends (an aware C{datetime}).
+    @ivar made_at: when the charge point accepted it (its time, an aware
+        C{datetime}).
     """
 
     reservation_id: int
@@ -68,6 +70,7 @@ class Reservation:
     id_tag: str
     parent_id_tag: str | None
     expiry_date: datetime
+    made_at: datetime
 
     def names(self, id_tag: str | None) -> bool:
         """
@@ -99,7 +102,7 @@ class ReservationStore:
         @return: every reservation kept, by id.
         """
         rows = self._store.connection.execute(
-            "SELECT reservation_id, connector_id, id_tag, parent_id_tag, expiry_date "
+            "SELECT reservation_id, connector_id, id_tag, parent_id_tag, expiry_date, made_at "
             "FROM reservations ORDER BY reservation_id"
         )
         return [
@@ -109,9 +112,22 @@ class ReservationStore:
                 id_tag=row["id_tag"],
                 parent_id_tag=row["parent_id_tag"],
                 expiry_date=parse_datetime(row["expiry_date"]),
+                made_at=parse_datetime(row["made_at"]),
             )
             for row in rows
         ]
+
+    def started_with(self, reservation: Reservation) -> bool:
+        """
+        Whether a transaction carrying the reservation's id started since
+        it was made (its end was not recorded: the process stopped in
+        between).
+        """
+        rows = self._store.connection.execute(
+            "SELECT started_at FROM transactions WHERE reservation_id = ?",
+            (reservation.reservation_id,),
+        )
+        return any(parse_datetime(row["started_at"]) >= reservation.made_at for row in rows)
 
     def put(self, reservation: Reservation) -> None:
         """
@@ -121,15 +137,17 @@ class ReservationStore:
         with transaction(db):
             db.execute(
                 "INSERT INTO reservations (reservation_id, connector_id, id_tag, parent_id_tag, "
-                "expiry_date) VALUES (?, ?, ?, ?, ?) ON CONFLICT (reservation_id) DO UPDATE SET "
-                "connector_id = excluded.connector_id, id_tag = excluded.id_tag, "
-                "parent_id_tag = excluded.parent_id_tag, expiry_date = excluded.expiry_date",
+                "expiry_date, made_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (reservation_id) "
+                "DO UPDATE SET connector_id = excluded.connector_id, id_tag = excluded.id_tag, "
+                "parent_id_tag = excluded.parent_id_tag, expiry_date = excluded.expiry_date, "
+                "made_at = excluded.made_at",
                 (
                     reservation.reservation_id,
                     reservation.connector_id,
                     reservation.id_tag,
                     reservation.parent_id_tag,
                     codec.format_datetime(reservation.expiry_date),
+                    codec.format_datetime(reservation.made_at),
                 ),
             )
 
@@ -197,11 +215,15 @@ class Reservations:
 
     def start(self) -> None:
         """
-        The service starts: read the reservations kept, end those that
-        expired while it was stopped, time the others, and make sure their
-        connectors are Reserved.
+        The service starts: read the reservations kept, end those a
+        transaction used (the process stopped before their end was written)
+        and those that expired while it was stopped, time the others, and
+        make sure their connectors are Reserved.
         """
         self._held = {r.reservation_id: r for r in self._table.all()}
+        for reservation in list(self._held.values()):
+            if self._table.started_with(reservation):
+                self._end(reservation, ReservationState.USED, why="by a transaction started before")
         self.reschedule()
         for reservation in list(self._held.values()):
             connector = reservation.connector_id
@@ -442,6 +464,7 @@ class Reservations:
             id_tag=request.id_tag,
             parent_id_tag=request.parent_id_tag,
             expiry_date=request.expiry_date,
+            made_at=self._now(),
         )
         self._table.put(reservation)
         self._held[reservation_id] = reservation

@@ -117,7 +117,8 @@ MIGRATIONS = [
         connector_id INTEGER NOT NULL,
         id_tag TEXT NOT NULL COLLATE NOCASE,
         parent_id_tag TEXT COLLATE NOCASE,
-        expiry_date TEXT NOT NULL
+        expiry_date TEXT NOT NULL,
+        made_at TEXT NOT NULL
     );
     """,
 ]
