@@ -36,7 +36,7 @@ class Connectors:
         #: being read): no other start or stop may begin there meanwhile.
         self._busy: set[int] = set()
         #: Further rules of L{startable}: C{rule(connector, id_tag)}.
-        self._start_rules: list[Callable[[int, str | None], bool]] = []
+        self._start_rules: list[Callable[[int, str | None], bool | None]] = []
 
     def ensure(self) -> None:
         """
@@ -173,13 +173,21 @@ class Connectors:
         """
         return _Occupied(self._busy, connector)
 
-    def add_start_rule(self, rule: Callable[[int, str | None], bool]) -> None:
+    def add_start_rule(self, rule: Callable[[int, str | None], bool | None]) -> None:
         """
         Add a rule to L{startable}: C{rule(connector, id_tag)} returns
-        whether that idTag (C{None}: any idTag) may start there as far as
-        the rule's owner knows.
+        whether that idTag (C{None}: any idTag) may start there: C{True},
+        C{False}, or C{None} when its owner cannot tell before the start
+        (which decides).
         """
         self._start_rules.append(rule)
+
+    def _ruled(self, connector: int, id_tag: str | None) -> bool | None:
+        # False if a rule refuses, None if one cannot tell, else True.
+        answers = [rule(connector, id_tag) for rule in self._start_rules]
+        if False in answers:
+            return False
+        return None if None in answers else True
 
     def idle(self, connector: int) -> bool:
         """
@@ -198,26 +206,29 @@ class Connectors:
     def startable(self, connector: int, id_tag: str | None = None) -> bool:
         """
         Whether a transaction may start on a connector: L{idle}, and
-        allowed by every rule added with L{add_start_rule} (a reserved
+        refused by no rule added with L{add_start_rule} (a reserved
         connector only for its idTag).
 
         @param id_tag: the idTag that would start it; C{None}: any idTag.
         """
-        return self.idle(connector) and all(rule(connector, id_tag) for rule in self._start_rules)
+        return self.idle(connector) and self._ruled(connector, id_tag) is not False
 
     def free(self, id_tag: str | None = None) -> int | None:
         """
         @return: the connector a remote start without connectorId uses:
             the first one Reserved for C{id_tag}, else the first one
-            startable for it and Available or Preparing; or C{None}.
+            startable for it and Available or Preparing, else one Reserved
+            that C{id_tag} may turn out to be allowed on; or C{None}.
         """
-        usable = [c for c in self.outlets() if self.startable(c, id_tag)]
-        for wanted in (
-            (ChargePointStatus.RESERVED,),
-            (ChargePointStatus.AVAILABLE, ChargePointStatus.PREPARING),
+        ruled = {c: self._ruled(c, id_tag) for c in self.outlets() if self.idle(c)}
+        for wanted, answer in (
+            ((ChargePointStatus.RESERVED,), True),
+            ((ChargePointStatus.AVAILABLE, ChargePointStatus.PREPARING), True),
+            ((ChargePointStatus.AVAILABLE, ChargePointStatus.PREPARING), None),
+            ((ChargePointStatus.RESERVED,), None),
         ):
-            for connector in usable:
-                if self.status(connector) in wanted:
+            for connector, ruling in ruled.items():
+                if ruling is answer and self.status(connector) in wanted:
                     return connector
         return None
 

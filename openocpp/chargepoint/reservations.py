@@ -338,27 +338,33 @@ class Reservations:
 
     # -- starts ------------------------------------------------------------------------
 
-    def allows(self, connector: int, id_tag: str | None) -> bool:
+    def allows(self, connector: int, id_tag: str | None) -> bool | None:
         """
         The rule of C{Connectors.startable}: whether C{id_tag} (C{None}:
-        any idTag) may start on C{connector} as far as reservations go. An
-        idTag that might have the parent a reservation names is allowed
-        here; L{admit} decides once its parent is known.
+        any idTag) may start on C{connector} as far as reservations go;
+        C{None} when that depends on the parent of C{id_tag}, which
+        L{admit} looks up at the start.
         """
         holder = self._on(connector)
         if holder is not None:
             if id_tag is None:
                 return False
-            return holder.names(id_tag) or holder.parent_id_tag is not None
+            if holder.names(id_tag):
+                return True
+            return None if holder.parent_id_tag is not None else False
         zeros = self._zeros()
         if not zeros:
             return True
         kept = len(zeros)
-        if id_tag is not None and any(
-            z.names(id_tag) or z.parent_id_tag is not None for z in zeros
-        ):
+        if kept <= len(self._free(exclude=[connector])):
+            return True
+        if id_tag is None:
+            return False
+        if any(z.names(id_tag) for z in zeros):
             kept -= 1
-        return kept == 0 or len(self._free(exclude=[connector])) >= kept
+        elif any(z.parent_id_tag is not None for z in zeros):
+            return None if kept - 1 <= len(self._free(exclude=[connector])) else False
+        return kept <= len(self._free(exclude=[connector]))
 
     @inlineCallbacks
     def admit(self, connector: int, id_tag: str):
@@ -469,7 +475,8 @@ class Reservations:
         self._table.put(reservation)
         self._held[reservation_id] = reservation
         self._schedule(reservation)
-        if connector:
+        if connector and self._connectors.status(connector) is ChargePointStatus.AVAILABLE:
+            # (A replacement leaves a connector in use by its idTag as it is.)
             self._status.set(connector, ChargePointStatus.RESERVED)
         self.log.info(
             "Reservation {reservation_id} of connector {connector} for {id_tag} until "
@@ -524,6 +531,10 @@ class Reservations:
             return ReservationStatus.OCCUPIED, (
                 f"connector {connector} is reserved (reservation {holder.reservation_id})"
             )
+        if holder is not None and self._connectors.idle(connector):
+            # Replaced where it is: the connector stays its own, even if its
+            # idTag's driver has begun using it (Preparing).
+            return None
         if connector not in self._free(ignoring=reservation_id):
             return ReservationStatus.OCCUPIED, f"connector {connector} is {status.value}"
         if len(self._free(exclude=[connector], ignoring=reservation_id)) < len(zeros):

@@ -109,3 +109,16 @@ class ConnectorsTests(SynchronousTestCase):
         self.connectors.add_start_rule(lambda connector, id_tag: connector != 2 or id_tag == "TAG-A")
         self.assertEqual(self.connectors.free("TAG-A"), 2)
         self.assertEqual(self.connectors.free("TAG-B"), 1)
+
+    def test_rule_that_cannot_tell(self):
+        """
+        A rule answering None (decided at the start) leaves the connector
+        startable, and a remote start without connectorId takes a
+        connector every rule allows before it.
+        """
+        self.store.set_status(1, "Reserved", "NoError", None, None, None, changed_at=0.0)
+        self.connectors.add_start_rule(lambda connector, id_tag: None if connector == 1 else True)
+        self.assertTrue(self.connectors.startable(1, "TAG-X"))
+        self.assertEqual(self.connectors.free("TAG-X"), 2)
+        self.start(2)
+        self.assertEqual(self.connectors.free("TAG-X"), 1)

@@ -11,6 +11,7 @@ import time
 from datetime import timedelta
 
 from twisted.internet import reactor
+from twisted.internet.defer import succeed
 from twisted.internet.testing import EventLoggingObserver
 from twisted.internet.task import Clock, deferLater
 from twisted.logger import globalLogPublisher
@@ -19,7 +20,13 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from openocpp.chargepoint.behaviour import DefaultChargePointBehaviour
 from openocpp.chargepoint.config import ChargePointConfig
 from openocpp.chargepoint.errors import TransactionError
-from openocpp.chargepoint.reservations import Reservation, ReservationState, ReservationStore
+from openocpp.chargepoint.reservations import (
+    Reservation,
+    Reservations,
+    ReservationState,
+    ReservationStore,
+)
+from openocpp.chargepoint.status import StatusReporter
 from openocpp.chargepoint.service import ChargePoint
 from openocpp.hookspecs import hookimpl
 from openocpp.messages import (
@@ -41,13 +48,103 @@ from openocpp.messages.enums import (
     ReservationStatus,
 )
 from openocpp.plugins import make_plugin_manager
+from tests.centralsystem.fake_chargepoint import CentralSystemMixin
+from tests.chargepoint.test_collaborators import Parts
 from tests.chargepoint.fake_centralsystem import (
+    BASE_TIME,
     ChargePointTestCase,
     LoopbackCentralSystem,
     ScriptedCentralSystem,
     assert_no_timers,
     make_charge_point,
 )
+
+
+class CollaboratorTests(SynchronousTestCase):
+    """
+    L{Reservations} alone, with the connectors and the status reporter it
+    works with, on a L{Clock}: no charge point.
+    """
+
+    def setUp(self):
+        self.parts = parts = Parts(self)
+        self.now = BASE_TIME
+        self.status = StatusReporter(
+            parts.connectors, parts.config, parts.clock, now=self.time, send=parts.send,
+            online=lambda: True, running=lambda: True, notify=parts.notify,
+        )
+        self.addCleanup(self.status.stop)
+        self.asked = []
+        self.reservations = Reservations(
+            parts.connectors, parts.store, parts.config, parts.clock, now=self.time,
+            status=self.status, authorize=self.authorize, notify=parts.notify,
+        )
+        self.status.shown = self.reservations.shown
+        self.status.changed = self.reservations.status_changed
+        parts.connectors.add_start_rule(self.reservations.allows)
+        self.reservations.start()
+        self.addCleanup(lambda: self.assertEqual(parts.clock.getDelayedCalls(), []))
+        self.addCleanup(self.reservations.stop)
+
+    def time(self):
+        return BASE_TIME + timedelta(seconds=self.parts.clock.seconds())
+
+    def authorize(self, connector, id_tag):
+        self.asked.append(id_tag)
+        return succeed((AuthorizationStatus.ACCEPTED, "FLEET"))
+
+    def reserve(self, connector, id_tag, reservation_id, seconds=60, parent=None):
+        return self.reservations.reserve_now(ReserveNowRequest(
+            connector_id=connector, expiry_date=self.time() + timedelta(seconds=seconds),
+            id_tag=id_tag, reservation_id=reservation_id, parent_id_tag=parent,
+        )).status
+
+    def test_reserved_then_expired_on_the_clock(self):
+        """
+        Accepted: Reserved is reported; at the expiry date, Available, and
+        plugins are told each time; no timer is left.
+        """
+        self.assertEqual(self.reserve(1, "TAG-A", 1), ReservationStatus.ACCEPTED)
+        self.parts.clock.advance(59)
+        self.assertFalse(self.parts.connectors.startable(1, "TAG-B"))
+        self.parts.clock.advance(1)
+        self.assertEqual(
+            [(r.connector_id, r.status) for r in self.parts.sent],
+            [(1, "Reserved"), (1, "Available")],
+        )
+        self.assertEqual(
+            [kwargs["state"] for name, kwargs in self.parts.notified
+             if name == "openocpp_cp_reservation_changed"],
+            ["reserved", "expired"],
+        )
+        self.assertTrue(self.parts.connectors.startable(1, "TAG-B"))
+
+    def test_parent_asked_only_when_a_reservation_has_one(self):
+        """
+        The reserved idTag is admitted without asking anything; another is
+        looked up (authorize) only when the reservation names a parent.
+        """
+        self.reserve(1, "TAG-A", 1)
+        self.reserve(2, "TAG-B", 2, parent="FLEET")
+        self.assertEqual(self.successResultOf(self.reservations.admit(1, "TAG-A")).reservation_id, 1)
+        self.failureResultOf(self.reservations.admit(1, "TAG-C"), TransactionError)
+        self.assertEqual(self.asked, [])
+        self.assertEqual(self.successResultOf(self.reservations.admit(2, "TAG-C")).reservation_id, 2)
+        self.assertEqual(self.asked, ["TAG-C"])
+
+    def test_available_set_on_a_reserved_connector_stays_reserved(self):
+        """
+        The firmware setting a reserved connector Available (a cable pulled
+        out) leaves it Reserved; Faulted ends the reservation.
+        """
+        self.reserve(1, "TAG-A", 1)
+        self.status.set(1, ChargePointStatus.PREPARING)
+        self.status.set(1, ChargePointStatus.AVAILABLE)
+        self.assertEqual(self.parts.connectors.status(1), ChargePointStatus.RESERVED)
+        self.status.set(1, ChargePointStatus.FAULTED)
+        self.assertIsNone(self.reservations.reservation(1))
+        self.status.set(1, ChargePointStatus.AVAILABLE)
+        self.assertEqual(self.parts.connectors.status(1), ChargePointStatus.AVAILABLE)
 
 
 class ReservationRecorder:
@@ -228,6 +325,17 @@ class ReserveNowTests(ReservationTestCase):
                 (2, 5, "TAG-C", "reserved"),
             ],
         )
+
+    def test_replaced_while_its_driver_prepares(self):
+        """
+        A replacement on its own connector is Accepted while the reserved
+        idTag's driver has begun using it (Preparing): the status stays.
+        """
+        self.assertEqual(self.reserve(1, "TAG-A", 5), ReservationStatus.ACCEPTED)
+        self.cp.status_notification(1, ChargePointStatus.PREPARING)
+        self.assertEqual(self.reserve(1, "TAG-A", 5, minutes=90), ReservationStatus.ACCEPTED)
+        self.assertEqual(self.successResultOf(self.cp.connector_status(1)), ChargePointStatus.PREPARING)
+        self.assertEqual(self.reserve(1, "TAG-A", 6), ReservationStatus.OCCUPIED)
 
     def test_replacement_refused_keeps_the_reservation(self):
         """
@@ -450,6 +558,20 @@ class UseTests(ReservationTestCase):
         self.assertIsNone(self.cp.reservation(2))
         self.assertEqual(self.successResultOf(self.cp.connector_status(2)), ChargePointStatus.CHARGING)
 
+    def test_remote_start_of_an_unknown_group_avoids_the_reservation(self):
+        """
+        A RemoteStartTransaction without connector of an idTag that is not
+        the reservation's (whose parent is not known yet) takes a free
+        connector rather than the one reserved for a group.
+        """
+        self.reserve(1, "TAG-A", 14, parent="FLEET")
+        self.assertTrue(self.cp.startable(1, "TAG-X"))
+        answer = self.successResultOf(self.cs.call(RemoteStartTransactionRequest(id_tag="TAG-X")))
+        self.assertEqual(answer.status, RemoteStartStopStatus.ACCEPTED)
+        self.cs.settle()
+        self.assertEqual([(r.connector_id, r.reservation_id) for r in self.started()], [(2, None)])
+        self.assertEqual(self.cp.reservation(1).reservation_id, 14)
+
     def test_last_free_connector_kept(self):
         """
         With a reservation of connector 0, other idTags may take connectors
@@ -641,3 +763,72 @@ class LoopbackReservationTests(TestCase):
         self.assertEqual(cs.requests("StartTransaction")[0].reservation_id, 31)
         answer = await cs.session.call(CancelReservationRequest(reservation_id=31))
         self.assertEqual(answer.status, CancelReservationStatus.REJECTED)
+
+
+class ProjectCentralSystemTests(CentralSystemMixin, TestCase):
+    """
+    Reservations end to end against the project's own central system, over
+    loopback: its proxy reserves and cancels, it records the Reserved
+    status and the reservationId of the transaction that used it.
+    """
+
+    timeout = 20
+
+    def setUp(self):
+        return self.start_central_system()
+
+    async def wait_for(self, condition, what):
+        deadline = time.monotonic() + 10
+        while not condition():
+            if time.monotonic() > deadline:
+                self.fail(f"gave up waiting for {what}")
+            await deferLater(reactor, 0.01, lambda: None)
+
+    def connector_status(self, connector):
+        return [
+            row["status"]
+            for row in self.rows(
+                "SELECT status FROM connectors WHERE identity = 'CP1' AND connector_id = ?", connector
+            )
+        ]
+
+    async def test_reserve_cancel_and_remote_start(self):
+        """
+        ReserveNow Accepted and Reserved recorded; a second reservation
+        cancelled (Accepted, then Rejected); a RemoteStartTransaction of the
+        reserved idTag without connector starts on the reserved connector,
+        and the central system records the transaction's reservationId.
+        """
+        self.central.store.set_id_tag("TAG-A")
+        config = ChargePointConfig(
+            url=self.url, identity="CP1", database=self.mktemp(),
+            reconnect_initial_delay=0.05, reconnect_max_delay=0.2,
+        )
+        plugins = make_plugin_manager(builtins=[DefaultChargePointBehaviour()], load_entrypoints=False)
+        cp = ChargePoint(config, reactor=reactor, plugins=plugins)
+        cp.startService()
+        self.addCleanup(cp.store.close)
+        self.addCleanup(cp.stopService)
+        await self.wait_for(lambda: cp.online and self.connector_status(2) == ["Available"], "the boot")
+        proxy = self.central.charge_point("CP1")
+        expiry = cp.now() + timedelta(hours=1)
+        answer = await proxy.reserve_now(2, expiry, "TAG-A", 41)
+        self.assertEqual(answer.status, ReservationStatus.ACCEPTED)
+        await self.wait_for(lambda: self.connector_status(2) == ["Reserved"], "Reserved recorded")
+        answer = await proxy.reserve_now(1, expiry, "TAG-B", 42)
+        self.assertEqual(answer.status, ReservationStatus.ACCEPTED)
+        answer = await proxy.cancel_reservation(42)
+        self.assertEqual(answer.status, CancelReservationStatus.ACCEPTED)
+        answer = await proxy.cancel_reservation(42)
+        self.assertEqual(answer.status, CancelReservationStatus.REJECTED)
+        answer = await proxy.remote_start_transaction("TAG-A")
+        self.assertEqual(answer.status, RemoteStartStopStatus.ACCEPTED)
+        await self.wait_for(
+            lambda: self.rows("SELECT connector_id, reservation_id FROM transactions"),
+            "the transaction",
+        )
+        self.assertEqual(
+            self.rows("SELECT connector_id, reservation_id FROM transactions"),
+            [{"connector_id": 2, "reservation_id": 41}],
+        )
+        self.assertIsNone(cp.reservation(2))
