@@ -38,6 +38,10 @@ from openocpp.store.sqlite import transaction
 #: accepted.
 PROFILE = "Reservation"
 
+#: The longest an expiry timer waits before looking at the time again (an
+#: expiryDate years away would overflow a poller's timeout).
+LONGEST_WAIT = 86400.0
+
 
 class ReservationState(enum.StrEnum):
     """
@@ -204,6 +208,7 @@ class Reservations:
         #: The reservations held, by id (the table's, read at start).
         self._held: dict[int, Reservation] = {}
         self._timers: dict[int, Any] = {}
+        self._running = False
 
     def handlers(self) -> dict[str, Callable[[Any], Any]]:
         """
@@ -220,6 +225,7 @@ class Reservations:
         and those that expired while it was stopped, time the others, and
         make sure their connectors are Reserved.
         """
+        self._running = True
         self._held = {r.reservation_id: r for r in self._table.all()}
         for reservation in list(self._held.values()):
             if self._table.started_with(reservation):
@@ -234,6 +240,7 @@ class Reservations:
         """
         The service stops: no timer is left (the reservations stay kept).
         """
+        self._running = False
         timers, self._timers = self._timers, {}
         for timer in timers.values():
             if timer.active():
@@ -252,11 +259,15 @@ class Reservations:
         timer = self._timers.pop(reservation_id, None)
         if timer is not None and timer.active():
             timer.cancel()
+        if not self._running:
+            return  # timed again at start
         delay = (reservation.expiry_date - self._now()).total_seconds()
         if delay <= 0:
             self._end(reservation, ReservationState.EXPIRED)
             return
-        self._timers[reservation_id] = self._clock.callLater(delay, self._expire, reservation_id)
+        self._timers[reservation_id] = self._clock.callLater(
+            min(delay, LONGEST_WAIT), self._expire, reservation_id
+        )
 
     def _expire(self, reservation_id: int) -> None:
         self._timers.pop(reservation_id, None)

@@ -21,6 +21,7 @@ from openocpp.chargepoint.behaviour import DefaultChargePointBehaviour
 from openocpp.chargepoint.config import ChargePointConfig
 from openocpp.chargepoint.errors import TransactionError
 from openocpp.chargepoint.reservations import (
+    LONGEST_WAIT,
     Reservation,
     Reservations,
     ReservationState,
@@ -118,6 +119,18 @@ class CollaboratorTests(SynchronousTestCase):
             ["reserved", "expired"],
         )
         self.assertTrue(self.parts.connectors.startable(1, "TAG-B"))
+
+    def test_no_timer_once_stopped(self):
+        """
+        Stopped, it cancels its timers, and the time being told then times
+        nothing (the next start does).
+        """
+        self.reserve(1, "TAG-A", 1)
+        self.reservations.stop()
+        self.reservations.reschedule()
+        self.assertEqual(self.parts.clock.getDelayedCalls(), [])
+        self.reservations.start()
+        self.assertEqual(len(self.parts.clock.getDelayedCalls()), 1)
 
     def test_parent_asked_only_when_a_reservation_has_one(self):
         """
@@ -441,6 +454,20 @@ class ExpiryTests(ReservationTestCase):
         self.assertEqual(self.statuses(), [(1, "Reserved"), (1, "Available")])
         self.assertEqual(self.recorder.changes[-1], (1, 3, "TAG-A", "expired"))
         self.assertEqual(self.cancel(3), CancelReservationStatus.REJECTED)
+
+    def test_far_expiry_looked_at_daily(self):
+        """
+        An expiryDate years away is timed a day at a time (no timer
+        overflows a poller's timeout); the reservation lasts.
+        """
+        self.reserve(1, "TAG-A", 3, minutes=60 * 24 * 365 * 50)
+        (timer,) = [
+            c for c in self.clock.getDelayedCalls()
+            if getattr(c.func, "__qualname__", "") == "Reservations._expire"
+        ]
+        self.assertEqual(timer.getTime() - self.clock.seconds(), LONGEST_WAIT)
+        self.clock.advance(LONGEST_WAIT)
+        self.assertEqual(self.cp.reservation(1).reservation_id, 3)
 
     def test_expired_while_stopped(self):
         """
