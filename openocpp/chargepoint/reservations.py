@@ -223,7 +223,7 @@ class Reservations:
         The service starts: read the reservations kept, end those a
         transaction used (the process stopped before their end was written)
         and those that expired while it was stopped, time the others, and
-        make sure their connectors are Reserved.
+        make sure their connectors are Reserved (and no other connector).
         """
         self._running = True
         self._held = {r.reservation_id: r for r in self._table.all()}
@@ -231,10 +231,14 @@ class Reservations:
             if self._table.started_with(reservation):
                 self._end(reservation, ReservationState.USED, why="by a transaction started before")
         self.reschedule()
-        for reservation in list(self._held.values()):
-            connector = reservation.connector_id
-            if connector and self._connectors.status(connector) is ChargePointStatus.AVAILABLE:
+        for connector in self._connectors.outlets():
+            status = self._connectors.status(connector)
+            held = self._on(connector) is not None
+            if held and status is ChargePointStatus.AVAILABLE:
                 self._status.set(connector, ChargePointStatus.RESERVED)
+            elif not held and status is ChargePointStatus.RESERVED:
+                # Its reservation's end was written, not its status.
+                self._status.set(connector, ChargePointStatus.AVAILABLE)
 
     def stop(self) -> None:
         """

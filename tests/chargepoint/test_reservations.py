@@ -681,6 +681,19 @@ class PersistenceTests(ReservationTestCase):
         self.cs.disconnect()
 
 
+    def test_reserved_status_without_reservation_repaired(self):
+        """
+        A connector left Reserved without a reservation (the process
+        stopped between the two writes) is Available at the next start.
+        """
+        self.cp.stopService()
+        self.cs.disconnect()
+        self.cp.store.set_status(2, "Reserved", "NoError", None, None, None, changed_at=0.0)
+        self.cp.startService()
+        self.assertEqual(self.successResultOf(self.cp.connector_status(2)), ChargePointStatus.AVAILABLE)
+        self.cp.stopService()
+
+
 class BehaviourTests(SynchronousTestCase):
     """
     The built-in simulated charger is told of reservation changes.
