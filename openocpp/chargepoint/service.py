@@ -599,6 +599,11 @@ class ChargePoint(MultiService):
         return self._connectors.startable(connector, id_tag)
 
     def reservation(self, connector: int) -> Any:
+        """
+        @return: the L{openocpp.chargepoint.reservations.Reservation} a
+            connector is kept for (0: the first of no specific connector),
+            or C{None}.
+        """
         return self._reservations.reservation(connector)
 
     def status_notification(
