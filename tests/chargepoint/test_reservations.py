@@ -2,9 +2,10 @@
 Tests for the Reservation profile of the charge point (OCPP 1.6 sections
 3.11, 5.1, 5.13): every ReserveNow status, replacement by id, connector 0,
 cancellation, expiry (also across a restart), use by the reserved idTag or
-one of its group, refusal of other idTags, and the reservation hook; on a
-L{Clock} against the scripted central system, and over a real WebSocket on
-loopback.
+one of its group, refusal of other idTags, and the reservation hook: the
+collaborator alone and the charge point against the scripted central system,
+on a L{Clock}; over a real WebSocket on loopback, against the scripted central
+system and against the project's own.
 """
 
 import time
@@ -69,7 +70,6 @@ class CollaboratorTests(SynchronousTestCase):
 
     def setUp(self):
         self.parts = parts = Parts(self)
-        self.now = BASE_TIME
         self.status = StatusReporter(
             parts.connectors, parts.config, parts.clock, now=self.time, send=parts.send,
             online=lambda: True, running=lambda: True, notify=parts.notify,
