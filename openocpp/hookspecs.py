@@ -358,6 +358,25 @@ def openocpp_cp_transaction_deauthorized(charge_point, connector, status):
     """
 
 
+@hookspec
+def openocpp_cp_reservation_changed(charge_point, connector, reservation_id, id_tag, state):
+    """
+    A reservation was made, replaced or ended (a charger may light an LED):
+    the stack has already set the connector's status (Reserved, then
+    Available, or Preparing when used).
+
+    @param connector: the connector reserved; 0 for any connector.
+    @param reservation_id: the central system's id of the reservation.
+    @param id_tag: the idTag it is (was) for.
+    @param state: a L{openocpp.chargepoint.reservations.ReservationState}
+        (a string): C{"reserved"} (made, or replaced by a ReserveNow of the
+        same id), C{"cancelled"} (CancelReservation, moved to another
+        connector, or its connector Faulted or Unavailable), C{"expired"}
+        (its expiryDate reached, also while the charge point was stopped),
+        C{"used"} (its idTag started a transaction).
+    """
+
+
 @hookspec(firstresult=True)
 def openocpp_cp_reset_allowed(charge_point, type):
     """

@@ -196,6 +196,20 @@ class DefaultChargePointBehaviour:
         charge_point.status_notification(connector, ChargePointStatus.SUSPENDED_EVSE)
 
     @hookimpl
+    def openocpp_cp_reservation_changed(self, charge_point, connector, reservation_id, id_tag, state):
+        """
+        The simulated charger has no LED to light: it logs the change.
+        """
+        self.log.info(
+            "Simulated charger: reservation {reservation_id} of connector {connector} for "
+            "{id_tag} {state}",
+            reservation_id=reservation_id,
+            connector=connector,
+            id_tag=id_tag,
+            state=str(state),
+        )
+
+    @hookimpl
     def openocpp_cp_reset(self, charge_point, type):
         return charge_point.restart().addCallback(lambda _: True)
 

@@ -7,11 +7,12 @@ stopping right now.
 
 A model, with no timers and nothing sent: the status reporter, the
 transactions and the request handlers read it instead of asking the charge
-point, and a later reservations collaborator would add its own rule to
-L{Connectors.startable} here.
+point, and feature collaborators add their own rules to L{Connectors.startable}
+(L{Connectors.add_start_rule}: the reservations keep reserved connectors for
+their idTags).
 """
 
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from openocpp.chargepoint.store import ConnectorRecord, TransactionRecord
 from openocpp.messages.enums import AvailabilityType, ChargePointStatus
@@ -34,6 +35,8 @@ class Connectors:
         #: Connectors whose transaction is starting or stopping (the meter
         #: being read): no other start or stop may begin there meanwhile.
         self._busy: set[int] = set()
+        #: Further rules of L{startable}: C{rule(connector, id_tag)}.
+        self._start_rules: list[Callable[[int, str | None], bool | None]] = []
 
     def ensure(self) -> None:
         """
@@ -170,11 +173,27 @@ class Connectors:
         """
         return _Occupied(self._busy, connector)
 
-    def startable(self, connector: int) -> bool:
+    def add_start_rule(self, rule: Callable[[int, str | None], bool | None]) -> None:
         """
-        Whether a transaction may start on a connector: operative, free
-        (no transaction, none starting) and neither Faulted nor
-        Unavailable.
+        Add a rule to L{startable}: C{rule(connector, id_tag)} returns
+        whether that idTag (C{None}: any idTag) may start there: C{True},
+        C{False}, or C{None} when its owner cannot tell before the start
+        (which decides).
+        """
+        self._start_rules.append(rule)
+
+    def _ruled(self, connector: int, id_tag: str | None) -> bool | None:
+        # False if a rule refuses, None if one cannot tell, else True.
+        answers = [rule(connector, id_tag) for rule in self._start_rules]
+        if False in answers:
+            return False
+        return None if None in answers else True
+
+    def idle(self, connector: int) -> bool:
+        """
+        Whether a connector could take a transaction: operative, free (no
+        transaction, none starting) and neither Faulted nor Unavailable;
+        whatever the rules of L{add_start_rule} say.
         """
         record = self._store.connector(connector)
         return (
@@ -184,17 +203,33 @@ class Connectors:
             and record.status not in (ChargePointStatus.FAULTED, ChargePointStatus.UNAVAILABLE)
         )
 
-    def free(self) -> int | None:
+    def startable(self, connector: int, id_tag: str | None = None) -> bool:
         """
-        @return: the first connector a remote start without connectorId may
-            use (startable, Available or Preparing), or C{None}.
+        Whether a transaction may start on a connector: L{idle}, and
+        refused by no rule added with L{add_start_rule} (a reserved
+        connector only for its idTag).
+
+        @param id_tag: the idTag that would start it; C{None}: any idTag.
         """
-        for connector in self.outlets():
-            if self.startable(connector) and self.status(connector) in (
-                ChargePointStatus.AVAILABLE,
-                ChargePointStatus.PREPARING,
-            ):
-                return connector
+        return self.idle(connector) and self._ruled(connector, id_tag) is not False
+
+    def free(self, id_tag: str | None = None) -> int | None:
+        """
+        @return: the connector a remote start without connectorId uses:
+            the first one Reserved for C{id_tag}, else the first one
+            startable for it and Available or Preparing, else one Reserved
+            that C{id_tag} may turn out to be allowed on; or C{None}.
+        """
+        ruled = {c: self._ruled(c, id_tag) for c in self.outlets() if self.idle(c)}
+        for wanted, answer in (
+            ((ChargePointStatus.RESERVED,), True),
+            ((ChargePointStatus.AVAILABLE, ChargePointStatus.PREPARING), True),
+            ((ChargePointStatus.AVAILABLE, ChargePointStatus.PREPARING), None),
+            ((ChargePointStatus.RESERVED,), None),
+        ):
+            for connector, ruling in ruled.items():
+                if ruling is answer and self.status(connector) in wanted:
+                    return connector
         return None
 
     def __iter__(self) -> Iterator[int]:

@@ -312,10 +312,12 @@ class CentralSystemRequests:
             return rejected
         connector = request.connector_id
         if connector is None:
-            connector = self._connectors.free()
+            connector = self._connectors.free(request.id_tag)
             if connector is None:
                 return rejected
-        if not self._connectors.is_outlet(connector) or not self._connectors.startable(connector):
+        if not self._connectors.is_outlet(connector) or not self._connectors.startable(
+            connector, request.id_tag
+        ):
             return rejected
         allowed = yield self._hook(
             "openocpp_cp_remote_start",

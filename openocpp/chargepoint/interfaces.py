@@ -238,11 +238,28 @@ class IChargePoint(IService):
             when none runs.
         """
 
-    def startable(connector):
+    def startable(connector, id_tag=None):
         """
+        @param id_tag: the idTag that would start, or C{None} for any.
         @return: whether a transaction may start on a connector now: it and
             the charge point are Operative, no transaction runs or is
-            starting on it, and it is neither Faulted nor Unavailable.
+            starting on it, it is neither Faulted nor Unavailable, and no
+            reservation keeps it for another idTag (a reserved connector is
+            never startable for C{None}; for an idTag whose parent might be
+            the reservation's, L{start_transaction} decides).
+        """
+
+    def reservation(connector):
+        """
+        The reservation a connector is kept for (what a charger shows, an
+        LED say; the C{openocpp_cp_reservation_changed} hook tells of every
+        change).
+
+        @param connector: 1 to NumberOfConnectors; 0 for the first
+            reservation of no specific connector (ReserveConnectorZeroSupported).
+        @return: a L{openocpp.chargepoint.reservations.Reservation}
+            (C{reservation_id}, C{connector_id}, C{id_tag}, C{parent_id_tag},
+            C{expiry_date}), or C{None}.
         """
 
     def now():
@@ -299,6 +316,9 @@ class IChargePoint(IService):
         Start a transaction on a connector now, the idTag being authorized:
         the meter start is read, the StartTransaction.req is written to the
         persistent queue and sent when possible; sampled meter values start.
+        A start that ends a reservation (the idTag, or its parent, is the
+        reservation's) carries its reservationId, whatever
+        C{reservation_id} says, and ends it.
 
         @return: a Deferred firing with the idTag's
             L{AuthorizationStatus}: the central system's when it answers in
@@ -307,7 +327,9 @@ class IChargePoint(IService):
             time: a refusal arriving later still applies
             StopTransactionOnInvalidId). Fails with
             L{openocpp.chargepoint.errors.TransactionError} when the
-            connector has a transaction already or is inoperative, with
+            connector has a transaction already, is inoperative, is reserved
+            for another idTag, or is the last free one a reservation of
+            connector 0 keeps, with
             C{ValueError} when the request could never be sent (an idTag
             longer than 20 characters); nothing is persisted then.
         """

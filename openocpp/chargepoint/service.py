@@ -12,6 +12,7 @@ and never the facade:
   - L{Metering}: meter readings, sampled and clock-aligned values;
   - L{Availability}: ChangeAvailability, now or scheduled;
   - L{Transactions}: starts, stops, remote starts, resets;
+  - L{Reservations}: ReserveNow, CancelReservation, reserved connectors;
   - L{CentralSystemRequests}: the answers to the central system's requests;
   - L{Registration}: BootNotification until accepted;
   - L{Heartbeat}: heartbeats when due;
@@ -47,6 +48,7 @@ from openocpp.chargepoint.metering import Metering
 from openocpp.chargepoint.ocppconfig import IniConfigStorage, OcppConfig, SqliteConfigStorage
 from openocpp.chargepoint.queue import TransactionQueue
 from openocpp.chargepoint.registration import Registration
+from openocpp.chargepoint.reservations import Reservations
 from openocpp.chargepoint.status import StatusReporter
 from openocpp.chargepoint.store import ChargePointStore, TransactionRecord
 from openocpp.chargepoint.timekeeping import TimeKeeper
@@ -164,7 +166,7 @@ class ChargePoint(MultiService):
             call=self._call_now,
             connected=lambda: self._connection is not None,
             running=lambda: self.running,
-            set_time=self._time.set,
+            set_time=self._set_time,
             status_set=self._answer_calls,
             notify=self._notify,
             accepted=self._accepted,
@@ -174,7 +176,7 @@ class ChargePoint(MultiService):
             self.clock,
             send=self._send,
             online=lambda: self.online,
-            set_time=self._time.set,
+            set_time=self._set_time,
         )
         self._connectors = Connectors(self.store, config.connectors)
         self._status = StatusReporter(
@@ -219,7 +221,23 @@ class ChargePoint(MultiService):
         self._availability = Availability(self._connectors, self._status, notify=self._notify)
         # The feature profiles' collaborators that answer their own requests
         # (CentralSystemRequests asks each for its handlers).
-        features: list[Any] = [LocalList(local_list, self.ocpp_config, notify=self._notify)]
+        self._reservations = Reservations(
+            self._connectors,
+            self.store,
+            self.ocpp_config,
+            self.clock,
+            now=self.now,
+            status=self._status,
+            authorize=self.authorize,
+            notify=self._notify,
+        )
+        self._status.shown = self._reservations.shown
+        self._status.changed = self._reservations.status_changed
+        self._connectors.add_start_rule(self._reservations.allows)
+        features: list[Any] = [
+            LocalList(local_list, self.ocpp_config, notify=self._notify),
+            self._reservations,
+        ]
         self._transactions = Transactions(
             self._connectors,
             self.store,
@@ -234,6 +252,7 @@ class ChargePoint(MultiService):
             online=lambda: self.online,
             running=lambda: self.running,
             apply_scheduled=self._availability.apply_scheduled,
+            reservations=self._reservations,
         )
         self._requests = CentralSystemRequests(
             self._connectors,
@@ -329,6 +348,7 @@ class ChargePoint(MultiService):
         self._connectors.ensure()
         self._registrar.forget()
         self._status.start()
+        self._reservations.start()
         self.log.info(
             "Charge point {identity} starting ({connectors} connectors, {queued} queued "
             "messages)",
@@ -419,6 +439,7 @@ class ChargePoint(MultiService):
             if delayed.active():
                 delayed.cancel()
         self._status.stop()
+        self._reservations.stop()
         self._metering.stop()
         self._queue.stop()
 
@@ -563,6 +584,11 @@ class ChargePoint(MultiService):
     def now(self) -> datetime:
         return self._time.now()
 
+    def _set_time(self, current_time: datetime) -> None:
+        # The central system told its time: what expires is timed again.
+        self._time.set(current_time)
+        self._reservations.reschedule()
+
     # -- connectors ------------------------------------------------------------------------
 
     @property
@@ -573,12 +599,20 @@ class ChargePoint(MultiService):
     def log_frames(self) -> bool:
         return self._log_frames
 
-    def startable(self, connector: int) -> bool:
+    def startable(self, connector: int, id_tag: str | None = None) -> bool:
         """
-        Whether a transaction may start on a connector: operative, free and
-        neither Faulted nor Unavailable.
+        Whether a transaction may start on a connector: operative, free,
+        neither Faulted nor Unavailable, and not reserved for another idTag.
         """
-        return self._connectors.startable(connector)
+        return self._connectors.startable(connector, id_tag)
+
+    def reservation(self, connector: int) -> Any:
+        """
+        @return: the L{openocpp.chargepoint.reservations.Reservation} a
+            connector is kept for (0: the first of no specific connector),
+            or C{None}.
+        """
+        return self._reservations.reservation(connector)
 
     def status_notification(
         self,

@@ -45,6 +45,12 @@ class StatusReporter:
     @ivar stop_waiting: returns whether a StopTransaction.req of a
         connector waits in the queue (see the module docstring); set by
         whoever builds the queue.
+    @ivar shown: C{shown(connector, status)} returns the status a connector
+        set to C{status} takes (a reserved connector set Available is
+        Reserved); set by whoever builds the reservations.
+    @ivar changed: C{changed(connector, status)} is told of every status
+        persisted (a reservation ends when its connector goes Faulted or
+        Unavailable); set by whoever builds the reservations.
     """
 
     log = Logger()
@@ -69,6 +75,10 @@ class StatusReporter:
         self._running = running
         self._notify = notify
         self.stop_waiting: Callable[[int], bool] = lambda connector: False
+        self.shown: Callable[[int, ChargePointStatus], ChargePointStatus] = (
+            lambda connector, status: status
+        )
+        self.changed: Callable[[int, ChargePointStatus], None] = lambda connector, status: None
         self._timers: dict[int, Any] = {}
         self._sending: set[int] = set()
         self._preparing: dict[int, Any] = {}
@@ -109,6 +119,7 @@ class StatusReporter:
             # An inoperative connector is Unavailable whatever happens on it
             # (section 5.2), unless it is Faulted.
             status = ChargePointStatus.UNAVAILABLE
+        status = self.shown(connector, status)
         record = connectors.record(connector)
         new = (status.value, error_code.value, info, vendor_id, vendor_error)
         if record is not None and record.current == new:
@@ -122,6 +133,7 @@ class StatusReporter:
         )
         self._watch_preparing(connector, status)
         self.consider(connector)
+        self.changed(connector, status)
 
     def _watch_preparing(self, connector: int, status: ChargePointStatus) -> None:
         """

@@ -109,6 +109,18 @@ MIGRATIONS = [
     DROP TABLE local_list;
     ALTER TABLE local_list_nocase RENAME TO local_list;
     """,
+    """
+    -- Reservation profile (OCPP 1.6 sections 5.1, 5.13): the reservations
+    -- held, kept by openocpp.chargepoint.reservations.ReservationStore.
+    CREATE TABLE reservations (
+        reservation_id INTEGER PRIMARY KEY,
+        connector_id INTEGER NOT NULL,
+        id_tag TEXT NOT NULL COLLATE NOCASE,
+        parent_id_tag TEXT COLLATE NOCASE,
+        expiry_date TEXT NOT NULL,
+        made_at TEXT NOT NULL
+    );
+    """,
 ]
 
 
@@ -260,6 +272,15 @@ class ChargePointStore:
         if self._open:
             self._open = False
             self._db.close()
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """
+        The open SQLite connection, for the small stores of the feature
+        profiles' collaborators (L{openocpp.chargepoint.reservations.
+        ReservationStore}), which keep their own tables in this file.
+        """
+        return self._db
 
     # -- configuration ----------------------------------------------------
 
@@ -589,12 +610,12 @@ class ChargePointStore:
     def reset(self) -> None:
         """
         Forget everything: configuration, connectors, cache, local list,
-        transactions and queued messages.
+        transactions, queued messages and reservations.
         """
         with transaction(self._db):
             for table in (
                 "config", "meta", "connectors", "auth_cache", "local_list",
-                "transactions", "transaction_data", "queue",
+                "transactions", "transaction_data", "queue", "reservations",
             ):
                 self._db.execute(f"DELETE FROM {table}")
 

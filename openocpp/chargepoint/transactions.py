@@ -36,6 +36,9 @@ class Transactions:
     @param apply_scheduled: C{apply_scheduled(connector)}: an availability
         change waiting for the transaction's end takes effect
         (L{openocpp.chargepoint.availability.Availability}).
+    @param reservations: the L{openocpp.chargepoint.reservations.Reservations}
+        a start is admitted by (its C{admit} and C{used}), or C{None} for a
+        charge point without reservations.
     """
 
     log = Logger()
@@ -55,6 +58,7 @@ class Transactions:
         online: Callable[[], bool],
         running: Callable[[], bool],
         apply_scheduled: Callable[[int], None],
+        reservations: Any = None,
     ) -> None:
         self._connectors = connectors
         self._store = store
@@ -69,6 +73,7 @@ class Transactions:
         self._online = online
         self._running = running
         self._apply_scheduled = apply_scheduled
+        self._reservations = reservations
 
     @inlineCallbacks
     def start_transaction(self, connector: int, id_tag: str, reservation_id: int | None = None):
@@ -87,6 +92,15 @@ class Transactions:
                 timestamp=self._now(), reservation_id=reservation_id,
             )),
         )
+        reservation = None
+        if self._reservations is not None:
+            # A reserved connector only takes its idTag (section 5.13); the
+            # start that ends a reservation carries its id.
+            reservation = yield self._reservations.admit(connector, id_tag)
+            if connectors.transaction(connector) is not None or connectors.busy(connector):
+                raise TransactionError(f"a transaction already runs on connector {connector}")
+            if reservation is not None:
+                reservation_id = reservation.reservation_id
         with connectors.occupy(connector):
             meter_start = yield self._metering.energy(connector, ReadingContext.TRANSACTION_BEGIN)
             started = self._now()
@@ -101,6 +115,8 @@ class Transactions:
                 connector, id_tag, meter_start, codec.format_datetime(started),
                 reservation_id, codec.encode(request),
             )
+        if reservation is not None:
+            self._reservations.used(reservation, connector)
         self.log.info(
             "Transaction {local_id} started on connector {connector} for {id_tag} "
             "(meter {meter_start} Wh)",

@@ -80,3 +80,45 @@ class ConnectorsTests(SynchronousTestCase):
         self.assertTrue(self.connectors.operative(1))
         self.connectors.set_availability(1, AvailabilityType.INOPERATIVE)
         self.assertIsNone(self.connectors.scheduled_availability(1))
+
+    def test_start_rules_decide_with_the_id_tag(self):
+        """
+        A rule added with add_start_rule is asked with the idTag (None:
+        any); an idle connector it refuses is not startable, nor free.
+        """
+        asked = []
+
+        def only_tag_a_on_1(connector, id_tag):
+            asked.append((connector, id_tag))
+            return connector != 1 or id_tag == "TAG-A"
+
+        self.connectors.add_start_rule(only_tag_a_on_1)
+        self.assertTrue(self.connectors.idle(1))
+        self.assertFalse(self.connectors.startable(1))
+        self.assertFalse(self.connectors.startable(1, "TAG-B"))
+        self.assertTrue(self.connectors.startable(1, "TAG-A"))
+        self.assertEqual(self.connectors.free("TAG-B"), 2)
+        self.assertIn((1, "TAG-B"), asked)
+
+    def test_free_prefers_a_connector_reserved_for_the_id_tag(self):
+        """
+        A remote start without connectorId takes the connector Reserved for
+        its idTag before any Available one.
+        """
+        self.store.set_status(2, "Reserved", "NoError", None, None, None, changed_at=0.0)
+        self.connectors.add_start_rule(lambda connector, id_tag: connector != 2 or id_tag == "TAG-A")
+        self.assertEqual(self.connectors.free("TAG-A"), 2)
+        self.assertEqual(self.connectors.free("TAG-B"), 1)
+
+    def test_rule_that_cannot_tell(self):
+        """
+        A rule answering None (decided at the start) leaves the connector
+        startable, and a remote start without connectorId takes a
+        connector every rule allows before it.
+        """
+        self.store.set_status(1, "Reserved", "NoError", None, None, None, changed_at=0.0)
+        self.connectors.add_start_rule(lambda connector, id_tag: None if connector == 1 else True)
+        self.assertTrue(self.connectors.startable(1, "TAG-X"))
+        self.assertEqual(self.connectors.free("TAG-X"), 2)
+        self.start(2)
+        self.assertEqual(self.connectors.free("TAG-X"), 1)

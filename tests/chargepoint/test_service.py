@@ -40,6 +40,7 @@ from openocpp.messages.enums import (
     MessageTrigger,
     RegistrationStatus,
     RemoteStartStopStatus,
+    ReservationStatus,
     ResetType,
     TriggerMessageStatus,
 )
@@ -220,11 +221,11 @@ class RegistrationTests(ChargePointTestCase):
             [(0, "Available"), (1, "Faulted"), (2, "Available")],
         )
 
-    def test_rejected_unsupported_not_answered(self):
+    def test_rejected_requests_not_answered(self):
         """
-        While Rejected not even a request the charge point does not support
-        is answered (section 4.2); once accepted, it is answered
-        NotSupported.
+        While Rejected no request is answered (section 4.2), not even one
+        answered at once otherwise; once accepted, it is answered (this
+        ReserveNow Rejected: its expiryDate has passed).
         """
         self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.REJECTED, 120)
         self.start()
@@ -237,8 +238,8 @@ class RegistrationTests(ChargePointTestCase):
         self.assertEqual([frame[0] for frame in self.cs.frames], [2])
         self.cs.answers["BootNotification"] = boot_answer(self.cs, RegistrationStatus.ACCEPTED)
         self.cs.advance(1)
-        failure = self.failureResultOf(self.cs.call(request), CallError)
-        self.assertEqual(failure.value.code, ErrorCode.NOT_SUPPORTED)
+        answer = self.successResultOf(self.cs.call(request))
+        self.assertEqual(answer.status, ReservationStatus.REJECTED)
 
     #: Raw CALLs of the central system: an unknown action, a Heartbeat (an
     #: action the charge point sends, not receives), a request breaking its
