@@ -259,8 +259,10 @@ class ChargePointStore:
     @property
     def connection(self) -> sqlite3.Connection:
         """
-        The open SQLite connection, for the stores of the feature profiles
-        that keep their own SQL (L{openocpp.chargepoint.locallist}).
+        The open SQLite connection, for the small stores of the feature
+        profiles that keep their own SQL and tables in this file
+        (L{openocpp.chargepoint.locallist.LocalListStore},
+        L{openocpp.chargepoint.reservations.ReservationStore}, ...).
         """
         return self._db
 
@@ -272,15 +274,6 @@ class ChargePointStore:
         if self._open:
             self._open = False
             self._db.close()
-
-    @property
-    def connection(self) -> sqlite3.Connection:
-        """
-        The open SQLite connection, for the small stores of the feature
-        profiles' collaborators (L{openocpp.chargepoint.reservations.
-        ReservationStore}), which keep their own tables in this file.
-        """
-        return self._db
 
     # -- configuration ----------------------------------------------------
 
