@@ -77,14 +77,63 @@ def timestamp(delta: timedelta = timedelta(0)) -> str:
 class Probe:
     """
     The probe's state for one process: its options, which identities it
-    ran for, and the transaction ids it hands out.
+    ran for, each identity's current connection, the transaction ids it
+    hands out, and who waits for which request of a charge point (across
+    reconnections: a firmware update may reboot it).
     """
 
     def __init__(self, options: argparse.Namespace) -> None:
         self.options = options
         self.probed: set[str] = set()
+        self.connections: dict[str, "ProbedChargePoint"] = {}
         self.transaction_ids = itertools.count(1)
         self.done = asyncio.get_running_loop().create_future()
+        self._waiting: list[tuple] = []
+
+    def expect(self, identity: str, action: str, statuses=None) -> asyncio.Future:
+        """
+        @param statuses: if given, only a request whose C{status} is one of
+            these counts.
+        @return: a future of the next request of C{action} that
+            C{identity} sends (its payload, once answered).
+        """
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((identity, action, statuses, future))
+        return future
+
+    async def wait(self, future: asyncio.Future, identity: str, what: str):
+        """
+        Wait for a future of L{expect}, at most C{--transfer-timeout}
+        seconds (a C{problem} line then).
+
+        @return: the request, or C{None} when none came in time.
+        """
+        try:
+            return await asyncio.wait_for(future, self.options.transfer_timeout)
+        except asyncio.TimeoutError:
+            emit("problem", identity=identity, problem=f"no {what} within {self.options.transfer_timeout:g} s")
+            return None
+        finally:
+            self._waiting = [entry for entry in self._waiting if entry[3] is not future]
+
+    def forget(self, future: asyncio.Future) -> None:
+        """
+        Stop waiting for a future of L{expect} (its call was not accepted).
+        """
+        self._waiting = [entry for entry in self._waiting if entry[3] is not future]
+        future.cancel()
+
+    def heard(self, identity: str, action: str, request: dict) -> None:
+        """
+        A charge point's request was answered: wake who waits for it.
+        """
+        for entry in list(self._waiting):
+            who, expected, statuses, future = entry
+            if (who, expected) != (identity, action) or future.done():
+                continue
+            if statuses is None or request.get("status") in statuses:
+                self._waiting.remove(entry)
+                future.set_result(request)
 
 
 class ProbedChargePoint(ChargePoint):
@@ -98,7 +147,6 @@ class ProbedChargePoint(ChargePoint):
         self._probe = probe
         self._requests: dict[str, tuple[str, dict]] = {}
         self._answers: dict[str, tuple[int, object]] = {}
-        self._waiting: dict[str, asyncio.Future] = {}
         self._transaction_id = 0
         self._task = None
 
@@ -124,24 +172,14 @@ class ProbedChargePoint(ChargePoint):
             action, request = self._requests.pop(frame[1])
             response = frame[2] if frame[0] == 3 else {"error": frame[2], "description": frame[3]}
             emit("received", identity=self.id, action=action, request=request, response=response)
-            future = self._waiting.pop(action, None)
-            if future is not None and not future.done():
-                future.set_result(request)
+            self._probe.heard(self.id, action, request)
         await super()._send(message)
-
-    def _expect(self, action: str) -> asyncio.Future:
-        """
-        @return: a future of the next request of C{action} the charge point
-            sends (its payload, once answered).
-        """
-        future = asyncio.get_running_loop().create_future()
-        self._waiting[action] = future
-        return future
 
     # -- what a charge point sends ---------------------------------------------------
 
     @on(Action.boot_notification)
     def on_boot_notification(self, charge_point_vendor, charge_point_model, **kwargs):
+        self._probe.connections[self.id] = self
         return call_result.BootNotification(
             current_time=timestamp(),
             interval=self._probe.options.heartbeat_interval,
@@ -367,20 +405,17 @@ class ProbedChargePoint(ChargePoint):
         yield await self.probe_call(call.CancelReservation(reservation_id=999), "an unknown reservation")
 
         # A remote transaction, and Smart Charging while it runs
-        started = self._expect("StartTransaction")
+        started = self._probe.expect(self.id, "StartTransaction")
         outcome = await self.probe_call(
             call.RemoteStartTransaction(id_tag=tag, connector_id=connector), "an idle connector"
         )
         yield outcome
         transaction_id = 0
-        if outcome.get("result", {}).get("status") == "Accepted":
-            try:
-                await asyncio.wait_for(asyncio.shield(started), options.call_timeout)
-            except asyncio.TimeoutError:
-                emit("problem", identity=self.id, problem="no StartTransaction after RemoteStartTransaction")
-            else:
+        if self._accepted(outcome):
+            if await self._probe.wait(started, self.id, "StartTransaction after RemoteStartTransaction"):
                 transaction_id = self._transaction_id
-        self._waiting.pop("StartTransaction", None)
+        else:
+            self._probe.forget(started)
         yield await self.probe_call(
             call.SetChargingProfile(
                 connector_id=connector,
@@ -473,17 +508,15 @@ class ProbedChargePoint(ChargePoint):
             ),
             "the busy connector",
         )
-        stopped = self._expect("StopTransaction")
+        stopped = self._probe.expect(self.id, "StopTransaction")
         outcome = await self.probe_call(
             call.RemoteStopTransaction(transaction_id=transaction_id), "the running transaction"
         )
         yield outcome
-        if outcome.get("result", {}).get("status") == "Accepted":
-            try:
-                await asyncio.wait_for(asyncio.shield(stopped), options.call_timeout)
-            except asyncio.TimeoutError:
-                emit("problem", identity=self.id, problem="no StopTransaction after RemoteStopTransaction")
-        self._waiting.pop("StopTransaction", None)
+        if self._accepted(outcome):
+            await self._probe.wait(stopped, self.id, "StopTransaction after RemoteStopTransaction")
+        else:
+            self._probe.forget(stopped)
         yield await self.probe_call(
             call.RemoteStopTransaction(transaction_id=999999), "an unknown transaction"
         )
@@ -494,11 +527,18 @@ class ProbedChargePoint(ChargePoint):
         )
         yield await self.probe_call(call.ClearChargingProfile(id=999), "an unknown chargingProfileId")
 
-        # Firmware Management: diagnostics
-        yield await self.probe_call(
+        # Firmware Management: diagnostics (the upload's end awaited, so
+        # that what follows finds the charge point idle)
+        uploaded = self._probe.expect(self.id, "DiagnosticsStatusNotification", ("Uploaded", "UploadFailed"))
+        outcome = await self.probe_call(
             call.GetDiagnostics(location=options.diagnostics_url, retries=1, retry_interval=1),
             "upload to --diagnostics-url",
         )
+        yield outcome
+        if "result" in outcome and outcome["result"].get("fileName"):
+            await self._probe.wait(uploaded, self.id, "DiagnosticsStatusNotification Uploaded or UploadFailed")
+        else:
+            self._probe.forget(uploaded)
 
         # Security Whitepaper (its OCPP 1.6 messages)
         yield await self.probe_call(
@@ -556,14 +596,29 @@ class ProbedChargePoint(ChargePoint):
             "an unverifiable signature",
         )
 
-        # Firmware Management: the update (it may end in a reboot), then the reset
-        yield await self.probe_call(
+        # Firmware Management: the update, its end awaited (an installation
+        # may reboot the charge point: the reset then goes to the identity's
+        # new connection), then the reset
+        installed = self._probe.expect(
+            self.id, "FirmwareStatusNotification", ("Installed", "InstallationFailed", "DownloadFailed")
+        )
+        outcome = await self.probe_call(
             call.UpdateFirmware(
                 location=options.firmware_url, retrieve_date=timestamp(), retries=1, retry_interval=1
             ),
             "download from --firmware-url now",
         )
-        yield await self.probe_call(call.Reset(type="Soft"), "last")
+        yield outcome
+        if "result" in outcome:
+            await self._probe.wait(installed, self.id, "FirmwareStatusNotification of the update's end")
+        else:
+            self._probe.forget(installed)
+        current = self._probe.connections.get(self.id, self)
+        yield await current.probe_call(call.Reset(type="Soft"), "last")
+
+    @staticmethod
+    def _accepted(outcome: dict) -> bool:
+        return outcome.get("result", {}).get("status") == "Accepted"
 
 
 async def on_connect(connection, probe: Probe) -> None:
@@ -623,6 +678,8 @@ def parse_options(argv=None) -> argparse.Namespace:
                         help="UpdateFirmware's location")
     parser.add_argument("--diagnostics-url", default="http://127.0.0.1:8000/diagnostics/",
                         help="GetDiagnostics' and GetLog's location")
+    parser.add_argument("--transfer-timeout", type=float, default=30.0,
+                        help="seconds to wait for a transaction, an upload or an update to end")
     parser.add_argument("--id-tag", default="INTEROP-1", help="the idTag of RemoteStartTransaction")
     parser.add_argument("--connector", type=int, default=1, help="the connector of the probe's transaction")
     parser.add_argument("--other-connector", type=int, default=2, help="a connector left idle")

@@ -453,7 +453,9 @@ if __name__ == "__main__":
     options = parse_options()
     logging.basicConfig(level=logging.INFO if options.verbose else logging.WARNING, stream=sys.stderr)
     if not options.verbose:
-        logging.getLogger("ocpp").setLevel(logging.ERROR)
+        # The package logs the NotSupported errors raised on purpose above
+        # with a traceback; the received lines say them already.
+        logging.getLogger("ocpp").setLevel(logging.CRITICAL)
     try:
         sys.exit(asyncio.run(main(options)))
     except (OSError, ConnectionClosed) as error:

@@ -78,6 +78,13 @@ class PeerProcess(ProcessProtocol):
 
     # -- what the tests ask ------------------------------------------------------
 
+    @property
+    def stderr(self) -> str:
+        """
+        What the peer wrote on standard error so far.
+        """
+        return self._stderr.decode("utf-8", "replace")
+
     def diagnosis(self) -> str:
         """
         @return: the peer's last lines and standard error, for a failure

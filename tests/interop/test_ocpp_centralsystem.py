@@ -223,6 +223,7 @@ class OcppCentralSystemTests(TestCase):
         self.assertEqual(self.received("Authorize"), [{"idTag": "TAG-1"}])
         self.assertIsNone(self.cp.transaction_id(1))
         self.assertEqual(self.cs.garbage, [])
+        self.assertNotIn("Traceback", self.cs.stderr)
 
     async def test_probe(self):
         """
@@ -295,4 +296,6 @@ class OcppCentralSystemTests(TestCase):
         )
         # The soft reset: the charge point connects again and boots anew.
         await self.cs.wait_for("received", action="BootNotification", count=2)
+        self.assertEqual(self.cs.events("problem"), [])
         self.assertEqual(self.cs.garbage, [])
+        self.assertNotIn("Traceback", self.cs.stderr)
