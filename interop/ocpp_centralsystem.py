@@ -24,7 +24,10 @@ one JSON line on standard output, flushed at once:
     payload}} (a CALLRESULT the package validated against its schemas),
     C{{"invalid": description, "result": payload}} (a CALLRESULT the
     schemas refuse), C{{"error": code, "description": ...}} (a CALLERROR),
-    C{{"timeout": seconds}} or C{{"closed": reason}};
+    C{{"timeout": seconds}}, C{{"closed": reason}}, or C{{"not_sent": why}}
+    (the package's schemas refused the probe's own request);
+  - C{{"problem": ...}} when what an accepted call asked for did not follow
+    in time (no StartTransaction after RemoteStartTransaction, ...);
   - C{{"event": "summary", "identity", "calls", "results", "errors",
     "invalid", "timeouts", "closed"}} once the probe is done.
 

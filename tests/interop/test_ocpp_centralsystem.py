@@ -282,18 +282,26 @@ class OcppCentralSystemTests(TestCase):
         self.assertEqual(keys["NumberOfConnectors"], {"key": "NumberOfConnectors", "readonly": True, "value": "2"})
 
         # What the triggers, the remote start and stop and the reset made
-        # the charge point send.
-        self.assertEqual(self.received("DiagnosticsStatusNotification")[0], {"status": "Idle"})
-        self.assertEqual(self.received("FirmwareStatusNotification")[0], {"status": "Idle"})
-        triggered = [m for m in self.received("MeterValues") if m["meterValue"][0]["sampledValue"][0].get("context") == "Trigger"]
-        self.assertEqual(triggered[0]["connectorId"], 1)
+        # the charge point send (a triggered message may still be on its way
+        # when the probe ends: waited for, not looked up).
+        diagnostics = await self.cs.wait_for("received", action="DiagnosticsStatusNotification")
+        self.assertEqual(diagnostics["request"], {"status": "Idle"})
+        firmware = await self.cs.wait_for("received", action="FirmwareStatusNotification")
+        self.assertEqual(firmware["request"], {"status": "Idle"})
+        triggered = await self.cs.wait_for(
+            "received", action="MeterValues",
+            where=lambda line: line["request"]["meterValue"][0]["sampledValue"][0].get("context") == "Trigger",
+        )
+        self.assertEqual(triggered["request"]["connectorId"], 1)
+        await self.cs.wait_for(
+            "received", action="StatusNotification",
+            where=lambda line: (line["request"]["connectorId"], line["request"]["status"]) == (2, "Unavailable"),
+        )
+        # The probe waited for these two before going on.
         start = self.received("StartTransaction")[0]
         self.assertEqual((start["connectorId"], start["idTag"]), (1, "INTEROP-1"))
         stop = self.received("StopTransaction")[0]
         self.assertEqual((stop["transactionId"], stop["reason"]), (1, "Remote"))
-        self.assertIn(
-            (2, "Unavailable"), [(s["connectorId"], s["status"]) for s in self.received("StatusNotification")]
-        )
         # The soft reset: the charge point connects again and boots anew.
         await self.cs.wait_for("received", action="BootNotification", count=2)
         self.assertEqual(self.cs.events("problem"), [])

@@ -35,8 +35,12 @@ class OcppChargePointTests(ApiMixin, TestCase):
         await self.start()
         answer = await self.put(f"/api/v1/idtags/{TAG}", {"status": "Accepted"})
         self.assertEqual(answer.status, 201, answer)
+        # 127.0.0.1, where the central system listens, rather than the
+        # mixin's localhost, which may resolve to ::1 first.
+        url = self.url.replace("//localhost:", "//127.0.0.1:")
+        self.assertTrue(url.startswith("ws://127.0.0.1:"), url)
         self.cp, connected = await start_peer(
-            self, reactor, "ocpp_chargepoint.py", "--url", self.url, "--identity", IDENTITY,
+            self, reactor, "ocpp_chargepoint.py", "--url", url, "--identity", IDENTITY,
             *arguments, ready="connected",
         )
         self.assertEqual(connected["subprotocol"], "ocpp1.6")
@@ -89,6 +93,7 @@ class OcppChargePointTests(ApiMixin, TestCase):
             {"chargePoint": IDENTITY, "active": False, "meterStart": 1000, "meterStop": 1500, "energyWh": 500},
         )
         self.assertEqual(self.cp.garbage, [])
+        self.assertNotIn("Traceback", self.cp.stderr)
 
     async def test_api_operations_answered(self):
         """
@@ -146,3 +151,4 @@ class OcppChargePointTests(ApiMixin, TestCase):
             ["GetConfiguration", "RemoteStartTransaction", "ReserveNow", "ReserveNow", "UpdateFirmware"],
         )
         self.assertEqual(self.cp.garbage, [])
+        self.assertNotIn("Traceback", self.cp.stderr)
