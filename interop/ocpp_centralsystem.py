@@ -29,7 +29,8 @@ one JSON line on standard output, flushed at once:
   - C{{"problem": ...}} when what an accepted call asked for did not follow
     in time (no StartTransaction after RemoteStartTransaction, ...);
   - C{{"event": "summary", "identity", "calls", "results", "errors",
-    "invalid", "timeouts", "closed"}} once the probe is done.
+    "invalid", "timeouts", "closed", "seconds"}} once the probe is done
+    (C{seconds}: from the boot to the last answer).
 
 The package validates every CALL and CALLRESULT against the OCPP 1.6 JSON
 schemas (its default). Runs until SIGTERM or SIGINT (or, with
@@ -295,6 +296,7 @@ class ProbedChargePoint(ChargePoint):
         TxProfile, Reset last), then print the summary.
         """
         outcomes = []
+        began = asyncio.get_running_loop().time()
         try:
             async for outcome in self._probe_calls():
                 outcomes.append(outcome)
@@ -313,6 +315,7 @@ class ProbedChargePoint(ChargePoint):
             invalid=sum(1 for o in outcomes if "invalid" in o or "not_sent" in o),
             timeouts=sum(1 for o in outcomes if "timeout" in o),
             closed=sum(1 for o in outcomes if "closed" in o),
+            seconds=round(asyncio.get_running_loop().time() - began, 3),
         )
         if not self._probe.done.done():
             self._probe.done.set_result(None)

@@ -51,7 +51,9 @@ def main(lines) -> None:
     for event in events:
         if event.get("event") == "summary":
             fields = ", ".join(
-                f"{name} {event[name]}" for name in ("calls", "results", "errors", "invalid", "timeouts", "closed")
+                f"{name} {event[name]}"
+                for name in ("calls", "results", "errors", "invalid", "timeouts", "closed", "seconds")
+                if name in event
             )
             print(f"\nSummary: {fields}.")
     sent = [
