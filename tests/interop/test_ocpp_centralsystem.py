@@ -175,6 +175,14 @@ class OcppCentralSystemTests(TestCase):
         self.assertEqual(boot["request"]["chargePointVendor"], "openocpp")
         return boot
 
+    def assertAllAnswered(self):
+        """
+        Every request the charge point sent passed the package's schema
+        validation and got a CALLRESULT.
+        """
+        for line in self.cs.events("received"):
+            self.assertNotIn("error", line["response"], line)
+
     def received(self, action):
         return [line["request"] for line in self.cs.events("received", action=action)]
 
@@ -222,6 +230,7 @@ class OcppCentralSystemTests(TestCase):
         self.assertEqual(stop["response"], {"idTagInfo": {"status": "Accepted"}})
         self.assertEqual(self.received("Authorize"), [{"idTag": "TAG-1"}])
         self.assertIsNone(self.cp.transaction_id(1))
+        self.assertAllAnswered()
         self.assertEqual(self.cs.garbage, [])
         self.assertNotIn("Traceback", self.cs.stderr)
 
@@ -305,5 +314,6 @@ class OcppCentralSystemTests(TestCase):
         # The soft reset: the charge point connects again and boots anew.
         await self.cs.wait_for("received", action="BootNotification", count=2)
         self.assertEqual(self.cs.events("problem"), [])
+        self.assertAllAnswered()
         self.assertEqual(self.cs.garbage, [])
         self.assertNotIn("Traceback", self.cs.stderr)
