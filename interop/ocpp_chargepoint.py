@@ -156,6 +156,9 @@ class ForeignChargePoint(ChargePoint):
         return answer
 
     async def set_status(self, connector: int, status: str) -> None:
+        """
+        Report a connector's status (StatusNotification.req).
+        """
         self.status[connector] = status
         await self.send(
             call.StatusNotification(
@@ -164,6 +167,11 @@ class ForeignChargePoint(ChargePoint):
         )
 
     async def boot(self) -> bool:
+        """
+        BootNotification, then every connector Available and one Heartbeat.
+
+        @return: whether the central system accepted the boot.
+        """
         answer = await self.send(
             call.BootNotification(
                 charge_point_vendor="mobilityhouse-ocpp",
@@ -180,6 +188,12 @@ class ForeignChargePoint(ChargePoint):
         return True
 
     async def start_transaction(self, connector: int, id_tag: str, reservation_id=None) -> int | None:
+        """
+        Preparing, StartTransaction, Charging (or Available again when the
+        id tag is not accepted).
+
+        @return: the transactionId, or C{None}.
+        """
         await self.set_status(connector, "Preparing")
         answer = await self.send(
             call.StartTransaction(
@@ -198,6 +212,10 @@ class ForeignChargePoint(ChargePoint):
         return answer.transaction_id
 
     async def meter_values(self, connector: int) -> None:
+        """
+        Advance the meter by C{--energy} Wh and send it (MeterValues.req,
+        with the connector's transactionId if it has one).
+        """
         self.meter += self.options.energy
         await self.send(
             call.MeterValues(
@@ -220,6 +238,9 @@ class ForeignChargePoint(ChargePoint):
         )
 
     async def stop_transaction(self, connector: int, id_tag=None, reason="Local") -> None:
+        """
+        StopTransaction (with its transactionData), Finishing, Available.
+        """
         transaction_id = self.transactions.pop(connector)
         await self.send(
             call.StopTransaction(
