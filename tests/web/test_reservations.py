@@ -69,6 +69,30 @@ class ReservationTests(ApiMixin, TestCase):
         )
 
     @inlineCallbacks
+    def test_live_events(self):
+        """
+        The live events tell what a charge point accepted: a reservation,
+        its cancellation, a local list; a refused one is not told.
+        """
+        cp = yield self.booted()
+        events = []
+        self.addCleanup(self.web.events.subscribe(lambda number, kind, data: events.append((kind, data))))
+        yield self.reserve()
+        yield self.delete("/api/v1/chargepoints/CP1/reservations/1")
+        yield self.post("/api/v1/chargepoints/CP1/locallist", {"updateType": "Full"})
+        cp.answers["ReserveNow"] = core.ReserveNowResponse(status="Occupied")
+        yield self.reserve()
+        operations = [(kind, data) for kind, data in events if kind in ("reservationMade", "reservationCancelled", "localListSent")]
+        self.assertEqual(
+            operations,
+            [
+                ("reservationMade", {"chargePoint": "CP1", "status": "Accepted"}),
+                ("reservationCancelled", {"chargePoint": "CP1", "status": "Accepted"}),
+                ("localListSent", {"chargePoint": "CP1", "status": "Accepted"}),
+            ],
+        )
+
+    @inlineCallbacks
     def test_not_accepted(self):
         """
         Faulted, Occupied, Rejected and Unavailable are answered 200 with

@@ -154,11 +154,13 @@
   // What the charge point reports changes the panel: a firmware or
   // diagnostics status, a transaction using a reservation.
   const REPORTS = new Set(["FirmwareStatusNotification", "DiagnosticsStatusNotification"]);
+  // What any operator's console did (the API's live events).
+  const OPERATIONS = new Set(["localListSent", "reservationMade", "reservationCancelled"]);
 
   con.onEvent(async (kind, data) => {
     const identity = con.selected();
     if (!identity || data.chargePoint !== identity) return;
-    if (kind === "transactionStarted") load(identity);
+    if (kind === "transactionStarted" || OPERATIONS.has(kind)) load(identity);
     if (kind === "notification" && REPORTS.has(data.action)) {
       try {
         const cp = await api("GET", `chargepoints/${encodeURIComponent(identity)}`);
