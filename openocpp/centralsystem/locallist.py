@@ -25,6 +25,7 @@ from typing import Any
 from twisted.internet.defer import Deferred, fail, inlineCallbacks
 from twisted.logger import Logger
 
+from openocpp.centralsystem.idtags import is_printable_ascii
 from openocpp.messages.datatypes import AuthorizationData, IdTagInfo
 from openocpp.rpc.errors import CallError
 
@@ -36,6 +37,9 @@ SEND_MAX_KEY = "SendLocalListMaxLength"
 LIST_MAX_KEY = "LocalAuthListMaxLength"
 
 _ACCEPTED = "Accepted"
+
+#: The longest id tag OCPP carries (IdToken, a CiString20).
+_ID_TAG_LENGTH = 20
 
 
 class LocalListRefused(Exception):
@@ -89,6 +93,9 @@ class LocalListOutcome:
     @ivar send_max_length: the charge point's C{SendLocalListMaxLength},
         or C{None} when it did not say.
     @ivar list_max_length: its C{LocalAuthListMaxLength}, or C{None}.
+    @ivar skipped: the id tags left out because OCPP cannot carry them
+        (longer than 20 characters, or not printable ASCII: written to the
+        store by another program than the API, which refuses them).
     """
 
     identity: str
@@ -98,6 +105,7 @@ class LocalListOutcome:
     complete: bool
     send_max_length: int | None = None
     list_max_length: int | None = None
+    skipped: tuple = ()
 
     @property
     def status(self) -> str | None:
@@ -180,6 +188,7 @@ class LocalListSender:
         if update_type == "Full":
             records, mark = self._store.local_list_entries()
             entries = [_entry(record.id_tag, record) for record in records]
+            entries, skipped = self._carried(identity, entries)
             if list_max is not None and len(entries) > list_max:
                 raise LocalListRefused(
                     "list_too_long",
@@ -194,8 +203,11 @@ class LocalListSender:
                 )
             changes, mark = self._store.local_list_changes(state["change_mark"])
             entries = [_entry(id_tag, record) for id_tag, record in changes]
+            entries, skipped = self._carried(identity, entries)
             if not entries:
-                return LocalListOutcome(identity, update_type, (), held, True, send_max, list_max)
+                return LocalListOutcome(
+                    identity, update_type, (), held, True, send_max, list_max, skipped
+                )
         chunks = _chunks(entries, send_max)
         requests = []
         version = held
@@ -225,10 +237,32 @@ class LocalListSender:
                 version -= 1
                 break
         outcome = LocalListOutcome(
-            identity, update_type, tuple(requests), version, complete, send_max, list_max
+            identity, update_type, tuple(requests), version, complete, send_max, list_max, skipped
         )
         result = yield self._store.when_committed(outcome)
         return result
+
+    def _carried(self, identity: str, entries: list) -> tuple[list, tuple]:
+        # What OCPP can carry: a tag it cannot would make the whole request
+        # invalid, so it is left out (and said); a parent it cannot, dropped.
+        kept, skipped = [], []
+        for entry in entries:
+            if not _is_id_token(entry.id_tag):
+                skipped.append(entry.id_tag)
+                continue
+            info = entry.id_tag_info
+            if info is not None and info.parent_id_tag is not None and not _is_id_token(info.parent_id_tag):
+                info.parent_id_tag = None
+            kept.append(entry)
+        if skipped:
+            self.log.warn(
+                "{count} id tag(s) left out of the local list for {identity}: OCPP carries "
+                "id tags of 1 to 20 printable ASCII characters only ({tags})",
+                count=len(skipped),
+                identity=identity,
+                tags=", ".join(repr(tag) for tag in skipped[:10]) + (", ..." if len(skipped) > 10 else ""),
+            )
+        return kept, tuple(skipped)
 
     @inlineCallbacks
     def _limits(self, proxy: Any):
@@ -263,6 +297,10 @@ def _entry(id_tag: str, record: Any) -> AuthorizationData:
             parent_id_tag=record.parent_id_tag,
         ),
     )
+
+
+def _is_id_token(text: str) -> bool:
+    return 0 < len(text) <= _ID_TAG_LENGTH and is_printable_ascii(text)
 
 
 def _chunks(entries: list, size: int | None) -> list[list]:

@@ -127,4 +127,5 @@ def outcome_json(outcome: Any) -> dict:
         "sendLocalListMaxLength": outcome.send_max_length,
         "localAuthListMaxLength": outcome.list_max_length,
         "hint": outcome.hint,
+        "skipped": list(outcome.skipped),
     }

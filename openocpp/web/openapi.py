@@ -551,6 +551,9 @@ def _management_schemas() -> dict:
             "sendLocalListMaxLength": _nullable(_INT),
             "localAuthListMaxLength": _nullable(_INT),
             "hint": _nullable({**_TEXT, "description": "what to do next (after VersionMismatch or Failed: send a Full list)"}),
+            "skipped": {"type": "array", "items": _TEXT,
+                        "description": "id tags left out: OCPP carries 1 to 20 printable ASCII characters only "
+                                       "(tags another program wrote to the database; the API refuses them)"},
         },
         ["chargePoint", "updateType", "status", "listVersion", "complete", "requests"],
     )

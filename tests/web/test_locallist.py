@@ -360,3 +360,43 @@ class LocalListTests(ApiMixin, TestCase):
         held.callback(core.SendLocalListResponse(status="Accepted"))
         answer = yield first
         self.assertEqual(answer.json["listVersion"], 1)
+
+    @inlineCallbacks
+    def test_tags_ocpp_cannot_carry(self):
+        """
+        An id tag OCPP cannot carry (over 20 characters, not printable
+        ASCII: written by another program than the API) is left out and
+        named in the answer; a parent it cannot carry is dropped; the rest
+        of the list goes.
+        """
+        cp = yield self.booted()
+        self.central.store.set_id_tag("T" * 21)
+        self.central.store.set_id_tag("ÄB01")
+        self.central.store.set_id_tag("GOOD", parent_id_tag="P" * 21)
+        answer = yield self.post("/api/v1/chargepoints/CP1/locallist", {"updateType": "Full"})
+        self.assertEqual(answer.status, 200, answer)
+        self.assertEqual(answer.json["status"], "Accepted")
+        self.assertEqual(sorted(answer.json["skipped"]), sorted(["T" * 21, "ÄB01"]))
+        (request,) = self.sent(cp)
+        (entry,) = request.local_authorization_list
+        self.assertEqual((entry.id_tag, entry.id_tag_info.parent_id_tag), ("GOOD", None))
+
+    @inlineCallbacks
+    def test_differential_split(self):
+        """
+        A Differential with more changes than SendLocalListMaxLength goes
+        as several Differentials, each with the next version; once all
+        are accepted nothing is pending.
+        """
+        cp = yield self.booted()
+        yield self.post("/api/v1/chargepoints/CP1/locallist", {"updateType": "Full"})
+        cp.answers["GetConfiguration"] = limits(send=2)
+        yield self.tags("A", "B", "C")
+        answer = yield self.post("/api/v1/chargepoints/CP1/locallist", {"updateType": "Differential"})
+        self.assertEqual(
+            [(r["updateType"], r["listVersion"], r["entries"]) for r in answer.json["requests"]],
+            [("Differential", 2, 2), ("Differential", 3, 1)],
+        )
+        state = yield self.get("/api/v1/chargepoints/CP1/locallist")
+        self.assertEqual((state.json["listVersion"], state.json["pendingChanges"]), (3, 0))
+
