@@ -201,10 +201,13 @@ def openocpp_cs_operator_change(change):
 
     @param change: the L{openocpp.centralsystem.service.OperatorChange}:
         its C{kind} (C{"chargePointRegistered"},
-        C{"chargePointUnregistered"}, C{"idTagSet"}, C{"idTagRemoved"}),
-        C{key} (the identity, or the id tag as stored), C{created} (a
-        record that did not exist before), and for id tags C{record} (the
-        L{openocpp.centralsystem.store.IdTagRecord} now stored, or None).
+        C{"chargePointUnregistered"}, C{"idTagSet"}, C{"idTagRemoved"};
+        C{"localListSent"}, C{"reservationMade"}, C{"reservationCancelled"}
+        once a charge point accepted them), C{key} (the identity, or the
+        id tag as stored), C{created} (a record that did not exist
+        before), and C{record}: for id tags the
+        L{openocpp.centralsystem.store.IdTagRecord} now stored (or None),
+        for local lists and reservations the operation's outcome.
     """
 
 

@@ -180,6 +180,10 @@ class DefaultCentralSystemBehaviour:
         # that is not accepted: the charge point has started charging and
         # will stop the transaction itself (OCPP 1.6 section 4.8).
         transaction_id = self._store.start_transaction(charge_point.identity, request)
+        if request.reservation_id is not None:
+            # The reservation ends as used: one indexed statement, for the
+            # transactions that name one only.
+            self._store.use_reservation(charge_point.identity, request.reservation_id, transaction_id)
         info = self.id_tag_info(request.id_tag)
         if self._verbose:
             self.log.debug(

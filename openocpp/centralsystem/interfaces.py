@@ -342,6 +342,81 @@ class ICentralSystemStore(Interface):
         @return: whether it was known.
         """
 
+    # -- the operator's local lists and reservations ------------------------
+
+    def local_list_entries():
+        """
+        What a Full local list holds.
+
+        @return: a tuple: every id tag's
+            L{openocpp.centralsystem.store.IdTagRecord}, by tag, and the
+            change mark (an integer) they are as of.
+        """
+
+    def local_list_changes(after):
+        """
+        What a Differential local list holds: the id tags added, changed or
+        removed since the change mark C{after}.
+
+        @return: a tuple: a list of (id tag, record or C{None} once
+            removed) in the order of their last change, and the change mark
+            they are as of. The store records the changes when id tags are
+            written (L{set_id_tag}, L{remove_id_tag}), never on a charge
+            point's messages.
+        """
+
+    def local_list(identity):
+        """
+        What the central system believes a charge point's local list is.
+
+        @return: a dict (C{list_version} last accepted, its
+            C{change_mark}, C{None} when that list is incomplete; the last
+            attempt's C{last_update_type}, C{last_version}, C{last_status},
+            C{last_at}; C{accepted_at}), or C{None} when none was sent.
+        """
+
+    def record_local_list(identity, update_type, list_version, status, change_mark=None, complete=True):
+        """
+        Record a SendLocalList.conf: an C{Accepted} one sets the version
+        held and its change mark (none when C{complete} is false); any
+        answer is the last attempt.
+        """
+
+    def reservation(identity, reservation_id):
+        """
+        @return: a reservation's record (a dict of its columns:
+            C{connector_id}, C{id_tag}, C{parent_id_tag}, C{expiry_date},
+            C{state}, ...), or C{None}.
+        """
+
+    def last_reservation_id(identity):
+        """
+        @return: the highest reservation id recorded for a charge point, 0
+            when none is.
+        """
+
+    def record_reservation(identity, reservation_id, connector_id, id_tag, expiry_date, parent_id_tag=None):
+        """
+        Record an Accepted ReserveNow.req as an active reservation,
+        replacing one with the same id.
+
+        @param expiry_date: an aware C{datetime}.
+        """
+
+    def cancel_reservation(identity, reservation_id):
+        """
+        Mark an active reservation cancelled.
+
+        @return: whether there was one.
+        """
+
+    def use_reservation(identity, reservation_id, transaction_id):
+        """
+        Mark an active reservation used by a transaction (a
+        StartTransaction.req named it); nothing when there is none. Called
+        for the StartTransaction.req that carry a reservationId only.
+        """
+
     # -- the web API's reads: Deferreds -----------------------------------
 
     def charge_point_identities():
@@ -360,7 +435,10 @@ class ICentralSystemStore(Interface):
             (C{password_hash}, C{approved}, C{registration_status}, the
             BootNotification's fields, C{registered_at}, C{last_boot},
             C{last_seen} as last heard from) and C{connectors}, the records
-            of their connectors' last StatusNotifications by connector id.
+            of their connectors' last StatusNotifications by connector id,
+            and C{status_reports}: the latest FirmwareStatusNotification
+            and DiagnosticsStatusNotification (records of C{status} and
+            C{received_at}) by action name.
         """
 
     def id_tags_page(limit, offset, status=None):
@@ -395,6 +473,22 @@ class ICentralSystemStore(Interface):
         """
         @return: a Deferred firing with the records of every sampled value
             attached to a transaction, by timestamp.
+        """
+
+    def local_list_record(identity):
+        """
+        @return: a Deferred firing with L{local_list}'s record plus
+            C{pending_changes} (the id-tag changes since that list; C{None}
+            when it is incomplete), or with C{None} when no list was sent.
+        """
+
+    def reservations_page(identity, limit, offset, state=None):
+        """
+        @param state: only C{"active"}, C{"expired"} (active, past its
+            expiry date), C{"cancelled"} or C{"used"} ones, or C{None}.
+        @return: a Deferred firing with a
+            L{openocpp.centralsystem.reads.RecordPage} of a charge point's
+            reservation records, newest first, C{state} as read.
         """
 
     def events_page(limit, offset, kind=None, identity=None):
@@ -761,4 +855,43 @@ class ICentralSystem(IService):
         @return: a Deferred firing with the change once committed, with
             None when it was unknown, or failing with
             L{openocpp.centralsystem.store.StorageFailed}.
+        """
+
+    # Operator operations: each sends a request to a connected charge
+    # point, records what its answer changes (once committed), and tells
+    # plugins of those changes (openocpp_cs_operator_change).
+
+    def send_local_list(identity, update_type):
+        """
+        Send the charge point a local list from the id tags the central
+        system knows (OCPP 1.6 section 5.15): C{"Full"}, every id tag, or
+        C{"Differential"}, the changes since the last list it accepted.
+
+        @return: a Deferred firing with a
+            L{openocpp.centralsystem.locallist.LocalListOutcome}, or failing
+            with L{openocpp.centralsystem.locallist.LocalListRefused}
+            (nothing sent) or the call's error.
+        @raise KeyError: the charge point is not connected.
+        """
+
+    def reserve_now(identity, connector_id, id_tag, expiry_date, parent_id_tag=None, reservation_id=None):
+        """
+        Send ReserveNow.req (OCPP 1.6 section 5.13) and record the
+        reservation when Accepted.
+
+        @param reservation_id: the id, or C{None}: the central system
+            allocates one unique for the charge point.
+        @return: a Deferred firing with a
+            L{openocpp.centralsystem.reservations.ReservationOutcome}.
+        @raise KeyError: the charge point is not connected.
+        """
+
+    def cancel_reservation(identity, reservation_id):
+        """
+        Send CancelReservation.req (OCPP 1.6 section 5.2) and mark the
+        reservation cancelled when Accepted.
+
+        @return: a Deferred firing with a
+            L{openocpp.centralsystem.reservations.ReservationOutcome}.
+        @raise KeyError: the charge point is not connected.
         """

@@ -13,6 +13,7 @@ keyed by column name; the JSON shapes are the web layer's
 
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Callable
 
 #: Sampled values counted as the energy register: no measurand means it
@@ -50,6 +51,14 @@ _EVENT_SELECTS = {
     + f" FROM {values[-1]}"
     for name, values in _EVENT_SOURCES.items()
 }
+
+#: The status reports whose latest a charge point's record shows.
+REPORTED_KINDS = ("FirmwareStatusNotification", "DiagnosticsStatusNotification")
+_REPORTED_KINDS = ", ".join(f"'{kind}'" for kind in REPORTED_KINDS)
+
+#: The states of a reservation as read: C{expired} is an active one past
+#: its expiry date.
+RESERVATION_STATES = ("active", "expired", "cancelled", "used")
 
 #: The kinds of event L{events_page} lists.
 EVENT_KINDS = tuple(_EVENT_SOURCES)
@@ -103,7 +112,9 @@ class StoreReads:
         The records of these charge points (their columns, C{last_seen} as
         last heard from), each with C{connectors}: its connectors' records
         by connector id; by identity (those the store does not hold are
-        left out).
+        left out), and C{status_reports}: the latest firmware and
+        diagnostics status notifications (records of C{status} and
+        C{received_at}) by action name (see L{REPORTED_KINDS}).
         """
         if not identities:
             return {}
@@ -118,8 +129,21 @@ class StoreReads:
             identities,
         ):
             connectors.setdefault(row["identity"], []).append(row)
+        reports: dict[str, dict] = {}
+        # The latest of each kind (SQLite's max() gives its row's other
+        # columns), found through the status_reports_latest index.
+        for row in self._rows(
+            f"SELECT identity, kind, status, received_at, max(id) FROM status_reports "
+            f"WHERE identity IN ({marks}) AND kind IN ({_REPORTED_KINDS}) GROUP BY identity, kind",
+            identities,
+        ):
+            reports.setdefault(row["identity"], {})[row["kind"]] = {
+                "status": row["status"],
+                "received_at": row["received_at"],
+            }
         for identity, record in records.items():
             record["connectors"] = connectors.get(identity, [])
+            record["status_reports"] = reports.get(identity, {})
             # Heard from since the store last wrote it (it batches those).
             record["last_seen"] = self._last_seen(identity) or record["last_seen"]
         return records
@@ -133,6 +157,52 @@ class StoreReads:
         if status is None:
             return self._page("SELECT * FROM id_tags ORDER BY id_tag", [], limit, offset)
         return self._page("SELECT * FROM id_tags WHERE status = ? ORDER BY id_tag", [status], limit, offset)
+
+    # -- local lists and reservations --------------------------------------
+
+    def local_list_record(self, identity: str) -> dict | None:
+        """
+        What the central system believes a charge point's local list is:
+        its C{local_lists} record with C{pending_changes}, the id-tag
+        changes since the list it holds (C{None} when it holds no complete
+        list the central system sent: then only a Full list can follow);
+        C{None} when no list was ever sent to it.
+        """
+        rows = self._rows("SELECT * FROM local_lists WHERE identity = ?", (identity,))
+        if not rows:
+            return None
+        record = rows[0]
+        record["pending_changes"] = None
+        if record["change_mark"] is not None:
+            (record["pending_changes"],) = self._db.execute(
+                "SELECT count(*) FROM id_tag_changes WHERE seq > ?", (record["change_mark"],)
+            ).fetchone()
+        return record
+
+    def reservations_page(
+        self, identity: str, limit: int, offset: int, state: str | None, now: str
+    ) -> RecordPage:
+        """
+        A charge point's reservations, newest first, each with C{state} as
+        read: an active one whose expiry date is past C{now} (an RFC 3339
+        text) is C{expired}.
+
+        @param state: only those of this state (one of
+            L{RESERVATION_STATES}), or C{None} for all.
+        """
+        moment = datetime.fromisoformat(now)
+        records = []
+        for record in self._rows(
+            "SELECT * FROM reservations WHERE identity = ? ORDER BY reserved_at DESC, reservation_id DESC",
+            (identity,),
+        ):
+            # Compared as times: texts with and without microseconds do
+            # not sort as the instants they name.
+            if record["state"] == "active" and datetime.fromisoformat(record["expiry_date"]) <= moment:
+                record["state"] = "expired"
+            if state is None or record["state"] == state:
+                records.append(record)
+        return RecordPage(records[offset : offset + limit], len(records))
 
     # -- transactions -----------------------------------------------------
 

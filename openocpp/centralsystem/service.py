@@ -22,12 +22,14 @@ from openocpp.centralsystem.credentials import (
     PasswordVerifier,
 )
 from openocpp.centralsystem.handler import HookEventsHandler, HookRequestHandler
+from openocpp.centralsystem.locallist import LocalListSender
 from openocpp.centralsystem.interfaces import (
     ICentralSystem,
     ICentralSystemEventsHandler,
     IChargePointRequestHandler,
 )
 from openocpp.centralsystem.proxy import ChargePointProxy
+from openocpp.centralsystem.reservations import ReservationBook
 from openocpp.centralsystem.store import CentralSystemStore, StorageFailed
 from openocpp.listening import ListeningService
 from openocpp.plugins import load_plugin_module, make_plugin_manager, notify
@@ -42,14 +44,20 @@ class OperatorChange:
     plugins once committed (the C{openocpp_cs_operator_change} hook).
 
     @ivar kind: C{"chargePointRegistered"}, C{"chargePointUnregistered"},
-        C{"idTagSet"} or C{"idTagRemoved"}.
+        C{"idTagSet"}, C{"idTagRemoved"}, C{"localListSent"} (a charge
+        point accepted a local list), C{"reservationMade"} or
+        C{"reservationCancelled"} (a charge point accepted them).
     @ivar key: the charge point's identity, or the id tag as its record
         spells it (id tags are case-insensitive).
     @ivar created: whether the record did not exist before (a charge point
         registered, an id tag added).
     @ivar record: for id tags, the
         L{openocpp.centralsystem.store.IdTagRecord} now stored (None once
-        removed); None for charge points.
+        removed); for local lists the
+        L{openocpp.centralsystem.locallist.LocalListOutcome}, for
+        reservations the
+        L{openocpp.centralsystem.reservations.ReservationOutcome}; None for
+        charge points.
     """
 
     kind: str
@@ -186,6 +194,8 @@ class CentralSystem(MultiService):
             per_identity=config.auth_failures_per_identity,
             window=config.auth_failure_window,
         )
+        self._local_lists = LocalListSender(self.store)
+        self._reservations = ReservationBook(self.store)
         self._connected: dict[str, ChargePointProxy] = {}
         self._waiting: dict[str, list[Deferred]] = {}
         self._closed: dict[ChargePointProxy, Deferred] = {}
@@ -380,6 +390,70 @@ class CentralSystem(MultiService):
             return OperatorChange("idTagRemoved", record.id_tag)
 
         return self._change(write)
+
+    def send_local_list(self, identity: str, update_type: str) -> Deferred:
+        """
+        Send a charge point a local list from the id tags the central
+        system knows (see L{openocpp.centralsystem.locallist}).
+
+        @param update_type: C{"Full"} or C{"Differential"}.
+        @return: a Deferred firing with the
+            L{openocpp.centralsystem.locallist.LocalListOutcome} once its
+            answers are committed, or failing with
+            L{openocpp.centralsystem.locallist.LocalListRefused}, the call's
+            error or L{StorageFailed}.
+        @raise KeyError: the charge point is not connected.
+        @raise ValueError: C{update_type} is neither.
+        """
+        proxy = self._connected[identity]
+        return self._local_lists.send(proxy, update_type).addCallback(
+            self._operated, "localListSent", lambda outcome: outcome.status == "Accepted"
+        )
+
+    def reserve_now(
+        self,
+        identity: str,
+        connector_id: int,
+        id_tag: str,
+        expiry_date: datetime,
+        parent_id_tag: str | None = None,
+        reservation_id: int | None = None,
+    ) -> Deferred:
+        """
+        Reserve a connector of a charge point (see
+        L{openocpp.centralsystem.reservations}); C{reservation_id} None:
+        one is allocated.
+
+        @return: a Deferred firing with the
+            L{openocpp.centralsystem.reservations.ReservationOutcome} once
+            committed, or failing with the call's error or L{StorageFailed}.
+        @raise KeyError: the charge point is not connected.
+        """
+        proxy = self._connected[identity]
+        return self._reservations.reserve(
+            proxy, connector_id, id_tag, expiry_date, parent_id_tag, reservation_id
+        ).addCallback(self._operated, "reservationMade", lambda outcome: outcome.accepted)
+
+    def cancel_reservation(self, identity: str, reservation_id: int) -> Deferred:
+        """
+        Cancel a reservation at a charge point.
+
+        @return: a Deferred firing with the
+            L{openocpp.centralsystem.reservations.ReservationOutcome} once
+            committed, or failing with the call's error or L{StorageFailed}.
+        @raise KeyError: the charge point is not connected.
+        """
+        proxy = self._connected[identity]
+        return self._reservations.cancel(proxy, reservation_id).addCallback(
+            self._operated, "reservationCancelled", lambda outcome: outcome.accepted
+        )
+
+    def _operated(self, outcome: Any, kind: str, changed: Any) -> Any:
+        # Plugins hear of what the charge point accepted (and the central
+        # system committed), as of the operator's other changes.
+        if changed(outcome):
+            self._changed(OperatorChange(kind, outcome.identity, record=outcome))
+        return outcome
 
     def _change(self, write: Any) -> Deferred:
         # The answer waits for the commit: a full disk fails it rather than

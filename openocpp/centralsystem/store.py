@@ -715,16 +715,7 @@ class CentralSystemStore:
         if key in self._id_tags:
             return self._id_tags[key]
         row = self._db.execute("SELECT * FROM id_tags WHERE id_tag = ?", (id_tag,)).fetchone()
-        if row is None:
-            record = None
-        else:
-            expiry = row["expiry_date"]
-            record = IdTagRecord(
-                id_tag=row["id_tag"],
-                status=row["status"],
-                expiry_date=None if expiry is None else datetime.fromisoformat(expiry),
-                parent_id_tag=row["parent_id_tag"],
-            )
+        record = None if row is None else _id_tag_record(row)
         if len(self._id_tags) >= _ID_TAG_CACHE_SIZE:
             # Bounded, since charge points may present any tag at all.
             self._id_tags.clear()
@@ -998,6 +989,176 @@ class CentralSystemStore:
         """
         return self._select_log("status_reports", identity)
 
+    # -- local lists (OCPP 1.6 sections 3.5, 5.15) -------------------------
+
+    def local_list_entries(self) -> tuple[list[IdTagRecord], int]:
+        """
+        What a Full local list holds: every id tag, by tag.
+
+        @return: the records and the change mark they are as of (the
+            sequence number of the last id-tag change so far).
+        """
+        rows = self._db.execute("SELECT * FROM id_tags ORDER BY id_tag").fetchall()
+        return [_id_tag_record(row) for row in rows], self._change_mark()
+
+    def local_list_changes(self, after: int) -> tuple[list[tuple[str, IdTagRecord | None]], int]:
+        """
+        What a Differential local list holds: the id tags changed since
+        the change mark C{after}, in the order of their last change, each
+        with its record (C{None}: removed since).
+
+        @return: those pairs and the change mark they are as of.
+        """
+        rows = self._db.execute(
+            "SELECT changes.id_tag AS changed, id_tags.* FROM id_tag_changes AS changes "
+            "LEFT JOIN id_tags ON id_tags.id_tag = changes.id_tag "
+            "WHERE changes.seq > ? ORDER BY changes.seq",
+            (after,),
+        ).fetchall()
+        changes = [
+            (row["changed"], None if row["status"] is None else _id_tag_record(row)) for row in rows
+        ]
+        return changes, self._change_mark()
+
+    def _change_mark(self) -> int:
+        (mark,) = self._db.execute("SELECT coalesce(max(seq), 0) FROM id_tag_changes").fetchone()
+        return mark
+
+    def local_list(self, identity: str) -> dict | None:
+        """
+        What the central system believes a charge point's local list is:
+        the record of C{local_lists} (C{list_version} it last accepted,
+        C{change_mark} of that list, C{None} when incomplete; the last
+        attempt's C{last_update_type}, C{last_version}, C{last_status},
+        C{last_at}), or C{None} when none was ever sent.
+        """
+        row = self._db.execute("SELECT * FROM local_lists WHERE identity = ?", (identity,)).fetchone()
+        return None if row is None else dict(row)
+
+    def record_local_list(
+        self,
+        identity: str,
+        update_type: str,
+        list_version: int,
+        status: str,
+        change_mark: int | None = None,
+        complete: bool = True,
+    ) -> None:
+        """
+        Record a charge point's answer to a SendLocalList.req. Only an
+        C{Accepted} one changes the version held (to C{list_version}) and
+        the change mark (to C{change_mark}, or to none when C{complete} is
+        false: a Full list split in several requests stopped part way);
+        any answer is the last attempt.
+        """
+        now = self._now_text()
+        accepted = status == "Accepted"
+        self._write(
+            "INSERT INTO local_lists (identity, list_version, change_mark, accepted_at, "
+            "last_update_type, last_version, last_status, last_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (identity) DO UPDATE SET "
+            "list_version = CASE WHEN ? THEN excluded.list_version ELSE list_version END, "
+            "change_mark = CASE WHEN ? THEN excluded.change_mark ELSE change_mark END, "
+            "accepted_at = CASE WHEN ? THEN excluded.accepted_at ELSE accepted_at END, "
+            "last_update_type = excluded.last_update_type, last_version = excluded.last_version, "
+            "last_status = excluded.last_status, last_at = excluded.last_at",
+            (
+                identity,
+                list_version if accepted else 0,
+                change_mark if accepted and complete else None,
+                now if accepted else None,
+                update_type,
+                list_version,
+                status,
+                now,
+                accepted,
+                accepted,
+                accepted,
+            ),
+        )
+
+    # -- reservations (OCPP 1.6 sections 3.11, 5.13, 5.2) --------------------
+
+    def reservation(self, identity: str, reservation_id: int) -> dict | None:
+        """
+        A reservation's record (its columns), or C{None}.
+        """
+        row = self._db.execute(
+            "SELECT * FROM reservations WHERE identity = ? AND reservation_id = ?",
+            (identity, reservation_id),
+        ).fetchone()
+        return None if row is None else dict(row)
+
+    def last_reservation_id(self, identity: str) -> int:
+        """
+        The highest reservation id recorded for a charge point (0 when
+        none is).
+        """
+        (last,) = self._db.execute(
+            "SELECT coalesce(max(reservation_id), 0) FROM reservations WHERE identity = ?",
+            (identity,),
+        ).fetchone()
+        return last
+
+    def record_reservation(
+        self,
+        identity: str,
+        reservation_id: int,
+        connector_id: int,
+        id_tag: str,
+        expiry_date: datetime,
+        parent_id_tag: str | None = None,
+    ) -> None:
+        """
+        Record a reservation the charge point Accepted, active; one with
+        the same id is replaced (OCPP 1.6 section 5.13).
+        """
+        self._write(
+            "INSERT OR REPLACE INTO reservations (identity, reservation_id, connector_id, id_tag, "
+            "parent_id_tag, expiry_date, state, reserved_at) VALUES (?, ?, ?, ?, ?, ?, 'active', ?)",
+            (identity, reservation_id, connector_id, id_tag, parent_id_tag, _text(expiry_date), self._now_text()),
+        )
+
+    def cancel_reservation(self, identity: str, reservation_id: int) -> bool:
+        """
+        Mark an active reservation cancelled; return whether there was one.
+        """
+        cursor = self._write(
+            "UPDATE reservations SET state = 'cancelled', ended_at = ? "
+            "WHERE identity = ? AND reservation_id = ? AND state = 'active'",
+            (self._now_text(), identity, reservation_id),
+        )
+        return cursor.rowcount > 0
+
+    def use_reservation(self, identity: str, reservation_id: int, transaction_id: int) -> None:
+        """
+        A StartTransaction.req named this reservation: mark it used by the
+        transaction (one indexed statement; nothing when it is unknown or
+        no longer active).
+        """
+        self._write(
+            "UPDATE reservations SET state = 'used', ended_at = ?, transaction_id = ? "
+            "WHERE identity = ? AND reservation_id = ? AND state = 'active'",
+            (self._now_text(), transaction_id, identity, reservation_id),
+        )
+
+    def local_list_record(self, identity: str) -> Deferred:
+        """
+        @return: a Deferred firing with what the central system believes a
+            charge point's local list is (see
+            L{openocpp.centralsystem.reads.StoreReads.local_list_record}).
+        """
+        return _answer(self._reads.local_list_record, identity)
+
+    def reservations_page(self, identity: str, limit: int, offset: int, state: str | None = None) -> Deferred:
+        """
+        @return: a Deferred firing with a
+            L{openocpp.centralsystem.reads.RecordPage} of a charge point's
+            reservations, newest first (see
+            L{openocpp.centralsystem.reads.StoreReads.reservations_page}).
+        """
+        return _answer(self._reads.reservations_page, identity, limit, offset, state, self._now_text())
+
     def _select_log(self, table: str, identity: str | None) -> list[dict]:
         if identity is None:
             rows = self._db.execute(f"SELECT * FROM {table} ORDER BY id")
@@ -1013,6 +1174,16 @@ def _answer(read: Any, *arguments: Any) -> Deferred:
         return succeed(read(*arguments))
     except Exception:
         return fail()
+
+
+def _id_tag_record(row: Any) -> IdTagRecord:
+    expiry = row["expiry_date"]
+    return IdTagRecord(
+        id_tag=row["id_tag"],
+        status=row["status"],
+        expiry_date=None if expiry is None else datetime.fromisoformat(expiry),
+        parent_id_tag=row["parent_id_tag"],
+    )
 
 
 def _opt(value: Any) -> str | None:

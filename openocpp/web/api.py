@@ -263,6 +263,15 @@ class ApiResource(Resource):
         self._streams = streams
         self._authenticator = authenticator
         self._openapi = openapi
+        # The feature pages' handlers, each in its own module (they use this
+        # module's errors, hence imported here).
+        from openocpp.web.firmware import FirmwareRoutes
+        from openocpp.web.locallist import LocalListRoutes
+        from openocpp.web.reservations import ReservationRoutes
+
+        local_list = LocalListRoutes(central, self._connected_proxy, self._call_failed)
+        reservations = ReservationRoutes(central, self._connected_proxy, self._call_failed)
+        firmware = FirmwareRoutes(central, self._connected_proxy, self._call_failed)
         self.routes = [
             Route("openapi.json", public=True, GET=self.get_openapi),
             Route("v1/chargepoints", GET=self.list_charge_points),
@@ -273,6 +282,10 @@ class ApiResource(Resource):
                 DELETE=self.delete_charge_point,
             ),
             Route("v1/chargepoints/{identity}/actions/{action}", POST=self.post_action),
+            Route("v1/chargepoints/{identity}/locallist", GET=local_list.get, POST=local_list.post),
+            Route("v1/chargepoints/{identity}/reservations", GET=reservations.list, POST=reservations.post),
+            Route("v1/chargepoints/{identity}/reservations/{reservationId}", DELETE=reservations.delete),
+            Route("v1/chargepoints/{identity}/firmware", POST=firmware.post),
             Route("v1/actions", GET=self.list_actions),
             Route("v1/idtags", GET=self.list_id_tags),
             Route("v1/idtags/{idTag}", GET=self.get_id_tag, PUT=self.put_id_tag, DELETE=self.delete_id_tag),
@@ -439,6 +452,15 @@ class ApiResource(Resource):
         except KeyError:
             return None
 
+    def _connected_proxy(self, identity: str) -> Any:
+        # The proxy of a connected charge point, or the 404 saying why not.
+        proxy = self._proxy(identity)
+        if proxy is None:
+            if self._central.store.charge_point(identity) is None:
+                raise ApiError(404, "unknown_charge_point", f"no charge point {identity!r} is known or connected")
+            raise ApiError(404, "not_connected", f"charge point {identity!r} is not connected")
+        return proxy
+
     def _connected_proxies(self) -> dict[str, Any]:
         return {proxy.identity: proxy for proxy in self._central.charge_points()}
 
@@ -533,11 +555,7 @@ class ApiResource(Resource):
                 404, "unknown_action",
                 f"{action!r} is not an action a central system sends; see GET /api/v1/actions",
             )
-        proxy = self._proxy(identity)
-        if proxy is None:
-            if self._central.store.charge_point(identity) is None:
-                raise ApiError(404, "unknown_charge_point", f"no charge point {identity!r} is known or connected")
-            raise ApiError(404, "not_connected", f"charge point {identity!r} is not connected")
+        proxy = self._connected_proxy(identity)
         payload = call.json(default={})
         try:
             request = codec.decode(spec.request, payload)

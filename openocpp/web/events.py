@@ -28,6 +28,8 @@ EVENT_OF_ACTION = {
     "StopTransaction": "transactionStopped",
 }
 _SILENT = frozenset({"Heartbeat"})
+#: The operator changes told as events of their own name.
+_OPERATIONS = frozenset({"localListSent", "reservationMade", "reservationCancelled"})
 
 Listener = Callable[[int, str, dict], None]
 
@@ -156,6 +158,13 @@ class LiveEventsPlugin:
             self._events.publish(
                 "idTagChanged",
                 {"idTag": change.key, "record": _id_tag_json(change.record)},
+            )
+        elif change.kind in _OPERATIONS:
+            # A local list or reservation a charge point accepted: the
+            # console of another operator redraws that charge point's.
+            self._events.publish(
+                change.kind,
+                {"chargePoint": change.key, "status": change.record.status},
             )
 
     @hookimpl

@@ -128,6 +128,8 @@ def _schemas() -> dict:
             "connection": _nullable(
                 _object({"peer": _nullable(_TEXT), "securityProfile": _INT}, description="the open connection")
             ),
+            "firmware": {**_ref("StatusReport"), "description": "its last FirmwareStatusNotification"},
+            "diagnostics": {**_ref("StatusReport"), "description": "its last DiagnosticsStatusNotification"},
         },
         ["identity", "connected", "registered", "connectors"],
     )
@@ -248,6 +250,7 @@ def _schemas() -> dict:
         "MeterValue": meter_value,
         "Event": event,
         "Action": _object({"action": _TEXT, "profile": _TEXT}, ["action", "profile"]),
+        **_management_schemas(),
     }
     for name in ("ChargePoint", "IdTag", "Transaction", "Event"):
         schemas[name + "Page"] = _object(
@@ -474,7 +477,8 @@ def _paths() -> dict:
                     "`securityEvent`, `notification` (every other request but Heartbeat) with data "
                     "chargePoint, action, request and response (the OCPP payloads); "
                     "`chargePointChanged` (chargePoint, registered) and `idTagChanged` (idTag, record) "
-                    "after API changes. Reconnect with `Last-Event-ID` to get the events missed "
+                    "after API changes, `localListSent`, `reservationMade`, `reservationCancelled` (chargePoint, status) "
+                    "once a charge point accepted them. Reconnect with `Last-Event-ID` to get the events missed "
                     "(the last 1000 are kept). A comment line comes every 15 seconds."
                 ),
                 "parameters": [
@@ -489,7 +493,224 @@ def _paths() -> dict:
     for name, spec in ACTIONS.items():
         if spec.sent_by(Role.CENTRAL_SYSTEM):
             paths[f"/api/v1/chargepoints/{{identity}}/actions/{name}"] = _action_operation(name, spec)
+    paths.update(_management_paths())
     return paths
+
+
+# -- local lists, reservations, firmware (issue 12) ----------------------------
+
+_OPERATION_ERRORS = {
+    "404": _error("unknown or not connected charge point (error: unknown_charge_point, not_connected)"),
+    "502": _error("the charge point answered a CALLERROR (error call_error, code and description are its), "
+                  "disconnected (connection_lost) or answered wrongly (invalid_response)"),
+    "504": _error("no answer within the central system's call timeout"),
+}
+
+
+def _management_schemas() -> dict:
+    report = _nullable(
+        _object({"status": _TEXT, "receivedAt": _TIME}, ["status", "receivedAt"], "the latest notification, null before any")
+    )
+    local_list = _object(
+        {
+            "chargePoint": _TEXT,
+            "listVersion": {**_INT, "description": "the version the charge point last accepted from this central system (0: none)"},
+            "complete": {"type": "boolean", "description": "whether that list is every id tag as of its sending; false: only a Full list can follow"},
+            "acceptedAt": _nullable(_TIME),
+            "pendingChanges": _nullable({**_INT, "description": "id tags added, changed or removed since that list (null when not complete)"}),
+            "last": _nullable(
+                _object(
+                    {"updateType": _TEXT, "listVersion": _INT, "status": _TEXT, "at": _TIME},
+                    ["updateType", "listVersion", "status", "at"],
+                    "the last SendLocalList.req sent and its answer",
+                )
+            ),
+        },
+        ["chargePoint", "listVersion", "complete", "pendingChanges", "last"],
+    )
+    update_type = {"type": "string", "enum": ["Full", "Differential"]}
+    local_list_send = _object({"updateType": update_type}, ["updateType"])
+    local_list_send["additionalProperties"] = False
+    local_list_outcome = _object(
+        {
+            "chargePoint": _TEXT,
+            "updateType": update_type,
+            "status": _nullable({"type": "string", "enum": ["Accepted", "Failed", "NotSupported", "VersionMismatch"],
+                                 "description": "the last answer (null: a Differential with no change, nothing sent)"}),
+            "listVersion": {**_INT, "description": "the version the charge point now holds"},
+            "complete": {"type": "boolean"},
+            "requests": {
+                "type": "array",
+                "items": _object(
+                    {"updateType": update_type, "listVersion": _INT, "entries": _INT, "status": _TEXT},
+                    ["updateType", "listVersion", "entries", "status"],
+                ),
+                "description": "every SendLocalList.req sent, in order: a list longer than SendLocalListMaxLength "
+                               "goes as several, the first of the type asked and the others Differential",
+            },
+            "sendLocalListMaxLength": _nullable(_INT),
+            "localAuthListMaxLength": _nullable(_INT),
+            "hint": _nullable({**_TEXT, "description": "what to do next (after VersionMismatch or Failed: send a Full list)"}),
+            "skipped": {"type": "array", "items": _TEXT,
+                        "description": "id tags left out: OCPP carries 1 to 20 printable ASCII characters only "
+                                       "(tags another program wrote to the database; the API refuses them)"},
+        },
+        ["chargePoint", "updateType", "status", "listVersion", "complete", "requests"],
+    )
+    reservation = _object(
+        {
+            "reservationId": _INT,
+            "connectorId": _INT,
+            "idTag": _TEXT,
+            "parentIdTag": _nullable(_TEXT),
+            "expiryDate": _TIME,
+            "state": {"type": "string", "enum": ["active", "expired", "cancelled", "used"],
+                      "description": "expired: active and past its expiry date; used: a StartTransaction named it"},
+            "reservedAt": _TIME,
+            "endedAt": _nullable(_TIME),
+            "transactionId": _nullable({**_INT, "description": "the transaction that used it"}),
+        },
+        ["reservationId", "connectorId", "idTag", "expiryDate", "state", "reservedAt"],
+    )
+    reservation_request = _object(
+        {
+            "connectorId": {"type": "integer", "minimum": 0, "description": "0: any connector (ReserveConnectorZeroSupported)"},
+            "idTag": {**_TEXT, "minLength": 1, "maxLength": 20},
+            "expiryDate": {**_TIME, "description": "in the future"},
+            "parentIdTag": _nullable({**_TEXT, "maxLength": 20}),
+            "reservationId": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1,
+                              "description": "omitted: the central system allocates one, unique for the charge point; "
+                                            "an existing one is replaced (OCPP 1.6 section 5.13)"},
+        },
+        ["connectorId", "idTag", "expiryDate"],
+    )
+    reservation_request["additionalProperties"] = False
+    reservation_outcome = _object(
+        {
+            "chargePoint": _TEXT,
+            "reservationId": _INT,
+            "status": {**_TEXT, "description": "the charge point's ReservationStatus or CancelReservationStatus"},
+            "reservation": _nullable(_ref("Reservation")),
+        },
+        ["chargePoint", "reservationId", "status", "reservation"],
+    )
+    firmware_update = _object(
+        {
+            "location": {**_TEXT, "format": "uri"},
+            "retrieveDate": {**_TIME, "description": "default: now"},
+            "retries": {"type": "integer", "minimum": 0},
+            "retryInterval": {"type": "integer", "minimum": 0, "description": "seconds"},
+        },
+        ["location"],
+    )
+    firmware_update["additionalProperties"] = False
+    page = _object(
+        {"items": {"type": "array", "items": _ref("Reservation")}, "total": _INT, "limit": _INT, "offset": _INT},
+        ["items", "total", "limit", "offset"],
+    )
+    return {
+        "StatusReport": report,
+        "LocalList": local_list,
+        "LocalListSend": local_list_send,
+        "LocalListOutcome": local_list_outcome,
+        "Reservation": reservation,
+        "ReservationPage": page,
+        "ReservationRequest": reservation_request,
+        "ReservationOutcome": reservation_outcome,
+        "FirmwareUpdate": firmware_update,
+    }
+
+
+def _management_paths() -> dict:
+    return {
+        "/api/v1/chargepoints/{identity}/locallist": {
+            "parameters": [_IDENTITY],
+            "get": {
+                "operationId": "getLocalList",
+                "tags": ["operations"],
+                "summary": "What the central system believes the charge point's local list is",
+                "responses": {"200": _json("the local list's state", _ref("LocalList")),
+                              "404": _error("unknown charge point"), **_AUTH_ERRORS},
+            },
+            "post": {
+                "operationId": "sendLocalList",
+                "tags": ["operations"],
+                "summary": "Send a local list from the id tags the central system knows (SendLocalList)",
+                "description": (
+                    "Full: every id tag (status, expiry date, parent); Differential: those added, changed "
+                    "or removed (without idTagInfo) since the last list the charge point accepted. The "
+                    "version is the one held plus one. SendLocalListMaxLength and LocalAuthListMaxLength "
+                    "are asked first (GetConfiguration): a longer list goes as several requests, the first "
+                    "of the type asked and the others Differential, each with the next version, stopping at "
+                    "the first answer that is not Accepted. Any status the charge point answers is 200."
+                ),
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("LocalListSend")}}},
+                "responses": {
+                    "200": _json("the charge point's answers and the version it holds", _ref("LocalListOutcome")),
+                    **_BODY_ERRORS,
+                    "409": _error("nothing sent: a list is being sent already (busy), a Differential without a "
+                                  "complete list before (no_full_list), more id tags than LocalAuthListMaxLength "
+                                  "(list_too_long)"),
+                    **_OPERATION_ERRORS, **_storage_errors(), **_AUTH_ERRORS,
+                },
+            },
+        },
+        "/api/v1/chargepoints/{identity}/reservations": {
+            "parameters": [_IDENTITY],
+            "get": {
+                "operationId": "listReservations",
+                "tags": ["operations"],
+                "summary": "The charge point's reservations the central system made, newest first",
+                "parameters": [
+                    _query("state", "only those of this state", {"type": "string", "enum": ["active", "expired", "cancelled", "used"]}),
+                    *_PAGE,
+                ],
+                "responses": {"200": _json("a page of reservations", _ref("ReservationPage")),
+                              "400": _error("bad query"), "404": _error("unknown charge point"), **_AUTH_ERRORS},
+            },
+            "post": {
+                "operationId": "reserveNow",
+                "tags": ["operations"],
+                "summary": "Reserve a connector (ReserveNow), recorded when Accepted",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ReservationRequest")}}},
+                "responses": {
+                    "201": _json("Accepted: the reservation", _ref("ReservationOutcome")),
+                    "200": _json("not Accepted (Faulted, Occupied, Rejected, Unavailable): nothing recorded", _ref("ReservationOutcome")),
+                    **_BODY_ERRORS, **_OPERATION_ERRORS, **_storage_errors(), **_AUTH_ERRORS,
+                },
+            },
+        },
+        "/api/v1/chargepoints/{identity}/reservations/{reservationId}": {
+            "parameters": [_IDENTITY, _path("reservationId", "the reservation id", _INT)],
+            "delete": {
+                "operationId": "cancelReservation",
+                "tags": ["operations"],
+                "summary": "Cancel a reservation (CancelReservation), marked cancelled when Accepted",
+                "responses": {
+                    "200": _json("the charge point's answer (Accepted or Rejected)", _ref("ReservationOutcome")),
+                    "404": _error("unknown or not connected charge point, or not a reservation id "
+                                  "(unknown_charge_point, not_connected, unknown_reservation)"),
+                    "502": _OPERATION_ERRORS["502"], "504": _OPERATION_ERRORS["504"],
+                    **_storage_errors(), **_AUTH_ERRORS,
+                },
+            },
+        },
+        "/api/v1/chargepoints/{identity}/firmware": {
+            "parameters": [_IDENTITY],
+            "post": {
+                "operationId": "updateFirmware",
+                "tags": ["operations"],
+                "summary": "Send UpdateFirmware (retrieveDate defaults to now); the charge point's JSON shows "
+                           "its FirmwareStatusNotifications",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("FirmwareUpdate")}}},
+                "responses": {
+                    "200": _json("acknowledged: the request sent", _object(
+                        {"chargePoint": _TEXT, "request": _ref("UpdateFirmwareRequest")}, ["chargePoint", "request"])),
+                    **_BODY_ERRORS, **_OPERATION_ERRORS, **_AUTH_ERRORS,
+                },
+            },
+        },
+    }
 
 
 def id_tag_status() -> dict:

@@ -286,4 +286,14 @@ def charge_point_json(identity: str, record: dict | None, proxy: Any) -> dict:
         "boot": boot if any(value is not None for value in boot.values()) else None,
         "connectors": record.get("connectors", []),
         "connection": connection,
+        "firmware": _report_json(record, "FirmwareStatusNotification"),
+        "diagnostics": _report_json(record, "DiagnosticsStatusNotification"),
     }
+
+
+def _report_json(record: dict, kind: str) -> dict | None:
+    # The latest status notification of that kind, or None before any.
+    report = record.get("status_reports", {}).get(kind)
+    if report is None:
+        return None
+    return {"status": report["status"], "receivedAt": report["received_at"]}

@@ -91,6 +91,9 @@ class TestChargePoint:
 
     @ivar session: its L{RpcSession} (role: charge point).
     @ivar connection: its connection once open.
+    @ivar answers: the answer to each action's request by action name: a
+        response, an exception to raise, or a callable of the request
+        returning either.
     @ivar received: the typed requests the central system sent, in order.
     @ivar frames: every frame in and out, as (direction, text).
     """
@@ -113,6 +116,9 @@ class TestChargePoint:
             # a test woken by it does not run inside the session's dispatch.
             global_reactor.callLater(0, self._received_changed.changed)
             answer = self.answers[action]
+            if callable(answer):
+                # A script: the answer depends on the request.
+                answer = answer(request)
             if isinstance(answer, Exception):
                 raise answer
             return answer

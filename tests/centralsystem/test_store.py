@@ -242,7 +242,12 @@ class InterfaceTests(SynchronousTestCase):
             "openocpp.centralsystem.handler",
             "openocpp.centralsystem.credentials",
             "openocpp.centralsystem.tap",
+            "openocpp.centralsystem.locallist",
+            "openocpp.centralsystem.reservations",
             "openocpp.web.api",
+            "openocpp.web.locallist",
+            "openocpp.web.reservations",
+            "openocpp.web.firmware",
             "openocpp.web.queries",
             "openocpp.web.service",
             "openocpp.web.events",
@@ -313,7 +318,7 @@ class SchemaFileTests(SynchronousTestCase):
             for entry in files("openocpp.centralsystem").joinpath("schema").iterdir()
             if entry.name.endswith(".sql")
         )
-        self.assertEqual([name[:5] for name in names], ["0001-", "0002-", "0003-", "0004-"])
+        self.assertEqual([name[:5] for name in names], ["0001-", "0002-", "0003-", "0004-", "0005-"])
         self.assertEqual(len(MIGRATIONS), len(names))
 
     def test_shipped_statements_unchanged(self):

@@ -177,6 +177,8 @@ class ConsoleBrowserTests(ApiMixin, TestCase):
         yield self.wait_for('#idtags tr[data-idtag="NEWTAG"]', "Blocked")
         self.assertEqual(self.central.store.id_tag("NEWTAG").status, "Blocked")
 
+        yield self.management_steps(cp)
+
         marker = yield self.in_thread(self.driver.execute_script, "return window.openocppTestMarker;")
         self.assertEqual(marker, "same page")
 
@@ -184,6 +186,69 @@ class ConsoleBrowserTests(ApiMixin, TestCase):
         self.assertTrue(os.path.getsize(self.screenshot + ".png") > 0)
         logs = yield self.in_thread(self.driver.get_log, "browser")
         self.assertEqual([entry for entry in logs if entry["level"] == "SEVERE"], [])
+
+
+    @inlineCallbacks
+    def management_steps(self, cp):
+        """
+        The detail panel's management part (management.js) with CP1
+        selected: reserve then cancel (confirmed) a connector, send a full
+        local list then the changes, update firmware and see the status
+        the charge point reports.
+        """
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        tag = yield self.wait_for('#reserve-form input[name="idTag"]')
+        yield self.in_thread(tag.send_keys, "RES1")
+        # A datetime-local field's typing depends on the browser's locale:
+        # its value is set instead.
+        yield self.in_thread(
+            self.driver.execute_script,
+            "document.querySelector('#reserve-form [name=expiryDate]').value = '2036-01-01T10:00';",
+        )
+        reserve = yield self.wait_for("#reserve-send")
+        yield self.in_thread(reserve.click)
+        yield self.wait_for('#answers li.answer.ok[data-action="ReserveNow"]', "Accepted")
+        yield self.wait_for('#reservations tr[data-reservation="1"][data-state="active"]', "RES1")
+        (reserved,) = [r for r in cp.received if isinstance(r, core.ReserveNowRequest)]
+        self.assertEqual((reserved.reservation_id, reserved.connector_id, reserved.id_tag), (1, 1, "RES1"))
+
+        cancel = yield self.wait_for('#reservations tr[data-reservation="1"] button.cancel')
+        yield self.in_thread(cancel.click)
+
+        def confirm():
+            WebDriverWait(self.driver, WAIT).until(expected_conditions.alert_is_present())
+            self.driver.switch_to.alert.accept()
+
+        yield self.in_thread(confirm)
+        yield self.wait_for('#reservations tr[data-reservation="1"][data-state="cancelled"]')
+        self.assertEqual(
+            [r.reservation_id for r in cp.received if isinstance(r, core.CancelReservationRequest)], [1]
+        )
+
+        full = yield self.wait_for("#locallist-full")
+        yield self.in_thread(full.click)
+        yield self.wait_for("#locallist-answer", "Accepted: version 1 held")
+        (sent,) = [r for r in cp.received if isinstance(r, core.SendLocalListRequest)]
+        self.assertEqual(sorted(e.id_tag for e in sent.local_authorization_list), ["NEWTAG", "TAG1"])
+        yield self.central.set_id_tag("LATER")
+        changes = yield self.wait_for("#locallist-diff")
+        yield self.in_thread(changes.click)
+        yield self.wait_for("#locallist-answer", "Accepted: version 2 held")
+        yield self.wait_for("#locallist-state", "Version 2 held, 0 change(s) pending")
+        last = [r for r in cp.received if isinstance(r, core.SendLocalListRequest)][-1]
+        self.assertEqual((str(last.update_type), [e.id_tag for e in last.local_authorization_list]), ("Differential", ["LATER"]))
+
+        location = yield self.wait_for('#firmware-form input[name="location"]')
+        yield self.in_thread(location.send_keys, "https://example.com/fw.bin")
+        update = yield self.wait_for("#firmware-send")
+        yield self.in_thread(update.click)
+        yield self.wait_for('#answers li.answer.ok[data-action="UpdateFirmware"]')
+        (firmware,) = [r for r in cp.received if isinstance(r, core.UpdateFirmwareRequest)]
+        self.assertEqual(firmware.location, "https://example.com/fw.bin")
+        yield cp.call(core.FirmwareStatusNotificationRequest(status="Downloading"))
+        yield self.wait_for("#firmware-status", "Downloading")
 
 
 class ConsoleTokenBrowserTests(ConsoleBrowserTests):

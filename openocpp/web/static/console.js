@@ -448,6 +448,7 @@
   function onEvent(kind, data) {
     showEvent(kind, data);
     refresh(...(REFRESH_ON[kind] || []));
+    for (const listener of extensions.event) listener(kind, data);
   }
 
   function setLive(stateName, text) {
@@ -520,13 +521,15 @@
   // The feature pages (local list, uploads, charging profiles, ...) live in
   // their own scripts, loaded after this one: they register here and use
   // the same API helpers. detail: called with the selected charge point
-  // whenever its panel is drawn; setup: called once the page has loaded.
-  const extensions = { detail: [], setup: [] };
+  // whenever its panel is drawn; setup: called once the page has loaded;
+  // event: called with each live event's kind and data.
+  const extensions = { detail: [], setup: [], event: [] };
   window.openocppConsole = {
     api, element, answerEntry, send, payloadOf, formatTime, formatEnergy,
     selected: () => state.selected,
     onDetail(render) { extensions.detail.push(render); },
     onSetup(setup) { extensions.setup.push(setup); },
+    onEvent(listener) { extensions.event.push(listener); },
   };
 
   // -- start ---------------------------------------------------------------------
