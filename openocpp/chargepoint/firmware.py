@@ -330,6 +330,8 @@ class FirmwareUpdates:
             self._wait(state)
         elif phase == "downloading":
             self.log.info("A restart interrupted the firmware download: downloading again")
+            state["phase"] = "waiting"
+            self._store.set_state(state)
             self._wait(state)
         elif phase == "downloaded":
             self._later(0, self._install_when_idle)
@@ -355,8 +357,14 @@ class FirmwareUpdates:
         a result waiting for the boot goes out.
         """
         state = self._store.state()
-        if state is not None and state["phase"] == "report":
+        if state is None:
+            return
+        if state["phase"] == "report":
             self._send_report(state, triggered=False)
+        elif state["phase"] == "waiting" and self._running:
+            # The charge point's time may have just been set by the
+            # central system's: the retrieveDate is counted again from it.
+            self._wait(state)
 
     def transaction_ended(self, connector: int) -> None:
         """
@@ -513,7 +521,7 @@ class FirmwareUpdates:
     def _install(self, state: dict):
         state["phase"] = "installing"
         self._store.set_state(state)
-        self._notify(FirmwareStatus.INSTALLING)
+        installing = self._notify(FirmwareStatus.INSTALLING)
         self.log.info("Installing firmware {path}", path=state["path"])
         work = self._hook(
             "openocpp_cp_install_firmware", path=state["path"], location=state["location"]
@@ -541,6 +549,11 @@ class FirmwareUpdates:
         else:
             state["phase"] = "rebooting"
             self._store.set_state(state)
+            # Installing reaches the central system before the reboot cuts
+            # the connection (answered, or its call timed out).
+            yield installing
+            if not self._running or (self._store.state() or {}).get("phase") != "rebooting":
+                return
             self.log.info("Firmware installed: rebooting")
             self._reboot()
 
