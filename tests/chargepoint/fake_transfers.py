@@ -135,3 +135,68 @@ class TransferTestCase(ChargePointTestCase):
 
     def statuses(self, action: str = "FirmwareStatusNotification") -> list[str]:
         return [request.status for request in self.cs.requests(action)]
+
+
+class LoopbackTransferMixin:
+    """
+    For end-to-end tests (a trial C{TestCase} on the real reactor): a
+    charge point with the real transfers, connected over WebSocket to a
+    L{LoopbackCentralSystem}; L{until} waits for a status notification.
+    """
+
+    timeout = 30
+
+    async def start_charge_point(self, **settings):
+        from twisted.internet import reactor
+
+        from tests.chargepoint.fake_centralsystem import LoopbackCentralSystem
+
+        self.cs = LoopbackCentralSystem(self, reactor)
+        self._waiters: list = []
+        for action in ("FirmwareStatusNotification", "DiagnosticsStatusNotification",
+                       "BootNotification"):
+            self.cs.answers[action] = self._watched(self.cs.answers[action], action)
+        port = await self.cs.listen()
+        self.addCleanup(self.cs.stop)
+        config = ChargePointConfig(
+            url=f"ws://127.0.0.1:{port}/openocpp",
+            database=self.mktemp(),
+            download_folder=self.mktemp(),
+            reconnect_initial_delay=0.05,
+            reconnect_max_delay=0.2,
+            transfer_timeout=10,
+            transfer_connect_timeout=5,
+            **settings,
+        )
+        plugins = make_plugin_manager(
+            builtins=[DefaultChargePointBehaviour()], load_entrypoints=False
+        )
+        self.cp = ChargePoint(config, reactor=reactor, plugins=plugins)
+        self.cp.startService()
+        self.addCleanup(self.cp.store.close)
+        self.addCleanup(self.cp.stopService)
+        await self.until("BootNotification")
+        return self.cp
+
+    def _watched(self, answer, action):
+        def watched(request):
+            status = getattr(request, "status", None)
+            for waiter in list(self._waiters):
+                if waiter[0] == action and waiter[1] in (None, status):
+                    self._waiters.remove(waiter)
+                    waiter[2].callback(request)
+            return answer(request)
+
+        return watched
+
+    def until(self, action, status=None) -> Deferred:
+        """
+        A Deferred firing with the next C{action} request (of C{status},
+        when given) the central system receives.
+        """
+        waiter = Deferred()
+        self._waiters.append((action, status, waiter))
+        return waiter
+
+    def statuses(self, action):
+        return [request.status for request in self.cs.requests(action)]

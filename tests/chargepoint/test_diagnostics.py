@@ -13,7 +13,7 @@ import zipfile
 from datetime import timedelta
 
 from twisted.logger import Logger, LogLevel
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from openocpp.chargepoint.diagnostics import LogRing
 from openocpp.hookspecs import hookimpl
@@ -22,7 +22,8 @@ from openocpp.messages.enums import MessageTrigger, TriggerMessageStatus
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError
 from tests.chargepoint.fake_centralsystem import BASE_TIME
-from tests.chargepoint.fake_transfers import TransferTestCase
+from tests.chargepoint.fake_transfers import LoopbackTransferMixin, TransferTestCase
+from tests.transfer.servers import FtpServer, WebServer
 
 URL = "ftp://user:secret@logs.example.com/incoming/"
 PASSWORD = "0123456789abcdef-pw"
@@ -252,3 +253,62 @@ class LogRingTests(SynchronousTestCase):
         except ZeroDivisionError:
             log.failure("it broke")
         self.assertIn("ZeroDivisionError", ring.lines()[0])
+
+
+class DiagnosticsLoopbackTests(LoopbackTransferMixin, TestCase):
+    """
+    GetDiagnostics end to end: over a real WebSocket connection, the file
+    uploaded to Twisted's FTP server (or a twisted.web server) on loopback.
+    """
+
+    def ftp(self):
+        server = FtpServer(self.mktemp())
+        port = server.start()
+        self.addCleanup(server.stop)
+        return server, port
+
+    async def ask(self, location, **fields):
+        answer = await self.cs.session.call(GetDiagnosticsRequest(location=location, **fields))
+        return answer.file_name
+
+    async def test_ftp_upload(self):
+        """
+        Uploaded by FTP (user and password in the URL, percent-encoded):
+        the zip is in the user's folder, under the name the answer gave.
+        """
+        server, port = self.ftp()
+        await self.start_charge_point(password=PASSWORD, security_profile=1)
+        uploaded = self.until("DiagnosticsStatusNotification", "Uploaded")
+        name = await self.ask(f"ftp://alice:p%40ss%3Aw%2Frd@127.0.0.1:{port}/")
+        await uploaded
+        self.assertEqual(self.statuses("DiagnosticsStatusNotification"), ["Uploading", "Uploaded"])
+        stored = server.home.child(name).getContent()
+        archive = zipfile.ZipFile(io.BytesIO(stored))
+        extract = json.loads(archive.read("database.json"))
+        self.assertEqual(extract["identity"], "CP001")
+        self.assertNotIn(PASSWORD.encode(), stored)
+        self.assertIn(b"BootNotification", archive.read("log.txt"))
+
+    async def test_refused_ftp_upload_retried_then_upload_failed(self):
+        """
+        The FTP server refuses the write (550): two attempts, then
+        UploadFailed.
+        """
+        server, port = self.ftp()
+        await self.start_charge_point()
+        failed = self.until("DiagnosticsStatusNotification", "UploadFailed")
+        await self.ask(f"ftp://reader:secret@127.0.0.1:{port}/", retries=1, retry_interval=0)
+        await failed
+        self.assertEqual(self.statuses("DiagnosticsStatusNotification"), ["Uploading", "UploadFailed"])
+        self.assertEqual(server.reader_home.listdir(), [])
+
+    async def test_http_put_upload(self):
+        web = WebServer(b"")
+        base = web.start()
+        self.addCleanup(web.stop)
+        await self.start_charge_point()
+        uploaded = self.until("DiagnosticsStatusNotification", "Uploaded")
+        name = await self.ask(base + "/upload/")
+        await uploaded
+        body = web.sink.received[b"/upload/" + name.encode()]
+        self.assertIn("database.json", zipfile.ZipFile(io.BytesIO(body)).namelist())

@@ -8,7 +8,8 @@ one, on a L{Clock} against the scripted central system.
 import os
 from datetime import timedelta
 
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.trial.unittest import SynchronousTestCase, TestCase
+from twisted.web.resource import Resource
 
 from openocpp.chargepoint.behaviour import simulated_firmware_version
 from openocpp.chargepoint.firmware import InstallResult, file_name_of, install_result
@@ -17,7 +18,8 @@ from openocpp.messages import TriggerMessageRequest, UpdateFirmwareRequest
 from openocpp.messages.enums import ChargePointStatus, MessageTrigger, TriggerMessageStatus
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError
-from tests.chargepoint.fake_transfers import TransferTestCase
+from tests.chargepoint.fake_transfers import LoopbackTransferMixin, TransferTestCase
+from tests.transfer.servers import WebServer
 
 URL = "http://firmware.example.com/images/charger-2.0.bin"
 
@@ -446,3 +448,71 @@ class HelperTests(SynchronousTestCase):
         with open(other, "wb") as f:
             f.write(b"\x00binary")
         self.assertEqual(simulated_firmware_version(other), os.path.basename(other)[:-4][:50])
+
+
+class CountedNotFound(Resource):
+    """
+    Answers 404 to everything, counting the requests.
+    """
+
+    isLeaf = True
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def render_GET(self, request):
+        self.count += 1
+        request.setResponseCode(404)
+        return b"not here"
+
+
+class FirmwareLoopbackTests(LoopbackTransferMixin, TestCase):
+    """
+    UpdateFirmware end to end: over a real WebSocket connection, the
+    firmware fetched from a twisted.web server on loopback.
+    """
+
+    async def serve(self, data=b"version=9.9-loop\nimage bytes"):
+        self.web = WebServer(data)
+        self.missing = CountedNotFound()
+        self.web.site.resource.putChild(b"gone", self.missing)
+        base = self.web.start()
+        self.addCleanup(self.web.stop)
+        return base
+
+    async def update(self, location, **fields):
+        request = UpdateFirmwareRequest(
+            location=location, retrieve_date=self.cp.now() - timedelta(seconds=1), **fields
+        )
+        await self.cs.session.call(request)
+
+    async def test_http_download_install_reboot_installed(self):
+        """
+        Downloaded over HTTP, installed by the simulated charger, which
+        reboots: the new boot reports the file's version, then Installed.
+        """
+        base = await self.serve()
+        await self.start_charge_point()
+        installed = self.until("FirmwareStatusNotification", "Installed")
+        await self.update(base + "/fw.bin")
+        await installed
+        self.assertEqual(
+            self.statuses("FirmwareStatusNotification"),
+            ["Downloading", "Downloaded", "Installing", "Installed"],
+        )
+        self.assertEqual(self.cs.requests("BootNotification")[-1].firmware_version, "9.9-loop")
+        self.assertEqual(len(self.cs.requests("BootNotification")), 2)
+
+    async def test_404_with_retries_then_download_failed(self):
+        """
+        A 404 firmware URL, retries 2, retryInterval 0: three requests to
+        the server, then DownloadFailed.
+        """
+        base = await self.serve()
+        await self.start_charge_point()
+        failed = self.until("FirmwareStatusNotification", "DownloadFailed")
+        await self.update(base + "/gone/fw.bin", retries=2, retry_interval=0)
+        await failed
+        self.assertEqual(self.missing.count, 3)
+        self.assertEqual(self.statuses("FirmwareStatusNotification"), ["Downloading", "DownloadFailed"])
