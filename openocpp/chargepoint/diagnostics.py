@@ -54,8 +54,12 @@ TRANSACTIONS = 200
 @implementer(ILogObserver)
 class LogRing:
     """
-    A log observer keeping the last C{size} events, formatted as they come
-    (so that no event keeps the objects it names alive).
+    A log observer keeping the last C{size} events.
+
+    Observing costs one append per event: events are formatted when a
+    diagnostics file asks for them, except failures, formatted (with their
+    traceback) as they come, so that no kept event holds a traceback's
+    frames alive.
 
     @param size: how many events it keeps.
     """
@@ -64,20 +68,18 @@ class LogRing:
         self._events: collections.deque = collections.deque(maxlen=size)
 
     def __call__(self, event: dict) -> None:
-        try:
-            text = formatEvent(event)
-            failure = event.get("log_failure")
-            if failure is not None:
-                text = f"{text}\n{failure.getTraceback()}"
-            level = event.get("log_level")
-            self._events.append((
-                float(event.get("log_time") or 0.0),
-                getattr(level, "name", str(level)),
-                str(event.get("log_namespace", "-")),
-                text,
-            ))
-        except Exception:
-            pass  # an observer must never raise; an event it cannot read is left out
+        if "log_failure" in event:
+            try:
+                text = f"{formatEvent(event)}\n{event['log_failure'].getTraceback()}"
+            except Exception:
+                return  # an observer must never raise; an event it cannot read is left out
+            event = {
+                "log_time": event.get("log_time"),
+                "log_level": event.get("log_level"),
+                "log_namespace": event.get("log_namespace"),
+                "log_text": text,
+            }
+        self._events.append(event)
 
     def lines(self, start: datetime | None = None, stop: datetime | None = None) -> list[str]:
         """
@@ -87,11 +89,22 @@ class LogRing:
         low = start.timestamp() if start is not None else None
         high = stop.timestamp() if stop is not None else None
         lines = []
-        for when, level, namespace, text in list(self._events):
-            if (low is not None and when < low) or (high is not None and when > high):
-                continue
-            moment = datetime.fromtimestamp(when, timezone.utc)
-            lines.append(f"{codec.format_datetime(moment)} [{namespace}#{level}] {text}")
+        for event in list(self._events):
+            try:
+                when = float(event.get("log_time") or 0.0)
+                if (low is not None and when < low) or (high is not None and when > high):
+                    continue
+                text = event.get("log_text")
+                if text is None:
+                    text = formatEvent(event)
+                level = event.get("log_level")
+                moment = datetime.fromtimestamp(when, timezone.utc)
+                lines.append(
+                    f"{codec.format_datetime(moment)} "
+                    f"[{event.get('log_namespace', '-')}#{getattr(level, 'name', level)}] {text}"
+                )
+            except Exception:
+                continue  # an event that cannot be read is left out, not the file
         return lines
 
 
