@@ -555,7 +555,11 @@ class FirmwareUpdates:
             if not self._running or (self._store.state() or {}).get("phase") != "rebooting":
                 return
             self.log.info("Firmware installed: rebooting")
-            self._reboot()
+            try:
+                yield self._reboot()
+            except Exception:
+                # Installed is reported after the next start, whenever it is.
+                self.log.failure("The reboot after the firmware installation failed")
 
     def _record_version(self, version: str) -> None:
         version = str(version)

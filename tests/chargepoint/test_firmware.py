@@ -516,3 +516,83 @@ class FirmwareLoopbackTests(LoopbackTransferMixin, TestCase):
         await failed
         self.assertEqual(self.missing.count, 3)
         self.assertEqual(self.statuses("FirmwareStatusNotification"), ["Downloading", "DownloadFailed"])
+
+
+class Observer:
+    """
+    A central system plugin firing a Deferred when a request of an action
+    (and status) was handled.
+    """
+
+    def __init__(self):
+        self.waiters = []
+
+    def until(self, action, status):
+        from twisted.internet.defer import Deferred
+
+        waiter = Deferred()
+        self.waiters.append((action, status, waiter))
+        return waiter
+
+    @hookimpl
+    def openocpp_cs_request_handled(self, charge_point, request, response):
+        for waiter in list(self.waiters):
+            if waiter[0] == request.action and waiter[1] == getattr(request, "status", None):
+                self.waiters.remove(waiter)
+                waiter[2].callback(request)
+
+
+class CentralSystemFirmwareTests(TestCase):
+    """
+    UpdateFirmware and GetDiagnostics sent by openocpp's own central system
+    (its proxy), which records the notifications.
+    """
+
+    timeout = 30
+
+    async def test_update_firmware_and_get_diagnostics(self):
+        from twisted.internet import reactor
+
+        from openocpp.centralsystem.config import CentralSystemConfig
+        from openocpp.centralsystem.service import CentralSystem
+        from openocpp.chargepoint.behaviour import DefaultChargePointBehaviour
+        from openocpp.chargepoint.config import ChargePointConfig
+        from openocpp.chargepoint.service import ChargePoint
+        from openocpp.plugins import make_plugin_manager
+
+        web = WebServer(b"version=cs-1.0\n")
+        base = web.start()
+        self.addCleanup(web.stop)
+        central = CentralSystem(
+            CentralSystemConfig(listen="tcp:0:interface=127.0.0.1", database=":memory:",
+                                accept_any_id_tag=True, ping_interval=0),
+            reactor=reactor,
+            load_entrypoints=False,
+        )
+        observer = Observer()
+        central.plugins.register(observer, name="observer")
+        central.startService()
+        self.addCleanup(central.stopService)
+        port = (await central.when_listening()).getHost().port
+        config = ChargePointConfig(url=f"ws://127.0.0.1:{port}/openocpp", database=self.mktemp(),
+                                   download_folder=self.mktemp(), reconnect_initial_delay=0.05,
+                                   reconnect_max_delay=0.2)
+        plugins = make_plugin_manager(builtins=[DefaultChargePointBehaviour()], load_entrypoints=False)
+        cp = ChargePoint(config, reactor=reactor, plugins=plugins)
+        booted = observer.until("StatusNotification", "Available")
+        cp.startService()
+        self.addCleanup(cp.store.close)
+        self.addCleanup(cp.stopService)
+        proxy = await central.when_connected("CP001")
+        await booted
+        installed = observer.until("FirmwareStatusNotification", "Installed")
+        await proxy.update_firmware(base + "/fw.bin", cp.now() - timedelta(seconds=1))
+        await installed
+        reports = [(r["kind"], r["status"]) for r in central.store.status_reports("CP001")]
+        self.assertEqual(reports, [("FirmwareStatusNotification", s)
+                                   for s in ("Downloading", "Downloaded", "Installing", "Installed")])
+        proxy = await central.when_connected("CP001")
+        uploaded = observer.until("DiagnosticsStatusNotification", "Uploaded")
+        answer = await proxy.get_diagnostics(base + "/upload/")
+        await uploaded
+        self.assertIn(b"/upload/" + answer.file_name.encode(), web.sink.received)
