@@ -63,6 +63,8 @@ DEFAULT_RETRY_INTERVAL = 60
 #: The longest firmwareVersion a BootNotification.req carries (6.3).
 _VERSION_LIMIT = 50
 
+_log = Logger()
+
 _STATE = "firmware_update"
 _NEXT = "firmware_update_next"
 _VERSION = "firmware_version"
@@ -76,16 +78,17 @@ def check_transfer_url(action: str, location: str) -> None:
     """
     try:
         parts = urlsplit(location)
-    except ValueError as error:
-        raise CallError(
-            ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, f"{action}: location is not a URL: {error}"
-        ) from None
-    if parts.scheme.lower() not in TRANSFER_SCHEMES or not parts.hostname:
-        raise CallError(
-            ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+        parts.port  # raises on a port out of range
+        usable = parts.scheme.lower() in TRANSFER_SCHEMES and bool(parts.hostname)
+    except ValueError:  # a malformed port or IPv6 address
+        usable = False
+    if not usable:
+        problem = (
             f"{action}: location must be an ftp://, http:// or https:// URL with a host, "
-            f"not {location!r}",
+            f"not {location!r}"
         )
+        _log.info("Answering a CALLERROR: {problem}", problem=problem)
+        raise CallError(ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, problem)
 
 
 def attempts_and_interval(retries: int | None, interval: int | None) -> tuple[int, int]:
