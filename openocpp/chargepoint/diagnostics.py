@@ -17,8 +17,10 @@ of:
     keys, without the write-only ones (AuthorizationKey), as GetConfiguration
     shows them.
 
-The extract is read on the reactor thread (a few bounded queries); the zip
-is written in a thread, so that a large log does not hold the reactor.
+The extract and the log events in the window are taken on the reactor
+thread (a few bounded queries, a copy of the ring); the events are
+formatted and the zip written in a thread, so that a large log does not
+hold the reactor.
 
 A GetDiagnostics arriving while an upload runs replaces it: the running one
 is abandoned without a further notification.
@@ -27,6 +29,7 @@ is abandoned without a further notification.
 import collections
 import json
 import os
+import time
 import zipfile
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -81,31 +84,53 @@ class LogRing:
             }
         self._events.append(event)
 
-    def lines(self, start: datetime | None = None, stop: datetime | None = None) -> list[str]:
+    def events(self, start: datetime | None = None, stop: datetime | None = None) -> list[dict]:
         """
         @return: the events logged between C{start} and C{stop} (either may
-            be C{None}: no bound), one line each (a traceback goes on).
+            be C{None}: no bound), oldest first; quick (no formatting), for
+            the reactor thread.
         """
         low = start.timestamp() if start is not None else None
         high = stop.timestamp() if stop is not None else None
-        lines = []
+        chosen = []
         for event in list(self._events):
-            try:
-                when = float(event.get("log_time") or 0.0)
-                if (low is not None and when < low) or (high is not None and when > high):
-                    continue
-                text = event.get("log_text")
-                if text is None:
-                    text = formatEvent(event)
-                level = event.get("log_level")
-                moment = datetime.fromtimestamp(when, timezone.utc)
-                lines.append(
-                    f"{codec.format_datetime(moment)} "
-                    f"[{event.get('log_namespace', '-')}#{getattr(level, 'name', level)}] {text}"
-                )
-            except Exception:
-                continue  # an event that cannot be read is left out, not the file
-        return lines
+            when = event.get("log_time")
+            if not isinstance(when, (int, float)):
+                continue
+            if (low is not None and when < low) or (high is not None and when > high):
+                continue
+            chosen.append(event)
+        return chosen
+
+    def lines(self, start: datetime | None = None, stop: datetime | None = None) -> list[str]:
+        """
+        @return: L{log_lines} of the L{events} between C{start} and C{stop}.
+        """
+        return log_lines(self.events(start, stop))
+
+
+def log_lines(events: list[dict]) -> list[str]:
+    """
+    Format log events, one line each (a failure's traceback goes on):
+    C{2026-03-01T10:00:00.000Z [namespace#level] text}. Slow enough for
+    thousands of events to be done in a thread.
+    """
+    lines = []
+    for event in events:
+        try:
+            text = event.get("log_text")
+            if text is None:
+                text = formatEvent(event)
+            level = event.get("log_level")
+            moment = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(event["log_time"]))
+            millis = int(event["log_time"] * 1000) % 1000
+            lines.append(
+                f"{moment}.{millis:03d}Z "
+                f"[{event.get('log_namespace', '-')}#{getattr(level, 'name', level)}] {text}"
+            )
+        except Exception:
+            continue  # an event that cannot be read is left out, not the file
+    return lines
 
 
 def database_extract(store: Any, ocpp_config: Any, start: datetime | None,
@@ -159,9 +184,11 @@ def database_extract(store: Any, ocpp_config: Any, start: datetime | None,
     }
 
 
-def write_diagnostics_zip(path: str, log_lines: list[str], extract: dict) -> str:
+def write_diagnostics_zip(path: str, events: list[dict], extract: dict) -> str:
     """
-    Write the default diagnostics file (in a thread: it blocks).
+    Write the default diagnostics file (in a thread: it blocks): the log
+    events formatted (L{log_lines}) in C{log.txt}, the extract in
+    C{database.json}.
 
     @return: C{path}.
     """
@@ -170,7 +197,8 @@ def write_diagnostics_zip(path: str, log_lines: list[str], extract: dict) -> str
         os.makedirs(folder, exist_ok=True)
     partial = path + ".part"
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("log.txt", "\n".join(log_lines) + ("\n" if log_lines else ""))
+        lines = log_lines(events)
+        archive.writestr("log.txt", "\n".join(lines) + ("\n" if lines else ""))
         archive.writestr("database.json", json.dumps(extract, indent=1, default=str))
     os.replace(partial, path)
     return path
@@ -271,14 +299,15 @@ class Diagnostics:
                     path=path,
                 )
                 return GetDiagnosticsResponse()
-            job.update(path=path, name=os.path.basename(path), built=False)
+            # fileName is a CiString255Type: the upload takes the name answered.
+            job.update(path=path, name=os.path.basename(path)[-255:], built=False)
         else:
             stamp = self._now().astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
             name = f"diagnostics-{_safe(self._identity)}-{stamp}.zip"
             job.update(path=os.path.join(self._folder, name), name=name, built=True)
             # Read now, on the reactor thread: the window and the state
             # the request was answered for.
-            job["log"] = self._ring.lines(start, stop)
+            job["log"] = self._ring.events(start, stop)
             job["extract"] = dict(
                 identity=self._identity,
                 generatedAt=codec.format_datetime(self._now()),
