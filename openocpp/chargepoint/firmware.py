@@ -20,9 +20,10 @@ Charging Session has ended (Charge Point idle) before commencing
 installation. It is RECOMMENDED to set connectors that are not in use to
 UNAVAILABLE while the Charge Point waits for the Session to end." The stack
 cannot know whether charging could go on, so it always waits: once
-Downloaded, the connectors that are Available go Unavailable, the
-installation starts when the last transaction ended, and those connectors
-are Available again once it is over (after the reboot, if there is one).
+Downloaded, the connectors that are Available go Unavailable (those freed
+while it waits too, looked at every few seconds), the installation starts
+when the last transaction ended, and those connectors are Available again
+once it is over (after the reboot, if there is one).
 
 A new UpdateFirmware replaces the one pending (waiting for its date,
 downloading, or downloaded and waiting for transactions): the central
@@ -64,6 +65,10 @@ DEFAULT_RETRY_INTERVAL = 60
 _VERSION_LIMIT = 50
 
 _log = Logger()
+
+#: Seconds between looks at the connectors while an installation waits for
+#: transactions to end.
+_SWEEP_INTERVAL = 5.0
 
 _STATE = "firmware_update"
 _NEXT = "firmware_update_next"
@@ -511,12 +516,16 @@ class FirmwareUpdates:
                         and self._connectors.status(connector) is ChargePointStatus.AVAILABLE):
                     self._status.set(connector, ChargePointStatus.UNAVAILABLE)
                     blocked.add(connector)
-            state["blocked"] = sorted(blocked)
-            self._store.set_state(state)
-            self.log.info(
-                "Firmware installation waits for {count} transaction(s) to end",
-                count=len(running),
-            )
+            if "blocked" not in state or state["blocked"] != sorted(blocked):
+                state["blocked"] = sorted(blocked)
+                self._store.set_state(state)
+                self.log.info(
+                    "Firmware installation waits for {count} transaction(s) to end",
+                    count=len(running),
+                )
+            # Again in a while: a connector freed meanwhile (Available once
+            # the cable is out) is made Unavailable too.
+            self._later(_SWEEP_INTERVAL, self._install_when_idle)
             return
         self._install(state)
 

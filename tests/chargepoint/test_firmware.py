@@ -401,6 +401,34 @@ class TransactionInProgressTests(FirmwareTestCase):
         self.cs.advance(10)
 
 
+    def test_connector_freed_while_waiting_goes_unavailable(self):
+        """
+        Two transactions: the connector of the first to end goes
+        Unavailable once free; the installation starts after the second.
+        """
+        self.boot_and_clear()
+        for connector in (1, 2):
+            started = self.cp.start_transaction(connector, f"TAG-{connector}")
+            self.cs.settle()
+            self.successResultOf(started)
+        self.update()
+        self.transfers.last.succeed()
+        self.cs.settle()
+        stopped = self.cp.stop_transaction(1, "TAG-1")
+        self.cs.settle()
+        self.successResultOf(stopped)
+        self.successResultOf(self.cp.status_notification(1, ChargePointStatus.AVAILABLE))
+        self.cs.advance(5)
+        self.assertEqual(self.cp.store.connector(1).status, ChargePointStatus.UNAVAILABLE.value)
+        self.assertEqual(self.installer.installed, [])
+        stopped = self.cp.stop_transaction(2, "TAG-2")
+        self.cs.settle()
+        self.successResultOf(stopped)
+        self.assertEqual(self.statuses()[-2:], ["Installing", "Installed"])
+        self.assertEqual(self.cp.store.connector(1).status, ChargePointStatus.AVAILABLE.value)
+        self.cs.advance(10)
+
+
 class TriggerTests(FirmwareTestCase):
     def test_idle_when_idle(self):
         self.boot_and_clear()
