@@ -109,7 +109,7 @@ class ApiConfig:
 
     def __post_init__(self) -> None:
         if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
-            raise ValueError(f"the API's public URL must start with http:// or https://, not {self.public_url!r}")
+            raise ValueError(f"public_url must start with http:// or https://, not {self.public_url!r}")
         if self.upload_lifetime <= 0:
             raise ValueError(f"upload_lifetime must be positive, not {self.upload_lifetime!r}")
         for name in ("request_timeout", "max_streams", "stream_backlog", "max_upload"):

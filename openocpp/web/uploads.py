@@ -141,14 +141,20 @@ class UploadFolder:
             while True:
                 final = os.path.join(folder, candidate)
                 try:
-                    # link() fails if the name is taken: no file is replaced.
-                    os.link(temporary, final)
+                    # Claimed exclusively, then replaced by the complete
+                    # file: no other file is ever overwritten.
+                    os.close(os.open(final, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
                     break
                 except FileExistsError:
                     number += 1
                     candidate = "{}-{}{}{}".format(stem, number, dot, extension)
-        finally:
-            os.unlink(temporary)
+            os.replace(temporary, final)
+        except BaseException:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+            raise
         return folder_name + "/" + candidate, size, digest.hexdigest()
 
     def path(self, stored_as: str) -> str | None:
@@ -195,6 +201,9 @@ def _multipart_file(content_type: str, body: bytes) -> tuple[str | None, bytes] 
 
 
 def _answer(request: Any, status: int, body: dict) -> None:
+    if getattr(request, "upload_client_gone", False):
+        # The client left while its file was written: nobody to tell.
+        return
     request.setResponseCode(status)
     request.setHeader(b"content-type", b"application/json; charset=utf-8")
     request.setHeader(b"cache-control", b"no-store")
@@ -336,6 +345,8 @@ class UploadsResource(Resource):
             )
             return NOT_DONE_YET
         self._busy.add(token)
+        request.upload_client_gone = False
+        request.notifyFinish().addErrback(lambda _: setattr(request, "upload_client_gone", True))
         kept = deferToThreadPool(
             self._reactor, self._reactor.getThreadPool(), self._folder.keep, identity, safe_name(name), source
         )

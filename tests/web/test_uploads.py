@@ -49,6 +49,47 @@ class SafeNameTests(SynchronousTestCase):
         self.assertTrue(name.endswith(".zip"))
 
 
+class UploadOptionsTests(SynchronousTestCase):
+    """
+    C{twistd openocpp centralsystem}'s upload options reach the API's
+    config; a bad one is refused naming the option.
+    """
+
+    def parse(self, *arguments):
+        from openocpp.centralsystem.tap import CentralSystemOptions
+
+        options = CentralSystemOptions()
+        options.parseOptions(["--api", "tcp:8081:interface=127.0.0.1", *arguments])
+        return options.api_config
+
+    def test_defaults(self):
+        api = self.parse()
+        self.assertEqual(
+            (api.public_url, api.max_upload, api.upload_lifetime), (None, 64 * 1024 * 1024, 86400.0)
+        )
+
+    def test_options_set_them(self):
+        api = self.parse(
+            "--api-public-url", "https://cs.example.com:8081",
+            "--api-max-upload", "1000",
+            "--api-upload-lifetime", "60",
+        )
+        self.assertEqual(
+            (api.public_url, api.max_upload, api.upload_lifetime),
+            ("https://cs.example.com:8081", 1000, 60.0),
+        )
+
+    def test_bad_values_are_refused_naming_the_option(self):
+        from twisted.python.usage import UsageError
+
+        error = self.assertRaises(UsageError, self.parse, "--api-public-url", "cs.example.com")
+        self.assertIn("--api-public-url", str(error))
+        error = self.assertRaises(UsageError, self.parse, "--api-upload-lifetime", "0")
+        self.assertIn("--api-upload-lifetime", str(error))
+        error = self.assertRaises(UsageError, self.parse, "--api-max-upload", "-1")
+        self.assertIn("--api-max-upload", str(error))
+
+
 class UploadsTestCase(ApiMixin, TestCase):
     """
     A central system with its API; helpers for upload locations.
