@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from OpenSSL import SSL
+from service_identity import VerificationError
 from twisted.internet import error as net_error
 from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.protocol import Protocol
@@ -82,12 +83,14 @@ def _status_text(code: int, phrase: bytes | None) -> str:
     return "HTTP {} {}".format(code, text).rstrip()
 
 
-def _ssl_failure(failure: Any) -> str | None:
+def _ssl_failure(failure: Any, host: str) -> str | None:
     """
     The TLS error among a failure's reasons, as text, if there is one.
     """
     reasons = getattr(failure.value, "reasons", None) or [failure]
     for reason in reasons:
+        if reason.check(VerificationError):
+            return "its certificate does not name {}".format(host)
         if reason.check(SSL.Error):
             details = [
                 str(part[2]) for part in (reason.value.args[0] if reason.value.args else [])
@@ -128,7 +131,7 @@ def describe_failure(failure: Any, url: str, timeout: float, connect_timeout: fl
         return TransferError("more than {} redirects from {}".format(REDIRECT_LIMIT, url))
     if any(r.check(web_error.SchemeNotSupported) for r in [failure] + inner):
         return TransferError("redirected to an unsupported location from {}".format(url))
-    tls = _ssl_failure(failure)
+    tls = _ssl_failure(failure, parts.hostname or where)
     if tls is not None:
         return TransferError("TLS with {} failed: {}".format(where, tls))
     if failure.check(ResponseNeverReceived, ResponseFailed):
@@ -270,17 +273,22 @@ class HttpTransfers:
         return Deferred.fromCoroutine(self._download(url, destination, max_bytes))
 
     async def _download(self, url: str, destination: str, max_bytes: int | None) -> int:
-        request = self._redirecting.get(url, unbuffered=True, allow_redirects=False)
-        response = await self._answer(request, url)
-        if not 200 <= response.code < 300:
-            response.deliverBody(_Discard())
-            raise TransferError("{} from {}".format(_status_text(response.code, response.phrase), url))
-        if max_bytes is not None and response.length is not UNKNOWN_LENGTH and response.length > max_bytes:
-            response.deliverBody(_Discard())
-            raise size_limit_error(max_bytes)
+        # The temporary file first: a destination that cannot be written
+        # fails before any connection is made.
         target = PartialFile(destination, max_bytes)
-        finished: Deferred = Deferred()
         try:
+            request = self._redirecting.get(url, unbuffered=True, allow_redirects=False)
+            response = await self._answer(request, url)
+            if not 200 <= response.code < 300:
+                response.deliverBody(_Discard())
+                raise TransferError(
+                    "{} from {}".format(_status_text(response.code, response.phrase), url)
+                )
+            length = response.length
+            if max_bytes is not None and length is not UNKNOWN_LENGTH and length > max_bytes:
+                response.deliverBody(_Discard())
+                raise size_limit_error(max_bytes)
+            finished: Deferred = Deferred()
             response.deliverBody(_BodyWriter(target, self._timer, finished))
             try:
                 await finished

@@ -116,13 +116,17 @@ class WebServer:
         self.site = Site(root)
         self.port: Any = None
 
-    def start(self, tls: bool = False) -> str:
+    def start(self, tls: bool = False, wrong_host: bool = False) -> str:
         """
         Listen; return the base URL (no trailing slash).
+
+        @param tls: serve HTTPS, with the test CA's certificate for
+            127.0.0.1 (or, with C{wrong_host}, for another host only).
         """
         if tls:
             files = tls_files()
-            pem = files.server.certificate.read_bytes() + files.server.key.read_bytes()
+            issued = files.wrong_host_server if wrong_host else files.server
+            pem = issued.certificate.read_bytes() + issued.key.read_bytes()
             options = PrivateCertificate.loadPEM(pem).options()
             self.port = reactor.listenSSL(0, self.site, options, interface="127.0.0.1")
         else:

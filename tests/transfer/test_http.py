@@ -184,6 +184,31 @@ class HttpsTests(TestCase):
         self.assertEqual(os.listdir(self.folder), [])
 
     @inlineCallbacks
+    def test_without_a_ca_bundle_a_private_ca_is_not_trusted(self):
+        transfers = HttpTransfers(reactor, timeout=5, connect_timeout=5)
+        with self.assertRaises(TransferError) as caught:
+            yield transfers.download(self.base + "/fw.bin", self.destination)
+        self.assertIn("certificate verify failed", caught.exception.reason)
+        self.assertEqual(os.listdir(self.folder), [])
+
+    @inlineCallbacks
+    def test_certificate_for_another_host_is_refused(self):
+        yield self.server.stop()
+        self.server = WebServer(DATA)
+        base = self.server.start(tls=True, wrong_host=True)
+        self.addCleanup(self.server.stop)
+        transfers = HttpTransfers(
+            reactor, timeout=5, connect_timeout=5, trust_root=str(tls_files().ca)
+        )
+        with self.assertRaises(TransferError) as caught:
+            yield transfers.download(base + "/fw.bin", self.destination)
+        self.assertEqual(
+            caught.exception.reason,
+            "TLS with {} failed: its certificate does not name 127.0.0.1".format(base[len("https://"):]),
+        )
+        self.assertEqual(os.listdir(self.folder), [])
+
+    @inlineCallbacks
     def test_upload_over_https(self):
         transfers = HttpTransfers(
             reactor, timeout=5, connect_timeout=5, trust_root=str(tls_files().ca)

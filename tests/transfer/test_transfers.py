@@ -9,7 +9,9 @@ import os
 
 from twisted.internet import reactor
 from twisted.internet.defer import inlineCallbacks
+from twisted.internet.error import TimeoutError
 from twisted.internet.testing import MemoryReactorClock
+from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface.verify import verifyObject
 
@@ -86,3 +88,34 @@ class TransfersDispatchTests(TestCase):
             "ftp://alice:p%40ss%3Aw%2Frd@127.0.0.1:{}/".format(port), source, "d.zip"
         )
         self.assertEqual(server.home.child("d.zip").getContent(), b"diagnostics")
+
+
+class ConnectTimeoutTests(SynchronousTestCase):
+    """
+    The connect timeout is the connection's own (the reactor gives up after
+    it), and a timed-out connection fails with a reason saying so; no timer
+    is left behind.
+    """
+
+    def check(self, url, port):
+        reactor = MemoryReactorClock()
+        transfers = Transfers(reactor, timeout=60, connect_timeout=7)
+        folder = self.mktemp()
+        os.makedirs(folder)
+        downloading = transfers.download(url, os.path.join(folder, "fw.bin"))
+        reactor.advance(1)
+        [(_, connected_port, factory, timeout, _)] = reactor.tcpClients
+        self.assertEqual((connected_port, timeout), (port, 7))
+        factory.clientConnectionFailed(None, Failure(TimeoutError()))
+        failure = self.failureResultOf(downloading, TransferError)
+        self.assertEqual(
+            failure.value.reason, "timed out after 7 s connecting to 192.0.2.1:{}".format(port)
+        )
+        self.assertEqual(reactor.getDelayedCalls(), [])
+        self.assertEqual(os.listdir(folder), [])
+
+    def test_http_connect_timeout(self):
+        self.check("http://192.0.2.1:8080/fw.bin", 8080)
+
+    def test_ftp_connect_timeout(self):
+        self.check("ftp://192.0.2.1/fw.bin", 21)

@@ -523,7 +523,7 @@
   // whenever its panel is drawn; setup: called once the page has loaded.
   const extensions = { detail: [], setup: [] };
   window.openocppConsole = {
-    api, element, answerEntry, send, payloadOf, formatTime, formatEnergy,
+    api, element, answerEntry, send, payloadOf, formatTime, formatEnergy, headers,
     selected: () => state.selected,
     onDetail(render) { extensions.detail.push(render); },
     onSetup(setup) { extensions.setup.push(setup); },
