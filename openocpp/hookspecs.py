@@ -452,7 +452,9 @@ def openocpp_cp_configuration_changed(charge_point, key, value):
 def openocpp_cp_diagnostics_status(charge_point):
     """
     @return: the L{openocpp.messages.enums.DiagnosticsStatus} to report when
-        the central system triggers a DiagnosticsStatusNotification.
+        the central system triggers a DiagnosticsStatusNotification, or
+        C{None} (the default): the charge point's own (Uploading while an
+        upload runs, else Idle).
     """
 
 
@@ -460,7 +462,46 @@ def openocpp_cp_diagnostics_status(charge_point):
 def openocpp_cp_firmware_status(charge_point):
     """
     @return: the L{openocpp.messages.enums.FirmwareStatus} to report when
-        the central system triggers a FirmwareStatusNotification.
+        the central system triggers a FirmwareStatusNotification, or
+        C{None} (the default): the charge point's own (Downloading,
+        Downloaded, Installing while an update runs, else Idle).
+    """
+
+
+@hookspec(firstresult=True)
+def openocpp_cp_install_firmware(charge_point, path, location):
+    """
+    Install a downloaded firmware (UpdateFirmware). Called once no
+    transaction runs; Installing was reported.
+
+    @param path: the downloaded file.
+    @param location: the URL it came from.
+    @return: an L{openocpp.chargepoint.firmware.InstallResult} (or a
+        Deferred of one): C{InstallResult.installed(version)},
+        C{InstallResult.failed(reason)}, or C{InstallResult.reboot(version)}
+        to have the charge point reboot (through the Reset machinery:
+        L{openocpp_cp_reset} with a Hard reset) and report Installed once it
+        is accepted again. C{True} and C{False} mean installed and failed.
+        An installation that itself restarts the machine must answer
+        C{reboot} first: one interrupted before answering is reported
+        InstallationFailed after the restart. The version, when given, is
+        the firmwareVersion of the next BootNotification.req.
+    """
+
+
+@hookspec(firstresult=True)
+def openocpp_cp_diagnostics_file(charge_point, start_time, stop_time):
+    """
+    Provide the diagnostics file a GetDiagnostics asks for.
+
+    @param start_time: the oldest information wanted (an aware datetime), or
+        C{None}.
+    @param stop_time: the latest information wanted, or C{None}.
+    @return: the path of the file to upload (its name is the answer's
+        fileName; the file is left in place), C{False} when there is no
+        diagnostics information (the answer has no fileName), or C{None}
+        for the default file (a zip of the charge point's recent logs and
+        of its database, see L{openocpp.chargepoint.diagnostics}).
     """
 
 

@@ -505,6 +505,55 @@ class ICentralSystemStore(Interface):
             kind has none.
         """
 
+    # -- uploads (the upload endpoint of openocpp.web.uploads) ------------
+
+    def add_upload_token(token, identity, expires_at):
+        """
+        Keep a new one-time upload token (the secret part of an upload
+        location handed to a charge point in a GetDiagnostics.req); durable
+        once L{when_committed} fires.
+
+        @param token: the token (the store may keep only a digest of it).
+        @param identity: the charge point it was made for.
+        @param expires_at: an aware C{datetime} after which it is refused.
+        """
+
+    def upload_token(token):
+        """
+        @return: the token's record (C{identity}, C{created_at},
+            C{expires_at}, C{used_at}: texts, C{used_at} C{None} until
+            spent), or C{None} when the token is unknown.
+        """
+
+    def record_upload(token, identity, file_name, stored_as, size, sha256):
+        """
+        Record a file received with a token, and spend the token, in one
+        write; durable once L{when_committed} fires.
+
+        @param file_name: the file's (sanitised) name.
+        @param stored_as: its path on disk, relative to the uploads folder.
+        @param size: its size in bytes.
+        @param sha256: its SHA-256, in hexadecimal.
+        @return: the upload's id (L{int}).
+        """
+
+    def uploads_page(limit, offset, identity=None):
+        """
+        Received files, newest first.
+
+        @param identity: only this charge point's, or C{None}.
+        @return: a Deferred firing with a
+            L{openocpp.centralsystem.reads.RecordPage} of upload records
+            (C{id}, C{identity}, C{file_name}, C{stored_as}, C{size},
+            C{sha256}, C{received_at}).
+        """
+
+    def upload_record(upload_id):
+        """
+        @return: a Deferred firing with one upload's record (as in
+            L{uploads_page}), or C{None} when there is none with that id.
+        """
+
 
 class IChargePointProxy(Interface):
     """

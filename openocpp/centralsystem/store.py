@@ -35,6 +35,7 @@ from openocpp.centralsystem.credentials import (
 from openocpp.centralsystem.idtags import id_tag_key
 from openocpp.centralsystem.interfaces import ICentralSystemStore
 from openocpp.centralsystem.reads import StoreReads
+from openocpp.centralsystem.uploads import UploadRecords
 from openocpp.messages import codec
 from openocpp.messages.datatypes import MeterValue
 from openocpp.messages.errors import ErrorCode
@@ -183,6 +184,7 @@ class CentralSystemStore:
         self._checkpoint_failing = False
         self._wal_size_limit = wal_size_limit
         self._reads = StoreReads(self._db, self.last_seen)
+        self._uploads = UploadRecords(self._db, self._write, self._writing)
         if wal_size_limit and path != ":memory:":
             # A log that is restarted is also cut back to this size.
             self._db.execute(f"PRAGMA journal_size_limit = {int(wal_size_limit)}")
@@ -1165,6 +1167,43 @@ class CentralSystemStore:
         else:
             rows = self._db.execute(f"SELECT * FROM {table} WHERE identity = ? ORDER BY id", (identity,))
         return [dict(row) for row in rows]
+
+
+    # -- uploads (see openocpp.centralsystem.uploads) -------------------------
+
+    def add_upload_token(self, token: str, identity: str, expires_at: datetime) -> None:
+        """
+        See L{ICentralSystemStore.add_upload_token}.
+        """
+        self._uploads.add_token(token, identity, self._now_text(), _text(expires_at))
+
+    def upload_token(self, token: str) -> dict | None:
+        """
+        See L{ICentralSystemStore.upload_token}.
+        """
+        return self._uploads.token(token)
+
+    def record_upload(
+        self, token: str, identity: str, file_name: str, stored_as: str, size: int, sha256: str
+    ) -> int:
+        """
+        See L{ICentralSystemStore.record_upload}.
+        """
+        return self._uploads.add_upload(
+            token, identity, file_name, stored_as, size, sha256, self._now_text()
+        )
+
+    def uploads_page(self, limit: int, offset: int, identity: str | None = None) -> Deferred:
+        """
+        See L{ICentralSystemStore.uploads_page}.
+        """
+        return _answer(self._uploads.uploads_page, limit, offset, identity)
+
+    def upload_record(self, upload_id: int) -> Deferred:
+        """
+        See L{ICentralSystemStore.upload_record}.
+        """
+        return _answer(self._uploads.upload, upload_id)
 
 
 def _answer(read: Any, *arguments: Any) -> Deferred:

@@ -93,6 +93,15 @@ class CentralSystemOptions(RoleOptions):
         ["api-stream-backlog", None, 1024 * 1024,
          "Bytes of live events queued for a stream that stopped reading before it is dropped.",
          number("--api-stream-backlog", int)],
+        ["api-public-url", None, None,
+         "The base URL charge points reach the API at (https://cs.example.com:8081), for the "
+         "diagnostics upload locations; default: the scheme and Host of the API request."],
+        ["api-max-upload", None, 64 * 1024 * 1024,
+         "Most bytes of a file a charge point uploads to /uploads/ (0: no limit).",
+         number("--api-max-upload", int)],
+        ["api-upload-lifetime", None, 24 * 60 * 60.0,
+         "Seconds an upload location handed out in GetDiagnostics stays usable.",
+         number("--api-upload-lifetime", float)],
     ]
     optFlags = [
         ["accept-any-idtag", None, "Accept every id tag, known or not."],
@@ -105,6 +114,9 @@ class CentralSystemOptions(RoleOptions):
         "request_timeout": "--api-request-timeout",
         "max_streams": "--api-max-streams",
         "stream_backlog": "--api-stream-backlog",
+        "public_url": "--api-public-url",
+        "max_upload": "--api-max-upload",
+        "upload_lifetime": "--api-upload-lifetime",
     }
 
     #: The HTTP API's settings, once parsed (C{None} without C{--api}).
@@ -200,6 +212,9 @@ class CentralSystemOptions(RoleOptions):
             request_timeout=self["api-request-timeout"],
             max_streams=self["api-max-streams"],
             stream_backlog=self["api-stream-backlog"],
+            public_url=self["api-public-url"],
+            max_upload=self["api-max-upload"],
+            upload_lifetime=self["api-upload-lifetime"],
         )
 
 

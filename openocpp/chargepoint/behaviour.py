@@ -4,12 +4,18 @@ installed plugin overrides it): a simulated charger and meter. With it alone
 the charge point accepts every request it can carry out, charges at 7.4 kW
 (32 A on one 230 V phase) while a transaction runs, and restarts its
 service on Reset.
+
+It "installs" a firmware by taking its version (L{simulated_firmware_version})
+and asking for a reboot: the next BootNotification.req reports that
+firmwareVersion.
 """
 
+import os
 from typing import Any
 
 from twisted.logger import Logger
 
+from openocpp.chargepoint.firmware import InstallResult
 from openocpp.hookspecs import hookimpl
 from openocpp.messages.enums import (
     AuthorizationStatus,
@@ -32,6 +38,25 @@ SIMULATED_MEASURANDS = frozenset(
         Measurand.SOC.value,
     }
 )
+
+
+def simulated_firmware_version(path: str) -> str:
+    """
+    The version of a firmware file for the simulated charger: the rest of
+    its first line when that reads C{version=...} (up to 50 characters),
+    else the file's name without its extension (C{charger-2.1.bin} is
+    C{charger-2.1}).
+    """
+    try:
+        with open(path, "rb") as firmware:
+            first = firmware.read(128).split(b"\n", 1)[0].strip()
+    except OSError:
+        first = b""
+    if first.startswith(b"version="):
+        version = first[len(b"version="):].decode("utf-8", "replace").strip()
+        if version:
+            return version[:50]
+    return os.path.splitext(os.path.basename(path))[0][:50] or "unknown"
 
 
 class SimulatedMeter:
@@ -212,6 +237,16 @@ class DefaultChargePointBehaviour:
     @hookimpl
     def openocpp_cp_reset(self, charge_point, type):
         return charge_point.restart().addCallback(lambda _: True)
+
+    @hookimpl
+    def openocpp_cp_install_firmware(self, charge_point, path, location):
+        """
+        Record the firmware's version and reboot (the charge point reports
+        Installed once booted again, with that firmwareVersion).
+        """
+        version = simulated_firmware_version(path)
+        self.log.info("Simulated firmware {version} installed: rebooting", version=version)
+        return InstallResult.reboot(version)
 
     @hookimpl
     def openocpp_cp_connection_changed(self, charge_point, connected):

@@ -59,6 +59,10 @@ class ChargePointConfig:
     meter_serial_number: str | None = None
     ocpp_ini: str | None = None
     plugins: list = field(default_factory=list)
+    download_folder: str = "openocpp-downloads"
+    download_max_bytes: int = 256 * 1024 * 1024
+    transfer_timeout: float = 600.0
+    transfer_connect_timeout: float = 30.0
 
     def __post_init__(self) -> None:
         if self.security_profile not in (0, 1, 2, 3):
@@ -72,7 +76,10 @@ class ChargePointConfig:
         connection_url(self.url, self.identity)  # checks both
         if self.connectors < 1:
             raise ValueError(f"connectors must be 1 or more, not {self.connectors!r}")
-        for name in ("call_timeout", "reconnect_initial_delay", "boot_retry_interval"):
+        for name in (
+            "call_timeout", "reconnect_initial_delay", "boot_retry_interval",
+            "transfer_timeout", "transfer_connect_timeout",
+        ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)!r}")
         if self.reconnect_max_delay < self.reconnect_initial_delay:
@@ -81,6 +88,12 @@ class ChargePointConfig:
             value = getattr(self, name)
             if value is not None and len(value) > limit:
                 raise ValueError(f"{name} is at most {limit} characters (BootNotification)")
+        if self.download_max_bytes < 1:
+            raise ValueError(
+                f"download_max_bytes must be 1 or more, not {self.download_max_bytes!r}"
+            )
+        if not self.download_folder:
+            raise ValueError("download_folder must name a folder")
         if not self.vendor or len(self.vendor) > 20:
             raise ValueError("vendor must be 1 to 20 characters")
         if not self.model or len(self.model) > 20:

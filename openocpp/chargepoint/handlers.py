@@ -104,7 +104,9 @@ class CentralSystemRequests:
     @param features: the feature profiles' own collaborators (local list,
         reservations, firmware, smart charging, ...): each has a
         C{handlers()} giving its request handlers by action, which replace
-        the ones here.
+        the ones here, and may have a C{triggers()} giving, by
+        L{MessageTrigger}, what sends the message a TriggerMessage asks for
+        (it replaces the default here).
     @param operations: what carries out accepted requests, by name:
         C{change_availability(connector, kind)} (returns the
         L{AvailabilityStatus}), C{configuration_problem(key, value)},
@@ -410,6 +412,12 @@ class CentralSystemRequests:
         # Other messages concern no connector: the connectorId is ignored
         # and the message still sent (section 5.17).
         later = self._call_later
+        for feature in self._features:
+            send = getattr(feature, "triggers", dict)().get(message)
+            if send is not None:
+                later(0, send)
+                self.log.info("Triggered {message}", message=message.value)
+                return accepted
         if message is MessageTrigger.BOOT_NOTIFICATION:
             if self._registration() is RegistrationStatus.ACCEPTED:
                 # errata 3.35: rejected once accepted

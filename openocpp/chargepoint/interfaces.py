@@ -60,6 +60,13 @@ class IChargePointConfig(Interface):
         "SQLite file, or C{None}."
     )
     plugins = Attribute("Dotted names of plugin modules to load (C{--plugin}).")
+    download_folder = Attribute(
+        "The folder firmware is downloaded to and diagnostics files are "
+        "written in (made when first needed)."
+    )
+    download_max_bytes = Attribute("The largest firmware file downloaded, in bytes.")
+    transfer_timeout = Attribute("Seconds a firmware download or diagnostics upload may take.")
+    transfer_connect_timeout = Attribute("Seconds to connect to a transfer's server.")
 
 
 class IOcppConfig(Interface):

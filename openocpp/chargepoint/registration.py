@@ -36,6 +36,8 @@ class Registration:
         (C{openocpp_cp_registration_changed}).
     @param accepted: called after each Accepted answer (statuses, the
         heartbeat, the queue go).
+    @param firmware_version: returns the firmwareVersion to report
+        (default: the config's); a firmware update may have changed it.
     @ivar status: the L{RegistrationStatus} of the last answer, or C{None}.
     """
 
@@ -53,6 +55,7 @@ class Registration:
         status_set: Callable[[], None],
         notify: Callable[..., None],
         accepted: Callable[[], None],
+        firmware_version: Callable[[], str | None] | None = None,
     ) -> None:
         self._config = config
         self._ocpp_config = ocpp_config
@@ -64,6 +67,7 @@ class Registration:
         self._status_set = status_set
         self._notify = notify
         self._accepted = accepted
+        self._firmware_version = firmware_version or (lambda: config.firmware_version)
         self.status: RegistrationStatus | None = None
         self._timer = None
         self._booting = False
@@ -94,7 +98,7 @@ class Registration:
             charge_point_model=config.model,
             charge_point_serial_number=config.charge_point_serial_number,
             charge_box_serial_number=config.charge_box_serial_number,
-            firmware_version=config.firmware_version,
+            firmware_version=self._firmware_version(),
             iccid=config.iccid,
             imsi=config.imsi,
             meter_type=config.meter_type,

@@ -13,6 +13,8 @@ and never the facade:
   - L{Availability}: ChangeAvailability, now or scheduled;
   - L{Transactions}: starts, stops, remote starts, resets;
   - L{Reservations}: ReserveNow, CancelReservation, reserved connectors;
+  - L{FirmwareUpdates}: UpdateFirmware, its download and installation;
+  - L{Diagnostics}: GetDiagnostics, its file and upload;
   - L{CentralSystemRequests}: the answers to the central system's requests;
   - L{Registration}: BootNotification until accepted;
   - L{Heartbeat}: heartbeats when due;
@@ -39,7 +41,9 @@ from openocpp.chargepoint.authorization import Authorizer
 from openocpp.chargepoint.availability import Availability
 from openocpp.chargepoint.behaviour import DefaultChargePointBehaviour
 from openocpp.chargepoint.connectors import Connectors
+from openocpp.chargepoint.diagnostics import Diagnostics, LogRing
 from openocpp.chargepoint.errors import NotAccepted, NotConnected
+from openocpp.chargepoint.firmware import FirmwareUpdates
 from openocpp.chargepoint.handlers import CentralSystemRequests
 from openocpp.chargepoint.heartbeat import Heartbeat
 from openocpp.chargepoint.interfaces import IChargePoint
@@ -63,6 +67,7 @@ from openocpp.messages.enums import (
     AuthorizationStatus,
     ChargePointErrorCode,
     RegistrationStatus,
+    ResetType,
 )
 from openocpp.messages.registry import Role
 from openocpp.plugins import call_hook, load_plugin_module, make_plugin_manager, notify
@@ -123,6 +128,12 @@ class ChargePoint(MultiService):
     @param connect: whether the service connects by itself; tests turn it
         off and hand connections to L{handler_factory}.
     @param log_frames: log every frame in and out (debug level).
+    @param transfers: the L{openocpp.transfer.interfaces.ITransfers} of
+        firmware downloads and diagnostics uploads; default: made on first
+        use, with the config's timeouts.
+    @param log_publisher: the C{ILogObservable} whose events the
+        diagnostics file keeps (default: Twisted's global publisher); the
+        charge point observes it while it runs.
     """
 
     log = Logger()
@@ -137,6 +148,8 @@ class ChargePoint(MultiService):
         store: ChargePointStore | None = None,
         connect: bool = True,
         log_frames: bool = False,
+        transfers: Any = None,
+        log_publisher: Any = None,
     ) -> None:
         super().__init__()
         if reactor is None:
@@ -158,6 +171,11 @@ class ChargePoint(MultiService):
                 plugins=[load_plugin_module(name) for name in config.plugins],
             )
         self.plugins = plugins
+        self._transfer_client = transfers
+        if log_publisher is None:
+            from twisted.logger import globalLogPublisher as log_publisher
+        self._log_publisher = log_publisher
+        self._log_ring = LogRing()
         self._time = TimeKeeper(self.clock, hook=self._hook)
         self._registrar = Registration(
             config,
@@ -170,6 +188,7 @@ class ChargePoint(MultiService):
             status_set=self._answer_calls,
             notify=self._notify,
             accepted=self._accepted,
+            firmware_version=lambda: self._firmware.version(),
         )
         self._heartbeat = Heartbeat(
             self.ocpp_config,
@@ -221,6 +240,33 @@ class ChargePoint(MultiService):
         self._availability = Availability(self._connectors, self._status, notify=self._notify)
         # The feature profiles' collaborators that answer their own requests
         # (CentralSystemRequests asks each for its handlers).
+        self._firmware = FirmwareUpdates(
+            self.store,
+            self._connectors,
+            self._status,
+            self.clock,
+            now=self.now,
+            send=self._send,
+            hook=self._hook,
+            transfers=self._transfers,
+            reboot=lambda: self._transactions.perform_reset(ResetType.HARD),
+            folder=config.download_folder,
+            max_bytes=config.download_max_bytes,
+            configured_version=lambda: self.config.firmware_version,
+        )
+        self._diagnostics = Diagnostics(
+            self.store,
+            self.ocpp_config,
+            self.clock,
+            now=self.now,
+            send=self._send,
+            hook=self._hook,
+            transfers=self._transfers,
+            folder=config.download_folder,
+            identity=config.identity,
+            log_ring=self._log_ring,
+            in_thread=self._in_thread,
+        )
         self._reservations = Reservations(
             self._connectors,
             self.store,
@@ -237,6 +283,8 @@ class ChargePoint(MultiService):
         features: list[Any] = [
             LocalList(local_list, self.ocpp_config, notify=self._notify),
             self._reservations,
+            self._firmware,
+            self._diagnostics,
         ]
         self._transactions = Transactions(
             self._connectors,
@@ -251,7 +299,7 @@ class ChargePoint(MultiService):
             notify=self._notify,
             online=lambda: self.online,
             running=lambda: self.running,
-            apply_scheduled=self._availability.apply_scheduled,
+            apply_scheduled=self._transaction_ended,
             reservations=self._reservations,
         )
         self._requests = CentralSystemRequests(
@@ -322,6 +370,35 @@ class ChargePoint(MultiService):
         if measurands is not None:
             self.ocpp_config.supported_measurands = frozenset(str(m) for m in measurands)
 
+    def _transaction_ended(self, connector: int) -> None:
+        self._availability.apply_scheduled(connector)
+        self._firmware.transaction_ended(connector)
+
+    def _transfers(self) -> Any:
+        """
+        The file transfers, made when first needed (so that a charge point
+        that never transfers a file imports nothing of them).
+        """
+        if self._transfer_client is None:
+            from openocpp.transfer import Transfers
+
+            self._transfer_client = Transfers(
+                self._reactor,
+                timeout=self.config.transfer_timeout,
+                connect_timeout=self.config.transfer_connect_timeout,
+            )
+        return self._transfer_client
+
+    def _in_thread(self, function: Any, *args: Any) -> Deferred:
+        # The reactor's thread pool; a reactor without one (a test's Clock)
+        # runs the function at once.
+        pool = getattr(self._reactor, "getThreadPool", None)
+        if pool is None:
+            return maybeDeferred(function, *args)
+        from twisted.internet.threads import deferToThreadPool
+
+        return deferToThreadPool(self._reactor, pool(), function, *args)
+
     # -- hooks ----------------------------------------------------------------------
 
     def _hook(self, name: str, **kwargs: Any) -> Deferred:
@@ -344,6 +421,7 @@ class ChargePoint(MultiService):
     def startService(self) -> None:
         if self._owns_store:
             self.store.open()
+        self._log_publisher.addObserver(self._log_ring)
         super().startService()
         self._connectors.ensure()
         self._registrar.forget()
@@ -369,6 +447,7 @@ class ChargePoint(MultiService):
             if status is not None and status != AuthorizationStatus.ACCEPTED.value:
                 # Refused before the process stopped, and not stopped yet.
                 self._transactions.deauthorized(record.local_id, AuthorizationStatus(status))
+        self._firmware.start()
         if self._connect and self._service is None:
             self._service = self._connection_service()
             self._service.setServiceParent(self)
@@ -403,6 +482,9 @@ class ChargePoint(MultiService):
         # and the store closes once they have.
         stopped = maybeDeferred(super().stopService)
         self._stop_timers()
+        self._firmware.stop()
+        self._diagnostics.stop()
+        self._log_publisher.removeObserver(self._log_ring)
         if self._service is None and self._connection is not None:
             self._connection.close()
         self.log.info("Charge point {identity} stopped", identity=self.config.identity)
@@ -541,6 +623,7 @@ class ChargePoint(MultiService):
         self._status.consider_all()
         self._heartbeat.schedule()
         self._queue.pump()
+        self._firmware.online()
 
     def _send(self, request: Any, triggered: bool = False) -> Deferred:
         """
@@ -570,6 +653,7 @@ class ChargePoint(MultiService):
             self._status.report_all()
             self._heartbeat.schedule()
             self._queue.pump()
+            self._firmware.online()
 
     def _call_now(self, request: Any) -> Deferred:
         return self._connection.session.call(request)

@@ -20,7 +20,7 @@ class ChargePointOptions(RoleOptions):
     """
 
     longdesc = (
-        "Run an OCPP 1.6-J charge point (Core and Remote Trigger profiles). "
+        "Run an OCPP 1.6-J charge point (Core, Firmware Management and Remote Trigger profiles). "
         "With no plugin it simulates a charger and its meter; --simulate also "
         "runs charging sessions in a loop. Its state (configuration keys, "
         "statuses, transactions, queued messages) is kept in an SQLite file."
@@ -46,6 +46,14 @@ class ChargePointOptions(RoleOptions):
         ["model", None, "Simulator", "chargePointModel of the BootNotification."],
         ["serial-number", None, None, "chargePointSerialNumber of the BootNotification."],
         ["firmware-version", None, None, "firmwareVersion of the BootNotification."],
+        ["download-folder", None, "openocpp-downloads",
+         "The folder firmware is downloaded to (and diagnostics files written in)."],
+        ["download-max-bytes", None, 256 * 1024 * 1024, "The largest firmware file downloaded, in bytes.",
+         number("--download-max-bytes", int)],
+        ["transfer-timeout", None, 600.0, "Seconds a firmware download or diagnostics upload may take.",
+         number("--transfer-timeout", float)],
+        ["transfer-connect-timeout", None, 30.0, "Seconds to connect to a transfer's server.",
+         number("--transfer-connect-timeout", float)],
         ["id-tag", None, "SIM-0001", "The idTag of the simulated driver (--simulate)."],
         ["charge-time", None, 60.0, "Seconds each simulated session charges (--simulate).",
          number("--charge-time", float)],
@@ -59,7 +67,7 @@ class ChargePointOptions(RoleOptions):
         # What the config does not check, or checks under its own names.
         if self["connectors"] < 1:
             raise ValueError(f"--connectors must be 1 or more, not {self['connectors']}")
-        for name in ("call-timeout", "charge-time"):
+        for name in ("call-timeout", "charge-time", "transfer-timeout", "transfer-connect-timeout"):
             if not self[name] > 0:  # also refuses nan
                 raise ValueError(f"--{name} must be a positive number of seconds, not {self[name]}")
         for name in ("vendor", "model", "id-tag"):
@@ -92,6 +100,10 @@ class ChargePointOptions(RoleOptions):
             charge_point_serial_number=self["serial-number"],
             firmware_version=self["firmware-version"],
             plugins=list(self["plugins"]),
+            download_folder=self["download-folder"],
+            download_max_bytes=self["download-max-bytes"],
+            transfer_timeout=self["transfer-timeout"],
+            transfer_connect_timeout=self["transfer-connect-timeout"],
         )
 
 
@@ -143,4 +155,21 @@ def _preflight(options: ChargePointOptions) -> None:
         ("--client-key", config.client_key),
     ])
     preflight.check_ini_file("--ocpp-ini", config.ocpp_ini)
+    _check_download_folder("--download-folder", config.download_folder)
     preflight.check_role_database("--db", config.database, MIGRATIONS, "charge point")
+
+
+def _check_download_folder(option: str, folder: str) -> None:
+    # Made when first needed: it must be a writable folder, or a name its
+    # parent folder can take.
+    import os
+
+    if os.path.exists(folder):
+        if not os.path.isdir(folder):
+            raise ValueError(f"{option} {folder!r} is not a folder")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ValueError(f"{option} {folder!r}: cannot write in it")
+        return
+    from openocpp import preflight
+
+    preflight.check_folder_of(option, folder)

@@ -103,9 +103,16 @@ class ApiConfig:
     request_timeout: float = 30.0
     max_streams: int = 100
     stream_backlog: int = 1024 * 1024
+    public_url: str | None = None
+    max_upload: int = 64 * 1024 * 1024
+    upload_lifetime: float = 24 * 60 * 60.0
 
     def __post_init__(self) -> None:
-        for name in ("request_timeout", "max_streams", "stream_backlog"):
+        if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
+            raise ValueError(f"public_url must start with http:// or https://, not {self.public_url!r}")
+        if self.upload_lifetime <= 0:
+            raise ValueError(f"upload_lifetime must be positive, not {self.upload_lifetime!r}")
+        for name in ("request_timeout", "max_streams", "stream_backlog", "max_upload"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be 0 (no limit) or positive, not {getattr(self, name)!r}")
         if self.token is not None and not self.token.strip():

@@ -31,6 +31,13 @@ class IApiConfig(Interface):
         "Bytes of live events queued for a stream whose client stopped reading before "
         "it is dropped."
     )
+    public_url = Attribute(
+        "The base URL charge points reach this API's listener at (C{https://cs.example.com:8081}), "
+        "for the upload locations handed out in GetDiagnostics.req; C{None}: the scheme and "
+        "Host of the operator's request that asked for them."
+    )
+    max_upload = Attribute("The most bytes a file uploaded to C{/uploads/} may have (0: no limit); more get 413.")
+    upload_lifetime = Attribute("Seconds an upload location (its one-time token) stays usable.")
 
 
 class IApiAuthenticator(Interface):

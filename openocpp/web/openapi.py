@@ -252,7 +252,37 @@ def _schemas() -> dict:
         "Action": _object({"action": _TEXT, "profile": _TEXT}, ["action", "profile"]),
         **_management_schemas(),
     }
-    for name in ("ChargePoint", "IdTag", "Transaction", "Event"):
+    schemas["Upload"] = _object(
+        {
+            "id": _INT,
+            "chargePoint": _TEXT,
+            "fileName": {**_TEXT, "description": "the name it is kept under (sanitised)"},
+            "size": {**_INT, "description": "bytes"},
+            "sha256": {**_TEXT, "description": "its SHA-256, in hexadecimal"},
+            "receivedAt": _TIME,
+            "href": {**_TEXT, "description": "where to download it: GET /api/v1/uploads/{id}"},
+        },
+        ["id", "chargePoint", "fileName", "size", "sha256", "receivedAt", "href"],
+        "a file a charge point uploaded to /uploads/",
+    )
+    schemas["DiagnosticsRequest"] = _object(
+        {
+            "location": {**_TEXT, "format": "uri", "description": "upload there instead of to this central system"},
+            "startTime": _TIME,
+            "stopTime": _TIME,
+            "retries": {**_INT, "minimum": 0},
+            "retryInterval": {**_INT, "minimum": 0, "description": "seconds"},
+        },
+        description="GetDiagnostics.req's fields, every one optional",
+    )
+    schemas["DiagnosticsAnswer"] = _object(
+        {
+            "fileName": _nullable({**_TEXT, "description": "the file the charge point will upload (none: it has nothing)"}),
+            "location": {**_TEXT, "description": "the location sent"},
+        },
+        ["fileName", "location"],
+    )
+    for name in ("ChargePoint", "IdTag", "Transaction", "Event", "Upload"):
         schemas[name + "Page"] = _object(
             {
                 "items": {"type": "array", "items": _ref(name)},
@@ -494,6 +524,7 @@ def _paths() -> dict:
         if spec.sent_by(Role.CENTRAL_SYSTEM):
             paths[f"/api/v1/chargepoints/{{identity}}/actions/{name}"] = _action_operation(name, spec)
     paths.update(_management_paths())
+    paths.update(_upload_paths())
     return paths
 
 
@@ -713,6 +744,62 @@ def _management_paths() -> dict:
     }
 
 
+def _upload_paths() -> dict:
+    # openocpp.web.uploads: GetDiagnostics with our own upload location.
+    return {
+        "/api/v1/chargepoints/{identity}/diagnostics": {
+            "post": {
+                "operationId": "getDiagnostics",
+                "tags": ["uploads"],
+                "summary": "Send GetDiagnostics.req with an upload location of this central system",
+                "description": (
+                    "Makes a one-time upload location, `<public URL>/uploads/<token>/` (the API's "
+                    "--api-public-url, else the scheme and Host of this request), good for one file "
+                    "for --api-upload-lifetime seconds (24 h), and sends GetDiagnostics.req with it "
+                    "(or with the location given). The charge point PUTs the file to "
+                    "`<location><file name>`, or POSTs it as the `file` field of a multipart/form-data "
+                    "body to the location; it is then listed by GET /api/v1/uploads."
+                ),
+                "parameters": [_IDENTITY],
+                "requestBody": {"required": False, "content": {"application/json": {"schema": _ref("DiagnosticsRequest")}}},
+                "responses": {
+                    "200": _json("the charge point's answer and the location sent", _ref("DiagnosticsAnswer")),
+                    "400": _error("a body breaking GetDiagnostics.req's schema; nothing was sent"),
+                    "404": _error("unknown or not connected charge point (error: unknown_charge_point, not_connected)"),
+                    "415": _BODY_ERRORS["415"],
+                    "502": _error("the charge point answered a CALLERROR, disconnected or answered wrongly"),
+                    "504": _error("no answer within the central system's call timeout"),
+                    **_storage_errors(),
+                    **_AUTH_ERRORS,
+                },
+            }
+        },
+        "/api/v1/uploads": {
+            "get": {
+                "operationId": "listUploads",
+                "tags": ["uploads"],
+                "summary": "Files charge points uploaded, newest first",
+                "parameters": [_query("chargePoint", "only those of this charge point"), *_PAGE],
+                "responses": {"200": _json("a page of uploads", _ref("UploadPage")), "400": _error("bad query"), **_AUTH_ERRORS},
+            }
+        },
+        "/api/v1/uploads/{uploadId}": {
+            "parameters": [_path("uploadId", "the upload's id", _INT)],
+            "get": {
+                "operationId": "getUpload",
+                "tags": ["uploads"],
+                "summary": "Download one uploaded file",
+                "responses": {
+                    "200": {"description": "the file", "content": {"application/octet-stream": {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}}},
+                    "404": _error("unknown upload (error unknown_upload)"),
+                    "410": _error("the file is no longer on disk (error upload_gone)"),
+                    **_AUTH_ERRORS,
+                },
+            },
+        },
+    }
+
+
 def id_tag_status() -> dict:
     return {"type": "string", "enum": ["Accepted", "Blocked", "Expired", "Invalid"]}
 
@@ -738,7 +825,7 @@ def build_openapi() -> dict:
         "security": [{"bearerAuth": []}, {"basicAuth": []}],
         "tags": [
             {"name": name}
-            for name in ("charge points", "operations", "id tags", "transactions", "events", "meta")
+            for name in ("charge points", "operations", "id tags", "transactions", "events", "uploads", "meta")
         ],
         "paths": _paths(),
         "components": {

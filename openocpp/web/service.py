@@ -22,6 +22,13 @@ from openocpp.web.events import LiveEvents, LiveEventsPlugin
 from openocpp.web.openapi import load_openapi
 from openocpp.web.queries import ReadOnlyQueries
 from openocpp.web.sse import EventStreams
+from openocpp.web.uploads import (
+    UploadFolder,
+    UploadRequest,
+    UploadsApi,
+    UploadsResource,
+    uploads_folder,
+)
 
 #: The name the live-events observer is registered under on the central
 #: system's plugin manager.
@@ -215,14 +222,24 @@ class WebService(MultiService):
             make_authenticator(config.token),
             load_openapi(),
         )
+        # Diagnostics uploads: their endpoint beside /api, their routes in it.
+        self.uploads = UploadFolder(uploads_folder(central.config.database))
+        self.api.routes.extend(
+            UploadsApi(central, self.uploads, config, self.api._call_failed).routes()
+        )
         root = ConsoleFiles(static_folder())
         root.putChild(b"api", self.api)
+        uploads = UploadsResource(central.store, self.uploads, reactor, config.max_upload)
+        root.putChild(b"uploads", uploads)
         self.site = ApiSite(
             root,
             config.request_timeout,
             reactor=reactor,
         )
         self.site.displayTracebacks = False
+        # Uploads refused by their headers are not buffered (UploadRequest).
+        self.site.requestFactory = UploadRequest
+        self.site.upload_guard = uploads
         self._plugin: LiveEventsPlugin | None = None
         self._factory = _ConnectionTracker(self.site)
         self._factory.noisy = False

@@ -252,6 +252,7 @@ class InterfaceTests(SynchronousTestCase):
             "openocpp.web.service",
             "openocpp.web.events",
             "openocpp.web.sse",
+            "openocpp.web.uploads",
         ]
         used = {}
         # A module's own subclass of the SQLite store (the service's, which
@@ -318,7 +319,10 @@ class SchemaFileTests(SynchronousTestCase):
             for entry in files("openocpp.centralsystem").joinpath("schema").iterdir()
             if entry.name.endswith(".sql")
         )
-        self.assertEqual([name[:5] for name in names], ["0001-", "0002-", "0003-", "0004-", "0005-"])
+        self.assertEqual(
+            [name[:5] for name in names], ["{:04d}-".format(n) for n in range(1, len(names) + 1)]
+        )
+        self.assertGreaterEqual(len(names), 6)
         self.assertEqual(len(MIGRATIONS), len(names))
 
     def test_shipped_statements_unchanged(self):

@@ -61,6 +61,64 @@ class OptionsTests(SynchronousTestCase):
             self.assertRaises(usage.UsageError, parse, *arguments)
 
 
+class TransferOptionsTests(SynchronousTestCase):
+    """
+    The options of firmware downloads and diagnostics uploads.
+    """
+
+    def test_defaults(self):
+        config = parse().config
+        self.assertEqual(
+            (config.download_folder, config.download_max_bytes, config.transfer_timeout,
+             config.transfer_connect_timeout),
+            ("openocpp-downloads", 256 * 1024 * 1024, 600.0, 30.0),
+        )
+
+    def test_options(self):
+        config = parse(
+            "--download-folder", "/var/lib/fw", "--download-max-bytes", "1000",
+            "--transfer-timeout", "5", "--transfer-connect-timeout", "2",
+        ).config
+        self.assertEqual(
+            (config.download_folder, config.download_max_bytes, config.transfer_timeout,
+             config.transfer_connect_timeout),
+            ("/var/lib/fw", 1000, 5.0, 2.0),
+        )
+
+    def test_refused_with_the_option_named(self):
+        for arguments, named in [
+            (["--download-max-bytes", "0"], "--download-max-bytes must be 1 or more"),
+            (["--download-max-bytes", "many"], "--download-max-bytes must be a whole number"),
+            (["--transfer-timeout", "0"], "--transfer-timeout must be a positive number"),
+            (["--transfer-connect-timeout", "nan"], "--transfer-connect-timeout must be a positive"),
+            (["--download-folder", ""], "--download-folder must name a folder"),
+        ]:
+            error = self.assertRaises(usage.UsageError, parse, *arguments)
+            self.assertIn(named, str(error))
+
+    def test_download_folder_checked_before_start(self):
+        """
+        A download folder that is a file, or whose parent folder is
+        missing, is refused before anything starts; a missing one in an
+        existing folder is made when first needed.
+        """
+        not_a_folder = self.mktemp()
+        with open(not_a_folder, "w") as f:
+            f.write("x")
+        for folder, named in [
+            (not_a_folder, "is not a folder"),
+            (self.mktemp() + "/missing/fw", "does not exist"),
+        ]:
+            options = parse("--db", self.mktemp(), "--download-folder", folder)
+            error = self.assertRaises(usage.UsageError, make_service, options, Clock())
+            self.assertIn("--download-folder", str(error))
+            self.assertIn(named, str(error))
+        service = make_service(
+            parse("--db", self.mktemp(), "--download-folder", self.mktemp()), reactor=Clock()
+        )
+        self.addCleanup(service.store.close)
+
+
 class MakeServiceTests(SynchronousTestCase):
     def test_charge_point(self):
         path = self.mktemp()

@@ -71,13 +71,15 @@ class ApiMixin(CentralSystemMixin):
     """
 
     token = None
+    #: More settings of the test's L{ApiConfig}.
+    api_settings: dict = {}
 
     @inlineCallbacks
     def start(self, **overrides):
         yield self.start_central_system(**overrides)
         self.web = WebService(
             self.central,
-            ApiConfig(endpoint="tcp:0:interface=127.0.0.1", token=self.token),
+            ApiConfig(endpoint="tcp:0:interface=127.0.0.1", token=self.token, **self.api_settings),
             reactor=reactor,
         )
         self.web.startService()

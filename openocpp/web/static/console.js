@@ -525,7 +525,7 @@
   // event: called with each live event's kind and data.
   const extensions = { detail: [], setup: [], event: [] };
   window.openocppConsole = {
-    api, element, answerEntry, send, payloadOf, formatTime, formatEnergy,
+    api, element, answerEntry, send, payloadOf, formatTime, formatEnergy, headers,
     selected: () => state.selected,
     onDetail(render) { extensions.detail.push(render); },
     onSetup(setup) { extensions.setup.push(setup); },

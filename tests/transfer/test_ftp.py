@@ -1,0 +1,209 @@
+"""
+Tests of L{openocpp.transfer.ftp}: downloads and uploads against Twisted's
+own FTP server on 127.0.0.1 (L{tests.transfer.servers.FtpServer}).
+"""
+
+from __future__ import annotations
+
+import os
+
+from twisted.internet import reactor
+from twisted.internet.defer import inlineCallbacks
+from twisted.internet.protocol import Factory, Protocol
+from twisted.trial.unittest import TestCase
+
+from openocpp.transfer.errors import TransferError
+from openocpp.transfer.ftp import FtpTransfers
+from tests.transfer.servers import FtpServer
+
+DATA = bytes(range(256)) * 400
+
+#: alice's password, "p@ss:w/rd", percent-encoded for a URL.
+ALICE = "alice:p%40ss%3Aw%2Frd"
+
+
+class FtpTestCase(TestCase):
+    """
+    A server with a firmware file in alice's home, in a folder of its own,
+    and in the anonymous folder.
+    """
+
+    def setUp(self) -> None:
+        self.server = FtpServer(self.mktemp())
+        self.port = self.server.start()
+        self.addCleanup(self.server.stop)
+        self.server.home.child("fw.bin").setContent(DATA)
+        self.server.home.child("fw dir").makedirs()
+        self.server.home.child("fw dir").child("fw 2.bin").setContent(b"two")
+        self.server.public.child("fw.bin").setContent(b"public")
+        self.folder = self.mktemp()
+        os.makedirs(self.folder)
+        self.destination = os.path.join(self.folder, "fw.bin")
+        self.transfers = FtpTransfers(reactor, timeout=5, connect_timeout=5)
+
+    def url(self, path: str, user: str | None = ALICE) -> str:
+        credentials = user + "@" if user else ""
+        return "ftp://{}127.0.0.1:{}/{}".format(credentials, self.port, path)
+
+    def assertNothingLeft(self) -> None:
+        self.assertEqual(os.listdir(self.folder), [])
+
+
+class FtpDownloadTests(FtpTestCase):
+    """
+    L{FtpTransfers.download}: RETR in passive mode.
+    """
+
+    @inlineCallbacks
+    def test_download_with_escaped_user_and_password(self):
+        size = yield self.transfers.download(self.url("fw.bin"), self.destination)
+        self.assertEqual(size, len(DATA))
+        with open(self.destination, "rb") as f:
+            self.assertEqual(f.read(), DATA)
+        self.assertEqual(os.listdir(self.folder), ["fw.bin"])
+
+    @inlineCallbacks
+    def test_download_of_an_escaped_path_in_a_folder(self):
+        size = yield self.transfers.download(self.url("fw%20dir/fw%202.bin"), self.destination)
+        self.assertEqual(size, 3)
+
+    @inlineCallbacks
+    def test_anonymous_download_without_credentials(self):
+        size = yield self.transfers.download(self.url("fw.bin", user=None), self.destination)
+        self.assertEqual(size, len(b"public"))
+
+    @inlineCallbacks
+    def test_missing_file_fails_with_550(self):
+        with self.assertRaises(TransferError) as caught:
+            yield self.transfers.download(self.url("nothing.bin"), self.destination)
+        self.assertTrue(caught.exception.reason.startswith("FTP 550 "), caught.exception.reason)
+        self.assertIn("nothing.bin", caught.exception.reason)
+        self.assertNothingLeft()
+
+    @inlineCallbacks
+    def test_wrong_password_fails_with_530(self):
+        with self.assertRaises(TransferError) as caught:
+            yield self.transfers.download(self.url("fw.bin", user="alice:wrong"), self.destination)
+        self.assertEqual(
+            caught.exception.reason,
+            "FTP 530 Sorry, Authentication failed. (from 127.0.0.1:{})".format(self.port),
+        )
+        self.assertNothingLeft()
+
+    @inlineCallbacks
+    def test_over_the_limit_stops_and_is_removed(self):
+        with self.assertRaises(TransferError) as caught:
+            yield self.transfers.download(self.url("fw.bin"), self.destination, max_bytes=5000)
+        self.assertEqual(caught.exception.reason, "larger than the limit of 5000 bytes")
+        self.assertNothingLeft()
+        yield self.server.stop()
+        # Twisted's FTP server logs the data connection we cut short (when
+        # it had not yet handed the whole file to the socket).
+        logged = {str(f.value) for f in self.flushLoggedErrors(Exception)}
+        self.assertLessEqual(logged, {"Consumer asked us to stop producing"})
+
+    @inlineCallbacks
+    def test_connection_refused(self):
+        port = self.port
+        yield self.server.stop()
+        with self.assertRaises(TransferError) as caught:
+            yield self.transfers.download(self.url("fw.bin"), self.destination)
+        self.assertEqual(caught.exception.reason, "connection refused by 127.0.0.1:{}".format(port))
+        self.assertNothingLeft()
+
+    @inlineCallbacks
+    def test_a_url_naming_no_file_fails_without_connecting(self):
+        with self.assertRaises(TransferError) as caught:
+            yield self.transfers.download(self.url("fw%20dir/"), self.destination)
+        self.assertEqual(caught.exception.reason, "no file name in " + self.url("fw%20dir/"))
+        self.assertEqual(self.server.factory.instances, [])
+
+    @inlineCallbacks
+    def test_a_line_break_in_the_url_is_refused(self):
+        url = self.url("fw.bin%0D%0ADELE%20fw.bin")
+        with self.assertRaises(TransferError) as caught:
+            yield self.transfers.download(url, self.destination)
+        self.assertEqual(caught.exception.reason, "line breaks in " + url)
+        self.assertTrue(self.server.home.child("fw.bin").exists())
+
+
+class SilentServer(Protocol):
+    """
+    Accepts a connection and never says a word (no FTP greeting).
+    """
+
+
+class FtpTimeoutTests(TestCase):
+    """
+    A server that never answers times the transfer out.
+    """
+
+    @inlineCallbacks
+    def test_a_server_without_greeting_times_out(self):
+        factory = Factory.forProtocol(SilentServer)
+        protocols = []
+        factory.buildProtocol = lambda addr: protocols.append(SilentServer()) or protocols[-1]
+        port = reactor.listenTCP(0, factory, interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        folder = self.mktemp()
+        os.makedirs(folder)
+        transfers = FtpTransfers(reactor, timeout=0.2, connect_timeout=5)
+        url = "ftp://127.0.0.1:{}/fw.bin".format(port.getHost().port)
+        with self.assertRaises(TransferError) as caught:
+            yield transfers.download(url, os.path.join(folder, "fw.bin"))
+        self.assertEqual(caught.exception.reason, "timed out after 0.2 s without progress")
+        self.assertEqual(os.listdir(folder), [])
+        for protocol in protocols:
+            if protocol.transport.connected:
+                protocol.transport.abortConnection()
+
+
+class FtpUploadTests(FtpTestCase):
+    """
+    L{FtpTransfers.upload}: STOR into the URL's directory.
+    """
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.source = os.path.join(self.folder, "diag.zip")
+        with open(self.source, "wb") as f:
+            f.write(DATA)
+
+    @inlineCallbacks
+    def test_upload_lands_in_the_servers_folder(self):
+        result = yield self.transfers.upload(self.url(""), self.source, "diag.zip")
+        self.assertIsNone(result)
+        self.assertEqual(self.server.home.child("diag.zip").getContent(), DATA)
+
+    @inlineCallbacks
+    def test_upload_into_a_subfolder_with_escapes(self):
+        yield self.transfers.upload(self.url("fw%20dir/"), self.source, "d 1.zip")
+        self.assertEqual(self.server.home.child("fw dir").child("d 1.zip").getContent(), DATA)
+
+    @inlineCallbacks
+    def test_upload_refused_to_a_read_only_user(self):
+        with self.assertRaises(TransferError) as caught:
+            yield self.transfers.upload(self.url("", user="reader:secret"), self.source, "diag.zip")
+        self.assertTrue(caught.exception.reason.startswith("FTP 550 "), caught.exception.reason)
+        self.assertFalse(self.server.reader_home.child("diag.zip").exists())
+
+    @inlineCallbacks
+    def test_upload_into_a_missing_folder_is_refused(self):
+        with self.assertRaises(TransferError) as caught:
+            yield self.transfers.upload(self.url("nowhere/"), self.source, "diag.zip")
+        self.assertTrue(caught.exception.reason.startswith("FTP 55"), caught.exception.reason)
+
+    @inlineCallbacks
+    def test_upload_with_wrong_password_fails_with_530(self):
+        with self.assertRaises(TransferError) as caught:
+            yield self.transfers.upload(self.url("", user="alice:nope"), self.source, "diag.zip")
+        self.assertTrue(caught.exception.reason.startswith("FTP 530 "), caught.exception.reason)
+        self.assertFalse(self.server.home.child("diag.zip").exists())
+
+    @inlineCallbacks
+    def test_a_file_name_with_a_folder_is_refused(self):
+        with self.assertRaises(TransferError) as caught:
+            yield self.transfers.upload(self.url(""), self.source, "../x.zip")
+        self.assertEqual(
+            caught.exception.reason, "bad file name '../x.zip' for " + self.url("")
+        )

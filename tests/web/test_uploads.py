@@ -1,0 +1,455 @@
+"""
+Tests of L{openocpp.web.uploads}: the upload endpoint charge points send
+diagnostics to, over loopback with openocpp's own transfer client, and the
+API routes that hand out its locations and list what arrived.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from datetime import timedelta
+
+from twisted.internet import reactor
+from twisted.internet.defer import inlineCallbacks, succeed
+from twisted.trial.unittest import SynchronousTestCase, TestCase
+from twisted.web.client import readBody
+from twisted.web.iweb import UNKNOWN_LENGTH, IBodyProducer
+from twisted.web.test.requesthelper import DummyChannel
+from zope.interface import implementer
+
+from openocpp.messages.core import GetDiagnosticsRequest, GetDiagnosticsResponse
+from openocpp.transfer import TransferError, Transfers
+from openocpp.web.uploads import UploadRequest, safe_name
+from tests.web import test_console
+from tests.web.api_client import ApiMixin
+
+DATA = b"diagnostics " * 5000
+
+
+class SafeNameTests(SynchronousTestCase):
+    """
+    L{safe_name} keeps a file in its folder.
+    """
+
+    def test_path_parts_and_leading_dots_are_dropped(self):
+        self.assertEqual(safe_name("../../etc/passwd"), "passwd")
+        self.assertEqual(safe_name("..\\..\\boot.ini"), "boot.ini")
+        self.assertEqual(safe_name(".."), "upload")
+        self.assertEqual(safe_name(".hidden"), "hidden")
+
+    def test_other_characters_become_underscores(self):
+        self.assertEqual(safe_name("diag 2026:01 é.zip"), "diag_2026_01_.zip")
+
+    def test_long_names_are_cut_keeping_the_extension(self):
+        name = safe_name("x" * 500 + ".zip")
+        self.assertEqual(len(name), 120)
+        self.assertTrue(name.endswith(".zip"))
+
+
+class UploadOptionsTests(SynchronousTestCase):
+    """
+    C{twistd openocpp centralsystem}'s upload options reach the API's
+    config; a bad one is refused naming the option.
+    """
+
+    def parse(self, *arguments):
+        from openocpp.centralsystem.tap import CentralSystemOptions
+
+        options = CentralSystemOptions()
+        options.parseOptions(["--api", "tcp:8081:interface=127.0.0.1", *arguments])
+        return options.api_config
+
+    def test_defaults(self):
+        api = self.parse()
+        self.assertEqual(
+            (api.public_url, api.max_upload, api.upload_lifetime), (None, 64 * 1024 * 1024, 86400.0)
+        )
+
+    def test_options_set_them(self):
+        api = self.parse(
+            "--api-public-url", "https://cs.example.com:8081",
+            "--api-max-upload", "1000",
+            "--api-upload-lifetime", "60",
+        )
+        self.assertEqual(
+            (api.public_url, api.max_upload, api.upload_lifetime),
+            ("https://cs.example.com:8081", 1000, 60.0),
+        )
+
+    def test_bad_values_are_refused_naming_the_option(self):
+        from twisted.python.usage import UsageError
+
+        error = self.assertRaises(UsageError, self.parse, "--api-public-url", "cs.example.com")
+        self.assertIn("--api-public-url", str(error))
+        error = self.assertRaises(UsageError, self.parse, "--api-upload-lifetime", "0")
+        self.assertIn("--api-upload-lifetime", str(error))
+        error = self.assertRaises(UsageError, self.parse, "--api-max-upload", "-1")
+        self.assertIn("--api-max-upload", str(error))
+
+
+class UploadsTestCase(ApiMixin, TestCase):
+    """
+    A central system with its API; helpers for upload locations.
+    """
+
+    @inlineCallbacks
+    def setUp(self):
+        yield self.start()
+        self.folder = self.config.database + ".uploads"
+        self.source = self.mktemp()
+        with open(self.source, "wb") as f:
+            f.write(DATA)
+        self.transfers = Transfers(reactor, timeout=5, connect_timeout=5)
+
+    def location(self, token="t0ken", identity="CP1", lifetime=3600):
+        store = self.central.store
+        store.add_upload_token(token, identity, store.now() + timedelta(seconds=lifetime))
+        return self.base + "/uploads/" + token + "/"
+
+    def kept(self):
+        found = []
+        for folder, _, names in os.walk(self.folder):
+            found.extend(os.path.relpath(os.path.join(folder, n), self.folder) for n in names)
+        return sorted(found)
+
+
+class UploadEndpointTests(UploadsTestCase):
+    """
+    C{/uploads/<token>/}: one file per token, kept beside the database and
+    listed by the API.
+    """
+
+    @inlineCallbacks
+    def test_upload_from_transfers_lands_in_the_folder_and_the_list(self):
+        yield self.transfers.upload(self.location(), self.source, "diag.zip")
+        self.assertEqual(self.kept(), ["CP1/diag.zip"])
+        with open(os.path.join(self.folder, "CP1", "diag.zip"), "rb") as f:
+            self.assertEqual(f.read(), DATA)
+        listed = yield self.get("/api/v1/uploads")
+        self.assertEqual(listed.status, 200)
+        self.assertEqual(listed.json["total"], 1)
+        item = listed.json["items"][0]
+        self.assertEqual(
+            {k: item[k] for k in ("chargePoint", "fileName", "size", "sha256")},
+            {"chargePoint": "CP1", "fileName": "diag.zip", "size": len(DATA),
+             "sha256": hashlib.sha256(DATA).hexdigest()},
+        )
+        download = yield self.get(item["href"])
+        self.assertEqual(download.status, 200)
+        self.assertEqual(download.body, DATA)
+        self.assertEqual(download.header("content-type"), b"application/octet-stream")
+        self.assertEqual(download.header("content-disposition"), b'attachment; filename="diag.zip"')
+
+    @inlineCallbacks
+    def test_a_token_serves_one_upload_only(self):
+        location = self.location()
+        yield self.transfers.upload(location, self.source, "diag.zip")
+        with self.assertRaises(TransferError) as caught:
+            yield self.transfers.upload(location, self.source, "again.zip")
+        self.assertEqual(
+            caught.exception.reason, "HTTP 404 Not Found from {}again.zip".format(location)
+        )
+        self.assertEqual(self.kept(), ["CP1/diag.zip"])
+
+    @inlineCallbacks
+    def test_wrong_token_is_404_and_writes_nothing(self):
+        self.location()
+        answer = yield self.http("PUT", "/uploads/wrong/diag.zip", raw=DATA)
+        self.assertError(answer, 404, "not_found")
+        self.assertFalse(os.path.exists(self.folder))
+
+    @inlineCallbacks
+    def test_expired_token_is_404(self):
+        location = self.location(lifetime=-1)
+        with self.assertRaises(TransferError) as caught:
+            yield self.transfers.upload(location, self.source, "diag.zip")
+        self.assertIn("HTTP 404", caught.exception.reason)
+        self.assertFalse(os.path.exists(self.folder))
+
+    @inlineCallbacks
+    def test_path_traversal_in_the_name_is_stored_safely(self):
+        location = self.location()
+        path = location[len(self.base):] + "..%2F..%2F..%2Fevil.zip"
+        answer = yield self.http("PUT", path, raw=b"x")
+        self.assertEqual(answer.status, 201, answer)
+        self.assertEqual(answer.json["fileName"], "evil.zip")
+        self.assertEqual(self.kept(), ["CP1/evil.zip"])
+        self.assertFalse(os.path.exists(os.path.join(os.path.dirname(self.folder), "evil.zip")))
+
+    @inlineCallbacks
+    def test_a_name_taken_gets_a_number(self):
+        yield self.transfers.upload(self.location("a"), self.source, "diag.zip")
+        yield self.transfers.upload(self.location("b"), self.source, "diag.zip")
+        self.assertEqual(self.kept(), ["CP1/diag-1.zip", "CP1/diag.zip"])
+
+    @inlineCallbacks
+    def test_multipart_post_is_accepted(self):
+        location = self.location()
+        boundary = "b0undary"
+        body = (
+            "--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"d.tar.gz\"\r\n"
+            "Content-Type: application/gzip\r\n\r\n".format(b=boundary).encode()
+            + DATA
+            + "\r\n--{b}--\r\n".format(b=boundary).encode()
+        )
+        answer = yield self.http(
+            "POST", location[len(self.base):], raw=body,
+            headers={"Content-Type": "multipart/form-data; boundary=" + boundary},
+        )
+        self.assertEqual(answer.status, 201, answer)
+        self.assertEqual(answer.json["fileName"], "d.tar.gz")
+        with open(os.path.join(self.folder, "CP1", "d.tar.gz"), "rb") as f:
+            self.assertEqual(f.read(), DATA)
+
+    @inlineCallbacks
+    def test_put_without_a_file_name_is_400(self):
+        location = self.location()
+        answer = yield self.http("PUT", location[len(self.base):], raw=b"x")
+        self.assertError(answer, 400, "bad_upload")
+        self.assertFalse(os.path.exists(self.folder))
+        # The token is not spent by a refused request.
+        yield self.transfers.upload(location, self.source, "diag.zip")
+
+    @inlineCallbacks
+    def test_get_is_405(self):
+        answer = yield self.get("/uploads/" + "t0ken/x")
+        self.assertError(answer, 405, "method_not_allowed")
+
+    @inlineCallbacks
+    def test_list_filtered_by_charge_point_and_unknown_upload(self):
+        yield self.transfers.upload(self.location("a", "CP1"), self.source, "one.zip")
+        yield self.transfers.upload(self.location("b", "CP2"), self.source, "two.zip")
+        listed = yield self.get("/api/v1/uploads?chargePoint=CP2")
+        self.assertEqual([i["fileName"] for i in listed.json["items"]], ["two.zip"])
+        listed = yield self.get("/api/v1/uploads")
+        self.assertEqual([i["fileName"] for i in listed.json["items"]], ["two.zip", "one.zip"])
+        missing = yield self.get("/api/v1/uploads/999")
+        self.assertError(missing, 404, "unknown_upload")
+
+    @inlineCallbacks
+    def test_a_file_removed_from_disk_is_410(self):
+        yield self.transfers.upload(self.location(), self.source, "diag.zip")
+        os.unlink(os.path.join(self.folder, "CP1", "diag.zip"))
+        listed = yield self.get("/api/v1/uploads")
+        answer = yield self.get(listed.json["items"][0]["href"])
+        self.assertError(answer, 410, "upload_gone")
+
+
+class UploadLimitTests(UploadsTestCase):
+    """
+    The size limit (C{--api-max-upload}).
+    """
+
+    api_settings = {"max_upload": 1000}
+
+    @inlineCallbacks
+    def test_an_upload_over_the_limit_is_413_and_nothing_is_kept(self):
+        location = self.location()
+        with self.assertRaises(TransferError) as caught:
+            yield self.transfers.upload(location, self.source, "diag.zip")
+        self.assertEqual(
+            caught.exception.reason,
+            "HTTP 413 Request Entity Too Large from {}diag.zip".format(location),
+        )
+        self.assertFalse(os.path.exists(self.folder))
+        listed = yield self.get("/api/v1/uploads")
+        self.assertEqual(listed.json["total"], 0)
+        answer = yield self.http("PUT", location[len(self.base):] + "d.zip", raw=DATA)
+        self.assertIn("1000 bytes (--api-max-upload)", answer.json["description"])
+
+
+@implementer(IBodyProducer)
+class ChunkedBody:
+    """
+    A request body of unknown length: sent chunked.
+    """
+
+    length = UNKNOWN_LENGTH
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def startProducing(self, consumer):
+        for start in range(0, len(self._data), 4096):
+            consumer.write(self._data[start : start + 4096])
+        return succeed(None)
+
+    def pauseProducing(self):
+        pass
+
+    def stopProducing(self):
+        pass
+
+
+class UploadLimitWhileArrivingTests(UploadsTestCase):
+    """
+    A body is refused as it arrives: told by its headers (a usable token, a
+    Content-Length within the limit), or while a chunked one streams.
+    """
+
+    api_settings = {"max_upload": 1000}
+
+    @inlineCallbacks
+    def test_a_chunked_upload_growing_past_the_limit_is_413(self):
+        location = self.location()
+        response = yield self.agent.request(
+            b"PUT", (location + "diag.zip").encode("ascii"), None, ChunkedBody(DATA)
+        )
+        body = yield readBody(response)
+        self.assertEqual(response.code, 413, body)
+        self.assertIn(b"larger than the limit of 1000 bytes", body)
+        self.assertFalse(os.path.exists(self.folder))
+        # The token is still good for a file within the limit.
+        answer = yield self.http("PUT", location[len(self.base):] + "small.zip", raw=b"x" * 1000)
+        self.assertEqual(answer.status, 201, answer)
+
+    def test_a_refused_body_is_not_kept(self):
+        store = self.central.store
+        store.add_upload_token("good", "CP1", store.now() + timedelta(hours=1))
+        for path, length, status in [
+            (b"/uploads/good/d.zip", 10**9, 413),
+            (b"/uploads/wrong/d.zip", 10, 404),
+        ]:
+            channel = DummyChannel()
+            channel.site = self.web.site
+            channel._path = path
+            request = UploadRequest(channel)
+            request.gotLength(length)
+            self.assertEqual(request.upload_refusal[0], status)
+            request.handleContentChunk(b"x" * 5000)
+            self.assertEqual(request.content.read(), b"")
+        channel = DummyChannel()
+        channel.site = self.web.site
+        channel._path = b"/uploads/good/d.zip"
+        request = UploadRequest(channel)
+        request.gotLength(10)
+        self.assertIsNone(request.upload_refusal)
+        request.handleContentChunk(b"0123456789")
+        request.content.seek(0)
+        self.assertEqual(request.content.read(), b"0123456789")
+
+
+class DiagnosticsRouteTests(UploadsTestCase):
+    """
+    C{POST /api/v1/chargepoints/{identity}/diagnostics} sends GetDiagnostics
+    with a location of ours.
+    """
+
+    @inlineCallbacks
+    def test_sends_our_location_and_answers_the_file_name(self):
+        cp = yield self.booted("CP1")
+        cp.answers["GetDiagnostics"] = GetDiagnosticsResponse(file_name="diag.zip")
+        answer = yield self.post(
+            "/api/v1/chargepoints/CP1/diagnostics",
+            {"retries": 2, "retryInterval": 30, "startTime": "2026-01-01T00:00:00Z"},
+        )
+        self.assertEqual(answer.status, 200, answer)
+        location = answer.json["location"]
+        self.assertEqual(answer.json["fileName"], "diag.zip")
+        self.assertTrue(location.startswith(self.base + "/uploads/"), location)
+        self.assertTrue(location.endswith("/"))
+        sent = cp.received[-1]
+        self.assertIsInstance(sent, GetDiagnosticsRequest)
+        self.assertEqual((sent.location, sent.retries, sent.retry_interval), (location, 2, 30))
+        # The charge point can then upload there, once.
+        yield self.transfers.upload(location, self.source, "diag.zip")
+        self.assertEqual(self.kept(), ["CP1/diag.zip"])
+
+    @inlineCallbacks
+    def test_a_location_given_is_sent_as_it_is(self):
+        cp = yield self.booted("CP1")
+        cp.answers["GetDiagnostics"] = GetDiagnosticsResponse()
+        answer = yield self.post(
+            "/api/v1/chargepoints/CP1/diagnostics", {"location": "ftp://elsewhere.example/in/"}
+        )
+        self.assertEqual(answer.json, {"fileName": None, "location": "ftp://elsewhere.example/in/"})
+        self.assertEqual(cp.received[-1].location, "ftp://elsewhere.example/in/")
+
+    @inlineCallbacks
+    def test_bad_body_is_400_and_nothing_is_sent(self):
+        cp = yield self.booted("CP1")
+        before = len(cp.received)
+        answer = yield self.post("/api/v1/chargepoints/CP1/diagnostics", {"retries": "many"})
+        self.assertError(answer, 400, "invalid_payload", code="TypeConstraintViolation")
+        answer = yield self.post("/api/v1/chargepoints/CP1/diagnostics", {"colour": "red"})
+        self.assertError(answer, 400, "bad_body")
+        self.assertEqual(len(cp.received), before)
+
+    @inlineCallbacks
+    def test_unknown_charge_point_is_404(self):
+        answer = yield self.post("/api/v1/chargepoints/NOPE/diagnostics", {})
+        self.assertError(answer, 404, "unknown_charge_point")
+
+
+class PublicUrlTests(UploadsTestCase):
+    """
+    With C{--api-public-url}, the location is built on it.
+    """
+
+    api_settings = {"public_url": "https://cs.example.com:8443/"}
+
+    @inlineCallbacks
+    def test_location_uses_the_public_url(self):
+        cp = yield self.booted("CP1")
+        cp.answers["GetDiagnostics"] = GetDiagnosticsResponse(file_name="d.zip")
+        answer = yield self.post("/api/v1/chargepoints/CP1/diagnostics", {})
+        self.assertTrue(
+            answer.json["location"].startswith("https://cs.example.com:8443/uploads/"), answer
+        )
+
+
+class ConsoleDiagnosticsBrowserTests(ApiMixin, TestCase):
+    """
+    The console's diagnostics form sends GetDiagnostics with our location,
+    and the file the charge point uploads there is listed, downloadable.
+    """
+
+    timeout = 60
+
+    # The browser's set-up and waits are the console test's.
+    setUp = test_console.ConsoleBrowserTests.setUp
+    in_thread = test_console.ConsoleBrowserTests.in_thread
+    wait_for = test_console.ConsoleBrowserTests.wait_for
+    token = "console-token"
+
+    @inlineCallbacks
+    def test_get_diagnostics_from_the_page_lists_the_uploaded_file(self):
+        self.screenshot = os.path.abspath(self.mktemp())
+        os.makedirs(os.path.dirname(self.screenshot), exist_ok=True)
+        cp = yield self.booted("CP1")
+        cp.answers["GetDiagnostics"] = GetDiagnosticsResponse(file_name="diag.zip")
+        profile = tempfile.mkdtemp(prefix="openocpp-chromium-")
+        self.addCleanup(shutil.rmtree, profile, True)
+        self.driver = yield self.in_thread(test_console.start_browser, self.browser_path, self.driver_path, profile)
+        self.addCleanup(self.in_thread, self.driver.quit)
+
+        yield self.in_thread(self.driver.get, self.base + "/")
+        field = yield self.wait_for('#token-dialog[open] input[name="token"]')
+        yield self.in_thread(field.send_keys, self.token)
+        yield self.in_thread(field.submit)
+        row = yield self.wait_for('#chargepoints tr[data-identity="CP1"]')
+        yield self.in_thread(row.click)
+        yield self.wait_for("#detail-title", "CP1")
+        yield self.wait_for("#uploads li", "none yet")
+        button = yield self.wait_for("#op-diagnostics button[type=submit]")
+        yield self.in_thread(button.click)
+        answer = yield self.wait_for('#answers li.answer.ok[data-action="GetDiagnostics"]', "diag.zip")
+        sent = cp.received[-1]
+        self.assertIsInstance(sent, GetDiagnosticsRequest)
+        self.assertIn(sent.location, answer.text)
+
+        source = self.mktemp()
+        with open(source, "wb") as f:
+            f.write(DATA)
+        yield Transfers(reactor, timeout=5, connect_timeout=5).upload(sent.location, source, "diag.zip")
+        # The list follows a new GetDiagnostics, or the next renders.
+        yield self.in_thread(button.click)
+        link = yield self.wait_for("#uploads li a.upload-link", "diag.zip")
+        self.assertIn("api/v1/uploads/", link.get_attribute("href"))
+        logs = yield self.in_thread(self.driver.get_log, "browser")
+        self.assertEqual(
+            [entry for entry in logs if entry["level"] == "SEVERE" and "401" not in entry["message"]], []
+        )
