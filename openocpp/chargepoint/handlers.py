@@ -16,9 +16,9 @@ Local list management is not supported: GetLocalListVersion answers
 listVersion -1 ("the Charge Point does not support Local Authorization
 Lists", section 5.10) and SendLocalList the status NotSupported ("Update of
 Local Authorization List is not supported", 7.47), both regular answers
-rather than CALLERRORs. Other actions not handled here, SetChargingProfile
-among them, are answered with a CALLERROR NotSupported: errata 3.39 asks
-exactly that of a charge point without smart charging.
+rather than CALLERRORs. The feature profiles' collaborators answer their
+own actions (Smart Charging: L{openocpp.chargepoint.smartcharging}); other
+actions not handled are answered with a CALLERROR NotSupported.
 """
 
 from typing import Any, Callable
@@ -110,6 +110,10 @@ class CentralSystemRequests:
         reservations, firmware, smart charging, ...): each has a
         C{handlers()} giving its request handlers by action, which replace
         the ones here.
+    @param charging_profile_problem: C{charging_profile_problem(connector,
+        profile)}: what stops a RemoteStartTransaction.req's charging
+        profile from being used (C{None}: nothing); without it (no smart
+        charging) the profile is ignored, as 5.11 asks.
     @param operations: what carries out accepted requests, by name:
         C{change_availability(connector, kind)} (returns the
         L{AvailabilityStatus}), C{configuration_problem(key, value)},
@@ -136,6 +140,7 @@ class CentralSystemRequests:
         metering: Any,
         operations: dict[str, Callable[..., Any]],
         features: Any = (),
+        charging_profile_problem: Callable[[int, Any], str | None] | None = None,
     ) -> None:
         self._connectors = connectors
         self._config = ocpp_config
@@ -153,6 +158,7 @@ class CentralSystemRequests:
             raise TypeError(f"operations missing: {', '.join(sorted(missing))}")
         self._operations = dict(operations)
         self._features = list(features)
+        self._charging_profile_problem = charging_profile_problem
 
     def handlers(self) -> dict:
         """
@@ -334,6 +340,16 @@ class CentralSystemRequests:
                 return rejected
         if not self._connectors.is_outlet(connector) or not self._connectors.startable(connector):
             return rejected
+        profile = request.charging_profile
+        if profile is not None and self._charging_profile_problem is not None:
+            problem = self._charging_profile_problem(connector, profile)
+            if problem is not None:
+                self.log.info(
+                    "Remote start for {id_tag} rejected: {problem}",
+                    id_tag=request.id_tag,
+                    problem=problem,
+                )
+                return rejected
         allowed = yield self._hook(
             "openocpp_cp_remote_start",
             connector=connector,

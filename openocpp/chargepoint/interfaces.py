@@ -60,6 +60,18 @@ class IChargePointConfig(Interface):
         "SQLite file, or C{None}."
     )
     plugins = Attribute("Dotted names of plugin modules to load (C{--plugin}).")
+    supply_voltage = Attribute(
+        "Volts per phase for Smart Charging's conversions between amperes and "
+        "watts, unless the hook openocpp_cp_supply_voltage answers (230)."
+    )
+    supply_phases = Attribute(
+        "The phases the charger is wired with, 1 or 3 (3: a charging schedule "
+        "period of 1 phase needs ConnectorSwitch3to1PhaseSupported)."
+    )
+    max_current = Attribute(
+        "The charger's maximum in amperes per phase, the limit where no "
+        "charging profile applies; C{None}: no limit there."
+    )
 
 
 class IOcppConfig(Interface):

@@ -247,7 +247,7 @@ STANDARD_KEYS: tuple[KeyDefinition, ...] = (
     _int("StopTxnAlignedDataMaxLength", True, "10"),
     _csl("StopTxnSampledData", False, "", "StopTxnSampledDataMaxLength", _measurands),
     _int("StopTxnSampledDataMaxLength", True, "10"),
-    _csl("SupportedFeatureProfiles", True, "Core,RemoteTrigger",
+    _csl("SupportedFeatureProfiles", True, "Core,RemoteTrigger,SmartCharging",
          "SupportedFeatureProfilesMaxLength", lambda item: item in _PROFILES),
     _int("SupportedFeatureProfilesMaxLength", True, "6"),
     _int("TransactionMessageAttempts", False, "3", unit="times", minimum=1,

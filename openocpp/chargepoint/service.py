@@ -11,6 +11,8 @@ and never the facade:
   - L{Availability}: ChangeAvailability, now or scheduled;
   - L{Transactions}: starts, stops, remote starts, resets;
   - L{CentralSystemRequests}: the answers to the central system's requests;
+  - L{SmartCharging}: charging profiles, composite schedules and the limit
+    handed to the charger;
   - L{Registration}: BootNotification until accepted;
   - L{Heartbeat}: heartbeats when due;
   - L{TimeKeeper}: the charge point's time.
@@ -44,6 +46,7 @@ from openocpp.chargepoint.metering import Metering
 from openocpp.chargepoint.ocppconfig import IniConfigStorage, OcppConfig, SqliteConfigStorage
 from openocpp.chargepoint.queue import TransactionQueue
 from openocpp.chargepoint.registration import Registration
+from openocpp.chargepoint.smartcharging import SmartCharging
 from openocpp.chargepoint.status import StatusReporter
 from openocpp.chargepoint.store import ChargePointStore, TransactionRecord
 from openocpp.chargepoint.timekeeping import TimeKeeper
@@ -214,7 +217,19 @@ class ChargePoint(MultiService):
         self._availability = Availability(self._connectors, self._status, notify=self._notify)
         # The feature profiles' collaborators that answer their own requests
         # (CentralSystemRequests asks each for its handlers).
-        features: list[Any] = []
+        self._smart_charging = SmartCharging(
+            self._connectors,
+            self.store,
+            self.ocpp_config,
+            self.clock,
+            now=self.now,
+            hook=self._hook,
+            notify=self._notify,
+            voltage=config.supply_voltage,
+            phases=config.supply_phases,
+            max_current=config.max_current,
+        )
+        features: list[Any] = [self._smart_charging]
         self._transactions = Transactions(
             self._connectors,
             self.store,
@@ -229,6 +244,7 @@ class ChargePoint(MultiService):
             online=lambda: self.online,
             running=lambda: self.running,
             apply_scheduled=self._availability.apply_scheduled,
+            transaction_changed=self._smart_charging.transaction_changed,
         )
         self._requests = CentralSystemRequests(
             self._connectors,
@@ -246,13 +262,14 @@ class ChargePoint(MultiService):
                 "change_availability": self._availability.change,
                 "configuration_problem": self._configuration_problem,
                 "configuration_changed": self._configuration_changed,
-                "remote_start": self._transactions.remote_start,
+                "remote_start": self._remote_start,
                 "stop_by_charge_point": self._transactions.stop_by_charge_point,
                 "perform_reset": self._transactions.perform_reset,
                 "boot": self._registrar.boot,
                 "heartbeat": self._heartbeat.send,
             },
             features=features,
+            charging_profile_problem=self._smart_charging.remote_start_problem,
         )
         # The queue and its peers, wired to each other's small interfaces.
         self._status.stop_waiting = self._queue.stop_waiting
@@ -339,6 +356,7 @@ class ChargePoint(MultiService):
             )
             self._metering.start_sampling(record.local_id, record.connector_id)
         self._metering.start_aligned()
+        self._smart_charging.start()
         for record in self.store.running_transactions():
             status = record.id_tag_status
             if status is not None and status != AuthorizationStatus.ACCEPTED.value:
@@ -416,6 +434,7 @@ class ChargePoint(MultiService):
         self._status.stop()
         self._metering.stop()
         self._queue.stop()
+        self._smart_charging.stop()
 
     def restart(self) -> Deferred:
         """
@@ -622,6 +641,13 @@ class ChargePoint(MultiService):
 
     def stop_transaction(self, connector: int, id_tag: str | None = None, reason: Any = None):
         return self._transactions.stop_transaction(connector, id_tag, reason)
+
+    def _remote_start(self, connector: int, id_tag: str, charging_profile: Any) -> Deferred:
+        # 5.11: "If accepted, the Charge Point SHALL use this ChargingProfile
+        # for the transaction": it waits for the transaction to start.
+        if charging_profile is not None:
+            self._smart_charging.expect(connector, charging_profile)
+        return self._transactions.remote_start(connector, id_tag, charging_profile)
 
     def _stop_sent(self, connector: int | None) -> None:
         if connector is not None:

@@ -109,6 +109,18 @@ MIGRATIONS = [
     DROP TABLE local_list;
     ALTER TABLE local_list_nocase RENAME TO local_list;
     """,
+    """
+    -- smart charging: the installed charging profiles (openocpp.chargepoint.chargingprofiles)
+    CREATE TABLE charging_profiles (
+        profile_id INTEGER PRIMARY KEY,
+        connector_id INTEGER NOT NULL,
+        purpose TEXT NOT NULL,
+        stack_level INTEGER NOT NULL,
+        local_id INTEGER,
+        payload TEXT NOT NULL,
+        installed INTEGER NOT NULL
+    );
+    """,
 ]
 
 
@@ -252,6 +264,14 @@ class ChargePointStore:
         if self._open:
             self._open = False
             self._db.close()
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """
+        The open SQLite connection, for the feature stores that keep their
+        own tables in this file (L{openocpp.chargepoint.chargingprofiles}).
+        """
+        return self._db
 
     # -- configuration ----------------------------------------------------
 
@@ -619,7 +639,7 @@ class ChargePointStore:
         with transaction(self._db):
             for table in (
                 "config", "meta", "connectors", "auth_cache", "local_list",
-                "transactions", "transaction_data", "queue",
+                "transactions", "transaction_data", "queue", "charging_profiles",
             ):
                 self._db.execute(f"DELETE FROM {table}")
 

@@ -46,6 +46,12 @@ class ChargePointOptions(RoleOptions):
         ["model", None, "Simulator", "chargePointModel of the BootNotification."],
         ["serial-number", None, None, "chargePointSerialNumber of the BootNotification."],
         ["firmware-version", None, None, "firmwareVersion of the BootNotification."],
+        ["supply-voltage", None, 230.0, "Volts per phase (Smart Charging's A/W conversions).",
+         number("--supply-voltage", float)],
+        ["supply-phases", None, 3, "The phases the charger is wired with: 1 or 3.",
+         number("--supply-phases", int)],
+        ["max-current", None, None, "The charger's maximum, amperes per phase (Smart Charging).",
+         number("--max-current", float)],
         ["id-tag", None, "SIM-0001", "The idTag of the simulated driver (--simulate)."],
         ["charge-time", None, 60.0, "Seconds each simulated session charges (--simulate).",
          number("--charge-time", float)],
@@ -92,6 +98,9 @@ class ChargePointOptions(RoleOptions):
             charge_point_serial_number=self["serial-number"],
             firmware_version=self["firmware-version"],
             plugins=list(self["plugins"]),
+            supply_voltage=self["supply-voltage"],
+            supply_phases=self["supply-phases"],
+            max_current=self["max-current"],
         )
 
 

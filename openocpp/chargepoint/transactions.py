@@ -36,6 +36,9 @@ class Transactions:
     @param apply_scheduled: C{apply_scheduled(connector)}: an availability
         change waiting for the transaction's end takes effect
         (L{openocpp.chargepoint.availability.Availability}).
+    @param transaction_changed: C{transaction_changed(connector)}: a
+        transaction started or stopped on a connector (its charging limit
+        may change: L{openocpp.chargepoint.smartcharging}).
     """
 
     log = Logger()
@@ -55,6 +58,7 @@ class Transactions:
         online: Callable[[], bool],
         running: Callable[[], bool],
         apply_scheduled: Callable[[int], None],
+        transaction_changed: Callable[[int], None] = lambda connector: None,
     ) -> None:
         self._connectors = connectors
         self._store = store
@@ -69,6 +73,7 @@ class Transactions:
         self._online = online
         self._running = running
         self._apply_scheduled = apply_scheduled
+        self._transaction_changed = transaction_changed
 
     @inlineCallbacks
     def start_transaction(self, connector: int, id_tag: str, reservation_id: int | None = None):
@@ -109,6 +114,7 @@ class Transactions:
             id_tag=id_tag,
             meter_start=meter_start,
         )
+        self._transaction_changed(connector)
         waiting = self._queue.wait_start(local_id) if self._online() else None
         yield self._metering.transaction_begin(local_id, connector)
         self._queue.pump()
@@ -161,6 +167,7 @@ class Transactions:
             reason=(reason or Reason.LOCAL).value,
             meter_stop=meter_stop,
         )
+        self._transaction_changed(connector)
         self._apply_scheduled(connector)
         self._queue.pump()
         return True
