@@ -26,6 +26,7 @@ from openocpp.messages.registry import ACTIONS, Role
 from openocpp.messages.validation import parse_datetime
 from openocpp.rpc.errors import CallError, CallTimeout, ConnectionLost, InvalidResponse
 from openocpp.transport.identity import InvalidIdentity, check_identity
+from openocpp.web.charging import ChargingProfileRoutes
 from openocpp.web.queries import Page, charge_point_json, id_tag_json
 
 #: Actions a central system sends, by name: C{POST .../actions/{Action}}.
@@ -263,6 +264,7 @@ class ApiResource(Resource):
         self._streams = streams
         self._authenticator = authenticator
         self._openapi = openapi
+        self._charging = ChargingProfileRoutes(queries, self._charge_point)
         self.routes = [
             Route("openapi.json", public=True, GET=self.get_openapi),
             Route("v1/chargepoints", GET=self.list_charge_points),
@@ -273,6 +275,7 @@ class ApiResource(Resource):
                 DELETE=self.delete_charge_point,
             ),
             Route("v1/chargepoints/{identity}/actions/{action}", POST=self.post_action),
+            Route("v1/chargepoints/{identity}/chargingprofiles", GET=self._charging.list_profiles),
             Route("v1/actions", GET=self.list_actions),
             Route("v1/idtags", GET=self.list_id_tags),
             Route("v1/idtags/{idTag}", GET=self.get_id_tag, PUT=self.put_id_tag, DELETE=self.delete_id_tag),

@@ -1,0 +1,3 @@
+-- Schema version 6: a placeholder in the i13-charging branch for the
+-- migration another branch of issues 12 and 13 numbers 0006 (schema
+-- numbers must run without a gap); delete this file when merging that one.
