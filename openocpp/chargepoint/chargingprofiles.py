@@ -47,6 +47,16 @@ class ChargingProfileStore:
 
     def __init__(self, store: Any) -> None:
         self._store = store
+        #: The profiles as last read or written: the file is read once (a
+        #: profile's decoding, schema checked, costs more than the composite
+        #: schedule computed from it), then only written.
+        self._cached: list[StoredProfile] | None = None
+
+    def forget(self) -> None:
+        """
+        Read the file again next time (its service starts again).
+        """
+        self._cached = None
 
     @property
     def _db(self):
@@ -56,14 +66,17 @@ class ChargingProfileStore:
 
     def profiles(self) -> list[StoredProfile]:
         """
-        @return: every installed profile, in the order they were installed.
+        @return: every installed profile, in the order they were installed
+            (a list not to be changed).
         """
-        return [
-            _stored(row)
-            for row in self._db.execute(
-                "SELECT payload, local_id FROM charging_profiles ORDER BY installed"
-            )
-        ]
+        if self._cached is None:
+            self._cached = [
+                _stored(row)
+                for row in self._db.execute(
+                    "SELECT payload, local_id FROM charging_profiles ORDER BY installed"
+                )
+            ]
+        return self._cached
 
     def count(self) -> int:
         (count,) = self._db.execute("SELECT COUNT(*) FROM charging_profiles").fetchone()
@@ -110,6 +123,7 @@ class ChargingProfileStore:
                     json.dumps(payload),
                 ),
             )
+        self._cached = None
 
     def clear(
         self,
@@ -142,6 +156,7 @@ class ChargingProfileStore:
             sql += " WHERE " + " AND ".join(where)
         with transaction(self._db):
             cursor = self._db.execute(sql, values)
+        self._cached = None
         return cursor.rowcount
 
     def clear_transactions(self, local_ids: Iterable[int] | None = None, keep: Iterable[int] = ()) -> int:
@@ -165,6 +180,7 @@ class ChargingProfileStore:
                     f"({','.join('?' * len(kept))})",
                     kept,
                 )
+        self._cached = None
         return cursor.rowcount
 
 

@@ -50,6 +50,13 @@ from openocpp.messages.enums import (
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError
 
+#: The longest GetCompositeSchedule worked out, in seconds (a week, a
+#: Weekly recurrence's cycle): its cost grows with the duration (about 5 ms
+#: for a week of MaxChargingProfilesInstalled profiles of
+#: ChargingScheduleMaxPeriods periods each, on the reactor thread). A
+#: longer request is answered for a week: the schedule's duration says so.
+MAX_COMPOSITE_DURATION = 7 * 86400
+
 #: ChargingScheduleAllowedChargingRateUnit's items, by unit.
 _UNIT_ITEMS = {ChargingRateUnitType.A: "Current", ChargingRateUnitType.W: "Power"}
 
@@ -127,6 +134,7 @@ class SmartCharging:
         ended while it was stopped, and hand out the limits.
         """
         self._running = True
+        self._profiles.forget()
         running = [record.local_id for record in self._connectors.running()]
         removed = self._profiles.clear_transactions(keep=running)
         if removed:
@@ -458,6 +466,14 @@ class SmartCharging:
             )
             return rejected
         unit = ChargingRateUnitType(unit)
+        duration = request.duration
+        if duration > MAX_COMPOSITE_DURATION:
+            self.log.info(
+                "GetCompositeSchedule of {duration} s answered for {most} s, the longest worked out",
+                duration=duration,
+                most=MAX_COMPOSITE_DURATION,
+            )
+            duration = MAX_COMPOSITE_DURATION
         voltage = yield self.supply_voltage(connector)
         # Periods are whole seconds from startSchedule: it is now, to the second.
         start = self._now().replace(microsecond=0)
@@ -465,7 +481,7 @@ class SmartCharging:
             self._applicable(),
             connector,
             start,
-            request.duration,
+            duration,
             unit,
             self._activities(),
             voltage=voltage,

@@ -500,6 +500,22 @@ class GetCompositeScheduleTests(SmartChargingTestCase):
         self.start_transaction(2)
         self.assertEqual(self.periods(self.composite(0)), [(0, 24.0)])
 
+    def test_long_duration_answered_for_a_week(self):
+        """
+        A duration beyond a week is answered for a week, the longest worked
+        out (the reactor is not held for longer): the schedule's duration
+        says how far it goes.
+        """
+        self.boot_and_clear()
+        self.set_profile(1, make_profile(periods=((0, 10.0),)))
+        answer = self.composite(1, duration=2**31 - 1)
+        self.assertEqual(answer.status, GetCompositeScheduleStatus.ACCEPTED)
+        self.assertEqual(answer.charging_schedule.duration, 7 * 86400)
+
+    def test_negative_duration_rejected(self):
+        self.boot_and_clear()
+        self.assertEqual(self.composite(1, duration=-1).status, GetCompositeScheduleStatus.REJECTED)
+
     def test_configured_maximum_fills_gaps(self):
         """
         With the charger's maximum configured, a gap gets that maximum.
