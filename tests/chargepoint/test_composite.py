@@ -10,6 +10,8 @@ as (startPeriod, limit, numberPhases), with the spec sentence it follows.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -964,3 +966,103 @@ class CompositePropertyTests(SynchronousTestCase):
             later = [p.start_period for p in composite.periods if p.start_period > offset]
             if later:
                 self.assertEqual(changes, start + timedelta(seconds=later[0]))
+
+
+def _reference(pairs, connector, start, moment, connectors, unit, max_limit):
+    """
+    The composite's limit at C{moment} (epoch seconds), worked out for that
+    moment alone from the rules of the module's docstring, unrounded: the
+    oracle of L{CompositeOracleTests}. None: no limit.
+
+    @return: (limit, numberPhases) or None, and the unit that counts.
+    """
+    origin = _epoch(start)
+
+    def relative_start(number):
+        transaction, started = connectors.get(number, (None, None))
+        return _epoch(started) if number and transaction is not None and started is not None else origin
+
+    def prevailing(entries):
+        values = []
+        for rank, p, relative in entries:
+            period = _reference_period(p, moment, relative)
+            if period is not None:
+                values.append((rank, (_in_unit(period, p.charging_schedule.charging_rate_unit, unit), period.number_phases)))
+        if not values:
+            return None
+        top = max(rank for rank, _ in values)
+        chosen = [value for rank, value in values if rank == top]
+        stated = [phases for _, phases in chosen if phases is not None]
+        return (min(limit for limit, _ in chosen), min(stated) if stated else None)
+
+    def lower(a, b):
+        if a is None or b is None:
+            return a if b is None else b
+        stated = [phases for phases in (a[1], b[1]) if phases is not None]
+        return (min(a[0], b[0]), min(stated) if stated else None)
+
+    maximum = None if max_limit is None else (max_limit if unit == A else max_limit * 230 * 3, None)
+    cap = prevailing(
+        [(p.stack_level, p, relative_start(connector)) for number, p in pairs if number == 0 and p.charging_profile_purpose == MAX]
+    )
+
+    def drawn(number):
+        transaction = connectors[number][0]
+        own = [p for n, p in pairs if n == number and p.charging_profile_purpose == DEFAULT]
+        levels = {p.stack_level for p in own}
+        defaults = own + [p for n, p in pairs if n == 0 and p.charging_profile_purpose == DEFAULT and p.stack_level not in levels]
+        entries = [((0, p.stack_level), p, relative_start(number)) for p in defaults]
+        if transaction is not None:
+            entries += [
+                ((1, p.stack_level), p, relative_start(number))
+                for n, p in pairs
+                if n == number and p.charging_profile_purpose == TX and p.transaction_id in (None, transaction)
+            ]
+        return lower(prevailing(entries), maximum)
+
+    if connector:
+        return lower(drawn(connector), cap)
+    busy = [drawn(number) for number in sorted(connectors) if connectors[number][0] is not None]
+    if any(value is None for value in busy):
+        return cap
+    stated = [value[1] for value in busy if value[1] is not None]
+    phases = None
+    if stated:
+        phases = max(stated + ([3] if len(stated) < len(busy) else []))
+    total = 0.0
+    for value in busy:
+        total += value[0]
+    return lower((total, phases), cap)
+
+
+class CompositeOracleTests(SynchronousTestCase):
+    """
+    L{composite_schedule} against L{_reference}, which evaluates each moment
+    on its own.
+    """
+
+    @settings(max_examples=60, deadline=None)
+    @given(_queries(), st.lists(st.integers(min_value=0, max_value=2 * DAY - 1), min_size=1, max_size=8))
+    def test_composite_is_the_limit_in_force_at_every_moment(self, query, offsets) -> None:
+        """
+        At every period's start, at random moments and at the composite's
+        end, the composite holds the limit that the rules give for that
+        moment alone (rounded down to one decimal); where the composite ends
+        early, no limit applies.
+        """
+        pairs, connectors, connector, start, duration, unit, max_limit = query
+        composite = composite_schedule(installed(pairs), connector, start, duration, unit, activities(connectors), max_limit=max_limit)
+        checked = offsets + [period.start_period for period in composite.periods] + [composite.duration]
+        for offset in checked:
+            if offset >= duration:
+                continue
+            expected = _reference(pairs, connector, start, _epoch(start) + offset, connectors, composite.unit, max_limit)
+            if offset >= composite.duration:
+                if offset == composite.duration:
+                    self.assertIsNone(expected, offset)
+                continue
+            self.assertIsNotNone(expected, offset)
+            got = _period_at(composite, offset)
+            self.assertEqual(
+                (got.limit, got.number_phases), (math.floor(expected[0] * 10 + 1e-6) / 10, expected[1]), offset
+            )
