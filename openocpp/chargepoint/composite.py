@@ -117,6 +117,7 @@ The rules, and the choices made where the spec leaves room:
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -406,17 +407,18 @@ class _Schedule:
     segments, converted to the query's unit; read at increasing times.
 
     @ivar rank: its precedence within its stack (higher wins).
+    @ivar count: how many segments it has.
     """
 
-    __slots__ = ("rank", "_starts", "_ends", "_values", "_index", "_count")
+    __slots__ = ("rank", "count", "_starts", "_ends", "_values", "_index")
 
-    def __init__(self, rank: tuple[int, int], segments: list[tuple[int, int, _Value]]) -> None:
+    def __init__(self, rank: tuple[int, int], starts: list[int], ends: list[int], values: list[_Value]) -> None:
         self.rank = rank
-        self._starts = [segment[0] for segment in segments]
-        self._ends = [segment[1] for segment in segments]
-        self._values = [segment[2] for segment in segments]
+        self.count = len(starts)
+        self._starts = starts
+        self._ends = ends
+        self._values = values
         self._index = 0
-        self._count = len(segments)
 
     def boundaries(self) -> list[int]:
         """
@@ -431,10 +433,11 @@ class _Schedule:
         """
         index = self._index
         ends = self._ends
-        while index < self._count and ends[index] <= moment:
+        count = self.count
+        while index < count and ends[index] <= moment:
             index += 1
         self._index = index
-        if index < self._count and self._starts[index] <= moment:
+        if index < count and self._starts[index] <= moment:
             return self._values[index]
         return None
 
@@ -483,6 +486,7 @@ class _Query:
             start = start.replace(tzinfo=timezone.utc)
         self.start = start.replace(microsecond=0)
         self._origin = _epoch(self.start)
+        self._converted: dict[int, tuple[list[int], list[_Value]]] = {}
         self._voltage = float(voltage)
         self._connector_id = connector_id
         self._connectors = {number: connectors[number] for number in sorted(connectors) if number > 0}
@@ -554,18 +558,62 @@ class _Query:
             return 0
         return _epoch(activity.started_at) - self._origin
 
-    def _segments(self, profile: ChargingProfile, connector: int, length: int) -> list[tuple[int, int, _Value]]:
+    def _periods(self, profile: ChargingProfile) -> tuple[list[int], list[_Value]]:
         """
-        @return: C{profile}'s limits within [0, C{length}) of the query, as
-            (start, end, value) segments in order.
+        @return: C{profile}'s period starts in order and their limits in the
+            query's unit (computed once per query).
         """
+        key = id(profile)
+        cached = self._converted.get(key)
+        if cached is not None:
+            return cached
+        unit = profile.charging_schedule.charging_rate_unit
+        same = unit == self.unit
+        to_watts = self.unit == _W
+        voltage = self._voltage
+        offsets = []
+        values = []
+        for period in profile.charging_schedule.charging_schedule_period:
+            phases = period.number_phases
+            if phases is not None and phases <= 0:
+                phases = None
+            limit = float(period.limit)
+            if limit < 0:
+                limit = 0.0
+            elif not same:
+                factor = voltage * (phases or DEFAULT_PHASES)
+                limit = limit * factor if to_watts else limit / factor
+            offsets.append(period.start_period)
+            values.append((limit, phases))
+        if offsets and offsets[0] >= 0 and all(a < b for a, b in zip(offsets, offsets[1:])):
+            cached = (offsets, values)
+        else:
+            # Out of order or repeated starts (which SetChargingProfile
+            # should refuse): the lower limit of a repeated start.
+            periods: dict[int, _Value] = {}
+            for offset, value in zip(offsets, values):
+                if offset >= 0:
+                    periods[offset] = _lower(periods.get(offset), value)
+            ordered = sorted(periods)
+            cached = (ordered, [periods[offset] for offset in ordered])
+        self._converted[key] = cached
+        return cached
+
+    def _schedule(self, rank: tuple[int, int], profile: ChargingProfile, connector: int, length: int) -> _Schedule:
+        """
+        @return: C{profile}'s limits within [0, C{length}) of the query, in
+            order.
+        """
+        starts: list[int] = []
+        ends: list[int] = []
+        values: list[_Value] = []
         low, high = 0, length
         if profile.valid_from is not None:
             low = max(low, _epoch(profile.valid_from) - self._origin)
         if profile.valid_to is not None:
             high = min(high, _epoch(profile.valid_to) - self._origin)
         if low >= high:
-            return []
+            return _Schedule(rank, starts, ends, values)
         schedule = profile.charging_schedule
         run = math.inf if schedule.duration is None else schedule.duration
         kind = profile.charging_profile_kind
@@ -578,40 +626,46 @@ class _Query:
             run = min(run, cycle)
             first = max(0, (low - origin) // cycle)
             last = (high - 1 - origin) // cycle
-            anchors = [origin + k * cycle for k in range(first, last + 1)]
+            anchors: Sequence[int] = range(origin + first * cycle, origin + last * cycle + 1, cycle)
         elif kind == ChargingProfileKindType.ABSOLUTE and schedule.start_schedule is not None:
-            anchors = [_epoch(schedule.start_schedule) - self._origin]
+            anchors = (_epoch(schedule.start_schedule) - self._origin,)
         else:
-            anchors = [self._relative_start(connector)]
-        periods: dict[int, _Value] = {}
-        unit = schedule.charging_rate_unit
-        for period in schedule.charging_schedule_period:
-            if period.start_period < 0:
-                continue
-            value = (
-                max(0.0, self._convert(float(period.limit), unit, period.number_phases)),
-                period.number_phases,
-            )
-            periods[period.start_period] = _lower(periods.get(period.start_period), value)
-        offsets = sorted(periods)
-        segments = []
+            anchors = (self._relative_start(connector),)
+        offsets, limits = self._periods(profile)
+        count = len(offsets)
         for anchor in anchors:
+            begin_at = low if low > anchor else anchor
             stop = anchor + run
-            for index, offset in enumerate(offsets):
-                begin = anchor + offset
-                end = anchor + offsets[index + 1] if index + 1 < len(offsets) else stop
-                begin, end = max(begin, low), min(end, stop, high)
+            stop_at = int(high if high < stop else stop)
+            if begin_at >= stop_at:
+                continue
+            # The period in force at begin_at, then each until stop_at.
+            index = bisect_right(offsets, begin_at - anchor) - 1
+            if index < 0:
+                index = 0
+            while index < count:
+                begin = anchor + offsets[index]
+                if begin >= stop_at:
+                    break
+                end = anchor + offsets[index + 1] if index + 1 < count else stop_at
+                if begin < begin_at:
+                    begin = begin_at
+                if end > stop_at:
+                    end = stop_at
                 if begin < end:
-                    segments.append((begin, int(end), periods[offset]))
-        return segments
+                    starts.append(begin)
+                    ends.append(end)
+                    values.append(limits[index])
+                index += 1
+        return _Schedule(rank, starts, ends, values)
 
     def _stack(self, profiles: list[tuple[tuple[int, int], ChargingProfile]], connector: int, length: int) -> list[_Schedule]:
         """
         @return: the schedules of C{profiles} (with their ranks), highest
             rank first.
         """
-        stack = [_Schedule(rank, self._segments(profile, connector, length)) for rank, profile in profiles]
-        stack = [schedule for schedule in stack if schedule._count]
+        stack = [self._schedule(rank, profile, connector, length) for rank, profile in profiles]
+        stack = [schedule for schedule in stack if schedule.count]
         stack.sort(key=lambda schedule: schedule.rank, reverse=True)
         return stack
 

@@ -10,9 +10,13 @@ as (startPeriod, limit, numberPhases), with the spec sentence it follows.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
 from openocpp.chargepoint.composite import (
@@ -723,3 +727,342 @@ class CurrentLimitTests(SynchronousTestCase):
         """
         profiles = installed([(0, profile(DEFAULT, [(0, 16)], start=at(2, 12)))])
         self.assertEqual(current_limit(profiles, 1, at(2, 6), activities(IDLE)), (None, A, at(2, 12)))
+
+
+# Properties. Profiles are drawn at random (including ones the charge point
+# would refuse, which must be ignored or still give a sane answer), around a
+# base time, in whole seconds.
+
+BASE = at(2, 12)
+
+_moments = st.integers(min_value=-3 * DAY, max_value=2 * DAY).map(lambda seconds: BASE + timedelta(seconds=seconds))
+
+
+@st.composite
+def _periods(draw) -> list[tuple]:
+    starts = sorted(draw(st.sets(st.integers(min_value=1, max_value=2 * DAY), max_size=4)))
+    if draw(st.integers(min_value=0, max_value=9)) == 0:
+        starts = starts or [1]
+    else:
+        starts = [0] + starts
+    return [
+        (start, draw(st.integers(min_value=0, max_value=640)) / 10, draw(st.sampled_from([None, 1, 2, 3])))
+        for start in starts
+    ]
+
+
+@st.composite
+def _installed(draw, connectors=(0, 1, 2)) -> tuple[int, ChargingProfile]:
+    purpose = draw(st.sampled_from([MAX, DEFAULT, TX]))
+    kind = draw(st.sampled_from([ABSOLUTE, RECURRING, RELATIVE]))
+    valid_from = draw(st.none() | _moments)
+    valid_to = draw(st.none() | _moments)
+    return draw(st.sampled_from(connectors)), profile(
+        purpose,
+        draw(_periods()),
+        stack=draw(st.integers(min_value=0, max_value=3)),
+        kind=kind,
+        start=draw(st.none() | _moments) if kind != RELATIVE else None,
+        duration=draw(st.none() | st.integers(min_value=60, max_value=2 * DAY)),
+        unit=draw(st.sampled_from([A, W])),
+        recurrency=draw(st.sampled_from([DAILY, WEEKLY])) if kind == RECURRING else None,
+        transaction=draw(st.sampled_from([None, 7, 8])) if purpose == TX else None,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        identifier=draw(st.integers(min_value=1, max_value=10**6)),
+    )
+
+
+_connector_states = st.fixed_dictionaries(
+    {
+        1: st.sampled_from([(None, None), (7, BASE - timedelta(minutes=50)), (7, None)]),
+        2: st.sampled_from([(None, None), (8, BASE - timedelta(hours=5))]),
+    }
+)
+
+
+@st.composite
+def _queries(draw):
+    return (
+        draw(st.lists(_installed(), max_size=7)),
+        draw(_connector_states),
+        draw(st.sampled_from([0, 1, 2])),
+        BASE + timedelta(seconds=draw(st.integers(min_value=-DAY, max_value=DAY))),
+        draw(st.integers(min_value=0, max_value=2 * DAY)),
+        draw(st.sampled_from([None, A, W])),
+        draw(st.none() | st.integers(min_value=0, max_value=640).map(lambda tenths: tenths / 10)),
+    )
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _reference_period(p: ChargingProfile, moment: int, relative_start: int) -> ChargingSchedulePeriod | None:
+    """
+    The period of C{p} in force at C{moment}, worked out for that moment
+    alone (the module sweeps over time instead): the oracle of the
+    properties.
+    """
+    if p.valid_from is not None and moment < _epoch(p.valid_from):
+        return None
+    if p.valid_to is not None and moment >= _epoch(p.valid_to):
+        return None
+    schedule = p.charging_schedule
+    if p.charging_profile_kind == RECURRING:
+        cycle = 7 * DAY if p.recurrency_kind == WEEKLY else DAY
+        origin = _epoch(schedule.start_schedule) if schedule.start_schedule else (4 * DAY if cycle > DAY else 0)
+        if moment < origin:
+            return None
+        offset = (moment - origin) % cycle
+    elif p.charging_profile_kind == ABSOLUTE and schedule.start_schedule is not None:
+        offset = moment - _epoch(schedule.start_schedule)
+    else:
+        offset = moment - relative_start
+    if offset < 0 or (schedule.duration is not None and offset >= schedule.duration):
+        return None
+    started = [period for period in schedule.charging_schedule_period if 0 <= period.start_period <= offset]
+    if not started:
+        return None
+    latest = max(period.start_period for period in started)
+    return min((period for period in started if period.start_period == latest), key=lambda period: period.limit)
+
+
+def _in_unit(period: ChargingSchedulePeriod, unit_from: ChargingRateUnitType, unit_to: ChargingRateUnitType) -> float:
+    limit = max(0.0, period.limit)
+    phases = period.number_phases or 3
+    if unit_from == unit_to:
+        return limit
+    return limit * 230 * phases if unit_to == W else limit / (230 * phases)
+
+
+def _period_at(composite: Composite, offset: int) -> CompositePeriod:
+    return [period for period in composite.periods if period.start_period <= offset][-1]
+
+
+class CompositePropertyTests(SynchronousTestCase):
+    """
+    Properties of L{composite_schedule} and L{current_limit} for any
+    profiles.
+    """
+
+    @settings(max_examples=40, deadline=None)
+    @given(_queries())
+    def test_periods_are_ordered_from_0_within_the_duration(self, query) -> None:
+        """
+        The periods start at 0, are strictly ordered (so do not overlap),
+        lie within the composite's duration, which is no longer than asked,
+        have limits of at most one decimal that are never negative, and two
+        adjacent periods differ.
+        """
+        pairs, connectors, connector, start, duration, unit, max_limit = query
+        composite = composite_schedule(installed(pairs), connector, start, duration, unit, activities(connectors), max_limit=max_limit)
+        self.assertLessEqual(composite.duration, duration)
+        self.assertIn(composite.unit, (A, W) if unit is None else (unit,))
+        starts = [period.start_period for period in composite.periods]
+        if starts:
+            self.assertEqual(starts[0], 0)
+            self.assertGreater(composite.duration, starts[-1])
+        else:
+            self.assertEqual(composite.duration, 0)
+        self.assertEqual(starts, sorted(set(starts)))
+        for period in composite.periods:
+            self.assertGreaterEqual(period.limit, 0)
+            self.assertEqual(round(period.limit, 1), period.limit)
+        for before, after in zip(composite.periods, composite.periods[1:]):
+            self.assertNotEqual((before.limit, before.number_phases), (after.limit, after.number_phases))
+        if max_limit is not None:
+            self.assertEqual(composite.duration, duration)
+
+    @settings(max_examples=40, deadline=None)
+    @given(_queries(), st.lists(st.integers(min_value=0, max_value=2 * DAY - 1), min_size=1, max_size=8))
+    def test_never_exceeds_the_charge_point_max_profile(self, query, offsets) -> None:
+        """
+        At any moment the composite (of a connector, or connector 0's total)
+        is at most the limit of the ChargePointMaxProfile in force then (the
+        highest stack level valid then), in the composite's unit, with no
+        more phases than it states (3.13.3: "The combined energy flow of all
+        connectors SHALL NOT be greater then the limit set by
+        ChargePointMaxProfile").
+        """
+        pairs, connectors, connector, start, duration, unit, max_limit = query
+        composite = composite_schedule(installed(pairs), connector, start, duration, unit, activities(connectors), max_limit=max_limit)
+        transaction, started = connectors.get(connector, (None, None))
+        relative_start = _epoch(started) if connector and transaction is not None and started else _epoch(start)
+        for offset in offsets + [period.start_period for period in composite.periods]:
+            if offset >= composite.duration:
+                continue
+            moment = _epoch(start) + offset
+            in_force = [
+                (p.stack_level, _reference_period(p, moment, relative_start), p.charging_schedule.charging_rate_unit)
+                for number, p in pairs
+                if number == 0 and p.charging_profile_purpose == MAX
+            ]
+            in_force = [entry for entry in in_force if entry[1] is not None]
+            if not in_force:
+                continue
+            top = max(level for level, _, _ in in_force)
+            for level, period, unit_from in in_force:
+                if level != top:
+                    continue
+                cap = _in_unit(period, unit_from, composite.unit)
+                got = _period_at(composite, offset)
+                self.assertLessEqual(got.limit, cap + 1e-9, (offset, period))
+                if period.number_phases is not None:
+                    self.assertLessEqual(got.number_phases, period.number_phases)
+
+    @settings(max_examples=40, deadline=None)
+    @given(_queries(), st.randoms(use_true_random=False))
+    def test_same_whichever_order_the_profiles_are_in(self, query, random) -> None:
+        """
+        The composite is the same whichever order the profiles are given in.
+        """
+        pairs, connectors, connector, start, duration, unit, max_limit = query
+        shuffled = list(pairs)
+        random.shuffle(shuffled)
+        self.assertEqual(
+            composite_schedule(installed(pairs), connector, start, duration, unit, activities(connectors), max_limit=max_limit),
+            composite_schedule(installed(shuffled), connector, start, duration, unit, activities(connectors), max_limit=max_limit),
+        )
+
+    @settings(max_examples=40, deadline=None)
+    @given(_queries())
+    def test_current_limit_is_the_composites_first_period(self, query) -> None:
+        """
+        current_limit at a moment is the first period of the composite from
+        that moment, and its next change the composite's second period.
+        """
+        pairs, connectors, connector, start, duration, unit, max_limit = query
+        composite = composite_schedule(installed(pairs), connector, start, 7 * DAY, unit, activities(connectors), max_limit=max_limit)
+        period, unit_now, changes = current_limit(
+            installed(pairs), connector, start, activities(connectors), max_limit=max_limit, unit=unit
+        )
+        self.assertEqual(unit_now, composite.unit)
+        self.assertEqual(period, composite.periods[0] if composite.periods else None)
+        if len(composite.periods) > 1:
+            self.assertEqual(changes, start + timedelta(seconds=composite.periods[1].start_period))
+        elif composite.periods and composite.duration < 7 * DAY:
+            self.assertEqual(changes, start + timedelta(seconds=composite.duration))
+
+    @settings(max_examples=40, deadline=None)
+    @given(
+        st.lists(_installed(connectors=(0, 1)), max_size=7),
+        st.integers(min_value=-DAY, max_value=DAY),
+        st.lists(st.integers(min_value=0, max_value=DAY - 1), min_size=1, max_size=6),
+    )
+    def test_current_limit_agrees_with_the_composite_at_any_moment(self, pairs, shift, offsets) -> None:
+        """
+        On a connector in a transaction (so that Relative profiles count
+        from its start, not from the question's), current_limit at any
+        moment within a composite is the composite's period then.
+        """
+        connectors = activities({1: (7, BASE - timedelta(hours=2)), 2: (8, BASE - timedelta(hours=3))})
+        start = BASE + timedelta(seconds=shift)
+        composite = composite_schedule(installed(pairs), 1, start, DAY, None, connectors, max_limit=32)
+        for offset in offsets:
+            period, _, changes = current_limit(installed(pairs), 1, start + timedelta(seconds=offset), connectors, max_limit=32, unit=composite.unit)
+            expected = _period_at(composite, offset)
+            self.assertEqual((period.limit, period.number_phases), (expected.limit, expected.number_phases))
+            later = [p.start_period for p in composite.periods if p.start_period > offset]
+            if later:
+                self.assertEqual(changes, start + timedelta(seconds=later[0]))
+
+
+def _reference(pairs, connector, start, moment, connectors, unit, max_limit):
+    """
+    The composite's limit at C{moment} (epoch seconds), worked out for that
+    moment alone from the rules of the module's docstring, unrounded: the
+    oracle of L{CompositeOracleTests}. None: no limit.
+
+    @return: (limit, numberPhases) or None, and the unit that counts.
+    """
+    origin = _epoch(start)
+
+    def relative_start(number):
+        transaction, started = connectors.get(number, (None, None))
+        return _epoch(started) if number and transaction is not None and started is not None else origin
+
+    def prevailing(entries):
+        values = []
+        for rank, p, relative in entries:
+            period = _reference_period(p, moment, relative)
+            if period is not None:
+                values.append((rank, (_in_unit(period, p.charging_schedule.charging_rate_unit, unit), period.number_phases)))
+        if not values:
+            return None
+        top = max(rank for rank, _ in values)
+        chosen = [value for rank, value in values if rank == top]
+        stated = [phases for _, phases in chosen if phases is not None]
+        return (min(limit for limit, _ in chosen), min(stated) if stated else None)
+
+    def lower(a, b):
+        if a is None or b is None:
+            return a if b is None else b
+        stated = [phases for phases in (a[1], b[1]) if phases is not None]
+        return (min(a[0], b[0]), min(stated) if stated else None)
+
+    maximum = None if max_limit is None else (max_limit if unit == A else max_limit * 230 * 3, None)
+    cap = prevailing(
+        [(p.stack_level, p, relative_start(connector)) for number, p in pairs if number == 0 and p.charging_profile_purpose == MAX]
+    )
+
+    def drawn(number):
+        transaction = connectors[number][0]
+        own = [p for n, p in pairs if n == number and p.charging_profile_purpose == DEFAULT]
+        levels = {p.stack_level for p in own}
+        defaults = own + [p for n, p in pairs if n == 0 and p.charging_profile_purpose == DEFAULT and p.stack_level not in levels]
+        entries = [((0, p.stack_level), p, relative_start(number)) for p in defaults]
+        if transaction is not None:
+            entries += [
+                ((1, p.stack_level), p, relative_start(number))
+                for n, p in pairs
+                if n == number and p.charging_profile_purpose == TX and p.transaction_id in (None, transaction)
+            ]
+        return lower(prevailing(entries), maximum)
+
+    if connector:
+        return lower(drawn(connector), cap)
+    busy = [drawn(number) for number in sorted(connectors) if connectors[number][0] is not None]
+    if any(value is None for value in busy):
+        return cap
+    stated = [value[1] for value in busy if value[1] is not None]
+    phases = None
+    if stated:
+        phases = max(stated + ([3] if len(stated) < len(busy) else []))
+    total = 0.0
+    for value in busy:
+        total += value[0]
+    return lower((total, phases), cap)
+
+
+class CompositeOracleTests(SynchronousTestCase):
+    """
+    L{composite_schedule} against L{_reference}, which evaluates each moment
+    on its own.
+    """
+
+    @settings(max_examples=60, deadline=None)
+    @given(_queries(), st.lists(st.integers(min_value=0, max_value=2 * DAY - 1), min_size=1, max_size=8))
+    def test_composite_is_the_limit_in_force_at_every_moment(self, query, offsets) -> None:
+        """
+        At every period's start, at random moments and at the composite's
+        end, the composite holds the limit that the rules give for that
+        moment alone (rounded down to one decimal); where the composite ends
+        early, no limit applies.
+        """
+        pairs, connectors, connector, start, duration, unit, max_limit = query
+        composite = composite_schedule(installed(pairs), connector, start, duration, unit, activities(connectors), max_limit=max_limit)
+        checked = offsets + [period.start_period for period in composite.periods] + [composite.duration]
+        for offset in checked:
+            if offset >= duration:
+                continue
+            expected = _reference(pairs, connector, start, _epoch(start) + offset, connectors, composite.unit, max_limit)
+            if offset >= composite.duration:
+                if offset == composite.duration:
+                    self.assertIsNone(expected, offset)
+                continue
+            self.assertIsNotNone(expected, offset)
+            got = _period_at(composite, offset)
+            self.assertEqual(
+                (got.limit, got.number_phases), (math.floor(expected[0] * 10 + 1e-6) / 10, expected[1]), offset
+            )
