@@ -19,6 +19,7 @@ BENCHMARKS = [
     ("bench_rpc.py", [], ["--quick"]),
     ("bench_centralsystem.py", [], ["--quick"]),
     ("bench_composite.py", [], ["--calls", "200"]),
+    ("bench_smartcharging.py", [], ["--quick"]),
 ]
 
 

@@ -47,9 +47,10 @@ class ChargingProfileStore:
 
     def __init__(self, store: Any) -> None:
         self._store = store
-        #: The profiles as last read or written: the file is read once (a
-        #: profile's decoding, schema checked, costs more than the composite
-        #: schedule computed from it), then only written.
+        #: The profiles as last read, kept up to date by every write: the
+        #: file is read once (a profile's decoding, schema checked, costs
+        #: more than the composite schedule computed from it), then only
+        #: written.
         self._cached: list[StoredProfile] | None = None
 
     def forget(self) -> None:
@@ -123,7 +124,10 @@ class ChargingProfileStore:
                     json.dumps(payload),
                 ),
             )
-        self._cached = None
+        if self._cached is not None:
+            self._cached = [
+                stored for stored in self._cached if not _replaces(connector_id, profile, stored)
+            ] + [StoredProfile(connector_id, profile, local_id)]
 
     def clear(
         self,
@@ -156,31 +160,33 @@ class ChargingProfileStore:
             sql += " WHERE " + " AND ".join(where)
         with transaction(self._db):
             cursor = self._db.execute(sql, values)
-        self._cached = None
+        if self._cached is not None:
+            criteria = (
+                {"id": profile_id}
+                if profile_id is not None
+                else {"connector": connector_id, "purpose": purpose, "stack_level": stack_level}
+            )
+            self._cached = [stored for stored in self._cached if not _matches(stored, **criteria)]
         return cursor.rowcount
 
-    def clear_transactions(self, local_ids: Iterable[int] | None = None, keep: Iterable[int] = ()) -> int:
+    def clear_transactions(self, keep: Iterable[int]) -> int:
         """
-        Remove TxProfiles: those of the transactions C{local_ids}, or (when
-        C{None}) those of every transaction not in C{keep}.
+        Remove the TxProfiles of every transaction but those in C{keep}
+        (local ids: the running ones).
 
         @return: how many were removed.
         """
+        kept = list(keep)
         with transaction(self._db):
-            if local_ids is not None:
-                ids = list(local_ids)
-                cursor = self._db.execute(
-                    f"DELETE FROM charging_profiles WHERE local_id IN ({','.join('?' * len(ids))})",
-                    ids,
-                )
-            else:
-                kept = list(keep)
-                cursor = self._db.execute(
-                    "DELETE FROM charging_profiles WHERE local_id IS NOT NULL AND local_id NOT IN "
-                    f"({','.join('?' * len(kept))})",
-                    kept,
-                )
-        self._cached = None
+            cursor = self._db.execute(
+                "DELETE FROM charging_profiles WHERE local_id IS NOT NULL AND local_id NOT IN "
+                f"({','.join('?' * len(kept))})",
+                kept,
+            )
+        if self._cached is not None:
+            self._cached = [
+                stored for stored in self._cached if stored.local_id is None or stored.local_id in kept
+            ]
         return cursor.rowcount
 
 
@@ -190,6 +196,28 @@ def _key(connector_id: int, profile: ChargingProfile) -> tuple:
         connector_id,
         str(profile.charging_profile_purpose),
         profile.stack_level,
+    )
+
+
+def _replaces(connector_id: int, profile: ChargingProfile, stored: StoredProfile) -> bool:
+    # What install() deletes, as its SQL does.
+    installed = stored.profile
+    return installed.charging_profile_id == profile.charging_profile_id or (
+        stored.connector_id == connector_id
+        and str(installed.charging_profile_purpose) == str(profile.charging_profile_purpose)
+        and installed.stack_level == profile.stack_level
+    )
+
+
+def _matches(stored: StoredProfile, id=None, connector=None, purpose=None, stack_level=None) -> bool:
+    # What clear() deletes, as its SQL does.
+    profile = stored.profile
+    if id is not None:
+        return profile.charging_profile_id == id
+    return (
+        (connector is None or stored.connector_id == connector)
+        and (purpose is None or str(profile.charging_profile_purpose) == str(purpose))
+        and (stack_level is None or profile.stack_level == stack_level)
     )
 
 

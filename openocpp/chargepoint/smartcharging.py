@@ -51,10 +51,12 @@ from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError
 
 #: The longest GetCompositeSchedule worked out, in seconds (a week, a
-#: Weekly recurrence's cycle): its cost grows with the duration (about 5 ms
-#: for a week of MaxChargingProfilesInstalled profiles of
-#: ChargingScheduleMaxPeriods periods each, on the reactor thread). A
-#: longer request is answered for a week: the schedule's duration says so.
+#: Weekly recurrence's cycle): its cost grows with the duration (about 1 ms
+#: of CPU for a week of MaxChargingProfilesInstalled profiles of
+#: ChargingScheduleMaxPeriods periods each, on the reactor thread:
+#: benchmarks/bench_smartcharging.py), and a duration of years would hold
+#: the reactor for seconds. A longer request is answered for a week: the
+#: schedule's duration says so.
 MAX_COMPOSITE_DURATION = 7 * 86400
 
 #: ChargingScheduleAllowedChargingRateUnit's items, by unit.
