@@ -156,7 +156,11 @@ class ChargePoint(MultiService):
                 plugins=[load_plugin_module(name) for name in config.plugins],
             )
         self.plugins = plugins
-        self._time = TimeKeeper(self.clock, hook=self._hook)
+        # A jump of the charge point's time moves Smart Charging's period
+        # boundaries (SmartCharging is built below).
+        self._time = TimeKeeper(
+            self.clock, hook=self._hook, changed=lambda: self._smart_charging.reconsider()
+        )
         self._registrar = Registration(
             config,
             self.ocpp_config,

@@ -15,6 +15,7 @@ from openocpp.chargepoint.behaviour import DefaultChargePointBehaviour, Simulate
 from openocpp.hookspecs import hookimpl
 from openocpp.messages import (
     ClearChargingProfileRequest,
+    HeartbeatResponse,
     GetCompositeScheduleRequest,
     GetConfigurationRequest,
     RemoteStartTransactionRequest,
@@ -658,6 +659,24 @@ class LimitHookTests(SmartChargingTestCase):
         self.boot_and_clear()
         self.set_profile(1, make_profile(periods=((0, 16.0), (60, 8.0))))
         self.assertEqual(self.cp._smart_charging._timers, {})
+
+    def test_time_jump(self):
+        """
+        When the central system's time moves the charge point's by hours
+        (Heartbeat.conf), the limit in force at the new time is told at once.
+        """
+        self.boot_and_clear()
+        self.start_transaction(1)
+        start = self.cp.now().replace(microsecond=0) + timedelta(hours=1)
+        self.set_profile(
+            1, make_profile(kind=ChargingProfileKindType.ABSOLUTE, start=start, periods=((0, 8.0),))
+        )
+        self.assertEqual(self.recorder.limits, [])
+        later = self.cs.now() + timedelta(hours=2)
+        self.cs.answers["Heartbeat"] = lambda request: HeartbeatResponse(current_time=later)
+        self.cp._heartbeat.send()
+        self.cs.settle()
+        self.assertEqual(self.recorder.limits, [(1, 8.0, "A", None)])
 
     def test_recurring_daily(self):
         """
