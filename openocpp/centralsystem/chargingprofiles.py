@@ -10,7 +10,10 @@ Only the answers to the central system's own calls pass here
 L{openocpp.centralsystem.proxy.ChargePointProxy}); the charge points'
 messages (the hot path) never do. A TxProfile whose transaction has
 stopped is left out of the list (the charge point deletes it then, 3.13.1),
-without a write on StopTransaction.
+without a write on StopTransaction; one sent without a transactionId is
+bound, as the charge point binds it, to the connector's running
+transaction. The TxProfile of a RemoteStartTransaction is not listed: its
+transaction is not known when the charge point accepts it.
 """
 
 import json
@@ -47,6 +50,16 @@ class ChargingProfileRecords:
         on the same connector (3.13.2).
         """
         purpose = str(profile.charging_profile_purpose)
+        transaction_id = profile.transaction_id
+        if purpose == "TxProfile" and transaction_id is None:
+            # The charge point binds it to the connector's running
+            # transaction: so does the list, to leave it out once it stopped.
+            row = self._db.execute(
+                "SELECT id FROM transactions WHERE identity = ? AND connector_id = ? AND "
+                "stop_timestamp IS NULL ORDER BY id DESC LIMIT 1",
+                (identity, connector_id),
+            ).fetchone()
+            transaction_id = None if row is None else row[0]
         self._write(
             "DELETE FROM charging_profiles WHERE identity = ? AND (profile_id = ? OR "
             "(connector_id = ? AND purpose = ? AND stack_level = ?))",
@@ -61,7 +74,7 @@ class ChargingProfileRecords:
                 connector_id,
                 purpose,
                 profile.stack_level,
-                profile.transaction_id,
+                transaction_id,
                 json.dumps(codec.encode(profile)),
                 self._now_text(),
             ),

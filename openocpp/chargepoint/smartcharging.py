@@ -33,6 +33,12 @@ from twisted.internet.defer import Deferred, gatherResults, inlineCallbacks, suc
 from twisted.logger import Logger
 
 from openocpp.chargepoint.chargingprofiles import ChargingProfileStore, StoredProfile
+from openocpp.chargepoint.composite import (
+    ConnectorActivity,
+    InstalledProfile,
+    composite_schedule,
+    current_limit,
+)
 from openocpp.messages import (
     ClearChargingProfileResponse,
     GetCompositeScheduleResponse,
@@ -170,8 +176,6 @@ class SmartCharging:
         The installed profiles as the composite takes them: a TxProfile
         only while its transaction runs, with that transaction's id.
         """
-        from openocpp.chargepoint.composite import InstalledProfile
-
         running = {record.local_id: record for record in self._connectors.running()}
         profiles = []
         for stored in self._profiles.profiles():
@@ -189,8 +193,6 @@ class SmartCharging:
         Every connector 1..N with its transaction (id and start), as the
         composite takes them.
         """
-        from openocpp.chargepoint.composite import ConnectorActivity
-
         activities = {}
         for connector in self._connectors.outlets():
             record = self._connectors.transaction(connector)
@@ -391,6 +393,16 @@ class SmartCharging:
         stopped, the profile SHOULD be deleted"), and the limits worked out
         again.
         """
+        try:
+            self._transaction_changed(connector)
+        except Exception:
+            # The transaction goes on whatever happens here (a full disk).
+            self.log.failure(
+                "Charging profiles of connector {connector} not updated", connector=connector
+            )
+        self.reconsider()
+
+    def _transaction_changed(self, connector: int) -> None:
         record = self._connectors.transaction(connector)
         if record is not None:
             profile = self._forget_expected(connector)
@@ -411,7 +423,6 @@ class SmartCharging:
                     "TxProfiles of the transaction on connector {connector} removed",
                     connector=connector,
                 )
-        self.reconsider()
 
     # -- ClearChargingProfile (5.5) -----------------------------------------------------
 
@@ -441,8 +452,6 @@ class SmartCharging:
 
     @inlineCallbacks
     def get_composite_schedule(self, request):
-        from openocpp.chargepoint.composite import composite_schedule
-
         rejected = GetCompositeScheduleResponse(status=GetCompositeScheduleStatus.REJECTED)
         connector = request.connector_id
         if not 0 <= connector <= self._connectors.count:
@@ -524,17 +533,28 @@ class SmartCharging:
         def answer(volts):
             if volts is None:
                 return self._voltage
-            volts = float(volts)
-            if volts <= 0:
+            try:
+                volts = float(volts)
+            except (TypeError, ValueError):
+                volts = 0.0
+            if not volts > 0:  # also refuses nan
                 self.log.warn(
-                    "openocpp_cp_supply_voltage answered {volts} V: using {default} V",
+                    "openocpp_cp_supply_voltage answered {volts!r}: using {default} V",
                     volts=volts,
                     default=self._voltage,
                 )
                 return self._voltage
             return volts
 
-        return self._hook("openocpp_cp_supply_voltage", connector=connector).addCallback(answer)
+        def failed(failure):
+            self.log.failure(
+                "openocpp_cp_supply_voltage failed: using {default} V", failure, default=self._voltage
+            )
+            return self._voltage
+
+        return self._hook("openocpp_cp_supply_voltage", connector=connector).addCallbacks(
+            answer, failed
+        )
 
     # -- the limit handed to the charger ------------------------------------------------------
 
@@ -552,20 +572,25 @@ class SmartCharging:
 
     @inlineCallbacks
     def _reconsider(self, connector: int):
-        from openocpp.chargepoint.composite import current_limit
-
         voltage = yield self.supply_voltage(connector)
         if not self._running:
             return
         now = self._now()
-        period, unit, next_change = current_limit(
-            self._applicable(),
-            connector,
-            now,
-            self._activities(),
-            voltage=voltage,
-            **self._maximum(),
-        )
+        try:
+            period, unit, next_change = current_limit(
+                self._applicable(),
+                connector,
+                now,
+                self._activities(),
+                voltage=voltage,
+                **self._maximum(),
+            )
+        except Exception:
+            # Nothing a timer or a transaction's start could do about it:
+            # the limit told stays, and the next change tries again.
+            self.log.failure("The charging limit of connector {connector} could not be worked out",
+                             connector=connector)
+            return
         if period is None:
             limit = (None, None, None)
         else:

@@ -476,6 +476,27 @@ class GetCompositeScheduleTests(SmartChargingTestCase):
         self.set_profile(1, make_profile(periods=((0, 10.0),)))
         self.assertEqual(self.periods(self.composite(1, unit=W)), [(0, 7200.0)])
 
+    def test_bad_voltage_from_the_hook(self):
+        """
+        A voltage hook that answers nonsense, or fails, is logged, and the
+        configured 230 V is used.
+        """
+        self.boot_and_clear()
+        self.set_profile(1, make_profile(periods=((0, 10.0),)))
+        for answer in (-5, "high", float("nan")):
+            self.recorder.voltage = answer
+            self.assertEqual(self.periods(self.composite(1, unit=W)), [(0, 6900.0)])
+
+        class Broken:
+            @hookimpl
+            def openocpp_cp_supply_voltage(self, charge_point, connector):
+                raise RuntimeError("no meter")
+
+        self.cp.plugins.register(Broken(), name="broken")
+        self.addCleanup(self.cp.plugins.unregister, name="broken")
+        self.assertEqual(self.periods(self.composite(1, unit=W)), [(0, 6900.0)])
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+
     def test_unit_not_allowed_rejected(self):
         """
         A unit ChargingScheduleAllowedChargingRateUnit does not list is
@@ -570,6 +591,30 @@ class TransactionTests(SmartChargingTestCase):
                          [(2, 4, record.local_id)])
         self.assertEqual(self.recorder.limits, [(2, 7.0, "A", None)])
         self.assertEqual(self.periods(self.composite(2)), [(0, 7.0)])
+
+    def test_remote_start_profile_dropped_without_transaction(self):
+        """
+        A remote start's TxProfile waits ConnectionTimeOut for its
+        transaction; when none started, it is dropped, and a later
+        transaction does not get it.
+        """
+
+        class NoCar:
+            @hookimpl
+            def openocpp_cp_start_charging(self, charge_point, connector, id_tag, charging_profile):
+                return True  # waits for a car that never comes
+
+        self.cp.plugins.register(NoCar(), name="no-car")
+        self.boot_and_clear()
+        self.cp.ocpp_config.set("ConnectionTimeOut", "30")
+        self.ask(
+            RemoteStartTransactionRequest(
+                id_tag="TAG", connector_id=1, charging_profile=make_profile(profile_id=4, purpose=TX)
+            )
+        )
+        self.cs.advance(31)
+        self.start_transaction(1)
+        self.assertEqual(self.installed(), [])
 
     def test_remote_start_with_other_purpose_rejected(self):
         """

@@ -153,6 +153,26 @@ class ChargingProfileListTests(ApiMixin, TestCase):
         self.assertEqual((yield self.listed()), [])
 
     @inlineCallbacks
+    def test_tx_profile_without_transaction_id_bound_to_the_running_one(self):
+        """
+        A TxProfile sent without a transactionId belongs, as on the charge
+        point, to the connector's running transaction: listed with its id,
+        left out once it stopped.
+        """
+        cp = yield self.booted()
+        started = yield cp.call(
+            core.StartTransactionRequest(connector_id=1, id_tag="TAG", meter_start=0, timestamp=NOW)
+        )
+        self.set_answer(cp, ChargingProfileStatus.ACCEPTED)
+        yield self.send(1, profile_json(profile_id=8, purpose="TxProfile"))
+        listing = yield self.get("/api/v1/chargepoints/CP1/chargingprofiles")
+        self.assertEqual([item["transactionId"] for item in listing.json["items"]], [started.transaction_id])
+        yield cp.call(
+            core.StopTransactionRequest(meter_stop=10, timestamp=NOW, transaction_id=started.transaction_id)
+        )
+        self.assertEqual((yield self.listed()), [])
+
+    @inlineCallbacks
     def test_unknown_charge_point(self):
         answer = yield self.get("/api/v1/chargepoints/NOPE/chargingprofiles")
         self.assertError(answer, 404, "unknown_charge_point")
