@@ -20,9 +20,12 @@ from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
 from openocpp.chargepoint.composite import (
+    MAX_DURATION,
     Composite,
     CompositePeriod,
+    CompositeRefused,
     ConnectorActivity,
+    DurationRefused,
     InstalledProfile,
     UnknownConnector,
     composite_schedule,
@@ -663,9 +666,29 @@ class CompositeTests(SynchronousTestCase):
 
     def test_negative_duration(self) -> None:
         """
-        A negative duration raises L{ValueError}.
+        A negative duration raises L{DurationRefused}, a L{CompositeRefused}
+        (answer Rejected).
         """
-        self.assertRaises(ValueError, composite_schedule, [], 1, at(2, 6), -1, None, activities(IDLE))
+        self.assertRaises(DurationRefused, composite_schedule, [], 1, at(2, 6), -1, None, activities(IDLE))
+        self.assertTrue(issubclass(DurationRefused, CompositeRefused))
+        self.assertTrue(issubclass(UnknownConnector, CompositeRefused))
+
+    def test_duration_longer_than_computed(self) -> None:
+        """
+        A duration longer than C{max_duration} (31 days by default) raises
+        L{DurationRefused}; within it, or with C{max_duration=None}, the
+        composite is computed.
+        """
+        self.assertRaises(DurationRefused, composite_schedule, [], 1, at(2, 6), MAX_DURATION + 1, None, activities(IDLE))
+        self.assertRaises(
+            DurationRefused, composite_schedule, [], 1, at(2, 6), 3601, None, activities(IDLE), max_duration=HOUR
+        )
+        composite = composite_schedule(
+            [], 1, at(2, 6), MAX_DURATION + 1, None, activities(IDLE), max_limit=16, max_duration=None
+        )
+        self.assertEqual(composite.duration, MAX_DURATION + 1)
+        composite = composite_schedule([], 1, at(2, 6), MAX_DURATION, None, activities(IDLE), max_limit=16)
+        self.assertEqual(composite.periods, (CompositePeriod(0, 16.0, None),))
 
     def test_voltage_not_positive(self) -> None:
         """
