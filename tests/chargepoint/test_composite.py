@@ -31,11 +31,13 @@ from openocpp.chargepoint.composite import (
     composite_schedule,
     current_limit,
 )
+from openocpp.messages import GetCompositeScheduleResponse, codec
 from openocpp.messages.datatypes import ChargingProfile, ChargingSchedule, ChargingSchedulePeriod
 from openocpp.messages.enums import (
     ChargingProfileKindType,
     ChargingProfilePurposeType,
     ChargingRateUnitType,
+    GetCompositeScheduleStatus,
     RecurrencyKindType,
 )
 
@@ -646,6 +648,28 @@ class CompositeTests(SynchronousTestCase):
                 ],
             ),
         )
+
+    def test_every_case_answers_a_valid_get_composite_schedule_conf(self) -> None:
+        """
+        Each case of the table, answered as GetCompositeSchedule.conf
+        (scheduleStart the composite's start, its chargingSchedule when it
+        has one), passes the message's JSON schema and decodes back to the
+        same periods: what a central system parses.
+        """
+        for name, case in CASES.items():
+            connector, start, duration, unit = case.query
+            composite = composite_schedule(
+                installed(case.installed), connector, start, duration, unit, activities(case.connectors), max_limit=case.max_limit
+            )
+            answer = GetCompositeScheduleResponse(
+                status=GetCompositeScheduleStatus.ACCEPTED,
+                connector_id=connector,
+                schedule_start=composite.start,
+                charging_schedule=composite.to_charging_schedule(),
+            )
+            payload = codec.encode(answer)
+            codec.validate(GetCompositeScheduleResponse, payload)
+            self.assertEqual(codec.decode(GetCompositeScheduleResponse, payload), answer, name)
 
     def test_empty_composite_has_no_charging_schedule(self) -> None:
         """
