@@ -110,6 +110,12 @@ The rules, and the choices made where the spec leaves room:
    L{Composite.to_charging_schedule} returns None: the answer is Accepted
    without a chargingSchedule (it is optional in GetCompositeSchedule.conf).
 
+ - B{Cost.} The work grows with the periods of the answer; a duration
+   longer than C{max_duration} (L{MAX_DURATION}, 31 days, by default) is
+   refused (L{DurationRefused}), as is a negative one: GetCompositeSchedule
+   answers Rejected, as 5.7 allows when the charge point "is not able to
+   report the requested schedule".
+
  - B{Determinism.} The result depends neither on the profiles' order nor on
    their chargingProfileIds.
 """
@@ -136,6 +142,10 @@ DAY = 86400
 WEEK = 7 * DAY
 #: How far L{current_limit} looks for the next change.
 HORIZON = WEEK
+#: The longest composite computed by default: a month of 10 daily profiles
+#: of 24 periods takes about 5 ms (benchmarks/bench_composite.py), a year
+#: 60 ms, which would block the reactor.
+MAX_DURATION = 31 * DAY
 #: The phases assumed when a period states none (7.12: "3 SHALL be assumed").
 DEFAULT_PHASES = 3
 
@@ -152,10 +162,25 @@ _DEFAULT = ChargingProfilePurposeType.TX_DEFAULT_PROFILE
 _TX = ChargingProfilePurposeType.TX_PROFILE
 
 
-class UnknownConnector(LookupError):
+class CompositeRefused(ValueError):
     """
-    The connector asked for is neither 0 nor one of the charge point's:
-    GetCompositeSchedule answers Rejected (5.7).
+    The charge point cannot report the composite asked for: GetCompositeSchedule
+    answers Rejected (5.7: "If the Charge Point is not able to report the
+    requested schedule, for instance if the connectorId is unknown, it SHALL
+    respond with a status Rejected").
+    """
+
+
+class UnknownConnector(CompositeRefused, LookupError):
+    """
+    The connector asked for is neither 0 nor one of the charge point's.
+    """
+
+
+class DurationRefused(CompositeRefused):
+    """
+    The duration asked for is negative, or longer than the charge point
+    computes without blocking (C{max_duration}).
     """
 
 
@@ -263,6 +288,7 @@ def composite_schedule(
     *,
     max_limit_unit: ChargingRateUnitType = _A,
     max_limit_phases: int = DEFAULT_PHASES,
+    max_duration: int | None = MAX_DURATION,
 ) -> Composite:
     """
     The schedule the charge point will actually apply on a connector (0: the
@@ -281,13 +307,18 @@ def composite_schedule(
     @param max_limit: the charger's own maximum per connector; None: none.
     @param max_limit_unit: C{max_limit}'s unit.
     @param max_limit_phases: the phases C{max_limit} is for (A <-> W).
+    @param max_duration: the longest C{duration} computed (None: any); the
+        cost grows with the periods of the answer.
     @raise UnknownConnector: C{connector_id} is neither 0 nor in
-        C{connectors}.
-    @raise ValueError: a negative C{duration}, or a C{voltage} that is not
-        positive.
+        C{connectors} (answer Rejected).
+    @raise DurationRefused: C{duration} is negative or longer than
+        C{max_duration} (answer Rejected).
+    @raise ValueError: a C{voltage} that is not positive.
     """
     if duration < 0:
-        raise ValueError(f"duration must not be negative, not {duration}")
+        raise DurationRefused(f"duration must not be negative, not {duration}")
+    if max_duration is not None and duration > max_duration:
+        raise DurationRefused(f"duration {duration} is longer than the {max_duration} s computed")
     query = _Query(profiles, connector_id, start, unit, connectors, voltage, max_limit, max_limit_unit, max_limit_phases)
     steps = query.steps(duration)
     periods = []
@@ -323,7 +354,7 @@ def current_limit(
         applies and there is no C{max_limit}), its unit, and the time the
         limit or numberPhases next changes (None: not within C{horizon}).
     @raise UnknownConnector: as for L{composite_schedule}.
-    @raise ValueError: as for L{composite_schedule}.
+    @raise ValueError: a C{voltage} that is not positive.
     """
     query = _Query(profiles, connector_id, moment, unit, connectors, voltage, max_limit, max_limit_unit, max_limit_phases)
     steps: list[tuple[int, tuple[float, int | None] | None]] = []

@@ -20,19 +20,24 @@ from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
 from openocpp.chargepoint.composite import (
+    MAX_DURATION,
     Composite,
     CompositePeriod,
+    CompositeRefused,
     ConnectorActivity,
+    DurationRefused,
     InstalledProfile,
     UnknownConnector,
     composite_schedule,
     current_limit,
 )
+from openocpp.messages import GetCompositeScheduleResponse, codec
 from openocpp.messages.datatypes import ChargingProfile, ChargingSchedule, ChargingSchedulePeriod
 from openocpp.messages.enums import (
     ChargingProfileKindType,
     ChargingProfilePurposeType,
     ChargingRateUnitType,
+    GetCompositeScheduleStatus,
     RecurrencyKindType,
 )
 
@@ -644,6 +649,28 @@ class CompositeTests(SynchronousTestCase):
             ),
         )
 
+    def test_every_case_answers_a_valid_get_composite_schedule_conf(self) -> None:
+        """
+        Each case of the table, answered as GetCompositeSchedule.conf
+        (scheduleStart the composite's start, its chargingSchedule when it
+        has one), passes the message's JSON schema and decodes back to the
+        same periods: what a central system parses.
+        """
+        for name, case in CASES.items():
+            connector, start, duration, unit = case.query
+            composite = composite_schedule(
+                installed(case.installed), connector, start, duration, unit, activities(case.connectors), max_limit=case.max_limit
+            )
+            answer = GetCompositeScheduleResponse(
+                status=GetCompositeScheduleStatus.ACCEPTED,
+                connector_id=connector,
+                schedule_start=composite.start,
+                charging_schedule=composite.to_charging_schedule(),
+            )
+            payload = codec.encode(answer)
+            codec.validate(GetCompositeScheduleResponse, payload)
+            self.assertEqual(codec.decode(GetCompositeScheduleResponse, payload), answer, name)
+
     def test_empty_composite_has_no_charging_schedule(self) -> None:
         """
         A composite without periods gives no ChargingSchedule (which needs
@@ -663,9 +690,29 @@ class CompositeTests(SynchronousTestCase):
 
     def test_negative_duration(self) -> None:
         """
-        A negative duration raises L{ValueError}.
+        A negative duration raises L{DurationRefused}, a L{CompositeRefused}
+        (answer Rejected).
         """
-        self.assertRaises(ValueError, composite_schedule, [], 1, at(2, 6), -1, None, activities(IDLE))
+        self.assertRaises(DurationRefused, composite_schedule, [], 1, at(2, 6), -1, None, activities(IDLE))
+        self.assertTrue(issubclass(DurationRefused, CompositeRefused))
+        self.assertTrue(issubclass(UnknownConnector, CompositeRefused))
+
+    def test_duration_longer_than_computed(self) -> None:
+        """
+        A duration longer than C{max_duration} (31 days by default) raises
+        L{DurationRefused}; within it, or with C{max_duration=None}, the
+        composite is computed.
+        """
+        self.assertRaises(DurationRefused, composite_schedule, [], 1, at(2, 6), MAX_DURATION + 1, None, activities(IDLE))
+        self.assertRaises(
+            DurationRefused, composite_schedule, [], 1, at(2, 6), 3601, None, activities(IDLE), max_duration=HOUR
+        )
+        composite = composite_schedule(
+            [], 1, at(2, 6), MAX_DURATION + 1, None, activities(IDLE), max_limit=16, max_duration=None
+        )
+        self.assertEqual(composite.duration, MAX_DURATION + 1)
+        composite = composite_schedule([], 1, at(2, 6), MAX_DURATION, None, activities(IDLE), max_limit=16)
+        self.assertEqual(composite.periods, (CompositePeriod(0, 16.0, None),))
 
     def test_voltage_not_positive(self) -> None:
         """
