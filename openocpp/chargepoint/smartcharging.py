@@ -34,6 +34,7 @@ from twisted.logger import Logger
 
 from openocpp.chargepoint.chargingprofiles import ChargingProfileStore, StoredProfile
 from openocpp.chargepoint.composite import (
+    CompositeRefused,
     ConnectorActivity,
     InstalledProfile,
     composite_schedule,
@@ -55,15 +56,6 @@ from openocpp.messages.enums import (
 )
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError
-
-#: The longest GetCompositeSchedule worked out, in seconds (a week, a
-#: Weekly recurrence's cycle): its cost grows with the duration (about 1 ms
-#: of CPU for a week of MaxChargingProfilesInstalled profiles of
-#: ChargingScheduleMaxPeriods periods each, on the reactor thread:
-#: benchmarks/bench_smartcharging.py), and a duration of years would hold
-#: the reactor for seconds. A longer request is answered for a week: the
-#: schedule's duration says so.
-MAX_COMPOSITE_DURATION = 7 * 86400
 
 #: ChargingScheduleAllowedChargingRateUnit's items, by unit.
 _UNIT_ITEMS = {ChargingRateUnitType.A: "Current", ChargingRateUnitType.W: "Power"}
@@ -459,12 +451,6 @@ class SmartCharging:
                 "GetCompositeSchedule rejected: no connector {connector}", connector=connector
             )
             return rejected
-        if request.duration < 0:
-            self.log.info(
-                "GetCompositeSchedule rejected: negative duration {duration}",
-                duration=request.duration,
-            )
-            return rejected
         allowed = self._allowed_units()
         unit = request.charging_rate_unit
         if unit is None:
@@ -477,27 +463,26 @@ class SmartCharging:
             )
             return rejected
         unit = ChargingRateUnitType(unit)
-        duration = request.duration
-        if duration > MAX_COMPOSITE_DURATION:
-            self.log.info(
-                "GetCompositeSchedule of {duration} s answered for {most} s, the longest worked out",
-                duration=duration,
-                most=MAX_COMPOSITE_DURATION,
-            )
-            duration = MAX_COMPOSITE_DURATION
         voltage = yield self.supply_voltage(connector)
         # Periods are whole seconds from startSchedule: it is now, to the second.
         start = self._now().replace(microsecond=0)
-        composite = composite_schedule(
-            self._applicable(),
-            connector,
-            start,
-            duration,
-            unit,
-            self._activities(),
-            voltage=voltage,
-            **self._maximum(),
-        )
+        try:
+            composite = composite_schedule(
+                self._applicable(),
+                connector,
+                start,
+                request.duration,
+                unit,
+                self._activities(),
+                voltage=voltage,
+                **self._maximum(),
+            )
+        except CompositeRefused as refused:
+            # A negative duration, or one longer than the composite works
+            # out without holding the reactor (MAX_DURATION, 31 days): "not
+            # able to report the requested schedule" (5.7).
+            self.log.info("GetCompositeSchedule rejected: {reason}", reason=str(refused))
+            return rejected
         return GetCompositeScheduleResponse(
             status=GetCompositeScheduleStatus.ACCEPTED,
             connector_id=connector,

@@ -522,17 +522,17 @@ class GetCompositeScheduleTests(SmartChargingTestCase):
         self.start_transaction(2)
         self.assertEqual(self.periods(self.composite(0)), [(0, 24.0)])
 
-    def test_long_duration_answered_for_a_week(self):
+    def test_duration_beyond_a_month_rejected(self):
         """
-        A duration beyond a week is answered for a week, the longest worked
-        out (the reactor is not held for longer): the schedule's duration
-        says how far it goes.
+        A duration up to 31 days is answered; a longer one, which would
+        hold the reactor, is Rejected (5.7: "not able to report").
         """
         self.boot_and_clear()
         self.set_profile(1, make_profile(periods=((0, 10.0),)))
-        answer = self.composite(1, duration=2**31 - 1)
-        self.assertEqual(answer.status, GetCompositeScheduleStatus.ACCEPTED)
-        self.assertEqual(answer.charging_schedule.duration, 7 * 86400)
+        answer = self.composite(1, duration=31 * 86400)
+        self.assertEqual(answer.charging_schedule.duration, 31 * 86400)
+        self.assertEqual(self.composite(1, duration=31 * 86400 + 1).status, GetCompositeScheduleStatus.REJECTED)
+        self.assertEqual(self.composite(1, duration=2**31 - 1).status, GetCompositeScheduleStatus.REJECTED)
 
     def test_negative_duration_rejected(self):
         self.boot_and_clear()
