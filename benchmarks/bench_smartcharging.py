@@ -44,6 +44,9 @@ class _Case(SynchronousTestCase):
 
 
 def profile(index: int, periods: int, start, count: int):
+    """
+    The C{index}th of C{count} profiles: (connector, profile).
+    """
     if index < 2:
         purpose, connector = Purpose.CHARGE_POINT_MAX_PROFILE, 0
     elif index >= count - 3:
@@ -63,6 +66,9 @@ def profile(index: int, periods: int, start, count: int):
 
 
 def timed(function, calls: int) -> dict:
+    """
+    Call C{function} C{calls} times; the wall and CPU time per call.
+    """
     walls, cpus = [], []
     for _ in range(calls):
         wall, cpu = time.perf_counter(), time.process_time()
@@ -80,6 +86,9 @@ def timed(function, calls: int) -> dict:
 
 
 def run(calls: int) -> dict:
+    """
+    Install the profiles, then time each handler C{calls} times.
+    """
     case = _Case()
     clock = Clock()
     cs = ScriptedCentralSystem(case, clock)

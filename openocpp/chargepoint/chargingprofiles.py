@@ -80,6 +80,9 @@ class ChargingProfileStore:
         return self._cached
 
     def count(self) -> int:
+        """
+        @return: how many profiles are installed.
+        """
         (count,) = self._db.execute("SELECT COUNT(*) FROM charging_profiles").fetchone()
         return count
 

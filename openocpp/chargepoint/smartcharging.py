@@ -199,6 +199,13 @@ class SmartCharging:
     # -- SetChargingProfile (5.16) -----------------------------------------------------
 
     def set_charging_profile(self, request):
+        """
+        SetChargingProfile.req: install the profile, or say why not.
+
+        @return: the L{SetChargingProfileResponse} (Accepted or Rejected).
+        @raise CallError: PropertyConstraintViolation for a connectorId
+            that is not 0 to NumberOfConnectors (errata 3.39).
+        """
         connector = request.connector_id
         profile = request.cs_charging_profiles
         if not 0 <= connector <= self._connectors.count:
@@ -419,6 +426,13 @@ class SmartCharging:
     # -- ClearChargingProfile (5.5) -----------------------------------------------------
 
     def clear_charging_profile(self, request):
+        """
+        ClearChargingProfile.req: clear by id, or every profile matching
+        all the fields given (errata 3.25; none: all).
+
+        @return: the L{ClearChargingProfileResponse}: Accepted when a
+            profile was cleared, Unknown otherwise.
+        """
         purpose = request.charging_profile_purpose
         removed = self._profiles.clear(
             request.id,
@@ -444,6 +458,12 @@ class SmartCharging:
 
     @inlineCallbacks
     def get_composite_schedule(self, request):
+        """
+        GetCompositeSchedule.req: the schedule from now over the duration
+        asked (5.7).
+
+        @return: a Deferred of the L{GetCompositeScheduleResponse}.
+        """
         rejected = GetCompositeScheduleResponse(status=GetCompositeScheduleStatus.REJECTED)
         connector = request.connector_id
         if not 0 <= connector <= self._connectors.count:

@@ -152,6 +152,10 @@ class ReadOnlyQueries:
 
 
 def charging_profile_json(row: dict) -> dict:
+    """
+    @return: the API's JSON of a charging profile record (see
+        L{openocpp.centralsystem.interfaces.ICentralSystemStore.charging_profiles}).
+    """
     return {
         "connectorId": row["connector_id"],
         "chargingProfileId": row["profile_id"],
