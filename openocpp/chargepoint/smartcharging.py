@@ -10,9 +10,11 @@ computation this module feeds with the installed profiles, the connectors'
 transactions and the charge point's time.
 
 The limit of each connector is worked out when a profile is installed or
-cleared, when a transaction starts or stops, and when the composite schedule
-reaches its next change: one timer per connector, at that moment, on the
-reactor clock. The application hears it through the notification hook
+cleared, when a transaction starts or stops, when the charge point's time
+jumps, and when the composite schedule reaches its next change: one timer
+per connector with a transaction, at that moment, on the reactor clock (an
+idle connector draws nothing, and its Relative schedules would start again
+at every look). The application hears it through the notification hook
 C{openocpp_cp_charging_limit_changed} only when it really changed; before the
 first one, a connector has no limit.
 
@@ -252,6 +254,10 @@ class SmartCharging:
         local_id = None
         if purpose is ChargingProfilePurposeType.CHARGE_POINT_MAX_PROFILE and connector != 0:
             return "a ChargePointMaxProfile can only be set on connector 0 (3.13.1)", None
+        if purpose is not ChargingProfilePurposeType.TX_PROFILE and profile.transaction_id is not None:
+            # 7.8: transactionId is "Only valid if ChargingProfilePurpose is
+            # set to TxProfile".
+            return f"a transactionId on a {purpose.value} (only a TxProfile has one, 7.8)", None
         if purpose is ChargingProfilePurposeType.TX_PROFILE:
             if connector == 0:
                 return "a TxProfile can only be set on a connector > 0 (3.13.1)", None

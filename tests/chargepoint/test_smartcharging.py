@@ -260,7 +260,8 @@ class SetChargingProfileTests(SmartChargingTestCase):
     def test_invalid_schedule_rejected(self):
         """
         A schedule whose first period does not start at 0 (5.16), or whose
-        periods go back, is Rejected.
+        periods go back, a Recurring profile without recurrencyKind, and a
+        TxDefaultProfile with a transactionId are Rejected.
         """
         self.boot_and_clear()
         self.assertEqual(self.set_profile(1, make_profile(periods=((10, 8.0),))), ChargingProfileStatus.REJECTED)
@@ -272,6 +273,8 @@ class SetChargingProfileTests(SmartChargingTestCase):
             self.set_profile(1, make_profile(kind=ChargingProfileKindType.RECURRING)),
             ChargingProfileStatus.REJECTED,
         )
+        # 7.8: a transactionId is only valid on a TxProfile.
+        self.assertEqual(self.set_profile(1, make_profile(transaction_id=100)), ChargingProfileStatus.REJECTED)
         self.assertEqual(self.installed(), [])
 
 
