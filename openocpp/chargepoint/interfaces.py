@@ -368,6 +368,16 @@ class IChargePoint(IService):
             while it is not known yet or when none runs).
         """
 
+    def charging_limit(connector):
+        """
+        The limit Smart Charging lets a connector draw now, as last told
+        through C{openocpp_cp_charging_limit_changed} (for a plugin that
+        joins later, or reads it when it wants).
+
+        @return: C{(limit, unit, number_phases)}: C{(None, None, None)} when
+            nothing limits it.
+        """
+
     def reset_data():
         """
         Forget everything persisted (configuration, statuses, cache,

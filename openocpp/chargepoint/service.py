@@ -653,6 +653,9 @@ class ChargePoint(MultiService):
             self._smart_charging.expect(connector, charging_profile)
         return self._transactions.remote_start(connector, id_tag, charging_profile)
 
+    def charging_limit(self, connector: int) -> tuple:
+        return self._smart_charging.limit(connector)
+
     def _stop_sent(self, connector: int | None) -> None:
         if connector is not None:
             self._status.consider(connector)

@@ -667,6 +667,17 @@ class LimitHookTests(SmartChargingTestCase):
         self.clock.advance(1)
         self.assertEqual(self.recorder.limits, [(1, 16.0, "A", None), (1, 10.0, "A", None)])
 
+    def test_charging_limit_read_from_the_charge_point(self):
+        """
+        The limit last told can be read from the charge point
+        (C{IChargePoint.charging_limit}).
+        """
+        self.boot_and_clear()
+        self.assertEqual(self.cp.charging_limit(1), (None, None, None))
+        self.set_profile(1, make_profile(unit=W, periods=((0, 3000.0),), phases=3))
+        self.assertEqual(self.cp.charging_limit(1), (3000.0, W, 3))
+        self.assertEqual(self.cp.charging_limit(2), (None, None, None))
+
     def test_not_told_when_nothing_changed(self):
         """
         A profile that does not change the limit in force (a lower stack
