@@ -782,7 +782,7 @@ class CurrentLimitTests(SynchronousTestCase):
 
 BASE = at(2, 12)
 
-_moments = st.integers(min_value=-3 * DAY, max_value=2 * DAY).map(lambda seconds: BASE + timedelta(seconds=seconds))
+_moments = st.integers(min_value=-DAY, max_value=DAY).map(lambda seconds: BASE + timedelta(seconds=seconds))
 
 
 @st.composite
@@ -807,7 +807,7 @@ def _installed(draw, connectors=(0, 1, 2)) -> tuple[int, ChargingProfile]:
     return draw(st.sampled_from(connectors)), profile(
         purpose,
         draw(_periods()),
-        stack=draw(st.integers(min_value=0, max_value=3)),
+        stack=draw(st.integers(min_value=0, max_value=2)),
         kind=kind,
         start=draw(st.none() | _moments) if kind != RELATIVE else None,
         duration=draw(st.none() | st.integers(min_value=60, max_value=2 * DAY)),
@@ -831,10 +831,10 @@ _connector_states = st.fixed_dictionaries(
 @st.composite
 def _queries(draw):
     return (
-        draw(st.lists(_installed(), max_size=7)),
+        draw(st.lists(_installed(), min_size=1, max_size=6)),
         draw(_connector_states),
         draw(st.sampled_from([0, 1, 2])),
-        BASE + timedelta(seconds=draw(st.integers(min_value=-DAY, max_value=DAY))),
+        BASE + timedelta(seconds=draw(st.integers(min_value=-HOUR * 12, max_value=HOUR * 12))),
         draw(st.integers(min_value=0, max_value=2 * DAY)),
         draw(st.sampled_from([None, A, W])),
         draw(st.none() | st.integers(min_value=0, max_value=640).map(lambda tenths: tenths / 10)),
@@ -1113,3 +1113,52 @@ class CompositeOracleTests(SynchronousTestCase):
             self.assertEqual(
                 (got.limit, got.number_phases), (math.floor(expected[0] * 10 + 1e-6) / 10, expected[1]), offset
             )
+
+
+@st.composite
+def _stacked(draw) -> tuple[int, ChargingProfile]:
+    """
+    A profile drawn from few choices, so that profiles often meet: on
+    connector 0 or 1, stack levels 0 and 1, Absolute or Daily starting in
+    the 30 hours before L{BASE}, limits in A.
+    """
+    connector = draw(st.sampled_from([0, 1]))
+    purpose = draw(st.sampled_from([MAX, DEFAULT] if connector == 0 else [DEFAULT, TX]))
+    kind = draw(st.sampled_from([ABSOLUTE, RECURRING]))
+    second = draw(st.none() | st.integers(min_value=1, max_value=30).map(lambda hours: hours * HOUR))
+    periods = [(0, draw(st.integers(min_value=1, max_value=40)))]
+    if second is not None:
+        periods.append((second, draw(st.integers(min_value=1, max_value=40))))
+    return connector, profile(
+        purpose,
+        periods,
+        stack=draw(st.integers(min_value=0, max_value=1)),
+        kind=kind,
+        start=BASE - timedelta(hours=draw(st.integers(min_value=0, max_value=30))),
+        duration=draw(st.none() | st.integers(min_value=1, max_value=30).map(lambda hours: hours * HOUR)),
+        recurrency=DAILY if kind == RECURRING else None,
+        transaction=draw(st.sampled_from([None, 7, 8])) if purpose == TX else None,
+    )
+
+
+class StackedOracleTests(SynchronousTestCase):
+    """
+    L{composite_schedule} against L{_reference} where profiles often overlap:
+    stacking, TxProfile over TxDefaultProfile, a connector's TxDefaultProfile
+    over connector 0's, the cap, Daily recurrences cut at 24 hours.
+    """
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(_stacked(), min_size=2, max_size=6), st.sampled_from([0, 1]))
+    def test_overlapping_profiles_give_the_limit_in_force(self, pairs, connector) -> None:
+        """
+        At each hour of two days, and at every period's start, the composite
+        holds the limit the rules give for that moment alone.
+        """
+        connectors = {1: (7, BASE - timedelta(hours=2)), 2: (None, None)}
+        composite = composite_schedule(installed(pairs), connector, BASE, 2 * DAY, A, activities(connectors), max_limit=50)
+        self.assertEqual(composite.duration, 2 * DAY)
+        for offset in list(range(0, 2 * DAY, HOUR)) + [period.start_period for period in composite.periods]:
+            expected = _reference(pairs, connector, BASE, _epoch(BASE) + offset, connectors, A, 50)
+            got = _period_at(composite, offset)
+            self.assertEqual((got.limit, got.number_phases), (float(expected[0]), expected[1]), offset)
