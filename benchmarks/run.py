@@ -18,6 +18,8 @@ BENCHMARKS = [
     ("bench_messages.py", [], ["--count", "10000"]),
     ("bench_rpc.py", [], ["--quick"]),
     ("bench_centralsystem.py", [], ["--quick"]),
+    ("bench_composite.py", [], ["--calls", "200"]),
+    ("bench_smartcharging.py", [], ["--quick"]),
 ]
 
 

@@ -517,3 +517,34 @@ def openocpp_cp_local_list_changed(charge_point, version):
     @param version: the list's version now, as GetLocalListVersion answers
         it (0 when the update left the list empty).
     """
+
+
+@hookspec
+def openocpp_cp_charging_limit_changed(charge_point, connector_id, limit, unit, number_phases):
+    """
+    The limit a connector may draw changed (Smart Charging, OCPP 1.6
+    section 3.13): a charging profile was installed or cleared, a
+    transaction started or stopped, or the composite schedule reached a
+    period boundary. Told only when the limit really changed; before the
+    first call a connector has no limit.
+
+    @param connector_id: the connector (1 or more).
+    @param limit: the most it may draw now, in C{unit}; C{None}: no limit
+        (no profile applies and the charger has no configured maximum).
+    @param unit: a L{openocpp.messages.enums.ChargingRateUnitType} (C{A}:
+        amperes per phase, C{W}: watts), or C{None} with no limit.
+    @param number_phases: the phases to charge on (C{None}: 3, the
+        default of ChargingSchedulePeriod.numberPhases).
+    """
+
+
+@hookspec(firstresult=True)
+def openocpp_cp_supply_voltage(charge_point, connector):
+    """
+    The voltage per phase a connector is supplied with, for converting
+    between amperes and watts in Smart Charging.
+
+    @param connector: the connector (0: the charge point's supply).
+    @return: volts (a positive number), or C{None} for the charge point's
+        configured C{supply_voltage} (230 V by default).
+    """

@@ -554,6 +554,33 @@ class ICentralSystemStore(Interface):
             L{uploads_page}), or C{None} when there is none with that id.
         """
 
+    def charging_profiles(identity):
+        """
+        @return: a Deferred firing with the records of the charging profiles
+            a charge point accepted and still holds (C{connector_id},
+            C{profile_id}, C{purpose}, C{stack_level}, C{transaction_id},
+            C{profile}: the ChargingProfile as JSON, C{accepted_at}), by
+            connector and id; a TxProfile of a stopped transaction is left
+            out.
+        """
+
+    # -- the answers to the central system's own calls ----------------------
+
+    def record_charging_profile(identity, connector_id, profile):
+        """
+        A charge point answered SetChargingProfile.conf Accepted: keep the
+        profile (an L{openocpp.messages.datatypes.ChargingProfile}),
+        replacing the one of the same id and the one of the same stackLevel
+        and purpose on the same connector (OCPP 1.6 3.13.2). Never called
+        on the charge points' messages.
+        """
+
+    def clear_charging_profiles(identity, profile_id=None, connector_id=None, purpose=None, stack_level=None):
+        """
+        A charge point answered ClearChargingProfile.conf Accepted: forget
+        the profiles it matched (by id, or every field given; none: all).
+        """
+
 
 class IChargePointProxy(Interface):
     """

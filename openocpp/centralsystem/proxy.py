@@ -8,6 +8,7 @@ from twisted.internet.defer import Deferred, fail
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from openocpp.centralsystem.chargingprofiles import PROFILE_ACTIONS
 from openocpp.centralsystem.interfaces import IChargePointProxy
 from openocpp.centralsystem.policy import refusal
 from openocpp.messages import core, security
@@ -26,11 +27,21 @@ class ChargePointProxy:
     @param registration_status: the status of the last BootNotification.conf
         sent to this charge point, or C{None} if it never booted here; kept
         up to date by the central system as it answers BootNotifications.
+    @param profile_answers: a callback C{(response, request)} for the
+        answers to SetChargingProfile and ClearChargingProfile
+        (L{openocpp.centralsystem.chargingprofiles.ChargingProfileAnswers}),
+        or C{None}; the other calls do not pass through it.
     """
 
     log = Logger()
 
-    def __init__(self, session: Any, connection: Any, registration_status: str | None = None) -> None:
+    def __init__(
+        self,
+        session: Any,
+        connection: Any,
+        registration_status: str | None = None,
+        profile_answers: Any = None,
+    ) -> None:
         self._session = session
         self._connection = connection
         self.identity = connection.identity
@@ -39,6 +50,7 @@ class ChargePointProxy:
         self.client_certificate = connection.client_certificate
         self.connected = True
         self.registration_status = registration_status
+        self._profile_answers = profile_answers
 
     def __repr__(self) -> str:
         state = "connected" if self.connected else "disconnected"
@@ -56,7 +68,10 @@ class ChargePointProxy:
                 reason=refused.reason,
             )
             return fail(refused)
-        return self._session.call(request)
+        answer = self._session.call(request)
+        if self._profile_answers is not None and request.action in PROFILE_ACTIONS:
+            answer.addCallback(self._profile_answers, request)
+        return answer
 
     def disconnect(self) -> None:
         self._connection.close()

@@ -26,6 +26,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from openocpp.centralsystem.chargingprofiles import ChargingProfileRecords
 from openocpp.centralsystem.credentials import (
     ChargePointCredentials,
     check_password,
@@ -185,6 +186,7 @@ class CentralSystemStore:
         self._wal_size_limit = wal_size_limit
         self._reads = StoreReads(self._db, self.last_seen)
         self._uploads = UploadRecords(self._db, self._write, self._writing)
+        self._charging_profiles = ChargingProfileRecords(self._db, self._write, self._now_text)
         if wal_size_limit and path != ":memory:":
             # A log that is restarted is also cut back to this size.
             self._db.execute(f"PRAGMA journal_size_limit = {int(wal_size_limit)}")
@@ -408,6 +410,37 @@ class CentralSystemStore:
             first (see L{openocpp.centralsystem.reads.StoreReads.events_page}).
         """
         return _answer(self._reads.events_page, limit, offset, kind, identity)
+
+    def charging_profiles(self, identity: str) -> Deferred:
+        """
+        @return: a Deferred firing with the charging profiles a charge point
+            accepted and holds (see
+            L{openocpp.centralsystem.chargingprofiles.ChargingProfileRecords.records}).
+        """
+        return _answer(self._charging_profiles.records, identity)
+
+    # -- charging profiles: the answers to the central system's calls -------
+
+    def record_charging_profile(self, identity: str, connector_id: int, profile: Any) -> None:
+        """
+        A charge point accepted a SetChargingProfile: keep the profile (it
+        replaces those the charge point replaces).
+        """
+        self._charging_profiles.record(identity, connector_id, profile)
+
+    def clear_charging_profiles(
+        self,
+        identity: str,
+        profile_id: int | None = None,
+        connector_id: int | None = None,
+        purpose: str | None = None,
+        stack_level: int | None = None,
+    ) -> None:
+        """
+        A charge point accepted a ClearChargingProfile: forget what it
+        cleared.
+        """
+        self._charging_profiles.clear(identity, profile_id, connector_id, purpose, stack_level)
 
     # -- charge points ----------------------------------------------------
 

@@ -2,8 +2,8 @@
 The default charge point behaviour, as a plugin registered first (so every
 installed plugin overrides it): a simulated charger and meter. With it alone
 the charge point accepts every request it can carry out, charges at 7.4 kW
-(32 A on one 230 V phase) while a transaction runs, and restarts its
-service on Reset.
+(32 A on one 230 V phase) while a transaction runs, or what Smart Charging
+limits a connector to, and restarts its service on Reset.
 
 It "installs" a firmware by taking its version (L{simulated_firmware_version})
 and asking for a reboot: the next BootNotification.req reports that
@@ -20,6 +20,7 @@ from openocpp.hookspecs import hookimpl
 from openocpp.messages.enums import (
     AuthorizationStatus,
     ChargePointStatus,
+    ChargingRateUnitType,
     Measurand,
     UnlockStatus,
 )
@@ -62,10 +63,12 @@ def simulated_firmware_version(path: str) -> str:
 class SimulatedMeter:
     """
     A meter per connector whose energy register grows at C{power} watts
-    while a transaction runs on it; connector 0 is their sum. The registers
-    are kept in the charge point's SQLite file, so they never go back.
+    while a transaction runs on it, or at the connector's charging limit
+    once Smart Charging set one (L{set_limit}); connector 0 is their sum.
+    The registers are kept in the charge point's SQLite file, so they never
+    go back.
 
-    @param power: watts drawn while charging.
+    @param power: watts drawn while charging with no limit.
     @param voltage: volts of the single phase.
     """
 
@@ -73,6 +76,24 @@ class SimulatedMeter:
         self.power = power
         self.voltage = voltage
         self._read_at: dict[int, float] = {}
+        self._limits: dict[int, float] = {}
+
+    def set_limit(self, charge_point: Any, connector: int, watts: float | None) -> None:
+        """
+        From now on a connector draws C{watts} while charging (C{None}: the
+        meter's own C{power}); the energy up to now counts at the old power.
+        """
+        self.energy(charge_point, connector)
+        if watts is None:
+            self._limits.pop(connector, None)
+        else:
+            self._limits[connector] = max(0.0, float(watts))
+
+    def power_of(self, connector: int) -> float:
+        """
+        @return: the watts a connector draws while charging.
+        """
+        return self._limits.get(connector, self.power)
 
     def _charging(self, charge_point: Any, connector: int) -> bool:
         return charge_point.transaction_record(connector) is not None
@@ -92,7 +113,7 @@ class SimulatedMeter:
         last = self._read_at.get(connector, now)
         self._read_at[connector] = now
         if self._charging(charge_point, connector) and now > last:
-            energy += self.power * (now - last) / 3600.0
+            energy += self.power_of(connector) * (now - last) / 3600.0
             store.set_meta(key, energy)
         return energy
 
@@ -100,21 +121,22 @@ class SimulatedMeter:
         if measurand is Measurand.ENERGY_ACTIVE_IMPORT_REGISTER:
             return int(self.energy(charge_point, connector))
         if connector == 0:
-            charging = any(
-                self._charging(charge_point, n) for n in range(1, charge_point.connector_count + 1)
-            )
+            outlets = range(1, charge_point.connector_count + 1)
+            power = sum(self.power_of(n) for n in outlets if self._charging(charge_point, n))
+            offered = sum(self.power_of(n) for n in outlets)
         else:
             charging = self._charging(charge_point, connector)
             self.energy(charge_point, connector)
-        power = self.power if charging else 0.0
+            offered = self.power_of(connector)
+            power = offered if charging else 0.0
         if measurand is Measurand.POWER_ACTIVE_IMPORT:
             return power
         if measurand is Measurand.POWER_OFFERED:
-            return self.power
+            return offered
         if measurand is Measurand.CURRENT_IMPORT:
             return round(power / self.voltage, 1)
         if measurand is Measurand.CURRENT_OFFERED:
-            return round(self.power / self.voltage, 1)
+            return round(offered / self.voltage, 1)
         if measurand is Measurand.VOLTAGE:
             return self.voltage
         if measurand is Measurand.FREQUENCY:
@@ -211,6 +233,25 @@ class DefaultChargePointBehaviour:
                 charge_point.status_notification(connector, ChargePointStatus.AVAILABLE)
 
         charge_point.call_later(self.unplug_delay, unplugged)
+
+    @hookimpl
+    def openocpp_cp_charging_limit_changed(self, charge_point, connector_id, limit, unit, number_phases):
+        """
+        The simulated charger obeys Smart Charging: its meter's power
+        follows the limit (watts, or amperes * volts * phases).
+        """
+        if limit is None:
+            watts = None
+        elif unit == ChargingRateUnitType.W:
+            watts = limit
+        else:
+            watts = limit * self.meter.voltage * (number_phases or 3)
+        self.log.info(
+            "Simulated charger on connector {connector} draws {watts} W",
+            connector=connector_id,
+            watts="its maximum" if watts is None else round(watts, 1),
+        )
+        self.meter.set_limit(charge_point, connector_id, watts)
 
     @hookimpl
     def openocpp_cp_connection_timeout(self, charge_point, connector):

@@ -63,6 +63,9 @@ class ChargePointConfig:
     download_max_bytes: int = 256 * 1024 * 1024
     transfer_timeout: float = 600.0
     transfer_connect_timeout: float = 30.0
+    supply_voltage: float = 230.0
+    supply_phases: int = 3
+    max_current: float | None = None
 
     def __post_init__(self) -> None:
         if self.security_profile not in (0, 1, 2, 3):
@@ -94,6 +97,12 @@ class ChargePointConfig:
             )
         if not self.download_folder:
             raise ValueError("download_folder must name a folder")
+        if not self.supply_voltage > 0:  # also refuses nan
+            raise ValueError(f"supply_voltage must be positive, not {self.supply_voltage!r}")
+        if self.supply_phases not in (1, 3):
+            raise ValueError(f"supply_phases must be 1 or 3, not {self.supply_phases!r}")
+        if self.max_current is not None and not self.max_current > 0:
+            raise ValueError(f"max_current must be positive, not {self.max_current!r}")
         if not self.vendor or len(self.vendor) > 20:
             raise ValueError("vendor must be 1 to 20 characters")
         if not self.model or len(self.model) > 20:

@@ -13,10 +13,9 @@ every request is answered, RemoteStartTransaction and RemoteStopTransaction
 ("not allowed") with Rejected.
 
 The feature profiles' collaborators answer their own requests (local list
-management: L{openocpp.chargepoint.locallist}). Other actions not handled
-here or by them, SetChargingProfile among them, are answered with a
-CALLERROR NotSupported: errata 3.39 asks exactly that of a charge point
-without smart charging.
+management: L{openocpp.chargepoint.locallist}; Smart Charging:
+L{openocpp.chargepoint.smartcharging}; ...). Other actions not handled here
+or by them are answered with a CALLERROR NotSupported.
 """
 
 from typing import Any, Callable
@@ -107,6 +106,10 @@ class CentralSystemRequests:
         the ones here, and may have a C{triggers()} giving, by
         L{MessageTrigger}, what sends the message a TriggerMessage asks for
         (it replaces the default here).
+    @param charging_profile_problem: C{charging_profile_problem(connector,
+        profile)}: what stops a RemoteStartTransaction.req's charging
+        profile from being used (C{None}: nothing); without it (no smart
+        charging) the profile is ignored, as 5.11 asks.
     @param operations: what carries out accepted requests, by name:
         C{change_availability(connector, kind)} (returns the
         L{AvailabilityStatus}), C{configuration_problem(key, value)},
@@ -133,6 +136,7 @@ class CentralSystemRequests:
         metering: Any,
         operations: dict[str, Callable[..., Any]],
         features: Any = (),
+        charging_profile_problem: Callable[[int, Any], str | None] | None = None,
     ) -> None:
         self._connectors = connectors
         self._config = ocpp_config
@@ -150,6 +154,7 @@ class CentralSystemRequests:
             raise TypeError(f"operations missing: {', '.join(sorted(missing))}")
         self._operations = dict(operations)
         self._features = list(features)
+        self._charging_profile_problem = charging_profile_problem
 
     def handlers(self) -> dict:
         """
@@ -321,6 +326,16 @@ class CentralSystemRequests:
             connector, request.id_tag
         ):
             return rejected
+        profile = request.charging_profile
+        if profile is not None and self._charging_profile_problem is not None:
+            problem = self._charging_profile_problem(connector, profile)
+            if problem is not None:
+                self.log.info(
+                    "Remote start for {id_tag} rejected: {problem}",
+                    id_tag=request.id_tag,
+                    problem=problem,
+                )
+                return rejected
         allowed = yield self._hook(
             "openocpp_cp_remote_start",
             connector=connector,

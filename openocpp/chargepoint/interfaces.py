@@ -67,6 +67,18 @@ class IChargePointConfig(Interface):
     download_max_bytes = Attribute("The largest firmware file downloaded, in bytes.")
     transfer_timeout = Attribute("Seconds a firmware download or diagnostics upload may take.")
     transfer_connect_timeout = Attribute("Seconds to connect to a transfer's server.")
+    supply_voltage = Attribute(
+        "Volts per phase for Smart Charging's conversions between amperes and "
+        "watts, unless the hook openocpp_cp_supply_voltage answers (230)."
+    )
+    supply_phases = Attribute(
+        "The phases the charger is wired with, 1 or 3 (3: a charging schedule "
+        "period of 1 phase needs ConnectorSwitch3to1PhaseSupported)."
+    )
+    max_current = Attribute(
+        "The charger's maximum in amperes per phase, the limit where no "
+        "charging profile applies; C{None}: no limit there."
+    )
 
 
 class IOcppConfig(Interface):
@@ -383,6 +395,16 @@ class IChargePoint(IService):
         @return: the central system's id of the transaction running on the
             connector (-1 when its start could not be delivered, C{None}
             while it is not known yet or when none runs).
+        """
+
+    def charging_limit(connector):
+        """
+        The limit Smart Charging lets a connector draw now, as last told
+        through C{openocpp_cp_charging_limit_changed} (for a plugin that
+        joins later, or reads it when it wants).
+
+        @return: C{(limit, unit, number_phases)}: C{(None, None, None)} when
+            nothing limits it.
         """
 
     def reset_data():

@@ -16,6 +16,8 @@ and never the facade:
   - L{FirmwareUpdates}: UpdateFirmware, its download and installation;
   - L{Diagnostics}: GetDiagnostics, its file and upload;
   - L{CentralSystemRequests}: the answers to the central system's requests;
+  - L{SmartCharging}: charging profiles, composite schedules and the limit
+    handed to the charger;
   - L{Registration}: BootNotification until accepted;
   - L{Heartbeat}: heartbeats when due;
   - L{TimeKeeper}: the charge point's time.
@@ -53,6 +55,7 @@ from openocpp.chargepoint.ocppconfig import IniConfigStorage, OcppConfig, Sqlite
 from openocpp.chargepoint.queue import TransactionQueue
 from openocpp.chargepoint.registration import Registration
 from openocpp.chargepoint.reservations import Reservations
+from openocpp.chargepoint.smartcharging import SmartCharging
 from openocpp.chargepoint.status import StatusReporter
 from openocpp.chargepoint.store import ChargePointStore, TransactionRecord
 from openocpp.chargepoint.timekeeping import TimeKeeper
@@ -176,7 +179,11 @@ class ChargePoint(MultiService):
             from twisted.logger import globalLogPublisher as log_publisher
         self._log_publisher = log_publisher
         self._log_ring = LogRing()
-        self._time = TimeKeeper(self.clock, hook=self._hook)
+        # A jump of the charge point's time moves Smart Charging's period
+        # boundaries (SmartCharging is built below).
+        self._time = TimeKeeper(
+            self.clock, hook=self._hook, changed=lambda: self._smart_charging.reconsider()
+        )
         self._registrar = Registration(
             config,
             self.ocpp_config,
@@ -280,11 +287,24 @@ class ChargePoint(MultiService):
         self._status.shown = self._reservations.shown
         self._status.changed = self._reservations.status_changed
         self._connectors.add_start_rule(self._reservations.allows)
+        self._smart_charging = SmartCharging(
+            self._connectors,
+            self.store,
+            self.ocpp_config,
+            self.clock,
+            now=self.now,
+            hook=self._hook,
+            notify=self._notify,
+            voltage=config.supply_voltage,
+            phases=config.supply_phases,
+            max_current=config.max_current,
+        )
         features: list[Any] = [
             LocalList(local_list, self.ocpp_config, notify=self._notify),
             self._reservations,
             self._firmware,
             self._diagnostics,
+            self._smart_charging,
         ]
         self._transactions = Transactions(
             self._connectors,
@@ -301,6 +321,7 @@ class ChargePoint(MultiService):
             running=lambda: self.running,
             apply_scheduled=self._transaction_ended,
             reservations=self._reservations,
+            transaction_changed=self._smart_charging.transaction_changed,
         )
         self._requests = CentralSystemRequests(
             self._connectors,
@@ -318,13 +339,14 @@ class ChargePoint(MultiService):
                 "change_availability": self._availability.change,
                 "configuration_problem": self._configuration_problem,
                 "configuration_changed": self._configuration_changed,
-                "remote_start": self._transactions.remote_start,
+                "remote_start": self._remote_start,
                 "stop_by_charge_point": self._transactions.stop_by_charge_point,
                 "perform_reset": self._transactions.perform_reset,
                 "boot": self._registrar.boot,
                 "heartbeat": self._heartbeat.send,
             },
             features=features,
+            charging_profile_problem=self._smart_charging.remote_start_problem,
         )
         # The queue and its peers, wired to each other's small interfaces.
         self._status.stop_waiting = self._queue.stop_waiting
@@ -442,6 +464,7 @@ class ChargePoint(MultiService):
             )
             self._metering.start_sampling(record.local_id, record.connector_id)
         self._metering.start_aligned()
+        self._smart_charging.start()
         for record in self.store.running_transactions():
             status = record.id_tag_status
             if status is not None and status != AuthorizationStatus.ACCEPTED.value:
@@ -524,6 +547,7 @@ class ChargePoint(MultiService):
         self._reservations.stop()
         self._metering.stop()
         self._queue.stop()
+        self._smart_charging.stop()
 
     def restart(self) -> Deferred:
         """
@@ -745,6 +769,16 @@ class ChargePoint(MultiService):
 
     def stop_transaction(self, connector: int, id_tag: str | None = None, reason: Any = None):
         return self._transactions.stop_transaction(connector, id_tag, reason)
+
+    def _remote_start(self, connector: int, id_tag: str, charging_profile: Any) -> Deferred:
+        # 5.11: "If accepted, the Charge Point SHALL use this ChargingProfile
+        # for the transaction": it waits for the transaction to start.
+        if charging_profile is not None:
+            self._smart_charging.expect(connector, charging_profile)
+        return self._transactions.remote_start(connector, id_tag, charging_profile)
+
+    def charging_limit(self, connector: int) -> tuple:
+        return self._smart_charging.limit(connector)
 
     def _stop_sent(self, connector: int | None) -> None:
         if connector is not None:

@@ -121,6 +121,18 @@ MIGRATIONS = [
         made_at TEXT NOT NULL
     );
     """,
+    """
+    -- smart charging: the installed charging profiles (openocpp.chargepoint.chargingprofiles)
+    CREATE TABLE charging_profiles (
+        profile_id INTEGER PRIMARY KEY,
+        connector_id INTEGER NOT NULL,
+        purpose TEXT NOT NULL,
+        stack_level INTEGER NOT NULL,
+        local_id INTEGER,
+        payload TEXT NOT NULL,
+        installed INTEGER NOT NULL
+    );
+    """,
 ]
 
 
@@ -262,7 +274,8 @@ class ChargePointStore:
         The open SQLite connection, for the small stores of the feature
         profiles that keep their own SQL and tables in this file
         (L{openocpp.chargepoint.locallist.LocalListStore},
-        L{openocpp.chargepoint.reservations.ReservationStore}, ...).
+        L{openocpp.chargepoint.reservations.ReservationStore},
+        L{openocpp.chargepoint.chargingprofiles}, ...).
         """
         return self._db
 
@@ -608,7 +621,7 @@ class ChargePointStore:
         with transaction(self._db):
             for table in (
                 "config", "meta", "connectors", "auth_cache", "local_list",
-                "transactions", "transaction_data", "queue", "reservations",
+                "transactions", "transaction_data", "queue", "reservations", "charging_profiles",
             ):
                 self._db.execute(f"DELETE FROM {table}")
 

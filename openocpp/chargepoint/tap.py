@@ -54,6 +54,12 @@ class ChargePointOptions(RoleOptions):
          number("--transfer-timeout", float)],
         ["transfer-connect-timeout", None, 30.0, "Seconds to connect to a transfer's server.",
          number("--transfer-connect-timeout", float)],
+        ["supply-voltage", None, 230.0, "Volts per phase (Smart Charging's A/W conversions).",
+         number("--supply-voltage", float)],
+        ["supply-phases", None, 3, "The phases the charger is wired with: 1 or 3.",
+         number("--supply-phases", int)],
+        ["max-current", None, None, "The charger's maximum, amperes per phase (Smart Charging).",
+         number("--max-current", float)],
         ["id-tag", None, "SIM-0001", "The idTag of the simulated driver (--simulate)."],
         ["charge-time", None, 60.0, "Seconds each simulated session charges (--simulate).",
          number("--charge-time", float)],
@@ -104,6 +110,9 @@ class ChargePointOptions(RoleOptions):
             download_max_bytes=self["download-max-bytes"],
             transfer_timeout=self["transfer-timeout"],
             transfer_connect_timeout=self["transfer-connect-timeout"],
+            supply_voltage=self["supply-voltage"],
+            supply_phases=self["supply-phases"],
+            max_current=self["max-current"],
         )
 
 

@@ -25,13 +25,19 @@ class TimeKeeper:
     @param clock: the L{twisted.internet.interfaces.IReactorTime}.
     @param hook: C{hook(name, **kwargs)} asks the plugins; returns a
         Deferred of the answer.
+    @param changed: called when the time jumped (by a second or more, or
+        a plugin set the system clock): what is timed by the charge point's
+        time (Smart Charging's limits) is worked out again.
     """
 
     log = Logger()
 
-    def __init__(self, clock: Any, hook: Callable[..., Deferred]) -> None:
+    def __init__(
+        self, clock: Any, hook: Callable[..., Deferred], changed: Callable[[], Any] = lambda: None
+    ) -> None:
         self._clock = clock
         self._hook = hook
+        self._changed = changed
         self._offset = 0.0
 
     def now(self) -> datetime:
@@ -55,8 +61,14 @@ class TimeKeeper:
             return
 
         def applied(handled):
-            if not handled:
-                self._offset = current_time.timestamp() - self._clock.seconds()
+            if handled:
+                self._changed()
+                return
+            offset = current_time.timestamp() - self._clock.seconds()
+            jumped = abs(offset - self._offset) >= 1.0
+            self._offset = offset
+            if jumped:
+                self._changed()
 
         self._hook("openocpp_cp_set_time", current_time=current_time).addCallbacks(
             applied, lambda failure: self.log.failure("Setting the time failed", failure)

@@ -39,6 +39,9 @@ class Transactions:
     @param reservations: the L{openocpp.chargepoint.reservations.Reservations}
         a start is admitted by (its C{admit} and C{used}), or C{None} for a
         charge point without reservations.
+    @param transaction_changed: C{transaction_changed(connector)}: a
+        transaction started or stopped on a connector (its charging limit
+        may change: L{openocpp.chargepoint.smartcharging}).
     """
 
     log = Logger()
@@ -59,6 +62,7 @@ class Transactions:
         running: Callable[[], bool],
         apply_scheduled: Callable[[int], None],
         reservations: Any = None,
+        transaction_changed: Callable[[int], None] = lambda connector: None,
     ) -> None:
         self._connectors = connectors
         self._store = store
@@ -74,6 +78,7 @@ class Transactions:
         self._running = running
         self._apply_scheduled = apply_scheduled
         self._reservations = reservations
+        self._transaction_changed = transaction_changed
 
     @inlineCallbacks
     def start_transaction(self, connector: int, id_tag: str, reservation_id: int | None = None):
@@ -125,6 +130,7 @@ class Transactions:
             id_tag=id_tag,
             meter_start=meter_start,
         )
+        self._transaction_changed(connector)
         waiting = self._queue.wait_start(local_id) if self._online() else None
         yield self._metering.transaction_begin(local_id, connector)
         self._queue.pump()
@@ -177,6 +183,7 @@ class Transactions:
             reason=(reason or Reason.LOCAL).value,
             meter_stop=meter_stop,
         )
+        self._transaction_changed(connector)
         self._apply_scheduled(connector)
         self._queue.pump()
         return True

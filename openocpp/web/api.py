@@ -26,6 +26,7 @@ from openocpp.messages.registry import ACTIONS, Role
 from openocpp.messages.validation import parse_datetime
 from openocpp.rpc.errors import CallError, CallTimeout, ConnectionLost, InvalidResponse
 from openocpp.transport.identity import InvalidIdentity, check_identity
+from openocpp.web.charging import ChargingProfileRoutes
 from openocpp.web.queries import Page, charge_point_json, id_tag_json
 
 #: Actions a central system sends, by name: C{POST .../actions/{Action}}.
@@ -272,6 +273,7 @@ class ApiResource(Resource):
         local_list = LocalListRoutes(central, self._connected_proxy, self._call_failed)
         reservations = ReservationRoutes(central, self._connected_proxy, self._call_failed)
         firmware = FirmwareRoutes(central, self._connected_proxy, self._call_failed)
+        self._charging = ChargingProfileRoutes(queries, self._charge_point)
         self.routes = [
             Route("openapi.json", public=True, GET=self.get_openapi),
             Route("v1/chargepoints", GET=self.list_charge_points),
@@ -286,6 +288,7 @@ class ApiResource(Resource):
             Route("v1/chargepoints/{identity}/reservations", GET=reservations.list, POST=reservations.post),
             Route("v1/chargepoints/{identity}/reservations/{reservationId}", DELETE=reservations.delete),
             Route("v1/chargepoints/{identity}/firmware", POST=firmware.post),
+            Route("v1/chargepoints/{identity}/chargingprofiles", GET=self._charging.list_profiles),
             Route("v1/actions", GET=self.list_actions),
             Route("v1/idtags", GET=self.list_id_tags),
             Route("v1/idtags/{idTag}", GET=self.get_id_tag, PUT=self.put_id_tag, DELETE=self.delete_id_tag),

@@ -251,6 +251,24 @@ def _schemas() -> dict:
         "Event": event,
         "Action": _object({"action": _TEXT, "profile": _TEXT}, ["action", "profile"]),
         **_management_schemas(),
+        "ChargingProfileRecord": _object(
+            {
+                "connectorId": _INT,
+                "chargingProfileId": _INT,
+                "chargingProfilePurpose": {"type": "string", "enum": ["ChargePointMaxProfile", "TxDefaultProfile", "TxProfile"]},
+                "stackLevel": _INT,
+                "transactionId": _nullable(_INT),
+                "acceptedAt": _TIME,
+                "chargingProfile": {"type": "object", "description": "the csChargingProfiles of the SetChargingProfile.req"},
+            },
+            ["connectorId", "chargingProfileId", "chargingProfilePurpose", "stackLevel", "transactionId",
+             "acceptedAt", "chargingProfile"],
+            "a charging profile the charge point accepted (SetChargingProfile.conf Accepted) and holds",
+        ),
+        "ChargingProfileList": _object(
+            {"chargePoint": _TEXT, "items": {"type": "array", "items": _ref("ChargingProfileRecord")}},
+            ["chargePoint", "items"],
+        ),
     }
     schemas["Upload"] = _object(
         {
@@ -414,6 +432,26 @@ def _paths() -> dict:
                 "summary": "Unregister a charge point (its history stays; an open connection stays open)",
                 "responses": {"204": {"description": "unregistered"}, "404": _error("not registered"), **_storage_errors(), **_AUTH_ERRORS},
             },
+        },
+        "/api/v1/chargepoints/{identity}/chargingprofiles": {
+            "parameters": [_IDENTITY],
+            "get": {
+                "operationId": "listChargingProfiles",
+                "tags": ["smart charging"],
+                "summary": "The charging profiles the charge point accepted and holds, by connector and id",
+                "description": (
+                    "Kept when the charge point answers SetChargingProfile Accepted (replacing the profile "
+                    "of the same id, and the one of the same stackLevel and purpose on the same connector), "
+                    "removed when it answers ClearChargingProfile Accepted; a TxProfile of a stopped "
+                    "transaction is left out. Send the messages with POST .../actions/SetChargingProfile, "
+                    "ClearChargingProfile and GetCompositeSchedule."
+                ),
+                "responses": {
+                    "200": _json("the charging profiles", _ref("ChargingProfileList")),
+                    "404": _error("unknown charge point"),
+                    **_AUTH_ERRORS,
+                },
+            }
         },
         "/api/v1/actions": {
             "get": {

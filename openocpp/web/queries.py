@@ -122,6 +122,17 @@ class ReadOnlyQueries:
 
         return self._store.transaction_record(transaction_id).addCallback(found)
 
+    # -- charging profiles --------------------------------------------------
+
+    def charging_profiles(self, identity: str) -> Deferred:
+        """
+        @return: a Deferred firing with the JSON of the charging profiles a
+            charge point accepted and holds, by connector and id.
+        """
+        return self._store.charging_profiles(identity).addCallback(
+            lambda records: [charging_profile_json(record) for record in records]
+        )
+
     # -- events -----------------------------------------------------------
 
     def events(
@@ -138,6 +149,22 @@ class ReadOnlyQueries:
         return self._store.events_page(limit, offset, kind=kind, identity=identity).addCallback(
             _page, limit, offset, event_json
         )
+
+
+def charging_profile_json(row: dict) -> dict:
+    """
+    @return: the API's JSON of a charging profile record (see
+        L{openocpp.centralsystem.interfaces.ICentralSystemStore.charging_profiles}).
+    """
+    return {
+        "connectorId": row["connector_id"],
+        "chargingProfileId": row["profile_id"],
+        "chargingProfilePurpose": row["purpose"],
+        "stackLevel": row["stack_level"],
+        "transactionId": row["transaction_id"],
+        "acceptedAt": row["accepted_at"],
+        "chargingProfile": row["profile"],
+    }
 
 
 def _page(found: Any, limit: int, offset: int, shape: Any) -> Page:

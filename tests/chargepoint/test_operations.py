@@ -21,7 +21,6 @@ from openocpp.messages import (
     RemoteStartTransactionRequest,
     RemoteStopTransactionRequest,
     ResetRequest,
-    SetChargingProfileRequest,
     TriggerMessageRequest,
     UnlockConnectorRequest,
 )
@@ -36,9 +35,6 @@ from openocpp.messages.enums import (
     AvailabilityStatus,
     AvailabilityType,
     ChargePointStatus,
-    ChargingProfileKindType,
-    ChargingProfilePurposeType,
-    ChargingRateUnitType,
     ConfigurationStatus,
     DataTransferStatus,
     DiagnosticsStatus,
@@ -914,23 +910,3 @@ class UnsupportedProfileTests(OperationsTestCase):
     there is one.
     """
 
-    def test_set_charging_profile(self):
-        """
-        Without smart charging, SetChargingProfile gets a CALLERROR
-        NotSupported: errata 3.39 says so, though the response's enum has a
-        NotSupported status too.
-        """
-        self.boot_and_clear()
-        profile = ChargingProfile(
-            charging_profile_id=1,
-            stack_level=0,
-            charging_profile_purpose=ChargingProfilePurposeType.TX_DEFAULT_PROFILE,
-            charging_profile_kind=ChargingProfileKindType.ABSOLUTE,
-            charging_schedule=ChargingSchedule(
-                charging_rate_unit=ChargingRateUnitType.A,
-                charging_schedule_period=[ChargingSchedulePeriod(start_period=0, limit=16)],
-            ),
-        )
-        result = self.cs.call(SetChargingProfileRequest(connector_id=1, cs_charging_profiles=profile))
-        failure = self.failureResultOf(result, CallError)
-        self.assertEqual(failure.value.code, ErrorCode.NOT_SUPPORTED)

@@ -49,6 +49,16 @@ class OptionsTests(SynchronousTestCase):
         self.assertEqual(config.plugins, ["a.b", "c"])
         self.assertTrue(options["simulate"])
 
+    def test_smart_charging_options(self):
+        """
+        The supply's voltage and phases and the charger's maximum reach the
+        config (defaults: 230 V, 3 phases, no maximum).
+        """
+        config = parse().config
+        self.assertEqual((config.supply_voltage, config.supply_phases, config.max_current), (230.0, 3, None))
+        config = parse("--supply-voltage", "240", "--supply-phases", "1", "--max-current", "16").config
+        self.assertEqual((config.supply_voltage, config.supply_phases, config.max_current), (240.0, 1, 16.0))
+
     def test_refused(self):
         for arguments in [
             ["--security-profile", "5"],
@@ -57,6 +67,10 @@ class OptionsTests(SynchronousTestCase):
             ["--connectors", "0"],
             ["--url", "http://example.com"],
             ["--identity", ""],
+            ["--supply-voltage", "0"],
+            ["--supply-phases", "2"],
+            ["--max-current", "-1"],
+            ["--max-current", "lots"],
         ]:
             self.assertRaises(usage.UsageError, parse, *arguments)
 

@@ -292,3 +292,122 @@ class ConsoleTokenBrowserTests(ConsoleBrowserTests):
         self.assertEqual(
             [entry for entry in logs if entry["level"] == "SEVERE" and "401" not in entry["message"]], []
         )
+
+
+class ConsoleSmartChargingBrowserTests(ApiMixin, TestCase):
+    """
+    The console's Smart Charging page (C{charging.js}) against an openocpp
+    charge point connected to the central system.
+    """
+
+    timeout = 60
+    setUp = ConsoleBrowserTests.setUp
+    in_thread = ConsoleBrowserTests.in_thread
+    wait_for = ConsoleBrowserTests.wait_for
+
+    @inlineCallbacks
+    def connect_charge_point(self):
+        from twisted.internet import reactor
+        from twisted.internet.task import deferLater
+
+        from openocpp.chargepoint.behaviour import DefaultChargePointBehaviour
+        from openocpp.chargepoint.config import ChargePointConfig
+        from openocpp.chargepoint.service import ChargePoint
+        from openocpp.plugins import make_plugin_manager
+
+        config = ChargePointConfig(url=self.url, identity="CP001", database=os.path.abspath(self.mktemp()))
+        plugins = make_plugin_manager(builtins=[DefaultChargePointBehaviour()], load_entrypoints=False)
+        cp = ChargePoint(config, reactor=reactor, plugins=plugins)
+        cp.startService()
+        self.addCleanup(cp.store.close)
+        self.addCleanup(cp.stopService)
+        yield self.central.when_connected("CP001")
+        for _ in range(1000):
+            if cp.online:
+                break
+            yield deferLater(reactor, 0.01, lambda: None)
+        self.assertTrue(cp.online)
+        return cp
+
+    @inlineCallbacks
+    def test_profile_form_and_composite_chart(self):
+        """
+        A profile built with the form (purpose, kind, unit, two periods:
+        the second added with a click) reaches the charge point, which
+        accepts it; the page lists it, and the composite schedule the charge
+        point answers is drawn as a step chart of both periods.
+        """
+        self.screenshot = os.path.abspath(self.mktemp())
+        os.makedirs(os.path.dirname(self.screenshot), exist_ok=True)
+        cp = yield self.connect_charge_point()
+        profile = tempfile.mkdtemp(prefix="openocpp-chromium-")
+        self.addCleanup(shutil.rmtree, profile, True)
+        self.driver = yield self.in_thread(start_browser, self.browser_path, self.driver_path, profile)
+        self.addCleanup(self.in_thread, self.driver.quit)
+        from selenium.webdriver.support.ui import Select
+
+        yield self.in_thread(self.driver.get, self.base + "/")
+        row = yield self.wait_for('#chargepoints tr[data-identity="CP001"]')
+        yield self.in_thread(row.click)
+        yield self.wait_for("#detail-title", "CP001")
+        yield self.wait_for("#charging-empty")
+
+        def fill(css, text):
+            def do():
+                from selenium.webdriver.common.by import By
+
+                field = self.driver.find_element(By.CSS_SELECTOR, css)
+                field.clear()
+                field.send_keys(text)
+
+            return self.in_thread(do)
+
+        def choose(css, text):
+            def do():
+                from selenium.webdriver.common.by import By
+
+                Select(self.driver.find_element(By.CSS_SELECTOR, css)).select_by_visible_text(text)
+
+            return self.in_thread(do)
+
+        yield fill('#profile-form input[name="connectorId"]', "1")
+        yield fill('#profile-form input[name="chargingProfileId"]', "5")
+        yield choose('#profile-form select[name="chargingProfilePurpose"]', "TxDefaultProfile")
+        yield fill('#profile-form input[name="stackLevel"]', "2")
+        yield choose('#profile-form select[name="chargingProfileKind"]', "Relative")
+        yield choose('#profile-form select[name="chargingRateUnit"]', "A")
+        add = yield self.wait_for("#add-period")
+        yield self.in_thread(add.click)
+        yield fill('#profile-periods tbody tr:last-child input[name="limit"]', "10")
+        send = yield self.wait_for("#send-profile")
+        yield self.in_thread(send.click)
+        yield self.wait_for('#answers li.answer.ok[data-action="SetChargingProfile"]', "Accepted")
+        yield self.wait_for('#charging-profiles tr[data-profile="5"]', "TxDefaultProfile")
+        (stored,) = cp._smart_charging.installed()
+        self.assertEqual(stored.connector_id, 1)
+        self.assertEqual(stored.profile.stack_level, 2)
+        self.assertEqual(
+            [(p.start_period, p.limit) for p in stored.profile.charging_schedule.charging_schedule_period],
+            [(0, 16.0), (3600, 10.0)],
+        )
+
+        yield fill('#composite-form input[name="connectorId"]', "1")
+        yield fill('#composite-form input[name="duration"]', "7200")
+        get = yield self.wait_for("#get-composite")
+        yield self.in_thread(get.click)
+        yield self.wait_for('#answers li.answer.ok[data-action="GetCompositeSchedule"]', "Accepted")
+        yield self.wait_for("#composite-chart svg.step-chart path.step")
+        chart = yield self.wait_for("#composite-chart", "2 periods")
+        self.assertIn("16 A", chart.text)
+        self.assertIn("10 A", chart.text)
+        path = yield self.in_thread(
+            self.driver.execute_script,
+            "return document.querySelector('#composite-chart path.step').getAttribute('d');",
+        )
+        # Two steps: a horizontal run, a drop, a horizontal run.
+        self.assertEqual(path.count("H"), 2)
+        self.assertEqual(path.count("V"), 1)
+
+        yield self.in_thread(self.driver.save_screenshot, self.screenshot + ".png")
+        logs = yield self.in_thread(self.driver.get_log, "browser")
+        self.assertEqual([entry for entry in logs if entry["level"] == "SEVERE"], [])
