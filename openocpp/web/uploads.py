@@ -329,9 +329,16 @@ class UploadsResource(Resource):
             _error(request, *self.too_large(size))
             return NOT_DONE_YET
         source: Any = content
-        kind = (request.getHeader(b"content-type") or b"").decode("latin-1")
+        kind = (
+            getattr(request, "upload_content_type", None) or request.getHeader(b"content-type") or b""
+        ).decode("latin-1")
         if request.method == b"POST" and kind.split(";")[0].strip().lower() == "multipart/form-data":
-            part = _multipart_file(kind, content.read())
+            try:
+                part = _multipart_file(kind, content.read())
+            except Exception:
+                # The email package is lenient; whatever it still refuses
+                # is a bad body, not a server failure.
+                part = None
             if part is None:
                 _error(request, 400, "bad_upload", "the multipart/form-data body has no file field")
                 return NOT_DONE_YET
@@ -390,9 +397,15 @@ class UploadsResource(Resource):
         if failure.check(StorageFailed):
             self.log.warn("Upload from {identity} not kept: the database failed", identity=identity)
             _error(request, 503, "storage_failed", "the central system could not record the upload: try again")
+        elif failure.check(OSError):
+            self.log.warn(
+                "Upload from {identity} not kept: cannot write in {folder}: {error}",
+                identity=identity, folder=self._folder.root, error=failure.getErrorMessage(),
+            )
+            _error(request, 507, "not_stored", "the central system could not write the file: see its log")
         else:
             self.log.failure("Upload from {identity} not kept", failure, identity=identity)
-            _error(request, 507, "not_stored", "the central system could not write the file: see its log")
+            _error(request, 500, "internal_error", "the central system failed to keep the file: see its log")
 
     def _done(self, result: Any, token: str) -> None:
         self._busy.discard(token)
@@ -435,9 +448,12 @@ class UploadRequest(Request):
 
     @ivar upload_refusal: C{(status, error, description)} once refused, else
         C{None}.
+    @ivar upload_content_type: an upload's C{Content-Type}, taken out of its
+        headers (see L{requestReceived}).
     """
 
     upload_refusal: tuple[int, str, str] | None = None
+    upload_content_type: bytes | None = None
     _received = 0
     _guarded = False
 
@@ -454,6 +470,17 @@ class UploadRequest(Request):
             self.content = _Dropped()
         else:
             super().gotLength(length)
+
+    def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
+        if self._guarded:
+            # twisted.web would parse a multipart body into args (all of it
+            # in memory again) and answer a malformed one with a bare 400
+            # before the resource sees it: the resource parses it itself,
+            # from the type kept here.
+            kinds = self.requestHeaders.getRawHeaders(b"content-type")
+            self.upload_content_type = kinds[0] if kinds else None
+            self.requestHeaders.removeHeader(b"content-type")
+        super().requestReceived(command, path, version)
 
     def handleContentChunk(self, data: bytes) -> None:
         if self._guarded and self.upload_refusal is None:
