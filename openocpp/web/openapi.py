@@ -504,7 +504,7 @@ def _paths() -> dict:
                     "`securityEvent`, `notification` (every other request but Heartbeat) with data "
                     "chargePoint, action, request and response (the OCPP payloads); "
                     "`chargePointChanged` (chargePoint, registered) and `idTagChanged` (idTag, record) "
-                    "after API changes. Reconnect with `Last-Event-ID` to get the events missed "
+                    "after API changes; `uploadReceived` (chargePoint, upload) once an uploaded file is stored. Reconnect with `Last-Event-ID` to get the events missed "
                     "(the last 1000 are kept). A comment line comes every 15 seconds."
                 ),
                 "parameters": [

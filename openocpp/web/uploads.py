@@ -225,13 +225,18 @@ class UploadsResource(Resource):
     @param folder: the L{UploadFolder}.
     @param reactor: the reactor (its thread pool copies the files).
     @param max_upload: the most bytes an upload may have (0: no limit).
+    @param events: the L{ILiveEvents} told of each file kept
+        (C{uploadReceived}), or C{None}.
     """
 
     isLeaf = True
     log = Logger()
 
-    def __init__(self, store: Any, folder: UploadFolder, reactor: Any, max_upload: int) -> None:
+    def __init__(
+        self, store: Any, folder: UploadFolder, reactor: Any, max_upload: int, events: Any = None
+    ) -> None:
         super().__init__()
+        self._events = events
         self._store = store
         self._folder = folder
         self._reactor = reactor
@@ -386,6 +391,19 @@ class UploadsResource(Resource):
                 request, 201,
                 {"id": upload_id, "chargePoint": identity, "fileName": file_name, "size": size, "sha256": sha256},
             )
+            if self._events is not None:
+                record = {
+                    "id": upload_id, "identity": identity, "file_name": file_name, "size": size,
+                    "sha256": sha256, "received_at": None,
+                }
+                kept = self._store.upload_record(upload_id)
+                kept.addCallback(lambda found: found or record)
+                kept.addCallback(
+                    lambda found: self._events.publish(
+                        "uploadReceived", {"chargePoint": identity, "upload": upload_json(found)}
+                    )
+                )
+                kept.addErrback(lambda failure: self.log.failure("Telling of upload {id} failed", failure, id=upload_id))
 
         def lost(failure: Any) -> Any:
             self._folder.remove(stored_as)

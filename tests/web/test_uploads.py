@@ -144,6 +144,19 @@ class UploadEndpointTests(UploadsTestCase):
         self.assertEqual(download.header("content-disposition"), b'attachment; filename="diag.zip"')
 
     @inlineCallbacks
+    def test_a_kept_upload_is_a_live_event(self):
+        heard = []
+        unsubscribe = self.web.events.subscribe(lambda number, kind, data: heard.append((kind, data)))
+        self.addCleanup(unsubscribe)
+        yield self.transfers.upload(self.location(), self.source, "diag.zip")
+        [(kind, data)] = [event for event in heard if event[0] == "uploadReceived"]
+        self.assertEqual(data["chargePoint"], "CP1")
+        self.assertEqual(
+            (data["upload"]["fileName"], data["upload"]["size"]), ("diag.zip", len(DATA))
+        )
+        self.assertTrue(data["upload"]["receivedAt"])
+
+    @inlineCallbacks
     def test_a_token_serves_one_upload_only(self):
         location = self.location()
         yield self.transfers.upload(location, self.source, "diag.zip")
