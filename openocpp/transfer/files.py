@@ -43,6 +43,7 @@ class PartialFile:
         """
         self._destination = destination
         self._max_bytes = max_bytes
+        self._discarded = False
         self.written = 0
         folder = os.path.dirname(os.path.abspath(destination))
         try:
@@ -63,6 +64,9 @@ class PartialFile:
         @raise TransferError: when the chunk takes the file past its limit
             (nothing of it is written), or the disk refuses it.
         """
+        if self._discarded:
+            # Data still arriving for a transfer given up (cancelled).
+            return
         if self._max_bytes is not None and self.written + len(data) > self._max_bytes:
             raise size_limit_error(self._max_bytes)
         try:
@@ -95,6 +99,7 @@ class PartialFile:
         """
         Close and remove the temporary file (the destination is untouched).
         """
+        self._discarded = True
         try:
             self._file.close()
         except OSError:

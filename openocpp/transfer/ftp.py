@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from twisted.internet import error as net_error
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.endpoints import HostnameEndpoint, connectProtocol
 from twisted.internet.protocol import Protocol
 from twisted.internet.task import Cooperator
@@ -217,12 +217,21 @@ class FtpTransfers:
             self._reactor, location.host, location.port, timeout=self._connect_timeout
         )
         connecting = connectProtocol(endpoint, client)
-        timer = IdleTimer(self._reactor, self._connect_timeout + self._timeout, connecting.cancel)
+        timed_out: list[bool] = []
+
+        def expired() -> None:
+            timed_out.append(True)
+            connecting.cancel()
+
+        timer = IdleTimer(self._reactor, self._connect_timeout + self._timeout, expired)
         timer.touch()
         try:
             await connecting
         except Exception:
             failure = Failure()
+            if not timed_out and failure.check(CancelledError, net_error.ConnectingCancelledError):
+                # The caller cancelled.
+                raise CancelledError() from None
             if failure.check(net_error.ConnectingCancelledError):
                 raise TransferError(
                     "timed out after {:g} s connecting to {}".format(
@@ -234,10 +243,14 @@ class FtpTransfers:
             timer.stop()
         return _Session(self._reactor, client, self._timeout)
 
-    def _failed(self, session: _Session, location: _Location) -> TransferError:
+    def _failed(self, session: _Session, location: _Location) -> Exception:
         if session.stopped is not None:
             return session.stopped
-        return _describe(Failure(), location.where, self._connect_timeout)
+        failure = Failure()
+        if failure.check(CancelledError):
+            # The caller cancelled: the connections are closed by close().
+            return CancelledError()
+        return _describe(failure, location.where, self._connect_timeout)
 
     def download(self, url: str, destination: str, max_bytes: int | None = None) -> Deferred:
         """

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from OpenSSL import SSL
 from service_identity import VerificationError
@@ -24,6 +24,7 @@ from twisted.internet.protocol import Protocol
 from twisted.internet.ssl import Certificate, trustRootFromCertificates
 from twisted.internet.task import Cooperator
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.web import error as web_error
 from twisted.web.client import (
     Agent,
@@ -98,6 +99,14 @@ def _ssl_failure(failure: Any, host: str) -> str | None:
             ]
             return ", ".join(details) or str(reason.value)
     return None
+
+
+def _cancelled(failure: Any) -> bool:
+    """
+    Whether a request's failure is its cancellation (the agent wraps it).
+    """
+    inner = list(getattr(failure.value, "reasons", None) or [])
+    return bool(failure.check(CancelledError)) or any(r.check(CancelledError) for r in inner)
 
 
 def describe_failure(failure: Any, url: str, timeout: float, connect_timeout: float) -> TransferError:
@@ -176,8 +185,18 @@ class _BodyWriter(Protocol):
         # Closes the connection at once: connectionLost follows.
         self.transport.stopProducing()
 
+    def cancel(self) -> None:
+        """
+        The download was cancelled: stop receiving.
+        """
+        if self._failed is None:
+            self._stop(CancelledError())
+
     def connectionLost(self, reason: Any) -> None:
         self._timer.stop()
+        if self._finished.called:
+            # Cancelled: the Deferred has failed already.
+            return
         if self._failed is not None:
             self._finished.errback(self._failed)
         elif reason.check(ResponseDone, PotentialDataLoss):
@@ -288,8 +307,10 @@ class HttpTransfers:
             if max_bytes is not None and length is not UNKNOWN_LENGTH and length > max_bytes:
                 response.deliverBody(_Discard())
                 raise size_limit_error(max_bytes)
-            finished: Deferred = Deferred()
-            response.deliverBody(_BodyWriter(target, self._timer, finished))
+            writer: list[_BodyWriter] = []
+            finished: Deferred = Deferred(lambda _: writer[0].cancel() if writer else None)
+            writer.append(_BodyWriter(target, self._timer, finished))
+            response.deliverBody(writer[0])
             try:
                 await finished
             except _IdleStop:
@@ -308,14 +329,22 @@ class HttpTransfers:
         Wait for a request's answer (its status and headers), at most the
         idle timeout after it was sent.
         """
-        timer = self._timer(request.cancel)
+        timed_out: list[bool] = []
+
+        def expired() -> None:
+            timed_out.append(True)
+            request.cancel()
+
+        timer = self._timer(expired)
         timer.touch()
         try:
             return await request
         except Exception:
-            from twisted.python.failure import Failure
-
-            raise describe_failure(Failure(), url, self._timeout, self._connect_timeout) from None
+            failure = Failure()
+            if not timed_out and _cancelled(failure):
+                # The caller cancelled: not a failure of the transfer.
+                raise CancelledError() from None
+            raise describe_failure(failure, url, self._timeout, self._connect_timeout) from None
         finally:
             timer.stop()
 
@@ -326,7 +355,9 @@ class HttpTransfers:
         return Deferred.fromCoroutine(self._upload(url, source, file_name))
 
     async def _upload(self, url: str, source: str, file_name: str) -> None:
-        target = url.rstrip("/") + "/" + quote(file_name, safe="")
+        # The name joins the path; a query (a signed location's) stays.
+        parts = urlsplit(url)
+        target = urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/" + quote(file_name, safe="")))
         try:
             file = open(source, "rb")
         except OSError as error:
@@ -334,7 +365,14 @@ class HttpTransfers:
                 "cannot read {}: {}".format(source, error.strerror or error)
             ) from error
         request: Deferred | None = None
-        timer = self._timer(lambda: request.cancel() if request is not None else None)
+        timed_out: list[bool] = []
+
+        def expired() -> None:
+            timed_out.append(True)
+            if request is not None:
+                request.cancel()
+
+        timer = self._timer(expired)
         try:
             body = FileBodyProducer(
                 _TouchingFile(file, timer), cooperator=self._cooperator, readSize=_READ_SIZE
@@ -350,10 +388,11 @@ class HttpTransfers:
             try:
                 response = await request
             except Exception:
-                from twisted.python.failure import Failure
-
+                failure = Failure()
+                if not timed_out and _cancelled(failure):
+                    raise CancelledError() from None
                 raise describe_failure(
-                    Failure(), target, self._timeout, self._connect_timeout
+                    failure, target, self._timeout, self._connect_timeout
                 ) from None
         finally:
             timer.stop()

@@ -546,7 +546,8 @@ def _paths() -> dict:
                     "chargePoint, action, request and response (the OCPP payloads); "
                     "`chargePointChanged` (chargePoint, registered) and `idTagChanged` (idTag, record) "
                     "after API changes, `localListSent`, `reservationMade`, `reservationCancelled` (chargePoint, status) "
-                    "once a charge point accepted them. Reconnect with `Last-Event-ID` to get the events missed "
+                    "once a charge point accepted them; `uploadReceived` (chargePoint, upload) once an uploaded file is stored. "
+                    "Reconnect with `Last-Event-ID` to get the events missed "
                     "(the last 1000 are kept). A comment line comes every 15 seconds."
                 ),
                 "parameters": [

@@ -229,7 +229,9 @@ class WebService(MultiService):
         )
         root = ConsoleFiles(static_folder())
         root.putChild(b"api", self.api)
-        uploads = UploadsResource(central.store, self.uploads, reactor, config.max_upload)
+        uploads = UploadsResource(
+            central.store, self.uploads, reactor, config.max_upload, events=self.events
+        )
         root.putChild(b"uploads", uploads)
         self.site = ApiSite(
             root,

@@ -225,13 +225,18 @@ class UploadsResource(Resource):
     @param folder: the L{UploadFolder}.
     @param reactor: the reactor (its thread pool copies the files).
     @param max_upload: the most bytes an upload may have (0: no limit).
+    @param events: the L{ILiveEvents} told of each file kept
+        (C{uploadReceived}), or C{None}.
     """
 
     isLeaf = True
     log = Logger()
 
-    def __init__(self, store: Any, folder: UploadFolder, reactor: Any, max_upload: int) -> None:
+    def __init__(
+        self, store: Any, folder: UploadFolder, reactor: Any, max_upload: int, events: Any = None
+    ) -> None:
         super().__init__()
+        self._events = events
         self._store = store
         self._folder = folder
         self._reactor = reactor
@@ -329,9 +334,16 @@ class UploadsResource(Resource):
             _error(request, *self.too_large(size))
             return NOT_DONE_YET
         source: Any = content
-        kind = (request.getHeader(b"content-type") or b"").decode("latin-1")
+        kind = (
+            getattr(request, "upload_content_type", None) or request.getHeader(b"content-type") or b""
+        ).decode("latin-1")
         if request.method == b"POST" and kind.split(";")[0].strip().lower() == "multipart/form-data":
-            part = _multipart_file(kind, content.read())
+            try:
+                part = _multipart_file(kind, content.read())
+            except Exception:
+                # The email package is lenient; whatever it still refuses
+                # is a bad body, not a server failure.
+                part = None
             if part is None:
                 _error(request, 400, "bad_upload", "the multipart/form-data body has no file field")
                 return NOT_DONE_YET
@@ -379,6 +391,19 @@ class UploadsResource(Resource):
                 request, 201,
                 {"id": upload_id, "chargePoint": identity, "fileName": file_name, "size": size, "sha256": sha256},
             )
+            if self._events is not None:
+                record = {
+                    "id": upload_id, "identity": identity, "file_name": file_name, "size": size,
+                    "sha256": sha256, "received_at": None,
+                }
+                kept = self._store.upload_record(upload_id)
+                kept.addCallback(lambda found: found or record)
+                kept.addCallback(
+                    lambda found: self._events.publish(
+                        "uploadReceived", {"chargePoint": identity, "upload": upload_json(found)}
+                    )
+                )
+                kept.addErrback(lambda failure: self.log.failure("Telling of upload {id} failed", failure, id=upload_id))
 
         def lost(failure: Any) -> Any:
             self._folder.remove(stored_as)
@@ -390,9 +415,15 @@ class UploadsResource(Resource):
         if failure.check(StorageFailed):
             self.log.warn("Upload from {identity} not kept: the database failed", identity=identity)
             _error(request, 503, "storage_failed", "the central system could not record the upload: try again")
+        elif failure.check(OSError):
+            self.log.warn(
+                "Upload from {identity} not kept: cannot write in {folder}: {error}",
+                identity=identity, folder=self._folder.root, error=failure.getErrorMessage(),
+            )
+            _error(request, 507, "not_stored", "the central system could not write the file: see its log")
         else:
             self.log.failure("Upload from {identity} not kept", failure, identity=identity)
-            _error(request, 507, "not_stored", "the central system could not write the file: see its log")
+            _error(request, 500, "internal_error", "the central system failed to keep the file: see its log")
 
     def _done(self, result: Any, token: str) -> None:
         self._busy.discard(token)
@@ -435,9 +466,12 @@ class UploadRequest(Request):
 
     @ivar upload_refusal: C{(status, error, description)} once refused, else
         C{None}.
+    @ivar upload_content_type: an upload's C{Content-Type}, taken out of its
+        headers (see L{requestReceived}).
     """
 
     upload_refusal: tuple[int, str, str] | None = None
+    upload_content_type: bytes | None = None
     _received = 0
     _guarded = False
 
@@ -454,6 +488,17 @@ class UploadRequest(Request):
             self.content = _Dropped()
         else:
             super().gotLength(length)
+
+    def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
+        if self._guarded:
+            # twisted.web would parse a multipart body into args (all of it
+            # in memory again) and answer a malformed one with a bare 400
+            # before the resource sees it: the resource parses it itself,
+            # from the type kept here.
+            kinds = self.requestHeaders.getRawHeaders(b"content-type")
+            self.upload_content_type = kinds[0] if kinds else None
+            self.requestHeaders.removeHeader(b"content-type")
+        super().requestReceived(command, path, version)
 
     def handleContentChunk(self, data: bytes) -> None:
         if self._guarded and self.upload_refusal is None:

@@ -83,10 +83,13 @@ class Sink(Resource):
     def __init__(self, code: int = 201) -> None:
         super().__init__()
         self.received: dict[bytes, bytes] = {}
+        self.queries: list[bytes] = []
         self.code = code
 
     def render_PUT(self, request: Any) -> bytes:
         self.received[request.path] = request.content.read()
+        if b"?" in request.uri:
+            self.queries.append(request.uri.split(b"?", 1)[1])
         request.setResponseCode(self.code)
         return b""
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import os
 
 from twisted.internet import reactor
-from twisted.internet.defer import inlineCallbacks
+from twisted.internet.defer import CancelledError, inlineCallbacks
+from twisted.internet.task import deferLater
 from twisted.internet.protocol import Factory, Protocol
 from twisted.trial.unittest import TestCase
 
@@ -156,6 +157,34 @@ class FtpTimeoutTests(TestCase):
         for protocol in protocols:
             if protocol.transport.connected:
                 protocol.transport.abortConnection()
+
+
+class FtpCancelTests(TestCase):
+    """
+    A transfer cancelled by its caller stops and leaves nothing behind.
+    """
+
+    @inlineCallbacks
+    def test_cancel_while_logging_in(self):
+        protocols = []
+        factory = Factory()
+        factory.buildProtocol = lambda addr: protocols.append(SilentServer()) or protocols[-1]
+        port = reactor.listenTCP(0, factory, interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        folder = self.mktemp()
+        os.makedirs(folder)
+        transfers = FtpTransfers(reactor, timeout=5, connect_timeout=5)
+        url = "ftp://127.0.0.1:{}/fw.bin".format(port.getHost().port)
+        downloading = transfers.download(url, os.path.join(folder, "fw.bin"))
+        yield deferLater(reactor, 0.05, lambda: None)
+        downloading.cancel()
+        with self.assertRaises(CancelledError):
+            yield downloading
+        self.assertEqual(os.listdir(folder), [])
+        for protocol in protocols:
+            if protocol.transport.connected:
+                protocol.transport.abortConnection()
+        yield deferLater(reactor, 0, lambda: None)
 
 
 class FtpUploadTests(FtpTestCase):

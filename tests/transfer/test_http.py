@@ -8,7 +8,8 @@ from __future__ import annotations
 import os
 
 from twisted.internet import reactor
-from twisted.internet.defer import inlineCallbacks
+from twisted.internet.defer import CancelledError, inlineCallbacks
+from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
 
 from openocpp.transfer.errors import TransferError
@@ -250,6 +251,12 @@ class HttpUploadTests(TestCase):
         self.assertEqual(self.server.sink.received, {b"/upload/diag%201.zip": DATA})
 
     @inlineCallbacks
+    def test_upload_keeps_the_locations_query(self):
+        yield self.transfers.upload(self.base + "/upload/?sig=a%2Fb", self.source, "d.zip")
+        self.assertEqual(self.server.sink.received, {b"/upload/d.zip": DATA})
+        self.assertEqual(self.server.sink.queries, [b"sig=a%2Fb"])
+
+    @inlineCallbacks
     def test_refused_upload_fails_with_the_status(self):
         with self.assertRaises(TransferError) as caught:
             yield self.transfers.upload(self.base + "/forbidden/", self.source, "d.zip")
@@ -274,3 +281,35 @@ class HttpUploadTests(TestCase):
             caught.exception.reason,
             "timed out after 0.2 s waiting for an answer from {}/hang/d.zip".format(self.base),
         )
+
+
+class HttpCancelTests(TestCase):
+    """
+    A download cancelled by its caller stops, and leaves nothing behind.
+    """
+
+    def setUp(self) -> None:
+        self.server = WebServer(DATA)
+        self.base = self.server.start()
+        self.addCleanup(self.server.stop)
+        self.folder = self.mktemp()
+        os.makedirs(self.folder)
+        self.transfers = HttpTransfers(reactor, timeout=5, connect_timeout=5)
+
+    @inlineCallbacks
+    def test_cancel_while_the_body_arrives(self):
+        downloading = self.transfers.download(self.base + "/stall", os.path.join(self.folder, "fw"))
+        yield deferLater(reactor, 0.05, lambda: None)
+        downloading.cancel()
+        with self.assertRaises(CancelledError):
+            yield downloading
+        self.assertEqual(os.listdir(self.folder), [])
+
+    @inlineCallbacks
+    def test_cancel_while_waiting_for_the_answer(self):
+        downloading = self.transfers.download(self.base + "/hang", os.path.join(self.folder, "fw"))
+        yield deferLater(reactor, 0.05, lambda: None)
+        downloading.cancel()
+        with self.assertRaises(CancelledError):
+            yield downloading
+        self.assertEqual(os.listdir(self.folder), [])

@@ -144,6 +144,19 @@ class UploadEndpointTests(UploadsTestCase):
         self.assertEqual(download.header("content-disposition"), b'attachment; filename="diag.zip"')
 
     @inlineCallbacks
+    def test_a_kept_upload_is_a_live_event(self):
+        heard = []
+        unsubscribe = self.web.events.subscribe(lambda number, kind, data: heard.append((kind, data)))
+        self.addCleanup(unsubscribe)
+        yield self.transfers.upload(self.location(), self.source, "diag.zip")
+        [(kind, data)] = [event for event in heard if event[0] == "uploadReceived"]
+        self.assertEqual(data["chargePoint"], "CP1")
+        self.assertEqual(
+            (data["upload"]["fileName"], data["upload"]["size"]), ("diag.zip", len(DATA))
+        )
+        self.assertTrue(data["upload"]["receivedAt"])
+
+    @inlineCallbacks
     def test_a_token_serves_one_upload_only(self):
         location = self.location()
         yield self.transfers.upload(location, self.source, "diag.zip")
@@ -205,6 +218,19 @@ class UploadEndpointTests(UploadsTestCase):
             self.assertEqual(f.read(), DATA)
 
     @inlineCallbacks
+    def test_multipart_without_a_file_is_400_and_the_token_stays_good(self):
+        location = self.location()
+        for body, kind in [
+            (b"--x\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nhello\r\n--x--\r\n",
+             "multipart/form-data; boundary=x"),
+            (b"garbage", "multipart/form-data"),
+        ]:
+            answer = yield self.http("POST", location[len(self.base):], raw=body, headers={"Content-Type": kind})
+            self.assertError(answer, 400, "bad_upload")
+        self.assertFalse(os.path.exists(self.folder))
+        yield self.transfers.upload(location, self.source, "diag.zip")
+
+    @inlineCallbacks
     def test_put_without_a_file_name_is_400(self):
         location = self.location()
         answer = yield self.http("PUT", location[len(self.base):], raw=b"x")
@@ -236,6 +262,45 @@ class UploadEndpointTests(UploadsTestCase):
         listed = yield self.get("/api/v1/uploads")
         answer = yield self.get(listed.json["items"][0]["href"])
         self.assertError(answer, 410, "upload_gone")
+
+
+class UploadStorageFailureTests(UploadsTestCase):
+    """
+    An upload that cannot be kept is answered so, nothing of it is left,
+    and its token stays good.
+    """
+
+    @inlineCallbacks
+    def test_a_failing_commit_is_503_and_the_file_removed(self):
+        from tests.centralsystem.store_file import FullDisk
+
+        location = self.location()
+        yield self.central.store.when_committed()
+        full = FullDisk(self.central.store)
+        with self.assertRaises(TransferError) as caught:
+            yield self.transfers.upload(location, self.source, "diag.zip")
+        self.assertEqual(
+            caught.exception.reason, "HTTP 503 Service Unavailable from {}diag.zip".format(location)
+        )
+        self.assertEqual(self.kept(), [])
+        full.make_room()
+        listed = yield self.get("/api/v1/uploads")
+        self.assertEqual(listed.json["total"], 0)
+        yield self.transfers.upload(location, self.source, "diag.zip")
+        self.assertEqual(self.kept(), ["CP1/diag.zip"])
+        self.flushLoggedErrors()
+
+    @inlineCallbacks
+    def test_an_unwritable_folder_is_507_and_the_token_stays_good(self):
+        location = self.location()
+        with open(self.folder, "w") as blocker:
+            blocker.write("not a folder")
+        with self.assertRaises(TransferError) as caught:
+            yield self.transfers.upload(location, self.source, "diag.zip")
+        self.assertIn("HTTP 507", caught.exception.reason)
+        os.unlink(self.folder)
+        yield self.transfers.upload(location, self.source, "diag.zip")
+        self.assertEqual(self.kept(), ["CP1/diag.zip"])
 
 
 class UploadLimitTests(UploadsTestCase):
