@@ -893,7 +893,7 @@ class CompositePropertyTests(SynchronousTestCase):
     profiles.
     """
 
-    @settings(max_examples=40, deadline=None)
+    @settings(max_examples=30, deadline=None)
     @given(_queries())
     def test_periods_are_ordered_from_0_within_the_duration(self, query) -> None:
         """
@@ -921,7 +921,7 @@ class CompositePropertyTests(SynchronousTestCase):
         if max_limit is not None:
             self.assertEqual(composite.duration, duration)
 
-    @settings(max_examples=40, deadline=None)
+    @settings(max_examples=30, deadline=None)
     @given(_queries(), st.lists(st.integers(min_value=0, max_value=2 * DAY - 1), min_size=1, max_size=8))
     def test_never_exceeds_the_charge_point_max_profile(self, query, offsets) -> None:
         """
@@ -958,7 +958,7 @@ class CompositePropertyTests(SynchronousTestCase):
                 if period.number_phases is not None:
                     self.assertLessEqual(got.number_phases, period.number_phases)
 
-    @settings(max_examples=40, deadline=None)
+    @settings(max_examples=30, deadline=None)
     @given(_queries(), st.randoms(use_true_random=False))
     def test_same_whichever_order_the_profiles_are_in(self, query, random) -> None:
         """
@@ -972,7 +972,7 @@ class CompositePropertyTests(SynchronousTestCase):
             composite_schedule(installed(shuffled), connector, start, duration, unit, activities(connectors), max_limit=max_limit),
         )
 
-    @settings(max_examples=40, deadline=None)
+    @settings(max_examples=30, deadline=None)
     @given(_queries())
     def test_current_limit_is_the_composites_first_period(self, query) -> None:
         """
@@ -991,7 +991,7 @@ class CompositePropertyTests(SynchronousTestCase):
         elif composite.periods and composite.duration < 7 * DAY:
             self.assertEqual(changes, start + timedelta(seconds=composite.duration))
 
-    @settings(max_examples=40, deadline=None)
+    @settings(max_examples=30, deadline=None)
     @given(
         st.lists(_installed(connectors=(0, 1)), max_size=7),
         st.integers(min_value=-DAY, max_value=DAY),
