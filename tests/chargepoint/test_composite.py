@@ -728,6 +728,36 @@ class CompositeTests(SynchronousTestCase):
         composite = composite_schedule([], 1, at(2, 6) + timedelta(microseconds=700), DAY, None, activities(IDLE))
         self.assertEqual(composite.start, at(2, 6))
 
+    def test_naive_times_are_utc(self) -> None:
+        """
+        Naive datetimes (the request's, a profile's, a transaction's start)
+        are taken as UTC.
+        """
+        naive = profile(DEFAULT, [(0, 6), (HOUR, 16)], kind=RELATIVE)
+        aware = composite_schedule(
+            installed([(0, naive)]), 1, at(2, 10), 2 * HOUR, None, activities(busy(7, at(2, 9, 30)))
+        )
+        composite = composite_schedule(
+            installed([(0, naive)]),
+            1,
+            at(2, 10).replace(tzinfo=None),
+            2 * HOUR,
+            None,
+            activities(busy(7, at(2, 9, 30).replace(tzinfo=None))),
+        )
+        self.assertEqual(composite.periods, aware.periods)
+        self.assertEqual(composite.start, at(2, 10))
+
+    def test_number_phases_below_one_count_as_absent(self) -> None:
+        """
+        A numberPhases of 0 (which SetChargingProfile should refuse) counts
+        as absent: 3 phases for A <-> W, none stated.
+        """
+        composite = composite_schedule(
+            installed([(0, profile(DEFAULT, [(0, 16, 0)], start=at(1, 0)))]), 1, at(2, 6), 60, W, activities(IDLE)
+        )
+        self.assertEqual(composite.periods, (CompositePeriod(0, 11040.0, None),))
+
     def test_voltage_converts(self) -> None:
         """
         The voltage given converts A to W: 16 A at 110 V on 3 phases is
