@@ -53,7 +53,8 @@ The rules, and the choices made where the spec leaves room:
    ended", 5.16.4); a period starting after the duration is not executed.
    Before a first period that does not start at 0 (which the spec forbids)
    the profile does not apply. Two periods with the same startPeriod: the
-   lower limit. Negative limits count as 0.
+   lower limit. Negative limits count as 0, a numberPhases below 1 as
+   absent.
 
  - B{Combining purposes} (3.13.3). On a connector, a TxProfile that applies
    overrules the TxDefaultProfiles (3.13.1); the connector's limit is the
@@ -69,7 +70,9 @@ The rules, and the choices made where the spec leaves room:
    ChargePointMaxProfile ("the limit for all connectors combined", 3.13.3).
    With no transaction anywhere the total is 0. A busy connector that no
    profile limits (and no C{max_limit}) makes the total unbounded, so only
-   the ChargePointMaxProfile limits it.
+   the ChargePointMaxProfile limits it. In A the connectors' currents per
+   phase are added as if all drew on the same phases: no phase carries
+   more.
 
  - B{Units} (7.12). A is per phase, W the total: W = A * C{voltage} *
    phases, with the period's numberPhases, 3 when absent ("3 SHALL be
@@ -93,7 +96,8 @@ The rules, and the choices made where the spec leaves room:
    most one digit fraction", 7.14), down so that a converted limit never
    exceeds the limit it comes from. Times count whole seconds (startPeriod
    is an integer): the composite starts at C{start} truncated to the second
-   and sub-second parts of other times are dropped. Adjacent periods with
+   and sub-second parts of other times are dropped; a naive datetime is
+   UTC. Adjacent periods with
    the same limit and numberPhases are merged.
 
  - B{No profile applies.} "If a Charge Point goes offline, without having
