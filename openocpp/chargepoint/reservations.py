@@ -29,6 +29,7 @@ from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.logger import Logger
 
 from openocpp.chargepoint.errors import TransactionError
+from openocpp.chargepoint.locallist import fold
 from openocpp.messages import CancelReservationResponse, ReserveNowResponse, codec
 from openocpp.messages.enums import CancelReservationStatus, ChargePointStatus, ReservationStatus
 from openocpp.messages.validation import parse_datetime
@@ -79,13 +80,16 @@ class Reservation:
     def names(self, id_tag: str | None) -> bool:
         """
         Whether C{id_tag} is this reservation's idTag or parentIdTag (in any
-        case: IdTokens are case insensitive, errata 3.73).
+        case: IdTokens are case insensitive, errata 3.73), folded as the
+        local list, the cache and the reservations table fold them
+        (L{openocpp.chargepoint.locallist.fold}: SQLite's NOCASE), so that
+        an idTag is one idTag everywhere.
         """
         if id_tag is None:
             return False
-        folded = id_tag.casefold()
-        return folded == self.id_tag.casefold() or (
-            self.parent_id_tag is not None and folded == self.parent_id_tag.casefold()
+        folded = fold(id_tag)
+        return folded == fold(self.id_tag) or (
+            self.parent_id_tag is not None and folded == fold(self.parent_id_tag)
         )
 
 

@@ -145,6 +145,22 @@ class CollaboratorTests(SynchronousTestCase):
         self.assertEqual(self.successResultOf(self.reservations.admit(2, "TAG-C")).reservation_id, 2)
         self.assertEqual(self.asked, ["TAG-C"])
 
+    def test_id_tags_matched_as_the_local_list_matches_them(self):
+        """
+        A reservation's idTag and parentIdTag match in any case of the ASCII
+        letters, as the local list, the cache and the reservations table
+        (SQLite's NOCASE) match them, and not by Unicode case folding: the
+        Kelvin sign is not a C{k}, C{ß} is not C{SS}.
+        """
+        reservation = Reservation(
+            reservation_id=1, connector_id=1, id_tag="Tag-\u212a", parent_id_tag="stra\u00dfe",
+            expiry_date=BASE_TIME, made_at=BASE_TIME,
+        )
+        self.assertTrue(reservation.names("TAG-\u212a"))
+        self.assertTrue(reservation.names("STRA\u00dfE"))
+        self.assertFalse(reservation.names("tag-k"))
+        self.assertFalse(reservation.names("STRASSE"))
+
     def test_available_set_on_a_reserved_connector_stays_reserved(self):
         """
         The firmware setting a reserved connector Available (a cable pulled
