@@ -152,6 +152,7 @@ class Authorizer:
             info.parent_id_tag,
             self._clock.seconds(),
             self.cache_capacity,
+            current_time=self._now(),
         )
 
     def _check_conflict(self, id_tag: str, listed: Any, status: AuthorizationStatus) -> None:
