@@ -224,9 +224,17 @@ class LocalListTests(SynchronousTestCase):
         self.assertEqual(self.version(), 2)
         self.assertEqual([e[0] for e in self.entries.entries()], ["B"])
 
-    def test_full_entry_without_id_tag_info_not_stored(self):
-        self.assertEqual(self.send(1, FULL, [data("A"), data("B", None)]), UpdateStatus.ACCEPTED)
+    def test_full_entry_without_id_tag_info_failed(self):
+        """
+        A Full update with an entry without idTagInfo ("Required when
+        UpdateType is Full", 7.1) is Failed, as one breaking 6.41's "MUST be
+        unique" is: the list and its version stay as they were, rather than
+        Accepted while holding less than was sent.
+        """
+        self.send(1, FULL, [data("A")])
+        self.assertEqual(self.send(2, FULL, [data("B"), data("C", None)]), UpdateStatus.FAILED)
         self.assertEqual([e[0] for e in self.entries.entries()], ["A"])
+        self.assertEqual(self.version(), 1)
 
     def test_full_empty_clears(self):
         self.send(1, FULL, [data("A")])
