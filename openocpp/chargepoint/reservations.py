@@ -225,8 +225,9 @@ class Reservations:
     def start(self) -> None:
         """
         The service starts: read the reservations kept, end those a
-        transaction used (the process stopped before their end was written)
-        and those that expired while it was stopped, time the others, and
+        transaction used (the process stopped before their end was written),
+        those of connectors it no longer has (started with fewer) and those
+        that expired while it was stopped, time the others, and
         make sure their connectors are Reserved (and no other connector).
         """
         self._running = True
@@ -234,6 +235,14 @@ class Reservations:
         for reservation in list(self._held.values()):
             if self._table.started_with(reservation):
                 self._end(reservation, ReservationState.USED, why="by a transaction started before")
+            elif reservation.connector_id and not self._connectors.is_outlet(reservation.connector_id):
+                # Started again with fewer connectors: a connector it no
+                # longer has is not there to keep (5.13 ends a reservation
+                # whose connector is Unavailable).
+                self._end(
+                    reservation, ReservationState.CANCELLED,
+                    why=f"the charge point has no connector {reservation.connector_id} any more",
+                )
         self.reschedule()
         for connector in self._connectors.outlets():
             status = self._connectors.status(connector)
@@ -589,7 +598,10 @@ class Reservations:
             timer.cancel()
         self._table.remove(reservation_id)
         connector = reservation.connector_id
-        if connector and self._connectors.status(connector) is ChargePointStatus.RESERVED:
+        if (
+            self._connectors.is_outlet(connector)
+            and self._connectors.status(connector) is ChargePointStatus.RESERVED
+        ):
             self._status.set(
                 connector,
                 ChargePointStatus.PREPARING

@@ -1073,3 +1073,36 @@ class ClockAndCrashTests(SynchronousTestCase):
         forward.stopService()
         cs.disconnect()
         assert_no_timers(self, clock)
+
+    def test_connector_gone_after_restart(self):
+        """
+        Started again with fewer connectors (C{--connectors}), the charge
+        point ends the reservation of a connector it no longer has ("no
+        connector 2"): CancelReservation of it is Rejected, not an
+        InternalError, and no expiry timer fails later.
+        """
+        clock, database = Clock(), self.mktemp()
+        cs = ScriptedCentralSystem(self, clock)
+        first = self.boot(clock, database, cs)
+        self.reserve(cs, first, 2, 51, minutes=5)
+        self.reserve(cs, first, 1, 52, minutes=5)
+        first.stopService()
+        cs.disconnect()
+        first.store.close()
+        cs.clear()
+        cs.answers["BootNotification"] = lambda r: BootNotificationResponse(
+            status=RegistrationStatus.ACCEPTED, current_time=cs.now(), interval=300
+        )
+        second = make_charge_point(self, clock, database=database, connectors=1)
+        second.startService()
+        cs.connect(second)
+        self.assertIsNone(second.reservation(2))
+        self.assertEqual(second.reservation(1).reservation_id, 52)
+        answer = self.successResultOf(cs.call(CancelReservationRequest(reservation_id=51)))
+        self.assertEqual(answer.status, CancelReservationStatus.REJECTED)
+        cs.advance(600, step=60)
+        self.assertIsNone(second.reservation(1))
+        self.assertEqual(self.flushLoggedErrors(), [])
+        second.stopService()
+        cs.disconnect()
+        assert_no_timers(self, clock)
