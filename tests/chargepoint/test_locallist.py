@@ -39,6 +39,7 @@ from openocpp.messages.enums import (
     UpdateType,
 )
 from openocpp.plugins import make_plugin_manager
+from openocpp.rpc.errors import ConnectionLost
 from tests.chargepoint.fake_centralsystem import (
     BASE_TIME,
     ChargePointTestCase,
@@ -642,6 +643,44 @@ class LocalListLoopbackTests(TestCase):
         self.assertEqual(answer.status, UpdateStatus.VERSION_MISMATCH)
         answer = await cs.session.call(GetLocalListVersionRequest())
         self.assertEqual(answer.list_version, 11)
+        self.assertEqual(LocalListStore(cp.store).entries(), [("A", "Accepted", None, None)])
+
+
+    async def test_list_beyond_the_message_limit(self):
+        """
+        A SendLocalList of 10,000 entries (about 600 KB, past the charge
+        point's 64 KiB WebSocket message limit) is not read: the connection
+        closes (1009), the charge point connects again, and its list is as
+        it was. A central system keeping to SendLocalListMaxLength (100)
+        sends far smaller messages.
+        """
+        from openocpp.transport.server import OcppServerFactory
+
+        cs = LoopbackCentralSystem(self, reactor)
+        # A central system sending what ours would refuse to send.
+        cs.factory = OcppServerFactory(cs.handler_factory, reactor=reactor, max_message_size=2**21)
+        port = await cs.listen()
+        self.addCleanup(cs.stop)
+        config = ChargePointConfig(
+            url=f"ws://127.0.0.1:{port}/openocpp", database=self.mktemp(),
+            reconnect_initial_delay=0.05, reconnect_max_delay=0.2,
+        )
+        plugins = make_plugin_manager(builtins=[DefaultChargePointBehaviour()], load_entrypoints=False)
+        cp = ChargePoint(config, reactor=reactor, plugins=plugins)
+        cp.startService()
+        self.addCleanup(cp.store.close)
+        self.addCleanup(cp.stopService)
+        await self.wait_for(lambda: cp.online, "the boot")
+        answer = await cs.session.call(send_local_list(10, FULL, [data("A")]))
+        self.assertEqual(answer.status, UpdateStatus.ACCEPTED)
+        first = cs.session
+        many = [data(f"T{n:05d}") for n in range(10000)]
+        with self.assertRaises(ConnectionLost) as raised:
+            await first.call(send_local_list(11, FULL, many))
+        self.assertEqual(raised.exception.args[1].value.code, 1009)
+        await self.wait_for(lambda: cs.session is not first and cp.online, "the new connection")
+        answer = await cs.session.call(GetLocalListVersionRequest())
+        self.assertEqual(answer.list_version, 10)
         self.assertEqual(LocalListStore(cp.store).entries(), [("A", "Accepted", None, None)])
 
 
