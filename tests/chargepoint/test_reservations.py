@@ -559,6 +559,25 @@ class UseTests(ReservationTestCase):
         self.assertEqual(self.started()[0].reservation_id, 12)
         self.assertIsNone(self.cp.reservation(1))
 
+    def test_parent_known_locally_not_asked_again(self):
+        """
+        An idTag whose parent the Authorization Cache knows (its Authorize
+        just now) is admitted on a group's reservation from the cache: "the
+        Charge Point MAY look it up in its Local Authorization List or
+        Authorization Cache. If it is not found [...] SHALL send an
+        Authorize.req" (5.13), so one presentation makes one Authorize.req.
+        """
+        self.reserve(1, "TAG-A", 12, parent="FLEET")
+        self.cs.answers["Authorize"] = lambda r: AuthorizeResponse(
+            id_tag_info=IdTagInfo(status=AuthorizationStatus.ACCEPTED, parent_id_tag="FLEET")
+        )
+        authorized = self.cp.authorize(1, "TAG-B")
+        self.cs.settle()
+        self.assertEqual(self.successResultOf(authorized), (AuthorizationStatus.ACCEPTED, "FLEET"))
+        self.successResultOf(self.begin(1, "tag-b"))
+        self.assertEqual([r.id_tag for r in self.cs.requests("Authorize")], ["TAG-B"])
+        self.assertEqual(self.started()[0].reservation_id, 12)
+
     def test_tag_of_another_group_refused(self):
         """
         An idTag whose parent is not the reservation's may not start.
