@@ -6,7 +6,7 @@ list, the Authorization Cache, Authorize.req, and the offline rules
 
 from typing import Any, Callable
 
-from twisted.internet.defer import inlineCallbacks
+from twisted.internet.defer import inlineCallbacks, succeed
 from twisted.logger import Logger
 
 from openocpp.chargepoint.locallist import LocalListStore, list_enabled
@@ -128,6 +128,24 @@ class Authorizer:
             return AuthorizationStatus.ACCEPTED, None
         return AuthorizationStatus.INVALID, None
 
+    def parent_of(self, connector: int, id_tag: str, authorize: Callable[..., Any] | None = None):
+        """
+        The parent idTag of an idTag presented at a reservation with a
+        parentIdTag (section 5.13): "the Charge Point MAY look it up in its
+        Local Authorization List or Authorization Cache. If it is not found
+        in the Local Authorization List or Authorization Cache, then the
+        Charge Point SHALL send an Authorize.req".
+
+        @param authorize: C{authorize(connector, id_tag)} asks when the
+            idTag is not known locally; default L{authorize}.
+        @return: a Deferred firing with (status, parent idTag or C{None}),
+            as L{authorize}'s.
+        """
+        local = self._local(id_tag)
+        if local is not None:
+            return succeed(self._status(*local))
+        return (authorize or self.authorize)(connector, id_tag)
+
     def update(self, id_tag: str, info: IdTagInfo | None) -> None:
         """
         Update the Authorization Cache with an IdTagInfo received, unless the
@@ -152,6 +170,7 @@ class Authorizer:
             info.parent_id_tag,
             self._clock.seconds(),
             self.cache_capacity,
+            current_time=self._now(),
         )
 
     def _check_conflict(self, id_tag: str, listed: Any, status: AuthorizationStatus) -> None:

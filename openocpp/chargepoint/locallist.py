@@ -227,7 +227,8 @@ class LocalList:
             VersionMismatch for a Differential update not newer than the
             list; Failed for a listVersion below 1 (errata 3.52), more
             entries than SendLocalListMaxLength, an idTag twice (in any
-            case), a list that would grow past LocalAuthListMaxLength, or a
+            case), a Full entry without idTagInfo (7.1), a list that would
+            grow past LocalAuthListMaxLength, or a
             write the SQLite file refused (nothing is changed then).
         """
         try:
@@ -270,6 +271,16 @@ class LocalList:
                     "idTag {id_tag} appears twice (as {first})", id_tag=item.id_tag, first=seen[folded]
                 )
             seen[folded] = item.id_tag
+        if kind is UpdateType.FULL:
+            missing = [item.id_tag for item in items if item.id_tag_info is None]
+            if missing:
+                # 7.1: idTagInfo is "Required when UpdateType is Full"; a
+                # list that is not what was sent is not Accepted.
+                return self._failed(
+                    "{count} entries of a Full update without idTagInfo (required, 7.1): {id_tags}",
+                    count=len(missing),
+                    id_tags=", ".join(missing[:10]) + (", ..." if len(missing) > 10 else ""),
+                )
         current = self._entries.version()
         if kind is UpdateType.DIFFERENTIAL and version <= current:
             # 7.47: "Version number in the request for a differential update
@@ -285,7 +296,7 @@ class LocalList:
         max_length = self._config.integer("LocalAuthListMaxLength")
         try:
             if kind is UpdateType.FULL:
-                self._replace(version, items, max_length)
+                self._entries.replace(version, [_entry(item) for item in items], max_length)
             else:
                 self._entries.update(
                     version,
@@ -305,22 +316,6 @@ class LocalList:
         )
         self._notify("openocpp_cp_local_list_changed", version=reported)
         return UpdateStatus.ACCEPTED
-
-    def _replace(self, version: int, items: list, max_length: int) -> None:
-        missing = [item.id_tag for item in items if item.id_tag_info is None]
-        if missing:
-            # 7.1: idTagInfo is "Required when UpdateType is Full"; an entry
-            # without it says nothing of its idTag, so it is not stored.
-            self.log.info(
-                "SendLocalList (Full): {count} entries without idTagInfo not stored ({id_tags})",
-                count=len(missing),
-                id_tags=", ".join(missing),
-            )
-        self._entries.replace(
-            version,
-            [_entry(item) for item in items if item.id_tag_info is not None],
-            max_length,
-        )
 
     def _failed(self, why: str, **fields: Any) -> UpdateStatus:
         self.log.info("SendLocalList answered Failed: " + why, **fields)

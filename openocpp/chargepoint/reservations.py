@@ -29,6 +29,7 @@ from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.logger import Logger
 
 from openocpp.chargepoint.errors import TransactionError
+from openocpp.chargepoint.locallist import fold
 from openocpp.messages import CancelReservationResponse, ReserveNowResponse, codec
 from openocpp.messages.enums import CancelReservationStatus, ChargePointStatus, ReservationStatus
 from openocpp.messages.validation import parse_datetime
@@ -79,13 +80,16 @@ class Reservation:
     def names(self, id_tag: str | None) -> bool:
         """
         Whether C{id_tag} is this reservation's idTag or parentIdTag (in any
-        case: IdTokens are case insensitive, errata 3.73).
+        case: IdTokens are case insensitive, errata 3.73), folded as the
+        local list, the cache and the reservations table fold them
+        (L{openocpp.chargepoint.locallist.fold}: SQLite's NOCASE), so that
+        an idTag is one idTag everywhere.
         """
         if id_tag is None:
             return False
-        folded = id_tag.casefold()
-        return folded == self.id_tag.casefold() or (
-            self.parent_id_tag is not None and folded == self.parent_id_tag.casefold()
+        folded = fold(id_tag)
+        return folded == fold(self.id_tag) or (
+            self.parent_id_tag is not None and folded == fold(self.parent_id_tag)
         )
 
 
@@ -221,8 +225,9 @@ class Reservations:
     def start(self) -> None:
         """
         The service starts: read the reservations kept, end those a
-        transaction used (the process stopped before their end was written)
-        and those that expired while it was stopped, time the others, and
+        transaction used (the process stopped before their end was written),
+        those of connectors it no longer has (started with fewer) and those
+        that expired while it was stopped, time the others, and
         make sure their connectors are Reserved (and no other connector).
         """
         self._running = True
@@ -230,6 +235,14 @@ class Reservations:
         for reservation in list(self._held.values()):
             if self._table.started_with(reservation):
                 self._end(reservation, ReservationState.USED, why="by a transaction started before")
+            elif reservation.connector_id and not self._connectors.is_outlet(reservation.connector_id):
+                # Started again with fewer connectors: a connector it no
+                # longer has is not there to keep (5.13 ends a reservation
+                # whose connector is Unavailable).
+                self._end(
+                    reservation, ReservationState.CANCELLED,
+                    why=f"the charge point has no connector {reservation.connector_id} any more",
+                )
         self.reschedule()
         for connector in self._connectors.outlets():
             status = self._connectors.status(connector)
@@ -585,7 +598,10 @@ class Reservations:
             timer.cancel()
         self._table.remove(reservation_id)
         connector = reservation.connector_id
-        if connector and self._connectors.status(connector) is ChargePointStatus.RESERVED:
+        if (
+            self._connectors.is_outlet(connector)
+            and self._connectors.status(connector) is ChargePointStatus.RESERVED
+        ):
             self._status.set(
                 connector,
                 ChargePointStatus.PREPARING

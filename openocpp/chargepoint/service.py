@@ -281,7 +281,9 @@ class ChargePoint(MultiService):
             self.clock,
             now=self.now,
             status=self._status,
-            authorize=self.authorize,
+            authorize=lambda connector, id_tag: self._authorizer.parent_of(
+                connector, id_tag, self.authorize
+            ),
             notify=self._notify,
         )
         self._status.shown = self._reservations.shown

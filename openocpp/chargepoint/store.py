@@ -13,8 +13,10 @@ they run on the reactor thread.
 import json
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from openocpp.messages.validation import parse_datetime
 from openocpp.store.ownership import check_database, owned_tables
 from openocpp.store.sqlite import migrate, open_database, transaction
 
@@ -404,10 +406,17 @@ class ChargePointStore:
         parent_id_tag: str | None,
         now: float,
         capacity: int,
+        current_time: datetime | None = None,
     ) -> None:
         """
         Add or update a cache entry. A full cache first drops its not-valid
         entries, then its oldest valid ones (section 3.5.1).
+
+        @param current_time: the charge point's time (an aware C{datetime}):
+            a full cache first marks Expired the entries whose expiry date
+            it has reached ("When the validity of a Cache entry expires, it
+            SHALL be changed to expired in the Cache"), so that they go
+            before any valid one. C{None}: expiry dates are not looked at.
         """
         with transaction(self._db):
             exists = self._db.execute(
@@ -416,6 +425,8 @@ class ChargePointStore:
             if not exists:
                 (count,) = self._db.execute("SELECT COUNT(*) FROM auth_cache").fetchone()
                 excess = count - capacity + 1
+                if excess > 0 and current_time is not None:
+                    self._expire_cache(current_time)
                 if excess > 0:
                     self._db.execute(
                         "DELETE FROM auth_cache WHERE id_tag IN (SELECT id_tag FROM auth_cache "
@@ -430,6 +441,19 @@ class ChargePointStore:
                 "parent_id_tag = excluded.parent_id_tag, updated_at = excluded.updated_at",
                 (id_tag, status, expiry_date, parent_id_tag, now),
             )
+
+    def _expire_cache(self, current_time: datetime) -> None:
+        # Only when the cache is full (at most its capacity of rows); the
+        # dates are compared parsed, their text having either precision.
+        lapsed = [
+            (row["id_tag"],)
+            for row in self._db.execute(
+                "SELECT id_tag, expiry_date FROM auth_cache WHERE expiry_date IS NOT NULL "
+                "AND status IN ('Accepted', 'ConcurrentTx')"
+            )
+            if parse_datetime(row["expiry_date"]) <= current_time
+        ]
+        self._db.executemany("UPDATE auth_cache SET status = 'Expired' WHERE id_tag = ?", lapsed)
 
     def cache_set_status(self, id_tag: str, status: str) -> None:
         self._db.execute("UPDATE auth_cache SET status = ? WHERE id_tag = ?", (status, id_tag))

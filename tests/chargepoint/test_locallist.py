@@ -5,11 +5,14 @@ in-memory store, through the scripted central system, and over a real
 WebSocket connection on loopback.
 """
 
+import json
 import time
 from datetime import datetime, timedelta, timezone
 
 from twisted.internet import reactor
 from twisted.internet.task import Clock, deferLater
+from twisted.internet.testing import EventLoggingObserver
+from twisted.logger import globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from openocpp.chargepoint.behaviour import DefaultChargePointBehaviour
@@ -36,6 +39,7 @@ from openocpp.messages.enums import (
     UpdateType,
 )
 from openocpp.plugins import make_plugin_manager
+from openocpp.rpc.errors import ConnectionLost
 from tests.chargepoint.fake_centralsystem import (
     BASE_TIME,
     ChargePointTestCase,
@@ -224,9 +228,17 @@ class LocalListTests(SynchronousTestCase):
         self.assertEqual(self.version(), 2)
         self.assertEqual([e[0] for e in self.entries.entries()], ["B"])
 
-    def test_full_entry_without_id_tag_info_not_stored(self):
-        self.assertEqual(self.send(1, FULL, [data("A"), data("B", None)]), UpdateStatus.ACCEPTED)
+    def test_full_entry_without_id_tag_info_failed(self):
+        """
+        A Full update with an entry without idTagInfo ("Required when
+        UpdateType is Full", 7.1) is Failed, as one breaking 6.41's "MUST be
+        unique" is: the list and its version stay as they were, rather than
+        Accepted while holding less than was sent.
+        """
+        self.send(1, FULL, [data("A")])
+        self.assertEqual(self.send(2, FULL, [data("B"), data("C", None)]), UpdateStatus.FAILED)
         self.assertEqual([e[0] for e in self.entries.entries()], ["A"])
+        self.assertEqual(self.version(), 1)
 
     def test_full_empty_clears(self):
         self.send(1, FULL, [data("A")])
@@ -634,6 +646,44 @@ class LocalListLoopbackTests(TestCase):
         self.assertEqual(LocalListStore(cp.store).entries(), [("A", "Accepted", None, None)])
 
 
+    async def test_list_beyond_the_message_limit(self):
+        """
+        A SendLocalList of 10,000 entries (about 600 KB, past the charge
+        point's 64 KiB WebSocket message limit) is not read: the connection
+        closes (1009), the charge point connects again, and its list is as
+        it was. A central system keeping to SendLocalListMaxLength (100)
+        sends far smaller messages.
+        """
+        from openocpp.transport.server import OcppServerFactory
+
+        cs = LoopbackCentralSystem(self, reactor)
+        # A central system sending what ours would refuse to send.
+        cs.factory = OcppServerFactory(cs.handler_factory, reactor=reactor, max_message_size=2**21)
+        port = await cs.listen()
+        self.addCleanup(cs.stop)
+        config = ChargePointConfig(
+            url=f"ws://127.0.0.1:{port}/openocpp", database=self.mktemp(),
+            reconnect_initial_delay=0.05, reconnect_max_delay=0.2,
+        )
+        plugins = make_plugin_manager(builtins=[DefaultChargePointBehaviour()], load_entrypoints=False)
+        cp = ChargePoint(config, reactor=reactor, plugins=plugins)
+        cp.startService()
+        self.addCleanup(cp.store.close)
+        self.addCleanup(cp.stopService)
+        await self.wait_for(lambda: cp.online, "the boot")
+        answer = await cs.session.call(send_local_list(10, FULL, [data("A")]))
+        self.assertEqual(answer.status, UpdateStatus.ACCEPTED)
+        first = cs.session
+        many = [data(f"T{n:05d}") for n in range(10000)]
+        with self.assertRaises(ConnectionLost) as raised:
+            await first.call(send_local_list(11, FULL, many))
+        self.assertEqual(raised.exception.args[1].value.code, 1009)
+        await self.wait_for(lambda: cs.session is not first and cp.online, "the new connection")
+        answer = await cs.session.call(GetLocalListVersionRequest())
+        self.assertEqual(answer.list_version, 10)
+        self.assertEqual(LocalListStore(cp.store).entries(), [("A", "Accepted", None, None)])
+
+
 class LocalListWithOwnCentralSystemTests(CentralSystemMixin, TestCase):
     """
     End to end against the project's own central system on loopback: its
@@ -675,3 +725,147 @@ class LocalListWithOwnCentralSystemTests(CentralSystemMixin, TestCase):
         # pre-authorized from the list, C is accepted at once, no
         # Authorize.req sent (its answer could not have come back yet).
         self.assertEqual(self.successResultOf(cp.authorize(1, "c")), (ACCEPTED, None))
+
+
+class HostileLocalListTests(ChargePointTestCase):
+    """
+    What a hostile or broken central system may send as SendLocalList, as
+    raw frames through the scripted central system: each is answered (a
+    status, or a CALLERROR for a payload its schema refuses) with one log
+    line, and the list stays as it was.
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.boot_and_clear()
+        self.assertEqual(
+            self.ask(send_local_list(7, FULL, [data("KEEP")])).status, UpdateStatus.ACCEPTED
+        )
+        self.events = EventLoggingObserver()
+        globalLogPublisher.addObserver(self.events)
+        self.addCleanup(globalLogPublisher.removeObserver, self.events)
+
+    def ask(self, request):
+        result = self.cs.call(request)
+        self.cs.settle()
+        return self.successResultOf(result)
+
+    def authorize(self, id_tag):
+        result = self.cp.authorize(1, id_tag)
+        self.cs.settle()
+        return self.successResultOf(result)
+
+    def raw(self, payload):
+        """
+        Send a SendLocalList.req frame as given; return the charge point's
+        answer frame and the log events the charge point made meanwhile.
+        """
+        unique_id = f"hostile-{len(self.cs.frames)}"
+        before = len(self.events)
+        self.cs.link.cs_end.send_text(json.dumps([2, unique_id, "SendLocalList", payload]))
+        self.cs.settle()
+        answer = [frame for frame in self.cs.frames if frame[1] == unique_id]
+        self.assertEqual(len(answer), 1, answer)
+        # The scripted central system's own session logs the answer to a
+        # call it did not make: only the charge point's lines count.
+        events = [self.events[i] for i in range(before, len(self.events))]
+        return answer[0], [e for e in events if e.get("log_source") is not self.cs.session]
+
+    def assertUnchanged(self):
+        self.assertEqual(self.ask(GetLocalListVersionRequest()).list_version, 7)
+        self.assertEqual(
+            [row[0] for row in LocalListStore(self.cp.store).entries()], ["KEEP"]
+        )
+
+    def test_payloads_the_schema_refuses_are_callerrors(self):
+        """
+        A listVersion that is not an integer, an unknown updateType, an
+        idTag longer than 20 characters, an entry without idTag: a
+        CALLERROR naming the field, one log line, the list unchanged.
+        """
+        entry = {"idTag": "A", "idTagInfo": {"status": "Accepted"}}
+        for payload, code in (
+            ({"listVersion": "8", "updateType": "Full"}, "TypeConstraintViolation"),
+            ({"listVersion": 8.5, "updateType": "Full"}, "TypeConstraintViolation"),
+            ({"listVersion": 8, "updateType": "Weird"}, "PropertyConstraintViolation"),
+            ({"listVersion": 8, "updateType": "Full",
+              "localAuthorizationList": [{**entry, "idTag": "X" * 21}]}, "PropertyConstraintViolation"),
+            ({"listVersion": 8, "updateType": "Full",
+              "localAuthorizationList": [{"idTagInfo": {"status": "Accepted"}}]}, "OccurenceConstraintViolation"),
+            ({"listVersion": 8, "updateType": "Full",
+              "localAuthorizationList": [{**entry, "idTagInfo": {"status": "Maybe"}}]},
+             "PropertyConstraintViolation"),
+        ):
+            frame, events = self.raw(payload)
+            self.assertEqual(frame[:3][0], 4, (payload, frame))
+            self.assertEqual(frame[2], code, (payload, frame))
+            self.assertEqual(len(events), 1, (payload, [e.get("log_format") for e in events]))
+            self.assertNotIn("log_failure", events[0])
+        self.assertUnchanged()
+
+    def test_hostile_values_answered_with_statuses(self):
+        """
+        listVersion 0 and -1 (errata 3.52), 10,000 entries (more than
+        SendLocalListMaxLength), idTags differing only in case, a
+        Differential not newer: Failed or VersionMismatch, one log line
+        each, the list unchanged.
+        """
+        many = [{"idTag": f"T{n:05d}", "idTagInfo": {"status": "Accepted"}} for n in range(10000)]
+        twice = [
+            {"idTag": "Case", "idTagInfo": {"status": "Accepted"}},
+            {"idTag": "cASE", "idTagInfo": {"status": "Blocked"}},
+        ]
+        for payload, status in (
+            ({"listVersion": 0, "updateType": "Full"}, "Failed"),
+            ({"listVersion": -1, "updateType": "Differential"}, "Failed"),
+            ({"listVersion": 8, "updateType": "Full", "localAuthorizationList": many}, "Failed"),
+            ({"listVersion": 8, "updateType": "Full", "localAuthorizationList": twice}, "Failed"),
+            ({"listVersion": 7, "updateType": "Differential",
+              "localAuthorizationList": [{"idTag": "KEEP"}]}, "VersionMismatch"),
+        ):
+            frame, events = self.raw(payload)
+            self.assertEqual((frame[0], frame[2]), (3, {"status": status}), payload.get("listVersion"))
+            self.assertEqual(len(events), 1, [e.get("log_format") for e in events])
+        self.assertUnchanged()
+
+    def test_extreme_version_and_past_expiry(self):
+        """
+        listVersion 2^31-1 is a version like any other, kept across a
+        restart; an entry whose expiryDate has passed is stored as sent and
+        counts as Expired; a Differential removing idTags the list does not
+        hold is Accepted and removes nothing else.
+        """
+        frame, _ = self.raw({
+            "listVersion": 2**31 - 1, "updateType": "Full",
+            "localAuthorizationList": [
+                {"idTag": "KEEP", "idTagInfo": {"status": "Accepted"}},
+                {"idTag": "OLD", "idTagInfo": {"status": "Accepted", "expiryDate": "2001-01-01T00:00:00Z"}},
+            ],
+        })
+        self.assertEqual(frame[2], {"status": "Accepted"})
+        self.cp.ocpp_config.set("LocalPreAuthorize", "true")
+        self.assertEqual(self.authorize("old")[0], AuthorizationStatus.ACCEPTED)  # asked: Authorize.req
+        self.assertEqual([r.id_tag for r in self.cs.requests("Authorize")], ["old"])
+        frame, _ = self.raw({
+            "listVersion": 2**31 - 1, "updateType": "Differential",
+            "localAuthorizationList": [{"idTag": "NEVER-SEEN"}],
+        })
+        self.assertEqual(frame[2], {"status": "VersionMismatch"})
+        self.successResultOf(self.cp.restart())
+        self.cs.connect(self.cp)
+        self.assertEqual(self.ask(GetLocalListVersionRequest()).list_version, 2**31 - 1)
+        self.assertEqual(
+            [row[:3] for row in LocalListStore(self.cp.store).entries()],
+            [("KEEP", "Accepted", None), ("OLD", "Accepted", "2001-01-01T00:00:00.000Z")],
+        )
+        frame, _ = self.raw({
+            "listVersion": 1, "updateType": "Full",
+            "localAuthorizationList": [{"idTag": "KEEP", "idTagInfo": {"status": "Accepted"}}],
+        })
+        frame, _ = self.raw({
+            "listVersion": 2, "updateType": "Differential",
+            "localAuthorizationList": [{"idTag": "NEVER-SEEN"}, {"idTag": "OTHER"}],
+        })
+        self.assertEqual(frame[2], {"status": "Accepted"})
+        self.assertEqual(self.ask(GetLocalListVersionRequest()).list_version, 2)
+        self.assertEqual([row[0] for row in LocalListStore(self.cp.store).entries()], ["KEEP"])

@@ -8,6 +8,7 @@ on a L{Clock}; over a real WebSocket on loopback, against the scripted central
 system and against the project's own.
 """
 
+import json
 import time
 from datetime import timedelta
 
@@ -33,8 +34,10 @@ from openocpp.chargepoint.service import ChargePoint
 from openocpp.hookspecs import hookimpl
 from openocpp.messages import (
     AuthorizeResponse,
+    BootNotificationResponse,
     CancelReservationRequest,
     ChangeAvailabilityRequest,
+    HeartbeatResponse,
     GetConfigurationRequest,
     IdTagInfo,
     RemoteStartTransactionRequest,
@@ -46,6 +49,7 @@ from openocpp.messages.enums import (
     AvailabilityType,
     CancelReservationStatus,
     ChargePointStatus,
+    RegistrationStatus,
     RemoteStartStopStatus,
     ReservationStatus,
 )
@@ -144,6 +148,22 @@ class CollaboratorTests(SynchronousTestCase):
         self.assertEqual(self.asked, [])
         self.assertEqual(self.successResultOf(self.reservations.admit(2, "TAG-C")).reservation_id, 2)
         self.assertEqual(self.asked, ["TAG-C"])
+
+    def test_id_tags_matched_as_the_local_list_matches_them(self):
+        """
+        A reservation's idTag and parentIdTag match in any case of the ASCII
+        letters, as the local list, the cache and the reservations table
+        (SQLite's NOCASE) match them, and not by Unicode case folding: the
+        Kelvin sign is not a C{k}, C{ß} is not C{SS}.
+        """
+        reservation = Reservation(
+            reservation_id=1, connector_id=1, id_tag="Tag-\u212a", parent_id_tag="stra\u00dfe",
+            expiry_date=BASE_TIME, made_at=BASE_TIME,
+        )
+        self.assertTrue(reservation.names("TAG-\u212a"))
+        self.assertTrue(reservation.names("STRA\u00dfE"))
+        self.assertFalse(reservation.names("tag-k"))
+        self.assertFalse(reservation.names("STRASSE"))
 
     def test_available_set_on_a_reserved_connector_stays_reserved(self):
         """
@@ -539,6 +559,25 @@ class UseTests(ReservationTestCase):
         self.assertEqual(self.started()[0].reservation_id, 12)
         self.assertIsNone(self.cp.reservation(1))
 
+    def test_parent_known_locally_not_asked_again(self):
+        """
+        An idTag whose parent the Authorization Cache knows (its Authorize
+        just now) is admitted on a group's reservation from the cache: "the
+        Charge Point MAY look it up in its Local Authorization List or
+        Authorization Cache. If it is not found [...] SHALL send an
+        Authorize.req" (5.13), so one presentation makes one Authorize.req.
+        """
+        self.reserve(1, "TAG-A", 12, parent="FLEET")
+        self.cs.answers["Authorize"] = lambda r: AuthorizeResponse(
+            id_tag_info=IdTagInfo(status=AuthorizationStatus.ACCEPTED, parent_id_tag="FLEET")
+        )
+        authorized = self.cp.authorize(1, "TAG-B")
+        self.cs.settle()
+        self.assertEqual(self.successResultOf(authorized), (AuthorizationStatus.ACCEPTED, "FLEET"))
+        self.successResultOf(self.begin(1, "tag-b"))
+        self.assertEqual([r.id_tag for r in self.cs.requests("Authorize")], ["TAG-B"])
+        self.assertEqual(self.started()[0].reservation_id, 12)
+
     def test_tag_of_another_group_refused(self):
         """
         An idTag whose parent is not the reservation's may not start.
@@ -872,3 +911,217 @@ class ProjectCentralSystemTests(CentralSystemMixin, TestCase):
             [{"connector_id": 2, "reservation_id": 41}],
         )
         self.assertIsNone(cp.reservation(2))
+
+
+class HostileReserveNowTests(ReservationTestCase):
+    """
+    What a hostile or broken central system may send as ReserveNow and
+    CancelReservation, as raw frames: each is answered (a status, or a
+    CALLERROR for a payload its schema refuses) with one log line of the
+    charge point, and no reservation is made or lost by it.
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.assertEqual(self.reserve(2, "KEEP", 1), ReservationStatus.ACCEPTED)
+        self.events = EventLoggingObserver()
+        globalLogPublisher.addObserver(self.events)
+        self.addCleanup(globalLogPublisher.removeObserver, self.events)
+
+    def raw(self, action, payload):
+        """
+        Send a request frame as given; return the charge point's answer
+        frame and the log events the charge point made meanwhile.
+        """
+        unique_id = f"hostile-{len(self.cs.frames)}"
+        before = len(self.events)
+        self.cs.link.cs_end.send_text(json.dumps([2, unique_id, action, payload]))
+        self.cs.settle()
+        answer = [frame for frame in self.cs.frames if frame[1] == unique_id]
+        self.assertEqual(len(answer), 1, answer)
+        # The scripted central system's session logs the answer to a call
+        # it did not make: only the charge point's lines count.
+        events = [self.events[i] for i in range(before, len(self.events))]
+        return answer[0], [e for e in events if e.get("log_source") is not self.cs.session]
+
+    def test_refused_payloads_and_values(self):
+        """
+        An expiryDate that is no date or has no offset, a connectorId that
+        is not an integer: CALLERRORs; connector -1 or beyond the last, an
+        expiryDate in the past, connector 0 without
+        ReserveConnectorZeroSupported: Rejected; another id on a reserved
+        connector: Occupied; CancelReservation of an unknown id: Rejected.
+        One log line each; the reservation held stays.
+        """
+        future = codec.format_datetime(self.cp.now() + timedelta(hours=1))
+        past = codec.format_datetime(self.cp.now() - timedelta(seconds=1))
+
+        def reserve(**fields):
+            return {"connectorId": 1, "expiryDate": future, "idTag": "T", "reservationId": 9, **fields}
+
+        for action, payload, answer in (
+            ("ReserveNow", reserve(expiryDate="not a date"), "TypeConstraintViolation"),
+            ("ReserveNow", reserve(expiryDate="2099-01-01T00:00:00"), "TypeConstraintViolation"),
+            ("ReserveNow", reserve(connectorId="1"), "TypeConstraintViolation"),
+            ("ReserveNow", reserve(idTag="X" * 21), "PropertyConstraintViolation"),
+            ("ReserveNow", reserve(connectorId=-1), {"status": "Rejected"}),
+            ("ReserveNow", reserve(connectorId=3), {"status": "Rejected"}),
+            ("ReserveNow", reserve(expiryDate=past), {"status": "Rejected"}),
+            ("ReserveNow", reserve(connectorId=0), {"status": "Rejected"}),
+            ("ReserveNow", reserve(connectorId=2), {"status": "Occupied"}),
+            ("ReserveNow", reserve(connectorId=2, idTag="KEEP"), {"status": "Occupied"}),
+            ("CancelReservation", {"reservationId": 424242}, {"status": "Rejected"}),
+            ("CancelReservation", {"reservationId": "1"}, "TypeConstraintViolation"),
+        ):
+            frame, events = self.raw(action, payload)
+            # A status is the answer's payload, a CALLERROR's code its third item.
+            self.assertEqual(frame[2], answer, payload)
+            self.assertEqual(len(events), 1, (payload, [e.get("log_format") for e in events]))
+            self.assertNotIn("log_failure", events[0])
+        self.assertIsNone(self.cp.reservation(1))
+        self.assertEqual(self.cp.reservation(2).id_tag, "KEEP")
+        self.assertEqual(self.cp.store.queued(), [])
+
+    def test_extreme_ids_and_dates(self):
+        """
+        A reservationId beyond 32 bits and an expiryDate of 9999-12-31 are
+        taken as sent; the far expiry is looked at daily, not timed once.
+        """
+        frame, _ = self.raw("ReserveNow", {
+            "connectorId": 1, "expiryDate": "9999-12-31T23:59:59Z", "idTag": "T",
+            "reservationId": 2**31,
+        })
+        self.assertEqual(frame[2], {"status": "Accepted"})
+        self.assertEqual(self.cp.reservation(1).reservation_id, 2**31)
+        self.assertTrue(all(
+            call.getTime() - self.clock.seconds() <= LONGEST_WAIT for call in self.clock.getDelayedCalls()
+        ))
+        self.assertEqual(self.cancel(2**31), CancelReservationStatus.ACCEPTED)
+
+    def test_connector_zero_with_the_key(self):
+        """
+        With ReserveConnectorZeroSupported, connector 0 is Accepted while a
+        connector is free, Occupied once the last free one is kept.
+        """
+        self.support_connector_zero()
+        self.assertEqual(self.reserve(0, "ZERO", 2), ReservationStatus.ACCEPTED)
+        self.assertEqual(self.reserve(0, "ZERO-2", 3), ReservationStatus.OCCUPIED)
+        self.assertEqual(self.reserve(1, "ONE", 4), ReservationStatus.OCCUPIED)
+
+
+class ClockAndCrashTests(SynchronousTestCase):
+    """
+    Reservations when the process is killed (no stop, no last write) and
+    when the central system sets the charge point's time far forward or
+    back (BootNotification.conf currentTime).
+    """
+
+    def boot(self, clock, database, cs, shift=timedelta(0)):
+        # The central system's own clock is off by C{shift}: its Heartbeat
+        # answers tell the same time as its BootNotification answer.
+        cs.answers["BootNotification"] = lambda r: BootNotificationResponse(
+            status=RegistrationStatus.ACCEPTED, current_time=cs.now() + shift, interval=300
+        )
+        cs.answers["Heartbeat"] = lambda r: HeartbeatResponse(current_time=cs.now() + shift)
+        cp = make_charge_point(self, clock, database=database)
+        cp.startService()
+        self.addCleanup(lambda: cp.running and cp.stopService())
+        cs.connect(cp)
+        return cp
+
+    def reserve(self, cs, cp, connector, reservation_id, minutes):
+        request = ReserveNowRequest(
+            connector_id=connector, expiry_date=cp.now() + timedelta(minutes=minutes),
+            id_tag=f"TAG-{reservation_id}", reservation_id=reservation_id,
+        )
+        self.assertEqual(self.successResultOf(cs.call(request)).status, ReservationStatus.ACCEPTED)
+
+    def test_killed_with_reservations_pending(self):
+        """
+        Killed with two reservations, one of which expires while it is
+        down: after the restart that one is gone with its connector reported
+        Available, the other goes on Reserved and expires when due.
+        """
+        clock, database = Clock(), self.mktemp()
+        cs = ScriptedCentralSystem(self, clock)
+        first = self.boot(clock, database, cs)
+        self.reserve(cs, first, 1, 31, minutes=5)
+        self.reserve(cs, first, 2, 32, minutes=60)
+        cs.crash()
+        first.store.close()
+        clock.advance(600)
+        cs.clear()
+        second = self.boot(clock, database, cs)
+        self.assertIsNone(second.reservation(1))
+        self.assertEqual(second.reservation(2).reservation_id, 32)
+        statuses = [(r.connector_id, r.status) for r in cs.requests("StatusNotification")]
+        self.assertIn((1, "Available"), statuses)
+        self.assertIn((2, "Reserved"), statuses)
+        cs.advance(3000, step=60)
+        self.assertIsNone(second.reservation(2))
+        self.assertEqual(
+            [(r.connector_id, r.status) for r in cs.requests("StatusNotification")][-1], (2, "Available")
+        )
+        second.stopService()
+        cs.disconnect()
+        assert_no_timers(self, clock)
+
+    def test_time_set_far_forward_or_back(self):
+        """
+        The time told at boot ends a reservation it passes (set a year
+        forward), and keeps one it goes back before (set a day back) until
+        its expiryDate on the new time.
+        """
+        clock, database = Clock(), self.mktemp()
+        cs = ScriptedCentralSystem(self, clock)
+        first = self.boot(clock, database, cs)
+        self.reserve(cs, first, 1, 41, minutes=30)
+        first.stopService()
+        cs.disconnect()
+        cs.clear()
+        back = self.boot(clock, database, cs, shift=timedelta(days=-1))
+        self.assertEqual(back.reservation(1).reservation_id, 41)
+        cs.advance(3600, step=600)
+        self.assertEqual(back.reservation(1).reservation_id, 41)
+        back.stopService()
+        cs.disconnect()
+        cs.clear()
+        forward = self.boot(clock, database, cs, shift=timedelta(days=365))
+        self.assertIsNone(forward.reservation(1))
+        self.assertIn((1, "Available"), [(r.connector_id, r.status) for r in cs.requests("StatusNotification")])
+        forward.stopService()
+        cs.disconnect()
+        assert_no_timers(self, clock)
+
+    def test_connector_gone_after_restart(self):
+        """
+        Started again with fewer connectors (C{--connectors}), the charge
+        point ends the reservation of a connector it no longer has ("no
+        connector 2"): CancelReservation of it is Rejected, not an
+        InternalError, and no expiry timer fails later.
+        """
+        clock, database = Clock(), self.mktemp()
+        cs = ScriptedCentralSystem(self, clock)
+        first = self.boot(clock, database, cs)
+        self.reserve(cs, first, 2, 51, minutes=5)
+        self.reserve(cs, first, 1, 52, minutes=5)
+        first.stopService()
+        cs.disconnect()
+        first.store.close()
+        cs.clear()
+        cs.answers["BootNotification"] = lambda r: BootNotificationResponse(
+            status=RegistrationStatus.ACCEPTED, current_time=cs.now(), interval=300
+        )
+        second = make_charge_point(self, clock, database=database, connectors=1)
+        second.startService()
+        cs.connect(second)
+        self.assertIsNone(second.reservation(2))
+        self.assertEqual(second.reservation(1).reservation_id, 52)
+        answer = self.successResultOf(cs.call(CancelReservationRequest(reservation_id=51)))
+        self.assertEqual(answer.status, CancelReservationStatus.REJECTED)
+        cs.advance(600, step=60)
+        self.assertIsNone(second.reservation(1))
+        self.assertEqual(self.flushLoggedErrors(), [])
+        second.stopService()
+        cs.disconnect()
+        assert_no_timers(self, clock)

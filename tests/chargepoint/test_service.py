@@ -1035,6 +1035,29 @@ class AuthorizationTests(ChargePointTestCase):
         self.cs.settle()
         self.assertIsNone(self.cp.store.cache_entry("OLD"))
 
+    def test_cache_full_drops_entries_expired_by_time_first(self):
+        """
+        An entry whose expiry date has passed is not valid ("When the
+        validity of a Cache entry expires, it SHALL be changed to expired in
+        the Cache", 3.5.1): a full cache drops it before the oldest valid
+        entry, though nobody presented its idTag since it expired.
+        """
+        self.cp._authorizer.cache_capacity = 2
+        self.boot_and_clear()
+        self.cp.authorize(1, "OLD")
+        self.cs.settle()
+        self.clock.advance(1)
+        self.answer_authorize(AuthorizationStatus.ACCEPTED, expiry=self.cp.now() + timedelta(seconds=10))
+        self.cp.authorize(1, "LAPSING")
+        self.cs.settle()
+        self.clock.advance(60)
+        self.answer_authorize(AuthorizationStatus.ACCEPTED)
+        self.cp.authorize(1, "NEW")
+        self.cs.settle()
+        self.assertIsNone(self.cp.store.cache_entry("LAPSING"))
+        self.assertIsNotNone(self.cp.store.cache_entry("OLD"))
+        self.assertIsNotNone(self.cp.store.cache_entry("NEW"))
+
     def test_invalid_connector(self):
         self.start()
         self.failureResultOf(self.cp.authorize(5, "TAG"), ValueError)

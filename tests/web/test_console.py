@@ -116,6 +116,34 @@ class ConsoleBrowserTests(ApiMixin, TestCase):
 
         return self.in_thread(wait)
 
+    def click(self, css: str):
+        """
+        Click the first element matching C{css} once there is one, finding
+        it again if the page re-rendered it between the finding and the
+        click (a table row replaced by a live event).
+        """
+        from selenium.common.exceptions import StaleElementReferenceException
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        def found_and_clicked(driver):
+            try:
+                for element in driver.find_elements(By.CSS_SELECTOR, css):
+                    element.click()
+                    return True
+            except StaleElementReferenceException:
+                pass
+            return False
+
+        def wait():
+            try:
+                return WebDriverWait(self.driver, WAIT, poll_frequency=0.05).until(found_and_clicked)
+            except Exception:
+                self.driver.save_screenshot(self.screenshot + ".failed.png")
+                raise AssertionError(f"no {css!r} to click on the page")
+
+        return self.in_thread(wait)
+
     @inlineCallbacks
     def test_console(self):
         """
@@ -214,8 +242,7 @@ class ConsoleBrowserTests(ApiMixin, TestCase):
         (reserved,) = [r for r in cp.received if isinstance(r, core.ReserveNowRequest)]
         self.assertEqual((reserved.reservation_id, reserved.connector_id, reserved.id_tag), (1, 1, "RES1"))
 
-        cancel = yield self.wait_for('#reservations tr[data-reservation="1"] button.cancel')
-        yield self.in_thread(cancel.click)
+        yield self.click('#reservations tr[data-reservation="1"] button.cancel')
 
         def confirm():
             WebDriverWait(self.driver, WAIT).until(expected_conditions.alert_is_present())
