@@ -8,10 +8,11 @@ import os
 import sqlite3
 
 from twisted.internet import reactor
-from twisted.internet.defer import inlineCallbacks
-from twisted.internet.task import deferLater
+from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.trial.unittest import TestCase
 
+from openocpp.centralsystem.service import CentralSystem
+from openocpp.hookspecs import hookimpl
 from openocpp.centralsystem.tap import CentralSystemOptions
 from openocpp.centralsystem.tap import make_service as make_central_system
 from openocpp.chargepoint.tap import ChargePointOptions
@@ -44,9 +45,12 @@ class FirstRunTests(TestCase):
         options.parseOptions(
             ["--db", self.cs_db, "--listen", "tcp:0:interface=127.0.0.1", *central_arguments]
         )
-        central = make_central_system(options, reactor)
-        central.startService()
-        self.addCleanup(central.stopService)
+        service = make_central_system(options, reactor)
+        central = service if isinstance(service, CentralSystem) else service.getServiceNamed("centralsystem")
+        self.session_over = _SessionOver(central.store, refused="--accept-idtag" not in central_arguments)
+        central.plugins.register(self.session_over)
+        service.startService()
+        self.addCleanup(service.stopService)
         return central.when_listening()
 
     @inlineCallbacks
@@ -63,14 +67,9 @@ class FirstRunTests(TestCase):
         simulator.idle_time = 3600.0  # one session
         charge_point.startService()
         self.addCleanup(charge_point.stopService)
-        for _ in range(600):
-            stopped = _rows(self.cs_db, "SELECT id FROM transactions WHERE stop_timestamp IS NOT NULL")
-            refused = simulator.sessions == 0 and _rows(
-                self.cs_db, "SELECT 1 FROM status_history WHERE status = 'Finishing'"
-            )
-            if stopped or refused:
-                break
-            yield deferLater(reactor, 0.02, lambda: None)
+        # Until the session ended: stopped, or refused (the connector went
+        # Finishing without a transaction), and written to the file.
+        yield self.session_over.done.addTimeout(60, reactor)
         return simulator
 
     @inlineCallbacks
@@ -102,3 +101,26 @@ class FirstRunTests(TestCase):
         simulator = yield self.simulate(port.getHost().port)
         self.assertEqual(simulator.sessions, 0)
         self.assertEqual(_rows(self.cs_db, "SELECT id FROM transactions"), [])
+
+
+class _SessionOver:
+    """
+    A central-system plugin whose C{done} fires once the simulated session
+    is over, and what the central system wrote is committed: its
+    StopTransaction, or (C{refused}: its idTag refused) its connector
+    Finishing without a transaction.
+    """
+
+    def __init__(self, store, refused: bool) -> None:
+        self._store = store
+        self._refused = refused
+        self.done = Deferred()
+
+    @hookimpl
+    def openocpp_cs_request_handled(self, charge_point, request, response):
+        if self._refused:
+            over = request.action == "StatusNotification" and request.status == "Finishing"
+        else:
+            over = request.action == "StopTransaction"
+        if over and not self.done.called:
+            self._store.when_committed().chainDeferred(self.done)
