@@ -342,6 +342,14 @@ class Certificates:
 
     # -- M03-M05: the root certificates ------------------------------------------------
 
+    def manufacturer_roots(self) -> list[x509.Certificate]:
+        """
+        @return: the installed ManufacturerRootCertificates (what verifies
+            a firmware signing certificate).
+        """
+        kind = str(CertificateUseEnumType.MANUFACTURER_ROOT_CERTIFICATE)
+        return [stored.certificate for stored in self._store.all(kind)]
+
     def _roots(self, certificate_type: str | None = None) -> list[Any]:
         if certificate_type is None:
             return [s for kind in _ROOT_TYPES for s in self._store.all(kind)]

@@ -14,6 +14,8 @@ and never the facade:
   - L{Transactions}: starts, stops, remote starts, resets;
   - L{Reservations}: ReserveNow, CancelReservation, reserved connectors;
   - L{FirmwareUpdates}: UpdateFirmware, its download and installation;
+  - L{SignedFirmwareUpdates}: SignedUpdateFirmware, the same with the
+    signing certificate and the file's signature verified;
   - L{Diagnostics}: GetDiagnostics, its file and upload;
   - L{Certificates}: SignCertificate, CertificateSigned and the installed
     root certificates (Security Whitepaper A02/A03, M03-M05);
@@ -60,6 +62,7 @@ from openocpp.chargepoint.ocppconfig import IniConfigStorage, OcppConfig, Sqlite
 from openocpp.chargepoint.queue import TransactionQueue
 from openocpp.chargepoint.registration import Registration
 from openocpp.chargepoint.reservations import Reservations
+from openocpp.chargepoint.signedfirmware import SignedFirmwareUpdates
 from openocpp.chargepoint.smartcharging import SmartCharging
 from openocpp.chargepoint.status import StatusReporter
 from openocpp.chargepoint.store import ChargePointStore, TransactionRecord
@@ -266,6 +269,23 @@ class ChargePoint(MultiService):
             max_bytes=config.download_max_bytes,
             configured_version=lambda: self.config.firmware_version,
         )
+        self._signed_firmware = SignedFirmwareUpdates(
+            self.store,
+            self._connectors,
+            self._status,
+            self.clock,
+            now=self.now,
+            send=self._send,
+            hook=self._hook,
+            transfers=self._transfers,
+            reboot=lambda: self._transactions.perform_reset(ResetType.HARD),
+            folder=config.download_folder,
+            max_bytes=config.download_max_bytes,
+            configured_version=lambda: self.config.firmware_version,
+            manufacturer_roots=lambda: self._certificates.manufacturer_roots(),
+            security_event=self.security_event,
+            signed_only=config.signed_firmware_only,
+        )
         self._diagnostics = Diagnostics(
             self.store,
             self.ocpp_config,
@@ -321,6 +341,7 @@ class ChargePoint(MultiService):
             self._diagnostics,
             self._smart_charging,
             self._certificates,
+            self._signed_firmware,
         ]
         self._transactions = Transactions(
             self._connectors,
@@ -411,6 +432,7 @@ class ChargePoint(MultiService):
     def _transaction_ended(self, connector: int) -> None:
         self._availability.apply_scheduled(connector)
         self._firmware.transaction_ended(connector)
+        self._signed_firmware.transaction_ended(connector)
 
     def _transfers(self) -> Any:
         """
@@ -487,6 +509,7 @@ class ChargePoint(MultiService):
                 # Refused before the process stopped, and not stopped yet.
                 self._transactions.deauthorized(record.local_id, AuthorizationStatus(status))
         self._firmware.start()
+        self._signed_firmware.start()
         if self._connect and self._service is None:
             self._service = self._connection_service()
             self._service.setServiceParent(self)
@@ -532,6 +555,7 @@ class ChargePoint(MultiService):
         stopped = maybeDeferred(super().stopService)
         self._stop_timers()
         self._firmware.stop()
+        self._signed_firmware.stop()
         self._diagnostics.stop()
         self._log_publisher.removeObserver(self._log_ring)
         if self._service is None and self._connection is not None:
@@ -675,6 +699,7 @@ class ChargePoint(MultiService):
         self._heartbeat.schedule()
         self._queue.pump()
         self._firmware.online()
+        self._signed_firmware.online()
 
     def _send(self, request: Any, triggered: bool = False) -> Deferred:
         """
@@ -705,6 +730,7 @@ class ChargePoint(MultiService):
             self._heartbeat.schedule()
             self._queue.pump()
             self._firmware.online()
+            self._signed_firmware.online()
 
     def _call_now(self, request: Any) -> Deferred:
         return self._connection.session.call(request)
