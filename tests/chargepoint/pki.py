@@ -7,6 +7,7 @@ and signatures (ECDSA or RSA, SHA-256).
 """
 
 import datetime
+import ipaddress
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -56,12 +57,20 @@ class Authority:
     def pem(self) -> str:
         return pem(self.certificate)
 
-    def issue(self, subject, public_key, now, start=-1, days=30, ca=False):
+    def issue(self, subject, public_key, now, start=-1, days=30, ca=False, server_names=()):
         """
-        A certificate for C{public_key} under this CA.
+        A certificate for C{public_key} under this CA (for a TLS server:
+        with C{server_names}, IP addresses or DNS names).
         """
+        builder = x509.CertificateBuilder()
+        if server_names:
+            builder = builder.add_extension(x509.SubjectAlternativeName([
+                x509.IPAddress(ipaddress.ip_address(each)) if each[0].isdigit()
+                else x509.DNSName(each)
+                for each in server_names
+            ]), critical=False)
         return (
-            x509.CertificateBuilder()
+            builder
             .subject_name(subject)
             .issuer_name(self.name)
             .public_key(public_key)
@@ -78,6 +87,32 @@ class Authority:
         """
         csr = x509.load_pem_x509_csr(csr_pem.encode("ascii"))
         return self.issue(subject or csr.subject, csr.public_key(), now, **kwargs)
+
+    def server(self, folder, now, host="127.0.0.1"):
+        """
+        Write a TLS server's key and certificate (for C{host}) under this CA.
+
+        @return: (key file, certificate file).
+        """
+        key = ec.generate_private_key(ec.SECP256R1())
+        certificate = self.issue(name(host), key.public_key(), now, server_names=[host])
+        key_path, certificate_path = f"{folder}/server.key.pem", f"{folder}/server.crt.pem"
+        with open(key_path, "wb") as handle:
+            handle.write(key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ))
+        with open(certificate_path, "w") as handle:
+            handle.write(pem(certificate))
+        return key_path, certificate_path
+
+    def write(self, path):
+        """
+        Write the CA certificate to C{path}.
+        """
+        with open(path, "w") as handle:
+            handle.write(self.pem)
+        return path
 
     def sign_file(self, content: bytes) -> bytes:
         """

@@ -9,11 +9,15 @@ L{Clock}; the requirement ids are quoted in the tests' docstrings.
 
 import hashlib
 import os
+from datetime import datetime, timezone
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from twisted.internet.defer import Deferred
+from twisted.trial.unittest import TestCase
 
 from openocpp.chargepoint.certstore import hash_data, public_key_bits
 from openocpp.messages.datatypes import CertificateHashData
@@ -408,3 +412,109 @@ class SignCertificateTests(CertificateTestCase):
         _, cert_file, _ = self.cp._certificates.tls_files()
         with open(cert_file, "rb") as handle:
             self.assertEqual(x509.load_pem_x509_certificate(handle.read()), later)
+
+
+class SecurityProfileThreeLoopbackTests(TestCase):
+    """
+    End to end over loopback TLS: a charge point on profile 2 sends a CSR,
+    the central system signs it and sends CertificateSigned, then raises
+    SecurityProfile to 3: the charge point reconnects with mutual TLS,
+    presenting the certificate it stored (no client certificate configured).
+    """
+
+    timeout = 30
+
+    async def listen(self, port, profile, tls):
+        from openocpp.transport.server import OcppServerFactory, listen
+
+        factory = OcppServerFactory(
+            self.cs.handler_factory, reactor=self.reactor, security_profile=profile,
+            authenticator=self.authenticate,
+        )
+        listening = await listen(self.reactor, f"tcp:{port}:interface=127.0.0.1", factory, tls)
+        self.addCleanup(factory.close_connections)
+        self.addCleanup(listening.stopListening)
+        return factory, listening
+
+    def authenticate(self, identity, password, certificate, peer):
+        self.seen.append((identity, password, certificate))
+        waiting, self.connecting = self.connecting, Deferred()
+        self.reactor.callLater(0, waiting.callback, None)
+        return True
+
+    async def test_profile_2_to_3_with_the_signed_certificate(self):
+        """
+        A02.FR.02/03 (the CSR), A02.FR.06 (verified up to the configured
+        CentralSystemRootCertificate), A02.FR.08 (used from the next
+        connection), A00.FR.402 (the charge point certificate as the TLS
+        client certificate).
+        """
+        from twisted.internet import reactor
+
+        from openocpp.chargepoint.config import ChargePointConfig
+        from openocpp.chargepoint.service import ChargePoint
+        from openocpp.chargepoint.behaviour import DefaultChargePointBehaviour
+        from openocpp.messages import ChangeConfigurationRequest
+        from openocpp.plugins import make_plugin_manager
+        from openocpp.transport.security import server_tls_options
+        from tests.chargepoint.fake_centralsystem import LoopbackCentralSystem
+        self.reactor = reactor
+        self.seen = []
+        self.connecting = Deferred()
+        booted = Deferred()
+        now = datetime.now(timezone.utc)
+        folder = self.mktemp()
+        os.makedirs(folder)
+        ca = Authority("CPO Root", now)
+        ca_file = ca.write(os.path.join(folder, "ca.pem"))
+        server_key, server_certificate = ca.server(folder, now)
+        self.cs = LoopbackCentralSystem(self, reactor)
+        signed = Deferred()
+
+        def sign(request):
+            reactor.callLater(0, signed.callback, request.csr)
+            return SignCertificateResponse(status=GenericStatusEnumType.ACCEPTED)
+
+        self.cs.answers["SignCertificate"] = sign
+        status = self.cs.answers["StatusNotification"]
+
+        def status_answered(request):
+            # Sent once the boot was accepted: the charge point is online.
+            if not booted.called:
+                booted.callback(None)
+            return status(request)
+
+        self.cs.answers["StatusNotification"] = status_answered
+        _, plain = await self.listen(0, 2, server_tls_options(server_key, server_certificate))
+        port = plain.getHost().port
+        password = "0123456789abcdef0123"
+        config = ChargePointConfig(
+            url=f"wss://127.0.0.1:{port}/openocpp", security_profile=2, password=password,
+            ca_certificates=ca_file, database=self.mktemp(), download_folder=self.mktemp(),
+            reconnect_initial_delay=0.05, reconnect_max_delay=0.2,
+        )
+        cp = ChargePoint(config, reactor=reactor, plugins=make_plugin_manager(
+            builtins=[DefaultChargePointBehaviour()], load_entrypoints=False))
+        cp.startService()
+        self.addCleanup(cp.store.close)
+        self.addCleanup(cp.stopService)
+        await booted
+        answer = await cp.sign_certificate()
+        self.assertEqual(answer.status, "Accepted")
+        csr = await signed
+        leaf = ca.sign_csr(csr, now)
+        answer = await self.cs.session.call(CertificateSignedRequest(certificate_chain=pem(leaf)))
+        self.assertEqual(answer.status, "Accepted")
+        self.assertEqual([s[1] for s in self.seen], [password.encode()])
+        # The profile 3 listener takes the port's place.
+        await plain.stopListening()
+        await self.listen(port, 3, server_tls_options(server_key, server_certificate, ca_file))
+        reconnected = self.connecting
+        answer = await self.cs.session.call(
+            ChangeConfigurationRequest(key="SecurityProfile", value="3"))
+        self.assertEqual(answer.status, "Accepted")
+        await reconnected
+        identity, sent_password, certificate = self.seen[-1]
+        self.assertEqual(identity, "CP001")
+        self.assertIsNone(sent_password)
+        self.assertEqual(certificate.original.to_cryptography(), leaf)
