@@ -332,13 +332,35 @@ class Certificates:
             output.write(text)
         return path
 
-    def connected(self, security_profile: int) -> None:
+    def connected(self, security_profile: int, server_certificate: Any = None) -> None:
         """
-        A TLS connection to the central system succeeded: the fallback root
-        goes (M05.FR.12).
+        A connection to the central system succeeded: when TLS and its
+        server certificate is issued by the current (not fallback)
+        CentralSystemRootCertificate, the fallback goes (M05.FR.12); one
+        only the fallback verifies keeps it (M05.FR.13).
+
+        @param server_certificate: the server's certificate (an
+            C{x509.Certificate}, or a C{twisted.internet.ssl.Certificate}),
+            or C{None}.
         """
-        if security_profile >= 2 and self._store.drop_fallbacks(_CS_ROOT):
-            self.log.info("Connected with the new CentralSystemRootCertificate: fallback removed")
+        if security_profile < 2 or server_certificate is None:
+            return
+        fallbacks = [s for s in self._store.all(_CS_ROOT) if s.fallback]
+        if not fallbacks:
+            return
+        if not isinstance(server_certificate, x509.Certificate):
+            server_certificate = server_certificate.original.to_cryptography()
+        for stored in self._store.all(_CS_ROOT):
+            root = stored.certificate
+            if not stored.fallback and (root == server_certificate
+                                        or issued_by(server_certificate, root)):
+                self._store.drop_fallbacks(_CS_ROOT)
+                self.log.info(
+                    "Connected with the new CentralSystemRootCertificate: fallback removed"
+                )
+                return
+        self.log.info("The server certificate is not issued by the new "
+                      "CentralSystemRootCertificate: the fallback stays")
 
     # -- M03-M05: the root certificates ------------------------------------------------
 

@@ -664,7 +664,10 @@ class ChargePoint(MultiService):
             self._connection.close()
         self._connection = connection
         self._answer_calls()
-        self._certificates.connected(self.ocpp_config.integer("SecurityProfile"))
+        self._certificates.connected(
+            self.ocpp_config.integer("SecurityProfile"),
+            getattr(connection.session.connection, "client_certificate", None),
+        )
         self._heartbeat.activity()
         self.log.info("Connected to the central system as {identity}", identity=self.config.identity)
         self._notify("openocpp_cp_connection_changed", connected=True)

@@ -188,8 +188,9 @@ class InstallCertificateTests(CertificateTestCase):
         """
         M05.FR.11: a new root signed by the old one is installed, the old
         kept as the fallback (both in the TLS client's CA file, the new
-        first: M05.FR.13); M05.FR.12: once connected with TLS, the fallback
-        goes. M05.FR.08: a third replaces the second, the first goes.
+        first: M05.FR.13); M05.FR.12: once connected to a server the new
+        root issued, the fallback goes. M05.FR.08: a third replaces the
+        second, the first goes.
         """
         self.cp.ocpp_config.set("AdditionalRootCertificateCheck", "true")
         old = Authority("Root", self.now)
@@ -211,7 +212,15 @@ class InstallCertificateTests(CertificateTestCase):
             hash_data(new.certificate, old.certificate),
             hash_data(third.certificate, new.certificate),
         ])
-        self.cp._certificates.connected(2)
+        # M05.FR.13: a server only the fallback verifies keeps it.
+        key = ec.generate_private_key(ec.SECP256R1()).public_key()
+        self.cp._certificates.connected(2, new.issue(name("127.0.0.1"), key, self.now))
+        self.assertEqual(len(self.installed().certificate_hash_data), 2)
+        # As the transport hands it: a twisted.internet.ssl.Certificate.
+        from twisted.internet.ssl import Certificate
+
+        server = Certificate.loadPEM(pem(third.issue(name("127.0.0.1"), key, self.now)))
+        self.cp._certificates.connected(2, server)
         self.assertEqual(self.installed().certificate_hash_data,
                          [hash_data(third.certificate, new.certificate)])
 
