@@ -303,6 +303,12 @@ class Certificates:
         """
         return self._current_charge_point_certificate() is not None
 
+    def has_central_system_root(self) -> bool:
+        """
+        @return: whether a CentralSystemRootCertificate is installed.
+        """
+        return bool(self._store.all(_CS_ROOT))
+
     def tls_files(self) -> tuple[str | None, str | None, str | None]:
         """
         Write the PEM files the TLS client reads: the installed central

@@ -526,7 +526,12 @@ class ChargePoint(MultiService):
         if profile >= 2:
             # What the central system installed (InstallCertificate,
             # CertificateSigned) wins over the configured files.
-            ca_file, certificate_file, key_file = self._certificates.tls_files()
+            try:
+                ca_file, certificate_file, key_file = self._certificates.tls_files()
+            except OSError as error:
+                self.log.warn("Cannot write the installed certificates ({error}): using the "
+                              "configured files", error=error)
+                ca_file = certificate_file = key_file = None
             if ca_file is not None:
                 ca_certificates = ca_file
             if certificate_file is not None:
@@ -883,7 +888,7 @@ class ChargePoint(MultiService):
             except ValueError as error:
                 return str(error)
             if profile >= 2 and profile != 3 and self.config.ca_certificates is None \
-                    and self._certificates.tls_files()[0] is None:
+                    and not self._certificates.has_central_system_root():
                 return "no CA certificates to verify the central system with"
         return None
 

@@ -527,3 +527,33 @@ class SecurityProfileThreeLoopbackTests(TestCase):
         self.assertEqual(identity, "CP001")
         self.assertIsNone(sent_password)
         self.assertEqual(certificate.original.to_cryptography(), leaf)
+
+
+class TlsFilesTests(CertificateTestCase):
+    def test_nothing_installed_no_files(self):
+        self.assertEqual(self.cp._certificates.tls_files(), (None, None, None))
+        self.assertFalse(self.cp._certificates.has_central_system_root())
+
+
+
+class UnwritableFolderTests(CertificateTestCase):
+    def test_unwritable_folder_falls_back_on_the_configured_files(self):
+        """
+        Installed certificates that cannot be written out leave the
+        connection to the configured files, with one log line, not a crash.
+        """
+        from openocpp.chargepoint.config import ChargePointConfig
+
+        self.install(Authority("CS Root", self.now).pem)
+        os.makedirs(os.path.dirname(self.cp._certificates._folder), exist_ok=True)
+        with open(self.cp._certificates._folder, "w"):
+            pass  # a file where the folder should be
+        self.assertRaises(OSError, self.cp._certificates.tls_files)
+        self.cp.config = ChargePointConfig(
+            url="wss://127.0.0.1:8443/openocpp", security_profile=2,
+            password="0123456789abcdef", download_folder=self.cp.config.download_folder,
+        )
+        self.cp.ocpp_config.set("AuthorizationKey", "0123456789abcdef")
+        self.cp.ocpp_config.set("SecurityProfile", "2")
+        self.assertIsNotNone(self.cp._connection_service())
+        self.cp.ocpp_config.set("SecurityProfile", "0")
