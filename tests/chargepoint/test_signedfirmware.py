@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from openocpp.chargepoint.firmware import InstallResult
 from openocpp.chargepoint.signedfirmware import verify_signature
@@ -29,8 +29,9 @@ from openocpp.messages.security import (
     SignedUpdateFirmwareRequest,
 )
 from openocpp.rpc.errors import CallError
-from tests.chargepoint.fake_transfers import TransferTestCase
+from tests.chargepoint.fake_transfers import LoopbackTransferMixin, TransferTestCase
 from tests.chargepoint.pki import Authority
+from tests.transfer.servers import WebServer
 
 URL = "http://firmware.example.com/images/signed-2.0.bin"
 IMAGE = b"version=2.0\nsigned image"
@@ -255,6 +256,30 @@ class RebootTests(SignedFirmwareTestCase):
         self.assertEqual(self.cs.requests("BootNotification")[-1].firmware_version, "2.1")
 
 
+class RestartTests(SignedFirmwareTestCase):
+    file_database = True
+
+    def test_scheduled_installation_survives_a_restart(self):
+        """
+        L01.FR.16/17 across a restart: the verified file waits for its
+        installDateTime (InstallScheduled told once), then is installed.
+        """
+        self.assertEqual(self.update(install_in=3600), "Accepted")
+        self.transfers.last.succeed(IMAGE)
+        self.cs.settle()
+        self.assertEqual(self.signed()[-1], ("InstallScheduled", 7))
+        self.successResultOf(self.cp.restart())
+        self.cs.connect(self.cp)
+        self.cs.advance(1800, step=100)
+        self.assertEqual(self.installer.installed, [])
+        self.cs.advance(1900, step=100)
+        self.assertEqual(self.installer.installed, [IMAGE])
+        statuses = [s for s, _ in self.signed()]
+        self.assertEqual(statuses.count("InstallScheduled"), 1)
+        self.assertEqual(statuses.count("SignatureVerified"), 1)
+        self.assertEqual(statuses[-1], "Installed")
+
+
 class SignedOnlyTests(SignedFirmwareTestCase):
     settings = {"signed_firmware_only": True}
 
@@ -282,3 +307,72 @@ class VerifySignatureTests(SynchronousTestCase):
         verify_signature(signer.certificate, IMAGE, signature)
         self.assertRaises(InvalidSignature, verify_signature, signer.certificate, b"other",
                           signature)
+
+
+class SignedFirmwareLoopbackTests(LoopbackTransferMixin, TestCase):
+    """
+    SignedUpdateFirmware end to end: over a real WebSocket connection, the
+    firmware fetched from a twisted.web server on loopback, installed by
+    the simulated charger (which reboots); a good file, a bad signature and
+    an untrusted certificate.
+    """
+
+    data = b"version=9.9-signed\nimage bytes"
+
+    async def prepare(self):
+        self.web = WebServer(self.data)
+        base = self.web.start()
+        self.addCleanup(self.web.stop)
+        await self.start_charge_point()
+        self.cs.answers[SIGNED] = self._watched(
+            lambda r: SignedFirmwareStatusNotificationResponse(), SIGNED)
+        self.cs.answers["SecurityEventNotification"] = lambda r: None
+        now = datetime.now(timezone.utc)
+        self.maker = Authority("Manufacturer Root", now)
+        answer = await self.cs.session.call(InstallCertificateRequest(
+            certificate_type=CertificateUseEnumType.MANUFACTURER_ROOT_CERTIFICATE,
+            certificate=self.maker.pem,
+        ))
+        self.assertEqual(answer.status, "Accepted")
+        self.signer = Authority("Firmware Signer", now, signer=self.maker)
+        return base + "/fw.bin", now
+
+    async def update(self, location, now, signer, content):
+        firmware = Firmware(
+            location=location, retrieve_date_time=now - timedelta(seconds=1),
+            signing_certificate=signer.pem,
+            signature=base64.b64encode(signer.sign_file(content)).decode("ascii"),
+        )
+        answer = await self.cs.session.call(
+            SignedUpdateFirmwareRequest(request_id=42, firmware=firmware))
+        return answer.status
+
+    def signed(self):
+        return [(r.status, r.request_id) for r in self.cs.requests(SIGNED)]
+
+    async def test_good_file_downloaded_verified_installed_after_reboot(self):
+        location, now = await self.prepare()
+        installed = self.until(SIGNED, "Installed")
+        self.assertEqual(await self.update(location, now, self.signer, self.data), "Accepted")
+        await installed
+        self.assertEqual([s for s, _ in self.signed()], [
+            "Downloading", "Downloaded", "SignatureVerified", "Installing", "InstallRebooting",
+            "Installed",
+        ])
+        self.assertEqual({i for _, i in self.signed()}, {42})
+        self.assertEqual(self.cs.requests("BootNotification")[-1].firmware_version, "9.9-signed")
+
+    async def test_bad_signature_not_installed(self):
+        location, now = await self.prepare()
+        invalid = self.until(SIGNED, "InvalidSignature")
+        self.assertEqual(await self.update(location, now, self.signer, b"other"), "Accepted")
+        await invalid
+        self.assertEqual([s for s, _ in self.signed()],
+                         ["Downloading", "Downloaded", "InvalidSignature"])
+        self.assertEqual(len(self.cs.requests("BootNotification")), 1)
+
+    async def test_untrusted_certificate_refused(self):
+        location, now = await self.prepare()
+        rogue = Authority("Rogue", now)
+        self.assertEqual(await self.update(location, now, rogue, self.data), "InvalidCertificate")
+        self.assertEqual(self.signed(), [])
