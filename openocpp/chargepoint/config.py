@@ -66,6 +66,7 @@ class ChargePointConfig:
     supply_voltage: float = 230.0
     supply_phases: int = 3
     max_current: float | None = None
+    signed_firmware_only: bool = False
 
     def __post_init__(self) -> None:
         if self.security_profile not in (0, 1, 2, 3):

@@ -70,8 +70,6 @@ _log = Logger()
 #: transactions to end.
 _SWEEP_INTERVAL = 5.0
 
-_STATE = "firmware_update"
-_NEXT = "firmware_update_next"
 _VERSION = "firmware_version"
 
 
@@ -176,22 +174,25 @@ class FirmwareStore:
     behind an installation, one for the installed version).
 
     @param store: the L{openocpp.chargepoint.store.ChargePointStore}.
+    @param prefix: the C{meta} keys' prefix (another for signed updates).
     """
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Any, prefix: str = "firmware") -> None:
         self._store = store
+        self._state_key = f"{prefix}_update"
+        self._next_key = f"{prefix}_update_next"
 
     def state(self) -> dict | None:
-        return self._store.get_meta(_STATE)
+        return self._store.get_meta(self._state_key)
 
     def set_state(self, state: dict | None) -> None:
-        self._store.set_meta(_STATE, state)
+        self._store.set_meta(self._state_key, state)
 
     def next(self) -> dict | None:
-        return self._store.get_meta(_NEXT)
+        return self._store.get_meta(self._next_key)
 
     def set_next(self, state: dict | None) -> None:
-        self._store.set_meta(_NEXT, state)
+        self._store.set_meta(self._next_key, state)
 
     def version(self, configured: str | None) -> str | None:
         """
@@ -212,6 +213,11 @@ class FirmwareUpdates:
     """
     Carries out UpdateFirmware requests.
 
+    L{openocpp.chargepoint.signedfirmware.SignedFirmwareUpdates} shares
+    the machinery (wait, download, install when idle, reboot, report after
+    boot) through the steps it overrides: L{_scheduled},
+    L{_after_download}, L{_before_reboot} and L{_notify}.
+
     @param store: the L{openocpp.chargepoint.store.ChargePointStore}.
     @param connectors: the L{openocpp.chargepoint.connectors.Connectors}.
     @param status: the L{openocpp.chargepoint.status.StatusReporter} (its
@@ -231,6 +237,9 @@ class FirmwareUpdates:
 
     log = Logger()
 
+    #: The prefix of the C{meta} keys of the update's state.
+    _state_prefix = "firmware"
+
     def __init__(
         self,
         store: Any,
@@ -246,7 +255,7 @@ class FirmwareUpdates:
         max_bytes: int,
         configured_version: Callable[[], str | None],
     ) -> None:
-        self._store = FirmwareStore(store)
+        self._store = FirmwareStore(store, self._state_prefix)
         self._connectors = connectors
         self._status = status
         self._clock = clock
@@ -440,7 +449,27 @@ class FirmwareUpdates:
         delay = max(0.0, (retrieve - self._now()) / timedelta(seconds=1))
         if delay:
             self.log.info("Firmware download waits {delay} s for its retrieveDate", delay=delay)
+            self._scheduled(state)
         self._later(delay, self._download, state, 1)
+
+    def _scheduled(self, state: dict) -> None:
+        """
+        The download waits for its retrieveDate (nothing to tell here).
+        """
+
+    def _after_download(self, state: dict) -> None:
+        """
+        The file is downloaded: install it once the charge point is idle.
+        """
+        self._install_when_idle()
+
+    def _before_reboot(self, state: dict) -> Any:
+        """
+        What precedes the reboot after an installation (nothing here).
+
+        @return: a Deferred (or a value) the reboot waits for.
+        """
+        return None
 
     def _destination(self, state: dict) -> str:
         return os.path.join(self._folder, file_name_of(state["location"], "firmware.bin"))
@@ -478,7 +507,7 @@ class FirmwareUpdates:
         state["path"] = path
         self._store.set_state(state)
         self._notify(FirmwareStatus.DOWNLOADED)
-        self._install_when_idle()
+        self._after_download(state)
 
     def _download_failed(self, failure: Any, work: Deferred, state: dict, attempt: int,
                          path: str) -> None:
@@ -564,6 +593,7 @@ class FirmwareUpdates:
             # Installing reaches the central system before the reboot cuts
             # the connection (answered, or its call timed out).
             yield installing
+            yield self._before_reboot(state)
             if not self._running or (self._store.state() or {}).get("phase") != "rebooting":
                 return
             self.log.info("Firmware installed: rebooting")

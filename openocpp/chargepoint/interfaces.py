@@ -268,6 +268,27 @@ class IChargePoint(IService):
             the reservation's, L{start_transaction} decides).
         """
 
+    def has_charge_point_certificate():
+        """
+        @return: whether a charge point certificate (one CertificateSigned
+            installed, valid now, or a configured one) exists: what
+            SecurityProfile 3 needs.
+        """
+
+    def sign_certificate(triggered=False):
+        """
+        Make a new key pair and send its CSR with SignCertificate.req
+        (Security Whitepaper A02/A03); the key stays in the charge point.
+
+        @return: a Deferred firing with the SignCertificate.conf.
+        """
+
+    def security_event(kind, tech_info=None, critical=None):
+        """
+        Raise a security event of the whitepaper's list (or the
+        application's own).
+        """
+
     def reservation(connector):
         """
         The reservation a connector is kept for (what a charger shows, an

@@ -14,7 +14,11 @@ and never the facade:
   - L{Transactions}: starts, stops, remote starts, resets;
   - L{Reservations}: ReserveNow, CancelReservation, reserved connectors;
   - L{FirmwareUpdates}: UpdateFirmware, its download and installation;
+  - L{SignedFirmwareUpdates}: SignedUpdateFirmware, the same with the
+    signing certificate and the file's signature verified;
   - L{Diagnostics}: GetDiagnostics, its file and upload;
+  - L{Certificates}: SignCertificate, CertificateSigned and the installed
+    root certificates (Security Whitepaper A02/A03, M03-M05);
   - L{CentralSystemRequests}: the answers to the central system's requests;
   - L{SmartCharging}: charging profiles, composite schedules and the limit
     handed to the charger;
@@ -26,6 +30,7 @@ The facade itself keeps the connection (a child C{ClientConnectionService})
 and decides what may be sent on it.
 """
 
+import os
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +47,8 @@ from zope.interface import implementer
 from openocpp.chargepoint.authorization import Authorizer
 from openocpp.chargepoint.availability import Availability
 from openocpp.chargepoint.behaviour import DefaultChargePointBehaviour
+from openocpp.chargepoint.certificates import Certificates
+from openocpp.chargepoint.certstore import CertificateStore
 from openocpp.chargepoint.connectors import Connectors
 from openocpp.chargepoint.diagnostics import Diagnostics, LogRing
 from openocpp.chargepoint.errors import NotAccepted, NotConnected
@@ -55,6 +62,7 @@ from openocpp.chargepoint.ocppconfig import IniConfigStorage, OcppConfig, Sqlite
 from openocpp.chargepoint.queue import TransactionQueue
 from openocpp.chargepoint.registration import Registration
 from openocpp.chargepoint.reservations import Reservations
+from openocpp.chargepoint.signedfirmware import SignedFirmwareUpdates
 from openocpp.chargepoint.smartcharging import SmartCharging
 from openocpp.chargepoint.status import StatusReporter
 from openocpp.chargepoint.store import ChargePointStore, TransactionRecord
@@ -261,6 +269,23 @@ class ChargePoint(MultiService):
             max_bytes=config.download_max_bytes,
             configured_version=lambda: self.config.firmware_version,
         )
+        self._signed_firmware = SignedFirmwareUpdates(
+            self.store,
+            self._connectors,
+            self._status,
+            self.clock,
+            now=self.now,
+            send=self._send,
+            hook=self._hook,
+            transfers=self._transfers,
+            reboot=lambda: self._transactions.perform_reset(ResetType.HARD),
+            folder=config.download_folder,
+            max_bytes=config.download_max_bytes,
+            configured_version=lambda: self.config.firmware_version,
+            manufacturer_roots=lambda: self._certificates.manufacturer_roots(),
+            security_event=self.security_event,
+            signed_only=config.signed_firmware_only,
+        )
         self._diagnostics = Diagnostics(
             self.store,
             self.ocpp_config,
@@ -301,12 +326,24 @@ class ChargePoint(MultiService):
             phases=config.supply_phases,
             max_current=config.max_current,
         )
+        self._certificates = Certificates(
+            CertificateStore(self.store),
+            self.ocpp_config,
+            now=self.now,
+            send=self._send,
+            identity=config.identity,
+            security_event=self.security_event,
+            folder=os.path.join(config.download_folder, "certificates"),
+            configured_roots=lambda: self.config.ca_certificates,
+        )
         features: list[Any] = [
             LocalList(local_list, self.ocpp_config, notify=self._notify),
             self._reservations,
             self._firmware,
             self._diagnostics,
             self._smart_charging,
+            self._certificates,
+            self._signed_firmware,
         ]
         self._transactions = Transactions(
             self._connectors,
@@ -397,6 +434,7 @@ class ChargePoint(MultiService):
     def _transaction_ended(self, connector: int) -> None:
         self._availability.apply_scheduled(connector)
         self._firmware.transaction_ended(connector)
+        self._signed_firmware.transaction_ended(connector)
 
     def _transfers(self) -> Any:
         """
@@ -473,6 +511,7 @@ class ChargePoint(MultiService):
                 # Refused before the process stopped, and not stopped yet.
                 self._transactions.deauthorized(record.local_id, AuthorizationStatus(status))
         self._firmware.start()
+        self._signed_firmware.start()
         if self._connect and self._service is None:
             self._service = self._connection_service()
             self._service.setServiceParent(self)
@@ -484,6 +523,21 @@ class ChargePoint(MultiService):
         profile = self.ocpp_config.integer("SecurityProfile")
         password = self.ocpp_config.get("AuthorizationKey") or None
         ping = self.ocpp_config.integer("WebSocketPingInterval")
+        ca_certificates = config.ca_certificates
+        client_certificate, client_key = config.client_certificate, config.client_key
+        if profile >= 2:
+            # What the central system installed (InstallCertificate,
+            # CertificateSigned) wins over the configured files.
+            try:
+                ca_file, certificate_file, key_file = self._certificates.tls_files()
+            except OSError as error:
+                self.log.warn("Cannot write the installed certificates ({error}): using the "
+                              "configured files", error=error)
+                ca_file = certificate_file = key_file = None
+            if ca_file is not None:
+                ca_certificates = ca_file
+            if certificate_file is not None:
+                client_certificate, client_key = certificate_file, key_file
         service = ClientConnectionService(
             self._reactor,
             config.url,
@@ -491,9 +545,9 @@ class ChargePoint(MultiService):
             self.handler_factory,
             security_profile=profile,
             password=password if profile in (1, 2) else None,
-            ca_certificates=config.ca_certificates if profile >= 2 else None,
-            client_certificate=config.client_certificate if profile == 3 else None,
-            client_key=config.client_key if profile == 3 else None,
+            ca_certificates=ca_certificates if profile >= 2 else None,
+            client_certificate=client_certificate if profile == 3 else None,
+            client_key=client_key if profile == 3 else None,
             ping_interval=ping,
             initial_delay=config.reconnect_initial_delay,
             max_delay=config.reconnect_max_delay,
@@ -508,6 +562,7 @@ class ChargePoint(MultiService):
         stopped = maybeDeferred(super().stopService)
         self._stop_timers()
         self._firmware.stop()
+        self._signed_firmware.stop()
         self._diagnostics.stop()
         self._log_publisher.removeObserver(self._log_ring)
         if self._service is None and self._connection is not None:
@@ -616,6 +671,10 @@ class ChargePoint(MultiService):
             self._connection.close()
         self._connection = connection
         self._answer_calls()
+        self._certificates.connected(
+            self.ocpp_config.integer("SecurityProfile"),
+            getattr(connection.session.connection, "client_certificate", None),
+        )
         self._heartbeat.activity()
         self.log.info("Connected to the central system as {identity}", identity=self.config.identity)
         self._notify("openocpp_cp_connection_changed", connected=True)
@@ -650,6 +709,7 @@ class ChargePoint(MultiService):
         self._heartbeat.schedule()
         self._queue.pump()
         self._firmware.online()
+        self._signed_firmware.online()
 
     def _send(self, request: Any, triggered: bool = False) -> Deferred:
         """
@@ -680,6 +740,7 @@ class ChargePoint(MultiService):
             self._heartbeat.schedule()
             self._queue.pump()
             self._firmware.online()
+            self._signed_firmware.online()
 
     def _call_now(self, request: Any) -> Deferred:
         return self._connection.session.call(request)
@@ -824,11 +885,12 @@ class ChargePoint(MultiService):
                     profile,
                     self.config.url,
                     password if profile in (1, 2) else None,
-                    self.config.client_certificate is not None if profile == 3 else None,
+                    self.has_charge_point_certificate() if profile == 3 else None,
                 )
             except ValueError as error:
                 return str(error)
-            if profile >= 2 and profile != 3 and self.config.ca_certificates is None:
+            if profile >= 2 and profile != 3 and self.config.ca_certificates is None \
+                    and not self._certificates.has_central_system_root():
                 return "no CA certificates to verify the central system with"
         return None
 
@@ -854,6 +916,43 @@ class ChargePoint(MultiService):
     def _ping_interval_changed(self, key: str, value: str) -> None:
         if self._service is not None:
             self._service.set_ping_interval(int(value))
+
+    # -- security ----------------------------------------------------------------------------------
+
+    def security_event(self, kind: str, tech_info: str | None = None,
+                       critical: bool | None = None) -> None:
+        """
+        Raise a security event (the Security Whitepaper's list, A04).
+
+        @param kind: its type, e.g. C{"InvalidChargePointCertificate"}.
+        @param tech_info: what happened, for the log (255 characters).
+        @param critical: whether it is critical (default: as the
+            whitepaper lists it).
+        """
+        self.log.warn(
+            "Security event {kind}: {tech_info}", kind=kind, tech_info=tech_info,
+            critical=critical,
+        )
+
+    def has_charge_point_certificate(self) -> bool:
+        """
+        @return: whether a charge point certificate (installed with
+            CertificateSigned, valid now) or a configured one exists: what
+            SecurityProfile 3 needs.
+        """
+        return (
+            self._certificates.has_charge_point_certificate()
+            or self.config.client_certificate is not None
+        )
+
+    def sign_certificate(self, triggered: bool = False) -> Deferred:
+        """
+        Send a SignCertificate.req with a new CSR (A02/A03; what
+        ExtendedTriggerMessage(SignChargePointCertificate) asks for).
+
+        @return: a Deferred firing with the SignCertificate.conf.
+        """
+        return self._certificates.sign_certificate(triggered=triggered)
 
     # -- data ------------------------------------------------------------------------------------
 

@@ -135,6 +135,20 @@ MIGRATIONS = [
         installed INTEGER NOT NULL
     );
     """,
+    """
+    -- certificates (Security Whitepaper A02/A03, M03-M05): the installed roots and the
+    -- charge point certificates with their keys (openocpp.chargepoint.certstore)
+    CREATE TABLE certificates (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        certificate_type TEXT NOT NULL,
+        pem TEXT NOT NULL,
+        private_key TEXT,
+        issuer_key BLOB NOT NULL,
+        fallback INTEGER NOT NULL DEFAULT 0,
+        not_before TEXT NOT NULL,
+        installed_at TEXT NOT NULL
+    );
+    """,
 ]
 
 
@@ -646,6 +660,7 @@ class ChargePointStore:
             for table in (
                 "config", "meta", "connectors", "auth_cache", "local_list",
                 "transactions", "transaction_data", "queue", "reservations", "charging_profiles",
+                "certificates",
             ):
                 self._db.execute(f"DELETE FROM {table}")
 

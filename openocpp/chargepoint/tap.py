@@ -66,6 +66,9 @@ class ChargePointOptions(RoleOptions):
     ]
     optFlags = [
         ["simulate", None, "Run charging sessions in a loop on connector 1."],
+        ["signed-firmware-only", None,
+         "Answer UpdateFirmware NotSupported: only SignedUpdateFirmware (Security "
+         "Whitepaper L01.FR.20)."],
     ]
     renamed_options = {"charge_point_serial_number": "--serial-number"}
 
@@ -113,6 +116,7 @@ class ChargePointOptions(RoleOptions):
             supply_voltage=self["supply-voltage"],
             supply_phases=self["supply-phases"],
             max_current=self["max-current"],
+            signed_firmware_only=bool(self["signed-firmware-only"]),
         )
 
 
