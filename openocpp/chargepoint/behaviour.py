@@ -64,7 +64,8 @@ class SimulatedMeter:
     """
     A meter per connector whose energy register grows at C{power} watts
     while a transaction runs on it, or at the connector's charging limit
-    once Smart Charging set one (L{set_limit}); connector 0 is their sum.
+    or less once Smart Charging limits it (L{set_limit}); connector 0 is
+    their sum.
     The registers are kept in the charge point's SQLite file, so they never
     go back.
 
@@ -91,9 +92,15 @@ class SimulatedMeter:
 
     def power_of(self, connector: int) -> float:
         """
-        @return: the watts a connector draws while charging.
+        @return: the watts a connector draws while charging: its own
+            C{power}, or less when the limit is lower. A limit is a maximum
+            (7.14: "Charging rate limit during the schedule period"): one
+            above what the charger draws does not make it draw more.
         """
-        return self._limits.get(connector, self.power)
+        limit = self._limits.get(connector)
+        if limit is None or limit > self.power:
+            return self.power
+        return limit
 
     def _charging(self, charge_point: Any, connector: int) -> bool:
         return charge_point.transaction_record(connector) is not None

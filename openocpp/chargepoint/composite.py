@@ -127,6 +127,7 @@ The rules, and the choices made where the spec leaves room:
 from __future__ import annotations
 
 import math
+import sys
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -150,6 +151,8 @@ HORIZON = WEEK
 #: of 24 periods takes about 5 ms (benchmarks/bench_composite.py), a year
 #: 60 ms, which would block the reactor.
 MAX_DURATION = 31 * DAY
+#: From here on a float has no fractional part (2 ** 52).
+_WHOLE = float(2**52)
 #: The phases assumed when a period states none (7.12: "3 SHALL be assumed").
 DEFAULT_PHASES = 3
 
@@ -391,8 +394,14 @@ def _epoch(moment: datetime) -> int:
 def _round_down(limit: float) -> float:
     """
     @return: C{limit} rounded down to one decimal place (the tolerance keeps
-        8.7 from becoming 8.6 through binary fractions).
+        8.7 from becoming 8.6 through binary fractions); at most the largest
+        finite float.
     """
+    if limit >= _WHOLE:
+        # The schema lets a limit be any number: 1e308 A times 10, or in W,
+        # or summed over connectors, is infinite, which math.floor refuses
+        # and JSON cannot carry. So large a float has no fraction anyway.
+        return limit if limit <= sys.float_info.max else sys.float_info.max
     return math.floor(limit * 10 + 1e-6) / 10
 
 

@@ -11,6 +11,7 @@ as (startPeriod, limit, numberPhases), with the spec sentence it follows.
 from __future__ import annotations
 
 import math
+import sys
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -679,6 +680,29 @@ class CompositeTests(SynchronousTestCase):
             payload = codec.encode(answer)
             codec.validate(GetCompositeScheduleResponse, payload)
             self.assertEqual(codec.decode(GetCompositeScheduleResponse, payload), answer, name)
+
+    def test_huge_limits_stay_finite(self) -> None:
+        """
+        The schema lets a limit be any number: 1e308 A, rounded (times 10),
+        converted to W or summed over two busy connectors overflows to
+        infinity. The composite's limit is then the largest finite float
+        (no OverflowError, and an answer JSON can carry); 1e308 A asked in A
+        stays 1e308.
+        """
+        huge = installed([(0, profile(DEFAULT, [(0, 1e308)], start=at(1, 0)))])
+        two = activities(busy(7, at(2, 5), (8, at(2, 5))))
+        for connector, unit, limit in ((1, A, 1e308), (1, W, sys.float_info.max), (0, A, sys.float_info.max)):
+            composite = composite_schedule(huge, connector, at(2, 6), 60, unit, two)
+            self.assertEqual(composite.periods, (CompositePeriod(0, limit, None),), (connector, unit))
+            answer = GetCompositeScheduleResponse(
+                status=GetCompositeScheduleStatus.ACCEPTED,
+                connector_id=connector,
+                schedule_start=composite.start,
+                charging_schedule=composite.to_charging_schedule(),
+            )
+            codec.validate(GetCompositeScheduleResponse, codec.encode(answer))
+        period, _, _ = current_limit(huge, 1, at(2, 6), two, unit=W)
+        self.assertEqual(period.limit, sys.float_info.max)
 
     def test_empty_composite_has_no_charging_schedule(self) -> None:
         """

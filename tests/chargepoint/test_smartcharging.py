@@ -865,3 +865,20 @@ class SimulatedMeterTests(SmartChargingTestCase):
         self.ask(ClearChargingProfileRequest())
         self.assertEqual(self.power(1), 7360.0)
 
+
+    def test_limit_above_the_chargers_power_is_not_drawn(self):
+        """
+        A limit is a maximum (7.14): 32 A on 3 phases (22080 W), or 1e308 A
+        (infinite watts), leaves the 7360 W charger at 7360 W; the energy
+        register stays finite and MeterValues can carry it.
+        """
+        self.boot_and_clear()
+        self.start_transaction(1)
+        self.set_profile(1, make_profile(profile_id=1, periods=((0, 32.0),)))
+        self.assertEqual(self.power(1), 7360.0)
+        self.set_profile(1, make_profile(profile_id=1, periods=((0, 1e308),)))
+        self.assertEqual(self.power(1), 7360.0)
+        before = self.meter.energy(self.cp, 1)
+        self.clock.advance(3600)
+        self.assertAlmostEqual(self.meter.energy(self.cp, 1) - before, 7360.0)
+        self.assertEqual(self.meter.read(self.cp, 1, Measurand.CURRENT_OFFERED), 32.0)
