@@ -271,11 +271,18 @@ class SmartCharging:
                     f"(its transaction is {record.wire_id})"
                 ), None
             local_id = record.local_id
+        return self._room_problem(connector, profile), local_id
+
+    def _room_problem(self, connector: int, profile: ChargingProfile) -> str | None:
+        """
+        @return: why installing C{profile} on C{connector} would hold more
+            than MaxChargingProfilesInstalled profiles (9.4), or C{None}.
+        """
         limit = self._config.integer("MaxChargingProfilesInstalled")
         after = self._profiles.count() - self._profiles.replaced_by(connector, profile) + 1
         if after > limit:
-            return f"{limit} profiles installed already (MaxChargingProfilesInstalled)", None
-        return None, local_id
+            return f"{limit} profiles installed already (MaxChargingProfilesInstalled)"
+        return None
 
     def profile_problem(self, profile: ChargingProfile) -> str | None:
         """
@@ -353,8 +360,10 @@ class SmartCharging:
         if profile.transaction_id is not None:
             # errata to 5.16.2: "the transactionId SHALL NOT be set"
             return "its charging profile has a transactionId (5.16.2)"
-        problem = self.profile_problem(profile)
+        problem = self.profile_problem(profile) or self._room_problem(connector, profile)
         if problem is not None:
+            # 5.11: the profile "SHALL" be used if accepted: a remote start
+            # whose profile cannot be installed is not accepted.
             return f"its charging profile: {problem}"
         return None
 

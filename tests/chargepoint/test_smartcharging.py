@@ -632,6 +632,31 @@ class TransactionTests(SmartChargingTestCase):
         self.assertIsNone(self.cp.transaction_record(1))
         self.assertEqual(self.installed(), [])
 
+    def test_remote_start_profile_beyond_max_profiles_installed_rejected(self):
+        """
+        With MaxChargingProfilesInstalled profiles installed, a remote
+        start whose TxProfile would be one more is Rejected (the profile
+        "SHALL" be used when accepted, 5.11, and the key caps what is
+        installed, 9.4); no transaction starts, the profiles stay. One that
+        replaces an installed profile (same chargingProfileId) is Accepted.
+        """
+        self.boot_and_clear()
+        self.cp.ocpp_config.set("MaxChargingProfilesInstalled", "1")
+        self.set_profile(0, make_profile(profile_id=1))
+        answer = self.ask(
+            RemoteStartTransactionRequest(id_tag="TAG", connector_id=1, charging_profile=make_profile(profile_id=4, purpose=TX))
+        )
+        self.assertEqual(answer.status, RemoteStartStopStatus.REJECTED)
+        self.cs.settle()
+        self.assertIsNone(self.cp.transaction_record(1))
+        self.assertEqual(self.installed(), [(0, 1)])
+        answer = self.ask(
+            RemoteStartTransactionRequest(id_tag="TAG", connector_id=1, charging_profile=make_profile(profile_id=1, purpose=TX))
+        )
+        self.assertEqual(answer.status, RemoteStartStopStatus.ACCEPTED)
+        self.cs.settle()
+        self.assertEqual(self.installed(), [(1, 1)])
+
     def test_relative_profile_counts_from_transaction_start(self):
         """
         A Relative TxDefaultProfile runs from the start of the transaction:
