@@ -59,6 +59,9 @@ from openocpp.messages.enums import (
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError
 
+#: What an SQLite INTEGER holds (the schemas set no maximum to an integer).
+_INT64 = range(-(2**63), 2**63)
+
 #: ChargingScheduleAllowedChargingRateUnit's items, by unit.
 _UNIT_ITEMS = {ChargingRateUnitType.A: "Current", ChargingRateUnitType.W: "Power"}
 
@@ -291,6 +294,8 @@ class SmartCharging:
 
         @return: the problem, naming the key, or C{None}.
         """
+        if profile.charging_profile_id not in _INT64:
+            return f"chargingProfileId {profile.charging_profile_id} is beyond 64 bits (what the store holds)"
         config = self._config
         most = config.integer("ChargeProfileMaxStackLevel")
         if profile.stack_level < 0 or profile.stack_level > most:
@@ -449,12 +454,18 @@ class SmartCharging:
             profile was cleared, Unknown otherwise.
         """
         purpose = request.charging_profile_purpose
-        removed = self._profiles.clear(
-            request.id,
-            request.connector_id,
-            None if purpose is None else str(purpose),
-            request.stack_level,
-        )
+        numbers = (request.id, request.connector_id, request.stack_level)
+        if any(number is not None and number not in _INT64 for number in numbers):
+            # No profile has a number beyond 64 bits (none is installed
+            # with one): nothing matches.
+            removed = 0
+        else:
+            removed = self._profiles.clear(
+                request.id,
+                request.connector_id,
+                None if purpose is None else str(purpose),
+                request.stack_level,
+            )
         self.log.info(
             "ClearChargingProfile (id {id}, connector {connector}, purpose {purpose}, stack "
             "level {stack_level}) removed {count} profiles",

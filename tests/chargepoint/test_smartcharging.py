@@ -9,7 +9,7 @@ charger's application (and to the simulated meter).
 from datetime import timedelta
 
 from twisted.internet.testing import EventLoggingObserver
-from twisted.logger import globalLogPublisher
+from twisted.logger import formatEvent, globalLogPublisher
 
 from openocpp.chargepoint.behaviour import DefaultChargePointBehaviour, SimulatedMeter
 from openocpp.hookspecs import hookimpl
@@ -349,6 +349,39 @@ class KeyTests(SmartChargingTestCase):
         self.cp.ocpp_config.set("ConnectorSwitch3to1PhaseSupported", "true")
         self.assertEqual(self.set_profile(1, make_profile(phases=1)), ChargingProfileStatus.ACCEPTED)
         self.assertEqual(self.recorder.limits, [(1, 16.0, "A", 1)])
+
+
+class SixtyFourBitTests(SmartChargingTestCase):
+    """
+    The schemas set no maximum to an integer; SQLite holds 64 bits. A
+    number beyond them gets a clear answer, not an InternalError with a
+    traceback, and nothing installed is lost.
+    """
+
+    def test_profile_id_beyond_64_bits_rejected(self):
+        """
+        A chargingProfileId of 2**63 is Rejected with one log line naming
+        it; the installed profile stays.
+        """
+        self.boot_and_clear()
+        self.set_profile(0, make_profile(profile_id=1))
+        observer = self.log_lines()
+        self.assertEqual(self.set_profile(0, make_profile(profile_id=2**63, stack_level=1)), ChargingProfileStatus.REJECTED)
+        self.assertIn("64 bits", " ".join(formatEvent(event) for event in observer))
+        self.assertEqual(self.installed(), [(0, 1)])
+
+    def test_clear_beyond_64_bits_is_unknown(self):
+        """
+        A ClearChargingProfile whose id, connectorId or stackLevel is beyond
+        64 bits matches no profile: Unknown, nothing removed.
+        """
+        self.boot_and_clear()
+        self.set_profile(0, make_profile(profile_id=1))
+        for fields in ({"id": 2**63}, {"connector_id": 2**63}, {"stack_level": 2**64}):
+            self.assertEqual(
+                self.ask(ClearChargingProfileRequest(**fields)).status, ClearChargingProfileStatus.UNKNOWN, fields
+            )
+        self.assertEqual(self.installed(), [(0, 1)])
 
 
 class ClearChargingProfileTests(SmartChargingTestCase):
