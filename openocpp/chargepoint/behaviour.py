@@ -71,7 +71,11 @@ class SimulatedMeter:
 
     @param power: watts drawn while charging with no limit.
     @param voltage: volts of the single phase.
+    @ivar phases: the phases it charges on (one: C{power} is 32 A on one
+        230 V phase).
     """
+
+    phases = 1
 
     def __init__(self, power: float = 7360.0, voltage: float = 230.0) -> None:
         self.power = power
@@ -245,14 +249,21 @@ class DefaultChargePointBehaviour:
     def openocpp_cp_charging_limit_changed(self, charge_point, connector_id, limit, unit, number_phases):
         """
         The simulated charger obeys Smart Charging: its meter's power
-        follows the limit (watts, or amperes * volts * phases).
+        follows the limit (watts, or amperes per phase * volts * the phases
+        it charges on).
+
+        The simulated charger charges on one phase: an A limit is the
+        current of that phase, whatever numberPhases says (errata 3.34:
+        with more phases than are used "The Charge Point SHALL use the
+        'limit' as is given, for the amount of phases that are/can be used
+        for charging"), so that Current.Import never exceeds the limit.
         """
         if limit is None:
             watts = None
         elif unit == ChargingRateUnitType.W:
             watts = limit
         else:
-            watts = limit * self.meter.voltage * (number_phases or 3)
+            watts = limit * self.meter.voltage * min(number_phases or 3, self.meter.phases)
         self.log.info(
             "Simulated charger on connector {connector} draws {watts} W",
             connector=connector_id,

@@ -905,18 +905,21 @@ class SimulatedMeterTests(SmartChargingTestCase):
 
     def test_power_follows_limit(self):
         """
-        10 A on 3 phases at 230 V is 6900 W; 3000 W is 3000 W; with the
-        profiles cleared, the meter's own 7360 W again. The energy register
-        grows at the power in force.
+        10 A (3 phases assumed) on the single-phase simulated charger is
+        10 A on its one 230 V phase, 2300 W (errata 3.34: the limit as
+        given, for the phases used), and its Current.Import is 10 A; 3000 W
+        is 3000 W; with the profiles cleared, the meter's own 7360 W again.
+        The energy register grows at the power in force.
         """
         self.boot_and_clear()
         self.start_transaction(1)
         self.assertEqual(self.power(1), 7360.0)
         self.set_profile(1, make_profile(profile_id=1, periods=((0, 10.0),)))
-        self.assertEqual(self.power(1), 6900.0)
+        self.assertEqual(self.power(1), 2300.0)
+        self.assertEqual(self.meter.read(self.cp, 1, Measurand.CURRENT_IMPORT), 10.0)
         before = self.meter.energy(self.cp, 1)
         self.clock.advance(3600)
-        self.assertAlmostEqual(self.meter.energy(self.cp, 1) - before, 6900.0)
+        self.assertAlmostEqual(self.meter.energy(self.cp, 1) - before, 2300.0)
         self.set_profile(1, make_profile(profile_id=1, unit=W, periods=((0, 3000.0),)))
         self.assertEqual(self.power(1), 3000.0)
         self.assertEqual(self.power(0), 3000.0)
