@@ -36,6 +36,7 @@ from twisted.logger import Logger
 
 from openocpp.chargepoint.chargingprofiles import ChargingProfileStore, StoredProfile
 from openocpp.chargepoint.composite import (
+    HORIZON,
     CompositeRefused,
     ConnectorActivity,
     InstalledProfile,
@@ -633,10 +634,16 @@ class SmartCharging:
         # nothing, and its Relative schedules would start again at every
         # look (as if a transaction started now). Its limit is worked out
         # again when a profile changes and when a transaction starts.
-        if next_change is not None and self._connectors.transaction(connector) is not None:
-            # At least a millisecond on: a boundary at the very moment is
-            # past once this runs again.
-            delay = max((next_change - now).total_seconds(), 0.001)
+        if self._connectors.transaction(connector) is not None:
+            if next_change is None:
+                # No change within the horizon looked in: look again once
+                # it has passed (a profile starting in a month still
+                # limits a transaction running then).
+                delay = float(HORIZON)
+            else:
+                # At least a millisecond on: a boundary at the very moment
+                # is past once this runs again.
+                delay = max((next_change - now).total_seconds(), 0.001)
             self._timers[connector] = self._clock.callLater(delay, self._boundary, connector)
         if self._told.get(connector, (None, None, None)) == limit:
             return

@@ -795,6 +795,24 @@ class LimitHookTests(SmartChargingTestCase):
         self.cs.settle()
         self.assertEqual(self.recorder.limits, [(1, 8.0, "A", None)])
 
+    def test_change_beyond_a_week_is_still_told(self):
+        """
+        An Absolute profile that starts in 8 days, beyond the week the next
+        change is looked for in: a transaction running then still gets the
+        new limit at its start (a timer at the horizon looks again).
+        """
+        self.boot_and_clear()
+        self.start_transaction(1)
+        start = self.cp.now().replace(microsecond=0) + timedelta(days=8)
+        self.set_profile(
+            1, make_profile(kind=ChargingProfileKindType.ABSOLUTE, start=start, periods=((0, 8.0),))
+        )
+        self.assertEqual(self.recorder.limits, [])
+        for _ in range(8 * 24):
+            self.clock.advance(3600)
+        self.clock.advance(1)
+        self.assertEqual(self.recorder.limits, [(1, 8.0, "A", None)])
+
     def test_recurring_daily(self):
         """
         A Daily profile changes a charging connector's limit every day at
