@@ -29,6 +29,7 @@ from openocpp.chargepoint.composite import (
     DurationRefused,
     InstalledProfile,
     UnknownConnector,
+    WorkRefused,
     composite_schedule,
     current_limit,
 )
@@ -746,6 +747,41 @@ class CompositeTests(SynchronousTestCase):
         self.assertEqual(composite.duration, MAX_DURATION + 1)
         composite = composite_schedule([], 1, at(2, 6), MAX_DURATION, None, activities(IDLE), max_limit=16)
         self.assertEqual(composite.periods, (CompositePeriod(0, 16.0, None),))
+
+    def test_more_segments_than_worked_out_refused(self) -> None:
+        """
+        Ten daily profiles of 24 periods at distinct times (within the
+        keys' defaults) give 10 * 24 * 31 segments over 31 days: more than
+        L{MAX_SEGMENTS}, L{WorkRefused} (a L{CompositeRefused}: Rejected)
+        rather than 40 ms of the reactor's time; over a day they are
+        worked out; C{max_segments=None} lifts the bound.
+        """
+        daily = installed(
+            [
+                (
+                    0,
+                    profile(
+                        DEFAULT,
+                        [(0, 10)] + [(hour * HOUR + level * 7, 6 + (level + hour) % 26) for hour in range(1, 24)],
+                        stack=level,
+                        kind=RECURRING,
+                        recurrency=DAILY,
+                        start=at(1, 0),
+                        identifier=level + 1,
+                    ),
+                )
+                for level in range(10)
+            ]
+        )
+        busy_one = activities(busy(7, at(2, 5)))
+        self.assertRaises(WorkRefused, composite_schedule, daily, 1, at(2, 6), MAX_DURATION, W, busy_one)
+        self.assertTrue(issubclass(WorkRefused, CompositeRefused))
+        # The top level prevails: the period of 05:01:03, 18 more to 23:01:03,
+        # midnight's, 5 more to 05:01:03.
+        self.assertEqual(len(composite_schedule(daily, 1, at(2, 6), DAY, W, busy_one).periods), 25)
+        composite = composite_schedule(daily, 1, at(2, 6), MAX_DURATION, W, busy_one, max_segments=None)
+        self.assertEqual(composite.duration, MAX_DURATION)
+        self.assertRaises(WorkRefused, composite_schedule, daily, 1, at(2, 6), DAY, W, busy_one, max_segments=100)
 
     def test_voltage_not_positive(self) -> None:
         """

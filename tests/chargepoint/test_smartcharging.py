@@ -570,6 +570,28 @@ class GetCompositeScheduleTests(SmartChargingTestCase):
         self.assertEqual(self.composite(1, duration=31 * 86400 + 1).status, GetCompositeScheduleStatus.REJECTED)
         self.assertEqual(self.composite(1, duration=2**31 - 1).status, GetCompositeScheduleStatus.REJECTED)
 
+    def test_too_much_work_rejected(self):
+        """
+        Ten daily profiles of 24 periods at distinct times (the keys'
+        defaults) asked for over 31 days would hold the reactor for tens of
+        ms: Rejected (5.7: "not able to report") with one log line naming
+        the segments; over a day the composite is answered.
+        """
+        self.boot_and_clear()
+        for level in range(10):
+            periods = ((0, 10.0),) + tuple((hour * 3600 + level * 7, 6.0 + (level + hour) % 26) for hour in range(1, 24))
+            self.set_profile(0, make_profile(
+                profile_id=level + 1, stack_level=level, periods=periods, kind=ChargingProfileKindType.RECURRING,
+                recurrency=RecurrencyKindType.DAILY, start=self.cp.now().replace(microsecond=0),
+            ))
+        self.start_transaction(1)
+        observer = self.log_lines()
+        self.assertEqual(self.composite(1, duration=31 * 86400).status, GetCompositeScheduleStatus.REJECTED)
+        lines = [formatEvent(event) for event in observer if "GetCompositeSchedule rejected" in formatEvent(event)]
+        self.assertEqual(len(lines), 1)
+        self.assertIn("segments", lines[0])
+        self.assertEqual(self.composite(1, duration=86400).status, GetCompositeScheduleStatus.ACCEPTED)
+
     def test_negative_duration_rejected(self):
         self.boot_and_clear()
         self.assertEqual(self.composite(1, duration=-1).status, GetCompositeScheduleStatus.REJECTED)
