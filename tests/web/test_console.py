@@ -411,3 +411,49 @@ class ConsoleSmartChargingBrowserTests(ApiMixin, TestCase):
         yield self.in_thread(self.driver.save_screenshot, self.screenshot + ".png")
         logs = yield self.in_thread(self.driver.get_log, "browser")
         self.assertEqual([entry for entry in logs if entry["level"] == "SEVERE"], [])
+
+    @inlineCallbacks
+    def test_refused_profile_and_schedule_are_shown(self):
+        """
+        Bad inputs through the console: a profile whose stackLevel is above
+        ChargeProfileMaxStackLevel (10) is answered Rejected and not listed;
+        a composite schedule over 40 days (more than the charge point works
+        out) is answered Rejected and the chart says so; the page logs no
+        error.
+        """
+        cp = yield self.connect_charge_point()
+        profile = tempfile.mkdtemp(prefix="openocpp-chromium-")
+        self.addCleanup(shutil.rmtree, profile, True)
+        self.driver = yield self.in_thread(start_browser, self.browser_path, self.driver_path, profile)
+        self.addCleanup(self.in_thread, self.driver.quit)
+
+        def fill(css, text):
+            def do():
+                from selenium.webdriver.common.by import By
+
+                field = self.driver.find_element(By.CSS_SELECTOR, css)
+                field.clear()
+                field.send_keys(text)
+
+            return self.in_thread(do)
+
+        yield self.in_thread(self.driver.get, self.base + "/")
+        row = yield self.wait_for('#chargepoints tr[data-identity="CP001"]')
+        yield self.in_thread(row.click)
+        yield self.wait_for("#detail-title", "CP001")
+        yield self.wait_for("#charging-empty")
+        yield fill('#profile-form input[name="stackLevel"]', "11")
+        send = yield self.wait_for("#send-profile")
+        yield self.in_thread(send.click)
+        yield self.wait_for('#answers li.answer.ok[data-action="SetChargingProfile"]', "Rejected")
+        self.assertEqual(cp._smart_charging.installed(), [])
+        empty = yield self.wait_for("#charging-empty")
+        self.assertTrue((yield self.in_thread(empty.is_displayed)))
+
+        yield fill('#composite-form input[name="duration"]', str(40 * 86400))
+        get = yield self.wait_for("#get-composite")
+        yield self.in_thread(get.click)
+        yield self.wait_for('#answers li.answer.ok[data-action="GetCompositeSchedule"]', "Rejected")
+        yield self.wait_for("#composite-chart", "could not report")
+        logs = yield self.in_thread(self.driver.get_log, "browser")
+        self.assertEqual([entry for entry in logs if entry["level"] == "SEVERE"], [])
