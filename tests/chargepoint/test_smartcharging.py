@@ -650,6 +650,32 @@ class TransactionTests(SmartChargingTestCase):
         self.assertEqual(self.recorder.limits, [(2, 7.0, "A", None)])
         self.assertEqual(self.periods(self.composite(2)), [(0, 7.0)])
 
+    def test_remote_start_profile_replaced_by_same_stack_level(self):
+        """
+        errata to 5.16.2: "When the Charge Point receives a
+        SetChargingProfile.req, with the transactionId for this
+        transaction, with the same StackLevel as the profile given in the
+        remoteStartTransaction.req, the Charge Point SHALL replace the
+        existing charging profile, otherwise it SHALL install/stack the
+        profile next to the already existing profile(s)."
+        """
+        self.boot_and_clear()
+        self.ask(
+            RemoteStartTransactionRequest(
+                id_tag="TAG", connector_id=1, charging_profile=make_profile(profile_id=4, purpose=TX, periods=((0, 7.0),))
+            )
+        )
+        self.cs.settle()
+        record = self.cp.transaction_record(1)
+        self.assertIsNotNone(record.wire_id)
+        replacing = make_profile(profile_id=9, purpose=TX, transaction_id=record.wire_id, periods=((0, 9.0),))
+        self.assertEqual(self.set_profile(1, replacing), ChargingProfileStatus.ACCEPTED)
+        self.assertEqual(self.installed(), [(1, 9)])
+        stacked = make_profile(profile_id=10, purpose=TX, stack_level=1, transaction_id=record.wire_id, periods=((0, 5.0),))
+        self.assertEqual(self.set_profile(1, stacked), ChargingProfileStatus.ACCEPTED)
+        self.assertEqual(self.installed(), [(1, 9), (1, 10)])
+        self.assertEqual(self.periods(self.composite(1)), [(0, 5.0)])
+
     def test_remote_start_profile_dropped_without_transaction(self):
         """
         A remote start's TxProfile waits ConnectionTimeOut for its
