@@ -159,12 +159,12 @@ MAX_DURATION = 31 * DAY
 _WHOLE = float(2**52)
 #: The most segments (a profile's period in force between two moments of
 #: the composite's window) a composite is worked out from by default: the
-#: sweep costs about 3 us a segment, and the answer's periods, at most twice
-#: the segments, as much again to encode, so 2000 hold the reactor for a
-#: few ms. Ten daily profiles of 24 periods (the keys' defaults) with
-#: distinct boundaries make 2000 segments in about a week on connector 0
-#: (bench: 7 ms for 31 days there before this bound, with the encoding 40).
-MAX_SEGMENTS = 2000
+#: sweep, then encoding and checking the answer's periods, cost about 4.5 us
+#: a segment of CPU, so 1200 hold the reactor for about 5 ms. Ten daily
+#: profiles of 24 periods (the keys' defaults) at distinct times on two busy
+#: connectors make 1200 segments in about 4 days on connector 0, a week on
+#: connector 1 (without this bound: 40 ms for 31 days on connector 0).
+MAX_SEGMENTS = 1200
 #: The phases assumed when a period states none (7.12: "3 SHALL be assumed").
 DEFAULT_PHASES = 3
 
