@@ -12,7 +12,7 @@ connector 1, driven by the scripted central system of the tests on a
 L{Clock}. Prints the microseconds per call (median and p99, wall and CPU
 time: a loaded machine inflates wall time, not CPU time) of
 GetCompositeSchedule on connector 1 and 0 over a day, and over a week
-and 31 days (the longest answered), of SetChargingProfile replacing a profile
+and 31 days (Rejected: more segments than composite.MAX_SEGMENTS), of SetChargingProfile replacing a profile
 (SQLite write, then every connector's limit worked out again), and of one
 period boundary's timer (the longest the reactor is held by the limits).
 """
@@ -111,21 +111,27 @@ def run(calls: int) -> dict:
     smart = cp._smart_charging
     handlers = smart.handlers()
 
-    def ask(request):
+    def ask(request, status="Accepted"):
         handler = handlers[request.action]
 
         def call():
             answer = handler(request)
             if not hasattr(answer, "status"):
                 answer = case.successResultOf(answer)
-            assert answer.status == "Accepted", answer
+            assert answer.status == status, answer
 
         return call
 
     results = {}
-    for connector, duration in ((1, 86400), (0, 86400), (1, 7 * 86400), (1, 31 * 86400)):
+    for connector, duration, status in (
+        (1, 86400, "Accepted"), (0, 86400, "Accepted"), (1, 7 * 86400, "Accepted"),
+        # More segments than composite.MAX_SEGMENTS: Rejected.
+        (1, 31 * 86400, "Rejected"),
+    ):
         request = GetCompositeScheduleRequest(connector_id=connector, duration=duration)
-        results[f"GetCompositeSchedule connector {connector}, {duration} s"] = timed(ask(request), calls)
+        results[f"GetCompositeSchedule connector {connector}, {duration} s ({status})"] = timed(
+            ask(request, status), calls
+        )
     connector, replacing = installed[4]
     results["SetChargingProfile (replacing one)"] = timed(
         ask(SetChargingProfileRequest(connector_id=connector, cs_charging_profiles=replacing)), calls

@@ -51,6 +51,11 @@ class ChargingProfileRecords:
         """
         purpose = str(profile.charging_profile_purpose)
         transaction_id = profile.transaction_id
+        for number in (profile.charging_profile_id, connector_id, profile.stack_level, transaction_id):
+            if number is not None and not -(2**63) <= number < 2**63:
+                # Refused before the DELETE, which would otherwise remove
+                # what the INSERT cannot replace.
+                raise OverflowError(f"{number} is beyond 64 bits")
         if purpose == "TxProfile" and transaction_id is None:
             # The charge point binds it to the connector's running
             # transaction: so does the list, to leave it out once it stopped.
@@ -166,6 +171,14 @@ class ChargingProfileAnswers:
                     request.charging_profile_purpose,
                     request.stack_level,
                 )
+        except OverflowError:
+            # The schemas set no maximum to an integer; SQLite holds 64 bits
+            # (an id the binding refuses before any statement runs).
+            self.log.warn(
+                "The answer of {identity} to {action} is not stored: a number beyond 64 bits",
+                identity=self._identity,
+                action=request.action,
+            )
         except Exception:
             self.log.failure(
                 "The answer of {identity} to {action} could not be stored",

@@ -64,13 +64,18 @@ class SimulatedMeter:
     """
     A meter per connector whose energy register grows at C{power} watts
     while a transaction runs on it, or at the connector's charging limit
-    once Smart Charging set one (L{set_limit}); connector 0 is their sum.
+    or less once Smart Charging limits it (L{set_limit}); connector 0 is
+    their sum.
     The registers are kept in the charge point's SQLite file, so they never
     go back.
 
     @param power: watts drawn while charging with no limit.
     @param voltage: volts of the single phase.
+    @ivar phases: the phases it charges on (one: C{power} is 32 A on one
+        230 V phase).
     """
+
+    phases = 1
 
     def __init__(self, power: float = 7360.0, voltage: float = 230.0) -> None:
         self.power = power
@@ -91,9 +96,15 @@ class SimulatedMeter:
 
     def power_of(self, connector: int) -> float:
         """
-        @return: the watts a connector draws while charging.
+        @return: the watts a connector draws while charging: its own
+            C{power}, or less when the limit is lower. A limit is a maximum
+            (7.14: "Charging rate limit during the schedule period"): one
+            above what the charger draws does not make it draw more.
         """
-        return self._limits.get(connector, self.power)
+        limit = self._limits.get(connector)
+        if limit is None or limit > self.power:
+            return self.power
+        return limit
 
     def _charging(self, charge_point: Any, connector: int) -> bool:
         return charge_point.transaction_record(connector) is not None
@@ -238,14 +249,21 @@ class DefaultChargePointBehaviour:
     def openocpp_cp_charging_limit_changed(self, charge_point, connector_id, limit, unit, number_phases):
         """
         The simulated charger obeys Smart Charging: its meter's power
-        follows the limit (watts, or amperes * volts * phases).
+        follows the limit (watts, or amperes per phase * volts * the phases
+        it charges on).
+
+        The simulated charger charges on one phase: an A limit is the
+        current of that phase, whatever numberPhases says (errata 3.34:
+        with more phases than are used "The Charge Point SHALL use the
+        'limit' as is given, for the amount of phases that are/can be used
+        for charging"), so that Current.Import never exceeds the limit.
         """
         if limit is None:
             watts = None
         elif unit == ChargingRateUnitType.W:
             watts = limit
         else:
-            watts = limit * self.meter.voltage * (number_phases or 3)
+            watts = limit * self.meter.voltage * min(number_phases or 3, self.meter.phases)
         self.log.info(
             "Simulated charger on connector {connector} draws {watts} W",
             connector=connector_id,

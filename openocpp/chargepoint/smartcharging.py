@@ -36,6 +36,7 @@ from twisted.logger import Logger
 
 from openocpp.chargepoint.chargingprofiles import ChargingProfileStore, StoredProfile
 from openocpp.chargepoint.composite import (
+    HORIZON,
     CompositeRefused,
     ConnectorActivity,
     InstalledProfile,
@@ -58,6 +59,9 @@ from openocpp.messages.enums import (
 )
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError
+
+#: What an SQLite INTEGER holds (the schemas set no maximum to an integer).
+_INT64 = range(-(2**63), 2**63)
 
 #: ChargingScheduleAllowedChargingRateUnit's items, by unit.
 _UNIT_ITEMS = {ChargingRateUnitType.A: "Current", ChargingRateUnitType.W: "Power"}
@@ -271,11 +275,18 @@ class SmartCharging:
                     f"(its transaction is {record.wire_id})"
                 ), None
             local_id = record.local_id
+        return self._room_problem(connector, profile), local_id
+
+    def _room_problem(self, connector: int, profile: ChargingProfile) -> str | None:
+        """
+        @return: why installing C{profile} on C{connector} would hold more
+            than MaxChargingProfilesInstalled profiles (9.4), or C{None}.
+        """
         limit = self._config.integer("MaxChargingProfilesInstalled")
         after = self._profiles.count() - self._profiles.replaced_by(connector, profile) + 1
         if after > limit:
-            return f"{limit} profiles installed already (MaxChargingProfilesInstalled)", None
-        return None, local_id
+            return f"{limit} profiles installed already (MaxChargingProfilesInstalled)"
+        return None
 
     def profile_problem(self, profile: ChargingProfile) -> str | None:
         """
@@ -284,6 +295,8 @@ class SmartCharging:
 
         @return: the problem, naming the key, or C{None}.
         """
+        if profile.charging_profile_id not in _INT64:
+            return f"chargingProfileId {profile.charging_profile_id} is beyond 64 bits (what the store holds)"
         config = self._config
         most = config.integer("ChargeProfileMaxStackLevel")
         if profile.stack_level < 0 or profile.stack_level > most:
@@ -353,8 +366,10 @@ class SmartCharging:
         if profile.transaction_id is not None:
             # errata to 5.16.2: "the transactionId SHALL NOT be set"
             return "its charging profile has a transactionId (5.16.2)"
-        problem = self.profile_problem(profile)
+        problem = self.profile_problem(profile) or self._room_problem(connector, profile)
         if problem is not None:
+            # 5.11: the profile "SHALL" be used if accepted: a remote start
+            # whose profile cannot be installed is not accepted.
             return f"its charging profile: {problem}"
         return None
 
@@ -440,12 +455,18 @@ class SmartCharging:
             profile was cleared, Unknown otherwise.
         """
         purpose = request.charging_profile_purpose
-        removed = self._profiles.clear(
-            request.id,
-            request.connector_id,
-            None if purpose is None else str(purpose),
-            request.stack_level,
-        )
+        numbers = (request.id, request.connector_id, request.stack_level)
+        if any(number is not None and number not in _INT64 for number in numbers):
+            # No profile has a number beyond 64 bits (none is installed
+            # with one): nothing matches.
+            removed = 0
+        else:
+            removed = self._profiles.clear(
+                request.id,
+                request.connector_id,
+                None if purpose is None else str(purpose),
+                request.stack_level,
+            )
         self.log.info(
             "ClearChargingProfile (id {id}, connector {connector}, purpose {purpose}, stack "
             "level {stack_level}) removed {count} profiles",
@@ -613,10 +634,16 @@ class SmartCharging:
         # nothing, and its Relative schedules would start again at every
         # look (as if a transaction started now). Its limit is worked out
         # again when a profile changes and when a transaction starts.
-        if next_change is not None and self._connectors.transaction(connector) is not None:
-            # At least a millisecond on: a boundary at the very moment is
-            # past once this runs again.
-            delay = max((next_change - now).total_seconds(), 0.001)
+        if self._connectors.transaction(connector) is not None:
+            if next_change is None:
+                # No change within the horizon looked in: look again once
+                # it has passed (a profile starting in a month still
+                # limits a transaction running then).
+                delay = float(HORIZON)
+            else:
+                # At least a millisecond on: a boundary at the very moment
+                # is past once this runs again.
+                delay = max((next_change - now).total_seconds(), 0.001)
             self._timers[connector] = self._clock.callLater(delay, self._boundary, connector)
         if self._told.get(connector, (None, None, None)) == limit:
             return

@@ -11,6 +11,7 @@ as (startPeriod, limit, numberPhases), with the spec sentence it follows.
 from __future__ import annotations
 
 import math
+import sys
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -28,6 +29,7 @@ from openocpp.chargepoint.composite import (
     DurationRefused,
     InstalledProfile,
     UnknownConnector,
+    WorkRefused,
     composite_schedule,
     current_limit,
 )
@@ -680,6 +682,29 @@ class CompositeTests(SynchronousTestCase):
             codec.validate(GetCompositeScheduleResponse, payload)
             self.assertEqual(codec.decode(GetCompositeScheduleResponse, payload), answer, name)
 
+    def test_huge_limits_stay_finite(self) -> None:
+        """
+        The schema lets a limit be any number: 1e308 A, rounded (times 10),
+        converted to W or summed over two busy connectors overflows to
+        infinity. The composite's limit is then the largest finite float
+        (no OverflowError, and an answer JSON can carry); 1e308 A asked in A
+        stays 1e308.
+        """
+        huge = installed([(0, profile(DEFAULT, [(0, 1e308)], start=at(1, 0)))])
+        two = activities(busy(7, at(2, 5), (8, at(2, 5))))
+        for connector, unit, limit in ((1, A, 1e308), (1, W, sys.float_info.max), (0, A, sys.float_info.max)):
+            composite = composite_schedule(huge, connector, at(2, 6), 60, unit, two)
+            self.assertEqual(composite.periods, (CompositePeriod(0, limit, None),), (connector, unit))
+            answer = GetCompositeScheduleResponse(
+                status=GetCompositeScheduleStatus.ACCEPTED,
+                connector_id=connector,
+                schedule_start=composite.start,
+                charging_schedule=composite.to_charging_schedule(),
+            )
+            codec.validate(GetCompositeScheduleResponse, codec.encode(answer))
+        period, _, _ = current_limit(huge, 1, at(2, 6), two, unit=W)
+        self.assertEqual(period.limit, sys.float_info.max)
+
     def test_empty_composite_has_no_charging_schedule(self) -> None:
         """
         A composite without periods gives no ChargingSchedule (which needs
@@ -722,6 +747,41 @@ class CompositeTests(SynchronousTestCase):
         self.assertEqual(composite.duration, MAX_DURATION + 1)
         composite = composite_schedule([], 1, at(2, 6), MAX_DURATION, None, activities(IDLE), max_limit=16)
         self.assertEqual(composite.periods, (CompositePeriod(0, 16.0, None),))
+
+    def test_more_segments_than_worked_out_refused(self) -> None:
+        """
+        Ten daily profiles of 24 periods at distinct times (within the
+        keys' defaults) give 10 * 24 * 31 segments over 31 days: more than
+        L{MAX_SEGMENTS}, L{WorkRefused} (a L{CompositeRefused}: Rejected)
+        rather than 40 ms of the reactor's time; over a day they are
+        worked out; C{max_segments=None} lifts the bound.
+        """
+        daily = installed(
+            [
+                (
+                    0,
+                    profile(
+                        DEFAULT,
+                        [(0, 10)] + [(hour * HOUR + level * 7, 6 + (level + hour) % 26) for hour in range(1, 24)],
+                        stack=level,
+                        kind=RECURRING,
+                        recurrency=DAILY,
+                        start=at(1, 0),
+                        identifier=level + 1,
+                    ),
+                )
+                for level in range(10)
+            ]
+        )
+        busy_one = activities(busy(7, at(2, 5)))
+        self.assertRaises(WorkRefused, composite_schedule, daily, 1, at(2, 6), MAX_DURATION, W, busy_one)
+        self.assertTrue(issubclass(WorkRefused, CompositeRefused))
+        # The top level prevails: the period of 05:01:03, 18 more to 23:01:03,
+        # midnight's, 5 more to 05:01:03.
+        self.assertEqual(len(composite_schedule(daily, 1, at(2, 6), DAY, W, busy_one).periods), 25)
+        composite = composite_schedule(daily, 1, at(2, 6), MAX_DURATION, W, busy_one, max_segments=None)
+        self.assertEqual(composite.duration, MAX_DURATION)
+        self.assertRaises(WorkRefused, composite_schedule, daily, 1, at(2, 6), DAY, W, busy_one, max_segments=100)
 
     def test_voltage_not_positive(self) -> None:
         """

@@ -9,7 +9,7 @@ charger's application (and to the simulated meter).
 from datetime import timedelta
 
 from twisted.internet.testing import EventLoggingObserver
-from twisted.logger import globalLogPublisher
+from twisted.logger import formatEvent, globalLogPublisher
 
 from openocpp.chargepoint.behaviour import DefaultChargePointBehaviour, SimulatedMeter
 from openocpp.hookspecs import hookimpl
@@ -351,6 +351,39 @@ class KeyTests(SmartChargingTestCase):
         self.assertEqual(self.recorder.limits, [(1, 16.0, "A", 1)])
 
 
+class SixtyFourBitTests(SmartChargingTestCase):
+    """
+    The schemas set no maximum to an integer; SQLite holds 64 bits. A
+    number beyond them gets a clear answer, not an InternalError with a
+    traceback, and nothing installed is lost.
+    """
+
+    def test_profile_id_beyond_64_bits_rejected(self):
+        """
+        A chargingProfileId of 2**63 is Rejected with one log line naming
+        it; the installed profile stays.
+        """
+        self.boot_and_clear()
+        self.set_profile(0, make_profile(profile_id=1))
+        observer = self.log_lines()
+        self.assertEqual(self.set_profile(0, make_profile(profile_id=2**63, stack_level=1)), ChargingProfileStatus.REJECTED)
+        self.assertIn("64 bits", " ".join(formatEvent(event) for event in observer))
+        self.assertEqual(self.installed(), [(0, 1)])
+
+    def test_clear_beyond_64_bits_is_unknown(self):
+        """
+        A ClearChargingProfile whose id, connectorId or stackLevel is beyond
+        64 bits matches no profile: Unknown, nothing removed.
+        """
+        self.boot_and_clear()
+        self.set_profile(0, make_profile(profile_id=1))
+        for fields in ({"id": 2**63}, {"connector_id": 2**63}, {"stack_level": 2**64}):
+            self.assertEqual(
+                self.ask(ClearChargingProfileRequest(**fields)).status, ClearChargingProfileStatus.UNKNOWN, fields
+            )
+        self.assertEqual(self.installed(), [(0, 1)])
+
+
 class ClearChargingProfileTests(SmartChargingTestCase):
     """
     ClearChargingProfile (5.5, errata 3.25): by id, or by every field given.
@@ -537,6 +570,28 @@ class GetCompositeScheduleTests(SmartChargingTestCase):
         self.assertEqual(self.composite(1, duration=31 * 86400 + 1).status, GetCompositeScheduleStatus.REJECTED)
         self.assertEqual(self.composite(1, duration=2**31 - 1).status, GetCompositeScheduleStatus.REJECTED)
 
+    def test_too_much_work_rejected(self):
+        """
+        Ten daily profiles of 24 periods at distinct times (the keys'
+        defaults) asked for over 31 days would hold the reactor for tens of
+        ms: Rejected (5.7: "not able to report") with one log line naming
+        the segments; over a day the composite is answered.
+        """
+        self.boot_and_clear()
+        for level in range(10):
+            periods = ((0, 10.0),) + tuple((hour * 3600 + level * 7, 6.0 + (level + hour) % 26) for hour in range(1, 24))
+            self.set_profile(0, make_profile(
+                profile_id=level + 1, stack_level=level, periods=periods, kind=ChargingProfileKindType.RECURRING,
+                recurrency=RecurrencyKindType.DAILY, start=self.cp.now().replace(microsecond=0),
+            ))
+        self.start_transaction(1)
+        observer = self.log_lines()
+        self.assertEqual(self.composite(1, duration=31 * 86400).status, GetCompositeScheduleStatus.REJECTED)
+        lines = [formatEvent(event) for event in observer if "GetCompositeSchedule rejected" in formatEvent(event)]
+        self.assertEqual(len(lines), 1)
+        self.assertIn("segments", lines[0])
+        self.assertEqual(self.composite(1, duration=86400).status, GetCompositeScheduleStatus.ACCEPTED)
+
     def test_negative_duration_rejected(self):
         self.boot_and_clear()
         self.assertEqual(self.composite(1, duration=-1).status, GetCompositeScheduleStatus.REJECTED)
@@ -595,6 +650,32 @@ class TransactionTests(SmartChargingTestCase):
         self.assertEqual(self.recorder.limits, [(2, 7.0, "A", None)])
         self.assertEqual(self.periods(self.composite(2)), [(0, 7.0)])
 
+    def test_remote_start_profile_replaced_by_same_stack_level(self):
+        """
+        errata to 5.16.2: "When the Charge Point receives a
+        SetChargingProfile.req, with the transactionId for this
+        transaction, with the same StackLevel as the profile given in the
+        remoteStartTransaction.req, the Charge Point SHALL replace the
+        existing charging profile, otherwise it SHALL install/stack the
+        profile next to the already existing profile(s)."
+        """
+        self.boot_and_clear()
+        self.ask(
+            RemoteStartTransactionRequest(
+                id_tag="TAG", connector_id=1, charging_profile=make_profile(profile_id=4, purpose=TX, periods=((0, 7.0),))
+            )
+        )
+        self.cs.settle()
+        record = self.cp.transaction_record(1)
+        self.assertIsNotNone(record.wire_id)
+        replacing = make_profile(profile_id=9, purpose=TX, transaction_id=record.wire_id, periods=((0, 9.0),))
+        self.assertEqual(self.set_profile(1, replacing), ChargingProfileStatus.ACCEPTED)
+        self.assertEqual(self.installed(), [(1, 9)])
+        stacked = make_profile(profile_id=10, purpose=TX, stack_level=1, transaction_id=record.wire_id, periods=((0, 5.0),))
+        self.assertEqual(self.set_profile(1, stacked), ChargingProfileStatus.ACCEPTED)
+        self.assertEqual(self.installed(), [(1, 9), (1, 10)])
+        self.assertEqual(self.periods(self.composite(1)), [(0, 5.0)])
+
     def test_remote_start_profile_dropped_without_transaction(self):
         """
         A remote start's TxProfile waits ConnectionTimeOut for its
@@ -631,6 +712,31 @@ class TransactionTests(SmartChargingTestCase):
         self.assertEqual(answer.status, RemoteStartStopStatus.REJECTED)
         self.assertIsNone(self.cp.transaction_record(1))
         self.assertEqual(self.installed(), [])
+
+    def test_remote_start_profile_beyond_max_profiles_installed_rejected(self):
+        """
+        With MaxChargingProfilesInstalled profiles installed, a remote
+        start whose TxProfile would be one more is Rejected (the profile
+        "SHALL" be used when accepted, 5.11, and the key caps what is
+        installed, 9.4); no transaction starts, the profiles stay. One that
+        replaces an installed profile (same chargingProfileId) is Accepted.
+        """
+        self.boot_and_clear()
+        self.cp.ocpp_config.set("MaxChargingProfilesInstalled", "1")
+        self.set_profile(0, make_profile(profile_id=1))
+        answer = self.ask(
+            RemoteStartTransactionRequest(id_tag="TAG", connector_id=1, charging_profile=make_profile(profile_id=4, purpose=TX))
+        )
+        self.assertEqual(answer.status, RemoteStartStopStatus.REJECTED)
+        self.cs.settle()
+        self.assertIsNone(self.cp.transaction_record(1))
+        self.assertEqual(self.installed(), [(0, 1)])
+        answer = self.ask(
+            RemoteStartTransactionRequest(id_tag="TAG", connector_id=1, charging_profile=make_profile(profile_id=1, purpose=TX))
+        )
+        self.assertEqual(answer.status, RemoteStartStopStatus.ACCEPTED)
+        self.cs.settle()
+        self.assertEqual(self.installed(), [(1, 1)])
 
     def test_relative_profile_counts_from_transaction_start(self):
         """
@@ -735,6 +841,24 @@ class LimitHookTests(SmartChargingTestCase):
         self.cs.answers["Heartbeat"] = lambda request: HeartbeatResponse(current_time=later)
         self.cp._heartbeat.send()
         self.cs.settle()
+        self.assertEqual(self.recorder.limits, [(1, 8.0, "A", None)])
+
+    def test_change_beyond_a_week_is_still_told(self):
+        """
+        An Absolute profile that starts in 8 days, beyond the week the next
+        change is looked for in: a transaction running then still gets the
+        new limit at its start (a timer at the horizon looks again).
+        """
+        self.boot_and_clear()
+        self.start_transaction(1)
+        start = self.cp.now().replace(microsecond=0) + timedelta(days=8)
+        self.set_profile(
+            1, make_profile(kind=ChargingProfileKindType.ABSOLUTE, start=start, periods=((0, 8.0),))
+        )
+        self.assertEqual(self.recorder.limits, [])
+        for _ in range(8 * 24):
+            self.clock.advance(3600)
+        self.clock.advance(1)
         self.assertEqual(self.recorder.limits, [(1, 8.0, "A", None)])
 
     def test_recurring_daily(self):
@@ -847,21 +971,41 @@ class SimulatedMeterTests(SmartChargingTestCase):
 
     def test_power_follows_limit(self):
         """
-        10 A on 3 phases at 230 V is 6900 W; 3000 W is 3000 W; with the
-        profiles cleared, the meter's own 7360 W again. The energy register
-        grows at the power in force.
+        10 A (3 phases assumed) on the single-phase simulated charger is
+        10 A on its one 230 V phase, 2300 W (errata 3.34: the limit as
+        given, for the phases used), and its Current.Import is 10 A; 3000 W
+        is 3000 W; with the profiles cleared, the meter's own 7360 W again.
+        The energy register grows at the power in force.
         """
         self.boot_and_clear()
         self.start_transaction(1)
         self.assertEqual(self.power(1), 7360.0)
         self.set_profile(1, make_profile(profile_id=1, periods=((0, 10.0),)))
-        self.assertEqual(self.power(1), 6900.0)
+        self.assertEqual(self.power(1), 2300.0)
+        self.assertEqual(self.meter.read(self.cp, 1, Measurand.CURRENT_IMPORT), 10.0)
         before = self.meter.energy(self.cp, 1)
         self.clock.advance(3600)
-        self.assertAlmostEqual(self.meter.energy(self.cp, 1) - before, 6900.0)
+        self.assertAlmostEqual(self.meter.energy(self.cp, 1) - before, 2300.0)
         self.set_profile(1, make_profile(profile_id=1, unit=W, periods=((0, 3000.0),)))
         self.assertEqual(self.power(1), 3000.0)
         self.assertEqual(self.power(0), 3000.0)
         self.ask(ClearChargingProfileRequest())
         self.assertEqual(self.power(1), 7360.0)
 
+
+    def test_limit_above_the_chargers_power_is_not_drawn(self):
+        """
+        A limit is a maximum (7.14): 32 A on 3 phases (22080 W), or 1e308 A
+        (infinite watts), leaves the 7360 W charger at 7360 W; the energy
+        register stays finite and MeterValues can carry it.
+        """
+        self.boot_and_clear()
+        self.start_transaction(1)
+        self.set_profile(1, make_profile(profile_id=1, periods=((0, 32.0),)))
+        self.assertEqual(self.power(1), 7360.0)
+        self.set_profile(1, make_profile(profile_id=1, periods=((0, 1e308),)))
+        self.assertEqual(self.power(1), 7360.0)
+        before = self.meter.energy(self.cp, 1)
+        self.clock.advance(3600)
+        self.assertAlmostEqual(self.meter.energy(self.cp, 1) - before, 7360.0)
+        self.assertEqual(self.meter.read(self.cp, 1, Measurand.CURRENT_OFFERED), 32.0)

@@ -7,6 +7,8 @@ sends the three Smart Charging messages.
 """
 
 from twisted.internet.defer import inlineCallbacks
+from twisted.internet.testing import EventLoggingObserver
+from twisted.logger import formatEvent, globalLogPublisher
 from twisted.trial.unittest import TestCase
 
 from openocpp.messages import core
@@ -171,6 +173,31 @@ class ChargingProfileListTests(ApiMixin, TestCase):
             core.StopTransactionRequest(meter_stop=10, timestamp=NOW, transaction_id=started.transaction_id)
         )
         self.assertEqual((yield self.listed()), [])
+
+    @inlineCallbacks
+    def test_numbers_beyond_64_bits_answered_and_not_stored(self):
+        """
+        A charge point that accepts a chargingProfileId of 2**63 (the
+        schema sets no maximum; SQLite holds 64 bits): the API still gives
+        its answer, one warning says the profile is not kept (no
+        traceback), and the profiles kept before stay; a Clear with such an
+        id removes nothing.
+        """
+        cp = yield self.booted()
+        self.set_answer(cp, ChargingProfileStatus.ACCEPTED)
+        yield self.send(1, profile_json(profile_id=1))
+        observer = EventLoggingObserver.createWithCleanup(self, globalLogPublisher)
+        answer = yield self.send(1, profile_json(profile_id=2**63, stack_level=1))
+        self.assertEqual((answer.status, answer.json), (200, {"status": "Accepted"}))
+        cp.answers["ClearChargingProfile"] = core.ClearChargingProfileResponse(
+            status=ClearChargingProfileStatus.ACCEPTED
+        )
+        answer = yield self.post("/api/v1/chargepoints/CP1/actions/ClearChargingProfile", {"id": 2**63})
+        self.assertEqual((answer.status, answer.json), (200, {"status": "Accepted"}))
+        self.assertEqual((yield self.listed()), [(1, 1, 16)])
+        warnings = [event for event in observer if "64 bits" in formatEvent(event)]
+        self.assertEqual(len(warnings), 2)
+        self.assertEqual([event for event in observer if event.get("log_failure") is not None], [])
 
     @inlineCallbacks
     def test_unknown_charge_point(self):

@@ -438,3 +438,104 @@ class ConsoleSmartChargingBrowserTests(ApiMixin, TestCase):
         yield self.in_thread(self.driver.save_screenshot, self.screenshot + ".png")
         logs = yield self.in_thread(self.driver.get_log, "browser")
         self.assertEqual([entry for entry in logs if entry["level"] == "SEVERE"], [])
+
+    @inlineCallbacks
+    def test_refused_profile_and_schedule_are_shown(self):
+        """
+        Bad inputs through the console: a profile whose stackLevel is above
+        ChargeProfileMaxStackLevel (10) is answered Rejected and not listed;
+        a composite schedule over 40 days (more than the charge point works
+        out) is answered Rejected and the chart says so; the page logs no
+        error.
+        """
+        cp = yield self.connect_charge_point()
+        profile = tempfile.mkdtemp(prefix="openocpp-chromium-")
+        self.addCleanup(shutil.rmtree, profile, True)
+        self.driver = yield self.in_thread(start_browser, self.browser_path, self.driver_path, profile)
+        self.addCleanup(self.in_thread, self.driver.quit)
+
+        def fill(css, text):
+            def do():
+                from selenium.webdriver.common.by import By
+
+                field = self.driver.find_element(By.CSS_SELECTOR, css)
+                field.clear()
+                field.send_keys(text)
+
+            return self.in_thread(do)
+
+        yield self.in_thread(self.driver.get, self.base + "/")
+        row = yield self.wait_for('#chargepoints tr[data-identity="CP001"]')
+        yield self.in_thread(row.click)
+        yield self.wait_for("#detail-title", "CP001")
+        yield self.wait_for("#charging-empty")
+        yield fill('#profile-form input[name="stackLevel"]', "11")
+        send = yield self.wait_for("#send-profile")
+        yield self.in_thread(send.click)
+        yield self.wait_for('#answers li.answer.ok[data-action="SetChargingProfile"]', "Rejected")
+        self.assertEqual(cp._smart_charging.installed(), [])
+        empty = yield self.wait_for("#charging-empty")
+        self.assertTrue((yield self.in_thread(empty.is_displayed)))
+
+        yield fill('#composite-form input[name="duration"]', str(40 * 86400))
+        get = yield self.wait_for("#get-composite")
+        yield self.in_thread(get.click)
+        yield self.wait_for('#answers li.answer.ok[data-action="GetCompositeSchedule"]', "Rejected")
+        yield self.wait_for("#composite-chart", "could not report")
+        logs = yield self.in_thread(self.driver.get_log, "browser")
+        self.assertEqual([entry for entry in logs if entry["level"] == "SEVERE"], [])
+
+    @inlineCallbacks
+    def test_chart_of_a_limit_near_the_largest_double(self):
+        """
+        A composite whose limit is 1.7976931348623157e308 W (a 1e308 A
+        profile in W: the schema sets no maximum) is drawn at the top of
+        the chart, above 0, not at 0 (the chart's scale was Infinity).
+        """
+        from openocpp.messages import SetChargingProfileRequest
+        from openocpp.messages.datatypes import ChargingProfile, ChargingSchedule, ChargingSchedulePeriod
+
+        cp = yield self.connect_charge_point()
+        huge = ChargingProfile(
+            charging_profile_id=1, stack_level=0, charging_profile_purpose="TxDefaultProfile",
+            charging_profile_kind="Relative",
+            charging_schedule=ChargingSchedule(
+                charging_rate_unit="A", charging_schedule_period=[ChargingSchedulePeriod(start_period=0, limit=1e308)]
+            ),
+        )
+        answer = cp._smart_charging.set_charging_profile(
+            SetChargingProfileRequest(connector_id=1, cs_charging_profiles=huge)
+        )
+        self.assertEqual(answer.status, "Accepted")
+        profile = tempfile.mkdtemp(prefix="openocpp-chromium-")
+        self.addCleanup(shutil.rmtree, profile, True)
+        self.driver = yield self.in_thread(start_browser, self.browser_path, self.driver_path, profile)
+        self.addCleanup(self.in_thread, self.driver.quit)
+        from selenium.webdriver.support.ui import Select
+
+        yield self.in_thread(self.driver.get, self.base + "/")
+        row = yield self.wait_for('#chargepoints tr[data-identity="CP001"]')
+        yield self.in_thread(row.click)
+        yield self.wait_for("#detail-title", "CP001")
+
+        def ask():
+            from selenium.webdriver.common.by import By
+
+            field = self.driver.find_element(By.CSS_SELECTOR, '#composite-form input[name="connectorId"]')
+            field.clear()
+            field.send_keys("1")
+            Select(self.driver.find_element(By.CSS_SELECTOR, '#composite-form select[name="chargingRateUnit"]')
+                   ).select_by_visible_text("W")
+            self.driver.find_element(By.CSS_SELECTOR, "#get-composite").click()
+
+        yield self.in_thread(ask)
+        yield self.wait_for('#answers li.answer.ok[data-action="GetCompositeSchedule"]', "Accepted")
+        yield self.wait_for("#composite-chart svg.step-chart path.step")
+        path, axis = yield self.in_thread(
+            self.driver.execute_script,
+            "return [document.querySelector('#composite-chart path.step').getAttribute('d'),"
+            " document.querySelector('#composite-chart line.axis').getAttribute('y1')];",
+        )
+        # "M x y H x": the step's y is above the 0 axis.
+        step_y = float(path.split()[1])
+        self.assertLess(step_y, float(axis) - 50, path)

@@ -140,7 +140,11 @@
     }
     const periods = schedule.chargingSchedulePeriod;
     const end = Math.max(schedule.duration ?? asked, periods[periods.length - 1].startPeriod + 1);
-    const top = Math.max(...periods.map((period) => period.limit)) * 1.15 || 1;
+    // Some room above the highest limit; a limit near the largest double
+    // (the schema sets no maximum) would make it Infinity, and every limit
+    // drawn at 0.
+    const highest = Math.max(...periods.map((period) => period.limit));
+    const top = (Number.isFinite(highest * 1.15) ? highest * 1.15 : highest) || 1;
     const width = 640, height = 220, left = 56, right = 12, upper = 14, lower = 30;
     const x = (seconds) => left + (seconds / end) * (width - left - right);
     const y = (limit) => upper + (1 - limit / top) * (height - upper - lower);
