@@ -51,6 +51,7 @@ from openocpp.messages import (
 from openocpp.messages.enums import ChargePointStatus, FirmwareStatus, MessageTrigger
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError
+from openocpp.transfer.errors import redact
 
 #: The URL schemes the transfers support (section 8: FTP, HTTP, HTTPS).
 TRANSFER_SCHEMES = frozenset({"ftp", "http", "https"})
@@ -90,7 +91,7 @@ def check_transfer_url(action: str, location: str) -> None:
     if not usable:
         problem = (
             f"{action}: location must be an ftp://, http:// or https:// URL with a host, "
-            f"not {location!r}"
+            f"not {redact(location)!r}"
         )
         _log.info("Answering a CALLERROR: {problem}", problem=problem)
         raise CallError(ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, problem)
@@ -299,21 +300,21 @@ class FirmwareUpdates:
             self._store.set_next(update)
             self.log.info(
                 "UpdateFirmware from {location} begins after the installation in progress",
-                location=request.location,
+                location=redact(request.location),
             )
         else:
             if current is not None:
                 self.log.info(
                     "UpdateFirmware from {location} replaces the pending update from {old}",
-                    location=request.location,
-                    old=current["location"],
+                    location=redact(request.location),
+                    old=redact(current["location"]),
                 )
                 self._abandon(current)
             self._store.set_state(update)
             self.log.info(
                 "UpdateFirmware from {location} at {date} accepted ({attempts} attempts, "
                 "{interval} s apart)",
-                location=request.location,
+                location=redact(request.location),
                 date=update["retrieve_date"],
                 attempts=attempts,
                 interval=interval,
@@ -454,7 +455,7 @@ class FirmwareUpdates:
         path = self._destination(state)
         self.log.info(
             "Downloading firmware from {location} (attempt {attempt} of {attempts})",
-            location=state["location"],
+            location=redact(state["location"]),
             attempt=attempt,
             attempts=state["attempts"],
         )
@@ -497,7 +498,7 @@ class FirmwareUpdates:
             return
         self.log.warn(
             "Firmware download from {location} failed after {attempts} attempts: {reason}",
-            location=state["location"],
+            location=redact(state["location"]),
             attempts=attempt,
             reason=reason,
         )
@@ -632,7 +633,9 @@ class FirmwareUpdates:
             return
         self._store.set_next(None)
         self._store.set_state(update)
-        self.log.info("The firmware update from {location} begins", location=update["location"])
+        self.log.info(
+            "The firmware update from {location} begins", location=redact(update["location"])
+        )
         if self._running:
             self._wait(update)
 
@@ -676,9 +679,9 @@ def _reason(failure: Any) -> str:
     error = getattr(failure, "value", failure)
     reason = getattr(error, "reason", None)
     if isinstance(reason, str) and reason:
-        return reason
+        return redact(reason)
     text = str(error) or type(error).__name__
-    return text.splitlines()[0] if text else type(error).__name__
+    return redact(text.splitlines()[0]) if text else type(error).__name__
 
 
 def _remove(path: str) -> None:

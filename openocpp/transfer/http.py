@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from OpenSSL import SSL
 from service_identity import VerificationError
@@ -79,6 +79,25 @@ def load_trust_root(trust_root: Any) -> Any:
         raise TransferError("cannot load the CA bundle {}: {}".format(trust_root, error)) from error
 
 
+def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """
+    Take the C{user:password@} out of a URL: Twisted's agent would take it
+    for part of the host name.  It becomes HTTP Basic authentication (RFC
+    7617), sent to that origin only (the agent drops it on a redirect to
+    another one).
+
+    @param url: an C{http://} or C{https://} URL.
+    @return: the URL without its user information, and C{(user,
+        password)} percent-decoded, or L{None} when it has none.
+    """
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    credentials, _, host = parts.netloc.rpartition("@")
+    user, _, password = credentials.partition(":")
+    return urlunsplit(parts._replace(netloc=host)), (unquote(user), unquote(password))
+
+
 def _status_text(code: int, phrase: bytes | None) -> str:
     text = (phrase or RESPONSES.get(code, b"")).decode("latin-1", "replace")
     return "HTTP {} {}".format(code, text).rstrip()
@@ -122,7 +141,8 @@ def describe_failure(failure: Any, url: str, timeout: float, connect_timeout: fl
     if failure.check(TransferError):
         return failure.value
     parts = urlsplit(url)
-    where = parts.netloc or url
+    # The host and port only: the netloc may hold user:password.
+    where = parts.netloc.rpartition("@")[2] or url
     if failure.check(net_error.ConnectionRefusedError):
         return TransferError("connection refused by {}".format(where))
     if failure.check(net_error.TimeoutError):
@@ -295,8 +315,11 @@ class HttpTransfers:
         # The temporary file first: a destination that cannot be written
         # fails before any connection is made.
         target = PartialFile(destination, max_bytes)
+        url, auth = split_credentials(url)
         try:
-            request = self._redirecting.get(url, unbuffered=True, allow_redirects=False)
+            request = self._redirecting.get(
+                url, unbuffered=True, allow_redirects=False, auth=auth
+            )
             response = await self._answer(request, url)
             if not 200 <= response.code < 300:
                 response.deliverBody(_Discard())
@@ -356,6 +379,7 @@ class HttpTransfers:
 
     async def _upload(self, url: str, source: str, file_name: str) -> None:
         # The name joins the path; a query (a signed location's) stays.
+        url, auth = split_credentials(url)
         parts = urlsplit(url)
         target = urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/" + quote(file_name, safe="")))
         try:
@@ -383,6 +407,7 @@ class HttpTransfers:
                 headers={"Content-Type": "application/octet-stream"},
                 unbuffered=True,
                 allow_redirects=False,
+                auth=auth,
             )
             timer.touch()
             try:

@@ -302,6 +302,27 @@ class DiagnosticsLoopbackTests(LoopbackTransferMixin, TestCase):
         self.assertEqual(self.statuses("DiagnosticsStatusNotification"), ["Uploading", "UploadFailed"])
         self.assertEqual(server.reader_home.listdir(), [])
 
+    async def test_no_log_line_holds_the_password_of_the_location(self):
+        """
+        A refused FTP upload to C{ftp://reader:secret@...}: every log line
+        on the way (the request, each attempt, the failure) names the
+        location with its password hidden (C{reader:***@}).
+        """
+        from twisted.logger import formatEvent, globalLogPublisher
+
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        server, port = self.ftp()
+        await self.start_charge_point()
+        failed = self.until("DiagnosticsStatusNotification", "UploadFailed")
+        await self.ask(f"ftp://reader:secret@127.0.0.1:{port}/", retries=1, retry_interval=0)
+        await failed
+        lines = [formatEvent(event) for event in events]
+        mentions = [line for line in lines if f"127.0.0.1:{port}" in line]
+        self.assertTrue(any("reader:***@" in line for line in mentions), mentions)
+        self.assertEqual([line for line in lines if "secret" in line], [])
+
     async def test_http_put_upload(self):
         web = WebServer(b"")
         base = web.start()

@@ -546,6 +546,31 @@ class FirmwareLoopbackTests(LoopbackTransferMixin, TestCase):
         self.assertEqual(self.statuses("FirmwareStatusNotification"), ["Downloading", "DownloadFailed"])
 
 
+    async def test_no_log_line_holds_the_password_of_the_location(self):
+        """
+        UpdateFirmware from C{http://fw:secret@...} answered 404: every log
+        line (the request, each attempt, DownloadFailed's reason) names the
+        location with its password hidden; the credentials went as HTTP
+        Basic authentication, not in the host name.
+        """
+        from twisted.logger import formatEvent, globalLogPublisher
+
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        base = await self.serve()
+        await self.start_charge_point()
+        failed = self.until("FirmwareStatusNotification", "DownloadFailed")
+        location = base.replace("http://", "http://fw:secret@") + "/gone/fw.bin"
+        await self.update(location, retries=1, retry_interval=0)
+        await failed
+        self.assertEqual(self.missing.count, 2)
+        lines = [formatEvent(event) for event in events]
+        self.assertTrue(any("fw:***@" in line for line in lines), lines)
+        self.assertTrue(any("HTTP 404 Not Found" in line for line in lines), lines)
+        self.assertEqual([line for line in lines if "secret" in line], [])
+
+
 class Observer:
     """
     A central system plugin firing a Deferred when a request of an action

@@ -13,7 +13,7 @@ from twisted.internet.task import deferLater
 from twisted.internet.protocol import Factory, Protocol
 from twisted.trial.unittest import TestCase
 
-from openocpp.transfer.errors import TransferError
+from openocpp.transfer.errors import TransferError, redact
 from openocpp.transfer.ftp import FtpTransfers
 from tests.transfer.servers import FtpServer
 
@@ -116,7 +116,8 @@ class FtpDownloadTests(FtpTestCase):
     def test_a_url_naming_no_file_fails_without_connecting(self):
         with self.assertRaises(TransferError) as caught:
             yield self.transfers.download(self.url("fw%20dir/"), self.destination)
-        self.assertEqual(caught.exception.reason, "no file name in " + self.url("fw%20dir/"))
+        self.assertEqual(caught.exception.reason, "no file name in " + redact(self.url("fw%20dir/")))
+        self.assertNotIn("p%40ss", caught.exception.reason)
         self.assertEqual(self.server.factory.instances, [])
 
     @inlineCallbacks
@@ -124,7 +125,7 @@ class FtpDownloadTests(FtpTestCase):
         url = self.url("fw.bin%0D%0ADELE%20fw.bin")
         with self.assertRaises(TransferError) as caught:
             yield self.transfers.download(url, self.destination)
-        self.assertEqual(caught.exception.reason, "line breaks in " + url)
+        self.assertEqual(caught.exception.reason, "line breaks in " + redact(url))
         self.assertTrue(self.server.home.child("fw.bin").exists())
 
 
@@ -234,5 +235,5 @@ class FtpUploadTests(FtpTestCase):
         with self.assertRaises(TransferError) as caught:
             yield self.transfers.upload(self.url(""), self.source, "../x.zip")
         self.assertEqual(
-            caught.exception.reason, "bad file name '../x.zip' for " + self.url("")
+            caught.exception.reason, "bad file name '../x.zip' for " + redact(self.url(""))
         )
