@@ -63,6 +63,7 @@ class ChargePointConfig:
     download_max_bytes: int = 256 * 1024 * 1024
     transfer_timeout: float = 600.0
     transfer_connect_timeout: float = 30.0
+    transfer_ca_certificates: str | None = None
     supply_voltage: float = 230.0
     supply_phases: int = 3
     max_current: float | None = None

@@ -411,6 +411,7 @@ class ChargePoint(MultiService):
                 self._reactor,
                 timeout=self.config.transfer_timeout,
                 connect_timeout=self.config.transfer_connect_timeout,
+                trust_root=self.config.transfer_ca_certificates,
             )
         return self._transfer_client
 

@@ -323,6 +323,24 @@ class DiagnosticsLoopbackTests(LoopbackTransferMixin, TestCase):
         self.assertTrue(any("reader:***@" in line for line in mentions), mentions)
         self.assertEqual([line for line in lines if "secret" in line], [])
 
+    async def test_https_put_upload_to_a_private_ca_server(self):
+        """
+        GetDiagnostics to an HTTPS server of a private CA, trusted with
+        --transfer-ca-certificates: Uploading, Uploaded, the zip received.
+        """
+        from tests.transport.certificates import tls_files
+
+        web = WebServer(b"")
+        base = web.start(tls=True)
+        self.addCleanup(web.stop)
+        await self.start_charge_point(transfer_ca_certificates=str(tls_files().ca))
+        uploaded = self.until("DiagnosticsStatusNotification", "Uploaded")
+        name = await self.ask(base + "/upload/")
+        await uploaded
+        self.assertEqual(self.statuses("DiagnosticsStatusNotification"), ["Uploading", "Uploaded"])
+        body = web.sink.received[b"/upload/" + name.encode()]
+        self.assertIn("database.json", zipfile.ZipFile(io.BytesIO(body)).namelist())
+
     async def test_http_put_upload(self):
         web = WebServer(b"")
         base = web.start()

@@ -546,6 +546,52 @@ class FirmwareLoopbackTests(LoopbackTransferMixin, TestCase):
         self.assertEqual(self.statuses("FirmwareStatusNotification"), ["Downloading", "DownloadFailed"])
 
 
+    async def test_https_from_a_private_ca_with_transfer_ca_certificates(self):
+        """
+        An HTTPS firmware server whose certificate a private CA issued:
+        trusted with --transfer-ca-certificates naming that CA, downloaded
+        and installed.
+        """
+        from tests.transport.certificates import tls_files
+
+        web = WebServer(b"version=9.9-tls\nimage bytes")
+        base = web.start(tls=True)
+        self.addCleanup(web.stop)
+        await self.start_charge_point(transfer_ca_certificates=str(tls_files().ca))
+        installed = self.until("FirmwareStatusNotification", "Installed")
+        await self.update(base + "/fw.bin")
+        await installed
+        self.assertEqual(
+            self.statuses("FirmwareStatusNotification"),
+            ["Downloading", "Downloaded", "Installing", "Installed"],
+        )
+        self.assertEqual(self.cs.requests("BootNotification")[-1].firmware_version, "9.9-tls")
+
+    async def test_https_from_a_private_ca_without_its_bundle_is_download_failed(self):
+        """
+        Without --transfer-ca-certificates the platform's CAs decide: the
+        private CA's certificate is refused, DownloadFailed, nothing left
+        in the download folder.
+        """
+        from twisted.logger import formatEvent, globalLogPublisher
+
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        web = WebServer(b"image")
+        base = web.start(tls=True)
+        self.addCleanup(web.stop)
+        await self.start_charge_point()
+        failed = self.until("FirmwareStatusNotification", "DownloadFailed")
+        await self.update(base + "/fw.bin", retries=0)
+        await failed
+        self.assertEqual(self.statuses("FirmwareStatusNotification"), ["Downloading", "DownloadFailed"])
+        self.assertTrue(
+            any("certificate verify failed" in formatEvent(e) for e in events), "no TLS reason"
+        )
+        folder = self.cp.config.download_folder
+        self.assertEqual(os.listdir(folder) if os.path.isdir(folder) else [], [])
+
     async def test_no_log_line_holds_the_password_of_the_location(self):
         """
         UpdateFirmware from C{http://fw:secret@...} answered 404: every log
