@@ -19,7 +19,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 from OpenSSL import SSL
 from service_identity import VerificationError
 from twisted.internet import error as net_error
-from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.defer import CancelledError, Deferred, maybeDeferred
 from twisted.internet.protocol import Protocol
 from twisted.internet.ssl import Certificate, trustRootFromCertificates
 from twisted.internet.task import Cooperator
@@ -40,7 +40,7 @@ from twisted.web.http import PotentialDataLoss, RESPONSES
 from twisted.web.iweb import UNKNOWN_LENGTH
 
 from openocpp.transfer.errors import TransferError
-from openocpp.transfer.files import IdleTimer, PartialFile, size_limit_error
+from openocpp.transfer.files import IdleTimer, PartialFile, size_limit_error, thread_writer
 
 #: The most redirects a download follows.
 REDIRECT_LIMIT = 5
@@ -189,6 +189,8 @@ class _BodyWriter(Protocol):
         self._timer = timer_factory(lambda: self._stop(_IdleStop()))
 
     def connectionMade(self) -> None:
+        # Paused while the file's writing thread is behind.
+        self._target.register_producer(self.transport)
         self._timer.touch()
 
     def dataReceived(self, data: bytes) -> None:
@@ -293,6 +295,7 @@ class HttpTransfers:
         self._reactor = reactor
         self._timeout = timeout
         self._connect_timeout = connect_timeout
+        self._in_thread = thread_writer(reactor)
         policy = BrowserLikePolicyForHTTPS(trustRoot=load_trust_root(trust_root))
         pool = HTTPConnectionPool(reactor, persistent=False)
         agent = Agent(reactor, contextFactory=policy, connectTimeout=connect_timeout, pool=pool)
@@ -314,7 +317,7 @@ class HttpTransfers:
     async def _download(self, url: str, destination: str, max_bytes: int | None) -> int:
         # The temporary file first: a destination that cannot be written
         # fails before any connection is made.
-        target = PartialFile(destination, max_bytes)
+        target = PartialFile(destination, max_bytes, self._in_thread)
         url, auth = split_credentials(url)
         try:
             request = self._redirecting.get(
@@ -343,9 +346,9 @@ class HttpTransfers:
                     )
                 ) from None
         except BaseException:
-            target.discard()
+            await target.discard()
             raise
-        return target.complete()
+        return await maybeDeferred(target.complete)
 
     async def _answer(self, request: Deferred, url: str) -> Any:
         """
