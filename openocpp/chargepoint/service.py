@@ -412,6 +412,7 @@ class ChargePoint(MultiService):
                 timeout=self.config.transfer_timeout,
                 connect_timeout=self.config.transfer_connect_timeout,
                 trust_root=self.config.transfer_ca_certificates,
+                max_duration=self.config.transfer_max_duration,
             )
         return self._transfer_client
 

@@ -50,8 +50,12 @@ class ChargePointOptions(RoleOptions):
          "The folder firmware is downloaded to (and diagnostics files written in)."],
         ["download-max-bytes", None, 256 * 1024 * 1024, "The largest firmware file downloaded, in bytes.",
          number("--download-max-bytes", int)],
-        ["transfer-timeout", None, 600.0, "Seconds a firmware download or diagnostics upload may take.",
+        ["transfer-timeout", None, 600.0,
+         "Seconds a firmware download or diagnostics upload may go without progress.",
          number("--transfer-timeout", float)],
+        ["transfer-max-duration", None, 3600.0,
+         "Seconds a firmware download or diagnostics upload may take in all.",
+         number("--transfer-max-duration", float)],
         ["transfer-connect-timeout", None, 30.0, "Seconds to connect to a transfer's server.",
          number("--transfer-connect-timeout", float)],
         ["transfer-ca-certificates", None, None,
@@ -76,7 +80,8 @@ class ChargePointOptions(RoleOptions):
         # What the config does not check, or checks under its own names.
         if self["connectors"] < 1:
             raise ValueError(f"--connectors must be 1 or more, not {self['connectors']}")
-        for name in ("call-timeout", "charge-time", "transfer-timeout", "transfer-connect-timeout"):
+        for name in ("call-timeout", "charge-time", "transfer-timeout", "transfer-connect-timeout",
+                     "transfer-max-duration"):
             if not self[name] > 0:  # also refuses nan
                 raise ValueError(f"--{name} must be a positive number of seconds, not {self[name]}")
         for name in ("vendor", "model", "id-tag"):
@@ -114,6 +119,7 @@ class ChargePointOptions(RoleOptions):
             transfer_timeout=self["transfer-timeout"],
             transfer_connect_timeout=self["transfer-connect-timeout"],
             transfer_ca_certificates=self["transfer-ca-certificates"],
+            transfer_max_duration=self["transfer-max-duration"],
             supply_voltage=self["supply-voltage"],
             supply_phases=self["supply-phases"],
             max_current=self["max-current"],

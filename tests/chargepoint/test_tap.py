@@ -105,10 +105,21 @@ class TransferOptionsTests(SynchronousTestCase):
             (["--download-max-bytes", "many"], "--download-max-bytes must be a whole number"),
             (["--transfer-timeout", "0"], "--transfer-timeout must be a positive number"),
             (["--transfer-connect-timeout", "nan"], "--transfer-connect-timeout must be a positive"),
+            (["--transfer-max-duration", "0"], "--transfer-max-duration must be a positive"),
             (["--download-folder", ""], "--download-folder must name a folder"),
         ]:
             error = self.assertRaises(usage.UsageError, parse, *arguments)
             self.assertIn(named, str(error))
+
+    def test_transfer_max_duration(self):
+        """
+        --transfer-max-duration bounds a whole transfer (3600 s unless
+        given), beside the idle --transfer-timeout.
+        """
+        self.assertEqual(parse().config.transfer_max_duration, 3600.0)
+        self.assertEqual(
+            parse("--transfer-max-duration", "120").config.transfer_max_duration, 120.0
+        )
 
     def test_transfer_ca_certificates(self):
         """
