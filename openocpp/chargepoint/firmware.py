@@ -339,6 +339,7 @@ class FirmwareUpdates:
             self._wait(state)
         elif phase == "downloading":
             self.log.info("A restart interrupted the firmware download: downloading again")
+            self._remove_partial(state)
             state["phase"] = "waiting"
             self._store.set_state(state)
             self._wait(state)
@@ -351,6 +352,18 @@ class FirmwareUpdates:
                                     "interrupted by a restart")
         elif phase == "rebooting":
             self._report_after_boot(state, FirmwareStatus.INSTALLED, None)
+
+    def _remove_partial(self, state: dict) -> None:
+        # What a process killed mid-download left: the download starts again
+        # in a new temporary file.
+        from openocpp.transfer.files import remove_partial_files
+
+        removed = remove_partial_files(self._destination(state))
+        if removed:
+            self.log.info(
+                "Removed {count} partial firmware file(s) of the interrupted download",
+                count=removed,
+            )
 
     def stop(self) -> None:
         """
@@ -370,6 +383,10 @@ class FirmwareUpdates:
             return
         if state["phase"] == "report":
             self._send_report(state, triggered=False)
+        elif state["phase"] == "downloading" and self._running:
+            # Its Downloading may have been sent while offline (a download
+            # resumed at a restart begins before the connection): told now.
+            self._notify(FirmwareStatus.DOWNLOADING)
         elif state["phase"] == "waiting" and self._running:
             # The charge point's time may have just been set by the
             # central system's: the retrieveDate is counted again from it.

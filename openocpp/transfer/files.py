@@ -272,6 +272,31 @@ class PartialFile:
             each.callback(None)
 
 
+def remove_partial_files(destination: str) -> int:
+    """
+    Remove the temporary files downloads to C{destination} left behind (a
+    process killed mid-download); other files of the folder stay.
+
+    @param destination: the final path of those downloads.
+    @return: how many were removed.
+    """
+    folder = os.path.dirname(os.path.abspath(destination))
+    prefix = "." + os.path.basename(destination) + "."
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return 0
+    removed = 0
+    for name in names:
+        if name.startswith(prefix) and name.endswith(".part"):
+            try:
+                os.unlink(os.path.join(folder, name))
+            except OSError:
+                continue
+            removed += 1
+    return removed
+
+
 class IdleTimer:
     """
     A timer that fires when nothing happened for C{seconds}: each call of

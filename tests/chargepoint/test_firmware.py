@@ -185,6 +185,54 @@ class PersistedRetrieveDateTests(FirmwareTestCase):
                                            "Installing", "Installed"])
 
 
+    def test_restart_removes_the_partial_file_of_the_interrupted_download(self):
+        """
+        A process killed mid-download leaves its temporary file: the next
+        start removes it (that download's only) before downloading again.
+        """
+        self.boot_and_clear()
+        self.update()
+        left = os.path.join(self.folder, ".charger-2.0.bin.k1ll3d.part")
+        others = [os.path.join(self.folder, name) for name in ("other.bin", ".other.bin.x.part")]
+        for path in [left, *others]:
+            with open(path, "wb") as f:
+                f.write(b"partial")
+        self.successResultOf(self.cp.stopService())
+        self.cs.disconnect()
+        self.cp = self.make(self.database)
+        self.start()
+        self.assertFalse(os.path.exists(left))
+        self.assertTrue(all(os.path.exists(path) for path in others))
+        self.assertEqual(len(self.transfers.transfers), 2)
+        self.transfers.last.fail()
+        self.cs.advance(1000, step=100)
+
+    def test_download_resumed_offline_is_reported_downloading_once_online(self):
+        """
+        After a restart the download begins before the connection is up
+        (its Downloading cannot be sent): once accepted, the charge point
+        reports Downloading, then the rest as usual.
+        """
+        self.boot_and_clear()
+        # Long past: offline, this test's charge point counts from its
+        # clock's 1970 until a boot sets its time.
+        self.update(seconds=-2 * 10**9)
+        self.successResultOf(self.cp.stopService())
+        self.cs.disconnect()
+        self.cs.clear()
+        self.cp = self.make(self.database)
+        self.start(connect=False)
+        self.clock.advance(0)
+        self.assertEqual(len(self.transfers.transfers), 2)
+        self.assertEqual(self.statuses(), [])
+        self.cs.connect(self.cp)
+        self.cs.settle()
+        self.assertEqual(self.statuses(), ["Downloading"])
+        self.transfers.last.succeed()
+        self.cs.settle()
+        self.assertEqual(self.statuses(), ["Downloading", "Downloaded", "Installing", "Installed"])
+
+
 class DownloadTests(FirmwareTestCase):
     def test_downloaded_installing_installed(self):
         """
