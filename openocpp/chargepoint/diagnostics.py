@@ -338,6 +338,29 @@ class Diagnostics:
 
     # -- service -----------------------------------------------------------------------
 
+    def start(self) -> None:
+        """
+        The charge point starts: the default files an earlier run left (a
+        process killed while uploading; an upload is not resumed) go.
+        """
+        prefix = f"diagnostics-{_safe(self._identity)}-"
+        try:
+            names = os.listdir(self._folder)
+        except OSError:
+            return
+        removed = 0
+        for name in names:
+            if name.startswith(prefix) and name.endswith((".zip", ".zip.part")):
+                try:
+                    os.remove(os.path.join(self._folder, name))
+                except OSError:
+                    continue
+                removed += 1
+        if removed:
+            self.log.info(
+                "Removed {count} diagnostics file(s) an earlier run left", count=removed
+            )
+
     def stop(self) -> None:
         """
         The charge point stops: the upload running is abandoned.

@@ -476,6 +476,7 @@ class ChargePoint(MultiService):
                 # Refused before the process stopped, and not stopped yet.
                 self._transactions.deauthorized(record.local_id, AuthorizationStatus(status))
         self._firmware.start()
+        self._diagnostics.start()
         if self._connect and self._service is None:
             self._service = self._connection_service()
             self._service.setServiceParent(self)

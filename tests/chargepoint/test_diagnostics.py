@@ -129,6 +129,29 @@ class UploadTests(DiagnosticsTestCase):
         self.assertEqual(self.statuses(), ["Uploading", "Uploading", "Uploaded"])
 
 
+class LeftoverTests(DiagnosticsTestCase):
+    def test_start_removes_the_files_an_earlier_run_left(self):
+        """
+        A process killed while uploading leaves its zip (or its partial
+        one): the next start removes this charge point's, nothing else.
+        """
+        os.makedirs(self.folder)
+        left = [os.path.join(self.folder, name) for name in (
+            "diagnostics-CP001-20260101T000000Z.zip", "diagnostics-CP001-20260101T000001Z.zip.part")]
+        kept = [os.path.join(self.folder, name) for name in (
+            "diagnostics-CP002-20260101T000000Z.zip", "fw.bin", "site-diagnostics.zip")]
+        for path in left + kept:
+            with open(path, "wb") as f:
+                f.write(b"x")
+        self.start()
+        self.assertEqual([os.path.exists(path) for path in left], [False, False])
+        self.assertEqual([os.path.exists(path) for path in kept], [True, True, True])
+
+    def test_start_without_a_download_folder_is_fine(self):
+        self.start()
+        self.assertFalse(os.path.exists(self.folder))
+
+
 class ExtractTests(DiagnosticsTestCase):
     def test_extract_holds_no_secret(self):
         """
