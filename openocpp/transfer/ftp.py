@@ -78,6 +78,12 @@ def _describe(failure: Failure, where: str, connect_timeout: float) -> TransferE
         )
     if failure.check(net_error.DNSLookupError):
         return TransferError("cannot resolve the host {}".format(where))
+    if failure.check(ftp.ConnectionLost):
+        # The control connection closed (a server that answers garbage, or
+        # hangs up mid-dialogue): the client's own error wraps the cause.
+        inner = [a for a in failure.value.args if isinstance(a, Failure)]
+        cause = inner[0].getErrorMessage() if inner else "closed"
+        return TransferError("FTP connection to {} lost: {}".format(where, cause))
     if failure.check(ftp.FTPError):
         return TransferError("FTP data connection to {} failed".format(where))
     return TransferError(
