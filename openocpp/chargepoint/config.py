@@ -63,6 +63,8 @@ class ChargePointConfig:
     download_max_bytes: int = 256 * 1024 * 1024
     transfer_timeout: float = 600.0
     transfer_connect_timeout: float = 30.0
+    transfer_ca_certificates: str | None = None
+    transfer_max_duration: float = 3600.0
     supply_voltage: float = 230.0
     supply_phases: int = 3
     max_current: float | None = None
@@ -82,7 +84,7 @@ class ChargePointConfig:
             raise ValueError(f"connectors must be 1 or more, not {self.connectors!r}")
         for name in (
             "call_timeout", "reconnect_initial_delay", "boot_retry_interval",
-            "transfer_timeout", "transfer_connect_timeout",
+            "transfer_timeout", "transfer_connect_timeout", "transfer_max_duration",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)!r}")

@@ -46,6 +46,7 @@ from openocpp.messages import (
     codec,
 )
 from openocpp.messages.enums import DiagnosticsStatus, MessageTrigger
+from openocpp.transfer.errors import redact
 
 #: Log events the charge point keeps in memory for its diagnostics.
 LOG_EVENTS = 2000
@@ -318,7 +319,7 @@ class Diagnostics:
         if self._job is not None:
             self.log.info(
                 "GetDiagnostics to {location} replaces the upload of {name}",
-                location=request.location,
+                location=redact(request.location),
                 name=self._job["name"],
             )
             self._abandon()
@@ -327,7 +328,7 @@ class Diagnostics:
             "GetDiagnostics: uploading {name} to {location} ({attempts} attempts, "
             "{interval} s apart)",
             name=job["name"],
-            location=job["location"],
+            location=redact(job["location"]),
             attempts=attempts,
             interval=interval,
         )
@@ -336,6 +337,29 @@ class Diagnostics:
         return GetDiagnosticsResponse(file_name=job["name"])
 
     # -- service -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """
+        The charge point starts: the default files an earlier run left (a
+        process killed while uploading; an upload is not resumed) go.
+        """
+        prefix = f"diagnostics-{_safe(self._identity)}-"
+        try:
+            names = os.listdir(self._folder)
+        except OSError:
+            return
+        removed = 0
+        for name in names:
+            if name.startswith(prefix) and name.endswith((".zip", ".zip.part")):
+                try:
+                    os.remove(os.path.join(self._folder, name))
+                except OSError:
+                    continue
+                removed += 1
+        if removed:
+            self.log.info(
+                "Removed {count} diagnostics file(s) an earlier run left", count=removed
+            )
 
     def stop(self) -> None:
         """
@@ -395,7 +419,7 @@ class Diagnostics:
         self.log.info(
             "Uploading {name} to {location} (attempt {attempt} of {attempts})",
             name=job["name"],
-            location=job["location"],
+            location=redact(job["location"]),
             attempt=attempt,
             attempts=job["attempts"],
         )
@@ -428,7 +452,7 @@ class Diagnostics:
                 return
             self.log.warn(
                 "Diagnostics upload to {location} failed after {attempts} attempts: {reason}",
-                location=job["location"],
+                location=redact(job["location"]),
                 attempts=attempt,
                 reason=reason,
             )
@@ -499,6 +523,6 @@ def _reason(failure: Any) -> str:
     error = getattr(failure, "value", failure)
     reason = getattr(error, "reason", None)
     if isinstance(reason, str) and reason:
-        return reason
+        return redact(reason)
     text = str(error)
-    return text.splitlines()[0] if text else type(error).__name__
+    return redact(text.splitlines()[0]) if text else type(error).__name__

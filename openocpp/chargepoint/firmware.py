@@ -51,6 +51,7 @@ from openocpp.messages import (
 from openocpp.messages.enums import ChargePointStatus, FirmwareStatus, MessageTrigger
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError
+from openocpp.transfer.errors import redact
 
 #: The URL schemes the transfers support (section 8: FTP, HTTP, HTTPS).
 TRANSFER_SCHEMES = frozenset({"ftp", "http", "https"})
@@ -88,7 +89,7 @@ def check_transfer_url(action: str, location: str) -> None:
     if not usable:
         problem = (
             f"{action}: location must be an ftp://, http:// or https:// URL with a host, "
-            f"not {location!r}"
+            f"not {redact(location)!r}"
         )
         _log.info("Answering a CALLERROR: {problem}", problem=problem)
         raise CallError(ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, problem)
@@ -308,21 +309,21 @@ class FirmwareUpdates:
             self._store.set_next(update)
             self.log.info(
                 "UpdateFirmware from {location} begins after the installation in progress",
-                location=request.location,
+                location=redact(request.location),
             )
         else:
             if current is not None:
                 self.log.info(
                     "UpdateFirmware from {location} replaces the pending update from {old}",
-                    location=request.location,
-                    old=current["location"],
+                    location=redact(request.location),
+                    old=redact(current["location"]),
                 )
                 self._abandon(current)
             self._store.set_state(update)
             self.log.info(
                 "UpdateFirmware from {location} at {date} accepted ({attempts} attempts, "
                 "{interval} s apart)",
-                location=request.location,
+                location=redact(request.location),
                 date=update["retrieve_date"],
                 attempts=attempts,
                 interval=interval,
@@ -347,6 +348,7 @@ class FirmwareUpdates:
             self._wait(state)
         elif phase == "downloading":
             self.log.info("A restart interrupted the firmware download: downloading again")
+            self._remove_partial(state)
             state["phase"] = "waiting"
             self._store.set_state(state)
             self._wait(state)
@@ -359,6 +361,18 @@ class FirmwareUpdates:
                                     "interrupted by a restart")
         elif phase == "rebooting":
             self._report_after_boot(state, FirmwareStatus.INSTALLED, None)
+
+    def _remove_partial(self, state: dict) -> None:
+        # What a process killed mid-download left: the download starts again
+        # in a new temporary file.
+        from openocpp.transfer.files import remove_partial_files
+
+        removed = remove_partial_files(self._destination(state))
+        if removed:
+            self.log.info(
+                "Removed {count} partial firmware file(s) of the interrupted download",
+                count=removed,
+            )
 
     def stop(self) -> None:
         """
@@ -378,6 +392,10 @@ class FirmwareUpdates:
             return
         if state["phase"] == "report":
             self._send_report(state, triggered=False)
+        elif state["phase"] == "downloading" and self._running:
+            # Its Downloading may have been sent while offline (a download
+            # resumed at a restart begins before the connection): told now.
+            self._notify(FirmwareStatus.DOWNLOADING)
         elif state["phase"] == "waiting" and self._running:
             # The charge point's time may have just been set by the
             # central system's: the retrieveDate is counted again from it.
@@ -483,7 +501,7 @@ class FirmwareUpdates:
         path = self._destination(state)
         self.log.info(
             "Downloading firmware from {location} (attempt {attempt} of {attempts})",
-            location=state["location"],
+            location=redact(state["location"]),
             attempt=attempt,
             attempts=state["attempts"],
         )
@@ -526,7 +544,7 @@ class FirmwareUpdates:
             return
         self.log.warn(
             "Firmware download from {location} failed after {attempts} attempts: {reason}",
-            location=state["location"],
+            location=redact(state["location"]),
             attempts=attempt,
             reason=reason,
         )
@@ -662,7 +680,9 @@ class FirmwareUpdates:
             return
         self._store.set_next(None)
         self._store.set_state(update)
-        self.log.info("The firmware update from {location} begins", location=update["location"])
+        self.log.info(
+            "The firmware update from {location} begins", location=redact(update["location"])
+        )
         if self._running:
             self._wait(update)
 
@@ -706,9 +726,9 @@ def _reason(failure: Any) -> str:
     error = getattr(failure, "value", failure)
     reason = getattr(error, "reason", None)
     if isinstance(reason, str) and reason:
-        return reason
+        return redact(reason)
     text = str(error) or type(error).__name__
-    return text.splitlines()[0] if text else type(error).__name__
+    return redact(text.splitlines()[0]) if text else type(error).__name__
 
 
 def _remove(path: str) -> None:

@@ -67,6 +67,14 @@ class IChargePointConfig(Interface):
     download_max_bytes = Attribute("The largest firmware file downloaded, in bytes.")
     transfer_timeout = Attribute("Seconds a firmware download or diagnostics upload may take.")
     transfer_connect_timeout = Attribute("Seconds to connect to a transfer's server.")
+    transfer_max_duration = Attribute(
+        "Seconds a whole firmware download or diagnostics upload may take, however "
+        "steadily data flows (3600)."
+    )
+    transfer_ca_certificates = Attribute(
+        "PEM file of the CA(s) HTTPS transfers (firmware downloads, diagnostics "
+        "uploads) verify servers with, or C{None}: the platform's trusted CAs."
+    )
     supply_voltage = Attribute(
         "Volts per phase for Smart Charging's conversions between amperes and "
         "watts, unless the hook openocpp_cp_supply_voltage answers (230)."

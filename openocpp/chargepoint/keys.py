@@ -263,6 +263,12 @@ STANDARD_KEYS: tuple[KeyDefinition, ...] = (
          description="Seconds to wait for the answer to a request."),
     _int("StopTransactionMaxMeterValues", True, "100",
          description="Most meter values in a StopTransaction.req's transactionData."),
+    # OCPP 1.6 errata sheet 3.88 (9.5 Firmware Management): the schemes
+    # openocpp.transfer supports (no FTPS).
+    _csl("SupportedFileTransferProtocols", True, "FTP,HTTP,HTTPS",
+         items=lambda item: item in ("FTP", "FTPS", "HTTP", "HTTPS"),
+         profile="FirmwareManagement",
+         description="The file transfer protocols of UpdateFirmware and GetDiagnostics."),
     # 9.2 Local Auth List Management Profile
     _bool("LocalAuthListEnabled", False, "true", profile="LocalAuthListManagement"),
     _int("LocalAuthListMaxLength", True, "1000", profile="LocalAuthListManagement"),

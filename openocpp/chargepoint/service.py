@@ -183,6 +183,9 @@ class ChargePoint(MultiService):
             )
         self.plugins = plugins
         self._transfer_client = transfers
+        #: Counts the stops: a restart starts again only when no other stop
+        #: came while it waited for its own.
+        self._stops = 0
         if log_publisher is None:
             from twisted.logger import globalLogPublisher as log_publisher
         self._log_publisher = log_publisher
@@ -448,6 +451,8 @@ class ChargePoint(MultiService):
                 self._reactor,
                 timeout=self.config.transfer_timeout,
                 connect_timeout=self.config.transfer_connect_timeout,
+                trust_root=self.config.transfer_ca_certificates,
+                max_duration=self.config.transfer_max_duration,
             )
         return self._transfer_client
 
@@ -512,6 +517,7 @@ class ChargePoint(MultiService):
                 self._transactions.deauthorized(record.local_id, AuthorizationStatus(status))
         self._firmware.start()
         self._signed_firmware.start()
+        self._diagnostics.start()
         if self._connect and self._service is None:
             self._service = self._connection_service()
             self._service.setServiceParent(self)
@@ -559,6 +565,7 @@ class ChargePoint(MultiService):
     def stopService(self) -> Deferred:
         # The children stop (the connection service closes the connection),
         # and the store closes once they have.
+        self._stops += 1
         stopped = maybeDeferred(super().stopService)
         self._stop_timers()
         self._firmware.stop()
@@ -612,7 +619,18 @@ class ChargePoint(MultiService):
         BootNotification follows.
         """
         self.log.info("Charge point {identity} restarting", identity=self.config.identity)
-        return maybeDeferred(self.stopService).addCallback(lambda _: self.startService())
+        stopping = maybeDeferred(self.stopService)
+        stop = self._stops
+
+        def start(_):
+            # A stop that came meanwhile (the process or the test ending)
+            # wins: starting behind it would leave a connection attempt.
+            if self._stops != stop or self.running:
+                self.log.info("Not restarting: the charge point was stopped meanwhile")
+                return
+            self.startService()
+
+        return stopping.addCallback(start)
 
     def _reconnect(self) -> None:
         """

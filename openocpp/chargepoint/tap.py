@@ -50,10 +50,17 @@ class ChargePointOptions(RoleOptions):
          "The folder firmware is downloaded to (and diagnostics files written in)."],
         ["download-max-bytes", None, 256 * 1024 * 1024, "The largest firmware file downloaded, in bytes.",
          number("--download-max-bytes", int)],
-        ["transfer-timeout", None, 600.0, "Seconds a firmware download or diagnostics upload may take.",
+        ["transfer-timeout", None, 600.0,
+         "Seconds a firmware download or diagnostics upload may go without progress.",
          number("--transfer-timeout", float)],
+        ["transfer-max-duration", None, 3600.0,
+         "Seconds a firmware download or diagnostics upload may take in all.",
+         number("--transfer-max-duration", float)],
         ["transfer-connect-timeout", None, 30.0, "Seconds to connect to a transfer's server.",
          number("--transfer-connect-timeout", float)],
+        ["transfer-ca-certificates", None, None,
+         "PEM file of the CA(s) HTTPS firmware and diagnostics servers are verified with "
+         "(default: the platform's trusted CAs)."],
         ["supply-voltage", None, 230.0, "Volts per phase (Smart Charging's A/W conversions).",
          number("--supply-voltage", float)],
         ["supply-phases", None, 3, "The phases the charger is wired with: 1 or 3.",
@@ -76,7 +83,8 @@ class ChargePointOptions(RoleOptions):
         # What the config does not check, or checks under its own names.
         if self["connectors"] < 1:
             raise ValueError(f"--connectors must be 1 or more, not {self['connectors']}")
-        for name in ("call-timeout", "charge-time", "transfer-timeout", "transfer-connect-timeout"):
+        for name in ("call-timeout", "charge-time", "transfer-timeout", "transfer-connect-timeout",
+                     "transfer-max-duration"):
             if not self[name] > 0:  # also refuses nan
                 raise ValueError(f"--{name} must be a positive number of seconds, not {self[name]}")
         for name in ("vendor", "model", "id-tag"):
@@ -113,6 +121,8 @@ class ChargePointOptions(RoleOptions):
             download_max_bytes=self["download-max-bytes"],
             transfer_timeout=self["transfer-timeout"],
             transfer_connect_timeout=self["transfer-connect-timeout"],
+            transfer_ca_certificates=self["transfer-ca-certificates"],
+            transfer_max_duration=self["transfer-max-duration"],
             supply_voltage=self["supply-voltage"],
             supply_phases=self["supply-phases"],
             max_current=self["max-current"],
@@ -166,10 +176,26 @@ def _preflight(options: ChargePointOptions) -> None:
         ("--ca-certificates", config.ca_certificates),
         ("--client-certificate", config.client_certificate),
         ("--client-key", config.client_key),
+        ("--transfer-ca-certificates", config.transfer_ca_certificates),
     ])
+    _check_trust_root("--transfer-ca-certificates", config.transfer_ca_certificates)
     preflight.check_ini_file("--ocpp-ini", config.ocpp_ini)
     _check_download_folder("--download-folder", config.download_folder)
     preflight.check_role_database("--db", config.database, MIGRATIONS, "charge point")
+
+
+def _check_trust_root(option: str, path: str | None) -> None:
+    # A bundle that holds no certificate would fail every HTTPS transfer,
+    # long after the start: refused now.
+    if path is None:
+        return
+    from openocpp.transfer.errors import TransferError
+    from openocpp.transfer.http import load_trust_root
+
+    try:
+        load_trust_root(path)
+    except TransferError as error:
+        raise ValueError(f"{option}: {error.reason}") from None
 
 
 def _check_download_folder(option: str, folder: str) -> None:

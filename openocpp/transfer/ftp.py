@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from twisted.internet import error as net_error
-from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.defer import CancelledError, Deferred, maybeDeferred
 from twisted.internet.endpoints import HostnameEndpoint, connectProtocol
 from twisted.internet.protocol import Protocol
 from twisted.internet.task import Cooperator
@@ -26,7 +26,7 @@ from twisted.python.failure import Failure
 from twisted.web.client import FileBodyProducer
 
 from openocpp.transfer.errors import TransferError
-from openocpp.transfer.files import IdleTimer, PartialFile
+from openocpp.transfer.files import IdleTimer, PartialFile, thread_writer
 
 #: The FTP port when the URL names none.
 FTP_PORT = 21
@@ -78,6 +78,12 @@ def _describe(failure: Failure, where: str, connect_timeout: float) -> TransferE
         )
     if failure.check(net_error.DNSLookupError):
         return TransferError("cannot resolve the host {}".format(where))
+    if failure.check(ftp.ConnectionLost):
+        # The control connection closed (a server that answers garbage, or
+        # hangs up mid-dialogue): the client's own error wraps the cause.
+        inner = [a for a in failure.value.args if isinstance(a, Failure)]
+        cause = inner[0].getErrorMessage() if inner else "closed"
+        return TransferError("FTP connection to {} lost: {}".format(where, cause))
     if failure.check(ftp.FTPError):
         return TransferError("FTP data connection to {} failed".format(where))
     return TransferError(
@@ -149,6 +155,10 @@ class _FileWriter(Protocol):
         self._target = target
         self._session = session
 
+    def connectionMade(self) -> None:
+        # Paused while the file's writing thread is behind.
+        self._target.register_producer(self.transport)
+
     def dataReceived(self, data: bytes) -> None:
         if self._session.stopped is not None:
             return
@@ -202,6 +212,7 @@ class FtpTransfers:
         self._reactor = reactor
         self._timeout = timeout
         self._connect_timeout = connect_timeout
+        self._in_thread = thread_writer(reactor)
         self._cooperator = Cooperator(
             scheduler=lambda work: reactor.callLater(0, work), started=True
         )
@@ -262,7 +273,7 @@ class FtpTransfers:
         location = _Location(url)
         if not location.path or location.path.endswith("/"):
             raise TransferError("no file name in {}".format(url))
-        target = PartialFile(destination, max_bytes)
+        target = PartialFile(destination, max_bytes, self._in_thread)
         try:
             session = await self._login(location)
             try:
@@ -275,9 +286,9 @@ class FtpTransfers:
             finally:
                 session.close()
         except BaseException:
-            target.discard()
+            await target.discard()
             raise
-        return target.complete()
+        return await maybeDeferred(target.complete)
 
     def upload(self, url: str, source: str, file_name: str) -> Deferred:
         """

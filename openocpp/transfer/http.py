@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import os
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from OpenSSL import SSL
 from service_identity import VerificationError
 from twisted.internet import error as net_error
-from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.defer import CancelledError, Deferred, maybeDeferred
 from twisted.internet.protocol import Protocol
 from twisted.internet.ssl import Certificate, trustRootFromCertificates
 from twisted.internet.task import Cooperator
@@ -40,7 +40,7 @@ from twisted.web.http import PotentialDataLoss, RESPONSES
 from twisted.web.iweb import UNKNOWN_LENGTH
 
 from openocpp.transfer.errors import TransferError
-from openocpp.transfer.files import IdleTimer, PartialFile, size_limit_error
+from openocpp.transfer.files import IdleTimer, PartialFile, size_limit_error, thread_writer
 
 #: The most redirects a download follows.
 REDIRECT_LIMIT = 5
@@ -77,6 +77,25 @@ def load_trust_root(trust_root: Any) -> Any:
         return trustRootFromCertificates([Certificate.loadPEM(pem) for pem in pems])
     except Exception as error:
         raise TransferError("cannot load the CA bundle {}: {}".format(trust_root, error)) from error
+
+
+def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """
+    Take the C{user:password@} out of a URL: Twisted's agent would take it
+    for part of the host name.  It becomes HTTP Basic authentication (RFC
+    7617), sent to that origin only (the agent drops it on a redirect to
+    another one).
+
+    @param url: an C{http://} or C{https://} URL.
+    @return: the URL without its user information, and C{(user,
+        password)} percent-decoded, or L{None} when it has none.
+    """
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    credentials, _, host = parts.netloc.rpartition("@")
+    user, _, password = credentials.partition(":")
+    return urlunsplit(parts._replace(netloc=host)), (unquote(user), unquote(password))
 
 
 def _status_text(code: int, phrase: bytes | None) -> str:
@@ -122,7 +141,8 @@ def describe_failure(failure: Any, url: str, timeout: float, connect_timeout: fl
     if failure.check(TransferError):
         return failure.value
     parts = urlsplit(url)
-    where = parts.netloc or url
+    # The host and port only: the netloc may hold user:password.
+    where = parts.netloc.rpartition("@")[2] or url
     if failure.check(net_error.ConnectionRefusedError):
         return TransferError("connection refused by {}".format(where))
     if failure.check(net_error.TimeoutError):
@@ -169,6 +189,8 @@ class _BodyWriter(Protocol):
         self._timer = timer_factory(lambda: self._stop(_IdleStop()))
 
     def connectionMade(self) -> None:
+        # Paused while the file's writing thread is behind.
+        self._target.register_producer(self.transport)
         self._timer.touch()
 
     def dataReceived(self, data: bytes) -> None:
@@ -273,6 +295,7 @@ class HttpTransfers:
         self._reactor = reactor
         self._timeout = timeout
         self._connect_timeout = connect_timeout
+        self._in_thread = thread_writer(reactor)
         policy = BrowserLikePolicyForHTTPS(trustRoot=load_trust_root(trust_root))
         pool = HTTPConnectionPool(reactor, persistent=False)
         agent = Agent(reactor, contextFactory=policy, connectTimeout=connect_timeout, pool=pool)
@@ -294,9 +317,12 @@ class HttpTransfers:
     async def _download(self, url: str, destination: str, max_bytes: int | None) -> int:
         # The temporary file first: a destination that cannot be written
         # fails before any connection is made.
-        target = PartialFile(destination, max_bytes)
+        target = PartialFile(destination, max_bytes, self._in_thread)
+        url, auth = split_credentials(url)
         try:
-            request = self._redirecting.get(url, unbuffered=True, allow_redirects=False)
+            request = self._redirecting.get(
+                url, unbuffered=True, allow_redirects=False, auth=auth
+            )
             response = await self._answer(request, url)
             if not 200 <= response.code < 300:
                 response.deliverBody(_Discard())
@@ -320,9 +346,9 @@ class HttpTransfers:
                     )
                 ) from None
         except BaseException:
-            target.discard()
+            await target.discard()
             raise
-        return target.complete()
+        return await maybeDeferred(target.complete)
 
     async def _answer(self, request: Deferred, url: str) -> Any:
         """
@@ -356,6 +382,7 @@ class HttpTransfers:
 
     async def _upload(self, url: str, source: str, file_name: str) -> None:
         # The name joins the path; a query (a signed location's) stays.
+        url, auth = split_credentials(url)
         parts = urlsplit(url)
         target = urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/" + quote(file_name, safe="")))
         try:
@@ -383,6 +410,7 @@ class HttpTransfers:
                 headers={"Content-Type": "application/octet-stream"},
                 unbuffered=True,
                 allow_redirects=False,
+                auth=auth,
             )
             timer.touch()
             try:

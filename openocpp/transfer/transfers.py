@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from twisted.internet.defer import Deferred, fail
+from twisted.internet.defer import CancelledError, Deferred, fail
+from twisted.python.failure import Failure
 from twisted.logger import Logger
 from zope.interface import implementer
 
@@ -20,6 +21,10 @@ DEFAULT_TIMEOUT = 60.0
 
 #: The default seconds a connection may take to open.
 DEFAULT_CONNECT_TIMEOUT = 30.0
+
+#: The default seconds a whole transfer may take: the idle timeout alone
+#: would let a server dripping a byte now and then hold a download forever.
+DEFAULT_MAX_DURATION = 3600.0
 
 
 @implementer(ITransfers)
@@ -39,6 +44,7 @@ class Transfers:
         timeout: float = DEFAULT_TIMEOUT,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         trust_root: Any = None,
+        max_duration: float | None = DEFAULT_MAX_DURATION,
     ) -> None:
         """
         @param reactor: the reactor (TCP, TLS, time).
@@ -48,8 +54,12 @@ class Transfers:
         @param trust_root: what HTTPS verifies servers' certificates with:
             L{None} for the platform's trusted CAs, or the path of a PEM CA
             bundle (a private CA), or an C{IOpenSSLTrustRoot}.
+        @param max_duration: seconds a whole transfer may take however
+            steadily data flows (a slow-loris server), or L{None}: no limit.
         @raise TransferError: when the CA bundle can not be loaded.
         """
+        self._reactor = reactor
+        self._max_duration = max_duration
         from openocpp.transfer.ftp import FtpTransfers
         from openocpp.transfer.http import HttpTransfers
 
@@ -75,7 +85,7 @@ class Transfers:
             client = self._client(url)
         except TransferError as error:
             return fail(error)
-        return client.download(url, destination, max_bytes)
+        return self._bounded(client.download(url, destination, max_bytes))
 
     def upload(self, url: str, source: str, file_name: str) -> Deferred:
         """
@@ -85,4 +95,33 @@ class Transfers:
             client = self._client(url)
         except TransferError as error:
             return fail(error)
-        return client.upload(url, source, file_name)
+        return self._bounded(client.upload(url, source, file_name))
+
+    def _bounded(self, work: Deferred) -> Deferred:
+        """
+        Cancel C{work} after the longest a transfer may take; its
+        cancellation then fails it with a L{TransferError} saying so (a
+        caller's own cancellation stays a C{CancelledError}).
+        """
+        if self._max_duration is None:
+            return work
+        expired: list[bool] = []
+
+        def expire() -> None:
+            expired.append(True)
+            work.cancel()
+
+        call = self._reactor.callLater(self._max_duration, expire)
+
+        def done(result: Any) -> Any:
+            if call.active():
+                call.cancel()
+            if expired and isinstance(result, Failure) and result.check(CancelledError):
+                return Failure(TransferError(
+                    "not finished after {:g} s, the longest a transfer may take".format(
+                        self._max_duration
+                    )
+                ))
+            return result
+
+        return work.addBoth(done)

@@ -13,6 +13,7 @@ from twisted.logger import Logger
 
 from openocpp.messages import codec, core
 from openocpp.messages.errors import ValidationError
+from openocpp.transfer.errors import redact
 from openocpp.web.api import ApiError, Call
 
 
@@ -57,7 +58,7 @@ class FirmwareRoutes:
         self.log.info(
             "{who} sends UpdateFirmware ({location}) to {identity}",
             who=call.who,
-            location=request.location,
+            location=redact(request.location),
             identity=identity,
         )
         return proxy.call(request).addCallbacks(

@@ -56,7 +56,10 @@ CHAPTER_9 = {
     "MaxChargingProfilesInstalled": True,
 }
 #: The errata sheet's new keys, and the security keys.
-ERRATA = {"MessageTimeout": False, "StopTransactionMaxMeterValues": True}
+ERRATA = {
+    "MessageTimeout": False, "StopTransactionMaxMeterValues": True,
+    "SupportedFileTransferProtocols": True,  # errata 3.88
+}
 SECURITY = {
     "AdditionalRootCertificateCheck": True, "AuthorizationKey": False,
     "CertificateSignedMaxChainSize": True, "CertificateStoreMaxLength": True,
@@ -76,14 +79,14 @@ class StandardKeysTests(SynchronousTestCase):
 
     def test_every_key(self):
         """
-        The 43 keys of chapter 9, the 2 of the errata sheet and the 7
-        security keys: 52, each once, read-only as the documents say.
+        The 43 keys of chapter 9, the 3 of the errata sheet and the 7
+        security keys: 53, each once, read-only as the documents say.
         """
         self.assertEqual(len(CHAPTER_9), 43)
         expected = {**CHAPTER_9, **ERRATA, **SECURITY}
         names = [key.name for key in STANDARD_KEYS]
         self.assertEqual(len(names), len(set(names)))
-        self.assertEqual(len(STANDARD_KEYS), 52)
+        self.assertEqual(len(STANDARD_KEYS), 53)
         self.assertEqual({k.name: k.readonly for k in STANDARD_KEYS}, expected)
 
     def test_defaults_valid(self):
@@ -306,10 +309,21 @@ class GetConfigurationTests(SynchronousTestCase):
         config = memory_config(defaults={"AuthorizationKey": "0123456789abcdef"})
         known, unknown = configuration_keys(config, None)
         names = [name for name, _, _ in known]
-        self.assertEqual(len(names), 51)
+        self.assertEqual(len(names), 52)
         self.assertNotIn("AuthorizationKey", names)
         self.assertEqual(unknown, [])
         self.assertNotIn("0123456789abcdef", [value for _, _, value in known])
+
+    def test_supported_file_transfer_protocols(self):
+        """
+        SupportedFileTransferProtocols (errata 3.88, 9.5.1) is read-only and
+        lists the schemes openocpp.transfer serves: FTP, HTTP, HTTPS (no
+        FTPS); a ChangeConfiguration of it is Rejected.
+        """
+        config = memory_config()
+        known, unknown = configuration_keys(config, ["SupportedFileTransferProtocols"])
+        self.assertEqual(known, [("SupportedFileTransferProtocols", True, "FTP,HTTP,HTTPS")])
+        self.assertEqual(config.change("SupportedFileTransferProtocols", "FTPS"), REJECTED)
 
     def test_some_keys(self):
         config = memory_config()

@@ -129,6 +129,29 @@ class UploadTests(DiagnosticsTestCase):
         self.assertEqual(self.statuses(), ["Uploading", "Uploading", "Uploaded"])
 
 
+class LeftoverTests(DiagnosticsTestCase):
+    def test_start_removes_the_files_an_earlier_run_left(self):
+        """
+        A process killed while uploading leaves its zip (or its partial
+        one): the next start removes this charge point's, nothing else.
+        """
+        os.makedirs(self.folder)
+        left = [os.path.join(self.folder, name) for name in (
+            "diagnostics-CP001-20260101T000000Z.zip", "diagnostics-CP001-20260101T000001Z.zip.part")]
+        kept = [os.path.join(self.folder, name) for name in (
+            "diagnostics-CP002-20260101T000000Z.zip", "fw.bin", "site-diagnostics.zip")]
+        for path in left + kept:
+            with open(path, "wb") as f:
+                f.write(b"x")
+        self.start()
+        self.assertEqual([os.path.exists(path) for path in left], [False, False])
+        self.assertEqual([os.path.exists(path) for path in kept], [True, True, True])
+
+    def test_start_without_a_download_folder_is_fine(self):
+        self.start()
+        self.assertFalse(os.path.exists(self.folder))
+
+
 class ExtractTests(DiagnosticsTestCase):
     def test_extract_holds_no_secret(self):
         """
@@ -301,6 +324,45 @@ class DiagnosticsLoopbackTests(LoopbackTransferMixin, TestCase):
         await failed
         self.assertEqual(self.statuses("DiagnosticsStatusNotification"), ["Uploading", "UploadFailed"])
         self.assertEqual(server.reader_home.listdir(), [])
+
+    async def test_no_log_line_holds_the_password_of_the_location(self):
+        """
+        A refused FTP upload to C{ftp://reader:secret@...}: every log line
+        on the way (the request, each attempt, the failure) names the
+        location with its password hidden (C{reader:***@}).
+        """
+        from twisted.logger import formatEvent, globalLogPublisher
+
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        server, port = self.ftp()
+        await self.start_charge_point()
+        failed = self.until("DiagnosticsStatusNotification", "UploadFailed")
+        await self.ask(f"ftp://reader:secret@127.0.0.1:{port}/", retries=1, retry_interval=0)
+        await failed
+        lines = [formatEvent(event) for event in events]
+        mentions = [line for line in lines if f"127.0.0.1:{port}" in line]
+        self.assertTrue(any("reader:***@" in line for line in mentions), mentions)
+        self.assertEqual([line for line in lines if "secret" in line], [])
+
+    async def test_https_put_upload_to_a_private_ca_server(self):
+        """
+        GetDiagnostics to an HTTPS server of a private CA, trusted with
+        --transfer-ca-certificates: Uploading, Uploaded, the zip received.
+        """
+        from tests.transport.certificates import tls_files
+
+        web = WebServer(b"")
+        base = web.start(tls=True)
+        self.addCleanup(web.stop)
+        await self.start_charge_point(transfer_ca_certificates=str(tls_files().ca))
+        uploaded = self.until("DiagnosticsStatusNotification", "Uploaded")
+        name = await self.ask(base + "/upload/")
+        await uploaded
+        self.assertEqual(self.statuses("DiagnosticsStatusNotification"), ["Uploading", "Uploaded"])
+        body = web.sink.received[b"/upload/" + name.encode()]
+        self.assertIn("database.json", zipfile.ZipFile(io.BytesIO(body)).namelist())
 
     async def test_http_put_upload(self):
         web = WebServer(b"")

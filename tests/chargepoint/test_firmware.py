@@ -185,6 +185,54 @@ class PersistedRetrieveDateTests(FirmwareTestCase):
                                            "Installing", "Installed"])
 
 
+    def test_restart_removes_the_partial_file_of_the_interrupted_download(self):
+        """
+        A process killed mid-download leaves its temporary file: the next
+        start removes it (that download's only) before downloading again.
+        """
+        self.boot_and_clear()
+        self.update()
+        left = os.path.join(self.folder, ".charger-2.0.bin.k1ll3d.part")
+        others = [os.path.join(self.folder, name) for name in ("other.bin", ".other.bin.x.part")]
+        for path in [left, *others]:
+            with open(path, "wb") as f:
+                f.write(b"partial")
+        self.successResultOf(self.cp.stopService())
+        self.cs.disconnect()
+        self.cp = self.make(self.database)
+        self.start()
+        self.assertFalse(os.path.exists(left))
+        self.assertTrue(all(os.path.exists(path) for path in others))
+        self.assertEqual(len(self.transfers.transfers), 2)
+        self.transfers.last.fail()
+        self.cs.advance(1000, step=100)
+
+    def test_download_resumed_offline_is_reported_downloading_once_online(self):
+        """
+        After a restart the download begins before the connection is up
+        (its Downloading cannot be sent): once accepted, the charge point
+        reports Downloading, then the rest as usual.
+        """
+        self.boot_and_clear()
+        # Long past: offline, this test's charge point counts from its
+        # clock's 1970 until a boot sets its time.
+        self.update(seconds=-2 * 10**9)
+        self.successResultOf(self.cp.stopService())
+        self.cs.disconnect()
+        self.cs.clear()
+        self.cp = self.make(self.database)
+        self.start(connect=False)
+        self.clock.advance(0)
+        self.assertEqual(len(self.transfers.transfers), 2)
+        self.assertEqual(self.statuses(), [])
+        self.cs.connect(self.cp)
+        self.cs.settle()
+        self.assertEqual(self.statuses(), ["Downloading"])
+        self.transfers.last.succeed()
+        self.cs.settle()
+        self.assertEqual(self.statuses(), ["Downloading", "Downloaded", "Installing", "Installed"])
+
+
 class DownloadTests(FirmwareTestCase):
     def test_downloaded_installing_installed(self):
         """
@@ -544,6 +592,77 @@ class FirmwareLoopbackTests(LoopbackTransferMixin, TestCase):
         await failed
         self.assertEqual(self.missing.count, 3)
         self.assertEqual(self.statuses("FirmwareStatusNotification"), ["Downloading", "DownloadFailed"])
+
+
+    async def test_https_from_a_private_ca_with_transfer_ca_certificates(self):
+        """
+        An HTTPS firmware server whose certificate a private CA issued:
+        trusted with --transfer-ca-certificates naming that CA, downloaded
+        and installed.
+        """
+        from tests.transport.certificates import tls_files
+
+        web = WebServer(b"version=9.9-tls\nimage bytes")
+        base = web.start(tls=True)
+        self.addCleanup(web.stop)
+        await self.start_charge_point(transfer_ca_certificates=str(tls_files().ca))
+        installed = self.until("FirmwareStatusNotification", "Installed")
+        await self.update(base + "/fw.bin")
+        await installed
+        self.assertEqual(
+            self.statuses("FirmwareStatusNotification"),
+            ["Downloading", "Downloaded", "Installing", "Installed"],
+        )
+        self.assertEqual(self.cs.requests("BootNotification")[-1].firmware_version, "9.9-tls")
+
+    async def test_https_from_a_private_ca_without_its_bundle_is_download_failed(self):
+        """
+        Without --transfer-ca-certificates the platform's CAs decide: the
+        private CA's certificate is refused, DownloadFailed, nothing left
+        in the download folder.
+        """
+        from twisted.logger import formatEvent, globalLogPublisher
+
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        web = WebServer(b"image")
+        base = web.start(tls=True)
+        self.addCleanup(web.stop)
+        await self.start_charge_point()
+        failed = self.until("FirmwareStatusNotification", "DownloadFailed")
+        await self.update(base + "/fw.bin", retries=0)
+        await failed
+        self.assertEqual(self.statuses("FirmwareStatusNotification"), ["Downloading", "DownloadFailed"])
+        self.assertTrue(
+            any("certificate verify failed" in formatEvent(e) for e in events), "no TLS reason"
+        )
+        folder = self.cp.config.download_folder
+        self.assertEqual(os.listdir(folder) if os.path.isdir(folder) else [], [])
+
+    async def test_no_log_line_holds_the_password_of_the_location(self):
+        """
+        UpdateFirmware from C{http://fw:secret@...} answered 404: every log
+        line (the request, each attempt, DownloadFailed's reason) names the
+        location with its password hidden; the credentials went as HTTP
+        Basic authentication, not in the host name.
+        """
+        from twisted.logger import formatEvent, globalLogPublisher
+
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        base = await self.serve()
+        await self.start_charge_point()
+        failed = self.until("FirmwareStatusNotification", "DownloadFailed")
+        location = base.replace("http://", "http://fw:secret@") + "/gone/fw.bin"
+        await self.update(location, retries=1, retry_interval=0)
+        await failed
+        self.assertEqual(self.missing.count, 2)
+        lines = [formatEvent(event) for event in events]
+        self.assertTrue(any("fw:***@" in line for line in lines), lines)
+        self.assertTrue(any("HTTP 404 Not Found" in line for line in lines), lines)
+        self.assertEqual([line for line in lines if "secret" in line], [])
 
 
 class Observer:

@@ -5,9 +5,10 @@ opened when it starts and closed when it stops; stop then start goes on
 where it stopped.
 """
 
+from twisted.internet.defer import Deferred
 from twisted.internet.testing import MemoryReactorClock
 from twisted.internet.task import Clock
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from openocpp.chargepoint.behaviour import DefaultChargePointBehaviour
 from openocpp.chargepoint.config import ChargePointConfig
@@ -143,3 +144,47 @@ class ConnectionChildTests(SynchronousTestCase):
         self.cp._configuration_changed("WebSocketPingInterval", "25")
         self.assertEqual((child.factory.ping_interval, child.factory.ping_timeout), (25, 25))
         self.assertEqual(child.factory.autoPingInterval, 25)
+
+
+class StopDuringRestartTests(TestCase):
+    """
+    A stop that comes while a restart (a Reset, a reboot after a firmware
+    installation) waits for its connection to close wins: the restart does
+    not start the charge point again behind it (which left a connection
+    attempt, HostnameEndpoint's LoopingCall, running after the stop).
+    """
+
+    timeout = 30
+
+    async def test_stop_while_restarting_leaves_the_charge_point_stopped(self):
+        from twisted.internet import reactor
+
+        from tests.chargepoint.fake_centralsystem import LoopbackCentralSystem
+
+        cs = LoopbackCentralSystem(self, reactor)
+        booted = Deferred()
+        answer = cs.answers["BootNotification"]
+
+        def boot(request):
+            if not booted.called:
+                booted.callback(None)
+            return answer(request)
+
+        cs.answers["BootNotification"] = boot
+        port = await cs.listen()
+        self.addCleanup(cs.stop)
+        config = ChargePointConfig(
+            url=f"ws://127.0.0.1:{port}/openocpp", database=self.mktemp(),
+            reconnect_initial_delay=0.05, reconnect_max_delay=0.2,
+        )
+        plugins = make_plugin_manager(builtins=[DefaultChargePointBehaviour()], load_entrypoints=False)
+        cp = ChargePoint(config, reactor=reactor, plugins=plugins)
+        cp.startService()
+        await booted
+        restarting = cp.restart()
+        self.assertFalse(restarting.called)  # the connection closes first
+        await cp.stopService()
+        await restarting
+        self.assertFalse(cp.running)
+        self.assertFalse(cp.getServiceNamed("connection").running)
+        self.assertTrue(cp.store.closed)

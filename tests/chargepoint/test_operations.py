@@ -461,7 +461,7 @@ class ChangeConfigurationTests(OperationsTestCase):
         self.boot_and_clear()
         answer = self.ask(GetConfigurationRequest())
         keys = {k.key: (k.readonly, k.value) for k in answer.configuration_key}
-        self.assertEqual(len(keys), 53)  # 51 standard ones shown and the plugin's 2
+        self.assertEqual(len(keys), 54)  # 52 standard ones shown and the plugin's 2
         self.assertEqual(keys["NumberOfConnectors"], (True, "2"))
         self.assertEqual(keys["HeartbeatInterval"], (False, "300"))
         self.assertEqual(keys["SiteMaxCurrent"], (False, "32"))

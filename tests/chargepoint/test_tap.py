@@ -105,9 +105,50 @@ class TransferOptionsTests(SynchronousTestCase):
             (["--download-max-bytes", "many"], "--download-max-bytes must be a whole number"),
             (["--transfer-timeout", "0"], "--transfer-timeout must be a positive number"),
             (["--transfer-connect-timeout", "nan"], "--transfer-connect-timeout must be a positive"),
+            (["--transfer-max-duration", "0"], "--transfer-max-duration must be a positive"),
             (["--download-folder", ""], "--download-folder must name a folder"),
         ]:
             error = self.assertRaises(usage.UsageError, parse, *arguments)
+            self.assertIn(named, str(error))
+
+    def test_transfer_max_duration(self):
+        """
+        --transfer-max-duration bounds a whole transfer (3600 s unless
+        given), beside the idle --transfer-timeout.
+        """
+        self.assertEqual(parse().config.transfer_max_duration, 3600.0)
+        self.assertEqual(
+            parse("--transfer-max-duration", "120").config.transfer_max_duration, 120.0
+        )
+
+    def test_transfer_ca_certificates(self):
+        """
+        --transfer-ca-certificates names the PEM bundle HTTPS transfers
+        trust; without it, the platform's CAs (not --ca-certificates: the
+        central system's CA need not be the file servers').
+        """
+        from tests.transport.certificates import tls_files
+
+        self.assertIsNone(parse().config.transfer_ca_certificates)
+        bundle = str(tls_files().ca)
+        self.assertIsNone(parse("--ca-certificates", bundle).config.transfer_ca_certificates)
+        options = parse("--db", self.mktemp(), "--transfer-ca-certificates", bundle)
+        self.assertEqual(options.config.transfer_ca_certificates, bundle)
+        make_service(options, Clock()).store.close()
+
+    def test_transfer_ca_certificates_checked_before_start(self):
+        """
+        A missing bundle, or one without a certificate, is refused before
+        anything starts, naming the option.
+        """
+        empty = self.mktemp()
+        with open(empty, "w") as f:
+            f.write("no certificate here")
+        for path, named in [(self.mktemp(), "--transfer-ca-certificates"),
+                            (empty, "no certificate in the CA bundle")]:
+            options = parse("--db", self.mktemp(), "--transfer-ca-certificates", path)
+            error = self.assertRaises(usage.UsageError, make_service, options, Clock())
+            self.assertIn("--transfer-ca-certificates", str(error))
             self.assertIn(named, str(error))
 
     def test_download_folder_checked_before_start(self):

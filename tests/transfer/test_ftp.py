@@ -13,7 +13,7 @@ from twisted.internet.task import deferLater
 from twisted.internet.protocol import Factory, Protocol
 from twisted.trial.unittest import TestCase
 
-from openocpp.transfer.errors import TransferError
+from openocpp.transfer.errors import TransferError, redact
 from openocpp.transfer.ftp import FtpTransfers
 from tests.transfer.servers import FtpServer
 
@@ -116,7 +116,8 @@ class FtpDownloadTests(FtpTestCase):
     def test_a_url_naming_no_file_fails_without_connecting(self):
         with self.assertRaises(TransferError) as caught:
             yield self.transfers.download(self.url("fw%20dir/"), self.destination)
-        self.assertEqual(caught.exception.reason, "no file name in " + self.url("fw%20dir/"))
+        self.assertEqual(caught.exception.reason, "no file name in " + redact(self.url("fw%20dir/")))
+        self.assertNotIn("p%40ss", caught.exception.reason)
         self.assertEqual(self.server.factory.instances, [])
 
     @inlineCallbacks
@@ -124,7 +125,7 @@ class FtpDownloadTests(FtpTestCase):
         url = self.url("fw.bin%0D%0ADELE%20fw.bin")
         with self.assertRaises(TransferError) as caught:
             yield self.transfers.download(url, self.destination)
-        self.assertEqual(caught.exception.reason, "line breaks in " + url)
+        self.assertEqual(caught.exception.reason, "line breaks in " + redact(url))
         self.assertTrue(self.server.home.child("fw.bin").exists())
 
 
@@ -187,6 +188,62 @@ class FtpCancelTests(TestCase):
         yield deferLater(reactor, 0, lambda: None)
 
 
+class _Garbage(Protocol):
+    """
+    Not an FTP server: answers noise, then hangs up.
+    """
+
+    def connectionMade(self):
+        self.transport.write(b"hello this is not ftp\r\n\x00\xff garbage\r\n")
+        reactor.callLater(0.1, self.transport.loseConnection)
+
+
+class _Midway(Protocol):
+    """
+    Greets and takes the user, then hangs up at the password.
+    """
+
+    def connectionMade(self):
+        self.transport.write(b"220 hello\r\n")
+
+    def dataReceived(self, data):
+        if data.startswith(b"USER"):
+            self.transport.write(b"331 password please\r\n")
+        else:
+            self.transport.loseConnection()
+
+
+class HostileFtpServerTests(TestCase):
+    """
+    A server that answers garbage, or closes mid-dialogue: the download
+    fails saying the connection was lost (not blaming a data connection),
+    and leaves nothing.
+    """
+
+    @inlineCallbacks
+    def download_from(self, protocol):
+        port = reactor.listenTCP(0, Factory.forProtocol(protocol), interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        folder = self.mktemp()
+        os.makedirs(folder)
+        transfers = FtpTransfers(reactor, timeout=5, connect_timeout=5)
+        where = "127.0.0.1:{}".format(port.getHost().port)
+        with self.assertRaises(TransferError) as caught:
+            yield transfers.download("ftp://{}/fw.bin".format(where), os.path.join(folder, "fw.bin"))
+        self.assertEqual(os.listdir(folder), [])
+        return caught.exception.reason, where
+
+    @inlineCallbacks
+    def test_a_server_answering_garbage_fails_as_a_lost_connection(self):
+        reason, where = yield self.download_from(_Garbage)
+        self.assertEqual(reason, "FTP connection to {} lost: Connection was closed cleanly.".format(where))
+
+    @inlineCallbacks
+    def test_a_server_closing_mid_login_fails_as_a_lost_connection(self):
+        reason, where = yield self.download_from(_Midway)
+        self.assertEqual(reason, "FTP connection to {} lost: Connection was closed cleanly.".format(where))
+
+
 class FtpUploadTests(FtpTestCase):
     """
     L{FtpTransfers.upload}: STOR into the URL's directory.
@@ -234,5 +291,5 @@ class FtpUploadTests(FtpTestCase):
         with self.assertRaises(TransferError) as caught:
             yield self.transfers.upload(self.url(""), self.source, "../x.zip")
         self.assertEqual(
-            caught.exception.reason, "bad file name '../x.zip' for " + self.url("")
+            caught.exception.reason, "bad file name '../x.zip' for " + redact(self.url(""))
         )

@@ -11,6 +11,7 @@ from twisted.internet import reactor
 from twisted.internet.defer import CancelledError, inlineCallbacks
 from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
+from twisted.web.resource import Resource
 
 from openocpp.transfer.errors import TransferError
 from openocpp.transfer.http import REDIRECT_LIMIT, HttpTransfers, load_trust_root
@@ -313,3 +314,88 @@ class HttpCancelTests(TestCase):
         with self.assertRaises(CancelledError):
             yield downloading
         self.assertEqual(os.listdir(self.folder), [])
+
+
+class Guarded(Resource):
+    """
+    Serves C{data} to the user C{fw} with the password C{"s3cr:t@x"}
+    (HTTP Basic), 401 to anyone else; takes PUTs the same way.
+    """
+
+    isLeaf = True
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__()
+        self.data = data
+        self.received: list[bytes] = []
+
+    def _allowed(self, request) -> bool:
+        if (request.getUser(), request.getPassword()) == (b"fw", b"s3cr:t@x"):
+            return True
+        request.setResponseCode(401)
+        return False
+
+    def render_GET(self, request) -> bytes:
+        return self.data if self._allowed(request) else b"no"
+
+    def render_PUT(self, request) -> bytes:
+        if self._allowed(request):
+            self.received.append(request.content.read())
+        return b""
+
+
+class HttpCredentialsTests(TestCase):
+    """
+    A location's C{user:password@} (the form section 8 gives) is sent as
+    HTTP Basic authentication, never as part of the host name, and the
+    password is in no failure's reason.
+    """
+
+    def setUp(self) -> None:
+        self.server = WebServer(DATA)
+        self.guarded = Guarded(DATA)
+        self.server.site.resource.putChild(b"guarded", self.guarded)
+        base = self.server.start()
+        self.addCleanup(self.server.stop)
+        self.host = base[len("http://"):]
+        self.folder = self.mktemp()
+        os.makedirs(self.folder)
+        self.destination = os.path.join(self.folder, "fw.bin")
+        self.transfers = HttpTransfers(reactor, timeout=5, connect_timeout=5)
+
+    @inlineCallbacks
+    def test_user_and_password_in_the_url_are_basic_authentication(self):
+        url = "http://fw:s3cr%3At%40x@{}/guarded/fw.bin".format(self.host)
+        size = yield self.transfers.download(url, self.destination)
+        self.assertEqual(size, len(DATA))
+
+    @inlineCallbacks
+    def test_refused_credentials_fail_without_the_password_in_the_reason(self):
+        url = "http://fw:wrong-pass@{}/guarded/fw.bin".format(self.host)
+        with self.assertRaises(TransferError) as caught:
+            yield self.transfers.download(url, self.destination)
+        self.assertEqual(
+            caught.exception.reason,
+            "HTTP 401 Unauthorized from http://{}/guarded/fw.bin".format(self.host),
+        )
+        self.assertEqual(os.listdir(self.folder), [])
+
+    @inlineCallbacks
+    def test_refused_connection_names_the_host_without_the_credentials(self):
+        port = self.server.port.getHost().port
+        yield self.server.stop()
+        with self.assertRaises(TransferError) as caught:
+            yield self.transfers.download(
+                "http://fw:wrong-pass@127.0.0.1:{}/fw.bin".format(port), self.destination
+            )
+        self.assertEqual(caught.exception.reason, "connection refused by 127.0.0.1:{}".format(port))
+
+    @inlineCallbacks
+    def test_upload_with_credentials_in_the_url(self):
+        source = os.path.join(self.folder, "d.zip")
+        with open(source, "wb") as f:
+            f.write(b"diagnostics")
+        yield self.transfers.upload(
+            "http://fw:s3cr%3At%40x@{}/guarded/".format(self.host), source, "d.zip"
+        )
+        self.assertEqual(self.guarded.received, [b"diagnostics"])

@@ -8,11 +8,14 @@ from __future__ import annotations
 import os
 
 from twisted.internet import reactor
-from twisted.internet.defer import inlineCallbacks
+from twisted.internet.defer import CancelledError, inlineCallbacks
+from twisted.internet.task import LoopingCall, deferLater
 from twisted.internet.error import TimeoutError
 from twisted.internet.testing import MemoryReactorClock
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase, TestCase
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET
 from zope.interface.verify import verifyObject
 
 from openocpp.transfer import ITransfers, TransferError, Transfers
@@ -88,6 +91,65 @@ class TransfersDispatchTests(TestCase):
             "ftp://alice:p%40ss%3Aw%2Frd@127.0.0.1:{}/".format(port), source, "d.zip"
         )
         self.assertEqual(server.home.child("d.zip").getContent(), b"diagnostics")
+
+
+class Drip(Resource):
+    """
+    A slow-loris server: announces 1,000 bytes and sends one every 0.1 s,
+    each soon enough for any idle timeout.
+    """
+
+    isLeaf = True
+
+    def render_GET(self, request):
+        request.setHeader(b"content-length", b"1000")
+        drip = LoopingCall(request.write, b"x")
+        drip.clock = reactor
+        drip.start(0.1)
+        request.notifyFinish().addBoth(lambda _: drip.stop())
+        return NOT_DONE_YET
+
+
+class MaxDurationTests(TestCase):
+    """
+    A whole transfer may take C{max_duration} seconds at most, however
+    steadily data flows.
+    """
+
+    def setUp(self) -> None:
+        self.server = WebServer(b"firmware")
+        self.server.site.resource.putChild(b"drip", Drip())
+        self.base = self.server.start()
+        self.addCleanup(self.server.stop)
+        self.folder = self.mktemp()
+        os.makedirs(self.folder)
+        self.destination = os.path.join(self.folder, "fw.bin")
+
+    @inlineCallbacks
+    def test_a_slow_loris_download_fails_at_the_max_duration_and_leaves_nothing(self):
+        transfers = Transfers(reactor, timeout=1, connect_timeout=5, max_duration=0.5)
+        with self.assertRaises(TransferError) as caught:
+            yield transfers.download(self.base + "/drip", self.destination)
+        self.assertEqual(
+            caught.exception.reason, "not finished after 0.5 s, the longest a transfer may take"
+        )
+        self.assertEqual(os.listdir(self.folder), [])
+
+    @inlineCallbacks
+    def test_a_transfer_within_the_max_duration_is_untouched(self):
+        transfers = Transfers(reactor, timeout=1, connect_timeout=5, max_duration=30)
+        size = yield transfers.download(self.base + "/fw.bin", self.destination)
+        self.assertEqual(size, 8)
+
+    @inlineCallbacks
+    def test_the_callers_cancellation_stays_a_cancellation(self):
+        transfers = Transfers(reactor, timeout=5, connect_timeout=5, max_duration=30)
+        downloading = transfers.download(self.base + "/drip", self.destination)
+        yield deferLater(reactor, 0.2, lambda: None)
+        downloading.cancel()
+        with self.assertRaises(CancelledError):
+            yield downloading
+        self.assertEqual(os.listdir(self.folder), [])
 
 
 class ConnectTimeoutTests(SynchronousTestCase):

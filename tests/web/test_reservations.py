@@ -266,6 +266,28 @@ class FirmwareTests(ApiMixin, TestCase):
         self.assertEqual(dated.json["request"]["retrieveDate"], later())
 
     @inlineCallbacks
+    def test_the_password_of_the_location_is_not_logged(self):
+        """
+        The log line of an UpdateFirmware sent names its location with the
+        password hidden; the request carries it whole.
+        """
+        from twisted.logger import formatEvent, globalLogPublisher
+
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        cp = yield self.booted()
+        answer = yield self.post(
+            "/api/v1/chargepoints/CP1/firmware", {"location": "ftp://fw:secret@example.com/fw.bin"}
+        )
+        self.assertEqual(answer.status, 200, answer)
+        (request,) = [r for r in cp.received if isinstance(r, core.UpdateFirmwareRequest)]
+        self.assertEqual(request.location, "ftp://fw:secret@example.com/fw.bin")
+        lines = [formatEvent(event) for event in events]
+        self.assertTrue(any("ftp://fw:***@example.com/fw.bin" in line for line in lines), lines)
+        self.assertEqual([line for line in lines if "secret" in line], [])
+
+    @inlineCallbacks
     def test_bad_bodies(self):
         """
         A missing or bad location, a bad date, negative retries are 400;

@@ -193,6 +193,44 @@ class UploadEndpointTests(UploadsTestCase):
         self.assertFalse(os.path.exists(os.path.join(os.path.dirname(self.folder), "evil.zip")))
 
     @inlineCallbacks
+    def test_concurrent_uploads_with_one_token_keep_one_file(self):
+        """
+        Five uploads at once with one token: one is kept (201), the others
+        are 404 as a spent token's, and one file is on disk.
+        """
+        from twisted.internet.defer import gatherResults
+
+        location = self.location()
+        path = location[len(self.base):]
+        answers = yield gatherResults(
+            [self.http("PUT", path + "d{}.zip".format(n), raw=DATA) for n in range(5)]
+        )
+        self.assertEqual(sorted(answer.status for answer in answers), [201, 404, 404, 404, 404])
+        self.assertEqual(len(self.kept()), 1)
+        listed = yield self.get("/api/v1/uploads")
+        self.assertEqual(listed.json["total"], 1)
+
+    @inlineCallbacks
+    def test_nul_and_unicode_names_are_stored_safely(self):
+        """
+        A name with a NUL, one with non-ASCII letters, one that is only
+        dots: each stored under a plain safe name in the charge point's
+        folder.
+        """
+        names = []
+        for token, raw in (("n1", "a%00b.zip"), ("n2", "diagnostic%C3%A9%E6%BC%A2.zip"), ("n3", "..")):
+            answer = yield self.http("PUT", self.location(token)[len(self.base):] + raw, raw=b"x")
+            if answer.status == 201:
+                names.append(answer.json["fileName"])
+            else:
+                names.append(answer.status)
+        self.assertEqual(names[:2], ["a_b.zip", "diagnostic_.zip"])
+        self.assertIn(names[2], (400, "upload"))
+        for kept in self.kept():
+            self.assertTrue(kept.startswith("CP1/"), kept)
+            self.assertNotIn("\x00", kept)
+
+    @inlineCallbacks
     def test_a_name_taken_gets_a_number(self):
         yield self.transfers.upload(self.location("a"), self.source, "diag.zip")
         yield self.transfers.upload(self.location("b"), self.source, "diag.zip")
