@@ -21,7 +21,12 @@ The servers, each started as a process of its own, one after the other:
     C{websockets} (C{benchmarks/servers/ocpp_peer.py}), what a Python user
     would pick today;
   - C{autobahn-bare}: a bare autobahn server answering canned CALLRESULTs
-    (C{benchmarks/servers/bare_autobahn.py}): the transport's ceiling.
+    (C{benchmarks/servers/bare_autobahn.py}): the transport's ceiling, with
+    the same accelerators (every server runs in this Python);
+  - (with C{--baseline-path DIR}) C{openocpp-base}: C{openocpp} from another
+    source tree, e.g. a C{git archive main} copy, in the same minutes;
+  - (with C{--server-command 'CMD with {port}'}) C{external}: any OCPP
+    central system, e.g. a C++ build, on the same mix.
 
 The load (C{benchmarks/loadgen.py}, asyncio and C{websockets}, raw frames)
 runs in other processes: N charge points connect at C{--ramp} per second,
@@ -702,7 +707,9 @@ def markdown(results: list[dict], summaries: list[dict], checks, env: dict, comm
             if r["scenario"] == summary["scenario"]:
                 others.setdefault(r["server"], []).append(r["other_cpu_pct"])
         for server, f in summary["servers"].items():
-            ratio = 1.0 if server == "autobahn-bare" else summary["cpu_per_call_ratios"].get(f"{server}/autobahn-bare")
+            bare = summary["servers"].get("autobahn-bare", {}).get("server_cpu_us_per_call")
+            mine = f["server_cpu_us_per_call"]
+            ratio = mine / bare if mine and bare else None
             other = _mean(others.get(server, []))
 
             def fmt(value, pattern):
