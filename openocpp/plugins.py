@@ -75,6 +75,63 @@ def call_hook(manager: pluggy.PluginManager, name: str, **kwargs: Any) -> Deferr
     return maybeDeferred(caller, **kwargs).addCallback(_settle)
 
 
+#: What a new plugin manager executes hook calls with (pluggy's own
+#: multicall): another function there means hook call monitoring or
+#: tracing is on, which the fast path must not bypass.
+_PLAIN_HOOKEXEC = getattr(pluggy.PluginManager("openocpp-probe"), "_inner_hookexec", None)
+
+
+class DirectHook:
+    """
+    A C{firstresult} hook called with its arguments by position, the
+    arguments of its specification in their order: C{DirectHook(manager,
+    "openocpp_cs_heartbeat")(charge_point, request)}.
+
+    When only one implementation is registered (the built-in one, at
+    defaults), it is not a wrapper, takes the specification's arguments
+    in the same order and no hook call monitoring is on, it is called
+    directly: what pluggy would do (its answer, or C{None}; what it raises
+    propagates), without pluggy's keyword dictionary, argument checks and
+    result list on every call. That is checked on every call (a length, an
+    identity and an attribute), so a plugin registered, or monitoring
+    turned on, later is honoured at the next call. Otherwise the hook is
+    called through pluggy as usual.
+
+    @param manager: the C{pluggy.PluginManager}.
+    @param name: a C{firstresult} hook's name.
+    """
+
+    __slots__ = ("_manager", "_caller", "_argnames", "_direct")
+
+    def __init__(self, manager: pluggy.PluginManager, name: str) -> None:
+        self._manager = manager
+        self._caller = getattr(manager.hook, name)
+        spec = self._caller.spec
+        if spec is None or not spec.opts.get("firstresult"):
+            raise ValueError(f"{name} is not a firstresult hook")
+        self._argnames = tuple(spec.argnames)
+        # Without pluggy's private attributes (another pluggy), no fast path.
+        self._direct = _PLAIN_HOOKEXEC is not None and spec.kwargnames == () and hasattr(
+            self._caller, "_hookimpls"
+        )
+
+    def __call__(self, *arguments: Any) -> Any:
+        if self._direct:
+            implementations = self._caller._hookimpls
+            if (
+                len(implementations) == 1
+                and self._manager._inner_hookexec is _PLAIN_HOOKEXEC
+            ):
+                implementation = implementations[0]
+                if (
+                    not (implementation.wrapper or implementation.hookwrapper)
+                    and not implementation.kwargnames
+                    and implementation.argnames == self._argnames
+                ):
+                    return implementation.function(*arguments)
+        return self._caller(**dict(zip(self._argnames, arguments)))
+
+
 def notify(manager: pluggy.PluginManager, name: str, **kwargs: Any) -> None:
     """
     Tell every implementation of notification hook C{name}, each on its

@@ -12,7 +12,7 @@ from openocpp.centralsystem.interfaces import (
     ICentralSystemEventsHandler,
     IChargePointRequestHandler,
 )
-from openocpp.plugins import call_hook, notify
+from openocpp.plugins import DirectHook, call_hook, notify
 
 
 def _answered(response: Any, hook_name: str) -> Any:
@@ -42,13 +42,17 @@ class HookRequestHandler:
 
     def __init__(self, plugins: Any) -> None:
         self._plugins = plugins
+        # One DirectHook per hook, made at its first call: the built-in
+        # behaviour alone is called without pluggy's per-call overhead.
+        self._hooks: dict[str, DirectHook] = {}
 
     def _ask(self, hook_name: str, charge_point: Any, request: Any) -> Any:
         # Called directly, not through maybeDeferred: most answers are
         # synchronous, and the RPC session takes a value or a Deferred.
-        response = getattr(self._plugins.hook, hook_name)(
-            charge_point=charge_point, request=request
-        )
+        hook = self._hooks.get(hook_name)
+        if hook is None:
+            hook = self._hooks[hook_name] = DirectHook(self._plugins, hook_name)
+        response = hook(charge_point, request)
         if isinstance(response, Deferred):
             return response.addCallback(_answered, hook_name)
         return _answered(response, hook_name)

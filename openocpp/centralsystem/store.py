@@ -58,6 +58,9 @@ _INSERT_METER_VALUES = (
 _METER_VALUE_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 # SQLite takes at most 32,766 parameters in a statement, 12 a row.
 _ROWS_PER_INSERT = 2_000
+#: Transactions whose charge point the store keeps in memory, at most
+#: (about 100 bytes each): the open ones of 10,000 charge points.
+_TRANSACTION_OWNERS = 20_000
 #: The reason of a StopTransaction.req that gives none (OCPP 1.6 section 6.49).
 _STOPPED_LOCALLY = "Local"
 
@@ -176,6 +179,10 @@ class CentralSystemStore:
         # id tag's key (see openocpp.centralsystem.idtags) -> its record
         # (None: unknown): asked for every authorization.
         self._id_tags: dict[str, IdTagRecord | None] = {}
+        # transaction id -> the identity of the charge point it is of (a
+        # row's id and identity never change): asked for every MeterValues.
+        # Bounded: emptied when full, then filled again as asked.
+        self._transaction_owners: dict[int, str] = {}
         self._checkpoints = None
         self._checkpointing = False
         # identity -> clock seconds it was last heard from, not yet written.
@@ -227,6 +234,7 @@ class CentralSystemStore:
         # A turn's writes were rolled back: the caches may hold them.
         self._registrations.clear()
         self._id_tags.clear()
+        self._transaction_owners.clear()
 
     def commit(self) -> None:
         """
@@ -347,6 +355,7 @@ class CentralSystemStore:
                 self._db.execute(f"DELETE FROM {table}")
         self._registrations.clear()
         self._id_tags.clear()
+        self._transaction_owners.clear()
         failures = self._group.failures
         self.commit()
         if self._group.failures > failures and self._group.last_error is not None:
@@ -781,7 +790,13 @@ class CentralSystemStore:
             "DO UPDATE SET identity = excluded.identity RETURNING id",
             key + (request.reservation_id,),
         ).fetchall()
+        self._own_transaction(transaction_id, identity)
         return transaction_id
+
+    def _own_transaction(self, transaction_id: int, identity: str) -> None:
+        if len(self._transaction_owners) >= _TRANSACTION_OWNERS:
+            self._transaction_owners.clear()
+        self._transaction_owners[transaction_id] = identity
 
     def stop_transaction(self, identity: str, request: Any) -> bool:
         """
@@ -886,10 +901,13 @@ class CentralSystemStore:
         """
         transaction_id = request.transaction_id
         named = None
-        if transaction_id is not None and self._db.execute(
-            "SELECT 1 FROM transactions WHERE id = ? AND identity = ?", (transaction_id, identity)
-        ).fetchone() is None:
-            named, transaction_id = transaction_id, None
+        if transaction_id is not None and self._transaction_owners.get(transaction_id) != identity:
+            if self._db.execute(
+                "SELECT 1 FROM transactions WHERE id = ? AND identity = ?", (transaction_id, identity)
+            ).fetchone() is None:
+                named, transaction_id = transaction_id, None
+            else:
+                self._own_transaction(transaction_id, identity)
         count = sum(len(value.sampled_value) for value in request.meter_value)
         if count > _ROWS_PER_INSERT:
             with self._writing():
@@ -919,12 +937,14 @@ class CentralSystemStore:
                 transaction_id,
                 timestamp,
                 sampled.value,
-                _opt(sampled.context),
-                _opt(sampled.format),
-                _opt(sampled.measurand),
-                _opt(sampled.phase),
-                _opt(sampled.location),
-                _opt(sampled.unit),
+                # Enum members as they are: each is a str (a StrEnum), which
+                # SQLite stores as its value, without a str() call per field.
+                sampled.context,
+                sampled.format,
+                sampled.measurand,
+                sampled.phase,
+                sampled.location,
+                sampled.unit,
                 named_transaction_id,
             )
             for meter_value in values
@@ -1256,9 +1276,3 @@ def _id_tag_record(row: Any) -> IdTagRecord:
         expiry_date=None if expiry is None else datetime.fromisoformat(expiry),
         parent_id_tag=row["parent_id_tag"],
     )
-
-
-def _opt(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-

@@ -694,6 +694,25 @@ class PluginTests(CentralSystemMixin, TestCase):
         other = yield cp.call(core.AuthorizeRequest(id_tag="JOE"))
         self.assertEqual((vip.id_tag_info.status, other.id_tag_info.status), ("Accepted", "Blocked"))
 
+    @inlineCallbacks
+    def test_plugin_registered_after_calls_decides_the_next(self):
+        """
+        A plugin registered while a charge point is connected, after the
+        built-in behaviour alone answered (the direct path), decides the
+        next call; unregistered, the built-in decides again.
+        """
+        yield self.start_central_system(accept_any_id_tag=True)
+        cp = yield self.connect()
+        before = yield cp.call(core.AuthorizeRequest(id_tag="JOE"))
+        self.central.plugins.register(AuthorizationPlugin(), name="site")
+        during = yield cp.call(core.AuthorizeRequest(id_tag="JOE"))
+        self.central.plugins.unregister(name="site")
+        after = yield cp.call(core.AuthorizeRequest(id_tag="JOE"))
+        self.assertEqual(
+            (before.id_tag_info.status, during.id_tag_info.status, after.id_tag_info.status),
+            ("Accepted", "Blocked", "Accepted"),
+        )
+
     def install_site_distribution(self):
         """
         Install, for this test only, a distribution whose C{openocpp} entry

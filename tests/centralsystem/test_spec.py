@@ -28,9 +28,10 @@ from openocpp.messages.datatypes import (
     MeterValue,
     SampledValue,
 )
+from openocpp.messages.enums import Location, Measurand, Phase, ReadingContext, UnitOfMeasure, ValueFormat
 from openocpp.store.sqlite import migrate, open_database
 from tests.centralsystem.fake_chargepoint import BOOT, NOW, CentralSystemMixin, RejectingBoot, raw_call
-from tests.centralsystem.store_file import select
+from tests.centralsystem.store_file import FullDisk, select
 
 def profile(purpose="TxProfile", transaction_id=None):
     return ChargingProfile(
@@ -342,6 +343,71 @@ class MeterValuesOwnerStoreTests(SynchronousTestCase):
         later = self.store.start_transaction("CP1", start_request(meter_start=2000))
         self.assertEqual(later, self.transaction_id + 1)
         self.assertEqual(self.store.meter_values(transaction_id=later), [])
+
+
+    def test_owner_remembered_only_once_committed(self):
+        """
+        A transaction whose commit failed is forgotten with it: values
+        naming it are flagged, and another charge point's transaction that
+        gets its id then is not taken for the first one's.
+        """
+        self.clock.advance(0)
+        disk = FullDisk(self.store)
+        lost = self.store.start_transaction("CP1", start_request(meter_start=5))
+        self.assertTrue(self.store.record_meter_values("CP1", self.values(lost)))
+        self.clock.advance(0)
+        disk.make_room()
+        self.flushLoggedErrors()
+        self.assertFalse(self.store.record_meter_values("CP1", self.values(lost)))
+        other = self.store.start_transaction("CP2", start_request(meter_start=7))
+        self.assertEqual(other, lost)
+        self.assertFalse(self.store.record_meter_values("CP1", self.values(other)))
+        self.assertTrue(self.store.record_meter_values("CP2", self.values(other)))
+
+    def test_owner_found_in_the_file(self):
+        """
+        A transaction started before the store was opened (not in its
+        memory) is found in the database, and its values attach.
+        """
+        self.store._transaction_owners.clear()
+        self.assertTrue(self.store.record_meter_values("CP1", self.values(self.transaction_id)))
+        self.assertFalse(self.store.record_meter_values("CP2", self.values(self.transaction_id)))
+        self.assertEqual(len(self.store.meter_values(transaction_id=self.transaction_id)), 1)
+
+    def test_enumerated_fields_stored_as_their_values(self):
+        """
+        A sampled value's context, format, measurand, phase, location and
+        unit are stored as the text OCPP spells them.
+        """
+        request = core.MeterValuesRequest(
+            connector_id=1,
+            transaction_id=self.transaction_id,
+            meter_value=[
+                MeterValue(
+                    timestamp=NOW,
+                    sampled_value=[
+                        SampledValue(
+                            value="1.5",
+                            context=ReadingContext.SAMPLE_PERIODIC,
+                            format=ValueFormat.RAW,
+                            measurand=Measurand.ENERGY_ACTIVE_IMPORT_REGISTER,
+                            phase=Phase.L1,
+                            location=Location.OUTLET,
+                            unit=UnitOfMeasure.KWH,
+                        )
+                    ],
+                )
+            ],
+        )
+        self.store.record_meter_values("CP1", request)
+        (row,) = select(
+            self.store,
+            "SELECT context, format, measurand, phase, location, unit, typeof(unit) FROM meter_values",
+        )
+        self.assertEqual(
+            tuple(row),
+            ("Sample.Periodic", "Raw", "Energy.Active.Import.Register", "L1", "Outlet", "kWh", "text"),
+        )
 
 
 class IdTagCaseWireTests(CentralSystemMixin, TestCase):

@@ -12,7 +12,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from openocpp import hookimpl
 from openocpp.chargepoint.keys import KeyDefinition, KeyType
 from openocpp.messages.enums import ConfigurationStatus
-from openocpp.plugins import call_hook, load_plugin_module, make_plugin_manager, notify
+from openocpp.plugins import DirectHook, call_hook, load_plugin_module, make_plugin_manager, notify
 from tests.chargepoint.fake_centralsystem import make_charge_point
 from tests.plugins.fake_distribution import install_distribution
 
@@ -424,3 +424,155 @@ class ConfigurationKeysTests(SynchronousTestCase):
             ValueError, charge_point.plugins.register, _SiteKeys("HeartbeatInterval"), name="dup"
         )
         self.assertIn("HeartbeatInterval", str(error))
+
+
+class _BuiltinHeartbeat:
+    @hookimpl
+    def openocpp_cs_heartbeat(self, charge_point, request):
+        return ("builtin", charge_point, request)
+
+
+class _SiteHeartbeat:
+    @hookimpl
+    def openocpp_cs_heartbeat(self, charge_point, request):
+        return ("site", charge_point, request)
+
+
+class _RequestOnlyHeartbeat:
+    @hookimpl
+    def openocpp_cs_heartbeat(self, request):
+        return ("request only", request)
+
+
+class DirectHookTests(SynchronousTestCase):
+    """
+    L{DirectHook} calls the built-in implementation alone without pluggy,
+    and goes through pluggy as soon as anything else is there.
+    """
+
+    def manager(self):
+        return make_plugin_manager(builtins=[_BuiltinHeartbeat()], load_entrypoints=False)
+
+    def test_builtin_alone_answers_without_pluggy(self):
+        """
+        With only the built-in implementation, its answer comes back and
+        pluggy's hook execution is not entered.
+        """
+        manager = self.manager()
+        entered = []
+        original = manager._hookexec
+        manager._hookexec = lambda *arguments: entered.append(arguments) or original(*arguments)
+        hook = DirectHook(manager, "openocpp_cs_heartbeat")
+        self.assertEqual(hook("CP1", "req"), ("builtin", "CP1", "req"))
+        self.assertEqual(entered, [])
+
+    def test_plugin_registered_later_is_called(self):
+        """
+        A plugin registered after the first calls answers the next call,
+        and the built-in answers again once it is unregistered.
+        """
+        manager = self.manager()
+        hook = DirectHook(manager, "openocpp_cs_heartbeat")
+        self.assertEqual(hook("CP1", "req")[0], "builtin")
+        site = _SiteHeartbeat()
+        manager.register(site)
+        self.assertEqual(hook("CP1", "req"), ("site", "CP1", "req"))
+        manager.unregister(site)
+        self.assertEqual(hook("CP1", "req")[0], "builtin")
+
+    def test_builtin_replaced_is_not_called(self):
+        """
+        With the built-in unregistered and another single plugin in its
+        place, that plugin answers.
+        """
+        manager = pluggy.PluginManager("openocpp")
+        from openocpp import hookspecs
+
+        manager.add_hookspecs(hookspecs)
+        builtin = _BuiltinHeartbeat()
+        manager.register(builtin)
+        hook = DirectHook(manager, "openocpp_cs_heartbeat")
+        self.assertEqual(hook("CP1", "req")[0], "builtin")
+        manager.unregister(builtin)
+        manager.register(_SiteHeartbeat())
+        self.assertEqual(hook("CP1", "req")[0], "site")
+
+    def test_wrapper_registered_later_wraps(self):
+        """
+        A hook wrapper registered later sees the call and its result.
+        """
+        manager = self.manager()
+        hook = DirectHook(manager, "openocpp_cs_heartbeat")
+        hook("CP1", "req")
+        seen = []
+
+        class Wrapper:
+            @hookimpl(wrapper=True)
+            def openocpp_cs_heartbeat(self, charge_point, request):
+                result = yield
+                seen.append(result)
+                return ("wrapped",) + result
+
+        manager.register(Wrapper())
+        self.assertEqual(hook("CP1", "req"), ("wrapped", "builtin", "CP1", "req"))
+        self.assertEqual(seen, [("builtin", "CP1", "req")])
+
+    def test_monitoring_sees_calls(self):
+        """
+        With hook call monitoring on, every call goes through pluggy and is
+        seen; once it is undone, the built-in answers all the same.
+        """
+        manager = self.manager()
+        hook = DirectHook(manager, "openocpp_cs_heartbeat")
+        before = []
+        undo = manager.add_hookcall_monitoring(
+            lambda name, implementations, kwargs: before.append((name, dict(kwargs))),
+            lambda outcome, name, implementations, kwargs: None,
+        )
+        self.assertEqual(hook("CP1", "req")[0], "builtin")
+        self.assertEqual(before, [("openocpp_cs_heartbeat", {"charge_point": "CP1", "request": "req"})])
+        undo()
+        self.assertEqual(hook("CP1", "req")[0], "builtin")
+        self.assertEqual(len(before), 1)
+
+    def test_implementation_with_fewer_arguments(self):
+        """
+        An implementation taking only some of the arguments is called
+        through pluggy with those it names.
+        """
+        manager = make_plugin_manager(builtins=[_RequestOnlyHeartbeat()], load_entrypoints=False)
+        self.assertEqual(DirectHook(manager, "openocpp_cs_heartbeat")("CP1", "req"), ("request only", "req"))
+
+    def test_failure_propagates(self):
+        """
+        What the implementation raises reaches the caller, as through
+        pluggy.
+        """
+
+        class Broken:
+            @hookimpl
+            def openocpp_cs_heartbeat(self, charge_point, request):
+                raise ZeroDivisionError("broken")
+
+        manager = make_plugin_manager(builtins=[Broken()], load_entrypoints=False)
+        self.assertRaises(ZeroDivisionError, DirectHook(manager, "openocpp_cs_heartbeat"), "CP1", "req")
+
+    def test_no_answer_is_none(self):
+        """
+        An implementation answering C{None} gives C{None}, as pluggy does
+        for a firstresult hook.
+        """
+
+        class Silent:
+            @hookimpl
+            def openocpp_cs_heartbeat(self, charge_point, request):
+                return None
+
+        manager = make_plugin_manager(builtins=[Silent()], load_entrypoints=False)
+        self.assertIsNone(DirectHook(manager, "openocpp_cs_heartbeat")("CP1", "req"))
+
+    def test_notification_hook_refused(self):
+        """
+        A hook that is not C{firstresult} is refused: its answer is a list.
+        """
+        self.assertRaises(ValueError, DirectHook, self.manager(), "openocpp_cs_charge_point_connected")

@@ -597,6 +597,47 @@ class WebSocketTests(ConnectionTestsMixin, TestCase):
         server = await servers.next()
         self.assertEqual(await server.texts.get(), "é" * 50)
 
+    async def test_message_event_fired_when_listened_to(self) -> None:
+        """
+        Messages reach the handler without autobahn's C{"message"} event
+        while nothing listens to it; a listener registered on the protocol
+        hears the next ones, and the handler still gets them.
+        """
+        servers = Handlers()
+        _, port = await self.start_server(servers)
+        _, connecting = self.client(port, "CP001", Handlers())
+        connection = await connecting
+        connection.send_text("one")
+        server = await servers.next()
+        self.assertEqual(await server.texts.get(), "one")
+        heard = []
+        server.connection._protocol.on(
+            "message", lambda payload, is_binary: heard.append((payload, is_binary))
+        )
+        connection.send_text("two")
+        self.assertEqual(await server.texts.get(), "two")
+        # The event fires once the handler has the message.
+        await settle()
+        self.assertEqual(heard, [(b"two", False)])
+
+    async def test_sent_octets_counted(self) -> None:
+        """
+        What the server sends on an open connection reaches the peer and is
+        counted in autobahn's traffic statistics, as autobahn counts it.
+        """
+        servers, clients = Handlers(), Handlers()
+        _, port = await self.start_server(servers)
+        _, connecting = self.client(port, "CP001", clients)
+        await connecting
+        server = await servers.next()
+        protocol = server.connection._protocol
+        before = protocol.trafficStats.outgoingOctetsWireLevel
+        server.connection.send_text("hello")
+        client = await clients.next()
+        self.assertEqual(await client.texts.get(), "hello")
+        # A server's frame of 5 bytes: 2 bytes of header, no mask.
+        self.assertEqual(protocol.trafficStats.outgoingOctetsWireLevel - before, 7)
+
     async def test_binary_message(self) -> None:
         """
         A binary message closes the connection with 1003.
