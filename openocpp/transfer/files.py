@@ -336,3 +336,29 @@ class IdleTimer:
     def _fire(self) -> None:
         self._call = None
         self._expired()
+
+
+class TouchingFile:
+    """
+    A file being uploaded (by a C{FileBodyProducer}, over HTTP or an FTP
+    data connection) that restarts the idle timer whenever the connection
+    takes more of it: the producer reads only when the connection is not
+    full, so a read is progress.
+    """
+
+    def __init__(self, file: Any, timer: "IdleTimer") -> None:
+        self._file = file
+        self._timer = timer
+
+    def read(self, size: int = -1) -> bytes:
+        self._timer.touch()
+        return self._file.read(size)
+
+    def seek(self, *args: Any) -> int:
+        return self._file.seek(*args)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def close(self) -> None:
+        self._file.close()

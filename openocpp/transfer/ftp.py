@@ -26,7 +26,7 @@ from twisted.python.failure import Failure
 from twisted.web.client import FileBodyProducer
 
 from openocpp.transfer.errors import TransferError
-from openocpp.transfer.files import IdleTimer, PartialFile, thread_writer
+from openocpp.transfer.files import IdleTimer, PartialFile, TouchingFile, thread_writer
 
 #: The FTP port when the URL names none.
 FTP_PORT = 21
@@ -170,29 +170,6 @@ class _FileWriter(Protocol):
             self._session.stop(error)
 
 
-class _TouchingFile:
-    """
-    A file being uploaded that restarts the idle timer whenever the data
-    connection takes more of it.
-    """
-
-    def __init__(self, file: Any, timer: IdleTimer) -> None:
-        self._file = file
-        self._timer = timer
-
-    def read(self, size: int = -1) -> bytes:
-        self._timer.touch()
-        return self._file.read(size)
-
-    def seek(self, *args: Any) -> int:
-        return self._file.seek(*args)
-
-    def tell(self) -> int:
-        return self._file.tell()
-
-    def close(self) -> None:
-        self._file.close()
-
 
 class FtpTransfers:
     """
@@ -315,7 +292,7 @@ class FtpTransfers:
                 try:
                     consumer = await _first(connected, finished)
                     body = FileBodyProducer(
-                        _TouchingFile(file, session.timer),
+                        TouchingFile(file, session.timer),
                         cooperator=self._cooperator,
                         readSize=_READ_SIZE,
                     )

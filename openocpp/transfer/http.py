@@ -40,7 +40,13 @@ from twisted.web.http import PotentialDataLoss, RESPONSES
 from twisted.web.iweb import UNKNOWN_LENGTH
 
 from openocpp.transfer.errors import TransferError
-from openocpp.transfer.files import IdleTimer, PartialFile, size_limit_error, thread_writer
+from openocpp.transfer.files import (
+    IdleTimer,
+    PartialFile,
+    TouchingFile,
+    size_limit_error,
+    thread_writer,
+)
 
 #: The most redirects a download follows.
 REDIRECT_LIMIT = 5
@@ -241,30 +247,6 @@ class _Discard(Protocol):
         pass
 
 
-class _TouchingFile:
-    """
-    A file being uploaded that restarts the idle timer whenever the
-    connection takes more of it (the body producer reads only when the
-    connection is not full).
-    """
-
-    def __init__(self, file: Any, timer: IdleTimer) -> None:
-        self._file = file
-        self._timer = timer
-
-    def read(self, size: int = -1) -> bytes:
-        self._timer.touch()
-        return self._file.read(size)
-
-    def seek(self, *args: Any) -> int:
-        return self._file.seek(*args)
-
-    def tell(self) -> int:
-        return self._file.tell()
-
-    def close(self) -> None:
-        self._file.close()
-
 
 class HttpTransfers:
     """
@@ -402,7 +384,7 @@ class HttpTransfers:
         timer = self._timer(expired)
         try:
             body = FileBodyProducer(
-                _TouchingFile(file, timer), cooperator=self._cooperator, readSize=_READ_SIZE
+                TouchingFile(file, timer), cooperator=self._cooperator, readSize=_READ_SIZE
             )
             request = self._client.put(
                 target,
