@@ -329,6 +329,12 @@ class CertificateIssuer:
         identity = charge_point.identity
         try:
             csr = check_csr(request.csr, identity, self.cpo_name)
+            try:
+                certificate = self.authority.sign(csr)
+            except Exception as error:
+                # What the CA cannot sign (an extension or key it refuses)
+                # is Rejected, not an InternalError.
+                raise InvalidRequest(f"the CA cannot sign it ({error})") from None
         except InvalidRequest as invalid:
             self.log.warn(
                 "SignCertificate from {identity} rejected: {reason}", identity=identity, reason=str(invalid)
@@ -340,7 +346,6 @@ class CertificateIssuer:
             return self.store.when_committed(
                 security.SignCertificateResponse(status=GenericStatusEnumType.REJECTED)
             )
-        certificate = self.authority.sign(csr)
         serial = self.store.issued_certificates.record(identity, certificate)
         chain = self.authority.chain_pem(certificate)
         self.log.info(
