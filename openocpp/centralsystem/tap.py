@@ -292,8 +292,11 @@ def _preflight(options: CentralSystemOptions, reactor) -> None:
 
     config = options.config
     preflight.check_plugins("--plugin", config.plugins)
+    # The files an ssl: string names are the --listen option's.
+    from_listen = config.listen.strip().lower().startswith("ssl:")
+    key_option, certificate_option = ("--listen", "--listen") if from_listen else ("--tls-key", "--tls-cert")
     preflight.check_readable_files([
-        ("--tls-key", config.tls_key), ("--tls-cert", config.tls_certificate),
+        (key_option, config.tls_key), (certificate_option, config.tls_certificate),
         ("--tls-ca", config.tls_ca), ("--ca-key", config.ca_key), ("--ca-cert", config.ca_certificate),
     ])
     if config.ca_key:
@@ -308,7 +311,7 @@ def _preflight(options: CentralSystemOptions, reactor) -> None:
                                client_ca=config.tls_ca, extra_chain=config.tls_extra_chain)
         except Exception as error:
             raise ValueError(
-                f"--tls-key {config.tls_key!r}, --tls-cert {config.tls_certificate!r}: "
+                f"{key_option} {config.tls_key!r}, {certificate_option} {config.tls_certificate!r}: "
                 f"not a PEM key and certificate chain ({error})"
             ) from None
     preflight.check_role_database("--db", config.database, MIGRATIONS, "central system")

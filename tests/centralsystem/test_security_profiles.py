@@ -329,3 +329,53 @@ class SubprotocolTests(CentralSystemMixin, TestCase):
         self.assertTrue(head.startswith(b"HTTP/1.1 101"), head)
         self.assertNotIn(b"sec-websocket-protocol", head.lower())
         self.assertEqual(int.from_bytes(frames[2:4], "big"), 1002)
+
+
+class OperatorCommandTests(TestCase):
+    """
+    C{twistd openocpp centralsystem --listen ssl:...}, as an operator types
+    it.
+    """
+
+    timeout = 30
+
+    @inlineCallbacks
+    def test_ssl_listen_command_serves_tls(self):
+        """
+        The options and service of C{--listen
+        ssl:PORT:privateKey=...:certKey=...} alone: it listens with TLS
+        (profile 2), and a charge point registered with a password boots.
+        """
+        from openocpp.centralsystem.tap import make_service
+        from tests.centralsystem.fake_chargepoint import TestChargePoint
+
+        tls = tls_files()
+        options = CentralSystemOptions()
+        options.parseOptions([
+            "--db", self.mktemp() + ".sqlite", "--ping-interval", "0",
+            "--listen", f"ssl:0:privateKey={tls.server.key}:certKey={tls.server.certificate}:interface=127.0.0.1",
+        ])
+        central = make_service(options, reactor)
+        central.startService()
+        self.addCleanup(central.stopService)
+        port = (yield central.when_listening()).getHost().port
+        central.store.register_charge_point("CP001", password=KEY)
+        cp = TestChargePoint(self, "CP001")
+        yield cp.connect(f"wss://localhost:{port}/ocpp", password=KEY, security_profile=2,
+                         tls_options=client_options(tls))
+        self.addCleanup(cp.close)
+        self.assertEqual((yield cp.call(BOOT)).status, "Accepted")
+
+    def test_unreadable_ssl_files_named_as_listen(self):
+        """
+        A missing file an C{ssl:} string names is reported against
+        C{--listen}, the option the operator typed it in.
+        """
+        from twisted.python import usage
+
+        options = CentralSystemOptions()
+        error = self.assertRaises(
+            usage.UsageError, options.parseOptions,
+            ["--db", self.mktemp(), "--listen", "ssl:0:privateKey=/nonexistent/key.pem"],
+        )
+        self.assertIn("--listen", str(error))
