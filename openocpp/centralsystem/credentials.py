@@ -597,27 +597,28 @@ class CertificateCheck:
         return deciding.addCallback(self._decide, identity, certificate, peer)
 
     def _decide(self, mapped: Any, identity: str, certificate: Any, peer: Any) -> None:
-        from openocpp.transport.security import common_names
+        from cryptography.x509.oid import NameOID
 
-        subject = certificate.original.to_cryptography().subject
+        # Converted once: each conversion re-parses the certificate.
+        converted = certificate.original.to_cryptography()
+        subject = converted.subject
+        names = [str(each.value) for each in subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
         if mapped is not None:
             if mapped != identity:
                 self._refuse(identity, peer, "client certificate does not belong to this charge point",
                              f"the certificate identity hook named {mapped!r}")
-        elif self._config.certificate_names_identity and common_names(certificate) != [identity]:
+        elif self._config.certificate_names_identity and names != [identity]:
             self._refuse(identity, peer, "client certificate subject CN is not the charge point identity",
                          f"subject {subject.rfc4514_string()}")
         issued = getattr(self._store, "issued_certificates", None)
         if issued is not None:
             from openocpp.centralsystem.certificates import serial_text
 
-            serial = serial_text(certificate.original.to_cryptography().serial_number)
+            serial = serial_text(converted.serial_number)
             if issued.is_revoked(serial):
                 self._refuse(identity, peer, "client certificate revoked", f"serial {serial}")
         cpo_name = self._config.cpo_name
         if cpo_name is not None:
-            from cryptography.x509.oid import NameOID
-
             organizations = [
                 str(each.value) for each in subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
             ]
