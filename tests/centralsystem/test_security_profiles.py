@@ -150,7 +150,7 @@ class TLSListenerTests(TLSMixin, TestCase):
         """
         C{listen=ssl:0:privateKey=...:certKey=...} alone (profile 0 given)
         listens with TLS at profile 2: a charge point with its password
-        gets in over C{wss://}, one without is refused (A00.FR.201: Basic
+        gets in over C{wss://}, one without is refused (A00.FR.301: Basic
         authentication at profile 2).
         """
         yield self.start_central_system(
