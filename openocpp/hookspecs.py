@@ -59,6 +59,26 @@ def openocpp_cs_check_credentials(identity, password, certificate, peer):
     """
 
 
+@hookspec(firstresult=True)
+def openocpp_cs_certificate_identity(certificate, identity, peer):
+    """
+    Name the charge point a TLS client certificate belongs to (Security
+    Profile 3), for sites whose certificates do not carry the identity as
+    their CN (a serial number, another naming scheme).  Asked for every
+    connection presenting a certificate, after TLS verified it against the
+    CA and before C{openocpp_cs_check_credentials}.
+
+    @param certificate: the client certificate
+        (C{twisted.internet.ssl.Certificate}).
+    @param identity: the identity the charge point connects as (its URL's).
+    @param peer: its address (C{IAddress}).
+    @return: the identity the certificate stands for (it must be
+        C{identity}, else HTTP 403), or C{None}: the default, the subject's
+        CN must be C{identity} when the C{certificate_names_identity}
+        option is on (it is by default).
+    """
+
+
 @hookspec
 def openocpp_cs_charge_point_connected(charge_point):
     """

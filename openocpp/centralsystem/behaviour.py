@@ -47,9 +47,12 @@ class DefaultCentralSystemBehaviour:
 
     log = Logger()
 
-    def __init__(self, store: Any, config: Any, credentials: Any = None) -> None:
+    def __init__(self, store: Any, config: Any, credentials: Any = None, issuer: Any = None) -> None:
         self._store = store
         self._config = config
+        # The CertificateIssuer signing CSRs, or None (SignCertificate is
+        # then Rejected).
+        self._issuer = issuer
         if credentials is None:
             credentials = CredentialsPolicy(store, config, PasswordVerifier())
         self._credentials = credentials
@@ -303,6 +306,9 @@ class DefaultCentralSystemBehaviour:
 
     @hookimpl
     def openocpp_cs_sign_certificate(self, charge_point, request):
+        if self._issuer is not None:
+            # The configured CA checks and signs (openocpp.centralsystem.certificates).
+            return self._issuer.answer(charge_point, request)
         self.log.warn(
             "SignCertificate from {identity} rejected: no certificate authority is "
             "configured (a plugin implementing openocpp_cs_sign_certificate signs CSRs)",

@@ -8,6 +8,10 @@ from zope.interface import implementer
 
 from openocpp.centralsystem.interfaces import ICentralSystemConfig
 
+#: What a charge point not offering C{ocpp1.6} gets: HTTP 400 (the OCA's
+#: TC_088_CSMS) or the handshake and a 1002 close (OCPP-J 1.6 section 3.2).
+SUBPROTOCOL_MISMATCH_ANSWERS = ("refuse", "close")
+
 #: The answers the C{unknown_charge_points} setting may take.
 UNKNOWN_CHARGE_POINT_POLICIES = ("accept", "pending", "reject")
 
@@ -27,6 +31,12 @@ class CentralSystemConfig:
     tls_key: str | None = None
     tls_certificate: str | None = None
     tls_ca: str | None = None
+    tls_extra_chain: str | None = None
+    subprotocol_mismatch: str = "refuse"
+    certificate_names_identity: bool = True
+    cpo_name: str | None = None
+    ca_key: str | None = None
+    ca_certificate: str | None = None
     call_timeout: float = 30.0
     ping_interval: float = 60.0
     max_message_size: int = 65536
@@ -53,6 +63,14 @@ class CentralSystemConfig:
     def __post_init__(self) -> None:
         if self.security_profile not in (0, 1, 2, 3):
             raise ValueError(f"security_profile must be 0 to 3, not {self.security_profile!r}")
+        self._take_ssl_description()
+        if self.subprotocol_mismatch not in SUBPROTOCOL_MISMATCH_ANSWERS:
+            raise ValueError(
+                "subprotocol_mismatch must be one of "
+                f"{', '.join(SUBPROTOCOL_MISMATCH_ANSWERS)}, not {self.subprotocol_mismatch!r}"
+            )
+        if self.cpo_name is not None and not self.cpo_name.strip():
+            raise ValueError("cpo_name must not be empty")
         if self.security_profile >= 2 and not (self.tls_key and self.tls_certificate):
             raise ValueError(
                 f"security profile {self.security_profile} needs TLS: "
@@ -84,5 +102,45 @@ class CentralSystemConfig:
         ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be 0 (no limit) or positive, not {getattr(self, name)!r}")
+        if bool(self.ca_key) != bool(self.ca_certificate):
+            raise ValueError("a certificate authority needs both ca_key and ca_certificate")
+        if self.tls_ca and self.security_profile < 2:
+            raise ValueError(
+                "a CA for charge point certificates (tls_ca) needs a TLS listener: "
+                "give the server's key and certificate files"
+            )
         if self.ping_interval < 0:
             raise ValueError(f"ping_interval must be 0 (off) or positive, not {self.ping_interval!r}")
+
+    def _take_ssl_description(self) -> None:
+        # An ssl: endpoint string names the server's files: they become
+        # tls_key and tls_certificate, so that the listener is built one
+        # way (TLS 1.2 or above, optional client certificates).  A TLS
+        # listener is at least profile 2: TLS without credentials is no
+        # profile of the whitepaper.
+        from openocpp.transport.security import parse_ssl_description
+
+        parsed = parse_ssl_description(self.listen)
+        if parsed is not None:
+            if self.tls_key or self.tls_certificate:
+                raise ValueError(
+                    "give the server's key and certificate either in the ssl: listen "
+                    "string or as tls_key and tls_certificate, not both"
+                )
+            self.tls_key = parsed.private_key
+            self.tls_certificate = parsed.certificate
+            self.tls_extra_chain = parsed.extra_chain
+        if self.tls_key and self.tls_certificate and self.security_profile < 2:
+            self.security_profile = 2
+
+    @property
+    def plain_listen(self) -> str:
+        """
+        The endpoint string the listening socket is made from: C{listen},
+        or for an C{ssl:} one its C{tcp:} part (TLS is added with the
+        options of L{openocpp.transport.security.server_tls_options}).
+        """
+        from openocpp.transport.security import parse_ssl_description
+
+        parsed = parse_ssl_description(self.listen)
+        return self.listen if parsed is None else parsed.plain

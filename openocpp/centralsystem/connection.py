@@ -11,6 +11,7 @@ from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from openocpp.centralsystem.authorizationkey import AuthorizationKeyAnswers
 from openocpp.centralsystem.chargingprofiles import ChargingProfileAnswers
 from openocpp.centralsystem.proxy import ChargePointProxy
 from openocpp.messages.codec import snake_case
@@ -245,6 +246,9 @@ class ChargePointConnection:
             connection,
             registration_status=self._central_system.store.registration_status(connection.identity),
             profile_answers=ChargingProfileAnswers(self._central_system.store, connection.identity),
+            configuration_answers=AuthorizationKeyAnswers(
+                self._central_system.store, connection.identity
+            ),
         )
         self._start_boot_timer()
         self._central_system._attach(self.proxy)

@@ -474,12 +474,14 @@ class CredentialsPolicy:
     C{openocpp_cs_check_credentials}).
 
     The profile a charge point must meet is the highest of the listener's,
-    the one registered for it, and 1 when it has a password:
+    the one registered for it, and 1 when it has a password: a minimum, so
+    that a charge point moving up (1 to 2 to 3, as the whitepaper's
+    upgrade path does) is let in before its registration is changed:
 
-      - 2 or 3 on a plain (C{ws://}) listener, or 3 on a listener without
-        client certificates: refused (401);
-      - 3: the client certificate the transport verified (CA, and common
-        name equal to the identity) suffices;
+      - 2 or 3 on a plain (C{ws://}) listener: refused (401);
+      - a client certificate (verified by TLS against the CA, its subject
+        checked by L{CertificateCheck}) meets every profile: it gets in;
+      - 3 without a client certificate: refused (401);
       - 1 or 2: its registered password must be given (401 without it);
         an identity with none is never let in (no takeover of an identity
         registered without a password, e.g. by C{--unknown-chargepoints
@@ -513,7 +515,10 @@ class CredentialsPolicy:
             raise AuthenticationRefused(
                 401, f"charge point is registered for security profile {required}: connect with TLS (wss://)"
             )
-        if required == 3 and listener < 3:
+        if certificate is not None:
+            # Profile 3, the most any registration asks.
+            required = 0
+        elif required == 3:
             raise AuthenticationRefused(
                 401, "charge point is registered for security profile 3: connect with a client certificate"
             )
@@ -541,3 +546,93 @@ class CredentialsPolicy:
         # The same answer for an unknown identity and a wrong password: it
         # does not tell which identities exist (the log does).
         raise AuthenticationRefused(401, "charge point not authorized", detail=detail)
+
+
+INVALID_CERTIFICATE_EVENT = "InvalidChargePointCertificate"
+"""
+The type of the security event the central system records when it refuses
+a charge point's client certificate (A00.FR.408 recommends one).
+"""
+
+
+class CertificateCheck:
+    """
+    Whether a charge point's client certificate (already verified by TLS
+    against the CA, A00.FR.403) belongs to it, before any other decision
+    on its credentials, so that a plugin deciding those cannot skip it:
+
+      - the C{openocpp_cs_certificate_identity} hook may name the identity
+        the certificate stands for (sites whose certificates carry another
+        CN); it must be the one connecting;
+      - else, with C{config.certificate_names_identity} (the default), the
+        subject's CN must be the identity (A00.FR.405);
+      - with C{config.cpo_name}, the subject's O must be it (A00.FR.404);
+      - one the central system issued and an operator revoked is refused.
+
+    A refusal is HTTP 403, one log line (by the transport), and a security
+    event of the central system (A00.FR.408).
+
+    @param identify: called as C{identify(certificate=, identity=, peer=)},
+        returns a Deferred firing with the identity the hook gave, or
+        L{None}.
+    @param config: the central system's config.
+    @param store: the store (for the security events).
+    """
+
+    log = Logger()
+
+    def __init__(self, identify: Callable[..., Deferred], config: Any, store: Any) -> None:
+        self._identify = identify
+        self._config = config
+        self._store = store
+
+    def __call__(self, identity: str, certificate: Any, peer: Any) -> Deferred:
+        """
+        @return: a Deferred firing with L{None} when the certificate (or
+            none) is fine, or failing with L{AuthenticationRefused} (403).
+        """
+        if certificate is None:
+            return succeed(None)
+        deciding = self._identify(certificate=certificate, identity=identity, peer=peer)
+        return deciding.addCallback(self._decide, identity, certificate, peer)
+
+    def _decide(self, mapped: Any, identity: str, certificate: Any, peer: Any) -> None:
+        from cryptography.x509.oid import NameOID
+
+        # Converted once: each conversion re-parses the certificate.
+        converted = certificate.original.to_cryptography()
+        subject = converted.subject
+        names = [str(each.value) for each in subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+        if mapped is not None:
+            if mapped != identity:
+                self._refuse(identity, peer, "client certificate does not belong to this charge point",
+                             f"the certificate identity hook named {mapped!r}")
+        elif self._config.certificate_names_identity and names != [identity]:
+            self._refuse(identity, peer, "client certificate subject CN is not the charge point identity",
+                         f"subject {subject.rfc4514_string()}")
+        issued = getattr(self._store, "issued_certificates", None)
+        if issued is not None:
+            from openocpp.centralsystem.certificates import serial_text
+
+            serial = serial_text(converted.serial_number)
+            if issued.is_revoked(serial):
+                self._refuse(identity, peer, "client certificate revoked", f"serial {serial}")
+        cpo_name = self._config.cpo_name
+        if cpo_name is not None:
+            organizations = [
+                str(each.value) for each in subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+            ]
+            if cpo_name not in organizations:
+                self._refuse(identity, peer, "client certificate subject O is not the CPO's name",
+                             f"subject {subject.rfc4514_string()}")
+        return None
+
+    def _refuse(self, identity: str, peer: Any, reason: str, detail: str) -> None:
+        host = _host(peer)
+        try:
+            self._store.record_central_system_event(
+                identity, host, INVALID_CERTIFICATE_EVENT, f"{reason} ({detail})"[:255]
+            )
+        except Exception:
+            self.log.failure("Recording the refused certificate of {identity} failed", identity=identity)
+        raise AuthenticationRefused(403, reason, detail=detail)

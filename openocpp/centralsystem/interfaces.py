@@ -22,10 +22,35 @@ class ICentralSystemConfig(Interface):
         "A Twisted server endpoint string to listen on "
         "(C{tcp:8080:interface=127.0.0.1}, C{ssl:8443:privateKey=...})."
     )
-    security_profile = Attribute("The Security Profile enforced, 0 to 3.")
+    security_profile = Attribute(
+        "The least Security Profile every charge point on the listener must meet, 0 to 3 "
+        "(a charge point's registered profile may ask more); a TLS listener is at least 2."
+    )
     tls_key = Attribute("PEM file of the server's TLS private key (profiles 2, 3), or None.")
     tls_certificate = Attribute("PEM file of the server's certificate chain (profiles 2, 3), or None.")
-    tls_ca = Attribute("PEM file of the CA that signs charge point certificates (profile 3), or None.")
+    tls_ca = Attribute(
+        "PEM file of the CA that signs charge point certificates, or None: required at "
+        "profile 3; at profile 2 a client certificate is then optional and, when given, "
+        "meets profile 3 (one listener serves both)."
+    )
+    tls_extra_chain = Attribute("PEM file of more intermediate certificates sent by the server, or None.")
+    subprotocol_mismatch = Attribute(
+        "What a charge point not offering C{ocpp1.6} gets: C{'refuse'} (HTTP 400, the OCA's "
+        "TC_088_CSMS) or C{'close'} (the handshake, then a 1002 close: OCPP-J 1.6 section 3.2)."
+    )
+    certificate_names_identity = Attribute(
+        "Whether a client certificate's subject CN must be the charge point's identity "
+        "(A00.FR.405), unless the C{openocpp_cs_certificate_identity} hook maps it."
+    )
+    ca_key = Attribute(
+        "PEM file of the CA key that signs charge point CSRs (SignCertificate), or None: "
+        "without it (and without a plugin signing them) SignCertificate is Rejected."
+    )
+    ca_certificate = Attribute("PEM file of that CA's certificate (then any intermediates), or None.")
+    cpo_name = Attribute(
+        "The CPO's name, or None: when set, a client certificate's subject O must be it "
+        "(A00.FR.404), and so must a SignCertificate CSR's."
+    )
     call_timeout = Attribute("Seconds to wait for a charge point's answer to a request.")
     ping_interval = Attribute("Seconds between WebSocket pings; 0 turns them off.")
     max_message_size = Attribute("The largest WebSocket message accepted, in bytes.")

@@ -31,6 +31,10 @@ class ChargePointProxy:
         answers to SetChargingProfile and ClearChargingProfile
         (L{openocpp.centralsystem.chargingprofiles.ChargingProfileAnswers}),
         or C{None}; the other calls do not pass through it.
+    @param configuration_answers: a callback C{(response, request)} for the
+        answers to ChangeConfiguration
+        (L{openocpp.centralsystem.authorizationkey.AuthorizationKeyAnswers}),
+        or C{None}.
     """
 
     log = Logger()
@@ -41,6 +45,7 @@ class ChargePointProxy:
         connection: Any,
         registration_status: str | None = None,
         profile_answers: Any = None,
+        configuration_answers: Any = None,
     ) -> None:
         self._session = session
         self._connection = connection
@@ -51,6 +56,7 @@ class ChargePointProxy:
         self.connected = True
         self.registration_status = registration_status
         self._profile_answers = profile_answers
+        self._configuration_answers = configuration_answers
 
     def __repr__(self) -> str:
         state = "connected" if self.connected else "disconnected"
@@ -71,6 +77,8 @@ class ChargePointProxy:
         answer = self._session.call(request)
         if self._profile_answers is not None and request.action in PROFILE_ACTIONS:
             answer.addCallback(self._profile_answers, request)
+        elif self._configuration_answers is not None and request.action == "ChangeConfiguration":
+            answer.addCallback(self._configuration_answers, request)
         return answer
 
     def disconnect(self) -> None:

@@ -15,9 +15,11 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from openocpp.centralsystem.behaviour import DefaultCentralSystemBehaviour
+from openocpp.centralsystem.certificates import CertificateAuthority, CertificateIssuer
 from openocpp.centralsystem.connection import ChargePointConnection
 from openocpp.centralsystem.credentials import (
     AuthenticationGuard,
+    CertificateCheck,
     CredentialsPolicy,
     PasswordVerifier,
 )
@@ -32,8 +34,8 @@ from openocpp.centralsystem.proxy import ChargePointProxy
 from openocpp.centralsystem.reservations import ReservationBook
 from openocpp.centralsystem.store import CentralSystemStore, StorageFailed
 from openocpp.listening import ListeningService
-from openocpp.plugins import load_plugin_module, make_plugin_manager, notify
-from openocpp.transport.security import server_tls_options
+from openocpp.plugins import call_hook, load_plugin_module, make_plugin_manager, notify
+from openocpp.transport.security import parse_ssl_description, server_tls_options
 from openocpp.transport.server import OcppServerFactory, server_endpoint
 
 
@@ -170,8 +172,16 @@ class CentralSystem(MultiService):
             max_pending=config.auth_max_pending,
         )
         credentials = CredentialsPolicy(self.store, config, self.password_verifier)
+        issuer = None
+        if getattr(config, "ca_key", None):
+            issuer = CertificateIssuer(
+                self.store,
+                CertificateAuthority.from_files(config.ca_key, config.ca_certificate),
+                config.cpo_name,
+                reactor.callLater,
+            )
         self.plugins = make_plugin_manager(
-            builtins=[DefaultCentralSystemBehaviour(self.store, config, credentials)],
+            builtins=[DefaultCentralSystemBehaviour(self.store, config, credentials, issuer=issuer)],
             plugins=[
                 *(load_plugin_module(name) for name in config.plugins),
                 *plugins,
@@ -183,6 +193,13 @@ class CentralSystem(MultiService):
         )
         self.events_handler = _handler(
             events_handler, ICentralSystemEventsHandler, self.plugins, HookEventsHandler
+        )
+        self._certificate_check = CertificateCheck(
+            lambda **arguments: call_hook(
+                self.plugins, "openocpp_cs_certificate_identity", **arguments
+            ),
+            config,
+            self.store,
         )
         # Every decision, a plugin's too, is rate limited.
         self._authenticator = AuthenticationGuard(
@@ -220,17 +237,25 @@ class CentralSystem(MultiService):
             max_connections=config.max_connections,
             max_connections_per_address=config.max_connections_per_address,
             output_stall_timeout=config.output_stall_timeout,
+            subprotocol_mismatch=config.subprotocol_mismatch,
+            # The central system checks a certificate's subject itself
+            # (its option, its hook: CertificateCheck).
+            check_certificate_identity=False,
         )
         tls_options = None
-        if config.security_profile >= 2 and not config.listen.lower().startswith("ssl:"):
+        if config.security_profile >= 2:
+            # With a CA, a profile 2 listener asks for an optional client
+            # certificate, so that it serves profile 3 charge points too.
             tls_options = server_tls_options(
                 config.tls_key,
                 config.tls_certificate,
-                client_ca=config.tls_ca if config.security_profile == 3 else None,
+                client_ca=config.tls_ca,
+                require_client_certificate=config.security_profile == 3,
+                extra_chain=config.tls_extra_chain,
             )
-        endpoint = server_endpoint(
-            self.reactor, config.listen, config.security_profile, tls_options
-        )
+        parsed = parse_ssl_description(config.listen)
+        listen = config.listen if parsed is None else parsed.plain
+        endpoint = server_endpoint(self.reactor, listen, config.security_profile, tls_options)
         return ListeningService(
             endpoint, factory, config.listen, "Central system", listened=self._listened
         )
@@ -481,7 +506,12 @@ class CentralSystem(MultiService):
         )
 
     def _check_credentials(self, identity, password, certificate, peer):
-        return self.events_handler.check_credentials(identity, password, certificate, peer)
+        # The certificate's subject first: no plugin deciding credentials
+        # can let a certificate of another charge point in.
+        checking = self._certificate_check(identity, certificate, peer)
+        return checking.addCallback(
+            lambda _: self.events_handler.check_credentials(identity, password, certificate, peer)
+        )
 
     def _attach(self, proxy: ChargePointProxy) -> None:
         old = self._connected.get(proxy.identity)

@@ -36,7 +36,17 @@ class CentralSystemOptions(RoleOptions):
          number("--security-profile", int)],
         ["tls-key", None, None, "PEM file of the server's TLS private key (profiles 2, 3)."],
         ["tls-cert", None, None, "PEM file of the server's certificate chain (profiles 2, 3)."],
-        ["tls-ca", None, None, "PEM file of the CA signing charge point certificates (profile 3)."],
+        ["tls-ca", None, None,
+         "PEM file of the CA signing charge point certificates: required at profile 3; "
+         "at profile 2 client certificates are then optional (one listener for 2 and 3)."],
+        ["subprotocol-mismatch", None, "refuse",
+         "A charge point not offering ocpp1.6: refuse (HTTP 400, TC_088_CSMS) or close "
+         "(handshake, then close 1002: OCPP-J 1.6 section 3.2)."],
+        ["ca-key", None, None,
+         "PEM file of a CA key signing charge points' CSRs (SignCertificate); with --ca-cert."],
+        ["ca-cert", None, None, "PEM file of that CA's certificate (then any intermediates)."],
+        ["cpo-name", None, None,
+         "The CPO name a charge point certificate's (and CSR's) subject O must be."],
         ["heartbeat-interval", None, 300, "Heartbeat interval given to charge points, in seconds.",
          number("--heartbeat-interval", int)],
         ["unknown-chargepoints", None, "accept",
@@ -107,9 +117,14 @@ class CentralSystemOptions(RoleOptions):
         ["accept-any-idtag", None, "Accept every id tag, known or not."],
         ["no-log-frames", None, "Accepted for older command lines: frame logging is off by default."],
         ["unicode-identities", None, "Accept identities beyond ASCII (normalised to NFC)."],
+        ["no-certificate-identity", None,
+         "Do not require a client certificate's CN to be the charge point identity "
+         "(a plugin's openocpp_cs_certificate_identity may map it)."],
     ]
     renamed_options = {
         "tls_certificate": "--tls-cert",
+        "certificate_names_identity": "--no-certificate-identity",
+        "ca_certificate": "--ca-cert",
         "unknown_charge_points": "--unknown-chargepoints",
         "request_timeout": "--api-request-timeout",
         "max_streams": "--api-max-streams",
@@ -143,10 +158,13 @@ class CentralSystemOptions(RoleOptions):
         from openocpp.preflight import check_endpoint
 
         if self["security-profile"] in (2, 3):
-            missing = [name for name in ("--tls-key", "--tls-cert") if self[name[2:]] is None]
+            missing = []
+            if not self["listen"].strip().lower().startswith("ssl:"):
+                # An ssl: string names the key and certificate itself.
+                missing = [name for name in ("--tls-key", "--tls-cert") if self[name[2:]] is None]
             if self["security-profile"] == 3 and self["tls-ca"] is None:
                 missing.append("--tls-ca")
-            if missing and not self["listen"].strip().lower().startswith("ssl:"):
+            if missing:
                 raise ValueError(
                     f"--security-profile {self['security-profile']} needs TLS: give "
                     + " and ".join(missing)
@@ -169,6 +187,11 @@ class CentralSystemOptions(RoleOptions):
             tls_key=self["tls-key"],
             tls_certificate=self["tls-cert"],
             tls_ca=self["tls-ca"],
+            subprotocol_mismatch=self["subprotocol-mismatch"],
+            certificate_names_identity=not self["no-certificate-identity"],
+            cpo_name=self["cpo-name"],
+            ca_key=self["ca-key"],
+            ca_certificate=self["ca-cert"],
             heartbeat_interval=self["heartbeat-interval"],
             unknown_charge_points=self["unknown-chargepoints"],
             accept_any_id_tag=bool(self["accept-any-idtag"]),
@@ -269,23 +292,30 @@ def _preflight(options: CentralSystemOptions, reactor) -> None:
 
     config = options.config
     preflight.check_plugins("--plugin", config.plugins)
+    # The files an ssl: string names are the --listen option's.
+    from_listen = config.listen.strip().lower().startswith("ssl:")
+    key_option, certificate_option = ("--listen", "--listen") if from_listen else ("--tls-key", "--tls-cert")
     preflight.check_readable_files([
-        ("--tls-key", config.tls_key), ("--tls-cert", config.tls_certificate),
-        ("--tls-ca", config.tls_ca),
+        (key_option, config.tls_key), (certificate_option, config.tls_certificate),
+        ("--tls-ca", config.tls_ca), ("--ca-key", config.ca_key), ("--ca-cert", config.ca_certificate),
     ])
+    if config.ca_key:
+        from openocpp.centralsystem.certificates import CertificateAuthority
+
+        CertificateAuthority.from_files(config.ca_key, config.ca_certificate)
     if config.security_profile >= 2 and config.tls_key and config.tls_certificate:
         from openocpp.transport.security import server_tls_options
 
         try:
             server_tls_options(config.tls_key, config.tls_certificate,
-                               client_ca=config.tls_ca if config.security_profile == 3 else None)
+                               client_ca=config.tls_ca, extra_chain=config.tls_extra_chain)
         except Exception as error:
             raise ValueError(
-                f"--tls-key {config.tls_key!r}, --tls-cert {config.tls_certificate!r}: "
+                f"{key_option} {config.tls_key!r}, {certificate_option} {config.tls_certificate!r}: "
                 f"not a PEM key and certificate chain ({error})"
             ) from None
     preflight.check_role_database("--db", config.database, MIGRATIONS, "central system")
-    preflight.check_port_free(reactor, "--listen", config.listen)
+    preflight.check_port_free(reactor, "--listen", config.plain_listen)
     api_config = options.api_config
     if api_config is not None:
         preflight.check_port_free(reactor, "--api", api_config.endpoint)

@@ -16,15 +16,20 @@ Basic authentication.
 
 A central system and a charge point use one profile at a time (A00.FR.001);
 a central system refuses a charge point connecting with another profile
-than its own (A00.FR.002).  A central system serving several profiles does
-it on several ports (A00.FR.006): one L{OcppServerFactory
-<openocpp.transport.server.OcppServerFactory>} per port.
+than its own (A00.FR.002).  A central system may serve several profiles on
+several ports (A00.FR.006), one L{OcppServerFactory
+<openocpp.transport.server.OcppServerFactory>} per port, or profiles 2 and
+3 on one TLS port asking for an optional client certificate
+(L{server_tls_options} with C{require_client_certificate=False}): the
+profile each charge point must meet is then the central system's to
+decide (L{openocpp.centralsystem.credentials}).
 """
 
 from __future__ import annotations
 
 import binascii
 import hmac
+from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
 from typing import Union
@@ -285,22 +290,33 @@ def server_tls_options(
     private_key: PathLike,
     certificate_chain: PathLike,
     client_ca: PathLike | None = None,
+    require_client_certificate: bool = True,
+    extra_chain: PathLike | None = None,
 ) -> CertificateOptions:
     """
     TLS options for a central system (Security Profiles 2 and 3): TLS 1.2
     or above, the server certificate chain, and for profile 3 the CA(s) a
     charge point's client certificate must be signed by (the handshake
-    fails without one).
+    fails without one, unless C{require_client_certificate} is false: then
+    a certificate is asked for, verified when given, and optional, so that
+    one listener serves profile 2 and profile 3 charge points).
 
     @param private_key: PEM file of the server's private key.
     @param certificate_chain: PEM file of the server certificate, then any
         intermediate CA certificates.
     @param client_ca: PEM file of the CA certificate(s) that sign charge
         point certificates, for profile 3; L{None} for profile 2.
+    @param require_client_certificate: with C{client_ca}, whether the TLS
+        handshake fails without a client certificate.
+    @param extra_chain: PEM file of more intermediate CA certificates sent
+        after those of C{certificate_chain} (the C{extraCertChain} of an
+        C{ssl:} endpoint string).
     @return: options for L{openocpp.transport.server.listen} or
         L{openocpp.transport.server.server_endpoint}.
     """
     chain = load_certificates(certificate_chain)
+    if extra_chain is not None:
+        chain += load_certificates(extra_chain)
     options = dict(
         privateKey=load_private_key(private_key),
         certificate=chain[0].original,
@@ -308,8 +324,127 @@ def server_tls_options(
         raiseMinimumTo=MINIMUM_TLS_VERSION,
     )
     if client_ca is not None:
-        options["trustRoot"] = trustRootFromCertificates(load_certificates(client_ca))
+        authorities = load_certificates(client_ca)
+        if require_client_certificate:
+            options["trustRoot"] = trustRootFromCertificates(authorities)
+        else:
+            # trustRoot always requires one: the older arguments ask for a
+            # certificate and verify it when given.
+            options.update(
+                verify=True,
+                caCerts=[each.original for each in authorities],
+                requireCertificate=False,
+            )
     return CertificateOptions(**options)
+
+
+@dataclass(frozen=True)
+class SSLDescription:
+    """
+    An C{ssl:} server endpoint string, split into the plain endpoint it
+    listens on and the TLS files it names (Twisted's C{ssl:} parser's
+    arguments and defaults: C{privateKey} defaults to C{server.pem},
+    C{certKey} to C{privateKey}).
+
+    @ivar plain: the C{tcp:} endpoint string (port, interface, backlog).
+    @ivar private_key: the C{privateKey} file.
+    @ivar certificate: the C{certKey} file (the certificate, then any
+        intermediate CA certificates).
+    @ivar extra_chain: the C{extraCertChain} file, or L{None}.
+    """
+
+    plain: str
+    private_key: str
+    certificate: str
+    extra_chain: str | None = None
+
+
+_SSL_PLAIN_ARGUMENTS = ("interface", "backlog")
+_SSL_FILE_ARGUMENTS = ("privateKey", "certKey", "extraCertChain")
+
+
+def _split_description(description: str) -> list[str]:
+    # Twisted's endpoint string syntax: ":" separates, "\" escapes.
+    parts, current, escaped = [], [], False
+    for char in description:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == ":":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(":", "\\:").replace("=", "\\=")
+
+
+def parse_ssl_description(description: str) -> SSLDescription | None:
+    """
+    Split an C{ssl:} server endpoint string (C{ssl:8443:privateKey=key.pem:
+    certKey=chain.pem:interface=0.0.0.0}), so that openocpp listens with
+    TLS options of its own (TLS 1.2 or above, optional or required client
+    certificates) rather than Twisted's.
+
+    @param description: a server endpoint string.
+    @return: its L{SSLDescription}; L{None} when it is not an C{ssl:} one.
+    @raise ValueError: an argument openocpp does not take (C{sslmethod},
+        C{dhParameters}: the TLS version and ciphers are the whitepaper's),
+        or no port.
+    """
+    parts = _split_description(description.strip())
+    if parts[0].strip().lower() != "ssl":
+        return None
+    port = None
+    plain: dict[str, str] = {}
+    files: dict[str, str] = {}
+    for part in parts[1:]:
+        name, equals, value = part.partition("=")
+        if not equals:
+            if port is not None:
+                raise ValueError(f"{description!r}: more than one port")
+            port = part
+        elif name in _SSL_PLAIN_ARGUMENTS:
+            plain[name] = value
+        elif name in _SSL_FILE_ARGUMENTS:
+            files[name] = value
+        elif name == "port":
+            port = value
+        else:
+            raise ValueError(
+                f"{description!r}: {name}= is not taken (TLS 1.2 or above with the "
+                "default ciphers is used; arguments: port, interface, backlog, "
+                "privateKey, certKey, extraCertChain)"
+            )
+    if port is None:
+        raise ValueError(f"{description!r}: no port")
+    private_key = files.get("privateKey", "server.pem")
+    plain_description = ":".join(
+        ["tcp", _escape(port)] + [f"{name}={_escape(value)}" for name, value in plain.items()]
+    )
+    return SSLDescription(
+        plain=plain_description,
+        private_key=private_key,
+        certificate=files.get("certKey", private_key),
+        extra_chain=files.get("extraCertChain"),
+    )
+
+
+def accepts_client_certificate(options: object) -> bool:
+    """
+    Whether server TLS options ask for and verify a client certificate,
+    required or not.
+
+    @param options: server TLS options.
+    @return: L{True} for a L{CertificateOptions} that verifies the peer.
+    """
+    return bool(isinstance(options, CertificateOptions) and options.verify)
 
 
 def requires_client_certificate(options: object) -> bool:

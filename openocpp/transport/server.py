@@ -14,21 +14,27 @@ Whitepaper section 2) goes:
   1. identity: the last segment of the request path, percent-decoded, 1 to
      48 characters, else HTTP 404;
   2. transport: TLS for profiles 2 and 3, plain TCP for 0 and 1, else 403;
-  3. credentials: for profiles 1 and 2 HTTP Basic with the identity as user
-     name, else 401 (with C{WWW-Authenticate: Basic}); for profile 3 a
-     client certificate (verified against the CA by TLS) whose subject CN is
-     the identity, else 403;
-  4. the authenticator, with identity, password, certificate and peer: no
+  3. subprotocol: C{ocpp1.6} must be among those offered.  If not, by
+     default the upgrade is refused with HTTP 400 and the reason (what the
+     OCA's compliance test case TC_088_CSMS checks); with
+     C{subprotocol_mismatch="close"} the handshake completes without a
+     C{Sec-WebSocket-Protocol} header and the connection is closed at once
+     (code 1002), as OCPP-J 1.6 section 3.2 literally says (checked after
+     the credentials then);
+  4. credentials: for profiles 1 and 2 HTTP Basic with the identity as user
+     name, else 401 (with C{WWW-Authenticate: Basic}), unless, on a profile
+     2 listener whose TLS options ask for an optional client certificate,
+     the charge point presented one (verified against the CA by TLS: it
+     meets profile 3); for profile 3 a client certificate, else 403; with
+     C{check_certificate_identity} (the default) a certificate's subject CN
+     must be the identity, else 403 (A00.FR.405);
+  5. the authenticator, with identity, password, certificate and peer: no
      gives 403 (profile 3), 401 (profiles 1, 2, or a password was
      presented) or 404 (profile 0: an unknown charge point); it may also refuse
      with a status of its own by raising
      L{openocpp.transport.security.AuthenticationRefused} (e.g. 401 for a
      charge point registered with a password on a profile 0 listener, 429
-     with C{Retry-After} after too many failed attempts);
-  5. subprotocol: C{ocpp1.6} must be among those offered.  If not, the
-     handshake completes without a C{Sec-WebSocket-Protocol} header and the
-     connection is closed at once (code 1002), as OCPP-J 1.6 section 3.2
-     requires.
+     with C{Retry-After} after too many failed attempts).
 
 Then the handler's C{connection_made} is called.
 """
@@ -73,9 +79,27 @@ from openocpp.transport.security import (
     InvalidAuthorization,
     SecurityProfile,
     common_names,
+    parse_ssl_description,
     password_from_authorization,
     requires_client_certificate,
+    server_tls_options,
 )
+
+SUBPROTOCOL_REFUSE = "refuse"
+"""
+Refuse a handshake not offering C{ocpp1.6} with HTTP 400 (TC_088_CSMS).
+"""
+
+SUBPROTOCOL_CLOSE = "close"
+"""
+Complete a handshake not offering C{ocpp1.6} without the subprotocol, then
+close with 1002 (OCPP-J 1.6 section 3.2).
+"""
+
+SUBPROTOCOL_MISMATCH_ANSWERS = (SUBPROTOCOL_REFUSE, SUBPROTOCOL_CLOSE)
+"""
+The answers to a subprotocol mismatch L{OcppServerFactory} may give.
+"""
 
 Authenticator = Callable[
     [str, "bytes | None", "Certificate | None", IAddress], "bool | Deferred[bool]"
@@ -222,6 +246,16 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
         except InvalidIdentity as invalid:
             raise ConnectionDeny(ConnectionDeny.NOT_FOUND, str(invalid))
         self.identity = identity
+        offered = OCPP_SUBPROTOCOL in request.protocols
+        if not offered and factory.subprotocol_mismatch == SUBPROTOCOL_REFUSE:
+            # Before the credentials: nothing is hashed for a client that
+            # cannot speak OCPP 1.6 anyway.
+            raise ConnectionDeny(
+                ConnectionDeny.BAD_REQUEST,
+                f"subprotocol {OCPP_SUBPROTOCOL} required (offered: "
+                + (", ".join(request.protocols) or "none")
+                + ")",
+            )
 
         is_tls = ISSLTransport.providedBy(self.transport)
         if is_tls != profile.uses_tls:
@@ -238,7 +272,10 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
 
         header = request.headers.get("authorization")
         password = None
-        if profile.requires_basic_auth:
+        # A verified client certificate meets profile 3, above the
+        # listener's profile 2 (a listener asking for an optional one).
+        by_certificate = certificate is not None
+        if profile.requires_basic_auth and not by_certificate:
             try:
                 password = password_from_authorization(header, identity)
             except InvalidAuthorization as invalid:
@@ -254,7 +291,7 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
                 raise ConnectionDeny(
                     ConnectionDeny.FORBIDDEN, "no client certificate"
                 )
-            if common_names(certificate) != [identity]:
+            if factory.check_certificate_identity and common_names(certificate) != [identity]:
                 raise ConnectionDeny(
                     ConnectionDeny.FORBIDDEN,
                     "client certificate subject CN is not the charge point identity",
@@ -283,7 +320,7 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
                 raise ConnectionDeny(401, "charge point not authorized")
             raise ConnectionDeny(ConnectionDeny.NOT_FOUND, "unknown charge point")
 
-        if OCPP_SUBPROTOCOL not in request.protocols:
+        if not offered:
             self._refusal = (
                 f"the client offered the subprotocols {request.protocols!r}, "
                 f"not {OCPP_SUBPROTOCOL}"
@@ -383,6 +420,8 @@ class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
         allow_unicode_identities: bool = False,
         output_stall_timeout: float = DEFAULT_OUTPUT_STALL_TIMEOUT,
         max_connections_per_address: int = 0,
+        subprotocol_mismatch: str = "refuse",
+        check_certificate_identity: bool = True,
     ):
         """
         @param handler_factory: called with each new L{IOcppConnection},
@@ -431,8 +470,23 @@ class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
             characters beyond ASCII (normalised to NFC; see
             L{openocpp.transport.identity}); by default they are refused
             with 404.
+        @param subprotocol_mismatch: what a client not offering C{ocpp1.6}
+            gets: C{"refuse"}, HTTP 400 with the reason (TC_088_CSMS), or
+            C{"close"}, the handshake completed without the subprotocol and
+            the connection closed with 1002 (OCPP-J 1.6 section 3.2).
+        @param check_certificate_identity: whether a client certificate's
+            subject CN must be the identity (A00.FR.405); off for a caller
+            checking it itself (the central system, whose option and hook
+            decide).
         """
         profile = SecurityProfile(security_profile)
+        if subprotocol_mismatch not in SUBPROTOCOL_MISMATCH_ANSWERS:
+            raise ValueError(
+                "subprotocol_mismatch must be one of "
+                f"{', '.join(SUBPROTOCOL_MISMATCH_ANSWERS)}, not {subprotocol_mismatch!r}"
+            )
+        self.subprotocol_mismatch = subprotocol_mismatch
+        self.check_certificate_identity = check_certificate_identity
         if url is None:
             url = f"{profile.scheme}://127.0.0.1/"
         WebSocketServerFactory.__init__(
@@ -508,9 +562,13 @@ def server_endpoint(
 
     Profiles 0 and 1 listen on a plain endpoint (C{"tcp:8080"}).  Profile 2
     listens either on an C{ssl:} endpoint string
-    (C{"ssl:8443:privateKey=key.pem:certKey=chain.pem"}) or on a plain one
-    with C{tls_options}.  Profile 3 needs a plain endpoint string and
-    C{tls_options} requiring client certificates (C{ssl:} strings cannot).
+    (C{"ssl:8443:privateKey=key.pem:certKey=chain.pem"}: its files are
+    loaded into L{server_tls_options}, so TLS 1.2 or above holds there too)
+    or on a plain one with C{tls_options}.  Profile 3 needs a plain
+    endpoint string and C{tls_options} asking for client certificates
+    (C{ssl:} strings cannot name the CA that signs them).  A profile 2
+    listener whose options ask for an optional client certificate also
+    serves profile 3 charge points.
 
     @param reactor: the reactor.
     @param description: a Twisted server endpoint string.
@@ -537,7 +595,11 @@ def server_endpoint(
             )
         if tls_options is not None:
             raise ValueError("give either an ssl: endpoint string or tls_options")
-        return serverFromString(reactor, description)
+        parsed = parse_ssl_description(description)
+        tls_options = server_tls_options(
+            parsed.private_key, parsed.certificate, extra_chain=parsed.extra_chain
+        )
+        description = parsed.plain
     if tls_options is None:
         raise ValueError(
             f"security profile {int(profile)} requires TLS: give tls_options or an "

@@ -274,6 +274,9 @@ class ApiResource(Resource):
         reservations = ReservationRoutes(central, self._connected_proxy, self._call_failed)
         firmware = FirmwareRoutes(central, self._connected_proxy, self._call_failed)
         self._charging = ChargingProfileRoutes(queries, self._charge_point)
+        from openocpp.web.certificates import CertificateRoutes
+
+        certificates = CertificateRoutes(central)
         self.routes = [
             Route("openapi.json", public=True, GET=self.get_openapi),
             Route("v1/chargepoints", GET=self.list_charge_points),
@@ -289,6 +292,8 @@ class ApiResource(Resource):
             Route("v1/chargepoints/{identity}/reservations/{reservationId}", DELETE=reservations.delete),
             Route("v1/chargepoints/{identity}/firmware", POST=firmware.post),
             Route("v1/chargepoints/{identity}/chargingprofiles", GET=self._charging.list_profiles),
+            Route("v1/certificates", GET=certificates.list),
+            Route("v1/certificates/{serial}/revoke", POST=certificates.revoke),
             Route("v1/actions", GET=self.list_actions),
             Route("v1/idtags", GET=self.list_id_tags),
             Route("v1/idtags/{idTag}", GET=self.get_id_tag, PUT=self.put_id_tag, DELETE=self.delete_id_tag),

@@ -270,6 +270,26 @@ def _schemas() -> dict:
             ["chargePoint", "items"],
         ),
     }
+    schemas["IssuedCertificate"] = _object(
+        {
+            "serial": {**_TEXT, "description": "its serial number, lower-case hexadecimal"},
+            "chargePoint": _TEXT,
+            "subject": {**_TEXT, "description": "its subject, RFC 4514 (CN=identity,O=CPO name)"},
+            "notBefore": _TIME,
+            "notAfter": _TIME,
+            "issuedAt": _TIME,
+            "delivery": _nullable({**_TEXT, "description": "the charge point's answer to CertificateSigned "
+                                   "(Accepted, Rejected) or why it was not delivered; null until answered"}),
+            "revokedAt": _nullable({**_TIME, "description": "when it was revoked; null while valid"}),
+            "certificate": {**_TEXT, "description": "the certificate, PEM"},
+        },
+        ["serial", "chargePoint", "subject", "notBefore", "notAfter", "issuedAt", "delivery", "revokedAt",
+         "certificate"],
+        "a charge point certificate the central system issued answering SignCertificate",
+    )
+    schemas["IssuedCertificateList"] = _object(
+        {"items": {"type": "array", "items": _ref("IssuedCertificate")}}, ["items"]
+    )
     schemas["Upload"] = _object(
         {
             "id": _INT,
@@ -449,6 +469,36 @@ def _paths() -> dict:
                 "responses": {
                     "200": _json("the charging profiles", _ref("ChargingProfileList")),
                     "404": _error("unknown charge point"),
+                    **_AUTH_ERRORS,
+                },
+            }
+        },
+        "/api/v1/certificates": {
+            "get": {
+                "operationId": "listIssuedCertificates",
+                "tags": ["security"],
+                "summary": "The charge point certificates the central system issued, newest first",
+                "description": (
+                    "Issued answering SignCertificate when the central system has a CA (--ca-key, "
+                    "--ca-cert): the CSR checked (CN the identity, O the --cpo-name, key size), signed, "
+                    "and sent with CertificateSigned."
+                ),
+                "parameters": [_query("chargePoint", "only this charge point's")],
+                "responses": {"200": _json("the certificates", _ref("IssuedCertificateList")), **_AUTH_ERRORS},
+            }
+        },
+        "/api/v1/certificates/{serial}/revoke": {
+            "parameters": [
+                {"name": "serial", "in": "path", "required": True,
+                 "description": "the serial number, hexadecimal", "schema": _TEXT}
+            ],
+            "post": {
+                "operationId": "revokeIssuedCertificate",
+                "tags": ["security"],
+                "summary": "Revoke an issued certificate: its charge point can no longer connect with it",
+                "responses": {
+                    "200": _json("the certificate, revoked", _ref("IssuedCertificate")),
+                    "404": _error("no certificate of this serial was issued here"),
                     **_AUTH_ERRORS,
                 },
             }

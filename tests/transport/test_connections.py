@@ -415,14 +415,31 @@ class WebSocketTests(ConnectionTestsMixin, TestCase):
         connection.send_text("late")
         server_connection.send_text("late")
 
-    async def test_no_subprotocol_offered(self) -> None:
+    async def test_no_subprotocol_offered_refused_with_400(self) -> None:
         """
-        A client not offering C{ocpp1.6} gets a handshake without
-        Sec-WebSocket-Protocol, then a close frame 1002 (OCPP-J 1.6 section
-        3.2); no handler is made.
+        By default a client not offering C{ocpp1.6} is not upgraded: HTTP
+        400 naming the subprotocol required and those offered (the OCA's
+        TC_088_CSMS); no handler is made.
         """
         servers = Handlers()
         _, port = await self.start_server(servers)
+        for protocols, offered in ((None, b"none"), ("ocpp1.5, ocpp2.0.1", b"ocpp1.5, ocpp2.0.1")):
+            answer = await self.raw(port, handshake_request("/ocpp/CP001", protocols))
+            head = answer.partition(b"\r\n\r\n")[0]
+            self.assertTrue(
+                head.startswith(b"HTTP/1.1 400 subprotocol ocpp1.6 required (offered: " + offered),
+                head,
+            )
+        self.assertEqual(servers.made, [])
+
+    async def test_no_subprotocol_offered_spec_literal_close(self) -> None:
+        """
+        With C{subprotocol_mismatch="close"}, a client not offering
+        C{ocpp1.6} gets a handshake without Sec-WebSocket-Protocol, then a
+        close frame 1002 (OCPP-J 1.6 section 3.2); no handler is made.
+        """
+        servers = Handlers()
+        _, port = await self.start_server(servers, subprotocol_mismatch="close")
         for protocols in (None, "ocpp1.5, ocpp2.0.1"):
             answer = await self.raw(port, handshake_request("/ocpp/CP001", protocols))
             head, _, frames = answer.partition(b"\r\n\r\n")

@@ -539,3 +539,47 @@ class ConsoleSmartChargingBrowserTests(ApiMixin, TestCase):
         # "M x y H x": the step's y is above the 0 axis.
         step_y = float(path.split()[1])
         self.assertLess(step_y, float(axis) - 50, path)
+
+class ConsoleCertificatesBrowserTests(ApiMixin, TestCase):
+    """
+    The console's certificates page (C{certificates.js}).
+    """
+
+    timeout = 60
+    setUp = ConsoleBrowserTests.setUp
+    in_thread = ConsoleBrowserTests.in_thread
+    wait_for = ConsoleBrowserTests.wait_for
+
+    @inlineCallbacks
+    def test_issued_certificate_listed_and_revoked(self):
+        """
+        A certificate issued to the selected charge point is listed with
+        its subject; its Revoke button revokes it (the store says so) and
+        the list shows it revoked, without the button.
+        """
+        from openocpp.centralsystem.certificates import CertificateAuthority, check_csr
+        from openocpp.pki import make_ca
+        from tests.centralsystem.test_certificates import make_csr
+
+        self.central.store.register_charge_point("CP001")
+        ca = make_ca(os.path.abspath(self.mktemp()), "ACME")
+        authority = CertificateAuthority.from_files(str(ca.key), str(ca.certificate))
+        serial = self.central.store.issued_certificates.record(
+            "CP001", authority.sign(check_csr(make_csr("CP001")[0], "CP001", "ACME"))
+        )
+        yield self.central.store.when_committed(None)
+        profile = tempfile.mkdtemp(prefix="openocpp-chromium-")
+        self.addCleanup(shutil.rmtree, profile, True)
+        self.driver = yield self.in_thread(start_browser, self.browser_path, self.driver_path, profile)
+        self.addCleanup(self.in_thread, self.driver.quit)
+        yield self.in_thread(self.driver.get, self.base + "/")
+        row = yield self.wait_for('#chargepoints tr[data-identity="CP001"]')
+        yield self.in_thread(row.click)
+        yield self.wait_for("#detail-title", "CP001")
+        yield self.wait_for(f'#certificates li[data-serial="{serial}"]', "CN=CP001,O=ACME")
+        button = yield self.wait_for(f'#certificates li[data-serial="{serial}"] button.revoke')
+        yield self.in_thread(button.click)
+        yield self.wait_for(f'#certificates li[data-serial="{serial}"]', "revoked")
+        self.assertTrue(self.central.store.issued_certificates.is_revoked(serial))
+        logs = yield self.in_thread(self.driver.get_log, "browser")
+        self.assertEqual([entry for entry in logs if entry["level"] == "SEVERE"], [])
