@@ -407,6 +407,22 @@ class IChargePoint(IService):
             nothing limits it.
         """
 
+    def security_event(kind, tech_info=None, critical=None):
+        """
+        Raise a security event (Security Whitepaper chapter 8) the
+        application detected (TamperDetectionActivated, MemoryExhaustion,
+        AttemptedReplayAttacks, or one of its own): it goes in the security
+        log and, when critical, to the central system with
+        SecurityEventNotification.req through the persistent queue (never
+        lost offline).
+
+        @param kind: the event's type (1 to 50 characters).
+        @param tech_info: more about it (cut to 255 characters).
+        @param critical: whether it is sent; default: the whitepaper's
+            table (an unknown type: not critical).
+        @raise ValueError: for a type that is empty or too long.
+        """
+
     def reset_data():
         """
         Forget everything persisted (configuration, statuses, cache,

@@ -95,6 +95,16 @@ class TransactionQueue:
         self._store.enqueue("MeterValues", local_id, codec.encode(request))
         self.pump()
 
+    def enqueue_request(self, request: Any) -> None:
+        """
+        Queue a request that concerns no transaction but must not be lost
+        offline either (a critical SecurityEventNotification.req, Security
+        Whitepaper A04.FR.02): it goes in order with the transaction
+        messages, with their retries.
+        """
+        self._store.enqueue(request.action, None, codec.encode(request))
+        self.pump()
+
     def wait_start(self, local_id: int) -> Deferred:
         """
         @return: a Deferred firing with the idTag's L{AuthorizationStatus}

@@ -20,7 +20,9 @@ and never the facade:
     handed to the charger;
   - L{Registration}: BootNotification until accepted;
   - L{Heartbeat}: heartbeats when due;
-  - L{TimeKeeper}: the charge point's time.
+  - L{TimeKeeper}: the charge point's time;
+  - L{SecurityEvents}: security events, in the L{SecurityLog} and (the
+    critical ones) sent through the queue.
 
 The facade itself keeps the connection (a child C{ClientConnectionService})
 and decides what may be sent on it.
@@ -55,6 +57,8 @@ from openocpp.chargepoint.ocppconfig import IniConfigStorage, OcppConfig, Sqlite
 from openocpp.chargepoint.queue import TransactionQueue
 from openocpp.chargepoint.registration import Registration
 from openocpp.chargepoint.reservations import Reservations
+from openocpp.chargepoint.securityevents import SecurityEvents
+from openocpp.chargepoint.securitylog import SecurityLog
 from openocpp.chargepoint.smartcharging import SmartCharging
 from openocpp.chargepoint.status import StatusReporter
 from openocpp.chargepoint.store import ChargePointStore, TransactionRecord
@@ -76,6 +80,11 @@ from openocpp.messages.registry import Role
 from openocpp.plugins import call_hook, load_plugin_module, make_plugin_manager, notify
 from openocpp.rpc.session import RpcSession
 from openocpp.transport.interfaces import IConnectionHandler
+
+#: The configuration keys whose change is a ReconfigurationOfSecurityParameters
+#: security event.
+SECURITY_PARAMETERS = ("AuthorizationKey", "SecurityProfile", "CpoName")
+
 
 @implementer(IConnectionHandler)
 class _Connection:
@@ -181,9 +190,7 @@ class ChargePoint(MultiService):
         self._log_ring = LogRing()
         # A jump of the charge point's time moves Smart Charging's period
         # boundaries (SmartCharging is built below).
-        self._time = TimeKeeper(
-            self.clock, hook=self._hook, changed=lambda: self._smart_charging.reconsider()
-        )
+        self._time = TimeKeeper(self.clock, hook=self._hook, changed=self._time_changed)
         self._registrar = Registration(
             config,
             self.ocpp_config,
@@ -233,6 +240,15 @@ class ChargePoint(MultiService):
             send=self._send,
             online=lambda: self.online,
         )
+        self._security_log = SecurityLog(
+            self.store, lambda: self.ocpp_config.integer("SecurityLogMaxEntriesCount")
+        )
+        self._security = SecurityEvents(
+            self._security_log,
+            now=self.now,
+            enqueue=self._queue.enqueue_request,
+            notify=self._notify,
+        )
         self._metering = Metering(
             self._connectors,
             self.store,
@@ -260,6 +276,7 @@ class ChargePoint(MultiService):
             folder=config.download_folder,
             max_bytes=config.download_max_bytes,
             configured_version=lambda: self.config.firmware_version,
+            security_event=self.security_event,
         )
         self._diagnostics = Diagnostics(
             self.store,
@@ -470,6 +487,7 @@ class ChargePoint(MultiService):
             if status is not None and status != AuthorizationStatus.ACCEPTED.value:
                 # Refused before the process stopped, and not stopped yet.
                 self._transactions.deauthorized(record.local_id, AuthorizationStatus(status))
+        self._security.raise_event("StartupOfTheDevice")
         self._firmware.start()
         if self._connect and self._service is None:
             self._service = self._connection_service()
@@ -555,6 +573,7 @@ class ChargePoint(MultiService):
         BootNotification follows.
         """
         self.log.info("Charge point {identity} restarting", identity=self.config.identity)
+        self._security.raise_event("ResetOrReboot")
         return maybeDeferred(self.stopService).addCallback(lambda _: self.startService())
 
     def _reconnect(self) -> None:
@@ -691,6 +710,23 @@ class ChargePoint(MultiService):
 
     def now(self) -> datetime:
         return self._time.now()
+
+    def _time_changed(self) -> None:
+        # Smart Charging's period boundaries move with the time; a changed
+        # system time is a security event (whitepaper chapter 8).
+        self._smart_charging.reconsider()
+        self._security.raise_event(
+            "SettingSystemTime", f"set to {codec.format_datetime(self.now())}"
+        )
+
+    def security_event(
+        self, kind: str, tech_info: str | None = None, critical: bool | None = None
+    ) -> None:
+        """
+        Raise a security event: stored in the security log, and sent to the
+        central system (through the persistent queue) when critical.
+        """
+        self._security.raise_event(kind, tech_info, critical)
 
     def _set_time(self, current_time: datetime) -> None:
         # The central system told its time: what expires is timed again.
@@ -835,6 +871,13 @@ class ChargePoint(MultiService):
         Apply a changed key to what runs: its owners observe it (see
         L{IOcppConfig.observe}), then plugins are told.
         """
+        if key in SECURITY_PARAMETERS:
+            # Whitepaper A01.FR.11: the change is logged; A01.FR.12: never
+            # the key's content.
+            shown = "(hidden)" if key == "AuthorizationKey" else value
+            self._security.raise_event(
+                "ReconfigurationOfSecurityParameters", f"{key} changed to {shown}"
+            )
         self.ocpp_config.announce(key, value)
         self._notify("openocpp_cp_configuration_changed", key=key, value=value)
 
@@ -861,6 +904,8 @@ class ChargePoint(MultiService):
         self.store.reset()
         self.ocpp_config.reset()
         self.log.info("Charge point data reset")
+        # The security log went with the rest (sent after the next boot).
+        self._security.raise_event("SecurityLogWasCleared", "charge point data reset")
         return succeed(None)
 
     def reset_connector_data(self) -> Deferred:

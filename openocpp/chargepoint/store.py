@@ -133,6 +133,16 @@ MIGRATIONS = [
         installed INTEGER NOT NULL
     );
     """,
+    """
+    -- security events: the circular security log (openocpp.chargepoint.securitylog)
+    CREATE TABLE security_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at REAL NOT NULL,
+        type TEXT NOT NULL,
+        tech_info TEXT,
+        critical INTEGER NOT NULL
+    );
+    """,
 ]
 
 
@@ -622,6 +632,7 @@ class ChargePointStore:
             for table in (
                 "config", "meta", "connectors", "auth_cache", "local_list",
                 "transactions", "transaction_data", "queue", "reservations", "charging_profiles",
+                "security_log",
             ):
                 self._db.execute(f"DELETE FROM {table}")
 
