@@ -42,6 +42,10 @@ class IChargePointConfig(Interface):
     )
     reconnect_initial_delay = Attribute("Seconds before the first reconnection attempt.")
     reconnect_max_delay = Attribute("The longest wait between reconnection attempts, in seconds.")
+    security_profile_attempts = Attribute(
+        "Connection attempts in a row with a raised SecurityProfile before the "
+        "charge point falls back to the previous one (whitepaper A05.FR.08)."
+    )
     boot_retry_interval = Attribute(
         "Seconds between BootNotification attempts when the central system "
         "gives no interval (0) or does not answer."

@@ -28,6 +28,7 @@ The facade itself keeps the connection (a child C{ClientConnectionService})
 and decides what may be sent on it.
 """
 
+import os
 from datetime import datetime
 from typing import Any
 
@@ -59,6 +60,7 @@ from openocpp.chargepoint.registration import Registration
 from openocpp.chargepoint.reservations import Reservations
 from openocpp.chargepoint.securityevents import SecurityEvents
 from openocpp.chargepoint.securitylog import SecurityLog
+from openocpp.chargepoint.securityprofile import ProfileWatch, profile_problem
 from openocpp.chargepoint.smartcharging import SmartCharging
 from openocpp.chargepoint.status import StatusReporter
 from openocpp.chargepoint.store import ChargePointStore, TransactionRecord
@@ -372,6 +374,10 @@ class ChargePoint(MultiService):
         self._queue.deauthorized = self._transactions.deauthorized
         self._connect = connect
         self._service = None
+        #: The L{ProfileWatch} of the connection service's attempts.
+        self._watch: ProfileWatch | None = None
+        #: The SecurityProfile the connection service was made with.
+        self._profile_in_use: int | None = None
         self._connection: _Connection | None = None
         self._later: set[Any] = set()
         self._observe_connection_keys()
@@ -492,6 +498,11 @@ class ChargePoint(MultiService):
         if self._connect and self._service is None:
             self._service = self._connection_service()
             self._service.setServiceParent(self)
+        if self._service is not None:
+            # (Again after a stop: the stop ended the watch.) Soon, not now:
+            # a restart may run inside the connection service's own stop.
+            previous = self._watch.previous if self._watch is not None else None
+            self.call_later(0, self._watch_service, self._service, previous)
 
     def _connection_service(self) -> Any:
         from openocpp.transport.client import ClientConnectionService
@@ -500,6 +511,7 @@ class ChargePoint(MultiService):
         profile = self.ocpp_config.integer("SecurityProfile")
         password = self.ocpp_config.get("AuthorizationKey") or None
         ping = self.ocpp_config.integer("WebSocketPingInterval")
+        self._profile_in_use = profile
         service = ClientConnectionService(
             self._reactor,
             config.url,
@@ -585,6 +597,7 @@ class ChargePoint(MultiService):
                 self._connection.close()
             return
         old = self._service
+        in_use = self._profile_in_use
         try:
             new = self._connection_service()
         except Exception:
@@ -592,6 +605,13 @@ class ChargePoint(MultiService):
             return
         self._service = new
         self.log.info("Reconnecting with the new security settings")
+        # A raised profile is watched: A05.FR.08, back to the one in use if
+        # the new one cannot connect.
+        profile = self._profile_in_use
+        previous = in_use if in_use is not None and profile > in_use else None
+        if previous is None and self._watch is not None and self._watch.previous is not None:
+            previous = self._watch.previous  # the key changed while a switch was pending
+        self._watch_service(new, previous)
 
         def swap(_):
             # The new service joins once the old one closed its connection
@@ -600,6 +620,38 @@ class ChargePoint(MultiService):
                 new.setServiceParent(self)
 
         maybeDeferred(old.disownServiceParent).addBoth(swap)
+
+    def _watch_service(self, service: Any, previous: int | None) -> None:
+        if self._watch is not None:
+            self._watch.stop()
+        self._watch = ProfileWatch(
+            service,
+            security_event=self._security.raise_event,
+            fall_back=self._fall_back,
+            previous=previous,
+            profile=self._profile_in_use,
+            attempts=self.config.security_profile_attempts,
+        )
+        self._watch.start()
+
+    def _fall_back(self, previous: int, reason: str) -> None:
+        """
+        A05.FR.08: the new SecurityProfile could not connect: the previous
+        one is restored (a SecurityProfile may otherwise only be raised) and
+        the central system told with a critical security event.
+        """
+        self.log.warn(
+            "Falling back to security profile {previous}: {reason}",
+            previous=previous,
+            reason=reason,
+        )
+        self.ocpp_config.set("SecurityProfile", str(previous))
+        self._security.raise_event(
+            "ReconfigurationOfSecurityParameters",
+            f"fallback to SecurityProfile {previous}: {reason}",
+            critical=True,
+        )
+        self._reconnect()
 
     # -- connections --------------------------------------------------------------------
 
@@ -658,6 +710,8 @@ class ChargePoint(MultiService):
         self._connection = None
         self._heartbeat.stop()
         self._queue.settle_all()
+        if self._watch is not None:
+            self._watch.disconnected()
         self.log.info("Disconnected from the central system")
         self._notify("openocpp_cp_connection_changed", connected=False)
 
@@ -852,19 +906,45 @@ class ChargePoint(MultiService):
             from openocpp.transport.client import check_client_configuration
 
             profile = int(value)
+            key_definition = self.ocpp_config.definition("AuthorizationKey")
             password = self.ocpp_config.get("AuthorizationKey") or None
+            problem = profile_problem(
+                profile,
+                self.ocpp_config.integer("SecurityProfile"),
+                has_authorization_key=password is not None
+                and key_definition.check(password) is None,
+                has_central_system_root=self._has_central_system_root(),
+                has_client_certificate=self._has_client_certificate(),
+            )
+            if problem is not None:
+                return problem
             try:
                 check_client_configuration(
                     profile,
                     self.config.url,
                     password if profile in (1, 2) else None,
-                    self.config.client_certificate is not None if profile == 3 else None,
+                    True if profile == 3 else None,
                 )
             except ValueError as error:
                 return str(error)
-            if profile >= 2 and profile != 3 and self.config.ca_certificates is None:
-                return "no CA certificates to verify the central system with"
         return None
+
+    def _has_client_certificate(self) -> bool:
+        """
+        Whether a ChargePointCertificate is installed (for now: the config's
+        C{client_certificate} file; the certificate store answers once it is
+        wired).
+        """
+        path = self.config.client_certificate
+        return path is not None and os.path.isfile(path)
+
+    def _has_central_system_root(self) -> bool:
+        """
+        Whether a CentralSystemRootCertificate is installed (for now: the
+        config's C{ca_certificates} file).
+        """
+        path = self.config.ca_certificates
+        return path is not None and os.path.isfile(path)
 
     def _configuration_changed(self, key: str, value: str) -> None:
         """
