@@ -15,6 +15,7 @@ and never the facade:
   - L{Reservations}: ReserveNow, CancelReservation, reserved connectors;
   - L{FirmwareUpdates}: UpdateFirmware, its download and installation;
   - L{Diagnostics}: GetDiagnostics, its file and upload;
+  - L{LogUploads}: GetLog, the security or diagnostics log uploaded;
   - L{CentralSystemRequests}: the answers to the central system's requests;
   - L{SmartCharging}: charging profiles, composite schedules and the limit
     handed to the charger;
@@ -53,6 +54,7 @@ from openocpp.chargepoint.handlers import CentralSystemRequests
 from openocpp.chargepoint.heartbeat import Heartbeat
 from openocpp.chargepoint.interfaces import IChargePoint
 from openocpp.chargepoint.locallist import LocalList, LocalListStore
+from openocpp.chargepoint.logs import LogUploads
 from openocpp.chargepoint.metering import Metering
 from openocpp.chargepoint.ocppconfig import IniConfigStorage, OcppConfig, SqliteConfigStorage
 from openocpp.chargepoint.queue import TransactionQueue
@@ -293,6 +295,20 @@ class ChargePoint(MultiService):
             log_ring=self._log_ring,
             in_thread=self._in_thread,
         )
+        self._logs = LogUploads(
+            self.store,
+            self.ocpp_config,
+            self.clock,
+            now=self.now,
+            send=self._send,
+            hook=self._hook,
+            transfers=self._transfers,
+            folder=config.download_folder,
+            identity=config.identity,
+            log_ring=self._log_ring,
+            in_thread=self._in_thread,
+            security_log=self._security_log,
+        )
         self._reservations = Reservations(
             self._connectors,
             self.store,
@@ -323,6 +339,7 @@ class ChargePoint(MultiService):
             self._reservations,
             self._firmware,
             self._diagnostics,
+            self._logs,
             self._smart_charging,
         ]
         self._transactions = Transactions(
@@ -537,6 +554,7 @@ class ChargePoint(MultiService):
         self._stop_timers()
         self._firmware.stop()
         self._diagnostics.stop()
+        self._logs.stop()
         self._log_publisher.removeObserver(self._log_ring)
         if self._service is None and self._connection is not None:
             self._connection.close()

@@ -28,6 +28,7 @@ from openocpp.messages import (
     FirmwareStatusNotificationResponse,
     HeartbeatResponse,
     IdTagInfo,
+    LogStatusNotificationResponse,
     MeterValuesResponse,
     SecurityEventNotificationResponse,
     StartTransactionResponse,
@@ -164,6 +165,7 @@ class ScriptedCentralSystem:
             "DiagnosticsStatusNotification": lambda r: DiagnosticsStatusNotificationResponse(),
             "FirmwareStatusNotification": lambda r: FirmwareStatusNotificationResponse(),
             "Heartbeat": lambda r: HeartbeatResponse(current_time=self.now()),
+            "LogStatusNotification": lambda r: LogStatusNotificationResponse(),
             "MeterValues": lambda r: MeterValuesResponse(),
             "StartTransaction": lambda r: StartTransactionResponse(
                 id_tag_info=IdTagInfo(status=AuthorizationStatus.ACCEPTED),

@@ -14,6 +14,8 @@ from openocpp.chargepoint.securityevents import CRITICAL
 from openocpp.hookspecs import hookimpl
 from openocpp.messages import ChangeConfigurationRequest
 from openocpp.messages.enums import ConfigurationStatus
+from openocpp.messages.errors import ErrorCode
+from openocpp.rpc.errors import CallError
 from tests.chargepoint.fake_centralsystem import ChargePointTestCase
 
 KEY = "0123456789abcdef0123"
@@ -190,6 +192,24 @@ class SecurityEventTests(ChargePointTestCase):
         self.cp.startService()
         self.cs.connect(self.cp)
         self.assertIn("SecurityLogWasCleared", [kind for kind, _ in self.sent()])
+
+    def test_central_system_without_security_events(self):
+        """
+        A central system answering CALLERROR NotImplemented: the event is
+        dropped at once, not retried ahead of the transaction messages.
+        """
+        self.boot_and_clear()
+
+        def refuse(request):
+            raise CallError(ErrorCode.NOT_IMPLEMENTED, "no security extension")
+
+        self.cs.answers["SecurityEventNotification"] = refuse
+        self.cp.security_event("TamperDetectionActivated")
+        self.cs.settle()
+        self.assertEqual(self.cp.store.queue_length(), 0)
+        self.cp.start_transaction(1, "TAG")
+        self.cs.settle()
+        self.assertEqual(self.cs.actions()[-1], "StartTransaction")
 
     def test_unanswered_notification_does_not_hold_the_log(self):
         """
