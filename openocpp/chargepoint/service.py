@@ -16,6 +16,7 @@ and never the facade:
   - L{FirmwareUpdates}: UpdateFirmware, its download and installation;
   - L{Diagnostics}: GetDiagnostics, its file and upload;
   - L{LogUploads}: GetLog, the security or diagnostics log uploaded;
+  - L{ExtendedTrigger}: ExtendedTriggerMessage;
   - L{CentralSystemRequests}: the answers to the central system's requests;
   - L{SmartCharging}: charging profiles, composite schedules and the limit
     handed to the charger;
@@ -49,6 +50,7 @@ from openocpp.chargepoint.behaviour import DefaultChargePointBehaviour
 from openocpp.chargepoint.connectors import Connectors
 from openocpp.chargepoint.diagnostics import Diagnostics, LogRing
 from openocpp.chargepoint.errors import NotAccepted, NotConnected
+from openocpp.chargepoint.extendedtrigger import ExtendedTrigger
 from openocpp.chargepoint.firmware import FirmwareUpdates
 from openocpp.chargepoint.handlers import CentralSystemRequests
 from openocpp.chargepoint.heartbeat import Heartbeat
@@ -342,6 +344,13 @@ class ChargePoint(MultiService):
             self._logs,
             self._smart_charging,
         ]
+        # (The certificates part sets its sign_certificate.)
+        self._extended_trigger = ExtendedTrigger(
+            trigger=lambda request: self._requests.trigger_message(request),
+            call_later=self.call_later,
+            log_status=self._logs.trigger,
+        )
+        features.append(self._extended_trigger)
         self._transactions = Transactions(
             self._connectors,
             self.store,
