@@ -109,6 +109,9 @@ class _Connection:
             log_frames=charge_point._log_frames,
         )
         self.session.add_observer(charge_point._activity)
+        self.session.invalid_message = lambda description: charge_point.security_event(
+            "InvalidMessages", description
+        )
 
     def connection_made(self, connection: Any) -> None:
         self.session.connection_made(connection)

@@ -193,6 +193,19 @@ class SecurityEventTests(ChargePointTestCase):
         self.cs.connect(self.cp)
         self.assertIn("SecurityLogWasCleared", [kind for kind, _ in self.sent()])
 
+    def test_invalid_messages(self):
+        """
+        A frame that is no valid OCPP message (malformed, or a CALL breaking
+        its schema) is an InvalidMessages event (not critical: logged).
+        """
+        self.boot_and_clear()
+        self.cs.link.handler.text_received('[2, "x1", "Reset", {"type": "Sometimes"}]')
+        self.cs.link.handler.text_received("not json")
+        self.cs.settle()
+        kinds = [kind for kind, _ in self.logged()]
+        self.assertEqual(kinds[-2:], ["InvalidMessages", "InvalidMessages"])
+        self.assertIn("Reset", self.logged()[-2][1])
+
     def test_central_system_without_security_events(self):
         """
         A central system answering CALLERROR NotImplemented: the event is
