@@ -568,3 +568,37 @@ def openocpp_cp_supply_voltage(charge_point, connector):
     @return: volts (a positive number), or C{None} for the charge point's
         configured C{supply_voltage} (230 V by default).
     """
+
+
+# --- Charge point: security ---------------------------------------------------
+
+
+@hookspec
+def openocpp_cp_security_event(charge_point, kind, tech_info, critical, timestamp):
+    """
+    A security event happened (the stack's or the application's, see
+    L{openocpp.chargepoint.interfaces.IChargePoint.security_event}): an
+    application keeping its own security log (C{SecurityLogMaxEntriesCount}
+    0) stores it here.
+
+    @param kind: the event's type (e.g. C{"StartupOfTheDevice"}).
+    @param tech_info: more about it, or C{None}.
+    @param critical: whether it is sent to the central system.
+    @param timestamp: when (an aware datetime, the charge point's time).
+    """
+
+
+@hookspec(firstresult=True)
+def openocpp_cp_security_log_file(charge_point, oldest_timestamp, latest_timestamp):
+    """
+    Provide the security log a GetLog(SecurityLog) asks for, when the stack
+    keeps none (C{SecurityLogMaxEntriesCount} 0); with a log kept by the
+    stack, the plugin may still replace it.
+
+    @param oldest_timestamp: the oldest entry wanted (an aware datetime),
+        or C{None}.
+    @param latest_timestamp: the latest entry wanted, or C{None}.
+    @return: the path of the file to upload (left in place), C{False} when
+        there is no log (GetLog answers Rejected), or C{None} for the
+        stack's own CSV file.
+    """

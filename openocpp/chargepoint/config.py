@@ -47,6 +47,7 @@ class ChargePointConfig:
     call_timeout: float = 30.0
     reconnect_initial_delay: float = 1.0
     reconnect_max_delay: float = 60.0
+    security_profile_attempts: int = 3
     boot_retry_interval: float = 60.0
     vendor: str = "openocpp"
     model: str = "Simulator"
@@ -88,6 +89,10 @@ class ChargePointConfig:
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)!r}")
+        if self.security_profile_attempts < 1:
+            raise ValueError(
+                f"security_profile_attempts must be 1 or more, not {self.security_profile_attempts!r}"
+            )
         if self.reconnect_max_delay < self.reconnect_initial_delay:
             raise ValueError("reconnect_max_delay must not be less than reconnect_initial_delay")
         for name, limit in _BOOT_LIMITS.items():

@@ -303,19 +303,7 @@ class Diagnostics:
             # fileName is a CiString255Type: the upload takes the name answered.
             job.update(path=path, name=os.path.basename(path)[-255:], built=False)
         else:
-            stamp = self._now().astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-            name = f"diagnostics-{_safe(self._identity)}-{stamp}.zip"
-            job.update(path=os.path.join(self._folder, name), name=name, built=True)
-            # Read now, on the reactor thread: the window and the state
-            # the request was answered for.
-            job["log"] = self._ring.events(start, stop)
-            job["extract"] = dict(
-                identity=self._identity,
-                generatedAt=codec.format_datetime(self._now()),
-                startTime=codec.format_datetime(start) if start else None,
-                stopTime=codec.format_datetime(stop) if stop else None,
-                **database_extract(self._store, self._config, start, stop),
-            )
+            self._build_diagnostics(job, start, stop)
         if self._job is not None:
             self.log.info(
                 "GetDiagnostics to {location} replaces the upload of {name}",
@@ -335,6 +323,25 @@ class Diagnostics:
         # After the answer: the notifications follow the GetDiagnostics.conf.
         self._timer = self._clock.callLater(0, self._begin, job)
         return GetDiagnosticsResponse(file_name=job["name"])
+
+    def _build_diagnostics(self, job: dict, start: datetime | None, stop: datetime | None) -> None:
+        """
+        Make C{job} build the default diagnostics file (GetLog's
+        DiagnosticsLog too).
+        """
+        stamp = self._now().astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        name = f"diagnostics-{_safe(self._identity)}-{stamp}.zip"
+        job.update(path=os.path.join(self._folder, name), name=name, built=True)
+        # Read now, on the reactor thread: the window and the state the
+        # request was answered for.
+        extract = dict(
+            identity=self._identity,
+            generatedAt=codec.format_datetime(self._now()),
+            startTime=codec.format_datetime(start) if start else None,
+            stopTime=codec.format_datetime(stop) if stop else None,
+            **database_extract(self._store, self._config, start, stop),
+        )
+        job["write"] = (write_diagnostics_zip, self._ring.events(start, stop), extract)
 
     # -- service -----------------------------------------------------------------------
 
@@ -389,10 +396,8 @@ class Diagnostics:
         self._timer = None
         self._notify(DiagnosticsStatus.UPLOADING)
         if job["built"]:
-            work = maybeDeferred(
-                self._in_thread, write_diagnostics_zip, job["path"], job.pop("log"),
-                job.pop("extract"),
-            )
+            write, *args = job.pop("write")
+            work = maybeDeferred(self._in_thread, write, job["path"], *args)
             self._work = work
 
             def built(_):

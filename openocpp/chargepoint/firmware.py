@@ -234,6 +234,8 @@ class FirmwareUpdates:
     @param max_bytes: the largest firmware file accepted.
     @param configured_version: returns the configured firmwareVersion, or
         C{None}.
+    @param security_event: C{security_event(kind, tech_info)} raises a
+        security event (FirmwareUpdated once a firmware is installed).
     """
 
     log = Logger()
@@ -255,8 +257,10 @@ class FirmwareUpdates:
         folder: str,
         max_bytes: int,
         configured_version: Callable[[], str | None],
+        security_event: Callable[..., None] = lambda kind, tech_info=None: None,
     ) -> None:
         self._store = FirmwareStore(store, self._state_prefix)
+        self._security_event = security_event
         self._connectors = connectors
         self._status = status
         self._clock = clock
@@ -360,6 +364,7 @@ class FirmwareUpdates:
             self._report_after_boot(state, FirmwareStatus.INSTALLATION_FAILED,
                                     "interrupted by a restart")
         elif phase == "rebooting":
+            self._security_event("FirmwareUpdated", f"version {self.version()}")
             self._report_after_boot(state, FirmwareStatus.INSTALLED, None)
 
     def _remove_partial(self, state: dict) -> None:
@@ -604,6 +609,7 @@ class FirmwareUpdates:
             self._finish(state, FirmwareStatus.INSTALLATION_FAILED)
         elif result.outcome == "installed":
             self.log.info("Firmware installed (version {version})", version=self.version())
+            self._security_event("FirmwareUpdated", f"version {self.version()}")
             self._finish(state, FirmwareStatus.INSTALLED)
         else:
             state["phase"] = "rebooting"

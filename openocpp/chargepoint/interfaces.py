@@ -42,6 +42,10 @@ class IChargePointConfig(Interface):
     )
     reconnect_initial_delay = Attribute("Seconds before the first reconnection attempt.")
     reconnect_max_delay = Attribute("The longest wait between reconnection attempts, in seconds.")
+    security_profile_attempts = Attribute(
+        "Connection attempts in a row with a raised SecurityProfile before the "
+        "charge point falls back to the previous one (whitepaper A05.FR.08)."
+    )
     boot_retry_interval = Attribute(
         "Seconds between BootNotification attempts when the central system "
         "gives no interval (0) or does not answer."
@@ -291,12 +295,6 @@ class IChargePoint(IService):
         @return: a Deferred firing with the SignCertificate.conf.
         """
 
-    def security_event(kind, tech_info=None, critical=None):
-        """
-        Raise a security event of the whitepaper's list (or the
-        application's own).
-        """
-
     def reservation(connector):
         """
         The reservation a connector is kept for (what a charger shows, an
@@ -434,6 +432,22 @@ class IChargePoint(IService):
 
         @return: C{(limit, unit, number_phases)}: C{(None, None, None)} when
             nothing limits it.
+        """
+
+    def security_event(kind, tech_info=None, critical=None):
+        """
+        Raise a security event (Security Whitepaper chapter 8) the
+        application detected (TamperDetectionActivated, MemoryExhaustion,
+        AttemptedReplayAttacks, or one of its own): it goes in the security
+        log and, when critical, to the central system with
+        SecurityEventNotification.req through the persistent queue (never
+        lost offline).
+
+        @param kind: the event's type (1 to 50 characters).
+        @param tech_info: more about it (cut to 255 characters).
+        @param critical: whether it is sent; default: the whitepaper's
+            table (an unknown type: not critical).
+        @raise ValueError: for a type that is empty or too long.
         """
 
     def reset_data():

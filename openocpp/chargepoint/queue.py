@@ -35,7 +35,13 @@ from twisted.logger import Logger
 from openocpp.chargepoint.errors import NotAccepted, NotConnected
 from openocpp.messages import ACTIONS, MeterValuesRequest, codec
 from openocpp.messages.enums import AuthorizationStatus
+from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError, CallTimeout, ConnectionLost, InvalidResponse
+
+
+#: The transaction messages proper (the queue also takes requests that
+#: must not be lost offline, see L{TransactionQueue.enqueue_request}).
+_TRANSACTION_ACTIONS = frozenset({"StartTransaction", "StopTransaction", "MeterValues"})
 
 
 class TransactionQueue:
@@ -93,6 +99,16 @@ class TransactionQueue:
     def enqueue_meter_values(self, connector: int, local_id: int | None, values: list) -> None:
         request = MeterValuesRequest(connector_id=connector, meter_value=values)
         self._store.enqueue("MeterValues", local_id, codec.encode(request))
+        self.pump()
+
+    def enqueue_request(self, request: Any) -> None:
+        """
+        Queue a request that concerns no transaction but must not be lost
+        offline either (a critical SecurityEventNotification.req, Security
+        Whitepaper A04.FR.02): it goes in order with the transaction
+        messages, with their retries.
+        """
+        self._store.enqueue(request.action, None, codec.encode(request))
         self.pump()
 
     def wait_start(self, local_id: int) -> Deferred:
@@ -252,6 +268,19 @@ class TransactionQueue:
             return
         if head.action == "StartTransaction":
             self._settle_start(head.local_id, AuthorizationStatus.ACCEPTED)
+        if head.local_id is None and head.action not in _TRANSACTION_ACTIONS and failure.check(
+            CallError
+        ) and failure.value.code in (ErrorCode.NOT_IMPLEMENTED, ErrorCode.NOT_SUPPORTED):
+            # A central system without the Security extension: retrying
+            # would only hold the transaction messages behind it.
+            self.log.info(
+                "The central system does not take {action}: dropping {seq}",
+                action=head.action,
+                seq=head.seq,
+            )
+            store.delivered(head.seq, given_up=True)
+            self.pump()
+            return
         if not failure.check(CallError, CallTimeout, InvalidResponse):
             self.log.failure("Queued {action} {seq} failed", failure, action=head.action, seq=head.seq)
         attempts = store.count_attempt(head.seq)

@@ -19,12 +19,16 @@ and never the facade:
   - L{Diagnostics}: GetDiagnostics, its file and upload;
   - L{Certificates}: SignCertificate, CertificateSigned and the installed
     root certificates (Security Whitepaper A02/A03, M03-M05);
+  - L{LogUploads}: GetLog, the security or diagnostics log uploaded;
+  - L{ExtendedTrigger}: ExtendedTriggerMessage;
   - L{CentralSystemRequests}: the answers to the central system's requests;
   - L{SmartCharging}: charging profiles, composite schedules and the limit
     handed to the charger;
   - L{Registration}: BootNotification until accepted;
   - L{Heartbeat}: heartbeats when due;
-  - L{TimeKeeper}: the charge point's time.
+  - L{TimeKeeper}: the charge point's time;
+  - L{SecurityEvents}: security events, in the L{SecurityLog} and (the
+    critical ones) sent through the queue.
 
 The facade itself keeps the connection (a child C{ClientConnectionService})
 and decides what may be sent on it.
@@ -52,17 +56,22 @@ from openocpp.chargepoint.certstore import CertificateStore
 from openocpp.chargepoint.connectors import Connectors
 from openocpp.chargepoint.diagnostics import Diagnostics, LogRing
 from openocpp.chargepoint.errors import NotAccepted, NotConnected
+from openocpp.chargepoint.extendedtrigger import ExtendedTrigger
 from openocpp.chargepoint.firmware import FirmwareUpdates
 from openocpp.chargepoint.handlers import CentralSystemRequests
 from openocpp.chargepoint.heartbeat import Heartbeat
 from openocpp.chargepoint.interfaces import IChargePoint
 from openocpp.chargepoint.locallist import LocalList, LocalListStore
+from openocpp.chargepoint.logs import LogUploads
 from openocpp.chargepoint.metering import Metering
 from openocpp.chargepoint.ocppconfig import IniConfigStorage, OcppConfig, SqliteConfigStorage
 from openocpp.chargepoint.queue import TransactionQueue
 from openocpp.chargepoint.registration import Registration
 from openocpp.chargepoint.reservations import Reservations
 from openocpp.chargepoint.signedfirmware import SignedFirmwareUpdates
+from openocpp.chargepoint.securityevents import SecurityEvents
+from openocpp.chargepoint.securitylog import SecurityLog
+from openocpp.chargepoint.securityprofile import ProfileWatch, profile_problem
 from openocpp.chargepoint.smartcharging import SmartCharging
 from openocpp.chargepoint.status import StatusReporter
 from openocpp.chargepoint.store import ChargePointStore, TransactionRecord
@@ -85,6 +94,11 @@ from openocpp.plugins import call_hook, load_plugin_module, make_plugin_manager,
 from openocpp.rpc.session import RpcSession
 from openocpp.transport.interfaces import IConnectionHandler
 
+#: The configuration keys whose change is a ReconfigurationOfSecurityParameters
+#: security event.
+SECURITY_PARAMETERS = ("AuthorizationKey", "SecurityProfile", "CpoName")
+
+
 @implementer(IConnectionHandler)
 class _Connection:
     """
@@ -102,6 +116,9 @@ class _Connection:
             log_frames=charge_point._log_frames,
         )
         self.session.add_observer(charge_point._activity)
+        self.session.invalid_message = lambda description: charge_point.security_event(
+            "InvalidMessages", description
+        )
 
     def connection_made(self, connection: Any) -> None:
         self.session.connection_made(connection)
@@ -192,9 +209,7 @@ class ChargePoint(MultiService):
         self._log_ring = LogRing()
         # A jump of the charge point's time moves Smart Charging's period
         # boundaries (SmartCharging is built below).
-        self._time = TimeKeeper(
-            self.clock, hook=self._hook, changed=lambda: self._smart_charging.reconsider()
-        )
+        self._time = TimeKeeper(self.clock, hook=self._hook, changed=self._time_changed)
         self._registrar = Registration(
             config,
             self.ocpp_config,
@@ -244,6 +259,15 @@ class ChargePoint(MultiService):
             send=self._send,
             online=lambda: self.online,
         )
+        self._security_log = SecurityLog(
+            self.store, lambda: self.ocpp_config.integer("SecurityLogMaxEntriesCount")
+        )
+        self._security = SecurityEvents(
+            self._security_log,
+            now=self.now,
+            enqueue=self._queue.enqueue_request,
+            notify=self._notify,
+        )
         self._metering = Metering(
             self._connectors,
             self.store,
@@ -271,6 +295,7 @@ class ChargePoint(MultiService):
             folder=config.download_folder,
             max_bytes=config.download_max_bytes,
             configured_version=lambda: self.config.firmware_version,
+            security_event=self.security_event,
         )
         self._signed_firmware = SignedFirmwareUpdates(
             self.store,
@@ -301,6 +326,20 @@ class ChargePoint(MultiService):
             identity=config.identity,
             log_ring=self._log_ring,
             in_thread=self._in_thread,
+        )
+        self._logs = LogUploads(
+            self.store,
+            self.ocpp_config,
+            self.clock,
+            now=self.now,
+            send=self._send,
+            hook=self._hook,
+            transfers=self._transfers,
+            folder=config.download_folder,
+            identity=config.identity,
+            log_ring=self._log_ring,
+            in_thread=self._in_thread,
+            security_log=self._security_log,
         )
         self._reservations = Reservations(
             self._connectors,
@@ -344,10 +383,20 @@ class ChargePoint(MultiService):
             self._reservations,
             self._firmware,
             self._diagnostics,
+            self._logs,
             self._smart_charging,
             self._certificates,
             self._signed_firmware,
         ]
+        self._extended_trigger = ExtendedTrigger(
+            trigger=lambda request: self._requests.trigger_message(request),
+            call_later=self.call_later,
+            log_status=self._logs.trigger,
+        )
+        # ExtendedTriggerMessage(SignChargePointCertificate): a new CSR,
+        # sent as a triggered message.
+        self._extended_trigger.sign_certificate = self._triggered_sign_certificate
+        features.append(self._extended_trigger)
         self._transactions = Transactions(
             self._connectors,
             self.store,
@@ -397,6 +446,10 @@ class ChargePoint(MultiService):
         self._queue.deauthorized = self._transactions.deauthorized
         self._connect = connect
         self._service = None
+        #: The L{ProfileWatch} of the connection service's attempts.
+        self._watch: ProfileWatch | None = None
+        #: The SecurityProfile the connection service was made with.
+        self._profile_in_use: int | None = None
         self._connection: _Connection | None = None
         self._later: set[Any] = set()
         self._observe_connection_keys()
@@ -515,12 +568,18 @@ class ChargePoint(MultiService):
             if status is not None and status != AuthorizationStatus.ACCEPTED.value:
                 # Refused before the process stopped, and not stopped yet.
                 self._transactions.deauthorized(record.local_id, AuthorizationStatus(status))
+        self._security.raise_event("StartupOfTheDevice")
         self._firmware.start()
         self._signed_firmware.start()
         self._diagnostics.start()
         if self._connect and self._service is None:
             self._service = self._connection_service()
             self._service.setServiceParent(self)
+        if self._service is not None:
+            # (Again after a stop: the stop ended the watch.) Soon, not now:
+            # a restart may run inside the connection service's own stop.
+            previous = self._watch.previous if self._watch is not None else None
+            self.call_later(0, self._watch_service, self._service, previous)
 
     def _connection_service(self) -> Any:
         from openocpp.transport.client import ClientConnectionService
@@ -529,6 +588,7 @@ class ChargePoint(MultiService):
         profile = self.ocpp_config.integer("SecurityProfile")
         password = self.ocpp_config.get("AuthorizationKey") or None
         ping = self.ocpp_config.integer("WebSocketPingInterval")
+        self._profile_in_use = profile
         ca_certificates = config.ca_certificates
         client_certificate, client_key = config.client_certificate, config.client_key
         if profile >= 2:
@@ -571,6 +631,7 @@ class ChargePoint(MultiService):
         self._firmware.stop()
         self._signed_firmware.stop()
         self._diagnostics.stop()
+        self._logs.stop()
         self._log_publisher.removeObserver(self._log_ring)
         if self._service is None and self._connection is not None:
             self._connection.close()
@@ -619,6 +680,7 @@ class ChargePoint(MultiService):
         BootNotification follows.
         """
         self.log.info("Charge point {identity} restarting", identity=self.config.identity)
+        self._security.raise_event("ResetOrReboot")
         stopping = maybeDeferred(self.stopService)
         stop = self._stops
 
@@ -641,6 +703,7 @@ class ChargePoint(MultiService):
                 self._connection.close()
             return
         old = self._service
+        in_use = self._profile_in_use
         try:
             new = self._connection_service()
         except Exception:
@@ -648,6 +711,13 @@ class ChargePoint(MultiService):
             return
         self._service = new
         self.log.info("Reconnecting with the new security settings")
+        # A raised profile is watched: A05.FR.08, back to the one in use if
+        # the new one cannot connect.
+        profile = self._profile_in_use
+        previous = in_use if in_use is not None and profile > in_use else None
+        if previous is None and self._watch is not None and self._watch.previous is not None:
+            previous = self._watch.previous  # the key changed while a switch was pending
+        self._watch_service(new, previous)
 
         def swap(_):
             # The new service joins once the old one closed its connection
@@ -656,6 +726,38 @@ class ChargePoint(MultiService):
                 new.setServiceParent(self)
 
         maybeDeferred(old.disownServiceParent).addBoth(swap)
+
+    def _watch_service(self, service: Any, previous: int | None) -> None:
+        if self._watch is not None:
+            self._watch.stop()
+        self._watch = ProfileWatch(
+            service,
+            security_event=self._security.raise_event,
+            fall_back=self._fall_back,
+            previous=previous,
+            profile=self._profile_in_use,
+            attempts=self.config.security_profile_attempts,
+        )
+        self._watch.start()
+
+    def _fall_back(self, previous: int, reason: str) -> None:
+        """
+        A05.FR.08: the new SecurityProfile could not connect: the previous
+        one is restored (a SecurityProfile may otherwise only be raised) and
+        the central system told with a critical security event.
+        """
+        self.log.warn(
+            "Falling back to security profile {previous}: {reason}",
+            previous=previous,
+            reason=reason,
+        )
+        self.ocpp_config.set("SecurityProfile", str(previous))
+        self._security.raise_event(
+            "ReconfigurationOfSecurityParameters",
+            f"fallback to SecurityProfile {previous}: {reason}",
+            critical=True,
+        )
+        self._reconnect()
 
     # -- connections --------------------------------------------------------------------
 
@@ -718,6 +820,8 @@ class ChargePoint(MultiService):
         self._connection = None
         self._heartbeat.stop()
         self._queue.settle_all()
+        if self._watch is not None:
+            self._watch.disconnected()
         self.log.info("Disconnected from the central system")
         self._notify("openocpp_cp_connection_changed", connected=False)
 
@@ -772,6 +876,23 @@ class ChargePoint(MultiService):
 
     def now(self) -> datetime:
         return self._time.now()
+
+    def _time_changed(self) -> None:
+        # Smart Charging's period boundaries move with the time; a changed
+        # system time is a security event (whitepaper chapter 8).
+        self._smart_charging.reconsider()
+        self._security.raise_event(
+            "SettingSystemTime", f"set to {codec.format_datetime(self.now())}"
+        )
+
+    def security_event(
+        self, kind: str, tech_info: str | None = None, critical: bool | None = None
+    ) -> None:
+        """
+        Raise a security event: stored in the security log, and sent to the
+        central system (through the persistent queue) when critical.
+        """
+        self._security.raise_event(kind, tech_info, critical)
 
     def _set_time(self, current_time: datetime) -> None:
         # The central system told its time: what expires is timed again.
@@ -897,7 +1018,18 @@ class ChargePoint(MultiService):
             from openocpp.transport.client import check_client_configuration
 
             profile = int(value)
+            key_definition = self.ocpp_config.definition("AuthorizationKey")
             password = self.ocpp_config.get("AuthorizationKey") or None
+            problem = profile_problem(
+                profile,
+                self.ocpp_config.integer("SecurityProfile"),
+                has_authorization_key=password is not None
+                and key_definition.check(password) is None,
+                has_central_system_root=self._has_central_system_root(),
+                has_client_certificate=self._has_client_certificate(),
+            )
+            if problem is not None:
+                return problem
             try:
                 check_client_configuration(
                     profile,
@@ -907,16 +1039,41 @@ class ChargePoint(MultiService):
                 )
             except ValueError as error:
                 return str(error)
-            if profile >= 2 and profile != 3 and self.config.ca_certificates is None \
-                    and not self._certificates.has_central_system_root():
-                return "no CA certificates to verify the central system with"
         return None
+
+    def _has_client_certificate(self) -> bool:
+        """
+        Whether a ChargePointCertificate is installed: one the central system
+        signed (CertificateSigned, valid now), or the config's
+        C{client_certificate} file.
+        """
+        if self._certificates.has_charge_point_certificate():
+            return True
+        path = self.config.client_certificate
+        return path is not None and os.path.isfile(path)
+
+    def _has_central_system_root(self) -> bool:
+        """
+        Whether a CentralSystemRootCertificate is installed: with
+        InstallCertificate, or the config's C{ca_certificates} file.
+        """
+        if self._certificates.has_central_system_root():
+            return True
+        path = self.config.ca_certificates
+        return path is not None and os.path.isfile(path)
 
     def _configuration_changed(self, key: str, value: str) -> None:
         """
         Apply a changed key to what runs: its owners observe it (see
         L{IOcppConfig.observe}), then plugins are told.
         """
+        if key in SECURITY_PARAMETERS:
+            # Whitepaper A01.FR.11: the change is logged; A01.FR.12: never
+            # the key's content.
+            shown = "(hidden)" if key == "AuthorizationKey" else value
+            self._security.raise_event(
+                "ReconfigurationOfSecurityParameters", f"{key} changed to {shown}"
+            )
         self.ocpp_config.announce(key, value)
         self._notify("openocpp_cp_configuration_changed", key=key, value=value)
 
@@ -936,21 +1093,6 @@ class ChargePoint(MultiService):
             self._service.set_ping_interval(int(value))
 
     # -- security ----------------------------------------------------------------------------------
-
-    def security_event(self, kind: str, tech_info: str | None = None,
-                       critical: bool | None = None) -> None:
-        """
-        Raise a security event (the Security Whitepaper's list, A04).
-
-        @param kind: its type, e.g. C{"InvalidChargePointCertificate"}.
-        @param tech_info: what happened, for the log (255 characters).
-        @param critical: whether it is critical (default: as the
-            whitepaper lists it).
-        """
-        self.log.warn(
-            "Security event {kind}: {tech_info}", kind=kind, tech_info=tech_info,
-            critical=critical,
-        )
 
     def has_charge_point_certificate(self) -> bool:
         """
@@ -972,6 +1114,12 @@ class ChargePoint(MultiService):
         """
         return self._certificates.sign_certificate(triggered=triggered)
 
+    def _triggered_sign_certificate(self) -> Deferred:
+        def failed(failure):
+            self.log.info("Triggered SignCertificate.req failed: {error}", error=failure.value)
+
+        return self.sign_certificate(triggered=True).addErrback(failed)
+
     # -- data ------------------------------------------------------------------------------------
 
     def reset_data(self) -> Deferred:
@@ -980,6 +1128,8 @@ class ChargePoint(MultiService):
         self.store.reset()
         self.ocpp_config.reset()
         self.log.info("Charge point data reset")
+        # The security log went with the rest (sent after the next boot).
+        self._security.raise_event("SecurityLogWasCleared", "charge point data reset")
         return succeed(None)
 
     def reset_connector_data(self) -> Deferred:

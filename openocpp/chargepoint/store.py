@@ -149,6 +149,16 @@ MIGRATIONS = [
         installed_at TEXT NOT NULL
     );
     """,
+    """
+    -- security events: the circular security log (openocpp.chargepoint.securitylog)
+    CREATE TABLE security_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at REAL NOT NULL,
+        type TEXT NOT NULL,
+        tech_info TEXT,
+        critical INTEGER NOT NULL
+    );
+    """,
 ]
 
 
@@ -661,6 +671,7 @@ class ChargePointStore:
                 "config", "meta", "connectors", "auth_cache", "local_list",
                 "transactions", "transaction_data", "queue", "reservations", "charging_profiles",
                 "certificates",
+                "security_log",
             ):
                 self._db.execute(f"DELETE FROM {table}")
 

@@ -150,6 +150,10 @@ class RpcSession:
         self.connection: IOcppConnection | None = None
         self.call_timeout = call_timeout
         self.log_frames = log_frames
+        #: Called with a description of each frame that is no valid OCPP
+        #: message (malformed, or a CALL breaking its schema), or C{None}
+        #: (the charge point's InvalidMessages security event).
+        self.invalid_message: Callable[[str], None] | None = None
         self._handlers = handlers
         self._clock = clock
         self._next_id = unique_id_factory() if unique_ids is None else unique_ids
@@ -483,6 +487,13 @@ class RpcSession:
             CallError(frame.code, frame.description, frame.details)
         )
 
+    def _invalid(self, description: str) -> None:
+        if self.invalid_message is not None:
+            try:
+                self.invalid_message(description)
+            except Exception:
+                self._log.failure("Telling of an invalid message failed")
+
     def _malformed(self, error: FrameError, text: str) -> None:
         """
         Deal with a frame that L{parse_frame} refused.
@@ -500,6 +511,7 @@ class RpcSession:
             error=str(error),
             text=text[:1000],
         )
+        self._invalid(f"malformed frame: {error}")
         unique_id = error.unique_id
         if unique_id is None:
             return
@@ -574,6 +586,7 @@ class RpcSession:
         try:
             request = codec.decode(spec.request, frame.payload)
         except ValidationError as error:
+            self._invalid(f"{action}: {error.description}")
             self._refuse(frame, error.code, error.description)
             return
         except Exception:

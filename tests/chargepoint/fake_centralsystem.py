@@ -28,7 +28,9 @@ from openocpp.messages import (
     FirmwareStatusNotificationResponse,
     HeartbeatResponse,
     IdTagInfo,
+    LogStatusNotificationResponse,
     MeterValuesResponse,
+    SecurityEventNotificationResponse,
     StartTransactionResponse,
     StatusNotificationResponse,
     StopTransactionResponse,
@@ -150,6 +152,8 @@ class ScriptedCentralSystem:
         self.session: RpcSession | None = None
         self._cs_calls: dict[str, str] = {}
         self.transaction_ids = itertools.count(100)
+        #: The SecurityEventNotification.req received, in order.
+        self.security_events: list = []
         self.answers = {
             "Authorize": lambda r: AuthorizeResponse(
                 id_tag_info=IdTagInfo(status=AuthorizationStatus.ACCEPTED)
@@ -161,11 +165,13 @@ class ScriptedCentralSystem:
             "DiagnosticsStatusNotification": lambda r: DiagnosticsStatusNotificationResponse(),
             "FirmwareStatusNotification": lambda r: FirmwareStatusNotificationResponse(),
             "Heartbeat": lambda r: HeartbeatResponse(current_time=self.now()),
+            "LogStatusNotification": lambda r: LogStatusNotificationResponse(),
             "MeterValues": lambda r: MeterValuesResponse(),
             "StartTransaction": lambda r: StartTransactionResponse(
                 id_tag_info=IdTagInfo(status=AuthorizationStatus.ACCEPTED),
                 transaction_id=next(self.transaction_ids),
             ),
+            "SecurityEventNotification": lambda r: SecurityEventNotificationResponse(),
             "StatusNotification": lambda r: StatusNotificationResponse(),
             "StopTransaction": lambda r: StopTransactionResponse(
                 id_tag_info=IdTagInfo(status=AuthorizationStatus.ACCEPTED) if r.id_tag else None
@@ -216,7 +222,13 @@ class ScriptedCentralSystem:
 
     def _handler(self, action: str):
         def handle(request):
-            self.received.append((action, request))
+            # Every start and every time set raises a critical security
+            # event: they are kept apart (security_events), so that what
+            # a test asserts of the other messages does not change.
+            if action == "SecurityEventNotification":
+                self.security_events.append(request)
+            else:
+                self.received.append((action, request))
             return self.answers[action](request)
 
         return handle
@@ -299,6 +311,15 @@ def make_charge_point(testcase, clock, database: str = ":memory:", plugins=(), *
     charge_point = ChargePoint(config, reactor=clock, clock=clock, plugins=manager, connect=False)
     testcase.addCleanup(charge_point.store.close)
     return charge_point
+
+
+def queued_transaction_messages(store) -> list[str]:
+    """
+    The actions of the transaction messages queued in C{store}: the queue
+    also holds critical security events (SecurityEventNotification.req),
+    left out here.
+    """
+    return [m.action for m in store.queued() if m.action != "SecurityEventNotification"]
 
 
 def assert_no_timers(testcase, clock) -> None:

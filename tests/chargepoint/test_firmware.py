@@ -245,6 +245,11 @@ class DownloadTests(FirmwareTestCase):
         self.cs.settle()
         self.assertEqual(self.statuses(), ["Downloading", "Downloaded", "Installing", "Installed"])
         self.assertEqual(self.cp._firmware.version(), "2.0")
+        # Security Whitepaper chapter 8: FirmwareUpdated, critical: sent.
+        self.assertEqual(
+            self.cp._security_log.entries()[-1][1:3], ("FirmwareUpdated", "version 2.0")
+        )
+        self.assertEqual(self.cs.security_events[-1].type, "FirmwareUpdated")
 
     def test_404_retried_at_the_interval_then_download_failed(self):
         """

@@ -16,7 +16,12 @@ from openocpp.chargepoint.service import ChargePoint
 from openocpp.messages.enums import AuthorizationStatus, ChargePointStatus
 from openocpp.plugins import make_plugin_manager
 from openocpp.transport.client import ClientConnectionService
-from tests.chargepoint.fake_centralsystem import ScriptedCentralSystem, assert_no_timers, make_charge_point
+from tests.chargepoint.fake_centralsystem import (
+    ScriptedCentralSystem,
+    assert_no_timers,
+    make_charge_point,
+    queued_transaction_messages,
+)
 
 
 class StopThenStartTests(SynchronousTestCase):
@@ -61,13 +66,13 @@ class StopThenStartTests(SynchronousTestCase):
         status = self.successResultOf(self.cp.start_transaction(1, "TAG-1"))
         self.assertEqual(status, AuthorizationStatus.ACCEPTED)
         self.successResultOf(self.cp.status_notification(1, ChargePointStatus.CHARGING))
-        queued = [m.action for m in self.cp.store.queued()]
+        queued = queued_transaction_messages(self.cp.store)
         self.assertEqual(queued[0], "StartTransaction")
         self.successResultOf(self.cp.stopService())
         self.assertTrue(self.cp.store.closed)
 
         self.cp.startService()
-        self.assertEqual([m.action for m in self.cp.store.queued()], queued)
+        self.assertEqual(queued_transaction_messages(self.cp.store), queued)
         self.assertEqual(self.cp.store.connector(1).status, ChargePointStatus.CHARGING.value)
         self.assertIsNotNone(self.cp.transaction_record(1))
         self.cs.clear()

@@ -17,7 +17,7 @@ from openocpp.chargepoint.service import ChargePoint
 from openocpp.messages import GetConfigurationRequest
 from openocpp.messages.enums import AuthorizationStatus, RegistrationStatus
 from openocpp.plugins import make_plugin_manager
-from tests.chargepoint.fake_centralsystem import LoopbackCentralSystem
+from tests.chargepoint.fake_centralsystem import LoopbackCentralSystem, queued_transaction_messages
 
 
 class LoopbackTests(TestCase):
@@ -81,7 +81,9 @@ class LoopbackTests(TestCase):
         await self.wait_for(lambda: not self.cp.connected, "the disconnection")
         self.assertEqual(await self.cp.start_transaction(2, "OFF"), AuthorizationStatus.ACCEPTED)
         await self.cp.stop_transaction(2, "OFF")
-        self.assertEqual(self.cp.store.queue_length(), 2)
+        self.assertEqual(
+            queued_transaction_messages(self.cp.store), ["StartTransaction", "StopTransaction"]
+        )
         self.cs.clear()
         await self.cs.listen(port)
         await self.wait_for(lambda: self.cs.requests("StopTransaction"), "the replay")

@@ -48,7 +48,12 @@ from openocpp.messages.enums import (
 )
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError, CallTimeout
-from tests.chargepoint.fake_centralsystem import ChargePointTestCase, ScriptedCentralSystem, make_charge_point
+from tests.chargepoint.fake_centralsystem import (
+    ChargePointTestCase,
+    ScriptedCentralSystem,
+    make_charge_point,
+    queued_transaction_messages,
+)
 
 
 class SitePlugin:
@@ -650,7 +655,7 @@ class ResetTests(OperationsTestCase):
         self.assertEqual(answer.status, ResetStatus.ACCEPTED)
         self.assertTrue(self.cs.link.closed)
         self.assertEqual(self.stop_transactions(self.cs), [])
-        self.assertEqual(self.cp.store.queue_length(), 1)
+        self.assertEqual(queued_transaction_messages(self.cp.store), ["StopTransaction"])
         self.cs.clear()
         mark = self.mark()
         self.cs.connect(self.cp)
@@ -663,7 +668,10 @@ class ResetTests(OperationsTestCase):
             self.wire(mark),
             [("BootNotification",), ("StatusNotification", 2, "Available"),
              ("StopTransaction", "HardReset"), ("StatusNotification", 1, "Finishing"),
-             ("StatusNotification", 0, "Available")],
+             ("StatusNotification", 0, "Available"),
+             # the reset's critical security events, queued behind the stop
+             # (ResetOrReboot, StartupOfTheDevice)
+             ("SecurityEventNotification",), ("SecurityEventNotification",)],
         )
 
     def test_hard_stop_sent_once_after_reboot(self):

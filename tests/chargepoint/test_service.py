@@ -53,6 +53,7 @@ from tests.chargepoint.fake_centralsystem import (
     ScriptedCentralSystem,
     assert_no_timers,
     make_charge_point,
+    queued_transaction_messages,
 )
 
 
@@ -1103,7 +1104,9 @@ class ResetDataTests(ChargePointTestCase):
         self.failureResultOf(self.cp.reset_data(), RuntimeError)
         self.cp.stopService()
         self.successResultOf(self.cp.reset_data())
-        self.assertEqual(self.cp.store.queue_length(), 0)
+        # What stays queued is the critical SecurityLogWasCleared event.
+        self.assertEqual(queued_transaction_messages(self.cp.store), [])
+        self.assertEqual(self.cp.store.queue_length(), 1)
         self.assertEqual(self.cp.store.transactions(), [])
         self.assertEqual(self.cp.ocpp_config.get("HeartbeatInterval"), "300")
 

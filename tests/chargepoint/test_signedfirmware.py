@@ -115,7 +115,8 @@ class SignedFirmwareTests(SignedFirmwareTestCase):
         ])
         self.assertEqual(self.installer.installed, [IMAGE])
         self.assertEqual(self.statuses(), [])
-        self.assertEqual(self.raised, [])
+        # Installed: the security event FirmwareUpdated (whitepaper chapter 8).
+        self.assertEqual(self.raised, ["FirmwareUpdated"])
 
     def test_bad_signature_not_installed(self):
         """

@@ -1,0 +1,193 @@
+"""
+The charge point's Security Profile (Security Whitepaper edition 2, 2.2 and
+use case A05): what a new SecurityProfile needs before it is accepted
+(A05.FR.01 to A05.FR.05), and the fallback to the previous profile when the
+charge point cannot connect with the new one (A05.FR.08).
+
+Connection failures that are security events are recognised here too: the
+central system refusing the credentials (FailedToAuthenticateAtCentralSystem),
+its certificate failing verification (InvalidCentralSystemCertificate,
+A00.FR.309/413), a TLS version or cipher suite refused by the client's
+settings (InvalidTLSVersion A00.FR.315/419, InvalidTLSCipherSuite
+A00.FR.322/426).
+"""
+
+from typing import Any, Callable
+
+from twisted.internet.defer import CancelledError
+from twisted.logger import Logger
+
+from openocpp.transport.errors import HandshakeFailed
+
+#: Connection attempts with a new SecurityProfile before the charge point
+#: falls back to the previous one (A05.FR.08: "unable to connect").
+PROFILE_ATTEMPTS = 3
+
+
+def profile_problem(
+    profile: int,
+    current: int,
+    has_authorization_key: bool,
+    has_central_system_root: bool,
+    has_client_certificate: bool,
+) -> str | None:
+    """
+    What stops the charge point from taking a new SecurityProfile.
+
+    @param profile: the new value.
+    @param current: the value in use.
+    @param has_authorization_key: whether AuthorizationKey holds a valid
+        password.
+    @param has_central_system_root: whether a CentralSystemRootCertificate
+        (CA certificates to verify the central system with) is installed.
+    @param has_client_certificate: whether a ChargePointCertificate is
+        installed.
+    @return: why it is Rejected, or C{None}.
+    """
+    if profile <= current:
+        return "A05.FR.01: a security profile may only be raised"
+    if profile in (1, 2) and not has_authorization_key:
+        return "A05.FR.02: no AuthorizationKey for HTTP Basic authentication"
+    if profile in (2, 3) and not has_central_system_root:
+        return "A05.FR.03: no CentralSystemRootCertificate installed"
+    if profile == 3 and not has_client_certificate:
+        return "A05.FR.04: no ChargePointCertificate installed"
+    return None
+
+
+def failure_event(failure: Any) -> tuple[str, str] | None:
+    """
+    The security event a failed connection attempt is, if any.
+
+    @param failure: the attempt's L{Failure}.
+    @return: C{(type, techInfo)}, or C{None}.
+    """
+    error = failure.value
+    if isinstance(error, HandshakeFailed):
+        if error.status in (401, 403):
+            return "FailedToAuthenticateAtCentralSystem", f"HTTP {error.status}"
+        return None
+    text = _ssl_text(error).lower()
+    if not text:
+        return None
+    if "certificate verify failed" in text or "certificate_verify_failed" in text or (
+        "verification" in text and "certificate" in text
+    ):
+        return "InvalidCentralSystemCertificate", text[:255]
+    if "version" in text or "protocol" in text:
+        return "InvalidTLSVersion", text[:255]
+    if "cipher" in text or "handshake failure" in text:
+        return "InvalidTLSCipherSuite", text[:255]
+    return None
+
+
+def _ssl_text(error: Any) -> str:
+    # pyOpenSSL's errors name the TLS alert; Twisted may wrap them in a
+    # connection error whose text does.
+    from OpenSSL import SSL
+
+    text = str(error)
+    if isinstance(error, SSL.Error) or "SSL" in text or "TLS" in text:
+        return text
+    return ""
+
+
+class ProfileWatch:
+    """
+    Watches the connection attempts of one connection service: the security
+    events of its failures, and, after a SecurityProfile change, the
+    fallback to the previous profile when C{attempts} attempts in a row
+    fail.
+
+    @param service: the L{openocpp.transport.client.ClientConnectionService}.
+    @param security_event: C{security_event(kind, tech_info)}.
+    @param fall_back: C{fall_back(previous, reason)} restores the previous
+        profile and reconnects.
+    @param previous: the profile to fall back to, or C{None}: no fallback
+        (the profile is the one already proven or configured).
+    @param profile: the profile the service connects with.
+    @param attempts: failed attempts in a row before falling back.
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        service: Any,
+        security_event: Callable[..., None],
+        fall_back: Callable[[int, str], None],
+        previous: int | None,
+        profile: int,
+        attempts: int = PROFILE_ATTEMPTS,
+    ) -> None:
+        self._service = service
+        self._security_event = security_event
+        self._fall_back = fall_back
+        self._previous = previous
+        self._profile = profile
+        self._attempts = attempts
+        self._failures = 0
+        self._waiting = None
+        self.stopped = False
+
+    @property
+    def previous(self) -> int | None:
+        """
+        The profile to fall back to while the new one has not connected
+        yet, else C{None}.
+        """
+        return self._previous
+
+    def start(self) -> None:
+        """
+        Wait for the next attempt's outcome.
+        """
+        if self.stopped:
+            return
+        waiting = self._waiting = self._service.whenConnected(failAfterFailures=1)
+        waiting.addCallbacks(self._connected, self._failed)
+
+    def stop(self) -> None:
+        """
+        The service is replaced or stopped: nothing more to watch.
+        """
+        self.stopped = True
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            waiting.cancel()
+
+    def _connected(self, connection: Any) -> None:
+        self._waiting = None
+        self._failures = 0
+        if self._previous is not None:
+            self.log.info(
+                "Connected with security profile {profile}", profile=self._profile
+            )
+            self._previous = None
+        # Watched again once this connection is lost (see disconnected).
+
+    def disconnected(self) -> None:
+        """
+        The connection was lost: watch the reconnection attempts.
+        """
+        if not self.stopped and self._waiting is None:
+            self.start()
+
+    def _failed(self, failure: Any) -> None:
+        self._waiting = None
+        if self.stopped or failure.check(CancelledError):
+            return
+        event = failure_event(failure)
+        if event is not None:
+            self._security_event(*event)
+        self._failures += 1
+        if self._previous is not None and self._failures >= self._attempts:
+            reason = (
+                f"security profile {self._profile}: {self._failures} connection attempts "
+                f"failed ({failure.getErrorMessage()[:120]})"
+            )
+            previous, self._previous = self._previous, None
+            self.stopped = True
+            self._fall_back(previous, reason)
+            return
+        self.start()
