@@ -3,6 +3,7 @@ The settings of a charge point.
 """
 
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from zope.interface import implementer
 
@@ -36,6 +37,7 @@ class ChargePointConfig:
     """
 
     url: str = "ws://127.0.0.1:8080/openocpp"
+    tls_url: str | None = None
     identity: str = "CP001"
     security_profile: int = 0
     password: str | None = None
@@ -81,6 +83,10 @@ class ChargePointConfig:
             self.client_certificate is not None if self.security_profile == 3 else None,
         )
         connection_url(self.url, self.identity)  # checks both
+        if self.tls_url is not None:
+            if urlsplit(self.tls_url).scheme.lower() != "wss":
+                raise ValueError(f"tls_url must be a wss:// URL, not {self.tls_url!r}")
+            connection_url(self.tls_url, self.identity)
         if self.connectors < 1:
             raise ValueError(f"connectors must be 1 or more, not {self.connectors!r}")
         for name in (

@@ -23,6 +23,11 @@ class IChargePointConfig(Interface):
         "(C{ws://127.0.0.1:8080/openocpp}); the identity is appended as its "
         "last path segment, percent-encoded."
     )
+    tls_url = Attribute(
+        "The central system's C{wss://} URL for Security Profiles 2 and 3 when "
+        "C{url} is a C{ws://} one (the profile raised from 0 or 1), or C{None}: "
+        "then C{url} with its scheme switched to C{wss://}."
+    )
     identity = Attribute("The charge point identity (C{CP001}).")
     security_profile = Attribute(
         "The Security Profile (0 to 3) to start with, until the central "

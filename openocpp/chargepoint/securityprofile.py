@@ -13,6 +13,7 @@ A00.FR.322/426).
 """
 
 from typing import Any, Callable
+from urllib.parse import urlsplit, urlunsplit
 
 from twisted.internet.defer import CancelledError
 from twisted.logger import Logger
@@ -55,6 +56,33 @@ def profile_problem(
     return None
 
 
+def profile_url(url: str, tls_url: str | None, profile: int) -> str:
+    """
+    The URL the charge point connects to with a SecurityProfile.
+
+    Profiles 0 and 1 need C{ws://}, 2 and 3 C{wss://} (OCPP-J 1.6 and the
+    whitepaper's 2.2); the central system raising the profile from 1 to 2
+    (use case A05) would otherwise leave a charge point configured with a
+    C{ws://} URL unable to take it.  So: the configured URL when its scheme
+    fits the profile; else, for profiles 2 and 3, C{tls_url} (the central
+    system's TLS endpoint) when configured; else the configured URL with its
+    scheme switched (C{ws://} and C{wss://}), host, port and path kept.
+
+    @param url: the configured URL (C{ChargePointConfig.url}).
+    @param tls_url: the configured C{wss://} URL for profiles 2 and 3, or
+        C{None}.
+    @param profile: the SecurityProfile (0 to 3).
+    @return: the URL, without the identity.
+    """
+    parts = urlsplit(url)
+    wanted = "wss" if profile >= 2 else "ws"
+    if parts.scheme.lower() == wanted:
+        return url
+    if wanted == "wss" and tls_url:
+        return tls_url
+    return urlunsplit((wanted,) + tuple(parts[1:]))
+
+
 def failure_event(failure: Any) -> tuple[str, str] | None:
     """
     The security event a failed connection attempt is, if any.
@@ -67,6 +95,15 @@ def failure_event(failure: Any) -> tuple[str, str] | None:
         if error.status in (401, 403):
             return "FailedToAuthenticateAtCentralSystem", f"HTTP {error.status}"
         return None
+    from service_identity.exceptions import CertificateError, VerificationError
+
+    if isinstance(error, (VerificationError, CertificateError)):
+        # A00.FR.308/412: a certificate of the trusted root that does not
+        # name the host of the URL is not a valid certificate of this central
+        # system (A00.FR.309/413). service_identity's errors carry no "SSL".
+        return "InvalidCentralSystemCertificate", (
+            f"the certificate does not name the central system: {error!r}"
+        )[:255]
     text = _ssl_text(error).lower()
     if not text:
         return None

@@ -71,7 +71,7 @@ from openocpp.chargepoint.reservations import Reservations
 from openocpp.chargepoint.signedfirmware import SignedFirmwareUpdates
 from openocpp.chargepoint.securityevents import SecurityEvents
 from openocpp.chargepoint.securitylog import SecurityLog
-from openocpp.chargepoint.securityprofile import ProfileWatch, profile_problem
+from openocpp.chargepoint.securityprofile import ProfileWatch, profile_problem, profile_url
 from openocpp.chargepoint.smartcharging import SmartCharging
 from openocpp.chargepoint.status import StatusReporter
 from openocpp.chargepoint.store import ChargePointStore, TransactionRecord
@@ -606,7 +606,7 @@ class ChargePoint(MultiService):
                 client_certificate, client_key = certificate_file, key_file
         service = ClientConnectionService(
             self._reactor,
-            config.url,
+            profile_url(config.url, config.tls_url, profile),
             config.identity,
             self.handler_factory,
             security_profile=profile,
@@ -1033,7 +1033,7 @@ class ChargePoint(MultiService):
             try:
                 check_client_configuration(
                     profile,
-                    self.config.url,
+                    profile_url(self.config.url, self.config.tls_url, profile),
                     password if profile in (1, 2) else None,
                     self.has_charge_point_certificate() if profile == 3 else None,
                 )

@@ -29,6 +29,9 @@ class ChargePointOptions(RoleOptions):
     optParameters = [
         ["url", "u", "ws://127.0.0.1:8080/openocpp",
          "The central system's OCPP-J URL; the identity is appended as its last path segment."],
+        ["tls-url", None, None,
+         "The central system's wss:// URL for security profiles 2 and 3 when --url is a ws:// one "
+         "(default: --url with its scheme switched to wss://)."],
         ["identity", "i", "CP001", "The charge point identity."],
         ["security-profile", None, 0, "The security profile to start with: 0 to 3.",
          number("--security-profile", int)],
@@ -102,6 +105,7 @@ class ChargePointOptions(RoleOptions):
 
         return ChargePointConfig(
             url=self["url"],
+            tls_url=self["tls-url"],
             identity=self["identity"],
             security_profile=self["security-profile"],
             password=self["password"],

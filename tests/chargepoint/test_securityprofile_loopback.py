@@ -118,6 +118,25 @@ class ConnectionFailureEventTests(TestCase):
         self.assertEqual(self.seen, [])  # never got as far as the handshake
         self.assertFalse(cp.connected)
 
+    async def test_central_system_certificate_for_another_name(self):
+        """
+        A00.FR.308 / A00.FR.412 (the certificate must name the central
+        system's host) with A00.FR.309 / A00.FR.413: a certificate signed by
+        the trusted root but for another host is not a valid certificate
+        for this central system: no connection, and an
+        InvalidCentralSystemCertificate security event.
+        """
+        trusted = Authority("CPO Root", self.now)
+        ca_file = trusted.write(os.path.join(self.folder, "ca.pem"))
+        key, certificate = trusted.server(self.folder, self.now, host="elsewhere.invalid")
+        port = await self.listen(2, server_tls_options(key, certificate))
+        cp = self.charge_point(f"wss://127.0.0.1:{port}/openocpp", 2, ca_file)
+        raised = self.events.wait_for("InvalidCentralSystemCertificate")
+        self.start(cp)
+        await raised
+        self.assertEqual(self.seen, [])
+        self.assertFalse(cp.connected)
+
     async def test_refused_credentials(self):
         """
         A00.FR.205 / A00.FR.304 (the central system answers the handshake
