@@ -49,6 +49,19 @@ class OptionsTests(SynchronousTestCase):
         self.assertEqual(config.plugins, ["a.b", "c"])
         self.assertTrue(options["simulate"])
 
+    def test_tls_url(self):
+        """
+        --tls-url reaches the config (default: none, the scheme switched);
+        one that is not wss:// is refused, the option named.
+        """
+        self.assertIsNone(parse().config.tls_url)
+        config = parse("--security-profile", "1", "--password", "0123456789abcdef",
+                       "--tls-url", "wss://cs.example.com:8443/ocpp").config
+        self.assertEqual(config.tls_url, "wss://cs.example.com:8443/ocpp")
+        with self.assertRaises(usage.UsageError) as raised:
+            parse("--tls-url", "ws://cs.example.com/ocpp")
+        self.assertIn("--tls-url must be a wss:// URL", str(raised.exception))
+
     def test_smart_charging_options(self):
         """
         The supply's voltage and phases and the charger's maximum reach the
