@@ -107,24 +107,24 @@ PROFILE_ANSWERS = {
 }
 
 #: What the Security Whitepaper's operations answer (edition 2: M03, M04,
-#: M05, N01, F06, L01 with their requirement ids), by the probe's
+#: M05, N01, L01, A02 with their requirement ids), by the probe's
 #: (action, case), and the notifications they make the charge point send.
 SECURITY_ANSWERS = {
-    # F06.FR.02 (ExtendedTriggerMessage)
+    # ExtendedTriggerMessage (a whitepaper message without a requirement id of its own)
     ("ExtendedTriggerMessage", "Heartbeat"): {"status": "Accepted"},
     # M03.FR.02: none installed
     ("GetInstalledCertificateIds", "CentralSystemRootCertificate"): {"status": "NotFound"},
     # M04.FR.06: no such certificate
     ("DeleteCertificate", "an unknown certificate"): {"status": "NotFound"},
-    # M05.FR.03 (not a certificate)
+    # M05.FR.06 (not a certificate)
     ("InstallCertificate", "a malformed certificate"): {"status": "Rejected"},
-    # M05.FR.01
+    # M05.FR.01, M05.FR.02
     ("InstallCertificate", "a ManufacturerRootCertificate made by the probe"): {"status": "Accepted"},
-    # M03.FR.01 (its certificateHashData asserted against the probe's own)
+    # M03.FR.01, M03.FR.04 (its certificateHashData asserted against the probe's own)
     ("GetInstalledCertificateIds", "ManufacturerRootCertificate, once installed"): {"status": "Accepted"},
     # A02.FR.07 (the chain does not parse)
     ("CertificateSigned", "a malformed chain"): {"status": "Rejected"},
-    # N01.FR.01
+    # N01.FR.01, N01.FR.02 (the file lands on the server)
     ("GetLog", "DiagnosticsLog to --diagnostics-url"): {"status": "Accepted", "filename": ANY},
     ("LogStatusNotification", "sent"): ["Uploading", "Uploaded"],
     # L01.FR.24: the signing certificate is not one
@@ -132,7 +132,7 @@ SECURITY_ANSWERS = {
     # L01.FR.03: accepted, downloaded, then its signature refused
     ("SignedUpdateFirmware", "a valid signing certificate, a wrong signature"): {"status": "Accepted"},
     ("SignedFirmwareStatusNotification", "sent"): ["Downloading", "Downloaded", "InvalidSignature"],
-    # M04.FR.01, by the hash data the probe computed itself
+    # M04.FR.01, M04.FR.02, by the hash data the probe computed itself
     ("DeleteCertificate", "the ManufacturerRootCertificate installed"): {"status": "Accepted"},
 }
 

@@ -275,12 +275,12 @@ class SecurityFlowTests(ForeignChargePointMixin, TestCase):
 
     async def test_sign_certificate_and_notifications(self):
         """
-        A02.FR.02-04: the foreign charge point's SignCertificate (a CSR made
+        A02.FR.02-04, A02.FR.11: the foreign charge point's SignCertificate (a CSR made
         with C{cryptography}, CN its identity, O the CPO name) is Accepted,
         then the central system's CertificateSigned brings a chain whose
         leaf names it, carries its key and is signed by the CA; the charge
         point accepts it and the central system records and lists that
-        answer. Its SecurityEventNotification (A04), LogStatusNotification
+        answer. Its SecurityEventNotification (A04.FR.03), LogStatusNotification
         (N01.FR.07) and SignedFirmwareStatusNotification (L01.FR.10) are
         answered and recorded with their requestIds.
         """
