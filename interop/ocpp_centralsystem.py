@@ -40,6 +40,8 @@ C{websockets} (the C{test} and C{bench} extras).
 
 import argparse
 import asyncio
+import base64
+import hashlib
 import itertools
 import json
 import logging
@@ -76,6 +78,59 @@ def timestamp(delta: timedelta = timedelta(0)) -> str:
     """
     moment = datetime.now(timezone.utc) + delta
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class ManufacturerPki:
+    """
+    A manufacturer's root (a self-signed CA, P-256) and a firmware signing
+    certificate it issued, made with C{cryptography} for the probe's
+    InstallCertificate, DeleteCertificate and SignedUpdateFirmware; the
+    root's CertificateHashData computed here, as the whitepaper says
+    (SHA-256 of the issuer's DER name and of its public key's bits, the
+    serial number in hexadecimal), independently of the charge point.
+    """
+
+    def __init__(self) -> None:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        now = datetime.now(timezone.utc)
+        root_key = ec.generate_private_key(ec.SECP256R1())
+        signing_key = ec.generate_private_key(ec.SECP256R1())
+        root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "interop manufacturer root")])
+        root = (
+            x509.CertificateBuilder()
+            .subject_name(root_name).issuer_name(root_name)
+            .public_key(root_key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(root_key, hashes.SHA256())
+        )
+        signing = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "interop firmware signer")]))
+            .issuer_name(root_name)
+            .public_key(signing_key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=30))
+            .sign(root_key, hashes.SHA256())
+        )
+        self.root_pem = root.public_bytes(serialization.Encoding.PEM).decode("ascii")
+        self.signing_pem = signing.public_bytes(serialization.Encoding.PEM).decode("ascii")
+        # a real ECDSA signature, of other bytes than the firmware's
+        self.wrong_signature = base64.b64encode(
+            signing_key.sign(b"not the firmware", ec.ECDSA(hashes.SHA256()))
+        ).decode("ascii")
+        key_bits = root_key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        self.root_hash_data = {
+            "hashAlgorithm": "SHA256",
+            "issuerNameHash": hashlib.sha256(root.issuer.public_bytes()).hexdigest(),
+            "issuerKeyHash": hashlib.sha256(key_bits).hexdigest(),
+            "serialNumber": format(root.serial_number, "x"),
+        }
 
 
 class Probe:
@@ -546,7 +601,11 @@ class ProbedChargePoint(ChargePoint):
         else:
             self._probe.forget(uploaded)
 
-        # Security Whitepaper (its OCPP 1.6 messages)
+        # Security Whitepaper (its OCPP 1.6 messages): a manufacturer root
+        # made here is installed, listed by its hash data (computed here, not
+        # by the charge point), used for a signed firmware whose signature is
+        # wrong, then deleted
+        pki = ManufacturerPki()
         yield await self.probe_call(
             call.ExtendedTriggerMessage(requested_message="Heartbeat"), "Heartbeat"
         )
@@ -573,12 +632,21 @@ class ProbedChargePoint(ChargePoint):
             "a malformed certificate",
         )
         yield await self.probe_call(
+            call.InstallCertificate(certificate_type="ManufacturerRootCertificate", certificate=pki.root_pem),
+            "a ManufacturerRootCertificate made by the probe",
+        )
+        yield await self.probe_call(
+            call.GetInstalledCertificateIds(certificate_type="ManufacturerRootCertificate"),
+            "ManufacturerRootCertificate, once installed",
+        )
+        yield await self.probe_call(
             call.CertificateSigned(
                 certificate_chain="-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"
             ),
             "a malformed chain",
         )
-        yield await self.probe_call(
+        logged = self._probe.expect(self.id, "LogStatusNotification", ("Uploaded", "UploadFailure"))
+        outcome = await self.probe_call(
             call.GetLog(
                 log={"remoteLocation": options.diagnostics_url},
                 log_type="DiagnosticsLog",
@@ -588,6 +656,11 @@ class ProbedChargePoint(ChargePoint):
             ),
             "DiagnosticsLog to --diagnostics-url",
         )
+        yield outcome
+        if self._accepted(outcome):
+            await self._probe.wait(logged, self.id, "LogStatusNotification Uploaded or UploadFailure")
+        else:
+            self._probe.forget(logged)
         yield await self.probe_call(
             call.SignedUpdateFirmware(
                 request_id=2,
@@ -600,6 +673,33 @@ class ProbedChargePoint(ChargePoint):
                 },
             ),
             "an unverifiable signature",
+        )
+        verified = self._probe.expect(
+            self.id, "SignedFirmwareStatusNotification",
+            ("InvalidSignature", "SignatureVerified", "DownloadFailed"),
+        )
+        outcome = await self.probe_call(
+            call.SignedUpdateFirmware(
+                request_id=3,
+                retries=1,
+                retry_interval=1,
+                firmware={
+                    "location": options.firmware_url,
+                    "retrieveDateTime": timestamp(),
+                    "signingCertificate": pki.signing_pem,
+                    "signature": pki.wrong_signature,
+                },
+            ),
+            "a valid signing certificate, a wrong signature",
+        )
+        yield outcome
+        if self._accepted(outcome):
+            await self._probe.wait(verified, self.id, "SignedFirmwareStatusNotification of the verification")
+        else:
+            self._probe.forget(verified)
+        yield await self.probe_call(
+            call.DeleteCertificate(certificate_hash_data=pki.root_hash_data),
+            "the ManufacturerRootCertificate installed",
         )
 
         # Firmware Management: the update, its end awaited (an installation

@@ -15,7 +15,16 @@ against it: the Core, Local Auth List Management, Reservation and Remote
 Trigger profiles (a RemoteStartTransaction it accepts starts a
 transaction, a RemoteStopTransaction stops it, a reservation makes its
 connector Reserved); Firmware Management, Smart Charging and the Security
-Whitepaper's calls get the CALLERROR NotSupported.
+Whitepaper's calls get the CALLERROR NotSupported, but CertificateSigned.
+
+With C{--security} it then runs the Security Whitepaper's flows of a
+charge point (after the session, if any): a SecurityEventNotification, a
+SignCertificate with a CSR made with C{cryptography} (CN the identity, O
+C{--cpo-name}, a P-256 key of its own), a LogStatusNotification and a
+SignedFirmwareStatusNotification; the CertificateSigned that follows an
+accepted SignCertificate is Accepted when its leaf names the identity and
+carries that key (printed as a C{{"event": "certificate", "subject",
+"issuer", "serialNumber"}} line), Rejected otherwise.
 
 Everything it does is one JSON line on standard output, flushed at once:
 C{{"event": "connected", "url", "subprotocol"}}; C{{"event": "sent",
@@ -108,6 +117,8 @@ class ForeignChargePoint(ChargePoint):
         }
         self._requests: dict[str, tuple[str, dict]] = {}
         self._tasks: set = set()
+        #: the private key of the CSR sent, once sent
+        self.csr_key = None
 
     # -- frames: print what the central system sent, and the answer ----------------
 
@@ -281,6 +292,36 @@ class ForeignChargePoint(ChargePoint):
         await self.stop_transaction(1, tag)
         emit("session", transactionId=transaction_id, meterStart=meter_start, meterStop=self.meter)
 
+    async def security(self) -> None:
+        """
+        The Security Whitepaper's requests of a charge point: a security
+        event (A04), a SignCertificate with a fresh CSR (A02.FR.02), the end
+        of a log upload (N01.FR.07) and a signed firmware status (L01.FR.10).
+        """
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        await self.send(call.SecurityEventNotification(
+            type="StartupOfTheDevice", timestamp=timestamp(), tech_info="interop boot"
+        ))
+        self.csr_key = ec.generate_private_key(ec.SECP256R1())
+        names = [x509.NameAttribute(NameOID.COMMON_NAME, self.id)]
+        if self.options.cpo_name:
+            names.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, self.options.cpo_name))
+        csr = (
+            x509.CertificateSigningRequestBuilder()
+            .subject_name(x509.Name(names))
+            .sign(self.csr_key, hashes.SHA256())
+        )
+        await self.send(call.SignCertificate(
+            csr=csr.public_bytes(serialization.Encoding.PEM).decode("ascii")
+        ))
+        await self.send(call.LogStatusNotification(status="Uploaded", request_id=7))
+        await self.send(call.SignedFirmwareStatusNotification(status="Downloading", request_id=8))
+        emit("security", csr=True)
+
     # -- Core -----------------------------------------------------------------------------
 
     @on(Action.change_availability)
@@ -413,7 +454,30 @@ class ForeignChargePoint(ChargePoint):
     on_set_charging_profile = _not_supported("SetChargingProfile")
     on_clear_charging_profile = _not_supported("ClearChargingProfile")
     on_get_composite_schedule = _not_supported("GetCompositeSchedule")
-    on_certificate_signed = _not_supported("CertificateSigned")
+
+    # -- Security: the certificate a SignCertificate asked for ---------------------------------
+
+    @on(Action.certificate_signed)
+    def on_certificate_signed(self, certificate_chain, **kwargs):
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
+
+        try:
+            chain = x509.load_pem_x509_certificates(certificate_chain.encode("utf-8"))
+        except ValueError:
+            return call_result.CertificateSigned(status="Rejected")
+        leaf = chain[0]
+        names = [each.value for each in leaf.subject.get_attributes_for_oid(x509.oid.NameOID.COMMON_NAME)]
+        spki = serialization.PublicFormat.SubjectPublicKeyInfo
+        ours = self.csr_key is not None and leaf.public_key().public_bytes(
+            serialization.Encoding.DER, spki
+        ) == self.csr_key.public_key().public_bytes(serialization.Encoding.DER, spki)
+        if names != [self.id] or not ours:
+            return call_result.CertificateSigned(status="Rejected")
+        emit("certificate", subject=leaf.subject.rfc4514_string(), issuer=leaf.issuer.rfc4514_string(),
+             serialNumber=format(leaf.serial_number, "x"), chain=len(chain))
+        return call_result.CertificateSigned(status="Accepted")
+
     on_delete_certificate = _not_supported("DeleteCertificate")
     on_extended_trigger_message = _not_supported("ExtendedTriggerMessage")
     on_get_installed_certificate_ids = _not_supported("GetInstalledCertificateIds")
@@ -443,6 +507,8 @@ async def main(options: argparse.Namespace) -> int:
             return 1
         if not options.no_session:
             await charge_point.session()
+        if options.security:
+            await charge_point.security()
         await asyncio.wait([receiving, stop], return_when=asyncio.FIRST_COMPLETED)
         if receiving.done():
             closed = receiving.exception()
@@ -466,6 +532,9 @@ def parse_options(argv=None) -> argparse.Namespace:
     parser.add_argument("--meter-values", type=int, default=2, help="MeterValues.req during the session")
     parser.add_argument("--call-timeout", type=float, default=10.0)
     parser.add_argument("--no-session", action="store_true", help="boot, then only answer")
+    parser.add_argument("--security", action="store_true",
+                        help="then the Security Whitepaper's requests: event, SignCertificate, log, firmware")
+    parser.add_argument("--cpo-name", default=None, help="the O of the SignCertificate CSR")
     parser.add_argument("--verbose", action="store_true", help="the ocpp package's own log, on stderr")
     return parser.parse_args(argv)
 

@@ -12,6 +12,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from openocpp.centralsystem.authorizationkey import AuthorizationKeyAnswers
+from openocpp.centralsystem.chargepointcertificates import CertificateAnswers, note_presented
 from openocpp.centralsystem.chargingprofiles import ChargingProfileAnswers
 from openocpp.centralsystem.proxy import ChargePointProxy
 from openocpp.messages.codec import snake_case
@@ -241,6 +242,10 @@ class ChargePointConnection:
     def connection_made(self, connection: Any) -> None:
         self._identity = connection.identity
         self.session.connection_made(connection)
+        # (A store without the table, a test's or a plugin's, notes nothing.)
+        certificates = getattr(self._central_system.store, "charge_point_certificates", None)
+        if certificates is not None and connection.client_certificate is not None:
+            note_presented(certificates, connection.identity, connection.client_certificate)
         self.proxy = ChargePointProxy(
             self.session,
             connection,
@@ -248,6 +253,9 @@ class ChargePointConnection:
             profile_answers=ChargingProfileAnswers(self._central_system.store, connection.identity),
             configuration_answers=AuthorizationKeyAnswers(
                 self._central_system.store, connection.identity
+            ),
+            certificate_answers=(
+                None if certificates is None else CertificateAnswers(certificates, connection.identity)
             ),
         )
         self._start_boot_timer()

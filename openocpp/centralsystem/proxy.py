@@ -8,6 +8,7 @@ from twisted.internet.defer import Deferred, fail
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from openocpp.centralsystem.chargepointcertificates import CERTIFICATE_ACTIONS
 from openocpp.centralsystem.chargingprofiles import PROFILE_ACTIONS
 from openocpp.centralsystem.interfaces import IChargePointProxy
 from openocpp.centralsystem.policy import refusal
@@ -35,6 +36,10 @@ class ChargePointProxy:
         answers to ChangeConfiguration
         (L{openocpp.centralsystem.authorizationkey.AuthorizationKeyAnswers}),
         or C{None}.
+    @param certificate_answers: a callback C{(response, request)} for the
+        answers to InstallCertificate and DeleteCertificate
+        (L{openocpp.centralsystem.chargepointcertificates.CertificateAnswers}),
+        or C{None}.
     """
 
     log = Logger()
@@ -46,6 +51,7 @@ class ChargePointProxy:
         registration_status: str | None = None,
         profile_answers: Any = None,
         configuration_answers: Any = None,
+        certificate_answers: Any = None,
     ) -> None:
         self._session = session
         self._connection = connection
@@ -57,6 +63,7 @@ class ChargePointProxy:
         self.registration_status = registration_status
         self._profile_answers = profile_answers
         self._configuration_answers = configuration_answers
+        self._certificate_answers = certificate_answers
 
     def __repr__(self) -> str:
         state = "connected" if self.connected else "disconnected"
@@ -79,6 +86,8 @@ class ChargePointProxy:
             answer.addCallback(self._profile_answers, request)
         elif self._configuration_answers is not None and request.action == "ChangeConfiguration":
             answer.addCallback(self._configuration_answers, request)
+        elif self._certificate_answers is not None and request.action in CERTIFICATE_ACTIONS:
+            answer.addCallback(self._certificate_answers, request)
         return answer
 
     def disconnect(self) -> None:

@@ -27,6 +27,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from openocpp.centralsystem.certificates import IssuedCertificates
+from openocpp.centralsystem.chargepointcertificates import ChargePointCertificates
 from openocpp.centralsystem.chargingprofiles import ChargingProfileRecords
 from openocpp.centralsystem.credentials import (
     ChargePointCredentials,
@@ -197,6 +198,8 @@ class CentralSystemStore:
         self._charging_profiles = ChargingProfileRecords(self._db, self._write, self._now_text)
         # The certificates issued answering SignCertificate (schema 8).
         self.issued_certificates = IssuedCertificates(self._db, self._write, self._now_text)
+        # The certificates installed on or presented by charge points (schema 9).
+        self.charge_point_certificates = ChargePointCertificates(self._db, self._write, self._now_text)
         if wal_size_limit and path != ":memory:":
             # A log that is restarted is also cut back to this size.
             self._db.execute(f"PRAGMA journal_size_limit = {int(wal_size_limit)}")

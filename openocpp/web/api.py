@@ -276,7 +276,7 @@ class ApiResource(Resource):
         self._charging = ChargingProfileRoutes(queries, self._charge_point)
         from openocpp.web.certificates import CertificateRoutes
 
-        certificates = CertificateRoutes(central)
+        certificates = CertificateRoutes(central, self._charge_point)
         self.routes = [
             Route("openapi.json", public=True, GET=self.get_openapi),
             Route("v1/chargepoints", GET=self.list_charge_points),
@@ -292,6 +292,7 @@ class ApiResource(Resource):
             Route("v1/chargepoints/{identity}/reservations/{reservationId}", DELETE=reservations.delete),
             Route("v1/chargepoints/{identity}/firmware", POST=firmware.post),
             Route("v1/chargepoints/{identity}/chargingprofiles", GET=self._charging.list_profiles),
+            Route("v1/chargepoints/{identity}/certificates", GET=certificates.held),
             Route("v1/certificates", GET=certificates.list),
             Route("v1/certificates/{serial}/revoke", POST=certificates.revoke),
             Route("v1/actions", GET=self.list_actions),

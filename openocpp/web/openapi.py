@@ -290,6 +290,29 @@ def _schemas() -> dict:
     schemas["IssuedCertificateList"] = _object(
         {"items": {"type": "array", "items": _ref("IssuedCertificate")}}, ["items"]
     )
+    schemas["ChargePointCertificate"] = _object(
+        {
+            "source": {**_TEXT, "enum": ["installed", "presented"],
+                       "description": "installed with InstallCertificate, or presented at a profile 3 handshake"},
+            "certificateType": {**_TEXT, "description": "the InstallCertificate certificateType, or "
+                                "ChargePointCertificate"},
+            "subject": {**_TEXT, "description": "RFC 4514"},
+            "issuer": {**_TEXT, "description": "RFC 4514"},
+            "serialNumber": {**_TEXT, "description": "lower-case hexadecimal"},
+            "fingerprintSha256": {**_TEXT, "description": "SHA-256 of its DER, hexadecimal"},
+            "notBefore": _TIME,
+            "notAfter": _TIME,
+            "recordedAt": _TIME,
+            "certificate": {**_TEXT, "description": "the certificate, PEM"},
+        },
+        ["source", "certificateType", "subject", "issuer", "serialNumber", "fingerprintSha256", "notBefore",
+         "notAfter", "recordedAt", "certificate"],
+        "a certificate the central system knows a charge point holds",
+    )
+    schemas["ChargePointCertificateList"] = _object(
+        {"chargePoint": _TEXT, "items": {"type": "array", "items": _ref("ChargePointCertificate")}},
+        ["chargePoint", "items"],
+    )
     schemas["Upload"] = _object(
         {
             "id": _INT,
@@ -468,6 +491,25 @@ def _paths() -> dict:
                 ),
                 "responses": {
                     "200": _json("the charging profiles", _ref("ChargingProfileList")),
+                    "404": _error("unknown charge point"),
+                    **_AUTH_ERRORS,
+                },
+            }
+        },
+        "/api/v1/chargepoints/{identity}/certificates": {
+            "parameters": [_IDENTITY],
+            "get": {
+                "operationId": "listChargePointCertificates",
+                "tags": ["security"],
+                "summary": "The certificates the central system knows the charge point holds",
+                "description": (
+                    "Installed: sent with POST .../actions/InstallCertificate and answered Accepted "
+                    "(forgotten when a DeleteCertificate naming it by issuerNameHash and serialNumber is "
+                    "answered Accepted). Presented: the charge point certificate of a security profile 3 "
+                    "TLS handshake, noted the first time it is seen."
+                ),
+                "responses": {
+                    "200": _json("the certificates", _ref("ChargePointCertificateList")),
                     "404": _error("unknown charge point"),
                     **_AUTH_ERRORS,
                 },

@@ -8,10 +8,10 @@ The probe's answers for the Core and Remote Trigger profiles are asserted
 exactly (L{CURRENT_ANSWERS}), and so are those of the Local Auth List
 Management, Reservation, Firmware Management and Smart Charging profiles
 with the notifications they make the charge point send
-(L{PROFILE_ANSWERS}). The Security Whitepaper's operations (not built yet)
-are asserted to be answered: a CALLRESULT valid against the official
-schema, or the CALLERROR NotSupported errata 3.39 asks of a charge point
-without the profile.
+(L{PROFILE_ANSWERS}), and so are the Security Whitepaper's
+(L{SECURITY_ANSWERS}): a manufacturer root made by the probe installed,
+listed with the hash data the probe computed, used for a signed firmware
+whose signature is refused, then deleted; a log uploaded.
 """
 
 from twisted.internet import reactor
@@ -106,9 +106,35 @@ PROFILE_ANSWERS = {
     ("FirmwareStatusNotification", "sent"): ["Idle", "Downloading", "Downloaded", "Installing", "Installed"],
 }
 
-#: The profiles whose operations are only asserted to be answered: the
-#: Security Whitepaper's, not built yet.
-_NOT_YET = ("Security",)
+#: What the Security Whitepaper's operations answer (edition 2: M03, M04,
+#: M05, N01, L01, A02 with their requirement ids), by the probe's
+#: (action, case), and the notifications they make the charge point send.
+SECURITY_ANSWERS = {
+    # ExtendedTriggerMessage (a whitepaper message without a requirement id of its own)
+    ("ExtendedTriggerMessage", "Heartbeat"): {"status": "Accepted"},
+    # M03.FR.02: none installed
+    ("GetInstalledCertificateIds", "CentralSystemRootCertificate"): {"status": "NotFound"},
+    # M04.FR.06: no such certificate
+    ("DeleteCertificate", "an unknown certificate"): {"status": "NotFound"},
+    # M05.FR.06 (not a certificate)
+    ("InstallCertificate", "a malformed certificate"): {"status": "Rejected"},
+    # M05.FR.01, M05.FR.02
+    ("InstallCertificate", "a ManufacturerRootCertificate made by the probe"): {"status": "Accepted"},
+    # M03.FR.01, M03.FR.04 (its certificateHashData asserted against the probe's own)
+    ("GetInstalledCertificateIds", "ManufacturerRootCertificate, once installed"): {"status": "Accepted"},
+    # A02.FR.07 (the chain does not parse)
+    ("CertificateSigned", "a malformed chain"): {"status": "Rejected"},
+    # N01.FR.01, N01.FR.02 (the file lands on the server)
+    ("GetLog", "DiagnosticsLog to --diagnostics-url"): {"status": "Accepted", "filename": ANY},
+    ("LogStatusNotification", "sent"): ["Uploading", "Uploaded"],
+    # L01.FR.24: the signing certificate is not one
+    ("SignedUpdateFirmware", "an unverifiable signature"): {"status": "InvalidCertificate"},
+    # L01.FR.03: accepted, downloaded, then its signature refused
+    ("SignedUpdateFirmware", "a valid signing certificate, a wrong signature"): {"status": "Accepted"},
+    ("SignedFirmwareStatusNotification", "sent"): ["Downloading", "Downloaded", "InvalidSignature"],
+    # M04.FR.01, M04.FR.02, by the hash data the probe computed itself
+    ("DeleteCertificate", "the ManufacturerRootCertificate installed"): {"status": "Accepted"},
+}
 
 
 class _Transfers(Resource):
@@ -289,9 +315,12 @@ class OcppCentralSystemTests(TestCase):
             if "result" in outcome:
                 # the package validated it; openocpp's own validator agrees
                 codec.validate(spec.response, outcome["result"])
-            if spec.profile in _NOT_YET:
-                if "error" in outcome:
-                    self.assertEqual(outcome["error"], "NotSupported", key)
+            if key in SECURITY_ANSWERS:
+                self.assertIn("result", outcome, key)
+                self.assertEqual(
+                    set(outcome["result"]) - {"certificateHashData"}, set(SECURITY_ANSWERS[key]), key
+                )
+                self.assertFields(outcome["result"], SECURITY_ANSWERS[key], key)
             elif key in CURRENT_ANSWERS:
                 self.assertEqual(outcome.get("result"), CURRENT_ANSWERS[key], key)
             elif key in PROFILE_ANSWERS:
@@ -303,9 +332,22 @@ class OcppCentralSystemTests(TestCase):
             {key for key in CURRENT_ANSWERS} - {(line["action"], line["case"]) for line in probes}, set()
         )
         self.assertEqual(
-            {key for key in PROFILE_ANSWERS if key[1] != "sent"}
+            {key for key in {**PROFILE_ANSWERS, **SECURITY_ANSWERS} if key[1] != "sent"}
             - {(line["action"], line["case"]) for line in probes},
             set(),
+        )
+        # The charge point's hash data of the root it installed is the
+        # probe's own (SHA-256 of the issuer's name and key, the serial).
+        by_case = {(line["action"], line["case"]): line for line in probes}
+        deleted = by_case[("DeleteCertificate", "the ManufacturerRootCertificate installed")]
+        listed = by_case[("GetInstalledCertificateIds", "ManufacturerRootCertificate, once installed")]
+        self.assertEqual(
+            listed["outcome"]["result"]["certificateHashData"],
+            [deleted["request"]["certificateHashData"]],
+        )
+        self.assertNotIn(
+            "certificateHashData",
+            by_case[("GetInstalledCertificateIds", "CentralSystemRootCertificate")]["outcome"]["result"],
         )
 
         every_key = [line for line in probes if line["case"] == "every key"][0]["outcome"]["result"]
@@ -344,14 +386,24 @@ class OcppCentralSystemTests(TestCase):
         boots = self.received("BootNotification")
         self.assertNotEqual(boots[0].get("firmwareVersion"), "2.0-interop")
         self.assertEqual(boots[1]["firmwareVersion"], "2.0-interop")
-        for key, statuses in PROFILE_ANSWERS.items():
+        for key, statuses in {**PROFILE_ANSWERS, **SECURITY_ANSWERS}.items():
             if key[1] == "sent":
                 sent = [request["status"] for request in self.received(key[0])]
                 self.assertInOrder(statuses, sent, key)
-        self.assertEqual(list(transfers.uploads), [
-            "/diagnostics/" + [line for line in probes if line["action"] == "GetDiagnostics"][0]
-            ["outcome"]["result"]["fileName"]
-        ])
+        # The diagnostics file and the log landed on the server.
+        self.assertEqual(sorted(transfers.uploads), sorted({
+            "/diagnostics/" + by_case[("GetDiagnostics", "upload to --diagnostics-url")]
+            ["outcome"]["result"]["fileName"],
+            "/diagnostics/" + by_case[("GetLog", "DiagnosticsLog to --diagnostics-url")]
+            ["outcome"]["result"]["filename"],
+        }))
+        # Every SignedFirmwareStatusNotification of the signed update
+        # carries its requestId (L01.FR.10).
+        self.assertEqual(
+            {request.get("requestId") for request in self.received("SignedFirmwareStatusNotification")
+             if request["status"] != "Idle"},
+            {3},
+        )
         self.assertEqual(self.cs.events("problem"), [])
         self.assertAllAnswered()
         self.assertEqual(self.cs.garbage, [])

@@ -6,8 +6,14 @@ recorded in the SQLite file, operations sent through the API answered by
 it, and every action the API sends accepted by the package's schemas.
 """
 
+import os
+
+from cryptography import x509
 from twisted.internet import reactor
+from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
+
+from openocpp.pki import make_ca
 
 from tests.interop.peer_process import start_peer
 from tests.web.api_client import ApiMixin
@@ -28,12 +34,13 @@ class ForeignChargePointMixin(ApiMixin):
 
     timeout = 45
 
-    async def connect_foreign(self, *arguments):
+    async def connect_foreign(self, *arguments, overrides=None):
         """
-        Start the central system and its API, accept L{TAG} through the
-        API, then the foreign charge point; wait for its boot.
+        Start the central system (configured with C{overrides}) and its
+        API, accept L{TAG} through the API, then the foreign charge point;
+        wait for its boot.
         """
-        await self.start()
+        await self.start(**(overrides or {}))
         answer = await self.put(f"/api/v1/idtags/{TAG}", {"status": "Accepted"})
         self.assertEqual(answer.status, 201, answer)
         # 127.0.0.1, where the central system listens, rather than the
@@ -217,7 +224,8 @@ API_CALLS = [
      502, "NotSupported"),
     ("InstallCertificate", {"certificateType": "CentralSystemRootCertificate", "certificate": _PEM},
      502, "NotSupported"),
-    ("CertificateSigned", {"certificateChain": _PEM}, 502, "NotSupported"),
+    # a chain that does not parse (A02.FR.07)
+    ("CertificateSigned", {"certificateChain": _PEM}, 200, {"status": "Rejected"}),
     ("GetLog", {"log": {"remoteLocation": "http://127.0.0.1:1/logs/"}, "logType": "DiagnosticsLog",
                 "requestId": 1}, 502, "NotSupported"),
     ("SignedUpdateFirmware", {"requestId": 2, "firmware": {
@@ -256,4 +264,70 @@ class EveryApiActionTests(ForeignChargePointMixin, TestCase):
         self.assertEqual(
             {line["response"]["error"] for line in received if "error" in line["response"]}, {"NotSupported"}
         )
+        self.assertNotIn("Traceback", self.cp.stderr)
+
+
+class SecurityFlowTests(ForeignChargePointMixin, TestCase):
+    """
+    The Security Whitepaper's flows of a charge point, sent by the C{ocpp}
+    package's, against openocpp's central system configured as a CA.
+    """
+
+    async def test_sign_certificate_and_notifications(self):
+        """
+        A02.FR.02-04, A02.FR.11: the foreign charge point's SignCertificate (a CSR made
+        with C{cryptography}, CN its identity, O the CPO name) is Accepted,
+        then the central system's CertificateSigned brings a chain whose
+        leaf names it, carries its key and is signed by the CA; the charge
+        point accepts it and the central system records and lists that
+        answer. Its SecurityEventNotification (A04.FR.03), LogStatusNotification
+        (N01.FR.07) and SignedFirmwareStatusNotification (L01.FR.10) are
+        answered and recorded with their requestIds.
+        """
+        ca = make_ca(os.path.abspath(self.mktemp()), "Interop CPO")
+        await self.connect_foreign(
+            "--no-session", "--security", "--cpo-name", "Interop CPO",
+            overrides=dict(ca_key=str(ca.key), ca_certificate=str(ca.certificate), cpo_name="Interop CPO"),
+        )
+        await self.cp.wait_for("security")
+        sent = {line["action"]: line for line in self.cp.events("sent")}
+        self.assertEqual(sent["SignCertificate"]["response"], {"status": "Accepted"})
+        for action in ("SecurityEventNotification", "LogStatusNotification", "SignedFirmwareStatusNotification"):
+            self.assertEqual(sent[action]["response"], {}, action)
+
+        certificate = await self.cp.wait_for("certificate")
+        signed = await self.cp.wait_for("received", action="CertificateSigned")
+        self.assertEqual(signed["response"], {"status": "Accepted"})
+        authority = x509.load_pem_x509_certificate(ca.certificate.read_bytes())
+        self.assertEqual(certificate["issuer"], authority.subject.rfc4514_string())
+        self.assertIn(f"CN={IDENTITY}", certificate["subject"])
+        self.assertIn("O=Interop CPO", certificate["subject"])
+        leaf = x509.load_pem_x509_certificates(signed["request"]["certificateChain"].encode())[0]
+        leaf.verify_directly_issued_by(authority)
+
+        # The central system recorded the issue and the charge point's answer.
+        # (The answer reaches it just after the foreign charge point printed
+        # it: the row is looked at again until it has it, within the timeout.)
+        while self.rows("SELECT delivery FROM issued_certificates WHERE identity = ?", IDENTITY) != [
+            {"delivery": "Accepted"}
+        ]:
+            await deferLater(reactor, 0.01, lambda: None)
+        listed = await self.get(f"/api/v1/certificates?chargePoint={IDENTITY}")
+        self.assertEqual(listed.status, 200, listed)
+        [item] = listed.json["items"]
+        self.assertEqual(
+            (item["chargePoint"], item["delivery"], int(item["serial"], 16)),
+            (IDENTITY, "Accepted", int(certificate["serialNumber"], 16)),
+        )
+
+        [event] = self.rows("SELECT type, tech_info FROM security_events WHERE identity = ?", IDENTITY)
+        self.assertEqual((event["type"], event["tech_info"]), ("StartupOfTheDevice", "interop boot"))
+        reports = self.rows(
+            "SELECT kind, status, request_id FROM status_reports WHERE identity = ? ORDER BY id", IDENTITY
+        )
+        self.assertEqual(
+            [(r["kind"], r["status"], r["request_id"]) for r in reports],
+            [("LogStatusNotification", "Uploaded", 7), ("SignedFirmwareStatusNotification", "Downloading", 8)],
+        )
+        self.assertEqual(self.cp.garbage, [])
         self.assertNotIn("Traceback", self.cp.stderr)

@@ -1,10 +1,12 @@
 """
 Tests of L{openocpp.web.certificates}: the issued certificates listed and
-revoked through the API.
+revoked through the API, and the certificates a charge point holds.
 """
 
 import os
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from twisted.internet.defer import inlineCallbacks
 from twisted.trial.unittest import TestCase
 
@@ -56,3 +58,44 @@ class CertificateRoutesTests(ApiMixin, TestCase):
         self.assertFalse(self.central.store.issued_certificates.is_revoked(first))
         answer = yield self.post("/api/v1/certificates/abcdef/revoke")
         self.assertError(answer, 404, "unknown_certificate")
+
+
+class ChargePointCertificateRoutesTests(ApiMixin, TestCase):
+    """
+    C{GET /api/v1/chargepoints/{identity}/certificates}.
+    """
+
+    timeout = 30
+
+    @inlineCallbacks
+    def test_installed_and_presented_listed(self):
+        """
+        The certificates a charge point holds are listed with their source,
+        type, subject, serial and PEM; another charge point's are not; an
+        unknown charge point is 404.
+        """
+        yield self.start()
+        store = self.central.store
+        store.register_charge_point("CP001")
+        store.register_charge_point("CP002")
+        root = make_ca(os.path.abspath(self.mktemp()), "Root CPO").certificate.read_text()
+        self.assertTrue(store.charge_point_certificates.installed("CP001", "CentralSystemRootCertificate", root))
+        presented = x509.load_pem_x509_certificate(root.encode())
+        store.charge_point_certificates.presented("CP002", presented)
+        yield store.when_committed(None)
+
+        answer = yield self.get("/api/v1/chargepoints/CP001/certificates")
+        self.assertEqual(answer.status, 200, answer)
+        self.assertEqual(answer.json["chargePoint"], "CP001")
+        (item,) = answer.json["items"]
+        self.assertEqual(
+            (item["source"], item["certificateType"], item["subject"], item["serialNumber"]),
+            ("installed", "CentralSystemRootCertificate", presented.subject.rfc4514_string(),
+             format(presented.serial_number, "x")),
+        )
+        self.assertEqual(item["certificate"], root)
+        self.assertEqual(item["fingerprintSha256"], presented.fingerprint(hashes.SHA256()).hex())
+        answer = yield self.get("/api/v1/chargepoints/CP002/certificates")
+        self.assertEqual([each["source"] for each in answer.json["items"]], ["presented"])
+        answer = yield self.get("/api/v1/chargepoints/NOPE/certificates")
+        self.assertError(answer, 404, "unknown_charge_point")
