@@ -18,7 +18,12 @@ import typing
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from openocpp.messages.validation import parse_datetime, validate_payload
+from openocpp.messages.errors import ValidationError
+from openocpp.messages.validation import (
+    check_structure,
+    parse_datetime,
+    validate_payload,
+)
 
 _Convert = Callable[[Any], Any] | None
 
@@ -100,7 +105,9 @@ def _converters(hint: Any) -> tuple[_Convert, _Convert]:
             None if from_json is None else lambda items: [from_json(i) for i in items],
         )
     if hint is datetime:
-        return format_datetime, _read_datetime
+        # Strict: decode checks the structure without the date-time format
+        # and leaves each date-time to this one parse.
+        return format_datetime, parse_datetime
     if isinstance(hint, type) and issubclass(hint, enum.StrEnum):
         # str() gives a member's value, and leaves a plain string as it is;
         # the value map is the enum's own lookup, without the call overhead.
@@ -116,16 +123,6 @@ def _converters(hint: Any) -> tuple[_Convert, _Convert]:
     if hint in (str, bool, typing.Any):
         return None, None
     raise TypeError(f"no JSON conversion for {hint!r}")
-
-
-def _read_datetime(text: str) -> datetime:
-    # The payload was validated: its date-times are RFC 3339. The C parser
-    # reads nearly all of them; lower-case "t"/"z" and leap seconds take
-    # the full path.
-    try:
-        return datetime.fromisoformat(text).astimezone(timezone.utc)
-    except ValueError:
-        return parse_datetime(text)
 
 
 _plans: dict[type, _Plan] = {}
@@ -186,5 +183,15 @@ def decode(cls: type, payload: Any) -> Any:
     @raise openocpp.messages.errors.ValidationError: it does not conform; the
         error's code is the OCPP-J error code to answer with.
     """
-    validate(cls, payload)
-    return _build(cls, payload)
+    name = schema_name(cls)
+    try:
+        # Everything but the date-times, which _build parses (strictly):
+        # each is parsed once, not checked and then parsed again.
+        check_structure(name, payload)
+        return _build(cls, payload)
+    except (ValidationError, ValueError):
+        # A broken payload (the rare path): the full validation names the
+        # same field, with the same code, as it always did: the first one
+        # broken in the schema's order, date-times included.
+        validate_payload(name, payload)
+        raise

@@ -1086,6 +1086,66 @@ class DateTimeTests(SynchronousTestCase):
         self.assertEqual(message.current_time.microsecond, 654321)
 
 
+class DecodeParsesDateTimesOnceTests(SynchronousTestCase):
+    """
+    L{decode} checks a payload's structure without the date-time format and
+    parses each date-time once while building; a payload it refuses gets
+    the error the full validation gives.
+    """
+
+    def assertSameError(self, cls, payload):
+        with self.assertRaises(ValidationError) as validated:
+            codec.validate(cls, payload)
+        with self.assertRaises(ValidationError) as decoded:
+            decode(cls, payload)
+        self.assertEqual(
+            (decoded.exception.code, decoded.exception.description),
+            (validated.exception.code, validated.exception.description),
+        )
+        return decoded.exception
+
+    def test_badNestedDateTimeErrorNamesItsField(self):
+        """
+        A bad date-time inside an array (MeterValues' meterValue[0].timestamp)
+        is refused as the validation refuses it, naming the field.
+        """
+        error = self.assertSameError(
+            MeterValuesRequest,
+            {
+                "connectorId": 1,
+                "meterValue": [
+                    {"timestamp": "2026-02-30T00:00:00Z", "sampledValue": [{"value": "1"}]}
+                ],
+            },
+        )
+        self.assertEqual(error.code, ErrorCode.TYPE_CONSTRAINT_VIOLATION)
+        self.assertIn("meterValue[0].timestamp", error.description)
+
+    def test_firstBrokenFieldReportedWhenDateTimeAlsoBroken(self):
+        """
+        With a bad date-time and another broken field, decode reports the
+        field the full validation reports first.
+        """
+        for payload in (
+            {"connectorId": 1, "idTag": "X" * 21, "meterStart": 0, "timestamp": "yesterday"},
+            {"connectorId": "1", "idTag": "TAG", "meterStart": 0, "timestamp": "yesterday"},
+            {"connectorId": 1, "idTag": "TAG", "meterStart": 0, "timestamp": "yesterday"},
+        ):
+            self.assertSameError(StartTransactionRequest, payload)
+
+    def test_validDateTimeDecodedInUTC(self):
+        """
+        A valid date-time is parsed (once) into an aware UTC datetime.
+        """
+        message = decode(
+            StartTransactionRequest,
+            {"connectorId": 1, "idTag": "TAG", "meterStart": 0,
+             "timestamp": "2026-11-25T09:00:00+01:00"},
+        )
+        self.assertEqual(message.timestamp, datetime(2026, 11, 25, 8, tzinfo=UTC))
+        self.assertIs(message.timestamp.tzinfo, timezone.utc)
+
+
 class CamelCaseTests(SynchronousTestCase):
     """
     L{camel_case} names fields as OCPP does.
