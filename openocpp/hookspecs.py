@@ -447,7 +447,7 @@ def openocpp_cp_configuration_keys(charge_point):
         own configuration keys (a list), registered when the charge point is
         made; a plugin registered later is asked when it is registered (a
         historic hook: it cannot be a wrapper). A key that already exists
-        is refused with L{ValueError}, raised by the charge point's
+        is refused with C{ValueError}, raised by the charge point's
         constructor or, for a later plugin, by C{register}.
     """
 

@@ -1,7 +1,7 @@
 """
 The checks a role's command line gets before anything starts.
 
-Each check raises L{ValueError} with one line that names the option and
+Each check raises C{ValueError} with one line that names the option and
 says what is wrong; none creates or changes a file. C{twistd openocpp} runs
 them before it builds a service, so that a mistake is refused at once,
 not found later by a service that keeps running without doing its work.

@@ -21,8 +21,8 @@ class RoleOptions(usage.Options):
     a subclass adds.
 
     Parsing leaves the role's settings in C{self.config}, made by
-    L{make_config} after L{check}; a L{ValueError} either raises is a
-    L{usage.UsageError} whose message names the options, not the settings
+    L{make_config} after L{check}; a C{ValueError} either raises is a
+    C{usage.UsageError} whose message names the options, not the settings
     (C{--call-timeout}, not C{call_timeout}): see L{errors_named}.
     """
 
@@ -79,8 +79,8 @@ class RoleOptions(usage.Options):
     @contextmanager
     def errors_named(self) -> Iterator[None]:
         """
-        Run a block whose L{ValueError} (from the settings, a preflight
-        check, building the service) becomes a L{usage.UsageError} naming
+        Run a block whose C{ValueError} (from the settings, a preflight
+        check, building the service) becomes a C{usage.UsageError} naming
         the options.
         """
         try:

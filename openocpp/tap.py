@@ -1,5 +1,5 @@
 """
-The C{twistd openocpp} command line: options and the service they build.
+The C{twistd openocpp} command line: options and the service they build::
 
     twistd -n openocpp centralsystem [options]
     twistd -n openocpp chargepoint [options]
@@ -7,7 +7,7 @@ The C{twistd openocpp} command line: options and the service they build.
 A mistake on the command line is one line on standard error, naming the
 option, and exit status 2, before any file is created: L{Options} and
 L{makeService} exit that way (L{build_service} raises
-L{usage.UsageError} instead, for programs that build the services
+C{usage.UsageError} instead, for programs that build the services
 themselves). Each role gets a pid file of its own by default
 (C{openocpp-centralsystem.pid}, C{openocpp-chargepoint.pid}; and, as a
 daemon, a log file of its own), so both roles run from one folder.

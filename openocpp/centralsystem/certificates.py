@@ -5,7 +5,7 @@ a SignCertificate.req's CSR is checked, signed with the configured CA key
 and certificate, answered Accepted, and the certificate sent back with
 CertificateSigned.req; issued certificates are stored (table
 C{issued_certificates}) so that an operator can list and revoke them, and
-a revoked one no longer lets its charge point in.
+a revoked one no longer lets its charge point in::
 
     authority = CertificateAuthority.from_files("ca.key.pem", "ca.crt.pem")
     issuer = CertificateIssuer(store, authority, cpo_name="ACME", call_later=reactor.callLater)
@@ -69,7 +69,7 @@ def check_csr(pem: str, identity: str, cpo_name: str | None) -> x509.Certificate
 
     @param pem: the CSR, PEM encoded (SignCertificate.req's C{csr}).
     @param identity: the charge point's identity.
-    @param cpo_name: the O it must carry, or L{None} for any.
+    @param cpo_name: the O it must carry, or C{None} for any.
     @return: the parsed CSR.
     @raise InvalidRequest: it is not signed, named or keyed as required.
     """
@@ -115,7 +115,7 @@ class CertificateAuthority:
     @param certificate: the CA's certificate.
     @param chain: certificates sent after it (intermediates up to the
         root), possibly none.
-    @param now: returns the current time (an aware L{datetime.datetime}).
+    @param now: returns the current time (an aware C{datetime.datetime}).
     """
 
     def __init__(self, key: Any, certificate: x509.Certificate, chain: list, now: Callable[[], datetime.datetime]) -> None:
@@ -305,7 +305,7 @@ class CertificateIssuer:
     @ivar records: the L{IssuedCertificates} of the store.
     @ivar store: the store (for its commits and security events).
     @ivar authority: the L{CertificateAuthority}.
-    @ivar cpo_name: the O a CSR must carry, or L{None}.
+    @ivar cpo_name: the O a CSR must carry, or C{None}.
     @ivar call_later: C{IReactorTime.callLater}, to send CertificateSigned
         after the answer went out.
     """

@@ -139,7 +139,7 @@ def note_presented(records: ChargePointCertificates, identity: str, certificate:
     """
     Note the certificate a charge point presented at its TLS handshake.
 
-    @param certificate: Twisted's L{twisted.internet.ssl.Certificate} of
+    @param certificate: Twisted's C{twisted.internet.ssl.Certificate} of
         the connection.
     """
     try:

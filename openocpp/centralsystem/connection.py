@@ -50,15 +50,15 @@ class ChargePointConnection:
     The transport's handler of one charge point connection: its RPC session
     and, once open, its proxy, announced to the central system.
 
-    @param central_system: the
-        L{openocpp.centralsystem.service.CentralSystem} it belongs to.
-    @param connection: the transport's
-        L{openocpp.transport.interfaces.IOcppConnection}.
-
     It also keeps the per-connection quotas: a charge point that never
     booted here must send BootNotification within C{boot_timeout}, and its
     MeterValues may carry at most so many sampled values, per message and
     per minute.
+
+    @param central_system: the
+        L{openocpp.centralsystem.service.CentralSystem} it belongs to.
+    @param connection: the transport's
+        L{openocpp.transport.interfaces.IOcppConnection}.
     """
 
     log = Logger()

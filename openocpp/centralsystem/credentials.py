@@ -1,7 +1,7 @@
 """
 Charge point credentials: the stored form of an AuthorizationKey, the
 check of a Basic-auth password off the reactor thread, the limits on failed
-attempts, and the built-in decision on who may connect.
+attempts, and the built-in decision on who may connect::
 
     verifier = PasswordVerifier(reactor, threads=1)
     verifier.start()
@@ -111,7 +111,7 @@ def password_candidates(password: bytes | str) -> list[str]:
     hexadecimal text itself (in either letter case), others a text password.
     Each candidate costs one hash, so there are at most two.
 
-    @param password: the password as sent (L{bytes}), or a L{str}.
+    @param password: the password as sent (C{bytes}), or a C{str}.
     @return: the candidates, without repeats.
     """
     if isinstance(password, str):
@@ -137,7 +137,7 @@ class PasswordVerifier:
     Checks Basic-auth passwords against stored hashes in a bounded thread
     pool of its own, and remembers those that matched.
 
-    @param reactor: the reactor the results are delivered in; L{None}
+    @param reactor: the reactor the results are delivered in; C{None}
         checks on the calling thread (for a store used without a central
         system service, e.g. in an embedding's tests).
     @param threads: the most hashing threads (the pool is made by
@@ -212,7 +212,7 @@ class PasswordVerifier:
         Check a Basic-auth password.
 
         @param identity: the charge point identity.
-        @param stored: its stored hash, or L{None} when it has none (a dummy
+        @param stored: its stored hash, or C{None} when it has none (a dummy
             hash of the same cost is checked instead: the answer is no).
         @param password: the password as sent.
         @return: a Deferred firing with whether it matches.
@@ -341,7 +341,7 @@ class AuthenticationGuard:
     (HTTP 429), counts the failures of the one it wraps, and records each
     lockout as a security event of the central system.
 
-    A failure is a refusal of a presented password (an answer of L{False},
+    A failure is a refusal of a presented password (an answer of C{False},
     or L{AuthenticationRefused} with 401 or 403): a connection without
     credentials costs no hashing and guesses nothing.
 
@@ -458,9 +458,9 @@ class ChargePointCredentials:
     What the store holds to authenticate a charge point.
 
     @ivar password_hash: its password's hash (see L{hash_password}), or
-        L{None}.
+        C{None}.
     @ivar security_profile: the Security Profile registered for it (the
-        least it must connect with), or L{None}.
+        least it must connect with), or C{None}.
     """
 
     password_hash: str | None
@@ -502,7 +502,7 @@ class CredentialsPolicy:
         """
         Decide on a charge point, as an authenticator.
 
-        @return: L{True}, L{False} or a Deferred of one.
+        @return: C{True}, C{False} or a Deferred of one.
         @raise AuthenticationRefused: (401) it lacks the credentials its
             registration needs.
         """
@@ -574,7 +574,7 @@ class CertificateCheck:
 
     @param identify: called as C{identify(certificate=, identity=, peer=)},
         returns a Deferred firing with the identity the hook gave, or
-        L{None}.
+        C{None}.
     @param config: the central system's config.
     @param store: the store (for the security events).
     """
@@ -588,7 +588,7 @@ class CertificateCheck:
 
     def __call__(self, identity: str, certificate: Any, peer: Any) -> Deferred:
         """
-        @return: a Deferred firing with L{None} when the certificate (or
+        @return: a Deferred firing with C{None} when the certificate (or
             none) is fine, or failing with L{AuthenticationRefused} (403).
         """
         if certificate is None:

@@ -559,7 +559,7 @@ class ICentralSystemStore(Interface):
         @param stored_as: its path on disk, relative to the uploads folder.
         @param size: its size in bytes.
         @param sha256: its SHA-256, in hexadecimal.
-        @return: the upload's id (L{int}).
+        @return: the upload's id (C{int}).
         """
 
     def uploads_page(limit, offset, identity=None):

@@ -585,7 +585,7 @@ class CentralSystemStore:
     def charge_point_credentials(self, identity: str) -> ChargePointCredentials | None:
         """
         What authenticates a charge point: its password hash and registered
-        security profile; L{None} when the store has no record of it.
+        security profile; C{None} when the store has no record of it.
         """
         row = self._db.execute(
             "SELECT password_hash, security_profile FROM charge_points WHERE identity = ?",

@@ -1,6 +1,6 @@
 """
 The C{twistd openocpp centralsystem} subcommand: its options and the service
-they build.
+they build::
 
     twistd -n openocpp centralsystem --listen tcp:8080:interface=127.0.0.1
 

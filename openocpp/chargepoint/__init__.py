@@ -1,7 +1,7 @@
 """
 The Charge Point role of OCPP 1.6-J: a complete Core charge point that a
 charger's firmware (or a simulator) drives through L{IChargePoint} and
-answers through C{openocpp_cp_*} hooks.
+answers through C{openocpp_cp_*} hooks::
 
     from openocpp.chargepoint import ChargePoint, ChargePointConfig
 

@@ -28,7 +28,7 @@ class Authorizer:
     @param store: the L{openocpp.chargepoint.store.ChargePointStore} (the
         cache).
     @param ocpp_config: the L{openocpp.chargepoint.interfaces.IOcppConfig}.
-    @param clock: the L{twisted.internet.interfaces.IReactorTime}.
+    @param clock: the C{twisted.internet.interfaces.IReactorTime}.
     @param now: returns the charge point's time (an aware C{datetime}).
     @param send: C{send(request)} sends a request to the central system;
         returns a Deferred of its answer.

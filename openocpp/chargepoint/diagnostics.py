@@ -211,7 +211,7 @@ class Diagnostics:
 
     @param store: the L{openocpp.chargepoint.store.ChargePointStore}.
     @param ocpp_config: the L{openocpp.chargepoint.interfaces.IOcppConfig}.
-    @param clock: the L{twisted.internet.interfaces.IReactorTime}.
+    @param clock: the C{twisted.internet.interfaces.IReactorTime}.
     @param now: returns the charge point's time (an aware datetime).
     @param send: C{send(request, triggered=False)} sends a request.
     @param hook: C{hook(name, **kwargs)} asks the plugins; a Deferred.

@@ -223,7 +223,7 @@ class FirmwareUpdates:
     @param connectors: the L{openocpp.chargepoint.connectors.Connectors}.
     @param status: the L{openocpp.chargepoint.status.StatusReporter} (its
         C{set}: connectors Unavailable while an installation waits).
-    @param clock: the L{twisted.internet.interfaces.IReactorTime}.
+    @param clock: the C{twisted.internet.interfaces.IReactorTime}.
     @param now: returns the charge point's time (an aware datetime).
     @param send: C{send(request, triggered=False)} sends a request.
     @param hook: C{hook(name, **kwargs)} asks the plugins; a Deferred.

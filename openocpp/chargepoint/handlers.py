@@ -82,7 +82,7 @@ class CentralSystemRequests:
 
     @param connectors: the L{openocpp.chargepoint.connectors.Connectors}.
     @param ocpp_config: the L{openocpp.chargepoint.interfaces.IOcppConfig}.
-    @param clock: the L{twisted.internet.interfaces.IReactorTime}.
+    @param clock: the C{twisted.internet.interfaces.IReactorTime}.
     @param hook: C{hook(name, **kwargs)} asks the plugins; returns a
         Deferred of the answer.
     @param call_later: C{call_later(delay, function, *args)}: a timer the

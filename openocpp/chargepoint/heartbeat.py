@@ -17,7 +17,7 @@ class Heartbeat:
     Sends heartbeats when due; owns the C{HeartbeatInterval} key.
 
     @param ocpp_config: the L{openocpp.chargepoint.interfaces.IOcppConfig}.
-    @param clock: the L{twisted.internet.interfaces.IReactorTime}.
+    @param clock: the C{twisted.internet.interfaces.IReactorTime}.
     @param send: C{send(request, triggered=False)} sends a request to the
         central system; returns a Deferred of its answer.
     @param online: returns whether requests may be sent now.

@@ -138,13 +138,13 @@ class IOcppConfig(Interface):
 
     def integer(key):
         """
-        @return: the value of an integer key as an L{int}.
+        @return: the value of an integer key as an C{int}.
         @raise KeyError: no such key.
         """
 
     def boolean(key):
         """
-        @return: the value of a boolean key as a L{bool}.
+        @return: the value of a boolean key as a C{bool}.
         @raise KeyError: no such key.
         """
 
@@ -225,7 +225,7 @@ class IChargePoint(IService):
     config = Attribute("The L{IChargePointConfig}.")
     ocpp_config = Attribute("The L{IOcppConfig}.")
     plugins = Attribute("The C{pluggy.PluginManager} of its hooks.")
-    clock = Attribute("The L{twisted.internet.interfaces.IReactorTime} it runs on.")
+    clock = Attribute("The C{twisted.internet.interfaces.IReactorTime} it runs on.")
     connected = Attribute("Whether a connection to the central system is open.")
     online = Attribute(
         "Whether requests may be sent: the service runs, connected, and the "
@@ -254,7 +254,7 @@ class IChargePoint(IService):
         clock, unless the service stops first: nothing scheduled so
         outlives it.
 
-        @return: the L{twisted.internet.interfaces.IDelayedCall}.
+        @return: the C{twisted.internet.interfaces.IDelayedCall}.
         """
 
     def restart():

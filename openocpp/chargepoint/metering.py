@@ -52,7 +52,7 @@ class Metering:
     @param store: the L{openocpp.chargepoint.store.ChargePointStore} (the
         StopTxn*Data values kept for StopTransaction.req).
     @param ocpp_config: the L{openocpp.chargepoint.interfaces.IOcppConfig}.
-    @param clock: the L{twisted.internet.interfaces.IReactorTime}.
+    @param clock: the C{twisted.internet.interfaces.IReactorTime}.
     @param now: returns the charge point's time (an aware C{datetime}).
     @param read_meter: C{read_meter(connector=, measurand=, phase=,
         context=)} returns a Deferred of the meter's answer (the

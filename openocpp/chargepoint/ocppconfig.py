@@ -301,7 +301,7 @@ class IniOcppConfig(OcppConfig):
     """
     An L{OcppConfig} whose values live in the C{[ocpp]} section of an INI
     file: keys the file does not name have their defaults, and
-    ChangeConfiguration rewrites the file.
+    ChangeConfiguration rewrites the file::
 
         [ocpp]
         HeartbeatInterval = 60

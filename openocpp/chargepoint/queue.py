@@ -52,7 +52,7 @@ class TransactionQueue:
         queue is kept in.
     @param ocpp_config: the L{openocpp.chargepoint.interfaces.IOcppConfig}
         (TransactionMessageAttempts, TransactionMessageRetryInterval).
-    @param clock: the L{twisted.internet.interfaces.IReactorTime} of retries.
+    @param clock: the C{twisted.internet.interfaces.IReactorTime} of retries.
     @param send: C{send(request)} sends a request to the central system;
         returns a Deferred of its answer.
     @param online: returns whether requests may be sent now.

@@ -24,7 +24,7 @@ class Registration:
         (the boot information, C{boot_retry_interval}).
     @param ocpp_config: the L{openocpp.chargepoint.interfaces.IOcppConfig}
         (the accepted interval becomes C{HeartbeatInterval}).
-    @param clock: the L{twisted.internet.interfaces.IReactorTime}.
+    @param clock: the C{twisted.internet.interfaces.IReactorTime}.
     @param call: C{call(request)} sends a request on the open connection;
         returns a Deferred of its answer.
     @param connected: returns whether a connection is open.

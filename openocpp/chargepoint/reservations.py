@@ -174,7 +174,7 @@ class Reservations:
     @param store: the L{openocpp.chargepoint.store.ChargePointStore}.
     @param ocpp_config: the L{openocpp.chargepoint.interfaces.IOcppConfig}
         (SupportedFeatureProfiles, ReserveConnectorZeroSupported).
-    @param clock: the L{twisted.internet.interfaces.IReactorTime} of the
+    @param clock: the C{twisted.internet.interfaces.IReactorTime} of the
         expiry timers.
     @param now: returns the charge point's time (an aware C{datetime}).
     @param status: the L{openocpp.chargepoint.status.StatusReporter} (its

@@ -87,7 +87,7 @@ def failure_event(failure: Any) -> tuple[str, str] | None:
     """
     The security event a failed connection attempt is, if any.
 
-    @param failure: the attempt's L{Failure}.
+    @param failure: the attempt's C{Failure}.
     @return: C{(type, techInfo)}, or C{None}.
     """
     error = failure.value

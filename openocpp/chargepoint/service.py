@@ -146,7 +146,7 @@ class ChargePoint(MultiService):
 
     @param config: its L{openocpp.chargepoint.interfaces.IChargePointConfig}.
     @param reactor: the reactor to connect with (default: the global one).
-    @param clock: the L{IReactorTime} of every timer (default: C{reactor}).
+    @param clock: the C{IReactorTime} of every timer (default: C{reactor}).
     @param plugins: a C{pluggy.PluginManager}; default: one with the
         built-in simulated charger, the installed plugins and those the
         config names.
@@ -650,7 +650,7 @@ class ChargePoint(MultiService):
         Call C{function(*args)} in C{delay} seconds, unless the service
         stops first (for plugins too: nothing they schedule so outlives it).
 
-        @return: the L{IDelayedCall}.
+        @return: the C{IDelayedCall}.
         """
 
         def call():

@@ -75,7 +75,7 @@ class SmartCharging:
     @param store: the L{openocpp.chargepoint.store.ChargePointStore}.
     @param ocpp_config: the L{openocpp.chargepoint.interfaces.IOcppConfig}
         (the Smart Charging keys, ConnectionTimeOut).
-    @param clock: the L{twisted.internet.interfaces.IReactorTime} of the
+    @param clock: the C{twisted.internet.interfaces.IReactorTime} of the
         timers.
     @param now: returns the charge point's time (an aware C{datetime}).
     @param hook: C{hook(name, **kwargs)} asks the plugins (the supply

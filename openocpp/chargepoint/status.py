@@ -34,7 +34,7 @@ class StatusReporter:
     @param connectors: the L{openocpp.chargepoint.connectors.Connectors}.
     @param ocpp_config: the L{openocpp.chargepoint.interfaces.IOcppConfig}
         (MinimumStatusDuration, ConnectionTimeOut).
-    @param clock: the L{twisted.internet.interfaces.IReactorTime}.
+    @param clock: the C{twisted.internet.interfaces.IReactorTime}.
     @param now: returns the charge point's time (an aware C{datetime}).
     @param send: C{send(request, triggered=False)} sends a request to the
         central system; returns a Deferred of its answer.

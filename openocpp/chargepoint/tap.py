@@ -1,6 +1,6 @@
 """
 The C{twistd openocpp chargepoint} subcommand: its options and the service
-they build.
+they build::
 
     twistd -n openocpp chargepoint --url ws://cs.example.com/ocpp --identity CP001
 

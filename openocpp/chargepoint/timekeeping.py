@@ -22,7 +22,7 @@ class TimeKeeper:
     """
     Keeps the charge point's time.
 
-    @param clock: the L{twisted.internet.interfaces.IReactorTime}.
+    @param clock: the C{twisted.internet.interfaces.IReactorTime}.
     @param hook: C{hook(name, **kwargs)} asks the plugins; returns a
         Deferred of the answer.
     @param changed: called when the time jumped (by a second or more, or

@@ -23,7 +23,7 @@ class Transactions:
     @param connectors: the L{openocpp.chargepoint.connectors.Connectors}.
     @param store: the L{openocpp.chargepoint.store.ChargePointStore}.
     @param ocpp_config: the L{openocpp.chargepoint.interfaces.IOcppConfig}.
-    @param clock: the L{twisted.internet.interfaces.IReactorTime}.
+    @param clock: the C{twisted.internet.interfaces.IReactorTime}.
     @param now: returns the charge point's time (an aware C{datetime}).
     @param metering: the L{openocpp.chargepoint.metering.Metering}.
     @param queue: the L{openocpp.chargepoint.queue.TransactionQueue}.

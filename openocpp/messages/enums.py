@@ -2,7 +2,7 @@
 The enumerations of OCPP 1.6 edition 2 (section 7) and of the Security
 Whitepaper edition 2, with the spec's names and values.
 
-Each is a L{enum.StrEnum}: a member equals its wire value
+Each is a C{enum.StrEnum}: a member equals its wire value
 (C{ChargePointStatus.AVAILABLE == "Available"}).
 """
 

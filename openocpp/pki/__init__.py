@@ -1,7 +1,7 @@
 """
 Test certificates for trying Security Profiles 2 and 3 in minutes: a CA, a
 central system (server) certificate and charge point (client)
-certificates, made with C{cryptography}, as PEM files in one folder.
+certificates, made with C{cryptography}, as PEM files in one folder::
 
     python -m openocpp.pki pki/ --host localhost --charge-point CP001 --cpo-name "My CPO"
 

@@ -1,7 +1,7 @@
 """
 The RPC layer of OCPP-J 1.6 (section 4 of the OCPP-J specification): frames
 (CALL, CALLRESULT, CALLERROR), and L{RpcSession}, which runs one connection
-as remote procedure calls both ways.
+as remote procedure calls both ways::
 
     def handler_factory(connection):  # the transport calls it per connection
         return RpcSession(Role.CENTRAL_SYSTEM, {"Heartbeat": on_heartbeat}, reactor)

@@ -1,7 +1,7 @@
 """
 The ways a CALL can fail, as seen by the code that made it or handles it.
 
-A L{Deferred} returned by L{RpcSession.call
+A C{Deferred} returned by L{RpcSession.call
 <openocpp.rpc.session.RpcSession.call>} fails with one of L{CallError},
 L{CallTimeout}, L{ConnectionLost} or L{InvalidResponse} (or with
 C{CancelledError} when cancelled).  A request handler raises L{CallError} to

@@ -36,10 +36,10 @@ class IRpcSession(Interface):
     )
     log_frames = Attribute(
         "Whether every frame in and out is logged, one debug line each "
-        "(a L{bool}, off by default, may be switched at any time)."
+        "(a C{bool}, off by default, may be switched at any time)."
     )
     answer_calls = Attribute(
-        "Whether the peer's CALLs are answered at all (a L{bool}, on by "
+        "Whether the peer's CALLs are answered at all (a C{bool}, on by "
         "default, may be switched at any time).  Off, no CALL of the peer, "
         "well formed or not, gets a CALLRESULT or CALLERROR and no handler "
         "is called: a charge point the central system Rejected answers "

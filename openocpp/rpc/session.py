@@ -137,7 +137,7 @@ class RpcSession:
             coroutine) of it, or raises L{CallError}.  The mapping is read
             at each CALL, so a role may fill it in later; an action with no
             handler is answered with C{NotSupported}.
-        @param clock: the L{IReactorTime} timing calls out.
+        @param clock: the C{IReactorTime} timing calls out.
         @param call_timeout: seconds to wait for the answer to a CALL, from
             when it is sent.
         @param unique_ids: a callable returning a new unique id for each

@@ -21,13 +21,13 @@ def open_database(path: str, synchronous: str = "NORMAL") -> sqlite3.Connection:
     Open (creating it if needed) the SQLite file at C{path}; C{":memory:"}
     gives a private in-memory database.
 
+    The connection is in autocommit mode (C{isolation_level=None}): group
+    statements with L{transaction}.
+
     @param synchronous: SQLite's C{synchronous} setting. With the write-ahead
         log, C{"NORMAL"} loses nothing committed when the process crashes or
         is killed; only a power cut may lose the last commits, which
         C{"FULL"} prevents at the price of an fsync per commit.
-
-    The connection is in autocommit mode (C{isolation_level=None}): group
-    statements with L{transaction}.
     """
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     connection.row_factory = sqlite3.Row
@@ -43,7 +43,7 @@ def open_database(path: str, synchronous: str = "NORMAL") -> sqlite3.Connection:
 class transaction:
     """
     A context manager running its block in one SQLite transaction: committed
-    when the block ends, rolled back if it raises.
+    when the block ends, rolled back if it raises::
 
         with transaction(connection):
             connection.execute(...)

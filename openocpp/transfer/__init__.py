@@ -3,7 +3,7 @@ File transfers for the charge point's Firmware Management profile (OCPP 1.6
 3.8, 3.9, 5.6, 5.19): downloads of firmware images and uploads of diagnostics
 files over C{http://}, C{https://} (certificate verified) and C{ftp://}
 (passive mode), asynchronous on the reactor, with a size limit and
-timeouts.
+timeouts::
 
     transfers = Transfers(reactor, timeout=60, connect_timeout=30)
     size = await transfers.download("https://example.com/fw.bin", "/var/lib/fw.bin",

@@ -31,11 +31,11 @@ WRITE_BUFFER = 4 * 1024 * 1024
 def thread_writer(reactor: Any) -> Callable[..., Any] | None:
     """
     What runs a download's file writes off the reactor thread: the
-    reactor's thread pool, or L{None} (writes on the calling thread) for a
+    reactor's thread pool, or C{None} (writes on the calling thread) for a
     reactor without one (a test's C{Clock}).
 
     @param reactor: the reactor.
-    @return: C{in_thread(function, *args)} returning a Deferred, or L{None}.
+    @return: C{in_thread(function, *args)} returning a Deferred, or C{None}.
     """
     get_pool = getattr(reactor, "getThreadPool", None)
     if get_pool is None:
@@ -73,8 +73,8 @@ class PartialFile:
         Create the temporary file.
 
         @param destination: the final path.
-        @param max_bytes: the most bytes accepted, or L{None}.
-        @param in_thread: see L{thread_writer}; L{None}: write at once.
+        @param max_bytes: the most bytes accepted, or C{None}.
+        @param in_thread: see L{thread_writer}; C{None}: write at once.
         @raise TransferError: when the temporary file can not be created.
         """
         self._destination = destination
@@ -203,7 +203,7 @@ class PartialFile:
         Close the file and rename it to its destination (once every chunk
         is written).
 
-        @return: the bytes written (L{int}), or with C{in_thread} a
+        @return: the bytes written (C{int}), or with C{in_thread} a
             Deferred of it.
         @raise TransferError: (or the Deferred fails with it) when a chunk,
             the close or the rename failed (the file is then removed).
@@ -305,7 +305,7 @@ class IdleTimer:
 
     def __init__(self, reactor: Any, seconds: float, expired: Callable[[], None]) -> None:
         """
-        @param reactor: an L{IReactorTime}.
+        @param reactor: an C{IReactorTime}.
         @param seconds: the idle time allowed (0 or less: no timer).
         @param expired: called once when the time passes without a touch.
         """

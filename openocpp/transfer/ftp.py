@@ -1,5 +1,5 @@
 """
-FTP transfers, with Twisted's own client (L{twisted.protocols.ftp.FTPClient}).
+FTP transfers, with Twisted's own client (C{twisted.protocols.ftp.FTPClient}).
 
 Passive mode always (a charge point is usually behind NAT), binary type, the
 user and password from the URL (percent-decoded; anonymous without them).

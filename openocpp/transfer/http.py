@@ -59,10 +59,10 @@ def load_trust_root(trust_root: Any) -> Any:
     """
     The trust root HTTPS verifies servers with.
 
-    @param trust_root: L{None} (the platform's trusted CAs), the path of a
+    @param trust_root: C{None} (the platform's trusted CAs), the path of a
         PEM file of one or more CA certificates (a private CA), or an
-        L{IOpenSSLTrustRoot} already made.
-    @return: what L{BrowserLikePolicyForHTTPS} takes.
+        C{IOpenSSLTrustRoot} already made.
+    @return: what C{BrowserLikePolicyForHTTPS} takes.
     @raise TransferError: when the file can not be read or holds no
         certificate.
     """
@@ -94,7 +94,7 @@ def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
 
     @param url: an C{http://} or C{https://} URL.
     @return: the URL without its user information, and C{(user,
-        password)} percent-decoded, or L{None} when it has none.
+        password)} percent-decoded, or C{None} when it has none.
     """
     parts = urlsplit(url)
     if "@" not in parts.netloc:

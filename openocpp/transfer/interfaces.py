@@ -36,16 +36,16 @@ class ITransfers(Interface):
             (the server's certificate is verified) or C{ftp://} (passive
             mode; C{user:password@} in the URL, percent-encoded, or
             anonymous).
-        @type url: L{str}
+        @type url: C{str}
         @param destination: the path of the file to create (or replace); its
             folder must exist.
-        @type destination: L{str}
-        @param max_bytes: the most bytes accepted, or L{None} for no limit:
+        @type destination: C{str}
+        @param max_bytes: the most bytes accepted, or C{None} for no limit:
             the transfer stops as soon as more arrive (or a server announces
             more) and fails.
-        @type max_bytes: L{int} or L{None}
-        @return: a L{Deferred} firing with the number of bytes written
-            (L{int}), or failing with
+        @type max_bytes: C{int} or C{None}
+        @return: a C{Deferred} firing with the number of bytes written
+            (C{int}), or failing with
             L{TransferError<openocpp.transfer.errors.TransferError>}.
         """
 
@@ -63,13 +63,13 @@ class ITransfers(Interface):
         C{docs/chargepoint.md}).
 
         @param url: the directory location, an absolute URI.
-        @type url: L{str}
+        @type url: C{str}
         @param source: the path of the file to send; it is read in chunks.
-        @type source: L{str}
+        @type source: C{str}
         @param file_name: the name the file gets at the location (a plain
             name, no folders).
-        @type file_name: L{str}
-        @return: a L{Deferred} firing with L{None} once the server has
+        @type file_name: C{str}
+        @return: a C{Deferred} firing with C{None} once the server has
             confirmed it has the whole file (HTTP 2xx, FTP 226/250), or
             failing with
             L{TransferError<openocpp.transfer.errors.TransferError>}.

@@ -52,10 +52,10 @@ class Transfers:
             answer, or between two chunks of data.
         @param connect_timeout: seconds a connection may take to open.
         @param trust_root: what HTTPS verifies servers' certificates with:
-            L{None} for the platform's trusted CAs, or the path of a PEM CA
+            C{None} for the platform's trusted CAs, or the path of a PEM CA
             bundle (a private CA), or an C{IOpenSSLTrustRoot}.
         @param max_duration: seconds a whole transfer may take however
-            steadily data flows (a slow-loris server), or L{None}: no limit.
+            steadily data flows (a slow-loris server), or C{None}: no limit.
         @raise TransferError: when the CA bundle can not be loaded.
         """
         self._reactor = reactor

@@ -7,7 +7,7 @@ bound to txaio's global event loop that rounds every deadline down to a
 whole second of wall-clock time: a 1 second close handshake timeout may
 fire at once.  Our factories replace it with a L{ReactorTimer} on the clock
 they were given, which is exact and lets tests drive pings with a
-L{twisted.internet.task.Clock}.
+C{twisted.internet.task.Clock}.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class TimerCall:
 class ReactorTimer:
     """
     The C{call_later} part of C{txaio.IBatchedTimer}, on an
-    L{IReactorTime}.
+    C{IReactorTime}.
     """
 
     def __init__(self, clock: IReactorTime):

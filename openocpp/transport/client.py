@@ -1,7 +1,7 @@
 """
 The charge point side: an autobahn WebSocket client speaking OCPP 1.6-J
 with the Security Profile it is configured for, and a service keeping one
-connection to the central system up.
+connection to the central system up::
 
     service = ClientConnectionService(
         reactor, "wss://cs.example.com/ocpp", "CP001", handler_factory,
@@ -75,9 +75,9 @@ def check_client_configuration(
 
     @param security_profile: the profile (0 to 3).
     @param url: the OCPP-J endpoint URL (C{ws://} or C{wss://}).
-    @param password: the AuthorizationKey, or L{None}.
+    @param password: the AuthorizationKey, or C{None}.
     @param has_client_certificate: whether a client certificate and key
-        are configured; L{None} when not known here (not checked).
+        are configured; C{None} when not known here (not checked).
     @return: the L{SecurityProfile}.
     @raise ValueError: when the settings do not fit the profile.
     """
@@ -130,7 +130,7 @@ class OcppClientProtocol(OcppProtocolMixin, WebSocketClientProtocol):
     def failHandshake(self, reason: str) -> None:
         """
         Remember why the opening handshake failed (with the server's HTTP
-        status, if any) for L{when_open}, then let autobahn drop the
+        status, if any) for C{when_open}, then let autobahn drop the
         connection.
         """
         status = None
@@ -378,7 +378,7 @@ def _connect_session(
 
 class _SessionTransport:
     """
-    What L{ClientService} sees as the transport of a connection: closing it
+    What C{ClientService} sees as the transport of a connection: closing it
     closes the WebSocket with 1001 (going away).
     """
 
@@ -400,7 +400,7 @@ class _SessionTransport:
 
 class _SessionWatcher(Protocol):
     """
-    What L{ClientService} sees as the protocol of a connection: an OCPP
+    What C{ClientService} sees as the protocol of a connection: an OCPP
     session, from its start to the loss of its connection.
 
     @ivar connection: the session's L{OcppConnection}.
@@ -420,7 +420,7 @@ class ReconnectBackoff:
     prove healthy.  The count goes back to zero only after a connection
     that stayed open C{healthy_after} seconds.
 
-    L{ClientService} alone restarts its count after every successful
+    C{ClientService} alone restarts its count after every successful
     handshake: against a server that accepts the WebSocket handshake and
     closes the connection at once, a fleet of charge points would reconnect
     every C{initial_delay} seconds or so, forever.
@@ -473,9 +473,9 @@ class ReconnectBackoff:
 
     def __call__(self, attempt: int) -> float:
         """
-        The C{retryPolicy} of L{ClientService}.
+        The C{retryPolicy} of C{ClientService}.
 
-        @param attempt: L{ClientService}'s count, which restarts at each
+        @param attempt: C{ClientService}'s count, which restarts at each
             handshake: ignored for our own.
         @return: seconds to wait before the next attempt.
         """
@@ -486,10 +486,10 @@ class ReconnectBackoff:
 @implementer(IStreamClientEndpoint)
 class _SessionEndpoint:
     """
-    An endpoint whose connections, for L{ClientService}, are OCPP sessions:
+    An endpoint whose connections, for C{ClientService}, are OCPP sessions:
     a connection attempt succeeds once the WebSocket handshake succeeded
     and the handler started, fails if the handshake fails, and the
-    connection is lost when the WebSocket closes.  (L{ClientService}'s
+    connection is lost when the WebSocket closes.  (C{ClientService}'s
     C{prepareConnection} cannot do this: a connection lost while being
     prepared breaks its state machine.)
     """
@@ -528,7 +528,7 @@ class _SessionEndpoint:
 
 def _fire(deferred: Deferred[Any], outcome: Any) -> None:
     """
-    Fire C{deferred} with C{outcome} (a result or a L{Failure}), unless it
+    Fire C{deferred} with C{outcome} (a result or a C{Failure}), unless it
     fired already (cancelled).
     """
     if deferred.called:
@@ -588,7 +588,7 @@ class ClientConnectionService(Service):
         @param password: the AuthorizationKey (profiles 1 and 2).
         @param ca_certificates: PEM file of the CA(s) to verify the central
             system with (profiles 2 and 3); the platform's trust store when
-            L{None}.
+            C{None}.
         @param client_certificate: PEM file of the charge point certificate
             (and intermediates), for profile 3.
         @param client_key: PEM file of its private key (default: in
@@ -691,11 +691,11 @@ class ClientConnectionService(Service):
         The open connection, or the next one.
 
         @param failAfterFailures: fail after this many consecutive failed
-            attempts (L{None}: only when the service stops).
+            attempts (C{None}: only when the service stops).
         @return: a Deferred firing with the L{IOcppConnection}, or failing
             with the last attempt's error (e.g. L{HandshakeFailed}) or
-            L{CancelledError} when the service stops.  It fires from the
-            reactor, never from inside L{ClientService}'s state machine, so
+            C{CancelledError} when the service stops.  It fires from the
+            reactor, never from inside C{ClientService}'s state machine, so
             its callbacks may stop the service.
         """
         waiting = self._service.whenConnected(failAfterFailures)

@@ -97,9 +97,9 @@ class OcppConnection:
     charge point accepted.
 
     @ivar identity: the charge point identity.
-    @ivar peer: the remote L{IAddress}.
+    @ivar peer: the remote C{IAddress}.
     @ivar security_profile: the L{SecurityProfile} of the connection.
-    @ivar client_certificate: the peer's TLS L{Certificate}, or L{None}.
+    @ivar client_certificate: the peer's TLS C{Certificate}, or C{None}.
     @ivar max_message_size: the longest message L{send_text} sends, in
         bytes of UTF-8 (0: no limit).
     """
@@ -371,7 +371,7 @@ class OcppProtocolMixin:
         handler, and call C{connection_made}.
 
         @param identity: the charge point identity.
-        @param certificate: the peer's TLS certificate, or L{None}.
+        @param certificate: the peer's TLS certificate, or C{None}.
         """
         factory = self.factory
         self._watch_output()
@@ -612,7 +612,7 @@ class OcppFactoryMixin:
     @ivar ping_interval: seconds between WebSocket pings (0: none).
     @ivar ping_timeout: seconds to wait for the pong before dropping the
         connection.
-    @ivar clock: the L{IReactorTime} of the WebSocket timers.
+    @ivar clock: the C{IReactorTime} of the WebSocket timers.
     @ivar output_stall_timeout: seconds a connection's unsent output may
         stay over its transport's bound (reading from it paused meanwhile)
         before it is dropped (0: never dropped).
@@ -676,7 +676,7 @@ class OcppFactoryMixin:
 
         @param code: the close code.
         @param reason: the close reason.
-        @return: a Deferred firing with L{None} once they are all lost.
+        @return: a Deferred firing with C{None} once they are all lost.
         """
         check_close_code(code)
         protocols = list(self._protocols)

@@ -15,13 +15,13 @@ class ConnectionClosed(TransportError):
     """
     An OCPP-J WebSocket connection closed.  What
     L{openocpp.transport.interfaces.IConnectionHandler.connection_lost}
-    receives, wrapped in a L{twisted.python.failure.Failure}.
+    receives, wrapped in a C{twisted.python.failure.Failure}.
 
     @ivar code: the WebSocket close code (RFC 6455 section 7.4.1): the
         peer's answer to our close frame or the close frame it sent, or 1006
         when the TCP connection ended without a closing handshake.
     @ivar reason: the close reason, or a description of why the connection
-        dropped (L{str}, may be empty).
+        dropped (C{str}, may be empty).
     @ivar was_clean: whether the WebSocket closing handshake completed.
     """
 
@@ -50,9 +50,9 @@ class HandshakeFailed(TransportError):
     404 for an unknown identity), or did not agree to the C{ocpp1.6}
     subprotocol.
 
-    @ivar status: the HTTP status code the server answered with (L{int}),
-        or L{None} when the handshake failed for another reason.
-    @ivar reason: what went wrong (L{str}).
+    @ivar status: the HTTP status code the server answered with (C{int}),
+        or C{None} when the handshake failed for another reason.
+    @ivar reason: what went wrong (C{str}).
     """
 
     def __init__(self, status: int | None, reason: str):

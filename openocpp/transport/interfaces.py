@@ -24,21 +24,21 @@ class IOcppConnection(Interface):
     """
 
     identity = Attribute(
-        "The charge point identity (L{str}) of the connection: parsed from "
+        "The charge point identity (C{str}) of the connection: parsed from "
         "the request path by a server, the one it connects as for a client."
     )
     peer = Attribute(
-        "The remote L{twisted.internet.interfaces.IAddress} of the "
+        "The remote C{twisted.internet.interfaces.IAddress} of the "
         "connection."
     )
     security_profile = Attribute(
-        "The OCPP Security Profile (L{int} 0 to 3, a "
+        "The OCPP Security Profile (C{int} 0 to 3, a "
         "L{openocpp.transport.security.SecurityProfile}) the connection was "
         "made with."
     )
     client_certificate = Attribute(
         "The peer's TLS certificate as a "
-        "L{twisted.internet.ssl.Certificate}, or C{None} when the "
+        "C{twisted.internet.ssl.Certificate}, or C{None} when the "
         "connection is not TLS or the peer sent none.  On a central system "
         "this is the charge point's client certificate (Security Profile 3); "
         "on a charge point it is the central system's server certificate."
@@ -53,8 +53,8 @@ class IOcppConnection(Interface):
         L{IConnectionHandler.connection_lost}.
 
         @param text: the message (an OCPP-J frame).
-        @type text: L{str}
-        @return: L{None}
+        @type text: C{str}
+        @return: C{None}
         @raise openocpp.transport.errors.MessageTooLarge: when the UTF-8
             encoded message is longer than the connection's maximum message
             size; nothing is sent and the connection stays open.
@@ -69,10 +69,10 @@ class IOcppConnection(Interface):
 
         @param code: the WebSocket close code (RFC 6455 section 7.4): 1000,
             one of 1001-1003 or 1007-1011, or 3000-4999.
-        @type code: L{int}
+        @type code: C{int}
         @param reason: a human readable reason, truncated to fit the close
             frame (123 bytes of UTF-8).
-        @type reason: L{str}
+        @type reason: C{str}
         @raise ValueError: for a close code an endpoint may not send.
         """
 
@@ -106,7 +106,7 @@ class IConnectionHandler(Interface):
         gets here).
 
         @param text: the message.
-        @type text: L{str}
+        @type text: C{str}
         """
 
     def connection_lost(reason):
@@ -114,7 +114,7 @@ class IConnectionHandler(Interface):
         The connection is closed.  Called exactly once, last, and only if
         L{connection_made} was called.
 
-        @param reason: why, a L{twisted.python.failure.Failure} wrapping an
+        @param reason: why, a C{twisted.python.failure.Failure} wrapping an
             L{openocpp.transport.errors.ConnectionClosed} with the WebSocket
             close code (1006 when the TCP connection was dropped without a
             closing handshake) and reason.

@@ -52,7 +52,7 @@ from twisted.internet.ssl import (
 
 PathLike = Union[str, Path]
 """
-A file name: L{str} or L{Path}.
+A file name: C{str} or C{Path}.
 """
 
 MINIMUM_TLS_VERSION = TLSVersion.TLSv1_2
@@ -123,7 +123,7 @@ class SecurityProfile(IntEnum):
 class AuthenticationRefused(Exception):
     """
     An authenticator's refusal of a charge point with a status of its own
-    (raised instead of answering L{False}): 401 when credentials are
+    (raised instead of answering C{False}): 401 when credentials are
     missing or wrong, 429 when too many attempts failed, 503 when the
     central system cannot check credentials now.
 
@@ -131,9 +131,9 @@ class AuthenticationRefused(Exception):
     @ivar reason: why, for the log and the answer's status line (never a
         password).
     @ivar retry_after: seconds after which trying again may succeed (sent
-        as C{Retry-After}), or L{None}.
+        as C{Retry-After}), or C{None}.
     @ivar detail: more for the log only (e.g. whether the identity is
-        unknown, which the answer must not tell), or L{None}.
+        unknown, which the answer must not tell), or C{None}.
     """
 
     def __init__(
@@ -168,9 +168,9 @@ def basic_authorization(identity: str, password: bytes | str) -> str:
 
     @param identity: the charge point identity, the Basic user name
         (A00.FR.204).
-    @param password: the AuthorizationKey.  L{bytes} are sent as they are
+    @param password: the AuthorizationKey.  C{bytes} are sent as they are
         (OCPP-J 1.6 section 6.2.2 sends the 20 raw bytes of the key);
-        a L{str} is sent UTF-8 encoded (e.g. the key's hexadecimal text, as
+        a C{str} is sent UTF-8 encoded (e.g. the key's hexadecimal text, as
         many central systems expect).
     @return: the header value.
     """
@@ -189,9 +189,9 @@ def password_from_authorization(header: str | None, identity: str) -> bytes:
     The identity may itself contain C{":"}: the credentials must start with
     the identity and C{":"}; the rest is the password.
 
-    @param header: the header value, or L{None} when it is missing.
+    @param header: the header value, or C{None} when it is missing.
     @param identity: the identity from the request path.
-    @return: the password, as sent (L{bytes}; see L{basic_authorization}).
+    @return: the password, as sent (C{bytes}; see L{basic_authorization}).
     @raise InvalidAuthorization: if the header is missing, not Basic, not
         base64, or names another user.
     """
@@ -243,7 +243,7 @@ def common_names(certificate: Certificate) -> list[str]:
     """
     The CN (commonName) values of a certificate's subject.
 
-    @param certificate: a L{twisted.internet.ssl.Certificate}.
+    @param certificate: a C{twisted.internet.ssl.Certificate}.
     @return: the values, in order (usually one).
     """
     subject = certificate.original.to_cryptography().subject
@@ -305,7 +305,7 @@ def server_tls_options(
     @param certificate_chain: PEM file of the server certificate, then any
         intermediate CA certificates.
     @param client_ca: PEM file of the CA certificate(s) that sign charge
-        point certificates, for profile 3; L{None} for profile 2.
+        point certificates, for profile 3; C{None} for profile 2.
     @param require_client_certificate: with C{client_ca}, whether the TLS
         handshake fails without a client certificate.
     @param extra_chain: PEM file of more intermediate CA certificates sent
@@ -350,7 +350,7 @@ class SSLDescription:
     @ivar private_key: the C{privateKey} file.
     @ivar certificate: the C{certKey} file (the certificate, then any
         intermediate CA certificates).
-    @ivar extra_chain: the C{extraCertChain} file, or L{None}.
+    @ivar extra_chain: the C{extraCertChain} file, or C{None}.
     """
 
     plain: str
@@ -393,7 +393,7 @@ def parse_ssl_description(description: str) -> SSLDescription | None:
     certificates) rather than Twisted's.
 
     @param description: a server endpoint string.
-    @return: its L{SSLDescription}; L{None} when it is not an C{ssl:} one.
+    @return: its L{SSLDescription}; C{None} when it is not an C{ssl:} one.
     @raise ValueError: an argument openocpp does not take (C{sslmethod},
         C{dhParameters}: the TLS version and ciphers are the whitepaper's),
         or no port.
@@ -442,7 +442,7 @@ def accepts_client_certificate(options: object) -> bool:
     required or not.
 
     @param options: server TLS options.
-    @return: L{True} for a L{CertificateOptions} that verifies the peer.
+    @return: C{True} for a C{CertificateOptions} that verifies the peer.
     """
     return bool(isinstance(options, CertificateOptions) and options.verify)
 
@@ -453,7 +453,7 @@ def requires_client_certificate(options: object) -> bool:
     those of L{server_tls_options} with a C{client_ca} do.
 
     @param options: server TLS options.
-    @return: L{True} only for a L{CertificateOptions} that verifies the peer
+    @return: C{True} only for a C{CertificateOptions} that verifies the peer
         and requires its certificate.
     """
     return bool(
@@ -477,7 +477,7 @@ def client_tls_options(
 
     @param hostname: the host of the connection URL.
     @param ca_certificates: PEM file of the CA certificate(s) to trust; the
-        platform's trust store when L{None}.
+        platform's trust store when C{None}.
     @param client_certificate: PEM file of the charge point certificate,
         then any intermediate CA certificates (profile 3).
     @param client_key: PEM file of its private key; defaults to

@@ -1,7 +1,7 @@
 """
 The central system side: an autobahn WebSocket server speaking OCPP 1.6-J,
 enforcing one Security Profile per listening port, and the helpers to
-listen (with TLS, and client certificates for Security Profile 3).
+listen (with TLS, and client certificates for Security Profile 3)::
 
     factory = OcppServerFactory(handler_factory, authenticator=check,
                                 security_profile=SecurityProfile.TLS_CLIENT_CERT)
@@ -120,7 +120,7 @@ def accept_all(
     The default authenticator: every charge point that passes the Security
     Profile's checks is accepted.
 
-    @return: L{True}.
+    @return: C{True}.
     """
     return True
 
@@ -223,9 +223,9 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
         """
         Decide on a charge point's opening handshake.
 
-        @return: a Deferred firing with C{"ocpp1.6"} (accepted), L{None} (to
+        @return: a Deferred firing with C{"ocpp1.6"} (accepted), C{None} (to
             close at once: no C{ocpp1.6} subprotocol offered), or failing
-            with L{ConnectionDeny}.
+            with C{ConnectionDeny}.
         """
         accepting = Deferred.fromCoroutine(self._accept(request))
         accepting.addErrback(self._refused)
@@ -428,10 +428,10 @@ class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
             returns its L{IConnectionHandler}.
         @param authenticator: called as C{authenticator(identity, password,
             certificate, peer)} once the profile's checks passed: the
-            identity (L{str}), the Basic password (L{bytes}: see
+            identity (C{str}), the Basic password (C{bytes}: see
             L{openocpp.transport.security.authorization_key_matches}) or
-            L{None}, the client L{Certificate} or L{None}, and the peer's
-            L{IAddress}; returns whether to accept the charge point, or a
+            C{None}, the client C{Certificate} or C{None}, and the peer's
+            C{IAddress}; returns whether to accept the charge point, or a
             Deferred of it, or raises (fails with)
             L{openocpp.transport.security.AuthenticationRefused} to refuse
             with a status of its own.  For profile 3 it may also check the certificate's
@@ -544,7 +544,7 @@ class TLSServerEndpoint:
         Listen, with TLS around each connection.
 
         @param protocolFactory: the factory of the connections' protocols.
-        @return: a Deferred firing with the L{IListeningPort}.
+        @return: a Deferred firing with the C{IListeningPort}.
         """
         return self._wrapped.listen(
             TLSMemoryBIOFactory(self._tls_options, False, protocolFactory)
@@ -628,7 +628,7 @@ def listen(
         (C{"tcp:8080:interface=127.0.0.1"}).
     @param factory: the L{OcppServerFactory}.
     @param tls_options: TLS options for profiles 2 and 3.
-    @return: a Deferred firing with the L{IListeningPort}.
+    @return: a Deferred firing with the C{IListeningPort}.
     @raise ValueError: when endpoint and options do not fit the profile.
     """
     endpoint = server_endpoint(

@@ -20,7 +20,7 @@ def split_endpoint(description: str) -> tuple[str, list[str], dict[str, str]]:
     """
     Split a server endpoint string (C{tcp:8081:interface=127.0.0.1}) into its
     type, positional arguments and keyword arguments, honouring backslash
-    escapes (C{interface=\\:\\:1}) as L{twisted.internet.endpoints} does.
+    escapes (C{interface=\\:\\:1}) as C{twisted.internet.endpoints} does.
     """
     parts, current, escaped = [], [], False
     for character in description:

@@ -4,7 +4,7 @@ here and, for the OCPP operations, from the official OCPP 1.6 JSON schemas
 the message layer ships.
 
 The document is committed as C{openocpp/web/openapi.json} (served at
-C{/api/openapi.json}); after changing the API, write it anew with
+C{/api/openapi.json}); after changing the API, write it anew with::
 
     python -m openocpp.web.openapi > openocpp/web/openapi.json
 
