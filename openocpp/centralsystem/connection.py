@@ -12,8 +12,12 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from openocpp.centralsystem.authorizationkey import AuthorizationKeyAnswers
-from openocpp.centralsystem.chargepointcertificates import CertificateAnswers, note_presented
-from openocpp.centralsystem.chargingprofiles import ChargingProfileAnswers
+from openocpp.centralsystem.chargepointcertificates import (
+    CERTIFICATE_ACTIONS,
+    CertificateAnswers,
+    note_presented,
+)
+from openocpp.centralsystem.chargingprofiles import PROFILE_ACTIONS, ChargingProfileAnswers
 from openocpp.centralsystem.proxy import ChargePointProxy
 from openocpp.messages.codec import snake_case
 from openocpp.messages.core import BootNotificationResponse
@@ -250,16 +254,24 @@ class ChargePointConnection:
             self.session,
             connection,
             registration_status=self._central_system.store.registration_status(connection.identity),
-            profile_answers=ChargingProfileAnswers(self._central_system.store, connection.identity),
-            configuration_answers=AuthorizationKeyAnswers(
-                self._central_system.store, connection.identity
-            ),
-            certificate_answers=(
-                None if certificates is None else CertificateAnswers(certificates, connection.identity)
-            ),
+            answer_observers=self._answer_observers(connection.identity, certificates),
         )
         self._start_boot_timer()
         self._central_system._attach(self.proxy)
+
+    def _answer_observers(self, identity: str, certificates: Any) -> dict:
+        """
+        What the central system keeps of the answers to its own calls, by
+        action (see L{ChargePointProxy}).
+        """
+        store = self._central_system.store
+        profiles = ChargingProfileAnswers(store, identity)
+        observers = {action: profiles for action in PROFILE_ACTIONS}
+        observers["ChangeConfiguration"] = AuthorizationKeyAnswers(store, identity)
+        if certificates is not None:
+            installed = CertificateAnswers(certificates, identity)
+            observers.update((action, installed) for action in CERTIFICATE_ACTIONS)
+        return observers
 
     def text_received(self, text: str) -> None:
         # Any message is a sign of life ("last seen"); noted in memory, so

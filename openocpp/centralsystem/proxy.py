@@ -2,14 +2,12 @@
 The central system's handle on one connected charge point.
 """
 
-from typing import Any
+from typing import Any, Callable, Mapping
 
 from twisted.internet.defer import Deferred, fail
 from twisted.logger import Logger
 from zope.interface import implementer
 
-from openocpp.centralsystem.chargepointcertificates import CERTIFICATE_ACTIONS
-from openocpp.centralsystem.chargingprofiles import PROFILE_ACTIONS
 from openocpp.centralsystem.interfaces import IChargePointProxy
 from openocpp.centralsystem.policy import refusal
 from openocpp.messages import core, security
@@ -28,18 +26,13 @@ class ChargePointProxy:
     @param registration_status: the status of the last BootNotification.conf
         sent to this charge point, or C{None} if it never booted here; kept
         up to date by the central system as it answers BootNotifications.
-    @param profile_answers: a callback C{(response, request)} for the
-        answers to SetChargingProfile and ClearChargingProfile
-        (L{openocpp.centralsystem.chargingprofiles.ChargingProfileAnswers}),
-        or C{None}; the other calls do not pass through it.
-    @param configuration_answers: a callback C{(response, request)} for the
-        answers to ChangeConfiguration
-        (L{openocpp.centralsystem.authorizationkey.AuthorizationKeyAnswers}),
-        or C{None}.
-    @param certificate_answers: a callback C{(response, request)} for the
-        answers to InstallCertificate and DeleteCertificate
-        (L{openocpp.centralsystem.chargepointcertificates.CertificateAnswers}),
-        or C{None}.
+    @param answer_observers: by action, a callback C{(response, request)}
+        the answer to a call of that action passes through (and returns
+        unchanged), for what the central system keeps of the answers it got:
+        L{openocpp.centralsystem.chargingprofiles.ChargingProfileAnswers},
+        L{openocpp.centralsystem.authorizationkey.AuthorizationKeyAnswers},
+        L{openocpp.centralsystem.chargepointcertificates.CertificateAnswers};
+        the calls of other actions pass through nothing.
     """
 
     log = Logger()
@@ -49,9 +42,7 @@ class ChargePointProxy:
         session: Any,
         connection: Any,
         registration_status: str | None = None,
-        profile_answers: Any = None,
-        configuration_answers: Any = None,
-        certificate_answers: Any = None,
+        answer_observers: Mapping[str, Callable[[Any, Any], Any]] | None = None,
     ) -> None:
         self._session = session
         self._connection = connection
@@ -61,9 +52,7 @@ class ChargePointProxy:
         self.client_certificate = connection.client_certificate
         self.connected = True
         self.registration_status = registration_status
-        self._profile_answers = profile_answers
-        self._configuration_answers = configuration_answers
-        self._certificate_answers = certificate_answers
+        self._answer_observers = dict(answer_observers or {})
 
     def __repr__(self) -> str:
         state = "connected" if self.connected else "disconnected"
@@ -82,12 +71,9 @@ class ChargePointProxy:
             )
             return fail(refused)
         answer = self._session.call(request)
-        if self._profile_answers is not None and request.action in PROFILE_ACTIONS:
-            answer.addCallback(self._profile_answers, request)
-        elif self._configuration_answers is not None and request.action == "ChangeConfiguration":
-            answer.addCallback(self._configuration_answers, request)
-        elif self._certificate_answers is not None and request.action in CERTIFICATE_ACTIONS:
-            answer.addCallback(self._certificate_answers, request)
+        observer = self._answer_observers.get(request.action)
+        if observer is not None:
+            answer.addCallback(observer, request)
         return answer
 
     def disconnect(self) -> None:
