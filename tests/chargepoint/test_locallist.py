@@ -6,21 +6,17 @@ WebSocket connection on loopback.
 """
 
 import json
-import time
 from datetime import datetime, timedelta, timezone
 
 from twisted.internet import reactor
-from twisted.internet.task import Clock, deferLater
+from twisted.internet.task import Clock
 from twisted.internet.testing import EventLoggingObserver
 from twisted.logger import globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
-from openocpp.chargepoint.behaviour import DefaultChargePointBehaviour
-from openocpp.chargepoint.config import ChargePointConfig
 
 from openocpp.chargepoint.locallist import ListTooLong, LocalList, LocalListStore, fold
 from openocpp.chargepoint.ocppconfig import OcppConfig, SqliteConfigStorage
-from openocpp.chargepoint.service import ChargePoint
 from openocpp.chargepoint.store import ChargePointStore
 from openocpp.hookspecs import hookimpl
 from openocpp.messages import (
@@ -38,8 +34,8 @@ from openocpp.messages.enums import (
     UpdateStatus,
     UpdateType,
 )
-from openocpp.plugins import make_plugin_manager
 from openocpp.rpc.errors import ConnectionLost
+from tests.chargepoint.loopback import loopback_charge_point, start_charge_point, wait_for
 from tests.chargepoint.fake_centralsystem import (
     BASE_TIME,
     ChargePointTestCase,
@@ -614,26 +610,15 @@ class LocalListLoopbackTests(TestCase):
 
     timeout = 20
 
-    async def wait_for(self, condition, what):
-        deadline = time.monotonic() + 10
-        while not condition():
-            if time.monotonic() > deadline:
-                self.fail(f"gave up waiting for {what}")
-            await deferLater(reactor, 0.01, lambda: None)
+    def wait_for(self, condition, what):
+        return wait_for(self, condition, what)
 
     async def test_send_and_read_back(self):
         cs = LoopbackCentralSystem(self, reactor)
         port = await cs.listen()
         self.addCleanup(cs.stop)
-        config = ChargePointConfig(
-            url=f"ws://127.0.0.1:{port}/openocpp", database=self.mktemp(),
-            reconnect_initial_delay=0.05, reconnect_max_delay=0.2,
-        )
-        plugins = make_plugin_manager(builtins=[DefaultChargePointBehaviour()], load_entrypoints=False)
-        cp = ChargePoint(config, reactor=reactor, plugins=plugins)
-        cp.startService()
-        self.addCleanup(cp.store.close)
-        self.addCleanup(cp.stopService)
+        cp = loopback_charge_point(self, f"ws://127.0.0.1:{port}/openocpp")
+        start_charge_point(self, cp)
         await self.wait_for(lambda: cp.online, "the boot")
         answer = await cs.session.call(send_local_list(10, FULL, [data("A"), data("B", BLOCKED)]))
         self.assertEqual(answer.status, UpdateStatus.ACCEPTED)
@@ -661,15 +646,8 @@ class LocalListLoopbackTests(TestCase):
         cs.factory = OcppServerFactory(cs.handler_factory, reactor=reactor, max_message_size=2**21)
         port = await cs.listen()
         self.addCleanup(cs.stop)
-        config = ChargePointConfig(
-            url=f"ws://127.0.0.1:{port}/openocpp", database=self.mktemp(),
-            reconnect_initial_delay=0.05, reconnect_max_delay=0.2,
-        )
-        plugins = make_plugin_manager(builtins=[DefaultChargePointBehaviour()], load_entrypoints=False)
-        cp = ChargePoint(config, reactor=reactor, plugins=plugins)
-        cp.startService()
-        self.addCleanup(cp.store.close)
-        self.addCleanup(cp.stopService)
+        cp = loopback_charge_point(self, f"ws://127.0.0.1:{port}/openocpp")
+        start_charge_point(self, cp)
         await self.wait_for(lambda: cp.online, "the boot")
         answer = await cs.session.call(send_local_list(10, FULL, [data("A")]))
         self.assertEqual(answer.status, UpdateStatus.ACCEPTED)
@@ -695,22 +673,11 @@ class LocalListWithOwnCentralSystemTests(CentralSystemMixin, TestCase):
 
     async def test_lists_from_the_central_system(self):
         await self.start_central_system()
-        config = ChargePointConfig(
-            url=self.url, identity="LL1", database=self.mktemp(),
-            reconnect_initial_delay=0.05, reconnect_max_delay=0.2,
-        )
-        plugins = make_plugin_manager(builtins=[DefaultChargePointBehaviour()], load_entrypoints=False)
-        cp = ChargePoint(config, reactor=reactor, plugins=plugins)
+        cp = loopback_charge_point(self, self.url, identity="LL1")
         cp.ocpp_config.set("LocalPreAuthorize", "true")
-        cp.startService()
-        self.addCleanup(cp.store.close)
-        self.addCleanup(cp.stopService)
+        start_charge_point(self, cp)
         proxy = await self.central.when_connected("LL1")
-        deadline = time.monotonic() + 10
-        while not cp.online:
-            if time.monotonic() > deadline:
-                self.fail("gave up waiting for the boot")
-            await deferLater(reactor, 0.01, lambda: None)
+        await wait_for(self, lambda: cp.online, "the boot")
         self.assertEqual((await proxy.get_local_list_version()).list_version, 0)
         answer = await proxy.send_local_list(1, "Full", [data("A"), data("B", BLOCKED)])
         self.assertEqual(answer.status, UpdateStatus.ACCEPTED)

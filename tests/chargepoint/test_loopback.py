@@ -17,6 +17,7 @@ from openocpp.chargepoint.service import ChargePoint
 from openocpp.messages import GetConfigurationRequest
 from openocpp.messages.enums import AuthorizationStatus, RegistrationStatus
 from openocpp.plugins import make_plugin_manager
+from tests.chargepoint.loopback import loopback_charge_point, start_charge_point, wait_for
 from tests.chargepoint.fake_centralsystem import LoopbackCentralSystem, queued_transaction_messages
 
 
@@ -27,26 +28,13 @@ class LoopbackTests(TestCase):
         self.cs = LoopbackCentralSystem(self, reactor)
         port = await self.cs.listen()
         self.addCleanup(self.cs.stop)
-        config = ChargePointConfig(
-            url=f"ws://127.0.0.1:{port}/openocpp",
-            database=self.mktemp(),
-            reconnect_initial_delay=0.05,
-            reconnect_max_delay=0.2,
-            **settings,
+        self.cp = start_charge_point(
+            self, loopback_charge_point(self, f"ws://127.0.0.1:{port}/openocpp", **settings)
         )
-        plugins = make_plugin_manager(builtins=[DefaultChargePointBehaviour()], load_entrypoints=False)
-        self.cp = ChargePoint(config, reactor=reactor, plugins=plugins)
-        self.cp.startService()
-        self.addCleanup(self.cp.store.close)
-        self.addCleanup(self.cp.stopService)
         return port
 
-    async def wait_for(self, condition, what):
-        deadline = time.monotonic() + 10
-        while not condition():
-            if time.monotonic() > deadline:
-                self.fail(f"gave up waiting for {what}")
-            await deferLater(reactor, 0.01, lambda: None)
+    def wait_for(self, condition, what):
+        return wait_for(self, condition, what)
 
     async def test_session(self):
         """

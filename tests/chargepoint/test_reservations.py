@@ -9,18 +9,16 @@ system and against the project's own.
 """
 
 import json
-import time
 from datetime import timedelta
 
 from twisted.internet import reactor
 from twisted.internet.defer import succeed
 from twisted.internet.testing import EventLoggingObserver
-from twisted.internet.task import Clock, deferLater
+from twisted.internet.task import Clock
 from twisted.logger import globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from openocpp.chargepoint.behaviour import DefaultChargePointBehaviour
-from openocpp.chargepoint.config import ChargePointConfig
 from openocpp.chargepoint.errors import TransactionError
 from openocpp.chargepoint.reservations import (
     LONGEST_WAIT,
@@ -30,7 +28,6 @@ from openocpp.chargepoint.reservations import (
     ReservationStore,
 )
 from openocpp.chargepoint.status import StatusReporter
-from openocpp.chargepoint.service import ChargePoint
 from openocpp.hookspecs import hookimpl
 from openocpp.messages import (
     AuthorizeResponse,
@@ -53,9 +50,9 @@ from openocpp.messages.enums import (
     RemoteStartStopStatus,
     ReservationStatus,
 )
-from openocpp.plugins import make_plugin_manager
 from tests.centralsystem.fake_chargepoint import CentralSystemMixin
 from tests.chargepoint.test_collaborators import Parts
+from tests.chargepoint.loopback import loopback_charge_point, start_charge_point, wait_for
 from tests.chargepoint.fake_centralsystem import (
     BASE_TIME,
     ChargePointTestCase,
@@ -801,12 +798,8 @@ class LoopbackReservationTests(TestCase):
 
     timeout = 20
 
-    async def wait_for(self, condition, what):
-        deadline = time.monotonic() + 10
-        while not condition():
-            if time.monotonic() > deadline:
-                self.fail(f"gave up waiting for {what}")
-            await deferLater(reactor, 0.01, lambda: None)
+    def wait_for(self, condition, what):
+        return wait_for(self, condition, what)
 
     async def test_reserve_and_use(self):
         """
@@ -817,15 +810,8 @@ class LoopbackReservationTests(TestCase):
         cs = LoopbackCentralSystem(self, reactor)
         port = await cs.listen()
         self.addCleanup(cs.stop)
-        config = ChargePointConfig(
-            url=f"ws://127.0.0.1:{port}/openocpp", database=self.mktemp(),
-            reconnect_initial_delay=0.05, reconnect_max_delay=0.2,
-        )
-        plugins = make_plugin_manager(builtins=[DefaultChargePointBehaviour()], load_entrypoints=False)
-        cp = ChargePoint(config, reactor=reactor, plugins=plugins)
-        cp.startService()
-        self.addCleanup(cp.store.close)
-        self.addCleanup(cp.stopService)
+        cp = loopback_charge_point(self, f"ws://127.0.0.1:{port}/openocpp")
+        start_charge_point(self, cp)
         await self.wait_for(lambda: len(cs.requests("StatusNotification")) == 3, "the statuses")
         answer = await cs.session.call(ReserveNowRequest(
             connector_id=1, expiry_date=cp.now() + timedelta(hours=1), id_tag="TAG-A",
@@ -856,12 +842,8 @@ class ProjectCentralSystemTests(CentralSystemMixin, TestCase):
     def setUp(self):
         return self.start_central_system()
 
-    async def wait_for(self, condition, what):
-        deadline = time.monotonic() + 10
-        while not condition():
-            if time.monotonic() > deadline:
-                self.fail(f"gave up waiting for {what}")
-            await deferLater(reactor, 0.01, lambda: None)
+    def wait_for(self, condition, what):
+        return wait_for(self, condition, what)
 
     def connector_status(self, connector):
         return [
@@ -879,15 +861,8 @@ class ProjectCentralSystemTests(CentralSystemMixin, TestCase):
         and the central system records the transaction's reservationId.
         """
         self.central.store.set_id_tag("TAG-A")
-        config = ChargePointConfig(
-            url=self.url, identity="CP1", database=self.mktemp(),
-            reconnect_initial_delay=0.05, reconnect_max_delay=0.2,
-        )
-        plugins = make_plugin_manager(builtins=[DefaultChargePointBehaviour()], load_entrypoints=False)
-        cp = ChargePoint(config, reactor=reactor, plugins=plugins)
-        cp.startService()
-        self.addCleanup(cp.store.close)
-        self.addCleanup(cp.stopService)
+        cp = loopback_charge_point(self, self.url, identity="CP1")
+        start_charge_point(self, cp)
         await self.wait_for(lambda: cp.online and self.connector_status(2) == ["Available"], "the boot")
         proxy = self.central.charge_point("CP1")
         expiry = cp.now() + timedelta(hours=1)
