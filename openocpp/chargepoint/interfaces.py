@@ -233,6 +233,10 @@ class IChargePoint(IService):
     )
     connector_count = Attribute("NumberOfConnectors: connectors go from 1 to it.")
     log_frames = Attribute("Whether every OCPP frame in and out is logged, one debug line each.")
+    answers = Attribute(
+        "A dict, action -> the response every request of that action gets instead of the "
+        "charge point's own answer (a simulator's chosen status); empty by default."
+    )
     store = Attribute(
         "The L{openocpp.chargepoint.store.ChargePointStore}, its SQLite file. "
         "Plugins keep their own state there with C{get_meta(key, default)} and "

@@ -110,7 +110,7 @@ class _Connection:
         self._cp = charge_point
         self.session = RpcSession(
             Role.CHARGE_POINT,
-            charge_point._requests.handlers(),
+            charge_point._handlers(),
             charge_point.clock,
             call_timeout=charge_point.ocpp_config.integer("MessageTimeout"),
             log_frames=charge_point._log_frames,
@@ -452,6 +452,10 @@ class ChargePoint(MultiService):
         self._profile_in_use: int | None = None
         self._connection: _Connection | None = None
         self._later: set[Any] = set()
+        #: action -> the response each such request gets instead of the
+        #: charge point's own answer (the simulator's C{answer} step);
+        #: read when a connection opens.
+        self.answers: dict[str, Any] = {}
         self._observe_connection_keys()
         self._register_plugin_keys()
 
@@ -760,6 +764,18 @@ class ChargePoint(MultiService):
         self._reconnect()
 
     # -- connections --------------------------------------------------------------------
+
+    def _handlers(self) -> dict:
+        # The handlers of a connection's session: the charge point's own,
+        # unless answers says otherwise (looked up on each request, so a
+        # change applies to the open connection too).
+        def handler(action, own):
+            def handle(request):
+                answer = self.answers.get(action)
+                return own(request) if answer is None else answer
+            return handle
+
+        return {action: handler(action, own) for action, own in self._requests.handlers().items()}
 
     def handler_factory(self, connection: Any) -> _Connection:
         """

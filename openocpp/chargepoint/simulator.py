@@ -1,8 +1,10 @@
 """
-A charging session simulator, like the Open OCPP quick start: on one
-connector, again and again, a driver plugs in (Preparing), badges
-(authorize), charges (StartTransaction, Charging), stops (StopTransaction,
-Finishing) and unplugs (Available).
+The simulator: L{ChargingSimulator}, a session loop like the Open OCPP
+quick start (on one connector, again and again, a driver plugs in
+(Preparing), badges (authorize), charges (StartTransaction, Charging),
+stops (StopTransaction, Finishing) and unplugs (Available));
+L{ScenarioRunner}, which runs a scenario file's steps instead; and
+L{SimulatorBehaviour}, the simulated charger with the simulator's meter.
 """
 
 from typing import Any
@@ -12,8 +14,11 @@ from twisted.internet.defer import CancelledError, inlineCallbacks
 from twisted.internet.task import deferLater
 from twisted.logger import Logger
 
+from openocpp.chargepoint.behaviour import DefaultChargePointBehaviour
 from openocpp.chargepoint.errors import TransactionError
-from openocpp.messages.enums import AuthorizationStatus, ChargePointStatus
+from openocpp.chargepoint.simmeter import MEASURANDS
+from openocpp.hookspecs import hookimpl
+from openocpp.messages.enums import AuthorizationStatus, ChargePointErrorCode, ChargePointStatus
 
 
 class ChargingSimulator(Service):
@@ -108,3 +113,252 @@ class ChargingSimulator(Service):
         yield cp.status_notification(connector, ChargePointStatus.CHARGING)
         yield self._sleep(self.charge_time)
         yield cp.stop_transaction(connector, self.id_tag)
+
+
+class SimulatorBehaviour(DefaultChargePointBehaviour):
+    """
+    The default simulated charger with the simulator's meter
+    (L{openocpp.chargepoint.simmeter.SimulatedMeter}): measurands per
+    phase, a vehicle whose state of charge rises and whose power tapers,
+    and Smart Charging's limit obeyed on the configured supply.
+
+    @param meter: the L{openocpp.chargepoint.simmeter.SimulatedMeter}.
+    """
+
+    def __init__(self, meter: Any, unplug_delay: float = 5.0) -> None:
+        super().__init__(unplug_delay=unplug_delay)
+        self.meter = meter
+
+    @hookimpl
+    def openocpp_cp_supported_measurands(self, charge_point):
+        return MEASURANDS
+
+    @hookimpl
+    def openocpp_cp_meter_value(self, charge_point, connector, measurand, phase, context):
+        return self.meter.read(charge_point, connector, measurand, phase)
+
+    @hookimpl
+    def openocpp_cp_start_charging(self, charge_point, connector, id_tag, charging_profile):
+        """
+        A remote start: a vehicle is there (plugged in now unless one was).
+        """
+        if self.meter.ev(connector) is None:
+            self.meter.plug_in(connector)
+        return super().openocpp_cp_start_charging(charge_point, connector, id_tag, charging_profile)
+
+    @hookimpl
+    def openocpp_cp_charging_limit_changed(self, charge_point, connector_id, limit, unit, number_phases):
+        """
+        The meter's power follows the composite limit, in W, or in A per
+        phase times the supply voltage and the phases charged on.
+        """
+        watts = self.meter.limit_watts(limit, unit, number_phases)
+        self.log.debug(
+            "Simulated charger on connector {connector} limited to {watts} W",
+            connector=connector_id,
+            watts="no limit" if watts is None else round(watts, 1),
+        )
+        self.meter.set_limit(charge_point, connector_id, watts)
+
+
+class ScenarioRunner:
+    """
+    Runs a scenario's steps on one charge point (see
+    L{openocpp.chargepoint.scenario}), counting into the run's
+    L{openocpp.chargepoint.simreport.SimulatorStats}.
+
+    @param charge_point: the L{openocpp.chargepoint.service.ChargePoint}.
+    @param steps: its L{openocpp.chargepoint.scenario.Step}s.
+    @param meter: its L{openocpp.chargepoint.simmeter.SimulatedMeter}.
+    @param stats: the run's L{openocpp.chargepoint.simreport.SimulatorStats}.
+    @param clock: the scenario's C{IReactorTime} (waits, charging time: a
+        faster one compresses time); the calls' latency is measured on the
+        charge point's own clock.
+    @param connector: the connector the steps use.
+    @param id_tag: the idTag charged with when no authorize step gave one.
+    @param loop: run the steps again and again.
+    """
+
+    log = Logger()
+
+    #: Seconds between looks at whether the charge point is online.
+    poll = 0.5
+
+    def __init__(
+        self,
+        charge_point: Any,
+        steps: Any,
+        meter: Any,
+        stats: Any,
+        clock: Any,
+        connector: int = 1,
+        id_tag: str = "SIM-0001",
+        loop: bool = False,
+    ) -> None:
+        self.charge_point = charge_point
+        self.steps = tuple(steps)
+        self.meter = meter
+        self.stats = stats
+        self.clock = clock
+        self.connector = connector
+        self.id_tag = id_tag
+        self.loop = loop
+        self._running = None
+
+    def start(self):
+        """
+        Run the steps (again and again with C{loop}).
+
+        @return: a Deferred firing when they are done (or failing with
+            C{CancelledError} once L{stop} is called).
+        """
+        self._running = self._run()
+        return self._running
+
+    def stop(self) -> None:
+        running, self._running = self._running, None
+        if running is not None:
+            running.addErrback(lambda failure: failure.trap(CancelledError))
+            running.cancel()
+
+    def _sleep(self, seconds: float, clock: Any = None):
+        return deferLater(clock or self.clock, seconds, lambda: None)
+
+    @inlineCallbacks
+    def _online(self):
+        cp = self.charge_point
+        while not cp.online:
+            yield self._sleep(self.poll, cp.clock)
+
+    @inlineCallbacks
+    def _run(self):
+        while True:
+            yield self._online()
+            yield self._steps(self.steps)
+            if not self.loop:
+                return
+
+    @inlineCallbacks
+    def _steps(self, steps):
+        for step in steps:
+            try:
+                yield getattr(self, "_" + step.kind)(**step.args)
+            except CancelledError:
+                raise
+            except Exception as error:
+                self.stats.error(f"{step.kind}: {type(error).__name__}")
+                self.log.info(
+                    "Simulator {identity}: {where} failed: {error}",
+                    identity=self.charge_point.config.identity,
+                    where=step.where,
+                    error=error,
+                )
+
+    @inlineCallbacks
+    def _timed(self, action: str, call):
+        clock = self.charge_point.clock
+        began = clock.seconds()
+        result = yield call
+        self.stats.latency(action, clock.seconds() - began)
+        return result
+
+    # -- the steps ----------------------------------------------------------------------
+
+    def _plug_in(self):
+        self.meter.plug_in(self.connector)
+        return self.charge_point.status_notification(self.connector, ChargePointStatus.PREPARING)
+
+    def _unplug(self):
+        self.meter.unplug(self.connector)
+        return self.charge_point.status_notification(self.connector, ChargePointStatus.AVAILABLE)
+
+    @inlineCallbacks
+    def _authorize(self, idTag):
+        status, _ = yield self._timed("Authorize", self.charge_point.authorize(self.connector, idTag))
+        if status is AuthorizationStatus.ACCEPTED:
+            self.id_tag = idTag
+        else:
+            self.stats.error(f"Authorize {status.value}")
+
+    @inlineCallbacks
+    def _charge(self, kwh, kw, idTag=None):
+        cp, connector, meter = self.charge_point, self.connector, self.meter
+        id_tag = idTag or self.id_tag
+        if meter.ev(connector) is None:
+            yield self._plug_in()
+        status = yield self._timed("StartTransaction", cp.start_transaction(connector, id_tag))
+        if cp.transaction_record(connector) is None:
+            self.stats.error(f"StartTransaction {getattr(status, 'value', status)}")
+            return
+        self.stats.sessions_started += 1
+        yield cp.status_notification(connector, ChargePointStatus.CHARGING)
+        meter.request_power(cp, connector, kw * 1000)
+        begin = meter.energy(cp, connector)
+        wanted = kwh * 1000
+        try:
+            while cp.transaction_record(connector) is not None:
+                delivered = meter.energy(cp, connector) - begin
+                if delivered >= wanted - 0.5:
+                    break
+                power = meter.power_of(connector)
+                ev = meter.ev(connector)
+                if ev is not None and ev.soc >= 100:
+                    break  # full before the energy asked: the EV ends the session
+                # Not past the end, and a look at least every 5 minutes
+                # (the limit or the taper changes the power meanwhile).
+                step = 300.0 if power <= 0 else min(300.0, (wanted - delivered) / power * 3600)
+                yield self._sleep(max(step, 1.0))
+        finally:
+            meter.request_power(cp, connector, None)
+        delivered = meter.energy(cp, connector) - begin
+        if cp.transaction_record(connector) is not None:
+            yield cp.stop_transaction(connector, id_tag)
+            yield cp.status_notification(connector, ChargePointStatus.FINISHING)
+        self.stats.sessions_completed += 1
+        self.stats.energy_wh += delivered
+
+    @inlineCallbacks
+    def _fault(self, errorCode, info=None, seconds=None):
+        cp = self.charge_point
+        yield cp.status_notification(
+            self.connector, ChargePointStatus.FAULTED, ChargePointErrorCode(errorCode), info
+        )
+        if seconds:
+            yield self._sleep(seconds)
+            status = (
+                ChargePointStatus.PREPARING
+                if self.meter.ev(self.connector) is not None
+                else ChargePointStatus.AVAILABLE
+            )
+            yield cp.status_notification(self.connector, status)
+
+    @inlineCallbacks
+    def _offline(self, seconds):
+        connection = self.charge_point.getServiceNamed("connection")
+        yield connection.stopService()
+        try:
+            yield self._sleep(seconds)
+        finally:
+            if self.charge_point.running and not connection.running:
+                connection.startService()
+        yield self._online()
+
+    @inlineCallbacks
+    def _reboot(self):
+        yield self.charge_point.restart()
+        yield self._online()
+
+    def _answer(self, action, status=None, response=None):
+        answers = self.charge_point.answers
+        if response is None:
+            answers.pop(action, None)
+        else:
+            answers[action] = response
+
+    def _wait(self, seconds):
+        return self._sleep(seconds)
+
+    @inlineCallbacks
+    def _repeat(self, times, steps):
+        for _ in range(times):
+            yield self._steps(steps)

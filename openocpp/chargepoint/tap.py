@@ -73,9 +73,27 @@ class ChargePointOptions(RoleOptions):
         ["id-tag", None, "SIM-0001", "The idTag of the simulated driver (--simulate)."],
         ["charge-time", None, 60.0, "Seconds each simulated session charges (--simulate).",
          number("--charge-time", float)],
+        ["count", None, 1,
+         "Simulate this many charge points in one process (--identity is then a template "
+         "of {n}, e.g. 'SIM{n:04d}', and --db and --download-folder one per identity).",
+         number("--count", int)],
+        ["ramp", None, 10.0, "Charge points started a second (--count; 0: all at once).",
+         number("--ramp", float)],
+        ["scenario", None, None,
+         "A YAML or JSON scenario file each simulated charge point runs (docs/simulator.md); "
+         "the command exits once every scenario is done, unless --loop."],
+        ["speed", None, 1.0,
+         "How many times as fast as real time the scenario's waits and the simulated meter run.",
+         number("--speed", float)],
+        ["progress", None, 10.0, "Seconds between the simulator's progress lines (0: none).",
+         number("--progress", float)],
+        ["noise", None, 0.0, "Relative noise of the simulated meter's readings (0.01: 1 %).",
+         number("--noise", float)],
+        ["seed", None, 0, "Seed of the simulated meter's noise.", number("--seed", int)],
     ]
     optFlags = [
         ["simulate", None, "Run charging sessions in a loop on connector 1."],
+        ["loop", None, "Run the --scenario again and again (do not exit)."],
         ["signed-firmware-only", None,
          "Answer UpdateFirmware NotSupported: only SignedUpdateFirmware (Security "
          "Whitepaper L01.FR.20)."],
@@ -86,6 +104,16 @@ class ChargePointOptions(RoleOptions):
         # What the config does not check, or checks under its own names.
         if self["connectors"] < 1:
             raise ValueError(f"--connectors must be 1 or more, not {self['connectors']}")
+        from openocpp.chargepoint.fleet import identities
+
+        identities(self["identity"], self["count"])  # --count and --identity
+        for name in ("ramp", "progress", "noise"):
+            if not self[name] >= 0:  # also refuses nan
+                raise ValueError(f"--{name} must be 0 or more, not {self[name]}")
+        if not self["speed"] > 0:
+            raise ValueError(f"--speed must be a positive number, not {self['speed']}")
+        if self["loop"] and not self["scenario"]:
+            raise ValueError("--loop runs a --scenario again: give one")
         for name in ("call-timeout", "charge-time", "transfer-timeout", "transfer-connect-timeout",
                      "transfer-max-duration"):
             if not self[name] > 0:  # also refuses nan
@@ -106,7 +134,7 @@ class ChargePointOptions(RoleOptions):
         return ChargePointConfig(
             url=self["url"],
             tls_url=self["tls-url"],
-            identity=self["identity"],
+            identity=self["identity"].format(n=1),
             security_profile=self["security-profile"],
             password=self["password"],
             ca_certificates=self["ca-certificates"],
@@ -137,7 +165,9 @@ class ChargePointOptions(RoleOptions):
 def make_service(options: ChargePointOptions, reactor=None) -> IService:
     """
     Build the charge point the options describe (with its simulator when
-    C{--simulate} is given).
+    C{--simulate} is given), or, with C{--count} above 1 or a
+    C{--scenario}, the simulation of many (see
+    L{openocpp.chargepoint.simtap.make_simulation}).
 
     Before building anything it checks what only the running machine can
     tell (see L{openocpp.preflight}): the plugins load, the certificate
@@ -155,10 +185,26 @@ def make_service(options: ChargePointOptions, reactor=None) -> IService:
 
     if reactor is None:
         from twisted.internet import reactor
+    if options["count"] > 1 or options["scenario"]:
+        from openocpp.chargepoint.simtap import make_simulation
+
+        with options.errors_named():
+            _preflight(options)
+            return make_simulation(options, reactor)
     with options.errors_named():
         _preflight(options)
+        plugins = None
+        if options["simulate"]:
+            from openocpp.chargepoint.simtap import simulator_meter, simulator_plugins
+            from openocpp.plugins import load_plugin_module
+
+            plugins = simulator_plugins(
+                simulator_meter(options, reactor),
+                [load_plugin_module(name) for name in options.config.plugins],
+                load_entrypoints=True,
+            )
         charge_point = ChargePoint(
-            options.config, reactor=reactor, log_frames=bool(options["log-frames"])
+            options.config, reactor=reactor, plugins=plugins, log_frames=bool(options["log-frames"])
         )
     if options["simulate"]:
         simulator = ChargingSimulator(
