@@ -95,47 +95,65 @@ def raise_file_limit(count: int, log: Any = None) -> int:
 
 class Fleet(Service):
     """
-    Starts charge points spread over time, and stops them all.
+    Builds and starts charge points spread over time, and stops them all.
 
-    @param charge_points: the charge point services, in start order.
+    Each is built when its turn comes (its SQLite file opened then), so
+    that the first ones connect at once and the cost of building the
+    others is spread over the ramp.
+
+    @param count: how many.
+    @param make: C{make(n)} builds charge point C{n} (from 1), a service.
     @param clock: the C{IReactorTime} the starts are spread on.
     @param ramp: charge points started per second (0: all at once).
     @param started: called with each charge point once started (e.g. to
         start its scenario).
+    @ivar charge_points: those built so far, in start order.
     """
 
     log = Logger()
 
     def __init__(
         self,
-        charge_points: Iterable[Any],
+        count: int,
+        make: Callable[[int], Any],
         clock: Any,
         ramp: float = 10.0,
         started: Callable[[Any], None] | None = None,
     ) -> None:
-        self.charge_points = list(charge_points)
+        self.count = count
+        self.make = make
         self.clock = clock
         self.ramp = ramp
-        self._started = started
+        self.started = started
+        self.charge_points: list[Any] = []
         self._pending: list[Any] = []
 
     def startService(self) -> None:
         super().startService()
         self.log.info(
             "Simulating {count} charge points, {ramp} started a second",
-            count=len(self.charge_points),
+            count=self.count,
             ramp=self.ramp or "all",
         )
-        for index, charge_point in enumerate(self.charge_points):
+        for index in range(self.count):
             delay = index / self.ramp if self.ramp else 0
-            self._pending.append(self.clock.callLater(delay, self._start, charge_point))
+            self._pending.append(self.clock.callLater(delay, self._start, index + 1))
 
-    def _start(self, charge_point: Any) -> None:
+    def _start(self, n: int) -> None:
         if not self.running:
             return
+        if len(self.charge_points) >= n:
+            charge_point = self.charge_points[n - 1]  # built by an earlier start
+        else:
+            try:
+                charge_point = self.make(n)
+            except Exception as error:
+                self.log.error("Simulated charge point {n} not started: {error}", n=n, error=error)
+                return
+            self.charge_points.append(charge_point)
         charge_point.startService()
-        if self._started is not None:
-            self._started(charge_point)
+        if self.started is not None:
+            self.started(charge_point)
 
     def stopService(self):
         super().stopService()
@@ -202,7 +220,7 @@ class Simulation(MultiService):
         self._make_runner = make_runner
         self._finished = finished
         self._done = 0
-        fleet._started = self._started
+        fleet.started = self._started
         report.setServiceParent(self)
         fleet.setServiceParent(self)
 
@@ -221,7 +239,7 @@ class Simulation(MultiService):
 
     def _runner_done(self, _: Any) -> None:
         self._done += 1
-        if self._done == len(self.fleet.charge_points):
+        if self._done == self.fleet.count:
             self.log.info("Simulator: every scenario is done")
             self.report.finish()
             if self._finished is not None:

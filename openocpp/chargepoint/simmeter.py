@@ -103,9 +103,9 @@ class SimulatedMeter:
         ev: Any = SimulatedEV,
     ) -> None:
         self.clock = clock
-        self.voltage = voltage
+        self.voltage = float(voltage)
         self.phases = phases
-        self.max_current = 32.0 if max_current is None else max_current
+        self.max_current = 32.0 if max_current is None else float(max_current)
         self.noise = noise
         self._random = random.Random(seed)
         self._ev_factory = ev
@@ -122,6 +122,7 @@ class SimulatedMeter:
         A vehicle is plugged into a connector (a new one unless given).
         """
         self._evs[connector] = ev if ev is not None else self._ev_factory()
+        self._read_at.setdefault(connector, self.clock.seconds())
         return self._evs[connector]
 
     def unplug(self, connector: int) -> None:

@@ -7,7 +7,7 @@ L{ScenarioRunner}, which runs a scenario file's steps instead; and
 L{SimulatorBehaviour}, the simulated charger with the simulator's meter.
 """
 
-from typing import Any
+from typing import Any, Callable
 
 from twisted.application.service import Service
 from twisted.internet.defer import CancelledError, inlineCallbacks
@@ -122,12 +122,16 @@ class SimulatorBehaviour(DefaultChargePointBehaviour):
     phase, a vehicle whose state of charge rises and whose power tapers,
     and Smart Charging's limit obeyed on the configured supply.
 
-    @param meter: the L{openocpp.chargepoint.simmeter.SimulatedMeter}.
+    One serves every charge point of a simulation (one plugin manager for
+    all: building one per charge point costs more than the charge point).
+
+    @param meter_of: C{meter_of(charge_point)} returns the charge point's
+        meter.
     """
 
-    def __init__(self, meter: Any, unplug_delay: float = 5.0) -> None:
+    def __init__(self, meter_of: Callable[[Any], Any], unplug_delay: float = 5.0) -> None:
         super().__init__(unplug_delay=unplug_delay)
-        self.meter = meter
+        self.meter_of = meter_of
 
     @hookimpl
     def openocpp_cp_supported_measurands(self, charge_point):
@@ -135,15 +139,16 @@ class SimulatorBehaviour(DefaultChargePointBehaviour):
 
     @hookimpl
     def openocpp_cp_meter_value(self, charge_point, connector, measurand, phase, context):
-        return self.meter.read(charge_point, connector, measurand, phase)
+        return self.meter_of(charge_point).read(charge_point, connector, measurand, phase)
 
     @hookimpl
     def openocpp_cp_start_charging(self, charge_point, connector, id_tag, charging_profile):
         """
         A remote start: a vehicle is there (plugged in now unless one was).
         """
-        if self.meter.ev(connector) is None:
-            self.meter.plug_in(connector)
+        meter = self.meter_of(charge_point)
+        if meter.ev(connector) is None:
+            meter.plug_in(connector)
         return super().openocpp_cp_start_charging(charge_point, connector, id_tag, charging_profile)
 
     @hookimpl
@@ -152,13 +157,14 @@ class SimulatorBehaviour(DefaultChargePointBehaviour):
         The meter's power follows the composite limit, in W, or in A per
         phase times the supply voltage and the phases charged on.
         """
-        watts = self.meter.limit_watts(limit, unit, number_phases)
+        meter = self.meter_of(charge_point)
+        watts = meter.limit_watts(limit, unit, number_phases)
         self.log.debug(
             "Simulated charger on connector {connector} limited to {watts} W",
             connector=connector_id,
             watts="no limit" if watts is None else round(watts, 1),
         )
-        self.meter.set_limit(charge_point, connector_id, watts)
+        meter.set_limit(charge_point, connector_id, watts)
 
 
 class ScenarioRunner:

@@ -198,8 +198,9 @@ def make_service(options: ChargePointOptions, reactor=None) -> IService:
             from openocpp.chargepoint.simtap import simulator_meter, simulator_plugins
             from openocpp.plugins import load_plugin_module
 
+            meter = simulator_meter(options, reactor)
             plugins = simulator_plugins(
-                simulator_meter(options, reactor),
+                lambda charge_point: meter,
                 [load_plugin_module(name) for name in options.config.plugins],
                 load_entrypoints=True,
             )
