@@ -20,6 +20,7 @@ BENCHMARKS = [
     ("bench_centralsystem.py", [], ["--quick"]),
     ("bench_composite.py", [], ["--calls", "200"]),
     ("bench_smartcharging.py", [], ["--quick"]),
+    ("bench_simulator.py", [], ["--quick"]),
 ]
 
 

@@ -211,6 +211,9 @@ class Simulation(MultiService):
 
     log = Logger()
 
+    #: Seconds the queued messages have to go out once the scenarios are done.
+    drain_timeout = 30.0
+
     def __init__(self, fleet: Fleet, report: Any, make_runner: Callable[[Any], Any] | None = None,
                  finished: Callable[[], None] | None = None) -> None:
         super().__init__()
@@ -240,10 +243,25 @@ class Simulation(MultiService):
     def _runner_done(self, _: Any) -> None:
         self._done += 1
         if self._done == self.fleet.count:
-            self.log.info("Simulator: every scenario is done")
-            self.report.finish()
-            if self._finished is not None:
-                self._finished()
+            self.log.info("Simulator: every scenario is done; sending what is queued")
+            self._drain(self.fleet.clock.seconds() + self.drain_timeout)
+
+    def _drain(self, deadline: float) -> None:
+        # The transaction messages still queued (a StopTransaction.req just
+        # made) go out before the command exits; they stay in each charge
+        # point's file if the central system does not take them in time.
+        queued = sum(cp.store.queue_length() for cp in self.fleet.charge_points if cp.running)
+        if queued and self.fleet.clock.seconds() < deadline and self.running:
+            self.fleet.clock.callLater(0.1, self._drain, deadline)
+            return
+        if queued:
+            self.log.warn(
+                "Simulator: {queued} messages still queued; they are sent at the next run",
+                queued=queued,
+            )
+        self.report.finish()
+        if self._finished is not None:
+            self._finished()
 
     def stopService(self):
         for runner in self.runners:

@@ -5,6 +5,7 @@ errors) and a summary at the end (sessions started and completed, energy,
 errors by kind, call latency percentiles measured by the simulator).
 """
 
+import math
 import random
 from collections import Counter
 from typing import Any, Callable
@@ -25,7 +26,7 @@ def percentile(values: list[float], share: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, int(round(share * len(ordered) + 0.5)) - 1))
+    rank = max(0, min(len(ordered) - 1, math.ceil(share * len(ordered) - 1e-9) - 1))
     return ordered[rank]
 
 

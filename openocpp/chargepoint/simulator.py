@@ -292,14 +292,16 @@ class ScenarioRunner:
         id_tag = idTag or self.id_tag
         if meter.ev(connector) is None:
             yield self._plug_in()
+        meter.request_power(cp, connector, kw * 1000)
         status = yield self._timed("StartTransaction", cp.start_transaction(connector, id_tag))
-        if cp.transaction_record(connector) is None:
+        record = cp.transaction_record(connector)
+        if record is None:
+            meter.request_power(cp, connector, None)
             self.stats.error(f"StartTransaction {getattr(status, 'value', status)}")
             return
         self.stats.sessions_started += 1
         yield cp.status_notification(connector, ChargePointStatus.CHARGING)
-        meter.request_power(cp, connector, kw * 1000)
-        begin = meter.energy(cp, connector)
+        begin = record.meter_start  # charging began then, before the answer came
         wanted = kwh * 1000
         try:
             while cp.transaction_record(connector) is not None:

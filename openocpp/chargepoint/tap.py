@@ -189,7 +189,7 @@ def make_service(options: ChargePointOptions, reactor=None) -> IService:
         from openocpp.chargepoint.simtap import make_simulation
 
         with options.errors_named():
-            _preflight(options)
+            _preflight(options, database=False)  # each charge point's, there
             return make_simulation(options, reactor)
     with options.errors_named():
         _preflight(options)
@@ -216,7 +216,7 @@ def make_service(options: ChargePointOptions, reactor=None) -> IService:
     return charge_point
 
 
-def _preflight(options: ChargePointOptions) -> None:
+def _preflight(options: ChargePointOptions, database: bool = True) -> None:
     # In the order a user would fix them; nothing here creates a file.
     from openocpp import preflight
     from openocpp.chargepoint.store import MIGRATIONS
@@ -232,7 +232,8 @@ def _preflight(options: ChargePointOptions) -> None:
     _check_trust_root("--transfer-ca-certificates", config.transfer_ca_certificates)
     preflight.check_ini_file("--ocpp-ini", config.ocpp_ini)
     _check_download_folder("--download-folder", config.download_folder)
-    preflight.check_role_database("--db", config.database, MIGRATIONS, "charge point")
+    if database:
+        preflight.check_role_database("--db", config.database, MIGRATIONS, "charge point")
 
 
 def _check_trust_root(option: str, path: str | None) -> None:
