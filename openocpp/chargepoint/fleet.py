@@ -12,7 +12,7 @@ memory index), which L{raise_file_limit} makes room for.
 """
 
 import os
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from twisted.application.service import MultiService, Service
 from twisted.internet.defer import CancelledError, gatherResults, maybeDeferred
