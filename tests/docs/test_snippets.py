@@ -52,6 +52,7 @@ NOT_RUN = {
     "curl": "needs a running central system with charge points connected",
     "git": "needs a second checkout of the repository (the benchmark's baseline)",
     "benchmarks/bench_centralsystem.py": "a benchmark of minutes; tests/benchmarks runs its scenarios briefly",
+    "benchmarks/bench_simulator.py": "a benchmark of 1,000 charge points; tests/chargepoint/test_simulator_scenarios runs the simulator",
     "interop/ocpp_centralsystem.py": "a foreign peer; tests/interop runs it",
     "interop/ocpp_chargepoint.py": "a foreign peer; tests/interop runs it",
     "interop/probe_table.py": "reads the output of a probe run; tests/interop covers it",
