@@ -12,6 +12,8 @@ import shutil
 import tempfile
 from typing import Any
 
+from twisted.logger import LogPublisher
+
 from openocpp.chargepoint.fleet import (
     Fleet,
     ScaledClock,
@@ -95,6 +97,12 @@ def make_simulation(options: Any, reactor: Any) -> Simulation:
         load_entrypoints=False,
     )
     template = _Template()
+    # Each charge point keeps the log events of the global publisher for
+    # its diagnostics file: a thousand observers of every event of the
+    # process (the others' too) would make logging cost N times N. The
+    # simulated charge points observe a publisher of their own, which no
+    # one publishes to: their diagnostics files hold no log lines.
+    quiet = LogPublisher()
 
     def make(n):
         identity = names[n - 1]
@@ -115,7 +123,11 @@ def make_simulation(options: Any, reactor: Any) -> Simulation:
         )
         meters[identity] = simulator_meter(options, clock, n)
         charge_point = ChargePoint(
-            own, reactor=reactor, plugins=plugins, log_frames=bool(options["log-frames"])
+            own,
+            reactor=reactor,
+            plugins=plugins,
+            log_frames=bool(options["log-frames"]),
+            log_publisher=quiet if count > 1 else None,
         )
         if scenario is None and options["simulate"]:
             simulator = ChargingSimulator(
