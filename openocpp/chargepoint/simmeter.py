@@ -113,7 +113,10 @@ class SimulatedMeter:
         self._limits: dict[int, float] = {}
         self._requested: dict[int, float] = {}
         self._read_at: dict[int, float] = {}
-        self._charging: dict[int, bool] = {}
+        #: Connectors whose vehicle came with a transaction no plug_in
+        #: announced (a remote start, C{--simulate}'s loop): it leaves with
+        #: the transaction.
+        self._arrived: set[int] = set()
 
     # -- what the simulator sets -----------------------------------------------------------
 
@@ -131,6 +134,7 @@ class SimulatedMeter:
         """
         self._evs.pop(connector, None)
         self._requested.pop(connector, None)
+        self._arrived.discard(connector)
 
     def ev(self, connector: int) -> SimulatedEV | None:
         """
@@ -215,7 +219,13 @@ class SimulatedMeter:
         now = self.clock.seconds()
         last = self._read_at.get(connector, now)
         self._read_at[connector] = now
-        if now <= last or not self._is_charging(charge_point, connector):
+        charging = self._is_charging(charge_point, connector)
+        if charging and connector not in self._evs:
+            self.plug_in(connector)
+            self._arrived.add(connector)
+        elif not charging and connector in self._arrived:
+            self.unplug(connector)
+        if now <= last or not charging:
             return energy
         added = 0.0
         ev = self._evs.get(connector)

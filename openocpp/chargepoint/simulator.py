@@ -142,16 +142,6 @@ class SimulatorBehaviour(DefaultChargePointBehaviour):
         return self.meter_of(charge_point).read(charge_point, connector, measurand, phase)
 
     @hookimpl
-    def openocpp_cp_start_charging(self, charge_point, connector, id_tag, charging_profile):
-        """
-        A remote start: a vehicle is there (plugged in now unless one was).
-        """
-        meter = self.meter_of(charge_point)
-        if meter.ev(connector) is None:
-            meter.plug_in(connector)
-        return super().openocpp_cp_start_charging(charge_point, connector, id_tag, charging_profile)
-
-    @hookimpl
     def openocpp_cp_charging_limit_changed(self, charge_point, connector_id, limit, unit, number_phases):
         """
         The meter's power follows the composite limit, in W, or in A per

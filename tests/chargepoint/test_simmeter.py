@@ -185,3 +185,24 @@ class InChargePointTests(SynchronousTestCase):
         )
         self.assertEqual(sampled[0]["value"], str(int(11040 * 60 / 3600)))  # sampled at 60 s
         self.assertIs(ReadingContext("Sample.Periodic"), ReadingContext.SAMPLE_PERIODIC)
+
+
+class ArrivingEVTests(SynchronousTestCase):
+    def test_transaction_without_plug_in(self):
+        """
+        A transaction no plug_in announced (a remote start, C{--simulate}'s
+        loop) brings its own EV, whose SoC is reported; it leaves with the
+        transaction, so the next one starts from an EV at 20 % again.
+        """
+        clock, cp = Clock(), _ChargePoint()
+        meter = SimulatedMeter(clock)
+        self.assertIsNone(meter.read(cp, 1, "SoC"))
+        cp.charging.add(1)
+        self.assertEqual(meter.read(cp, 1, "SoC").value, "20")
+        clock.advance(3600)
+        self.assertGreater(int(meter.read(cp, 1, "SoC").value), 20)
+        cp.charging.clear()
+        meter.read(cp, 1, "Energy.Active.Import.Register")
+        self.assertIsNone(meter.ev(1))
+        cp.charging.add(1)
+        self.assertEqual(meter.read(cp, 1, "SoC").value, "20")
