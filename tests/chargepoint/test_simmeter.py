@@ -206,3 +206,33 @@ class ArrivingEVTests(SynchronousTestCase):
         self.assertIsNone(meter.ev(1))
         cp.charging.add(1)
         self.assertEqual(meter.read(cp, 1, "SoC").value, "20")
+
+
+class SmartChargingTests(SynchronousTestCase):
+    def test_meter_follows_a_charging_profile(self):
+        """
+        A TxDefaultProfile of 10 A set by the central system limits the
+        simulated meter through C{openocpp_cp_charging_limit_changed}:
+        10 A on each of the 3 phases of 230 V, 6,900 W.
+        """
+        from openocpp.messages import SetChargingProfileRequest
+        from tests.chargepoint.test_smartcharging import make_profile
+
+        clock = Clock()
+        meter = SimulatedMeter(clock, voltage=230, phases=3, max_current=32)
+        cp = make_charge_point(self, clock, plugins=[SimulatorBehaviour(lambda charge_point: meter)])
+        cs = ScriptedCentralSystem(self, clock)
+        cp.startService()
+        self.addCleanup(cp.stopService)
+        cs.connect(cp)
+        answered = []
+        cs.call(SetChargingProfileRequest(
+            connector_id=1, cs_charging_profiles=make_profile(periods=((0, 10.0),))
+        )).addCallback(answered.append)
+        self.assertEqual(answered[0].status.value, "Accepted")
+        cp.start_transaction(1, "TAG")
+        cs.advance(1)
+        read = lambda measurand, phase=None: meter.read(cp, 1, measurand, phase)
+        self.assertEqual(read("Power.Active.Import").value, "6900.0")
+        self.assertEqual(read("Current.Import", "L3").value, "10.0")
+        self.assertEqual(read("Power.Offered").value, "6900.0")
