@@ -125,7 +125,7 @@ def main() -> int:
         simulator = twistd(
             ["openocpp", "chargepoint", "--url", f"ws://127.0.0.1:{port}/openocpp",
              "--count", str(args.count), "--identity", "SIM{n:04d}", "--ramp", str(args.ramp),
-             "--scenario", "scenario.yaml", "--ocpp-ini", "sim.ini", "--progress", "1",
+             "--scenario", "scenario.yaml", "--ocpp-ini", "sim.ini", "--progress", "2",
              "--db", "cps/{identity}.sqlite"],
             sim_log, folder,
         )

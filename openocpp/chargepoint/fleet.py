@@ -185,12 +185,23 @@ class ScaledClock:
         self._origin = clock.seconds()
 
     def seconds(self) -> float:
+        """
+        @return: the scaled time, seconds.
+        """
         return self._origin + (self._clock.seconds() - self._origin) * self.speed
 
     def callLater(self, delay: float, function: Any, *args: Any, **kwargs: Any) -> Any:
+        """
+        Call C{function} after C{delay} scaled seconds.
+
+        @return: the real clock's C{IDelayedCall}.
+        """
         return self._clock.callLater(delay / self.speed, function, *args, **kwargs)
 
     def getDelayedCalls(self) -> list:
+        """
+        @return: the real clock's delayed calls.
+        """
         return self._clock.getDelayedCalls()
 
 
@@ -223,6 +234,7 @@ class Simulation(MultiService):
         self._make_runner = make_runner
         self._finished = finished
         self._done = 0
+        self._draining = None
         fleet.started = self._started
         report.setServiceParent(self)
         fleet.setServiceParent(self)
@@ -252,8 +264,9 @@ class Simulation(MultiService):
         # point's file if the central system does not take them in time.
         queued = sum(cp.store.queue_length() for cp in self.fleet.charge_points if cp.running)
         if queued and self.fleet.clock.seconds() < deadline and self.running:
-            self.fleet.clock.callLater(0.1, self._drain, deadline)
+            self._draining = self.fleet.clock.callLater(0.1, self._drain, deadline)
             return
+        self._draining = None
         if queued:
             self.log.warn(
                 "Simulator: {queued} messages still queued; they are sent at the next run",
@@ -266,4 +279,6 @@ class Simulation(MultiService):
     def stopService(self):
         for runner in self.runners:
             runner.stop()
+        if self._draining is not None and self._draining.active():
+            self._draining.cancel()
         return super().stopService()

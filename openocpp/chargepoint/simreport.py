@@ -70,6 +70,9 @@ class SimulatorStats:
         self.errors[kind] += 1
 
     def all_latencies(self) -> list[float]:
+        """
+        @return: the latencies kept, of every action.
+        """
         return [value for values in self.latencies.values() for value in values]
 
     def progress(self, connected: int, total: int, running: int) -> str:
@@ -151,12 +154,7 @@ class SimulationReport(Service):
         """
         charge_points = self._charge_points()
         connected = sum(1 for cp in charge_points if cp.connected)
-        running = sum(
-            1
-            for cp in charge_points
-            for connector in range(1, cp.connector_count + 1)
-            if cp.running and cp.transaction_record(connector) is not None
-        )
+        running = sum(len(cp.store.running_transactions()) for cp in charge_points if cp.running)
         line = self.stats.progress(connected, len(charge_points), running)
         self.log.info("{line}", line=line)
         return line

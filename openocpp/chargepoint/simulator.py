@@ -212,6 +212,9 @@ class ScenarioRunner:
         return self._running
 
     def stop(self) -> None:
+        """
+        End the steps where they are.
+        """
         running, self._running = self._running, None
         if running is not None:
             running.addErrback(lambda failure: failure.trap(CancelledError))

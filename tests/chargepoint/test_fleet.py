@@ -219,3 +219,26 @@ class ReportTests(SynchronousTestCase):
         report.stopService()
         self.assertEqual(lines, [10, 20, 30])
         self.assertEqual(clock.getDelayedCalls(), [])
+
+    def test_progress_counts_the_charge_points(self):
+        """
+        The progress line counts the connected charge points and the
+        transactions running on those that run.
+        """
+        class Store:
+            def __init__(self, running):
+                self.running = running
+
+            def running_transactions(self):
+                return [object()] * self.running
+
+        class CP:
+            def __init__(self, connected, running, transactions):
+                self.connected, self.running, self.store = connected, running, Store(transactions)
+
+        cps = [CP(True, True, 2), CP(False, True, 1), CP(False, False, 1)]
+        report = SimulationReport(SimulatorStats(), lambda: cps, Clock(), interval=0)
+        self.assertEqual(
+            report.progress(),
+            "Simulator: 1/3 charge points connected, 3 sessions charging, 0 completed, 0.0 kWh, 0 errors",
+        )
