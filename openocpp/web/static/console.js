@@ -101,18 +101,22 @@
 
   // -- charge points -----------------------------------------------------------
 
-  function connectorBadge(connector) {
+  // A connector's status; of an offline charge point, greyed as the last
+  // status it reported, not as if live.
+  function connectorBadge(connector, connected = true) {
     const title = [connector.errorCode !== "NoError" ? connector.errorCode : null, connector.info]
       .filter(Boolean).join(" · ");
     return element(
       "span",
       {
-        class: `connector status-${connector.status}`,
+        class: connected ? `connector status-${connector.status}` : "connector offline",
         "data-connector": connector.connectorId,
         "data-status": connector.status,
         title: title || null,
       },
-      `${connector.connectorId} · ${connector.status}`,
+      connected
+        ? `${connector.connectorId} · ${connector.status}`
+        : `${connector.connectorId} · last known: ${connector.status} at ${formatTime(connector.timestamp)}`,
     );
   }
 
@@ -132,7 +136,7 @@
         element("td", {}, element("span", { class: cp.connected ? "dot on" : "dot" }), cp.connected ? "online" : "offline"),
         element("td", { text: cp.registered ? (cp.registrationStatus || "registered") : (cp.registrationStatus || "not registered") }),
         element("td", { text: model || "—" }),
-        element("td", { class: "connectors" }, ...cp.connectors.map(connectorBadge)),
+        element("td", { class: "connectors" }, ...cp.connectors.map((connector) => connectorBadge(connector, cp.connected))),
         element("td", { text: formatTime(cp.lastSeen) }),
       );
     });
@@ -242,7 +246,57 @@
     };
   }
 
+  // -- confirmation of destructive operations ------------------------------------
+
+  // What each destructive operation does, for the dialog that asks before
+  // it is sent (OCPP 1.6 sections 5.3, 5.4, 5.5, 5.11, 5.14, 5.15, 5.18 and
+  // the Security Whitepaper's DeleteCertificate); null: nothing to confirm.
+  const EFFECTS = {
+    Reset: (p) => p.type === "Hard"
+      ? "Reset Hard: the charge point restarts its hardware at once, without waiting for its transactions to stop; queued information may be lost."
+      : "Reset Soft: the charge point stops every running transaction, then restarts.",
+    RemoteStopTransaction: (p) => `Stop transaction ${p.transactionId}: charging on it ends.`,
+    UnlockConnector: (p) => `Unlock connector ${p.connectorId}: a transaction running on it is finished first.`,
+    ClearCache: () => "Clear the authorization cache: every id tag the charge point cached is forgotten.",
+    ClearChargingProfile: (p) => Object.keys(p).length
+      ? `Clear the charging profiles matching ${JSON.stringify(p)}.`
+      : "Clear every charging profile the charge point holds.",
+    SendLocalList: (p) => p.updateType === "Full"
+      ? `Send a full local list (version ${p.listVersion}): it replaces the charge point's whole list.`
+      : null,
+    DeleteCertificate: (p) => `Delete the certificate with serial number ${(p.certificateHashData || {}).serialNumber || "?"} from the charge point.`,
+    ChangeAvailability: (p) => p.type !== "Inoperative" ? null : Number(p.connectorId) === 0
+      ? "Make the whole charge point Inoperative: no charging on any connector until made Operative."
+      : `Make connector ${p.connectorId} Inoperative: no charging on it until made Operative.`,
+  };
+
+  function effectOf(action, payload) {
+    const effect = EFFECTS[action];
+    return effect ? effect(payload || {}) : null;
+  }
+
+  // Ask the operator in the confirmation dialog; a promise of true when
+  // confirmed.
+  function confirmEffect(title, text) {
+    const dialog = $("#confirm-dialog");
+    $("#confirm-title").textContent = title;
+    $("#confirm-text").textContent = text;
+    return new Promise((resolve) => {
+      const done = () => {
+        dialog.removeEventListener("close", done);
+        resolve(dialog.returnValue === "confirm");
+      };
+      dialog.returnValue = "";
+      dialog.addEventListener("close", done);
+      dialog.showModal();
+    });
+  }
+
+  // Send an operation; a destructive one only once the operator confirmed
+  // it (null when they did not: nothing was sent).
   async function send(identity, action, payload) {
+    const effect = effectOf(action, payload);
+    if (effect && !(await confirmEffect(`${action} → ${identity}?`, effect))) return null;
     const entry = answerEntry(identity, action);
     try {
       const answer = await api("POST", `chargepoints/${encodeURIComponent(identity)}/actions/${action}`, payload);
@@ -288,7 +342,9 @@
       } catch (error) { entry.failed(error); }
     });
     $("#unregister").addEventListener("click", async () => {
-      if (!state.selected || !confirm(`Unregister ${state.selected}? Its history stays.`)) return;
+      if (!state.selected) return;
+      const effect = `Unregister ${state.selected}: its registration, password and security profile are deleted, its boots no longer accepted; its history stays.`;
+      if (!(await confirmEffect(`Unregister ${state.selected}?`, effect))) return;
       const entry = answerEntry(state.selected, "Unregister");
       try {
         await api("DELETE", `chargepoints/${encodeURIComponent(state.selected)}`);
@@ -634,7 +690,7 @@
   const extensions = { detail: [], setup: [], event: [] };
   window.openocppConsole = {
     api, element, answerEntry, send, payloadOf, formatTime, formatEnergy, headers,
-    view, go, hashOf,
+    view, go, hashOf, confirmEffect, effectOf,
     selected: () => state.selected,
     onDetail(render) { extensions.detail.push(render); },
     onSetup(setup) { extensions.setup.push(setup); },
