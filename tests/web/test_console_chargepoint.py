@@ -39,8 +39,9 @@ class ChargePointPageBrowserTests(BrowserMixin, ApiMixin, TestCase):
         """
         The page shows CP1's connectors live, its status history (newest
         first, paged), its security events as they arrive, a form for every
-        action a central system sends, and the panels of the firmware,
-        reservations, local list and charging profiles.
+        action a central system sends (that of ReserveNow pointing to the
+        Reserve panel), and the panels of the firmware, reservations, local
+        list and charging profiles.
         """
         cp = yield self.booted("CP1", statuses=[("Available", 1), ("Preparing", 2)])
         yield self.open_browser("/#/chargepoints/CP1")
@@ -67,6 +68,9 @@ class ChargePointPageBrowserTests(BrowserMixin, ApiMixin, TestCase):
             "return [...document.querySelectorAll('#cp-operations details')].map((d) => d.dataset.action);"
         )
         self.assertEqual(sorted(actions), sorted(CS_ACTIONS))
+        # ReserveNow's form says the Reserve panel keeps the reservation.
+        yield self.open_form("ReserveNow")
+        yield self.wait_for('#cp-operations details[data-action="ReserveNow"] .hint', "keeps the reservation")
         for css in ("#firmware-form", "#reserve-form", "#locallist", "#profile-form", "#composite-form",
                     "#op-diagnostics", "#op-certificates", "#cp-config-read"):
             yield self.wait_for(f"main #detail {css}")

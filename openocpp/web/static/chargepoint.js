@@ -128,6 +128,27 @@
 
   let actionList = null;
 
+  // Operations a panel of this page also sends, keeping what the central
+  // system records of them; their generated form sends the bare request.
+  const PANELS = {
+    ReserveNow: ["#reserve-form", "Reserve: the central system keeps the reservation and its id"],
+    CancelReservation: ["#reservations", "Reservations: the central system marks the reservation cancelled"],
+    SendLocalList: ["#locallist", "Local list: built from the id tags, its version and changes tracked"],
+    GetDiagnostics: ["#op-diagnostics", "Get diagnostics: with this central system's upload location"],
+    UpdateFirmware: ["#firmware-form", "Update firmware"],
+  };
+
+  function panelHint(action) {
+    const panel = PANELS[action];
+    if (!panel) return null;
+    return element("p", { class: "muted hint" }, "Sent as it is here; see also ",
+      element("a", { href: "#", onclick: (event) => {
+        event.preventDefault();
+        const target = $(panel[0]);
+        if (target) target.scrollIntoView({ block: "center" });
+      } }, panel[1]), ".");
+  }
+
   async function renderOperations() {
     const box = $("#cp-operations");
     if (!actionList) {
@@ -157,6 +178,8 @@
         for (const input of form.querySelectorAll('input[name="transactionId"], input[name$=".transactionId"]')) {
           input.setAttribute("list", "cp-transactions");
         }
+        const hint = panelHint(item.action);
+        if (hint) details.append(hint);
         details.append(form);
       });
       return details;
