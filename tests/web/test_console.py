@@ -93,6 +93,8 @@ class ConsoleBrowserTests(BrowserMixin, ApiMixin, TestCase):
 
         yield self.click('#chargepoints tr[data-identity="CP1"]')
         yield self.wait_for("#detail-title", "CP1")
+        # Back on CP1's page, its answers are still listed.
+        yield self.wait_for('#answers li.answer.ok[data-action="Reset"]', "Accepted")
         yield self.management_steps(cp)
 
         marker = yield self.in_thread(self.driver.execute_script, "return window.openocppTestMarker;")

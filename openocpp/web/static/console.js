@@ -181,15 +181,6 @@
     $("#detail-info").replaceChildren(
       ...facts.flatMap(([name, value]) => [element("dt", { text: name }), element("dd", { text: value ?? "—" })]),
     );
-    const active = state.transactions.filter((tx) => tx.chargePoint === cp.identity);
-    for (const selectBox of document.querySelectorAll(".tx-select")) {
-      const current = selectBox.value;
-      selectBox.replaceChildren(
-        ...active.map((tx) => element("option", { value: tx.transactionId }, `#${tx.transactionId} · connector ${tx.connectorId} · ${tx.idTag}`)),
-      );
-      if (!active.length) selectBox.append(element("option", { value: "" }, "no active transaction"));
-      if (current) selectBox.value = current;
-    }
     for (const button of document.querySelectorAll("#operations form.op[data-action] button[type=submit], #op-any button")) {
       button.disabled = !cp.connected;
     }
@@ -448,6 +439,7 @@
   // script finds its elements) until a view moves them into <main>.
   const views = new Map();
   let current = null; // { name, view, params }
+  let answersOf = null; // the charge point whose answers #answers lists
 
   function hashOf(name, ...params) {
     return "#/" + [name, ...params].map((part) => encodeURIComponent(String(part))).join("/");
@@ -540,7 +532,9 @@
     title: (params) => params[0] || "Charge points",
     render(main, params) {
       if (!params.length) { go("#/"); return; }
-      if (state.selected !== params[0]) $("#answers").replaceChildren();
+      // The answers stay while the operator comes back to the same one.
+      if (answersOf !== params[0]) $("#answers").replaceChildren();
+      answersOf = params[0];
       state.selected = params[0];
       main.append(parked("detail"));
       renderChargePoints();
