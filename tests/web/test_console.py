@@ -402,7 +402,8 @@ class ConsoleRouterBrowserTests(BrowserMixin, ApiMixin, TestCase):
         header's Dashboard link shows the dashboard and the back button the
         charge point page again, without reloading; a view registered by a
         script gets its decoded parameters and is told when another is
-        shown; an unknown view says so.
+        shown; an unknown charge point's page shows nothing of CP1's; an
+        unknown view says so.
         """
         yield self.booted("CP1", statuses=[("Available", 1)])
         yield self.open_browser("/#CP1")
@@ -429,6 +430,11 @@ class ConsoleRouterBrowserTests(BrowserMixin, ApiMixin, TestCase):
         yield self.go("#/probe/a%20b/%23c")
         yield self.wait_for("main #probe", "a b|#c")
         self.assertEqual((yield self.run_script("return document.title;")), "Probe · openocpp console")
+        # The page of an identity never seen shows nothing of CP1's.
+        yield self.go("#/chargepoints/NOPE")
+        yield self.wait_for('main[data-view="chargepoints"] #detail-unknown', "No charge point of this identity")
+        yield self.wait_for("#detail-state", "unknown")
+        self.assertFalse((yield self.run_script("return document.querySelector('#detail-info').offsetParent !== null;")))
         yield self.go("#/nope")
         yield self.wait_for("main #not-found", "nope")
         self.assertEqual((yield self.run_script("return window.probe;")), [["render", "a b", "#c"], ["leave"]])

@@ -12,6 +12,7 @@
     selected: null,
     token: sessionStorage.getItem(TOKEN_KEY),
     lastEventId: null,
+    loaded: false, // whether the charge points were read once
     stream: null,
   };
 
@@ -150,6 +151,7 @@
   async function loadChargePoints() {
     const page = await api("GET", "chargepoints?limit=500");
     state.chargePoints = page.items;
+    state.loaded = true;
     renderChargePoints();
   }
 
@@ -160,9 +162,16 @@
   function renderDetail() {
     const cp = state.chargePoints.find((each) => each.identity === state.selected);
     const detail = $("#detail");
+    detail.classList.toggle("unknown", !cp && state.loaded);
     if (!cp) {
+      // Neither registered nor connected (or not loaded yet): nothing of
+      // another charge point's may stay on its page.
       detail.hidden = state.selected === null;
-      if (state.selected !== null) $("#detail-title").textContent = state.selected;
+      if (state.selected !== null) {
+        $("#detail-title").textContent = state.selected;
+        $("#detail-state").textContent = state.loaded ? "unknown" : "…";
+        $("#detail-state").className = "pill off";
+      }
       return;
     }
     detail.hidden = false;
