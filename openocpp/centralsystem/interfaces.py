@@ -475,15 +475,18 @@ class ICentralSystemStore(Interface):
             tag.
         """
 
-    def transactions_page(limit, offset, identity=None, active=None, id_tag=None):
+    def transactions_page(limit, offset, identity=None, active=None, id_tag=None, chosen=None):
         """
         @param identity: only this charge point's, or C{None}.
         @param active: only the active (C{True}) or stopped (C{False})
             ones, or C{None} for both.
         @param id_tag: only those started with this id tag (in any case).
+        @param chosen: a L{openocpp.centralsystem.reads.TransactionFilter}
+            (connector, start time, stop reason, ...), or C{None}.
         @return: a Deferred firing with a
             L{openocpp.centralsystem.reads.RecordPage} of transaction
-            records as L{transaction_record} gives them, newest first.
+            records as L{transaction_record} gives them, newest first,
+            with C{totals} (C{active}, C{energy_wh}) of the whole list.
         """
 
     def transaction_record(transaction_id):

@@ -275,8 +275,10 @@ class ApiResource(Resource):
         firmware = FirmwareRoutes(central, self._connected_proxy, self._call_failed)
         self._charging = ChargingProfileRoutes(queries, self._charge_point)
         from openocpp.web.certificates import CertificateRoutes
+        from openocpp.web.transactions import TransactionRoutes
 
         certificates = CertificateRoutes(central, self._charge_point)
+        transactions = TransactionRoutes(queries)
         self.routes = [
             Route("openapi.json", public=True, GET=self.get_openapi),
             Route("v1/chargepoints", GET=self.list_charge_points),
@@ -298,7 +300,7 @@ class ApiResource(Resource):
             Route("v1/actions", GET=self.list_actions),
             Route("v1/idtags", GET=self.list_id_tags),
             Route("v1/idtags/{idTag}", GET=self.get_id_tag, PUT=self.put_id_tag, DELETE=self.delete_id_tag),
-            Route("v1/transactions", GET=self.list_transactions),
+            *transactions.routes(),
             Route("v1/transactions/{transactionId}", GET=self.get_transaction),
             Route("v1/events", GET=self.list_events),
             Route("v1/stream", GET=self.stream),
@@ -677,16 +679,6 @@ class ApiResource(Resource):
         return _stored(self._central.remove_id_tag(idTag)).addCallback(removed)
 
     # -- transactions and events ------------------------------------------
-
-    def list_transactions(self, call: Call) -> Deferred:
-        limit, offset = call.page()
-        return self._queries.transactions(
-            limit,
-            offset,
-            identity=call.arg("chargepoint"),
-            active=call.flag("active"),
-            id_tag=call.arg("idtag"),
-        ).addCallback(Page.to_json)
 
     def get_transaction(self, call: Call, transactionId: str) -> Deferred:
         def found(record: dict | None) -> dict:
