@@ -9,158 +9,34 @@ skipped, except under CI (C{CI=true}), where it fails.
 """
 
 import os
-import shutil
-import tempfile
 
 from twisted.internet.defer import inlineCallbacks
-from twisted.internet.threads import deferToThread
-from twisted.trial.unittest import SkipTest, TestCase
+from twisted.trial.unittest import TestCase
 
 from openocpp.messages import core
 from openocpp.messages.datatypes import MeterValue, SampledValue
 from tests.centralsystem.fake_chargepoint import NOW
 from tests.web.api_client import ApiMixin
-
-#: Seconds a page element may take to appear.
-WAIT = 10
+from tests.web.browser import WAIT, BrowserMixin
 
 
-def _browser_paths():
-    """
-    The Chromium and chromedriver executables, or the reason they cannot be
-    used.
-    """
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return None, "selenium is not installed (pip install '.[test]')"
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver") or (
-        "/usr/bin/chromedriver" if os.path.exists("/usr/bin/chromedriver") else None
-    )
-    if browser is None or driver is None:
-        return None, "Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"
-    return (browser, driver), None
-
-
-def start_browser(browser: str, driver: str, profile: str):
-    """
-    A headless Chromium under Selenium, with the paths given, so that
-    Selenium Manager never looks for (or downloads) a driver or a browser.
-    Blocking: call it in a thread.
-    """
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for argument in [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", "--disable-extensions", "--window-size=1400,2200",
-        f"--user-data-dir={profile}",
-    ]:
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(executable_path=driver), options=options)
-
-
-class ConsoleBrowserTests(ApiMixin, TestCase):
+class ConsoleBrowserTests(BrowserMixin, ApiMixin, TestCase):
     """
     The console lists charge points with live connector status, and its
     operations reach the charge point.
     """
-
-    timeout = 60
-
-    @inlineCallbacks
-    def setUp(self):
-        paths, reason = _browser_paths()
-        if paths is None:
-            if os.environ.get("CI"):
-                self.fail(f"the browser test cannot run under CI: {reason}")
-            raise SkipTest(reason)
-        self.browser_path, self.driver_path = paths
-        yield self.start()
-
-    def in_thread(self, function, *args):
-        return deferToThread(function, *args)
-
-    def wait_for(self, css: str, text: str | None = None):
-        """
-        Fire with the first element matching C{css} (whose text contains
-        C{text} when given) once there is one.
-        """
-        from selenium.webdriver.common.by import By
-        from selenium.webdriver.support.ui import WebDriverWait
-
-        from selenium.common.exceptions import StaleElementReferenceException
-
-        def find(driver):
-            # The page re-renders its tables on every live event: an element
-            # found may be replaced before its text is read; look again.
-            try:
-                for found in driver.find_elements(By.CSS_SELECTOR, css):
-                    if text is None or text in found.text:
-                        return found
-            except StaleElementReferenceException:
-                pass
-            return False
-
-        def wait():
-            try:
-                return WebDriverWait(self.driver, WAIT, poll_frequency=0.05).until(find)
-            except Exception:
-                self.driver.save_screenshot(self.screenshot + ".failed.png")
-                raise AssertionError(f"no {css!r}{'' if text is None else ' with ' + repr(text)} on the page")
-
-        return self.in_thread(wait)
-
-    def click(self, css: str):
-        """
-        Click the first element matching C{css} once there is one, finding
-        it again if the page re-rendered it between the finding and the
-        click (a table row replaced by a live event).
-        """
-        from selenium.common.exceptions import StaleElementReferenceException
-        from selenium.webdriver.common.by import By
-        from selenium.webdriver.support.ui import WebDriverWait
-
-        def found_and_clicked(driver):
-            try:
-                for element in driver.find_elements(By.CSS_SELECTOR, css):
-                    element.click()
-                    return True
-            except StaleElementReferenceException:
-                pass
-            return False
-
-        def wait():
-            try:
-                return WebDriverWait(self.driver, WAIT, poll_frequency=0.05).until(found_and_clicked)
-            except Exception:
-                self.driver.save_screenshot(self.screenshot + ".failed.png")
-                raise AssertionError(f"no {css!r} to click on the page")
-
-        return self.in_thread(wait)
 
     @inlineCallbacks
     def test_console(self):
         """
         The page lists the connected test charge point with its connector's
         status; a Reset click reaches the charge point and its answer shows;
-        a status change, a transaction's energy and an id tag saved from the
-        page appear without reloading it; the browser logs no error.
+        back on the dashboard (the browser's back button), a status change,
+        a transaction's energy and an id tag saved from the page appear
+        without reloading it; the browser logs no error.
         """
-        self.screenshot = os.path.abspath(self.mktemp())
-        os.makedirs(os.path.dirname(self.screenshot), exist_ok=True)
         cp = yield self.booted("CP1", statuses=[("Available", 1)])
-        profile = tempfile.mkdtemp(prefix="openocpp-chromium-")
-        self.addCleanup(shutil.rmtree, profile, True)
-        self.driver = yield self.in_thread(start_browser, self.browser_path, self.driver_path, profile)
-        self.addCleanup(self.in_thread, self.driver.quit)
-
-        yield self.in_thread(self.driver.get, self.base + "/")
+        yield self.open_browser("/")
         row = yield self.wait_for('#chargepoints tr[data-identity="CP1"]')
         yield self.wait_for('#chargepoints tr[data-identity="CP1"] .connector[data-status="Available"]', "1 · Available")
         yield self.wait_for("#live[data-state=live]")
@@ -169,12 +45,16 @@ class ConsoleBrowserTests(ApiMixin, TestCase):
 
         yield self.in_thread(row.click)
         yield self.wait_for("#detail-title", "CP1")
+        self.assertTrue((yield self.run_script("return location.hash;")).endswith("#/chargepoints/CP1"))
+        yield self.screenshot("chargepoint")
         reset = yield self.wait_for("#op-reset")
         yield self.in_thread(reset.click)
         answer = yield self.wait_for('#answers li.answer.ok[data-action="Reset"]', "Accepted")
         self.assertIn("Reset → CP1", answer.text)
         self.assertEqual(cp.received, [core.ResetRequest(type="Soft")])
 
+        yield self.in_thread(self.driver.back)
+        yield self.wait_for('main[data-view="dashboard"] #chargepoints tr[data-identity="CP1"]')
         yield cp.call(
             core.StatusNotificationRequest(connector_id=1, status="Charging", error_code="NoError", timestamp=NOW)
         )
@@ -205,15 +85,16 @@ class ConsoleBrowserTests(ApiMixin, TestCase):
         yield self.wait_for('#idtags tr[data-idtag="NEWTAG"]', "Blocked")
         self.assertEqual(self.central.store.id_tag("NEWTAG").status, "Blocked")
 
+        yield self.screenshot("dashboard")
+
+        yield self.click('#chargepoints tr[data-identity="CP1"]')
+        yield self.wait_for("#detail-title", "CP1")
         yield self.management_steps(cp)
 
         marker = yield self.in_thread(self.driver.execute_script, "return window.openocppTestMarker;")
         self.assertEqual(marker, "same page")
 
-        yield self.in_thread(self.driver.save_screenshot, self.screenshot + ".png")
-        self.assertTrue(os.path.getsize(self.screenshot + ".png") > 0)
-        logs = yield self.in_thread(self.driver.get_log, "browser")
-        self.assertEqual([entry for entry in logs if entry["level"] == "SEVERE"], [])
+        self.assertEqual((yield self.severe_logs()), [])
 
 
     @inlineCallbacks
@@ -291,15 +172,8 @@ class ConsoleTokenBrowserTests(ConsoleBrowserTests):
         The page asks for the token; once given, it lists the charge point
         and follows its live status.
         """
-        self.screenshot = os.path.abspath(self.mktemp())
-        os.makedirs(os.path.dirname(self.screenshot), exist_ok=True)
         cp = yield self.booted("CP7", statuses=[("Available", 1)])
-        profile = tempfile.mkdtemp(prefix="openocpp-chromium-")
-        self.addCleanup(shutil.rmtree, profile, True)
-        self.driver = yield self.in_thread(start_browser, self.browser_path, self.driver_path, profile)
-        self.addCleanup(self.in_thread, self.driver.quit)
-
-        yield self.in_thread(self.driver.get, self.base + "/")
+        yield self.open_browser("/")
         field = yield self.wait_for('#token-dialog[open] input[name="token"]')
         yield self.in_thread(field.send_keys, "wrong")
         yield self.in_thread(field.submit)
@@ -313,24 +187,15 @@ class ConsoleTokenBrowserTests(ConsoleBrowserTests):
             core.StatusNotificationRequest(connector_id=1, status="Faulted", error_code="GroundFailure", timestamp=NOW)
         )
         yield self.wait_for('#chargepoints tr[data-identity="CP7"] .connector[data-status="Faulted"]')
-        yield self.in_thread(self.driver.save_screenshot, self.screenshot + ".png")
-        logs = yield self.in_thread(self.driver.get_log, "browser")
         # The refused requests made with the wrong token are the only errors.
-        self.assertEqual(
-            [entry for entry in logs if entry["level"] == "SEVERE" and "401" not in entry["message"]], []
-        )
+        self.assertEqual((yield self.severe_logs(ignore="401")), [])
 
 
-class ConsoleSmartChargingBrowserTests(ApiMixin, TestCase):
+class ConsoleSmartChargingBrowserTests(BrowserMixin, ApiMixin, TestCase):
     """
     The console's Smart Charging page (C{charging.js}) against an openocpp
     charge point connected to the central system.
     """
-
-    timeout = 60
-    setUp = ConsoleBrowserTests.setUp
-    in_thread = ConsoleBrowserTests.in_thread
-    wait_for = ConsoleBrowserTests.wait_for
 
     @inlineCallbacks
     def connect_charge_point(self):
@@ -364,48 +229,22 @@ class ConsoleSmartChargingBrowserTests(ApiMixin, TestCase):
         accepts it; the page lists it, and the composite schedule the charge
         point answers is drawn as a step chart of both periods.
         """
-        self.screenshot = os.path.abspath(self.mktemp())
-        os.makedirs(os.path.dirname(self.screenshot), exist_ok=True)
         cp = yield self.connect_charge_point()
-        profile = tempfile.mkdtemp(prefix="openocpp-chromium-")
-        self.addCleanup(shutil.rmtree, profile, True)
-        self.driver = yield self.in_thread(start_browser, self.browser_path, self.driver_path, profile)
-        self.addCleanup(self.in_thread, self.driver.quit)
-        from selenium.webdriver.support.ui import Select
-
-        yield self.in_thread(self.driver.get, self.base + "/")
+        yield self.open_browser("/")
         row = yield self.wait_for('#chargepoints tr[data-identity="CP001"]')
         yield self.in_thread(row.click)
         yield self.wait_for("#detail-title", "CP001")
         yield self.wait_for("#charging-empty")
 
-        def fill(css, text):
-            def do():
-                from selenium.webdriver.common.by import By
-
-                field = self.driver.find_element(By.CSS_SELECTOR, css)
-                field.clear()
-                field.send_keys(text)
-
-            return self.in_thread(do)
-
-        def choose(css, text):
-            def do():
-                from selenium.webdriver.common.by import By
-
-                Select(self.driver.find_element(By.CSS_SELECTOR, css)).select_by_visible_text(text)
-
-            return self.in_thread(do)
-
-        yield fill('#profile-form input[name="connectorId"]', "1")
-        yield fill('#profile-form input[name="chargingProfileId"]', "5")
-        yield choose('#profile-form select[name="chargingProfilePurpose"]', "TxDefaultProfile")
-        yield fill('#profile-form input[name="stackLevel"]', "2")
-        yield choose('#profile-form select[name="chargingProfileKind"]', "Relative")
-        yield choose('#profile-form select[name="chargingRateUnit"]', "A")
+        yield self.fill('#profile-form input[name="connectorId"]', "1")
+        yield self.fill('#profile-form input[name="chargingProfileId"]', "5")
+        yield self.choose('#profile-form select[name="chargingProfilePurpose"]', "TxDefaultProfile")
+        yield self.fill('#profile-form input[name="stackLevel"]', "2")
+        yield self.choose('#profile-form select[name="chargingProfileKind"]', "Relative")
+        yield self.choose('#profile-form select[name="chargingRateUnit"]', "A")
         add = yield self.wait_for("#add-period")
         yield self.in_thread(add.click)
-        yield fill('#profile-periods tbody tr:last-child input[name="limit"]', "10")
+        yield self.fill('#profile-periods tbody tr:last-child input[name="limit"]', "10")
         send = yield self.wait_for("#send-profile")
         yield self.in_thread(send.click)
         yield self.wait_for('#answers li.answer.ok[data-action="SetChargingProfile"]', "Accepted")
@@ -418,8 +257,8 @@ class ConsoleSmartChargingBrowserTests(ApiMixin, TestCase):
             [(0, 16.0), (3600, 10.0)],
         )
 
-        yield fill('#composite-form input[name="connectorId"]', "1")
-        yield fill('#composite-form input[name="duration"]', "7200")
+        yield self.fill('#composite-form input[name="connectorId"]', "1")
+        yield self.fill('#composite-form input[name="duration"]', "7200")
         get = yield self.wait_for("#get-composite")
         yield self.in_thread(get.click)
         yield self.wait_for('#answers li.answer.ok[data-action="GetCompositeSchedule"]', "Accepted")
@@ -435,9 +274,7 @@ class ConsoleSmartChargingBrowserTests(ApiMixin, TestCase):
         self.assertEqual(path.count("H"), 2)
         self.assertEqual(path.count("V"), 1)
 
-        yield self.in_thread(self.driver.save_screenshot, self.screenshot + ".png")
-        logs = yield self.in_thread(self.driver.get_log, "browser")
-        self.assertEqual([entry for entry in logs if entry["level"] == "SEVERE"], [])
+        self.assertEqual((yield self.severe_logs()), [])
 
     @inlineCallbacks
     def test_refused_profile_and_schedule_are_shown(self):
@@ -449,27 +286,12 @@ class ConsoleSmartChargingBrowserTests(ApiMixin, TestCase):
         error.
         """
         cp = yield self.connect_charge_point()
-        profile = tempfile.mkdtemp(prefix="openocpp-chromium-")
-        self.addCleanup(shutil.rmtree, profile, True)
-        self.driver = yield self.in_thread(start_browser, self.browser_path, self.driver_path, profile)
-        self.addCleanup(self.in_thread, self.driver.quit)
-
-        def fill(css, text):
-            def do():
-                from selenium.webdriver.common.by import By
-
-                field = self.driver.find_element(By.CSS_SELECTOR, css)
-                field.clear()
-                field.send_keys(text)
-
-            return self.in_thread(do)
-
-        yield self.in_thread(self.driver.get, self.base + "/")
+        yield self.open_browser("/")
         row = yield self.wait_for('#chargepoints tr[data-identity="CP001"]')
         yield self.in_thread(row.click)
         yield self.wait_for("#detail-title", "CP001")
         yield self.wait_for("#charging-empty")
-        yield fill('#profile-form input[name="stackLevel"]', "11")
+        yield self.fill('#profile-form input[name="stackLevel"]', "11")
         send = yield self.wait_for("#send-profile")
         yield self.in_thread(send.click)
         yield self.wait_for('#answers li.answer.ok[data-action="SetChargingProfile"]', "Rejected")
@@ -477,13 +299,12 @@ class ConsoleSmartChargingBrowserTests(ApiMixin, TestCase):
         empty = yield self.wait_for("#charging-empty")
         self.assertTrue((yield self.in_thread(empty.is_displayed)))
 
-        yield fill('#composite-form input[name="duration"]', str(40 * 86400))
+        yield self.fill('#composite-form input[name="duration"]', str(40 * 86400))
         get = yield self.wait_for("#get-composite")
         yield self.in_thread(get.click)
         yield self.wait_for('#answers li.answer.ok[data-action="GetCompositeSchedule"]', "Rejected")
         yield self.wait_for("#composite-chart", "could not report")
-        logs = yield self.in_thread(self.driver.get_log, "browser")
-        self.assertEqual([entry for entry in logs if entry["level"] == "SEVERE"], [])
+        self.assertEqual((yield self.severe_logs()), [])
 
     @inlineCallbacks
     def test_chart_of_a_limit_near_the_largest_double(self):
@@ -507,28 +328,14 @@ class ConsoleSmartChargingBrowserTests(ApiMixin, TestCase):
             SetChargingProfileRequest(connector_id=1, cs_charging_profiles=huge)
         )
         self.assertEqual(answer.status, "Accepted")
-        profile = tempfile.mkdtemp(prefix="openocpp-chromium-")
-        self.addCleanup(shutil.rmtree, profile, True)
-        self.driver = yield self.in_thread(start_browser, self.browser_path, self.driver_path, profile)
-        self.addCleanup(self.in_thread, self.driver.quit)
-        from selenium.webdriver.support.ui import Select
-
-        yield self.in_thread(self.driver.get, self.base + "/")
+        yield self.open_browser("/")
         row = yield self.wait_for('#chargepoints tr[data-identity="CP001"]')
         yield self.in_thread(row.click)
         yield self.wait_for("#detail-title", "CP001")
 
-        def ask():
-            from selenium.webdriver.common.by import By
-
-            field = self.driver.find_element(By.CSS_SELECTOR, '#composite-form input[name="connectorId"]')
-            field.clear()
-            field.send_keys("1")
-            Select(self.driver.find_element(By.CSS_SELECTOR, '#composite-form select[name="chargingRateUnit"]')
-                   ).select_by_visible_text("W")
-            self.driver.find_element(By.CSS_SELECTOR, "#get-composite").click()
-
-        yield self.in_thread(ask)
+        yield self.fill('#composite-form input[name="connectorId"]', "1")
+        yield self.choose('#composite-form select[name="chargingRateUnit"]', "W")
+        yield self.click("#get-composite")
         yield self.wait_for('#answers li.answer.ok[data-action="GetCompositeSchedule"]', "Accepted")
         yield self.wait_for("#composite-chart svg.step-chart path.step")
         path, axis = yield self.in_thread(
@@ -540,15 +347,11 @@ class ConsoleSmartChargingBrowserTests(ApiMixin, TestCase):
         step_y = float(path.split()[1])
         self.assertLess(step_y, float(axis) - 50, path)
 
-class ConsoleCertificatesBrowserTests(ApiMixin, TestCase):
+class ConsoleCertificatesBrowserTests(BrowserMixin, ApiMixin, TestCase):
     """
     The console's certificates page (C{certificates.js}).
     """
 
-    timeout = 60
-    setUp = ConsoleBrowserTests.setUp
-    in_thread = ConsoleBrowserTests.in_thread
-    wait_for = ConsoleBrowserTests.wait_for
 
     @inlineCallbacks
     def test_issued_certificate_listed_and_revoked(self):
@@ -568,11 +371,7 @@ class ConsoleCertificatesBrowserTests(ApiMixin, TestCase):
             "CP001", authority.sign(check_csr(make_csr("CP001")[0], "CP001", "ACME"))
         )
         yield self.central.store.when_committed(None)
-        profile = tempfile.mkdtemp(prefix="openocpp-chromium-")
-        self.addCleanup(shutil.rmtree, profile, True)
-        self.driver = yield self.in_thread(start_browser, self.browser_path, self.driver_path, profile)
-        self.addCleanup(self.in_thread, self.driver.quit)
-        yield self.in_thread(self.driver.get, self.base + "/")
+        yield self.open_browser("/")
         row = yield self.wait_for('#chargepoints tr[data-identity="CP001"]')
         yield self.in_thread(row.click)
         yield self.wait_for("#detail-title", "CP001")
@@ -581,5 +380,52 @@ class ConsoleCertificatesBrowserTests(ApiMixin, TestCase):
         yield self.in_thread(button.click)
         yield self.wait_for(f'#certificates li[data-serial="{serial}"]', "revoked")
         self.assertTrue(self.central.store.issued_certificates.is_revoked(serial))
-        logs = yield self.in_thread(self.driver.get_log, "browser")
-        self.assertEqual([entry for entry in logs if entry["level"] == "SEVERE"], [])
+        self.assertEqual((yield self.severe_logs()), [])
+
+
+class ConsoleRouterBrowserTests(BrowserMixin, ApiMixin, TestCase):
+    """
+    The console's views (C{openocppConsole.view}, C{#/<name>/<param>...}).
+    """
+
+    @inlineCallbacks
+    def test_old_link_back_button_and_views(self):
+        """
+        An old link C{#CP1} shows CP1's page at C{#/chargepoints/CP1}; the
+        header's Dashboard link shows the dashboard and the back button the
+        charge point page again, without reloading; a view registered by a
+        script gets its decoded parameters and is told when another is
+        shown; an unknown view says so.
+        """
+        yield self.booted("CP1", statuses=[("Available", 1)])
+        yield self.open_browser("/#CP1")
+        yield self.wait_for('main[data-view="chargepoints"] #detail-title', "CP1")
+        self.assertTrue((yield self.run_script("return location.hash;")).endswith("#/chargepoints/CP1"))
+        yield self.run_script("window.openocppTestMarker = 'same page';")
+        yield self.screenshot("chargepoint")
+
+        yield self.click('#nav a[data-view="dashboard"]')
+        yield self.wait_for('main[data-view="dashboard"] #chargepoints tr[data-identity="CP1"]')
+        yield self.wait_for('#nav a.active[data-view="dashboard"]')
+        self.assertEqual((yield self.run_script("return document.querySelector('main #detail');")), None)
+        yield self.in_thread(self.driver.back)
+        yield self.wait_for('main[data-view="chargepoints"] #detail-title', "CP1")
+
+        yield self.run_script(
+            "window.probe = [];"
+            "window.openocppConsole.view('probe', {title: 'Probe', nav: true,"
+            " render(main, params) { window.probe.push(['render', ...params]);"
+            "   main.append(Object.assign(document.createElement('p'), {id: 'probe', textContent: params.join('|')})); },"
+            " leave() { window.probe.push(['leave']); }});"
+        )
+        yield self.wait_for('#nav a[data-view="probe"]', "Probe")
+        yield self.go("#/probe/a%20b/%23c")
+        yield self.wait_for("main #probe", "a b|#c")
+        self.assertEqual((yield self.run_script("return document.title;")), "Probe · openocpp console")
+        yield self.go("#/nope")
+        yield self.wait_for("main #not-found", "nope")
+        self.assertEqual((yield self.run_script("return window.probe;")), [["render", "a b", "#c"], ["leave"]])
+        yield self.go("#/")
+        yield self.wait_for('main[data-view="dashboard"] #chargepoints')
+        self.assertEqual((yield self.run_script("return window.openocppTestMarker;")), "same page")
+        self.assertEqual((yield self.severe_logs()), [])

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import tempfile
 from datetime import timedelta
 
 from twisted.internet import reactor
@@ -23,8 +21,8 @@ from zope.interface import implementer
 from openocpp.messages.core import GetDiagnosticsRequest, GetDiagnosticsResponse
 from openocpp.transfer import TransferError, Transfers
 from openocpp.web.uploads import UploadRequest, safe_name
-from tests.web import test_console
 from tests.web.api_client import ApiMixin
+from tests.web.browser import BrowserMixin
 
 DATA = b"diagnostics " * 5000
 
@@ -504,32 +502,19 @@ class PublicUrlTests(UploadsTestCase):
         )
 
 
-class ConsoleDiagnosticsBrowserTests(ApiMixin, TestCase):
+class ConsoleDiagnosticsBrowserTests(BrowserMixin, ApiMixin, TestCase):
     """
     The console's diagnostics form sends GetDiagnostics with our location,
     and the file the charge point uploads there is listed, downloadable.
     """
 
-    timeout = 60
-
-    # The browser's set-up and waits are the console test's.
-    setUp = test_console.ConsoleBrowserTests.setUp
-    in_thread = test_console.ConsoleBrowserTests.in_thread
-    wait_for = test_console.ConsoleBrowserTests.wait_for
     token = "console-token"
 
     @inlineCallbacks
     def test_get_diagnostics_from_the_page_lists_the_uploaded_file(self):
-        self.screenshot = os.path.abspath(self.mktemp())
-        os.makedirs(os.path.dirname(self.screenshot), exist_ok=True)
         cp = yield self.booted("CP1")
         cp.answers["GetDiagnostics"] = GetDiagnosticsResponse(file_name="diag.zip")
-        profile = tempfile.mkdtemp(prefix="openocpp-chromium-")
-        self.addCleanup(shutil.rmtree, profile, True)
-        self.driver = yield self.in_thread(test_console.start_browser, self.browser_path, self.driver_path, profile)
-        self.addCleanup(self.in_thread, self.driver.quit)
-
-        yield self.in_thread(self.driver.get, self.base + "/")
+        yield self.open_browser("/")
         field = yield self.wait_for('#token-dialog[open] input[name="token"]')
         yield self.in_thread(field.send_keys, self.token)
         yield self.in_thread(field.submit)
@@ -552,7 +537,4 @@ class ConsoleDiagnosticsBrowserTests(ApiMixin, TestCase):
         yield self.in_thread(button.click)
         link = yield self.wait_for("#uploads li a.upload-link", "diag.zip")
         self.assertIn("api/v1/uploads/", link.get_attribute("href"))
-        logs = yield self.in_thread(self.driver.get_log, "browser")
-        self.assertEqual(
-            [entry for entry in logs if entry["level"] == "SEVERE" and "401" not in entry["message"]], []
-        )
+        self.assertEqual((yield self.severe_logs(ignore="401")), [])

@@ -150,17 +150,17 @@
   }
 
   function select(identity) {
-    if (state.selected !== identity) $("#answers").replaceChildren();
-    state.selected = identity;
-    history.replaceState(null, "", "#" + encodeURIComponent(identity));
-    renderChargePoints();
-    $("#detail").hidden = false;
+    go(hashOf("chargepoints", identity));
   }
 
   function renderDetail() {
     const cp = state.chargePoints.find((each) => each.identity === state.selected);
     const detail = $("#detail");
-    if (!cp) { detail.hidden = true; return; }
+    if (!cp) {
+      detail.hidden = state.selected === null;
+      if (state.selected !== null) $("#detail-title").textContent = state.selected;
+      return;
+    }
     detail.hidden = false;
     $("#detail-title").textContent = cp.identity;
     const pill = $("#detail-state");
@@ -384,6 +384,114 @@
     });
   }
 
+  // -- views -------------------------------------------------------------------
+
+  // A hash router: "#/<name>/<param>..." shows the view registered as
+  // <name> in <main>; "#/" (or no hash) the dashboard. The page's static
+  // sections wait in #parked (hidden, still in the document, so that every
+  // script finds its elements) until a view moves them into <main>.
+  const views = new Map();
+  let current = null; // { name, view, params }
+
+  function hashOf(name, ...params) {
+    return "#/" + [name, ...params].map((part) => encodeURIComponent(String(part))).join("/");
+  }
+
+  function parked(id) {
+    const node = document.getElementById(id);
+    if (node) node.hidden = false;
+    return node;
+  }
+
+  function view(name, definition) {
+    views.set(name, { title: name, nav: false, leave: null, ...definition });
+    renderNav();
+  }
+
+  function renderNav() {
+    const nav = $("#nav");
+    if (!nav) return;
+    nav.replaceChildren(...[...views].filter(([, each]) => each.nav).map(([name, each]) => element("a", {
+      href: hashOf(name), "data-view": name,
+      class: current && current.name === name ? "active" : null,
+    }, typeof each.title === "function" ? each.title([]) : each.title)));
+  }
+
+  function parseHash(hash) {
+    const text = hash.replace(/^#/, "");
+    if (text === "" || text === "/") return { name: "", params: [] };
+    if (!text.startsWith("/")) return { legacy: decodeURIComponent(text) };
+    const parts = text.slice(1).split("/");
+    if (parts.length && parts[parts.length - 1] === "") parts.pop();
+    const [name, ...params] = parts.map((part) => { try { return decodeURIComponent(part); } catch (error) { return part; } });
+    return { name, params };
+  }
+
+  function route() {
+    const parsed = parseHash(location.hash);
+    if (parsed.legacy !== undefined) {
+      // The links of before the views: "#IDENTITY" is a charge point's page.
+      history.replaceState(null, "", hashOf("chargepoints", parsed.legacy));
+      return route();
+    }
+    const name = parsed.name || "dashboard";
+    const found = views.get(name);
+    const main = $("main");
+    if (current && current.view.leave) {
+      try { current.view.leave(); } catch (error) { console.warn("openocpp console: leave", error); }
+    }
+    const park = $("#parked");
+    for (const child of [...main.children]) {
+      if (child.dataset.parked !== undefined) park.append(child);
+    }
+    main.replaceChildren();
+    main.dataset.view = found ? name : "";
+    current = found ? { name, view: found, params: parsed.params } : null;
+    renderNav();
+    if (!found) {
+      document.title = "not found · openocpp console";
+      main.append(element("section", { class: "card wide", id: "not-found" },
+        element("h2", {}, "No such page"),
+        element("p", {}, `The console has no page "${name}". `, element("a", { href: "#/" }, "Back to the dashboard"))));
+      return;
+    }
+    const title = typeof found.title === "function" ? found.title(parsed.params) : found.title;
+    document.title = `${title} · openocpp console`;
+    try {
+      found.render(main, parsed.params);
+    } catch (error) {
+      console.error("openocpp console: view", name, error);
+    }
+  }
+
+  function go(hash) {
+    if (location.hash === hash || (hash === "#/" && location.hash === "")) route();
+    else location.hash = hash;
+  }
+
+  // The dashboard: the charge points, the active transactions, the id tags
+  // and the live events.
+  view("dashboard", {
+    title: "Dashboard",
+    nav: true,
+    render(main) {
+      main.append(parked("cp-section"), parked("tx-section"), parked("idtags-section"), parked("events-section"));
+    },
+  });
+
+  // A charge point's page.
+  view("chargepoints", {
+    title: (params) => params[0] || "Charge points",
+    render(main, params) {
+      if (!params.length) { go("#/"); return; }
+      if (state.selected !== params[0]) $("#answers").replaceChildren();
+      state.selected = params[0];
+      main.append(parked("detail"));
+      renderChargePoints();
+    },
+    leave() { state.selected = null; },
+  });
+
   // -- live events ---------------------------------------------------------------
 
   const refreshers = { chargePoints: loadChargePoints, transactions: loadTransactions, idTags: loadIdTags };
@@ -526,6 +634,7 @@
   const extensions = { detail: [], setup: [], event: [] };
   window.openocppConsole = {
     api, element, answerEntry, send, payloadOf, formatTime, formatEnergy, headers,
+    view, go, hashOf,
     selected: () => state.selected,
     onDetail(render) { extensions.detail.push(render); },
     onSetup(setup) { extensions.setup.push(setup); },
@@ -539,7 +648,8 @@
     setupOperations();
     setupIdTags();
     for (const setup of extensions.setup) setup();
-    if (location.hash.length > 1) state.selected = decodeURIComponent(location.hash.slice(1));
+    window.addEventListener("hashchange", route);
+    route();
     loadActions().catch(showLoadError);
     restartStream();
   });
