@@ -639,7 +639,11 @@ class ApiResource(Resource):
 
     def put_id_tag(self, call: Call, idTag: str) -> Answer:
         if len(idTag) > 20:
-            raise ApiError(400, "bad_id_tag", "an id tag has at most 20 characters (OCPP IdToken)")
+            # Refused, never cut: a shortened tag would be another card's.
+            raise ApiError(
+                400, "bad_id_tag",
+                f"idTag has {len(idTag)} characters: OCPP allows at most 20 (IdToken, CiString20Type)",
+            )
         if not is_printable_ascii(idTag):
             # Case-insensitive matching is defined for ASCII only: a tag
             # such as "ÄB01" would be another record than "äB01", and a
@@ -664,6 +668,9 @@ class ApiResource(Resource):
                 400, "bad_body",
                 f"parentIdTag is printable ASCII only (OCPP 1.6 section 2.2, CiString), not {parent!r}",
             )
+        if parent is not None and parent.lower() == idTag.lower():
+            # Id tags are case-insensitive: "tag1" is TAG1's own tag too.
+            raise ApiError(400, "bad_body", f"parentIdTag cannot be the id tag itself ({idTag!r})")
         written = self._central.set_id_tag(idTag, status=status, expiry_date=expiry, parent_id_tag=parent)
         # Named as the record spells it (id tags are case-insensitive).
         return _stored(written).addCallback(
