@@ -106,6 +106,11 @@ class ICentralSystemConfig(Interface):
         "The size in bytes past which the SQLite write-ahead log is truncated by a "
         "checkpoint (0: no limit)."
     )
+    trace = Attribute(
+        "The frame trace file (C{--trace}, see L{openocpp.trace}), or C{None} for none."
+    )
+    trace_max_bytes = Attribute("The size in bytes past which the frame trace file is rotated.")
+    trace_files = Attribute("How many frame trace files are kept, the current one included.")
 
 
 class ICentralSystemStore(Interface):
@@ -888,6 +893,9 @@ class ICentralSystem(IService):
     """
 
     config = Attribute("Its L{ICentralSystemConfig}.")
+    trace = Attribute(
+        "Its L{openocpp.trace.TraceWriter} while the frame trace is on, else C{None}."
+    )
     store = Attribute(
         "Its L{ICentralSystemStore} (by default the SQLite "
         "L{openocpp.centralsystem.store.CentralSystemStore}): open from construction, "

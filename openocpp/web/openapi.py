@@ -251,6 +251,21 @@ def _schemas() -> dict:
         "MeterValue": meter_value,
         "Event": event,
         "Action": _object({"action": _TEXT, "profile": _TEXT}, ["action", "profile"]),
+        "Message": _object(
+            {
+                "time": {**_TIME, "description": "when it was sent or received (UTC, milliseconds)"},
+                "identity": _TEXT,
+                "direction": {"type": "string", "enum": ["in", "out"]},
+                "frame": {"description": "the frame's JSON; its raw text when it is no JSON (then invalid is true)"},
+                "invalid": {"type": "boolean"},
+            },
+            ["time", "identity", "direction", "frame"],
+            "one OCPP-J frame (an AuthorizationKey value shows as ***)",
+        ),
+        "MessagePage": _object(
+            {"items": {"type": "array", "items": _ref("Message")}, "tracing": {"type": "boolean"}},
+            ["items", "tracing"],
+        ),
         **_management_schemas(),
         "ChargingProfileRecord": _object(
             {
@@ -713,6 +728,26 @@ def _paths() -> dict:
                 "responses": {"200": _json("a page of events", _ref("EventPage")), "400": _error("bad query"), **_AUTH_ERRORS},
             }
         },
+        "/api/v1/messages": {
+            "get": {
+                "operationId": "listMessages",
+                "tags": ["events"],
+                "summary": "The OCPP frames of the trace (--trace), newest first",
+                "description": (
+                    "Read from the trace files (rotated ones included). Without a trace the "
+                    "answer is an empty list with `tracing` false. The next page: `before` "
+                    "the `time` of the last item."
+                ),
+                "parameters": [
+                    _query("chargePoint", "only the frames of this charge point"),
+                    _query("q", "only the frames whose JSON text holds this text, case ignored"),
+                    _query("before", "only the frames traced before this time", _TIME),
+                    _query("limit", "the most frames answered (default 100)",
+                           {"type": "integer", "minimum": 1, "maximum": 1000}),
+                ],
+                "responses": {"200": _json("the frames", _ref("MessagePage")), "400": _error("bad query"), **_AUTH_ERRORS},
+            }
+        },
         "/api/v1/stream": {
             "get": {
                 "operationId": "stream",
@@ -726,7 +761,9 @@ def _paths() -> dict:
                     "chargePoint, action, request and response (the OCPP payloads); "
                     "`chargePointChanged` (chargePoint, registered) and `idTagChanged` (idTag, record) "
                     "after API changes, `localListSent`, `reservationMade`, `reservationCancelled` (chargePoint, status) "
-                    "once a charge point accepted them; `uploadReceived` (chargePoint, upload) once an uploaded file is stored. "
+                    "once a charge point accepted them; `uploadReceived` (chargePoint, upload) once an uploaded file is stored; "
+                    "`frame` (chargePoint, time, direction, frame, invalid) for every OCPP frame while the "
+                    "frame trace (`--trace`) is on, not kept. "
                     "Reconnect with `Last-Event-ID` to get the events missed "
                     "(the last 1000 are kept). A comment line comes every 15 seconds."
                 ),
