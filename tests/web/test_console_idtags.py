@@ -61,7 +61,8 @@ class IdTagPageBrowserTests(BrowserMixin, ApiMixin, TestCase):
         """
         A tag with a parent and an expiry is saved and listed; Edit fills
         the form with it, and a new status is saved; Delete (confirmed)
-        forgets it; a tag added elsewhere shows without reloading.
+        forgets it; a tag added elsewhere shows without reloading. The
+        expiry survives the edit to the second.
         """
         from selenium.webdriver.support import expected_conditions
         from selenium.webdriver.support.ui import WebDriverWait
@@ -69,12 +70,12 @@ class IdTagPageBrowserTests(BrowserMixin, ApiMixin, TestCase):
         yield self.open_browser("/#/idtags")
         yield self.fill('#idtag-form input[name="idTag"]', "CHILD1")
         yield self.fill('#idtag-form input[name="parentIdTag"]', "PARENT1")
-        yield self.fill('#idtag-form input[name="expiryDate"]', "2036-01-01T10:00:00Z")
+        yield self.fill('#idtag-form input[name="expiryDate"]', "2036-01-01T10:00:30Z")
         yield self.save()
         yield self.wait_for('#idtags tr[data-idtag="CHILD1"]', "PARENT1")
         yield self.wait_for("#idtag-message", "CHILD1 saved (Accepted)")
         record = self.central.store.id_tag("CHILD1")
-        self.assertEqual((record.parent_id_tag, record.expiry_date.isoformat()), ("PARENT1", "2036-01-01T10:00:00+00:00"))
+        self.assertEqual((record.parent_id_tag, record.expiry_date.isoformat()), ("PARENT1", "2036-01-01T10:00:30+00:00"))
 
         yield self.click('#idtags tr[data-idtag="CHILD1"] button.edit')
         yield self.wait_for("#idtag-form-title", "Edit CHILD1")
@@ -86,7 +87,7 @@ class IdTagPageBrowserTests(BrowserMixin, ApiMixin, TestCase):
         yield self.wait_for('#idtags tr[data-idtag="CHILD1"]', "Blocked")
         record = self.central.store.id_tag("CHILD1")
         self.assertEqual((record.status, record.parent_id_tag), ("Blocked", "PARENT1"))
-        self.assertEqual(record.expiry_date.isoformat(), "2036-01-01T10:00:00+00:00")
+        self.assertEqual(record.expiry_date.isoformat(), "2036-01-01T10:00:30+00:00")
 
         yield self.central.set_id_tag("OTHER")
         yield self.wait_for('#idtags tr[data-idtag="OTHER"]')

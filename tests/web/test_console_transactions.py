@@ -1,9 +1,10 @@
 """
 The console's transactions pages (C{static/transactions.js}) in headless
-Chromium: the history filtered and paged with its CSV link, one
-transaction's chart and Remote stop.
+Chromium: the history filtered and paged with its CSV link (and its
+download with an API token), one transaction's chart and Remote stop.
 """
 
+import os
 from datetime import timedelta
 
 from twisted.internet.defer import inlineCallbacks
@@ -12,7 +13,8 @@ from twisted.trial.unittest import TestCase
 from openocpp.messages import core
 from openocpp.messages.datatypes import MeterValue, SampledValue
 from tests.centralsystem.fake_chargepoint import NOW
-from tests.web.api_client import ApiMixin
+from tests.chargepoint.loopback import wait_for
+from tests.web.api_client import TOKEN, ApiMixin
 from tests.web.browser import BrowserMixin
 from tests.web.test_transactions import make_history, parse_csv
 
@@ -128,3 +130,37 @@ class TransactionPagesBrowserTests(BrowserMixin, ApiMixin, TestCase):
         """
         yield self.open_browser("/#/transactions/999")
         yield self.wait_for("#tx-detail .message.bad", "no transaction")
+
+
+class TransactionCsvDownloadBrowserTests(BrowserMixin, ApiMixin, TestCase):
+    """
+    The Download CSV link of an API with a token.
+    """
+
+    token = TOKEN
+
+    @inlineCallbacks
+    def test_download_with_token(self):
+        """
+        Clicked, the link saves the filtered list as transactions.csv, read
+        with the token (a plain link could not send it).
+        """
+        first, _, third = make_history(self.central.store)
+        folder = os.path.abspath(self.mktemp())
+        os.makedirs(folder)
+        yield self.open_browser("/#/transactions")
+        yield self.in_thread(
+            self.driver.execute_cdp_cmd, "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": folder}
+        )
+        yield self.fill('#token-dialog[open] input[name="token"]', self.token)
+        yield self.click('#token-dialog button[value="save"]')
+        yield self.wait_for("#tx-range", "1–3 of 3")
+        yield self.fill('#tx-filters input[name="idtag"]', "TAG1")
+        yield self.click("#tx-apply")
+        yield self.wait_for("#tx-range", "1–2 of 2")
+        yield self.click("#tx-csv")
+        path = os.path.join(folder, "transactions.csv")
+        yield wait_for(self, lambda: os.path.exists(path), "the downloaded CSV")
+        with open(path, "rb") as saved:
+            rows = parse_csv(saved.read())
+        self.assertEqual([row[0] for row in rows], ["transactionId", str(third), str(first)])

@@ -96,6 +96,7 @@
       else sessionStorage.removeItem(TOKEN_KEY);
       restartStream();
       refreshAll();
+      route(); // the view shown reads again, with the token
     });
   }
 

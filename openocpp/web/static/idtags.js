@@ -46,10 +46,11 @@
   }
 
   function localText(iso) {
-    // An instant as "YYYY-MM-DDTHH:MM" in this browser's time, for the form.
+    // An instant as "YYYY-MM-DDTHH:MM:SS" in this browser's time, for the
+    // form (to the second, so that saving it again keeps it).
     const moment = new Date(iso);
     const pad = (n) => String(n).padStart(2, "0");
-    return `${moment.getFullYear()}-${pad(moment.getMonth() + 1)}-${pad(moment.getDate())}T${pad(moment.getHours())}:${pad(moment.getMinutes())}`;
+    return `${moment.getFullYear()}-${pad(moment.getMonth() + 1)}-${pad(moment.getDate())}T${pad(moment.getHours())}:${pad(moment.getMinutes())}:${pad(moment.getSeconds())}`;
   }
 
   // -- the page ----------------------------------------------------------------
