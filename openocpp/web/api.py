@@ -275,9 +275,11 @@ class ApiResource(Resource):
         firmware = FirmwareRoutes(central, self._connected_proxy, self._call_failed)
         self._charging = ChargingProfileRoutes(queries, self._charge_point)
         from openocpp.web.certificates import CertificateRoutes
+        from openocpp.web.chargepoints import ActionSchemaRoutes
         from openocpp.web.transactions import TransactionRoutes
 
         certificates = CertificateRoutes(central, self._charge_point)
+        schemas = ActionSchemaRoutes()
         transactions = TransactionRoutes(queries)
         self.routes = [
             Route("openapi.json", public=True, GET=self.get_openapi),
@@ -298,6 +300,7 @@ class ApiResource(Resource):
             Route("v1/certificates", GET=certificates.list),
             Route("v1/certificates/{serial}/revoke", POST=certificates.revoke),
             Route("v1/actions", GET=self.list_actions),
+            Route("v1/actions/{action}/schema", GET=schemas.get),
             Route("v1/idtags", GET=self.list_id_tags),
             Route("v1/idtags/{idTag}", GET=self.get_id_tag, PUT=self.put_id_tag, DELETE=self.delete_id_tag),
             *transactions.routes(),

@@ -608,6 +608,20 @@ def _paths() -> dict:
                 "responses": {"200": _json("the actions", {"type": "array", "items": _ref("Action")}), **_AUTH_ERRORS},
             }
         },
+        "/api/v1/actions/{action}/schema": {
+            "parameters": [_path("action", "an action a central system sends (see listActions)")],
+            "get": {
+                "operationId": "getActionSchema",
+                "tags": ["operations"],
+                "summary": "The official JSON schema of the action's request, its definitions inlined "
+                "(the console builds its forms from it)",
+                "responses": {
+                    "200": _json("the request's JSON schema (draft 4)", {"type": "object"}),
+                    "404": _error("not an action a central system sends"),
+                    **_AUTH_ERRORS,
+                },
+            }
+        },
         "/api/v1/idtags": {
             "get": {
                 "operationId": "listIdTags",

@@ -47,9 +47,13 @@ class ConsoleBrowserTests(BrowserMixin, ApiMixin, TestCase):
         yield self.wait_for("#detail-title", "CP1")
         self.assertTrue((yield self.run_script("return location.hash;")).endswith("#/chargepoints/CP1"))
         yield self.screenshot("chargepoint")
-        reset = yield self.wait_for("#op-reset")
-        yield self.in_thread(reset.click)
+        yield self.click('#cp-operations details[data-action="Reset"] > summary')
+        yield self.choose('form.schema-form[data-action="Reset"] select[name="type"]', "Soft")
+        yield self.click('form.schema-form[data-action="Reset"] button[type=submit]')
+        yield self.wait_for("#confirm-dialog[open] #confirm-text", "Reset Soft")
+        yield self.click("#confirm-dialog[open] #confirm-yes")
         answer = yield self.wait_for('#answers li.answer.ok[data-action="Reset"]', "Accepted")
+        yield self.wait_for('form.schema-form[data-action="Reset"] .form-answer', "Accepted")
         self.assertIn("Reset → CP1", answer.text)
         self.assertEqual(cp.received, [core.ResetRequest(type="Soft")])
 
@@ -92,6 +96,8 @@ class ConsoleBrowserTests(BrowserMixin, ApiMixin, TestCase):
 
         yield self.click('#chargepoints tr[data-identity="CP1"]')
         yield self.wait_for("#detail-title", "CP1")
+        # Back on CP1's page, its answers are still listed.
+        yield self.wait_for('#answers li.answer.ok[data-action="Reset"]', "Accepted")
         yield self.management_steps(cp)
 
         marker = yield self.in_thread(self.driver.execute_script, "return window.openocppTestMarker;")
@@ -140,6 +146,7 @@ class ConsoleBrowserTests(BrowserMixin, ApiMixin, TestCase):
 
         full = yield self.wait_for("#locallist-full")
         yield self.in_thread(full.click)
+        yield self.click("#confirm-dialog[open] #confirm-yes")
         yield self.wait_for("#locallist-answer", "Accepted: version 1 held")
         (sent,) = [r for r in cp.received if isinstance(r, core.SendLocalListRequest)]
         self.assertEqual(sorted(e.id_tag for e in sent.local_authorization_list), ["NEWTAG", "TAG1"])

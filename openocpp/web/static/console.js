@@ -102,18 +102,22 @@
 
   // -- charge points -----------------------------------------------------------
 
-  function connectorBadge(connector) {
+  // A connector's status; of an offline charge point, greyed as the last
+  // status it reported, not as if live.
+  function connectorBadge(connector, connected = true) {
     const title = [connector.errorCode !== "NoError" ? connector.errorCode : null, connector.info]
       .filter(Boolean).join(" · ");
     return element(
       "span",
       {
-        class: `connector status-${connector.status}`,
+        class: connected ? `connector status-${connector.status}` : "connector offline",
         "data-connector": connector.connectorId,
         "data-status": connector.status,
         title: title || null,
       },
-      `${connector.connectorId} · ${connector.status}`,
+      connected
+        ? `${connector.connectorId} · ${connector.status}`
+        : `${connector.connectorId} · last known: ${connector.status} at ${formatTime(connector.timestamp)}`,
     );
   }
 
@@ -133,7 +137,7 @@
         element("td", {}, element("span", { class: cp.connected ? "dot on" : "dot" }), cp.connected ? "online" : "offline"),
         element("td", { text: cp.registered ? (cp.registrationStatus || "registered") : (cp.registrationStatus || "not registered") }),
         element("td", { text: model || "—" }),
-        element("td", { class: "connectors" }, ...cp.connectors.map(connectorBadge)),
+        element("td", { class: "connectors" }, ...cp.connectors.map((connector) => connectorBadge(connector, cp.connected))),
         element("td", { text: formatTime(cp.lastSeen) }),
       );
     });
@@ -178,15 +182,6 @@
     $("#detail-info").replaceChildren(
       ...facts.flatMap(([name, value]) => [element("dt", { text: name }), element("dd", { text: value ?? "—" })]),
     );
-    const active = state.transactions.filter((tx) => tx.chargePoint === cp.identity);
-    for (const selectBox of document.querySelectorAll(".tx-select")) {
-      const current = selectBox.value;
-      selectBox.replaceChildren(
-        ...active.map((tx) => element("option", { value: tx.transactionId }, `#${tx.transactionId} · connector ${tx.connectorId} · ${tx.idTag}`)),
-      );
-      if (!active.length) selectBox.append(element("option", { value: "" }, "no active transaction"));
-      if (current) selectBox.value = current;
-    }
     for (const button of document.querySelectorAll("#operations form.op[data-action] button[type=submit], #op-any button")) {
       button.disabled = !cp.connected;
     }
@@ -243,7 +238,57 @@
     };
   }
 
+  // -- confirmation of destructive operations ------------------------------------
+
+  // What each destructive operation does, for the dialog that asks before
+  // it is sent (OCPP 1.6 sections 5.3, 5.4, 5.5, 5.11, 5.14, 5.15, 5.18 and
+  // the Security Whitepaper's DeleteCertificate); null: nothing to confirm.
+  const EFFECTS = {
+    Reset: (p) => p.type === "Hard"
+      ? "Reset Hard: the charge point restarts its hardware at once, without waiting for its transactions to stop; queued information may be lost."
+      : "Reset Soft: the charge point stops every running transaction, then restarts.",
+    RemoteStopTransaction: (p) => `Stop transaction ${p.transactionId}: charging on it ends.`,
+    UnlockConnector: (p) => `Unlock connector ${p.connectorId}: a transaction running on it is finished first.`,
+    ClearCache: () => "Clear the authorization cache: every id tag the charge point cached is forgotten.",
+    ClearChargingProfile: (p) => Object.keys(p).length
+      ? `Clear the charging profiles matching ${JSON.stringify(p)}.`
+      : "Clear every charging profile the charge point holds.",
+    SendLocalList: (p) => p.updateType === "Full"
+      ? `Send a full local list (version ${p.listVersion}): it replaces the charge point's whole list.`
+      : null,
+    DeleteCertificate: (p) => `Delete the certificate with serial number ${(p.certificateHashData || {}).serialNumber || "?"} from the charge point.`,
+    ChangeAvailability: (p) => p.type !== "Inoperative" ? null : Number(p.connectorId) === 0
+      ? "Make the whole charge point Inoperative: no charging on any connector until made Operative."
+      : `Make connector ${p.connectorId} Inoperative: no charging on it until made Operative.`,
+  };
+
+  function effectOf(action, payload) {
+    const effect = EFFECTS[action];
+    return effect ? effect(payload || {}) : null;
+  }
+
+  // Ask the operator in the confirmation dialog; a promise of true when
+  // confirmed.
+  function confirmEffect(title, text) {
+    const dialog = $("#confirm-dialog");
+    $("#confirm-title").textContent = title;
+    $("#confirm-text").textContent = text;
+    return new Promise((resolve) => {
+      const done = () => {
+        dialog.removeEventListener("close", done);
+        resolve(dialog.returnValue === "confirm");
+      };
+      dialog.returnValue = "";
+      dialog.addEventListener("close", done);
+      dialog.showModal();
+    });
+  }
+
+  // Send an operation; a destructive one only once the operator confirmed
+  // it (null when they did not: nothing was sent).
   async function send(identity, action, payload) {
+    const effect = effectOf(action, payload);
+    if (effect && !(await confirmEffect(`${action} → ${identity}?`, effect))) return null;
     const entry = answerEntry(identity, action);
     try {
       const answer = await api("POST", `chargepoints/${encodeURIComponent(identity)}/actions/${action}`, payload);
@@ -289,7 +334,9 @@
       } catch (error) { entry.failed(error); }
     });
     $("#unregister").addEventListener("click", async () => {
-      if (!state.selected || !confirm(`Unregister ${state.selected}? Its history stays.`)) return;
+      if (!state.selected) return;
+      const effect = `Unregister ${state.selected}: its registration, password and security profile are deleted, its boots no longer accepted; its history stays.`;
+      if (!(await confirmEffect(`Unregister ${state.selected}?`, effect))) return;
       const entry = answerEntry(state.selected, "Unregister");
       try {
         await api("DELETE", `chargepoints/${encodeURIComponent(state.selected)}`);
@@ -342,6 +389,7 @@
   // script finds its elements) until a view moves them into <main>.
   const views = new Map();
   let current = null; // { name, view, params }
+  let answersOf = null; // the charge point whose answers #answers lists
 
   function hashOf(name, ...params) {
     return "#/" + [name, ...params].map((part) => encodeURIComponent(String(part))).join("/");
@@ -434,7 +482,9 @@
     title: (params) => params[0] || "Charge points",
     render(main, params) {
       if (!params.length) { go("#/"); return; }
-      if (state.selected !== params[0]) $("#answers").replaceChildren();
+      // The answers stay while the operator comes back to the same one.
+      if (answersOf !== params[0]) $("#answers").replaceChildren();
+      answersOf = params[0];
       state.selected = params[0];
       main.append(parked("detail"));
       renderChargePoints();
@@ -583,7 +633,7 @@
   const extensions = { detail: [], setup: [], event: [] };
   window.openocppConsole = {
     api, element, answerEntry, send, payloadOf, formatTime, formatEnergy, headers,
-    view, go, hashOf,
+    view, go, hashOf, confirmEffect, effectOf,
     selected: () => state.selected,
     onDetail(render) { extensions.detail.push(render); },
     onSetup(setup) { extensions.setup.push(setup); },

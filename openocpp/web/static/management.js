@@ -96,6 +96,8 @@
     const identity = con.selected();
     if (!identity) return;
     const message = $("#locallist-answer");
+    if (updateType === "Full" && !(await con.confirmEffect(`SendLocalList Full → ${identity}?`,
+      "Send the full local list of this central system's id tags: it replaces the charge point's whole list."))) return;
     const entry = answerEntry(identity, `SendLocalList ${updateType}`);
     try {
       const answer = await api("POST", path(identity, "locallist"), { updateType });
