@@ -32,7 +32,8 @@ class MessageLogBrowserTests(BrowserMixin, ApiMixin, TestCase):
         direction, type, action (a CALLRESULT's from its CALL) and message
         id; a click shows the frame pretty-printed; the search keeps the
         frames holding its text; a call the central system makes shows
-        live, both ways; the browser logs no error.
+        live, both ways, and not among the dashboard's live events; the
+        browser logs no error.
         """
         cp = start_charge_point(self, loopback_charge_point(self, self.url, identity="CP001"))
         yield self.central.when_connected("CP001")
@@ -66,6 +67,10 @@ class MessageLogBrowserTests(BrowserMixin, ApiMixin, TestCase):
         yield self.wait_for(
             '#messages tr.frame.kind-CALLRESULT[data-action="GetConfiguration"][data-direction="in"]', "HeartbeatInterval"
         )
+        # The frames stay out of the dashboard's live events.
+        yield self.go("#/")
+        yield self.wait_for('main[data-view="dashboard"] #chargepoints tr[data-identity="CP001"]')
+        self.assertEqual((yield self.run_script("return document.querySelectorAll('#events li[data-kind=frame]').length;")), 0)
         self.assertEqual((yield self.severe_logs()), [])
 
     @inlineCallbacks

@@ -553,7 +553,7 @@
   }
 
   function onEvent(kind, data) {
-    showEvent(kind, data);
+    if (kind !== "frame") showEvent(kind, data); // frames have their own page (messages.js)
     refresh(...(REFRESH_ON[kind] || []));
     for (const listener of extensions.event) listener(kind, data);
   }
