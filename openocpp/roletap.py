@@ -11,7 +11,7 @@ from typing import Any, Iterator
 
 from twisted.python import usage
 
-from openocpp.preflight import in_option_names, option_names
+from openocpp.preflight import in_option_names, number, option_names
 
 
 class RoleOptions(usage.Options):
@@ -29,6 +29,14 @@ class RoleOptions(usage.Options):
     synopsis = "[options]"
     optFlags = [
         ["log-frames", None, "Log every OCPP frame in and out (debug level)."],
+    ]
+    optParameters = [
+        ["trace", None, None,
+         "Write every OCPP frame in and out to this file, one JSON line each (size-rotated)."],
+        ["trace-max-bytes", None, 10 * 1024 * 1024, "Bytes past which the --trace file is rotated.",
+         number("--trace-max-bytes", int)],
+        ["trace-files", None, 5, "How many --trace files are kept (FILE, FILE.1, ...).",
+         number("--trace-files", int)],
     ]
 
     #: The settings whose option is not named by the rule of
@@ -50,8 +58,37 @@ class RoleOptions(usage.Options):
 
     def postOptions(self) -> None:
         with self.errors_named():
+            self.check_trace()
             self.check()
             self.config = self.make_config()
+
+    def check_trace(self) -> None:
+        """
+        Fail unless the C{--trace} file (when given) can be written: its
+        folder exists, and it is no folder nor a file this process may not
+        write. Creates nothing.
+
+        @raise ValueError: it cannot; the message names the option.
+        """
+        import os
+
+        path = self["trace"]
+        if path is None:
+            return
+        if self["trace-max-bytes"] < 1024:
+            raise ValueError(f"--trace-max-bytes must be 1024 or more, not {self['trace-max-bytes']}")
+        if self["trace-files"] < 1:
+            raise ValueError(f"--trace-files must be 1 or more, not {self['trace-files']}")
+        folder = os.path.dirname(os.path.abspath(path))
+        if os.path.isdir(path):
+            raise ValueError(f"--trace {path!r} is a folder")
+        if not os.path.isdir(folder):
+            raise ValueError(f"--trace {path!r}: the folder {folder!r} does not exist")
+        if os.path.exists(path):
+            if not os.access(path, os.W_OK):
+                raise ValueError(f"--trace {path!r}: cannot write it")
+        elif not os.access(folder, os.W_OK | os.X_OK):
+            raise ValueError(f"--trace {path!r}: cannot write in the folder {folder!r}")
 
     def check(self) -> None:
         """

@@ -59,6 +59,9 @@ class CentralSystemConfig:
     max_meter_values_per_message: int = 1000
     max_meter_values_per_minute: int = 30000
     wal_size_limit: int = 64 * 1024 * 1024
+    trace: str | None = None
+    trace_max_bytes: int = 10 * 1024 * 1024
+    trace_files: int = 5
 
     def __post_init__(self) -> None:
         if self.security_profile not in (0, 1, 2, 3):
@@ -109,6 +112,10 @@ class CentralSystemConfig:
                 "a CA for charge point certificates (tls_ca) needs a TLS listener: "
                 "give the server's key and certificate files"
             )
+        if self.trace_max_bytes < 1024:
+            raise ValueError(f"trace_max_bytes must be 1024 or more, not {self.trace_max_bytes!r}")
+        if self.trace_files < 1:
+            raise ValueError(f"trace_files must be 1 or more, not {self.trace_files!r}")
         if self.ping_interval < 0:
             raise ValueError(f"ping_interval must be 0 (off) or positive, not {self.ping_interval!r}")
 

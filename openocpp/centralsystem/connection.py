@@ -81,6 +81,9 @@ class ChargePointConnection:
             call_timeout=config.call_timeout,
             log_frames=config.log_frames,
         )
+        trace = getattr(central_system, "trace", None)
+        if trace is not None:
+            self.session.add_observer(trace)
         self._connection = connection
         self._boot_timer: Any = None
         self._per_message = config.max_meter_values_per_message

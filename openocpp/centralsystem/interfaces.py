@@ -106,6 +106,11 @@ class ICentralSystemConfig(Interface):
         "The size in bytes past which the SQLite write-ahead log is truncated by a "
         "checkpoint (0: no limit)."
     )
+    trace = Attribute(
+        "The frame trace file (C{--trace}, see L{openocpp.trace}), or C{None} for none."
+    )
+    trace_max_bytes = Attribute("The size in bytes past which the frame trace file is rotated.")
+    trace_files = Attribute("How many frame trace files are kept, the current one included.")
 
 
 class ICentralSystemStore(Interface):
@@ -475,15 +480,18 @@ class ICentralSystemStore(Interface):
             tag.
         """
 
-    def transactions_page(limit, offset, identity=None, active=None, id_tag=None):
+    def transactions_page(limit, offset, identity=None, active=None, id_tag=None, chosen=None):
         """
         @param identity: only this charge point's, or C{None}.
         @param active: only the active (C{True}) or stopped (C{False})
             ones, or C{None} for both.
         @param id_tag: only those started with this id tag (in any case).
+        @param chosen: a L{openocpp.centralsystem.reads.TransactionFilter}
+            (connector, start time, stop reason, ...), or C{None}.
         @return: a Deferred firing with a
             L{openocpp.centralsystem.reads.RecordPage} of transaction
-            records as L{transaction_record} gives them, newest first.
+            records as L{transaction_record} gives them, newest first,
+            with C{totals} (C{active}, C{energy_wh}) of the whole list.
         """
 
     def transaction_record(transaction_id):
@@ -885,6 +893,9 @@ class ICentralSystem(IService):
     """
 
     config = Attribute("Its L{ICentralSystemConfig}.")
+    trace = Attribute(
+        "Its L{openocpp.trace.TraceWriter} while the frame trace is on, else C{None}."
+    )
     store = Attribute(
         "Its L{ICentralSystemStore} (by default the SQLite "
         "L{openocpp.centralsystem.store.CentralSystemStore}): open from construction, "

@@ -12,7 +12,7 @@ keyed by column name; the JSON shapes are the web layer's
 """
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable
 
@@ -75,6 +75,70 @@ class RecordPage:
 
     records: list[dict]
     total: int
+    #: Figures of the whole list, when the list has some (transactions:
+    #: C{active} and C{energy_wh}, see L{StoreReads.transactions_page}).
+    totals: dict | None = None
+
+
+@dataclass(frozen=True)
+class TransactionFilter:
+    """
+    Which transactions a list holds: every field given must match (none
+    given: all of them).
+
+    @ivar identity: the charge point's identity.
+    @ivar active: active (C{True}) or stopped (C{False}).
+    @ivar id_tag: the id tag it was started with, in any case.
+    @ivar connector_id: its connector.
+    @ivar started_after: started at or after this instant (RFC 3339 text).
+    @ivar started_before: started before this instant (RFC 3339 text).
+    @ivar stop_reason: stopped for this reason (a StopTransaction without
+        one is stored as C{Local}, its default).
+    @ivar before_id: only those of a smaller id (reading a long list in
+        pieces, newest first, unmoved by transactions started meanwhile).
+    """
+
+    identity: str | None = None
+    active: bool | None = None
+    id_tag: str | None = None
+    connector_id: int | None = None
+    started_after: str | None = None
+    started_before: str | None = None
+    stop_reason: str | None = None
+    before_id: int | None = None
+
+    def where(self) -> tuple[str, list]:
+        """
+        The SQL C{WHERE} clause (or an empty text) and its arguments.
+        """
+        clauses, arguments = [], []
+        if self.identity is not None:
+            clauses.append("identity = ?")
+            arguments.append(self.identity)
+        if self.id_tag is not None:
+            # Id tags are case-insensitive (OCPP 1.6 section 7.28).
+            clauses.append("id_tag = ? COLLATE NOCASE")
+            arguments.append(self.id_tag)
+        if self.active is not None:
+            clauses.append("stop_timestamp IS NULL" if self.active else "stop_timestamp IS NOT NULL")
+        if self.connector_id is not None:
+            clauses.append("connector_id = ?")
+            arguments.append(self.connector_id)
+        # Compared as instants: texts with and without fractions of a
+        # second, or with offsets, do not sort as the instants they name.
+        if self.started_after is not None:
+            clauses.append("julianday(start_timestamp) >= julianday(?)")
+            arguments.append(self.started_after)
+        if self.started_before is not None:
+            clauses.append("julianday(start_timestamp) < julianday(?)")
+            arguments.append(self.started_before)
+        if self.stop_reason is not None:
+            clauses.append("stop_reason = ?")
+            arguments.append(self.stop_reason)
+        if self.before_id is not None:
+            clauses.append("id < ?")
+            arguments.append(self.before_id)
+        return ("WHERE " + " AND ".join(clauses)) if clauses else "", arguments
 
 
 class StoreReads:
@@ -213,26 +277,32 @@ class StoreReads:
         identity: str | None = None,
         active: bool | None = None,
         id_tag: str | None = None,
+        chosen: TransactionFilter | None = None,
     ) -> RecordPage:
         """
         Transactions, newest first, each active one with
-        C{energy_readings} (see L{transaction_record}).
+        C{energy_readings} (see L{transaction_record}); C{totals}: of the
+        whole list, C{active} (how many are active) and C{energy_wh} (what
+        the stopped ones delivered, meter stop - start, in Wh).
+
+        @param chosen: the L{TransactionFilter}; C{identity}, C{active} and
+            C{id_tag} are its fields too (given apart, they override it).
         """
-        clauses, arguments = [], []
-        if identity is not None:
-            clauses.append("identity = ?")
-            arguments.append(identity)
-        if id_tag is not None:
-            # Id tags are case-insensitive (OCPP 1.6 section 7.28).
-            clauses.append("id_tag = ? COLLATE NOCASE")
-            arguments.append(id_tag)
-        if active is not None:
-            clauses.append("stop_timestamp IS NULL" if active else "stop_timestamp IS NOT NULL")
-        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-        page = self._page(f"SELECT * FROM transactions {where} ORDER BY id DESC", arguments, limit, offset)
-        for record in page.records:
+        chosen = chosen or TransactionFilter()
+        given = {"identity": identity, "active": active, "id_tag": id_tag}
+        chosen = replace(chosen, **{name: value for name, value in given.items() if value is not None})
+        where, arguments = chosen.where()
+        sql = f"SELECT * FROM transactions {where} ORDER BY id DESC"
+        total, active_count, energy = self._db.execute(
+            "SELECT count(*), coalesce(sum(stop_timestamp IS NULL), 0), "
+            "coalesce(sum(CASE WHEN stop_timestamp IS NOT NULL THEN meter_stop - meter_start END), 0) "
+            f"FROM transactions {where}",
+            arguments,
+        ).fetchone()
+        records = self._rows(f"{sql} LIMIT ? OFFSET ?", [*arguments, limit, offset])
+        for record in records:
             self._add_energy_readings(record)
-        return page
+        return RecordPage(records, total, {"active": active_count, "energy_wh": energy})
 
     def transaction_record(self, transaction_id: int) -> dict | None:
         """

@@ -104,6 +104,16 @@ def _handler(given: Any, interface: Any, plugins: Any, default: Any) -> Any:
     return given(plugins)
 
 
+def _make_trace(config: Any, reactor: Any) -> Any:
+    # The frame trace (--trace), or None: then no session observes frames.
+    path = getattr(config, "trace", None)
+    if not path:
+        return None
+    from openocpp.trace import TraceWriter
+
+    return TraceWriter(path, reactor, max_bytes=config.trace_max_bytes, files=config.trace_files)
+
+
 @implementer(ICentralSystem)
 class CentralSystem(MultiService):
     """
@@ -216,6 +226,7 @@ class CentralSystem(MultiService):
         self._connected: dict[str, ChargePointProxy] = {}
         self._waiting: dict[str, list[Deferred]] = {}
         self._closed: dict[ChargePointProxy, Deferred] = {}
+        self.trace = _make_trace(config, reactor)
         self._listener = self._make_listener()
         self._listener.setServiceParent(self)
 
@@ -302,7 +313,12 @@ class CentralSystem(MultiService):
         waiting = [stopped, *self._closed.values()]
         for proxy in list(self._connected.values()):
             proxy.disconnect()
-        return DeferredList(waiting).addCallback(lambda _: self.store.close())
+        return DeferredList(waiting).addCallback(lambda _: self._closed_down())
+
+    def _closed_down(self) -> None:
+        self.store.close()
+        if self.trace is not None:
+            self.trace.flush()
 
     # -- ICentralSystem ---------------------------------------------------
 

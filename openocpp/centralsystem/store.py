@@ -396,12 +396,14 @@ class CentralSystemStore:
         identity: str | None = None,
         active: bool | None = None,
         id_tag: str | None = None,
+        chosen: Any = None,
     ) -> Deferred:
         """
+        @param chosen: a L{openocpp.centralsystem.reads.TransactionFilter}, or C{None}.
         @return: a Deferred firing with a L{openocpp.centralsystem.reads.RecordPage} of transactions,
             newest first (see L{openocpp.centralsystem.reads.StoreReads.transactions_page}).
         """
-        return _answer(self._reads.transactions_page, limit, offset, identity, active, id_tag)
+        return _answer(self._reads.transactions_page, limit, offset, identity, active, id_tag, chosen)
 
     def transaction_record(self, transaction_id: int) -> Deferred:
         """

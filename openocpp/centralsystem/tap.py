@@ -213,6 +213,9 @@ class CentralSystemOptions(RoleOptions):
             max_meter_values_per_message=self["max-meter-values-per-message"],
             max_meter_values_per_minute=self["max-meter-values-per-minute"],
             wal_size_limit=self["wal-size-limit"],
+            trace=self["trace"],
+            trace_max_bytes=self["trace-max-bytes"],
+            trace_files=self["trace-files"],
         )
 
     def make_api_config(self):

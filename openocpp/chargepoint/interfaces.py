@@ -237,6 +237,9 @@ class IChargePoint(IService):
         "A dict, action -> the response every request of that action gets instead of the "
         "charge point's own answer (a simulator's chosen status); empty by default."
     )
+    trace = Attribute(
+        "The frame observer tracing every frame (C{--trace}: an L{openocpp.trace.TraceWriter}), or C{None}."
+    )
     store = Attribute(
         "The L{openocpp.chargepoint.store.ChargePointStore}, its SQLite file. "
         "Plugins keep their own state there with C{get_meta(key, default)} and "

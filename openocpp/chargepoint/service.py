@@ -116,6 +116,8 @@ class _Connection:
             log_frames=charge_point._log_frames,
         )
         self.session.add_observer(charge_point._activity)
+        if charge_point.trace is not None:
+            self.session.add_observer(charge_point.trace)
         self.session.invalid_message = lambda description: charge_point.security_event(
             "InvalidMessages", description
         )
@@ -156,6 +158,9 @@ class ChargePoint(MultiService):
     @param connect: whether the service connects by itself; tests turn it
         off and hand connections to L{handler_factory}.
     @param log_frames: log every frame in and out (debug level).
+    @param trace: an L{openocpp.rpc.interfaces.IFrameObserver} shown every
+        frame of every connection (the L{openocpp.trace.TraceWriter} of
+        C{--trace}), or C{None}.
     @param transfers: the L{openocpp.transfer.interfaces.ITransfers} of
         firmware downloads and diagnostics uploads; default: made on first
         use, with the config's timeouts.
@@ -178,6 +183,7 @@ class ChargePoint(MultiService):
         log_frames: bool = False,
         transfers: Any = None,
         log_publisher: Any = None,
+        trace: Any = None,
     ) -> None:
         super().__init__()
         if reactor is None:
@@ -186,6 +192,7 @@ class ChargePoint(MultiService):
         self.clock = clock if clock is not None else reactor
         self.config = config
         self._log_frames = log_frames
+        self.trace = trace
         # A store the charge point opened is its own to close when it stops
         # (and to open again when it starts); one handed in is the caller's.
         self._owns_store = store is None
@@ -640,9 +647,15 @@ class ChargePoint(MultiService):
         if self._service is None and self._connection is not None:
             self._connection.close()
         self.log.info("Charge point {identity} stopped", identity=self.config.identity)
+        if self.trace is not None:
+            stopped.addBoth(self._flush_trace)
         if self._owns_store and self.store.reopenable:
             stopped.addBoth(self._close_store)
         return stopped
+
+    def _flush_trace(self, result: Any) -> Any:
+        self.trace.flush()
+        return result
 
     def _close_store(self, result: Any) -> Any:
         if not self.running:

@@ -7,6 +7,8 @@ they build::
 Heavy imports happen inside L{make_service}, so C{twistd --help} stays fast.
 """
 
+from typing import Any
+
 from twisted.application.service import IService
 
 from openocpp.preflight import number
@@ -205,7 +207,11 @@ def make_service(options: ChargePointOptions, reactor=None) -> IService:
                 load_entrypoints=True,
             )
         charge_point = ChargePoint(
-            options.config, reactor=reactor, plugins=plugins, log_frames=bool(options["log-frames"])
+            options.config,
+            reactor=reactor,
+            plugins=plugins,
+            log_frames=bool(options["log-frames"]),
+            trace=_trace(options, reactor),
         )
     if options["simulate"]:
         simulator = ChargingSimulator(
@@ -214,6 +220,17 @@ def make_service(options: ChargePointOptions, reactor=None) -> IService:
         simulator.setName("simulator")
         simulator.setServiceParent(charge_point)
     return charge_point
+
+
+def _trace(options: ChargePointOptions, reactor) -> Any:
+    # The frame trace of --trace, or None.
+    if options["trace"] is None:
+        return None
+    from openocpp.trace import TraceWriter
+
+    return TraceWriter(
+        options["trace"], reactor, max_bytes=options["trace-max-bytes"], files=options["trace-files"]
+    )
 
 
 def _preflight(options: ChargePointOptions, database: bool = True) -> None:

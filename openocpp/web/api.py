@@ -276,9 +276,11 @@ class ApiResource(Resource):
         self._charging = ChargingProfileRoutes(queries, self._charge_point)
         from openocpp.web.certificates import CertificateRoutes
         from openocpp.web.chargepoints import ActionSchemaRoutes
+        from openocpp.web.transactions import TransactionRoutes
 
         certificates = CertificateRoutes(central, self._charge_point)
         schemas = ActionSchemaRoutes()
+        transactions = TransactionRoutes(queries)
         self.routes = [
             Route("openapi.json", public=True, GET=self.get_openapi),
             Route("v1/chargepoints", GET=self.list_charge_points),
@@ -301,7 +303,7 @@ class ApiResource(Resource):
             Route("v1/actions/{action}/schema", GET=schemas.get),
             Route("v1/idtags", GET=self.list_id_tags),
             Route("v1/idtags/{idTag}", GET=self.get_id_tag, PUT=self.put_id_tag, DELETE=self.delete_id_tag),
-            Route("v1/transactions", GET=self.list_transactions),
+            *transactions.routes(),
             Route("v1/transactions/{transactionId}", GET=self.get_transaction),
             Route("v1/events", GET=self.list_events),
             Route("v1/stream", GET=self.stream),
@@ -640,7 +642,11 @@ class ApiResource(Resource):
 
     def put_id_tag(self, call: Call, idTag: str) -> Answer:
         if len(idTag) > 20:
-            raise ApiError(400, "bad_id_tag", "an id tag has at most 20 characters (OCPP IdToken)")
+            # Refused, never cut: a shortened tag would be another card's.
+            raise ApiError(
+                400, "bad_id_tag",
+                f"idTag has {len(idTag)} characters: OCPP allows at most 20 (IdToken, CiString20Type)",
+            )
         if not is_printable_ascii(idTag):
             # Case-insensitive matching is defined for ASCII only: a tag
             # such as "ÄB01" would be another record than "äB01", and a
@@ -665,6 +671,9 @@ class ApiResource(Resource):
                 400, "bad_body",
                 f"parentIdTag is printable ASCII only (OCPP 1.6 section 2.2, CiString), not {parent!r}",
             )
+        if parent is not None and parent.lower() == idTag.lower():
+            # Id tags are case-insensitive: "tag1" is TAG1's own tag too.
+            raise ApiError(400, "bad_body", f"parentIdTag cannot be the id tag itself ({idTag!r})")
         written = self._central.set_id_tag(idTag, status=status, expiry_date=expiry, parent_id_tag=parent)
         # Named as the record spells it (id tags are case-insensitive).
         return _stored(written).addCallback(
@@ -680,16 +689,6 @@ class ApiResource(Resource):
         return _stored(self._central.remove_id_tag(idTag)).addCallback(removed)
 
     # -- transactions and events ------------------------------------------
-
-    def list_transactions(self, call: Call) -> Deferred:
-        limit, offset = call.page()
-        return self._queries.transactions(
-            limit,
-            offset,
-            identity=call.arg("chargepoint"),
-            active=call.flag("active"),
-            id_tag=call.arg("idtag"),
-        ).addCallback(Page.to_json)
 
     def get_transaction(self, call: Call, transactionId: str) -> Deferred:
         def found(record: dict | None) -> dict:

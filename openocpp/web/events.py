@@ -57,10 +57,11 @@ class LiveEvents:
         """
         return self._last
 
-    def publish(self, kind: str, data: dict) -> int:
+    def publish(self, kind: str, data: dict, keep: bool = True) -> int:
         self._last += 1
         event = (self._last, kind, data)
-        self._kept.append(event)
+        if keep:
+            self._kept.append(event)
         for listener in list(self._listeners):
             try:
                 listener(*event)

@@ -72,12 +72,14 @@ class ILiveEvents(Interface):
     resource.
     """
 
-    def publish(kind, data):
+    def publish(kind, data, keep=True):
         """
         Send an event to every subscriber, and keep it.
 
         @param kind: the event's name (C{"status"}, C{"connected"}, ...).
         @param data: its JSON-ready dict.
+        @param keep: whether it is kept for clients catching up (the many
+            C{frame} events are not).
         @return: the event's number (counting from 1).
         """
 

@@ -16,6 +16,7 @@ import sys
 from importlib import resources
 
 from openocpp.messages.registry import ACTIONS, Role
+from openocpp.web.transactions import METER_VALUE_COLUMNS, STOP_REASONS, TRANSACTION_COLUMNS
 
 OPENAPI_FILE = "openapi.json"
 
@@ -250,6 +251,21 @@ def _schemas() -> dict:
         "MeterValue": meter_value,
         "Event": event,
         "Action": _object({"action": _TEXT, "profile": _TEXT}, ["action", "profile"]),
+        "Message": _object(
+            {
+                "time": {**_TIME, "description": "when it was sent or received (UTC, milliseconds)"},
+                "identity": _TEXT,
+                "direction": {"type": "string", "enum": ["in", "out"]},
+                "frame": {"description": "the frame's JSON; its raw text when it is no JSON (then invalid is true)"},
+                "invalid": {"type": "boolean"},
+            },
+            ["time", "identity", "direction", "frame"],
+            "one OCPP-J frame (an AuthorizationKey value shows as ***)",
+        ),
+        "MessagePage": _object(
+            {"items": {"type": "array", "items": _ref("Message")}, "tracing": {"type": "boolean"}},
+            ["items", "tracing"],
+        ),
         **_management_schemas(),
         "ChargingProfileRecord": _object(
             {
@@ -353,6 +369,33 @@ def _schemas() -> dict:
             },
             ["items", "total", "limit", "offset"],
         )
+    schemas["TransactionPage"]["properties"]["totals"] = _object(
+        {
+            "active": {**_INT, "description": "how many of the list are active"},
+            "energyWh": {**_INT, "description": "what the stopped ones of the list delivered, Wh"},
+        },
+        ["active", "energyWh"],
+        "of the whole filtered list, not of the page",
+    )
+    schemas["TransactionMeterValues"] = _object(
+        {
+            "transaction": _ref("Transaction"),
+            "meterValues": {"type": "array", "items": _ref("MeterValue"), "description": "oldest first"},
+            "energy": {
+                "type": "array",
+                "items": _object({"timestamp": _TIME, "wh": {"type": "number"}}, ["timestamp", "wh"]),
+                "description": "the energy register (Energy.Active.Import.Register, phase-less), Wh, by time; "
+                               "the meter start and stop included",
+            },
+            "power": {
+                "type": "array",
+                "items": _object({"timestamp": _TIME, "w": {"type": "number"}}, ["timestamp", "w"]),
+                "description": "Power.Active.Import, W, by time: the phase-less value, else the phases' sum",
+            },
+            "skipped": {**_INT, "description": "energy or power values left out: no finite number, or signed data"},
+        },
+        ["transaction", "meterValues", "energy", "power", "skipped"],
+    )
     return schemas
 
 
@@ -382,6 +425,18 @@ _PAGE = [
     _query("offset", "items to skip", {"type": "integer", "minimum": 0, "default": 0}),
 ]
 _IDENTITY = _path("identity", "the charge point identity")
+_TRANSACTION_FILTERS = [
+    _query("chargepoint", "only those of this charge point"),
+    _query("active", "only the active (true) or finished (false) ones", {"type": "boolean"}),
+    _query("idtag", "only those started with this id tag (in any case)"),
+    _query("connector", "only those on this connector", {"type": "integer", "minimum": 1}),
+    _query("startedAfter", "only those started at or after this instant", _TIME),
+    _query("startedBefore", "only those started before this instant (later than startedAfter)", _TIME),
+    _query("stopReason", "only those stopped for this reason (one stopped without reason is Local, "
+           "OCPP 1.6 section 6.49)", {"type": "string", "enum": list(STOP_REASONS)}),
+]
+_TRANSACTION_CSV_COLUMNS = [name for name, _ in TRANSACTION_COLUMNS]
+_METER_VALUE_CSV_COLUMNS = list(METER_VALUE_COLUMNS)
 _ID_TAG = _path("idTag", "the id tag", {"type": "string", "maxLength": 20})
 _AUTH_ERRORS = {"401": _error("no or wrong token"), "403": _error("a token-less API asked under a non-loopback host name")}
 _BODY_ERRORS = {
@@ -608,14 +663,62 @@ def _paths() -> dict:
                 "operationId": "listTransactions",
                 "tags": ["transactions"],
                 "summary": "Transactions, newest first, with the energy delivered so far",
-                "parameters": [
-                    _query("chargepoint", "only those of this charge point"),
-                    _query("active", "only the active (true) or finished (false) ones", {"type": "boolean"}),
-                    _query("idtag", "only those started with this id tag"),
-                    *_PAGE,
-                ],
-                "responses": {"200": _json("a page of transactions", _ref("TransactionPage")), "400": _error("bad query"), **_AUTH_ERRORS},
+                "description": "Every filter given must match; totals are of the whole filtered list.",
+                "parameters": [*_TRANSACTION_FILTERS, *_PAGE],
+                "responses": {
+                    "200": _json("a page of transactions", _ref("TransactionPage")),
+                    "400": _error("a bad filter or page argument, named in the description (error bad_query)"),
+                    **_AUTH_ERRORS,
+                },
             }
+        },
+        "/api/v1/transactions.csv": {
+            "get": {
+                "operationId": "exportTransactions",
+                "tags": ["transactions"],
+                "summary": "The filtered transactions as CSV, one row per transaction, newest first",
+                "description": (
+                    "RFC 4180 CSV (UTF-8, CRLF) under a header row: " + ", ".join(_TRANSACTION_CSV_COLUMNS)
+                    + ". Every filter of GET /api/v1/transactions applies; no paging: the whole list. "
+                    "A text cell starting with =, +, -, @ that is no number is written after a ' "
+                    "(a spreadsheet would run it as a formula)."
+                ),
+                "parameters": _TRANSACTION_FILTERS,
+                "responses": {
+                    "200": {"description": "the CSV, as an attachment (transactions.csv)",
+                            "content": {"text/csv": {"schema": _TEXT}}},
+                    "400": _error("a bad filter, named in the description (error bad_query)"),
+                    **_AUTH_ERRORS,
+                },
+            }
+        },
+        "/api/v1/transactions/{transactionId}/metervalues": {
+            "parameters": [_path("transactionId", "the transaction id", _INT)],
+            "get": {
+                "operationId": "getTransactionMeterValues",
+                "tags": ["transactions"],
+                "summary": "One transaction's sampled values, and its energy and power over time",
+                "responses": {
+                    "200": _json("the transaction, its values and series", _ref("TransactionMeterValues")),
+                    "404": _error("unknown transaction"),
+                    **_AUTH_ERRORS,
+                },
+            },
+        },
+        "/api/v1/transactions/{transactionId}/metervalues.csv": {
+            "parameters": [_path("transactionId", "the transaction id", _INT)],
+            "get": {
+                "operationId": "exportTransactionMeterValues",
+                "tags": ["transactions"],
+                "summary": "One transaction's sampled values as CSV, one row each, oldest first",
+                "description": "Columns: " + ", ".join(_METER_VALUE_CSV_COLUMNS) + ".",
+                "responses": {
+                    "200": {"description": "the CSV, as an attachment (transaction-{id}-meter-values.csv)",
+                            "content": {"text/csv": {"schema": _TEXT}}},
+                    "404": _error("unknown transaction"),
+                    **_AUTH_ERRORS,
+                },
+            },
         },
         "/api/v1/transactions/{transactionId}": {
             "parameters": [_path("transactionId", "the transaction id", _INT)],
@@ -639,6 +742,26 @@ def _paths() -> dict:
                 "responses": {"200": _json("a page of events", _ref("EventPage")), "400": _error("bad query"), **_AUTH_ERRORS},
             }
         },
+        "/api/v1/messages": {
+            "get": {
+                "operationId": "listMessages",
+                "tags": ["events"],
+                "summary": "The OCPP frames of the trace (--trace), newest first",
+                "description": (
+                    "Read from the trace files (rotated ones included). Without a trace the "
+                    "answer is an empty list with `tracing` false. The next page: `before` "
+                    "the `time` of the last item."
+                ),
+                "parameters": [
+                    _query("chargePoint", "only the frames of this charge point"),
+                    _query("q", "only the frames whose JSON text holds this text, case ignored"),
+                    _query("before", "only the frames traced before this time", _TIME),
+                    _query("limit", "the most frames answered (default 100)",
+                           {"type": "integer", "minimum": 1, "maximum": 1000}),
+                ],
+                "responses": {"200": _json("the frames", _ref("MessagePage")), "400": _error("bad query"), **_AUTH_ERRORS},
+            }
+        },
         "/api/v1/stream": {
             "get": {
                 "operationId": "stream",
@@ -652,7 +775,9 @@ def _paths() -> dict:
                     "chargePoint, action, request and response (the OCPP payloads); "
                     "`chargePointChanged` (chargePoint, registered) and `idTagChanged` (idTag, record) "
                     "after API changes, `localListSent`, `reservationMade`, `reservationCancelled` (chargePoint, status) "
-                    "once a charge point accepted them; `uploadReceived` (chargePoint, upload) once an uploaded file is stored. "
+                    "once a charge point accepted them; `uploadReceived` (chargePoint, upload) once an uploaded file is stored; "
+                    "`frame` (chargePoint, time, direction, frame, invalid) for every OCPP frame while the "
+                    "frame trace (`--trace`) is on, not kept. "
                     "Reconnect with `Last-Event-ID` to get the events missed "
                     "(the last 1000 are kept). A comment line comes every 15 seconds."
                 ),

@@ -32,14 +32,19 @@ _TO_WH = {None: 1.0, "Wh": 1.0, "kWh": 1000.0}
 
 class Page:
     """
-    One page of a list: C{{"items", "total", "limit", "offset"}} in JSON.
+    One page of a list: C{{"items", "total", "limit", "offset"}} in JSON,
+    and C{"totals"} when the list has figures of its own.
     """
 
-    def __init__(self, items: list, total: int, limit: int, offset: int) -> None:
+    def __init__(self, items: list, total: int, limit: int, offset: int, totals: dict | None = None) -> None:
         self.items, self.total, self.limit, self.offset = items, total, limit, offset
+        self.totals = totals
 
     def to_json(self) -> dict:
-        return {"items": self.items, "total": self.total, "limit": self.limit, "offset": self.offset}
+        shaped = {"items": self.items, "total": self.total, "limit": self.limit, "offset": self.offset}
+        if self.totals is not None:
+            shaped["totals"] = self.totals
+        return shaped
 
 
 class ReadOnlyQueries:
@@ -97,14 +102,26 @@ class ReadOnlyQueries:
         identity: str | None = None,
         active: bool | None = None,
         id_tag: str | None = None,
+        chosen: Any = None,
     ) -> Deferred:
         """
+        @param chosen: a L{openocpp.centralsystem.reads.TransactionFilter},
+            or C{None}.
         @return: a Deferred firing with a L{Page} of transactions, newest
-            first, with the energy each delivered so far.
+            first, with the energy each delivered so far, and C{totals}
+            when the store counts them: C{active} (how many of the list
+            are active) and C{energyWh} (what its stopped ones delivered).
         """
+
+        def shaped(found: Any) -> Page:
+            page = _page(found, limit, offset, transaction_json)
+            if found.totals is not None:
+                page.totals = {"active": found.totals["active"], "energyWh": found.totals["energy_wh"]}
+            return page
+
         return self._store.transactions_page(
-            limit, offset, identity=identity, active=active, id_tag=id_tag
-        ).addCallback(_page, limit, offset, transaction_json)
+            limit, offset, identity=identity, active=active, id_tag=id_tag, chosen=chosen
+        ).addCallback(shaped)
 
     def transaction(self, transaction_id: int) -> Deferred:
         """

@@ -19,6 +19,7 @@ from openocpp.listening import ListeningService
 from openocpp.web.api import ApiResource
 from openocpp.web.auth import make_authenticator
 from openocpp.web.events import LiveEvents, LiveEventsPlugin
+from openocpp.web.messages import LiveFrames, MessageRoutes
 from openocpp.web.openapi import load_openapi
 from openocpp.web.queries import ReadOnlyQueries
 from openocpp.web.sse import EventStreams
@@ -227,6 +228,10 @@ class WebService(MultiService):
         self.api.routes.extend(
             UploadsApi(central, self.uploads, config, self.api._call_failed).routes()
         )
+        # The message log: the trace's frames, and live while it is on.
+        trace = getattr(central, "trace", None)
+        self.api.routes.extend(MessageRoutes(trace, reactor).routes())
+        self._live_frames = None if trace is None else LiveFrames(trace, self.events, self.streams)
         root = ConsoleFiles(static_folder())
         root.putChild(b"api", self.api)
         uploads = UploadsResource(
@@ -259,6 +264,8 @@ class WebService(MultiService):
         self._plugin = LiveEventsPlugin(self.events)
         self.central.plugins.register(self._plugin, name=PLUGIN_NAME)
         self.streams.start()
+        if self._live_frames is not None:
+            self._live_frames.start()
         super().startService()
 
     def _listened(self, port: Any) -> None:
@@ -299,6 +306,8 @@ class WebService(MultiService):
         if self._plugin is not None:
             self.central.plugins.unregister(name=PLUGIN_NAME)
             self._plugin = None
+        if self._live_frames is not None:
+            self._live_frames.stop()
         self.streams.stop()
         waiting.append(self._factory.close_all())
         return DeferredList(waiting, consumeErrors=True)

@@ -202,7 +202,7 @@ class AsynchronousStore:
     def id_tags_page(self, limit, offset, status=None):
         return self._later()
 
-    def transactions_page(self, limit, offset, identity=None, active=None, id_tag=None):
+    def transactions_page(self, limit, offset, identity=None, active=None, id_tag=None, chosen=None):
         return self._later()
 
     def transaction_record(self, transaction_id):

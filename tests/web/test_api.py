@@ -912,11 +912,13 @@ class OpenApiTests(SynchronousTestCase):
         from openocpp.web.api import ApiResource
 
         from openocpp.web.config import ApiConfig
+        from openocpp.web.messages import MessageRoutes
         from openocpp.web.uploads import UploadsApi
 
         resource = ApiResource(None, None, None, None, None, b"")
         # The upload routes join the API's in WebService.
         resource.routes.extend(UploadsApi(None, None, ApiConfig(), None).routes())
+        resource.routes.extend(MessageRoutes(None, None).routes())
         documented = {
             (path, method.upper())
             for path, item in build_openapi()["paths"].items()

@@ -32,7 +32,7 @@ class ConsoleBrowserTests(BrowserMixin, ApiMixin, TestCase):
         The page lists the connected test charge point with its connector's
         status; a Reset click reaches the charge point and its answer shows;
         back on the dashboard (the browser's back button), a status change,
-        a transaction's energy and an id tag saved from the page appear
+        a transaction's energy and an id tag saved on the id tags page appear
         without reloading it; the browser logs no error.
         """
         cp = yield self.booted("CP1", statuses=[("Available", 1)])
@@ -77,10 +77,13 @@ class ConsoleBrowserTests(BrowserMixin, ApiMixin, TestCase):
         )
         yield self.wait_for(f'#transactions tr[data-transaction="{started.transaction_id}"] .energy', "0.50 kWh")
 
-        # Id tags are managed from the page.
+        yield self.screenshot("dashboard")
+
+        # Id tags are managed on their page (idtags.js).
         from selenium.webdriver.support.ui import Select
 
-        tag = yield self.wait_for('#idtag-form input[name="idTag"]')
+        yield self.click('#nav a[data-view="idtags"]')
+        tag = yield self.wait_for('main[data-view="idtags"] #idtag-form input[name="idTag"]')
         yield self.in_thread(tag.send_keys, "NEWTAG")
         status = yield self.wait_for('#idtag-form select[name="status"]')
         yield self.in_thread(lambda: Select(status).select_by_visible_text("Blocked"))
@@ -88,8 +91,8 @@ class ConsoleBrowserTests(BrowserMixin, ApiMixin, TestCase):
         yield self.in_thread(save.click)
         yield self.wait_for('#idtags tr[data-idtag="NEWTAG"]', "Blocked")
         self.assertEqual(self.central.store.id_tag("NEWTAG").status, "Blocked")
-
-        yield self.screenshot("dashboard")
+        yield self.screenshot("idtags")
+        yield self.go("#/")
 
         yield self.click('#chargepoints tr[data-identity="CP1"]')
         yield self.wait_for("#detail-title", "CP1")

@@ -97,6 +97,7 @@
       else sessionStorage.removeItem(TOKEN_KEY);
       restartStream();
       refreshAll();
+      route(); // the view shown reads again, with the token
     });
   }
 
@@ -389,57 +390,6 @@
     renderTransactions();
   }
 
-  // -- id tags -----------------------------------------------------------------
-
-  function idTagMessage(text, bad) {
-    const message = $("#idtag-message");
-    message.textContent = text;
-    message.className = bad ? "message bad" : "message";
-    message.hidden = !text;
-  }
-
-  async function loadIdTags() {
-    const page = await api("GET", "idtags?limit=500");
-    const rows = page.items.map((tag) => element(
-      "tr",
-      { "data-idtag": tag.idTag },
-      element("td", {}, element("strong", { text: tag.idTag })),
-      element("td", {}, element("span", { class: `pill status-${tag.status === "Accepted" ? "Available" : "Faulted"}` }, tag.status)),
-      element("td", { text: tag.expiryDate ? formatTime(tag.expiryDate) : "never" }),
-      element("td", { text: tag.parentIdTag || "—" }),
-      element("td", {}, element("button", {
-        type: "button",
-        class: "small danger",
-        onclick: async () => {
-          try {
-            await api("DELETE", `idtags/${encodeURIComponent(tag.idTag)}`);
-            idTagMessage(`${tag.idTag} deleted.`);
-            loadIdTags();
-          } catch (error) { idTagMessage(error.message, true); }
-        },
-      }, "Delete")),
-    ));
-    $("#idtags tbody").replaceChildren(...rows);
-    $("#idtag-count").textContent = `${page.total}`;
-  }
-
-  function setupIdTags() {
-    $("#idtag-form").addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const form = event.target;
-      const body = { status: form.elements.status.value };
-      if (form.elements.expiryDate.value) body.expiryDate = new Date(form.elements.expiryDate.value).toISOString();
-      if (form.elements.parentIdTag.value.trim()) body.parentIdTag = form.elements.parentIdTag.value.trim();
-      const idTag = form.elements.idTag.value.trim();
-      try {
-        await api("PUT", `idtags/${encodeURIComponent(idTag)}`, body);
-        idTagMessage(`${idTag} saved.`);
-        form.reset();
-        loadIdTags();
-      } catch (error) { idTagMessage(error.message, true); }
-    });
-  }
-
   // -- views -------------------------------------------------------------------
 
   // A hash router: "#/<name>/<param>..." shows the view registered as
@@ -532,7 +482,7 @@
     title: "Dashboard",
     nav: true,
     render(main) {
-      main.append(parked("cp-section"), parked("tx-section"), parked("idtags-section"), parked("events-section"));
+      main.append(parked("cp-section"), parked("tx-section"), parked("events-section"));
     },
   });
 
@@ -553,7 +503,7 @@
 
   // -- live events ---------------------------------------------------------------
 
-  const refreshers = { chargePoints: loadChargePoints, transactions: loadTransactions, idTags: loadIdTags };
+  const refreshers = { chargePoints: loadChargePoints, transactions: loadTransactions };
   const pending = new Set();
   let refreshTimer = null;
 
@@ -568,7 +518,7 @@
     }, 100);
   }
 
-  function refreshAll() { refresh("chargePoints", "transactions", "idTags"); }
+  function refreshAll() { refresh("chargePoints", "transactions"); }
 
   function showLoadError(error) {
     if (error.status !== 401) console.warn("openocpp console:", error);
@@ -583,7 +533,6 @@
     transactionStarted: ["transactions", "chargePoints"],
     transactionStopped: ["transactions", "chargePoints"],
     meterValues: ["transactions"],
-    idTagChanged: ["idTags"],
   };
 
   function describe(kind, data) {
@@ -613,7 +562,7 @@
   }
 
   function onEvent(kind, data) {
-    showEvent(kind, data);
+    if (kind !== "frame") showEvent(kind, data); // frames have their own page (messages.js)
     refresh(...(REFRESH_ON[kind] || []));
     for (const listener of extensions.event) listener(kind, data);
   }
@@ -705,7 +654,6 @@
   document.addEventListener("DOMContentLoaded", () => {
     setupToken();
     setupOperations();
-    setupIdTags();
     for (const setup of extensions.setup) setup();
     window.addEventListener("hashchange", route);
     route();
