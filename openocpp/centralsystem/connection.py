@@ -84,6 +84,9 @@ class ChargePointConnection:
         trace = getattr(central_system, "trace", None)
         if trace is not None:
             self.session.add_observer(trace)
+        metrics = getattr(central_system, "metrics", None)
+        if metrics is not None:
+            self.session.add_observer(metrics.observer())
         self._connection = connection
         self._boot_timer: Any = None
         self._per_message = config.max_meter_values_per_message

@@ -111,6 +111,9 @@ class ICentralSystemConfig(Interface):
     )
     trace_max_bytes = Attribute("The size in bytes past which the frame trace file is rotated.")
     trace_files = Attribute("How many frame trace files are kept, the current one included.")
+    metrics = Attribute(
+        "Whether the central system keeps its Prometheus metrics (L{openocpp.metrics}; on by default)."
+    )
 
 
 class ICentralSystemStore(Interface):
@@ -892,6 +895,9 @@ class ICentralSystem(IService):
     config = Attribute("Its L{ICentralSystemConfig}.")
     trace = Attribute(
         "Its L{openocpp.trace.TraceWriter} while the frame trace is on, else C{None}."
+    )
+    metrics = Attribute(
+        "Its L{openocpp.metrics.Metrics} (served at C{/metrics} by the API), or C{None} when off."
     )
     store = Attribute(
         "Its L{ICentralSystemStore} (by default the SQLite "

@@ -196,6 +196,14 @@ class RpcSession:
             self._call_received = self._drop_call
 
     @property
+    def pending_calls(self) -> int:
+        """
+        Our CALLs not answered yet: the outstanding one and those queued
+        behind it (the metrics' queue depth).
+        """
+        return len(self._queue) + (self._outstanding is not None)
+
+    @property
     def identity(self) -> str | None:
         """
         The charge point identity of the connection, C{None} before it is
