@@ -20,6 +20,7 @@ from openocpp.messages.enums import (
 )
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError
+from openocpp.transport.connection import format_peer
 
 _POLICY_STATUS = {
     "accept": RegistrationStatus.ACCEPTED,
@@ -74,10 +75,11 @@ class DefaultCentralSystemBehaviour:
     @hookimpl
     def openocpp_cs_charge_point_connected(self, charge_point):
         self._store.touch(charge_point.identity)
-        self.log.info(
+        # The transport logged the connection (peer, profile) at info.
+        self.log.debug(
             "Charge point {identity} connected from {peer}",
             identity=charge_point.identity,
-            peer=charge_point.peer,
+            peer=format_peer(charge_point.peer),
         )
 
     @hookimpl

@@ -144,6 +144,9 @@ class ApiSite(Site):
     """
 
     protocol = DeadlineChannel
+    #: No "Starting factory <... object at 0x...>" line: the service logs
+    #: where it listens.
+    noisy = False
 
     def __init__(self, resource: Any, request_timeout: float, reactor: Any = None) -> None:
         # The idle timeout too: no connection stays open for nothing.
