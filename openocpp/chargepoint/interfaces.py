@@ -233,6 +233,9 @@ class IChargePoint(IService):
     )
     connector_count = Attribute("NumberOfConnectors: connectors go from 1 to it.")
     log_frames = Attribute("Whether every OCPP frame in and out is logged, one debug line each.")
+    metrics = Attribute(
+        "The L{openocpp.metrics.Metrics} of C{--metrics-listen}, or C{None}."
+    )
     trace = Attribute(
         "The frame observer tracing every frame (C{--trace}: an L{openocpp.trace.TraceWriter}), or C{None}."
     )

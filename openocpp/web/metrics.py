@@ -52,3 +52,42 @@ class MetricsResource(Resource):
         request.setResponseCode(status)
         request.setHeader(b"content-type", b"application/json; charset=utf-8")
         return json.dumps({"error": error, "code": None, "description": description}).encode("utf-8")
+
+
+def metrics_service(metrics: Any, endpoint: str, token: str | None, reactor: Any) -> Any:
+    """
+    A service of its own serving C{/metrics} (the charge point's
+    C{--metrics-listen}), with C{token} required, or, without one, on
+    loopback only.
+
+    @raise ValueError: no token for an endpoint that is not loopback-only.
+    """
+    from twisted.internet.endpoints import serverFromString
+    from twisted.web.server import Site
+
+    from openocpp.listening import ListeningService
+    from openocpp.web.auth import make_authenticator
+    from openocpp.web.config import is_loopback_endpoint
+
+    if token is None and not is_loopback_endpoint(endpoint):
+        raise ValueError(
+            f"metrics_listen {endpoint!r} is not loopback-only: give a metrics_token, "
+            "or listen on interface=127.0.0.1"
+        )
+    root = Resource()
+    root.putChild(b"metrics", MetricsResource(metrics, make_authenticator(token)))
+    site = Site(root, reactor=reactor)
+    site.noisy = False
+    site.displayTracebacks = False
+
+    def listened(port: Any) -> None:
+        address = port.getHost()
+        MetricsResource.log.info(
+            "Metrics on http://{host}:{port}/metrics",
+            host=getattr(address, "host", address),
+            port=getattr(address, "port", ""),
+        )
+
+    service = ListeningService(serverFromString(reactor, endpoint), site, endpoint, "Metrics", listened=listened)
+    service.setName("metrics")
+    return service
