@@ -640,6 +640,9 @@ class IChargePointProxy(Interface):
     security_profile = Attribute("The Security Profile the connection was made with.")
     client_certificate = Attribute("Its TLS client certificate (profile 3), or None.")
     connected = Attribute("Whether its connection is still open.")
+    pending_calls = Attribute(
+        "How many of our calls to it are not answered yet (sent or queued behind the one sent)."
+    )
     registration_status = Attribute(
         "The status of the last BootNotification.conf sent to it (C{'Accepted'}, "
         "C{'Pending'}, C{'Rejected'}), or None if it never booted here."

@@ -60,7 +60,7 @@ class ChargePointProxy:
         Our calls to the charge point not answered yet (the metrics' queue
         depth).
         """
-        return self._session.pending_calls
+        return getattr(self._session, "pending_calls", 0)
 
     def __repr__(self) -> str:
         state = "connected" if self.connected else "disconnected"

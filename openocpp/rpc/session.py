@@ -797,9 +797,9 @@ class RpcSession:
             observer(direction, text, self)
         except Exception:
             self._log.failure(
-                "Frame observer {observer!r} failed on a frame {direction} "
+                "Frame observer {observer} failed on a frame {direction} "
                 "for {identity}",
-                observer=observer,
+                observer=getattr(observer, "__qualname__", None) or type(observer).__qualname__,
                 direction=direction,
                 identity=self._identity,
             )

@@ -531,7 +531,8 @@ class _SessionEndpoint:
         return _connect_session(self._endpoint, self._factory).addCallbacks(started, failed)
 
     def __repr__(self) -> str:
-        return f"<OCPP session endpoint {self._factory.connection_url}>"
+        # ClientService's retry line names it: the URL, for people.
+        return self._factory.connection_url
 
 
 def _fire(deferred: Deferred[Any], outcome: Any) -> None:
