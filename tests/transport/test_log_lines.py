@@ -4,12 +4,15 @@ opens (the peer as host:port, the security profile), one when it closes
 (code, reason, how long it lasted), and no repr anywhere.
 """
 
+from twisted.internet import reactor
 from twisted.internet.defer import inlineCallbacks
 from twisted.logger import formatEvent, globalLogPublisher
 from twisted.trial.unittest import TestCase
 
 from openocpp.messages import core
+from openocpp.transport.client import ClientConnectionService
 from tests.centralsystem.fake_chargepoint import CentralSystemMixin, when_disconnected
+from tests.transport.test_connections import ConnectionTestsMixin, Handlers
 
 
 class ConnectionLogLinesTests(CentralSystemMixin, TestCase):
@@ -50,3 +53,33 @@ class ConnectionLogLinesTests(CentralSystemMixin, TestCase):
                 self.assertNotIn(leak, line)
         (event,) = [e for e in self.events if formatEvent(e) == closed[0]]
         self.assertEqual((event["code"], event["peer"].split(":")[0]), (1000, "127.0.0.1"))
+
+
+class RetryLogLineTests(ConnectionTestsMixin, TestCase):
+    """
+    A charge point's retry line says why it retries.
+    """
+
+    async def test_retry_says_why(self) -> None:
+        """
+        Refused by the server, the service's retry line gives the refusal
+        (the HTTP status), and names the URL, not a repr.
+        """
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        _, port = await self.start_server(Handlers(), security_profile=1, authenticator=lambda *args: False)
+        service = ClientConnectionService(
+            reactor, f"ws://127.0.0.1:{port}/ocpp", "CP001", Handlers(),
+            security_profile=1, password="nope", initial_delay=5,
+        )
+        service.startService()
+        self.addCleanup(service.stopService)
+        failure = await self.refused(service.whenConnected(failAfterFailures=1))
+        lines = [formatEvent(event) for event in events]
+        (retry,) = [line for line in lines if line.startswith("Connecting CP001 again in")]
+        self.assertIn(failure.getErrorMessage(), retry)
+        self.assertIn("401", retry)
+        for line in lines:
+            self.assertNotIn("object at 0x", line)
+            self.assertNotIn("<OCPP session endpoint", line)

@@ -150,3 +150,15 @@ class NoMetricsTests(ApiMixin, TestCase):
         answer = yield self.get("/metrics")
         self.assertEqual(answer.status, 404)
         self.assertIn("--no-metrics", answer.json["description"])
+
+    @inlineCallbacks
+    def test_nothing_observes_frames(self):
+        """
+        With neither metrics nor a trace, no frame observer is added to a
+        session: their cost when off is nothing.
+        """
+        self.assertIsNone(self.central.metrics)
+        self.assertIsNone(self.central.trace)
+        yield self.booted("CP1", statuses=[])
+        session = self.central.charge_point("CP1")._session
+        self.assertEqual(session._observers, ())
