@@ -17,6 +17,10 @@ The servers, each started as a process of its own, one after the other:
   - C{openocpp-memory}: the same with C{--db :memory:};
   - (only when named in C{--servers}) C{openocpp-logframes}: C{openocpp}
     with C{--log-frames}: what logging every frame costs;
+  - (only when named) C{openocpp-trace}: C{openocpp} with C{--trace FILE}:
+    what the frame trace costs;
+  - (only when named) C{openocpp-nometrics}: C{openocpp} with
+    C{--no-metrics}: what the metrics' counters cost;
   - C{ocpp-peer}: a central system written with the C{ocpp} package on
     C{websockets} (C{benchmarks/servers/ocpp_peer.py}), what a Python user
     would pick today;
@@ -108,7 +112,7 @@ SERVERS = ("openocpp", "openocpp-memory", "ocpp-peer", "autobahn-bare")
 #: (C{--baseline-path}, e.g. a C{git archive main} copy), measured in the
 #: same minutes as this one; C{external}, any OCPP central system started
 #: by C{--server-command} (added to the servers when given).
-EXTRA_SERVERS = ("openocpp-logframes", "openocpp-base", "external")
+EXTRA_SERVERS = ("openocpp-logframes", "openocpp-trace", "openocpp-nometrics", "openocpp-base", "external")
 
 #: The command line of the C{external} server, with C{{port}} in it.
 EXTERNAL_COMMAND: str | None = None
@@ -134,9 +138,14 @@ def server_command(kind: str, port: int, workdir: str) -> list[str]:
         import shlex
 
         return shlex.split(EXTERNAL_COMMAND.replace("{port}", str(port)))
-    if kind in ("openocpp", "openocpp-memory", "openocpp-logframes", "openocpp-base"):
+    if kind in ("openocpp", "openocpp-memory", "openocpp-logframes", "openocpp-trace", "openocpp-nometrics",
+                "openocpp-base"):
         database = ":memory:" if kind == "openocpp-memory" else os.path.join(workdir, "cs.sqlite")
         log_frames = ["--log-frames"] if kind == "openocpp-logframes" else []
+        if kind == "openocpp-trace":
+            log_frames = ["--trace", os.path.join(workdir, "frames.trace")]
+        elif kind == "openocpp-nometrics":
+            log_frames = ["--no-metrics"]
         return _twistd() + [
             "-n",
             "--logfile", os.path.join(workdir, "twistd.log"),
@@ -437,7 +446,7 @@ def run_once(
         server_log.close()
 
     persisted = None
-    if kind in ("openocpp", "openocpp-logframes", "openocpp-base"):
+    if kind in ("openocpp", "openocpp-logframes", "openocpp-trace", "openocpp-nometrics", "openocpp-base"):
         persisted = _persisted(os.path.join(workdir, "cs.sqlite"))
     shutil.rmtree(workdir, ignore_errors=True)
 
@@ -755,7 +764,8 @@ def main() -> int:
     parser.add_argument(
         "--servers",
         default=",".join(SERVERS),
-        help="comma-separated (all four; also openocpp-logframes: openocpp with --log-frames)",
+        help="comma-separated (all four; also openocpp-logframes: openocpp with --log-frames; "
+        "openocpp-trace: openocpp with --trace; openocpp-nometrics: with --no-metrics)",
     )
     parser.add_argument("--duration", type=float, default=20.0, help="measured seconds per run (20)")
     parser.add_argument("--warmup", type=float, default=None, help="seconds of load before measuring (3; paced: interval + 2)")

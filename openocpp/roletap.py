@@ -31,6 +31,8 @@ class RoleOptions(usage.Options):
         ["log-frames", None, "Log every OCPP frame in and out (debug level)."],
     ]
     optParameters = [
+        ["log-format", None, "text",
+         "The log's format: text (one line per event) or json (one JSON object per line)."],
         ["trace", None, None,
          "Write every OCPP frame in and out to this file, one JSON line each (size-rotated)."],
         ["trace-max-bytes", None, 10 * 1024 * 1024, "Bytes past which the --trace file is rotated.",
@@ -58,20 +60,22 @@ class RoleOptions(usage.Options):
 
     def postOptions(self) -> None:
         with self.errors_named():
-            self.check_trace()
+            self.check_observability()
             self.check()
             self.config = self.make_config()
 
-    def check_trace(self) -> None:
+    def check_observability(self) -> None:
         """
-        Fail unless the C{--trace} file (when given) can be written: its
-        folder exists, and it is no folder nor a file this process may not
-        write. Creates nothing.
+        Fail unless C{--log-format} is one we write, and the C{--trace}
+        file (when given) can be written: its folder exists, and it is no
+        folder nor a file this process may not write. Creates nothing.
 
         @raise ValueError: it cannot; the message names the option.
         """
         import os
 
+        if self["log-format"] not in ("text", "json"):
+            raise ValueError(f"--log-format must be text or json, not {self['log-format']!r}")
         path = self["trace"]
         if path is None:
             return

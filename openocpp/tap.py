@@ -87,6 +87,17 @@ class Options(usage.Options):
         parent = getattr(self, "parent", None)
         if parent is not None:
             _files_per_role(parent, self.subCommand)
+            _log_format(parent, self.subOptions["log-format"])
+
+
+def _log_format(twistd: usage.Options, log_format: str) -> None:
+    # --log-format json: twistd's log observer factory (its --logger) is
+    # ours, writing where twistd would (--logfile, or standard output).
+    if log_format == "text":
+        return
+    from openocpp.logformat import use_json
+
+    use_json(twistd)
 
 
 def _files_per_role(twistd: usage.Options, role: str) -> None:

@@ -28,6 +28,7 @@ import time as _time
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+import orjson
 from twisted.logger import Logger
 from twisted.python.logfile import LogFile
 from zope.interface import implementer
@@ -46,11 +47,6 @@ REDACTED = "***"
 MAX_LIMIT = 1000
 
 _KEY = "authorizationkey"
-
-
-def _reject_constant(name: str) -> None:
-    # NaN and Infinity are no JSON: such a frame is kept as invalid text.
-    raise ValueError(name)
 
 
 def _redact_configuration(frame: list) -> bool:
@@ -183,7 +179,8 @@ class TraceWriter:
             name = self._identities[identity] = json.dumps(identity, ensure_ascii=False)
         invalid = False
         try:
-            frame = json.loads(text, parse_constant=_reject_constant)
+            # orjson: strict JSON (no NaN), and 3 to 5 times json's speed.
+            frame = orjson.loads(text)
         except (ValueError, RecursionError):
             frame = text
             invalid = True

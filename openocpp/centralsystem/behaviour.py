@@ -20,6 +20,7 @@ from openocpp.messages.enums import (
 )
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError
+from openocpp.transport.connection import format_peer
 
 _POLICY_STATUS = {
     "accept": RegistrationStatus.ACCEPTED,
@@ -74,10 +75,11 @@ class DefaultCentralSystemBehaviour:
     @hookimpl
     def openocpp_cs_charge_point_connected(self, charge_point):
         self._store.touch(charge_point.identity)
-        self.log.info(
+        # The transport logged the connection (peer, profile) at info.
+        self.log.debug(
             "Charge point {identity} connected from {peer}",
             identity=charge_point.identity,
-            peer=charge_point.peer,
+            peer=format_peer(charge_point.peer),
         )
 
     @hookimpl
@@ -102,7 +104,7 @@ class DefaultCentralSystemBehaviour:
             identity=identity,
             vendor=request.charge_point_vendor,
             model=request.charge_point_model,
-            firmware=request.firmware_version,
+            firmware=request.firmware_version or "not given",
             status=str(status),
         )
         return self._store.when_committed(
@@ -297,10 +299,10 @@ class DefaultCentralSystemBehaviour:
     def openocpp_cs_security_event_notification(self, charge_point, request):
         self._store.record_security_event(charge_point.identity, request)
         self.log.warn(
-            "Security event from {identity}: {type} {tech_info}",
+            "Security event from {identity}: {type}{tech_info}",
             identity=charge_point.identity,
             type=request.type,
-            tech_info=request.tech_info or "",
+            tech_info=f" ({request.tech_info})" if request.tech_info else "",
         )
         return self._store.when_committed(security.SecurityEventNotificationResponse())
 

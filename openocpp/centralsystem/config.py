@@ -62,6 +62,7 @@ class CentralSystemConfig:
     trace: str | None = None
     trace_max_bytes: int = 10 * 1024 * 1024
     trace_files: int = 5
+    metrics: bool = True
 
     def __post_init__(self) -> None:
         if self.security_profile not in (0, 1, 2, 3):

@@ -26,6 +26,7 @@ from openocpp.messages.errors import ErrorCode
 from openocpp.messages.registry import ACTIONS, Role
 from openocpp.rpc.errors import CallError
 from openocpp.rpc.session import RpcSession
+from openocpp.transport.connection import format_peer
 from openocpp.transport.interfaces import IConnectionHandler
 
 #: The registration status a charge point is held to while its
@@ -84,6 +85,9 @@ class ChargePointConnection:
         trace = getattr(central_system, "trace", None)
         if trace is not None:
             self.session.add_observer(trace)
+        metrics = getattr(central_system, "metrics", None)
+        if metrics is not None:
+            self.session.add_observer(metrics.observer())
         self._connection = connection
         self._boot_timer: Any = None
         self._per_message = config.max_meter_values_per_message
@@ -239,7 +243,7 @@ class ChargePointConnection:
             "Closing the connection of {identity} ({peer}): no BootNotification within "
             "{timeout} seconds of connecting",
             identity=connection.identity,
-            peer=connection.peer,
+            peer=format_peer(connection.peer),
             timeout=timeout,
         )
         connection.close(_CLOSE_POLICY_VIOLATION, "no BootNotification")

@@ -111,6 +111,9 @@ class ICentralSystemConfig(Interface):
     )
     trace_max_bytes = Attribute("The size in bytes past which the frame trace file is rotated.")
     trace_files = Attribute("How many frame trace files are kept, the current one included.")
+    metrics = Attribute(
+        "Whether the central system keeps its Prometheus metrics (L{openocpp.metrics}; on by default)."
+    )
 
 
 class ICentralSystemStore(Interface):
@@ -640,6 +643,9 @@ class IChargePointProxy(Interface):
     security_profile = Attribute("The Security Profile the connection was made with.")
     client_certificate = Attribute("Its TLS client certificate (profile 3), or None.")
     connected = Attribute("Whether its connection is still open.")
+    pending_calls = Attribute(
+        "How many of our calls to it are not answered yet (sent or queued behind the one sent)."
+    )
     registration_status = Attribute(
         "The status of the last BootNotification.conf sent to it (C{'Accepted'}, "
         "C{'Pending'}, C{'Rejected'}), or None if it never booted here."
@@ -895,6 +901,9 @@ class ICentralSystem(IService):
     config = Attribute("Its L{ICentralSystemConfig}.")
     trace = Attribute(
         "Its L{openocpp.trace.TraceWriter} while the frame trace is on, else C{None}."
+    )
+    metrics = Attribute(
+        "Its L{openocpp.metrics.Metrics} (served at C{/metrics} by the API), or C{None} when off."
     )
     store = Attribute(
         "Its L{ICentralSystemStore} (by default the SQLite "

@@ -54,6 +54,14 @@ class ChargePointProxy:
         self.registration_status = registration_status
         self._answer_observers = dict(answer_observers or {})
 
+    @property
+    def pending_calls(self) -> int:
+        """
+        Our calls to the charge point not answered yet (the metrics' queue
+        depth).
+        """
+        return getattr(self._session, "pending_calls", 0)
+
     def __repr__(self) -> str:
         state = "connected" if self.connected else "disconnected"
         return f"<ChargePointProxy {self.identity!r} {state}>"

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from twisted.application.service import MultiService
-from twisted.internet.defer import Deferred, DeferredList, fail, succeed
+from twisted.internet.defer import Deferred, DeferredList, fail, maybeDeferred, succeed
 from twisted.internet.interfaces import IReactorThreads
 from twisted.logger import Logger
 from zope.interface import implementer
@@ -102,6 +102,25 @@ def _handler(given: Any, interface: Any, plugins: Any, default: Any) -> Any:
     if interface.providedBy(given):
         return given
     return given(plugins)
+
+
+def _make_metrics(central: "CentralSystem", config: Any, reactor: Any) -> Any:
+    # The central system's metrics (unless --no-metrics), or None: then no
+    # session counts its calls.
+    if not getattr(config, "metrics", True):
+        return None
+    from openocpp.metrics import Metrics
+
+    metrics = Metrics(reactor)
+    metrics.gauge(metrics.connected, lambda: len(central._connected))
+    metrics.gauge(
+        metrics.queue.labels("pending_calls"),
+        lambda: sum(proxy.pending_calls for proxy in list(central._connected.values())),
+    )
+    group = getattr(central.store, "_group", None)
+    if group is not None:
+        group.commit_observer = metrics.commit_timer()
+    return metrics
 
 
 def _make_trace(config: Any, reactor: Any) -> Any:
@@ -211,6 +230,7 @@ class CentralSystem(MultiService):
             config,
             self.store,
         )
+        self.metrics = _make_metrics(self, config, reactor)
         # Every decision, a plugin's too, is rate limited.
         self._authenticator = AuthenticationGuard(
             self._check_credentials,
@@ -226,6 +246,8 @@ class CentralSystem(MultiService):
         self._connected: dict[str, ChargePointProxy] = {}
         self._waiting: dict[str, list[Deferred]] = {}
         self._closed: dict[ChargePointProxy, Deferred] = {}
+        #: The identities connected since the start (the reconnect count).
+        self._seen: set[str] = set()
         self.trace = _make_trace(config, reactor)
         self._listener = self._make_listener()
         self._listener.setServiceParent(self)
@@ -239,7 +261,7 @@ class CentralSystem(MultiService):
         config = self.config
         factory = OcppServerFactory(
             handler_factory=lambda connection: ChargePointConnection(self, connection),
-            authenticator=self._authenticator,
+            authenticator=self._authenticator if self.metrics is None else self._counted_authentication,
             allow_unicode_identities=config.unicode_identities,
             security_profile=config.security_profile,
             max_message_size=config.max_message_size,
@@ -521,6 +543,20 @@ class CentralSystem(MultiService):
             response=response,
         )
 
+    def _counted_authentication(self, identity, password, certificate, peer):
+        # The guard's decision, its refusals counted (metrics on).
+        def refused(failure):
+            self.metrics.authentication_failures.labels(str(getattr(failure.value, "code", 500))).inc()
+            return failure
+
+        def decided(accepted):
+            if not accepted:
+                self.metrics.authentication_failures.labels("401" if password is not None else "404").inc()
+            return accepted
+
+        deciding = maybeDeferred(self._authenticator, identity, password, certificate, peer)
+        return deciding.addCallbacks(decided, refused)
+
     def _check_credentials(self, identity, password, certificate, peer):
         # The certificate's subject first: no plugin deciding credentials
         # can let a certificate of another charge point in.
@@ -530,6 +566,11 @@ class CentralSystem(MultiService):
         )
 
     def _attach(self, proxy: ChargePointProxy) -> None:
+        if self.metrics is not None:
+            self.metrics.connections.inc()
+            if proxy.identity in self._seen:
+                self.metrics.reconnects.inc()
+            self._seen.add(proxy.identity)
         old = self._connected.get(proxy.identity)
         self._connected[proxy.identity] = proxy
         self._closed[proxy] = Deferred()

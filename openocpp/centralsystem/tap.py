@@ -115,6 +115,7 @@ class CentralSystemOptions(RoleOptions):
     ]
     optFlags = [
         ["accept-any-idtag", None, "Accept every id tag, known or not."],
+        ["no-metrics", None, "Keep no Prometheus metrics (/metrics on the API answers 404)."],
         ["no-log-frames", None, "Accepted for older command lines: frame logging is off by default."],
         ["unicode-identities", None, "Accept identities beyond ASCII (normalised to NFC)."],
         ["no-certificate-identity", None,
@@ -216,6 +217,7 @@ class CentralSystemOptions(RoleOptions):
             trace=self["trace"],
             trace_max_bytes=self["trace-max-bytes"],
             trace_files=self["trace-files"],
+            metrics=not self["no-metrics"],
         )
 
     def make_api_config(self):

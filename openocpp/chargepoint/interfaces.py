@@ -237,6 +237,9 @@ class IChargePoint(IService):
         "A dict, action -> the response every request of that action gets instead of the "
         "charge point's own answer (a simulator's chosen status); empty by default."
     )
+    metrics = Attribute(
+        "The L{openocpp.metrics.Metrics} of C{--metrics-listen}, or C{None}."
+    )
     trace = Attribute(
         "The frame observer tracing every frame (C{--trace}: an L{openocpp.trace.TraceWriter}), or C{None}."
     )

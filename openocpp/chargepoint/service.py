@@ -118,6 +118,8 @@ class _Connection:
         self.session.add_observer(charge_point._activity)
         if charge_point.trace is not None:
             self.session.add_observer(charge_point.trace)
+        if charge_point.metrics is not None:
+            self.session.add_observer(charge_point.metrics.observer())
         self.session.invalid_message = lambda description: charge_point.security_event(
             "InvalidMessages", description
         )
@@ -158,6 +160,8 @@ class ChargePoint(MultiService):
     @param connect: whether the service connects by itself; tests turn it
         off and hand connections to L{handler_factory}.
     @param log_frames: log every frame in and out (debug level).
+    @param metrics: the L{openocpp.metrics.Metrics} its sessions count
+        their calls in (C{--metrics-listen}), or C{None}.
     @param trace: an L{openocpp.rpc.interfaces.IFrameObserver} shown every
         frame of every connection (the L{openocpp.trace.TraceWriter} of
         C{--trace}), or C{None}.
@@ -184,6 +188,7 @@ class ChargePoint(MultiService):
         transfers: Any = None,
         log_publisher: Any = None,
         trace: Any = None,
+        metrics: Any = None,
     ) -> None:
         super().__init__()
         if reactor is None:
@@ -193,6 +198,7 @@ class ChargePoint(MultiService):
         self.config = config
         self._log_frames = log_frames
         self.trace = trace
+        self.metrics = metrics
         # A store the charge point opened is its own to close when it stops
         # (and to open again when it starts); one handed in is the caller's.
         self._owns_store = store is None
@@ -207,6 +213,8 @@ class ChargePoint(MultiService):
             )
         self.plugins = plugins
         self._transfer_client = transfers
+        #: Connections made since it was built (the reconnect count).
+        self._connections_made = 0
         #: Counts the stops: a restart starts again only when no other stop
         #: came while it waited for its own.
         self._stops = 0
@@ -816,6 +824,11 @@ class ChargePoint(MultiService):
         self._heartbeat.activity()
 
     def _connected(self, connection: _Connection) -> None:
+        if self.metrics is not None:
+            self.metrics.connections.inc()
+            if self._connections_made:
+                self.metrics.reconnects.inc()
+        self._connections_made += 1
         if self._connection is not None and self._connection is not connection:
             self._connection.close()
         self._connection = connection

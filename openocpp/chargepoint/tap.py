@@ -92,6 +92,11 @@ class ChargePointOptions(RoleOptions):
         ["noise", None, 0.0, "Relative noise of the simulated meter's readings (0.01: 1 %).",
          number("--noise", float)],
         ["seed", None, 0, "Seed of the simulated meter's noise.", number("--seed", int)],
+        ["metrics-listen", None, None,
+         "Serve Prometheus metrics at /metrics on this endpoint (e.g. tcp:9101:interface=127.0.0.1)."],
+        ["metrics-token", None, None,
+         "Token /metrics requires (Bearer, or the Basic-auth password); file:PATH reads it "
+         "from a file. Without one, --metrics-listen must be loopback-only."],
     ]
     optFlags = [
         ["simulate", None, "Run charging sessions in a loop on connector 1."],
@@ -191,10 +196,11 @@ def make_service(options: ChargePointOptions, reactor=None) -> IService:
         from openocpp.chargepoint.simtap import make_simulation
 
         with options.errors_named():
-            _preflight(options, database=False)  # each charge point's, there
+            _preflight(options, reactor, database=False)  # each charge point's, there
             return make_simulation(options, reactor)
     with options.errors_named():
-        _preflight(options)
+        _preflight(options, reactor)
+        metrics = _metrics(options, reactor)
         plugins = None
         if options["simulate"]:
             from openocpp.chargepoint.simtap import simulator_meter, simulator_plugins
@@ -212,7 +218,10 @@ def make_service(options: ChargePointOptions, reactor=None) -> IService:
             plugins=plugins,
             log_frames=bool(options["log-frames"]),
             trace=_trace(options, reactor),
+            metrics=metrics,
         )
+        if metrics is not None:
+            _serve_metrics(options, charge_point, metrics, reactor)
     if options["simulate"]:
         simulator = ChargingSimulator(
             charge_point, id_tag=options["id-tag"], charge_time=options["charge-time"]
@@ -220,6 +229,34 @@ def make_service(options: ChargePointOptions, reactor=None) -> IService:
         simulator.setName("simulator")
         simulator.setServiceParent(charge_point)
     return charge_point
+
+
+def _metrics(options: ChargePointOptions, reactor) -> Any:
+    # The charge point's metrics, kept only when served (--metrics-listen).
+    if options["metrics-listen"] is None:
+        return None
+    from openocpp.metrics import Metrics
+
+    return Metrics(reactor)
+
+
+def _serve_metrics(options: ChargePointOptions, charge_point: Any, metrics: Any, reactor) -> None:
+    from openocpp.web.config import read_token
+    from openocpp.web.metrics import metrics_service
+
+    def queued() -> int:
+        # Read at a scrape: the store may be closed (stopping).
+        try:
+            return charge_point.store.queue_length()
+        except Exception:
+            return 0
+
+    metrics.gauge(metrics.connected, lambda: 1 if charge_point.connected else 0)
+    metrics.gauge(metrics.queue.labels("transactions"), queued)
+    service = metrics_service(
+        metrics, options["metrics-listen"], read_token(options["metrics-token"]), reactor
+    )
+    service.setServiceParent(charge_point)
 
 
 def _trace(options: ChargePointOptions, reactor) -> Any:
@@ -233,7 +270,7 @@ def _trace(options: ChargePointOptions, reactor) -> Any:
     )
 
 
-def _preflight(options: ChargePointOptions, database: bool = True) -> None:
+def _preflight(options: ChargePointOptions, reactor: Any = None, database: bool = True) -> None:
     # In the order a user would fix them; nothing here creates a file.
     from openocpp import preflight
     from openocpp.chargepoint.store import MIGRATIONS
@@ -251,6 +288,18 @@ def _preflight(options: ChargePointOptions, database: bool = True) -> None:
     _check_download_folder("--download-folder", config.download_folder)
     if database:
         preflight.check_role_database("--db", config.database, MIGRATIONS, "charge point")
+    if options["metrics-listen"] is not None:
+        from openocpp.web.config import is_loopback_endpoint
+
+        preflight.check_endpoint(None, "--metrics-listen", options["metrics-listen"])
+        if options["metrics-token"] is None and not is_loopback_endpoint(options["metrics-listen"]):
+            raise ValueError(
+                f"--metrics-listen {options['metrics-listen']!r} is not loopback-only: give "
+                "--metrics-token, or listen on interface=127.0.0.1"
+            )
+        preflight.check_port_free(reactor, "--metrics-listen", options["metrics-listen"])
+    elif options["metrics-token"] is not None:
+        raise ValueError("--metrics-token needs --metrics-listen (the endpoint /metrics listens on)")
 
 
 def _check_trust_root(option: str, path: str | None) -> None:

@@ -30,6 +30,10 @@ class IRpcSession(Interface):
         "The charge point identity of the connection (C{None} before the "
         "connection is made)."
     )
+    pending_calls = Attribute(
+        "How many of our CALLs are not answered yet: the outstanding one and "
+        "those queued behind it (an C{int})."
+    )
     call_timeout = Attribute(
         "Seconds to wait for the answer to a CALL once sent, unless the "
         "call says otherwise."

@@ -196,6 +196,14 @@ class RpcSession:
             self._call_received = self._drop_call
 
     @property
+    def pending_calls(self) -> int:
+        """
+        Our CALLs not answered yet: the outstanding one and those queued
+        behind it (the metrics' queue depth).
+        """
+        return len(self._queue) + (self._outstanding is not None)
+
+    @property
     def identity(self) -> str | None:
         """
         The charge point identity of the connection, C{None} before it is
@@ -789,9 +797,9 @@ class RpcSession:
             observer(direction, text, self)
         except Exception:
             self._log.failure(
-                "Frame observer {observer!r} failed on a frame {direction} "
+                "Frame observer {observer} failed on a frame {direction} "
                 "for {identity}",
-                observer=observer,
+                observer=getattr(observer, "__qualname__", None) or type(observer).__qualname__,
                 direction=direction,
                 identity=self._identity,
             )

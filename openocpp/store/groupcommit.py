@@ -15,6 +15,7 @@ works again.
 """
 
 import sqlite3
+import time
 from typing import Any, Callable
 
 from twisted.internet.defer import Deferred, succeed
@@ -86,6 +87,9 @@ class GroupCommit:
     """
 
     log = Logger()
+
+    #: Called with the seconds each commit took (the metrics'), or C{None}.
+    commit_observer: Callable[[float], None] | None = None
 
     def __init__(
         self,
@@ -221,6 +225,9 @@ class GroupCommit:
             return
         if call.active():
             call.cancel()
+        observe = self.commit_observer
+        # The process's clock: the reactor's does not move while SQLite works.
+        began = time.perf_counter() if observe is not None else 0.0
         try:
             self.connection.execute("COMMIT")
         except sqlite3.Error as error:
@@ -229,6 +236,8 @@ class GroupCommit:
             self._failed(error)
             self._abandon(error)
             return
+        if observe is not None:
+            observe(time.perf_counter() - began)
         if self._turn_failed:
             # This turn's other writes are stored; storing is not back yet.
             self._turn_failed = False

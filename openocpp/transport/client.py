@@ -503,6 +503,9 @@ class _SessionEndpoint:
         self._endpoint = endpoint
         self._factory = factory
         self._backoff = backoff
+        #: Why the last attempt failed or the last connection ended (the
+        #: reason the retry line gives).
+        self.last_reason = "never connected"
 
     def connect(self, protocolFactory: IProtocolFactory) -> Deferred[Protocol]:
         backoff = self._backoff
@@ -510,7 +513,12 @@ class _SessionEndpoint:
         def lost(closed: Any, watcher: Protocol) -> None:
             # Before ClientService hears of it and asks for the next wait.
             backoff.disconnected()
+            self.last_reason = f"connection lost: {closed}"
             watcher.connectionLost(Failure(closed))
+
+        def failed(failure: Failure) -> Failure:
+            self.last_reason = failure.getErrorMessage() or failure.type.__name__
+            return failure
 
         def started(pair: tuple[OcppClientProtocol, OcppConnection]) -> Protocol:
             protocol, connection = pair
@@ -520,10 +528,11 @@ class _SessionEndpoint:
             protocol.when_lost().addCallback(lost, watcher)
             return watcher
 
-        return _connect_session(self._endpoint, self._factory).addCallback(started)
+        return _connect_session(self._endpoint, self._factory).addCallbacks(started, failed)
 
     def __repr__(self) -> str:
-        return f"<OCPP session endpoint {self._factory.connection_url}>"
+        # ClientService's retry line names it: the URL, for people.
+        return self._factory.connection_url
 
 
 def _fire(deferred: Deferred[Any], outcome: Any) -> None:
@@ -648,8 +657,9 @@ class ClientConnectionService(Service):
         self.backoff = ReconnectBackoff(
             clock, initial_delay, max_delay, factor, jitter, healthy_after
         )
+        self._sessions = _SessionEndpoint(self.endpoint, self.factory, self.backoff)
         self._service = ClientService(
-            _SessionEndpoint(self.endpoint, self.factory, self.backoff),
+            self._sessions,
             Factory.forProtocol(_SessionWatcher),
             retryPolicy=self._retry_delay,
             clock=clock,
@@ -676,10 +686,11 @@ class ClientConnectionService(Service):
     def _retry_delay(self, attempt: int) -> float:
         delay = self.backoff(attempt)
         self._log.info(
-            "Connecting {identity} again in {delay:.1f} seconds ({failures} failed "
+            "Connecting {identity} again in {delay:.1f} seconds: {reason} ({failures} failed "
             "or short-lived connections in a row)",
             identity=self.factory.identity,
             delay=delay,
+            reason=self._sessions.last_reason,
             failures=self.backoff.failures,
         )
         return delay

@@ -79,6 +79,32 @@ def check_close_code(code: int) -> int:
     return code
 
 
+def format_peer(address: Any) -> str:
+    """
+    An address as log lines show it: C{127.0.0.1:5555}, C{[::1]:5555}, a
+    UNIX socket's path; never a repr.
+    """
+    host = getattr(address, "host", None)
+    port = getattr(address, "port", None)
+    if isinstance(host, str) and port is not None:
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    name = getattr(address, "name", None)
+    if name:
+        return name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name)
+    return str(address)
+
+
+def _duration(seconds: float) -> str:
+    # How long a connection lasted, for people: 4.2 s, 3 min 5 s, 2 h 10 min.
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {rest} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
 def _close_reason(reason: str) -> bytes | None:
     """
     Encode a close reason to fit a close frame: at most 123 bytes of UTF-8,
@@ -151,7 +177,7 @@ class OcppConnection:
             self._log.debug(
                 "Dropped a message to {identity} ({peer}): the connection is closed",
                 identity=self.identity,
-                peer=self._protocol.peer,
+                peer=format_peer(self.peer),
             )
             return
         payload = text.encode("utf-8")
@@ -281,6 +307,7 @@ class OcppProtocolMixin:
     _handshake_failure: Exception | None = None
     _close_info: tuple[int | None, str | None, bool] | None = None
     _finished: ConnectionClosed | None = None
+    _opened_at = 0.0
 
     def __init__(self) -> None:
         super().__init__()
@@ -348,6 +375,8 @@ class OcppProtocolMixin:
         """
         self.factory._protocols.add(self)
         super().connectionMade()
+        # autobahn's peer is "tcp4:127.0.0.1:5555": the logs say 127.0.0.1:5555.
+        self.peer = format_peer(self.transport.getPeer())
 
     def _watch_output(self) -> None:
         """
@@ -395,6 +424,7 @@ class OcppProtocolMixin:
             self.close_websocket(CLOSE_INTERNAL_ERROR, "internal error")
             return
         self._handler = handler
+        self._opened_at = factory.clock.seconds()
         self._log.info(
             "OCPP connection open: {identity} ({peer}), security profile {profile}",
             identity=identity,
@@ -568,11 +598,16 @@ class OcppProtocolMixin:
         self.factory._protocols.discard(self)
         handler = self._handler
         if handler is not None:
+            duration = self.factory.clock.seconds() - self._opened_at
             self._log.info(
-                "OCPP connection closed: {identity} ({peer}): {closed}",
+                "OCPP connection closed: {identity} ({peer}) after {duration}: {closed}",
                 identity=self.identity,
                 peer=self.peer,
-                closed=closed,
+                closed=str(closed),
+                code=code,
+                reason=text,
+                duration=_duration(duration),
+                seconds=round(duration, 3),
             )
             try:
                 handler.connection_lost(Failure(closed))
@@ -587,7 +622,7 @@ class OcppProtocolMixin:
             self._log.debug(
                 "Connection from/to {peer} closed before an OCPP session: {closed}",
                 peer=self.peer,
-                closed=closed,
+                closed=str(closed),
             )
         if self._open_waiters:
             waiters, self._open_waiters = self._open_waiters, []
@@ -617,6 +652,10 @@ class OcppFactoryMixin:
         stay over its transport's bound (reading from it paused meanwhile)
         before it is dropped (0: never dropped).
     """
+
+    #: No "Starting factory <... object at 0x...>" lines: the services log
+    #: what they listen on, and each connection, themselves.
+    noisy = False
 
     def _configure(
         self,

@@ -20,6 +20,7 @@ from openocpp.web.api import ApiResource
 from openocpp.web.auth import make_authenticator
 from openocpp.web.events import LiveEvents, LiveEventsPlugin
 from openocpp.web.messages import LiveFrames, MessageRoutes
+from openocpp.web.metrics import MetricsResource
 from openocpp.web.openapi import load_openapi
 from openocpp.web.queries import ReadOnlyQueries
 from openocpp.web.sse import EventStreams
@@ -143,6 +144,9 @@ class ApiSite(Site):
     """
 
     protocol = DeadlineChannel
+    #: No "Starting factory <... object at 0x...>" line: the service logs
+    #: where it listens.
+    noisy = False
 
     def __init__(self, resource: Any, request_timeout: float, reactor: Any = None) -> None:
         # The idle timeout too: no connection stays open for nothing.
@@ -215,12 +219,13 @@ class WebService(MultiService):
             max_streams=config.max_streams,
         )
         self.queries = ReadOnlyQueries(central.store)
+        authenticator = make_authenticator(config.token)
         self.api = ApiResource(
             central,
             self.queries,
             self.events,
             self.streams,
-            make_authenticator(config.token),
+            authenticator,
             load_openapi(),
         )
         # Diagnostics uploads: their endpoint beside /api, their routes in it.
@@ -234,6 +239,7 @@ class WebService(MultiService):
         self._live_frames = None if trace is None else LiveFrames(trace, self.events, self.streams)
         root = ConsoleFiles(static_folder())
         root.putChild(b"api", self.api)
+        root.putChild(b"metrics", MetricsResource(getattr(central, "metrics", None), authenticator))
         uploads = UploadsResource(
             central.store, self.uploads, reactor, config.max_upload, events=self.events
         )

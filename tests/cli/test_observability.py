@@ -66,3 +66,64 @@ class TraceOptionsTests(SynchronousTestCase):
                 error = self.assertRaises(usage.UsageError, parser().parseOptions, ["--db", ":memory:", *arguments])
                 self.assertIn(option, str(error), (role, arguments))
             self.assertFalse(os.path.exists("t"))
+
+
+class LogFormatTests(SynchronousTestCase):
+    """
+    C{--log-format json} (both roles) makes twistd log JSON lines where it
+    would log text: C{--logfile}, or standard output.
+    """
+
+    def twistd(self, *arguments):
+        from twisted.scripts.twistd import ServerOptions
+
+        options = ServerOptions()
+        options.parseOptions(list(arguments))
+        return options
+
+    def test_json_lines_to_the_logfile(self):
+        """
+        twistd's log observer factory writes one JSON object per event to
+        C{--logfile}: time, level, namespace, text and the event's fields
+        (an address as host:port).
+        """
+        import json
+
+        from twisted.internet.address import IPv4Address
+        from twisted.logger import LogLevel
+
+        for role in ROLES:
+            path = os.path.abspath(self.mktemp())
+            options = self.twistd("-n", "--logfile", path, "openocpp", "--no-gc-tuning", role,
+                                  "--db", ":memory:", "--log-format", "json")
+            observer = options["logger"]()
+            observer({
+                "log_format": "Refused {identity}", "identity": "CP1",
+                "peer": IPv4Address("TCP", "127.0.0.1", 5555), "log_level": LogLevel.warn,
+                "log_namespace": "openocpp.transport.server", "log_time": 1796187600.5,
+                "log_logger": object(),
+            })
+            with open(path, encoding="utf-8") as handle:
+                (line,) = [json.loads(text) for text in handle]
+            self.assertEqual(line, {
+                "time": "2026-12-02T05:00:00.500Z", "level": "warn",
+                "namespace": "openocpp.transport.server", "text": "Refused CP1",
+                "identity": "CP1", "peer": "127.0.0.1:5555",
+            })
+
+    def test_text_is_twistds_own(self):
+        """
+        C{--log-format text}, the default, leaves twistd's logger alone.
+        """
+        for role in ROLES:
+            options = self.twistd("-n", "openocpp", "--no-gc-tuning", role, "--db", ":memory:")
+            self.assertIsNone(options.get("logger"), role)
+
+    def test_bad_format(self):
+        """
+        Another format is one usage error naming the option.
+        """
+        for role in ROLES:
+            parser = {entry[0]: entry[2] for entry in tap.Options.subCommands}[role]
+            error = self.assertRaises(usage.UsageError, parser().parseOptions, ["--log-format", "xml"])
+            self.assertIn("--log-format", str(error))

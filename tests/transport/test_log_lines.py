@@ -1,0 +1,85 @@
+"""
+What the transport logs of a connection, for people: one line when it
+opens (the peer as host:port, the security profile), one when it closes
+(code, reason, how long it lasted), and no repr anywhere.
+"""
+
+from twisted.internet import reactor
+from twisted.internet.defer import inlineCallbacks
+from twisted.logger import formatEvent, globalLogPublisher
+from twisted.trial.unittest import TestCase
+
+from openocpp.messages import core
+from openocpp.transport.client import ClientConnectionService
+from tests.centralsystem.fake_chargepoint import CentralSystemMixin, when_disconnected
+from tests.transport.test_connections import ConnectionTestsMixin, Handlers
+
+
+class ConnectionLogLinesTests(CentralSystemMixin, TestCase):
+    """
+    The log lines of one charge point's connection to the central system.
+    """
+
+    def setUp(self):
+        self.events = []
+        globalLogPublisher.addObserver(self.events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, self.events.append)
+        return self.start_central_system()
+
+    def lines(self):
+        return [formatEvent(event) for event in self.events]
+
+    @inlineCallbacks
+    def test_open_and_closed(self):
+        """
+        The open line names the identity, the peer as host:port and the
+        profile; the closed line the close code, the reason and the
+        duration; no line holds a repr of an object or an address.
+        """
+        cp = yield self.connect("CP1")
+        yield cp.call(core.HeartbeatRequest())
+        disconnected = when_disconnected(self.central, "CP1")
+        yield cp.close()
+        yield disconnected
+        lines = self.lines()
+        opened = [line for line in lines if line.startswith("OCPP connection open: CP1 (127.0.0.1:")]
+        self.assertEqual(len(opened), 2, lines)  # the central system's and the charge point's
+        self.assertIn("security profile 0", opened[0])
+        closed = [line for line in lines if line.startswith("OCPP connection closed: CP1 (127.0.0.1:")]
+        self.assertTrue(closed, lines)
+        self.assertRegex(closed[0], r" after \d+\.\d s: connection closed cleanly \(code 1000\)")
+        for line in lines:
+            for leak in ("object at 0x", "IPv4Address", "tcp4:"):
+                self.assertNotIn(leak, line)
+        (event,) = [e for e in self.events if formatEvent(e) == closed[0]]
+        self.assertEqual((event["code"], event["peer"].split(":")[0]), (1000, "127.0.0.1"))
+
+
+class RetryLogLineTests(ConnectionTestsMixin, TestCase):
+    """
+    A charge point's retry line says why it retries.
+    """
+
+    async def test_retry_says_why(self) -> None:
+        """
+        Refused by the server, the service's retry line gives the refusal
+        (the HTTP status), and names the URL, not a repr.
+        """
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        _, port = await self.start_server(Handlers(), security_profile=1, authenticator=lambda *args: False)
+        service = ClientConnectionService(
+            reactor, f"ws://127.0.0.1:{port}/ocpp", "CP001", Handlers(),
+            security_profile=1, password="nope", initial_delay=5,
+        )
+        service.startService()
+        self.addCleanup(service.stopService)
+        failure = await self.refused(service.whenConnected(failAfterFailures=1))
+        lines = [formatEvent(event) for event in events]
+        (retry,) = [line for line in lines if line.startswith("Connecting CP001 again in")]
+        self.assertIn(failure.getErrorMessage(), retry)
+        self.assertIn("401", retry)
+        for line in lines:
+            self.assertNotIn("object at 0x", line)
+            self.assertNotIn("<OCPP session endpoint", line)
