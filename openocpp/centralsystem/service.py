@@ -252,6 +252,7 @@ class CentralSystem(MultiService):
                 client_ca=config.tls_ca,
                 require_client_certificate=config.security_profile == 3,
                 extra_chain=config.tls_extra_chain,
+                ciphers=config.tls_ciphers,
             )
         parsed = parse_ssl_description(config.listen)
         listen = config.listen if parsed is None else parsed.plain

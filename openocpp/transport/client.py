@@ -58,6 +58,7 @@ from openocpp.transport.interfaces import IConnectionHandler, IOcppConnection
 from openocpp.transport.security import (
     MINIMUM_TLS_VERSION,
     SecurityProfile,
+    acceptable_ciphers,
     basic_authorization,
     client_tls_options,
 )
@@ -296,7 +297,8 @@ def client_endpoint(
     @param url: the URL (C{ws://} or C{wss://}).
     @param tls_options: for C{wss://}, the TLS options (see
         L{openocpp.transport.security.client_tls_options}); by default the
-        platform's trust store, TLS 1.2 or above, the URL's host verified.
+        platform's trust store, TLS 1.2 or above with the default cipher
+        suites, the URL's host verified.
     @param timeout: seconds to wait for the TCP connection.
     @return: the endpoint.
     @raise ValueError: for a URL that is not C{ws://} or C{wss://} with a
@@ -316,7 +318,11 @@ def client_endpoint(
         return endpoint
     if tls_options is None:
         tls_options = optionsForClientTLS(
-            host, extraCertificateOptions={"raiseMinimumTo": MINIMUM_TLS_VERSION}
+            host,
+            extraCertificateOptions={
+                "raiseMinimumTo": MINIMUM_TLS_VERSION,
+                "acceptableCiphers": acceptable_ciphers(),
+            },
         )
     return wrapClientTLS(tls_options, endpoint)
 
@@ -566,6 +572,7 @@ class ClientConnectionService(Service):
         ca_certificates: str | None = None,
         client_certificate: str | None = None,
         client_key: str | None = None,
+        tls_ciphers: str | None = None,
         ping_interval: float = 0.0,
         ping_timeout: float | None = None,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
@@ -593,6 +600,9 @@ class ClientConnectionService(Service):
             (and intermediates), for profile 3.
         @param client_key: PEM file of its private key (default: in
             C{client_certificate}).
+        @param tls_ciphers: the TLS 1.2 cipher suites (an OpenSSL cipher
+            string, see L{openocpp.transport.security.acceptable_ciphers});
+            the default ones when C{None}.
         @param ping_interval: seconds between WebSocket pings (0: none).
         @param ping_timeout: seconds to wait for the pong (default:
             C{ping_interval}).
@@ -635,6 +645,7 @@ class ClientConnectionService(Service):
                 ca_certificates=ca_certificates,
                 client_certificate=client_certificate,
                 client_key=client_key,
+                ciphers=tls_ciphers,
             )
         elif ca_certificates is not None:
             raise ValueError(
