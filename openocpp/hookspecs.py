@@ -489,6 +489,23 @@ def openocpp_cp_firmware_status(charge_point):
 
 
 @hookspec(firstresult=True)
+def openocpp_cp_certificate_revoked(charge_point, certificate, purpose):
+    """
+    Whether a certificate the charge point checks itself is revoked, for
+    sites that verify online (an OCSP responder, a service of their own):
+    asked after the certificate verified and no installed CRL revokes it
+    (L{openocpp.chargepoint.revocation}).  A revoked firmware signing
+    certificate is answered RevokedCertificate (L01.FR.25).
+
+    @param certificate: the C{cryptography.x509.Certificate}.
+    @param purpose: what it is for: C{"FirmwareSigningCertificate"}.
+    @return: C{True} (revoked), C{False} (not revoked), or C{None} (the
+        default: not known, taken as not revoked); or a Deferred of one.  A
+        failure is logged and taken as not revoked.
+    """
+
+
+@hookspec(firstresult=True)
 def openocpp_cp_install_firmware(charge_point, path, location):
     """
     Install a downloaded firmware (UpdateFirmware). Called once no

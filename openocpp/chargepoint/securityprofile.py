@@ -93,6 +93,8 @@ def failure_event(failure: Any) -> tuple[str, str] | None:
     """
     error = failure.value
     if isinstance(error, HandshakeFailed):
+        if getattr(error, "event", None) is not None:
+            return error.event, error.reason[:255]
         if error.status in (401, 403):
             return "FailedToAuthenticateAtCentralSystem", f"HTTP {error.status}"
         return None

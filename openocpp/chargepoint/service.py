@@ -71,6 +71,7 @@ from openocpp.chargepoint.reservations import Reservations
 from openocpp.chargepoint.signedfirmware import SignedFirmwareUpdates
 from openocpp.chargepoint.securityevents import SecurityEvents
 from openocpp.chargepoint.securitylog import SecurityLog
+from openocpp.chargepoint.revocation import RevocationCheck
 from openocpp.chargepoint.securityprofile import (
     FailureStreak,
     ProfileWatch,
@@ -318,6 +319,7 @@ class ChargePoint(MultiService):
             manufacturer_roots=lambda: self._certificates.manufacturer_roots(),
             security_event=self.security_event,
             signed_only=config.signed_firmware_only,
+            revocation=RevocationCheck(config.crl_folder, self._hook),
         )
         self._diagnostics = Diagnostics(
             self.store,

@@ -190,6 +190,7 @@ def _preflight(options: ChargePointOptions) -> None:
         ("--transfer-ca-certificates", config.transfer_ca_certificates),
     ])
     _check_trust_root("--transfer-ca-certificates", config.transfer_ca_certificates)
+    _check_crl_folder("--crl-folder", config.crl_folder)
     preflight.check_ini_file("--ocpp-ini", config.ocpp_ini)
     _check_download_folder("--download-folder", config.download_folder)
     preflight.check_role_database("--db", config.database, MIGRATIONS, "charge point")
@@ -207,6 +208,19 @@ def _check_trust_root(option: str, path: str | None) -> None:
         load_trust_root(path)
     except TransferError as error:
         raise ValueError(f"{option}: {error.reason}") from None
+
+
+def _check_crl_folder(option: str, folder: str | None) -> None:
+    # Read at each check (the operator copies CRLs in): it must be a folder
+    # the charge point can list now.
+    import os
+
+    if folder is None:
+        return
+    if not os.path.isdir(folder):
+        raise ValueError(f"{option} {folder!r} is not a folder")
+    if not os.access(folder, os.R_OK | os.X_OK):
+        raise ValueError(f"{option} {folder!r}: cannot read it")
 
 
 def _check_download_folder(option: str, folder: str) -> None:

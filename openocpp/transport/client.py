@@ -60,7 +60,10 @@ from openocpp.transport.security import (
     SecurityProfile,
     acceptable_ciphers,
     basic_authorization,
+    certificate_requested,
     client_tls_options,
+    negotiation_problem,
+    tls_connection,
 )
 
 
@@ -155,18 +158,16 @@ class OcppClientProtocol(OcppProtocolMixin, WebSocketClientProtocol):
         TLS when the profile says so); else close the connection.
         """
         self.identity = self.factory.identity
-        problem = None
+        problem = event = None
         if response.protocol != OCPP_SUBPROTOCOL:
             problem = (
                 f"the server did not agree to the {OCPP_SUBPROTOCOL} subprotocol "
                 f"(it chose {response.protocol!r})"
             )
-        elif self.factory.security_profile.uses_tls and not ISSLTransport.providedBy(
-            self.transport
-        ):
-            problem = f"security profile {int(self.factory.security_profile)} requires TLS"
+        else:
+            problem, event = self._profile_problem()
         if problem is not None:
-            self._handshake_failure = HandshakeFailed(None, problem)
+            self._handshake_failure = HandshakeFailed(None, problem, event)
             self._log.error(
                 "Closing the connection of {identity} to {peer}: {problem}",
                 identity=self.identity,
@@ -178,6 +179,30 @@ class OcppClientProtocol(OcppProtocolMixin, WebSocketClientProtocol):
                 reasonUtf8=problem.encode("utf-8")[:123],
                 isReply=False,
             )
+
+    def _profile_problem(self) -> tuple[str | None, str | None]:
+        # A00.FR.003: the connection the central system accepted must be of
+        # the charge point's profile: TLS for 2 and 3 (with the version and
+        # cipher suite checked, A00.FR.313/417), and for 3 a handshake in
+        # which the server asked for the charge point's certificate.
+        profile = self.factory.security_profile
+        if not profile.uses_tls:
+            return None, None
+        if not ISSLTransport.providedBy(self.transport):
+            return f"security profile {int(profile)} requires TLS", None
+        handle = tls_connection(self.transport)
+        if handle is None:
+            return None, None
+        negotiated = negotiation_problem(handle)
+        if negotiated is not None:
+            event, why = negotiated
+            return why, event
+        if profile.requires_client_certificate and certificate_requested(handle) is False:
+            return (
+                "security profile 3: the central system did not ask for the charge point "
+                "certificate, so the connection is not of profile 3 (A00.FR.003)"
+            ), None
+        return None, None
 
     def onOpen(self) -> None:
         """

@@ -32,13 +32,15 @@ import hmac
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
-from typing import Union
+from typing import Any, Union
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from cryptography.x509.oid import NameOID
+from zope.interface import implementer
 from OpenSSL import SSL
 from OpenSSL.crypto import X509, PKey
+from twisted.internet._sslverify import IOpenSSLTrustRoot
 from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
 from twisted.internet.ssl import (
     AcceptableCiphers,
@@ -143,6 +145,91 @@ def acceptable_ciphers(cipher_string: str | None = None) -> AcceptableCiphers:
             "ChaCha20-Poly1305 are allowed"
         )
     return AcceptableCiphers.fromOpenSSLCipherString(":".join(wanted))
+
+
+def negotiation_problem(connection: Any) -> tuple[str, str] | None:
+    """
+    Check the TLS version and cipher suite a handshake ended with (A00.FR.313,
+    A00.FR.417: both ends check the version used): TLS 1.2 or above, and a
+    TLS 1.2 suite of L{ALLOWED_CIPHERS}.  Options of this module cannot
+    agree to anything else; options made elsewhere may.
+
+    @param connection: the C{SSL.Connection} after its handshake.
+    @return: C{(security event type, why)}: C{"InvalidTLSVersion"} or
+        C{"InvalidTLSCipherSuite"}; C{None} when both are allowed.
+    """
+    version = connection.get_protocol_version_name()
+    if version not in ("TLSv1.2", "TLSv1.3"):
+        return "InvalidTLSVersion", f"{version} was negotiated; TLS 1.2 or above is required"
+    cipher = connection.get_cipher_name()
+    if version == "TLSv1.2" and cipher not in _allowed_tls12():
+        return "InvalidTLSCipherSuite", f"the banned cipher suite {cipher} was negotiated"
+    return None
+
+
+def tls_connection(transport: Any) -> Any:
+    """
+    The C{SSL.Connection} under a TLS transport (Twisted's
+    C{TLSMemoryBIOProtocol}), or C{None}.
+    """
+    handle = getattr(transport, "getHandle", lambda: None)()
+    return handle if hasattr(handle, "get_protocol_version_name") else None
+
+
+_allowed: frozenset[str] | None = None
+
+
+def _allowed_tls12() -> frozenset[str]:
+    global _allowed  # a cache of what OpenSSL makes of a constant
+    if _allowed is None:
+        _allowed = frozenset(_tls12_ciphers(ALLOWED_CIPHERS))
+    return _allowed
+
+
+_REQUESTED = "_openocpp_certificate_requested"
+
+
+def _note_certificate_request(connection: SSL.Connection, where: int, ret: int) -> None:
+    # OpenSSL says through the context's info callback only whether the
+    # server sent a CertificateRequest; noted on the connection.  Never
+    # raises: an exception here would be lost inside OpenSSL.
+    try:
+        if where & SSL.SSL_CB_HANDSHAKE_START:
+            setattr(connection, _REQUESTED, False)
+        elif where & SSL.SSL_CB_LOOP and b"certificate request" in connection.get_state_string():
+            setattr(connection, _REQUESTED, True)
+    except Exception:
+        pass
+
+
+@implementer(IOpenSSLTrustRoot)
+class _RequestWatchingTrustRoot:
+    """
+    A trust root that also installs L{_note_certificate_request} on the
+    context it is added to: the one place a client's context can be given
+    an info callback before its first connection, whatever Twisted version
+    builds it (a Twisted that sets its own callback later replaces it:
+    L{certificate_requested} then says C{None}).
+    """
+
+    def __init__(self, trust_root: Any) -> None:
+        self._trust_root = IOpenSSLTrustRoot(trust_root)
+
+    def _addCACertsToContext(self, context: SSL.Context) -> None:
+        self._trust_root._addCACertsToContext(context)
+        context.set_info_callback(_note_certificate_request)
+
+
+def certificate_requested(connection: Any) -> bool | None:
+    """
+    Whether the server asked for a client certificate in the handshake of a
+    connection made with L{client_tls_options} (A00.FR.003: a profile 3
+    central system always does).
+
+    @param connection: the client's C{SSL.Connection}.
+    @return: C{True} or C{False}; C{None} when not known (other options).
+    """
+    return getattr(connection, _REQUESTED, None)
 
 
 def check_ciphers(setting: str, cipher_string: str | None) -> None:
@@ -597,7 +684,7 @@ def client_tls_options(
     @raise ValueError: a file holds no usable certificate or key, or
         C{ciphers} is not allowed.
     """
-    trust_root = (
+    trust_root = _RequestWatchingTrustRoot(
         platformTrust()
         if ca_certificates is None
         else trustRootFromCertificates(load_certificates(ca_certificates))

@@ -79,10 +79,12 @@ from openocpp.transport.security import (
     InvalidAuthorization,
     SecurityProfile,
     common_names,
+    negotiation_problem,
     parse_ssl_description,
     password_from_authorization,
     requires_client_certificate,
     server_tls_options,
+    tls_connection,
 )
 
 SUBPROTOCOL_REFUSE = "refuse"
@@ -266,6 +268,13 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
             )
         certificate = None
         if is_tls:
+            # A00.FR.313/314: the version and cipher suite are checked
+            # (options of openocpp cannot agree to others; options given
+            # by the application may).
+            handle = tls_connection(self.transport)
+            negotiated = None if handle is None else negotiation_problem(handle)
+            if negotiated is not None:
+                raise ConnectionDeny(ConnectionDeny.FORBIDDEN, negotiated[1])
             peer_certificate = self.transport.getPeerCertificate()
             if peer_certificate is not None:
                 certificate = Certificate(peer_certificate)

@@ -307,6 +307,14 @@ class ChargePointMistakeTests(CommandLineMistakeMixin, SynchronousTestCase):
         line = self.charge_point("--plugin", "no.such.module")
         self.assertIn("--plugin no.such.module: cannot import it", line)
 
+    def test_crl_folder_missing(self):
+        """
+        A C{--crl-folder} that is not a folder is refused at start.
+        """
+        line = self.charge_point("--crl-folder", self.path("crls"))
+        self.assertIn("--crl-folder", line)
+        self.assertIn("is not a folder", line)
+
     def test_tls_ciphers_banned(self):
         """
         A C{--tls-ciphers} string naming a banned suite is refused at

@@ -13,8 +13,10 @@ from twisted.trial.unittest import SynchronousTestCase
 from openocpp.transport.security import (
     DEFAULT_CIPHERS,
     acceptable_ciphers,
+    certificate_requested,
     check_ciphers,
     client_tls_options,
+    negotiation_problem,
     server_tls_options,
 )
 from tests.transport.certificates import tls_files
@@ -183,3 +185,58 @@ class ClientHandshakeTests(SynchronousTestCase):
         result = handshake(self._peer_server(None, minimum=SSL.TLS1_3_VERSION), _client())
         self.assertTrue(result.succeeded)
         self.assertEqual(result.version, "TLSv1.3")
+
+
+class NegotiationCheckTests(SynchronousTestCase):
+    """
+    L{negotiation_problem}: both ends check the version and cipher suite a
+    handshake ended with (A00.FR.313, A00.FR.417), for TLS options made
+    elsewhere than L{client_tls_options} and L{server_tls_options}.
+    """
+
+    def test_allowed(self):
+        self.assertIsNone(negotiation_problem(handshake(_server(), _client()).connection))
+        result = handshake(_server(), Peer(maximum=SSL.TLS1_2_VERSION))
+        self.assertIsNone(negotiation_problem(result.connection))
+
+    def test_old_version_A00_FR_313(self):
+        server = Peer("AES128-SHA:@SECLEVEL=0", maximum=SSL.TLS1_1_VERSION,
+                      certificate=tls_files().rsa_server)
+        result = handshake(server, Peer("AES128-SHA:@SECLEVEL=0", maximum=SSL.TLS1_1_VERSION))
+        self.assertTrue(result.succeeded)
+        kind, why = negotiation_problem(result.connection)
+        self.assertEqual(kind, "InvalidTLSVersion")
+        self.assertIn("TLSv1.1", why)
+
+    def test_banned_suite_A00_FR_319(self):
+        server = Peer("AES128-SHA", maximum=SSL.TLS1_2_VERSION, certificate=tls_files().rsa_server)
+        result = handshake(server, Peer("AES128-SHA", maximum=SSL.TLS1_2_VERSION))
+        self.assertTrue(result.succeeded)
+        self.assertEqual(negotiation_problem(result.connection)[0], "InvalidTLSCipherSuite")
+
+
+class CertificateRequestTests(SynchronousTestCase):
+    """
+    L{certificate_requested}: whether the central system asked for the
+    charge point's certificate (A00.FR.003 for profile 3).
+    """
+
+    def test_asked(self):
+        tls = tls_files()
+        for maximum in (SSL.TLS1_2_VERSION, None):
+            server = server_tls_options(str(tls.server.key), str(tls.server.certificate),
+                                        client_ca=str(tls.ca), require_client_certificate=False)
+            if maximum is not None:
+                server.getContext().set_max_proto_version(maximum)
+            self.assertIs(certificate_requested(handshake(server, _client()).connection), True)
+
+    def test_not_asked(self):
+        for maximum in (SSL.TLS1_2_VERSION, None):
+            server = _server()
+            if maximum is not None:
+                server.getContext().set_max_proto_version(maximum)
+            self.assertIs(certificate_requested(handshake(server, _client()).connection), False)
+
+    def test_unknown_for_other_options(self):
+        result = handshake(_server(), Peer())
+        self.assertIsNone(certificate_requested(result.connection))
