@@ -200,6 +200,9 @@ class CentralSystem(MultiService):
             ),
             config,
             self.store,
+            revoked=lambda **arguments: call_hook(
+                self.plugins, "openocpp_cs_certificate_revoked", **arguments
+            ),
         )
         # Every decision, a plugin's too, is rate limited.
         self._authenticator = AuthenticationGuard(
