@@ -57,6 +57,7 @@ from twisted.internet.interfaces import (
     IStreamServerEndpoint,
 )
 from twisted.internet.protocol import Factory
+from OpenSSL import SSL
 from twisted.internet.ssl import Certificate, CertificateOptions
 from twisted.logger import Logger
 from twisted.protocols.tls import TLSMemoryBIOFactory
@@ -175,8 +176,17 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
 
     def connectionLost(self, reason: Failure) -> None:
         """
-        Give the connection's place in its address's quota back.
+        Give the connection's place in its address's quota back; a failed
+        TLS handshake is logged, one line naming OpenSSL's reason (the
+        security log line A00.FR.323 recommends: a charge point offering
+        only TLS 1.1 or banned suites, or an untrusted certificate).
         """
+        if reason.check(SSL.Error):
+            self._log.warn(
+                "TLS handshake with {peer} failed: {reason}",
+                peer=self.peer,
+                reason=reason.getErrorMessage()[:255],
+            )
         address, self._address = self._address, None
         if address is not None:
             per_address = self.factory._per_address

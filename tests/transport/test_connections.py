@@ -898,6 +898,33 @@ class TLSTests(ConnectionTestsMixin, TestCase):
         connection = await connecting
         self.assertEqual(connection.security_profile, 3)
 
+    async def test_failed_tls_handshake_logged_A00_FR_323(self) -> None:
+        """
+        A00.FR.321/323: a client offering only a banned suite is refused by
+        the TLS handshake, which the server logs with OpenSSL's reason.
+        """
+        from twisted.internet.endpoints import TCP4ClientEndpoint, wrapClientTLS
+        from twisted.internet.protocol import Factory, Protocol
+        from twisted.logger import globalLogPublisher
+
+        from tests.transport.handshake import Peer
+
+        logged = Deferred()
+
+        def observe(event):
+            if "TLS handshake with" in event.get("log_format", "") and not logged.called:
+                logged.callback(event)
+
+        globalLogPublisher.addObserver(observe)
+        self.addCleanup(globalLogPublisher.removeObserver, observe)
+        _, port = await self.start_server(Handlers(), self.server_tls(), security_profile=2)
+        endpoint = wrapClientTLS(Peer("AES128-SHA", maximum=SSL.TLS1_2_VERSION),
+                                 TCP4ClientEndpoint(reactor, "127.0.0.1", port))
+        client = await endpoint.connect(Factory.forProtocol(Protocol))
+        self.addCleanup(client.transport.abortConnection)
+        event = await logged
+        self.assertIn("no shared cipher", event["reason"])
+
     async def test_profile_3_unknown_certificate(self) -> None:
         """
         A client certificate from another CA, or none, fails the TLS
