@@ -79,6 +79,28 @@ def openocpp_cs_certificate_identity(certificate, identity, peer):
     """
 
 
+@hookspec(firstresult=True)
+def openocpp_cs_certificate_revoked(certificate, identity, peer):
+    """
+    Whether a charge point's client certificate (Security Profile 3) is
+    revoked, for sites whose CA is another server (A00.FR.702 to 704: the
+    validity checked with the certificate authority server, e.g. OCSP).
+    Asked for every connection presenting a certificate, after TLS verified
+    it against the CA and L{openocpp_cs_certificate_identity}; the
+    certificates the central system issued itself and an operator revoked
+    are refused before it is asked.
+
+    @param certificate: the client certificate
+        (C{twisted.internet.ssl.Certificate}).
+    @param identity: the identity the charge point connects as.
+    @param peer: its address (C{IAddress}).
+    @return: C{True}: revoked, the connection is refused (HTTP 403, a
+        security event of the central system); C{False} or C{None} (the
+        default): not revoked; or a Deferred of one.  A failure refuses the
+        handshake with 503 (the charge point tries again later).
+    """
+
+
 @hookspec
 def openocpp_cs_charge_point_connected(charge_point):
     """
@@ -485,6 +507,23 @@ def openocpp_cp_firmware_status(charge_point):
         the central system triggers a FirmwareStatusNotification, or
         C{None} (the default): the charge point's own (Downloading,
         Downloaded, Installing while an update runs, else Idle).
+    """
+
+
+@hookspec(firstresult=True)
+def openocpp_cp_certificate_revoked(charge_point, certificate, purpose):
+    """
+    Whether a certificate the charge point checks itself is revoked, for
+    sites that verify online (an OCSP responder, a service of their own):
+    asked after the certificate verified and no installed CRL revokes it
+    (L{openocpp.chargepoint.revocation}).  A revoked firmware signing
+    certificate is answered RevokedCertificate (L01.FR.25).
+
+    @param certificate: the C{cryptography.x509.Certificate}.
+    @param purpose: what it is for: C{"FirmwareSigningCertificate"}.
+    @return: C{True} (revoked), C{False} (not revoked), or C{None} (the
+        default: not known, taken as not revoked); or a Deferred of one.  A
+        failure is logged and taken as not revoked.
     """
 
 

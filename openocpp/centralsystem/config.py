@@ -32,6 +32,7 @@ class CentralSystemConfig:
     tls_certificate: str | None = None
     tls_ca: str | None = None
     tls_extra_chain: str | None = None
+    tls_ciphers: str | None = None
     subprotocol_mismatch: str = "refuse"
     certificate_names_identity: bool = True
     cpo_name: str | None = None
@@ -68,6 +69,10 @@ class CentralSystemConfig:
         if self.security_profile not in (0, 1, 2, 3):
             raise ValueError(f"security_profile must be 0 to 3, not {self.security_profile!r}")
         self._take_ssl_description()
+        if self.tls_ciphers is not None:  # pyOpenSSL only when needed: taps stay light
+            from openocpp.transport.security import check_ciphers
+
+            check_ciphers("tls_ciphers", self.tls_ciphers)
         if self.subprotocol_mismatch not in SUBPROTOCOL_MISMATCH_ANSWERS:
             raise ValueError(
                 "subprotocol_mismatch must be one of "

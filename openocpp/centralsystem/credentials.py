@@ -567,7 +567,9 @@ class CertificateCheck:
       - else, with C{config.certificate_names_identity} (the default), the
         subject's CN must be the identity (A00.FR.405);
       - with C{config.cpo_name}, the subject's O must be it (A00.FR.404);
-      - one the central system issued and an operator revoked is refused.
+      - one the central system issued and an operator revoked is refused;
+        then C{revoked} (the C{openocpp_cs_certificate_revoked} hook) may
+        say it is revoked (A00.FR.704: a CA server of its own).
 
     A refusal is HTTP 403, one log line (by the transport), and a security
     event of the central system (A00.FR.408).
@@ -577,14 +579,20 @@ class CertificateCheck:
         C{None}.
     @param config: the central system's config.
     @param store: the store (for the security events).
+    @param revoked: called as C{revoked(certificate=, identity=, peer=)},
+        returns a Deferred firing with whether it is revoked; or C{None}.
     """
 
     log = Logger()
 
-    def __init__(self, identify: Callable[..., Deferred], config: Any, store: Any) -> None:
+    def __init__(
+        self, identify: Callable[..., Deferred], config: Any, store: Any,
+        revoked: Callable[..., Deferred] | None = None,
+    ) -> None:
         self._identify = identify
         self._config = config
         self._store = store
+        self._revoked = revoked
 
     def __call__(self, identity: str, certificate: Any, peer: Any) -> Deferred:
         """
@@ -594,7 +602,30 @@ class CertificateCheck:
         if certificate is None:
             return succeed(None)
         deciding = self._identify(certificate=certificate, identity=identity, peer=peer)
-        return deciding.addCallback(self._decide, identity, certificate, peer)
+        deciding.addCallback(self._decide, identity, certificate, peer)
+        if self._revoked is not None:
+            deciding.addCallback(self._ask_revocation, identity, certificate, peer)
+        return deciding
+
+    def _ask_revocation(self, _: Any, identity: str, certificate: Any, peer: Any) -> Deferred:
+        asking = maybeDeferred(self._revoked, certificate=certificate, identity=identity, peer=peer)
+        return asking.addCallbacks(
+            self._checked_revocation, self._revocation_unknown,
+            callbackArgs=(identity, peer), errbackArgs=(identity,),
+        )
+
+    def _checked_revocation(self, revoked: Any, identity: str, peer: Any) -> None:
+        if revoked:
+            self._refuse(identity, peer, "client certificate revoked",
+                         "by the certificate authority (openocpp_cs_certificate_revoked)")
+
+    def _revocation_unknown(self, failure: Failure, identity: str) -> None:
+        # A CA server that cannot answer: refused for now, not let in
+        # unchecked (A00.FR.704), and the charge point tries again.
+        self.log.warn("The revocation check of {identity}'s certificate failed: {error}",
+                      identity=identity, error=failure.getErrorMessage())
+        raise AuthenticationRefused(503, "the certificate's revocation cannot be checked now",
+                                    retry_after=60.0, detail=failure.getErrorMessage())
 
     def _decide(self, mapped: Any, identity: str, certificate: Any, peer: Any) -> None:
         from cryptography.x509.oid import NameOID

@@ -34,6 +34,7 @@ class ICentralSystemConfig(Interface):
         "meets profile 3 (one listener serves both)."
     )
     tls_extra_chain = Attribute("PEM file of more intermediate certificates sent by the server, or None.")
+    tls_ciphers = Attribute("The TLS 1.2 cipher suites (an OpenSSL cipher string), or None: the default.")
     subprotocol_mismatch = Attribute(
         "What a charge point not offering C{ocpp1.6} gets: C{'refuse'} (HTTP 400, the OCA's "
         "TC_088_CSMS) or C{'close'} (the handshake, then a 1002 close: OCPP-J 1.6 section 3.2)."

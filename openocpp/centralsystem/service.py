@@ -229,6 +229,9 @@ class CentralSystem(MultiService):
             ),
             config,
             self.store,
+            revoked=lambda **arguments: call_hook(
+                self.plugins, "openocpp_cs_certificate_revoked", **arguments
+            ),
         )
         self.metrics = _make_metrics(self, config, reactor)
         # Every decision, a plugin's too, is rate limited.
@@ -285,6 +288,7 @@ class CentralSystem(MultiService):
                 client_ca=config.tls_ca,
                 require_client_certificate=config.security_profile == 3,
                 extra_chain=config.tls_extra_chain,
+                ciphers=config.tls_ciphers,
             )
         parsed = parse_ssl_description(config.listen)
         listen = config.listen if parsed is None else parsed.plain

@@ -36,6 +36,7 @@ class CentralSystemOptions(RoleOptions):
          number("--security-profile", int)],
         ["tls-key", None, None, "PEM file of the server's TLS private key (profiles 2, 3)."],
         ["tls-cert", None, None, "PEM file of the server's certificate chain (profiles 2, 3)."],
+        ["tls-ciphers", None, None, "The TLS 1.2 cipher suites, an OpenSSL cipher string (default: the whitepaper's)."],
         ["tls-ca", None, None,
          "PEM file of the CA signing charge point certificates: required at profile 3; "
          "at profile 2 client certificates are then optional (one listener for 2 and 3)."],
@@ -188,6 +189,7 @@ class CentralSystemOptions(RoleOptions):
             tls_key=self["tls-key"],
             tls_certificate=self["tls-cert"],
             tls_ca=self["tls-ca"],
+            tls_ciphers=self["tls-ciphers"],
             subprotocol_mismatch=self["subprotocol-mismatch"],
             certificate_names_identity=not self["no-certificate-identity"],
             cpo_name=self["cpo-name"],
@@ -313,7 +315,8 @@ def _preflight(options: CentralSystemOptions, reactor) -> None:
 
         try:
             server_tls_options(config.tls_key, config.tls_certificate,
-                               client_ca=config.tls_ca, extra_chain=config.tls_extra_chain)
+                               client_ca=config.tls_ca, extra_chain=config.tls_extra_chain,
+                               ciphers=config.tls_ciphers)
         except Exception as error:
             raise ValueError(
                 f"{key_option} {config.tls_key!r}, {certificate_option} {config.tls_certificate!r}: "

@@ -10,6 +10,7 @@ from zope.interface import implementer
 from openocpp.chargepoint.interfaces import IChargePointConfig
 from openocpp.transport.client import check_client_configuration
 from openocpp.transport.identity import connection_url
+from openocpp.transport.security import check_ciphers
 
 
 #: The longest values BootNotification.req takes (OCPP 1.6 section 6.3).
@@ -44,6 +45,8 @@ class ChargePointConfig:
     ca_certificates: str | None = None
     client_certificate: str | None = None
     client_key: str | None = None
+    tls_ciphers: str | None = None
+    crl_folder: str | None = None
     database: str = "openocpp-chargepoint.sqlite"
     connectors: int = 2
     call_timeout: float = 30.0
@@ -82,6 +85,7 @@ class ChargePointConfig:
             self.password,
             self.client_certificate is not None if self.security_profile == 3 else None,
         )
+        check_ciphers("tls_ciphers", self.tls_ciphers)
         connection_url(self.url, self.identity)  # checks both
         if self.tls_url is not None:
             if urlsplit(self.tls_url).scheme.lower() != "wss":

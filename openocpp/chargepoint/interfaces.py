@@ -40,6 +40,14 @@ class IChargePointConfig(Interface):
     ca_certificates = Attribute("PEM file of the CA(s) to verify the central system with, or C{None}.")
     client_certificate = Attribute("PEM file of the charge point certificate (profile 3), or C{None}.")
     client_key = Attribute("PEM file of its private key, or C{None} (then in the certificate file).")
+    tls_ciphers = Attribute(
+        "The TLS 1.2 cipher suites (an OpenSSL cipher string), or C{None}: the default ones "
+        "(L{openocpp.transport.security.DEFAULT_CIPHERS})."
+    )
+    crl_folder = Attribute(
+        "A folder of certificate revocation lists (PEM or DER files) the firmware signing "
+        "certificate is checked against (L01.FR.25), or C{None}."
+    )
     database = Attribute("The SQLite file of its state, or C{':memory:'}.")
     connectors = Attribute("The number of connectors (NumberOfConnectors), 1 or more.")
     call_timeout = Attribute(

@@ -9,7 +9,8 @@ central system refusing the credentials (FailedToAuthenticateAtCentralSystem),
 its certificate failing verification (InvalidCentralSystemCertificate,
 A00.FR.309/413), a TLS version or cipher suite refused by the client's
 settings (InvalidTLSVersion A00.FR.315/419, InvalidTLSCipherSuite
-A00.FR.322/426).
+A00.FR.322/426).  Each is raised once per streak of failed attempts
+(L{FailureStreak}), not at every reconnection attempt.
 """
 
 from typing import Any, Callable
@@ -92,6 +93,8 @@ def failure_event(failure: Any) -> tuple[str, str] | None:
     """
     error = failure.value
     if isinstance(error, HandshakeFailed):
+        if getattr(error, "event", None) is not None:
+            return error.event, error.reason[:255]
         if error.status in (401, 403):
             return "FailedToAuthenticateAtCentralSystem", f"HTTP {error.status}"
         return None
@@ -106,6 +109,10 @@ def failure_event(failure: Any) -> tuple[str, str] | None:
         )[:255]
     text = _ssl_text(error).lower()
     if not text:
+        return None
+    if "wrong version number" in text or "packet length too long" in text:
+        # What OpenSSL makes of a plain HTTP answer to its ClientHello: no
+        # TLS at that address (a ws:// server), not an old TLS version.
         return None
     if "certificate verify failed" in text or "certificate_verify_failed" in text or (
         "verification" in text and "certificate" in text
@@ -129,6 +136,45 @@ def _ssl_text(error: Any) -> str:
     return ""
 
 
+class FailureStreak:
+    """
+    The security events of a streak of failed connection attempts: each
+    type is raised once in a streak (a charge point offline for a day would
+    otherwise fill its security log, and its queue to the central system,
+    with one event per reconnection attempt); a connection ends the streak.
+
+    @param security_event: C{security_event(kind, tech_info)}.
+    """
+
+    log = Logger()
+
+    def __init__(self, security_event: Callable[..., None]) -> None:
+        self._security_event = security_event
+        self._raised: dict[str, int] = {}
+
+    def failed(self, kind: str, tech_info: str) -> bool:
+        """
+        An attempt failed with a security event.
+
+        @return: whether it was raised (the first of its type in the streak).
+        """
+        repeats = self._raised.get(kind)
+        if repeats is not None:
+            self._raised[kind] = repeats + 1
+            self.log.debug("Security event {kind} again ({repeats} times in this failure "
+                           "streak): not raised again", kind=kind, repeats=repeats + 1)
+            return False
+        self._raised[kind] = 0
+        self._security_event(kind, tech_info)
+        return True
+
+    def connected(self) -> None:
+        """
+        An attempt succeeded: the next failure starts a new streak.
+        """
+        self._raised.clear()
+
+
 class ProfileWatch:
     """
     Watches the connection attempts of one connection service: the security
@@ -144,6 +190,9 @@ class ProfileWatch:
         (the profile is the one already proven or configured).
     @param profile: the profile the service connects with.
     @param attempts: failed attempts in a row before falling back.
+    @param streak: the L{FailureStreak} the events go through (shared by
+        the watches of the services that replace one another); default: one
+        of its own around C{security_event}.
     """
 
     log = Logger()
@@ -156,9 +205,10 @@ class ProfileWatch:
         previous: int | None,
         profile: int,
         attempts: int = PROFILE_ATTEMPTS,
+        streak: FailureStreak | None = None,
     ) -> None:
         self._service = service
-        self._security_event = security_event
+        self._streak = FailureStreak(security_event) if streak is None else streak
         self._fall_back = fall_back
         self._previous = previous
         self._profile = profile
@@ -196,6 +246,7 @@ class ProfileWatch:
     def _connected(self, connection: Any) -> None:
         self._waiting = None
         self._failures = 0
+        self._streak.connected()
         if self._previous is not None:
             self.log.info(
                 "Connected with security profile {profile}", profile=self._profile
@@ -216,7 +267,7 @@ class ProfileWatch:
             return
         event = failure_event(failure)
         if event is not None:
-            self._security_event(*event)
+            self._streak.failed(*event)
         self._failures += 1
         if self._previous is not None and self._failures >= self._attempts:
             reason = (

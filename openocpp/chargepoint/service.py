@@ -71,7 +71,13 @@ from openocpp.chargepoint.reservations import Reservations
 from openocpp.chargepoint.signedfirmware import SignedFirmwareUpdates
 from openocpp.chargepoint.securityevents import SecurityEvents
 from openocpp.chargepoint.securitylog import SecurityLog
-from openocpp.chargepoint.securityprofile import ProfileWatch, profile_problem, profile_url
+from openocpp.chargepoint.revocation import RevocationCheck
+from openocpp.chargepoint.securityprofile import (
+    FailureStreak,
+    ProfileWatch,
+    profile_problem,
+    profile_url,
+)
 from openocpp.chargepoint.smartcharging import SmartCharging
 from openocpp.chargepoint.status import StatusReporter
 from openocpp.chargepoint.store import ChargePointStore, TransactionRecord
@@ -328,6 +334,7 @@ class ChargePoint(MultiService):
             manufacturer_roots=lambda: self._certificates.manufacturer_roots(),
             security_event=self.security_event,
             signed_only=config.signed_firmware_only,
+            revocation=RevocationCheck(config.crl_folder, self._hook),
         )
         self._diagnostics = Diagnostics(
             self.store,
@@ -463,6 +470,9 @@ class ChargePoint(MultiService):
         self._service = None
         #: The L{ProfileWatch} of the connection service's attempts.
         self._watch: ProfileWatch | None = None
+        #: The security events of failed connection attempts, once per
+        #: streak of failures across the services that replace one another.
+        self._failure_streak = FailureStreak(self._security.raise_event)
         #: The SecurityProfile the connection service was made with.
         self._profile_in_use: int | None = None
         self._connection: _Connection | None = None
@@ -633,6 +643,7 @@ class ChargePoint(MultiService):
             ca_certificates=ca_certificates if profile >= 2 else None,
             client_certificate=client_certificate if profile == 3 else None,
             client_key=client_key if profile == 3 else None,
+            tls_ciphers=config.tls_ciphers,
             ping_interval=ping,
             initial_delay=config.reconnect_initial_delay,
             max_delay=config.reconnect_max_delay,
@@ -762,6 +773,7 @@ class ChargePoint(MultiService):
             previous=previous,
             profile=self._profile_in_use,
             attempts=self.config.security_profile_attempts,
+            streak=self._failure_streak,
         )
         self._watch.start()
 

@@ -10,7 +10,10 @@ and these steps of its own:
     ManufacturerRootCertificates (L01.FR.12/23; the whitepaper allows no
     intermediate certificate for it): an invalid one is answered
     InvalidCertificate with an InvalidFirmwareSigningCertificate security
-    event (L01.FR.24, L01.FR.02);
+    event (L01.FR.24, L01.FR.02); a revoked one (the installed CRLs, the
+    C{openocpp_cp_certificate_revoked} hook: see
+    L{openocpp.chargepoint.revocation}) RevokedCertificate with the same
+    event (L01.FR.25);
   - the downloaded file's signature (base64, over the whole file, SHA-256;
     ECDSA, RSA-PSS or RSA PKCS#1 v1.5) is verified before installing
     (L01.FR.04): SignatureVerified, or InvalidSignature with an
@@ -47,6 +50,7 @@ from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 
 from openocpp.chargepoint.certificates import CertificateProblem, check_validity, issued_by
+from openocpp.chargepoint.revocation import FIRMWARE_SIGNING
 from openocpp.chargepoint.firmware import (
     FirmwareUpdates,
     _failed,
@@ -102,6 +106,8 @@ class SignedFirmwareUpdates(FirmwareUpdates):
     @param security_event: C{security_event(kind, tech_info=None,
         critical=None)} raises a security event.
     @param signed_only: answer UpdateFirmware NotSupported (L01.FR.20).
+    @param revocation: the L{openocpp.chargepoint.revocation.RevocationCheck}
+        of the signing certificate; default: none (never revoked).
     """
 
     log = Logger()
@@ -115,9 +121,11 @@ class SignedFirmwareUpdates(FirmwareUpdates):
         manufacturer_roots: Callable[[], list],
         security_event: Callable[..., Any],
         signed_only: bool = False,
+        revocation: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(store, *args, **kwargs)
+        self._revocation = revocation
         self._manufacturer_roots = manufacturer_roots
         self._security_event = security_event
         self._signed_only = signed_only
@@ -146,11 +154,18 @@ class SignedFirmwareUpdates(FirmwareUpdates):
 
     # -- the request ------------------------------------------------------------------
 
-    def signed_update_firmware(self, request: Any) -> SignedUpdateFirmwareResponse:
+    def signed_update_firmware(self, request: Any) -> Any:
+        """
+        Answer a SignedUpdateFirmware.req: the signing certificate checked
+        (L01.FR.23 to 25), then the update accepted.
+
+        @return: the SignedUpdateFirmware.conf, or a Deferred of it while
+            the revocation check asks a plugin.
+        """
         firmware = request.firmware
         check_transfer_url("SignedUpdateFirmware", firmware.location)
         try:
-            self._check_signing_certificate(firmware.signing_certificate)
+            certificate, issuer = self._check_signing_certificate(firmware.signing_certificate)
         except CertificateProblem as problem:
             self.log.warn("SignedUpdateFirmware: invalid signing certificate: {problem}",
                           problem=str(problem))
@@ -159,6 +174,22 @@ class SignedFirmwareUpdates(FirmwareUpdates):
             return SignedUpdateFirmwareResponse(
                 status=UpdateFirmwareStatusEnumType.INVALID_CERTIFICATE
             )
+        if self._revocation is None:
+            return self._accept(request)
+        checking = self._revocation.revoked(certificate, issuer, FIRMWARE_SIGNING)
+        return checking.addCallback(self._checked_revocation, request)
+
+    def _checked_revocation(self, revoked: str | None, request: Any) -> Any:
+        if revoked is None:
+            return self._accept(request)
+        self.log.warn("SignedUpdateFirmware: revoked signing certificate: {reason}",
+                      reason=revoked)
+        self._security_event("InvalidFirmwareSigningCertificate",
+                             tech_info=f"revoked: {revoked}"[:255])
+        return SignedUpdateFirmwareResponse(status=UpdateFirmwareStatusEnumType.REVOKED_CERTIFICATE)
+
+    def _accept(self, request: Any) -> SignedUpdateFirmwareResponse:
+        firmware = request.firmware
         attempts, interval = attempts_and_interval(request.retries, request.retry_interval)
         update = {
             "location": firmware.location,
@@ -195,7 +226,12 @@ class SignedFirmwareUpdates(FirmwareUpdates):
                       id=request.request_id, location=firmware.location, status=status.value)
         return SignedUpdateFirmwareResponse(status=status)
 
-    def _check_signing_certificate(self, text: str) -> x509.Certificate:
+    def _check_signing_certificate(self, text: str) -> tuple[x509.Certificate, x509.Certificate]:
+        """
+        @return: the signing certificate and the ManufacturerRootCertificate
+            that signed it (itself when it is one).
+        @raise CertificateProblem: it is not valid.
+        """
         try:
             certificate = x509.load_pem_x509_certificate(text.encode("utf-8"))
         except ValueError as error:
@@ -207,7 +243,7 @@ class SignedFirmwareUpdates(FirmwareUpdates):
         for root in roots:
             if certificate == root or issued_by(certificate, root):
                 check_validity(root, self._now())
-                return certificate
+                return certificate, root
         raise CertificateProblem(
             f"{certificate.issuer.rfc4514_string()} is not an installed "
             "ManufacturerRootCertificate"

@@ -41,6 +41,11 @@ class ChargePointOptions(RoleOptions):
         ["ca-certificates", None, None, "PEM file of the CA(s) of the central system (profiles 2, 3)."],
         ["client-certificate", None, None, "PEM file of the charge point certificate (profile 3)."],
         ["client-key", None, None, "PEM file of its private key (default: in the certificate file)."],
+        ["tls-ciphers", None, None,
+         "The TLS 1.2 cipher suites, an OpenSSL cipher string (default: the whitepaper's AES-GCM "
+         "and ChaCha20 suites; banned ones are refused)."],
+        ["crl-folder", None, None,
+         "A folder of CRLs (PEM or DER) the firmware signing certificate is checked against."],
         ["connectors", "c", 2, "The number of connectors.",
          number("--connectors", int)],
         ["db", None, "openocpp-chargepoint.sqlite", "The SQLite file of the charge point's state."],
@@ -147,6 +152,8 @@ class ChargePointOptions(RoleOptions):
             ca_certificates=self["ca-certificates"],
             client_certificate=self["client-certificate"],
             client_key=self["client-key"],
+            tls_ciphers=self["tls-ciphers"],
+            crl_folder=self["crl-folder"],
             connectors=self["connectors"],
             database=self["db"],
             ocpp_ini=self["ocpp-ini"],
@@ -284,6 +291,7 @@ def _preflight(options: ChargePointOptions, reactor: Any = None, database: bool 
         ("--transfer-ca-certificates", config.transfer_ca_certificates),
     ])
     _check_trust_root("--transfer-ca-certificates", config.transfer_ca_certificates)
+    _check_crl_folder("--crl-folder", config.crl_folder)
     preflight.check_ini_file("--ocpp-ini", config.ocpp_ini)
     _check_download_folder("--download-folder", config.download_folder)
     if database:
@@ -314,6 +322,19 @@ def _check_trust_root(option: str, path: str | None) -> None:
         load_trust_root(path)
     except TransferError as error:
         raise ValueError(f"{option}: {error.reason}") from None
+
+
+def _check_crl_folder(option: str, folder: str | None) -> None:
+    # Read at each check (the operator copies CRLs in): it must be a folder
+    # the charge point can list now.
+    import os
+
+    if folder is None:
+        return
+    if not os.path.isdir(folder):
+        raise ValueError(f"{option} {folder!r} is not a folder")
+    if not os.access(folder, os.R_OK | os.X_OK):
+        raise ValueError(f"{option} {folder!r}: cannot read it")
 
 
 def _check_download_folder(option: str, folder: str) -> None:

@@ -58,8 +58,12 @@ from openocpp.transport.interfaces import IConnectionHandler, IOcppConnection
 from openocpp.transport.security import (
     MINIMUM_TLS_VERSION,
     SecurityProfile,
+    acceptable_ciphers,
     basic_authorization,
+    certificate_requested,
     client_tls_options,
+    negotiation_problem,
+    tls_connection,
 )
 
 
@@ -154,18 +158,16 @@ class OcppClientProtocol(OcppProtocolMixin, WebSocketClientProtocol):
         TLS when the profile says so); else close the connection.
         """
         self.identity = self.factory.identity
-        problem = None
+        problem = event = None
         if response.protocol != OCPP_SUBPROTOCOL:
             problem = (
                 f"the server did not agree to the {OCPP_SUBPROTOCOL} subprotocol "
                 f"(it chose {response.protocol!r})"
             )
-        elif self.factory.security_profile.uses_tls and not ISSLTransport.providedBy(
-            self.transport
-        ):
-            problem = f"security profile {int(self.factory.security_profile)} requires TLS"
+        else:
+            problem, event = self._profile_problem()
         if problem is not None:
-            self._handshake_failure = HandshakeFailed(None, problem)
+            self._handshake_failure = HandshakeFailed(None, problem, event)
             self._log.error(
                 "Closing the connection of {identity} to {peer}: {problem}",
                 identity=self.identity,
@@ -177,6 +179,30 @@ class OcppClientProtocol(OcppProtocolMixin, WebSocketClientProtocol):
                 reasonUtf8=problem.encode("utf-8")[:123],
                 isReply=False,
             )
+
+    def _profile_problem(self) -> tuple[str | None, str | None]:
+        # A00.FR.003: the connection the central system accepted must be of
+        # the charge point's profile: TLS for 2 and 3 (with the version and
+        # cipher suite checked, A00.FR.313/417), and for 3 a handshake in
+        # which the server asked for the charge point's certificate.
+        profile = self.factory.security_profile
+        if not profile.uses_tls:
+            return None, None
+        if not ISSLTransport.providedBy(self.transport):
+            return f"security profile {int(profile)} requires TLS", None
+        handle = tls_connection(self.transport)
+        if handle is None:
+            return None, None
+        negotiated = negotiation_problem(handle)
+        if negotiated is not None:
+            event, why = negotiated
+            return why, event
+        if profile.requires_client_certificate and certificate_requested(handle) is False:
+            return (
+                "security profile 3: the central system did not ask for the charge point "
+                "certificate, so the connection is not of profile 3 (A00.FR.003)"
+            ), None
+        return None, None
 
     def onOpen(self) -> None:
         """
@@ -296,7 +322,8 @@ def client_endpoint(
     @param url: the URL (C{ws://} or C{wss://}).
     @param tls_options: for C{wss://}, the TLS options (see
         L{openocpp.transport.security.client_tls_options}); by default the
-        platform's trust store, TLS 1.2 or above, the URL's host verified.
+        platform's trust store, TLS 1.2 or above with the default cipher
+        suites, the URL's host verified.
     @param timeout: seconds to wait for the TCP connection.
     @return: the endpoint.
     @raise ValueError: for a URL that is not C{ws://} or C{wss://} with a
@@ -316,7 +343,11 @@ def client_endpoint(
         return endpoint
     if tls_options is None:
         tls_options = optionsForClientTLS(
-            host, extraCertificateOptions={"raiseMinimumTo": MINIMUM_TLS_VERSION}
+            host,
+            extraCertificateOptions={
+                "raiseMinimumTo": MINIMUM_TLS_VERSION,
+                "acceptableCiphers": acceptable_ciphers(),
+            },
         )
     return wrapClientTLS(tls_options, endpoint)
 
@@ -575,6 +606,7 @@ class ClientConnectionService(Service):
         ca_certificates: str | None = None,
         client_certificate: str | None = None,
         client_key: str | None = None,
+        tls_ciphers: str | None = None,
         ping_interval: float = 0.0,
         ping_timeout: float | None = None,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
@@ -602,6 +634,9 @@ class ClientConnectionService(Service):
             (and intermediates), for profile 3.
         @param client_key: PEM file of its private key (default: in
             C{client_certificate}).
+        @param tls_ciphers: the TLS 1.2 cipher suites (an OpenSSL cipher
+            string, see L{openocpp.transport.security.acceptable_ciphers});
+            the default ones when C{None}.
         @param ping_interval: seconds between WebSocket pings (0: none).
         @param ping_timeout: seconds to wait for the pong (default:
             C{ping_interval}).
@@ -644,6 +679,7 @@ class ClientConnectionService(Service):
                 ca_certificates=ca_certificates,
                 client_certificate=client_certificate,
                 client_key=client_key,
+                ciphers=tls_ciphers,
             )
         elif ca_certificates is not None:
             raise ValueError(

@@ -53,16 +53,21 @@ class HandshakeFailed(TransportError):
     @ivar status: the HTTP status code the server answered with (C{int}),
         or C{None} when the handshake failed for another reason.
     @ivar reason: what went wrong (C{str}).
+    @ivar event: the security event the failure is (the whitepaper's type,
+        e.g. C{"InvalidTLSVersion"} for a TLS version the client's check
+        refused after the TLS handshake), or C{None}.
     """
 
-    def __init__(self, status: int | None, reason: str):
+    def __init__(self, status: int | None, reason: str, event: str | None = None):
         """
         @param status: see L{status}.
         @param reason: see L{reason}.
+        @param event: see L{event}.
         """
         super().__init__(status, reason)
         self.status = status
         self.reason = reason
+        self.event = event
 
     def __str__(self) -> str:
         if self.status is None:

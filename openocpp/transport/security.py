@@ -32,14 +32,18 @@ import hmac
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
-from typing import Union
+from typing import Any, Union
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from cryptography.x509.oid import NameOID
+from zope.interface import implementer
+from OpenSSL import SSL
 from OpenSSL.crypto import X509, PKey
+from twisted.internet._sslverify import IOpenSSLTrustRoot
 from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
 from twisted.internet.ssl import (
+    AcceptableCiphers,
     Certificate,
     CertificateOptions,
     KeyPair,
@@ -61,6 +65,189 @@ The oldest TLS version either end accepts (A00.FR.312, A00.FR.416: TLS 1.2
 or above; the TLS 1.0/1.1 fallback the whitepaper allows for old charge
 points is not offered).
 """
+
+
+DEFAULT_CIPHERS = ":".join([
+    # A00.FR.317/421 (central system) and A00.FR.318/422 (charge point):
+    # the ECDSA pair, then the RSA pair; ECDHE with an RSA certificate and
+    # ChaCha20-Poly1305 so that stock clients (Python's ssl, OpenSSL's
+    # s_client, browsers) find one they prefer.
+    "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-AES128-GCM-SHA256",
+    "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "ECDHE-RSA-CHACHA20-POLY1305",
+    "AES128-GCM-SHA256",
+    "AES256-GCM-SHA384",
+])
+"""
+The TLS 1.2 cipher suites both ends offer by default (an OpenSSL cipher
+string; C{--tls-ciphers} overrides it).  TLS 1.3 keeps OpenSSL's suites,
+all of them AEAD.
+"""
+
+ALLOWED_CIPHERS = (
+    "kECDHE+aECDSA+AESGCM:kECDHE+aRSA+AESGCM:kECDHE+aECDSA+CHACHA20:kECDHE+aRSA+CHACHA20:"
+    "kDHE+aRSA+AESGCM:kDHE+aRSA+CHACHA20:kRSA+AESGCM"
+)
+"""
+The TLS 1.2 cipher suites a cipher string may name (OpenSSL syntax): a
+certificate-authenticated key exchange (ECDHE, DHE or RSA) with an AEAD
+cipher (AES-GCM, ChaCha20-Poly1305).  Everything else is refused
+(A00.FR.319, A00.FR.423): NULL, anonymous, export, RC4, DES and 3DES, MD5,
+PSK and SRP suites, and the CBC suites with their SHA-1 or SHA-2 HMAC
+(TLS_RSA_WITH_AES_128_CBC_SHA is only for charge points on TLS 1.0/1.1,
+A00.FR.318/324, which are refused too).
+"""
+
+
+def _tls12_ciphers(cipher_string: str) -> list[str]:
+    # The TLS 1.2 (and older) suites an OpenSSL cipher string selects, in
+    # its order; TLS 1.3's ("TLS_...") are configured apart and always listed.
+    try:
+        context = SSL.Context(SSL.TLS_METHOD)
+        context.set_cipher_list(cipher_string.encode("ascii"))
+    except (SSL.Error, UnicodeEncodeError):
+        return []
+    return [
+        name for name in SSL.Connection(context, None).get_cipher_list()
+        if not name.startswith("TLS_")
+    ]
+
+
+def acceptable_ciphers(cipher_string: str | None = None) -> AcceptableCiphers:
+    """
+    The TLS 1.2 cipher suites of a cipher string, checked against the
+    whitepaper's bans (A00.FR.319, A00.FR.423; see L{ALLOWED_CIPHERS}).
+
+    @param cipher_string: an OpenSSL cipher string
+        (C{"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384"});
+        L{DEFAULT_CIPHERS} when C{None}.
+    @return: the C{acceptableCiphers} of Twisted's C{CertificateOptions}.
+    @raise ValueError: the string selects no TLS 1.2 suite, or one the
+        whitepaper bans (the message names them).
+    """
+    text = DEFAULT_CIPHERS if cipher_string is None else cipher_string
+    wanted = _tls12_ciphers(text)
+    if not wanted:
+        raise ValueError(
+            f"{text!r} selects no TLS 1.2 cipher suite (an OpenSSL cipher string such as "
+            f"{DEFAULT_CIPHERS.split(':')[0]!r})"
+        )
+    allowed = set(_tls12_ciphers(ALLOWED_CIPHERS))
+    banned = [name for name in wanted if name not in allowed]
+    if banned:
+        shown = ", ".join(banned[:4]) + (f" and {len(banned) - 4} more" if len(banned) > 4 else "")
+        raise ValueError(
+            f"{text!r} selects cipher suites the security whitepaper bans (A00.FR.319/423): "
+            f"{shown}; only ECDHE, DHE or RSA key exchange with AES-GCM or "
+            "ChaCha20-Poly1305 are allowed"
+        )
+    return AcceptableCiphers.fromOpenSSLCipherString(":".join(wanted))
+
+
+def negotiation_problem(connection: Any) -> tuple[str, str] | None:
+    """
+    Check the TLS version and cipher suite a handshake ended with (A00.FR.313,
+    A00.FR.417: both ends check the version used): TLS 1.2 or above, and a
+    TLS 1.2 suite of L{ALLOWED_CIPHERS}.  Options of this module cannot
+    agree to anything else; options made elsewhere may.
+
+    @param connection: the C{SSL.Connection} after its handshake.
+    @return: C{(security event type, why)}: C{"InvalidTLSVersion"} or
+        C{"InvalidTLSCipherSuite"}; C{None} when both are allowed.
+    """
+    version = connection.get_protocol_version_name()
+    if version not in ("TLSv1.2", "TLSv1.3"):
+        return "InvalidTLSVersion", f"{version} was negotiated; TLS 1.2 or above is required"
+    cipher = connection.get_cipher_name()
+    if version == "TLSv1.2" and cipher not in _allowed_tls12():
+        return "InvalidTLSCipherSuite", f"the banned cipher suite {cipher} was negotiated"
+    return None
+
+
+def tls_connection(transport: Any) -> Any:
+    """
+    The C{SSL.Connection} under a TLS transport (Twisted's
+    C{TLSMemoryBIOProtocol}), or C{None}.
+    """
+    handle = getattr(transport, "getHandle", lambda: None)()
+    return handle if hasattr(handle, "get_protocol_version_name") else None
+
+
+_allowed: frozenset[str] | None = None
+
+
+def _allowed_tls12() -> frozenset[str]:
+    global _allowed  # a cache of what OpenSSL makes of a constant
+    if _allowed is None:
+        _allowed = frozenset(_tls12_ciphers(ALLOWED_CIPHERS))
+    return _allowed
+
+
+_REQUESTED = "_openocpp_certificate_requested"
+
+
+def _note_certificate_request(connection: SSL.Connection, where: int, ret: int) -> None:
+    # OpenSSL says through the context's info callback only whether the
+    # server sent a CertificateRequest; noted on the connection.  Never
+    # raises: an exception here would be lost inside OpenSSL.
+    try:
+        if where & SSL.SSL_CB_HANDSHAKE_START:
+            setattr(connection, _REQUESTED, False)
+        elif where & SSL.SSL_CB_LOOP and b"certificate request" in connection.get_state_string():
+            setattr(connection, _REQUESTED, True)
+    except Exception:
+        pass
+
+
+@implementer(IOpenSSLTrustRoot)
+class _RequestWatchingTrustRoot:
+    """
+    A trust root that also installs L{_note_certificate_request} on the
+    context it is added to: the one place a client's context can be given
+    an info callback before its first connection, whatever Twisted version
+    builds it (a Twisted that sets its own callback later replaces it:
+    L{certificate_requested} then says C{None}).
+    """
+
+    def __init__(self, trust_root: Any) -> None:
+        self._trust_root = IOpenSSLTrustRoot(trust_root)
+
+    def _addCACertsToContext(self, context: SSL.Context) -> None:
+        self._trust_root._addCACertsToContext(context)
+        context.set_info_callback(_note_certificate_request)
+
+
+def certificate_requested(connection: Any) -> bool | None:
+    """
+    Whether the server asked for a client certificate in the handshake of a
+    connection made with L{client_tls_options} (A00.FR.003: a profile 3
+    central system always does).
+
+    @param connection: the client's C{SSL.Connection}.
+    @return: C{True} or C{False}; C{None} when not known (other options).
+    """
+    return getattr(connection, _REQUESTED, None)
+
+
+def check_ciphers(setting: str, cipher_string: str | None) -> None:
+    """
+    Check a cipher string setting at start (see L{acceptable_ciphers}).
+
+    @param setting: the setting's name, for the message
+        (C{"tls_ciphers"}).
+    @param cipher_string: its value; C{None} (the default suites) passes.
+    @raise ValueError: the string is not allowed; the message starts with
+        C{setting}.
+    """
+    if cipher_string is None:
+        return
+    try:
+        acceptable_ciphers(cipher_string)
+    except ValueError as error:
+        raise ValueError(f"{setting}: {error}") from None
 
 
 class SecurityProfile(IntEnum):
@@ -292,10 +479,12 @@ def server_tls_options(
     client_ca: PathLike | None = None,
     require_client_certificate: bool = True,
     extra_chain: PathLike | None = None,
+    ciphers: str | None = None,
 ) -> CertificateOptions:
     """
     TLS options for a central system (Security Profiles 2 and 3): TLS 1.2
-    or above, the server certificate chain, and for profile 3 the CA(s) a
+    or above with the whitepaper's cipher suites and no compression
+    (A00.FR.317 to 321, A00.FR.421 to 425), the server certificate chain, and for profile 3 the CA(s) a
     charge point's client certificate must be signed by (the handshake
     fails without one, unless C{require_client_certificate} is false: then
     a certificate is asked for, verified when given, and optional, so that
@@ -311,8 +500,12 @@ def server_tls_options(
     @param extra_chain: PEM file of more intermediate CA certificates sent
         after those of C{certificate_chain} (the C{extraCertChain} of an
         C{ssl:} endpoint string).
+    @param ciphers: the TLS 1.2 cipher suites, an OpenSSL cipher string
+        (see L{acceptable_ciphers}); L{DEFAULT_CIPHERS} when C{None}.
     @return: options for L{openocpp.transport.server.listen} or
         L{openocpp.transport.server.server_endpoint}.
+    @raise ValueError: a file holds no usable certificate or key, or
+        C{ciphers} is not allowed.
     """
     chain = load_certificates(certificate_chain)
     if extra_chain is not None:
@@ -322,6 +515,7 @@ def server_tls_options(
         certificate=chain[0].original,
         extraCertChain=[each.original for each in chain[1:]],
         raiseMinimumTo=MINIMUM_TLS_VERSION,
+        acceptableCiphers=acceptable_ciphers(ciphers),
     )
     if client_ca is not None:
         authorities = load_certificates(client_ca)
@@ -468,10 +662,12 @@ def client_tls_options(
     ca_certificates: PathLike | None = None,
     client_certificate: PathLike | None = None,
     client_key: PathLike | None = None,
+    ciphers: str | None = None,
 ) -> IOpenSSLClientConnectionCreator:
     """
     TLS options for a charge point (Security Profiles 2 and 3): TLS 1.2 or
-    above, the central system's certificate verified against the CA(s) and
+    above with the whitepaper's cipher suites and no compression
+    (A00.FR.318 to 320, A00.FR.422 to 424), the central system's certificate verified against the CA(s) and
     for C{hostname} (service_identity: DNS name or IP address, A00.FR.308,
     A00.FR.412), and for profile 3 our client certificate.
 
@@ -482,14 +678,21 @@ def client_tls_options(
         then any intermediate CA certificates (profile 3).
     @param client_key: PEM file of its private key; defaults to
         C{client_certificate} (a file holding both).
+    @param ciphers: the TLS 1.2 cipher suites, an OpenSSL cipher string
+        (see L{acceptable_ciphers}); L{DEFAULT_CIPHERS} when C{None}.
     @return: options for C{wrapClientTLS}.
+    @raise ValueError: a file holds no usable certificate or key, or
+        C{ciphers} is not allowed.
     """
-    trust_root = (
+    trust_root = _RequestWatchingTrustRoot(
         platformTrust()
         if ca_certificates is None
         else trustRootFromCertificates(load_certificates(ca_certificates))
     )
-    extra: dict[str, object] = {"raiseMinimumTo": MINIMUM_TLS_VERSION}
+    extra: dict[str, object] = {
+        "raiseMinimumTo": MINIMUM_TLS_VERSION,
+        "acceptableCiphers": acceptable_ciphers(ciphers),
+    }
     own = None
     if client_certificate is not None:
         chain = load_certificates(client_certificate)

@@ -57,6 +57,7 @@ from twisted.internet.interfaces import (
     IStreamServerEndpoint,
 )
 from twisted.internet.protocol import Factory
+from OpenSSL import SSL
 from twisted.internet.ssl import Certificate, CertificateOptions
 from twisted.logger import Logger
 from twisted.protocols.tls import TLSMemoryBIOFactory
@@ -79,10 +80,12 @@ from openocpp.transport.security import (
     InvalidAuthorization,
     SecurityProfile,
     common_names,
+    negotiation_problem,
     parse_ssl_description,
     password_from_authorization,
     requires_client_certificate,
     server_tls_options,
+    tls_connection,
 )
 
 SUBPROTOCOL_REFUSE = "refuse"
@@ -173,8 +176,17 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
 
     def connectionLost(self, reason: Failure) -> None:
         """
-        Give the connection's place in its address's quota back.
+        Give the connection's place in its address's quota back; a failed
+        TLS handshake is logged, one line naming OpenSSL's reason (the
+        security log line A00.FR.323 recommends: a charge point offering
+        only TLS 1.1 or banned suites, or an untrusted certificate).
         """
+        if reason.check(SSL.Error):
+            self._log.warn(
+                "TLS handshake with {peer} failed: {reason}",
+                peer=self.peer,
+                reason=reason.getErrorMessage()[:255],
+            )
         address, self._address = self._address, None
         if address is not None:
             per_address = self.factory._per_address
@@ -266,6 +278,13 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
             )
         certificate = None
         if is_tls:
+            # A00.FR.313/314: the version and cipher suite are checked
+            # (options of openocpp cannot agree to others; options given
+            # by the application may).
+            handle = tls_connection(self.transport)
+            negotiated = None if handle is None else negotiation_problem(handle)
+            if negotiated is not None:
+                raise ConnectionDeny(ConnectionDeny.FORBIDDEN, negotiated[1])
             peer_certificate = self.transport.getPeerCertificate()
             if peer_certificate is not None:
                 certificate = Certificate(peer_certificate)

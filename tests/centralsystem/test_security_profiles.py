@@ -288,6 +288,71 @@ class CertificateIdentityHookTests(TLSMixin, TestCase):
         self.assertEqual(status, 403)
 
 
+class Revoker:
+    """
+    A plugin standing for a CA server (A00.FR.704): the certificates of
+    the CNs in C{revoked} are revoked; C{error} makes it fail.
+    """
+
+    def __init__(self, revoked=(), error=None):
+        self.revoked = set(revoked)
+        self.error = error
+        self.asked = []
+
+    @hookimpl
+    def openocpp_cs_certificate_revoked(self, certificate, identity, peer):
+        from openocpp.transport.security import common_names
+
+        self.asked.append(identity)
+        if self.error is not None:
+            raise self.error
+        return common_names(certificate)[0] in self.revoked
+
+
+class CertificateRevokedHookTests(TLSMixin, TestCase):
+    """
+    A00.FR.702/704: the C{openocpp_cs_certificate_revoked} hook (the CA
+    server's answer) refuses a revoked client certificate.
+    """
+
+    revoker = Revoker({"CP002"})
+
+    @property
+    def plugins(self):
+        return (self.revoker,)
+
+    @inlineCallbacks
+    def test_revoked_certificate_refused_A00_FR_704(self):
+        """
+        CP002's certificate is revoked: 403 and a security event of the
+        central system; CP001's is not: it gets in.
+        """
+        yield self.start_central_system(security_profile=3, **self.tls_settings(tls_ca=str(self.tls.ca)))
+        cp = yield self.connect("CP001", security_profile=3, tls_options=client_options(self.tls, "CP001"))
+        self.assertEqual((yield cp.call(BOOT)).status, "Accepted")
+        status = yield self.refused_status("CP002", security_profile=3,
+                                           tls_options=client_options(self.tls, "CP002"))
+        self.assertEqual(status, 403)
+        self.assertEqual(self.revoker.asked, ["CP001", "CP002"])
+        (event,) = self.central.store.security_events("CP002")
+        self.assertIn("revoked", event["tech_info"])
+
+
+class CertificateRevocationUnknownTests(TLSMixin, TestCase):
+    """
+    The CA server cannot answer: 503, not let in unchecked.
+    """
+
+    plugins = (Revoker(error=RuntimeError("OCSP responder down")),)
+
+    @inlineCallbacks
+    def test_failing_check_is_503(self):
+        yield self.start_central_system(security_profile=3, **self.tls_settings(tls_ca=str(self.tls.ca)))
+        status = yield self.refused_status("CP001", security_profile=3,
+                                           tls_options=client_options(self.tls, "CP001"))
+        self.assertEqual(status, 503)
+
+
 class SubprotocolTests(CentralSystemMixin, TestCase):
     """
     A charge point not offering C{ocpp1.6}.

@@ -114,6 +114,27 @@ class Authority:
             handle.write(self.pem)
         return path
 
+    def crl(self, revoked, now, signer=None, der=False) -> bytes:
+        """
+        A CRL of this CA listing the certificates C{revoked}, signed with
+        this CA's key (or C{signer}'s, for a forged one), PEM or DER.
+        """
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(self.name)
+            .last_update(now - DAY)
+            .next_update(now + DAY)
+        )
+        for certificate in revoked:
+            builder = builder.add_revoked_certificate(
+                x509.RevokedCertificateBuilder()
+                .serial_number(certificate.serial_number)
+                .revocation_date(now - DAY)
+                .build()
+            )
+        crl = builder.sign((signer or self).key, hashes.SHA256())
+        return crl.public_bytes(serialization.Encoding.DER if der else serialization.Encoding.PEM)
+
     def sign_file(self, content: bytes) -> bytes:
         """
         A signature of C{content} with SHA-256 (ECDSA, or RSA-PSS).

@@ -4,6 +4,7 @@ edition 2, use cases A01 and A05, 7.2 and 7.6): what a new profile needs,
 the reconnection with it, and the fallback when it cannot connect.
 """
 
+from twisted.internet.defer import Deferred
 from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.testing import MemoryReactorClock
 from twisted.python.failure import Failure
@@ -11,7 +12,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from openocpp.chargepoint.behaviour import DefaultChargePointBehaviour
 from openocpp.chargepoint.config import ChargePointConfig
-from openocpp.chargepoint.securityprofile import failure_event, profile_problem
+from openocpp.chargepoint.securityprofile import ProfileWatch, failure_event, profile_problem
 from openocpp.chargepoint.service import ChargePoint
 from openocpp.messages import ChangeConfigurationRequest
 from openocpp.messages.enums import ConfigurationStatus
@@ -84,6 +85,98 @@ class ProfileProblemTests(SynchronousTestCase):
         )
         self.assertIsNone(kind(ConnectionRefusedError()))
 
+    def test_handshake_failures_of_the_client_A00_FR_315_322(self):
+        """
+        What the charge point's own TLS handshake reports (see
+        tests.transport.test_tls.ClientHandshakeTests): a server of TLS 1.1
+        or lower is InvalidTLSVersion (A00.FR.315/419); one of banned suites
+        only InvalidTLSCipherSuite (A00.FR.322/426); a plain server (its
+        HTTP answer read as a TLS record) none.
+        """
+        from OpenSSL import SSL
+
+        def kind(text):
+            event = failure_event(Failure(SSL.Error([("SSL routines", "", text)])))
+            return None if event is None else event[0]
+
+        self.assertEqual(kind("tlsv1 alert protocol version"), "InvalidTLSVersion")
+        self.assertEqual(kind("tls alert handshake failure"), "InvalidTLSCipherSuite")
+        self.assertIsNone(kind("wrong version number"))
+
+
+class FakeConnectionService:
+    """
+    What L{ProfileWatch} watches: each C{whenConnected} a Deferred the test
+    fires.
+    """
+
+    def __init__(self):
+        self.waiting = []
+
+    def whenConnected(self, failAfterFailures=None):
+        self.waiting.append(Deferred())
+        return self.waiting[-1]
+
+    def fail(self, text):
+        from OpenSSL import SSL
+
+        self.waiting[-1].errback(SSL.Error([("SSL routines", "", text)]))
+
+    def connect(self):
+        self.waiting[-1].callback(object())
+
+
+class FailureStreakTests(SynchronousTestCase):
+    """
+    The security events of failed connection attempts are raised once per
+    streak of failures, not at each reconnection attempt.
+    """
+
+    def setUp(self):
+        self.raised = []
+        self.service = FakeConnectionService()
+        self.watch = ProfileWatch(
+            self.service, security_event=lambda *event: self.raised.append(event),
+            fall_back=lambda previous, reason: None, previous=None, profile=2,
+        )
+        self.watch.start()
+
+    def test_repeated_failure_raised_once(self):
+        """
+        A00.FR.315: the central system offering only TLS 1.1, ten attempts
+        in a row: one InvalidTLSVersion.
+        """
+        for _ in range(10):
+            self.service.fail("tlsv1 alert protocol version")
+        self.assertEqual([kind for kind, _ in self.raised], ["InvalidTLSVersion"])
+        self.assertEqual(len(self.service.waiting), 11)  # still watching
+
+    def test_each_type_once_per_streak(self):
+        """
+        Different failures in one streak: each type once.
+        """
+        for text in ("tlsv1 alert protocol version", "tls alert handshake failure",
+                     "certificate verify failed", "tlsv1 alert protocol version",
+                     "tls alert handshake failure"):
+            self.service.fail(text)
+        self.assertEqual([kind for kind, _ in self.raised], [
+            "InvalidTLSVersion", "InvalidTLSCipherSuite", "InvalidCentralSystemCertificate",
+        ])
+
+    def test_connection_ends_the_streak(self):
+        """
+        A connection in between: the next failure is a new streak, raised
+        again.
+        """
+        self.service.fail("certificate verify failed")
+        self.service.fail("certificate verify failed")
+        self.service.connect()
+        self.watch.disconnected()
+        self.service.fail("certificate verify failed")
+        self.service.fail("certificate verify failed")
+        self.assertEqual([kind for kind, _ in self.raised],
+                         ["InvalidCentralSystemCertificate"] * 2)
+
 
 class ProfileSwitchTests(SynchronousTestCase):
     """
@@ -114,14 +207,15 @@ class ProfileSwitchTests(SynchronousTestCase):
         self.reactor.advance(0)  # the change applies after the answer
         return answer.status
 
-    def fail_attempt(self):
+    def fail_attempt(self, error=None):
         """
-        Refuse the connection attempt in progress, then wait (the backoff)
-        for the next one.
+        Refuse the connection attempt in progress (with C{error}, default:
+        connection refused), then wait (the backoff) for the next one.
         """
         attempts = len(self.reactor.tcpClients)
         _, _, factory, _, _ = self.reactor.tcpClients[-1]
-        factory.clientConnectionFailed(self.reactor.connectors[-1], Failure(ConnectionRefusedError()))
+        error = ConnectionRefusedError() if error is None else error
+        factory.clientConnectionFailed(self.reactor.connectors[-1], Failure(error))
         for _ in range(40):
             self.reactor.advance(0.5)
             if len(self.reactor.tcpClients) > attempts:
@@ -201,6 +295,21 @@ class ProfileSwitchTests(SynchronousTestCase):
         for _ in range(5):
             self.fail_attempt()
         self.assertEqual(self.cp.ocpp_config.integer("SecurityProfile"), 0)
+
+    def test_tls_failure_event_once_across_reconnections(self):
+        """
+        A00.FR.315 on a clock: the central system offers only TLS 1.1 at
+        every one of six attempts; InvalidTLSVersion is in the security log
+        once, not six times.
+        """
+        from OpenSSL import SSL
+
+        self.cp.startService()
+        for _ in range(6):
+            self.fail_attempt(SSL.Error([("SSL routines", "", "tlsv1 alert protocol version")]))
+        self.assertEqual(len(self.reactor.tcpClients), 7)
+        kinds = [kind for kind, _ in self.events()]
+        self.assertEqual(kinds.count("InvalidTLSVersion"), 1)
 
     def test_no_fallback_before_the_attempts_are_used(self):
         """

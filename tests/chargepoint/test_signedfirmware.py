@@ -9,6 +9,7 @@ transfers. The requirement ids are quoted in the docstrings.
 """
 
 import base64
+import os
 from datetime import datetime, timedelta, timezone
 
 from cryptography.exceptions import InvalidSignature
@@ -235,6 +236,123 @@ class RsaSignedFirmwareTests(SignedFirmwareTestCase):
         self.cs.settle()
         self.assertEqual(self.signed()[-1], ("Installed", 7))
         self.assertEqual(self.installer.installed, [IMAGE])
+
+
+class Revoker:
+    """
+    A plugin answering C{openocpp_cp_certificate_revoked} (an OCSP check at
+    a site that has one).
+    """
+
+    def __init__(self, answer):
+        self.answer = answer
+        self.asked = []
+
+    @hookimpl
+    def openocpp_cp_certificate_revoked(self, charge_point, certificate, purpose):
+        self.asked.append((certificate.serial_number, purpose))
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+class RevocationTestCase(SignedFirmwareTestCase):
+    """
+    A charge point with a CRL folder and a L{Revoker} plugin.
+    """
+
+    revoker_answer = None
+
+    def make_plugins(self):
+        self.revoker = Revoker(self.revoker_answer)
+        return super().make_plugins() + [self.revoker]
+
+    def setUp(self):
+        self.crl_folder = os.path.abspath(self.mktemp())
+        os.makedirs(self.crl_folder)
+        self.settings = {"crl_folder": self.crl_folder}
+        super().setUp()
+
+    def install_crl(self, name, data):
+        with open(os.path.join(self.crl_folder, name), "wb") as handle:
+            handle.write(data)
+
+    def assert_revoked(self):
+        self.assertEqual(self.update(), "RevokedCertificate")
+        self.assertEqual(self.raised, ["InvalidFirmwareSigningCertificate"])
+        self.assertEqual(self.signed(), [])
+        self.assertIsNone(self.cp._signed_firmware._store.state())
+
+
+class CrlRevocationTests(RevocationTestCase):
+    """
+    L01.FR.25: a signing certificate revoked by an installed CRL of its
+    issuer is answered RevokedCertificate, with an
+    InvalidFirmwareSigningCertificate security event and no download.
+    """
+
+    def test_revoked_by_the_issuers_crl_L01_FR_25(self):
+        now = self.cp.now()
+        other = Authority("Other Signer", now, signer=self.maker)
+        self.install_crl("maker.crl.pem", self.maker.crl([other.certificate], now)
+                         + self.maker.crl([self.signer.certificate], now))
+        self.assert_revoked()
+        self.assertEqual(self.revoker.asked, [])  # the CRL answered
+
+    def test_der_crl(self):
+        self.install_crl("maker.crl", self.maker.crl([self.signer.certificate], self.cp.now(),
+                                                     der=True))
+        self.assert_revoked()
+
+    def test_crl_of_another_issuer_ignored(self):
+        """
+        A CRL counts only when it is the signing certificate's issuer's: one
+        of another CA, or one with the issuer's name signed by another key
+        (forged), listing the same serial number, revokes nothing.
+        """
+        now = self.cp.now()
+        stranger = Authority("Stranger Root", now)
+        self.install_crl("stranger.pem", stranger.crl([self.signer.certificate], now))
+        self.install_crl("forged.pem", self.maker.crl([self.signer.certificate], now,
+                                                      signer=stranger))
+        self.install_crl("notes.txt", b"not a CRL at all")
+        self.assertEqual(self.update(), "Accepted")
+        self.assertEqual(self.raised, [])
+        self.assertEqual(self.revoker.asked, [(self.signer.certificate.serial_number,
+                                               "FirmwareSigningCertificate")])
+
+    def test_crl_installed_later_counts(self):
+        """
+        The folder is read at each request: a CRL copied in counts at once.
+        """
+        self.assertEqual(self.update(request_id=1), "Accepted")
+        self.install_crl("maker.pem", self.maker.crl([self.signer.certificate], self.cp.now()))
+        self.assertEqual(self.update(request_id=2), "RevokedCertificate")
+
+
+class RevokedByHookTests(RevocationTestCase):
+    """
+    The hook says revoked (an OCSP answer): RevokedCertificate.
+    """
+
+    revoker_answer = True
+
+    def test_hook_says_revoked_L01_FR_25(self):
+        self.assert_revoked()
+        self.assertEqual(self.revoker.asked, [(self.signer.certificate.serial_number,
+                                               "FirmwareSigningCertificate")])
+
+
+class RevocationHookFailingTests(RevocationTestCase):
+    """
+    The hook fails (an OCSP responder down): logged, taken as not revoked.
+    """
+
+    revoker_answer = RuntimeError("OCSP responder unreachable")
+
+    def test_hook_failure_is_not_revoked(self):
+        self.assertEqual(self.update(), "Accepted")
+        self.assertEqual(self.raised, [])
 
 
 class RebootTests(SignedFirmwareTestCase):

@@ -172,6 +172,16 @@ class CentralSystemMistakeTests(CommandLineMistakeMixin, SynchronousTestCase):
         )
         self.assertIn("not a PEM key and certificate chain", line)
 
+    def test_tls_ciphers_banned(self):
+        """
+        A C{--tls-ciphers} string naming a suite the whitepaper bans
+        (A00.FR.319/423) or none is refused at start, naming the option.
+        """
+        line = self.central("--tls-ciphers", "AES128-SHA")
+        self.assertIn("--tls-ciphers: 'AES128-SHA' selects cipher suites the security whitepaper bans", line)
+        line = self.central("--tls-ciphers", "nonsense")
+        self.assertIn("--tls-ciphers: 'nonsense' selects no TLS 1.2 cipher suite", line)
+
     def test_db_not_sqlite(self):
         """
         A C{--db} file that is not SQLite is refused, unchanged.
@@ -296,6 +306,22 @@ class ChargePointMistakeTests(CommandLineMistakeMixin, SynchronousTestCase):
         """
         line = self.charge_point("--plugin", "no.such.module")
         self.assertIn("--plugin no.such.module: cannot import it", line)
+
+    def test_crl_folder_missing(self):
+        """
+        A C{--crl-folder} that is not a folder is refused at start.
+        """
+        line = self.charge_point("--crl-folder", self.path("crls"))
+        self.assertIn("--crl-folder", line)
+        self.assertIn("is not a folder", line)
+
+    def test_tls_ciphers_banned(self):
+        """
+        A C{--tls-ciphers} string naming a banned suite is refused at
+        start, naming the option.
+        """
+        line = self.charge_point("--tls-ciphers", "ECDHE-RSA-AES128-SHA")
+        self.assertIn("--tls-ciphers: 'ECDHE-RSA-AES128-SHA' selects cipher suites", line)
 
     def test_certificate_missing(self):
         """

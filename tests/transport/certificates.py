@@ -20,7 +20,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 
@@ -45,6 +45,8 @@ class TLSFiles:
     @ivar ca: the trusted CA (certificate file; its key is in C{ca_issued}).
     @ivar server: the central system's certificate for C{localhost} and
         C{127.0.0.1}, signed by C{ca}.
+    @ivar rsa_server: like C{server}, with an RSA key (for the TLS_RSA and
+        ECDHE_RSA cipher suites, A00.FR.317).
     @ivar wrong_host_server: a certificate signed by C{ca} for
         C{elsewhere.invalid} only.
     @ivar clients: charge point certificates signed by C{ca}, by CN
@@ -55,6 +57,7 @@ class TLSFiles:
 
     ca: Path
     server: Issued
+    rsa_server: Issued
     wrong_host_server: Issued
     clients: dict[str, Issued]
     rogue_ca: Path
@@ -115,9 +118,10 @@ def _issue(
     ca: tuple[x509.Certificate, ec.EllipticCurvePrivateKey],
     common_name: str,
     server_names: list[str] | None,
+    rsa_key: bool = False,
 ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     ca_certificate, ca_key = ca
-    key = _key()
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048) if rsa_key else _key()
     builder = (
         x509.CertificateBuilder()
         .subject_name(_name(common_name))
@@ -189,6 +193,9 @@ def tls_files() -> TLSFiles:
     _cached = TLSFiles(
         ca=_write(folder, "ca", ca[0]).certificate,
         server=_write(folder, "server", *_issue(ca, "localhost", ["localhost", "127.0.0.1"])),
+        rsa_server=_write(
+            folder, "rsa-server", *_issue(ca, "localhost", ["localhost", "127.0.0.1"], rsa_key=True)
+        ),
         wrong_host_server=_write(
             folder, "wrong-host", *_issue(ca, "elsewhere.invalid", ["elsewhere.invalid"])
         ),

@@ -166,6 +166,19 @@ class PongCountingServerProtocol(OcppServerProtocol):
         self.factory.pongs.put(payload)
 
 
+class LaxServerProtocol(OcppServerProtocol):
+    """
+    A server accepting every handshake with C{ocpp1.6}, checking nothing
+    (no credentials, no profile), and starting no session.
+    """
+
+    def onConnect(self, request: ConnectionRequest) -> str:
+        return "ocpp1.6"
+
+    def onOpen(self) -> None:
+        pass
+
+
 class NoSubprotocolServerProtocol(OcppServerProtocol):
     """
     A server accepting every handshake without choosing a subprotocol.

@@ -44,6 +44,7 @@ from openocpp.transport.security import (
 from openocpp.transport.server import OcppServerFactory, listen, server_endpoint
 from tests.transport.certificates import tls_files
 from tests.transport.loopback import (
+    LaxServerProtocol,
     LOOPBACK,
     ConnectionTestsMixin,
     Handlers,
@@ -861,6 +862,68 @@ class TLSTests(ConnectionTestsMixin, TestCase):
         server = await (await servers.next()).made
         self.assertEqual(common_names(server.client_certificate), ["CP001"])
         self.assertEqual(seen, [("CP001", None, ["CP001"])])
+
+    async def test_profile_3_accepted_as_another_profile_A00_FR_003(self) -> None:
+        """
+        A00.FR.003: a server that accepts a profile 3 client over TLS
+        without asking for its certificate (so, as profile 2 or less) has
+        its connection terminated by the client.
+        """
+        _, port = await self.start_server(
+            Handlers(), self.server_tls(), security_profile=2, protocol=LaxServerProtocol
+        )
+        clients = Handlers()
+        _, connecting = self.client(
+            port, "CP001", clients, "wss",
+            self.client_tls(client=self.files.clients["CP001"]), security_profile=3,
+        )
+        failure = await self.refused(connecting)
+        failure.trap(HandshakeFailed)
+        self.assertIn("A00.FR.003", failure.value.reason)
+        self.assertIsNone(failure.value.event)
+        self.assertEqual(clients.made, [])
+
+    async def test_profile_3_on_a_listener_of_optional_certificates(self) -> None:
+        """
+        A listener of profile 2 asking for an optional client certificate
+        (one port for 2 and 3) asks for it: a profile 3 client connects.
+        """
+        options = server_tls_options(self.files.server.key, self.files.server.certificate,
+                                     self.files.ca, require_client_certificate=False)
+        _, port = await self.start_server(Handlers(), options, security_profile=2)
+        _, connecting = self.client(
+            port, "CP001", Handlers(), "wss",
+            self.client_tls(client=self.files.clients["CP001"]), security_profile=3,
+        )
+        connection = await connecting
+        self.assertEqual(connection.security_profile, 3)
+
+    async def test_failed_tls_handshake_logged_A00_FR_323(self) -> None:
+        """
+        A00.FR.321/323: a client offering only a banned suite is refused by
+        the TLS handshake, which the server logs with OpenSSL's reason.
+        """
+        from twisted.internet.endpoints import TCP4ClientEndpoint, wrapClientTLS
+        from twisted.internet.protocol import Factory, Protocol
+        from twisted.logger import globalLogPublisher
+
+        from tests.transport.handshake import Peer
+
+        logged = Deferred()
+
+        def observe(event):
+            if "TLS handshake with" in event.get("log_format", "") and not logged.called:
+                logged.callback(event)
+
+        globalLogPublisher.addObserver(observe)
+        self.addCleanup(globalLogPublisher.removeObserver, observe)
+        _, port = await self.start_server(Handlers(), self.server_tls(), security_profile=2)
+        endpoint = wrapClientTLS(Peer("AES128-SHA", maximum=SSL.TLS1_2_VERSION),
+                                 TCP4ClientEndpoint(reactor, "127.0.0.1", port))
+        client = await endpoint.connect(Factory.forProtocol(Protocol))
+        self.addCleanup(client.transport.abortConnection)
+        event = await logged
+        self.assertIn("no shared cipher", event["reason"])
 
     async def test_profile_3_unknown_certificate(self) -> None:
         """
