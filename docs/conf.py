@@ -13,6 +13,13 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
+sys.path.insert(0, HERE)
+
+import openapi_page  # noqa: E402  (docs/openapi_page.py, beside this file)
+
+# The HTTP API reference, written from openocpp/web/openapi.json at each
+# build into _generated/ (not kept in the repository).
+openapi_page.write()
 
 project = "openocpp"
 author = "the openocpp developers"
@@ -22,6 +29,7 @@ extensions = ["myst_parser"]
 source_suffix = {".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build", "README.md"]
+# docs/*.py are the build's helpers (conf.py, the generators), no pages.
 myst_heading_anchors = 4
 myst_enable_extensions = ["colon_fence"]
 html_theme = "furo"

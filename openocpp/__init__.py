@@ -9,4 +9,7 @@ actions, typed and validated), and the roles.
 
 from openocpp.hookspecs import hookimpl
 
-__all__ = ["hookimpl"]
+#: The release, the one place it is written (setup.cfg reads it).
+__version__ = "0.1.0.dev0"
+
+__all__ = ["hookimpl", "__version__"]

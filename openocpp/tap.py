@@ -73,6 +73,15 @@ class Options(usage.Options):
             return "[--no-gc-tuning] <centralsystem|chargepoint> [options]"
         return "[--no-gc-tuning]"
 
+    def opt_version(self) -> None:
+        """
+        Print openocpp's version and exit.
+        """
+        from openocpp import __version__
+
+        sys.stdout.write(f"openocpp {__version__}\n")
+        raise SystemExit(0)
+
     def parseOptions(self, options=None) -> None:
         try:
             super().parseOptions(options)

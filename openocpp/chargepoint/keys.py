@@ -301,3 +301,31 @@ STANDARD_KEYS: tuple[KeyDefinition, ...] = (
 
 #: The standard keys by name.
 STANDARD_KEYS_BY_NAME = {key.name: key for key in STANDARD_KEYS}
+
+#: The standard keys the stack stores, validates and reports but does not act
+#: on: what they govern is the charger's hardware or its own code (lights,
+#: the cable, the reset itself, the energy given to an invalid idTag, the
+#: phase wiring). The application reads them, and learns of a change through
+#: C{openocpp_cp_configuration_changed}. Every other standard key is the
+#: stack's: openocpp does what its value says.
+APPLICATION_KEYS = frozenset({
+    "BlinkRepeat",
+    "ConnectorPhaseRotation",
+    "LightIntensity",
+    "MaxEnergyOnInvalidId",
+    "ResetRetries",
+    "StopTransactionOnEVSideDisconnect",
+    "UnlockConnectorOnEVSideDisconnect",
+})
+
+
+def owner(definition: KeyDefinition) -> str:
+    """
+    Who acts on a key's value.
+
+    @return: C{"stack"} for a standard key openocpp acts on, C{"application"}
+        for one of L{APPLICATION_KEYS} and for every key a plugin registers.
+    """
+    if STANDARD_KEYS_BY_NAME.get(definition.name) is definition and definition.name not in APPLICATION_KEYS:
+        return "stack"
+    return "application"

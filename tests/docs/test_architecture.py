@@ -14,7 +14,12 @@ from pathlib import Path
 
 from twisted.trial.unittest import SynchronousTestCase
 
+import openocpp
+
 ROOT = Path(__file__).resolve().parent.parent.parent
+#: Where the openocpp package's sources are: ROOT in a checkout, the
+#: installed package's folder when CI runs the suite against the wheel.
+PACKAGE_ROOT = Path(openocpp.__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "architecture.md"
 
 #: Names from outside openocpp the document mentions, with the module
@@ -96,14 +101,18 @@ def _segments(text: str) -> list[str]:
     return segments
 
 
-def problems(text: str, root: Path = ROOT) -> list[str]:
+def problems(text: str, root: Path = ROOT, package_root: Path = PACKAGE_ROOT) -> list[str]:
     """
     What a document says that the tree at C{root} does not bear out.
+
+    @param package_root: the folder holding the C{openocpp} package's
+        source: C{root} in a checkout, C{site-packages} when the suite runs
+        against an installed wheel (whose sources are what ships).
 
     @return: one line per problem; empty when everything it names exists.
     """
     found: list[str] = []
-    sources = _sources(root)
+    sources = _sources(package_root)
     everything = "\n".join(sources.values())
     classes = {
         name: path
@@ -114,21 +123,22 @@ def problems(text: str, root: Path = ROOT) -> list[str]:
 
     # Paths: exactly where they say (a * is a wildcard that must match).
     for path in sorted(set(_PATH.findall(text))):
+        tree = package_root if path.startswith("openocpp/") else root
         if "*" in path:
-            if not list(root.glob(path)):
+            if not list(tree.glob(path)):
                 found.append(f"no file matches {path}")
-        elif not (root / path).exists():
+        elif not (tree / path).exists():
             found.append(f"no such path: {path}")
     # Bare file names (frames.py, schema/*.sql): somewhere under openocpp/.
     for name in sorted(set(_BARE_FILE.findall(_PATH.sub("", text)))):
-        if not list((root / "openocpp").rglob(name)):
+        if not list((package_root / "openocpp").rglob(name)):
             found.append(f"no file {name} under openocpp/")
 
     # Dotted names: the longest prefix naming a module, the rest defined in it.
     for dotted in sorted(set(_DOTTED.findall(text))):
         parts = dotted.split(".")
         for cut in range(len(parts), 0, -1):
-            module = _module_file(root, ".".join(parts[:cut]))
+            module = _module_file(package_root, ".".join(parts[:cut]))
             if module is not None:
                 break
         rest = parts[cut:]
@@ -140,7 +150,7 @@ def problems(text: str, root: Path = ROOT) -> list[str]:
             found.append(f"{'.'.join(parts[:cut + 1])} has no {rest[1]} ({dotted})")
 
     # Hooks: specified in openocpp/hookspecs.py.
-    hookspecs = _source(root / "openocpp" / "hookspecs.py")
+    hookspecs = _source(package_root / "openocpp" / "hookspecs.py")
     for hook in sorted(set(_HOOK.findall(text))):
         if not re.search(rf"^def {hook}\(", hookspecs, re.M):
             found.append(f"openocpp/hookspecs.py specifies no hook {hook}")
@@ -166,7 +176,7 @@ def problems(text: str, root: Path = ROOT) -> list[str]:
         if attribute and attribute.group(1) in classes:
             cls, name = attribute.groups()
             if not _defines_name(_class_body(_source(classes[cls]), cls), name):
-                found.append(f"{cls} ({classes[cls].relative_to(root)}) has no {name}")
+                found.append(f"{cls} ({classes[cls].relative_to(package_root)}) has no {name}")
         elif _IDENTIFIER.match(token) and not token.startswith("openocpp_"):
             if not any(_defines_name(source, token) for source in sources.values()):
                 found.append(f"nothing in openocpp/ defines {token}")
@@ -175,22 +185,22 @@ def problems(text: str, root: Path = ROOT) -> list[str]:
     # (`path`)", a table row whose first cell is the module, and the
     # interfaces of a sentence or cell naming one interfaces.py.
     for name, path in re.findall(r"`(\w+)` \(`((?:openocpp)/[\w/]+\.py)`", text):
-        if (root / path).is_file() and name in classes and classes[name] != root / path:
+        if (package_root / path).is_file() and name in classes and classes[name] != package_root / path:
             found.append(f"{name} is not defined in {path}")
     for row in re.findall(r"^\| `(openocpp/[\w/]+\.py)` \|([^|]*)\|", text, re.M):
         path, cell = row
-        if not (root / path).is_file():
+        if not (package_root / path).is_file():
             continue
         for name in re.findall(r"`(\w+)`", cell):
-            if not _defines_name(_source(root / path), name):
+            if not _defines_name(_source(package_root / path), name):
                 found.append(f"{path} defines no {name}")
     for segment in _segments(text):
         modules = re.findall(r"`(openocpp/[\w/]*interfaces\.py)`", segment)
-        if len(modules) != 1 or not (root / modules[0]).is_file():
+        if len(modules) != 1 or not (package_root / modules[0]).is_file():
             continue
         for name in re.findall(r"`(I[A-Z]\w*)`", segment):
-            if name in classes and not _defines_class(_source(root / modules[0]), name):
-                found.append(f"{name} is said to be in {modules[0]}, it is in {classes[name].relative_to(root)}")
+            if name in classes and not _defines_class(_source(package_root / modules[0]), name):
+                found.append(f"{name} is said to be in {modules[0]}, it is in {classes[name].relative_to(package_root)}")
     return found
 
 
@@ -215,10 +225,10 @@ class ArchitectureDocumentTests(SynchronousTestCase):
         text = DOC.read_text(encoding="utf-8")
         missing = []
         for package in ("centralsystem", "chargepoint", "web", "store"):
-            for path in sorted((ROOT / "openocpp" / package).glob("*.py")):
+            for path in sorted((PACKAGE_ROOT / "openocpp" / package).glob("*.py")):
                 if path.name == "__init__.py":
                     continue
-                relative = path.relative_to(ROOT).as_posix()
+                relative = path.relative_to(PACKAGE_ROOT).as_posix()
                 if relative not in text:
                     missing.append(relative)
         self.assertEqual(missing, [])

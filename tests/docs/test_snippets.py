@@ -9,7 +9,11 @@ comment on the line before it, which this test understands:
     loopback first (accepting C{TAG-1}) and points the block's
     C{ws://127.0.0.1:8080/openocpp} at it;
   - C{<!-- snippet: skip (reason) -->}: not run (the reason is required);
-    the block must still compile.
+    the block must still compile;
+  - C{<!-- snippet: tested (tests/path/test_module.py) -->}: not run here,
+    because the test module named runs it in the setting it needs (beside
+    a running central system, as a trial module, ...); that module must
+    exist and name the page.
 
 Every command of a C{```sh} block is classified: C{twistd ...} commands run
 with C{--help} appended (so each documented option exists and its value
@@ -220,7 +224,20 @@ class SnippetInventoryTests(TestCase):
             self.assertTrue(block.reason.strip(), f"{block}: a skip needs a reason")
         self.assertLessEqual(len(skipped) * 2, len(found), [str(block) for block in skipped])
         for block in found:
-            self.assertIn(block.mark, ("", "skip", "centralsystem"), str(block))
+            self.assertIn(block.mark, ("", "skip", "centralsystem", "tested"), str(block))
+
+    def test_every_tested_block_names_its_test(self):
+        """
+        Each C{tested} mark names a test module of the repository that reads
+        the block's page.
+        """
+        for block in blocks("python"):
+            if block.mark != "tested":
+                continue
+            path = os.path.join(_REPOSITORY, block.reason.strip())
+            self.assertTrue(block.reason.startswith("tests/") and os.path.isfile(path), str(block))
+            with open(path, encoding="utf-8") as module:
+                self.assertIn(block.page, module.read(), str(block))
 
     def test_every_shell_command_is_run_or_listed_with_a_reason(self):
         """
@@ -251,7 +268,7 @@ class PythonSnippetTests(TestCase):
         """
         ran = 0
         for block in blocks("python"):
-            if block.mark == "skip":
+            if block.mark in ("skip", "tested"):
                 continue
             folder = os.path.abspath(self.mktemp())
             os.makedirs(folder)

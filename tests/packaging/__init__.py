@@ -1,0 +1,1 @@
+"""Tests of the packaging: the version, the wheels, the example plugins."""
