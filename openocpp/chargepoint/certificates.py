@@ -324,6 +324,18 @@ class Certificates:
                                stored.row_id, stored))
         return max(usable, key=lambda item: item[:3])[3] if usable else None
 
+    def _presentable(self) -> Any:
+        """
+        The installed certificate the TLS client presents: the current one,
+        unless it was refused and a configured certificate file can take
+        its place (C{None}: the configured file, if any).
+        """
+        current = self._current_charge_point_certificate()
+        if (current is not None and current.row_id in self._store.refused()
+                and self._configured_certificate()):
+            return None
+        return current
+
     def expiry(self) -> datetime | None:
         """
         When the charge point certificate expires (A03.FR.02): the latest
@@ -355,20 +367,22 @@ class Certificates:
         Whether a newer installed certificate than the one the connection
         presents is valid now (A02.FR.08/A03.FR.08: switch to it).
         """
-        current = self._current_charge_point_certificate()
+        current = self._presentable()
         return current is not None and current.row_id != self._presented
 
     def can_fall_back(self) -> bool:
         """
         Whether the certificate the connection presents has not connected
-        yet and another valid one, not refused, could be taken back
-        (A02.FR.10/A03.FR.10).
+        yet and another valid one, not refused, or the configured file,
+        could be taken back (A02.FR.10/A03.FR.10).
         """
         if self._presented is None:
             return False
         proven = self._store.proven()
         if proven is not None and proven[0] == self._presented:
             return False
+        if self._configured_certificate():
+            return True
         now = self._now()
         refused = self._store.refused() | {self._presented}
         return any(
@@ -449,7 +463,7 @@ class Certificates:
         if roots:
             ca_file = self._write("central-system-roots.pem",
                                   "".join(stored.pem for stored in roots))
-        current = self._current_charge_point_certificate()
+        current = self._presentable()
         self._presented = None if current is None else current.row_id
         if current is not None:
             cert_file = self._write("charge-point-certificate.pem", current.pem)

@@ -139,6 +139,17 @@ class Authority:
             handle.write(pem(certificate))
         return certificate, certificate_path, key_path
 
+    def write_key(self, path):
+        """
+        Write the CA's private key (unencrypted PEM) to C{path}.
+        """
+        with open(path, "wb") as handle:
+            handle.write(self.key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ))
+        return path
+
     def write(self, path):
         """
         Write the CA certificate to C{path}.

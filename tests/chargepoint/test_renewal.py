@@ -451,10 +451,51 @@ class RenewalLoopbackTests(CentralSystemMixin, TestCase):
     End to end over loopback TLS: openocpp's central system, acting as the
     CA (C{ca_key}/C{ca_certificate}), and a charge point on profile 3 whose
     configured certificate expires in 20 days; the charge point's timers
-    run on a L{Clock}.
+    run on a L{Clock}, moved by hand.
     """
 
     timeout = 60
+
+    async def start_both(self, folder, tls_ca, ca_key, ca_certificate, server, old):
+        """
+        Start the central system (profile 3, verifying client certificates
+        with C{tls_ca}, signing CSRs with C{ca_key}/C{ca_certificate}) and
+        a charge point presenting C{old} (certificate, file, key file).
+        """
+        from twisted.internet import reactor
+        from twisted.internet.task import Clock
+
+        await self.start_central_system(
+            security_profile=3, tls_key=server[0], tls_certificate=server[1], tls_ca=tls_ca,
+            ca_key=ca_key, ca_certificate=ca_certificate, cpo_name="ACME",
+        )
+        await self.central.register_charge_point("CP001", security_profile=3)
+        self.clock = Clock()
+        self.clock.advance(reactor.seconds())  # the CP's time starts right, moved by hand
+        config = ChargePointConfig(
+            url=self.url, security_profile=3, ca_certificates=server[2],
+            client_certificate=old[1], client_key=old[2],
+            database=self.mktemp(), download_folder=self.mktemp(),
+            reconnect_initial_delay=0.05, reconnect_max_delay=0.2,
+        )
+        cp = ChargePoint(config, reactor=reactor, clock=self.clock, plugins=make_plugin_manager(
+            builtins=[DefaultChargePointBehaviour()], load_entrypoints=False))
+        cp.ocpp_config.set("CpoName", "ACME")
+        cp.startService()
+        self.addCleanup(cp.store.close)
+        self.addCleanup(cp.stopService)
+        return cp
+
+    def presented(self):
+        """
+        The certificate the charge point presents to the central system now
+        (C{None} while not connected); the charge point's clock moves on.
+        """
+        self.clock.advance(0.1)  # its timers: reconnection, the switch
+        proxy = self.central._connected.get("CP001")
+        if proxy is None or proxy.client_certificate is None:
+            return None
+        return proxy.client_certificate.original.to_cryptography()
 
     async def test_A03_renews_and_reconnects_with_the_new_certificate(self):
         """
@@ -465,7 +506,7 @@ class RenewalLoopbackTests(CentralSystemMixin, TestCase):
         proven (A03.FR.10: the old one is kept for a month).
         """
         from twisted.internet import reactor
-        from twisted.internet.task import Clock
+        from twisted.internet.task import deferLater
 
         from openocpp.pki import make_ca, make_server
         from tests.chargepoint.loopback import wait_for
@@ -473,46 +514,22 @@ class RenewalLoopbackTests(CentralSystemMixin, TestCase):
         folder = os.path.abspath(self.mktemp())
         ca = make_ca(folder, "ACME")
         server = make_server(ca, ["localhost", "127.0.0.1"], "ACME")
-        await self.start_central_system(
-            security_profile=3, tls_key=str(server.key), tls_certificate=str(server.certificate),
-            tls_ca=str(ca.certificate), ca_key=str(ca.key), ca_certificate=str(ca.certificate),
-            cpo_name="ACME",
-        )
-        await self.central.register_charge_point("CP001", security_profile=3)
-        authority = Authority.load(ca.key, ca.certificate)
-        old, certificate_file, key_file = authority.write_issued(
+        old = Authority.load(ca.key, ca.certificate).write_issued(
             folder, name("CP001", "ACME"), datetime.now(timezone.utc), days=20
         )
-        clock = Clock()
-        clock.advance(reactor.seconds())  # the CP's time starts right, moved by hand from here
-        config = ChargePointConfig(
-            url=self.url, security_profile=3, ca_certificates=str(ca.certificate),
-            client_certificate=certificate_file, client_key=key_file,
-            database=self.mktemp(), download_folder=self.mktemp(),
-            reconnect_initial_delay=0.05, reconnect_max_delay=0.2,
+        cp = await self.start_both(
+            folder, str(ca.certificate), str(ca.key), str(ca.certificate),
+            (str(server.key), str(server.certificate), str(ca.certificate)), old,
         )
-        cp = ChargePoint(config, reactor=reactor, clock=clock, plugins=make_plugin_manager(
-            builtins=[DefaultChargePointBehaviour()], load_entrypoints=False))
-        cp.ocpp_config.set("CpoName", "ACME")
-        cp.startService()
-        self.addCleanup(cp.store.close)
-        self.addCleanup(cp.stopService)
-
-        def presented():
-            clock.advance(0.1)  # the charge point's timers: reconnection, the switch
-            proxy = self.central._connected.get("CP001")
-            if proxy is None or proxy.client_certificate is None:
-                return None
-            return proxy.client_certificate.original.to_cryptography()
-
-        await wait_for(self, lambda: presented() == old and cp.online, "connected with the old")
+        await wait_for(self, lambda: self.presented() == old[0] and cp.online,
+                       "connected with the old")
         records = self.central.store.issued_certificates.records
-        await wait_for(self, lambda: presented() is not None and records("CP001")
+        await wait_for(self, lambda: self.presented() is not None and records("CP001")
                        and records("CP001")[0]["delivery"] == "Accepted", "the renewal")
         (record,) = records("CP001")
-        await wait_for(self, lambda: (presented() or old).serial_number != old.serial_number,
+        await wait_for(self, lambda: (self.presented() or old[0]) != old[0],
                        "a connection with the new certificate")
-        new = presented()
+        new = self.presented()
         self.assertEqual(format(new.serial_number, "x"), record["serial"])
         self.assertEqual(new.subject.rfc4514_string(), "CN=CP001,O=ACME")
         await wait_for(self, lambda: cp._certificates._store.proven() is not None, "proven")
@@ -520,9 +537,49 @@ class RenewalLoopbackTests(CentralSystemMixin, TestCase):
         self.assertEqual(cp._certificates._store.proven()[0], stored.row_id)
         self.assertEqual(stored.certificate, new)
         # Renewed: a day later (the daily check), no other CSR.
-        from twisted.internet.task import deferLater
-
-        clock.advance(86400 + 60)
+        self.clock.advance(86400 + 60)
         await deferLater(reactor, 0.3, lambda: None)
         self.assertEqual(len(records("CP001")), 1)
         self.assertEqual(cp._certificates._store.renewal()["status"], "Accepted")
+
+    async def test_A03_FR_10_new_certificate_refused_back_to_the_old_one(self):
+        """
+        A03.FR.10: the central system signs the new certificate under a CA
+        its TLS listener does not trust: the handshakes with it fail (an
+        "unknown ca" alert); after C{security_profile_attempts} of them the
+        charge point connects with the old certificate again, with one
+        InvalidChargePointCertificate security event, and sends no other
+        CSR the same day.
+        """
+        from tests.chargepoint.loopback import wait_for
+
+        folder = os.path.abspath(self.mktemp())
+        os.makedirs(folder)
+        now = datetime.now(timezone.utc)
+        server_root = Authority("Server Root", now, days=400)
+        server = server_root.server(folder, now, host="localhost")
+        # The CA the central system signs with: under the root the charge
+        # point trusts (so CertificateSigned is Accepted), not under the one
+        # its listener verifies clients with.
+        signer = Authority("Signer", now, signer=server_root, days=400)
+        old_ca = Authority("Old CA", now, days=400)
+        old = old_ca.write_issued(folder, name("CP001", "ACME"), now, days=20)
+        cp = await self.start_both(
+            folder, old_ca.write(f"{folder}/old-ca.pem"), signer.write_key(f"{folder}/signer.key"),
+            signer.write(f"{folder}/signer.pem"),
+            (server[0], server[1], server_root.write(f"{folder}/server-root.pem")), old,
+        )
+        records = self.central.store.issued_certificates.records
+        await wait_for(self, lambda: self.presented() is not None and records("CP001")
+                       and records("CP001")[0]["delivery"] == "Accepted", "the renewal")
+
+        def events():
+            self.presented()  # (time goes on)
+            return [kind for _, kind, _, _ in cp._security_log.entries()]
+
+        await wait_for(self, lambda: "InvalidChargePointCertificate" in events(), "the fallback")
+        await wait_for(self, lambda: self.presented() == old[0] and cp.online,
+                       "connected with the old certificate again")
+        self.assertEqual(events().count("InvalidChargePointCertificate"), 1)
+        self.assertEqual(len(records("CP001")), 1)
+        self.assertEqual(cp._certificates.expiry(), old[0].not_valid_after_utc)
