@@ -385,11 +385,12 @@ class Certificates:
             return True
         now = self._now()
         refused = self._store.refused() | {self._presented}
-        return any(
-            stored.row_id not in refused
-            and stored.certificate.not_valid_before_utc <= now < stored.certificate.not_valid_after_utc
-            for stored in self._store.all(CHARGE_POINT_CERTIFICATE)
-        )
+        for stored in self._store.all(CHARGE_POINT_CERTIFICATE):
+            leaf = stored.certificate
+            if (stored.row_id not in refused
+                    and leaf.not_valid_before_utc <= now < leaf.not_valid_after_utc):
+                return True
+        return False
 
     def fall_back(self, reason: str) -> None:
         """

@@ -26,6 +26,7 @@ from typing import Any, Callable
 from twisted.logger import Logger
 
 from openocpp.chargepoint.errors import NotAccepted, NotConnected
+from openocpp.rpc.errors import CallTimeout
 
 #: A03.FR.02: the renewal starts when the certificate expires within this.
 RENEWAL_WINDOW = timedelta(days=30)
@@ -120,8 +121,12 @@ class CertificateRenewal:
         if expiry is None or expiry - now > RENEWAL_WINDOW:
             return False
         last = self._store.renewal()
-        if last is not None and now - datetime.fromisoformat(last["at"]) < RETRY_INTERVAL:
-            return False
+        if last is not None:
+            elapsed = now - datetime.fromisoformat(last["at"])
+            # (Negative: the central system set the time back; waiting for
+            # that moment again could take a long time.)
+            if timedelta(0) <= elapsed < RETRY_INTERVAL:
+                return False
         if not self._config.get("CpoName"):
             if not self._told_no_cpo_name:
                 self._told_no_cpo_name = True
@@ -166,7 +171,7 @@ class CertificateRenewal:
             self._store.set_renewal(None)
             self.log.info("Renewal postponed: {error}", error=failure.getErrorMessage())
             return
-        self._note("NoAnswer")
+        self._note("NoAnswer" if failure.check(CallTimeout) else "Failed")
         self.log.warn(
             "SignCertificate failed ({error}): the renewal is tried again in {hours} hours at the "
             "earliest", error=failure.getErrorMessage(),

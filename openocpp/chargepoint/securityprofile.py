@@ -2,9 +2,10 @@
 The charge point's Security Profile (Security Whitepaper edition 2, 2.2 and
 use case A05): what a new SecurityProfile needs before it is accepted
 (A05.FR.01 to A05.FR.05), and the fallback to the previous profile when the
-charge point cannot connect with the new one (A05.FR.08); the same bounded attempts take the previous charge point
-certificate back when the central system refuses a new one at the TLS layer
-(A02.FR.10/A03.FR.10, L{client_certificate_refused}).
+charge point cannot connect with the new one (A05.FR.08); the same bounded
+attempts (L{Fallback}) take the previous charge point certificate back when
+the central system refuses a new one at the TLS layer (A02.FR.10/A03.FR.10,
+L{client_certificate_refused}).
 
 Connection failures that are security events are recognised here too: the
 central system refusing the credentials (FailedToAuthenticateAtCentralSystem),

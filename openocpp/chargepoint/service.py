@@ -771,14 +771,15 @@ class ChargePoint(MultiService):
 
     def _certificate_installed(self, leaf: Any) -> None:
         """
-        A CertificateSigned.req was accepted: on profile 3 the charge point
-        reconnects with the new certificate once it is valid
-        (A02.FR.08/A03.FR.08), after the answer went out; the renewal
-        looks again at what expires.
+        A CertificateSigned.req was accepted: the renewal looks again at
+        what expires, and on profile 3 the charge point reconnects with the
+        new certificate once it is valid (A02.FR.08/A03.FR.08); a second
+        later, so that the answer goes out first.
         """
-        wait = max(0.0, (leaf.not_valid_before_utc - self.now()).total_seconds())
-        self.call_later(wait + 1, self._switch_certificate)
-        self.call_later(0, self._renewal.check)
+        self.call_later(1, self._renewal.check)
+        wait = (leaf.not_valid_before_utc - self.now()).total_seconds()
+        if wait > 0:
+            self.call_later(wait + 1, self._switch_certificate)
 
     def _switch_certificate(self) -> None:
         if (self._service is not None and self._profile_in_use == 3

@@ -185,6 +185,19 @@ class RenewalTests(RenewalTestCase):
         self.cs.advance(DAY, step=HOUR)
         self.assertEqual(len(self.csrs()), 2)
 
+    def test_last_try_in_the_future_does_not_block(self):
+        """
+        A last try later than now (the central system set the time back) does
+        not hold the renewal until that moment comes again.
+        """
+        from datetime import timedelta
+
+        self.give(20)
+        later = self.cp.now() + timedelta(days=300)
+        self.cp._certificates._store.set_renewal({"at": later.isoformat(), "status": "Rejected"})
+        self.check()
+        self.assertEqual(len(self.csrs()), 1)
+
     def test_offline_waits_until_accepted(self):
         """
         Due while not connected: nothing is sent, and the renewal is not
