@@ -390,7 +390,9 @@ class ChargePoint(MultiService):
             now=self.now,
             call_later=self.call_later,
             online=lambda: self.online,
-            switch=self._switch_certificate,
+            # Soon, not now: the check may run inside a connection's
+            # callbacks (accepted, online).
+            switch=lambda: self.call_later(0, self._switch_certificate),
         )
         features: list[Any] = [
             LocalList(local_list, self.ocpp_config, notify=self._notify),

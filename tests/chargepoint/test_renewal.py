@@ -357,12 +357,15 @@ class ShortLivedTests(RenewalTestCase):
         self.assertEqual(self.events.raised, [])
 
 
-class FallbackConnectionTests(SynchronousTestCase):
+class ProfileThreeTestCase(SynchronousTestCase):
     """
     A charge point on profile 3 on a memory reactor, with an old
-    certificate that connected and a new one that has not: the attempts
-    with the new one are refused at the TLS layer by hand.
+    certificate that connected and a new one that has not; its connection
+    attempts are made to fail by hand.
     """
+
+    #: More certificates: (start, days) from now.
+    more: tuple = ()
 
     def setUp(self):
         self.reactor = MemoryReactorClock()
@@ -382,7 +385,7 @@ class FallbackConnectionTests(SynchronousTestCase):
         store.add(str(CS_ROOT), root.pem, root.certificate.not_valid_before_utc,
                   public_key_bits(root.key.public_key()), now=now)
         self.certificates = []
-        for start, days in ((-300, 20), (-1, 365)):
+        for start, days in ((-300, 20), (-1, 365)) + self.more:
             key = ec.generate_private_key(ec.SECP256R1())
             leaf = root.issue(name("CP001"), key.public_key(), now, start=start, days=days)
             store.add(CHARGE_POINT_CERTIFICATE, pem(leaf), leaf.not_valid_before_utc,
@@ -420,6 +423,12 @@ class FallbackConnectionTests(SynchronousTestCase):
 
     def kinds(self):
         return [kind for _, kind, _, _ in self.cp._security_log.entries()]
+
+
+class FallbackConnectionTests(ProfileThreeTestCase):
+    """
+    The attempts with the new certificate are refused at the TLS layer.
+    """
 
     def test_A03_FR_10_refused_new_certificate_falls_back_on_the_old_one(self):
         """
@@ -596,3 +605,30 @@ class RenewalLoopbackTests(CentralSystemMixin, TestCase):
         self.assertEqual(events().count("InvalidChargePointCertificate"), 1)
         self.assertEqual(len(records("CP001")), 1)
         self.assertEqual(cp._certificates.expiry(), old[0].not_valid_after_utc)
+
+
+class SwitchConnectionTests(ProfileThreeTestCase):
+    """
+    The same charge point with a third certificate, valid from two days on.
+    """
+
+    more = ((2, 365),)
+
+    def test_A03_FR_08_reconnects_once_the_newer_certificate_is_valid(self):
+        """
+        A03.FR.08: once the current time is after the third certificate's
+        'not valid before', the daily check makes the charge point
+        reconnect presenting it.
+        """
+        _, new, newest = self.certificates
+        self.cp.startService()
+        self.reactor.advance(0)
+        self.assertEqual(self.presented(), new)
+        attempts = len(self.reactor.tcpClients)
+        for _ in range(47):
+            self.reactor.advance(3600)
+        self.assertEqual(self.presented(), new)
+        for _ in range(26):
+            self.reactor.advance(3600)
+        self.assertEqual(self.presented(), newest)
+        self.assertGreater(len(self.reactor.tcpClients), attempts)
