@@ -11,10 +11,11 @@ The charge point's certificates (Security Whitepaper edition 2):
     invalid one is discarded with an InvalidChargePointCertificate security
     event (A02.FR.07).  L{openocpp.chargepoint.renewal} starts A03 itself
     when the certificate in use expires within a month.
-  - A02.FR.10/A03.FR.10: the previous certificate stays as a fallback: a
-    new one the central system refuses (at the TLS layer, in a row) is
-    marked refused and the previous one used again; once a connection
-    with the new one succeeded, older ones go after L{FALLBACK_KEPT}.
+  - A02.FR.10/A03.FR.10: the previous certificate stays as a fallback
+    (L{openocpp.chargepoint.certchoice}): a new one the central system
+    refuses (at the TLS layer, in a row) is marked refused and the
+    previous one used again; once a connection with the new one
+    succeeded, older ones go after L{certchoice.FALLBACK_KEPT<openocpp.chargepoint.certchoice.FALLBACK_KEPT>}.
   - M03: GetInstalledCertificateIds, M04: DeleteCertificate, M05:
     InstallCertificate, for CentralSystemRootCertificate and
     ManufacturerRootCertificate, within CertificateStoreMaxLength, with
@@ -28,7 +29,7 @@ key to the charge point's certificate folder.
 """
 
 import os
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Callable
 
 from cryptography import x509
@@ -39,6 +40,7 @@ from cryptography.x509.oid import NameOID
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 
+from openocpp.chargepoint.certchoice import CertificateChoice
 from openocpp.chargepoint.certstore import (
     CHARGE_POINT_CERTIFICATE,
     CertificateStore,
@@ -63,10 +65,6 @@ from openocpp.messages.security import (
 
 _ROOT_TYPES = tuple(str(kind) for kind in CertificateUseEnumType)
 _CS_ROOT = str(CertificateUseEnumType.CENTRAL_SYSTEM_ROOT_CERTIFICATE)
-
-#: How long older charge point certificates are kept as a fallback once a
-#: connection with a newer one succeeded (A02.FR.10/A03.FR.10: "one month").
-FALLBACK_KEPT = timedelta(days=30)
 
 
 class CertificateProblem(ValueError):
@@ -176,11 +174,10 @@ class Certificates:
         self._security_event = security_event
         self._folder = folder
         self._configured_roots = configured_roots
-        self._configured_certificate = configured_certificate
         self._installed = installed
-        #: The row of the charge point certificate L{tls_files} last wrote
-        #: (what the connection service presents), or C{None}.
-        self._presented: int | None = None
+        #: Which charge point certificate is presented, its fallback, its
+        #: expiry (a L{CertificateChoice}).
+        self.choice = CertificateChoice(store, now, configured_certificate, security_event)
 
     def handlers(self) -> dict:
         """
@@ -308,140 +305,12 @@ class Certificates:
                               error=error)
         return anchors
 
-    def _current_charge_point_certificate(self) -> Any:
-        """
-        The newest charge point certificate whose validity has begun and
-        not ended (A02.FR.08/09), or C{None}; one the central system
-        refused only when no other is valid (A02.FR.10).
-        """
-        now = self._now()
-        refused = self._store.refused()
-        usable = []
-        for stored in self._store.all(CHARGE_POINT_CERTIFICATE):
-            leaf = stored.certificate
-            if leaf.not_valid_before_utc <= now < leaf.not_valid_after_utc:
-                usable.append((stored.row_id not in refused, leaf.not_valid_before_utc,
-                               stored.row_id, stored))
-        return max(usable, key=lambda item: item[:3])[3] if usable else None
-
-    def _presentable(self) -> Any:
-        """
-        The installed certificate the TLS client presents: the current one,
-        unless it was refused and a configured certificate file can take
-        its place (C{None}: the configured file, if any).
-        """
-        current = self._current_charge_point_certificate()
-        if (current is not None and current.row_id in self._store.refused()
-                and self._configured_certificate()):
-            return None
-        return current
-
-    def expiry(self) -> datetime | None:
-        """
-        When the charge point certificate expires (A03.FR.02): the latest
-        end of validity of the installed ones not refused and not expired
-        (one valid from a later date included: the renewal is done), else
-        that of the configured certificate file; C{None} without any.
-        """
-        now = self._now()
-        refused = self._store.refused()
-        ends = [
-            stored.certificate.not_valid_after_utc
-            for stored in self._store.all(CHARGE_POINT_CERTIFICATE)
-            if stored.row_id not in refused and stored.certificate.not_valid_after_utc > now
-        ]
-        if ends:
-            return max(ends)
-        path = self._configured_certificate()
-        if path:
-            try:
-                with open(path, "rb") as handle:
-                    return x509.load_pem_x509_certificates(handle.read())[0].not_valid_after_utc
-            except (OSError, ValueError) as error:
-                self.log.warn("Cannot read the charge point certificate file {path}: {error}",
-                              path=path, error=error)
-        return None
-
-    def switch_due(self) -> bool:
-        """
-        Whether a newer installed certificate than the one the connection
-        presents is valid now (A02.FR.08/A03.FR.08: switch to it).
-        """
-        current = self._presentable()
-        return current is not None and current.row_id != self._presented
-
-    def can_fall_back(self) -> bool:
-        """
-        Whether the certificate the connection presents has not connected
-        yet and another valid one, not refused, or the configured file,
-        could be taken back (A02.FR.10/A03.FR.10).
-        """
-        if self._presented is None:
-            return False
-        proven = self._store.proven()
-        if proven is not None and proven[0] == self._presented:
-            return False
-        if self._configured_certificate():
-            return True
-        now = self._now()
-        refused = self._store.refused() | {self._presented}
-        for stored in self._store.all(CHARGE_POINT_CERTIFICATE):
-            leaf = stored.certificate
-            if (stored.row_id not in refused
-                    and leaf.not_valid_before_utc <= now < leaf.not_valid_after_utc):
-                return True
-        return False
-
-    def fall_back(self, reason: str) -> None:
-        """
-        The central system refused the new certificate: it is marked
-        refused (the previous one is used from the next connection) and an
-        InvalidChargePointCertificate security event raised, once.
-        """
-        if self._presented is None:
-            return
-        self._store.add_refused(self._presented)
-        self.log.warn(
-            "The central system refused the new charge point certificate; back to the previous "
-            "one: {reason}", reason=reason,
-        )
-        self._security_event(
-            "InvalidChargePointCertificate",
-            tech_info=f"refused by the central system, previous certificate used: {reason}"[:255],
-        )
-
-    def drop_old(self) -> int:
-        """
-        Remove the certificates older than the one a connection succeeded
-        with, L{FALLBACK_KEPT} after it did (A02.FR.10/A03.FR.10).
-
-        @return: how many went.
-        """
-        proven = self._store.proven()
-        if proven is None or self._now() - proven[1] < FALLBACK_KEPT:
-            return 0
-        stored = {each.row_id: each for each in self._store.all(CHARGE_POINT_CERTIFICATE)}
-        if proven[0] not in stored:
-            return 0
-
-        def order(each):
-            return each.certificate.not_valid_before_utc, each.row_id
-
-        newest = order(stored[proven[0]])
-        old = [each.row_id for each in stored.values() if order(each) < newest]
-        for row_id in old:
-            self._store.delete(row_id)
-        if old:
-            self.log.info("{count} older charge point certificate(s) removed: the current one "
-                          "has worked for {days} days", count=len(old), days=FALLBACK_KEPT.days)
-        return len(old)
-
     def has_charge_point_certificate(self) -> bool:
         """
         @return: whether a charge point certificate can be used now (what
             SecurityProfile 3 needs).
         """
-        return self._current_charge_point_certificate() is not None
+        return self.choice.current() is not None
 
     def has_central_system_root(self) -> bool:
         """
@@ -464,8 +333,7 @@ class Certificates:
         if roots:
             ca_file = self._write("central-system-roots.pem",
                                   "".join(stored.pem for stored in roots))
-        current = self._presentable()
-        self._presented = None if current is None else current.row_id
+        current = self.choice.present()
         if current is not None:
             cert_file = self._write("charge-point-certificate.pem", current.pem)
             key_file = self._write("charge-point-key.pem", current.private_key, private=True)
@@ -486,18 +354,14 @@ class Certificates:
         CentralSystemRootCertificate, the fallback goes (M05.FR.12); one
         only the fallback verifies keeps it (M05.FR.13).  With profile 3,
         the charge point certificate presented has worked: older ones are
-        kept for L{FALLBACK_KEPT} from now (A02.FR.10/A03.FR.10).
+        kept for L{certchoice.FALLBACK_KEPT<openocpp.chargepoint.certchoice.FALLBACK_KEPT>} from now (A02.FR.10/A03.FR.10).
 
         @param server_certificate: the server's certificate (an
             C{x509.Certificate}, or a C{twisted.internet.ssl.Certificate}),
             or C{None}.
         """
-        if security_profile == 3 and self._presented is not None:
-            proven = self._store.proven()
-            if proven is None or proven[0] != self._presented:
-                self._store.set_proven(self._presented, self._now())
-                self.log.info("Connected with the charge point certificate in use: older ones "
-                              "are kept for {days} days", days=FALLBACK_KEPT.days)
+        if security_profile == 3:
+            self.choice.connected()
         if security_profile < 2 or server_certificate is None:
             return
         fallbacks = [s for s in self._store.all(_CS_ROOT) if s.fallback]

@@ -46,8 +46,10 @@ class CertificateRenewal:
     """
     Starts A03 when the charge point certificate expires soon.
 
-    @param certificates: the L{openocpp.chargepoint.certificates.Certificates}
-        (its C{expiry}, C{sign_certificate}, C{drop_old}, C{switch_due}).
+    @param choice: the L{openocpp.chargepoint.certchoice.CertificateChoice}
+        (its C{expiry}, C{drop_old}, C{switch_due}).
+    @param sign_certificate: sends a new CSR (a Deferred of the
+        SignCertificate.conf).
     @param store: the L{openocpp.chargepoint.certstore.CertificateStore}
         (the last renewal).
     @param ocpp_config: the L{openocpp.chargepoint.interfaces.IOcppConfig}
@@ -64,7 +66,8 @@ class CertificateRenewal:
 
     def __init__(
         self,
-        certificates: Any,
+        choice: Any,
+        sign_certificate: Callable[[], Any],
         store: Any,
         ocpp_config: Any,
         now: Callable[[], datetime],
@@ -72,7 +75,8 @@ class CertificateRenewal:
         online: Callable[[], bool],
         switch: Callable[[], Any] = lambda: None,
     ) -> None:
-        self._certificates = certificates
+        self._choice = choice
+        self._sign_certificate = sign_certificate
         self._store = store
         self._config = ocpp_config
         self._now = now
@@ -104,8 +108,8 @@ class CertificateRenewal:
         check.
         """
         try:
-            self._certificates.drop_old()
-            if self._certificates.switch_due():
+            self._choice.drop_old()
+            if self._choice.switch_due():
                 self._switch()
             if self._due():
                 self._renew()
@@ -116,7 +120,7 @@ class CertificateRenewal:
     def _due(self) -> bool:
         if self._sending:
             return False
-        expiry = self._certificates.expiry()
+        expiry = self._choice.expiry()
         now = self._now()
         if expiry is None or expiry - now > RENEWAL_WINDOW:
             return False
@@ -140,7 +144,7 @@ class CertificateRenewal:
         return self._online()
 
     def _renew(self) -> None:
-        expiry = self._certificates.expiry()
+        expiry = self._choice.expiry()
         self.log.info(
             "The charge point certificate expires on {expiry} (within {days} days): renewing it",
             expiry=expiry.isoformat(), days=RENEWAL_WINDOW.days,
@@ -149,7 +153,7 @@ class CertificateRenewal:
         # make the charge point send another at once.
         self._store.set_renewal({"at": self._now().isoformat(), "status": "Sent"})
         self._sending = True
-        sending = self._certificates.sign_certificate()
+        sending = self._sign_certificate()
         sending.addCallbacks(self._answered, self._failed)
 
     def _answered(self, response: Any) -> None:
@@ -187,7 +191,7 @@ class CertificateRenewal:
         self.stop()
         delay = CHECK_INTERVAL.total_seconds()
         now = self._now()
-        expiry = self._certificates.expiry()
+        expiry = self._choice.expiry()
         moments = []
         if expiry is not None:
             moments.append(expiry - RENEWAL_WINDOW)

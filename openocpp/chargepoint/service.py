@@ -384,7 +384,8 @@ class ChargePoint(MultiService):
         )
         # A03: the charge point renews its certificate itself.
         self._renewal = CertificateRenewal(
-            self._certificates,
+            self._certificates.choice,
+            self._certificates.sign_certificate,
             certificate_store,
             self.ocpp_config,
             now=self.now,
@@ -757,7 +758,7 @@ class ChargePoint(MultiService):
             attempts=self.config.security_profile_attempts,
             certificate_fallback=(
                 self._certificate_fall_back
-                if self._profile_in_use == 3 and self._certificates.can_fall_back() else None
+                if self._profile_in_use == 3 and self._certificates.choice.can_fall_back() else None
             ),
         )
         self._watch.start()
@@ -768,7 +769,7 @@ class ChargePoint(MultiService):
         point certificate: back to the previous one (an
         InvalidChargePointCertificate security event says so).
         """
-        self._certificates.fall_back(reason)
+        self._certificates.choice.fall_back(reason)
         self._reconnect()
 
     def _certificate_installed(self, leaf: Any) -> None:
@@ -785,7 +786,7 @@ class ChargePoint(MultiService):
 
     def _switch_certificate(self) -> None:
         if (self._service is not None and self._profile_in_use == 3
-                and self._certificates.switch_due()):
+                and self._certificates.choice.switch_due()):
             self.log.info("Reconnecting with the new charge point certificate")
             self._reconnect()
 

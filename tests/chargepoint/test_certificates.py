@@ -45,6 +45,7 @@ class Events:
     def __init__(self, charge_point):
         self.raised = []
         charge_point._certificates._security_event = self.record
+        charge_point._certificates.choice._security_event = self.record
 
     def record(self, kind, tech_info=None, critical=None):
         self.raised.append((kind, tech_info))

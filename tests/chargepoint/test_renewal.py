@@ -288,17 +288,17 @@ class FallbackTests(RenewalTestCase):
         _, cert_file, _ = certificates.tls_files()
         with open(cert_file, "rb") as handle:
             self.assertEqual(x509.load_pem_x509_certificate(handle.read()), new)
-        self.assertTrue(certificates.can_fall_back())
-        certificates.fall_back("3 connection attempts failed (tlsv1 alert unknown ca)")
+        self.assertTrue(certificates.choice.can_fall_back())
+        certificates.choice.fall_back("3 connection attempts failed (tlsv1 alert unknown ca)")
         self.assertEqual(self.events.kinds(), ["InvalidChargePointCertificate"])
         self.assertIn("unknown ca", self.events.raised[0][1])
         _, cert_file, _ = certificates.tls_files()
         with open(cert_file, "rb") as handle:
             self.assertEqual(x509.load_pem_x509_certificate(handle.read()), old)
-        self.assertFalse(certificates.can_fall_back())
+        self.assertFalse(certificates.choice.can_fall_back())
         # The refused one does not count as renewed: the old one is still
         # due for renewal.
-        self.assertEqual(certificates.expiry(), old.not_valid_after_utc)
+        self.assertEqual(certificates.choice.expiry(), old.not_valid_after_utc)
 
     def test_no_fallback_without_an_older_certificate(self):
         """
@@ -306,7 +306,7 @@ class FallbackTests(RenewalTestCase):
         """
         self.give(365)
         self.cp._certificates.tls_files()
-        self.assertFalse(self.cp._certificates.can_fall_back())
+        self.assertFalse(self.cp._certificates.choice.can_fall_back())
 
     def test_A03_FR_10_old_certificates_dropped_a_month_after_the_new_one_worked(self):
         """
@@ -333,9 +333,9 @@ class FallbackTests(RenewalTestCase):
         self.give(20, start=-300)
         certificates.tls_files()
         self.give(365, start=2)
-        self.assertFalse(certificates.switch_due())
+        self.assertFalse(certificates.choice.switch_due())
         self.cs.advance(2 * DAY + HOUR, step=HOUR)
-        self.assertTrue(certificates.switch_due())
+        self.assertTrue(certificates.choice.switch_due())
 
 
 class ShortLivedTests(RenewalTestCase):
@@ -604,7 +604,7 @@ class RenewalLoopbackTests(CentralSystemMixin, TestCase):
                        "connected with the old certificate again")
         self.assertEqual(events().count("InvalidChargePointCertificate"), 1)
         self.assertEqual(len(records("CP001")), 1)
-        self.assertEqual(cp._certificates.expiry(), old[0].not_valid_after_utc)
+        self.assertEqual(cp._certificates.choice.expiry(), old[0].not_valid_after_utc)
 
 
 class SwitchConnectionTests(ProfileThreeTestCase):
