@@ -9,7 +9,13 @@ The charge point's certificates (Security Whitepaper edition 2):
     CentralSystemRootCertificate) and then used from the next connection
     (A02.FR.08/09: the newest certificate whose validity has begun); an
     invalid one is discarded with an InvalidChargePointCertificate security
-    event (A02.FR.07).
+    event (A02.FR.07).  L{openocpp.chargepoint.renewal} starts A03 itself
+    when the certificate in use expires within a month.
+  - A02.FR.10/A03.FR.10: the previous certificate stays as a fallback
+    (L{openocpp.chargepoint.certchoice}): a new one the central system
+    refuses (at the TLS layer, in a row) is marked refused and the
+    previous one used again; once a connection with the new one
+    succeeded, older ones go after L{certchoice.FALLBACK_KEPT<openocpp.chargepoint.certchoice.FALLBACK_KEPT>}.
   - M03: GetInstalledCertificateIds, M04: DeleteCertificate, M05:
     InstallCertificate, for CentralSystemRootCertificate and
     ManufacturerRootCertificate, within CertificateStoreMaxLength, with
@@ -34,6 +40,7 @@ from cryptography.x509.oid import NameOID
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 
+from openocpp.chargepoint.certchoice import CertificateChoice
 from openocpp.chargepoint.certstore import (
     CHARGE_POINT_CERTIFICATE,
     CertificateStore,
@@ -137,6 +144,11 @@ class Certificates:
     @param folder: where L{tls_files} writes the PEM files.
     @param configured_roots: returns the configured CA file of the central
         system (or C{None}): trusted too for the charge point certificate.
+    @param configured_certificate: returns the configured charge point
+        certificate file (or C{None}): the one in use while none is
+        installed.
+    @param installed: C{installed(leaf)} is called once a signed
+        certificate is accepted.
     """
 
     log = Logger()
@@ -151,6 +163,8 @@ class Certificates:
         security_event: Callable[..., Any],
         folder: str,
         configured_roots: Callable[[], str | None] = lambda: None,
+        configured_certificate: Callable[[], str | None] = lambda: None,
+        installed: Callable[[x509.Certificate], Any] = lambda leaf: None,
     ) -> None:
         self._store = store
         self._config = ocpp_config
@@ -160,6 +174,10 @@ class Certificates:
         self._security_event = security_event
         self._folder = folder
         self._configured_roots = configured_roots
+        self._installed = installed
+        #: Which charge point certificate is presented, its fallback, its
+        #: expiry (a L{CertificateChoice}).
+        self.choice = CertificateChoice(store, now, configured_certificate, security_event)
 
     def handlers(self) -> dict:
         """
@@ -227,6 +245,10 @@ class Certificates:
             serial=leaf.serial_number,
             start=leaf.not_valid_before_utc.isoformat(),
         )
+        try:
+            self._installed(leaf)
+        except Exception:
+            self.log.failure("Reacting to the new charge point certificate failed")
         return CertificateSignedResponse(status=CertificateSignedStatusEnumType.ACCEPTED)
 
     def _check_signed(self, text: str) -> tuple[list[x509.Certificate], str, bytes]:
@@ -283,25 +305,12 @@ class Certificates:
                               error=error)
         return anchors
 
-    def _current_charge_point_certificate(self) -> Any:
-        """
-        The newest charge point certificate whose validity has begun and
-        not ended (A02.FR.08/09), or C{None}.
-        """
-        now = self._now()
-        usable = []
-        for stored in self._store.all(CHARGE_POINT_CERTIFICATE):
-            leaf = stored.certificate
-            if leaf.not_valid_before_utc <= now < leaf.not_valid_after_utc:
-                usable.append((leaf.not_valid_before_utc, stored.row_id, stored))
-        return max(usable, key=lambda item: item[:2])[2] if usable else None
-
     def has_charge_point_certificate(self) -> bool:
         """
         @return: whether a charge point certificate can be used now (what
             SecurityProfile 3 needs).
         """
-        return self._current_charge_point_certificate() is not None
+        return self.choice.current() is not None
 
     def has_central_system_root(self) -> bool:
         """
@@ -324,7 +333,7 @@ class Certificates:
         if roots:
             ca_file = self._write("central-system-roots.pem",
                                   "".join(stored.pem for stored in roots))
-        current = self._current_charge_point_certificate()
+        current = self.choice.present()
         if current is not None:
             cert_file = self._write("charge-point-certificate.pem", current.pem)
             key_file = self._write("charge-point-key.pem", current.private_key, private=True)
@@ -343,12 +352,16 @@ class Certificates:
         A connection to the central system succeeded: when TLS and its
         server certificate is issued by the current (not fallback)
         CentralSystemRootCertificate, the fallback goes (M05.FR.12); one
-        only the fallback verifies keeps it (M05.FR.13).
+        only the fallback verifies keeps it (M05.FR.13).  With profile 3,
+        the charge point certificate presented has worked: older ones are
+        kept for L{certchoice.FALLBACK_KEPT<openocpp.chargepoint.certchoice.FALLBACK_KEPT>} from now (A02.FR.10/A03.FR.10).
 
         @param server_certificate: the server's certificate (an
             C{x509.Certificate}, or a C{twisted.internet.ssl.Certificate}),
             or C{None}.
         """
+        if security_profile == 3:
+            self.choice.connected()
         if security_profile < 2 or server_certificate is None:
             return
         fallbacks = [s for s in self._store.all(_CS_ROOT) if s.fallback]
@@ -455,7 +468,7 @@ class Certificates:
                     "CentralSystemRootCertificate"
                 )
             self._store.replace_root(kind, clean, start, public_key_bits(
-                old.certificate.public_key()))
+                old.certificate.public_key()), now=self._now())
             self.log.info("CentralSystemRootCertificate replaced; the old one is the fallback")
             return InstallCertificateStatusEnumType.ACCEPTED
         limit = self._config.integer("CertificateStoreMaxLength")

@@ -34,6 +34,9 @@ from openocpp.store.sqlite import transaction
 CHARGE_POINT_CERTIFICATE = "ChargePointCertificate"
 
 _PENDING_KEY = "certificate_signing_key"
+_PROVEN = "charge_point_certificate_proven"
+_REFUSED = "charge_point_certificates_refused"
+_RENEWAL = "charge_point_certificate_renewal"
 
 _HASHES = {
     HashAlgorithmEnumType.SHA256: hashlib.sha256,
@@ -202,7 +205,12 @@ class CertificateStore:
             )
 
     def replace_root(
-        self, certificate_type: str, pem: str, not_before: datetime, issuer_key: bytes
+        self,
+        certificate_type: str,
+        pem: str,
+        not_before: datetime,
+        issuer_key: bytes,
+        now: datetime | None = None,
     ) -> None:
         """
         Install a root that replaces those of its type (M05.FR.09/11): the
@@ -222,7 +230,7 @@ class CertificateStore:
                 "INSERT INTO certificates (certificate_type, pem, private_key, issuer_key, "
                 "fallback, not_before, installed_at) VALUES (?, ?, NULL, ?, 0, ?, ?)",
                 (certificate_type, pem, issuer_key, _utc(not_before),
-                 _utc(datetime.now(timezone.utc))),
+                 _utc(now or datetime.now(timezone.utc))),
             )
 
     def drop_fallbacks(self, certificate_type: str) -> int:
@@ -252,3 +260,38 @@ class CertificateStore:
 
     def set_pending_key(self, pem: str | None) -> None:
         self._store.set_meta(_PENDING_KEY, pem)
+
+    # -- A02/A03: which charge point certificate worked, or was refused ---------
+
+    def proven(self) -> tuple[int, datetime] | None:
+        """
+        The charge point certificate a connection last succeeded with (its
+        row id) and since when, or C{None}.
+        """
+        value = self._store.get_meta(_PROVEN)
+        if not value:
+            return None
+        return value["id"], datetime.fromisoformat(value["since"])
+
+    def set_proven(self, row_id: int, since: datetime) -> None:
+        self._store.set_meta(_PROVEN, {"id": row_id, "since": _utc(since)})
+
+    def refused(self) -> set[int]:
+        """
+        The row ids of the charge point certificates the central system
+        refused (A02.FR.10/A03.FR.10: the old one was taken back).
+        """
+        return set(self._store.get_meta(_REFUSED, []))
+
+    def add_refused(self, row_id: int) -> None:
+        self._store.set_meta(_REFUSED, sorted(self.refused() | {row_id}))
+
+    def renewal(self) -> dict | None:
+        """
+        The last renewal the charge point started itself (A03): C{{"at":
+        ISO time, "status": ...}}, or C{None}.
+        """
+        return self._store.get_meta(_RENEWAL)
+
+    def set_renewal(self, value: dict | None) -> None:
+        self._store.set_meta(_RENEWAL, value)

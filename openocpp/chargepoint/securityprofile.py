@@ -2,7 +2,10 @@
 The charge point's Security Profile (Security Whitepaper edition 2, 2.2 and
 use case A05): what a new SecurityProfile needs before it is accepted
 (A05.FR.01 to A05.FR.05), and the fallback to the previous profile when the
-charge point cannot connect with the new one (A05.FR.08).
+charge point cannot connect with the new one (A05.FR.08); the same bounded
+attempts (L{Fallback}) take the previous charge point certificate back when
+the central system refuses a new one at the TLS layer (A02.FR.10/A03.FR.10,
+L{client_certificate_refused}).
 
 Connection failures that are security events are recognised here too: the
 central system refusing the credentials (FailedToAuthenticateAtCentralSystem),
@@ -125,6 +128,19 @@ def failure_event(failure: Any) -> tuple[str, str] | None:
     return None
 
 
+def client_certificate_refused(failure: Any) -> bool:
+    """
+    Whether a failed attempt is the central system refusing the charge
+    point's certificate: a TLS alert about it (unknown CA, bad, expired,
+    revoked, unknown certificate, access denied) from the server, not the
+    charge point's own verification of the server's certificate.
+    """
+    text = _ssl_text(failure.value).lower()
+    if "alert" not in text:
+        return False
+    return any(word in text for word in ("certificate", "unknown ca", "access denied"))
+
+
 def _ssl_text(error: Any) -> str:
     # pyOpenSSL's errors name the TLS alert; Twisted may wrap them in a
     # connection error whose text does.
@@ -175,12 +191,49 @@ class FailureStreak:
         self._raised.clear()
 
 
+class Fallback:
+    """
+    What a L{ProfileWatch} falls back on once C{attempts} attempts in a row
+    failed in a way that C{counts}.
+
+    @param fall_back: C{fall_back(reason)}.
+    @param attempts: failed attempts in a row before falling back.
+    @param counts: C{counts(failure)}: whether a failure counts (any, by
+        default).
+    """
+
+    def __init__(
+        self,
+        fall_back: Callable[[str], None],
+        attempts: int,
+        counts: Callable[[Any], bool] = lambda failure: True,
+    ) -> None:
+        self.fall_back = fall_back
+        self.attempts = attempts
+        self.counts = counts
+        self.failures = 0
+
+    def failed(self, failure: Any) -> bool:
+        """
+        Count a failed attempt.
+
+        @return: whether it is time to fall back.
+        """
+        if self.counts(failure):
+            self.failures += 1
+        else:
+            self.failures = 0
+        return self.failures >= self.attempts
+
+
 class ProfileWatch:
     """
     Watches the connection attempts of one connection service: the security
     events of its failures, and, after a SecurityProfile change, the
     fallback to the previous profile when C{attempts} attempts in a row
-    fail.
+    fail; with C{certificate_fallback}, the fallback to the previous charge
+    point certificate when C{attempts} attempts in a row are refused for
+    the certificate (L{client_certificate_refused}).
 
     @param service: the L{openocpp.transport.client.ClientConnectionService}.
     @param security_event: C{security_event(kind, tech_info)}.
@@ -193,6 +246,9 @@ class ProfileWatch:
     @param streak: the L{FailureStreak} the events go through (shared by
         the watches of the services that replace one another); default: one
         of its own around C{security_event}.
+    @param certificate_fallback: C{certificate_fallback(reason)} takes the
+        previous charge point certificate back and reconnects, or C{None}:
+        the certificate in use has no fallback.
     """
 
     log = Logger()
@@ -206,14 +262,20 @@ class ProfileWatch:
         profile: int,
         attempts: int = PROFILE_ATTEMPTS,
         streak: FailureStreak | None = None,
+        certificate_fallback: Callable[[str], None] | None = None,
     ) -> None:
         self._service = service
         self._streak = FailureStreak(security_event) if streak is None else streak
         self._fall_back = fall_back
         self._previous = previous
         self._profile = profile
-        self._attempts = attempts
-        self._failures = 0
+        self._fallbacks: list[Fallback] = []
+        if previous is not None:
+            self._fallbacks.append(Fallback(self._profile_fallback, attempts))
+        if certificate_fallback is not None:
+            self._fallbacks.append(
+                Fallback(certificate_fallback, attempts, counts=client_certificate_refused)
+            )
         self._waiting = None
         self.stopped = False
 
@@ -245,13 +307,14 @@ class ProfileWatch:
 
     def _connected(self, connection: Any) -> None:
         self._waiting = None
-        self._failures = 0
         self._streak.connected()
         if self._previous is not None:
             self.log.info(
                 "Connected with security profile {profile}", profile=self._profile
             )
             self._previous = None
+        # What connected needs no fallback any more.
+        self._fallbacks = []
         # Watched again once this connection is lost (see disconnected).
 
     def disconnected(self) -> None:
@@ -268,14 +331,18 @@ class ProfileWatch:
         event = failure_event(failure)
         if event is not None:
             self._streak.failed(*event)
-        self._failures += 1
-        if self._previous is not None and self._failures >= self._attempts:
-            reason = (
-                f"security profile {self._profile}: {self._failures} connection attempts "
-                f"failed ({failure.getErrorMessage()[:120]})"
-            )
-            previous, self._previous = self._previous, None
-            self.stopped = True
-            self._fall_back(previous, reason)
-            return
+        for fallback in self._fallbacks:
+            if fallback.failed(failure):
+                reason = (
+                    f"{fallback.failures} connection attempts failed "
+                    f"({failure.getErrorMessage()[:120]})"
+                )
+                self._fallbacks = []
+                self.stopped = True
+                fallback.fall_back(reason)
+                return
         self.start()
+
+    def _profile_fallback(self, reason: str) -> None:
+        previous, self._previous = self._previous, None
+        self._fall_back(previous, f"security profile {self._profile}: {reason}")

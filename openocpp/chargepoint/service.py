@@ -53,6 +53,7 @@ from openocpp.chargepoint.availability import Availability
 from openocpp.chargepoint.behaviour import DefaultChargePointBehaviour
 from openocpp.chargepoint.certificates import Certificates
 from openocpp.chargepoint.certstore import CertificateStore
+from openocpp.chargepoint.renewal import CertificateRenewal
 from openocpp.chargepoint.connectors import Connectors
 from openocpp.chargepoint.diagnostics import Diagnostics, LogRing
 from openocpp.chargepoint.errors import NotAccepted, NotConnected
@@ -390,8 +391,9 @@ class ChargePoint(MultiService):
             phases=config.supply_phases,
             max_current=config.max_current,
         )
+        certificate_store = CertificateStore(self.store)
         self._certificates = Certificates(
-            CertificateStore(self.store),
+            certificate_store,
             self.ocpp_config,
             now=self.now,
             send=self._send,
@@ -399,6 +401,21 @@ class ChargePoint(MultiService):
             security_event=self.security_event,
             folder=os.path.join(config.download_folder, "certificates"),
             configured_roots=lambda: self.config.ca_certificates,
+            configured_certificate=lambda: self.config.client_certificate,
+            installed=self._certificate_installed,
+        )
+        # A03: the charge point renews its certificate itself.
+        self._renewal = CertificateRenewal(
+            self._certificates.choice,
+            self._certificates.sign_certificate,
+            certificate_store,
+            self.ocpp_config,
+            now=self.now,
+            call_later=self.call_later,
+            online=lambda: self.online,
+            # Soon, not now: the check may run inside a connection's
+            # callbacks (accepted, online).
+            switch=lambda: self.call_later(0, self._switch_certificate),
         )
         features: list[Any] = [
             LocalList(local_list, self.ocpp_config, notify=self._notify),
@@ -609,6 +626,7 @@ class ChargePoint(MultiService):
             # a restart may run inside the connection service's own stop.
             previous = self._watch.previous if self._watch is not None else None
             self.call_later(0, self._watch_service, self._service, previous)
+        self._renewal.start()
 
     def _connection_service(self) -> Any:
         from openocpp.transport.client import ClientConnectionService
@@ -658,6 +676,7 @@ class ChargePoint(MultiService):
         self._stops += 1
         stopped = maybeDeferred(super().stopService)
         self._stop_timers()
+        self._renewal.stop()
         self._firmware.stop()
         self._signed_firmware.stop()
         self._diagnostics.stop()
@@ -774,8 +793,39 @@ class ChargePoint(MultiService):
             profile=self._profile_in_use,
             attempts=self.config.security_profile_attempts,
             streak=self._failure_streak,
+            certificate_fallback=(
+                self._certificate_fall_back
+                if self._profile_in_use == 3 and self._certificates.choice.can_fall_back() else None
+            ),
         )
         self._watch.start()
+
+    def _certificate_fall_back(self, reason: str) -> None:
+        """
+        A02.FR.10/A03.FR.10: the central system refuses the new charge
+        point certificate: back to the previous one (an
+        InvalidChargePointCertificate security event says so).
+        """
+        self._certificates.choice.fall_back(reason)
+        self._reconnect()
+
+    def _certificate_installed(self, leaf: Any) -> None:
+        """
+        A CertificateSigned.req was accepted: the renewal looks again at
+        what expires, and on profile 3 the charge point reconnects with the
+        new certificate once it is valid (A02.FR.08/A03.FR.08); a second
+        later, so that the answer goes out first.
+        """
+        self.call_later(1, self._renewal.check)
+        wait = (leaf.not_valid_before_utc - self.now()).total_seconds()
+        if wait > 0:
+            self.call_later(wait + 1, self._switch_certificate)
+
+    def _switch_certificate(self) -> None:
+        if (self._service is not None and self._profile_in_use == 3
+                and self._certificates.choice.switch_due()):
+            self.log.info("Reconnecting with the new charge point certificate")
+            self._reconnect()
 
     def _fall_back(self, previous: int, reason: str) -> None:
         """
@@ -886,6 +936,7 @@ class ChargePoint(MultiService):
         self._queue.pump()
         self._firmware.online()
         self._signed_firmware.online()
+        self._renewal.check()
 
     def _send(self, request: Any, triggered: bool = False) -> Deferred:
         """
@@ -917,6 +968,7 @@ class ChargePoint(MultiService):
             self._queue.pump()
             self._firmware.online()
             self._signed_firmware.online()
+            self._renewal.check()
 
     def _call_now(self, request: Any) -> Deferred:
         return self._connection.session.call(request)

@@ -53,6 +53,20 @@ class Authority:
             .sign(issuer_key, hashes.SHA256())
         )
 
+    @classmethod
+    def load(cls, key_path, certificate_path):
+        """
+        A CA from its PEM files (e.g. L{openocpp.pki.make_ca}'s: the one a
+        central system signs CSRs with).
+        """
+        authority = cls.__new__(cls)
+        with open(key_path, "rb") as handle:
+            authority.key = serialization.load_pem_private_key(handle.read(), None)
+        with open(certificate_path, "rb") as handle:
+            authority.certificate = x509.load_pem_x509_certificate(handle.read())
+        authority.name = authority.certificate.subject
+        return authority
+
     @property
     def pem(self) -> str:
         return pem(self.certificate)
@@ -105,6 +119,36 @@ class Authority:
         with open(certificate_path, "w") as handle:
             handle.write(pem(certificate))
         return key_path, certificate_path
+
+    def write_issued(self, folder, subject, now, days=30):
+        """
+        Write a client certificate under this CA, valid for C{days} days,
+        and its key.
+
+        @return: (certificate, certificate file, key file).
+        """
+        key = ec.generate_private_key(ec.SECP256R1())
+        certificate = self.issue(subject, key.public_key(), now, days=days)
+        certificate_path, key_path = f"{folder}/client.crt.pem", f"{folder}/client.key.pem"
+        with open(key_path, "wb") as handle:
+            handle.write(key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ))
+        with open(certificate_path, "w") as handle:
+            handle.write(pem(certificate))
+        return certificate, certificate_path, key_path
+
+    def write_key(self, path):
+        """
+        Write the CA's private key (unencrypted PEM) to C{path}.
+        """
+        with open(path, "wb") as handle:
+            handle.write(self.key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ))
+        return path
 
     def write(self, path):
         """

@@ -45,6 +45,7 @@ class Events:
     def __init__(self, charge_point):
         self.raised = []
         charge_point._certificates._security_event = self.record
+        charge_point._certificates.choice._security_event = self.record
 
     def record(self, kind, tech_info=None, critical=None):
         self.raised.append((kind, tech_info))
@@ -55,7 +56,7 @@ class Events:
 
 class CertificateTestCase(ChargePointTestCase):
     def setUp(self):
-        self.settings = {"download_folder": self.mktemp()}
+        self.settings = {"download_folder": self.mktemp(), **self.settings}
         super().setUp()
         self.cs.answers["SignCertificate"] = lambda r: SignCertificateResponse(
             status=GenericStatusEnumType.ACCEPTED
@@ -171,7 +172,7 @@ class InstallCertificateTests(CertificateTestCase):
         self.assertEqual(self.install(Authority("C", self.now).pem), "Rejected")
         self.assertEqual(len(self.installed().certificate_hash_data), 1)
 
-    def test_additional_check_new_root_must_be_signed_by_the_old(self):
+    def test_additional_check_M05_FR_09_10_new_root_must_be_signed_by_the_old(self):
         """
         M05.FR.08/09/10: with AdditionalRootCertificateCheck, a new
         CentralSystemRootCertificate not signed by the installed one is
@@ -184,7 +185,39 @@ class InstallCertificateTests(CertificateTestCase):
         self.assertEqual(self.installed().certificate_hash_data,
                          [hash_data(old.certificate, None)])
 
-    def test_additional_check_old_root_is_fallback_until_connected(self):
+    def test_additional_check_M05_FR_10_not_installed_anywhere(self):
+        """
+        M05.FR.10: the Rejected root is not installed: not listed, not in
+        the TLS client's CA file, and the installed one is no fallback.
+        """
+        self.cp.ocpp_config.set("AdditionalRootCertificateCheck", "true")
+        old = Authority("Root", self.now)
+        self.install(old.pem)
+        stranger = Authority("Root", self.now)  # the same name, another key
+        self.assertEqual(self.install(stranger.pem), "Rejected")
+        ca_file, _, _ = self.cp._certificates.tls_files()
+        with open(ca_file, "rb") as handle:
+            self.assertEqual(x509.load_pem_x509_certificates(handle.read()), [old.certificate])
+        (stored,) = self.cp._certificates._store.all(str(CS_ROOT))
+        self.assertFalse(stored.fallback)
+
+    def test_additional_check_M05_FR_09_signed_by_the_fallback_is_not_enough(self):
+        """
+        M05.FR.09: the new root must be signed by the root it replaces (the
+        current one), not by the fallback kept from before.
+        """
+        self.cp.ocpp_config.set("AdditionalRootCertificateCheck", "true")
+        old = Authority("Root", self.now)
+        new = Authority("Root 2", self.now, signer=old)
+        self.install(old.pem)
+        self.assertEqual(self.install(new.pem), "Accepted")
+        sibling = Authority("Root 3", self.now, signer=old)
+        self.assertEqual(self.install(sibling.pem), "Rejected")
+        self.assertEqual(self.installed().certificate_hash_data, [
+            hash_data(old.certificate, None), hash_data(new.certificate, old.certificate),
+        ])
+
+    def test_additional_check_M05_FR_11_13_old_root_is_fallback_until_connected(self):
         """
         M05.FR.11: a new root signed by the old one is installed, the old
         kept as the fallback (both in the TLS client's CA file, the new

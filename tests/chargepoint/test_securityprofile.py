@@ -12,7 +12,12 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from openocpp.chargepoint.behaviour import DefaultChargePointBehaviour
 from openocpp.chargepoint.config import ChargePointConfig
-from openocpp.chargepoint.securityprofile import ProfileWatch, failure_event, profile_problem
+from openocpp.chargepoint.securityprofile import (
+    ProfileWatch,
+    client_certificate_refused,
+    failure_event,
+    profile_problem,
+)
 from openocpp.chargepoint.service import ChargePoint
 from openocpp.messages import ChangeConfigurationRequest
 from openocpp.messages.enums import ConfigurationStatus
@@ -84,6 +89,26 @@ class ProfileProblemTests(SynchronousTestCase):
             kind(SSL.Error([("SSL routines", "", "no shared cipher")])), "InvalidTLSCipherSuite"
         )
         self.assertIsNone(kind(ConnectionRefusedError()))
+
+    def test_client_certificate_refused(self):
+        """
+        A02.FR.10/A03.FR.10: a TLS alert of the server about the charge
+        point's certificate is the central system refusing it; the charge
+        point's own verification of the server, refused credentials or no
+        connection are not.
+        """
+        from OpenSSL import SSL
+
+        def refused(error):
+            return client_certificate_refused(Failure(error))
+
+        for alert in ("tlsv1 alert unknown ca", "sslv3 alert bad certificate",
+                      "sslv3 alert certificate expired", "tlsv13 alert certificate required",
+                      "tlsv1 alert access denied"):
+            self.assertTrue(refused(SSL.Error([("SSL routines", "", alert)])), alert)
+        self.assertFalse(refused(SSL.Error([("SSL routines", "", "certificate verify failed")])))
+        self.assertFalse(refused(HandshakeFailed(401, "Unauthorized")))
+        self.assertFalse(refused(ConnectionRefusedError()))
 
     def test_handshake_failures_of_the_client_A00_FR_315_322(self):
         """
