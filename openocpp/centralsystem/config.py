@@ -45,6 +45,7 @@ class CentralSystemConfig:
     unknown_charge_points: str = "accept"
     accept_any_id_tag: bool = False
     log_frames: bool = False
+    pending_on_key_failure: bool = False
     plugins: list = field(default_factory=list)
     auth_threads: int = 1
     auth_max_pending: int = 32

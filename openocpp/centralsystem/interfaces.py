@@ -62,6 +62,11 @@ class ICentralSystemConfig(Interface):
     )
     accept_any_id_tag = Attribute("Whether every id tag is accepted, known or not.")
     log_frames = Attribute("Whether every OCPP message in and out is logged, one debug line each.")
+    pending_on_key_failure = Attribute(
+        "Whether a charge point that did not accept its new AuthorizationKey (Rejected, "
+        "NotSupported) is answered Pending at its BootNotifications until one is accepted "
+        "(A01.FR.05)."
+    )
     plugins = Attribute(
         "Dotted names of plugin modules to load (after the installed plugins), a list."
     )
@@ -237,6 +242,31 @@ class ICentralSystemStore(Interface):
         @return: its L{openocpp.centralsystem.credentials.ChargePointCredentials}
             (password hash, registered security profile), or C{None} when
             the store has no record of it.
+        """
+
+    def key_refusal(identity):
+        """
+        Why the charge point's last new AuthorizationKey was not adopted.
+
+        @return: the reason (text), or C{None} when none was refused since
+            the last one it accepted.
+        """
+
+    def note_key_refusal(identity, reason):
+        """
+        Keep why a new AuthorizationKey was not adopted (A01.FR.04), or
+        forget it (C{reason} C{None}, once one is accepted).
+        """
+
+    def raise_security_profile(identity, profile):
+        """
+        A registered charge point connected with Security Profile
+        C{profile}: when it is higher than its registered profile, it
+        becomes the registered one, so that a lower profile is refused from
+        then on (A05.FR.09). Nothing else of the record changes (its
+        approval neither).
+
+        @return: whether the registered profile was raised.
         """
 
     def record_central_system_event(identity, peer, type, tech_info):

@@ -482,6 +482,38 @@ class CentralSystemStore:
             (identity, password_hash, security_profile, self._now_text()),
         )
 
+    def key_refusal(self, identity: str) -> str | None:
+        """
+        Why the charge point's last new AuthorizationKey was not adopted,
+        or C{None}.
+        """
+        row = self._db.execute(
+            "SELECT key_refusal FROM charge_points WHERE identity = ?", (identity,)
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def note_key_refusal(self, identity: str, reason: str | None) -> None:
+        """
+        Keep (or with C{None} forget) why a new AuthorizationKey was not
+        adopted.
+        """
+        self._write("UPDATE charge_points SET key_refusal = ? WHERE identity = ?", (reason, identity))
+
+    def raise_security_profile(self, identity: str, profile: int) -> bool:
+        """
+        A registered charge point connected with C{profile}: make it the
+        least it must connect with from now on, when it is higher than the
+        registered one (A05.FR.09). Its approval is left as it is.
+
+        @return: whether the registered profile was raised.
+        """
+        cursor = self._write(
+            "UPDATE charge_points SET security_profile = ? "
+            "WHERE identity = ? AND coalesce(security_profile, 0) < ?",
+            (profile, identity, profile),
+        )
+        return cursor.rowcount > 0
+
     def is_approved(self, identity: str) -> bool:
         """
         Whether a charge point is registered (by an operator, or

@@ -117,6 +117,9 @@ class CentralSystemOptions(RoleOptions):
         ["accept-any-idtag", None, "Accept every id tag, known or not."],
         ["no-log-frames", None, "Accepted for older command lines: frame logging is off by default."],
         ["unicode-identities", None, "Accept identities beyond ASCII (normalised to NFC)."],
+        ["pending-on-key-failure", None,
+         "Answer the BootNotifications of a charge point that did not accept its new "
+         "AuthorizationKey (Rejected, NotSupported) with Pending until one is accepted (A01.FR.05)."],
         ["no-certificate-identity", None,
          "Do not require a client certificate's CN to be the charge point identity "
          "(a plugin's openocpp_cs_certificate_identity may map it)."],
@@ -200,6 +203,7 @@ class CentralSystemOptions(RoleOptions):
             max_message_size=self["max-message-size"],
             plugins=list(self["plugins"]),
             log_frames=bool(self["log-frames"]),
+            pending_on_key_failure=bool(self["pending-on-key-failure"]),
             auth_threads=self["auth-threads"],
             auth_max_pending=self["auth-max-pending"],
             auth_failures_per_peer=self["auth-failures-per-peer"],

@@ -120,6 +120,12 @@ def _schemas() -> dict:
             "registrationStatus": _nullable({**_TEXT, "description": "status of the last BootNotification.conf"}),
             "securityProfile": _nullable(_INT),
             "hasPassword": {"type": "boolean"},
+            "keyRefusal": _nullable({
+                **_TEXT,
+                "description": "why its last new AuthorizationKey was not adopted (Rejected, NotSupported), "
+                "until one is accepted; with --pending-on-key-failure its boots are answered Pending "
+                "meanwhile (A01.FR.05)",
+            }),
             "registeredAt": _nullable(_TIME),
             "lastBoot": _nullable(_TIME),
             "lastSeen": _nullable(_TIME),
