@@ -37,6 +37,7 @@ class CentralSystemConfig:
     cpo_name: str | None = None
     ca_key: str | None = None
     ca_certificate: str | None = None
+    manufacturer_roots: str | None = None
     call_timeout: float = 30.0
     ping_interval: float = 60.0
     max_message_size: int = 65536
@@ -110,6 +111,10 @@ class CentralSystemConfig:
                 "a CA for charge point certificates (tls_ca) needs a TLS listener: "
                 "give the server's key and certificate files"
             )
+        if self.manufacturer_roots is not None:
+            from openocpp.centralsystem.firmwaresigning import load_roots
+
+            load_roots(self.manufacturer_roots)
         if self.ping_interval < 0:
             raise ValueError(f"ping_interval must be 0 (off) or positive, not {self.ping_interval!r}")
 

@@ -62,6 +62,10 @@ class ICentralSystemConfig(Interface):
     )
     accept_any_id_tag = Attribute("Whether every id tag is accepted, known or not.")
     log_frames = Attribute("Whether every OCPP message in and out is logged, one debug line each.")
+    manufacturer_roots = Attribute(
+        "A PEM file of manufacturer root certificates, or C{None}: the signing certificate of a "
+        "SignedUpdateFirmware the API sends must be issued by one (L01.FR.11, A00.FR.706)."
+    )
     pending_on_key_failure = Attribute(
         "Whether a charge point that did not accept its new AuthorizationKey (Rejected, "
         "NotSupported) is answered Pending at its BootNotifications until one is accepted "

@@ -17,6 +17,7 @@ from openocpp.pki import make_ca
 
 from tests.interop.peer_process import start_peer
 from tests.web.api_client import ApiMixin
+from tests.web.test_firmware import signing_certificate
 
 #: The identity the foreign charge point connects with.
 IDENTITY = "FOREIGN-1"
@@ -230,7 +231,7 @@ API_CALLS = [
                 "requestId": 1}, 502, "NotSupported"),
     ("SignedUpdateFirmware", {"requestId": 2, "firmware": {
         "location": "http://127.0.0.1:1/firmware.bin", "retrieveDateTime": "2030-01-01T00:00:00Z",
-        "signingCertificate": _PEM, "signature": "c2lnbmF0dXJl"}}, 502, "NotSupported"),
+        "signingCertificate": signing_certificate(), "signature": "c2lnbmF0dXJl"}}, 502, "NotSupported"),
     ("Reset", {"type": "Soft"}, 200, {"status": "Accepted"}),
 ]
 
