@@ -566,28 +566,32 @@ class ICentralSystemStore(Interface):
 
     # -- uploads (the upload endpoint of openocpp.web.uploads) ------------
 
-    def add_upload_token(token, identity, expires_at):
+    def add_upload_token(token, identity, expires_at, kind="Diagnostics"):
         """
         Keep a new one-time upload token (the secret part of an upload
-        location handed to a charge point in a GetDiagnostics.req); durable
-        once L{when_committed} fires.
+        location handed to a charge point in a GetDiagnostics.req or a
+        GetLog.req); durable once L{when_committed} fires.
 
         @param token: the token (the store may keep only a digest of it).
         @param identity: the charge point it was made for.
         @param expires_at: an aware C{datetime} after which it is refused.
+        @param kind: what the file uploaded with it is: C{"Diagnostics"}
+            (GetDiagnostics), C{"DiagnosticsLog"} or C{"SecurityLog"}
+            (GetLog's logType); its upload's record keeps it.
         """
 
     def upload_token(token):
         """
         @return: the token's record (C{identity}, C{created_at},
-            C{expires_at}, C{used_at}: texts, C{used_at} C{None} until
-            spent), or C{None} when the token is unknown.
+            C{expires_at}, C{used_at}, C{kind}: texts, C{used_at} C{None}
+            until spent), or C{None} when the token is unknown.
         """
 
     def record_upload(token, identity, file_name, stored_as, size, sha256):
         """
         Record a file received with a token, and spend the token, in one
-        write; durable once L{when_committed} fires.
+        write; durable once L{when_committed} fires. The upload is of the
+        token's kind.
 
         @param file_name: the file's (sanitised) name.
         @param stored_as: its path on disk, relative to the uploads folder.
@@ -596,15 +600,17 @@ class ICentralSystemStore(Interface):
         @return: the upload's id (C{int}).
         """
 
-    def uploads_page(limit, offset, identity=None):
+    def uploads_page(limit, offset, identity=None, kind=None):
         """
         Received files, newest first.
 
         @param identity: only this charge point's, or C{None}.
+        @param kind: only those of this kind (see L{add_upload_token}), or
+            C{None}.
         @return: a Deferred firing with a
             L{openocpp.centralsystem.reads.RecordPage} of upload records
-            (C{id}, C{identity}, C{file_name}, C{stored_as}, C{size},
-            C{sha256}, C{received_at}).
+            (C{id}, C{identity}, C{kind}, C{file_name}, C{stored_as},
+            C{size}, C{sha256}, C{received_at}).
         """
 
     def upload_record(upload_id):

@@ -1262,11 +1262,13 @@ class CentralSystemStore:
 
     # -- uploads (see openocpp.centralsystem.uploads) -------------------------
 
-    def add_upload_token(self, token: str, identity: str, expires_at: datetime) -> None:
+    def add_upload_token(
+        self, token: str, identity: str, expires_at: datetime, kind: str = "Diagnostics"
+    ) -> None:
         """
         See L{ICentralSystemStore.add_upload_token}.
         """
-        self._uploads.add_token(token, identity, self._now_text(), _text(expires_at))
+        self._uploads.add_token(token, identity, self._now_text(), _text(expires_at), kind)
 
     def upload_token(self, token: str) -> dict | None:
         """
@@ -1284,11 +1286,13 @@ class CentralSystemStore:
             token, identity, file_name, stored_as, size, sha256, self._now_text()
         )
 
-    def uploads_page(self, limit: int, offset: int, identity: str | None = None) -> Deferred:
+    def uploads_page(
+        self, limit: int, offset: int, identity: str | None = None, kind: str | None = None
+    ) -> Deferred:
         """
         See L{ICentralSystemStore.uploads_page}.
         """
-        return _answer(self._uploads.uploads_page, limit, offset, identity)
+        return _answer(self._uploads.uploads_page, limit, offset, identity, kind)
 
     def upload_record(self, upload_id: int) -> Deferred:
         """
