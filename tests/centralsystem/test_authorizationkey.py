@@ -37,6 +37,9 @@ class AuthorizationKeyTests(CentralSystemMixin, TestCase):
         proxy = self.central.charge_point("CP1")
         answer = yield proxy.change_configuration("AuthorizationKey", NEW)
         self.assertEqual(answer.status, status)
+        # A01.FR.02: sent as ChangeConfiguration of the AuthorizationKey.
+        (sent,) = [each for each in cp.received if each.action == "ChangeConfiguration"]
+        self.assertEqual((sent.key, sent.value), ("AuthorizationKey", NEW))
         yield self.central.store.when_committed(None)
         yield cp.close()
 
@@ -51,7 +54,8 @@ class AuthorizationKeyTests(CentralSystemMixin, TestCase):
     @inlineCallbacks
     def test_accepted_key_adopted_and_old_refused(self):
         """
-        A01.FR.03: once the charge point answers Accepted, the new key is its
+        A01.FR.02, A01.FR.03: once the charge point answers Accepted to the
+        ChangeConfiguration of its AuthorizationKey, the new key is its
         password (stored hashed, A01.FR.08) and the old one is refused.
         """
         yield self.change_key("Accepted")

@@ -278,7 +278,8 @@ class DeleteCertificateTests(CertificateTestCase):
 
     def test_delete_charge_point_certificate_failed(self):
         """
-        M04.FR.05: the charge point certificate cannot be deleted.
+        M04.FR.05: the charge point certificate cannot be deleted;
+        M04.FR.03: the failed deletion is answered Failed.
         """
         root = Authority("CS Root", self.now)
         self.install(root.pem)
