@@ -33,16 +33,20 @@ C{{"event": "connected", "url", "subprotocol"}}; C{{"event": "sent",
 "meterStart", "meterStop"}} once the session is over; C{{"event":
 "received", "action", "request", "response"}} for each call of the central
 system and its answer. Runs until SIGTERM or SIGINT, or until the
-connection closes (C{{"event": "disconnected"}}). Needs C{ocpp} and
+connection closes (C{{"event": "disconnected"}}). With C{--password} it
+authenticates with HTTP Basic (Security Profile 1), and to a C{wss://} URL
+over TLS 1.2 or above trusting C{--ca-certificates} (Profile 2). Needs C{ocpp} and
 C{websockets} (the C{test} and C{bench} extras).
 """
 
 import argparse
 import asyncio
+import base64
 import json
 import logging
 import re
 import signal
+import ssl
 import sys
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -498,7 +502,18 @@ async def main(options: argparse.Namespace) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, lambda: stop.done() or stop.set_result(None))
     url = options.url.rstrip("/") + "/" + options.identity
-    async with connect(url, subprotocols=["ocpp1.6"], ping_interval=None) as connection:
+    secure = {}
+    if options.password is not None:
+        # Security Profiles 1 and 2: HTTP Basic, the identity as the user.
+        credentials = f"{options.identity}:{options.password}".encode("utf-8")
+        secure["additional_headers"] = {"Authorization": "Basic " + base64.b64encode(credentials).decode("ascii")}
+    if url.startswith("wss://"):
+        # Profile 2: TLS 1.2 or above, the central system's certificate
+        # verified against the CA file.
+        context = ssl.create_default_context(cafile=options.ca_certificates)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        secure["ssl"] = context
+    async with connect(url, subprotocols=["ocpp1.6"], ping_interval=None, **secure) as connection:
         emit("connected", url=url, subprotocol=connection.subprotocol)
         charge_point = ForeignChargePoint(options.identity, connection, options)
         receiving = asyncio.ensure_future(charge_point.start())
@@ -535,6 +550,10 @@ def parse_options(argv=None) -> argparse.Namespace:
     parser.add_argument("--security", action="store_true",
                         help="then the Security Whitepaper's requests: event, SignCertificate, log, firmware")
     parser.add_argument("--cpo-name", default=None, help="the O of the SignCertificate CSR")
+    parser.add_argument("--password", default=None,
+                        help="the AuthorizationKey, sent with HTTP Basic (Security Profiles 1 and 2)")
+    parser.add_argument("--ca-certificates", default=None,
+                        help="PEM file of the CA that signed the central system's certificate (wss:// URLs)")
     parser.add_argument("--verbose", action="store_true", help="the ocpp package's own log, on stderr")
     return parser.parse_args(argv)
 

@@ -96,6 +96,17 @@ class DefaultCentralSystemBehaviour:
             status = RegistrationStatus.ACCEPTED
         else:
             status = _POLICY_STATUS[self._config.unknown_charge_points]
+        if status is RegistrationStatus.ACCEPTED and self._config.pending_on_key_failure:
+            # A01.FR.05: connected, but restricted until a new key is
+            # accepted (the central system may send it while Pending).
+            refusal = self._store.key_refusal(identity)
+            if refusal is not None:
+                status = RegistrationStatus.PENDING
+                self.log.warn(
+                    "Boot of {identity} answered Pending until a new AuthorizationKey is accepted: {refusal}",
+                    identity=identity,
+                    refusal=refusal,
+                )
         self._store.record_boot(identity, request, status)
         if status is RegistrationStatus.ACCEPTED and not self._store.is_approved(identity):
             self._store.register_charge_point(identity)

@@ -38,6 +38,7 @@ class CentralSystemConfig:
     cpo_name: str | None = None
     ca_key: str | None = None
     ca_certificate: str | None = None
+    manufacturer_roots: str | None = None
     call_timeout: float = 30.0
     ping_interval: float = 60.0
     max_message_size: int = 65536
@@ -46,6 +47,7 @@ class CentralSystemConfig:
     unknown_charge_points: str = "accept"
     accept_any_id_tag: bool = False
     log_frames: bool = False
+    pending_on_key_failure: bool = False
     plugins: list = field(default_factory=list)
     auth_threads: int = 1
     auth_max_pending: int = 32
@@ -122,6 +124,10 @@ class CentralSystemConfig:
             raise ValueError(f"trace_max_bytes must be 1024 or more, not {self.trace_max_bytes!r}")
         if self.trace_files < 1:
             raise ValueError(f"trace_files must be 1 or more, not {self.trace_files!r}")
+        if self.manufacturer_roots is not None:
+            from openocpp.centralsystem.firmwaresigning import load_roots
+
+            load_roots(self.manufacturer_roots)
         if self.ping_interval < 0:
             raise ValueError(f"ping_interval must be 0 (off) or positive, not {self.ping_interval!r}")
 

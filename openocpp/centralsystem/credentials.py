@@ -467,6 +467,14 @@ class ChargePointCredentials:
     security_profile: int | None
 
 
+LOWER_PROFILE_EVENT = "LowerSecurityProfileRefused"
+"""
+The type of the security event the central system records when it refuses
+a charge point connecting with a lower Security Profile than the one it is
+registered for, or once connected with (A05.FR.09).
+"""
+
+
 class CredentialsPolicy:
     """
     The built-in decision on a charge point's credentials (asked by
@@ -488,10 +496,17 @@ class CredentialsPolicy:
         accept}), after a check against a dummy hash of the same cost;
       - 0: everyone gets in, unless unknown charge points are refused.
 
+    A registered charge point let in with profile 2 or 3 has its
+    registered profile raised to it (A05.FR.09: it is never let in with a
+    lower one again); a refusal because of the registered profile is a
+    security event of the central system (L{LOWER_PROFILE_EVENT}).
+
     @param store: the store.
     @param config: the L{openocpp.centralsystem.interfaces.ICentralSystemConfig}.
     @param verifier: the L{PasswordVerifier}.
     """
+
+    log = Logger()
 
     def __init__(self, store: Any, config: Any, verifier: PasswordVerifier) -> None:
         self._store = store
@@ -512,6 +527,7 @@ class CredentialsPolicy:
         registered = 0 if record is None or record.security_profile is None else record.security_profile
         required = max(listener, registered, 0 if stored is None else 1)
         if required >= 2 and listener < 2:
+            self._lower_profile(identity, peer, registered, 1 if password is not None else 0)
             raise AuthenticationRefused(
                 401, f"charge point is registered for security profile {required}: connect with TLS (wss://)"
             )
@@ -519,20 +535,65 @@ class CredentialsPolicy:
             # Profile 3, the most any registration asks.
             required = 0
         elif required == 3:
+            self._lower_profile(identity, peer, registered, 2)
             raise AuthenticationRefused(
                 401, "charge point is registered for security profile 3: connect with a client certificate"
             )
+        # The profile this connection meets, when it is one A05.FR.09 keeps
+        # the charge point to from now on (1 is already required of every
+        # charge point with a password).
+        met = 3 if certificate is not None else 2 if listener >= 2 else 0
         if required in (1, 2):
             if password is None:
                 raise AuthenticationRefused(
                     401, "charge point is registered with a password: give it with HTTP Basic"
                 )
-            return self._verifier.verify(identity, stored, password).addCallback(
-                self._verified, record, stored
+            checked = self._verifier.verify(identity, stored, password)
+            return checked.addCallback(self._verified, record, stored).addCallback(
+                self._met, identity, registered, met
             )
         if self._config.unknown_charge_points == "reject":
-            return self._store.is_approved(identity)
-        return True
+            approved = self._store.is_approved(identity)
+        else:
+            approved = True
+        if record is not None:
+            self._met(approved, identity, registered, met)
+        return approved
+
+    def _met(self, allowed: bool, identity: str, registered: int, met: int) -> bool:
+        # A05.FR.09: a charge point let in with profile 2 or 3 is never let
+        # in with a lower one again (an operator may lower its registration
+        # through the API).
+        if allowed and met >= 2 and met > registered:
+            try:
+                self._store.raise_security_profile(identity, met)
+            except Exception:
+                self.log.failure("Raising the security profile of {identity} failed", identity=identity)
+            else:
+                self.log.info(
+                    "Charge point {identity} connected with security profile {profile}: "
+                    "a lower one is refused from now on (A05.FR.09)",
+                    identity=identity,
+                    profile=met,
+                )
+        return allowed
+
+    def _lower_profile(self, identity: str, peer: Any, registered: int, offered: int) -> None:
+        # Only a registration asking more than the connection offers is a
+        # security event; the listener's own minimum is a set-up matter.
+        if registered <= offered:
+            return
+        detail = f"registered for security profile {registered}, connecting with profile {offered} at most"
+        self.log.warn(
+            "Refusing {identity} from {peer}: {detail} (A05.FR.09)",
+            identity=identity,
+            peer=_host(peer),
+            detail=detail,
+        )
+        try:
+            self._store.record_central_system_event(identity, _host(peer), LOWER_PROFILE_EVENT, detail)
+        except Exception:
+            self.log.failure("Recording the lower profile of {identity} failed", identity=identity)
 
     def _verified(self, matched: bool, record: ChargePointCredentials | None, stored: str | None) -> bool:
         if matched:

@@ -63,6 +63,15 @@ class ICentralSystemConfig(Interface):
     )
     accept_any_id_tag = Attribute("Whether every id tag is accepted, known or not.")
     log_frames = Attribute("Whether every OCPP message in and out is logged, one debug line each.")
+    manufacturer_roots = Attribute(
+        "A PEM file of manufacturer root certificates, or C{None}: the signing certificate of a "
+        "SignedUpdateFirmware the API sends must be issued by one (L01.FR.11, A00.FR.706)."
+    )
+    pending_on_key_failure = Attribute(
+        "Whether a charge point that did not accept its new AuthorizationKey (Rejected, "
+        "NotSupported) is answered Pending at its BootNotifications until one is accepted "
+        "(A01.FR.05)."
+    )
     plugins = Attribute(
         "Dotted names of plugin modules to load (after the installed plugins), a list."
     )
@@ -246,6 +255,31 @@ class ICentralSystemStore(Interface):
         @return: its L{openocpp.centralsystem.credentials.ChargePointCredentials}
             (password hash, registered security profile), or C{None} when
             the store has no record of it.
+        """
+
+    def key_refusal(identity):
+        """
+        Why the charge point's last new AuthorizationKey was not adopted.
+
+        @return: the reason (text), or C{None} when none was refused since
+            the last one it accepted.
+        """
+
+    def note_key_refusal(identity, reason):
+        """
+        Keep why a new AuthorizationKey was not adopted (A01.FR.04), or
+        forget it (C{reason} C{None}, once one is accepted).
+        """
+
+    def raise_security_profile(identity, profile):
+        """
+        A registered charge point connected with Security Profile
+        C{profile}: when it is higher than its registered profile, it
+        becomes the registered one, so that a lower profile is refused from
+        then on (A05.FR.09). Nothing else of the record changes (its
+        approval neither).
+
+        @return: whether the registered profile was raised.
         """
 
     def record_central_system_event(identity, peer, type, tech_info):
@@ -544,28 +578,32 @@ class ICentralSystemStore(Interface):
 
     # -- uploads (the upload endpoint of openocpp.web.uploads) ------------
 
-    def add_upload_token(token, identity, expires_at):
+    def add_upload_token(token, identity, expires_at, kind="Diagnostics"):
         """
         Keep a new one-time upload token (the secret part of an upload
-        location handed to a charge point in a GetDiagnostics.req); durable
-        once L{when_committed} fires.
+        location handed to a charge point in a GetDiagnostics.req or a
+        GetLog.req); durable once L{when_committed} fires.
 
         @param token: the token (the store may keep only a digest of it).
         @param identity: the charge point it was made for.
         @param expires_at: an aware C{datetime} after which it is refused.
+        @param kind: what the file uploaded with it is: C{"Diagnostics"}
+            (GetDiagnostics), C{"DiagnosticsLog"} or C{"SecurityLog"}
+            (GetLog's logType); its upload's record keeps it.
         """
 
     def upload_token(token):
         """
         @return: the token's record (C{identity}, C{created_at},
-            C{expires_at}, C{used_at}: texts, C{used_at} C{None} until
-            spent), or C{None} when the token is unknown.
+            C{expires_at}, C{used_at}, C{kind}: texts, C{used_at} C{None}
+            until spent), or C{None} when the token is unknown.
         """
 
     def record_upload(token, identity, file_name, stored_as, size, sha256):
         """
         Record a file received with a token, and spend the token, in one
-        write; durable once L{when_committed} fires.
+        write; durable once L{when_committed} fires. The upload is of the
+        token's kind.
 
         @param file_name: the file's (sanitised) name.
         @param stored_as: its path on disk, relative to the uploads folder.
@@ -574,15 +612,17 @@ class ICentralSystemStore(Interface):
         @return: the upload's id (C{int}).
         """
 
-    def uploads_page(limit, offset, identity=None):
+    def uploads_page(limit, offset, identity=None, kind=None):
         """
         Received files, newest first.
 
         @param identity: only this charge point's, or C{None}.
+        @param kind: only those of this kind (see L{add_upload_token}), or
+            C{None}.
         @return: a Deferred firing with a
             L{openocpp.centralsystem.reads.RecordPage} of upload records
-            (C{id}, C{identity}, C{file_name}, C{stored_as}, C{size},
-            C{sha256}, C{received_at}).
+            (C{id}, C{identity}, C{kind}, C{file_name}, C{stored_as},
+            C{size}, C{sha256}, C{received_at}).
         """
 
     def upload_record(upload_id):

@@ -484,6 +484,38 @@ class CentralSystemStore:
             (identity, password_hash, security_profile, self._now_text()),
         )
 
+    def key_refusal(self, identity: str) -> str | None:
+        """
+        Why the charge point's last new AuthorizationKey was not adopted,
+        or C{None}.
+        """
+        row = self._db.execute(
+            "SELECT key_refusal FROM charge_points WHERE identity = ?", (identity,)
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def note_key_refusal(self, identity: str, reason: str | None) -> None:
+        """
+        Keep (or with C{None} forget) why a new AuthorizationKey was not
+        adopted.
+        """
+        self._write("UPDATE charge_points SET key_refusal = ? WHERE identity = ?", (reason, identity))
+
+    def raise_security_profile(self, identity: str, profile: int) -> bool:
+        """
+        A registered charge point connected with C{profile}: make it the
+        least it must connect with from now on, when it is higher than the
+        registered one (A05.FR.09). Its approval is left as it is.
+
+        @return: whether the registered profile was raised.
+        """
+        cursor = self._write(
+            "UPDATE charge_points SET security_profile = ? "
+            "WHERE identity = ? AND coalesce(security_profile, 0) < ?",
+            (profile, identity, profile),
+        )
+        return cursor.rowcount > 0
+
     def is_approved(self, identity: str) -> bool:
         """
         Whether a charge point is registered (by an operator, or
@@ -1232,11 +1264,13 @@ class CentralSystemStore:
 
     # -- uploads (see openocpp.centralsystem.uploads) -------------------------
 
-    def add_upload_token(self, token: str, identity: str, expires_at: datetime) -> None:
+    def add_upload_token(
+        self, token: str, identity: str, expires_at: datetime, kind: str = "Diagnostics"
+    ) -> None:
         """
         See L{ICentralSystemStore.add_upload_token}.
         """
-        self._uploads.add_token(token, identity, self._now_text(), _text(expires_at))
+        self._uploads.add_token(token, identity, self._now_text(), _text(expires_at), kind)
 
     def upload_token(self, token: str) -> dict | None:
         """
@@ -1254,11 +1288,13 @@ class CentralSystemStore:
             token, identity, file_name, stored_as, size, sha256, self._now_text()
         )
 
-    def uploads_page(self, limit: int, offset: int, identity: str | None = None) -> Deferred:
+    def uploads_page(
+        self, limit: int, offset: int, identity: str | None = None, kind: str | None = None
+    ) -> Deferred:
         """
         See L{ICentralSystemStore.uploads_page}.
         """
-        return _answer(self._uploads.uploads_page, limit, offset, identity)
+        return _answer(self._uploads.uploads_page, limit, offset, identity, kind)
 
     def upload_record(self, upload_id: int) -> Deferred:
         """

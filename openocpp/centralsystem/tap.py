@@ -46,6 +46,9 @@ class CentralSystemOptions(RoleOptions):
         ["ca-key", None, None,
          "PEM file of a CA key signing charge points' CSRs (SignCertificate); with --ca-cert."],
         ["ca-cert", None, None, "PEM file of that CA's certificate (then any intermediates)."],
+        ["manufacturer-root", None, None,
+         "PEM file of the manufacturer root certificate(s): the signing certificate of a "
+         "SignedUpdateFirmware the API sends must be issued by one (L01.FR.11)."],
         ["cpo-name", None, None,
          "The CPO name a charge point certificate's (and CSR's) subject O must be."],
         ["heartbeat-interval", None, 300, "Heartbeat interval given to charge points, in seconds.",
@@ -119,6 +122,9 @@ class CentralSystemOptions(RoleOptions):
         ["no-metrics", None, "Keep no Prometheus metrics (/metrics on the API answers 404)."],
         ["no-log-frames", None, "Accepted for older command lines: frame logging is off by default."],
         ["unicode-identities", None, "Accept identities beyond ASCII (normalised to NFC)."],
+        ["pending-on-key-failure", None,
+         "Answer the BootNotifications of a charge point that did not accept its new "
+         "AuthorizationKey (Rejected, NotSupported) with Pending until one is accepted (A01.FR.05)."],
         ["no-certificate-identity", None,
          "Do not require a client certificate's CN to be the charge point identity "
          "(a plugin's openocpp_cs_certificate_identity may map it)."],
@@ -127,6 +133,7 @@ class CentralSystemOptions(RoleOptions):
         "tls_certificate": "--tls-cert",
         "certificate_names_identity": "--no-certificate-identity",
         "ca_certificate": "--ca-cert",
+        "manufacturer_roots": "--manufacturer-root",
         "unknown_charge_points": "--unknown-chargepoints",
         "request_timeout": "--api-request-timeout",
         "max_streams": "--api-max-streams",
@@ -195,6 +202,7 @@ class CentralSystemOptions(RoleOptions):
             cpo_name=self["cpo-name"],
             ca_key=self["ca-key"],
             ca_certificate=self["ca-cert"],
+            manufacturer_roots=self["manufacturer-root"],
             heartbeat_interval=self["heartbeat-interval"],
             unknown_charge_points=self["unknown-chargepoints"],
             accept_any_id_tag=bool(self["accept-any-idtag"]),
@@ -203,6 +211,7 @@ class CentralSystemOptions(RoleOptions):
             max_message_size=self["max-message-size"],
             plugins=list(self["plugins"]),
             log_frames=bool(self["log-frames"]),
+            pending_on_key_failure=bool(self["pending-on-key-failure"]),
             auth_threads=self["auth-threads"],
             auth_max_pending=self["auth-max-pending"],
             auth_failures_per_peer=self["auth-failures-per-peer"],

@@ -1,6 +1,6 @@
 """
 The central system's records of uploaded files (GetDiagnostics, OCPP 1.6
-5.6) and of the one-time tokens of its upload locations, in its SQLite
+5.6; GetLog, Security Whitepaper N01: each upload of its location's kind) and of the one-time tokens of its upload locations, in its SQLite
 file (schema C{0006-uploads.sql}); used by
 L{openocpp.centralsystem.store.CentralSystemStore}, which declares them in
 L{ICentralSystemStore<openocpp.centralsystem.interfaces.ICentralSystemStore>}.
@@ -48,23 +48,25 @@ class UploadRecords:
         self._write = write
         self._atomic = atomic
 
-    def add_token(self, token: str, identity: str, created_at: str, expires_at: str) -> None:
+    def add_token(
+        self, token: str, identity: str, created_at: str, expires_at: str, kind: str = "Diagnostics"
+    ) -> None:
         """
-        Keep a new upload token of a charge point.
+        Keep a new upload token of a charge point, for a file of C{kind}.
         """
         self._write(
-            "INSERT INTO upload_tokens (token_digest, identity, created_at, expires_at) "
-            "VALUES (?, ?, ?, ?)",
-            (token_digest(token), identity, created_at, expires_at),
+            "INSERT INTO upload_tokens (token_digest, identity, created_at, expires_at, kind) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (token_digest(token), identity, created_at, expires_at, kind),
         )
 
     def token(self, token: str) -> dict | None:
         """
         A token's record (C{identity}, C{created_at}, C{expires_at},
-        C{used_at}), or C{None} when unknown.
+        C{used_at}, C{kind}), or C{None} when unknown.
         """
         row = self._db.execute(
-            "SELECT identity, created_at, expires_at, used_at FROM upload_tokens "
+            "SELECT identity, created_at, expires_at, used_at, kind FROM upload_tokens "
             "WHERE token_digest = ?",
             (token_digest(token),),
         ).fetchone()
@@ -81,7 +83,8 @@ class UploadRecords:
         received_at: str,
     ) -> int:
         """
-        Record a received file and spend its token, together.
+        Record a received file, of its token's kind, and spend the token,
+        together.
 
         @return: the upload's id.
         """
@@ -91,17 +94,25 @@ class UploadRecords:
                 (received_at, token_digest(token)),
             )
             cursor = self._write(
-                "INSERT INTO uploads (identity, file_name, stored_as, size, sha256, received_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (identity, file_name, stored_as, size, sha256, received_at),
+                "INSERT INTO uploads (identity, file_name, stored_as, size, sha256, received_at, kind) "
+                "VALUES (?, ?, ?, ?, ?, ?, coalesce("
+                "(SELECT kind FROM upload_tokens WHERE token_digest = ?), 'Diagnostics'))",
+                (identity, file_name, stored_as, size, sha256, received_at, token_digest(token)),
             )
         return cursor.lastrowid
 
-    def uploads_page(self, limit: int, offset: int, identity: str | None = None) -> RecordPage:
+    def uploads_page(
+        self, limit: int, offset: int, identity: str | None = None, kind: str | None = None
+    ) -> RecordPage:
         """
-        Received files, newest first.
+        Received files, newest first (only a charge point's, only a kind's).
         """
-        where, arguments = ("WHERE identity = ?", [identity]) if identity is not None else ("", [])
+        conditions, arguments = [], []
+        for column, value in (("identity", identity), ("kind", kind)):
+            if value is not None:
+                conditions.append(column + " = ?")
+                arguments.append(value)
+        where = "WHERE " + " AND ".join(conditions) if conditions else ""
         sql = "SELECT * FROM uploads {} ORDER BY id DESC".format(where)
         (total,) = self._db.execute("SELECT count(*) FROM ({})".format(sql), arguments).fetchone()
         rows = self._db.execute(sql + " LIMIT ? OFFSET ?", [*arguments, limit, offset])

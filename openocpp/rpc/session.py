@@ -33,6 +33,7 @@ from openocpp.rpc.frames import (
     unique_id_factory,
 )
 from openocpp.rpc.interfaces import IFrameObserver, IRpcSession
+from openocpp.rpc.redaction import loggable_frame
 from openocpp.transport.interfaces import IConnectionHandler, IOcppConnection
 
 #: A request handler: called with the typed request object, it returns the
@@ -106,7 +107,8 @@ class RpcSession:
     @ivar call_timeout: the default seconds to wait for an answer.
     @ivar log_frames: whether every frame in and out is logged, one debug
         line each with the fields C{identity}, C{direction} (C{"in"},
-        C{"out"}) and C{text}.  Off by default, and checked before building
+        C{"out"}) and C{text} (an AuthorizationKey's value redacted, see
+        L{openocpp.rpc.redaction}).  Off by default, and checked before building
         the event: a debug event costs as much as handling a small frame,
         even when no observer keeps it.  May be switched at any time (e.g.
         for one charge point being debugged); observers
@@ -268,7 +270,7 @@ class RpcSession:
                 "{identity} {direction} {text}",
                 identity=self._identity,
                 direction="in",
-                text=text,
+                text=loggable_frame(text),
             )
         try:
             frame = parse_frame(text)
@@ -287,7 +289,7 @@ class RpcSession:
             self._log.failure(
                 "Handling a frame from {identity} failed: {text}",
                 identity=self._identity,
-                text=text[:1000],
+                text=loggable_frame(text)[:1000],
             )
 
     # -- IRpcSession ---------------------------------------------------------
@@ -517,7 +519,7 @@ class RpcSession:
             "Malformed frame from {identity}: {error}: {text}",
             identity=self._identity,
             error=str(error),
-            text=text[:1000],
+            text=loggable_frame(text)[:1000],
         )
         self._invalid(f"malformed frame: {error}")
         unique_id = error.unique_id
@@ -788,7 +790,7 @@ class RpcSession:
                 "{identity} {direction} {text}",
                 identity=self._identity,
                 direction="out",
-                text=text,
+                text=loggable_frame(text),
             )
         self.connection.send_text(text)
 

@@ -273,6 +273,7 @@ class ApiResource(Resource):
         local_list = LocalListRoutes(central, self._connected_proxy, self._call_failed)
         reservations = ReservationRoutes(central, self._connected_proxy, self._call_failed)
         firmware = FirmwareRoutes(central, self._connected_proxy, self._call_failed)
+        self._firmware = firmware
         self._charging = ChargingProfileRoutes(queries, self._charge_point)
         from openocpp.web.certificates import CertificateRoutes
         from openocpp.web.chargepoints import ActionSchemaRoutes
@@ -577,6 +578,8 @@ class ApiResource(Resource):
             raise ApiError(400, "invalid_payload", error.description, code=str(error.code)) from None
         except (TypeError, ValueError) as error:
             raise ApiError(400, "invalid_payload", str(error)) from None
+        if action == "SignedUpdateFirmware":
+            self._firmware.check_signed(request)
         self.log.info(
             "{who} sends {action} to {identity}", who=call.who, action=action, identity=identity
         )

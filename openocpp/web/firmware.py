@@ -4,6 +4,11 @@ C{POST /api/v1/chargepoints/{identity}/firmware}: UpdateFirmware.req
 retrieve date defaults to now. What the charge point reports of it
 (FirmwareStatusNotification, DiagnosticsStatusNotification) is in the
 charge point's own JSON (C{firmware}, C{diagnostics}).
+
+A SignedUpdateFirmware sent through the API (its generic action route, the
+console's too) has its signing certificate checked first
+(L{FirmwareRoutes.check_signed}, L01.FR.11 and A00.FR.706): a 400
+C{bad_signing_certificate} says what is wrong, and nothing is sent.
 """
 
 from typing import Any, Callable
@@ -11,6 +16,8 @@ from typing import Any, Callable
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 
+from openocpp.centralsystem.firmwaresigning import SigningCertificateCheck, load_roots
+from openocpp.chargepoint.certificates import CertificateProblem
 from openocpp.messages import codec, core
 from openocpp.messages.errors import ValidationError
 from openocpp.transfer.errors import redact
@@ -34,6 +41,30 @@ class FirmwareRoutes:
         self._central = central
         self._connected = connected
         self._call_failed = call_failed
+        # Made at the first check: the routes are also built without a
+        # central system, to document them.
+        self._signing: SigningCertificateCheck | None = None
+
+    def check_signed(self, request: Any) -> None:
+        """
+        Check a SignedUpdateFirmware.req's signing certificate before it is
+        sent (see L{openocpp.centralsystem.firmwaresigning}).
+
+        @raise ApiError: 400 C{bad_signing_certificate}, saying why.
+        """
+        if self._signing is None:
+            path = getattr(self._central.config, "manufacturer_roots", None)
+            try:
+                roots = load_roots(path) if path else []
+            except ValueError as error:
+                # Read at start too: the file went away since.
+                text = str(error).replace("manufacturer_roots", "--manufacturer-root")
+                raise ApiError(503, "manufacturer_roots_unreadable", text) from None
+            self._signing = SigningCertificateCheck(roots, self._central.store.now)
+        try:
+            self._signing(request.firmware.signing_certificate)
+        except CertificateProblem as problem:
+            raise ApiError(400, "bad_signing_certificate", f"SignedUpdateFirmware not sent: {problem}") from None
 
     def post(self, call: Call, identity: str) -> Deferred:
         """

@@ -121,6 +121,12 @@ def _schemas() -> dict:
             "registrationStatus": _nullable({**_TEXT, "description": "status of the last BootNotification.conf"}),
             "securityProfile": _nullable(_INT),
             "hasPassword": {"type": "boolean"},
+            "keyRefusal": _nullable({
+                **_TEXT,
+                "description": "why its last new AuthorizationKey was not adopted (Rejected, NotSupported), "
+                "until one is accepted; with --pending-on-key-failure its boots are answered Pending "
+                "meanwhile (A01.FR.05)",
+            }),
             "registeredAt": _nullable(_TIME),
             "lastBoot": _nullable(_TIME),
             "lastSeen": _nullable(_TIME),
@@ -333,13 +339,17 @@ def _schemas() -> dict:
         {
             "id": _INT,
             "chargePoint": _TEXT,
-            "fileName": {**_TEXT, "description": "the name it is kept under (sanitised)"},
+            "kind": {
+                **_TEXT, "enum": ["Diagnostics", "DiagnosticsLog", "SecurityLog"],
+                "description": "what it is: the file of a GetDiagnostics.req, or a GetLog.req's log of that logType",
+            },
+            "fileName": {**_TEXT, "description": "the name it is kept under (sanitised; a log's begins with its kind)"},
             "size": {**_INT, "description": "bytes"},
             "sha256": {**_TEXT, "description": "its SHA-256, in hexadecimal"},
             "receivedAt": _TIME,
             "href": {**_TEXT, "description": "where to download it: GET /api/v1/uploads/{id}"},
         },
-        ["id", "chargePoint", "fileName", "size", "sha256", "receivedAt", "href"],
+        ["id", "chargePoint", "kind", "fileName", "size", "sha256", "receivedAt", "href"],
         "a file a charge point uploaded to /uploads/",
     )
     schemas["DiagnosticsRequest"] = _object(
@@ -358,6 +368,28 @@ def _schemas() -> dict:
             "location": {**_TEXT, "description": "the location sent"},
         },
         ["fileName", "location"],
+    )
+    schemas["LogRequest"] = _object(
+        {
+            "logType": {**_TEXT, "enum": ["DiagnosticsLog", "SecurityLog"]},
+            "requestId": {**_INT, "description": "default: one chosen, answered"},
+            "remoteLocation": {**_TEXT, "format": "uri", "description": "upload there instead of to this central system"},
+            "oldestTimestamp": _TIME,
+            "latestTimestamp": _TIME,
+            "retries": {**_INT, "minimum": 0},
+            "retryInterval": {**_INT, "minimum": 0, "description": "seconds"},
+        },
+        ["logType"],
+        "GetLog.req's fields, the log's location among them",
+    )
+    schemas["LogAnswer"] = _object(
+        {
+            "status": {**_TEXT, "description": "GetLog.conf's status"},
+            "fileName": _nullable({**_TEXT, "description": "the file the charge point will upload"}),
+            "requestId": _INT,
+            "location": {**_TEXT, "description": "the location sent"},
+        },
+        ["status", "fileName", "requestId", "location"],
     )
     for name in ("ChargePoint", "IdTag", "Transaction", "Event", "Upload"):
         schemas[name + "Page"] = _object(
@@ -1044,12 +1076,41 @@ def _upload_paths() -> dict:
                 },
             }
         },
+        "/api/v1/chargepoints/{identity}/logs": {
+            "post": {
+                "operationId": "getLog",
+                "tags": ["uploads"],
+                "summary": "Send GetLog.req with an upload location of this central system",
+                "description": (
+                    "As POST .../diagnostics, for a log (Security Whitepaper N01): a one-time upload "
+                    "location made for the logType, unless remoteLocation is given. The file uploaded "
+                    "there is listed by GET /api/v1/uploads with that kind, kept under a name beginning "
+                    "with it: no log overwrites a diagnostics file, nor another log."
+                ),
+                "parameters": [_IDENTITY],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("LogRequest")}}},
+                "responses": {
+                    "200": _json("the charge point's answer and what was sent", _ref("LogAnswer")),
+                    "400": _error("no or an unknown logType, or a body breaking GetLog.req's schema; nothing was sent"),
+                    "404": _error("unknown or not connected charge point (error: unknown_charge_point, not_connected)"),
+                    "415": _BODY_ERRORS["415"],
+                    "502": _error("the charge point answered a CALLERROR, disconnected or answered wrongly"),
+                    "504": _error("no answer within the central system's call timeout"),
+                    **_storage_errors(),
+                    **_AUTH_ERRORS,
+                },
+            }
+        },
         "/api/v1/uploads": {
             "get": {
                 "operationId": "listUploads",
                 "tags": ["uploads"],
                 "summary": "Files charge points uploaded, newest first",
-                "parameters": [_query("chargePoint", "only those of this charge point"), *_PAGE],
+                "parameters": [
+                    _query("chargePoint", "only those of this charge point"),
+                    _query("kind", "only those of this kind", {**_TEXT, "enum": ["Diagnostics", "DiagnosticsLog", "SecurityLog"]}),
+                    *_PAGE,
+                ],
                 "responses": {"200": _json("a page of uploads", _ref("UploadPage")), "400": _error("bad query"), **_AUTH_ERRORS},
             }
         },

@@ -324,6 +324,7 @@ def charge_point_json(identity: str, record: dict | None, proxy: Any) -> dict:
         "registrationStatus": record.get("registration_status"),
         "securityProfile": record.get("security_profile"),
         "hasPassword": record.get("password_hash") is not None,
+        "keyRefusal": record.get("key_refusal"),
         "registeredAt": record.get("registered_at"),
         "lastBoot": record.get("last_boot"),
         "lastSeen": record.get("last_seen"),

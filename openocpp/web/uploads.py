@@ -4,8 +4,10 @@ GetDiagnostics.req asks for (OCPP 1.6 5.6: its C{location} is a directory
 the charge point uploads into), and the API routes around it.
 
 C{POST /api/v1/chargepoints/{identity}/diagnostics} makes a one-time token
-and sends GetDiagnostics with the location C{<public base>/uploads/<token>/}.
-The charge point then sends its file there, either way:
+and sends GetDiagnostics with the location C{<public base>/uploads/<token>/};
+C{POST /api/v1/chargepoints/{identity}/logs} does the same for GetLog (the
+Security Whitepaper's N01: "uploaded like GetDiagnostics"), the token made
+for its C{logType}.  The charge point then sends its file there, either way:
 
   - C{PUT /uploads/<token>/<file name>} with the file's bytes as the body
     (what openocpp's charge point does, L{openocpp.transfer.http}), or
@@ -18,10 +20,14 @@ expired token is answered 404 and nothing is written.  A body larger than
 the config's C{max_upload} is answered 413 and nothing is kept.  Files are
 stored in the folder beside the database (C{<database>.uploads/}), one
 folder per charge point, under sanitised names (no path, no dots in front,
-C{[A-Za-z0-9._-]} only; a name taken gets C{-1}, C{-2}, ...), and recorded in
+C{[A-Za-z0-9._-]} only; a log's name begins with its kind,
+C{SecurityLog-} or C{DiagnosticsLog-}, so that no log is taken for the
+diagnostics file of the same name; a name taken gets C{-1}, C{-2}, ...: no
+file is ever overwritten), and recorded, with its kind, in
 the database (L{record_upload<openocpp.centralsystem.interfaces.ICentralSystemStore.record_upload>})
-before the 201 answer.  C{GET /api/v1/uploads} lists them and
-C{GET /api/v1/uploads/{id}} downloads one.
+before the 201 answer.  C{GET /api/v1/uploads[?kind=...]} lists them, each
+with its C{kind} (L{UPLOAD_KINDS}), and C{GET /api/v1/uploads/{id}}
+downloads one.
 
 The upload location is the config's C{public_url} (what charge points
 reach this API as) when it is set; otherwise the scheme and C{Host} header
@@ -53,9 +59,15 @@ from twisted.web.static import NoRangeStaticProducer
 from openocpp.centralsystem.store import StorageFailed
 from openocpp.messages import codec
 from openocpp.messages.core import GetDiagnosticsRequest
+from openocpp.messages.security import GetLogRequest
 from openocpp.messages.errors import ValidationError
 from openocpp.messages.validation import parse_datetime
 from openocpp.web.api import STREAMING, ApiError, Route
+
+#: What an upload is: the file a GetDiagnostics.req asked for, or a GetLog.req
+#: of that logType.
+DIAGNOSTICS = "Diagnostics"
+UPLOAD_KINDS = (DIAGNOSTICS, "DiagnosticsLog", "SecurityLog")
 
 #: Bytes an upload may have, unless configured (C{--api-max-upload}).
 DEFAULT_MAX_UPLOAD = 64 * 1024 * 1024
@@ -360,7 +372,8 @@ class UploadsResource(Resource):
         request.upload_client_gone = False
         request.notifyFinish().addErrback(lambda _: setattr(request, "upload_client_gone", True))
         kept = deferToThreadPool(
-            self._reactor, self._reactor.getThreadPool(), self._folder.keep, identity, safe_name(name), source
+            self._reactor, self._reactor.getThreadPool(), self._folder.keep, identity,
+            kept_name(record.get("kind") or DIAGNOSTICS, name), source
         )
         kept.addCallback(self._kept, request, token, identity, name)
         kept.addErrback(self._failed, request, identity)
@@ -394,7 +407,7 @@ class UploadsResource(Resource):
             if self._events is not None:
                 record = {
                     "id": upload_id, "identity": identity, "file_name": file_name, "size": size,
-                    "sha256": sha256, "received_at": None,
+                    "sha256": sha256, "received_at": None, "kind": None,
                 }
                 kept = self._store.upload_record(upload_id)
                 kept.addCallback(lambda found: found or record)
@@ -520,6 +533,7 @@ def upload_json(record: dict) -> dict:
     return {
         "id": record["id"],
         "chargePoint": record["identity"],
+        "kind": record.get("kind") or DIAGNOSTICS,
         "fileName": record["file_name"],
         "size": record["size"],
         "sha256": record["sha256"],
@@ -555,6 +569,7 @@ class UploadsApi:
         """
         return [
             Route("v1/chargepoints/{identity}/diagnostics", POST=self.post_diagnostics),
+            Route("v1/chargepoints/{identity}/logs", POST=self.post_log),
             Route("v1/uploads", GET=self.list_uploads),
             Route("v1/uploads/{uploadId}", GET=self.get_upload),
         ]
@@ -570,8 +585,7 @@ class UploadsApi:
             host = "{}:{}".format(address.host, address.port)
         return "{}://{}".format("https" if request.isSecure() else "http", host)
 
-    def post_diagnostics(self, call: Any, identity: str) -> Any:
-        body = call.json_object(("location", "startTime", "stopTime", "retries", "retryInterval"))
+    def _connected(self, identity: str) -> Any:
         try:
             proxy = self._central.charge_point(identity)
         except KeyError:
@@ -580,23 +594,20 @@ class UploadsApi:
             if self._central.store.charge_point(identity) is None:
                 raise ApiError(404, "unknown_charge_point", f"no charge point {identity!r} is known or connected")
             raise ApiError(404, "not_connected", f"charge point {identity!r} is not connected")
-        payload = dict(body)
-        if payload.get("location") is None:
-            token = secrets.token_urlsafe(24)
-            payload["location"] = "{}/uploads/{}/".format(self._base(call.request), token)
-        else:
-            token = None
-        try:
-            request = codec.decode(GetDiagnosticsRequest, payload)
-        except ValidationError as error:
-            raise ApiError(400, "invalid_payload", error.description, code=str(error.code)) from None
-        except (TypeError, ValueError) as error:
-            raise ApiError(400, "invalid_payload", str(error)) from None
+        return proxy
+
+    def _send_with_location(
+        self, call: Any, identity: str, proxy: Any, request: Any, token: str | None, kind: str
+    ) -> Deferred:
+        """
+        Keep the upload token (when the location is ours), then send the
+        request; fire with the charge point's answer.
+        """
         store = self._central.store
         if token is not None:
             expires = store.now() + timedelta(seconds=self._lifetime)
             try:
-                store.add_upload_token(token, identity, expires)
+                store.add_upload_token(token, identity, expires, kind)
             except StorageFailed as error:
                 raise ApiError(503, "storage_failed", f"could not store the upload location ({error.error})") from None
             ready = store.when_committed()
@@ -609,19 +620,76 @@ class UploadsApi:
 
         def send(_: Any) -> Deferred:
             self.log.info(
-                "{who} sends GetDiagnostics to {identity}, location {kind}",
-                who=call.who, identity=identity, kind="ours" if token is not None else request.location,
+                "{who} sends {action} to {identity}, location {location}",
+                who=call.who, action=request.action, identity=identity,
+                location="ours" if token is not None else "given",
             )
-            return proxy.call(request).addErrback(self._call_failed, identity, "GetDiagnostics")
+            return proxy.call(request).addErrback(self._call_failed, identity, request.action)
+
+        return ready.addErrback(stored_failed).addCallback(send)
+
+    def _our_location(self, call: Any) -> tuple[str, str]:
+        token = secrets.token_urlsafe(24)
+        return "{}/uploads/{}/".format(self._base(call.request), token), token
+
+    def post_diagnostics(self, call: Any, identity: str) -> Any:
+        body = call.json_object(("location", "startTime", "stopTime", "retries", "retryInterval"))
+        proxy = self._connected(identity)
+        payload = dict(body)
+        token = None
+        if payload.get("location") is None:
+            payload["location"], token = self._our_location(call)
+        request = _decoded(GetDiagnosticsRequest, payload)
 
         def answered(response: Any) -> dict:
             return {"fileName": response.file_name, "location": request.location}
 
-        return ready.addErrback(stored_failed).addCallback(send).addCallback(answered)
+        return self._send_with_location(call, identity, proxy, request, token, DIAGNOSTICS).addCallback(answered)
+
+    def post_log(self, call: Any, identity: str) -> Any:
+        """
+        C{POST {logType, requestId?, remoteLocation?, oldestTimestamp?,
+        latestTimestamp?, retries?, retryInterval?}}: send GetLog.req with a
+        location of ours unless one is given; the file uploaded there is
+        listed as of its C{logType}.  Without C{requestId}, one is chosen
+        (answered, with the location, to match the LogStatusNotifications).
+        """
+        body = call.json_object(
+            ("logType", "requestId", "remoteLocation", "oldestTimestamp", "latestTimestamp", "retries",
+             "retryInterval")
+        )
+        if body.get("logType") not in UPLOAD_KINDS[1:]:
+            raise ApiError(400, "bad_body", "logType must be DiagnosticsLog or SecurityLog")
+        proxy = self._connected(identity)
+        log = {name: body.get(name) for name in ("remoteLocation", "oldestTimestamp", "latestTimestamp")}
+        token = None
+        if log["remoteLocation"] is None:
+            log["remoteLocation"], token = self._our_location(call)
+        payload = {
+            "logType": body["logType"],
+            "requestId": body.get("requestId", secrets.randbelow(2**31 - 1) + 1),
+            "log": {name: value for name, value in log.items() if value is not None},
+            "retries": body.get("retries"),
+            "retryInterval": body.get("retryInterval"),
+        }
+        request = _decoded(GetLogRequest, {name: value for name, value in payload.items() if value is not None})
+
+        def answered(response: Any) -> dict:
+            return {
+                "status": str(response.status),
+                "fileName": response.filename,
+                "requestId": request.request_id,
+                "location": request.log.remote_location,
+            }
+
+        return self._send_with_location(call, identity, proxy, request, token, body["logType"]).addCallback(answered)
 
     def list_uploads(self, call: Any) -> Deferred:
         limit, offset = call.page()
         identity = call.arg("chargePoint")
+        kind = call.arg("kind")
+        if kind is not None and kind not in UPLOAD_KINDS:
+            raise ApiError(400, "bad_query", f"query argument kind must be one of {', '.join(UPLOAD_KINDS)}, not {kind!r}")
 
         def shaped(page: Any) -> dict:
             return {
@@ -631,7 +699,7 @@ class UploadsApi:
                 "offset": offset,
             }
 
-        return self._central.store.uploads_page(limit, offset, identity=identity).addCallback(shaped)
+        return self._central.store.uploads_page(limit, offset, identity=identity, kind=kind).addCallback(shaped)
 
     def get_upload(self, call: Any, uploadId: str) -> Any:
         if not (uploadId.isdigit() and len(uploadId) < 19):
@@ -667,6 +735,16 @@ class UploadsApi:
         return self._central.store.upload_record(int(uploadId)).addCallback(found)
 
 
+def kept_name(kind: str, name: str) -> str:
+    """
+    The name an upload is kept under: C{name} made safe (L{safe_name}),
+    after its kind for a log (C{SecurityLog-log.txt}), so that a log never
+    looks like the diagnostics file of the same name.
+    """
+    safe = safe_name(name)
+    return safe if kind == DIAGNOSTICS else safe_name(f"{kind}-{safe}")
+
+
 def uploads_folder(database: str) -> str:
     """
     The folder beside a database where uploads are kept: C{<database>.uploads}
@@ -677,3 +755,13 @@ def uploads_folder(database: str) -> str:
         return tempfile.mkdtemp(prefix="openocpp-uploads-")
     return os.path.abspath(database) + ".uploads"
 
+
+
+def _decoded(kind: Any, payload: dict) -> Any:
+    # An API body as the request it asks for, or the 400 saying why not.
+    try:
+        return codec.decode(kind, payload)
+    except ValidationError as error:
+        raise ApiError(400, "invalid_payload", error.description, code=str(error.code)) from None
+    except (TypeError, ValueError) as error:
+        raise ApiError(400, "invalid_payload", str(error)) from None

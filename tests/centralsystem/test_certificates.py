@@ -120,7 +120,8 @@ class SignCertificateTests(CentralSystemMixin, TestCase):
         """
         A02.FR.03/A02.FR.04: SignCertificate with a good CSR is Accepted,
         then CertificateSigned brings a chain (PEM, A00.FR.507) whose leaf
-        names the charge point and is signed by the CA; the central system
+        names the charge point and is signed by the CA (SHA-256, a serial
+        number, a key usage: A00.FR.506, A00.FR.508, A00.FR.512); the central system
         lists it with the charge point's answer; the charge point connects
         with it at profile 3 (A00.FR.401); once revoked, that certificate is
         refused (403).
@@ -139,6 +140,12 @@ class SignCertificateTests(CentralSystemMixin, TestCase):
         ca = x509.load_pem_x509_certificate(self.ca.certificate.read_bytes())
         self.assertEqual(chain[0].subject.rfc4514_string(), "CN=CP001,O=ACME")
         chain[0].verify_directly_issued_by(ca)
+        # A00.FR.506: SHA-256; A00.FR.508: a serial number; A00.FR.512: a
+        # key usage restricting the key to a client's.
+        self.assertIsInstance(chain[0].signature_hash_algorithm, hashes.SHA256)
+        self.assertGreater(chain[0].serial_number, 0)
+        usage = chain[0].extensions.get_extension_for_class(x509.KeyUsage).value
+        self.assertEqual((usage.digital_signature, usage.key_cert_sign), (True, False))
         self.assertEqual(chain[0].public_key().public_numbers(), key.public_key().public_numbers())
         records = self.central.store.issued_certificates.records
         for _ in range(500):
@@ -192,7 +199,8 @@ class SignCertificateTests(CentralSystemMixin, TestCase):
     @inlineCallbacks
     def test_without_ca_rejected(self):
         """
-        Without a CA (and no plugin), SignCertificate is Rejected.
+        A02.FR.12: without a CA (and no plugin) the central system cannot
+        process a SignCertificate: Rejected.
         """
         yield self.start(ca_key=None, ca_certificate=None)
         self.central.store.register_charge_point("CP001", password="00112233445566778899")

@@ -11,11 +11,12 @@ from twisted.internet import reactor
 from twisted.internet.defer import inlineCallbacks
 from twisted.internet.endpoints import TCP4ClientEndpoint
 from twisted.internet.protocol import Factory
+from twisted.logger import formatEvent, globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from openocpp import hookimpl
 from openocpp.centralsystem.config import CentralSystemConfig
-from openocpp.centralsystem.credentials import INVALID_CERTIFICATE_EVENT
+from openocpp.centralsystem.credentials import INVALID_CERTIFICATE_EVENT, LOWER_PROFILE_EVENT
 from openocpp.centralsystem.tap import CentralSystemOptions
 from openocpp.transport.errors import HandshakeFailed
 from openocpp.transport.security import parse_ssl_description
@@ -207,6 +208,59 @@ class TLSListenerTests(TLSMixin, TestCase):
         self.central.store.register_charge_point("CP001", password=KEY, security_profile=2)
         cp = yield self.connect("CP001", security_profile=3, tls_options=client_options(self.tls, "CP001"))
         self.assertEqual((yield cp.call(BOOT)).status, "Accepted")
+
+    @inlineCallbacks
+    def test_lower_profile_refused_once_connected_with_a_higher(self):
+        """
+        A05.FR.09: a charge point registered for profile 2 that connected
+        with its certificate (profile 3) is refused with its password from
+        then on (401, a log line, a security event of the central system
+        naming both profiles); its approval is not changed by it, and an
+        operator lowering its registration lets the password in again.
+        """
+        yield self.start_central_system(security_profile=2, **self.tls_settings(tls_ca=str(self.tls.ca)))
+        store = self.central.store
+        store.register_charge_point("CP001", password=KEY, security_profile=2)
+        basic = yield self.connect("CP001", password=KEY, security_profile=2, tls_options=client_options(self.tls))
+        yield basic.close()
+        self.assertEqual(store.charge_point_credentials("CP001").security_profile, 2)
+        mutual = yield self.connect("CP001", security_profile=3, tls_options=client_options(self.tls, "CP001"))
+        yield mutual.close()
+        self.assertEqual(store.charge_point_credentials("CP001").security_profile, 3)
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        status = yield self.refused_status("CP001", password=KEY, security_profile=2,
+                                           tls_options=client_options(self.tls))
+        self.assertEqual(status, 401)
+        self.assertEqual(
+            [(event["type"], event["tech_info"]) for event in store.security_events("CP001")],
+            [(LOWER_PROFILE_EVENT, "registered for security profile 3, connecting with profile 2 at most")],
+        )
+        self.assertEqual(
+            len([event for event in events if "A05.FR.09" in formatEvent(event) and "CP001" in formatEvent(event)]),
+            1,
+        )
+        store.register_charge_point("CP001", security_profile=2)
+        basic = yield self.connect("CP001", password=KEY, security_profile=2, tls_options=client_options(self.tls))
+        self.assertTrue(basic.connection.open)
+
+    @inlineCallbacks
+    def test_raised_profile_keeps_the_approval(self):
+        """
+        A05.FR.09: raising the registered profile of a charge point not
+        approved (unknown charge points pending) does not approve it.
+        """
+        yield self.start_central_system(
+            security_profile=2, unknown_charge_points="pending", **self.tls_settings(tls_ca=str(self.tls.ca))
+        )
+        store = self.central.store
+        store.record_boot("CP001", BOOT, "Pending")
+        self.assertFalse(store.is_approved("CP001"))
+        mutual = yield self.connect("CP001", security_profile=3, tls_options=client_options(self.tls, "CP001"))
+        self.assertEqual((yield mutual.call(BOOT)).status, "Pending")
+        self.assertEqual(store.charge_point_credentials("CP001").security_profile, 3)
+        self.assertFalse(store.is_approved("CP001"))
 
     @inlineCallbacks
     def test_plain_listener_refuses_profiles_2_and_3(self):

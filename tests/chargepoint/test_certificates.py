@@ -161,6 +161,21 @@ class InstallCertificateTests(CertificateTestCase):
         self.assertEqual(self.install(pem(leaf)), "Rejected")
         self.assertEqual(self.installed().status, "NotFound")
 
+    def test_failed_installation_answered_failed(self):
+        """
+        M05.FR.04: an installation that fails (the certificate store cannot
+        write it) is answered Failed, and nothing is installed.
+        """
+        import sqlite3
+
+        def broken(*arguments, **keywords):
+            raise sqlite3.OperationalError("disk I/O error")
+
+        self.patch(self.cp._certificates._store, "add", broken)
+        self.assertEqual(self.install(Authority("A", self.now).pem), "Failed")
+        self.assertEqual(len(self.flushLoggedErrors(sqlite3.OperationalError)), 1)
+        self.assertEqual(self.installed().certificate_hash_data, None)
+
     def test_store_full_rejected(self):
         """
         M05.FR.03: with CertificateStoreMaxLength certificates installed
@@ -311,7 +326,8 @@ class DeleteCertificateTests(CertificateTestCase):
 
     def test_delete_charge_point_certificate_failed(self):
         """
-        M04.FR.05: the charge point certificate cannot be deleted.
+        M04.FR.05: the charge point certificate cannot be deleted;
+        M04.FR.03: the failed deletion is answered Failed.
         """
         root = Authority("CS Root", self.now)
         self.install(root.pem)

@@ -430,7 +430,10 @@ class TransactionInProgressTests(FirmwareTestCase):
         """
         Downloaded while a transaction runs: the free connector goes
         Unavailable, the installation starts once the transaction ended,
-        and the connector is Available again afterwards (5.19).
+        and the connector is Available again afterwards (5.19). The signed
+        update installs through this same code (its class extends this
+        one's): L01.FR.06/L01.FR.18 (waiting for the transactions to end)
+        and L01.FR.07/L01.FR.19 (the free connectors Unavailable).
         """
         self.boot_and_clear()
         started = self.cp.start_transaction(1, "TAG-1")
@@ -457,7 +460,9 @@ class TransactionInProgressTests(FirmwareTestCase):
     def test_connector_freed_while_waiting_goes_unavailable(self):
         """
         Two transactions: the connector of the first to end goes
-        Unavailable once free; the installation starts after the second.
+        Unavailable once free; the installation starts after the second
+        (L01.FR.07/L01.FR.19: any connector that becomes available while
+        waiting is set Unavailable).
         """
         self.boot_and_clear()
         for connector in (1, 2):

@@ -522,7 +522,9 @@ class RenewalLoopbackTests(CentralSystemMixin, TestCase):
     async def test_A03_renews_and_reconnects_with_the_new_certificate(self):
         """
         A03.FR.02/03/13: the charge point sends a CSR by itself once
-        accepted; the central system signs it and sends CertificateSigned
+        accepted; A03.FR.04/11: the central system (its own CA here: a hook
+        delegates to a CA server) answers Accepted, has it signed and sends
+        CertificateSigned
         (A03.FR.06: verified, Accepted); A03.FR.08: the charge point
         reconnects presenting the new certificate, which then counts as
         proven (A03.FR.10: the old one is kept for a month).

@@ -106,8 +106,9 @@ class SecurityEventTests(ChargePointTestCase):
 
     def test_not_critical_event_is_logged_not_sent(self):
         """
-        A04.FR.04: every event is logged, also the ones not critical, which
-        are not sent (InvalidMessages is not critical).
+        A04.FR.04, N01.FR.05: every event is logged in the security log,
+        also the ones not critical, which are not sent (InvalidMessages is
+        not critical).
         """
         self.boot_and_clear()
         before = len(self.sent())
@@ -164,7 +165,8 @@ class SecurityEventTests(ChargePointTestCase):
 
     def test_authorization_key_change_is_logged_without_the_key(self):
         """
-        A01.FR.11: the change of AuthorizationKey is in the security log
+        A01.FR.01: the key is stored in the configuration key
+        AuthorizationKey; A01.FR.11: the change is in the security log
         (ReconfigurationOfSecurityParameters, not critical); A01.FR.12: its
         content is not, nor in the charge point's log.
         """
@@ -177,6 +179,7 @@ class SecurityEventTests(ChargePointTestCase):
             ("ReconfigurationOfSecurityParameters", "AuthorizationKey changed to (hidden)"),
         )
         self.assertNotIn(KEY, self.cp._security_log.csv())
+        self.assertEqual(self.cp.ocpp_config.get("AuthorizationKey"), KEY)
 
     def test_security_log_was_cleared(self):
         """

@@ -252,7 +252,8 @@ class ProfileSwitchTests(SynchronousTestCase):
     def test_raised_profile_reconnects_with_it(self):
         """
         A05.FR.05 to A05.FR.07: Accepted, then disconnected and connected
-        again with the new profile (HTTP Basic with the AuthorizationKey).
+        again with the new profile (HTTP Basic with the AuthorizationKey);
+        A00.FR.001: one connection, with the one profile configured.
         """
         self.cp.startService()
         self.assertEqual(self.change("AuthorizationKey", KEY), ConfigurationStatus.ACCEPTED)
@@ -266,7 +267,8 @@ class ProfileSwitchTests(SynchronousTestCase):
 
     def test_lowering_is_rejected_without_reconnecting(self):
         """
-        A05.FR.01: Rejected, the value kept, no reconnection.
+        A05.FR.01: Rejected, the value kept, no reconnection (A00.FR.005:
+        no lowering through OCPP messages).
         """
         self.cp.ocpp_config.set("AuthorizationKey", KEY)
         self.cp.ocpp_config.set("SecurityProfile", "1")

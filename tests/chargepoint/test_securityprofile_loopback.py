@@ -102,7 +102,8 @@ class ConnectionFailureEventTests(TestCase):
         """
         A00.FR.309 (profile 2) / A00.FR.413 (profile 3): the central
         system's certificate is not signed by a CentralSystemRootCertificate
-        the charge point trusts: no connection, and an
+        the charge point trusts (its certification path is verified,
+        A00.FR.307 / A00.FR.411): no connection, and an
         InvalidCentralSystemCertificate security event.
         """
         trusted = Authority("CPO Root", self.now)

@@ -104,8 +104,8 @@ class SignedFirmwareTests(SignedFirmwareTestCase):
         L01.FR.01/L01.FR.10: each state is told with the request's
         requestId: Downloading, Downloaded, SignatureVerified (L01.FR.04:
         the signature over the whole file verified before installing),
-        Installing, Installed; no FirmwareStatusNotification of the 1.6
-        profile.
+        Installing, Installed (L01.FR.05: without installDateTime, at once
+        once verified); no FirmwareStatusNotification of the 1.6 profile.
         """
         self.assertEqual(self.update(), "Accepted")
         self.transfers.last.succeed(IMAGE)

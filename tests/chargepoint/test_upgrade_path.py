@@ -126,7 +126,9 @@ class UpgradePathTests(TestCase):
         CpoName) signed by the central system as a CA, CertificateSigned
         Accepted; A05.FR.04/05: SecurityProfile 3 Accepted and the charge
         point reconnects with mutual TLS (A00.FR.401 to 405) presenting the
-        signed certificate. A05.FR.01: lowering it to 2 is Rejected.
+        signed certificate. A05.FR.01: lowering it to 2 is Rejected. A05.FR.06:
+        each raise disconnects it first; A05.FR.09: the central system then
+        holds it to profile 3.
         """
         plain, plain_url, tls, tls_url = await self.plain_and_tls()
         cp = self.charge_point(plain_url, tls_url)
@@ -150,6 +152,8 @@ class UpgradePathTests(TestCase):
         proxy = await tls.when_connected("CP001")
         self.assertEqual(proxy.security_profile, 2)
         await self.until(lambda: cp.online, "online at profile 2")
+        # A05.FR.06: it left the profile 1 central system to do so.
+        await self.until(lambda: plain._connected.get("CP001") is None, "disconnected at profile 1")
         self.assertEqual(cp.ocpp_config.integer("SecurityProfile"), 2)
 
         records = tls.store.issued_certificates.records
@@ -186,6 +190,9 @@ class UpgradePathTests(TestCase):
         answer = await proxy.change_configuration("SecurityProfile", "2")
         self.assertEqual(answer.status, "Rejected")
         self.assertEqual(cp.ocpp_config.integer("SecurityProfile"), 3)
+        # A05.FR.09: connected with profile 3, it is held to it (its
+        # password alone no longer gets it in).
+        self.assertEqual(tls.store.charge_point_credentials("CP001").security_profile, 3)
         self.assertFalse([t for t in self.events.tech_infos if t and "fallback" in t])
 
     async def test_fallback_when_profile_2_cannot_connect(self):

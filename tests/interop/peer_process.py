@@ -160,13 +160,14 @@ def _matches(line: dict, event: str, fields: dict, where) -> bool:
     )
 
 
-async def start_peer(testcase, reactor, script: str, *arguments: str, ready: str) -> tuple:
+async def start_peer(testcase, reactor, script: str, *arguments: str, ready: str | None) -> tuple:
     """
     Run C{interop/<script>} with the test's Python, wait for its first
-    C{ready} event, and have the test stop it at its end (SIGTERM, then
-    SIGKILL should it not exit in time) and await its exit.
+    C{ready} event (none when C{ready} is C{None}), and have the test stop
+    it at its end (SIGTERM, then SIGKILL should it not exit in time) and
+    await its exit.
 
-    @return: its L{PeerProcess} and that first C{ready} line.
+    @return: its L{PeerProcess} and that first C{ready} line (or C{None}).
     """
     peer = PeerProcess(reactor, script)
     path = os.path.abspath(os.path.join(INTEROP, script))
@@ -188,6 +189,9 @@ async def start_peer(testcase, reactor, script: str, *arguments: str, ready: str
             timer.cancel()
 
     testcase.addCleanup(stop)
+    if ready is None:
+        # A peer expected to fail: the test awaits its end itself.
+        return peer, None
     line = await peer.wait_for(ready)
     return peer, line
 

@@ -16,10 +16,15 @@ from twisted.trial.unittest import TestCase
 from openocpp.pki import make_ca
 
 from tests.interop.peer_process import start_peer
+from tests.transport.certificates import tls_files
 from tests.web.api_client import ApiMixin
+from tests.web.test_firmware import signing_certificate
 
 #: The identity the foreign charge point connects with.
 IDENTITY = "FOREIGN-1"
+
+#: The AuthorizationKey it is registered with, in the profile tests.
+KEY = "interop-key-00112233"
 
 #: The idTag of its charging session.
 TAG = "INTEROP-1"
@@ -34,19 +39,22 @@ class ForeignChargePointMixin(ApiMixin):
 
     timeout = 45
 
-    async def connect_foreign(self, *arguments, overrides=None):
+    async def connect_foreign(self, *arguments, overrides=None, registered=None):
         """
         Start the central system (configured with C{overrides}) and its
-        API, accept L{TAG} through the API, then the foreign charge point;
-        wait for its boot.
+        API, register L{IDENTITY} (with the C{registered} arguments, when
+        given), accept L{TAG} through the API, then the foreign charge
+        point; wait for its boot.
         """
         await self.start(**(overrides or {}))
+        if registered is not None:
+            self.central.store.register_charge_point(IDENTITY, **registered)
         answer = await self.put(f"/api/v1/idtags/{TAG}", {"status": "Accepted"})
         self.assertEqual(answer.status, 201, answer)
         # 127.0.0.1, where the central system listens, rather than the
         # mixin's localhost, which may resolve to ::1 first.
         url = self.url.replace("//localhost:", "//127.0.0.1:")
-        self.assertTrue(url.startswith("ws://127.0.0.1:"), url)
+        self.assertTrue(url.startswith(("ws://127.0.0.1:", "wss://127.0.0.1:")), url)
         self.cp, connected = await start_peer(
             self, reactor, "ocpp_chargepoint.py", "--url", url, "--identity", IDENTITY,
             *arguments, ready="connected",
@@ -230,7 +238,7 @@ API_CALLS = [
                 "requestId": 1}, 502, "NotSupported"),
     ("SignedUpdateFirmware", {"requestId": 2, "firmware": {
         "location": "http://127.0.0.1:1/firmware.bin", "retrieveDateTime": "2030-01-01T00:00:00Z",
-        "signingCertificate": _PEM, "signature": "c2lnbmF0dXJl"}}, 502, "NotSupported"),
+        "signingCertificate": signing_certificate(), "signature": "c2lnbmF0dXJl"}}, 502, "NotSupported"),
     ("Reset", {"type": "Soft"}, 200, {"status": "Accepted"}),
 ]
 
@@ -331,3 +339,42 @@ class SecurityFlowTests(ForeignChargePointMixin, TestCase):
         )
         self.assertEqual(self.cp.garbage, [])
         self.assertNotIn("Traceback", self.cp.stderr)
+
+
+class SecurityProfileTwoTests(ForeignChargePointMixin, TestCase):
+    """
+    The C{ocpp} package's charge point at Security Profile 2 (TLS and HTTP
+    Basic) against openocpp's central system listening with TLS.
+    """
+
+    async def test_profile_2_boots_and_wrong_password_refused(self):
+        """
+        A00.FR.301, A00.FR.302: over C{wss://} with HTTP Basic (the
+        identity as the user, A00.FR.303, and its AuthorizationKey) it
+        boots, and the Security Whitepaper's requests it sends then are
+        answered. With a wrong password the upgrade is refused with 401
+        and it never connects.
+        """
+        tls = tls_files()
+        settings = dict(tls_key=str(tls.server.key), tls_certificate=str(tls.server.certificate))
+        await self.connect_foreign(
+            "--no-session", "--security", "--password", KEY, "--ca-certificates", str(tls.ca),
+            overrides=settings, registered=dict(password=KEY, security_profile=2),
+        )
+        await self.cp.wait_for("security")
+        sent = {line["action"]: line for line in self.cp.events("sent")}
+        for action in ("SecurityEventNotification", "LogStatusNotification", "SignedFirmwareStatusNotification"):
+            self.assertEqual(sent[action]["response"], {}, action)
+        (proxy,) = self.central.charge_points()
+        self.assertEqual((proxy.identity, proxy.security_profile), (IDENTITY, 2))
+        self.assertEqual(self.cp.garbage, [])
+
+        url = self.url.replace("//localhost:", "//127.0.0.1:")
+        wrong, _ = await start_peer(
+            self, reactor, "ocpp_chargepoint.py", "--url", url, "--identity", IDENTITY, "--no-session",
+            "--password", "not-the-password-0000", "--ca-certificates", str(tls.ca), ready=None,
+        )
+        ended = await wrong.ended
+        self.assertEqual(getattr(ended, "exitCode", 0), 1, wrong.diagnosis())
+        self.assertEqual(wrong.events("connected"), [])
+        self.assertIn("401", wrong.stderr)

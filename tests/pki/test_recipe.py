@@ -11,6 +11,7 @@ import os
 import stat
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
 from twisted.internet import reactor
 from twisted.internet.defer import inlineCallbacks
@@ -39,7 +40,9 @@ class CommandTests(SynchronousTestCase):
         The CA is made once and reused; the server certificate names its
         hosts (CN and subjectAltName, A00.FR.510) and comes with the CA; a
         charge point's names its identity (A00.FR.511) and the CPO
-        (A00.FR.509); keys are P-256 (A00.FR.503), private to their owner.
+        (A00.FR.509); keys are P-256 (A00.FR.503, A00.FR.501), private to
+        their owner; each is signed with ECDSA and SHA-256 (A00.FR.504-506),
+        with a serial number (A00.FR.508) and a key usage (A00.FR.512).
         """
         folder = os.path.abspath(self.mktemp())
         self.assertEqual(main([folder, "--charge-point", "CP001", "--cpo-name", "ACME"]), 0)
@@ -57,6 +60,17 @@ class CommandTests(SynchronousTestCase):
         self.assertEqual(charge_point.public_key().curve.name, "secp256r1")
         mode = os.stat(os.path.join(folder, "CP001.key.pem")).st_mode
         self.assertEqual(stat.S_IMODE(mode) & 0o077, 0)
+        # Every certificate made: a P-256 key (128-bit security, A00.FR.501),
+        # signed with ECDSA (A00.FR.505) over SHA-256 (A00.FR.506), both
+        # BSI TR-02102 algorithms (A00.FR.504), a serial number
+        # (A00.FR.508) and a Key Usage extension (A00.FR.512).
+        made = [x509.load_pem_x509_certificate(ca), *server, charge_point]
+        for certificate in made:
+            self.assertEqual(certificate.public_key().curve.name, "secp256r1")
+            self.assertEqual(certificate.signature_algorithm_oid, x509.oid.SignatureAlgorithmOID.ECDSA_WITH_SHA256)
+            self.assertIsInstance(certificate.signature_hash_algorithm, hashes.SHA256)
+            self.assertGreater(certificate.serial_number, 0)
+            certificate.extensions.get_extension_for_class(x509.KeyUsage)
 
     def test_bad_identity_refused(self):
         """

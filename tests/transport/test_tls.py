@@ -95,9 +95,16 @@ class CompressionTests(SynchronousTestCase):
     """
 
     def test_server_no_compression(self):
+        """
+        A00.FR.320/424: the central system's TLS server refuses compression.
+        """
         self.assertTrue(_options(_server().getContext()) & SSL.OP_NO_COMPRESSION)
 
     def test_client_no_compression(self):
+        """
+        A00.FR.320/424: the charge point's TLS client, in a handshake, has
+        compression off.
+        """
         connection = handshake(_server(), _client()).connection
         self.assertTrue(_options(connection.get_context()) & SSL.OP_NO_COMPRESSION)
 

@@ -33,6 +33,7 @@ from openocpp.web.service import WebService
 from tests.centralsystem.fake_chargepoint import BOOT, NOW, when_disconnected
 from tests.centralsystem.store_file import select
 from tests.payloads import sample_message
+from tests.web.test_firmware import signing_certificate
 from tests.web.api_client import TOKEN, ApiMixin, Body, SseReader
 
 
@@ -235,6 +236,8 @@ class ActionTests(ApiMixin, TestCase):
         payloads["RemoteStartTransaction"]["chargingProfile"]["chargingProfilePurpose"] = "TxProfile"
         payloads["TriggerMessage"]["requestedMessage"] = "Heartbeat"
         payloads["ExtendedTriggerMessage"]["requestedMessage"] = "Heartbeat"
+        # A signing certificate the API's check lets through (L01.FR.11).
+        payloads["SignedUpdateFirmware"]["firmware"]["signingCertificate"] = signing_certificate()
         answers = yield gatherResults(
             [self.post(f"/api/v1/chargepoints/CP1/actions/{name}", payload) for name, payload in payloads.items()]
         )

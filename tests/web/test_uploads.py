@@ -19,6 +19,7 @@ from twisted.web.test.requesthelper import DummyChannel
 from zope.interface import implementer
 
 from openocpp.messages.core import GetDiagnosticsRequest, GetDiagnosticsResponse
+from openocpp.messages.security import GetLogRequest, GetLogResponse
 from openocpp.transfer import TransferError, Transfers
 from openocpp.web.uploads import UploadRequest, safe_name
 from tests.web.api_client import ApiMixin
@@ -483,6 +484,85 @@ class DiagnosticsRouteTests(UploadsTestCase):
     def test_unknown_charge_point_is_404(self):
         answer = yield self.post("/api/v1/chargepoints/NOPE/diagnostics", {})
         self.assertError(answer, 404, "unknown_charge_point")
+
+
+class LogRouteTests(UploadsTestCase):
+    """
+    C{POST /api/v1/chargepoints/{identity}/logs} sends GetLog with a
+    location of ours (the Security Whitepaper's N01: a log is uploaded
+    like GetDiagnostics' file), and the logs are kept and listed apart from
+    the diagnostics files.
+    """
+
+    @inlineCallbacks
+    def ask_for(self, cp, log_type, **more):
+        cp.answers["GetLog"] = GetLogResponse(status="Accepted", filename="diag.zip")
+        answer = yield self.post("/api/v1/chargepoints/CP1/logs", {"logType": log_type, **more})
+        self.assertEqual(answer.status, 200, answer)
+        return answer.json
+
+    @inlineCallbacks
+    def test_logs_never_overwrite_diagnostics_or_each_other(self):
+        """
+        GetLog is sent with a location of ours, for its logType;
+        a security log and a diagnostics log named as the diagnostics file
+        (and as each other) are kept beside it under names of their own,
+        and the list tells each kind, filtered by C{?kind=}.
+        """
+        cp = yield self.booted("CP1")
+        cp.answers["GetDiagnostics"] = GetDiagnosticsResponse(file_name="diag.zip")
+        diagnostics = yield self.post("/api/v1/chargepoints/CP1/diagnostics", {})
+        yield self.transfers.upload(diagnostics.json["location"], self.source, "diag.zip")
+        first = yield self.ask_for(cp, "SecurityLog", requestId=42, retries=1)
+        self.assertEqual((first["status"], first["fileName"], first["requestId"]), ("Accepted", "diag.zip", 42))
+        sent = cp.received[-1]
+        self.assertIsInstance(sent, GetLogRequest)
+        self.assertEqual(
+            (str(sent.log_type), sent.request_id, sent.retries, sent.log.remote_location),
+            ("SecurityLog", 42, 1, first["location"]),
+        )
+        self.assertTrue(first["location"].startswith(self.base + "/uploads/"))
+        yield self.transfers.upload(first["location"], self.source, "diag.zip")
+        second = yield self.ask_for(cp, "SecurityLog")
+        self.assertGreater(second["requestId"], 0)
+        yield self.transfers.upload(second["location"], self.source, "diag.zip")
+        third = yield self.ask_for(cp, "DiagnosticsLog")
+        yield self.transfers.upload(third["location"], self.source, "diag.zip")
+        self.assertEqual(
+            self.kept(),
+            ["CP1/DiagnosticsLog-diag.zip", "CP1/SecurityLog-diag-1.zip", "CP1/SecurityLog-diag.zip", "CP1/diag.zip"],
+        )
+        listed = yield self.get("/api/v1/uploads")
+        self.assertEqual(
+            [(item["kind"], item["fileName"]) for item in listed.json["items"]],
+            [("DiagnosticsLog", "DiagnosticsLog-diag.zip"), ("SecurityLog", "SecurityLog-diag-1.zip"),
+             ("SecurityLog", "SecurityLog-diag.zip"), ("Diagnostics", "diag.zip")],
+        )
+        security = yield self.get("/api/v1/uploads?kind=SecurityLog")
+        self.assertEqual(security.json["total"], 2)
+        only = yield self.get("/api/v1/uploads?kind=Diagnostics&chargePoint=CP1")
+        self.assertEqual([item["fileName"] for item in only.json["items"]], ["diag.zip"])
+        bad = yield self.get("/api/v1/uploads?kind=Logs")
+        self.assertError(bad, 400, "bad_query")
+
+    @inlineCallbacks
+    def test_location_given_and_bad_bodies(self):
+        """
+        A remote location given is sent as it is (no token made); a
+        missing or unknown logType, or a body breaking GetLog's schema, is
+        a 400 and nothing is sent.
+        """
+        cp = yield self.booted("CP1")
+        given = yield self.ask_for(cp, "DiagnosticsLog", remoteLocation="ftp://elsewhere.example/in/")
+        self.assertEqual(given["location"], "ftp://elsewhere.example/in/")
+        self.assertEqual(cp.received[-1].log.remote_location, "ftp://elsewhere.example/in/")
+        sent = len(cp.received)
+        for body in ({}, {"logType": "Everything"}, {"logType": "SecurityLog", "retries": "x"}):
+            answer = yield self.post("/api/v1/chargepoints/CP1/logs", body)
+            self.assertEqual(answer.status, 400, (body, answer))
+        self.assertEqual(len(cp.received), sent)
+        unknown = yield self.post("/api/v1/chargepoints/NOPE/logs", {"logType": "SecurityLog"})
+        self.assertError(unknown, 404, "unknown_charge_point")
 
 
 class PublicUrlTests(UploadsTestCase):

@@ -1,0 +1,84 @@
+"""
+The requirement table of C{docs/security.md} is what C{docs/security_table.py}
+makes from the tests, and its "Left" list names no requirement a test names:
+the map of the Security Whitepaper's requirements cannot drift from the tests.
+"""
+
+import importlib.util
+from pathlib import Path
+
+from twisted.trial.unittest import SynchronousTestCase
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("security_table", ROOT / "docs" / "security_table.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class SecurityTableTests(SynchronousTestCase):
+    """
+    C{docs/security.md} against the tests.
+    """
+
+    def setUp(self):
+        self.generator = _generator()
+
+    def test_table_and_left_list_match_the_tests(self):
+        """
+        The table equals the generator's output and no tested id is left
+        (fix: C{python docs/security_table.py --write}, then edit the "Left"
+        list).
+        """
+        document = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
+        self.assertEqual(self.generator.problems(document, self.generator.named_ids()), [])
+
+    def test_ranges_and_lists_expanded(self):
+        """
+        C{A02.FR.02-04} names three ids, C{A00.FR.004/005} two.
+        """
+        self.assertEqual(
+            self.generator.requirement_ids("A02.FR.02-04 and A00.FR.004/005, L01.FR.11"),
+            ["A02.FR.02", "A02.FR.03", "A02.FR.04", "A00.FR.004", "A00.FR.005", "L01.FR.11"],
+        )
+
+    def test_only_tests_and_constants_count(self):
+        """
+        An id in a test method or a module-level constant counts; one in a
+        module docstring or a helper does not; a test's name may carry it.
+        """
+        tests = Path(self.mktemp())
+        (tests / "pkg").mkdir(parents=True)
+        (tests / "pkg" / "test_x.py").write_text(
+            '"""About A00.FR.001."""\n'
+            "ANSWERS = {'x': 1}  # A00.FR.002\n"
+            "def helper():\n"
+            "    return 'A00.FR.003'\n"
+            "class T:\n"
+            "    def test_a(self):\n"
+            "        # A00.FR.004\n"
+            "        pass\n"
+            "    def test_A00_FR_005_named(self):\n"
+            "        pass\n",
+            encoding="utf-8",
+        )
+        self.assertEqual(
+            self.generator.named_ids(tests),
+            {
+                "A00.FR.002": {"pkg.test_x (ANSWERS)"},
+                "A00.FR.004": {"pkg.test_x.T.test_a"},
+                "A00.FR.005": {"pkg.test_x.T.test_A00_FR_005_named"},
+            },
+        )
+
+    def test_row_shows_three_tests_then_a_count(self):
+        """
+        A row names three tests, then how many more.
+        """
+        table = self.generator.render({"A00.FR.001": {"m.T.test_a", "m.T.test_b", "m.T.test_c", "m.T.test_d"}})
+        self.assertIn(
+            "| A00.FR.001 | `m.T.test_a`; `m.T.test_b`; `m.T.test_c` (and 1 more) |\n", table
+        )
