@@ -28,6 +28,22 @@ def name(common_name: str, organization: str = "openocpp tests") -> x509.Name:
     return x509.Name(attributes)
 
 
+def _write_key(key, path):
+    # A private key as unencrypted PKCS#8 PEM, as the stack reads it.
+    with open(path, "wb") as handle:
+        handle.write(key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ))
+
+
+def _write_pair(key, key_path, certificate, certificate_path):
+    # A key and its certificate, each PEM in its file.
+    _write_key(key, key_path)
+    with open(certificate_path, "w") as handle:
+        handle.write(pem(certificate))
+
+
 class Authority:
     """
     A CA: its key and certificate (self-signed, or signed by another).
@@ -111,13 +127,7 @@ class Authority:
         key = ec.generate_private_key(ec.SECP256R1())
         certificate = self.issue(name(host), key.public_key(), now, server_names=[host])
         key_path, certificate_path = f"{folder}/server.key.pem", f"{folder}/server.crt.pem"
-        with open(key_path, "wb") as handle:
-            handle.write(key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            ))
-        with open(certificate_path, "w") as handle:
-            handle.write(pem(certificate))
+        _write_pair(key, key_path, certificate, certificate_path)
         return key_path, certificate_path
 
     def write_issued(self, folder, subject, now, days=30):
@@ -130,24 +140,14 @@ class Authority:
         key = ec.generate_private_key(ec.SECP256R1())
         certificate = self.issue(subject, key.public_key(), now, days=days)
         certificate_path, key_path = f"{folder}/client.crt.pem", f"{folder}/client.key.pem"
-        with open(key_path, "wb") as handle:
-            handle.write(key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            ))
-        with open(certificate_path, "w") as handle:
-            handle.write(pem(certificate))
+        _write_pair(key, key_path, certificate, certificate_path)
         return certificate, certificate_path, key_path
 
     def write_key(self, path):
         """
         Write the CA's private key (unencrypted PEM) to C{path}.
         """
-        with open(path, "wb") as handle:
-            handle.write(self.key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            ))
+        _write_key(self.key, path)
         return path
 
     def write(self, path):

@@ -4,21 +4,18 @@ C{docs/chargepoint.md} holds what C{docs/keys_table.py} generates from
 C{openocpp.chargepoint.keys}, every standard key with its owner.
 """
 
-import importlib.util
 import os
 
 from twisted.trial.unittest import SynchronousTestCase
 
 from openocpp.chargepoint import keys
+from tests.scripts import load_script
 
 DOCS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "docs")
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("keys_table", os.path.join(DOCS, "keys_table.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(os.path.join(DOCS, "keys_table.py"))
 
 
 class KeysTableTests(SynchronousTestCase):

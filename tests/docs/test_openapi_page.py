@@ -3,23 +3,19 @@ The HTTP API reference page (C{docs/openapi_page.py}, written at each docs
 build) shows every endpoint and schema of C{openocpp/web/openapi.json}.
 """
 
-import importlib.util
 import json
 import os
 import re
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.docs.test_snippets import _DOCS
-
 import openocpp
+from tests.docs.test_snippets import _DOCS
+from tests.scripts import load_script
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("openapi_page", os.path.join(_DOCS, "openapi_page.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(os.path.join(_DOCS, "openapi_page.py"))
 
 
 class OpenApiPageTests(SynchronousTestCase):

@@ -4,19 +4,17 @@ makes from the tests, and its "Left" list names no requirement a test names:
 the map of the Security Whitepaper's requirements cannot drift from the tests.
 """
 
-import importlib.util
 from pathlib import Path
 
 from twisted.trial.unittest import SynchronousTestCase
+
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("security_table", ROOT / "docs" / "security_table.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(ROOT / "docs" / "security_table.py")
 
 
 class SecurityTableTests(SynchronousTestCase):

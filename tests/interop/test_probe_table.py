@@ -3,20 +3,17 @@ C{interop/probe_table.py} turns the probe's JSON lines into the Markdown
 table of C{docs/interop.md}.
 """
 
-import importlib.util
 import json
 import os
 
 from twisted.trial.unittest import SynchronousTestCase
 
 from tests.interop.peer_process import INTEROP
+from tests.scripts import load_script
 
 
 def _probe_table():
-    spec = importlib.util.spec_from_file_location("probe_table", os.path.join(INTEROP, "probe_table.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(os.path.join(INTEROP, "probe_table.py"))
 
 
 class ProbeTableTests(SynchronousTestCase):

@@ -245,13 +245,12 @@ class LastSeenApiTests(ApiMixin, TestCase):
         return self.start()
 
     @inlineCallbacks
-    def test_any_message_updates_last_seen(self):
+    def made_old(self):
         """
-        After boot, the record's last-seen time is made old; a
-        StatusNotification (no Heartbeat) makes it new again, before the
-        store writes it; the write follows.
+        Write CP1's last-seen time, then make it old in the file.
+
+        @return: a Deferred firing with CP1's record as the API gives it.
         """
-        cp = yield self.booted()
         store = self.central.store
         store.write_last_seen()
         store.commit()
@@ -261,6 +260,33 @@ class LastSeenApiTests(ApiMixin, TestCase):
         connection.close()
         old = yield self.get("/api/v1/chargepoints/CP1")
         self.assertEqual(old.json["lastSeen"], "2000-01-01T00:00:00.000Z")
+        return old
+
+    @inlineCallbacks
+    def test_an_answer_to_the_central_system_updates_last_seen(self):
+        """
+        The console's "last seen" counts a charge point's answers to the
+        central system's calls too: with CP1's last-seen time made old, its
+        CALLRESULT to a Reset sent through the API (no request of its own)
+        makes it new again.
+        """
+        yield self.booted()
+        old = yield self.made_old()
+        answer = yield self.post("/api/v1/chargepoints/CP1/actions/Reset", {"type": "Soft"})
+        self.assertEqual(answer.json, {"status": "Accepted"})
+        seen = yield self.get("/api/v1/chargepoints/CP1")
+        self.assertGreaterEqual(seen.json["lastSeen"], old.json["lastBoot"])
+
+    @inlineCallbacks
+    def test_any_message_updates_last_seen(self):
+        """
+        After boot, the record's last-seen time is made old; a
+        StatusNotification (no Heartbeat) makes it new again, before the
+        store writes it; the write follows.
+        """
+        cp = yield self.booted()
+        store = self.central.store
+        old = yield self.made_old()
         yield raw_call(cp, "StatusNotification", {"connectorId": 1, "status": "Available", "errorCode": "NoError"})
         seen = yield self.get("/api/v1/chargepoints/CP1")
         self.assertGreaterEqual(seen.json["lastSeen"], old.json["lastBoot"])

@@ -4,7 +4,6 @@ The API's routes for the console's charge point page
 """
 
 import json
-import sqlite3
 
 from twisted.internet.defer import inlineCallbacks
 from twisted.trial.unittest import SynchronousTestCase, TestCase
@@ -93,35 +92,3 @@ class ActionSchemaApiTests(ApiMixin, TestCase):
         """
         answer = yield self.http("GET", "/api/v1/actions/Reset/schema", auth=False)
         self.assertEqual(answer.status, 401)
-
-
-class LastSeenTests(ApiMixin, TestCase):
-    """
-    The charge point page's "last seen" (C{lastSeen}) is the time of the
-    charge point's last message of any kind, its answers to the central
-    system's calls too, not only its own requests.
-    """
-
-    def setUp(self):
-        return self.start()
-
-    @inlineCallbacks
-    def test_an_answer_to_the_central_system_updates_last_seen(self):
-        """
-        With CP1's last-seen time made old, its CALLRESULT to a Reset sent
-        through the API (no request of its own) makes it new again.
-        """
-        yield self.booted()
-        store = self.central.store
-        store.write_last_seen()
-        store.commit()
-        connection = sqlite3.connect(self.config.database)
-        connection.execute("UPDATE charge_points SET last_seen = '2000-01-01T00:00:00.000Z'")
-        connection.commit()
-        connection.close()
-        old = yield self.get("/api/v1/chargepoints/CP1")
-        self.assertEqual(old.json["lastSeen"], "2000-01-01T00:00:00.000Z")
-        answer = yield self.post("/api/v1/chargepoints/CP1/actions/Reset", {"type": "Soft"})
-        self.assertEqual(answer.json, {"status": "Accepted"})
-        seen = yield self.get("/api/v1/chargepoints/CP1")
-        self.assertGreaterEqual(seen.json["lastSeen"], old.json["lastBoot"])
