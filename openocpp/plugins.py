@@ -3,7 +3,9 @@ Building the plugin manager, and calling hooks so that implementations may
 answer with a value or a Deferred.
 """
 
+import difflib
 import importlib
+import re
 from typing import Any, Iterable
 
 import pluggy
@@ -28,6 +30,39 @@ def load_plugin_module(dotted_name: str) -> Any:
         return importlib.import_module(dotted_name)
     except ImportError as error:
         raise ValueError(f"cannot load plugin {dotted_name!r}: {error}") from error
+
+
+def hook_problem(plugin: Any) -> str | None:
+    """
+    What is wrong with a plugin's hook implementations, as one line, or
+    C{None}: checked on a plugin manager of its own, so that a plugin is
+    refused at start, before any file is created.
+
+    @param plugin: a plugin object (a module or an instance).
+    @return: e.g. C{"unknown hook openocpp_cs_authorise (did you mean
+        openocpp_cs_authorize?)"}, or C{"hook openocpp_cs_heartbeat: ..."}
+        for arguments its specification does not have.
+    """
+    manager = pluggy.PluginManager("openocpp")
+    manager.add_hookspecs(hookspecs)
+    try:
+        manager.register(plugin)
+    except pluggy.PluginValidationError as error:
+        # pluggy's message spans lines and prints the implementation.
+        found = re.search(r"for hook '(\w+)'", str(error))
+        hook = found.group(1) if found else "?"
+        missing = re.search(r"Argument\(s\) (\{.*?\})", str(error))
+        detail = (
+            f"argument(s) {missing.group(1)} not in its specification" if missing
+            else " ".join(str(error).split())
+        )
+        return f"hook {hook}: {detail}"
+    known = [name for name, caller in vars(manager.hook).items() if caller.spec is not None]
+    for name, caller in sorted(vars(manager.hook).items()):
+        if caller.spec is None and any(not i.optionalhook for i in caller.get_hookimpls()):
+            close = difflib.get_close_matches(name, known, n=1)
+            return f"unknown hook {name}" + (f" (did you mean {close[0]}?)" if close else "")
+    return None
 
 
 def make_plugin_manager(

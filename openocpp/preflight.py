@@ -175,29 +175,41 @@ def check_plugins(option: str, names: Iterable[str], load_entrypoints: bool = Tr
     load is refused before anything starts (the role imports them again
     from C{sys.modules}).
 
-    @raise ValueError: one cannot be loaded.
+    @raise ValueError: one cannot be loaded, or implements a hook that does
+        not exist or with arguments its specification does not have.
     """
     import importlib.metadata
 
-    from openocpp.plugins import ENTRY_POINT_GROUP, load_plugin_module
+    from openocpp.plugins import ENTRY_POINT_GROUP, hook_problem, load_plugin_module
 
     for name in names:
         try:
-            load_plugin_module(name)
+            plugin = load_plugin_module(name)
         except ValueError as error:
             raise ValueError(f"{option} {name}: cannot import it ({_reason(error.__cause__ or error)})") from None
         except Exception as error:  # raised by the plugin's own import
             raise ValueError(f"{option} {name}: the plugin failed to load: {_reason(error)}") from None
+        problem = hook_problem(plugin)
+        if problem is not None:
+            raise ValueError(f"{option} {name}: {problem}")
     if not load_entrypoints:
         return
     for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         try:
-            entry_point.load()
+            plugin = entry_point.load()
         except Exception as error:
             raise ValueError(
                 f"the installed plugin {entry_point.name!r} ({entry_point.value}) "
                 f"failed to load: {_reason(error)}"
             ) from None
+        # Refused like a --plugin: started without it, the site would run
+        # half-configured (its hook never called) with nothing to tell why.
+        problem = hook_problem(plugin)
+        if problem is not None:
+            distribution = entry_point.dist.name if entry_point.dist is not None else entry_point.value
+            raise ValueError(
+                f"the installed plugin {entry_point.name!r} of {distribution}: {problem}"
+            )
 
 
 def in_option_names(message: str, options: dict[str, str]) -> str:

@@ -25,6 +25,7 @@ from twisted.protocols import ftp
 from twisted.python.failure import Failure
 from twisted.web.client import FileBodyProducer
 
+from openocpp.transfer.cancelling import CancelNoting
 from openocpp.transfer.errors import TransferError
 from openocpp.transfer.files import IdleTimer, PartialFile, TouchingFile, thread_writer
 
@@ -213,12 +214,16 @@ class FtpTransfers:
 
         timer = IdleTimer(self._reactor, self._connect_timeout + self._timeout, expired)
         timer.touch()
+        caller = CancelNoting()
         try:
-            await connecting
+            await caller.wait(connecting)
         except Exception:
             failure = Failure()
-            if not timed_out and failure.check(CancelledError, net_error.ConnectingCancelledError):
-                # The caller cancelled.
+            if caller.cancelled or (
+                not timed_out and failure.check(CancelledError, net_error.ConnectingCancelledError)
+            ):
+                # The caller cancelled, whatever the connection failed with
+                # (a DNSLookupError while the name resolves).
                 raise CancelledError() from None
             if failure.check(net_error.ConnectingCancelledError):
                 raise TransferError(

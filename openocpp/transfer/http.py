@@ -39,6 +39,7 @@ from twisted.web.client import (
 from twisted.web.http import PotentialDataLoss, RESPONSES
 from twisted.web.iweb import UNKNOWN_LENGTH
 
+from openocpp.transfer.cancelling import CancelNoting
 from openocpp.transfer.errors import TransferError
 from openocpp.transfer.files import (
     IdleTimer,
@@ -345,12 +346,15 @@ class HttpTransfers:
 
         timer = self._timer(expired)
         timer.touch()
+        caller = CancelNoting()
         try:
-            return await request
+            return await caller.wait(request)
         except Exception:
             failure = Failure()
-            if not timed_out and _cancelled(failure):
-                # The caller cancelled: not a failure of the transfer.
+            if caller.cancelled or (not timed_out and _cancelled(failure)):
+                # The caller cancelled, whatever the request failed with (a
+                # DNSLookupError while the name resolves): not a failure of
+                # the transfer.
                 raise CancelledError() from None
             raise describe_failure(failure, url, self._timeout, self._connect_timeout) from None
         finally:
@@ -395,11 +399,12 @@ class HttpTransfers:
                 auth=auth,
             )
             timer.touch()
+            caller = CancelNoting()
             try:
-                response = await request
+                response = await caller.wait(request)
             except Exception:
                 failure = Failure()
-                if not timed_out and _cancelled(failure):
+                if caller.cancelled or (not timed_out and _cancelled(failure)):
                     raise CancelledError() from None
                 raise describe_failure(
                     failure, target, self._timeout, self._connect_timeout

@@ -26,6 +26,8 @@ from openocpp.store.ownership import check_database, owned_tables
 from openocpp.centralsystem.store import MIGRATIONS as CENTRAL_SYSTEM_MIGRATIONS
 from twisted.internet.task import Clock
 
+from tests.plugins.fake_distribution import install_distribution
+
 
 def _snapshot(folder: str) -> dict:
     """
@@ -49,6 +51,21 @@ def _busy_port(testcase) -> int:
     holder.listen(1)
     testcase.addCleanup(holder.close)
     return holder.getsockname()[1]
+
+
+def _plugin_module(testcase, name: str, hook: str) -> str:
+    """
+    Put on C{sys.path}, for C{testcase} only, a plugin module C{name}
+    implementing C{hook}; return its name.
+    """
+    site = os.path.abspath(testcase.mktemp())
+    os.makedirs(site)
+    with open(os.path.join(site, name + ".py"), "w") as module:
+        module.write(f"from openocpp import hookimpl\n\n@hookimpl\ndef {hook}(charge_point, request):\n    return None\n")
+    sys.path.insert(0, site)
+    testcase.addCleanup(sys.path.remove, site)
+    testcase.addCleanup(sys.modules.pop, name, None)
+    return name
 
 
 class CommandLineMistakeMixin:
@@ -231,6 +248,44 @@ class CentralSystemMistakeTests(CommandLineMistakeMixin, SynchronousTestCase):
         line = self.central("--plugin", "no.such.module")
         self.assertIn("--plugin no.such.module: cannot import it", line)
 
+    def test_plugin_with_a_misspelt_hook(self):
+        """
+        A C{--plugin} implementing a hook that does not exist is one line
+        naming the option, the module and the hook (with the likely one),
+        not pluggy's traceback; C{--db} is not created.
+        """
+        name = _plugin_module(self, "openocpp_test_misspelt_cs", "openocpp_cs_authorise")
+        line = self.central("--plugin", name)
+        self.assertTrue(
+            line.endswith(
+                f": --plugin {name}: unknown hook openocpp_cs_authorise"
+                " (did you mean openocpp_cs_authorize?)"
+            ),
+            line,
+        )
+        self.assertFalse(os.path.exists(self.path("cs.sqlite")))
+
+    def test_installed_plugin_with_a_misspelt_hook(self):
+        """
+        An installed plugin (the C{openocpp} entry point) with a misspelt
+        hook stops the start with one line naming its distribution and the
+        hook.
+        """
+        install_distribution(
+            self,
+            """
+            from openocpp import hookimpl
+
+            @hookimpl
+            def openocpp_cs_authorise(charge_point, request):
+                return None
+            """,
+            module="openocpp_test_misspelt_site",
+        )
+        line = self.central()
+        self.assertIn("the installed plugin 'site' of openocpp-test-misspelt-site", line)
+        self.assertIn("unknown hook openocpp_cs_authorise (did you mean openocpp_cs_authorize?)", line)
+
     def test_option_names_not_python_names(self):
         """
         Values out of range are told with the option's name.
@@ -306,6 +361,16 @@ class ChargePointMistakeTests(CommandLineMistakeMixin, SynchronousTestCase):
         """
         line = self.charge_point("--plugin", "no.such.module")
         self.assertIn("--plugin no.such.module: cannot import it", line)
+
+    def test_plugin_with_a_misspelt_hook(self):
+        """
+        A C{--plugin} implementing a hook that does not exist is one line
+        naming the option and the hook; C{--db} is not created.
+        """
+        name = _plugin_module(self, "openocpp_test_misspelt_cp", "openocpp_cp_hartbeat")
+        line = self.charge_point("--plugin", name)
+        self.assertIn(f"--plugin {name}: unknown hook openocpp_cp_hartbeat", line)
+        self.assertFalse(os.path.exists(self.path("cp.sqlite")))
 
     def test_crl_folder_missing(self):
         """

@@ -12,7 +12,14 @@ from twisted.trial.unittest import SynchronousTestCase
 from openocpp import hookimpl
 from openocpp.chargepoint.keys import KeyDefinition, KeyType
 from openocpp.messages.enums import ConfigurationStatus
-from openocpp.plugins import DirectHook, call_hook, load_plugin_module, make_plugin_manager, notify
+from openocpp.plugins import (
+    DirectHook,
+    call_hook,
+    hook_problem,
+    load_plugin_module,
+    make_plugin_manager,
+    notify,
+)
 from tests.chargepoint.fake_centralsystem import make_charge_point
 from tests.plugins.fake_distribution import install_distribution
 
@@ -145,6 +152,48 @@ class PluginManagerTests(SynchronousTestCase):
         without = make_plugin_manager(builtins=[Builtin()], load_entrypoints=False)
         self.assertNotIn("site", [name for name, _ in without.list_name_plugin()])
         self.assertFalse(self.ask(without, "installed"))
+
+
+class HookProblemTests(SynchronousTestCase):
+    """
+    L{hook_problem} says in one line what is wrong with a plugin's hooks.
+    """
+
+    def test_a_good_plugin_has_none(self):
+        self.assertIsNone(hook_problem(Override()))
+
+    def test_misspelt_hook_is_named_with_the_likely_one(self):
+        self.assertEqual(
+            hook_problem(Misspelt()),
+            "unknown hook openocpp_cs_chek_credentials (did you mean openocpp_cs_check_credentials?)",
+        )
+
+    def test_unknown_hook_without_a_close_one(self):
+        class Unknown:
+            @hookimpl
+            def zzz(self):
+                pass
+
+        self.assertEqual(hook_problem(Unknown()), "unknown hook zzz")
+
+    def test_optional_hook_is_no_problem(self):
+        class Optional:
+            @hookimpl(optionalhook=True)
+            def openocpp_some_later_hook(self):
+                pass
+
+        self.assertIsNone(hook_problem(Optional()))
+
+    def test_argument_not_in_the_specification(self):
+        class WrongArguments:
+            @hookimpl
+            def openocpp_cs_check_credentials(self, identity, passwd):
+                return None
+
+        problem = hook_problem(WrongArguments())
+        self.assertTrue(problem.startswith("hook openocpp_cs_check_credentials: argument(s) "), problem)
+        self.assertIn("passwd", problem)
+        self.assertNotIn("\n", problem)
 
 
 class LoadPluginModuleTests(SynchronousTestCase):

@@ -8,11 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from zope.interface import alsoProvides, implementer
+
 from twisted.cred.checkers import AllowAnonymousAccess, InMemoryUsernamePasswordDatabaseDontUse
 from twisted.cred.portal import Portal
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred, inlineCallbacks, succeed
+from twisted.internet.interfaces import (
+    IHostnameResolver,
+    IHostResolution,
+    IReactorPluggableNameResolver,
+    IReactorTCP,
+    IReactorTime,
+)
 from twisted.internet.task import deferLater
+from twisted.python.components import proxyForInterface
 from twisted.internet.ssl import PrivateCertificate
 from twisted.protocols.ftp import FTPAnonymousShell, FTPFactory, FTPRealm, IFTPShell
 from twisted.python.filepath import FilePath
@@ -23,9 +33,10 @@ from twisted.web.util import Redirect
 from tests.transport.certificates import tls_files
 
 
-class Hang(Resource):
+class _Watched(Resource):
     """
-    Never answers (until the test ends): for timeouts.
+    A resource that keeps the requests it got, and tells a test when one
+    arrives (instead of the test sleeping a while).
     """
 
     isLeaf = True
@@ -33,23 +44,86 @@ class Hang(Resource):
     def __init__(self) -> None:
         super().__init__()
         self.requests: list[Any] = []
+        self._waiting: list[Deferred] = []
+
+    def request_seen(self) -> Deferred:
+        """
+        A Deferred firing once this resource has got a request.
+        """
+        if self.requests:
+            return succeed(None)
+        seen: Deferred = Deferred()
+        self._waiting.append(seen)
+        return seen
+
+    def _seen(self, request: Any) -> None:
+        self.requests.append(request)
+        waiting, self._waiting = self._waiting, []
+        for seen in waiting:
+            seen.callback(None)
+
+
+class Hang(_Watched):
+    """
+    Never answers (until the test ends): for timeouts.
+    """
 
     def render(self, request: Any) -> Any:
-        self.requests.append(request)
+        self._seen(request)
         return NOT_DONE_YET
 
 
-class Stall(Resource):
+class Stall(_Watched):
     """
     Answers 200 with a Content-Length of 1000, sends 10 bytes, then nothing.
     """
 
-    isLeaf = True
-
     def render_GET(self, request: Any) -> Any:
         request.setHeader(b"content-length", b"1000")
         request.write(b"0123456789")
+        self._seen(request)
         return NOT_DONE_YET
+
+
+@implementer(IHostnameResolver)
+class SilentResolver:
+    """
+    A name resolver that never answers: a transfer to any host name waits
+    in name resolution until it is cancelled.
+    """
+
+    def resolveHostName(
+        self, resolutionReceiver: Any, hostName: str, portNumber: int = 0,
+        addressTypes: Any = None, transportSemantics: str = "TCP",
+    ) -> Any:
+        resolutionReceiver.resolutionBegan(HostResolution(hostName))
+        return resolutionReceiver
+
+
+def silent_resolver_reactor() -> Any:
+    """
+    The global reactor, with a L{SilentResolver} for its name resolver.
+    """
+    proxy = proxyForInterface(IReactorTCP)(reactor)
+    # The rest (time, threads) from the reactor itself.
+    for name in ("callLater", "seconds", "getThreadPool", "callFromThread", "callInThread"):
+        setattr(proxy, name, getattr(reactor, name))
+    proxy.nameResolver = SilentResolver()
+    alsoProvides(proxy, IReactorPluggableNameResolver, IReactorTime)
+    return proxy
+
+
+@implementer(IHostResolution)
+class HostResolution:
+    """
+    A name resolution in progress (that L{SilentResolver} never ends).
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def cancel(self) -> None:
+        pass
 
 
 class Bytes(Resource):
@@ -111,7 +185,8 @@ class WebServer:
         root.putChild(b"loop", Redirect(b"/loop"))
         self.hang = Hang()
         root.putChild(b"hang", self.hang)
-        root.putChild(b"stall", Stall())
+        self.stall = Stall()
+        root.putChild(b"stall", self.stall)
         self.sink = Sink()
         root.putChild(b"upload", self.sink)
         root.putChild(b"forbidden", Sink(code=403))
@@ -144,7 +219,7 @@ class WebServer:
         port, self.port = self.port, None
         if port is None:
             return succeed(None)
-        for request in self.hang.requests:
+        for request in self.hang.requests + self.stall.requests:
             if not request.finished and request.channel is not None:
                 request.channel.transport.abortConnection()
         return port.stopListening()

@@ -8,14 +8,14 @@ from __future__ import annotations
 import os
 
 from twisted.internet import reactor
-from twisted.internet.defer import CancelledError, inlineCallbacks
+from twisted.internet.defer import CancelledError, Deferred, inlineCallbacks
 from twisted.internet.task import deferLater
 from twisted.internet.protocol import Factory, Protocol
 from twisted.trial.unittest import TestCase
 
 from openocpp.transfer.errors import TransferError, redact
 from openocpp.transfer.ftp import FtpTransfers
-from tests.transfer.servers import FtpServer
+from tests.transfer.servers import FtpServer, silent_resolver_reactor
 
 DATA = bytes(range(256)) * 400
 
@@ -168,8 +168,16 @@ class FtpCancelTests(TestCase):
     @inlineCallbacks
     def test_cancel_while_logging_in(self):
         protocols = []
+        connected = Deferred()
+
+        def build(addr):
+            protocol = SilentServer()
+            protocol.connectionMade = lambda: connected.callback(None)
+            protocols.append(protocol)
+            return protocol
+
         factory = Factory()
-        factory.buildProtocol = lambda addr: protocols.append(SilentServer()) or protocols[-1]
+        factory.buildProtocol = build
         port = reactor.listenTCP(0, factory, interface="127.0.0.1")
         self.addCleanup(port.stopListening)
         folder = self.mktemp()
@@ -177,7 +185,8 @@ class FtpCancelTests(TestCase):
         transfers = FtpTransfers(reactor, timeout=5, connect_timeout=5)
         url = "ftp://127.0.0.1:{}/fw.bin".format(port.getHost().port)
         downloading = transfers.download(url, os.path.join(folder, "fw.bin"))
-        yield deferLater(reactor, 0.05, lambda: None)
+        # The client is connected, waiting for the greeting to log in.
+        yield connected
         downloading.cancel()
         with self.assertRaises(CancelledError):
             yield downloading
@@ -187,6 +196,21 @@ class FtpCancelTests(TestCase):
                 protocol.transport.abortConnection()
         yield deferLater(reactor, 0, lambda: None)
 
+
+    @inlineCallbacks
+    def test_cancel_while_the_host_name_resolves_is_a_cancel_not_a_dns_error(self):
+        """
+        Twisted reports a cancel during name resolution as a DNS lookup
+        error; the caller still gets C{CancelledError}.
+        """
+        folder = self.mktemp()
+        os.makedirs(folder)
+        transfers = FtpTransfers(silent_resolver_reactor(), timeout=5, connect_timeout=5)
+        downloading = transfers.download("ftp://firmware.example/fw.bin", os.path.join(folder, "fw.bin"))
+        downloading.cancel()
+        with self.assertRaises(CancelledError):
+            yield downloading
+        self.assertEqual(os.listdir(folder), [])
 
 class _Garbage(Protocol):
     """

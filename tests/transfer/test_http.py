@@ -9,13 +9,12 @@ import os
 
 from twisted.internet import reactor
 from twisted.internet.defer import CancelledError, inlineCallbacks
-from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
 from twisted.web.resource import Resource
 
 from openocpp.transfer.errors import TransferError
 from openocpp.transfer.http import REDIRECT_LIMIT, HttpTransfers, load_trust_root
-from tests.transfer.servers import WebServer
+from tests.transfer.servers import WebServer, silent_resolver_reactor
 from tests.transport.certificates import tls_files
 
 DATA = bytes(range(256)) * 400  # 102,400 bytes: several chunks
@@ -300,7 +299,7 @@ class HttpCancelTests(TestCase):
     @inlineCallbacks
     def test_cancel_while_the_body_arrives(self):
         downloading = self.transfers.download(self.base + "/stall", os.path.join(self.folder, "fw"))
-        yield deferLater(reactor, 0.05, lambda: None)
+        yield self.server.stall.request_seen()
         downloading.cancel()
         with self.assertRaises(CancelledError):
             yield downloading
@@ -309,11 +308,37 @@ class HttpCancelTests(TestCase):
     @inlineCallbacks
     def test_cancel_while_waiting_for_the_answer(self):
         downloading = self.transfers.download(self.base + "/hang", os.path.join(self.folder, "fw"))
-        yield deferLater(reactor, 0.05, lambda: None)
+        yield self.server.hang.request_seen()
         downloading.cancel()
         with self.assertRaises(CancelledError):
             yield downloading
         self.assertEqual(os.listdir(self.folder), [])
+
+    @inlineCallbacks
+    def test_cancel_while_the_host_name_resolves_is_a_cancel_not_a_dns_error(self):
+        """
+        Twisted reports a cancel during name resolution as a DNS lookup
+        error; the caller still gets C{CancelledError}.
+        """
+        transfers = HttpTransfers(silent_resolver_reactor(), timeout=5, connect_timeout=5)
+        downloading = transfers.download(
+            "http://firmware.example:8080/fw.bin", os.path.join(self.folder, "fw")
+        )
+        downloading.cancel()
+        with self.assertRaises(CancelledError):
+            yield downloading
+        self.assertEqual(os.listdir(self.folder), [])
+
+    @inlineCallbacks
+    def test_upload_cancelled_while_the_host_name_resolves_is_a_cancel(self):
+        source = os.path.join(self.folder, "log.txt")
+        with open(source, "wb") as file:
+            file.write(b"log")
+        transfers = HttpTransfers(silent_resolver_reactor(), timeout=5, connect_timeout=5)
+        uploading = transfers.upload("http://logs.example:8080/upload", source, "log.txt")
+        uploading.cancel()
+        with self.assertRaises(CancelledError):
+            yield uploading
 
 
 class Guarded(Resource):
