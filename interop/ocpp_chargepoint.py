@@ -39,10 +39,12 @@ C{websockets} (the C{test} and C{bench} extras).
 
 import argparse
 import asyncio
+import base64
 import json
 import logging
 import re
 import signal
+import ssl
 import sys
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -498,7 +500,14 @@ async def main(options: argparse.Namespace) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, lambda: stop.done() or stop.set_result(None))
     url = options.url.rstrip("/") + "/" + options.identity
-    async with connect(url, subprotocols=["ocpp1.6"], ping_interval=None) as connection:
+    extra = {}
+    if options.password is not None:
+        # Security Profiles 1 and 2: HTTP Basic, the identity as user name.
+        basic = base64.b64encode(f"{options.identity}:{options.password}".encode()).decode()
+        extra["additional_headers"] = {"Authorization": "Basic " + basic}
+    if url.startswith("wss://"):
+        extra["ssl"] = ssl.create_default_context(cafile=options.ca_certificates)
+    async with connect(url, subprotocols=["ocpp1.6"], ping_interval=None, **extra) as connection:
         emit("connected", url=url, subprotocol=connection.subprotocol)
         charge_point = ForeignChargePoint(options.identity, connection, options)
         receiving = asyncio.ensure_future(charge_point.start())
@@ -535,6 +544,11 @@ def parse_options(argv=None) -> argparse.Namespace:
     parser.add_argument("--security", action="store_true",
                         help="then the Security Whitepaper's requests: event, SignCertificate, log, firmware")
     parser.add_argument("--cpo-name", default=None, help="the O of the SignCertificate CSR")
+    parser.add_argument("--password", default=None,
+                        help="the AuthorizationKey sent as HTTP Basic (Security Profiles 1 and 2)")
+    parser.add_argument("--ca-certificates", default=None,
+                        help="PEM file of the CA the wss:// central system is verified with "
+                             "(default: the platform's)")
     parser.add_argument("--verbose", action="store_true", help="the ocpp package's own log, on stderr")
     return parser.parse_args(argv)
 

@@ -13,7 +13,7 @@ from twisted.internet import reactor
 from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
 
-from openocpp.pki import make_ca
+from openocpp.pki import make_ca, make_server
 
 from tests.interop.peer_process import start_peer
 from tests.web.api_client import ApiMixin
@@ -34,11 +34,15 @@ class ForeignChargePointMixin(ApiMixin):
 
     timeout = 45
 
-    async def connect_foreign(self, *arguments, overrides=None):
+    async def connect_foreign(self, *arguments, overrides=None, password=None):
         """
         Start the central system (configured with C{overrides}) and its
         API, accept L{TAG} through the API, then the foreign charge point;
         wait for its boot.
+
+        @param password: with one, L{IDENTITY} is first registered at
+            profile 2 with it and the charge point connects with it over
+            C{wss://} (the central system's overrides then give TLS).
         """
         await self.start(**(overrides or {}))
         answer = await self.put(f"/api/v1/idtags/{TAG}", {"status": "Accepted"})
@@ -46,7 +50,14 @@ class ForeignChargePointMixin(ApiMixin):
         # 127.0.0.1, where the central system listens, rather than the
         # mixin's localhost, which may resolve to ::1 first.
         url = self.url.replace("//localhost:", "//127.0.0.1:")
-        self.assertTrue(url.startswith("ws://127.0.0.1:"), url)
+        scheme = "ws" if password is None else "wss"
+        self.assertTrue(url.startswith(f"{scheme}://127.0.0.1:"), url)
+        if password is not None:
+            answer = await self.put(
+                f"/api/v1/chargepoints/{IDENTITY}", {"password": password, "securityProfile": 2}
+            )
+            self.assertEqual(answer.status, 201, answer)
+            arguments += ("--password", password)
         self.cp, connected = await start_peer(
             self, reactor, "ocpp_chargepoint.py", "--url", url, "--identity", IDENTITY,
             *arguments, ready="connected",
@@ -265,6 +276,38 @@ class EveryApiActionTests(ForeignChargePointMixin, TestCase):
             {line["response"]["error"] for line in received if "error" in line["response"]}, {"NotSupported"}
         )
         self.assertNotIn("Traceback", self.cp.stderr)
+
+
+class SecurityProfileTwoTests(ForeignChargePointMixin, TestCase):
+    """
+    The C{ocpp} package's charge point on Security Profile 2 (TLS and its
+    Basic password) against openocpp's central system.
+    """
+
+    async def test_profile_2_boot_and_security_calls_A00_FR_303_305(self):
+        """
+        A00.FR.301-303 (HTTP Basic, the identity as user name), A00.FR.305
+        to 307 (TLS, the server certificate verified by the charge point): the
+        foreign charge point registered at profile 2 connects over
+        C{wss://} with its password, boots, and its Security Whitepaper
+        calls are answered; the API shows the connection at profile 2.
+        """
+        folder = os.path.abspath(self.mktemp())
+        ca = make_ca(folder, "Interop CPO")
+        server = make_server(ca, ["127.0.0.1"], "Interop CPO")
+        await self.connect_foreign(
+            "--no-session", "--security", "--cpo-name", "Interop CPO",
+            "--ca-certificates", str(ca.certificate),
+            overrides=dict(security_profile=2, tls_key=str(server.key),
+                           tls_certificate=str(server.certificate)),
+            password="interop-password-0123",
+        )
+        await self.cp.wait_for("security")
+        sent = {line["action"]: line for line in self.cp.events("sent")}
+        for action in ("SecurityEventNotification", "LogStatusNotification", "SignedFirmwareStatusNotification"):
+            self.assertEqual(sent[action]["response"], {}, action)
+        shown = await self.get(f"/api/v1/chargepoints/{IDENTITY}")
+        self.assertEqual(shown.json["connection"]["securityProfile"], 2, shown)
 
 
 class SecurityFlowTests(ForeignChargePointMixin, TestCase):
