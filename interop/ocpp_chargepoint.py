@@ -57,7 +57,7 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 #: The profiles this charge point answers (SupportedFeatureProfiles).
 PROFILES = "Core,LocalAuthListManagement,Reservation,RemoteTrigger"
@@ -567,6 +567,6 @@ if __name__ == "__main__":
         logging.getLogger("ocpp").setLevel(logging.CRITICAL)
     try:
         sys.exit(asyncio.run(main(options)))
-    except (OSError, ConnectionClosed) as error:
+    except (OSError, ConnectionClosed, InvalidHandshake) as error:
         emit("disconnected", reason=str(error))
         sys.exit(1)

@@ -394,21 +394,30 @@ class OcppProtocolMixin:
             return
         self._valve = valve
 
-    def _start_session(self, identity: str, certificate: Certificate | None) -> None:
+    def _start_session(
+        self,
+        identity: str,
+        certificate: Certificate | None,
+        profile: SecurityProfile | None = None,
+    ) -> None:
         """
         The WebSocket is open and accepted: make the connection and its
         handler, and call C{connection_made}.
 
         @param identity: the charge point identity.
         @param certificate: the peer's TLS certificate, or C{None}.
+        @param profile: the connection's L{SecurityProfile}, when not the
+            factory's.
         """
         factory = self.factory
         self._watch_output()
+        if profile is None:
+            profile = factory.security_profile
         connection = OcppConnection(
             self,
             identity,
             self.transport.getPeer(),
-            factory.security_profile,
+            profile,
             certificate,
             factory.max_message_size,
         )
@@ -429,7 +438,7 @@ class OcppProtocolMixin:
             "OCPP connection open: {identity} ({peer}), security profile {profile}",
             identity=identity,
             peer=self.peer,
-            profile=int(factory.security_profile),
+            profile=int(profile),
         )
         try:
             handler.connection_made(connection)

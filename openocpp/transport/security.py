@@ -473,6 +473,30 @@ def load_private_key(path: PathLike) -> PKey:
     return PKey.from_cryptography_key(key)
 
 
+def _no_application_protocol(connection: SSL.Connection, offered: list[bytes]) -> Any:
+    """
+    The ALPN answer of a central system: none (OCPP-J names no ALPN
+    protocol), so a client offering some (C{http/1.1}, as curl and most
+    TLS libraries do) goes on without one.
+    """
+    return SSL.NO_OVERLAPPING_PROTOCOLS
+
+
+class ServerCertificateOptions(CertificateOptions):
+    """
+    Twisted's C{CertificateOptions} for a central system's listener, but
+    ignoring a client's ALPN offer: Twisted's own ALPN callback answers an
+    empty protocol when none of the offered is acceptable, which OpenSSL 3
+    fails with an C{internal error} alert, so a client offering ALPN could
+    not connect at all.
+    """
+
+    def _makeContext(self) -> SSL.Context:
+        context = super()._makeContext()
+        context.set_alpn_select_callback(_no_application_protocol)
+        return context
+
+
 def server_tls_options(
     private_key: PathLike,
     certificate_chain: PathLike,
@@ -529,7 +553,7 @@ def server_tls_options(
                 caCerts=[each.original for each in authorities],
                 requireCertificate=False,
             )
-    return CertificateOptions(**options)
+    return ServerCertificateOptions(**options)
 
 
 @dataclass(frozen=True)

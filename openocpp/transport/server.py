@@ -409,7 +409,12 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
                 isReply=False,
             )
             return
-        self._start_session(self.identity, self._certificate)
+        profile = self.factory.security_profile
+        if self._certificate is not None and profile == SecurityProfile.TLS_BASIC:
+            # A verified client certificate on a listener asking for an
+            # optional one (one port for profiles 2 and 3): profile 3.
+            profile = SecurityProfile.TLS_CLIENT_CERT
+        self._start_session(self.identity, self._certificate, profile)
 
 
 class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):

@@ -377,4 +377,7 @@ class SecurityProfileTwoTests(ForeignChargePointMixin, TestCase):
         ended = await wrong.ended
         self.assertEqual(getattr(ended, "exitCode", 0), 1, wrong.diagnosis())
         self.assertEqual(wrong.events("connected"), [])
-        self.assertIn("401", wrong.stderr)
+        # One line saying why, no traceback.
+        (refused,) = wrong.events("disconnected")
+        self.assertIn("401", refused["reason"])
+        self.assertNotIn("Traceback", wrong.stderr)

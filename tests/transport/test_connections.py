@@ -898,6 +898,34 @@ class TLSTests(ConnectionTestsMixin, TestCase):
         connection = await connecting
         self.assertEqual(connection.security_profile, 3)
 
+    async def test_server_side_profile_3_on_optional_certificates_A00_FR_402(self) -> None:
+        """
+        A00.FR.402 (profile 3 is TLS with a client certificate): on a
+        listener of profile 2 asking for an optional certificate, the
+        server's connection of a client that presented one (verified by TLS)
+        is profile 3; one that sent only its password stays profile 2.
+        """
+        options = server_tls_options(self.files.server.key, self.files.server.certificate,
+                                     self.files.ca, require_client_certificate=False)
+        servers = Handlers()
+        _, port = await self.start_server(
+            servers, options, security_profile=2, authenticator=lambda i, p, c, peer: True
+        )
+        _, connecting = self.client(
+            port, "CP001", Handlers(), "wss",
+            self.client_tls(client=self.files.clients["CP001"]), security_profile=3,
+        )
+        await connecting
+        server = await (await servers.next()).made
+        self.assertEqual(server.security_profile, 3)
+        _, connecting = self.client(
+            port, "CP002", Handlers(), "wss", self.client_tls(),
+            security_profile=2, password="secret-password-16",
+        )
+        await connecting
+        server = await (await servers.next()).made
+        self.assertEqual(server.security_profile, 2)
+
     async def test_failed_tls_handshake_logged_A00_FR_323(self) -> None:
         """
         A00.FR.321/323: a client offering only a banned suite is refused by

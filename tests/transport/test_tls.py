@@ -158,6 +158,17 @@ class ServerHandshakeTests(SynchronousTestCase):
                 self.assertTrue(result.succeeded, (maximum, rsa, result.client.lost))
 
 
+    def test_client_offering_alpn(self):
+        # curl and most TLS libraries offer ALPN (http/1.1); OCPP-J names
+        # no ALPN protocol, so none is chosen and the handshake goes on
+        # (A00.FR.317: the TLS 1.2 handshake a charge point starts).
+        for rsa in (False, True):
+            context = ssl.create_default_context(cafile=str(tls_files().ca))
+            context.set_alpn_protocols(["http/1.1"])
+            result = handshake(_server(rsa), client=StdlibClient(context))
+            self.assertTrue(result.succeeded, (rsa, result.client.lost))
+
+
 class ClientHandshakeTests(SynchronousTestCase):
     """
     The charge point's TLS options against servers of chosen settings.
