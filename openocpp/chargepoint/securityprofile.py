@@ -177,8 +177,8 @@ class FailureStreak:
         repeats = self._raised.get(kind)
         if repeats is not None:
             self._raised[kind] = repeats + 1
-            self.log.debug("Security event {kind} again ({repeats} times in this failure "
-                           "streak): not raised again", kind=kind, repeats=repeats + 1)
+            self.log.debug("Security event {kind} again (seen {count} times in this failure "
+                           "streak): not raised again", kind=kind, count=repeats + 2)
             return False
         self._raised[kind] = 0
         self._security_event(kind, tech_info)
