@@ -4,6 +4,8 @@ opens (the peer as host:port, the security profile), one when it closes
 (code, reason, how long it lasted), and no repr anywhere.
 """
 
+import re
+
 from twisted.internet import reactor
 from twisted.internet.defer import inlineCallbacks
 from twisted.logger import LogLevel, formatEvent, globalLogPublisher
@@ -53,6 +55,15 @@ class ConnectionLogLinesTests(CentralSystemMixin, TestCase):
                 self.assertNotIn(leak, line)
         (event,) = [e for e in self.events if formatEvent(e) == closed[0]]
         self.assertEqual((event["code"], event["peer"].split(":")[0]), (1000, "127.0.0.1"))
+
+    def test_port_line_names_the_server(self):
+        """
+        Twisted's line for the listening port names the OCPP server, not
+        the factory's class.
+        """
+        lines = self.lines()
+        self.assertTrue([line for line in lines if re.fullmatch(r"OCPP server starting on \d+", line)], lines)
+        self.assertFalse([line for line in lines if "OcppServerFactory" in line], lines)
 
     @inlineCallbacks
     def test_one_info_line_per_connection_event(self):
