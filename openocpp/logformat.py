@@ -9,6 +9,10 @@ whose values are JSON (others as their text), and C{traceback} for a
 failure. The tap installs it as twistd's log observer factory
 (C{twistd --logger}'s), writing where twistd would: C{--logfile}, standard
 output when run with C{-n} and no log file.
+
+Either format keeps the events of C{--log-level} and above (C{info} by
+default: one line per connection event, not the debug lines around it);
+C{--log-frames} lowers it to C{debug}, the level of its frame lines.
 """
 
 from __future__ import annotations
@@ -17,13 +21,24 @@ import json
 import sys
 from typing import IO, Any
 
-from twisted.logger import FileLogObserver, formatEvent
+from twisted.logger import (
+    FileLogObserver,
+    FilteringLogObserver,
+    ILogObserver,
+    LogLevel,
+    LogLevelFilterPredicate,
+    formatEvent,
+    textFileLogObserver,
+)
 from twisted.python.logfile import LogFile
 
 from openocpp.trace import format_time
 
 #: The formats C{--log-format} takes.
 LOG_FORMATS = ("text", "json")
+
+#: The levels C{--log-level} takes, lowest first.
+LOG_LEVELS = ("debug", "info", "warn", "error", "critical")
 
 _PLAIN = (str, int, float, bool, type(None))
 
@@ -84,30 +99,68 @@ def log_stream(logfile: str | None, nodaemon: bool) -> IO[str]:
     return LogFile.fromFullPath(logfile or "twistd.log")
 
 
-#: twistd's parsed options, handed over by the tap for L{json_observer}:
-#: twistd's C{--logger} names a factory it calls with no argument, so the
-#: destination (C{--logfile}, C{-n}) cannot reach it any other way.
+#: twistd's parsed options, handed over by the tap for the observer
+#: factories: twistd's C{--logger} names a factory it calls with no
+#: argument, so the destination (C{--logfile}, C{-n}) and the level cannot
+#: reach it any other way.
 _twistd_options: dict = {}
 
+#: The lowest level logged, set by L{use_format}.
+_level: dict = {"level": LogLevel.info}
 
-def use_json(twistd: Any) -> None:
+
+def use_format(twistd: Any, log_format: str, level: str) -> None:
     """
-    Make twistd log JSON lines: its C{logger} option names
-    L{json_observer}, which writes where twistd would have.
+    Make twistd log in C{log_format} the events of C{level} and above: its
+    C{logger} option names L{json_observer} or L{text_observer}, which
+    write where twistd would have. A C{--logger} given to twistd with the
+    text format is left alone.
 
     @param twistd: twistd's options (being parsed: C{logfile} and
         C{nodaemon} are read when the observer is made, after the tap set
         the role's log file).
+    @param log_format: one of L{LOG_FORMATS}.
+    @param level: one of L{LOG_LEVELS}.
     """
     global _twistd_options
     _twistd_options = twistd
-    twistd["logger"] = "openocpp.logformat.json_observer"
+    _level["level"] = LogLevel.levelWithName(level)
+    if log_format == "json":
+        twistd["logger"] = "openocpp.logformat.json_observer"
+    elif twistd.get("logger") is None:
+        twistd["logger"] = "openocpp.logformat.text_observer"
 
 
-def json_observer() -> FileLogObserver:
+def use_json(twistd: Any) -> None:
+    """
+    Make twistd log JSON lines at C{info} and above (see L{use_format}).
+    """
+    use_format(twistd, "json", "info")
+
+
+def filtered(observer: ILogObserver, level: LogLevel) -> ILogObserver:
+    """
+    C{observer}, given only the events of C{level} and above.
+    """
+    return FilteringLogObserver(observer, [LogLevelFilterPredicate(defaultLogLevel=level)])
+
+
+def _stream() -> IO[str]:
+    options = _twistd_options
+    return log_stream(options.get("logfile"), bool(options.get("nodaemon")))
+
+
+def json_observer() -> ILogObserver:
     """
     twistd's log observer factory for C{--log-format json} (see
-    L{use_json}).
+    L{use_format}).
     """
-    options = _twistd_options
-    return json_file_observer(log_stream(options.get("logfile"), bool(options.get("nodaemon"))))
+    return filtered(json_file_observer(_stream()), _level["level"])
+
+
+def text_observer() -> ILogObserver:
+    """
+    twistd's log observer factory for C{--log-format text}: twistd's own
+    lines (see L{use_format}).
+    """
+    return filtered(textFileLogObserver(_stream()), _level["level"])

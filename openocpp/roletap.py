@@ -33,6 +33,8 @@ class RoleOptions(usage.Options):
     optParameters = [
         ["log-format", None, "text",
          "The log's format: text (one line per event) or json (one JSON object per line)."],
+        ["log-level", None, "info",
+         "The lowest level logged: debug, info, warn, error or critical (--log-frames: debug)."],
         ["trace", None, None,
          "Write every OCPP frame in and out to this file, one JSON line each (size-rotated)."],
         ["trace-max-bytes", None, 10 * 1024 * 1024, "Bytes past which the --trace file is rotated.",
@@ -66,7 +68,7 @@ class RoleOptions(usage.Options):
 
     def check_observability(self) -> None:
         """
-        Fail unless C{--log-format} is one we write, and the C{--trace}
+        Fail unless C{--log-format} and C{--log-level} are ones we write, and the C{--trace}
         file (when given) can be written: its folder exists, and it is no
         folder nor a file this process may not write. Creates nothing.
 
@@ -76,6 +78,10 @@ class RoleOptions(usage.Options):
 
         if self["log-format"] not in ("text", "json"):
             raise ValueError(f"--log-format must be text or json, not {self['log-format']!r}")
+        if self["log-level"] not in ("debug", "info", "warn", "error", "critical"):
+            raise ValueError(
+                f"--log-level must be debug, info, warn, error or critical, not {self['log-level']!r}"
+            )
         path = self["trace"]
         if path is None:
             return

@@ -96,17 +96,17 @@ class Options(usage.Options):
         parent = getattr(self, "parent", None)
         if parent is not None:
             _files_per_role(parent, self.subCommand)
-            _log_format(parent, self.subOptions["log-format"])
+            _log_format(parent, self.subOptions)
 
 
-def _log_format(twistd: usage.Options, log_format: str) -> None:
-    # --log-format json: twistd's log observer factory (its --logger) is
-    # ours, writing where twistd would (--logfile, or standard output).
-    if log_format == "text":
-        return
-    from openocpp.logformat import use_json
+def _log_format(twistd: usage.Options, role: usage.Options) -> None:
+    # twistd's log observer factory (its --logger) is ours, writing where
+    # twistd would (--logfile, or standard output) in --log-format, at
+    # --log-level and above; --log-frames' lines are debug ones.
+    from openocpp.logformat import use_format
 
-    use_json(twistd)
+    level = "debug" if role["log-frames"] else role["log-level"]
+    use_format(twistd, role["log-format"], level)
 
 
 def _files_per_role(twistd: usage.Options, role: str) -> None:

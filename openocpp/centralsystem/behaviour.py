@@ -85,7 +85,8 @@ class DefaultCentralSystemBehaviour:
     @hookimpl
     def openocpp_cs_charge_point_disconnected(self, charge_point):
         self._store.touch(charge_point.identity)
-        self.log.info("Charge point {identity} disconnected", identity=charge_point.identity)
+        # The transport logged the disconnection (duration, reason) at info.
+        self.log.debug("Charge point {identity} disconnected", identity=charge_point.identity)
 
     # -- registration -----------------------------------------------------
 

@@ -427,6 +427,13 @@ class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
 
     protocol = OcppServerProtocol
 
+    def logPrefix(self) -> str:
+        """
+        What Twisted's port lines name this factory by ("OCPP server
+        starting on 8080"), rather than its class.
+        """
+        return "OCPP server"
+
     def __init__(
         self,
         handler_factory: Callable[[IOcppConnection], IConnectionHandler],

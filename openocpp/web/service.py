@@ -164,6 +164,13 @@ class _ConnectionTracker(WrappingFactory):
         super().__init__(wrapped)
         self._lost: dict[Any, Deferred] = {}
 
+    def logPrefix(self) -> str:
+        """
+        What Twisted's port lines name the site by ("HTTP API starting on
+        8081"), rather than C{ApiSite (_ConnectionTracker)}.
+        """
+        return "HTTP API"
+
     def registerProtocol(self, protocol: Any) -> None:
         super().registerProtocol(protocol)
         self._lost[protocol] = Deferred()

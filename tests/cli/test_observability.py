@@ -111,13 +111,59 @@ class LogFormatTests(SynchronousTestCase):
                 "identity": "CP1", "peer": "127.0.0.1:5555",
             })
 
-    def test_text_is_twistds_own(self):
+    def log(self, options, level, text="A line"):
+        from twisted.logger import LogLevel
+
+        observer = options["logger"]()
+        observer({"log_format": text, "log_level": LogLevel.levelWithName(level),
+                  "log_namespace": "openocpp.test", "log_time": 1796187600.5})
+
+    def test_text_is_twistds_lines_at_info(self):
         """
-        C{--log-format text}, the default, leaves twistd's logger alone.
+        C{--log-format text}, the default, writes twistd's own lines
+        (C{[namespace#level] text}) at C{info} and above: no debug line.
         """
         for role in ROLES:
-            options = self.twistd("-n", "openocpp", "--no-gc-tuning", role, "--db", ":memory:")
-            self.assertIsNone(options.get("logger"), role)
+            path = os.path.abspath(self.mktemp())
+            options = self.twistd("-n", "--logfile", path, "openocpp", "--no-gc-tuning", role, "--db", ":memory:")
+            self.log(options, "debug", "Hidden")
+            self.log(options, "info", "Shown")
+            with open(path, encoding="utf-8") as handle:
+                (line,) = handle.read().splitlines()
+            self.assertTrue(line.endswith(" [openocpp.test#info] Shown"), line)
+
+    def test_log_level(self):
+        """
+        C{--log-level} sets the lowest level written, in either format;
+        C{--log-frames} lowers it to debug, its frames' level.
+        """
+        cases = [
+            (["--log-level", "debug"], ["debug", "info", "warn"]),
+            (["--log-level", "warn"], ["warn"]),
+            (["--log-frames"], ["debug", "info", "warn"]),
+            (["--log-level", "error", "--log-format", "json"], []),
+            (["--log-format", "json"], ["info", "warn"]),
+        ]
+        for role in ROLES:
+            for arguments, written in cases:
+                path = os.path.abspath(self.mktemp())
+                options = self.twistd("-n", "--logfile", path, "openocpp", "--no-gc-tuning", role,
+                                      "--db", ":memory:", *arguments)
+                for level in ("debug", "info", "warn"):
+                    self.log(options, level, level)
+                with open(path, encoding="utf-8") as handle:
+                    lines = handle.read().splitlines()
+                self.assertEqual([_level_of(line) for line in lines], written, (role, arguments))
+
+    def test_bad_level(self):
+        """
+        A level twistd's logger does not know is one usage error naming
+        C{--log-level}.
+        """
+        for role in ROLES:
+            parser = {entry[0]: entry[2] for entry in tap.Options.subCommands}[role]
+            error = self.assertRaises(usage.UsageError, parser().parseOptions, ["--log-level", "verbose"])
+            self.assertIn("--log-level", str(error))
 
     def test_bad_format(self):
         """
@@ -127,3 +173,12 @@ class LogFormatTests(SynchronousTestCase):
             parser = {entry[0]: entry[2] for entry in tap.Options.subCommands}[role]
             error = self.assertRaises(usage.UsageError, parser().parseOptions, ["--log-format", "xml"])
             self.assertIn("--log-format", str(error))
+
+
+def _level_of(line):
+    # A JSON line's "level", or a text line's "[namespace#level]".
+    import json
+
+    if line.startswith("{"):
+        return json.loads(line)["level"]
+    return line.split("#", 1)[1].split("]", 1)[0]

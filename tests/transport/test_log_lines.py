@@ -4,9 +4,11 @@ opens (the peer as host:port, the security profile), one when it closes
 (code, reason, how long it lasted), and no repr anywhere.
 """
 
+import re
+
 from twisted.internet import reactor
 from twisted.internet.defer import inlineCallbacks
-from twisted.logger import formatEvent, globalLogPublisher
+from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 from twisted.trial.unittest import TestCase
 
 from openocpp.messages import core
@@ -53,6 +55,38 @@ class ConnectionLogLinesTests(CentralSystemMixin, TestCase):
                 self.assertNotIn(leak, line)
         (event,) = [e for e in self.events if formatEvent(e) == closed[0]]
         self.assertEqual((event["code"], event["peer"].split(":")[0]), (1000, "127.0.0.1"))
+
+    def test_port_line_names_the_server(self):
+        """
+        Twisted's line for the listening port names the OCPP server, not
+        the factory's class.
+        """
+        lines = self.lines()
+        self.assertTrue([line for line in lines if re.fullmatch(r"OCPP server starting on \d+", line)], lines)
+        self.assertFalse([line for line in lines if "OcppServerFactory" in line], lines)
+
+    @inlineCallbacks
+    def test_one_info_line_per_connection_event(self):
+        """
+        At info and above (the default C{--log-level}), the central system
+        logs one line when a charge point connects and one when it
+        disconnects: the transport's; its behaviour's lines saying the same
+        are debug ones.
+        """
+        cp = yield self.connect("CP1")
+        yield cp.call(core.HeartbeatRequest())
+        disconnected = when_disconnected(self.central, "CP1")
+        yield cp.close()
+        yield disconnected
+        about = [
+            formatEvent(event) for event in self.events
+            if event["log_level"] >= LogLevel.info
+            and event.get("log_namespace", "").startswith(("openocpp.centralsystem", "openocpp.transport.server"))
+            and "connect" in formatEvent(event).lower()
+        ]
+        self.assertEqual(len(about), 2, about)
+        self.assertTrue(about[0].startswith("OCPP connection open: CP1 "), about)
+        self.assertTrue(about[1].startswith("OCPP connection closed: CP1 "), about)
 
 
 class RetryLogLineTests(ConnectionTestsMixin, TestCase):

@@ -100,6 +100,24 @@ class MessageLogBrowserTests(BrowserMixin, ApiMixin, TestCase):
         )
         self.assertEqual(identities, ["CP1"])
 
+    @inlineCallbacks
+    def test_time_with_milliseconds(self):
+        """
+        A frame's time shows its milliseconds right after its seconds
+        (C{6:12:44.607}), never after the locale's AM or PM
+        (C{6:12:44 AM.607}).
+        """
+        yield self.booted("CP1", statuses=[])
+        yield self.open_browser("/#/messages/CP1")
+        yield self.wait_for('#messages tr.frame[data-action="BootNotification"]')
+        times = yield self.run_script(
+            "return [...document.querySelectorAll('#messages tr.frame td.time')].map((td) => td.textContent);"
+        )
+        self.assertTrue(times)
+        for text in times:
+            self.assertRegex(text, r":\d\d\.\d{3}( |$)")
+            self.assertNotRegex(text, r"[AP]M\.\d")
+
 
 class NoTraceBrowserTests(BrowserMixin, ApiMixin, TestCase):
     """

@@ -78,7 +78,12 @@
     // With milliseconds: frames come fast.
     const moment = new Date(text);
     if (Number.isNaN(moment.getTime())) return text;
-    return `${moment.toLocaleDateString()} ${moment.toLocaleTimeString()}.${String(moment.getMilliseconds()).padStart(3, "0")}`;
+    // The milliseconds belong to the seconds ("6:12:44.607 PM"), not after
+    // a locale's AM/PM ("6:12:44 PM.607").
+    const time = moment.toLocaleTimeString([], {
+      hour: "numeric", minute: "2-digit", second: "2-digit", fractionalSecondDigits: 3,
+    });
+    return `${moment.toLocaleDateString()} ${time}`;
   }
 
   function toggle(tr, entry) {
