@@ -28,6 +28,8 @@ class CentralSystemConfig:
 
     listen: str = "tcp:8080:interface=127.0.0.1"
     security_profile: int = 0
+    listen_plain: str | None = None
+    listen_plain_profile: int = 1
     tls_key: str | None = None
     tls_certificate: str | None = None
     tls_ca: str | None = None
@@ -120,6 +122,16 @@ class CentralSystemConfig:
                 "a CA for charge point certificates (tls_ca) needs a TLS listener: "
                 "give the server's key and certificate files"
             )
+        if self.listen_plain is not None:
+            if self.security_profile < 2:
+                raise ValueError(
+                    "listen_plain is a second, plain listener beside a TLS one: give the "
+                    "TLS listener (security_profile 2 or 3) too"
+                )
+            if self.listen_plain.strip().lower().startswith("ssl:"):
+                raise ValueError(f"listen_plain must be a plain endpoint (tcp:, unix:), not {self.listen_plain!r}")
+        if self.listen_plain_profile not in (0, 1):
+            raise ValueError(f"listen_plain_profile must be 0 or 1, not {self.listen_plain_profile!r}")
         if self.trace_max_bytes < 1024:
             raise ValueError(f"trace_max_bytes must be 1024 or more, not {self.trace_max_bytes!r}")
         if self.trace_files < 1:

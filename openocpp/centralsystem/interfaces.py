@@ -26,6 +26,14 @@ class ICentralSystemConfig(Interface):
         "The least Security Profile every charge point on the listener must meet, 0 to 3 "
         "(a charge point's registered profile may ask more); a TLS listener is at least 2."
     )
+    listen_plain = Attribute(
+        "A second endpoint string, plain (C{tcp:8080:interface=127.0.0.1}), listened on beside a TLS "
+        "C{listen}, for the charge points of profiles 0 and 1 (those registered for 2 or 3 are refused "
+        "there); or None: one listener."
+    )
+    listen_plain_profile = Attribute(
+        "The least Security Profile on C{listen_plain}: 1 (HTTP Basic, the default) or 0."
+    )
     tls_key = Attribute("PEM file of the server's TLS private key (profiles 2, 3), or None.")
     tls_certificate = Attribute("PEM file of the server's certificate chain (profiles 2, 3), or None.")
     tls_ca = Attribute(

@@ -254,6 +254,11 @@ class CentralSystem(MultiService):
         self.trace = _make_trace(config, reactor)
         self._listener = self._make_listener()
         self._listener.setServiceParent(self)
+        #: The plain listener beside a TLS one (C{listen_plain}), or None.
+        self._plain_listener = None
+        if self.config.listen_plain is not None:
+            self._plain_listener = self._make_plain_listener()
+            self._plain_listener.setServiceParent(self)
 
     # -- IService ---------------------------------------------------------
 
@@ -262,22 +267,7 @@ class CentralSystem(MultiService):
         # are refused at once, and the port is bound in
         # privilegedStartService (twistd --uid binds below 1024).
         config = self.config
-        factory = OcppServerFactory(
-            handler_factory=lambda connection: ChargePointConnection(self, connection),
-            authenticator=self._authenticator if self.metrics is None else self._counted_authentication,
-            allow_unicode_identities=config.unicode_identities,
-            security_profile=config.security_profile,
-            max_message_size=config.max_message_size,
-            ping_interval=config.ping_interval,
-            reactor=self.reactor,
-            max_connections=config.max_connections,
-            max_connections_per_address=config.max_connections_per_address,
-            output_stall_timeout=config.output_stall_timeout,
-            subprotocol_mismatch=config.subprotocol_mismatch,
-            # The central system checks a certificate's subject itself
-            # (its option, its hook: CertificateCheck).
-            check_certificate_identity=False,
-        )
+        factory = self._factory(config.security_profile)
         tls_options = None
         if config.security_profile >= 2:
             # With a CA, a profile 2 listener asks for an optional client
@@ -297,6 +287,40 @@ class CentralSystem(MultiService):
             endpoint, factory, config.listen, "Central system", listened=self._listened
         )
 
+    def _factory(self, security_profile: int) -> OcppServerFactory:
+        # The OCPP server factory of a listener whose charge points meet at
+        # least security_profile.
+        config = self.config
+        return OcppServerFactory(
+            handler_factory=lambda connection: ChargePointConnection(self, connection),
+            authenticator=self._authenticator if self.metrics is None else self._counted_authentication,
+            allow_unicode_identities=config.unicode_identities,
+            security_profile=security_profile,
+            max_message_size=config.max_message_size,
+            ping_interval=config.ping_interval,
+            reactor=self.reactor,
+            max_connections=config.max_connections,
+            max_connections_per_address=config.max_connections_per_address,
+            output_stall_timeout=config.output_stall_timeout,
+            subprotocol_mismatch=config.subprotocol_mismatch,
+            # The central system checks a certificate's subject itself
+            # (its option, its hook: CertificateCheck).
+            check_certificate_identity=False,
+        )
+
+    def _make_plain_listener(self) -> ListeningService:
+        # The plain listener beside the TLS one: charge points of profile 0
+        # or 1 there, while others move to TLS (the whitepaper's upgrade
+        # path, A05, served by one process). A charge point registered for
+        # profile 2 or 3 is refused there as on any plain listener.
+        config = self.config
+        profile = config.listen_plain_profile
+        endpoint = server_endpoint(self.reactor, config.listen_plain, profile, None)
+        return ListeningService(
+            endpoint, self._factory(profile), config.listen_plain, "Central system",
+            listened=lambda port: self._listened(port, profile),
+        )
+
     def startService(self) -> None:
         # The store first: connections may come as soon as the port
         # listens (under twistd it was bound before, but the reactor does
@@ -306,13 +330,13 @@ class CentralSystem(MultiService):
         self.password_verifier.start()
         super().startService()
 
-    def _listened(self, port: Any) -> None:
+    def _listened(self, port: Any, profile: int | None = None) -> None:
         address = port.getHost()
         self.log.info(
             "Central system listening on {host}:{port} (security profile {profile})",
             host=getattr(address, "host", address),
             port=getattr(address, "port", ""),
-            profile=self.config.security_profile,
+            profile=self.config.security_profile if profile is None else profile,
         )
 
     @property
@@ -329,6 +353,17 @@ class CentralSystem(MultiService):
         @raise RuntimeError: the service is not running.
         """
         return self._listener.when_listening()
+
+    def when_listening_plain(self) -> Deferred:
+        """
+        @return: a Deferred firing with the plain listener's port (the
+            C{listen_plain} one) once it listens.
+        @raise RuntimeError: the service is not running, or has no plain
+            listener.
+        """
+        if self._plain_listener is None:
+            raise RuntimeError("no plain listener (listen_plain) is configured")
+        return self._plain_listener.when_listening()
 
     def stopService(self) -> Deferred:
         # Stops listening (the child service) first.

@@ -31,6 +31,11 @@ class CentralSystemOptions(RoleOptions):
     optParameters = [
         ["listen", "l", "tcp:8080:interface=127.0.0.1",
          "Twisted server endpoint string to listen on (tcp:PORT:interface=ADDR, ssl:...)."],
+        ["listen-plain", None, None,
+         "A second, plain endpoint beside a TLS --listen, for charge points of profiles 0 and 1 "
+         "(the upgrade path to 2 and 3 in one process; those registered for 2 or 3 are refused there)."],
+        ["listen-plain-profile", None, 1, "The least Security Profile on --listen-plain: 1 (HTTP Basic) or 0.",
+         number("--listen-plain-profile", int)],
         ["db", None, "openocpp-centralsystem.sqlite", "SQLite file of the central system (':memory:' for none)."],
         ["security-profile", None, 0, "Security Profile to enforce: 0 to 3.",
          number("--security-profile", int)],
@@ -179,6 +184,13 @@ class CentralSystemOptions(RoleOptions):
                     + " and ".join(missing)
                 )
         check_endpoint(None, "--listen", self["listen"])
+        if self["listen-plain"] is not None:
+            check_endpoint(None, "--listen-plain", self["listen-plain"])
+            if self["security-profile"] < 2 and not self["listen"].strip().lower().startswith("ssl:"):
+                raise ValueError(
+                    "--listen-plain is a second, plain listener beside a TLS one: give "
+                    "--security-profile 2 or 3 (or an ssl: --listen)"
+                )
         if self["api"] is not None:
             check_endpoint(None, "--api", self["api"])
 
@@ -191,6 +203,8 @@ class CentralSystemOptions(RoleOptions):
         """
         return CentralSystemConfig(
             listen=self["listen"],
+            listen_plain=self["listen-plain"],
+            listen_plain_profile=self["listen-plain-profile"],
             database=self["db"],
             security_profile=self["security-profile"],
             tls_key=self["tls-key"],
@@ -333,6 +347,8 @@ def _preflight(options: CentralSystemOptions, reactor) -> None:
             ) from None
     preflight.check_role_database("--db", config.database, MIGRATIONS, "central system")
     preflight.check_port_free(reactor, "--listen", config.plain_listen)
+    if config.listen_plain is not None:
+        preflight.check_port_free(reactor, "--listen-plain", config.listen_plain)
     api_config = options.api_config
     if api_config is not None:
         preflight.check_port_free(reactor, "--api", api_config.endpoint)

@@ -60,7 +60,13 @@ class ProfileUrlTests(SynchronousTestCase):
         self.assertIn("wss://", str(raised.exception))
 
 
-class UpgradePathTests(TestCase):
+class UpgradePathMixin:
+    """
+    The upgrade path 1 -> 2 -> 3 against openocpp's central system; the
+    test case says where the plain and the TLS listeners are
+    (L{plain_and_tls}).
+    """
+
     timeout = 60
 
     def setUp(self):
@@ -194,6 +200,14 @@ class UpgradePathTests(TestCase):
         # password alone no longer gets it in).
         self.assertEqual(tls.store.charge_point_credentials("CP001").security_profile, 3)
         self.assertFalse([t for t in self.events.tech_infos if t and "fallback" in t])
+
+
+
+class UpgradePathTests(UpgradePathMixin, TestCase):
+    """
+    The plain and the TLS listener of two central systems, and the
+    fallback when the TLS one does not answer.
+    """
 
     async def test_fallback_when_profile_2_cannot_connect(self):
         """

@@ -199,6 +199,16 @@ class CentralSystemMistakeTests(CommandLineMistakeMixin, SynchronousTestCase):
         line = self.central("--tls-ciphers", "nonsense")
         self.assertIn("--tls-ciphers: 'nonsense' selects no TLS 1.2 cipher suite", line)
 
+    def test_listen_plain_without_tls(self):
+        """
+        C{--listen-plain} is a second listener beside a TLS one: without
+        TLS it is refused at start, naming the option; a bad endpoint too.
+        """
+        line = self.central("--listen-plain", "tcp:0:interface=127.0.0.1")
+        self.assertIn("--listen-plain is a second, plain listener beside a TLS one", line)
+        line = self.central("--listen-plain", "nonsense:1")
+        self.assertIn("--listen-plain", line)
+
     def test_db_not_sqlite(self):
         """
         A C{--db} file that is not SQLite is refused, unchanged.
