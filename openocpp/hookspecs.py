@@ -50,7 +50,9 @@ def openocpp_cs_check_credentials(identity, password, certificate, peer):
         C{None} when it sent none.
     @param certificate: its TLS client certificate
         (C{twisted.internet.ssl.Certificate}), or C{None}.
-    @param peer: its address (C{IAddress}).
+    @param peer: its address (C{IAddress}); on the plain listener beside a
+        TLS one (C{--listen-plain}) it also has C{listener_profile}, that
+        listener's least Security Profile.
     @return: C{True} to let it in, C{False} to refuse it (HTTP 401), or
         raise L{openocpp.transport.security.AuthenticationRefused} to refuse
         it with a status and reason of its own.  Every answer is rate

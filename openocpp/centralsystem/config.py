@@ -126,7 +126,7 @@ class CentralSystemConfig:
             if self.security_profile < 2:
                 raise ValueError(
                     "listen_plain is a second, plain listener beside a TLS one: give the "
-                    "TLS listener (security_profile 2 or 3) too"
+                    "TLS listener's key and certificate too (tls_key and tls_certificate, or an ssl: listen)"
                 )
             if self.listen_plain.strip().lower().startswith("ssl:"):
                 raise ValueError(f"listen_plain must be a plain endpoint (tcp:, unix:), not {self.listen_plain!r}")

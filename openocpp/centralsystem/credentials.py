@@ -327,6 +327,36 @@ def _raise(error: Exception) -> None:
     raise error
 
 
+class ListenerAddress:
+    """
+    A charge point's address, as the credentials hooks get it, from a
+    listener whose least Security Profile is not the central system's
+    (C{listen_plain}): the address's attributes (C{host}, C{port},
+    C{type}, ...) and C{listener_profile}.
+
+    @param address: the peer's C{IAddress}.
+    @param listener_profile: the least profile of the listener it came to.
+    """
+
+    def __init__(self, address: Any, listener_profile: int) -> None:
+        self._address = address
+        self.listener_profile = listener_profile
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._address, name)
+
+    def __str__(self) -> str:
+        return str(self._address)
+
+    def __eq__(self, other: Any) -> bool:
+        if isinstance(other, ListenerAddress):
+            other = other._address
+        return self._address == other
+
+    def __hash__(self) -> int:
+        return hash(self._address)
+
+
 def _host(peer: Any) -> str:
     """
     The address a peer's failures are counted under: its host.
@@ -522,7 +552,9 @@ class CredentialsPolicy:
             registration needs.
         """
         record = self._store.charge_point_credentials(identity)
-        listener = int(self._config.security_profile)
+        # The listener's least profile: the central system's, or the plain
+        # listener's beside it (ListenerAddress).
+        listener = int(getattr(peer, "listener_profile", self._config.security_profile))
         stored = None if record is None else record.password_hash
         registered = 0 if record is None or record.security_profile is None else record.security_profile
         required = max(listener, registered, 0 if stored is None else 1)

@@ -21,6 +21,7 @@ from openocpp.centralsystem.credentials import (
     AuthenticationGuard,
     CertificateCheck,
     CredentialsPolicy,
+    ListenerAddress,
     PasswordVerifier,
 )
 from openocpp.centralsystem.handler import HookEventsHandler, HookRequestHandler
@@ -291,9 +292,18 @@ class CentralSystem(MultiService):
         # The OCPP server factory of a listener whose charge points meet at
         # least security_profile.
         config = self.config
+        authenticator = self._authenticator if self.metrics is None else self._counted_authentication
+        if security_profile != config.security_profile:
+            # The plain listener: the credentials policy (and any plugin)
+            # learns the listener's profile from the peer's address.
+            decide = authenticator
+
+            def authenticator(identity, password, certificate, peer):
+                return decide(identity, password, certificate, ListenerAddress(peer, security_profile))
+
         return OcppServerFactory(
             handler_factory=lambda connection: ChargePointConnection(self, connection),
-            authenticator=self._authenticator if self.metrics is None else self._counted_authentication,
+            authenticator=authenticator,
             allow_unicode_identities=config.unicode_identities,
             security_profile=security_profile,
             max_message_size=config.max_message_size,

@@ -186,11 +186,6 @@ class CentralSystemOptions(RoleOptions):
         check_endpoint(None, "--listen", self["listen"])
         if self["listen-plain"] is not None:
             check_endpoint(None, "--listen-plain", self["listen-plain"])
-            if self["security-profile"] < 2 and not self["listen"].strip().lower().startswith("ssl:"):
-                raise ValueError(
-                    "--listen-plain is a second, plain listener beside a TLS one: give "
-                    "--security-profile 2 or 3 (or an ssl: --listen)"
-                )
         if self["api"] is not None:
             check_endpoint(None, "--api", self["api"])
 

@@ -81,6 +81,37 @@ class OneProcessUpgradePathTests(UpgradePathMixin, TestCase):
         self.assertIn(b" 401 ", status + b" ")
 
 
+class PlainListenerTests(TestCase):
+    """
+    The plain listener's charge points are held to its profile, not the
+    TLS listener's.
+    """
+
+    def setUp(self):
+        self.path = UpgradePathMixin()
+        self.path.mktemp = self.mktemp
+        self.path.addCleanup = self.addCleanup
+        UpgradePathMixin.setUp(self.path)
+
+    async def test_profile_1_stays_profile_1(self):
+        """
+        A05.FR.09 counts the profile a charge point met: connecting twice
+        on the plain listener with its password (101 each time) leaves its
+        registration at profile 1, where a charge point registered for 2 is
+        refused (401).
+        """
+        central = self.path.central_system(2, listen_plain="tcp:0:interface=127.0.0.1")
+        central.store.register_charge_point("CP001", password=KEY, security_profile=1)
+        central.store.register_charge_point("CP002", password=KEY, security_profile=2)
+        port = (await central.when_listening_plain()).getHost().port
+        for _ in range(2):
+            status = await deferToThread(_handshake_status, port, "CP001", KEY)
+            self.assertIn(b" 101 ", status + b" ")
+            self.assertEqual(central.store.charge_point_credentials("CP001").security_profile, 1)
+        status = await deferToThread(_handshake_status, port, "CP002", KEY)
+        self.assertIn(b" 401 ", status + b" ")
+
+
 class _Side:
     """
     One central system seen as the plain or the TLS one of
