@@ -244,6 +244,24 @@ class ConnectionTestsMixin:
             return Failure()
         self.fail(f"connection not refused: {result!r}")
 
+    async def first_refusal(self) -> Failure:
+        """
+        A client service (profile 1, a wrong password, a 5 s first retry)
+        against a server refusing every charge point.
+
+        @return: the failure of its first attempt.
+        """
+        from openocpp.transport.client import ClientConnectionService
+
+        _, port = await self.start_server(Handlers(), security_profile=1, authenticator=lambda *args: False)
+        service = ClientConnectionService(
+            reactor, f"ws://127.0.0.1:{port}/ocpp", "CP001", Handlers(),
+            security_profile=1, password="nope", initial_delay=5,
+        )
+        service.startService()
+        self.addCleanup(service.stopService)
+        return await self.refused(service.whenConnected(failAfterFailures=1))
+
 
 async def settle() -> None:
     """

@@ -1065,15 +1065,7 @@ class ReconnectionTests(ConnectionTestsMixin, TestCase):
         """
         C{whenConnected(failAfterFailures=1)} fails with the refusal.
         """
-        _, port = await self.start_server(Handlers(), security_profile=1,
-                                          authenticator=lambda *args: False)
-        service = ClientConnectionService(
-            reactor, f"ws://127.0.0.1:{port}/ocpp", "CP001", Handlers(),
-            security_profile=1, password="nope", initial_delay=5,
-        )
-        service.startService()
-        self.addCleanup(service.stopService)
-        failure = await self.refused(service.whenConnected(failAfterFailures=1))
+        failure = await self.first_refusal()
         failure.trap(HandshakeFailed)
         self.assertEqual(failure.value.status, 401)
 

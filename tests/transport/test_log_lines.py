@@ -6,15 +6,13 @@ opens (the peer as host:port, the security profile), one when it closes
 
 import re
 
-from twisted.internet import reactor
 from twisted.internet.defer import inlineCallbacks
 from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 from twisted.trial.unittest import TestCase
 
 from openocpp.messages import core
-from openocpp.transport.client import ClientConnectionService
 from tests.centralsystem.fake_chargepoint import CentralSystemMixin, when_disconnected
-from tests.transport.test_connections import ConnectionTestsMixin, Handlers
+from tests.transport.test_connections import ConnectionTestsMixin
 
 
 class ConnectionLogLinesTests(CentralSystemMixin, TestCase):
@@ -102,14 +100,7 @@ class RetryLogLineTests(ConnectionTestsMixin, TestCase):
         events = []
         globalLogPublisher.addObserver(events.append)
         self.addCleanup(globalLogPublisher.removeObserver, events.append)
-        _, port = await self.start_server(Handlers(), security_profile=1, authenticator=lambda *args: False)
-        service = ClientConnectionService(
-            reactor, f"ws://127.0.0.1:{port}/ocpp", "CP001", Handlers(),
-            security_profile=1, password="nope", initial_delay=5,
-        )
-        service.startService()
-        self.addCleanup(service.stopService)
-        failure = await self.refused(service.whenConnected(failAfterFailures=1))
+        failure = await self.first_refusal()
         lines = [formatEvent(event) for event in events]
         (retry,) = [line for line in lines if line.startswith("Connecting CP001 again in")]
         self.assertIn(failure.getErrorMessage(), retry)
