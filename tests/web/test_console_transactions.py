@@ -132,6 +132,16 @@ class TransactionPagesBrowserTests(BrowserMixin, ApiMixin, TestCase):
         yield self.wait_for("#tx-detail .message.bad", "no transaction")
 
 
+def downloaded(folder, path):
+    """
+    Whether Chromium finished saving C{path} in C{folder}: it has content
+    and no partial download is left beside it.
+    """
+    if any(name.endswith(".crdownload") for name in os.listdir(folder)):
+        return False
+    return os.path.exists(path) and os.path.getsize(path) > 0
+
+
 class TransactionCsvDownloadBrowserTests(BrowserMixin, ApiMixin, TestCase):
     """
     The Download CSV link of an API with a token.
@@ -160,7 +170,9 @@ class TransactionCsvDownloadBrowserTests(BrowserMixin, ApiMixin, TestCase):
         yield self.wait_for("#tx-range", "1–2 of 2")
         yield self.click("#tx-csv")
         path = os.path.join(folder, "transactions.csv")
-        yield wait_for(self, lambda: os.path.exists(path), "the downloaded CSV")
+        # Chromium makes an empty placeholder under the final name before it
+        # writes the .crdownload file and renames it over: wait for content.
+        yield wait_for(self, lambda: downloaded(folder, path), "the downloaded CSV")
         with open(path, "rb") as saved:
             rows = parse_csv(saved.read())
         self.assertEqual([row[0] for row in rows], ["transactionId", str(third), str(first)])
