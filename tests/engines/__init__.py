@@ -1,5 +1,4 @@
 """
-The engines the cluster tests start for themselves, on loopback, in
-temporary folders they remove: PostgreSQL, Redis and HAProxy (Debian's
-packages, which C{.ci/engines} installs when missing).
+Throwaway database and bus engines (PostgreSQL, Redis, HAProxy) that tests
+start themselves, on loopback, in temporary folders.
 """
