@@ -118,15 +118,24 @@ class HAProxy:
 
     def server_states(self) -> dict[str, str]:
         """
-        Each node's state as HAProxy sees it now: C{"UP"} or C{"DOWN"}
-        (from C{show servers state} on the stats socket).
+        Each node's state as HAProxy sees it now: C{"UP"} (a health check
+        passed), C{"DOWN"}, or C{"STARTING"} (not checked yet, or coming
+        up), from C{show servers state} on the stats socket.
         """
         answer = self.command("show servers state nodes")
         states = {}
         for line in answer.splitlines():
             fields = line.split()
-            if len(fields) > 5 and not line.startswith("#") and fields[1] == "nodes":
-                states[fields[3]] = "UP" if fields[5] in ("1", "2") else "DOWN"
+            if len(fields) > 11 and not line.startswith("#") and fields[1] == "nodes":
+                # srv_op_state 0 is down; 2 with srv_check_result 3 is up
+                # with a check passed (before its first check, a server is
+                # up unchecked: "STARTING").
+                if fields[5] == "0":
+                    states[fields[3]] = "DOWN"
+                elif fields[5] == "2" and fields[11] == "3":
+                    states[fields[3]] = "UP"
+                else:
+                    states[fields[3]] = "STARTING"
         return states
 
     def command(self, text: str) -> str:
