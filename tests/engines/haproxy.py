@@ -138,6 +138,20 @@ class HAProxy:
                     states[fields[3]] = "STARTING"
         return states
 
+    def sessions(self) -> dict[str, int]:
+        """
+        How many connections HAProxy holds to each node now (its stats'
+        C{scur}): where it sent the charge points.
+        """
+        lines = self.command("show stat nodes 4 -1").splitlines()
+        header = lines[0].lstrip("# ").split(",")
+        name, current = header.index("svname"), header.index("scur")
+        return {
+            fields[name]: int(fields[current])
+            for fields in (line.split(",") for line in lines[1:] if line)
+            if fields[0] == "nodes"
+        }
+
     def command(self, text: str) -> str:
         """
         One command on the stats socket; its answer.

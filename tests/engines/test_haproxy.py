@@ -172,6 +172,19 @@ class BalancingTests(TestCase):
         self.assertGreater(len(set(first.values())), 1, first)
 
     @inlineCallbacks
+    def test_sessions(self):
+        """
+        L{HAProxy.sessions} counts the connections held to each node.
+        """
+        charge_point = TestChargePoint(self, "CP-held")
+        yield charge_point.connect(self.haproxy.url + "ocpp")
+        self.addCleanup(charge_point.close)
+        yield charge_point.call(BOOT)
+        held = self.haproxy.sessions()
+        self.assertEqual(sorted(held), ["node1", "node2", "node3"])
+        self.assertEqual(sum(held.values()), 1)
+
+    @inlineCallbacks
     def test_node_down(self):
         """
         A node stopped is marked down; its charge points are sent to the
