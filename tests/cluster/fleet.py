@@ -15,6 +15,7 @@ recognised.
 """
 
 import json
+import time
 from typing import Any
 
 from twisted.internet.defer import Deferred, DeferredSemaphore, gatherResults, inlineCallbacks
@@ -56,6 +57,7 @@ class FleetChargePoint:
     @ivar identity: its identity.
     @ivar connections: how many times it connected.
     @ivar sessions: its L{RpcSession}s, one per connection, the last live.
+    @ivar connected_at: when each connection opened (C{time.monotonic()}).
     @ivar lost: how many times a call of it was cut by a lost connection
         and sent again.
     """
@@ -64,6 +66,7 @@ class FleetChargePoint:
         self.identity = identity
         self.connections = 0
         self.sessions: list[RpcSession] = []
+        self.connected_at: list[float] = []
         self.lost = 0
         self._reactor = reactor
         answers = dict(ANSWERS)
@@ -86,6 +89,7 @@ class FleetChargePoint:
     def _session(self, connection: Any) -> RpcSession:
         session = RpcSession(Role.CHARGE_POINT, self._handlers, self._reactor, call_timeout=15)
         self.sessions.append(session)
+        self.connected_at.append(time.monotonic())
         self.connections += 1
         return session
 
