@@ -223,6 +223,38 @@ class TakeOverTests(ClusterTestCase):
         self.assertEqual(first.received, [])
 
 
+class RepeatedStartTests(ClusterTestCase):
+    """
+    A StartTransaction sent again to another node, as a charge point does
+    when its node died after committing the transaction but before
+    answering.
+    """
+
+    @inlineCallbacks
+    def test_same_transaction_from_another_node(self):
+        """
+        The second node answers with the transaction id the first gave, and
+        PostgreSQL holds the transaction once.
+        """
+        first_node, second_node = self.cluster.nodes[:2]
+        start = core.StartTransactionRequest(
+            connector_id=1, id_tag=ID_TAG, meter_start=4242, timestamp=datetime.now(timezone.utc)
+        )
+        answers = []
+        for node in (first_node, second_node):
+            charge_point = TestChargePoint(self, "AGAIN-1")
+            yield charge_point.connect(node.url + "ocpp")
+            yield charge_point.call(BOOT)
+            answer = yield charge_point.call(start)
+            answers.append(answer)
+            yield charge_point.close()
+        self.assertEqual(answers[0].transaction_id, answers[1].transaction_id)
+        self.assertEqual(
+            self.rows("SELECT id FROM transactions WHERE identity = 'AGAIN-1'"),
+            [(answers[0].transaction_id,)],
+        )
+
+
 class NodeKilledTests(ClusterTestCase):
     """
     One node killed with SIGKILL while 300 charge points start and stop
