@@ -265,9 +265,9 @@ class NodeKilledTests(ClusterTestCase):
     def test_chargers_move_and_no_transaction_lost(self):
         """
         The killed node's charge points reconnect through HAProxy to the
-        others within the backoff bound, the others keep their connection
-        (consistent hashing), and every StartTransaction answered is in
-        PostgreSQL exactly once, none more.
+        others within the backoff bound (and the API reaches them there),
+        the others keep their connection (consistent hashing), and every
+        StartTransaction answered is in PostgreSQL exactly once, none more.
         """
         fleet = yield self.fleet("KILL")
         answered: dict[str, list[int]] = {charge_point.identity: [] for charge_point in fleet}
@@ -318,6 +318,14 @@ class NodeKilledTests(ClusterTestCase):
         # after the kill.
         counts = {identity: len(ids) for identity, ids in answered.items()}
         yield self.until(lambda: all(len(answered[i]) > counts[i] for i in counts), bound)
+        # And the API reaches each moved charger where it is now.
+        api = self.cluster.nodes[0].api_url
+        for charge_point in reconnected:
+            answer = yield self.api.request(
+                "POST", f"{api}/chargepoints/{charge_point.identity}/actions/DataTransfer",
+                {"vendorId": "org.openocpp.cluster", "data": "moved"},
+            )
+            self.assertEqual(answer.json, {"status": "Accepted", "data": f"{charge_point.identity}:moved"})
         running[0] = False
         yield charging
         in_database = {}
