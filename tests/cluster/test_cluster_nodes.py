@@ -297,6 +297,8 @@ class NodeKilledTests(ClusterTestCase):
         held = self.cluster.haproxy.sessions()[victim.name]
         victim.child.kill()
         killed_at = time.monotonic()
+        # Back for the next tests, and seen up by HAProxy.
+        self.addCleanup(self.cluster.wait_for_states, {victim.name: "UP"})
         self.addCleanup(self.cluster.restart_node, victim)
 
         def moved():
