@@ -64,6 +64,10 @@ class ICentralSystemConfig(Interface):
     ping_interval = Attribute("Seconds between WebSocket pings; 0 turns them off.")
     max_message_size = Attribute("The largest WebSocket message accepted, in bytes.")
     database = Attribute("The SQLite file of the default store, or C{':memory:'}.")
+    store = Attribute(
+        "The C{postgresql://} URL of a PostgreSQL store (shared by several central-system "
+        "processes), or None for the SQLite file C{database}."
+    )
     heartbeat_interval = Attribute("The heartbeat interval, in seconds, given to accepted charge points.")
     unknown_charge_points = Attribute(
         "What to answer a charge point that is not registered: C{'accept'} (and "

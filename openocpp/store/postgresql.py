@@ -314,9 +314,26 @@ class PostgreSQLConnection:
 
 
 def _integral_numbers(psycopg: Any, connection: Any) -> None:
+    # Integers as SQLite takes them: 64 bits at most, one beyond refused
+    # with OverflowError before any statement runs (what the callers
+    # catch), not sent as a numeric.
+    from psycopg.adapt import PyFormat
+    from psycopg.types.numeric import IntBinaryDumper, IntDumper, NumericLoader
+
+    def within_64_bits(dumper: Any) -> Any:
+        class Within64Bits(dumper):
+            def upgrade(self, obj: int, format: PyFormat) -> Any:
+                if not -(2**63) <= obj < 2**63:
+                    raise OverflowError(f"{obj} is beyond 64 bits")
+                return super().upgrade(obj, format)
+
+        return Within64Bits
+
+    connection.adapters.register_dumper(int, within_64_bits(IntDumper))
+    connection.adapters.register_dumper(int, within_64_bits(IntBinaryDumper))
+
     # sum() of a bigint is a numeric: read as the int SQLite gives, a
     # fraction as a float.
-    from psycopg.types.numeric import NumericLoader
 
     class IntegralNumericLoader(NumericLoader):
         def load(self, data: Any) -> Any:
@@ -382,6 +399,28 @@ def migrate(connection: PostgreSQLConnection, migrations: Sequence[str], name: s
             connection.execute("ROLLBACK")
         raise
     return len(migrations)
+
+
+def check_database(url: str, migrations: Sequence[str], name: str) -> None:
+    """
+    Connect to a database and check, writing nothing, that L{migrate} may
+    bring it up to date.
+
+    @raise StoreURLError: the URL is not one, the driver is missing, the
+        server cannot be reached.
+    @raise ValueError: the database is another program's, or of a newer
+        schema.
+    """
+    connection = PostgreSQLConnection(url, {})
+    try:
+        version = _version(connection, name)
+    finally:
+        connection.close()
+    if version > len(migrations):
+        raise ValueError(
+            f"the {name} database {_redacted(url)} has schema version {version}, newer than "
+            f"this openocpp knows ({len(migrations)}): upgrade openocpp"
+        )
 
 
 def _version(connection: PostgreSQLConnection, name: str) -> int:

@@ -108,3 +108,27 @@ def _close(store: Any) -> None:
         store.close()
     except Exception:
         pass
+
+
+class PostgreSQLCentralSystemMixin:
+    """
+    Mixed in before L{tests.centralsystem.fake_chargepoint.CentralSystemMixin}
+    (or a test case built on it, such as the web API's): its central system
+    runs on the PostgreSQL store (C{store}: a fresh database of the test
+    run's server), and C{rows} reads that database.
+    """
+
+    def start_central_system(self, **overrides: Any) -> Any:
+        from tests.engines.postgresql import fresh_database
+
+        if "store" not in overrides:
+            self.store_url = overrides["store"] = fresh_database(self)
+        return super().start_central_system(**overrides)
+
+    def rows(self, sql: str, *arguments: Any) -> list[dict]:
+        # Through a connection of our own: what a crash would leave.
+        import psycopg
+        from psycopg.rows import dict_row
+
+        with psycopg.connect(self.store_url, row_factory=dict_row) as connection:
+            return connection.execute(sql.replace("?", "%s"), arguments).fetchall()
