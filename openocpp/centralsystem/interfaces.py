@@ -132,6 +132,14 @@ class ICentralSystemConfig(Interface):
     metrics = Attribute(
         "Whether the central system keeps its Prometheus metrics (L{openocpp.metrics}; on by default)."
     )
+    node_id = Attribute(
+        "This node's name in a cluster (letters, digits, '.', '_', '-'), or None: with C{bus}, "
+        "the host name and process id."
+    )
+    bus = Attribute(
+        "The cluster's Redis, C{redis://host:port[/db]} (L{openocpp.cluster}), or None: a "
+        "central system of its own."
+    )
 
 
 class ICentralSystemStore(Interface):
@@ -215,6 +223,18 @@ class ICentralSystemStore(Interface):
         """
         Make what is pending durable and release the database; the store is
         not used afterwards.
+        """
+
+    def forget_cached(identity=None, id_tag=None):
+        """
+        Forget what the store answers from memory of the database, so that
+        its next read asks the database: when another process sharing it
+        (another node of a cluster) changed a record. The cluster's
+        invalidation calls it when another node's operator changed one.
+
+        @param identity: a charge point whose registration to forget.
+        @param id_tag: an id tag (in any case) whose record to forget.
+        Both C{None}: forget everything.
         """
 
     # -- charge points: the hot path ----------------------------------------
@@ -963,22 +983,25 @@ class ICentralSystem(IService):
 
     def charge_points():
         """
-        The proxies of the connected charge points.
+        The proxies of the connected charge points; in a cluster
+        (C{--bus}), those other nodes hold too (their calls are routed).
 
         @return: a list of L{IChargePointProxy}, by identity.
         """
 
     def charge_point(identity):
         """
-        The proxy of a connected charge point.
+        The proxy of a connected charge point: in a cluster, of one another
+        node holds when it is not connected here.
 
-        @raise KeyError: no charge point with that identity is connected.
+        @raise KeyError: no charge point with that identity is connected
+            (to any node).
         """
 
     def when_connected(identity):
         """
         @return: a Deferred firing with the proxy of charge point
-            C{identity} as soon as it is connected (at once if it is).
+            C{identity} as soon as it is connected here (at once if it is).
         """
 
     def reset_data():

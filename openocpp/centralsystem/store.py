@@ -166,7 +166,7 @@ class CentralSystemStore:
             StorageFailed,
             "central system",
             consequence="Charge points' requests are answered with InternalError",
-            abandoned=self._forget_cached,
+            abandoned=self.forget_cached,
         )
         # Bound once here, not looked up through the group on every write:
         # the hot path pays no call more than when this code was the
@@ -236,11 +236,24 @@ class CentralSystemStore:
 
     # -- group commit (see openocpp.store.groupcommit) ----------------------
 
-    def _forget_cached(self) -> None:
-        # A turn's writes were rolled back: the caches may hold them.
-        self._registrations.clear()
-        self._id_tags.clear()
-        self._transaction_owners.clear()
+    def forget_cached(self, identity: str | None = None, id_tag: str | None = None) -> None:
+        """
+        Forget what the store keeps in memory of the database, so that the
+        next read asks it: a charge point's registration (C{identity}), an
+        id tag's record (C{id_tag}, in any case), or everything when both
+        are C{None}. Another process sharing the database changed them (the
+        cluster's invalidation calls this), or a turn's writes were rolled
+        back.
+        """
+        if identity is None and id_tag is None:
+            self._registrations.clear()
+            self._id_tags.clear()
+            self._transaction_owners.clear()
+            return
+        if identity is not None:
+            self._registrations.pop(identity, None)
+        if id_tag is not None:
+            self._id_tags.pop(id_tag_key(id_tag), None)
 
     def commit(self) -> None:
         """
