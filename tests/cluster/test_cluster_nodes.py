@@ -48,7 +48,6 @@ def cluster():
     if os.environ.get("OPENOCPP_SKIP_CLUSTER"):
         raise SkipTest("the cluster suite runs in .ci/run's main run only (OPENOCPP_SKIP_CLUSTER is set)")
     if _cluster is None:
-        _needs_cluster_options()
         script = load_script(_SCRIPT)
         missing = script.missing_engines()
         if missing:
@@ -62,19 +61,6 @@ def cluster():
             raise
         _cluster = started
     return _cluster
-
-
-def _needs_cluster_options():
-    # Until the branches giving the nodes --store and --bus are merged.
-    from openocpp.centralsystem.tap import CentralSystemOptions
-
-    names = {option[0] for option in CentralSystemOptions.optParameters}
-    if not {"node-id", "store", "bus"} <= names:
-        raise SkipTest("openocpp centralsystem has no --node-id, --store and --bus yet")
-    try:
-        import tests.engines.redis  # noqa: F401
-    except ImportError:
-        raise SkipTest("tests/engines/redis.py is not there yet") from None
 
 
 def identities(prefix: str, count: int = FLEET) -> list[str]:
@@ -379,7 +365,6 @@ class ScriptTests(TestCase):
 
         if os.environ.get("OPENOCPP_SKIP_CLUSTER"):
             raise SkipTest("the cluster suite runs in .ci/run's main run only (OPENOCPP_SKIP_CLUSTER is set)")
-        _needs_cluster_options()
         missing = load_script(_SCRIPT).missing_engines()
         if missing:
             raise SkipTest(f"{', '.join(missing)} not installed (.ci/engines installs them)")

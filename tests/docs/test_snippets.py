@@ -61,6 +61,7 @@ NOT_RUN = {
     "interop/ocpp_chargepoint.py": "a foreign peer; tests/interop runs it",
     "interop/probe_table.py": "reads the output of a probe run; tests/interop covers it",
     "twisted.trial": "runs a test package: the suite itself runs it",
+    "deploy/run-local-cluster": "starts PostgreSQL, Redis, HAProxy and nodes until stopped; tests/cluster runs its code",
     "-c": "reads the SQLite file of the session started above",
 }
 
