@@ -54,6 +54,7 @@ NOT_RUN = {
     "pip": "installs packages: CI's own install step runs it",
     "python3": "creates a virtual environment: CI's own install step runs it",
     "curl": "needs a running central system with charge points connected",
+    "createdb": "needs a PostgreSQL server; tests/engines/postgresql.py starts one for the store's tests",
     "git": "needs a second checkout of the repository (the benchmark's baseline)",
     "benchmarks/bench_centralsystem.py": "a benchmark of minutes; tests/benchmarks runs its scenarios briefly",
     "benchmarks/bench_simulator.py": "a benchmark of 1,000 charge points; tests/chargepoint/test_simulator_scenarios runs the simulator",
