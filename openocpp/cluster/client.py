@@ -114,6 +114,7 @@ class RedisBus(MultiService):
         self._patterns: dict[str, Callable[[bytes, bytes], None]] = {}
         self._connected_observers: list[Callable[[], Any]] = []
         self._subscribed_observers: list[Callable[[], Any]] = []
+        self._lost_observers: list[Callable[[], Any]] = []
         self._lost_logged = False
         #: Whether the pub/sub connection is up with every channel subscribed.
         self.subscribed = False
@@ -174,6 +175,7 @@ class RedisBus(MultiService):
             if self._subscriber is protocol:
                 self._subscriber = None
                 self.subscribed = False
+                self._tell_lost()
 
         protocol.connectionLost = connection_lost
 
@@ -187,7 +189,12 @@ class RedisBus(MultiService):
             return None
         return waiting[-1].addCallback(subscribed)
 
+    def _tell_lost(self) -> None:
+        for observer in list(self._lost_observers):
+            self._run(observer, "lost")
+
     def _lost(self, reason: Any) -> None:
+        self._tell_lost()
         # Logged once per outage, not once per retry.
         if self.running and not self._lost_logged:
             self._lost_logged = True
@@ -215,6 +222,9 @@ class RedisBus(MultiService):
 
     def on_subscribed(self, observer: Callable[[], Any]) -> None:
         self._subscribed_observers.append(observer)
+
+    def on_lost(self, observer: Callable[[], Any]) -> None:
+        self._lost_observers.append(observer)
 
     # -- commands ---------------------------------------------------------
 

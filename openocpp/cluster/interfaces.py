@@ -37,6 +37,12 @@ class IBus(Interface):
         lost: the observer catches up).
         """
 
+    def on_lost(observer):
+        """
+        Call C{observer()} each time the command or the pub/sub connection
+        is lost (replies on their way are lost with it).
+        """
+
     def execute(*arguments):
         """
         Send one command (pipelined behind those not answered yet).

@@ -12,7 +12,7 @@ import socket
 from typing import Any, Callable
 
 from twisted.application.service import MultiService, Service
-from twisted.internet.defer import Deferred, maybeDeferred
+from twisted.internet.defer import Deferred, maybeDeferred, succeed
 from twisted.logger import Logger
 
 from openocpp.cluster.client import RedisBus, parse_bus_url
@@ -79,6 +79,8 @@ class ClusterNode(MultiService):
     ) -> None:
         super().__init__()
         self.node_id = node_id
+        #: None while running; the Deferreds waiting for the stop; "done".
+        self._stopped: Any = None
         self.bus = RedisBus(parse_bus_url(bus_url), reactor, endpoint=endpoint)
         self._local = local
         self._local_proxies = local_proxies
@@ -100,14 +102,33 @@ class ClusterNode(MultiService):
         if proxy is not None:
             proxy.disconnect()
 
+    def startService(self) -> None:
+        self._stopped = None
+        super().startService()
+
     def stopService(self) -> Deferred:
         # In order, each waiting for the one before: this node's identities
-        # are released (their reply read) before the bus closes.
-        Service.stopService(self)
-        self.router.cancel_all()
-        stopping = maybeDeferred(self.invalidation.stopService)
-        stopping.addCallback(lambda _: self.presence.stopService())
-        return stopping.addBoth(lambda _: self.bus.stopService())
+        # are released (their reply read) before the bus closes. Stopped
+        # once: a second stop (the central system stopped twice) waits for
+        # the first, never stops the bus from inside its own stop.
+        if self._stopped is None:
+            Service.stopService(self)
+            self.router.cancel_all()
+            stopping = maybeDeferred(self.invalidation.stopService)
+            stopping.addCallback(lambda _: self.presence.stopService())
+            stopping.addBoth(lambda _: self.bus.stopService())
+            self._stopped = []
+            stopping.addBoth(self._all_stopped)
+        if self._stopped == "done":
+            return succeed(None)
+        waiting = Deferred()
+        self._stopped.append(waiting)
+        return waiting
+
+    def _all_stopped(self, _: Any) -> None:
+        waiting, self._stopped = self._stopped, "done"
+        for deferred in waiting:
+            deferred.callback(None)
 
     # -- what the central system asks -------------------------------------
 

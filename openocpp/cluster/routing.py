@@ -125,6 +125,9 @@ class CommandRouter:
         self._pending: dict[str, tuple] = {}
         bus.subscribe(self._calls_channel(node_id), self._request)
         bus.psubscribe(f"{prefix}reply:{node_id}:*", self._reply)
+        # An answer on its way is lost with the connection: fail at once
+        # rather than at the timeout.
+        bus.on_lost(self.cancel_all)
 
     def _calls_channel(self, node: str) -> str:
         return f"{self._prefix}calls:{node}"
@@ -202,7 +205,8 @@ class CommandRouter:
 
     def cancel_all(self) -> None:
         """
-        Fail every call waiting for an answer (the node stops).
+        Fail every call waiting for an answer with L{ConnectionLost} (the
+        node stops, or the bus was lost).
         """
         for request_id, entry in list(self._pending.items()):
             self._settle(request_id, ConnectionLost(entry[2]))

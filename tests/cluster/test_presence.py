@@ -192,3 +192,36 @@ class StalledNodeTests(ClusterMixin, TestCase):
         yield self.a.central.cluster.presence.refresh()
         yield wait_for(self, lambda: self.redis.command("GET", "openocpp:cp:CP1") == b"node-a", "CP1 claimed again")
         yield wait_for(self, lambda: self.held_by(self.b, "CP1"), "node-b sees CP1 again")
+
+
+class RoutedCallBusLostTests(ClusterMixin, TestCase):
+    """
+    The bus lost while a routed call waits for its answer.
+    """
+
+    @inlineCallbacks
+    def setUp(self):
+        ClusterMixin.setUp(self)
+        self.a = yield self.start_node("node-a", api=False)
+        self.b = yield self.start_node("node-b", api=False)
+
+    @inlineCallbacks
+    def test_pending_call_fails_at_once(self):
+        """
+        A call from A to a charge point on B whose answer is not back when
+        Redis goes fails with L{ConnectionLost}, not at the timeout.
+        """
+        from twisted.internet.defer import Deferred
+
+        from openocpp.messages import core
+        from openocpp.rpc.errors import ConnectionLost
+
+        cp = yield self.connect(self.b, "CP1")
+        cp.answers["Reset"] = lambda request: Deferred()
+        yield wait_for(self, lambda: self.held_by(self.a, "CP1"), "node-a sees CP1")
+        calling = self.a.central.charge_point("CP1").call(core.ResetRequest(type="Soft"))
+        yield cp.wait_for(1)
+        self.redis.stop()
+        self.addCleanup(lambda: self.redis.start() if self.redis._process is None else None)
+        yield self.assertFailure(calling, ConnectionLost)
+        self.redis.start()
