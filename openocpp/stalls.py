@@ -250,6 +250,9 @@ class StallDetector(Service):
                 turn.io_slowest_name = describe_selectable(selectable)
 
     def _timed(self, function: Callable, turn: _Turn) -> Callable:
+        # Named now: a Deferred's callbacks are gone once it has fired.
+        name = describe(function)
+
         def timed(*arguments: Any, **keywords: Any) -> Any:
             start = self._timer()
             cpu = self._cpu_timer()
@@ -258,7 +261,7 @@ class StallDetector(Service):
                 return function(*arguments, **keywords)
             finally:
                 duration = self._timer() - start - (self._gc_total - collected)
-                turn.items.append((duration, describe(function), self._cpu_timer() - cpu))
+                turn.items.append((duration, name, self._cpu_timer() - cpu))
 
         timed.original = function  # type: ignore[attr-defined]
         return timed

@@ -217,6 +217,21 @@ class StallDetectorTests(SynchronousTestCase):
         [line] = self.warnings()
         self.assertIn("Store.write_last_seen 3.0 ms", line)
 
+    def test_thread_result_named_by_its_callback(self):
+        """
+        A thread's result handed back with C{callFromThread(d.callback,
+        result)} is named by the Deferred's callback, known before it fires.
+        """
+        from twisted.internet.defer import Deferred
+
+        store = Store(self.timer, 0.003)
+        result = Deferred()
+        result.addCallback(lambda _: store.write_last_seen())
+        self.reactor.callFromThread(result.callback, None)
+        self.reactor.turn()
+        [line] = self.warnings()
+        self.assertIn("Deferred.callback(StallDetectorTests.test_thread_result_named_by_its_callback.<locals>.<lambda>) 3.0 ms", line)
+
     def test_call_not_run_keeps_its_function(self):
         """
         A due call cancelled by an earlier one of the same turn keeps its
