@@ -21,6 +21,7 @@ BENCHMARKS = [
     ("bench_composite.py", [], ["--calls", "200"]),
     ("bench_smartcharging.py", [], ["--quick"]),
     ("bench_simulator.py", [], ["--quick"]),
+    ("bench_stalls.py", [], ["--charge-points", "200", "--duration", "5", "--warmup", "1"]),
 ]
 
 

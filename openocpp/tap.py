@@ -43,6 +43,17 @@ _TWISTD_PIDFILE = "twistd.pid"
 _COERCION_PREFIX = "Parameter type enforcement failed: "
 
 
+def _milliseconds(text: str) -> float:
+    # --debug-stalls: a positive number of milliseconds.
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not value > 0 or value == float("inf"):
+        raise ValueError(f"--debug-stalls takes a positive number of milliseconds, not {text!r}")
+    return value
+
+
 class Options(usage.Options):
     """
     Options of C{twistd openocpp}: a subcommand names the role to run.
@@ -54,6 +65,11 @@ class Options(usage.Options):
     longdesc = "Run one role of OCPP 1.6-J: a central system or a charge point."
     optFlags = [
         ["no-gc-tuning", None, "Keep CPython's garbage collector settings (see openocpp.gctuning)."],
+    ]
+    optParameters = [
+        ["debug-stalls", None, None,
+         "Log every reactor turn longer than MS milliseconds with what ran in it, and a "
+         "summary a minute (see openocpp.stalls; a debugging aid).", _milliseconds],
     ]
     subCommands = [
         ["centralsystem", None, CentralSystemOptions, "Run a central system"],
@@ -70,8 +86,8 @@ class Options(usage.Options):
         own synopsis follows it (so it is not said twice).
         """
         if self.subCommand is None:
-            return "[--no-gc-tuning] <centralsystem|chargepoint> [options]"
-        return "[--no-gc-tuning]"
+            return "[--no-gc-tuning] [--debug-stalls MS] <centralsystem|chargepoint> [options]"
+        return "[--no-gc-tuning] [--debug-stalls MS]"
 
     def opt_version(self) -> None:
         """
@@ -153,6 +169,10 @@ def build_service(config: Options, reactor=None) -> IService:
     service = MultiService()
     if not config["no-gc-tuning"]:
         GarbageCollectorTuning().setServiceParent(service)
+    if config["debug-stalls"] is not None:
+        from openocpp.stalls import StallDetector
+
+        StallDetector(reactor, config["debug-stalls"] / 1000).setServiceParent(service)
     role = _BUILDERS[config.subCommand](config.subOptions, reactor=reactor)
     role.setServiceParent(service)
     ListeningGuard(reactor, role).setServiceParent(service)

@@ -17,13 +17,12 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from itertools import islice
 from typing import Any, Iterable
 
 from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.task import LoopingCall
-from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
-from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from openocpp.centralsystem.certificates import IssuedCertificates
@@ -39,6 +38,7 @@ from openocpp.centralsystem.idtags import id_tag_key
 from openocpp.centralsystem.interfaces import ICentralSystemStore
 from openocpp.centralsystem.reads import StoreReads
 from openocpp.centralsystem.uploads import UploadRecords
+from openocpp.centralsystem.walcheckpoints import LogCheckpoints
 from openocpp.messages import codec
 from openocpp.messages.datatypes import MeterValue
 from openocpp.messages.errors import ErrorCode
@@ -60,6 +60,9 @@ _INSERT_METER_VALUES = (
 _METER_VALUE_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 # SQLite takes at most 32,766 parameters in a statement, 12 a row.
 _ROWS_PER_INSERT = 2_000
+#: Charge points whose "last seen" one turn writes (0.5 ms; 1,000 in one turn
+#: held the reactor for 10-12 ms, docs/performance.md).
+LAST_SEEN_BATCH = 50
 #: Transactions whose charge point the store keeps in memory, at most
 #: (about 100 bytes each): the open ones of 10,000 charge points.
 _TRANSACTION_OWNERS = 20_000
@@ -161,6 +164,7 @@ class CentralSystemStore:
         if version < 3:
             self._report_case_duplicates()
         self._checkpoints = None
+        self._log_checkpoints = None  # a LogCheckpoints, made by _checkpoint
         self._checkpointing = False
         self._checkpoint_failing = False
         self._wal_size_limit = wal_size_limit
@@ -212,6 +216,7 @@ class CentralSystemStore:
         self._transaction_owners: dict[int, str] = {}
         # identity -> clock seconds it was last heard from, not yet written.
         self._seen: dict[str, float] = {}
+        self._seen_writing: dict[str, float] = {}  # taken from _seen, written a batch a turn
         self._seen_call = None
         self._last_seen_interval = last_seen_interval
         self._reads = StoreReads(self._db, self.last_seen)
@@ -243,6 +248,8 @@ class CentralSystemStore:
         """
         if self._checkpoints is not None and self._checkpoints.running:
             self._checkpoints.stop()
+        if self._log_checkpoints is not None:
+            self._log_checkpoints.close()
         self.write_last_seen()
         self.commit()
         self._db.close()
@@ -286,7 +293,13 @@ class CentralSystemStore:
         return self._group.when_committed(result)
 
     def _checkpoint(self, threads: Any, path: str) -> Deferred | None:
-        if self._checkpointing:
+        # In a thread, with the reactor thread finishing a long log between
+        # two turns (see openocpp.centralsystem.walcheckpoints): truncating
+        # it here stalled the reactor for tens of milliseconds.
+        checkpoints = self._log_checkpoints
+        if checkpoints is None:
+            checkpoints = self._log_checkpoints = LogCheckpoints(path, self._db, threads, self.commit)
+        if checkpoints.running:
             return None
         limit = self._wal_size_limit
         if limit:
@@ -297,27 +310,7 @@ class CentralSystemStore:
             if size > limit:
                 self._truncate_log(size)
                 return None
-        self._checkpointing = True
-
-        def checkpoint() -> None:
-            connection = sqlite3.connect(path, isolation_level=None)
-            try:
-                connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            finally:
-                connection.close()
-
-        def done(result: Any) -> None:
-            self._checkpointing = False
-            if not isinstance(result, Failure):
-                self._checkpoint_failing = False
-            elif not self._checkpoint_failing:
-                # Once until one works again: on a full disk every second's
-                # checkpoint fails.
-                self._checkpoint_failing = True
-                self.log.failure("Checkpointing the central system's log failed", result)
-
-        running = deferToThreadPool(threads, threads.getThreadPool(), checkpoint)
-        running.addBoth(done)
+        checkpoints.run()
         return None
 
     def _truncate_log(self, size: int) -> None:
@@ -702,13 +695,15 @@ class CentralSystemStore:
         Note that a charge point was heard from now (any message at all).
 
         Kept in memory, and written with every other charge point heard
-        from in one batch at most C{last_seen_interval} seconds later (or
-        when the store closes): hearing from a charge point costs no SQL
-        statement. L{last_seen} and L{charge_point} see it at once.
+        from at most C{last_seen_interval} seconds later (or when the store
+        closes), L{LAST_SEEN_BATCH} charge points a turn: hearing from a
+        charge point costs no SQL statement, and writing 1,000 of them does
+        not hold the reactor for 10 ms in one turn. L{last_seen} and
+        L{charge_point} see it at once.
         """
         self._seen[identity] = self._clock.seconds()
         if self._seen_call is None:
-            self._seen_call = self._clock.callLater(self._last_seen_interval, self.write_last_seen)
+            self._seen_call = self._clock.callLater(self._last_seen_interval, self._write_seen_batches)
 
     def last_seen(self, identity: str) -> str | None:
         """
@@ -717,6 +712,8 @@ class CentralSystemStore:
         has it.
         """
         seconds = self._seen.get(identity)
+        if seconds is None:
+            seconds = self._seen_writing.get(identity)
         if seconds is None:
             return None
         return codec.format_datetime(datetime.fromtimestamp(seconds, timezone.utc))
@@ -729,7 +726,32 @@ class CentralSystemStore:
         call, self._seen_call = self._seen_call, None
         if call is not None and call.active():
             call.cancel()
-        seen, self._seen = self._seen, {}
+        seen = self._seen_writing
+        seen.update(self._seen)
+        self._seen_writing, self._seen = {}, {}
+        self._write_seen(seen)
+
+    def _write_seen_batches(self) -> None:
+        # The interval passed: what was heard until now is written, a batch
+        # a turn; what is heard from now on waits for the next interval.
+        self._seen_call = None
+        writing = self._seen_writing
+        draining = bool(writing)  # (then the turns' batches go on)
+        writing.update(self._seen)
+        self._seen = {}
+        if not draining:
+            self._write_seen_batch()
+
+    def _write_seen_batch(self) -> None:
+        writing = self._seen_writing
+        batch = dict(islice(writing.items(), LAST_SEEN_BATCH))
+        for identity in batch:
+            del writing[identity]
+        self._write_seen(batch)
+        if writing:
+            self._clock.callLater(0, self._write_seen_batch)
+
+    def _write_seen(self, seen: dict[str, float]) -> None:
         if not seen:
             return
         with self._writing():

@@ -872,18 +872,21 @@ class CheckpointFailureTests(SynchronousTestCase):
         threads = SynchronousThreads()
         store = CentralSystemStore(path, clock, threads=threads, wal_size_limit=0)
         self.addCleanup(store.close)
-        real = sqlite3.connect
+        # The checkpoints' thread keeps its connection: its work fails.
+        from openocpp.centralsystem.walcheckpoints import LogCheckpoints
+
+        real = LogCheckpoints._in_thread
 
         def failing(*arguments, **keywords):
             raise sqlite3.OperationalError("database or disk is full")
 
-        self.patch(sqlite3, "connect", failing)
+        self.patch(LogCheckpoints, "_in_thread", failing)
         for _ in range(3):
             clock.advance(1)
         self.assertEqual(len(self.flushLoggedErrors(sqlite3.OperationalError)), 1)
-        self.patch(sqlite3, "connect", real)
+        self.patch(LogCheckpoints, "_in_thread", real)
         clock.advance(1)
-        self.patch(sqlite3, "connect", failing)
+        self.patch(LogCheckpoints, "_in_thread", failing)
         clock.advance(1)
         self.assertEqual(len(self.flushLoggedErrors(sqlite3.OperationalError)), 1)
 

@@ -354,3 +354,90 @@ class SchemaFileTests(SynchronousTestCase):
         ]
         self.assertEqual(found, self.SHIPPED)
         self.assertNotIn("--", MIGRATIONS[0].split("CREATE", 1)[0])
+
+
+class LastSeenBatchTests(SynchronousTestCase):
+    """
+    The "last seen" of many charge points is written L{LAST_SEEN_BATCH} a
+    turn, not all in one turn (1,000 in one turn held the reactor for 10 ms).
+    """
+
+    def setUp(self):
+        self.clock = Clock()
+        self.path = os.path.abspath(self.mktemp())
+        self.store = CentralSystemStore(self.path, self.clock, last_seen_interval=10)
+        self.addCleanup(self.store.close)
+        self.identities = [f"CP{index:03d}" for index in range(120)]
+        for identity in self.identities:
+            self.store.register_charge_point(identity)
+        self.clock.advance(0)
+        self.clock.advance(1)
+        for identity in self.identities:
+            self.store.touch(identity)
+
+    def written(self) -> int:
+        connection = sqlite3.connect(self.path)
+        try:
+            return connection.execute("SELECT count(*) FROM charge_points WHERE last_seen IS NOT NULL").fetchone()[0]
+        finally:
+            connection.close()
+
+    def batches(self, during=lambda: None) -> list[int]:
+        """
+        Record the size of each batch written (C{during} runs after the
+        first one), each made by a call of its own.
+        """
+        sizes = []
+        write = self.store._write_seen
+
+        def recording(seen):
+            sizes.append(len(seen))
+            unwritten.append(self.store.last_seen("CP119"))
+            write(seen)
+            if len(sizes) == 1:
+                during()
+
+        unwritten = []
+        self.store._write_seen = recording
+        self.unwritten = unwritten
+        return sizes
+
+    def test_a_batch_a_call(self):
+        """
+        When the interval passes, one call writes L{LAST_SEEN_BATCH} and
+        schedules the next (the reactor runs it at its next turn), until
+        all are on disk; those not written yet are still answered from
+        memory meanwhile.
+        """
+        from openocpp.centralsystem.store import LAST_SEEN_BATCH
+
+        sizes = self.batches()
+        self.clock.advance(10)
+        self.clock.advance(0)
+        self.assertEqual(sizes, [LAST_SEEN_BATCH, LAST_SEEN_BATCH, 120 - 2 * LAST_SEEN_BATCH])
+        # CP119 is of the last batch: answered from memory until then.
+        self.assertEqual(self.unwritten, ["1970-01-01T00:00:01.000Z"] * 2 + [None])
+        self.assertEqual(self.written(), 120)
+        self.assertIsNone(self.store.last_seen("CP119"))
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_heard_while_writing_waits_for_next_interval(self):
+        """
+        A charge point heard from while the batches are written is written
+        at the next interval (the batches do not chase every message), and
+        its latest time is the one answered meanwhile.
+        """
+        sizes = self.batches(during=lambda: self.store.touch("CP000"))
+        self.clock.advance(10)
+        self.assertEqual(sum(sizes), 120)
+        self.assertEqual(self.store.last_seen("CP000"), "1970-01-01T00:00:11.000Z")
+        self.assertEqual([call.getTime() for call in self.clock.getDelayedCalls()], [21.0])
+
+    def test_close_writes_everything(self):
+        """
+        Closing mid-way writes what the batches had not written yet.
+        """
+        self.clock.advance(10)
+        self.store.close()
+        self.assertEqual(self.written(), 120)
+        self.store = CentralSystemStore(self.path, self.clock)

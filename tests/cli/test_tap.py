@@ -84,9 +84,11 @@ class OptionsTests(SynchronousTestCase):
         """
         config = _twistd_options("openocpp", "centralsystem")
         synopsis = config.subOptions.subOptions.getSynopsis()
-        self.assertEqual(synopsis, "Usage: twistd [options] openocpp [--no-gc-tuning] centralsystem [options]")
+        self.assertEqual(
+            synopsis, "Usage: twistd [options] openocpp [--no-gc-tuning] [--debug-stalls MS] centralsystem [options]"
+        )
         self.assertIn(
-            "[--no-gc-tuning] <centralsystem|chargepoint> [options]",
+            "[--no-gc-tuning] [--debug-stalls MS] <centralsystem|chargepoint> [options]",
             tap.Options().getSynopsis(),
         )
 
@@ -245,6 +247,42 @@ class MakeServiceTests(SynchronousTestCase):
         self.assertIsInstance(charge_point, ChargePoint)
         self.assertIsInstance(guard, tap.ListeningGuard)
         self.assertEqual(charge_point.config.identity, "CP9")
+
+
+class DebugStallsTests(SynchronousTestCase):
+    """
+    C{--debug-stalls MS} adds an L{openocpp.stalls.StallDetector}.
+    """
+
+    def test_detector_built_with_threshold(self):
+        """
+        With C{--debug-stalls 2.5} the service tree has a stall detector of
+        the role's reactor, 2.5 ms its threshold; without it, none.
+        """
+        from openocpp.stalls import StallDetector
+
+        reactor = MemoryReactorClock()
+        for arguments, expected in ((["--debug-stalls", "2.5"], [0.0025]), ([], [])):
+            options = tap.Options()
+            options.parseOptions(["--no-gc-tuning", *arguments, "chargepoint", "--db", ":memory:"])
+            service = tap.build_service(options, reactor=reactor)
+            detectors = [s for s in service if isinstance(s, StallDetector)]
+            self.assertEqual([d.threshold for d in detectors], expected)
+            self.assertTrue(all(d._reactor is reactor for d in detectors))
+
+    def test_not_a_positive_number(self):
+        """
+        A value that is not a positive number of milliseconds is one line
+        naming the option, exit status 2.
+        """
+        for value in ("x", "0", "-1", "inf"):
+            options = tap.Options()
+            options.stderr = io.StringIO()
+            exit = self.assertRaises(SystemExit, options.parseOptions, ["--debug-stalls", value, "centralsystem"])
+            self.assertEqual(exit.code, 2)
+            line = options.stderr.getvalue()
+            self.assertEqual(line.count("\n"), 1)
+            self.assertIn("--debug-stalls takes a positive number of milliseconds", line)
 
 
 class _FakeReactor:
