@@ -163,6 +163,7 @@ class FleetProcesses:
                 "--first", str(first),
                 "--count", str(share),
                 "--ramp", str(options.ramp / count),
+                "--opening", str(max(1, options.opening // count)),
                 "--pace", str(options.pace),
                 "--heartbeat", str(options.heartbeat),
                 "--meter-interval", str(options.meter_interval),
@@ -235,7 +236,7 @@ def _sum(values) -> float | None:
     return sum(values) if values else None
 
 
-def step_row(target: int, opened: list[dict], figures: list[dict], window: float, cpu, rss, idle, fleet_cpu_s, others_s,
+def step_row(target: int, opened: list[dict], opening: list[dict], figures: list[dict], window: float, cpu, rss, idle, fleet_cpu_s, others_s,
              nodes: int) -> dict:
     """
     The figures of one step.
@@ -245,10 +246,18 @@ def step_row(target: int, opened: list[dict], figures: list[dict], window: float
     for f in figures:
         for name, count in f["errors"].items():
             errors[name] = errors.get(name, 0) + count
-    by_action: dict[str, int] = {}
-    for f in figures:
-        for name, count in f["by_action"].items():
-            by_action[name] = by_action.get(name, 0) + count
+    by_action = {}
+    for name in sorted({name for f in figures for name in f["by_action"]}):
+        ordered = central._merge([f["by_action"].get(name, []) for f in figures])
+        by_action[name] = {
+            "calls": len(ordered),
+            "p50_ms": round(central._percentile(ordered, 0.50), 3),
+            "p99_ms": round(central._percentile(ordered, 0.99), 3),
+        }
+    open_errors: dict[str, int] = {}
+    for f in opening:
+        for name, count in f["errors"].items():
+            open_errors[name] = open_errors.get(name, 0) + count
     booted = sum(o["booted"] for o in opened)
     live = booted - sum(f["lost"] for f in figures)
     seconds = max(f["seconds"] for f in figures)
@@ -263,6 +272,9 @@ def step_row(target: int, opened: list[dict], figures: list[dict], window: float
         "live": live,
         "open_failed": sum(o["open_failed"] for o in opened),
         "open_s": max(o["open_s"] for o in opened),
+        "open_errors": sum(open_errors.values()),
+        "open_errors_by_kind": open_errors,
+        "open_error_samples": [s for f in opening for s in f["error_samples"]][:5],
         "window_s": round(seconds, 2),
         "calls": len(latencies),
         "calls_per_s": round(len(latencies) / seconds, 1) if seconds else None,
@@ -286,7 +298,7 @@ def step_row(target: int, opened: list[dict], figures: list[dict], window: float
 
 HEADER = (
     f"{'target':>7} {'booted':>7} {'live':>7} {'calls/s':>8} {'p50 ms':>7} {'p99 ms':>8} {'errors':>6} "
-    f"{'srv CPU':>7} {'srv RSS':>9} {'KiB/conn':>8} {'fleet CPU':>9} {'others':>6} {'open s':>7}"
+    f"{'srv CPU':>7} {'srv RSS':>9} {'KiB/conn':>8} {'fleet CPU':>9} {'others':>6} {'open s':>7} {'open err':>8}"
 )
 
 
@@ -298,7 +310,7 @@ def format_row(r: dict) -> str:
         f"{r['target']:>7} {r['booted']:>7} {r['live']:>7} {r['calls_per_s'] or 0:>8.0f} {r['p50_ms']:>7.2f} "
         f"{r['p99_ms']:>8.2f} {r['errors']:>6} {pct(r['server_cpu_pct']):>7} "
         f"{r['server_rss_mib']:>5.0f} MiB {r['server_kib_per_connection'] or float('nan'):>8.1f} "
-        f"{pct(r['fleet_cpu_pct']):>9} {pct(r['other_cpu_pct']):>6} {r['open_s']:>7.1f}"
+        f"{pct(r['fleet_cpu_pct']):>9} {pct(r['other_cpu_pct']):>6} {r['open_s']:>7.1f} {r['open_errors']:>8}"
     )
 
 
@@ -311,8 +323,8 @@ def markdown(rows: list[dict], header: dict, env: dict, command: str) -> str:
         f"{header['nodes']} node(s), store {header['store']}; fleet {header['fleet_processes']} processes; "
         f"pace x{header['pace']:g}; window {header['window']:g} s.",
         "",
-        "| charge points | booted | live | calls/s | p50 ms | p99 ms | server CPU | server RSS | KiB/conn | fleet CPU | others | errors |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| charge points | booted | live | calls/s | p50 ms | p99 ms | server CPU | server RSS | KiB/conn | fleet CPU | others | errors | failed to open |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         others = "n/a" if r["other_cpu_pct"] is None else f"{r['other_cpu_pct']:.0f} %"
@@ -320,7 +332,7 @@ def markdown(rows: list[dict], header: dict, env: dict, command: str) -> str:
             f"| {r['target']:,} | {r['booted']:,} | {r['live']:,} | {r['calls_per_s'] or 0:,.0f} | {r['p50_ms']:.2f} | "
             f"{r['p99_ms']:.2f} | {r['server_cpu_pct']:.0f} % | {r['server_rss_mib']:,.0f} MiB | "
             f"{r['server_kib_per_connection'] or float('nan'):.1f} | {r['fleet_cpu_pct']:.0f} % | "
-            f"{others} | {r['errors']} |"
+            f"{others} | {r['errors']} | {r['open_errors']} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -340,12 +352,17 @@ def parse_options(argv=None):
     )
     parser.add_argument("--per-process", type=int, default=10000, help="charge points per fleet process, at most (10000)")
     parser.add_argument("--ramp", type=float, default=1000.0, help="connections opened per second, whole fleet (1000)")
+    parser.add_argument(
+        "--opening", type=int, default=200,
+        help="handshakes and boots in flight at once over the fleet, at most (200): a starved server slows the ramp",
+    )
     parser.add_argument("--window", type=float, default=20.0, help="measured seconds per step (20)")
     parser.add_argument("--pace", type=float, default=1.0, help="every interval divided by this (1: realistic)")
     parser.add_argument("--heartbeat", type=float, default=300.0, help="seconds between Heartbeats (300)")
     parser.add_argument("--meter-interval", type=float, default=60.0, help="seconds between MeterValues while charging (60)")
     parser.add_argument("--idle", type=float, default=5400.0, help="mean seconds between sessions (5400)")
     parser.add_argument("--session", type=float, default=1800.0, help="mean seconds of a session (1800)")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (the nodes' logs) and print it")
     parser.add_argument("--json-out", metavar="FILE", help="write one JSON line per step to FILE")
     parser.add_argument("--markdown-out", metavar="FILE", help="write the table as Markdown to FILE")
     options = parser.parse_args(argv)
@@ -410,7 +427,7 @@ def main(argv=None) -> int:
         for number, target in enumerate(targets):
             previous = targets[number - 1] if number else 0
             opened = fleet.open(target, (target - previous) / options.ramp + 180.0)
-            fleet.mark(f"settle{number}")  # the window starts now
+            opening = fleet.mark(f"open{number}")  # the opening's figures; the window starts now
             cpu0, fleet0, busy0 = nodes.cpu(), fleet.cpu(), central.machine_busy()
             began = time.monotonic()
             time.sleep(options.window)
@@ -422,12 +439,17 @@ def main(argv=None) -> int:
             others = None
             if busy0 is not None and busy1 is not None:
                 others = max(0.0, busy1 - busy0 - server_s - (fleet1 - fleet0))
-            row = step_row(target, opened, figures, window, cpu, nodes.rss(), nodes.idle_rss, fleet1 - fleet0, others,
+            row = step_row(target, opened, opening, figures, window, cpu, nodes.rss(), nodes.idle_rss, fleet1 - fleet0, others,
                            options.nodes)
             rows.append(row)
             print(format_row(row), flush=True)
+            if row["open_errors"]:
+                print(f"         opening: {row['open_errors_by_kind']}: {row['open_error_samples'][:2]}", flush=True)
             if row["errors"]:
                 print(f"         errors {row['errors_by_kind']}: {row['error_samples'][:2]}", flush=True)
+            print("         " + ", ".join(
+                f"{name} {a['calls']} p50 {a['p50_ms']:.1f} p99 {a['p99_ms']:.1f}" for name, a in row["by_action"].items()
+            ), flush=True)
             gone = nodes.exited()
             if gone:
                 print(f"  node(s) {gone} exited: stopping", flush=True)
@@ -451,7 +473,10 @@ def main(argv=None) -> int:
         with open(options.json_out, "w") as out:
             for line in [header] + rows + [{"benchmark": "connections-environment", **env}]:
                 out.write(json.dumps(line) + "\n")
-    shutil.rmtree(workdir, ignore_errors=True)
+    if options.keep:
+        print(f"Work directory kept: {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
     return 0 if rows and len(rows) == len(targets) else 1
 
 

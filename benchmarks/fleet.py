@@ -31,7 +31,7 @@ fleet is several processes.
 The process is driven on its standard input, one command a line, each
 answered with one line on standard output:
 
-  - C{OPEN K}: open connections (at C{--ramp} per second) until K charge
+  - C{OPEN K}: open connections (at C{--ramp} per second, C{--opening} at most in flight) until K charge
     points of this process are up; C{OPENED {...}} once they are booted or
     failed;
   - C{MARK NAME}: the figures since the last C{MARK} (calls, errors, each
@@ -88,7 +88,7 @@ class Window:
     def __init__(self) -> None:
         self.began = time.monotonic()
         self.latencies: list[float] = []
-        self.by_action: dict[str, int] = {}
+        self.by_action: dict[str, list[float]] = {}
         self.errors: dict[str, int] = {}
         self.error_samples: list[str] = []
 
@@ -101,7 +101,10 @@ class Window:
         return {
             "seconds": round(time.monotonic() - self.began, 3),
             "calls": len(self.latencies),
-            "by_action": self.by_action,
+            "by_action": {
+                action: sorted(round(latency * 1e6) for latency in latencies)
+                for action, latencies in self.by_action.items()
+            },
             "latencies_us": sorted(round(latency * 1e6) for latency in self.latencies),
             "errors": self.errors,
             "error_samples": self.error_samples,
@@ -258,9 +261,10 @@ class FleetChargePoint(loadgen.ChargePoint):
         """
         sent = time.perf_counter()
         answer = await self.call(action, payload)
+        latency = time.perf_counter() - sent
         window = self.fleet.window
-        window.latencies.append(time.perf_counter() - sent)
-        window.by_action[action] = window.by_action.get(action, 0) + 1
+        window.latencies.append(latency)
+        window.by_action.setdefault(action, []).append(latency)
         return answer
 
     async def run(self) -> None:
@@ -338,6 +342,20 @@ async def open_up_to(fleet: Fleet, wanted: int) -> None:
     """
     loop = asyncio.get_running_loop()
     options = fleet.options
+    # At most this many handshakes and boots at once: a starved server
+    # (this machine is shared) slows the ramp down instead of timing
+    # handshakes out.
+    in_flight = asyncio.Semaphore(options.opening)
+
+    async def open_one(charge_point: FleetChargePoint, url: str) -> None:
+        try:
+            if await charge_point.open(url):
+                charge_point.life = loop.create_task(charge_point.run())
+            else:
+                fleet.open_failed += 1
+        finally:
+            in_flight.release()
+
     began = time.perf_counter()
     opening = []
     first = fleet.opened
@@ -345,17 +363,15 @@ async def open_up_to(fleet: Fleet, wanted: int) -> None:
         delay = began + (index - first) / options.ramp - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
+        await in_flight.acquire()
         identity = f"{options.prefix}{options.first + index:06d}"
         charge_point = FleetChargePoint(identity, fleet)
         fleet.charge_points.append(charge_point)
         url = fleet.urls[node_of(identity, len(fleet.urls))]
-        opening.append((charge_point, loop.create_task(charge_point.open(url))))
+        opening.append(loop.create_task(open_one(charge_point, url)))
         fleet.opened += 1
-    for charge_point, task in opening:
-        if await task:
-            charge_point.life = loop.create_task(charge_point.run())
-        else:
-            fleet.open_failed += 1
+    if opening:
+        await asyncio.wait(opening)
 
 
 def state(fleet: Fleet) -> dict:
@@ -404,6 +420,7 @@ def parse_options(argv=None):
     parser.add_argument("--first", type=int, default=0, help="number of the first charge point")
     parser.add_argument("--count", type=int, required=True, help="charge points of this process, at most")
     parser.add_argument("--ramp", type=float, default=500.0, help="connections opened per second (500)")
+    parser.add_argument("--opening", type=int, default=100, help="handshakes and boots in flight at once, at most (100)")
     parser.add_argument("--heartbeat", type=float, default=300.0, help="seconds between Heartbeats (300)")
     parser.add_argument("--meter-interval", type=float, default=60.0, help="seconds between MeterValues while charging (60)")
     parser.add_argument("--idle", type=float, default=5400.0, help="mean seconds between sessions (5400)")
