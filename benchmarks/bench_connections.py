@@ -64,13 +64,16 @@ class Nodes:
     K central-system processes, one port each, their work files in C{workdir}.
     """
 
-    def __init__(self, count: int, workdir: str, store: str | None, bus: str | None, extra: list[str]) -> None:
+    def __init__(self, count: int, workdir: str, store: str | None, bus: str | None, extra: list[str],
+                 api: bool = False) -> None:
         self.count = count
         self.workdir = workdir
         self.store = store
         self.bus = bus
         self.extra = extra
         self.ports = [central._free_port() for _ in range(count)]
+        #: The HTTP API's port of each node (with C{api}).
+        self.api_ports = [central._free_port() for _ in range(count)] if api else []
         self.processes: list[subprocess.Popen] = []
         self.logs = []
         self.idle_rss: list[int] = []
@@ -95,6 +98,8 @@ class Nodes:
             command += ["--db", os.path.join(node_dir, "cs.sqlite")]
         if self.bus:
             command += ["--bus", self.bus]
+        if self.api_ports:
+            command += ["--api", f"tcp:{self.api_ports[number]}:interface={central.LOOPBACK}"]
         return command + [argument.replace("{node}", str(number)) for argument in self.extra]
 
     def start(self) -> None:
@@ -112,6 +117,8 @@ class Nodes:
                 )
             )
         for process, port in zip(self.processes, self.ports):
+            central._wait_listening(process, port, 60.0)
+        for process, port in zip(self.processes, self.api_ports):
             central._wait_listening(process, port, 60.0)
         time.sleep(0.5)
         self.idle_rss = [central.process_memory(p.pid).get("VmRSS", 0) for p in self.processes]
