@@ -168,6 +168,24 @@ def check_role_database(option: str, path: str, migrations: Sequence[str], owner
         raise ValueError(f"{option} {path!r}: {error}") from None
 
 
+def check_postgresql_store(option: str, url: str, owner: str) -> None:
+    """
+    Fail unless C{url} names a PostgreSQL database this process can reach
+    and may migrate: the driver is installed, the server answers, the
+    database is empty or the role's, of a schema this openocpp knows.
+    Nothing is written.
+
+    @raise ValueError: it is not; the message names the option.
+    """
+    from openocpp.centralsystem.postgresqlstore import MIGRATIONS
+    from openocpp.store.postgresql import check_database
+
+    try:
+        check_database(url, MIGRATIONS, owner)
+    except ValueError as error:
+        raise ValueError(f"{option}: {error}") from None
+
+
 def check_plugins(option: str, names: Iterable[str], load_entrypoints: bool = True) -> None:
     """
     Import the plugin modules named on the command line and the installed

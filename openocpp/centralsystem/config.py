@@ -45,6 +45,7 @@ class CentralSystemConfig:
     ping_interval: float = 60.0
     max_message_size: int = 65536
     database: str = "openocpp-centralsystem.sqlite"
+    store: str | None = None
     heartbeat_interval: int = 300
     unknown_charge_points: str = "accept"
     accept_any_id_tag: bool = False

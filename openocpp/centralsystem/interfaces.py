@@ -64,6 +64,10 @@ class ICentralSystemConfig(Interface):
     ping_interval = Attribute("Seconds between WebSocket pings; 0 turns them off.")
     max_message_size = Attribute("The largest WebSocket message accepted, in bytes.")
     database = Attribute("The SQLite file of the default store, or C{':memory:'}.")
+    store = Attribute(
+        "The C{postgresql://} URL of a PostgreSQL store (shared by several central-system "
+        "processes), or None for the SQLite file C{database}."
+    )
     heartbeat_interval = Attribute("The heartbeat interval, in seconds, given to accepted charge points.")
     unknown_charge_points = Attribute(
         "What to answer a charge point that is not registered: C{'accept'} (and "
@@ -145,6 +149,9 @@ class ICentralSystemStore(Interface):
     (L{openocpp.centralsystem.credentials}) and the web API
     (L{openocpp.web}).
 
+    Implemented too by L{openocpp.centralsystem.postgresqlstore.PostgreSQLStore},
+    which several central-system processes may share.
+
     Everything runs on the reactor thread. The contract has two halves:
 
       - B{The hot path is synchronous.} The methods a charge point's
@@ -215,6 +222,18 @@ class ICentralSystemStore(Interface):
         """
         Make what is pending durable and release the database; the store is
         not used afterwards.
+        """
+
+    def forget_cached(identity=None, id_tag=None):
+        """
+        Forget what the store answers from memory of the database, so that
+        its next read asks the database: when another process sharing it
+        (another node of a cluster) changed a record. The cluster's
+        invalidation calls it when another node's operator changed one.
+
+        @param identity: a charge point whose registration to forget.
+        @param id_tag: an id tag (in any case) whose record to forget.
+        Both C{None}: forget everything.
         """
 
     # -- charge points: the hot path ----------------------------------------

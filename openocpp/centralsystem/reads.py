@@ -45,9 +45,14 @@ _EVENT_SOURCES = {
                "NULL", "status", "NULL", "NULL", "NULL", "NULL", "kind", "request_id", "NULL", "NULL",
                "status_reports"),
 }
+#: The integer columns: their NULLs are typed, as PostgreSQL's UNION needs.
+_EVENT_INTEGERS = ("connector_id", "request_id")
 _EVENT_SELECTS = {
     name: "SELECT "
-    + ", ".join(f"{value} AS {column}" for value, column in zip(values[:-1], _EVENT_COLUMNS))
+    + ", ".join(
+        f"{'CAST(NULL AS INTEGER)' if value == 'NULL' and column in _EVENT_INTEGERS else value} AS {column}"
+        for value, column in zip(values[:-1], _EVENT_COLUMNS)
+    )
     + f" FROM {values[-1]}"
     for name, values in _EVENT_SOURCES.items()
 }
@@ -159,7 +164,7 @@ class StoreReads:
         return [dict(row) for row in self._db.execute(sql, arguments)]
 
     def _page(self, sql: str, arguments: list, limit: int, offset: int) -> RecordPage:
-        (total,) = self._db.execute(f"SELECT count(*) FROM ({sql})", arguments).fetchone()
+        (total,) = self._db.execute(f"SELECT count(*) FROM ({sql}) AS listed", arguments).fetchone()
         return RecordPage(self._rows(f"{sql} LIMIT ? OFFSET ?", [*arguments, limit, offset]), total)
 
     # -- charge points ----------------------------------------------------
@@ -194,11 +199,12 @@ class StoreReads:
         ):
             connectors.setdefault(row["identity"], []).append(row)
         reports: dict[str, dict] = {}
-        # The latest of each kind (SQLite's max() gives its row's other
-        # columns), found through the status_reports_latest index.
+        # The latest of each kind, found through the status_reports_latest
+        # index (standard SQL: SQLite's and PostgreSQL's).
         for row in self._rows(
-            f"SELECT identity, kind, status, received_at, max(id) FROM status_reports "
-            f"WHERE identity IN ({marks}) AND kind IN ({_REPORTED_KINDS}) GROUP BY identity, kind",
+            "SELECT identity, kind, status, received_at FROM status_reports WHERE id IN ("
+            f"SELECT max(id) FROM status_reports WHERE identity IN ({marks}) "
+            f"AND kind IN ({_REPORTED_KINDS}) GROUP BY identity, kind)",
             identities,
         ):
             reports.setdefault(row["identity"], {})[row["kind"]] = {
@@ -294,7 +300,7 @@ class StoreReads:
         where, arguments = chosen.where()
         sql = f"SELECT * FROM transactions {where} ORDER BY id DESC"
         total, active_count, energy = self._db.execute(
-            "SELECT count(*), coalesce(sum(stop_timestamp IS NULL), 0), "
+            "SELECT count(*), coalesce(sum(CASE WHEN stop_timestamp IS NULL THEN 1 ELSE 0 END), 0), "
             "coalesce(sum(CASE WHEN stop_timestamp IS NOT NULL THEN meter_stop - meter_start END), 0) "
             f"FROM transactions {where}",
             arguments,
@@ -359,5 +365,5 @@ class StoreReads:
             else:
                 parts.append(_EVENT_SELECTS[name] + " WHERE identity = ?")
                 arguments.append(identity)
-        sql = "SELECT * FROM (" + " UNION ALL ".join(parts) + ") ORDER BY received_at DESC, id DESC"
+        sql = "SELECT * FROM (" + " UNION ALL ".join(parts) + ") AS events ORDER BY received_at DESC, id DESC"
         return self._page(sql, arguments, limit, offset)

@@ -33,6 +33,7 @@ from openocpp.centralsystem.interfaces import (
 )
 from openocpp.centralsystem.proxy import ChargePointProxy
 from openocpp.centralsystem.reservations import ReservationBook
+from openocpp.centralsystem.postgresqlstore import PostgreSQLStore
 from openocpp.centralsystem.store import CentralSystemStore, StorageFailed
 from openocpp.listening import ListeningService
 from openocpp.plugins import call_hook, load_plugin_module, make_plugin_manager, notify
@@ -91,8 +92,15 @@ class _ServiceStore(CentralSystemStore):
         Open the file again (an in-memory database starts empty).
         """
         arguments, options = self._arguments
-        CentralSystemStore.__init__(self, *arguments, **options)
+        super(_ServiceStore, self).__init__(*arguments, **options)
         self.closed = False
+
+
+class _ServicePostgreSQLStore(_ServiceStore, PostgreSQLStore):
+    """
+    The service's store in PostgreSQL (C{--store}), closed and opened again
+    with the service as L{_ServiceStore} is.
+    """
 
 
 def _handler(given: Any, interface: Any, plugins: Any, default: Any) -> Any:
@@ -139,7 +147,8 @@ class CentralSystem(MultiService):
     """
     An OCPP 1.6-J central system.
 
-    It builds its store (the SQLite file C{config.database}), opened at
+    It builds its store (the SQLite file C{config.database}, or the
+    PostgreSQL database C{config.store} when set), opened at
     once (so that it may be filled before the service starts), closed when
     the service stops and opened again when it starts again; the built-in
     behaviour (L{DefaultCentralSystemBehaviour}), whose credentials policy
@@ -188,8 +197,10 @@ class CentralSystem(MultiService):
         # when it has some, so no commit on the reactor thread waits for
         # one.
         threads = reactor if IReactorThreads.providedBy(reactor) else None
-        self.store = _ServiceStore(
-            config.database,
+        # --store: PostgreSQL, shared with other processes; else SQLite.
+        store_url = getattr(config, "store", None)
+        self.store = (_ServicePostgreSQLStore if store_url else _ServiceStore)(
+            store_url or config.database,
             reactor,
             threads=threads,
             wal_size_limit=config.wal_size_limit,

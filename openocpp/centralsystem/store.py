@@ -43,7 +43,7 @@ from openocpp.messages import codec
 from openocpp.messages.datatypes import MeterValue
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError
-from openocpp.store.groupcommit import GroupCommit
+from openocpp.store.groupcommit import GroupCommit, SQLiteErrors
 from openocpp.store.ownership import check_database, owned_tables
 from openocpp.store.schema import load_migrations
 from openocpp.store.sqlite import migrate, open_database
@@ -74,9 +74,9 @@ class StorageFailed(CallError):
     answered with this C{InternalError} CALLERROR, which says why.
     """
 
-    def __init__(self, error: sqlite3.Error) -> None:
+    def __init__(self, error: Exception) -> None:
         """
-        @param error: SQLite's error.
+        @param error: the driver's error (SQLite's, PostgreSQL's).
         """
         super().__init__(
             ErrorCode.INTERNAL_ERROR,
@@ -154,11 +154,35 @@ class CentralSystemStore:
         wal_size_limit: int = 64 * 1024 * 1024,
     ) -> None:
         check_database(path, owned_tables(MIGRATIONS), "central system", len(MIGRATIONS))
-        self._db = open_database(path)
-        (version,) = self._db.execute("PRAGMA user_version").fetchone()
-        migrate(self._db, MIGRATIONS, "central system")
+        db = open_database(path)
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+        migrate(db, MIGRATIONS, "central system")
+        self._open(db, clock, last_seen_interval)
         if version < 3:
             self._report_case_duplicates()
+        self._checkpoints = None
+        self._checkpointing = False
+        self._checkpoint_failing = False
+        self._wal_size_limit = wal_size_limit
+        if wal_size_limit and path != ":memory:":
+            # A log that is restarted is also cut back to this size.
+            self._db.execute(f"PRAGMA journal_size_limit = {int(wal_size_limit)}")
+        if threads is not None and path != ":memory:":
+            self._db.execute("PRAGMA wal_autocheckpoint = 0")
+            self._checkpoints = LoopingCall(self._checkpoint, threads, path)
+            self._checkpoints.clock = clock
+            self._checkpoints.start(checkpoint_interval, now=False)
+
+    def _open(self, db: Any, clock: Any, last_seen_interval: float, errors: Any = SQLiteErrors) -> None:
+        """
+        Set up what every store shares over its open, migrated connection
+        (an C{sqlite3.Connection}, or one speaking its dialect: see
+        L{openocpp.store.postgresql}): the group commit, the caches, the
+        collaborators holding the other tables' statements.
+
+        @param errors: the driver's errors, for the group commit.
+        """
+        self._db = db
         self._clock = clock
         self._group = GroupCommit(
             self._db,
@@ -166,7 +190,8 @@ class CentralSystemStore:
             StorageFailed,
             "central system",
             consequence="Charge points' requests are answered with InternalError",
-            abandoned=self._forget_cached,
+            abandoned=self.forget_cached,
+            errors=errors,
         )
         # Bound once here, not looked up through the group on every write:
         # the hot path pays no call more than when this code was the
@@ -185,14 +210,10 @@ class CentralSystemStore:
         # row's id and identity never change): asked for every MeterValues.
         # Bounded: emptied when full, then filled again as asked.
         self._transaction_owners: dict[int, str] = {}
-        self._checkpoints = None
-        self._checkpointing = False
         # identity -> clock seconds it was last heard from, not yet written.
         self._seen: dict[str, float] = {}
         self._seen_call = None
         self._last_seen_interval = last_seen_interval
-        self._checkpoint_failing = False
-        self._wal_size_limit = wal_size_limit
         self._reads = StoreReads(self._db, self.last_seen)
         self._uploads = UploadRecords(self._db, self._write, self._writing)
         self._charging_profiles = ChargingProfileRecords(self._db, self._write, self._now_text)
@@ -200,14 +221,6 @@ class CentralSystemStore:
         self.issued_certificates = IssuedCertificates(self._db, self._write, self._now_text)
         # The certificates installed on or presented by charge points (schema 9).
         self.charge_point_certificates = ChargePointCertificates(self._db, self._write, self._now_text)
-        if wal_size_limit and path != ":memory:":
-            # A log that is restarted is also cut back to this size.
-            self._db.execute(f"PRAGMA journal_size_limit = {int(wal_size_limit)}")
-        if threads is not None and path != ":memory:":
-            self._db.execute("PRAGMA wal_autocheckpoint = 0")
-            self._checkpoints = LoopingCall(self._checkpoint, threads, path)
-            self._checkpoints.clock = clock
-            self._checkpoints.start(checkpoint_interval, now=False)
 
     def _report_case_duplicates(self) -> None:
         # Once, when migration 3 merged id tags that differed only in case.
@@ -236,11 +249,24 @@ class CentralSystemStore:
 
     # -- group commit (see openocpp.store.groupcommit) ----------------------
 
-    def _forget_cached(self) -> None:
-        # A turn's writes were rolled back: the caches may hold them.
-        self._registrations.clear()
-        self._id_tags.clear()
-        self._transaction_owners.clear()
+    def forget_cached(self, identity: str | None = None, id_tag: str | None = None) -> None:
+        """
+        Forget what the store keeps in memory of the database, so that the
+        next read asks it: a charge point's registration (C{identity}), an
+        id tag's record (C{id_tag}, in any case), or everything when both
+        are C{None}. Another process sharing the database changed them (the
+        cluster's invalidation calls this), or a turn's writes were rolled
+        back.
+        """
+        if identity is None and id_tag is None:
+            self._registrations.clear()
+            self._id_tags.clear()
+            self._transaction_owners.clear()
+            return
+        if identity is not None:
+            self._registrations.pop(identity, None)
+        if id_tag is not None:
+            self._id_tags.pop(id_tag_key(id_tag), None)
 
     def commit(self) -> None:
         """
@@ -349,23 +375,25 @@ class CentralSystemStore:
         @raise StorageFailed: the deletion could not be committed (nothing
             was deleted).
         """
-        tables = [
+        tables = self._table_names()
+        with self._writing():
+            for table in tables:
+                self._db.execute(f"DELETE FROM {table}")
+        self.forget_cached()
+        failures = self._group.failures
+        self.commit()
+        if self._group.failures > failures and self._group.last_error is not None:
+            raise StorageFailed(self._group.last_error)
+
+    def _table_names(self) -> list[str]:
+        # The tables of records (the database's own left out).
+        return [
             row[0]
             for row in self._db.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' "
                 "AND name NOT LIKE 'sqlite_%'"
             )
         ]
-        with self._writing():
-            for table in tables:
-                self._db.execute(f"DELETE FROM {table}")
-        self._registrations.clear()
-        self._id_tags.clear()
-        self._transaction_owners.clear()
-        failures = self._group.failures
-        self.commit()
-        if self._group.failures > failures and self._group.last_error is not None:
-            raise StorageFailed(self._group.last_error)
 
     # -- the web API's reads (see openocpp.centralsystem.reads) -----------
 
@@ -479,8 +507,9 @@ class CentralSystemStore:
             "INSERT INTO charge_points (identity, password_hash, security_profile, approved, "
             "registered_at) VALUES (?, ?, ?, 1, ?) ON CONFLICT (identity) DO UPDATE SET "
             "approved = 1, "
-            "password_hash = coalesce(excluded.password_hash, password_hash), "
-            "security_profile = coalesce(excluded.security_profile, security_profile)",
+            # Qualified: PostgreSQL reads a bare name here as ambiguous.
+            "password_hash = coalesce(excluded.password_hash, charge_points.password_hash), "
+            "security_profile = coalesce(excluded.security_profile, charge_points.security_profile)",
             (identity, password_hash, security_profile, self._now_text()),
         )
 
@@ -1152,9 +1181,9 @@ class CentralSystemStore:
             "INSERT INTO local_lists (identity, list_version, change_mark, accepted_at, "
             "last_update_type, last_version, last_status, last_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (identity) DO UPDATE SET "
-            "list_version = CASE WHEN ? THEN excluded.list_version ELSE list_version END, "
-            "change_mark = CASE WHEN ? THEN excluded.change_mark ELSE change_mark END, "
-            "accepted_at = CASE WHEN ? THEN excluded.accepted_at ELSE accepted_at END, "
+            "list_version = CASE WHEN ? THEN excluded.list_version ELSE local_lists.list_version END, "
+            "change_mark = CASE WHEN ? THEN excluded.change_mark ELSE local_lists.change_mark END, "
+            "accepted_at = CASE WHEN ? THEN excluded.accepted_at ELSE local_lists.accepted_at END, "
             "last_update_type = excluded.last_update_type, last_version = excluded.last_version, "
             "last_status = excluded.last_status, last_at = excluded.last_at",
             (

@@ -37,6 +37,9 @@ class CentralSystemOptions(RoleOptions):
         ["listen-plain-profile", None, 1, "The least Security Profile on --listen-plain: 1 (HTTP Basic) or 0.",
          number("--listen-plain-profile", int)],
         ["db", None, "openocpp-centralsystem.sqlite", "SQLite file of the central system (':memory:' for none)."],
+        ["store", None, None,
+         "A PostgreSQL store instead of --db, which several central systems may share: "
+         "postgresql://USER@HOST:PORT/DB (or postgresql:///DB?host=/socket/folder)."],
         ["security-profile", None, 0, "Security Profile to enforce: 0 to 3.",
          number("--security-profile", int)],
         ["tls-key", None, None, "PEM file of the server's TLS private key (profiles 2, 3)."],
@@ -183,6 +186,13 @@ class CentralSystemOptions(RoleOptions):
                     f"--security-profile {self['security-profile']} needs TLS: give "
                     + " and ".join(missing)
                 )
+        if self["store"] is not None:
+            from openocpp.store.postgresql import is_postgresql_url
+
+            if not is_postgresql_url(self["store"]):
+                raise ValueError(
+                    f"--store must be a PostgreSQL URL (postgresql://USER@HOST:PORT/DB), not {self['store']!r}"
+                )
         check_endpoint(None, "--listen", self["listen"])
         if self["listen-plain"] is not None:
             check_endpoint(None, "--listen-plain", self["listen-plain"])
@@ -201,6 +211,7 @@ class CentralSystemOptions(RoleOptions):
             listen_plain=self["listen-plain"],
             listen_plain_profile=self["listen-plain-profile"],
             database=self["db"],
+            store=self["store"],
             security_profile=self["security-profile"],
             tls_key=self["tls-key"],
             tls_certificate=self["tls-cert"],
@@ -340,7 +351,10 @@ def _preflight(options: CentralSystemOptions, reactor) -> None:
                 f"{key_option} {config.tls_key!r}, {certificate_option} {config.tls_certificate!r}: "
                 f"not a PEM key and certificate chain ({error})"
             ) from None
-    preflight.check_role_database("--db", config.database, MIGRATIONS, "central system")
+    if config.store is not None:
+        preflight.check_postgresql_store("--store", config.store, "central system")
+    else:
+        preflight.check_role_database("--db", config.database, MIGRATIONS, "central system")
     preflight.check_port_free(reactor, "--listen", config.plain_listen)
     if config.listen_plain is not None:
         preflight.check_port_free(reactor, "--listen-plain", config.listen_plain)

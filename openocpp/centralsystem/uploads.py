@@ -96,10 +96,13 @@ class UploadRecords:
             cursor = self._write(
                 "INSERT INTO uploads (identity, file_name, stored_as, size, sha256, received_at, kind) "
                 "VALUES (?, ?, ?, ?, ?, ?, coalesce("
-                "(SELECT kind FROM upload_tokens WHERE token_digest = ?), 'Diagnostics'))",
+                "(SELECT kind FROM upload_tokens WHERE token_digest = ?), 'Diagnostics')) RETURNING id",
                 (identity, file_name, stored_as, size, sha256, received_at, token_digest(token)),
             )
-        return cursor.lastrowid
+            # RETURNING (SQLite's and PostgreSQL's) rather than lastrowid,
+            # which PostgreSQL's driver has not.
+            ((upload_id,),) = cursor.fetchall()
+        return upload_id
 
     def uploads_page(
         self, limit: int, offset: int, identity: str | None = None, kind: str | None = None
@@ -114,7 +117,7 @@ class UploadRecords:
                 arguments.append(value)
         where = "WHERE " + " AND ".join(conditions) if conditions else ""
         sql = "SELECT * FROM uploads {} ORDER BY id DESC".format(where)
-        (total,) = self._db.execute("SELECT count(*) FROM ({})".format(sql), arguments).fetchone()
+        (total,) = self._db.execute("SELECT count(*) FROM ({}) AS listed".format(sql), arguments).fetchone()
         rows = self._db.execute(sql + " LIMIT ? OFFSET ?", [*arguments, limit, offset])
         return RecordPage([dict(row) for row in rows], total)
 

@@ -36,6 +36,18 @@ def is_storage_error(error: BaseException) -> bool:
     )
 
 
+class SQLiteErrors:
+    """
+    What L{GroupCommit} needs to know of a driver's errors, for SQLite: the
+    class of every error it raises (C{error}) and which of them are the
+    storage failing (C{is_storage_error}). Another driver's store gives its
+    own (see L{openocpp.store.postgresql}).
+    """
+
+    error = sqlite3.Error
+    is_storage_error = staticmethod(is_storage_error)
+
+
 class Savepoint:
     """
     A block of writes made atomic by a savepoint inside the turn's
@@ -59,7 +71,7 @@ class Savepoint:
         if db.in_transaction:
             db.execute("ROLLBACK TO write")
             db.execute("RELEASE write")
-        if is_storage_error(value):
+        if self._group.is_storage_error(value):
             # Told as the store failing, with what SQLite rolled back undone
             # in memory too.
             raise self._group.write_failed(value) from None
@@ -84,6 +96,10 @@ class GroupCommit:
         InternalError"}).
     @param abandoned: called when a turn's writes are lost (rolled back):
         the owner drops what it cached of them.
+    @param errors: the driver's errors (L{SQLiteErrors} by default): what
+        a connection of another driver raises, with the same C{execute},
+        C{in_transaction} and statements (C{BEGIN IMMEDIATE}, C{SAVEPOINT},
+        C{COMMIT}) as an C{sqlite3.Connection}.
     """
 
     log = Logger()
@@ -99,8 +115,11 @@ class GroupCommit:
         name: str,
         consequence: str,
         abandoned: Callable[[], None] = lambda: None,
+        errors: Any = SQLiteErrors,
     ) -> None:
         self.connection = connection
+        self._errors = errors
+        self.is_storage_error = errors.is_storage_error
         self._clock = clock
         self._storage_failed_error = storage_failed
         self._name = name
@@ -157,8 +176,8 @@ class GroupCommit:
         """
         try:
             return self.connection.execute(sql, arguments)
-        except sqlite3.DatabaseError as error:
-            if not is_storage_error(error):
+        except self._errors.error as error:
+            if not self._errors.is_storage_error(error):
                 raise
             raise self.write_failed(error) from None
 
@@ -187,7 +206,7 @@ class GroupCommit:
         if self.connection.in_transaction:
             try:
                 self.connection.execute("ROLLBACK")
-            except sqlite3.Error:
+            except self._errors.error:
                 pass  # SQLite rolled it back meanwhile: what was wanted.
         self._abandoned()
         waiting, self._committed = self._committed, []
@@ -230,7 +249,7 @@ class GroupCommit:
         began = time.perf_counter() if observe is not None else 0.0
         try:
             self.connection.execute("COMMIT")
-        except sqlite3.Error as error:
+        except self._errors.error as error:
             # SQLite may have rolled the transaction back already (a full
             # disk does): roll back only what is still open.
             self._failed(error)

@@ -47,7 +47,13 @@ class FullDisk(FailingCommit):
     """
 
     def __init__(self, store):
-        super().__init__(store._db)
+        error = None
+        if not isinstance(store._db, sqlite3.Connection):
+            import psycopg
+
+            # PostgreSQL's error for a full disk.
+            error = psycopg.errors.DiskFull("could not extend file: No space left on device")
+        super().__init__(store._db, error)
         self._store = store
         replace_connection(store, self)
 

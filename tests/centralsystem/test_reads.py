@@ -17,11 +17,12 @@ from openocpp.messages import core
 from openocpp.messages.datatypes import MeterValue, SampledValue
 from openocpp.web.queries import ReadOnlyQueries
 from tests.centralsystem.fake_chargepoint import NOW
+from tests.centralsystem.stores import PostgreSQLStoreMixin, SQLiteStoreMixin
 
 BOOT = core.BootNotificationRequest(charge_point_vendor="V", charge_point_model="M")
 
 
-class StoreReadTests(SynchronousTestCase):
+class StoreReadTestsMixin:
     """
     Each read answers a Deferred of the records it is named for.
     """
@@ -29,8 +30,7 @@ class StoreReadTests(SynchronousTestCase):
     def setUp(self):
         self.clock = Clock()
         self.clock.advance(NOW.timestamp())
-        self.store = CentralSystemStore(":memory:", self.clock)
-        self.addCleanup(self.store.close)
+        self.store = self.make_store(self.clock)
 
     def read(self, deferred):
         self.assertIsInstance(deferred, Deferred)
@@ -151,6 +151,18 @@ class StoreReadTests(SynchronousTestCase):
         page = self.read(self.store.events_page(10, 0, kind="report"))
         self.assertEqual([(r["action"], r["status"]) for r in page.records], [("FirmwareStatusNotification", "Installed")])
         self.failureResultOf(self.store.events_page(10, 0, kind="nonsense"), ValueError)
+
+
+class StoreReadTests(SQLiteStoreMixin, StoreReadTestsMixin, SynchronousTestCase):
+    """
+    The SQLite store's.
+    """
+
+
+class PostgreSQLStoreReadTests(PostgreSQLStoreMixin, StoreReadTestsMixin, SynchronousTestCase):
+    """
+    The PostgreSQL store's.
+    """
 
 
 class NoSqlBackDoorTests(SynchronousTestCase):

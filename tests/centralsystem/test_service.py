@@ -44,6 +44,7 @@ from openocpp.plugins import make_plugin_manager
 from openocpp.rpc.errors import CallError, ConnectionLost
 from openocpp.transport.errors import HandshakeFailed
 from tests.centralsystem.fake_chargepoint import BOOT, NOW, CentralSystemMixin, TestChargePoint, when_disconnected
+from tests.centralsystem.stores import PostgreSQLCentralSystemMixin
 from tests.plugins.fake_distribution import install_distribution
 
 class FullSessionTests(CentralSystemMixin, TestCase):
@@ -254,6 +255,14 @@ class FullSessionTests(CentralSystemMixin, TestCase):
         yield cp.call(BOOT)
         self.central.reset_data()
         self.assertEqual(self.rows("SELECT * FROM charge_points"), [])
+
+
+class PostgreSQLFullSessionTests(PostgreSQLCentralSystemMixin, FullSessionTests):
+    """
+    The same sessions with the central system on the PostgreSQL store
+    (C{--store}): boot, Authorize, StartTransaction, MeterValues,
+    StopTransaction, each answered once committed there.
+    """
 
 
 class OperationsTests(CentralSystemMixin, TestCase):

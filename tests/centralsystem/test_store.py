@@ -4,7 +4,6 @@ answers, write-ahead-log checkpoints off the reactor thread.
 """
 
 import os
-import sqlite3
 
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
@@ -14,20 +13,20 @@ from openocpp.centralsystem.interfaces import ICentralSystemStore
 from openocpp.centralsystem.store import CentralSystemStore, StorageFailed
 from openocpp.messages import core
 from tests.centralsystem.fake_chargepoint import NOW
-from tests.centralsystem.store_file import SynchronousThreads, count, replace_connection
+from tests.centralsystem.store_file import SynchronousThreads, replace_connection
+from tests.centralsystem.stores import PostgreSQLStoreMixin, SQLiteStoreMixin
 
 
-class GroupCommitTests(SynchronousTestCase):
+class GroupCommitTestsMixin:
     """
     The writes of one reactor turn are committed together, at the start of
-    the next one, and answers wait for them.
+    the next one, and answers wait for them (both stores: mixed with
+    L{SQLiteStoreMixin} or L{PostgreSQLStoreMixin}).
     """
 
     def setUp(self):
         self.clock = Clock()
-        self.path = os.path.abspath(self.mktemp())
-        self.store = CentralSystemStore(self.path, self.clock)
-        self.addCleanup(self.store.close)
+        self.store = self.make_store(self.clock)
 
     def test_committed_next_turn(self):
         """
@@ -38,10 +37,10 @@ class GroupCommitTests(SynchronousTestCase):
         self.store.set_id_tag("B")
         answered = self.store.when_committed("answer")
         self.assertNoResult(answered)
-        self.assertEqual(count(self.path, "id_tags"), 0)
+        self.assertEqual(self.committed_count("id_tags"), 0)
         self.clock.advance(0)
         self.assertEqual(self.successResultOf(answered), "answer")
-        self.assertEqual(count(self.path, "id_tags"), 2)
+        self.assertEqual(self.committed_count("id_tags"), 2)
 
     def test_nothing_pending(self):
         """
@@ -56,10 +55,10 @@ class GroupCommitTests(SynchronousTestCase):
         request = core.StartTransactionRequest(connector_id=1, id_tag="T", meter_start=0, timestamp=NOW)
         transaction_id = self.store.start_transaction("CP1", request)
         answered = self.store.when_committed(transaction_id)
-        self.assertEqual(count(self.path, "transactions"), 0)
+        self.assertEqual(self.committed_count("transactions"), 0)
         self.clock.advance(0)
         self.assertEqual(self.successResultOf(answered), transaction_id)
-        self.assertEqual(count(self.path, "transactions"), 1)
+        self.assertEqual(self.committed_count("transactions"), 1)
 
     def test_failed_block_rolled_back(self):
         """
@@ -77,8 +76,8 @@ class GroupCommitTests(SynchronousTestCase):
         self.assertRaises(RuntimeError, self.store.record_status, "CP1", request)
         self.store._now_text = original
         self.clock.advance(0)
-        self.assertEqual(count(self.path, "connectors"), 0)
-        self.assertEqual(count(self.path, "id_tags"), 1)
+        self.assertEqual(self.committed_count("connectors"), 0)
+        self.assertEqual(self.committed_count("id_tags"), 1)
 
     def test_failed_commit(self):
         """
@@ -88,11 +87,12 @@ class GroupCommitTests(SynchronousTestCase):
         self.store.set_id_tag("A")
         answered = self.store.when_committed("answer")
         real = self.store._db
+        storage_error = self.storage_error()
 
         class Failing:
             def execute(self, sql, *arguments):
                 if sql == "COMMIT":
-                    raise sqlite3.OperationalError("disk I/O error")
+                    raise storage_error
                 return real.execute(sql, *arguments)
 
             def __getattr__(self, name):
@@ -110,8 +110,8 @@ class GroupCommitTests(SynchronousTestCase):
         """
         self.store.set_id_tag("A")
         self.store.close()
-        self.assertEqual(count(self.path, "id_tags"), 1)
-        self.store = CentralSystemStore(self.path, self.clock)
+        self.assertEqual(self.committed_count("id_tags"), 1)
+        self.assertIsNotNone(self.make_store(self.clock).id_tag("A"))
 
     def test_registration_status_cached(self):
         """
@@ -129,6 +129,19 @@ class GroupCommitTests(SynchronousTestCase):
         self.store.record_boot("CP1", boot, "Rejected")
         self.store.reset()
         self.assertIsNone(self.store.registration_status("CP1"))
+
+
+class GroupCommitTests(SQLiteStoreMixin, GroupCommitTestsMixin, SynchronousTestCase):
+    """
+    Group commit in the SQLite store.
+    """
+
+
+class PostgreSQLGroupCommitTests(PostgreSQLStoreMixin, GroupCommitTestsMixin, SynchronousTestCase):
+    """
+    Group commit in the PostgreSQL store: one PostgreSQL transaction a
+    turn, a StartTransaction answered once its id is committed.
+    """
 
 
 class CheckpointTests(SynchronousTestCase):

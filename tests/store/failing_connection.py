@@ -13,13 +13,17 @@ class FailingCommit:
     else goes to the real connection.
     """
 
-    def __init__(self, real):
+    def __init__(self, real, error=None):
+        """
+        @param error: what the COMMIT raises (default: SQLite's full disk).
+        """
         self._real = real
+        self._error = error
 
     def execute(self, sql, *arguments):
         if sql == "COMMIT":
             self._real.execute("ROLLBACK")
-            raise sqlite3.OperationalError("database or disk is full")
+            raise self._error or sqlite3.OperationalError("database or disk is full")
         return self._real.execute(sql, *arguments)
 
     def __getattr__(self, name):

@@ -35,6 +35,7 @@ from tests.centralsystem.store_file import select
 from tests.payloads import sample_message
 from tests.web.test_firmware import signing_certificate
 from tests.web.api_client import TOKEN, ApiMixin, Body, SseReader
+from tests.centralsystem.stores import PostgreSQLCentralSystemMixin
 
 
 class ChargePointTests(ApiMixin, TestCase):
@@ -1204,3 +1205,27 @@ class OperatorChangeApiTests(ApiMixin, TestCase):
         self.assertEqual((yield self.get("/api/v1/idtags/KEEP1")).json["status"], "Accepted")
         self.assertEqual((yield self.put("/api/v1/idtags/KEEP2")).status, 201)
         self.assertEqual((yield self.get("/api/v1/idtags")).json["total"], 2)
+
+
+class PostgreSQLChargePointTests(PostgreSQLCentralSystemMixin, ChargePointTests):
+    """
+    The same, with the central system on the PostgreSQL store.
+    """
+
+
+class PostgreSQLIdTagTests(PostgreSQLCentralSystemMixin, IdTagTests):
+    """
+    The same, with the central system on the PostgreSQL store.
+    """
+
+
+class PostgreSQLTransactionTests(PostgreSQLCentralSystemMixin, TransactionTests):
+    """
+    The same, with the central system on the PostgreSQL store.
+    """
+
+
+class PostgreSQLEventTests(PostgreSQLCentralSystemMixin, EventTests):
+    """
+    The same, with the central system on the PostgreSQL store.
+    """

@@ -14,6 +14,7 @@ from openocpp.centralsystem.certificates import CertificateAuthority, check_csr
 from openocpp.pki import make_ca
 from tests.centralsystem.test_certificates import make_csr
 from tests.web.api_client import ApiMixin
+from tests.centralsystem.stores import PostgreSQLCentralSystemMixin
 
 
 class CertificateRoutesTests(ApiMixin, TestCase):
@@ -99,3 +100,15 @@ class ChargePointCertificateRoutesTests(ApiMixin, TestCase):
         self.assertEqual([each["source"] for each in answer.json["items"]], ["presented"])
         answer = yield self.get("/api/v1/chargepoints/NOPE/certificates")
         self.assertError(answer, 404, "unknown_charge_point")
+
+
+class PostgreSQLCertificateRoutesTests(PostgreSQLCentralSystemMixin, CertificateRoutesTests):
+    """
+    The same, with the central system on the PostgreSQL store.
+    """
+
+
+class PostgreSQLChargePointCertificateRoutesTests(PostgreSQLCentralSystemMixin, ChargePointCertificateRoutesTests):
+    """
+    The same, with the central system on the PostgreSQL store.
+    """

@@ -19,6 +19,7 @@ from openocpp.messages.enums import (
 )
 from tests.centralsystem.fake_chargepoint import NOW
 from tests.web.api_client import ApiMixin
+from tests.centralsystem.stores import PostgreSQLCentralSystemMixin
 
 
 def profile_json(profile_id=1, purpose="TxDefaultProfile", stack_level=0, limit=16.0, transaction_id=None):
@@ -219,3 +220,9 @@ class ChargingProfileListTests(ApiMixin, TestCase):
         )
         self.assertEqual((answer.status, answer.json), (200, {"status": "Rejected"}))
         self.assertEqual(cp.received[-1], core.GetCompositeScheduleRequest(connector_id=1, duration=3600))
+
+
+class PostgreSQLChargingProfileListTests(PostgreSQLCentralSystemMixin, ChargingProfileListTests):
+    """
+    The same, with the central system on the PostgreSQL store.
+    """

@@ -17,6 +17,7 @@ from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError
 from tests.centralsystem.fake_chargepoint import NOW, ObservedList
 from tests.web.api_client import ApiMixin
+from tests.centralsystem.stores import PostgreSQLCentralSystemMixin
 
 
 def limits(send=None, local=None):
@@ -400,3 +401,8 @@ class LocalListTests(ApiMixin, TestCase):
         state = yield self.get("/api/v1/chargepoints/CP1/locallist")
         self.assertEqual((state.json["listVersion"], state.json["pendingChanges"]), (3, 0))
 
+
+class PostgreSQLLocalListTests(PostgreSQLCentralSystemMixin, LocalListTests):
+    """
+    The same, with the central system on the PostgreSQL store.
+    """

@@ -16,6 +16,7 @@ from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError
 from tests.centralsystem.fake_chargepoint import NOW
 from tests.web.api_client import ApiMixin
+from tests.centralsystem.stores import PostgreSQLCentralSystemMixin
 
 
 def later(**delta):
@@ -321,3 +322,9 @@ class FirmwareTests(ApiMixin, TestCase):
         self.assertIsNotNone(after.json["firmware"]["receivedAt"])
         listed = yield self.get("/api/v1/chargepoints")
         self.assertEqual(listed.json["items"][0]["firmware"]["status"], "Installing")
+
+
+class PostgreSQLReservationTests(PostgreSQLCentralSystemMixin, ReservationTests):
+    """
+    The same, with the central system on the PostgreSQL store.
+    """

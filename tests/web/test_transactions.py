@@ -16,6 +16,7 @@ from openocpp.messages.datatypes import MeterValue, SampledValue
 from openocpp.web.transactions import csv_cell, meter_series
 from tests.centralsystem.fake_chargepoint import NOW
 from tests.web.api_client import ApiMixin
+from tests.centralsystem.stores import PostgreSQLCentralSystemMixin
 
 
 def make_history(store, count=0):
@@ -317,3 +318,15 @@ class CsvCellTests(SynchronousTestCase):
         """
         self.assertEqual([csv_cell(v) for v in (None, 5, "TAG", "-5", "-1.5e3", "=SUM(A1)", "+x", "@cmd", "-x")],
                          ["", 5, "TAG", "-5", "-1.5e3", "'=SUM(A1)", "'+x", "'@cmd", "'-x"])
+
+
+class PostgreSQLTransactionListTests(PostgreSQLCentralSystemMixin, TransactionListTests):
+    """
+    The same, with the central system on the PostgreSQL store.
+    """
+
+
+class PostgreSQLTransactionCsvTests(PostgreSQLCentralSystemMixin, TransactionCsvTests):
+    """
+    The same, with the central system on the PostgreSQL store.
+    """

@@ -1,0 +1,441 @@
+"""
+A PostgreSQL connection that the stores use as they use an
+C{sqlite3.Connection}: the dialect layer that lets one store hold one
+implementation of each behaviour, whichever database is under it.
+
+L{PostgreSQLConnection} takes the SQLite dialect the store's statements are
+written in (C{?} placeholders, C{BEGIN IMMEDIATE}, C{INSERT OR REPLACE},
+C{INSERT OR IGNORE}) and sends PostgreSQL's (each statement translated once
+and kept); what SQLite has and PostgreSQL lacks (C{COLLATE NOCASE},
+C{julianday()}) the PostgreSQL schema supplies under the same names (a
+case-insensitive ICU collation, a function). Rows answer by index and by
+column name, as C{sqlite3.Row} does.
+
+The driver is psycopg 3, synchronous, on the reactor thread, in autocommit
+mode so that the store's group commit opens and commits transactions
+itself (see L{openocpp.store.groupcommit}); why this integration and not a
+thread pool or C{adbapi}: the measurement in C{docs/deployment.md},
+"PostgreSQL store".
+
+PostgreSQL aborts a whole transaction on any failed statement (SQLite only
+the statement): a statement failing outside a savepoint rolls the turn's
+transaction back here at once and is a storage failure
+(L{PostgreSQLErrors.is_storage_error}), so that the group fails whoever
+waits for the turn rather than committing nothing and answering.
+"""
+
+import re
+from decimal import Decimal
+from typing import Any, Sequence
+from urllib.parse import urlsplit
+
+from twisted.logger import Logger
+
+_log = Logger()
+
+#: The URL schemes of a PostgreSQL C{--store}.
+SCHEMES = ("postgresql", "postgres")
+
+
+class StoreURLError(ValueError):
+    """
+    A C{--store} value that is not a usable PostgreSQL URL, or names a
+    server that cannot be reached; the message is one line saying why.
+    """
+
+
+def is_postgresql_url(url: str | None) -> bool:
+    """
+    @return: whether a C{--store} value names a PostgreSQL database.
+    """
+    return bool(url) and urlsplit(url).scheme in SCHEMES
+
+
+def _driver() -> Any:
+    try:
+        import psycopg
+    except ImportError:
+        raise StoreURLError(
+            "the PostgreSQL driver is not installed: pip install 'openocpp[postgresql]' (psycopg 3)"
+        ) from None
+    return psycopg
+
+
+class Row:
+    """
+    A result row readable by index, by column name, as a mapping
+    (C{dict(row)}) and as a sequence (C{tuple(row)}), as C{sqlite3.Row}.
+    """
+
+    __slots__ = ("_values", "_index")
+
+    def __init__(self, values: tuple, index: dict[str, int]) -> None:
+        self._values = values
+        self._index = index
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return self._values[self._index[key]]
+        return self._values[key]
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Row):
+            return self._values == other._values
+        return self._values == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def keys(self) -> list[str]:
+        """
+        The columns' names, in order.
+        """
+        return list(self._index)
+
+    def __repr__(self) -> str:
+        return f"Row({dict(zip(self._index, self._values))!r})"
+
+
+def _row_factory(cursor: Any) -> Any:
+    description = cursor.description
+    if description is None:
+        return None
+    index = {column.name: number for number, column in enumerate(description)}
+    return lambda values: Row(values, index)
+
+
+# -- the SQLite dialect, translated ------------------------------------------
+
+_INSERT_OR = re.compile(r"^\s*INSERT\s+OR\s+(REPLACE|IGNORE)\s+INTO\s+(\w+)\s*\(([^)]*)\)", re.I | re.S)
+
+
+def translate(sql: str, keys: dict[str, Sequence[str]]) -> str:
+    """
+    A statement of the SQLite dialect the stores are written in, as
+    PostgreSQL takes it.
+
+    @param keys: each table's primary key columns, which an C{INSERT OR
+        REPLACE} into it conflicts on.
+    @raise ValueError: an C{INSERT OR REPLACE} into a table of unknown key.
+    """
+    stripped = sql.strip()
+    upper = stripped.upper()
+    if upper == "BEGIN IMMEDIATE":
+        return "BEGIN"
+    match = _INSERT_OR.match(stripped)
+    tail = ""
+    if match is not None:
+        action, table, columns = match.group(1).upper(), match.group(2), match.group(3)
+        stripped = f"INSERT INTO {table} ({columns})" + stripped[match.end():]
+        if action == "IGNORE":
+            tail = " ON CONFLICT DO NOTHING"
+        else:
+            if table not in keys:
+                raise ValueError(f"INSERT OR REPLACE into {table}: its primary key is not known")
+            key = keys[table]
+            names = [name.strip() for name in columns.split(",")]
+            updates = ", ".join(f"{name} = excluded.{name}" for name in names if name not in key)
+            tail = f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+        returning = re.search(r"\sRETURNING\s", stripped, re.I)
+        if returning is not None:
+            stripped = stripped[: returning.start()] + tail + stripped[returning.start():]
+        else:
+            stripped += tail
+    # Placeholders last: no statement of ours has a ? or a % in a literal.
+    return stripped.replace("%", "%%").replace("?", "%s")
+
+
+class PostgreSQLErrors:
+    """
+    psycopg's errors, for L{openocpp.store.groupcommit.GroupCommit}: every
+    one is a failure to store, but a constraint or a statement broken
+    inside a savepoint (which the savepoint undoes, the turn going on).
+    """
+
+    def __init__(self) -> None:
+        psycopg = _driver()
+        self.error = psycopg.Error
+        self._not_storage = (psycopg.IntegrityError, psycopg.ProgrammingError, psycopg.DataError)
+
+    def is_storage_error(self, error: BaseException) -> bool:
+        """
+        Whether an error means the storage failed (or its turn's
+        transaction was lost): a lost connection, a full disk, a deadlock,
+        any error after which the transaction was rolled back.
+        """
+        if getattr(error, "transaction_lost", False):
+            return True
+        return isinstance(error, self.error) and not isinstance(error, self._not_storage)
+
+
+class PostgreSQLConnection:
+    """
+    One psycopg connection, used as the stores use an
+    C{sqlite3.Connection} (see the module's docstring).
+
+    @param url: the C{postgresql://} URL (libpq's URI form, C{?host=} for a
+        unix socket folder).
+    @param keys: each table's primary key, for C{INSERT OR REPLACE}.
+    @raise StoreURLError: the URL is not one, the driver is missing or the
+        server cannot be reached.
+    """
+
+    def __init__(self, url: str, keys: dict[str, Sequence[str]], connect_timeout: float = 10) -> None:
+        psycopg = _driver()
+        self._psycopg = psycopg
+        self.url = url
+        self._keys = keys
+        self._connect_timeout = connect_timeout
+        self._statements: dict[str, str] = {}
+        self._savepoints = 0
+        self._connection = self._connect()
+
+    def _connect(self) -> Any:
+        psycopg = self._psycopg
+        try:
+            connection = psycopg.connect(
+                self.url, autocommit=True, connect_timeout=max(1, int(self._connect_timeout))
+            )
+        except psycopg.ProgrammingError as error:
+            raise StoreURLError(f"{_redacted(self.url)} is not a PostgreSQL URL ({_one_line(error)})") from None
+        except psycopg.Error as error:
+            raise StoreURLError(f"cannot connect to {_redacted(self.url)}: {_one_line(error)}") from None
+        connection.row_factory = _row_factory
+        _integral_numbers(psycopg, connection)
+        return connection
+
+    @property
+    def in_transaction(self) -> bool:
+        """
+        Whether a transaction is open (a failed one inside a savepoint too,
+        until rolled back to it).
+        """
+        status = self._connection.info.transaction_status
+        transaction = self._psycopg.pq.TransactionStatus
+        return status in (transaction.INTRANS, transaction.INERROR)
+
+    def _statement(self, sql: str) -> str:
+        translated = self._statements.get(sql)
+        if translated is None:
+            translated = self._statements[sql] = translate(sql, self._keys)
+        return translated
+
+    def execute(self, sql: str, arguments: Any = ()) -> Any:
+        """
+        Run one statement (SQLite's dialect).
+
+        @return: psycopg's cursor (C{fetchone}, C{fetchall}, C{rowcount},
+            iteration), of L{Row}s.
+        """
+        statement = self._statement(sql)
+        if statement == "BEGIN":
+            self._reconnect_if_lost()
+        try:
+            cursor = self._connection.execute(statement, arguments or None)
+        except self._psycopg.Error as error:
+            self._failed(error)
+            raise
+        self._count_savepoints(statement)
+        return cursor
+
+    def executemany(self, sql: str, rows: Sequence[Any]) -> Any:
+        """
+        Run one statement for each row of arguments (psycopg pipelines
+        them: one round trip).
+        """
+        statement = self._statement(sql)
+        cursor = self._connection.cursor()
+        try:
+            cursor.executemany(statement, rows)
+        except self._psycopg.Error as error:
+            self._failed(error)
+            raise
+        return cursor
+
+    def executescript(self, script: str) -> None:
+        """
+        Run several statements (no arguments, PostgreSQL's dialect).
+        """
+        self._connection.execute(script)
+
+    def _count_savepoints(self, statement: str) -> None:
+        word = statement[:9].upper()
+        if word.startswith("SAVEPOINT"):
+            self._savepoints += 1
+        elif word.startswith("RELEASE"):
+            self._savepoints = max(0, self._savepoints - 1)
+        elif word in ("COMMIT", "ROLLBACK", "BEGIN"):
+            self._savepoints = 0
+
+    def _failed(self, error: Exception) -> None:
+        # PostgreSQL aborted the transaction: outside a savepoint nothing
+        # can bring it back, so it is rolled back now, as SQLite does after
+        # a storage error, and the error says so.
+        if self._savepoints:
+            return
+        status = self._connection.info.transaction_status
+        transaction = self._psycopg.pq.TransactionStatus
+        if status == transaction.INERROR:
+            try:
+                self._connection.execute("ROLLBACK")
+            except self._psycopg.Error:
+                pass
+            error.transaction_lost = True  # type: ignore[attr-defined]
+        elif status == transaction.UNKNOWN:
+            # The connection is lost, and its transaction with it.
+            error.transaction_lost = True  # type: ignore[attr-defined]
+
+    def _reconnect_if_lost(self) -> None:
+        # Between two transactions: a server restarted meanwhile is found
+        # again, rather than every later write failing.
+        if not self._connection.closed and not self._connection.broken:
+            return
+        try:
+            self._connection.close()
+        except Exception:
+            pass
+        try:
+            self._connection = self._connect()
+        except StoreURLError as error:
+            raise self._psycopg.OperationalError(str(error)) from None
+        self._savepoints = 0
+        _log.info("Connected to the PostgreSQL store again")
+
+    def close(self) -> None:
+        """
+        Close the connection.
+        """
+        self._connection.close()
+
+
+def _integral_numbers(psycopg: Any, connection: Any) -> None:
+    # Integers as SQLite takes them: 64 bits at most, one beyond refused
+    # with OverflowError before any statement runs (what the callers
+    # catch), not sent as a numeric.
+    from psycopg.adapt import PyFormat
+    from psycopg.types.numeric import IntBinaryDumper, IntDumper, NumericLoader
+
+    def within_64_bits(dumper: Any) -> Any:
+        class Within64Bits(dumper):
+            def upgrade(self, obj: int, format: PyFormat) -> Any:
+                if not -(2**63) <= obj < 2**63:
+                    raise OverflowError(f"{obj} is beyond 64 bits")
+                return super().upgrade(obj, format)
+
+        return Within64Bits
+
+    connection.adapters.register_dumper(int, within_64_bits(IntDumper))
+    connection.adapters.register_dumper(int, within_64_bits(IntBinaryDumper))
+
+    # sum() of a bigint is a numeric: read as the int SQLite gives, a
+    # fraction as a float.
+
+    class IntegralNumericLoader(NumericLoader):
+        def load(self, data: Any) -> Any:
+            number = super().load(data)
+            if isinstance(number, Decimal):
+                return int(number) if number == number.to_integral_value() else float(number)
+            return number
+
+    connection.adapters.register_loader("numeric", IntegralNumericLoader)
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def _redacted(url: str) -> str:
+    # A password in the URL stays out of log lines and error messages.
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return parts._replace(netloc=netloc).geturl()
+
+
+# -- migrations ---------------------------------------------------------------
+
+#: The advisory lock two processes migrating at once take in turn.
+_MIGRATION_LOCK = 0x6F63_7070  # "ocpp"
+
+
+def migrate(connection: PostgreSQLConnection, migrations: Sequence[str], name: str) -> int:
+    """
+    Bring a PostgreSQL database's schema up to date: C{migrations[i]}
+    takes it from version C{i} to C{i + 1}; the version reached is kept in
+    the table C{schema_version}. The steps run in one transaction
+    (PostgreSQL's DDL is transactional: a crash mid-way leaves the version
+    it started from), under an advisory lock so that nodes starting
+    together migrate once.
+
+    @return: the schema version reached.
+    @raise ValueError: the database is not one of C{name}'s (tables of
+        another program), or its schema is newer than this code knows.
+    """
+    connection.execute("BEGIN")
+    try:
+        connection.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+        version = _version(connection, name)
+        if version > len(migrations):
+            raise ValueError(
+                f"the {name} database has schema version {version}, newer than "
+                f"this openocpp knows ({len(migrations)}): upgrade openocpp"
+            )
+        for target in range(version + 1, len(migrations) + 1):
+            connection.executescript(migrations[target - 1])
+            connection.execute("DELETE FROM schema_version")
+            connection.execute("INSERT INTO schema_version (version) VALUES (?)", (target,))
+            _log.info(
+                "Migrated the {name} database to schema version {version}", name=name, version=target
+            )
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    return len(migrations)
+
+
+def check_database(url: str, migrations: Sequence[str], name: str) -> None:
+    """
+    Connect to a database and check, writing nothing, that L{migrate} may
+    bring it up to date.
+
+    @raise StoreURLError: the URL is not one, the driver is missing, the
+        server cannot be reached.
+    @raise ValueError: the database is another program's, or of a newer
+        schema.
+    """
+    connection = PostgreSQLConnection(url, {})
+    try:
+        version = _version(connection, name)
+    finally:
+        connection.close()
+    if version > len(migrations):
+        raise ValueError(
+            f"the {name} database {_redacted(url)} has schema version {version}, newer than "
+            f"this openocpp knows ({len(migrations)}): upgrade openocpp"
+        )
+
+
+def _version(connection: PostgreSQLConnection, name: str) -> int:
+    tables = {
+        row[0]
+        for row in connection.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        )
+    }
+    if "schema_version" not in tables:
+        if tables:
+            raise ValueError(
+                f"the database holds tables that are not the {name}'s "
+                f"({', '.join(sorted(tables)[:5])}): give an empty database"
+            )
+        return 0
+    row = connection.execute("SELECT max(version) FROM schema_version").fetchone()
+    return row[0] or 0

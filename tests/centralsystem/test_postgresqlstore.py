@@ -1,0 +1,305 @@
+"""
+Tests for L{openocpp.centralsystem.postgresqlstore} and its dialect layer
+(L{openocpp.store.postgresql}): what the store suites shared with SQLite
+(L{tests.centralsystem.stores}) cannot show, because it needs two processes
+sharing one database or a server that crashes.
+"""
+
+from twisted.internet.task import Clock
+from twisted.trial.unittest import SynchronousTestCase
+from zope.interface.verify import verifyObject
+
+from openocpp.centralsystem.interfaces import ICentralSystemStore
+from openocpp.centralsystem.store import StorageFailed
+from openocpp.centralsystem.idtags import id_tag_key
+from openocpp.messages import core
+from openocpp.messages.datatypes import MeterValue, SampledValue
+from openocpp.store.postgresql import translate
+from tests.centralsystem.fake_chargepoint import BOOT, NOW
+from tests.centralsystem.stores import PostgreSQLStoreMixin, SQLiteStoreMixin
+
+
+def start_request(meter_start=0, id_tag="TAG"):
+    return core.StartTransactionRequest(connector_id=1, id_tag=id_tag, meter_start=meter_start, timestamp=NOW)
+
+
+class TranslationTests(SynchronousTestCase):
+    """
+    The SQLite dialect of the stores' statements, as PostgreSQL takes it.
+    """
+
+    KEYS = {"connectors": ("identity", "connector_id")}
+
+    def test_placeholders(self):
+        """
+        C{?} becomes C{%s}; a literal C{%} is escaped.
+        """
+        self.assertEqual(
+            translate("SELECT * FROM t WHERE a = ? AND b LIKE '5%'", {}),
+            "SELECT * FROM t WHERE a = %s AND b LIKE '5%%'",
+        )
+
+    def test_begin_immediate(self):
+        """
+        SQLite's write-locking C{BEGIN IMMEDIATE} is a plain C{BEGIN}.
+        """
+        self.assertEqual(translate("BEGIN IMMEDIATE", {}), "BEGIN")
+
+    def test_insert_or_replace(self):
+        """
+        C{INSERT OR REPLACE} is an upsert on the table's primary key,
+        setting every other column.
+        """
+        self.assertEqual(
+            translate("INSERT OR REPLACE INTO connectors (identity, connector_id, status) VALUES (?, ?, ?)", self.KEYS),
+            "INSERT INTO connectors (identity, connector_id, status) VALUES (%s, %s, %s) "
+            "ON CONFLICT (identity, connector_id) DO UPDATE SET status = excluded.status",
+        )
+
+    def test_insert_or_replace_of_unknown_key(self):
+        """
+        A table whose key the layer is not told is refused, not guessed.
+        """
+        self.assertRaises(ValueError, translate, "INSERT OR REPLACE INTO other (a) VALUES (?)", self.KEYS)
+
+    def test_insert_or_ignore(self):
+        """
+        C{INSERT OR IGNORE} does nothing on any conflict, before a
+        C{RETURNING}.
+        """
+        self.assertEqual(
+            translate("INSERT OR IGNORE INTO t (a) VALUES (?) RETURNING a", {}),
+            "INSERT INTO t (a) VALUES (%s) ON CONFLICT DO NOTHING RETURNING a",
+        )
+
+
+class ForgetCachedTestsMixin:
+    """
+    C{forget_cached}: what a store answers from memory is read again from
+    the database.
+    """
+
+    def setUp(self):
+        self.clock = Clock()
+        self.store = self.make_store(self.clock)
+
+    def test_provides_the_interface(self):
+        """
+        The store provides L{ICentralSystemStore}, C{forget_cached} included.
+        """
+        self.assertTrue(verifyObject(ICentralSystemStore, self.store))
+
+    def test_forget_one_or_all(self):
+        """
+        Forgetting an id tag or a registration drops only it; with no
+        argument, everything.
+        """
+        self.store.record_boot("CP1", BOOT, "Accepted")
+        self.store.set_id_tag("T1")
+        self.store.set_id_tag("T2")
+        self.store.commit()
+        for each in ("T1", "T2"):
+            self.store.id_tag(each)
+        self.store.forget_cached(id_tag="t1")
+        self.assertEqual(set(self.store._id_tags), {id_tag_key("T2")})
+        self.store.forget_cached(identity="CP1")
+        self.assertNotIn("CP1", self.store._registrations)
+        self.assertEqual(self.store.registration_status("CP1"), "Accepted")
+        self.store.forget_cached()
+        self.assertEqual((self.store._id_tags, self.store._registrations), ({}, {}))
+
+
+class ForgetCachedTests(SQLiteStoreMixin, ForgetCachedTestsMixin, SynchronousTestCase):
+    """
+    The SQLite store's.
+    """
+
+
+class PostgreSQLForgetCachedTests(PostgreSQLStoreMixin, ForgetCachedTestsMixin, SynchronousTestCase):
+    """
+    The PostgreSQL store's.
+    """
+
+
+class SharedDatabaseTests(PostgreSQLStoreMixin, SynchronousTestCase):
+    """
+    Two central-system processes (two stores, each its own connection and
+    clock) sharing one PostgreSQL database.
+    """
+
+    def setUp(self):
+        self.clock_a, self.clock_b = Clock(), Clock()
+        self.a = self.make_store(self.clock_a)
+        self.b = self.make_store(self.clock_b)
+
+    def commit(self):
+        self.clock_a.advance(0)
+        self.clock_b.advance(0)
+
+    def test_transaction_ids_unique_across_processes(self):
+        """
+        Transactions started on both, turn after turn, never share an id:
+        they come from one sequence.
+        """
+        ids = []
+        for n in range(20):
+            ids.append(self.a.start_transaction("CPA", start_request(meter_start=n)))
+            ids.append(self.b.start_transaction("CPB", start_request(meter_start=n)))
+            self.commit()
+        self.assertEqual(len(set(ids)), 40)
+        self.assertEqual(self.committed_count("transactions"), 40)
+
+    def test_duplicate_start_transaction_across_processes(self):
+        """
+        A StartTransaction.req sent again to the other process (the charge
+        point reconnected elsewhere after a lost answer) gets the same id,
+        not a second transaction.
+        """
+        first = self.a.start_transaction("CP1", start_request(meter_start=7))
+        self.commit()
+        again = self.b.start_transaction("CP1", start_request(meter_start=7))
+        self.commit()
+        self.assertEqual(again, first)
+        self.assertEqual(self.committed_count("transactions"), 1)
+
+    def test_stop_and_meter_values_of_the_other_process_transaction(self):
+        """
+        A transaction started through one process is stopped, and its meter
+        values attached, through the other (read from the database).
+        """
+        started = self.a.start_transaction("CP1", start_request())
+        self.commit()
+        values = core.MeterValuesRequest(
+            connector_id=1,
+            transaction_id=started,
+            meter_value=[MeterValue(timestamp=NOW, sampled_value=[SampledValue(value="12")])],
+        )
+        self.assertTrue(self.b.record_meter_values("CP1", values))
+        stop = core.StopTransactionRequest(meter_stop=10, timestamp=NOW, transaction_id=started)
+        self.assertTrue(self.b.stop_transaction("CP1", stop))
+        self.commit()
+        self.assertIsNotNone(self.a.transaction(started)["stop_timestamp"])
+        self.assertEqual([v["value"] for v in self.a.meter_values(transaction_id=started)], ["12"])
+
+    def test_id_tag_decisions_follow_the_other_process(self):
+        """
+        An id tag blocked through one process: the other reads it from the
+        database when it had not cached it, and once told to forget it
+        (the cluster's invalidation) when it had.
+        """
+        self.a.set_id_tag("T1")
+        self.a.set_id_tag("T2")
+        self.commit()
+        self.assertEqual(self.b.id_tag("T1").status, "Accepted")
+        self.a.set_id_tag("T1", status="Blocked")
+        self.a.set_id_tag("T2", status="Blocked")
+        self.commit()
+        self.assertEqual(self.b.id_tag("T2").status, "Blocked")
+        self.assertEqual(self.b.id_tag("T1").status, "Accepted")
+        self.b.forget_cached(id_tag="t1")
+        self.assertEqual(self.b.id_tag("T1").status, "Blocked")
+
+    def test_registration_follows_the_other_process(self):
+        """
+        A registration changed through one process is read again by the
+        other once it forgets the charge point.
+        """
+        self.a.record_boot("CP1", BOOT, "Pending")
+        self.commit()
+        self.assertEqual(self.b.registration_status("CP1"), "Pending")
+        self.a.record_boot("CP1", BOOT, "Accepted")
+        self.commit()
+        self.b.forget_cached(identity="CP1")
+        self.assertEqual(self.b.registration_status("CP1"), "Accepted")
+
+    def test_migrated_once(self):
+        """
+        The second store found the schema made by the first: one version
+        row, the current one.
+        """
+        from openocpp.centralsystem.postgresqlstore import MIGRATIONS
+
+        rows = self.a._db.execute("SELECT version FROM schema_version").fetchall()
+        self.assertEqual([row[0] for row in rows], [len(MIGRATIONS)])
+
+
+class MigrationRefusalTests(PostgreSQLStoreMixin, SynchronousTestCase):
+    """
+    A database the store must not write to is refused before it is.
+    """
+
+    def setUp(self):
+        from tests.engines.postgresql import fresh_database
+
+        self.store_url = fresh_database(self)
+
+    def execute(self, sql):
+        import psycopg
+
+        with psycopg.connect(self.store_url, autocommit=True) as connection:
+            connection.execute(sql)
+
+    def test_newer_schema_refused(self):
+        """
+        A schema version beyond this openocpp's is refused, unchanged.
+        """
+        self.execute("CREATE TABLE schema_version (version integer); INSERT INTO schema_version VALUES (99)")
+        error = self.assertRaises(ValueError, self.make_store, Clock())
+        self.assertIn("schema version 99, newer than this openocpp knows", str(error))
+        self.assertEqual(self.committed_count("schema_version"), 1)
+
+    def test_foreign_tables_refused(self):
+        """
+        A database of another program is refused, nothing created in it.
+        """
+        self.execute("CREATE TABLE photos (id integer)")
+        error = self.assertRaises(ValueError, self.make_store, Clock())
+        self.assertIn("not the central system's (photos)", str(error))
+
+
+class CrashTests(SynchronousTestCase):
+    """
+    The server killed with SIGKILL: what was answered is there after it
+    restarts, and the store works again without being reopened.
+    """
+
+    def setUp(self):
+        from tests.engines.postgresql import PostgreSQLServer, shared
+
+        shared()  # skips the test without PostgreSQL
+        self.server = PostgreSQLServer()
+        self.addCleanup(self.server.stop)
+        self.server.start()
+        self.url = self.server.create_database("crash")
+
+    def test_answered_transaction_survives_a_server_crash(self):
+        """
+        A StartTransaction whose answer was released (C{when_committed}
+        fired) is in the database after the server is killed with SIGKILL
+        and started again; writes of the dead server's turn fail with
+        L{StorageFailed} (no false acknowledgement), and once it is back
+        the same store stores again.
+        """
+        import psycopg
+
+        from openocpp.centralsystem.postgresqlstore import PostgreSQLStore
+
+        clock = Clock()
+        store = PostgreSQLStore(self.url, clock)
+        self.addCleanup(lambda: store._db.close())
+        transaction_id = store.start_transaction("CP1", start_request())
+        answered = store.when_committed(transaction_id)
+        clock.advance(0)
+        self.assertEqual(self.successResultOf(answered), transaction_id)
+        self.server.kill()
+        self.assertRaises(StorageFailed, store.start_transaction, "CP1", start_request(meter_start=1))
+        self.flushLoggedErrors()
+        self.server.start()
+        with psycopg.connect(self.url) as connection:
+            rows = connection.execute("SELECT id, meter_start FROM transactions").fetchall()
+        self.assertEqual(rows, [(transaction_id, 0)])
+        later = store.start_transaction("CP1", start_request(meter_start=2))
+        waiting = store.when_committed(later)
+        clock.advance(0)
+        self.assertEqual(self.successResultOf(waiting), later)
+        self.assertNotEqual(later, transaction_id)
