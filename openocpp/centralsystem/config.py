@@ -2,6 +2,7 @@
 The settings of a central system.
 """
 
+import re
 from dataclasses import dataclass, field
 
 from zope.interface import implementer
@@ -11,6 +12,9 @@ from openocpp.centralsystem.interfaces import ICentralSystemConfig
 #: What a charge point not offering C{ocpp1.6} gets: HTTP 400 (the OCA's
 #: TC_088_CSMS) or the handshake and a 1002 close (OCPP-J 1.6 section 3.2).
 SUBPROTOCOL_MISMATCH_ANSWERS = ("refuse", "close")
+
+#: What a cluster node's name may be (it is part of Redis keys and channels).
+NODE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 #: The answers the C{unknown_charge_points} setting may take.
 UNKNOWN_CHARGE_POINT_POLICIES = ("accept", "pending", "reject")
@@ -69,6 +73,8 @@ class CentralSystemConfig:
     trace_max_bytes: int = 10 * 1024 * 1024
     trace_files: int = 5
     metrics: bool = True
+    node_id: str | None = None
+    bus: str | None = None
 
     def __post_init__(self) -> None:
         if self.security_profile not in (0, 1, 2, 3):
@@ -116,6 +122,7 @@ class CentralSystemConfig:
         ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be 0 (no limit) or positive, not {getattr(self, name)!r}")
+        self._check_cluster()
         if bool(self.ca_key) != bool(self.ca_certificate):
             raise ValueError("a certificate authority needs both ca_key and ca_certificate")
         if self.tls_ca and self.security_profile < 2:
@@ -143,6 +150,23 @@ class CentralSystemConfig:
             load_roots(self.manufacturer_roots)
         if self.ping_interval < 0:
             raise ValueError(f"ping_interval must be 0 (off) or positive, not {self.ping_interval!r}")
+
+    def _check_cluster(self) -> None:
+        # Both or neither; a node id alone would name a node of no cluster.
+        if self.node_id is not None:
+            if self.bus is None:
+                raise ValueError("node_id names a node of a cluster: give bus too (its Redis URL)")
+            if not NODE_ID.fullmatch(self.node_id):
+                raise ValueError(
+                    f"node_id must be 1 to 64 letters, digits, '.', '_' or '-', not {self.node_id!r}"
+                )
+        if self.bus is not None:
+            from openocpp.cluster.address import parse_bus_url
+
+            try:
+                parse_bus_url(self.bus)
+            except ValueError as error:
+                raise ValueError(f"bus: {error}") from None
 
     def _take_ssl_description(self) -> None:
         # An ssl: endpoint string names the server's files: they become

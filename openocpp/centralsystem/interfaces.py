@@ -136,6 +136,14 @@ class ICentralSystemConfig(Interface):
     metrics = Attribute(
         "Whether the central system keeps its Prometheus metrics (L{openocpp.metrics}; on by default)."
     )
+    node_id = Attribute(
+        "This node's name in a cluster (letters, digits, '.', '_', '-'), or None: with C{bus}, "
+        "the host name and process id."
+    )
+    bus = Attribute(
+        "The cluster's Redis, C{redis://host:port[/db]} (L{openocpp.cluster}), or None: a "
+        "central system of its own."
+    )
 
 
 class ICentralSystemStore(Interface):
@@ -982,22 +990,25 @@ class ICentralSystem(IService):
 
     def charge_points():
         """
-        The proxies of the connected charge points.
+        The proxies of the connected charge points; in a cluster
+        (C{--bus}), those other nodes hold too (their calls are routed).
 
         @return: a list of L{IChargePointProxy}, by identity.
         """
 
     def charge_point(identity):
         """
-        The proxy of a connected charge point.
+        The proxy of a connected charge point: in a cluster, of one another
+        node holds when it is not connected here.
 
-        @raise KeyError: no charge point with that identity is connected.
+        @raise KeyError: no charge point with that identity is connected
+            (to any node).
         """
 
     def when_connected(identity):
         """
         @return: a Deferred firing with the proxy of charge point
-            C{identity} as soon as it is connected (at once if it is).
+            C{identity} as soon as it is connected here (at once if it is).
         """
 
     def reset_data():

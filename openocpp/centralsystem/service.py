@@ -132,6 +132,25 @@ def _make_metrics(central: "CentralSystem", config: Any, reactor: Any) -> Any:
     return metrics
 
 
+def _make_cluster(central: "CentralSystem", config: Any, reactor: Any) -> Any:
+    # The node's cluster parts (--bus), or None: then nothing of
+    # openocpp.cluster is imported, and lookups stay local.
+    if getattr(config, "bus", None) is None:
+        return None
+    from openocpp.cluster.node import ClusterNode, default_node_id
+
+    return ClusterNode(
+        config.bus,
+        config.node_id or default_node_id(),
+        reactor,
+        local=central._connected.get,
+        local_proxies=lambda: dict(central._connected),
+        store=central.store,
+        plugins=central.plugins,
+        call_timeout=config.call_timeout,
+    )
+
+
 def _make_trace(config: Any, reactor: Any) -> Any:
     # The frame trace (--trace), or None: then no session observes frames.
     path = getattr(config, "trace", None)
@@ -266,6 +285,10 @@ class CentralSystem(MultiService):
         self.trace = _make_trace(config, reactor)
         self._listener = self._make_listener()
         self._listener.setServiceParent(self)
+        #: The L{openocpp.cluster.node.ClusterNode} (C{bus}), or None.
+        self.cluster = _make_cluster(self, config, reactor)
+        if self.cluster is not None:
+            self.cluster.setServiceParent(self)
         #: The plain listener beside a TLS one (C{listen_plain}), or None.
         self._plain_listener = None
         if self.config.listen_plain is not None:
@@ -405,10 +428,20 @@ class CentralSystem(MultiService):
     # -- ICentralSystem ---------------------------------------------------
 
     def charge_points(self) -> list[ChargePointProxy]:
-        return [self._connected[identity] for identity in sorted(self._connected)]
+        # In a cluster, those of the other nodes too (remote proxies).
+        proxies = dict(self._connected)
+        if self.cluster is not None:
+            for proxy in self.cluster.charge_points():
+                proxies.setdefault(proxy.identity, proxy)
+        return [proxies[identity] for identity in sorted(proxies)]
 
     def charge_point(self, identity: str) -> ChargePointProxy:
-        return self._connected[identity]
+        proxy = self._connected.get(identity)
+        if proxy is not None:
+            return proxy
+        if self.cluster is None:
+            raise KeyError(identity)
+        return self.cluster.charge_point(identity)
 
     def when_connected(self, identity: str) -> Deferred:
         proxy = self._connected.get(identity)
@@ -528,7 +561,7 @@ class CentralSystem(MultiService):
         @raise KeyError: the charge point is not connected.
         @raise ValueError: C{update_type} is neither.
         """
-        proxy = self._connected[identity]
+        proxy = self.charge_point(identity)
         return self._local_lists.send(proxy, update_type).addCallback(
             self._operated, "localListSent", lambda outcome: outcome.status == "Accepted"
         )
@@ -552,7 +585,7 @@ class CentralSystem(MultiService):
             committed, or failing with the call's error or L{StorageFailed}.
         @raise KeyError: the charge point is not connected.
         """
-        proxy = self._connected[identity]
+        proxy = self.charge_point(identity)
         return self._reservations.reserve(
             proxy, connector_id, id_tag, expiry_date, parent_id_tag, reservation_id
         ).addCallback(self._operated, "reservationMade", lambda outcome: outcome.accepted)
@@ -566,7 +599,7 @@ class CentralSystem(MultiService):
             committed, or failing with the call's error or L{StorageFailed}.
         @raise KeyError: the charge point is not connected.
         """
-        proxy = self._connected[identity]
+        proxy = self.charge_point(identity)
         return self._reservations.cancel(proxy, reservation_id).addCallback(
             self._operated, "reservationCancelled", lambda outcome: outcome.accepted
         )
@@ -642,6 +675,8 @@ class CentralSystem(MultiService):
             )
             self._forget(old)
             old.disconnect()
+        if self.cluster is not None:
+            self.cluster.attached(proxy)
         self._notify(self.events_handler.charge_point_connected, proxy)
         for waiting in self._waiting.pop(proxy.identity, []):
             waiting.callback(proxy)
@@ -650,6 +685,8 @@ class CentralSystem(MultiService):
         closed = self._closed.pop(proxy, None)
         if self._connected.get(proxy.identity) is proxy:
             del self._connected[proxy.identity]
+            if self.cluster is not None:
+                self.cluster.detached(proxy)
             self._forget(proxy)
         if closed is not None:
             closed.callback(None)

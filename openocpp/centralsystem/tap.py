@@ -40,6 +40,11 @@ class CentralSystemOptions(RoleOptions):
         ["store", None, None,
          "A PostgreSQL store instead of --db, which several central systems may share: "
          "postgresql://USER@HOST:PORT/DB (or postgresql:///DB?host=/socket/folder)."],
+        ["node-id", None, None,
+         "This node's name in a cluster (letters, digits, '.', '_', '-'; default with --bus: HOST-PID)."],
+        ["bus", None, None,
+         "The cluster's Redis, redis://HOST:PORT[/DB]: presence, command routing, cache "
+         "invalidation and live events shared with the other nodes (see the Cluster page)."],
         ["security-profile", None, 0, "Security Profile to enforce: 0 to 3.",
          number("--security-profile", int)],
         ["tls-key", None, None, "PEM file of the server's TLS private key (profiles 2, 3)."],
@@ -141,6 +146,7 @@ class CentralSystemOptions(RoleOptions):
         "tls_certificate": "--tls-cert",
         "certificate_names_identity": "--no-certificate-identity",
         "ca_certificate": "--ca-cert",
+        "bus": "--bus",
         "manufacturer_roots": "--manufacturer-root",
         "unknown_charge_points": "--unknown-chargepoints",
         "request_timeout": "--api-request-timeout",
@@ -249,6 +255,8 @@ class CentralSystemOptions(RoleOptions):
             trace_max_bytes=self["trace-max-bytes"],
             trace_files=self["trace-files"],
             metrics=not self["no-metrics"],
+            node_id=self["node-id"],
+            bus=self["bus"],
         )
 
     def make_api_config(self):
@@ -355,6 +363,10 @@ def _preflight(options: CentralSystemOptions, reactor) -> None:
         preflight.check_postgresql_store("--store", config.store, "central system")
     else:
         preflight.check_role_database("--db", config.database, MIGRATIONS, "central system")
+    if config.bus is not None:
+        from openocpp.cluster.client import check_bus_reachable
+
+        check_bus_reachable("--bus", config.bus)
     preflight.check_port_free(reactor, "--listen", config.plain_listen)
     if config.listen_plain is not None:
         preflight.check_port_free(reactor, "--listen-plain", config.listen_plain)

@@ -276,6 +276,7 @@ class ApiResource(Resource):
         self._firmware = firmware
         self._charging = ChargingProfileRoutes(queries, self._charge_point)
         from openocpp.web.certificates import CertificateRoutes
+        from openocpp.web.cluster import ClusterRoutes
         from openocpp.web.chargepoints import ActionSchemaRoutes
         from openocpp.web.transactions import TransactionRoutes
 
@@ -308,6 +309,7 @@ class ApiResource(Resource):
             Route("v1/transactions/{transactionId}", GET=self.get_transaction),
             Route("v1/events", GET=self.list_events),
             Route("v1/stream", GET=self.stream),
+            Route("v1/cluster", GET=ClusterRoutes(central).get),
         ]
 
     # -- dispatch ---------------------------------------------------------

@@ -16,6 +16,7 @@ import sys
 from importlib import resources
 
 from openocpp.messages.registry import ACTIONS, Role
+from openocpp.web.cluster import cluster_paths
 from openocpp.web.transactions import METER_VALUE_COLUMNS, STOP_REASONS, TRANSACTION_COLUMNS
 
 OPENAPI_FILE = "openapi.json"
@@ -827,6 +828,7 @@ def _paths() -> dict:
             paths[f"/api/v1/chargepoints/{{identity}}/actions/{name}"] = _action_operation(name, spec)
     paths.update(_management_paths())
     paths.update(_upload_paths())
+    paths.update(cluster_paths(_json, _AUTH_ERRORS))
     return paths
 
 

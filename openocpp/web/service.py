@@ -279,6 +279,9 @@ class WebService(MultiService):
         self.streams.start()
         if self._live_frames is not None:
             self._live_frames.start()
+        # In a cluster (--bus), every node's events in this node's streams.
+        cluster = getattr(self.central, "cluster", None)
+        self._fan_in = None if cluster is None else cluster.events.attach(self.events)
         super().startService()
 
     def _listened(self, port: Any) -> None:
@@ -321,6 +324,9 @@ class WebService(MultiService):
             self._plugin = None
         if self._live_frames is not None:
             self._live_frames.stop()
+        if getattr(self, "_fan_in", None) is not None:
+            self._fan_in()
+            self._fan_in = None
         self.streams.stop()
         waiting.append(self._factory.close_all())
         return DeferredList(waiting, consumeErrors=True)
