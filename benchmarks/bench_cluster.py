@@ -19,8 +19,9 @@ The configurations:
     CRC-32(identity) mod 2.
 
 PostgreSQL (C{tests/engines/postgresql.py}: a throwaway server as the
-C{postgres} user in a temp dir, fsync on) and Redis (C{redis-server} on a
-free loopback port, persistence off) are started for the run and stopped
+C{postgres} user in a temp dir, fsync on) and Redis
+(C{tests/engines/redis.py}: C{redis-server} on a free loopback port,
+persistence off) are started for the run and stopped
 after it.
 
 Throughput: C{bench_centralsystem.py}'s load (C{loadgen.py}: N charge
@@ -46,7 +47,6 @@ import http.client
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -66,45 +66,6 @@ CONFIGS = {
     "pg-1": (1, True),
     "pg-2": (2, True),
 }
-
-REDIS_SERVER = "/usr/bin/redis-server"
-
-
-# -- the engines ------------------------------------------------------------------
-
-
-class Redis:
-    """
-    A throwaway Redis on a free loopback port, nothing persisted.
-    """
-
-    def __init__(self, folder: str) -> None:
-        self.folder = folder
-        self.port = central._free_port()
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        if not os.access(REDIS_SERVER, os.X_OK):
-            raise RuntimeError(f"Redis is not installed ({REDIS_SERVER}; .ci/engines installs it)")
-        self.process = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", central.LOOPBACK, "--save", "",
-             "--appendonly", "no", "--dir", self.folder, "--protected-mode", "yes"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        central._wait_listening(self.process, self.port, 30.0)
-
-    @property
-    def url(self) -> str:
-        return f"redis://{central.LOOPBACK}:{self.port}/0"
-
-    def cpu(self) -> float:
-        return central.process_cpu(self.process.pid) or 0.0
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(30)
-
 
 def _tree_cpu(root: int) -> float:
     """
@@ -134,16 +95,20 @@ class Engines:
     PostgreSQL and Redis for the nodes of one configuration.
     """
 
-    def __init__(self, folder: str) -> None:
+    def __init__(self) -> None:
         try:
             from tests.engines.postgresql import PostgreSQLServer
         except ImportError as error:
             raise RuntimeError(f"needs tests/engines/postgresql.py (branch pg-store): {error}") from None
         try:
+            from tests.engines.redis import RedisServer
+        except ImportError as error:
+            raise RuntimeError(f"needs tests/engines/redis.py (branch cluster-bus): {error}") from None
+        try:
             self.postgresql = PostgreSQLServer()
+            self.redis = RedisServer()
         except Exception as error:  # SkipTest: not installed
             raise RuntimeError(str(error)) from None
-        self.redis = Redis(folder)
 
     def start(self) -> None:
         self.postgresql.start()
@@ -151,7 +116,7 @@ class Engines:
         self.redis.start()
 
     def cpu(self) -> float:
-        return _tree_cpu(self.postgresql._process.pid) + self.redis.cpu()
+        return _tree_cpu(self.postgresql._process.pid) + (central.process_cpu(self.redis._process.pid) or 0.0)
 
     def transactions(self) -> int | None:
         try:
@@ -163,7 +128,7 @@ class Engines:
             return None
 
     def stop(self) -> None:
-        self.redis.stop()
+        self.redis.remove()
         self.postgresql.stop()
 
 
@@ -176,7 +141,7 @@ def throughput(config: str, options, log) -> dict:
     """
     count, shared = CONFIGS[config]
     workdir = tempfile.mkdtemp(prefix=f"bench-cluster-{config}-")
-    engines = Engines(workdir) if shared else None
+    engines = Engines() if shared else None
     nodes = None
     loads: list[subprocess.Popen] = []
     try:
