@@ -62,6 +62,7 @@ class PostgreSQLStore(CentralSystemStore):
         self._open(db, clock, last_seen_interval, errors=PostgreSQLErrors())
         # No write-ahead log of ours to checkpoint: PostgreSQL's own.
         self._checkpoints = None
+        self._log_checkpoints = None
 
     def _table_names(self) -> list[str]:
         return [
