@@ -3,6 +3,7 @@ Tests for L{openocpp.centralsystem.store}: group commit, durability of
 answers, write-ahead-log checkpoints off the reactor thread.
 """
 
+import sqlite3
 import os
 
 from twisted.internet.task import Clock
