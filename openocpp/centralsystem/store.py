@@ -165,8 +165,6 @@ class CentralSystemStore:
             self._report_case_duplicates()
         self._checkpoints = None
         self._log_checkpoints = None  # a LogCheckpoints, made by _checkpoint
-        self._checkpointing = False
-        self._checkpoint_failing = False
         self._wal_size_limit = wal_size_limit
         if wal_size_limit and path != ":memory:":
             # A log that is restarted is also cut back to this size.
