@@ -46,7 +46,7 @@ class ClusterNode(MultiService):
     """
     A central system's cluster parts, started and stopped with it.
 
-    @param bus_url: the C{redis://host:port[/db]} URL.
+    @param bus_url: the C{redis://[[user]:password@]host:port[/db]} URL.
     @param node_id: this node's name.
     @param reactor: the reactor (connections and clock).
     @param local: returns the proxy of a charge point connected here, or

@@ -43,6 +43,8 @@ from urllib.parse import urlsplit
 
 from twisted.logger import Logger
 
+from openocpp.transfer.errors import redact
+
 _log = Logger()
 
 #: The URL schemes of a PostgreSQL C{--store}.
@@ -230,9 +232,13 @@ class PostgreSQLConnection:
                 self.url, autocommit=True, connect_timeout=max(1, int(self._connect_timeout))
             )
         except psycopg.ProgrammingError as error:
-            raise StoreURLError(f"{_redacted(self.url)} is not a PostgreSQL URL ({_one_line(error)})") from None
+            raise StoreURLError(
+                f"{_redacted(self.url)} is not a PostgreSQL URL ({_scrubbed(_one_line(error), self.url)})"
+            ) from None
         except psycopg.Error as error:
-            raise StoreURLError(f"cannot connect to {_redacted(self.url)}: {_one_line(error)}") from None
+            raise StoreURLError(
+                f"cannot connect to {_redacted(self.url)}: {_scrubbed(_one_line(error), self.url)}"
+            ) from None
         connection.row_factory = _row_factory
         _integral_numbers(psycopg, connection)
         return connection
@@ -525,12 +531,33 @@ def _one_line(error: Exception) -> str:
 
 
 def _redacted(url: str) -> str:
-    # A password in the URL stays out of log lines and error messages.
+    # A password in the URL stays out of log lines and error messages:
+    # libpq takes one in the user information and as a parameter
+    # (?password=...).
+    return redacted_url(url)
+
+
+def redacted_url(url: str) -> str:
+    """
+    A C{--store} URL as log lines and error messages may show it: its
+    password, in the user information (C{postgresql://user:secret@host})
+    or as a parameter (C{?password=secret}), shown as C{***}.
+    """
+    return _PASSWORD_PARAMETER.sub(r"\g<head>***", redact(url))
+
+
+def _scrubbed(text: str, url: str) -> str:
+    # libpq's messages may quote the connection string, or a piece of it.
+    text = redacted_url(text)
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return parts._replace(netloc=netloc).geturl()
+    passwords = [parts.password] + re.findall(r"[?&]password=([^&#\s]*)", url, re.I)
+    for password in passwords:
+        if password and len(password) >= 3:
+            text = text.replace(password, "***")
+    return text
+
+
+_PASSWORD_PARAMETER = re.compile(r"(?P<head>[?&]password=)[^&#\s]*", re.I)
 
 
 # -- migrations ---------------------------------------------------------------
