@@ -396,6 +396,15 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
                 responseHeaders.append(
                     ("WWW-Authenticate", 'Basic realm="OCPP", charset="UTF-8"')
                 )
+        if code == 426 and getattr(self, "http_request_path", None) == "/":
+            # A load balancer's health check (deploy/haproxy.cfg: GET /
+            # expecting 426, every 2 s): answered, and no line logged for
+            # it, which autobahn's failHandshake would write (two).
+            self.wasNotCleanReason = reason
+            self.sendHttpErrorResponse(code, _printable(reason or ""), responseHeaders)
+            self.wasClean = True  # (so that dropConnection's line is debug)
+            self.dropConnection(abort=False)
+            return
         super().failHandshake(_printable(reason or ""), code, responseHeaders)
 
     def onOpen(self) -> None:
