@@ -383,6 +383,10 @@ class PostgreSQLConnection:
         Run several statements (no arguments, PostgreSQL's dialect).
         """
         self._connection.execute(script)
+        if self.in_transaction:
+            # A migration's: what it did is not checked statement by
+            # statement, so a transaction holding one is not run again.
+            self.journal.append(_Write(script, (), False, replayable=False))
 
     def _failed(self, error: Exception) -> None:
         # PostgreSQL aborted the transaction: outside a savepoint nothing
@@ -442,15 +446,20 @@ class _Write:
     @ivar arguments: its arguments (a sequence of them for C{many}).
     @ivar many: whether it is run once per row of C{arguments}.
     @ivar ends: whether it ends the transaction (C{COMMIT}, C{ROLLBACK}).
+    @ivar replayable: whether it may be run again (a script may not).
     """
 
-    __slots__ = ("statement", "arguments", "many", "ends", "_cursor", "_rowcount", "_rows")
+    __slots__ = ("statement", "arguments", "many", "ends", "replayable", "_cursor", "_rowcount", "_rows")
 
-    def __init__(self, statement: str, arguments: Any, many: bool) -> None:
+    def __init__(self, statement: str, arguments: Any, many: bool, replayable: bool = True) -> None:
+        """
+        @param replayable: whether it may be run again (see L{again}).
+        """
         self.statement = statement
         self.arguments = arguments
         self.many = many
         self.ends = statement in ("COMMIT", "ROLLBACK")
+        self.replayable = replayable
         self._cursor = None
         self._rowcount = -1
         self._rows = None
@@ -484,8 +493,11 @@ class _Write:
         """
         Run the statement again, in a transaction run again.
 
-        @raise _Diverged: it gave something else than the first time.
+        @raise _Diverged: it gave something else than the first time, or
+            it may not be run again.
         """
+        if not self.replayable:
+            raise _Diverged(f"{self.statement[:60]!r} is not run again")
         cursor = self.run(connection)
         self._cursor = None
         if self._rowcount >= 0 and cursor.rowcount != self._rowcount:

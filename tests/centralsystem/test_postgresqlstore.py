@@ -525,3 +525,30 @@ class LastSeenOrderTests(PostgreSQLStoreMixin, SynchronousTestCase):
         store.write_last_seen()
         clock.advance(0)
         self.assertEqual(written, ["CP1", "CP2", "CP3"])
+
+
+class ScriptNotRunAgainTests(PostgreSQLStoreMixin, SynchronousTestCase):
+    """
+    A transaction that ran a script (a migration's) is not run again.
+    """
+
+    def test_script_not_run_again(self):
+        """
+        A retriable failure after a script in the same transaction fails
+        as before, the transaction rolled back.
+        """
+        import psycopg
+
+        store = self.make_store(Clock())
+        db = store._db
+        db.execute("CREATE SEQUENCE deadlock_once")
+        db.execute("BEGIN")
+        db.executescript("CREATE TABLE made_by_script (a integer)")
+        self.assertRaises(psycopg.errors.DeadlockDetected, db.execute, DEADLOCK_ONCE)
+        self.assertFalse(db.in_transaction)
+        self.assertEqual(db.retried, 0)
+        tables = db.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'made_by_script'"
+        ).fetchone()[0]
+        self.assertEqual(tables, 0)
+        self.flushLoggedErrors()
