@@ -118,12 +118,16 @@ class Engines:
     def cpu(self) -> float:
         return _tree_cpu(self.postgresql._process.pid) + (central.process_cpu(self.redis._process.pid) or 0.0)
 
-    def transactions(self) -> int | None:
+    def transactions(self, prefix: str) -> tuple[int, int] | None:
+        """
+        L{stored_transactions} in the PostgreSQL database; C{None} when it
+        cannot be read.
+        """
         try:
             import psycopg
 
             with psycopg.connect(self.store) as connection:
-                return connection.execute("SELECT count(*) FROM transactions").fetchone()[0]
+                return stored_transactions(connection, "%s", prefix)
         except Exception:
             return None
 
@@ -133,6 +137,37 @@ class Engines:
 
 
 # -- throughput ---------------------------------------------------------------------
+
+
+#: The identities of the load (C{loadgen.py}'s charge points) and of the
+#: routed calls' fleet (C{fleet.py}'s): both start transactions, and only the
+#: load's are what C{transactions_started} counts.
+LOAD_PREFIX = "CP"
+FLEET_PREFIX = "FLEET"
+
+
+def stored_transactions(connection, placeholder: str, prefix: str) -> tuple[int, int]:
+    """
+    The transactions stored for the charge points whose identity starts
+    with C{prefix}, and how many of them repeat another's identity and
+    meter start (a StartTransaction stored twice: none should).
+
+    Counted by prefix because the load is not alone: the routed calls'
+    fleet starts transactions too, at its realistic pace (about a quarter of
+    its charge points as soon as they boot, see C{fleet.py}), which the
+    load does not count; counting the whole table once made the store look
+    as if it held a few transactions more than were started.
+
+    @param connection: a DB-API connection to the nodes' database
+        (C{sqlite3} or C{psycopg}).
+    @param placeholder: its parameter marker (C{?} or C{%s}).
+    """
+    stored, distinct = connection.execute(
+        "SELECT count(*), count(DISTINCT identity || ' ' || meter_start) FROM transactions "
+        f"WHERE identity LIKE {placeholder}",
+        (prefix + "%",),
+    ).fetchone()
+    return stored, stored - distinct
 
 
 def throughput(config: str, options, log) -> dict:
@@ -159,7 +194,7 @@ def throughput(config: str, options, log) -> dict:
                 subprocess.Popen(
                     [
                         sys.executable, central.LOADGEN,
-                        "--url", nodes.urls[number], "--prefix", "CP", "--first", str(first), "--count", str(share),
+                        "--url", nodes.urls[number], "--prefix", LOAD_PREFIX, "--first", str(first), "--count", str(share),
                         "--ramp", str(options.ramp / count),
                         "--result", os.path.join(workdir, f"load-{number}.json"),
                     ],
@@ -193,13 +228,17 @@ def throughput(config: str, options, log) -> dict:
             load.wait(10)
         if nodes is not None:
             nodes.stop()
-        stored = None
+        stored = repeated = fleet_stored = None
+        counted = (None, None)
         if engines:
-            stored = engines.transactions()
+            counted = engines.transactions(LOAD_PREFIX), engines.transactions(FLEET_PREFIX)
             engines.stop()
         elif nodes is not None:
-            persisted = central._persisted(os.path.join(workdir, "node0", "cs.sqlite"))
-            stored = persisted[0] if persisted else None
+            counted = _sqlite_transactions(os.path.join(workdir, "node0", "cs.sqlite"))
+        if counted[0] is not None:
+            stored, repeated = counted[0]
+        if counted[1] is not None:
+            fleet_stored = counted[1][0]
         shutil.rmtree(workdir, ignore_errors=True)
 
     latencies = central._merge([r["latencies_us"] for r in results])
@@ -235,12 +274,30 @@ def throughput(config: str, options, log) -> dict:
         "other_cores": None if others_s is None else round(others_s / duration, 3),
         "transactions_started": sum(r["started_transactions"] for r in results),
         "transactions_in_store": stored,
+        "transactions_stored_twice": repeated,
+        "fleet_transactions_in_store": fleet_stored,
         "routed": routed,
     }
     log(format_row(result))
     if routed:
         log(format_routed(result))
     return result
+
+
+def _sqlite_transactions(database: str) -> tuple:
+    """
+    L{stored_transactions} of the load and of the fleet in the SQLite file
+    (C{None} each when it is not there).
+    """
+    if not os.path.exists(database):
+        return None, None
+    import sqlite3
+
+    connection = sqlite3.connect(database)
+    try:
+        return tuple(stored_transactions(connection, "?", prefix) for prefix in (LOAD_PREFIX, FLEET_PREFIX))
+    finally:
+        connection.close()
 
 
 # -- routed calls -------------------------------------------------------------------
@@ -262,7 +319,7 @@ def routed_calls(nodes, options, workdir: str) -> dict:
         opened = fleet.open(options.routed_fleet, 120.0)
         if not opened[0]["booted"]:
             raise RuntimeError(f"no charge point of the routed-call fleet booted: {opened}")
-        identities = [f"FLEET{number:06d}" for number in range(options.routed_fleet)]
+        identities = [f"{FLEET_PREFIX}{number:06d}" for number in range(options.routed_fleet)]
         apis = [http.client.HTTPConnection(central.LOOPBACK, port, timeout=60) for port in nodes.api_ports]
         kinds = ["local", "routed"] if nodes.count > 1 else ["local"]
         latencies = {kind: [] for kind in kinds}
@@ -297,7 +354,7 @@ def routed_calls(nodes, options, workdir: str) -> dict:
         for api in apis:
             api.close()
     finally:
-        fleet.stop()
+        stopped = fleet.stop()
     figures = {}
     for kind in kinds:
         ordered = sorted(latencies[kind])
@@ -307,7 +364,10 @@ def routed_calls(nodes, options, workdir: str) -> dict:
             "p50_ms": round(central._percentile(ordered, 0.50), 3),
             "p99_ms": round(central._percentile(ordered, 0.99), 3),
         }
-    return {**figures, "error_samples": samples[:5]}
+    # The fleet's own transactions, to set beside what the store holds of
+    # its identities.
+    started = sum(state.get("started_transactions", 0) for state in stopped)
+    return {**figures, "error_samples": samples[:5], "fleet_started_transactions": started}
 
 
 # -- the report -----------------------------------------------------------------------
@@ -325,6 +385,8 @@ def _cores(value) -> str:
 
 def format_row(r: dict) -> str:
     stored = "" if r["transactions_in_store"] is None else f"{r['transactions_in_store']}/{r['transactions_started']}"
+    if r.get("transactions_stored_twice"):
+        stored += f" ({r['transactions_stored_twice']} twice!)"
     return (
         f"{r['config']:<9} {r['nodes']:>5} {r['booted']:>6} {r['calls_per_s']:>8.0f} {r['p50_ms']:>8.2f} "
         f"{r['p99_ms']:>8.2f} {r['errors']:>6} {_cores(r['server_cores']):>12} {_cores(r['engine_cores']):>9} "
@@ -337,7 +399,7 @@ def format_routed(r: dict) -> str:
     routed = r["routed"]
     parts = [
         f"{kind} {f['calls']} calls p50 {f['p50_ms']:.2f} ms p99 {f['p99_ms']:.2f} ms errors {f['errors']}"
-        for kind, f in routed.items() if kind != "error_samples"
+        for kind, f in routed.items() if isinstance(f, dict)
     ]
     if "routed" in routed and "local" in routed:
         parts.append(
@@ -345,6 +407,11 @@ def format_routed(r: dict) -> str:
             f"p99 {routed['routed']['p99_ms'] - routed['local']['p99_ms']:+.2f} ms"
         )
     line = f"  {r['config']:<9} ClearCache through the API: " + "; ".join(parts)
+    if r.get("fleet_transactions_in_store") is not None:
+        line += (
+            f"\n            their fleet's transactions (not the load's): {r['fleet_transactions_in_store']} stored"
+            f"/{routed['fleet_started_transactions']} started"
+        )
     if routed["error_samples"]:
         line += f"\n            errors: {routed['error_samples'][:2]}"
     return line
@@ -374,7 +441,7 @@ def markdown(results: list[dict], env: dict, command: str) -> str:
         lines += ["", "| config | call | via | calls | p50 ms | p99 ms | errors |", "| --- | --- | --- | --- | --- | --- | --- |"]
         for r in routed:
             for kind, f in r["routed"].items():
-                if kind == "error_samples":
+                if not isinstance(f, dict):
                     continue
                 via = "the node holding the charge point" if kind == "local" else "the other node (through Redis)"
                 lines.append(

@@ -49,7 +49,8 @@ class CentralSystemConfig:
     ping_interval: float = 60.0
     max_message_size: int = 65536
     database: str = "openocpp-centralsystem.sqlite"
-    store: str | None = None
+    # Out of repr: the URLs may hold a password.
+    store: str | None = field(default=None, repr=False)
     heartbeat_interval: int = 300
     unknown_charge_points: str = "accept"
     accept_any_id_tag: bool = False
@@ -74,7 +75,7 @@ class CentralSystemConfig:
     trace_files: int = 5
     metrics: bool = True
     node_id: str | None = None
-    bus: str | None = None
+    bus: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.security_profile not in (0, 1, 2, 3):

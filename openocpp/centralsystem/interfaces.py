@@ -141,7 +141,7 @@ class ICentralSystemConfig(Interface):
         "the host name and process id."
     )
     bus = Attribute(
-        "The cluster's Redis, C{redis://host:port[/db]} (L{openocpp.cluster}), or None: a "
+        "The cluster's Redis, C{redis://[[user]:password@]host:port[/db]} (L{openocpp.cluster}), or None: a "
         "central system of its own."
     )
 

@@ -64,6 +64,19 @@ class PostgreSQLStore(CentralSystemStore):
         self._checkpoints = None
         self._log_checkpoints = None
 
+    def _new_transaction_id(self) -> int:
+        """
+        The next id of the transaction sequence, taken before the insert
+        and written in it: should PostgreSQL roll the turn's transaction
+        back (a deadlock with another node) and the connection run it
+        again, the insert writes the same id, the one its answer carries
+        (an id the sequence gave by itself would be another).
+        """
+        # In the turn's transaction (begun here: after a lost connection,
+        # that finds the server again), a failure its StorageFailed.
+        self._begin()
+        return self._execute("SELECT nextval('transaction_ids')").fetchone()[0]
+
     def _table_names(self) -> list[str]:
         return [
             row[0]

@@ -289,6 +289,8 @@ class CentralSystem(MultiService):
         self.cluster = _make_cluster(self, config, reactor)
         if self.cluster is not None:
             self.cluster.setServiceParent(self)
+            if self.metrics is not None:
+                self.cluster.add_metrics(self.metrics)
         #: The plain listener beside a TLS one (C{listen_plain}), or None.
         self._plain_listener = None
         if self.config.listen_plain is not None:

@@ -753,11 +753,14 @@ class CentralSystemStore:
         if not seen:
             return
         with self._writing():
+            # Sorted by identity: nodes sharing a PostgreSQL database then
+            # lock the rows they both update in the same order, and cannot
+            # deadlock on them.
             self._db.executemany(
                 "UPDATE charge_points SET last_seen = ? WHERE identity = ?",
                 [
                     (codec.format_datetime(datetime.fromtimestamp(seconds, timezone.utc)), identity)
-                    for identity, seconds in seen.items()
+                    for identity, seconds in sorted(seen.items())
                 ],
             )
 
@@ -873,14 +876,19 @@ class CentralSystemStore:
         # One statement: a new row's id, or on a repeat the existing row's
         # (the no-op update makes RETURNING give it).
         ((transaction_id,),) = self._write(
-            "INSERT INTO transactions (identity, connector_id, id_tag, start_timestamp, "
-            "meter_start, reservation_id) VALUES (?, ?, ?, ?, ?, ?) "
+            "INSERT INTO transactions (id, identity, connector_id, id_tag, start_timestamp, "
+            "meter_start, reservation_id) VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (identity, connector_id, id_tag, start_timestamp, meter_start) "
             "DO UPDATE SET identity = excluded.identity RETURNING id",
-            key + (request.reservation_id,),
+            (self._new_transaction_id(),) + key + (request.reservation_id,),
         ).fetchall()
         self._own_transaction(transaction_id, identity)
         return transaction_id
+
+    def _new_transaction_id(self) -> int | None:
+        # The id a new transaction is inserted with; None: SQLite gives the
+        # next one (the PostgreSQL store takes it from its sequence first).
+        return None
 
     def _own_transaction(self, transaction_id: int, identity: str) -> None:
         if len(self._transaction_owners) >= _TRANSACTION_OWNERS:

@@ -43,8 +43,8 @@ class CentralSystemOptions(RoleOptions):
         ["node-id", None, None,
          "This node's name in a cluster (letters, digits, '.', '_', '-'; default with --bus: HOST-PID)."],
         ["bus", None, None,
-         "The cluster's Redis, redis://HOST:PORT[/DB]: presence, command routing, cache "
-         "invalidation and live events shared with the other nodes (see the Cluster page)."],
+         "The cluster's Redis, redis://[[USER]:PASSWORD@]HOST:PORT[/DB]: presence, command routing, "
+         "cache invalidation and live events shared with the other nodes (see the Cluster page)."],
         ["security-profile", None, 0, "Security Profile to enforce: 0 to 3.",
          number("--security-profile", int)],
         ["tls-key", None, None, "PEM file of the server's TLS private key (profiles 2, 3)."],
@@ -196,8 +196,11 @@ class CentralSystemOptions(RoleOptions):
             from openocpp.store.postgresql import is_postgresql_url
 
             if not is_postgresql_url(self["store"]):
+                from openocpp.store.postgresql import redacted_url
+
                 raise ValueError(
-                    f"--store must be a PostgreSQL URL (postgresql://USER@HOST:PORT/DB), not {self['store']!r}"
+                    "--store must be a PostgreSQL URL (postgresql://USER@HOST:PORT/DB), "
+                    f"not {redacted_url(self['store'])!r}"
                 )
         check_endpoint(None, "--listen", self["listen"])
         if self["listen-plain"] is not None:

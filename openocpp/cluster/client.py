@@ -37,33 +37,51 @@ from openocpp.cluster.resp import (
 
 def check_bus_reachable(option: str, url: str, timeout: float = 3.0) -> None:
     """
-    Check, before the service starts, that Redis answers PING at C{url}
-    (and SELECTs its database): blocking, like the other preflight checks.
+    Check, before the service starts, that Redis takes the URL's password
+    (C{AUTH}), answers PING and SELECTs its database: blocking, like the
+    other preflight checks.
 
-    @raise ValueError: it does not; one line naming C{option}.
+    @raise ValueError: it does not; one line naming C{option}, without the
+        password.
     """
     try:
         address = parse_bus_url(url)
     except ValueError as error:
         raise ValueError(f"{option}: {error}") from None
-    command = encode_command("PING")
+    shown = address.redacted()
+    commands = [("PING",)]
+    if address.auth() is not None:
+        commands.insert(0, address.auth())
     if address.db:
-        command += encode_command("SELECT", address.db)
+        commands.append(("SELECT", address.db))
     try:
         with socket.create_connection((address.host, address.port), timeout=timeout) as connection:
-            connection.sendall(command)
+            connection.sendall(b"".join(encode_command(*command) for command in commands))
             parser = ReplyParser()
             replies: list = []
-            while len(replies) < (2 if address.db else 1):
+            while len(replies) < len(commands):
                 data = connection.recv(4096)
                 if not data:
                     raise OSError("the connection was closed")
                 replies.extend(parser.feed(data))
     except (OSError, ProtocolError) as error:
-        raise ValueError(f"{option} {url}: Redis is not reachable ({error})") from None
-    for reply in replies:
-        if isinstance(reply, RedisError):
-            raise ValueError(f"{option} {url}: Redis refused: {reply.message}")
+        raise ValueError(f"{option} {shown}: Redis is not reachable ({error})") from None
+    for command, reply in zip(commands, replies):
+        if not isinstance(reply, RedisError):
+            continue
+        if command[0] == "AUTH":
+            raise ValueError(f"{option} {shown}: Redis refused the credentials ({reply.message})")
+        if reply.kind == "NOAUTH":
+            raise ValueError(
+                f"{option} {shown}: Redis wants a password ({reply.message}): give it in the URL, "
+                "redis://:PASSWORD@HOST:PORT (or redis://USER:PASSWORD@... for an ACL user)"
+            )
+        raise ValueError(f"{option} {shown}: Redis refused: {reply.message}")
+
+
+#: Seconds a connection whose credentials Redis refused stays open before
+#: it is closed and tried again.
+REFUSED_DELAY = 5.0
 
 
 class Script:
@@ -116,6 +134,7 @@ class RedisBus(MultiService):
         self._subscribed_observers: list[Callable[[], Any]] = []
         self._lost_observers: list[Callable[[], Any]] = []
         self._lost_logged = False
+        self._refused_logged = False
         #: Whether the pub/sub connection is up with every channel subscribed.
         self.subscribed = False
         policy = backoffPolicy(initialDelay=0.2, maxDelay=5.0)
@@ -131,7 +150,8 @@ class RedisBus(MultiService):
         self._subscriber_service.setServiceParent(self)
 
     def __repr__(self) -> str:
-        return f"<RedisBus redis://{self.address.host}:{self.address.port}/{self.address.db}>"
+        # Shown in log lines: never the password.
+        return f"<RedisBus {self.address.redacted()}>"
 
     # -- connections ------------------------------------------------------
 
@@ -139,10 +159,56 @@ class RedisBus(MultiService):
     def connected(self) -> bool:
         return self._commands is not None and self._commands.connected
 
-    def _prepare_commands(self, protocol: RedisProtocol) -> Deferred:
-        selecting = protocol.execute("SELECT", self.address.db) if self.address.db else succeed(None)
+    def _log_in(self, protocol: RedisProtocol) -> Deferred:
+        """
+        C{AUTH} first on a new connection, when the URL has a password
+        (Redis answers every other command C{NOAUTH} until then).
 
-        def ready(_: Any) -> None:
+        @return: a Deferred firing with whether Redis took the
+            credentials. When it refused them (the password changed while
+            the node ran), that is one error line per outage, and the
+            connection is closed after L{REFUSED_DELAY} seconds, to be
+            tried again: not failed here, which C{ClientService} takes as
+            a failed attempt yet leaves the connection open.
+        """
+        auth = self.address.auth()
+        if auth is None:
+            return succeed(True)
+
+        def refused(failure: Any) -> bool:
+            failure.trap(RedisError)
+            if not self._refused_logged:
+                self._refused_logged = True
+                self.log.error(
+                    "The bus {bus} refused this node's credentials ({error}): trying again every "
+                    "{delay:g} s",
+                    bus=repr(self), error=failure.value.message, delay=REFUSED_DELAY,
+                )
+            closing = self._reactor.callLater(REFUSED_DELAY, protocol.transport.loseConnection)
+            lost = protocol.connectionLost
+
+            def connection_lost(reason: Any = None) -> None:
+                if closing.active():
+                    closing.cancel()
+                lost(reason)
+
+            protocol.connectionLost = connection_lost
+            return False
+
+        return protocol.execute(*auth).addCallbacks(lambda _: True, refused)
+
+    def _prepare_commands(self, protocol: RedisProtocol) -> Deferred:
+        def selecting(logged_in: bool) -> Any:
+            if not logged_in:
+                return False
+            if not self.address.db:
+                return True
+            return protocol.execute("SELECT", self.address.db).addCallback(lambda _: True)
+
+        def ready(logged_in: bool) -> None:
+            if not logged_in:
+                return
+            self._refused_logged = False
             self._commands = protocol
             if self._lost_logged:
                 self.log.info("Back on the bus {bus}", bus=repr(self))
@@ -159,9 +225,16 @@ class RedisBus(MultiService):
             for observer in list(self._connected_observers):
                 self._run(observer, "connected")
 
-        return selecting.addCallback(ready)
+        return self._log_in(protocol).addCallback(selecting).addCallback(ready)
 
     def _prepare_subscriber(self, protocol: SubscriberProtocol) -> Deferred | None:
+        if self.address.auth() is None:
+            return self._subscribe_all(protocol)
+        return self._log_in(protocol).addCallback(
+            lambda logged_in: self._subscribe_all(protocol) if logged_in else None
+        )
+
+    def _subscribe_all(self, protocol: SubscriberProtocol) -> Deferred | None:
         self._subscriber = protocol
         waiting = []
         if self._channels:

@@ -46,7 +46,7 @@ class ClusterNode(MultiService):
     """
     A central system's cluster parts, started and stopped with it.
 
-    @param bus_url: the C{redis://host:port[/db]} URL.
+    @param bus_url: the C{redis://[[user]:password@]host:port[/db]} URL.
     @param node_id: this node's name.
     @param reactor: the reactor (connections and clock).
     @param local: returns the proxy of a charge point connected here, or
@@ -96,6 +96,38 @@ class ClusterNode(MultiService):
         self.bus.setServiceParent(self)
         self.presence.setServiceParent(self)
         self.invalidation.setServiceParent(self)
+
+    def add_metrics(self, metrics: Any) -> None:
+        """
+        Add this node's cluster metrics to the central system's
+        (L{openocpp.metrics.Metrics}), read at each scrape:
+
+          - C{openocpp_node_info{node}}: 1, naming this node (its
+            C{--node-id}): Prometheus scrapes each node, and a query joins
+            on it (C{* on(instance) group_left(node) openocpp_node_info})
+            rather than every metric carrying the label;
+          - C{openocpp_bus_connected}: 1 while both connections to Redis
+            are up (pub/sub subscribed), else 0;
+          - C{openocpp_remote_charge_points}: the charge points this node
+            knows are connected to other nodes.
+        """
+        from prometheus_client import Gauge, Info
+
+        Info("openocpp_node", "This node of a cluster (--node-id).", registry=metrics.registry).info(
+            {"node": self.node_id}
+        )
+        bus = self.bus
+        metrics.gauge(
+            Gauge("openocpp_bus_connected", "1 while connected to the cluster's Redis (--bus), else 0.",
+                  registry=metrics.registry),
+            lambda: 1.0 if bus.connected and bus.subscribed else 0.0,
+        )
+        presence = self.presence
+        metrics.gauge(
+            Gauge("openocpp_remote_charge_points", "Charge points connected to the other nodes of the cluster.",
+                  registry=metrics.registry),
+            lambda: len(presence.elsewhere()),
+        )
 
     def _close_local(self, identity: str) -> None:
         proxy = self._local(identity)

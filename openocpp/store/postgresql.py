@@ -22,6 +22,18 @@ the statement): a statement failing outside a savepoint rolls the turn's
 transaction back here at once and is a storage failure
 (L{PostgreSQLErrors.is_storage_error}), so that the group fails whoever
 waits for the turn rather than committing nothing and answering.
+
+But for the two errors where PostgreSQL gave up on the transaction for its
+own reasons, not ours: a deadlock with another process sharing the
+database (two nodes' turns locking the same rows in different orders,
+PostgreSQL rolls one back) and a serialization failure. Then the
+connection runs the transaction again: it keeps the writes of the open
+transaction (L{PostgreSQLConnection.journal}), rolls back, runs them again
+in a new transaction, and the failed statement after them, up to
+L{RETRIES} times; the caller sees its statement succeed. Each write must
+give again what it gave the first time (as many rows changed, the same rows
+returned: what the store answered is what it committed); when one does
+not, the transaction is lost as for any other error.
 """
 
 import re
@@ -31,10 +43,21 @@ from urllib.parse import urlsplit
 
 from twisted.logger import Logger
 
+from openocpp.transfer.errors import redact
+
 _log = Logger()
 
 #: The URL schemes of a PostgreSQL C{--store}.
 SCHEMES = ("postgresql", "postgres")
+
+#: The SQLSTATEs after which PostgreSQL rolled the transaction back for its
+#: own reasons and running it again may well succeed: deadlock_detected,
+#: serialization_failure.
+RETRIED_STATES = frozenset({"40P01", "40001"})
+
+#: How many times a transaction PostgreSQL rolled back so is run again
+#: before its statement fails.
+RETRIES = 3
 
 
 class StoreURLError(ValueError):
@@ -192,7 +215,14 @@ class PostgreSQLConnection:
         self._keys = keys
         self._connect_timeout = connect_timeout
         self._statements: dict[str, str] = {}
-        self._savepoints = 0
+        #: The open transaction's statements but reads, to run again
+        #: should PostgreSQL roll it back (see L{_run_again}): each a
+        #: L{_Write}.
+        self.journal: list[_Write] = []
+        # The journal's index of each open savepoint's SAVEPOINT.
+        self._marks: list[int] = []
+        #: How many transactions were run again (after a deadlock...).
+        self.retried = 0
         self._connection = self._connect()
 
     def _connect(self) -> Any:
@@ -202,9 +232,13 @@ class PostgreSQLConnection:
                 self.url, autocommit=True, connect_timeout=max(1, int(self._connect_timeout))
             )
         except psycopg.ProgrammingError as error:
-            raise StoreURLError(f"{_redacted(self.url)} is not a PostgreSQL URL ({_one_line(error)})") from None
+            raise StoreURLError(
+                f"{_redacted(self.url)} is not a PostgreSQL URL ({_scrubbed(_one_line(error), self.url)})"
+            ) from None
         except psycopg.Error as error:
-            raise StoreURLError(f"cannot connect to {_redacted(self.url)}: {_one_line(error)}") from None
+            raise StoreURLError(
+                f"cannot connect to {_redacted(self.url)}: {_scrubbed(_one_line(error), self.url)}"
+            ) from None
         connection.row_factory = _row_factory
         _integral_numbers(psycopg, connection)
         return connection
@@ -235,12 +269,12 @@ class PostgreSQLConnection:
         statement = self._statement(sql)
         if statement == "BEGIN":
             self._reconnect_if_lost()
+        write = _Write(statement, arguments, False)
         try:
-            cursor = self._connection.execute(statement, arguments or None)
+            cursor = write.run(self._connection)
         except self._psycopg.Error as error:
-            self._failed(error)
-            raise
-        self._count_savepoints(statement)
+            cursor = self._run_again(error, write)
+        self._track(write)
         return cursor
 
     def executemany(self, sql: str, rows: Sequence[Any]) -> Any:
@@ -248,35 +282,117 @@ class PostgreSQLConnection:
         Run one statement for each row of arguments (psycopg pipelines
         them: one round trip).
         """
-        statement = self._statement(sql)
-        cursor = self._connection.cursor()
+        write = _Write(self._statement(sql), rows, True)
         try:
-            cursor.executemany(statement, rows)
+            cursor = write.run(self._connection)
         except self._psycopg.Error as error:
-            self._failed(error)
-            raise
+            cursor = self._run_again(error, write)
+        self._track(write)
         return cursor
+
+    def _run_again(self, error: Exception, write: "_Write") -> Any:
+        """
+        C{write} failed with C{error}: when PostgreSQL rolled the
+        transaction back for its own reasons (L{RETRIED_STATES}), run the
+        transaction again, then C{write}; otherwise, or when that fails
+        too, fail as before.
+
+        @return: C{write}'s cursor, run again.
+        @raise Exception: C{error}, or the error of the last attempt.
+        """
+        status = self._connection.info.transaction_status
+        transaction = self._psycopg.pq.TransactionStatus
+        # Only what failed in a transaction of ours (or its COMMIT): a
+        # statement outside one has nothing to run again.
+        if getattr(error, "sqlstate", None) not in RETRIED_STATES or not (
+            status == transaction.INERROR or write.ends
+        ):
+            self._failed(error)
+            raise error
+        for attempt in range(1, RETRIES + 1):
+            try:
+                if self._connection.info.transaction_status != transaction.IDLE:
+                    self._connection.execute("ROLLBACK")
+                self._connection.execute("BEGIN")
+                for earlier in self.journal:
+                    earlier.again(self._connection)
+                cursor = write.run(self._connection)
+            except _Diverged as diverged:
+                # What was answered is no longer what the database would
+                # commit: lost, as for any other error.
+                _log.warn(
+                    "The PostgreSQL store's transaction, rolled back by PostgreSQL ({error}), "
+                    "could not be run again: {why}",
+                    error=_one_line(error), why=str(diverged),
+                )
+                self._lose(error)
+                raise error from None
+            except self._psycopg.Error as again:
+                if getattr(again, "sqlstate", None) in RETRIED_STATES and attempt < RETRIES:
+                    error = again
+                    continue
+                self._lose(again)
+                raise again from None
+            self.retried += 1
+            _log.info(
+                "PostgreSQL rolled the store's transaction back ({error}): ran it again "
+                "({writes} writes, attempt {attempt})",
+                error=_one_line(error), writes=len(self.journal), attempt=attempt,
+            )
+            return cursor
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _lose(self, error: Exception) -> None:
+        # The transaction could not be run again: rolled back, and the
+        # error says it is lost (savepoints included).
+        try:
+            if self._connection.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE:
+                self._connection.execute("ROLLBACK")
+        except self._psycopg.Error:
+            pass
+        self.journal.clear()
+        self._marks.clear()
+        error.transaction_lost = True  # type: ignore[attr-defined]
+
+    def _track(self, write: "_Write") -> None:
+        # Keep the open transaction's writes (and its savepoints, so that a
+        # transaction run again has them where the store's code expects
+        # them), forget them when it ends.
+        statement = write.statement
+        word = statement[:9].upper()
+        if word.startswith("SAVEPOINT"):
+            self._marks.append(len(self.journal))
+            self.journal.append(write)
+        elif word.startswith("RELEASE"):
+            if self._marks:
+                self._marks.pop()
+            self.journal.append(write)
+        elif word.startswith("ROLLBACK ") and self._marks:
+            # ROLLBACK TO: what followed the savepoint is undone; the
+            # savepoint stays until released.
+            del self.journal[self._marks[-1] + 1:]
+        elif write.ends or word == "BEGIN":
+            self.journal.clear()
+            self._marks.clear()
+        elif not word.startswith("SELECT") and self.in_transaction:
+            write.remember()
+            self.journal.append(write)
 
     def executescript(self, script: str) -> None:
         """
         Run several statements (no arguments, PostgreSQL's dialect).
         """
         self._connection.execute(script)
-
-    def _count_savepoints(self, statement: str) -> None:
-        word = statement[:9].upper()
-        if word.startswith("SAVEPOINT"):
-            self._savepoints += 1
-        elif word.startswith("RELEASE"):
-            self._savepoints = max(0, self._savepoints - 1)
-        elif word in ("COMMIT", "ROLLBACK", "BEGIN"):
-            self._savepoints = 0
+        if self.in_transaction:
+            # A migration's: what it did is not checked statement by
+            # statement, so a transaction holding one is not run again.
+            self.journal.append(_Write(script, (), False, replayable=False))
 
     def _failed(self, error: Exception) -> None:
         # PostgreSQL aborted the transaction: outside a savepoint nothing
         # can bring it back, so it is rolled back now, as SQLite does after
         # a storage error, and the error says so.
-        if self._savepoints:
+        if self._marks and self.in_transaction:
             return
         status = self._connection.info.transaction_status
         transaction = self._psycopg.pq.TransactionStatus
@@ -303,7 +419,8 @@ class PostgreSQLConnection:
             self._connection = self._connect()
         except StoreURLError as error:
             raise self._psycopg.OperationalError(str(error)) from None
-        self._savepoints = 0
+        self.journal.clear()
+        self._marks.clear()
         _log.info("Connected to the PostgreSQL store again")
 
     def close(self) -> None:
@@ -311,6 +428,82 @@ class PostgreSQLConnection:
         Close the connection.
         """
         self._connection.close()
+
+
+class _Diverged(Exception):
+    """
+    A write run again gave another result than the first time.
+    """
+
+
+class _Write:
+    """
+    One statement run on the connection, as the journal keeps it: what to
+    run again, and what it gave (rows changed, rows returned) to check it
+    gives the same.
+
+    @ivar statement: the statement, in PostgreSQL's dialect.
+    @ivar arguments: its arguments (a sequence of them for C{many}).
+    @ivar many: whether it is run once per row of C{arguments}.
+    @ivar ends: whether it ends the transaction (C{COMMIT}, C{ROLLBACK}).
+    @ivar replayable: whether it may be run again (a script may not).
+    """
+
+    __slots__ = ("statement", "arguments", "many", "ends", "replayable", "_cursor", "_rowcount", "_rows")
+
+    def __init__(self, statement: str, arguments: Any, many: bool, replayable: bool = True) -> None:
+        """
+        @param replayable: whether it may be run again (see L{again}).
+        """
+        self.statement = statement
+        self.arguments = arguments
+        self.many = many
+        self.ends = statement in ("COMMIT", "ROLLBACK")
+        self.replayable = replayable
+        self._cursor = None
+        self._rowcount = -1
+        self._rows = None
+
+    def run(self, connection: Any) -> Any:
+        """
+        Run the statement on C{connection}.
+
+        @return: its cursor.
+        """
+        if self.many:
+            cursor = connection.cursor()
+            cursor.executemany(self.statement, self.arguments)
+        else:
+            cursor = connection.execute(self.statement, self.arguments or None)
+        self._cursor = cursor
+        return cursor
+
+    def remember(self) -> None:
+        """
+        Keep what the statement gave: how many rows it changed, and the
+        rows it returns (read here, the cursor rewound for its caller).
+        """
+        cursor, self._cursor = self._cursor, None
+        self._rowcount = cursor.rowcount
+        if cursor.description is not None and not self.many:
+            self._rows = cursor.fetchall()
+            cursor.scroll(0, "absolute")
+
+    def again(self, connection: Any) -> None:
+        """
+        Run the statement again, in a transaction run again.
+
+        @raise _Diverged: it gave something else than the first time, or
+            it may not be run again.
+        """
+        if not self.replayable:
+            raise _Diverged(f"{self.statement[:60]!r} is not run again")
+        cursor = self.run(connection)
+        self._cursor = None
+        if self._rowcount >= 0 and cursor.rowcount != self._rowcount:
+            raise _Diverged(f"{self.statement[:60]!r} changed {cursor.rowcount} rows, not {self._rowcount}")
+        if self._rows is not None and cursor.fetchall() != self._rows:
+            raise _Diverged(f"{self.statement[:60]!r} returned other rows")
 
 
 def _integral_numbers(psycopg: Any, connection: Any) -> None:
@@ -350,12 +543,33 @@ def _one_line(error: Exception) -> str:
 
 
 def _redacted(url: str) -> str:
-    # A password in the URL stays out of log lines and error messages.
+    # A password in the URL stays out of log lines and error messages:
+    # libpq takes one in the user information and as a parameter
+    # (?password=...).
+    return redacted_url(url)
+
+
+def redacted_url(url: str) -> str:
+    """
+    A C{--store} URL as log lines and error messages may show it: its
+    password, in the user information (C{postgresql://user:secret@host})
+    or as a parameter (C{?password=secret}), shown as C{***}.
+    """
+    return _PASSWORD_PARAMETER.sub(r"\g<head>***", redact(url))
+
+
+def _scrubbed(text: str, url: str) -> str:
+    # libpq's messages may quote the connection string, or a piece of it.
+    text = redacted_url(text)
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return parts._replace(netloc=netloc).geturl()
+    passwords = [parts.password] + re.findall(r"[?&]password=([^&#\s]*)", url, re.I)
+    for password in passwords:
+        if password and len(password) >= 3:
+            text = text.replace(password, "***")
+    return text
+
+
+_PASSWORD_PARAMETER = re.compile(r"(?P<head>[?&]password=)[^&#\s]*", re.I)
 
 
 # -- migrations ---------------------------------------------------------------

@@ -128,6 +128,18 @@ def accept_all(
     return True
 
 
+def is_health_check(head: bytes) -> bool:
+    """
+    Whether a request's head (its request line and headers) is a load
+    balancer's health check: C{GET /} without an C{Upgrade} header, which
+    the OCPP port answers 426 (503 when full) without a log line.
+    """
+    lines = head.split(b"\r\n")
+    if not lines[0].startswith(b"GET / HTTP/"):
+        return False
+    return not any(line[:8].lower() == b"upgrade:" for line in lines[1:])
+
+
 def _printable(text: str) -> str:
     """
     C{text} fit for an HTTP status line: control characters replaced.
@@ -151,6 +163,7 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
     _refusal_detail: str | None = None
     _address: str | None = None
     _over_quota: str | None = None
+    _health_check = False
 
     def connectionMade(self) -> None:
         """
@@ -223,10 +236,12 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
             self.failHandshake("Request Header Fields Too Large", 431)
             return
         self._request_seen = True
+        self._health_check = is_health_check(self.data[:end_of_header])
         if self._over_quota is not None:
-            self._log.warn(
-                "Refused {peer}: HTTP 503 {reason}", peer=self.peer, reason=self._over_quota
-            )
+            if not self._health_check:
+                self._log.warn(
+                    "Refused {peer}: HTTP 503 {reason}", peer=self.peer, reason=self._over_quota
+                )
             self.failHandshake(self._over_quota, 503)
             return
         super().processHandshake()
@@ -396,6 +411,16 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
                 responseHeaders.append(
                     ("WWW-Authenticate", 'Basic realm="OCPP", charset="UTF-8"')
                 )
+        if self._health_check and code in (426, 503):
+            # A load balancer's health check (deploy/haproxy.cfg: GET /
+            # expecting 426, every 2 s; 503 while the node is full):
+            # answered, and no line logged for it, which autobahn's
+            # failHandshake would write (two).
+            self.wasNotCleanReason = reason
+            self.sendHttpErrorResponse(code, _printable(reason or ""), responseHeaders)
+            self.wasClean = True  # (so that dropConnection's line is debug)
+            self.dropConnection(abort=False)
+            return
         super().failHandshake(_printable(reason or ""), code, responseHeaders)
 
     def onOpen(self) -> None:

@@ -714,6 +714,15 @@ class UploadsApi:
             except OSError:
                 file = None
             if file is None:
+                cluster = getattr(self._central, "cluster", None)
+                if cluster is not None:
+                    # The records are shared, the files are not: each is on
+                    # the disk of the node that received it.
+                    raise ApiError(
+                        410, "upload_gone",
+                        f"upload {uploadId}'s file is not on the disk of this node ({cluster.node_id}): "
+                        "in a cluster each upload is kept by the node that received it (see Cluster, Uploads)",
+                    )
                 raise ApiError(410, "upload_gone", f"upload {uploadId}'s file is no longer on disk")
             request = call.request
             request.setResponseCode(200)

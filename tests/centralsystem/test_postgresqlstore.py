@@ -303,3 +303,252 @@ class CrashTests(SynchronousTestCase):
         clock.advance(0)
         self.assertEqual(self.successResultOf(waiting), later)
         self.assertNotEqual(later, transaction_id)
+
+
+#: A statement that fails with PostgreSQL's deadlock_detected the first
+#: time it runs in a database, and does nothing after (the sequence it
+#: counts with is not rolled back with the transaction).
+DEADLOCK_ONCE = (
+    "DO $$ BEGIN IF nextval('deadlock_once') = 1 THEN "
+    "RAISE EXCEPTION 'deadlock detected (a test)' USING ERRCODE = '40P01'; END IF; END $$"
+)
+#: One that always fails so.
+DEADLOCK_ALWAYS = "DO $$ BEGIN RAISE EXCEPTION 'deadlock detected (a test)' USING ERRCODE = '40P01'; END $$"
+
+
+class RunAgainTests(PostgreSQLStoreMixin, SynchronousTestCase):
+    """
+    A turn's transaction that PostgreSQL rolls back for its own reasons (a
+    deadlock, a serialization failure) is run again by the connection
+    rather than failing the turn.
+    """
+
+    def setUp(self):
+        self.clock = Clock()
+        self.store = self.make_store(self.clock)
+        self.store._db.execute("CREATE SEQUENCE deadlock_once")
+
+    def other(self, sql):
+        """
+        Run a statement through another connection, committed at once.
+        """
+        import psycopg
+
+        with psycopg.connect(self.store_url, autocommit=True) as connection:
+            connection.execute(sql)
+
+    def test_turn_run_again(self):
+        """
+        The writes of the turn before the failed statement are run again,
+        then it: the turn commits, its StartTransaction answered with the
+        id committed, as if nothing had failed.
+        """
+        transaction_id = self.store.start_transaction("CP1", start_request(meter_start=5))
+        answered = self.store.when_committed(transaction_id)
+        self.store.set_id_tag("T1", status="Blocked")
+        self.store._write(DEADLOCK_ONCE)
+        self.store.set_id_tag("T2")
+        self.clock.advance(0)
+        self.assertEqual(self.successResultOf(answered), transaction_id)
+        self.assertEqual(self.store._db.retried, 1)
+        import psycopg
+
+        with psycopg.connect(self.store_url) as connection:
+            self.assertEqual(
+                connection.execute("SELECT id, meter_start FROM transactions").fetchall(), [(transaction_id, 5)]
+            )
+            self.assertEqual(
+                connection.execute("SELECT id_tag, status FROM id_tags ORDER BY id_tag").fetchall(),
+                [("T1", "Blocked"), ("T2", "Accepted")],
+            )
+
+    def test_inside_a_savepoint(self):
+        """
+        A failure inside an atomic block is run again with the block's
+        savepoint where it was: the block's later rollback or release
+        works on it.
+        """
+        self.store.set_id_tag("T1")
+        with self.store._writing():
+            self.store.set_id_tag("T2")
+            self.store._write(DEADLOCK_ONCE)
+        with self.store._writing():
+            self.store.set_id_tag("T3")
+        self.clock.advance(0)
+        self.assertEqual(self.store._db.retried, 1)
+        self.assertEqual(self.committed_count("id_tags"), 3)
+
+    def test_changed_result_loses_the_turn(self):
+        """
+        When a write run again gives another result than it gave (here:
+        another process added the row an update had not found), the turn
+        is lost as for any storage failure: the writer and whoever waits
+        for the turn get L{StorageFailed}, nothing of it is committed.
+        """
+        transaction_id = self.store.start_transaction("CP1", start_request())
+        answered = self.store.when_committed(transaction_id)
+        self.assertFalse(self.store.remove_id_tag("LATER"))
+        self.other("INSERT INTO id_tags (id_tag, status) VALUES ('LATER', 'Accepted')")
+        self.assertRaises(StorageFailed, self.store._write, DEADLOCK_ONCE)
+        self.failureResultOf(answered, StorageFailed)
+        self.clock.advance(0)
+        self.assertEqual(self.committed_count("transactions"), 0)
+        self.assertEqual(self.store._db.retried, 0)
+        self.flushLoggedErrors()
+
+    def test_gives_up(self):
+        """
+        A transaction rolled back again at each attempt fails its turn after
+        L{RETRIES} attempts; the store stores again in the next turn.
+        """
+        from openocpp.store.postgresql import RETRIES
+
+        self.store.set_id_tag("T1")
+        self.assertRaises(StorageFailed, self.store._write, DEADLOCK_ALWAYS)
+        self.clock.advance(0)
+        self.assertEqual(self.committed_count("id_tags"), 0)
+        self.assertEqual(self.store._db.retried, 0)
+        self.assertGreaterEqual(RETRIES, 2)
+        self.flushLoggedErrors()
+        self.store.set_id_tag("T1")
+        self.clock.advance(0)
+        self.assertEqual(self.committed_count("id_tags"), 1)
+
+    def test_outside_a_transaction_not_run_again(self):
+        """
+        A statement outside any transaction (autocommit) is not retried:
+        there is no transaction of the store's to run again.
+        """
+        import psycopg
+
+        self.assertRaises(psycopg.errors.DeadlockDetected, self.store._db.execute, DEADLOCK_ONCE)
+        self.assertEqual(self.store._db.retried, 0)
+
+
+class DeadlockTests(PostgreSQLStoreMixin, SynchronousTestCase):
+    """
+    Two stores (two nodes) on one database whose turns lock two rows in
+    opposite orders: PostgreSQL detects the deadlock and rolls one back,
+    which runs its turn again; both turns commit.
+    """
+
+    def setUp(self):
+        self.clock_a, self.clock_b = Clock(), Clock()
+        self.a = self.make_store(self.clock_a)
+        self.b = self.make_store(self.clock_b)
+        for tag in ("X", "Y"):
+            self.a.set_id_tag(tag)
+        self.clock_a.advance(0)
+
+    def waiting_for_a_lock(self):
+        import psycopg
+
+        with psycopg.connect(self.store_url) as connection:
+            return connection.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            ).fetchone()[0]
+
+    def test_opposite_orders(self):
+        """
+        A locks X then Y, B locks Y then X (B in a thread, as in another
+        process): one of them is PostgreSQL's victim and runs its turn
+        again, neither fails, and A's StartTransaction of the same turn is
+        committed with the id it was answered.
+        """
+        import threading
+        import time
+
+        import psycopg
+
+        transaction_id = self.a.start_transaction("CPA", start_request())
+        answered = self.a.when_committed(transaction_id)
+        self.a.set_id_tag("X", status="Blocked")
+        self.b.set_id_tag("Y", status="Expired")
+        failures = []
+
+        def node_b():
+            try:
+                self.b.set_id_tag("X", status="Expired")  # waits for A's turn
+                self.clock_b.advance(0)
+            except Exception as error:  # reported in the main thread
+                failures.append(error)
+
+        thread = threading.Thread(target=node_b)
+        thread.start()
+        self.addCleanup(thread.join, 60)
+        deadline = time.monotonic() + 30
+        while not self.waiting_for_a_lock():
+            self.assertLess(time.monotonic(), deadline, "B never waited for A's lock")
+            time.sleep(0.01)
+        self.a.set_id_tag("Y", status="Blocked")  # waits for B: a deadlock
+        self.clock_a.advance(0)
+        thread.join(60)
+        self.assertFalse(thread.is_alive())
+        self.assertEqual(failures, [])
+        self.assertEqual(self.a._db.retried + self.b._db.retried, 1)
+        self.assertEqual(self.successResultOf(answered), transaction_id)
+        with psycopg.connect(self.store_url) as connection:
+            self.assertEqual(connection.execute("SELECT id FROM transactions").fetchall(), [(transaction_id,)])
+            statuses = dict(connection.execute("SELECT id_tag, status FROM id_tags").fetchall())
+        # Whichever turn was run again committed last, all its writes.
+        last = "Blocked" if self.a._db.retried else "Expired"
+        self.assertEqual(statuses, {"X": last, "Y": last})
+
+
+class LastSeenOrderTests(PostgreSQLStoreMixin, SynchronousTestCase):
+    """
+    The times charge points were last heard from are written sorted by
+    identity, so that two nodes updating the same rows lock them in the
+    same order.
+    """
+
+    def test_sorted(self):
+        """
+        Heard from in any order, the rows are updated in identity order.
+        """
+        clock = Clock()
+        store = self.make_store(clock)
+        for identity in ("CP3", "CP1", "CP2"):
+            store.record_boot(identity, BOOT, "Accepted")
+        clock.advance(0)
+        for identity in ("CP2", "CP3", "CP1"):
+            store.touch(identity)
+        written = []
+        executemany = store._db.executemany
+
+        def recording(sql, rows):
+            written.extend(identity for _, identity in rows)
+            return executemany(sql, rows)
+
+        store._db.executemany = recording
+        store.write_last_seen()
+        clock.advance(0)
+        self.assertEqual(written, ["CP1", "CP2", "CP3"])
+
+
+class ScriptNotRunAgainTests(PostgreSQLStoreMixin, SynchronousTestCase):
+    """
+    A transaction that ran a script (a migration's) is not run again.
+    """
+
+    def test_script_not_run_again(self):
+        """
+        A retriable failure after a script in the same transaction fails
+        as before, the transaction rolled back.
+        """
+        import psycopg
+
+        store = self.make_store(Clock())
+        db = store._db
+        db.execute("CREATE SEQUENCE deadlock_once")
+        db.execute("BEGIN")
+        db.executescript("CREATE TABLE made_by_script (a integer)")
+        self.assertRaises(psycopg.errors.DeadlockDetected, db.execute, DEADLOCK_ONCE)
+        self.assertFalse(db.in_transaction)
+        self.assertEqual(db.retried, 0)
+        tables = db.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'made_by_script'"
+        ).fetchone()[0]
+        self.assertEqual(tables, 0)
+        self.flushLoggedErrors()

@@ -41,12 +41,40 @@ class BusUrlTests(SynchronousTestCase):
         self.assertEqual(parse_bus_url("redis://localhost"), BusAddress("localhost", 6379, 0))
         self.assertEqual(parse_bus_url("redis://[::1]:7000"), BusAddress("::1", 7000, 0))
 
+    def test_credentials(self):
+        """
+        A password alone (C{redis://:PASSWORD@}) or an ACL user and its
+        password, percent-decoded; C{AUTH} gives them.
+        """
+        alone = parse_bus_url("redis://:s3cret@127.0.0.1:7000/2")
+        self.assertEqual(alone, BusAddress("127.0.0.1", 7000, 2, None, "s3cret"))
+        self.assertEqual(alone.auth(), ("AUTH", "s3cret"))
+        user = parse_bus_url("redis://alice:p%40ss%3Aword@h")
+        self.assertEqual((user.username, user.password), ("alice", "p@ss:word"))
+        self.assertEqual(user.auth(), ("AUTH", "alice", "p@ss:word"))
+        self.assertIsNone(parse_bus_url("redis://h").auth())
+
+    def test_password_never_shown(self):
+        """
+        The address's C{repr} and L{BusAddress.redacted} (what log lines
+        show) hide the password.
+        """
+        address = parse_bus_url("redis://alice:s3cret@h:1/2")
+        self.assertNotIn("s3cret", repr(address))
+        self.assertEqual(address.redacted(), "redis://alice:***@h:1/2")
+        self.assertEqual(parse_bus_url("redis://:s3cret@h").redacted(), "redis://:***@h:6379/0")
+        self.assertEqual(parse_bus_url("redis://h").redacted(), "redis://h:6379/0")
+        self.assertNotIn("s3cret", repr(CentralSystemConfig(bus="redis://:s3cret@h")))
+
     def test_refused(self):
         """
-        Another scheme, a bad port or database, credentials: ValueError.
+        Another scheme, a bad port or database, a query, a user without a
+        password: ValueError, whose message never holds the password.
         """
-        for url in ("http://h:1", "redis://", "redis://h:x", "redis://h:1/db", "redis://u:p@h:1", "redis://h?a=1"):
-            self.assertRaises(ValueError, parse_bus_url, url)
+        for url in ("http://h:1", "redis://", "redis://h:x", "redis://h:1/db", "redis://u@h:1", "redis://h?a=1",
+                    "redis://:s3cret@h:x", "redis://:s3cret@h:1/db", "redis://u:s3cret@h?a=1"):
+            error = self.assertRaises(ValueError, parse_bus_url, url)
+            self.assertNotIn("s3cret", str(error))
 
 
 class MistakeTests(CommandLineMistakeMixin, SynchronousTestCase):
@@ -65,7 +93,7 @@ class MistakeTests(CommandLineMistakeMixin, SynchronousTestCase):
         """
         line = self.central("--bus", "http://127.0.0.1:1")
         self.assertIn("--bus", line)
-        self.assertIn("redis://host:port[/db]", line)
+        self.assertIn("redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]", line)
 
     def test_node_id_alone(self):
         """
@@ -89,6 +117,83 @@ class MistakeTests(CommandLineMistakeMixin, SynchronousTestCase):
         line = self.central("--node-id", "n1", "--bus", url)
         self.assertIn("--bus", line)
         self.assertIn("not reachable", line)
+
+
+class CredentialMistakeTests(CommandLineMistakeMixin, SynchronousTestCase):
+    """
+    A Redis that wants a password, and a wrong one: one line naming
+    C{--bus} at start, without the password, exit status 2.
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.redis = redis_engine.RedisServer(password="s3cret-pass")
+        self.addCleanup(self.redis.remove)
+        self.redis.start()
+
+    def central(self, url):
+        return self.refused(
+            "centralsystem", "--db", self.path("cs.sqlite"), "--listen", "tcp:0:interface=127.0.0.1",
+            "--node-id", "n1", "--bus", url,
+        )
+
+    def test_wrong_password(self):
+        """
+        A wrong password is Redis refusing the credentials.
+        """
+        line = self.central(f"redis://:wrong-pass@127.0.0.1:{self.redis.port}/0")
+        self.assertIn("--bus", line)
+        self.assertIn("refused the credentials", line)
+        self.assertIn("redis://:***@", line)
+        self.assertNotIn("wrong-pass", line)
+
+    def test_wrong_user(self):
+        """
+        An ACL user Redis does not know is refused the same way.
+        """
+        line = self.central(f"redis://mallory:s3cret-pass@127.0.0.1:{self.redis.port}/0")
+        self.assertIn("refused the credentials", line)
+        self.assertNotIn("s3cret-pass", line)
+
+    def test_no_password(self):
+        """
+        No password where Redis wants one: the line says how to give it.
+        """
+        line = self.central(f"redis://127.0.0.1:{self.redis.port}/0")
+        self.assertIn("--bus", line)
+        self.assertIn("wants a password", line)
+
+
+class StorePasswordMistakeTests(CommandLineMistakeMixin, SynchronousTestCase):
+    """
+    A password in a C{--store} URL stays out of the line a mistake is.
+    """
+
+    def central(self, url):
+        return self.refused(
+            "centralsystem", "--listen", "tcp:0:interface=127.0.0.1", "--store", url,
+        )
+
+    def test_unreachable(self):
+        """
+        A server that does not answer: the URL shown without its password,
+        in the user information or as a parameter.
+        """
+        port = _closed_port()
+        for url in (f"postgresql://openocpp:s3cret-pass@127.0.0.1:{port}/cs",
+                    f"postgresql://openocpp@127.0.0.1:{port}/cs?password=s3cret-pass"):
+            line = self.central(url)
+            self.assertIn("--store", line)
+            self.assertNotIn("s3cret-pass", line)
+            self.assertIn("***", line)
+
+    def test_not_a_postgresql_url(self):
+        """
+        Another scheme is refused, the password hidden too.
+        """
+        line = self.central("mysql://root:s3cret-pass@127.0.0.1/cs")
+        self.assertIn("--store", line)
+        self.assertNotIn("s3cret-pass", line)
 
 
 class BuildTests(SynchronousTestCase):

@@ -230,3 +230,49 @@ class RoutingTests(ClusterMixin, TestCase):
         outcome = yield self.a.central.send_local_list("CP1", "Full")
         self.assertEqual(outcome.status, "Accepted")
         self.assertIn("SendLocalList", [type(request).action for request in cp.received])
+
+
+class MetricsTests(ClusterMixin, TestCase):
+    """
+    C{/metrics} on a node of a cluster: each node's own, with what names
+    the node and its bus.
+    """
+
+    @inlineCallbacks
+    def setUp(self):
+        ClusterMixin.setUp(self)
+        self.a = yield self.start_node("node-a")
+        self.b = yield self.start_node("node-b", api=False)
+
+    @inlineCallbacks
+    def scrape(self):
+        answer = yield self.http(self.a, "GET", "/metrics")
+        self.assertEqual(answer.status, 200)
+        return answer.body.decode("utf-8").splitlines()
+
+    @inlineCallbacks
+    def test_node_info_and_bus(self):
+        """
+        The node's name is C{openocpp_node_info}'s label, and the bus is
+        connected; a charge point on node B counts among the remote ones,
+        and only node B's own gauge counts it as connected.
+        """
+        cp = yield self.connect(self.b, "CP1")
+        yield cp.call(BOOT)
+        yield wait_for(self, lambda: self.held_by(self.a, "CP1"), "node-a sees CP1 on node-b")
+        lines = yield self.scrape()
+        self.assertIn('openocpp_node_info{node="node-a"} 1.0', lines)
+        self.assertIn("openocpp_bus_connected 1.0", lines)
+        self.assertIn("openocpp_remote_charge_points 1.0", lines)
+        self.assertIn("openocpp_connected_charge_points 0.0", lines)
+
+    @inlineCallbacks
+    def test_bus_lost(self):
+        """
+        Redis lost: C{openocpp_bus_connected} is 0.
+        """
+        self.redis.stop()
+        self.addCleanup(lambda: self.redis.start() if self.redis._process is None else None)
+        yield wait_for(self, lambda: not self.a.central.cluster.bus.connected, "the bus lost")
+        lines = yield self.scrape()
+        self.assertIn("openocpp_bus_connected 0.0", lines)

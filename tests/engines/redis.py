@@ -62,20 +62,38 @@ class RedisServer:
     @ivar port: its TCP port on 127.0.0.1 (once started).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, password: str | None = None, user: str | None = None) -> None:
+        """
+        @param password: the password every client must give (C{AUTH}),
+            or C{None}: none.
+        @param user: with C{password}, an ACL user of all rights whose
+            password it is (the C{default} user then has none: it is
+            disabled).
+        """
         self._binary = binary()
         if self._binary is None:
             raise SkipTest("redis-server is not installed (.ci/engines installs it)")
         self.folder = tempfile.mkdtemp(prefix="openocpp-redis-")
         self.port: int | None = None
+        self.password = password
+        self.user = user
         self._process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
         """
-        The C{--bus} URL of the server, C{redis://127.0.0.1:PORT/0}.
+        The C{--bus} URL of the server, C{redis://127.0.0.1:PORT/0}, with
+        its credentials (C{redis://[USER]:PASSWORD@...}) when it has some.
         """
-        return f"redis://127.0.0.1:{self.port}/0"
+        credentials = "" if self.password is None else f"{self.user or ''}:{self.password}@"
+        return f"redis://{credentials}127.0.0.1:{self.port}/0"
+
+    def _credentials(self) -> list[str]:
+        if self.password is None:
+            return []
+        if self.user is None:
+            return ["--requirepass", self.password]
+        return ["--user", "default", "off", "--user", self.user, "on", f">{self.password}", "~*", "&*", "+@all"]
 
     def start(self, timeout: float = 10.0) -> None:
         """
@@ -91,7 +109,7 @@ class RedisServer:
             [
                 self._binary, "--port", str(self.port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--dir", self.folder,
-                "--daemonize", "no", "--protected-mode", "yes",
+                "--daemonize", "no", "--protected-mode", "yes", *self._credentials(),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -102,7 +120,8 @@ class RedisServer:
             if self._process.poll() is not None:
                 break
             try:
-                if _command(self.port, "PING") == b"+PONG":
+                # (Asking for credentials is answering too.)
+                if _command(self.port, "PING") in (b"+PONG", b"-NOAUTH Authentication required."):
                     return
             except OSError:
                 pass
@@ -118,18 +137,21 @@ class RedisServer:
         from openocpp.cluster.resp import ReplyParser, encode_command
 
         parser = ReplyParser()
+        commands = [arguments]
+        if self.password is not None:
+            commands.insert(0, ("AUTH", self.user, self.password) if self.user else ("AUTH", self.password))
         with socket.create_connection(("127.0.0.1", self.port), timeout=5) as connection:
-            connection.sendall(encode_command(*arguments))
-            while True:
-                replies = parser.feed(connection.recv(65536))
-                if replies:
-                    return replies[0]
+            connection.sendall(b"".join(encode_command(*command) for command in commands))
+            replies: list = []
+            while len(replies) < len(commands):
+                replies.extend(parser.feed(connection.recv(65536)))
+            return replies[-1]
 
     def flush(self) -> None:
         """
         Forget every key (FLUSHALL).
         """
-        _command(self.port, "FLUSHALL")
+        self.command("FLUSHALL")
 
     def stop(self) -> None:
         """
