@@ -8,6 +8,7 @@ system holds, in one process or several, and what each costs.
     python benchmarks/bench_connections.py --clients 100000 --nodes 6      # 100,000, six processes
     python benchmarks/bench_connections.py --clients 100000 --nodes 6 \\
         --store postgresql://... --bus redis://...                          # sharing one central system
+    python benchmarks/bench_connections.py --clients 100000 --nodes 6 --engines  # the same, throwaway engines
 
 The fleet (C{fleet.py}, several processes of at most C{--per-process}
 charge points each, every one from its own loopback source address
@@ -354,6 +355,10 @@ def parse_options(argv=None):
     parser.add_argument("--store", help="a shared store URL for every node (postgresql://...; default: SQLite per node)")
     parser.add_argument("--bus", help="the nodes' bus URL (redis://...), with --store")
     parser.add_argument(
+        "--engines", action="store_true",
+        help="start a throwaway PostgreSQL and Redis (as bench_cluster.py does) and share them: --store and --bus of those",
+    )
+    parser.add_argument(
         "--server-arg", action="append", default=[], metavar="ARG",
         help="one more argument for every node ({node} replaced by its number); repeatable",
     )
@@ -381,6 +386,8 @@ def parse_options(argv=None):
         parser.error("--clients / --per-process: more than 250 fleet processes (one source address each)")
     if options.bus and not options.store:
         parser.error("--bus needs --store (nodes sharing one central system)")
+    if options.engines and (options.store or options.bus):
+        parser.error("--engines starts its own PostgreSQL and Redis: give it or --store/--bus, not both")
     if options.window <= 0 or options.ramp <= 0 or options.pace <= 0:
         parser.error("--window, --ramp and --pace must be positive")
     return options
@@ -401,6 +408,16 @@ def main(argv=None) -> int:
         hard = None
     per_node = math.ceil(options.clients / options.nodes)
     capped = hard is not None and per_node > hard - NODE_RESERVE
+    engines = None
+    if options.engines:
+        from bench_cluster import Engines
+
+        try:
+            engines = Engines()
+            engines.start()
+        except Exception as error:
+            sys.exit(f"--engines: {error}")
+        options.store, options.bus = engines.store, engines.redis.url
     workdir = tempfile.mkdtemp(prefix="bench-connections-")
     stats_dir = os.path.join(workdir, "stats")
     os.makedirs(stats_dir)
@@ -438,20 +455,25 @@ def main(argv=None) -> int:
             opened = fleet.open(target, 180.0 + (target - previous) / min(options.ramp, 50.0))
             opening = fleet.mark(f"open{number}")  # the opening's figures; the window starts now
             cpu0, fleet0, busy0 = nodes.cpu(), fleet.cpu(), central.machine_busy()
+            engines0 = engines.cpu() if engines else 0.0
             began = time.monotonic()
             time.sleep(options.window)
             cpu1, fleet1, busy1 = nodes.cpu(), fleet.cpu(), central.machine_busy()
+            engines_s = (engines.cpu() - engines0) if engines else 0.0
             window = time.monotonic() - began
             figures = fleet.mark(f"step{number}")
             cpu = [None if a is None or b is None else b - a for a, b in zip(cpu0, cpu1)]
             server_s = _sum(cpu) or 0.0
             others = None
             if busy0 is not None and busy1 is not None:
-                others = max(0.0, busy1 - busy0 - server_s - (fleet1 - fleet0))
+                others = max(0.0, busy1 - busy0 - server_s - engines_s - (fleet1 - fleet0))
             row = step_row(target, opened, opening, figures, window, cpu, nodes.rss(), nodes.idle_rss, fleet1 - fleet0, others,
                            options.nodes)
             rows.append(row)
             print(format_row(row), flush=True)
+            if engines:
+                row["engines_cpu_pct"] = round(100.0 * engines_s / window, 1)
+                print(f"         PostgreSQL and Redis: {row['engines_cpu_pct']:.0f} % of a core", flush=True)
             if row["open_errors"]:
                 print(f"         opening: {row['open_errors_by_kind']}: {row['open_error_samples'][:2]}", flush=True)
             if row["errors"]:
@@ -468,6 +490,8 @@ def main(argv=None) -> int:
     finally:
         stopped = fleet.stop() if fleet is not None else []
         nodes.stop()
+        if engines:
+            engines.stop()
     env = central.environment()
     print(
         f"\nMachine: {env['cpu']}, {env['cores']} cores, Python {env['python']}; "
