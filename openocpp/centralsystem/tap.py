@@ -346,7 +346,10 @@ def _preflight(options: CentralSystemOptions, reactor) -> None:
     if config.ca_key:
         from openocpp.centralsystem.certificates import CertificateAuthority
 
-        CertificateAuthority.from_files(config.ca_key, config.ca_certificate)
+        try:
+            CertificateAuthority.from_files(config.ca_key, config.ca_certificate)
+        except ValueError as error:
+            raise ValueError(f"--ca-key {config.ca_key!r}, --ca-cert {config.ca_certificate!r}: {error}") from None
     if config.security_profile >= 2 and config.tls_key and config.tls_certificate:
         from openocpp.transport.security import server_tls_options
 
