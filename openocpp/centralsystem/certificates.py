@@ -111,12 +111,9 @@ def _check_ca_certificate(key: Any, certificate: x509.Certificate, key_path: str
     # Signing with another key, or under a certificate that is no CA's,
     # would issue certificates that fail at every charge point's
     # handshake (A00.FR.403): refused at start instead.
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    from openocpp.transport.security import same_public_key
 
-    def public(value: Any) -> bytes:
-        return value.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-
-    if public(key.public_key()) != public(certificate.public_key()):
+    if not same_public_key(key.public_key(), certificate.public_key()):
         raise ValueError(f"{key_path}: not the private key of the certificate in {certificate_path}")
     try:
         constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value

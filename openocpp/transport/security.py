@@ -473,6 +473,18 @@ def load_private_key(path: PathLike) -> PKey:
     return PKey.from_cryptography_key(key)
 
 
+def same_public_key(one: Any, other: Any) -> bool:
+    """
+    Whether two public keys (of C{cryptography}) are the same key.
+    """
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    def der(key: Any) -> bytes:
+        return key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+
+    return der(one) == der(other)
+
+
 def check_key_pair(key: PKey, certificate: Certificate, key_path: PathLike, certificate_path: PathLike) -> None:
     """
     Check that a private key is the one of a certificate: OpenSSL only
@@ -485,13 +497,8 @@ def check_key_pair(key: PKey, certificate: Certificate, key_path: PathLike, cert
         C{certificate_path}.
     @raise ValueError: the key is another's.
     """
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-    def public(value: Any) -> bytes:
-        return value.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-
-    ours = public(key.to_cryptography_key().public_key())
-    if ours != public(certificate.original.to_cryptography().public_key()):
+    public = certificate.original.to_cryptography().public_key()
+    if not same_public_key(key.to_cryptography_key().public_key(), public):
         raise ValueError(f"{key_path}: not the private key of the certificate in {certificate_path}")
 
 
