@@ -185,6 +185,12 @@ class CentralSystemOptions(RoleOptions):
             if not self["listen"].strip().lower().startswith("ssl:"):
                 # An ssl: string names the key and certificate itself.
                 missing = [name for name in ("--tls-key", "--tls-cert") if self[name[2:]] is None]
+            if self["security-profile"] == 3 and self["tls-ca"] is None and not missing:
+                # TLS is there (an ssl: string, or the files): what is
+                # missing is the CA of the charge points' certificates.
+                raise ValueError(
+                    "--security-profile 3 needs --tls-ca (the CA that signs charge point certificates)"
+                )
             if self["security-profile"] == 3 and self["tls-ca"] is None:
                 missing.append("--tls-ca")
             if missing:

@@ -208,6 +208,22 @@ class CentralSystemMistakeTests(CommandLineMistakeMixin, SynchronousTestCase):
         )
         self.assertIn("not a PEM key and certificate chain", line)
 
+    def test_profile_3_without_tls_ca(self):
+        """
+        Profile 3 with TLS but no C{--tls-ca} names what is missing: the
+        CA of the charge point certificates (TLS itself is given).
+        """
+        files = _pki(self)
+        line = self.central(
+            "--security-profile", "3", "--tls-key", files["server.key"], "--tls-cert", files["server.crt"]
+        )
+        self.assertIn("--security-profile 3 needs --tls-ca (the CA that signs charge point certificates)", line)
+        line = self.central(
+            "--security-profile", "3",
+            "--listen", f"ssl:0:interface=127.0.0.1:privateKey={files['server.key']}:certKey={files['server.crt']}",
+        )
+        self.assertIn("--security-profile 3 needs --tls-ca", line)
+
     def test_tls_key_without_certificate(self):
         """
         C{--tls-key} or C{--tls-cert} alone is refused: it used to be
