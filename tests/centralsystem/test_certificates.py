@@ -117,6 +117,17 @@ class SignCertificateTests(CentralSystemMixin, TestCase):
         )
 
     @inlineCallbacks
+    def booted(self):
+        """
+        CP001, registered with its password, connected at profile 2 and
+        booted: fires with its fake charge point.
+        """
+        self.central.store.register_charge_point("CP001", password="00112233445566778899")
+        cp = yield self.connect("CP001", password="00112233445566778899", security_profile=2, tls_options=self.tls())
+        yield cp.call(BOOT)
+        return cp
+
+    @inlineCallbacks
     def test_csr_signed_delivered_listed_and_revoked(self):
         """
         A02.FR.03/A02.FR.04: SignCertificate with a good CSR is Accepted,
@@ -185,9 +196,7 @@ class SignCertificateTests(CentralSystemMixin, TestCase):
         and a security event of the central system says why.
         """
         yield self.start()
-        self.central.store.register_charge_point("CP001", password="00112233445566778899")
-        cp = yield self.connect("CP001", password="00112233445566778899", security_profile=2, tls_options=self.tls())
-        yield cp.call(BOOT)
+        cp = yield self.booted()
         pem, _ = make_csr("CP002")
         answer = yield cp.call(security.SignCertificateRequest(csr=pem))
         self.assertEqual(answer.status, "Rejected")
@@ -204,9 +213,7 @@ class SignCertificateTests(CentralSystemMixin, TestCase):
         process a SignCertificate: Rejected.
         """
         yield self.start(ca_key=None, ca_certificate=None)
-        self.central.store.register_charge_point("CP001", password="00112233445566778899")
-        cp = yield self.connect("CP001", password="00112233445566778899", security_profile=2, tls_options=self.tls())
-        yield cp.call(BOOT)
+        cp = yield self.booted()
         pem, _ = make_csr()
         self.assertEqual((yield cp.call(security.SignCertificateRequest(csr=pem))).status, "Rejected")
 
@@ -236,6 +243,7 @@ class SignCertificateHookTests(CentralSystemMixin, TestCase):
     # The same central system and charge point TLS as SignCertificateTests'.
     start = SignCertificateTests.start
     tls = SignCertificateTests.tls
+    booted = SignCertificateTests.booted
 
     def setUp(self):
         SignCertificateTests.setUp(self)
@@ -252,9 +260,7 @@ class SignCertificateHookTests(CentralSystemMixin, TestCase):
         a certificate nor sends CertificateSigned itself.
         """
         yield self.start()
-        self.central.store.register_charge_point("CP001", password="00112233445566778899")
-        cp = yield self.connect("CP001", password="00112233445566778899", security_profile=2, tls_options=self.tls())
-        yield cp.call(BOOT)
+        cp = yield self.booted()
         pem, _ = make_csr("CP001")
         answer = yield cp.call(security.SignCertificateRequest(csr=pem))
         self.assertEqual(answer.status, "Accepted")
@@ -272,9 +278,7 @@ class SignCertificateHookTests(CentralSystemMixin, TestCase):
         A02.FR.12.
         """
         yield self.start(ca_key=None, ca_certificate=None)
-        self.central.store.register_charge_point("CP001", password="00112233445566778899")
-        cp = yield self.connect("CP001", password="00112233445566778899", security_profile=2, tls_options=self.tls())
-        yield cp.call(BOOT)
+        cp = yield self.booted()
         pem, _ = make_csr("CP001")
         self.assertEqual((yield cp.call(security.SignCertificateRequest(csr=pem))).status, "Accepted")
         self.assertEqual(self.authority.csrs, [("CP001", pem)])
