@@ -114,6 +114,10 @@ class ChargePointOptions(RoleOptions):
 
     def check(self) -> None:
         # What the config does not check, or checks under its own names.
+        if self["password"]:
+            from openocpp.chargepoint.keys import check_authorization_key
+
+            check_authorization_key("--password", self["password"])
         if self["connectors"] < 1:
             raise ValueError(f"--connectors must be 1 or more, not {self['connectors']}")
         from openocpp.chargepoint.fleet import identities

@@ -474,6 +474,16 @@ class ChargePointMistakeTests(CommandLineMistakeMixin, SynchronousTestCase):
         line = self.charge_point("--tls-ciphers", "ECDHE-RSA-AES128-SHA")
         self.assertIn("--tls-ciphers: 'ECDHE-RSA-AES128-SHA' selects cipher suites", line)
 
+    def test_password_not_an_authorization_key(self):
+        """
+        A C{--password} shorter than 16 bytes or longer than 40 (the
+        AuthorizationKey's sizes, Security Whitepaper 7.2) is refused at
+        start, naming the option; 16 ASCII bytes pass.
+        """
+        for password, size in [("short", 5), ("x" * 41, 41), ("é" * 7, 14)]:
+            line = self.charge_point("--security-profile", "1", "--password", password)
+            self.assertIn(f"--password must be 16 to 40 bytes (an AuthorizationKey, Security Whitepaper 7.2), not {size}", line)
+
     def test_client_key_of_another_certificate(self):
         """
         A C{--client-key} that is not the C{--client-certificate}'s key is
