@@ -209,8 +209,9 @@ class SignCertificateTests(CentralSystemMixin, TestCase):
     @inlineCallbacks
     def test_without_ca_rejected(self):
         """
-        A02.FR.12: without a CA (and no plugin) the central system cannot
-        process a SignCertificate: Rejected.
+        A02.FR.12, A03.FR.12 (the same answer whether the charge point
+        renews or was asked to): without a CA (and no plugin) the central
+        system cannot process a SignCertificate: Rejected.
         """
         yield self.start(ca_key=None, ca_certificate=None)
         cp = yield self.booted()
