@@ -167,6 +167,19 @@ class _Transfers(Resource):
     render_POST = render_PUT
 
 
+def start_charge_point(testcase, config):
+    """
+    Start openocpp's charge point for C{config} (the default behaviour, no
+    installed plugins), stopped and closed at C{testcase}'s end.
+    """
+    plugins = make_plugin_manager(builtins=[DefaultChargePointBehaviour()], load_entrypoints=False)
+    charge_point = ChargePoint(config, reactor=reactor, plugins=plugins)
+    charge_point.startService()
+    testcase.addCleanup(charge_point.store.close)
+    testcase.addCleanup(charge_point.stopService)
+    return charge_point
+
+
 class OcppCentralSystemTests(TestCase):
     """
     openocpp's L{ChargePoint} (real reactor, loopback, a temporary SQLite
@@ -191,11 +204,7 @@ class OcppCentralSystemTests(TestCase):
             reconnect_initial_delay=0.05,
             reconnect_max_delay=0.2,
         )
-        plugins = make_plugin_manager(builtins=[DefaultChargePointBehaviour()], load_entrypoints=False)
-        self.cp = ChargePoint(config, reactor=reactor, plugins=plugins)
-        self.cp.startService()
-        self.addCleanup(self.cp.store.close)
-        self.addCleanup(self.cp.stopService)
+        self.cp = start_charge_point(self, config)
         boot = await self.cs.wait_for("received", action="BootNotification")
         self.assertEqual(boot["identity"], IDENTITY)
         self.assertEqual(boot["response"]["status"], "Accepted")
@@ -444,11 +453,7 @@ class SecureOcppCentralSystemTests(TestCase):
             ca_certificates=str(self.ca.certificate), database=self.mktemp(),
             reconnect_initial_delay=0.05, reconnect_max_delay=0.2, **settings,
         )
-        plugins = make_plugin_manager(builtins=[DefaultChargePointBehaviour()], load_entrypoints=False)
-        self.cp = ChargePoint(config, reactor=reactor, plugins=plugins)
-        self.cp.startService()
-        self.addCleanup(self.cp.store.close)
-        self.addCleanup(self.cp.stopService)
+        self.cp = start_charge_point(self, config)
         boot = await self.cs.wait_for("received", action="BootNotification")
         self.assertEqual(boot["response"]["status"], "Accepted")
         (connected,) = self.cs.events("connected")
