@@ -32,7 +32,7 @@ def _values(key) -> str:
     if key.type is KeyType.CSL:
         return f"at most {key.max_length_key} items" if key.max_length_key else "at most 1 item"
     if key.name == "AuthorizationKey":
-        return "16 to 40 characters"
+        return "16 to 40 bytes"
     return ""
 
 

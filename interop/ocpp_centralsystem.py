@@ -46,6 +46,7 @@ import itertools
 import json
 import logging
 import signal
+import ssl
 import sys
 import uuid
 from collections import Counter
@@ -736,7 +737,18 @@ async def on_connect(connection, probe: Probe) -> None:
         await connection.close(1002, "subprotocol ocpp1.6 required")
         return
     identity = connection.request.path.rstrip("/").rsplit("/", 1)[-1]
-    emit("connected", identity=identity, subprotocol=connection.subprotocol)
+    security = {}
+    authorization = connection.request.headers.get("Authorization", "")
+    if authorization.startswith("Basic "):
+        # Security Profiles 1 and 2: the user (the identity) and password.
+        user, _, password = base64.b64decode(authorization[6:]).decode("utf-8").partition(":")
+        security.update(basicUser=user, basicPassword=password)
+    peer_certificate = connection.transport.get_extra_info("peercert")
+    if peer_certificate:
+        # Security Profile 3: the client certificate's subject CN.
+        names = [value for rdn in peer_certificate.get("subject", ()) for key, value in rdn if key == "commonName"]
+        security.update(clientCertificateCN=names[0] if names else None)
+    emit("connected", identity=identity, subprotocol=connection.subprotocol, **security)
     charge_point = ProbedChargePoint(identity, connection, probe)
     try:
         await charge_point.start()
@@ -754,12 +766,24 @@ async def main(options: argparse.Namespace) -> None:
     stop = loop.create_future()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, lambda: stop.done() or stop.set_result(None))
+    secure = {}
+    if options.tls_cert is not None:
+        # Security Profiles 2 and 3: TLS 1.2 or above; with --tls-ca a
+        # client certificate that CA signed is required.
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(options.tls_cert, options.tls_key)
+        if options.tls_ca is not None:
+            context.load_verify_locations(options.tls_ca)
+            context.verify_mode = ssl.CERT_REQUIRED
+        secure["ssl"] = context
     async with serve(
         lambda connection: on_connect(connection, probe),
         options.interface,
         options.port,
         subprotocols=["ocpp1.6"],
         ping_interval=None,
+        **secure,
     ) as server:
         host, port = server.sockets[0].getsockname()[:2]
         emit("listening", host=host, port=port)
@@ -791,6 +815,11 @@ def parse_options(argv=None) -> argparse.Namespace:
     parser.add_argument("--other-connector", type=int, default=2, help="a connector left idle")
     parser.add_argument("--no-probe", action="store_true", help="only answer, never call")
     parser.add_argument("--exit-after-probe", action="store_true", help="stop after the summary")
+    parser.add_argument("--tls-cert", default=None,
+                        help="PEM file of the server certificate (then its chain): listen with TLS")
+    parser.add_argument("--tls-key", default=None, help="PEM file of its key (default: in the certificate file)")
+    parser.add_argument("--tls-ca", default=None,
+                        help="PEM file of the CA that signs charge point certificates: require one (profile 3)")
     parser.add_argument("--verbose", action="store_true", help="the ocpp package's own log, on stderr")
     return parser.parse_args(argv)
 

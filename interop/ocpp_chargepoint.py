@@ -512,6 +512,10 @@ async def main(options: argparse.Namespace) -> int:
         # verified against the CA file.
         context = ssl.create_default_context(cafile=options.ca_certificates)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
+        if options.client_certificate is not None:
+            # Profile 3: the charge point certificate, presented at the
+            # handshake (mutual TLS).
+            context.load_cert_chain(options.client_certificate, options.client_key)
         secure["ssl"] = context
     async with connect(url, subprotocols=["ocpp1.6"], ping_interval=None, **secure) as connection:
         emit("connected", url=url, subprotocol=connection.subprotocol)
@@ -554,6 +558,10 @@ def parse_options(argv=None) -> argparse.Namespace:
                         help="the AuthorizationKey, sent with HTTP Basic (Security Profiles 1 and 2)")
     parser.add_argument("--ca-certificates", default=None,
                         help="PEM file of the CA that signed the central system's certificate (wss:// URLs)")
+    parser.add_argument("--client-certificate", default=None,
+                        help="PEM file of the charge point certificate (Security Profile 3)")
+    parser.add_argument("--client-key", default=None,
+                        help="PEM file of its private key (default: in the certificate file)")
     parser.add_argument("--verbose", action="store_true", help="the ocpp package's own log, on stderr")
     return parser.parse_args(argv)
 

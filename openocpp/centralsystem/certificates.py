@@ -107,6 +107,28 @@ def check_csr(pem: str, identity: str, cpo_name: str | None) -> x509.Certificate
     return csr
 
 
+def _check_ca_certificate(key: Any, certificate: x509.Certificate, key_path: str, certificate_path: str) -> None:
+    # Signing with another key, or under a certificate that is no CA's,
+    # would issue certificates that fail at every charge point's
+    # handshake (A00.FR.403): refused at start instead.
+    from openocpp.transport.security import same_public_key
+
+    if not same_public_key(key.public_key(), certificate.public_key()):
+        raise ValueError(f"{key_path}: not the private key of the certificate in {certificate_path}")
+    try:
+        constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        constraints = None
+    if constraints is None or not constraints.ca:
+        raise ValueError(f"{certificate_path}: not a CA certificate (no basicConstraints CA:TRUE)")
+    try:
+        usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        usage = None
+    if usage is not None and not usage.key_cert_sign:
+        raise ValueError(f"{certificate_path}: its key usage does not allow signing certificates")
+
+
 class CertificateAuthority:
     """
     Signs charge point certificates with a CA key and certificate.
@@ -142,6 +164,7 @@ class CertificateAuthority:
             certificates = x509.load_pem_x509_certificates(Path(certificate_path).read_bytes())
         except ValueError as error:
             raise ValueError(f"{certificate_path}: no PEM certificate ({error})") from None
+        _check_ca_certificate(key, certificates[0], key_path, certificate_path)
         if now is None:
             def now() -> datetime.datetime:
                 return datetime.datetime.now(datetime.timezone.utc)

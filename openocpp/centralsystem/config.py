@@ -187,6 +187,12 @@ class CentralSystemConfig:
             self.tls_key = parsed.private_key
             self.tls_certificate = parsed.certificate
             self.tls_extra_chain = parsed.extra_chain
+        if bool(self.tls_key) != bool(self.tls_certificate):
+            # One alone used to be ignored: a plain listener where the
+            # operator asked for TLS.
+            raise ValueError(
+                "tls_key and tls_certificate go together: give both (the server's key and its certificate)"
+            )
         if self.tls_key and self.tls_certificate and self.security_profile < 2:
             self.security_profile = 2
 

@@ -185,6 +185,12 @@ class CentralSystemOptions(RoleOptions):
             if not self["listen"].strip().lower().startswith("ssl:"):
                 # An ssl: string names the key and certificate itself.
                 missing = [name for name in ("--tls-key", "--tls-cert") if self[name[2:]] is None]
+            if self["security-profile"] == 3 and self["tls-ca"] is None and not missing:
+                # TLS is there (an ssl: string, or the files): what is
+                # missing is the CA of the charge points' certificates.
+                raise ValueError(
+                    "--security-profile 3 needs --tls-ca (the CA that signs charge point certificates)"
+                )
             if self["security-profile"] == 3 and self["tls-ca"] is None:
                 missing.append("--tls-ca")
             if missing:
@@ -349,7 +355,10 @@ def _preflight(options: CentralSystemOptions, reactor) -> None:
     if config.ca_key:
         from openocpp.centralsystem.certificates import CertificateAuthority
 
-        CertificateAuthority.from_files(config.ca_key, config.ca_certificate)
+        try:
+            CertificateAuthority.from_files(config.ca_key, config.ca_certificate)
+        except ValueError as error:
+            raise ValueError(f"--ca-key {config.ca_key!r}, --ca-cert {config.ca_certificate!r}: {error}") from None
     if config.security_profile >= 2 and config.tls_key and config.tls_certificate:
         from openocpp.transport.security import server_tls_options
 

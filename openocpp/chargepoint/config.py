@@ -85,6 +85,10 @@ class ChargePointConfig:
             self.password,
             self.client_certificate is not None if self.security_profile == 3 else None,
         )
+        if self.password:
+            from openocpp.chargepoint.keys import check_authorization_key
+
+            check_authorization_key("password", self.password)
         check_ciphers("tls_ciphers", self.tls_ciphers)
         connection_url(self.url, self.identity)  # checks both
         if self.tls_url is not None:

@@ -173,7 +173,23 @@ def _rotation_item(item: str) -> bool:
 def _authorization_key(value: str) -> bool:
     # Whitepaper 7.2: at least 16 bytes, at most 20 bytes written as 40
     # hexadecimal digits.
-    return 16 <= len(value) <= 40
+    return 16 <= len(value.encode("utf-8")) <= 40
+
+
+def check_authorization_key(name: str, value: str) -> None:
+    """
+    Check a password given as the AuthorizationKey's first value: one that
+    the key itself takes (Security Whitepaper 7.2), or a ChangeConfiguration
+    could never set it back.
+
+    @param name: the setting or option named by the message.
+    @raise ValueError: it is shorter than 16 bytes or longer than 40.
+    """
+    if not _authorization_key(value):
+        raise ValueError(
+            f"{name} must be 16 to 40 bytes (an AuthorizationKey, Security Whitepaper 7.2), "
+            f"not {len(value.encode('utf-8'))}"
+        )
 
 
 def _int(name, readonly, default, profile="Core", unit=None, minimum=0, maximum=None, **kw):
@@ -287,7 +303,7 @@ STANDARD_KEYS: tuple[KeyDefinition, ...] = (
     KeyDefinition(
         name="AuthorizationKey", type=KeyType.STRING, readonly=False, default="",
         profile="Security", items=_authorization_key, write_only=True,
-        description="The HTTP Basic-auth password (16 to 40 characters); never shown.",
+        description="The HTTP Basic-auth password (16 to 40 bytes); never shown.",
     ),
     _int("CertificateSignedMaxChainSize", True, "10000", profile="Security", maximum=10000),
     _int("CertificateStoreMaxLength", True, "10", profile="Security"),

@@ -114,6 +114,10 @@ class ChargePointOptions(RoleOptions):
 
     def check(self) -> None:
         # What the config does not check, or checks under its own names.
+        if self["password"]:
+            from openocpp.chargepoint.keys import check_authorization_key
+
+            check_authorization_key("--password", self["password"])
         if self["connectors"] < 1:
             raise ValueError(f"--connectors must be 1 or more, not {self['connectors']}")
         from openocpp.chargepoint.fleet import identities
@@ -290,6 +294,7 @@ def _preflight(options: ChargePointOptions, reactor: Any = None, database: bool 
         ("--client-key", config.client_key),
         ("--transfer-ca-certificates", config.transfer_ca_certificates),
     ])
+    _check_tls_files(config)
     _check_trust_root("--transfer-ca-certificates", config.transfer_ca_certificates)
     _check_crl_folder("--crl-folder", config.crl_folder)
     preflight.check_ini_file("--ocpp-ini", config.ocpp_ini)
@@ -308,6 +313,33 @@ def _preflight(options: ChargePointOptions, reactor: Any = None, database: bool 
         preflight.check_port_free(reactor, "--metrics-listen", options["metrics-listen"])
     elif options["metrics-token"] is not None:
         raise ValueError("--metrics-token needs --metrics-listen (the endpoint /metrics listens on)")
+
+
+def _check_tls_files(config: Any) -> None:
+    # Read as the TLS client will: a CA file that is no certificate or a
+    # key that is not the certificate's would otherwise crash the start
+    # with a traceback (or fail every connection).
+    from openocpp.transport.security import check_key_pair, load_certificates, load_private_key
+
+    if config.ca_certificates is not None:
+        try:
+            load_certificates(config.ca_certificates)
+        except ValueError as error:
+            raise ValueError(f"--ca-certificates: {error}") from None
+    if config.client_certificate is None:
+        return
+    try:
+        chain = load_certificates(config.client_certificate)
+    except ValueError as error:
+        raise ValueError(f"--client-certificate: {error}") from None
+    if config.client_key is None:
+        option, path, hint = "--client-certificate", config.client_certificate, " (give --client-key)"
+    else:
+        option, path, hint = "--client-key", config.client_key, ""
+    try:
+        check_key_pair(load_private_key(path), chain[0], path, config.client_certificate)
+    except ValueError as error:
+        raise ValueError(f"{option}: {error}{hint}") from None
 
 
 def _check_trust_root(option: str, path: str | None) -> None:

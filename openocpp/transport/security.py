@@ -473,6 +473,35 @@ def load_private_key(path: PathLike) -> PKey:
     return PKey.from_cryptography_key(key)
 
 
+def same_public_key(one: Any, other: Any) -> bool:
+    """
+    Whether two public keys (of C{cryptography}) are the same key.
+    """
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    def der(key: Any) -> bytes:
+        return key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+
+    return der(one) == der(other)
+
+
+def check_key_pair(key: PKey, certificate: Certificate, key_path: PathLike, certificate_path: PathLike) -> None:
+    """
+    Check that a private key is the one of a certificate: OpenSSL only
+    finds out when it makes its first TLS context, so a central system
+    would fail every handshake with a traceback and a charge point would
+    crash at start, instead of saying so once.
+
+    @param key: the private key, loaded from C{key_path}.
+    @param certificate: the certificate (a chain's first), loaded from
+        C{certificate_path}.
+    @raise ValueError: the key is another's.
+    """
+    public = certificate.original.to_cryptography().public_key()
+    if not same_public_key(key.to_cryptography_key().public_key(), public):
+        raise ValueError(f"{key_path}: not the private key of the certificate in {certificate_path}")
+
+
 def _no_application_protocol(connection: SSL.Connection, offered: list[bytes]) -> Any:
     """
     The ALPN answer of a central system: none (OCPP-J names no ALPN
@@ -528,14 +557,16 @@ def server_tls_options(
         (see L{acceptable_ciphers}); L{DEFAULT_CIPHERS} when C{None}.
     @return: options for L{openocpp.transport.server.listen} or
         L{openocpp.transport.server.server_endpoint}.
-    @raise ValueError: a file holds no usable certificate or key, or
-        C{ciphers} is not allowed.
+    @raise ValueError: a file holds no usable certificate or key, the key
+        is not the certificate's, or C{ciphers} is not allowed.
     """
     chain = load_certificates(certificate_chain)
     if extra_chain is not None:
         chain += load_certificates(extra_chain)
+    key = load_private_key(private_key)
+    check_key_pair(key, chain[0], private_key, certificate_chain)
     options = dict(
-        privateKey=load_private_key(private_key),
+        privateKey=key,
         certificate=chain[0].original,
         extraCertChain=[each.original for each in chain[1:]],
         raiseMinimumTo=MINIMUM_TLS_VERSION,
@@ -705,8 +736,8 @@ def client_tls_options(
     @param ciphers: the TLS 1.2 cipher suites, an OpenSSL cipher string
         (see L{acceptable_ciphers}); L{DEFAULT_CIPHERS} when C{None}.
     @return: options for C{wrapClientTLS}.
-    @raise ValueError: a file holds no usable certificate or key, or
-        C{ciphers} is not allowed.
+    @raise ValueError: a file holds no usable certificate or key, the key
+        is not the certificate's, or C{ciphers} is not allowed.
     """
     trust_root = _RequestWatchingTrustRoot(
         platformTrust()
@@ -720,7 +751,9 @@ def client_tls_options(
     own = None
     if client_certificate is not None:
         chain = load_certificates(client_certificate)
-        key = load_private_key(client_key if client_key is not None else client_certificate)
+        key_path = client_key if client_key is not None else client_certificate
+        key = load_private_key(key_path)
+        check_key_pair(key, chain[0], key_path, client_certificate)
         own = PrivateCertificate.fromCertificateAndKeyPair(chain[0], KeyPair(key))
         if len(chain) > 1:
             extra["extraCertChain"] = [each.original for each in chain[1:]]

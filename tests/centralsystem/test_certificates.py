@@ -15,8 +15,9 @@ from twisted.internet.defer import inlineCallbacks
 from twisted.internet.task import deferLater
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
+from openocpp import hookimpl
 from openocpp.centralsystem.certificates import InvalidRequest, check_csr
-from openocpp.messages import security
+from openocpp.messages import core, security
 from openocpp.pki import make_ca, make_server
 from openocpp.transport.errors import HandshakeFailed
 from openocpp.transport.security import client_tls_options
@@ -116,6 +117,17 @@ class SignCertificateTests(CentralSystemMixin, TestCase):
         )
 
     @inlineCallbacks
+    def booted(self):
+        """
+        CP001, registered with its password, connected at profile 2 and
+        booted: fires with its fake charge point.
+        """
+        self.central.store.register_charge_point("CP001", password="00112233445566778899")
+        cp = yield self.connect("CP001", password="00112233445566778899", security_profile=2, tls_options=self.tls())
+        yield cp.call(BOOT)
+        return cp
+
+    @inlineCallbacks
     def test_csr_signed_delivered_listed_and_revoked(self):
         """
         A02.FR.03/A02.FR.04: SignCertificate with a good CSR is Accepted,
@@ -184,9 +196,7 @@ class SignCertificateTests(CentralSystemMixin, TestCase):
         and a security event of the central system says why.
         """
         yield self.start()
-        self.central.store.register_charge_point("CP001", password="00112233445566778899")
-        cp = yield self.connect("CP001", password="00112233445566778899", security_profile=2, tls_options=self.tls())
-        yield cp.call(BOOT)
+        cp = yield self.booted()
         pem, _ = make_csr("CP002")
         answer = yield cp.call(security.SignCertificateRequest(csr=pem))
         self.assertEqual(answer.status, "Rejected")
@@ -199,12 +209,77 @@ class SignCertificateTests(CentralSystemMixin, TestCase):
     @inlineCallbacks
     def test_without_ca_rejected(self):
         """
-        A02.FR.12: without a CA (and no plugin) the central system cannot
-        process a SignCertificate: Rejected.
+        A02.FR.12, A03.FR.12 (the same answer whether the charge point
+        renews or was asked to): without a CA (and no plugin) the central
+        system cannot process a SignCertificate: Rejected.
         """
         yield self.start(ca_key=None, ca_certificate=None)
-        self.central.store.register_charge_point("CP001", password="00112233445566778899")
-        cp = yield self.connect("CP001", password="00112233445566778899", security_profile=2, tls_options=self.tls())
-        yield cp.call(BOOT)
+        cp = yield self.booted()
         pem, _ = make_csr()
         self.assertEqual((yield cp.call(security.SignCertificateRequest(csr=pem))).status, "Rejected")
+
+
+class DelegatingCertificateAuthority:
+    """
+    A plugin standing for a dedicated CA (A02.FR.04): it takes every CSR
+    and answers Accepted; the certificate would come later, from it.
+    """
+
+    def __init__(self):
+        self.csrs = []
+
+    @hookimpl
+    def openocpp_cs_sign_certificate(self, charge_point, request):
+        self.csrs.append((charge_point.identity, request.csr))
+        return security.SignCertificateResponse(status="Accepted")
+
+
+class SignCertificateHookTests(CentralSystemMixin, TestCase):
+    """
+    A02.FR.04: a plugin's C{openocpp_cs_sign_certificate} answers the
+    SignCertificate instead of the configured CA.
+    """
+
+    timeout = 30
+    # The same central system and charge point TLS as SignCertificateTests'.
+    start = SignCertificateTests.start
+    tls = SignCertificateTests.tls
+    booted = SignCertificateTests.booted
+
+    def setUp(self):
+        SignCertificateTests.setUp(self)
+        self.authority = DelegatingCertificateAuthority()
+
+    def service_arguments(self):
+        return {"plugins": [self.authority]}
+
+    @inlineCallbacks
+    def test_A02_FR_04_plugin_asked_before_the_configured_ca(self):
+        """
+        With a CA configured too, the plugin's answer is the one sent: the
+        CSR is the plugin's to sign, so the central system neither issues
+        a certificate nor sends CertificateSigned itself.
+        """
+        yield self.start()
+        cp = yield self.booted()
+        pem, _ = make_csr("CP001")
+        answer = yield cp.call(security.SignCertificateRequest(csr=pem))
+        self.assertEqual(answer.status, "Accepted")
+        self.assertEqual(self.authority.csrs, [("CP001", pem)])
+        # The configured CA would send CertificateSigned right after its
+        # answer: a round trip later it would have arrived.
+        yield cp.call(core.HeartbeatRequest())
+        self.assertEqual(self.central.store.issued_certificates.records(), [])
+        self.assertEqual([each.action for each in cp.received], [])
+
+    @inlineCallbacks
+    def test_A02_FR_04_plugin_without_a_configured_ca(self):
+        """
+        Without a CA the plugin's Accepted is sent, not the Rejected of
+        A02.FR.12.
+        """
+        yield self.start(ca_key=None, ca_certificate=None)
+        cp = yield self.booted()
+        pem, _ = make_csr("CP001")
+        self.assertEqual((yield cp.call(security.SignCertificateRequest(csr=pem))).status, "Accepted")
+        self.assertEqual(self.authority.csrs, [("CP001", pem)])

@@ -72,9 +72,9 @@ class OneProcessUpgradePathTests(UpgradePathMixin, TestCase):
 
     async def test_profile_1_to_2_to_3_driven_from_the_central_system(self):
         """
-        A05.FR.05/06/07/09 in one process: after the whole path, the plain
-        listener refuses the charge point's password alone (it connected
-        with profile 3).
+        A05.FR.05/06/07/09 in one process, a plain port beside the TLS one
+        (A00.FR.006): after the whole path, the plain listener refuses the
+        charge point's password alone (it connected with profile 3).
         """
         await super().test_profile_1_to_2_to_3_driven_from_the_central_system()
         status = await deferToThread(_handshake_status, self.plain_port, "CP001", KEY)

@@ -82,12 +82,12 @@ class ConnectionFailureEventTests(TestCase):
         self.addCleanup(listening.stopListening)
         return listening.getHost().port
 
-    def charge_point(self, url, profile, ca_file=None):
+    def charge_point(self, url, profile, ca_file=None, **more):
         self.events = EventRecorder(self.reactor)
         config = ChargePointConfig(
             url=url, security_profile=profile, password=KEY, ca_certificates=ca_file,
             database=self.mktemp(), download_folder=self.mktemp(),
-            reconnect_initial_delay=0.05, reconnect_max_delay=0.2,
+            reconnect_initial_delay=0.05, reconnect_max_delay=0.2, **more,
         )
         cp = ChargePoint(config, reactor=self.reactor, plugins=make_plugin_manager(
             builtins=[DefaultChargePointBehaviour(), self.events], load_entrypoints=False))
@@ -103,8 +103,9 @@ class ConnectionFailureEventTests(TestCase):
         A00.FR.309 (profile 2) / A00.FR.413 (profile 3): the central
         system's certificate is not signed by a CentralSystemRootCertificate
         the charge point trusts (its certification path is verified,
-        A00.FR.307 / A00.FR.411): no connection, and an
-        InvalidCentralSystemCertificate security event.
+        A00.FR.307 / A00.FR.411): the charge point terminates the connection
+        (A00.FR.310): no WebSocket handshake reaches the central system,
+        and an InvalidCentralSystemCertificate security event.
         """
         trusted = Authority("CPO Root", self.now)
         rogue = Authority("Rogue Root", self.now)
@@ -117,6 +118,32 @@ class ConnectionFailureEventTests(TestCase):
         tech_info = await raised
         self.assertIn("certificate", tech_info.lower())
         self.assertEqual(self.seen, [])  # never got as far as the handshake
+        self.assertFalse(cp.connected)
+
+    async def test_untrusted_central_system_certificate_at_profile_3(self):
+        """
+        A00.FR.413, A00.FR.414 (profile 3, with the charge point's own
+        certificate): a central system certificate of a CA the charge point
+        does not trust: it terminates the connection before any WebSocket
+        handshake, and raises InvalidCentralSystemCertificate.
+        """
+        from openocpp import pki
+
+        trusted = pki.make_ca(os.path.join(self.folder, "trusted"))
+        own = pki.make_charge_point(trusted, "CP001")
+        rogue = pki.make_ca(os.path.join(self.folder, "rogue"), "Rogue")
+        server = pki.make_server(rogue, ["127.0.0.1"], "Rogue")
+        port = await self.listen(3, server_tls_options(
+            str(server.key), str(server.certificate), client_ca=str(trusted.certificate),
+        ))
+        cp = self.charge_point(
+            f"wss://127.0.0.1:{port}/openocpp", 3, str(trusted.certificate),
+            client_certificate=str(own.certificate), client_key=str(own.key),
+        )
+        raised = self.events.wait_for("InvalidCentralSystemCertificate")
+        self.start(cp)
+        await raised
+        self.assertEqual(self.seen, [])
         self.assertFalse(cp.connected)
 
     async def test_central_system_certificate_for_another_name(self):

@@ -121,8 +121,9 @@ class SignedFirmwareTests(SignedFirmwareTestCase):
 
     def test_bad_signature_not_installed(self):
         """
-        L01.FR.03: a file whose signature does not verify is not installed:
-        InvalidSignature and an InvalidFirmwareSignature security event.
+        L01.FR.03 (the firmware is digitally protected, L01.FR.09): a file
+        whose signature does not verify is not installed: InvalidSignature
+        and an InvalidFirmwareSignature security event.
         """
         self.assertEqual(self.update(content=b"another image"), "Accepted")
         self.transfers.last.succeed(IMAGE)

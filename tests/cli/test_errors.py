@@ -68,6 +68,25 @@ def _plugin_module(testcase, name: str, hook: str) -> str:
     return name
 
 
+def _pki(testcase) -> dict:
+    """
+    A test CA, a server certificate and two charge point certificates
+    (L{openocpp.pki}), in a folder of their own: name -> path.
+    """
+    from openocpp import pki
+
+    folder = os.path.abspath(testcase.mktemp())
+    ca = pki.make_ca(folder)
+    server = pki.make_server(ca, ["localhost"])
+    one, two = pki.make_charge_point(ca, "CP1"), pki.make_charge_point(ca, "CP2")
+    return {
+        "ca.crt": str(ca.certificate), "ca.key": str(ca.key),
+        "server.crt": str(server.certificate), "server.key": str(server.key),
+        "CP1.crt": str(one.certificate), "CP1.key": str(one.key),
+        "CP2.crt": str(two.certificate), "CP2.key": str(two.key),
+    }
+
+
 class CommandLineMistakeMixin:
     """
     Run C{twistd openocpp ...} in-process in a fresh folder.
@@ -188,6 +207,63 @@ class CentralSystemMistakeTests(CommandLineMistakeMixin, SynchronousTestCase):
             "--security-profile", "2", "--tls-key", self.path("key.pem"), "--tls-cert", self.path("cert.pem")
         )
         self.assertIn("not a PEM key and certificate chain", line)
+
+    def test_profile_3_without_tls_ca(self):
+        """
+        Profile 3 with TLS but no C{--tls-ca} names what is missing: the
+        CA of the charge point certificates (TLS itself is given).
+        """
+        files = _pki(self)
+        line = self.central(
+            "--security-profile", "3", "--tls-key", files["server.key"], "--tls-cert", files["server.crt"]
+        )
+        self.assertIn("--security-profile 3 needs --tls-ca (the CA that signs charge point certificates)", line)
+        line = self.central(
+            "--security-profile", "3",
+            "--listen", f"ssl:0:interface=127.0.0.1:privateKey={files['server.key']}:certKey={files['server.crt']}",
+        )
+        self.assertIn("--security-profile 3 needs --tls-ca", line)
+
+    def test_tls_key_without_certificate(self):
+        """
+        C{--tls-key} or C{--tls-cert} alone is refused: it used to be
+        ignored, and the central system listened without TLS.
+        """
+        files = _pki(self)
+        for arguments in (["--tls-key", files["server.key"]], ["--tls-cert", files["server.crt"]]):
+            line = self.central(*arguments)
+            self.assertIn("--tls-key and --tls-cert go together", line)
+
+    def test_tls_key_of_another_certificate(self):
+        """
+        A C{--tls-key} that is not the C{--tls-cert}'s key is refused at
+        start: it used to start, then fail every TLS handshake with a
+        traceback.
+        """
+        files = _pki(self)
+        line = self.central("--tls-key", files["CP1.key"], "--tls-cert", files["server.crt"])
+        self.assertIn("--tls-key", line)
+        self.assertIn(f"{files['CP1.key']}: not the private key of the certificate in {files['server.crt']}", line)
+
+    def test_ca_key_of_another_certificate(self):
+        """
+        A C{--ca-key} that is not the C{--ca-cert}'s key is refused at
+        start: the certificates it signed would fail every handshake.
+        """
+        files = _pki(self)
+        line = self.central("--ca-key", files["CP1.key"], "--ca-cert", files["ca.crt"])
+        self.assertIn("--ca-key", line)
+        self.assertIn("not the private key of the certificate", line)
+
+    def test_ca_cert_not_of_a_ca(self):
+        """
+        A C{--ca-cert} that is no CA certificate (here the server's, with
+        its own key) is refused at start.
+        """
+        files = _pki(self)
+        line = self.central("--ca-key", files["server.key"], "--ca-cert", files["server.crt"])
+        self.assertIn("--ca-cert", line)
+        self.assertIn("not a CA certificate", line)
 
     def test_tls_ciphers_banned(self):
         """
@@ -397,6 +473,56 @@ class ChargePointMistakeTests(CommandLineMistakeMixin, SynchronousTestCase):
         """
         line = self.charge_point("--tls-ciphers", "ECDHE-RSA-AES128-SHA")
         self.assertIn("--tls-ciphers: 'ECDHE-RSA-AES128-SHA' selects cipher suites", line)
+
+    def test_password_not_an_authorization_key(self):
+        """
+        A C{--password} shorter than 16 bytes or longer than 40 (the
+        AuthorizationKey's sizes, Security Whitepaper 7.2) is refused at
+        start, naming the option; 16 ASCII bytes pass.
+        """
+        for password, size in [("short", 5), ("x" * 41, 41), ("é" * 7, 14)]:
+            line = self.charge_point("--security-profile", "1", "--password", password)
+            self.assertIn(f"--password must be 16 to 40 bytes (an AuthorizationKey, Security Whitepaper 7.2), not {size}", line)
+
+    def test_client_key_of_another_certificate(self):
+        """
+        A C{--client-key} that is not the C{--client-certificate}'s key is
+        refused at start, naming the option (it used to crash the start
+        with a traceback).
+        """
+        files = _pki(self)
+        line = self.charge_point(
+            "--url", "wss://127.0.0.1:8443/ocpp", "--identity", "CP1", "--security-profile", "3",
+            "--ca-certificates", files["ca.crt"],
+            "--client-certificate", files["CP1.crt"], "--client-key", files["CP2.key"],
+        )
+        self.assertIn(f"--client-key: {files['CP2.key']}: not the private key of the certificate", line)
+
+    def test_client_certificate_without_its_key(self):
+        """
+        A C{--client-certificate} file holding no key, without
+        C{--client-key}, is refused at start, saying to give it.
+        """
+        files = _pki(self)
+        line = self.charge_point(
+            "--url", "wss://127.0.0.1:8443/ocpp", "--identity", "CP1", "--security-profile", "3",
+            "--ca-certificates", files["ca.crt"], "--client-certificate", files["CP1.crt"],
+        )
+        self.assertIn("--client-certificate", line)
+        self.assertIn("(give --client-key)", line)
+
+    def test_ca_certificates_not_a_certificate(self):
+        """
+        A C{--ca-certificates} file holding no certificate (a key) is
+        refused at start, naming the option.
+        """
+        files = _pki(self)
+        line = self.charge_point(
+            "--url", "wss://127.0.0.1:8443/ocpp", "--security-profile", "2",
+            "--password", "0123456789abcdef", "--ca-certificates", files["ca.key"],
+        )
+        self.assertIn("--ca-certificates", line)
+        self.assertIn("no PEM certificate", line)
 
     def test_certificate_missing(self):
         """

@@ -167,6 +167,19 @@ class _Transfers(Resource):
     render_POST = render_PUT
 
 
+def start_charge_point(testcase, config):
+    """
+    Start openocpp's charge point for C{config} (the default behaviour, no
+    installed plugins), stopped and closed at C{testcase}'s end.
+    """
+    plugins = make_plugin_manager(builtins=[DefaultChargePointBehaviour()], load_entrypoints=False)
+    charge_point = ChargePoint(config, reactor=reactor, plugins=plugins)
+    charge_point.startService()
+    testcase.addCleanup(charge_point.store.close)
+    testcase.addCleanup(charge_point.stopService)
+    return charge_point
+
+
 class OcppCentralSystemTests(TestCase):
     """
     openocpp's L{ChargePoint} (real reactor, loopback, a temporary SQLite
@@ -191,11 +204,7 @@ class OcppCentralSystemTests(TestCase):
             reconnect_initial_delay=0.05,
             reconnect_max_delay=0.2,
         )
-        plugins = make_plugin_manager(builtins=[DefaultChargePointBehaviour()], load_entrypoints=False)
-        self.cp = ChargePoint(config, reactor=reactor, plugins=plugins)
-        self.cp.startService()
-        self.addCleanup(self.cp.store.close)
-        self.addCleanup(self.cp.stopService)
+        self.cp = start_charge_point(self, config)
         boot = await self.cs.wait_for("received", action="BootNotification")
         self.assertEqual(boot["identity"], IDENTITY)
         self.assertEqual(boot["response"]["status"], "Accepted")
@@ -408,3 +417,67 @@ class OcppCentralSystemTests(TestCase):
         self.assertAllAnswered()
         self.assertEqual(self.cs.garbage, [])
         self.assertNotIn("Traceback", self.cs.stderr)
+
+
+class SecureOcppCentralSystemTests(TestCase):
+    """
+    openocpp's L{ChargePoint} at Security Profiles 2 and 3 against the
+    C{ocpp} package's central system listening with Python's C{ssl}.
+    """
+
+    timeout = 45
+
+    def setUp(self):
+        import os
+
+        from openocpp import pki
+
+        folder = os.path.abspath(self.mktemp())
+        self.ca = pki.make_ca(folder, "Interop CPO")
+        self.server = pki.make_server(self.ca, ["127.0.0.1"], "Interop CPO")
+        self.own = pki.make_charge_point(self.ca, IDENTITY, "Interop CPO")
+
+    async def boot(self, profile, *arguments, **settings):
+        """
+        Start the foreign central system with TLS (and C{arguments}), then
+        the charge point at C{profile} with C{settings}; wait for its boot
+        to be accepted; return the foreign side's C{connected} line.
+        """
+        self.cs, listening = await start_peer(
+            self, reactor, "ocpp_centralsystem.py", "--port", "0", "--no-probe",
+            "--tls-cert", str(self.server.certificate), "--tls-key", str(self.server.key), *arguments,
+            ready="listening",
+        )
+        config = ChargePointConfig(
+            url=f"wss://127.0.0.1:{listening['port']}/ocpp", identity=IDENTITY, security_profile=profile,
+            ca_certificates=str(self.ca.certificate), database=self.mktemp(),
+            reconnect_initial_delay=0.05, reconnect_max_delay=0.2, **settings,
+        )
+        self.cp = start_charge_point(self, config)
+        boot = await self.cs.wait_for("received", action="BootNotification")
+        self.assertEqual(boot["response"]["status"], "Accepted")
+        (connected,) = self.cs.events("connected")
+        return connected
+
+    async def test_profile_2_basic_auth_over_tls(self):
+        """
+        A00.FR.301, A00.FR.303: over TLS 1.2 or above, the charge point's
+        HTTP Basic credentials are its identity and AuthorizationKey.
+        """
+        key = "0123456789abcdef0123"
+        connected = await self.boot(2, password=key)
+        self.assertEqual((connected["basicUser"], connected["basicPassword"]), (IDENTITY, key))
+        self.assertNotIn("clientCertificateCN", connected)
+
+    async def test_profile_3_client_certificate(self):
+        """
+        A00.FR.401, A00.FR.402: with the foreign central system requiring a
+        client certificate, the charge point presents its own (CN its
+        identity) and sends no password.
+        """
+        connected = await self.boot(
+            3, "--tls-ca", str(self.ca.certificate),
+            client_certificate=str(self.own.certificate), client_key=str(self.own.key),
+        )
+        self.assertEqual(connected["clientCertificateCN"], IDENTITY)
+        self.assertNotIn("basicUser", connected)

@@ -381,3 +381,49 @@ class SecurityProfileTwoTests(ForeignChargePointMixin, TestCase):
         (refused,) = wrong.events("disconnected")
         self.assertIn("401", refused["reason"])
         self.assertNotIn("Traceback", wrong.stderr)
+
+
+class SecurityProfileThreeTests(ForeignChargePointMixin, TestCase):
+    """
+    The C{ocpp} package's charge point at Security Profile 3 (mutual TLS,
+    Python's C{ssl} with its defaults) against openocpp's central system.
+    """
+
+    async def test_profile_3_boots_and_another_certificate_refused(self):
+        """
+        A00.FR.401, A00.FR.405: with a client certificate the central
+        system's CA signed, CN its identity, it boots without a password;
+        with a certificate naming another charge point the upgrade is
+        refused with 403 and it never connects.
+        """
+        from openocpp.pki import make_charge_point, make_server
+
+        ca = make_ca(os.path.abspath(self.mktemp()), "Interop CPO")
+        server = make_server(ca, ["localhost", "127.0.0.1"], "Interop CPO")
+        own = make_charge_point(ca, IDENTITY, "Interop CPO")
+        other = make_charge_point(ca, "SOMEONE-ELSE", "Interop CPO")
+        settings = dict(
+            tls_key=str(server.key), tls_certificate=str(server.certificate), tls_ca=str(ca.certificate),
+            security_profile=3, cpo_name="Interop CPO",
+        )
+        await self.connect_foreign(
+            "--no-session", "--ca-certificates", str(ca.certificate),
+            "--client-certificate", str(own.certificate), "--client-key", str(own.key),
+            overrides=settings,
+        )
+        (proxy,) = self.central.charge_points()
+        self.assertEqual((proxy.identity, proxy.security_profile), (IDENTITY, 3))
+        self.assertEqual(self.cp.garbage, [])
+
+        url = self.url.replace("//localhost:", "//127.0.0.1:")
+        wrong, _ = await start_peer(
+            self, reactor, "ocpp_chargepoint.py", "--url", url, "--identity", IDENTITY, "--no-session",
+            "--ca-certificates", str(ca.certificate),
+            "--client-certificate", str(other.certificate), "--client-key", str(other.key), ready=None,
+        )
+        ended = await wrong.ended
+        self.assertEqual(getattr(ended, "exitCode", 0), 1, wrong.diagnosis())
+        self.assertEqual(wrong.events("connected"), [])
+        (refused,) = wrong.events("disconnected")
+        self.assertIn("403", refused["reason"])
+        self.assertNotIn("Traceback", wrong.stderr)
