@@ -630,6 +630,20 @@ def openocpp_cp_security_event(charge_point, kind, tech_info, critical, timestam
 
 
 @hookspec(firstresult=True)
+def openocpp_cp_private_key_keeper(charge_point):
+    """
+    Where the charge point's private keys are kept (the key of a CSR sent
+    with SignCertificate.req, then of its charge point certificate).
+
+    @return: an L{openocpp.chargepoint.interfaces.IPrivateKeyKeeper}, or
+        C{None} (the default): the stack keeps the keys in its SQLite file.
+        Asked each time a key is kept or needed; a reference stored while a
+        keeper was registered needs one to be read back (without it the key
+        is unavailable, logged).
+    """
+
+
+@hookspec(firstresult=True)
 def openocpp_cp_security_log_file(charge_point, oldest_timestamp, latest_timestamp):
     """
     Provide the security log a GetLog(SecurityLog) asks for, when the stack
