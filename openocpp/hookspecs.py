@@ -539,7 +539,11 @@ def openocpp_cp_install_firmware(charge_point, path, location):
     @param location: the URL it came from.
     @return: an L{openocpp.chargepoint.firmware.InstallResult} (or a
         Deferred of one): C{InstallResult.installed(version)},
-        C{InstallResult.failed(reason)}, or C{InstallResult.reboot(version)}
+        C{InstallResult.failed(reason)},
+        C{InstallResult.verification_failed(reason)} (its own check of the
+        firmware failed, nothing installed: InstallVerificationFailed for a
+        SignedUpdateFirmware, InstallationFailed for an UpdateFirmware), or
+        C{InstallResult.reboot(version)}
         to have the charge point reboot (through the Reset machinery:
         L{openocpp_cp_reset} with a Hard reset) and report Installed once it
         is accepted again. C{True} and C{False} mean installed and failed.
