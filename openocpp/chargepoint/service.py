@@ -60,6 +60,7 @@ from openocpp.chargepoint.diagnostics import Diagnostics, LogRing
 from openocpp.chargepoint.errors import NotAccepted, NotConnected
 from openocpp.chargepoint.extendedtrigger import ExtendedTrigger
 from openocpp.chargepoint.firmware import FirmwareUpdates
+from openocpp.chargepoint.firmware import _remove as remove_file
 from openocpp.chargepoint.handlers import CentralSystemRequests
 from openocpp.chargepoint.heartbeat import Heartbeat
 from openocpp.chargepoint.interfaces import IChargePoint
@@ -669,7 +670,8 @@ class ChargePoint(MultiService):
         finally:
             # Read into the TLS context: a key a keeper holds stays on disk
             # only while the context is built.
-            _remove_quietly(kept_elsewhere)
+            if kept_elsewhere is not None:
+                remove_file(kept_elsewhere)
 
     def _make_connection_service(
         self, profile: int, password: Any, ping: int, ca_certificates: Any,
@@ -1271,18 +1273,3 @@ class ChargePoint(MultiService):
         self.store.reset_connectors()
         self.log.info("Connector data reset")
         return succeed(None)
-
-
-def _remove_quietly(path: str | None) -> None:
-    """
-    Remove a file if it is there (a failure only logged: the next
-    connection overwrites it).
-    """
-    if path is None:
-        return
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        pass
-    except OSError as error:
-        Logger().warn("Cannot remove {path}: {error}", path=path, error=error)

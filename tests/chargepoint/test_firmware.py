@@ -303,22 +303,15 @@ class InstallFailedTests(FirmwareTestCase):
         self.assertEqual(self.cp._firmware.version(), None)
 
 
-class InstallVerificationFailedTests(FirmwareTestCase):
-    answer = InstallResult.verification_failed("checksum mismatch in the image")
+class InstallVerificationFailedTests(InstallFailedTests):
+    """
+    UpdateFirmware: OCPP 1.6's FirmwareStatus has no
+    InstallVerificationFailed: the installer's failed verification
+    (C{InstallResult.verification_failed}) is reported InstallationFailed,
+    as L{InstallFailedTests.test_installation_failed} checks.
+    """
 
-    def test_verification_failed_is_installation_failed(self):
-        """
-        UpdateFirmware: OCPP 1.6's FirmwareStatus has no
-        InstallVerificationFailed: the installer's failed verification is
-        reported InstallationFailed.
-        """
-        self.boot_and_clear()
-        self.update()
-        self.transfers.last.succeed()
-        self.cs.settle()
-        self.assertEqual(
-            self.statuses(), ["Downloading", "Downloaded", "Installing", "InstallationFailed"]
-        )
+    answer = InstallResult.verification_failed("checksum mismatch in the image")
 
 
 class InstallRaisesTests(FirmwareTestCase):
