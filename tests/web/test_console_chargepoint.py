@@ -193,7 +193,8 @@ class ChargePointPageBrowserTests(BrowserMixin, ApiMixin, TestCase):
         """
         ChangeAvailability Inoperative of the whole charge point asks
         first, naming its effect: cancelled, nothing is sent; confirmed,
-        it is sent and answered. Operative is sent without asking.
+        it is sent and answered. Operative is sent without asking. Reset
+        Hard asks, naming its effect; cancelled, it is not sent.
         """
         cp = yield self.booted("CP1")
         yield self.open_browser("/#/chargepoints/CP1")
@@ -219,6 +220,16 @@ class ChargePointPageBrowserTests(BrowserMixin, ApiMixin, TestCase):
         yield cp.wait_for(2)
         self.assertEqual(cp.received[-1], core.ChangeAvailabilityRequest(connector_id=0, type="Operative"))
         self.assertFalse((yield self.run_script("return document.querySelector('#confirm-dialog').open;")))
+
+        # Reset Hard asks too, saying transactions are not waited for.
+        yield self.open_form("Reset")
+        reset = form("Reset")
+        yield self.choose(f'{reset} [name="type"]', "Hard")
+        yield self.click(f"{reset} button[type=submit]")
+        yield self.wait_for("#confirm-dialog[open] #confirm-text", "Reset Hard: the charge point restarts")
+        yield self.click("#confirm-dialog[open] #confirm-no")
+        yield self.wait_for(f"{reset} .form-answer", "not sent")
+        self.assertEqual(len(cp.received), 2)
 
     @inlineCallbacks
     def test_remote_stop_offers_active_transactions_and_asks_first(self):
