@@ -32,7 +32,7 @@ from openocpp.rpc.frames import (
     parse_frame,
     unique_id_factory,
 )
-from openocpp.rpc.interfaces import IFrameObserver, IRpcSession
+from openocpp.rpc.interfaces import IFrameObserver, IParsedFrameObserver, IRpcSession
 from openocpp.rpc.redaction import loggable_frame
 from openocpp.transport.interfaces import IConnectionHandler, IOcppConnection
 
@@ -166,6 +166,11 @@ class RpcSession:
         # Ids of the peer's CALLs whose handler has not answered yet.
         self._answering: set[str] = set()
         self._observers: tuple[IFrameObserver, ...] = ()
+        # The observers shown the frames' text, and the
+        # IParsedFrameObservers shown what the session parsed or built:
+        # they need not read the text again (the metrics' cost per frame).
+        self._text_observers: tuple[IFrameObserver, ...] = ()
+        self._parsed_observers: tuple[IParsedFrameObserver, ...] = ()
         self._identity: str | None = None
         self._lost: Failure | None = None
 
@@ -263,7 +268,7 @@ class RpcSession:
 
         @param text: the WebSocket text message.
         """
-        for observer in self._observers:
+        for observer in self._text_observers:
             self._notify(observer, "in", text)
         if self.log_frames:
             self._log.debug(
@@ -275,10 +280,20 @@ class RpcSession:
         try:
             frame = parse_frame(text)
         except FrameError as error:
+            # What the session could not parse, the observers read.
+            for observer in self._parsed_observers:
+                self._notify(observer, "in", text)
             self._malformed(error, text)
             return
+        kind = type(frame)
+        if self._parsed_observers:
+            if kind is Call:
+                self._notify_parsed("in", 2, frame.unique_id, frame.action)
+            elif kind is CallResult:
+                self._notify_parsed("in", 3, frame.unique_id, None)
+            else:
+                self._notify_parsed("in", 4, frame.unique_id, str(frame.code))
         try:
-            kind = type(frame)
             if kind is Call:
                 self._call_received(frame)
             elif kind is CallResult:
@@ -345,6 +360,7 @@ class RpcSession:
             C{"out"}, the frame's text, this session).
         """
         self._observers += (observer,)
+        self._split_observers()
 
     def remove_observer(self, observer: IFrameObserver) -> None:
         """
@@ -356,6 +372,16 @@ class RpcSession:
         observers = list(self._observers)
         observers.remove(observer)
         self._observers = tuple(observers)
+        self._split_observers()
+
+    def _split_observers(self) -> None:
+        """
+        Sort L{_observers} into those shown text and those shown parsed
+        frames (L{IParsedFrameObserver}s).
+        """
+        observers = self._observers
+        self._parsed_observers = tuple(o for o in observers if IParsedFrameObserver.providedBy(o))
+        self._text_observers = tuple(o for o in observers if not IParsedFrameObserver.providedBy(o))
 
     # -- our calls -----------------------------------------------------------
 
@@ -394,7 +420,7 @@ class RpcSession:
                 pending.timeout, self._timed_out, pending
             )
             try:
-                self._send(pending.text)
+                self._send(pending.text, 2, pending.unique_id, pending.spec.name)
             except Exception:
                 # The transport refused the frame: this call fails, the next
                 # one may go through.
@@ -747,13 +773,16 @@ class RpcSession:
                 frame=frame,
                 identity=self._identity,
             )
-            text = CallErrorFrame(
-                frame.unique_id, ErrorCode.INTERNAL_ERROR, ""
-            ).serialise()
-        self._answer_text(text, frame.unique_id)
+            frame = CallErrorFrame(frame.unique_id, ErrorCode.INTERNAL_ERROR, "")
+            text = frame.serialise()
+        self._answer_text(text, frame.unique_id, code=str(frame.code))
 
     def _answer_text(
-        self, text: str, unique_id: str, spec: ActionSpec | None = None
+        self,
+        text: str,
+        unique_id: str,
+        spec: ActionSpec | None = None,
+        code: str | None = None,
     ) -> None:
         """
         Send an answer to one of the peer's CALLs, unless the connection is
@@ -762,6 +791,8 @@ class RpcSession:
         @param spec: for a CALLRESULT, its action: if the transport refuses
             it (e.g. too large), the peer gets an C{InternalError} instead,
             rather than no answer at all.
+        @param code: for a CALLERROR, its error code (C{None}: the text is a
+            CALLRESULT).
         """
         if self._lost is not None:
             self._log.debug(
@@ -772,7 +803,7 @@ class RpcSession:
             )
             return
         try:
-            self._send(text)
+            self._send(text, 3 if code is None else 4, unique_id, code)
         except Exception:
             self._log.failure(
                 "Sending the answer to {unique_id} to {identity} failed",
@@ -782,9 +813,18 @@ class RpcSession:
             if spec is not None:
                 self._internal_error(unique_id, spec)
 
-    def _send(self, text: str) -> None:
-        for observer in self._observers:
+    def _send(self, text: str, kind: int, unique_id: str, name: str | None) -> None:
+        """
+        Send one frame, showing it to the observers first.
+
+        @param kind: its message type (2, 3 or 4).
+        @param name: a CALL's action, a CALLERROR's error code, C{None} for a
+            CALLRESULT.
+        """
+        for observer in self._text_observers:
             self._notify(observer, "out", text)
+        if self._parsed_observers:
+            self._notify_parsed("out", kind, unique_id, name)
         if self.log_frames:
             self._log.debug(
                 "{identity} {direction} {text}",
@@ -793,6 +833,25 @@ class RpcSession:
                 text=loggable_frame(text),
             )
         self.connection.send_text(text)
+
+    def _notify_parsed(
+        self, direction: str, kind: int, unique_id: str, name: str | None
+    ) -> None:
+        """
+        Show a frame the session parsed or built to its
+        L{IParsedFrameObserver}s.
+        """
+        for observer in self._parsed_observers:
+            try:
+                observer.parsed(direction, kind, unique_id, name, self)
+            except Exception:
+                self._log.failure(
+                    "Frame observer {observer} failed on a frame {direction} "
+                    "for {identity}",
+                    observer=type(observer).__qualname__,
+                    direction=direction,
+                    identity=self._identity,
+                )
 
     def _notify(self, observer: IFrameObserver, direction: str, text: str) -> None:
         try:
