@@ -3,6 +3,7 @@ L{RpcSession}: one OCPP-J connection seen as remote procedure calls, both
 ways (OCPP-J 1.6, section 4).
 """
 
+import dataclasses
 import types
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -42,6 +43,11 @@ from openocpp.transport.interfaces import IConnectionHandler, IOcppConnection
 RequestHandler = Callable[[Any], Any]
 
 _ERROR_CODES: dict[str, ErrorCode] = {code.value: code for code in ErrorCode}
+
+#: The response classes without fields: their payload is always C{{}}.
+_FIELDLESS_RESPONSES = frozenset(
+    spec.response for spec in ACTIONS.values() if not dataclasses.fields(spec.response)
+)
 
 # All the peer is told when we fail to answer, so that nothing of our
 # internals (tracebacks, exception texts) leaks to it.
@@ -689,6 +695,12 @@ class RpcSession:
                 expected=spec.response.__name__,
             )
             self._internal_error(unique_id, spec)
+            return
+        if type(response) in _FIELDLESS_RESPONSES:
+            # A response of no fields has one payload, {} (its schema's
+            # only one): nothing to encode or check (StatusNotification's
+            # and MeterValues', most of a central system's answers).
+            self._answer_text(CallResult(unique_id, {}).serialise(), unique_id, spec)
             return
         try:
             payload = codec.encode(response)
