@@ -134,6 +134,11 @@ class OcppConnection:
 
     _log = Logger()
 
+    # One per connection: no instance dictionary.
+    __slots__ = (
+        "_protocol", "identity", "peer", "security_profile", "client_certificate", "max_message_size",
+    )
+
     def __init__(
         self,
         protocol: OcppProtocolMixin,
@@ -220,6 +225,9 @@ class _ReadingValve:
     Costs nothing per message: the transport calls it only when its buffer
     crosses the bound.
     """
+
+    # One per connection: no instance dictionary.
+    __slots__ = ("_protocol", "_clock", "_timeout", "_stalled", "paused")
 
     def __init__(self, protocol: "OcppProtocolMixin", clock: IReactorTime, timeout: float):
         """
