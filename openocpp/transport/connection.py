@@ -476,7 +476,7 @@ class OcppProtocolMixin:
 
         Whole masked text frames at the start of C{data}, on an open
         connection between frames, are read here first
-        (L{framing.read_text_frame}) and handed to L{text_received}, as
+        (L{framing.read_text_frame}) and handed to L{_text_message}, as
         autobahn would, message after message; autobahn gets the rest (from
         the first frame that is anything else), or everything whenever
         anything would make its frame machine do more than that: a frame
