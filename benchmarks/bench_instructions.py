@@ -18,11 +18,13 @@ both runs, so
     instructions per call = (I(second) - I(first)) / (clients x (second - first))
 
 with C{I} the instructions callgrind counted in the server process.  The
-hash seed is fixed (C{PYTHONHASHSEED=0}); what is left to vary from one run
-to the next is timing (how many calls one store commit groups, how many
-frames one read brings): a few per cent, less than the changes worth
-keeping.  Slow (callgrind runs the server some 50 times slower): a minute
-or two per server with the defaults.
+hash seed is fixed (C{PYTHONHASHSEED=0}).  With C{--clients 1} every call
+is a reactor turn and a commit of its own, and two runs of one tree agree
+within about 1 %: use it to compare a change with its base.  With more
+clients, how many calls a read and a commit group depends on how the
+processes are scheduled (two runs of one tree: about 3 % apart), closer to
+a loaded server.  Slow (callgrind runs the server some 50 times slower):
+a few minutes per server.
 
 The per-function profile of the second run is kept with C{--keep DIR}
 (C{callgrind_annotate DIR/openocpp-275.callgrind} shows the C functions;
