@@ -314,16 +314,23 @@ class ChargePoint:
         stats.booted += 1
         return True
 
-    async def run(self, interval: float) -> None:
+    async def run(self, interval: float, calls: int = 0) -> None:
         """
         Loop over the mix until the end of the run: back to back, or one
         call every C{interval} seconds from a random phase.
+
+        @param calls: if not 0, stop after this many calls instead (a fixed
+            amount of work, for instruction counts).
         """
         stats = self.stats
         clock = time.perf_counter
         end = stats.end
         due = clock() + random.uniform(0.0, interval)
+        made = 0
         while True:
+            if calls and made >= calls:
+                return
+            made += 1
             if interval:
                 now = clock()
                 if due > now:
@@ -407,7 +414,7 @@ async def main(options) -> dict:
         return {"aborted": True}
     stats.start, stats.end = float(command[1]), float(command[2])
     running = [
-        loop.create_task(charge_point.run(options.interval))
+        loop.create_task(charge_point.run(options.interval, options.calls))
         for charge_point, booted in zip(charge_points, ready)
         if booted
     ]
@@ -442,6 +449,10 @@ def parse_options(argv=None):
         "--interval", type=float, default=0.0, help="seconds between a charge point's calls (0: flat out)"
     )
     parser.add_argument("--call-timeout", type=float, default=30.0, help="seconds to wait for an answer")
+    parser.add_argument(
+        "--calls", type=int, default=0,
+        help="calls each charge point makes, then stops (0: until the end of the run)",
+    )
     parser.add_argument("--result", required=True, help="file the figures are written to, as JSON")
     return parser.parse_args(argv)
 

@@ -23,7 +23,9 @@ answers:
     authentications refused, by HTTP status.
 
 The calls are counted by a frame observer per session
-(L{Metrics.observer}), which reads only the frames' first members.
+(L{Metrics.observer}), which reads only the frames' first members: those the
+session parsed already (L{IParsedFrameObserver}), the text only of the
+frames the session could not parse.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from zope.interface import implementer
 
-from openocpp.rpc.interfaces import IFrameObserver
+from openocpp.rpc.interfaces import IParsedFrameObserver
 
 #: The C{Content-Type} of L{Metrics.exposition}.
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -157,7 +159,7 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-@implementer(IFrameObserver)
+@implementer(IParsedFrameObserver)
 class CallMetrics:
     """
     Counts the CALLs of one session and times their answers, from the
@@ -173,12 +175,34 @@ class CallMetrics:
         self._pending: dict[tuple[str, Any], tuple[str, float]] = {}
 
     def __call__(self, direction: str, text: str, session: Any) -> None:
+        """
+        Count a frame from its text (one the session could not parse).
+        """
         try:
             frame = orjson.loads(text)
             kind = frame[0]
             unique_id = frame[1]
         except (ValueError, TypeError, IndexError, KeyError):
             return  # not a frame: the session answers it, nothing to count
+        if kind == 2:
+            try:
+                name = str(frame[2])
+            except (IndexError, TypeError):
+                name = None
+        elif kind == 4:
+            name = frame[2] if len(frame) > 2 else ""
+        else:
+            name = None
+        self.parsed(direction, kind, unique_id, name, session)
+
+    def parsed(self, direction: str, kind: Any, unique_id: Any, name: Any, session: Any) -> None:
+        """
+        Count a frame from its first members: a CALL is timed from now, a
+        CALLRESULT or CALLERROR answering one is counted.
+
+        @param name: a CALL's action (C{None}: it has none, it is not
+            timed), a CALLERROR's code.
+        """
         pending = self._pending
         if kind == 2:
             if direction == "out":
@@ -189,10 +213,11 @@ class CallMetrics:
                     self._metrics.count_call(action, "out", "unanswered", None)
             if len(pending) >= _MAX_PENDING:
                 pending.clear()
-            try:
-                pending[(direction, unique_id)] = (str(frame[2]), self._clock.seconds())
-            except (IndexError, TypeError):
-                pass
+            if name is not None:
+                try:
+                    pending[(direction, unique_id)] = (name, self._clock.seconds())
+                except TypeError:
+                    pass  # an id that is no dictionary key
             return
         if kind != 3 and kind != 4:
             return
@@ -209,4 +234,4 @@ class CallMetrics:
             self._metrics.count_call(action, caller, "result", seconds)
         else:
             self._metrics.count_call(action, caller, "error", seconds)
-            self._metrics.count_error(frame[2] if len(frame) > 2 else "", caller)
+            self._metrics.count_error(name, caller)

@@ -29,9 +29,13 @@ def identities(template: str, count: int) -> list[str]:
     C{n} from 1 (C{"SIM{n:04d}"} gives C{SIM0001}, C{SIM0002}, ...).
 
     @raise ValueError: C{count} is above 1 and the template has no C{{n}},
-        or it does not format, or two charge points would share an identity;
+        or it does not format, or one of the identities is no charge point
+        identity (L{openocpp.transport.identity.check_identity}: too long, a
+        path separator, ...), or two charge points would share an identity;
         the message names C{--identity}.
     """
+    from openocpp.transport.identity import InvalidIdentity, check_identity
+
     if count < 1:
         raise ValueError(f"--count must be 1 or more, not {count}")
     if count > 1 and "{n" not in template:
@@ -46,6 +50,13 @@ def identities(template: str, count: int) -> list[str]:
             raise ValueError(
                 f"--identity {template!r} is not a template of {{n}}: {error}"
             ) from None
+        try:
+            check_identity(names[-1])
+        except InvalidIdentity as error:
+            # Said here, naming the option: the charge point's config would
+            # say it too, but not which option (nor, with --count, which n).
+            made = f" gives {names[-1]!r}" if names[-1] != template else ""
+            raise ValueError(f"--identity {template!r}{made}: {error}") from None
     if len(set(names)) != len(names):
         raise ValueError(f"--identity {template!r} gives two charge points the same identity")
     return names

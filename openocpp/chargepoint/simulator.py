@@ -236,6 +236,7 @@ class ScenarioRunner:
             yield self._steps(self.steps)
             if not self.loop:
                 return
+            yield self._turn()
 
     @inlineCallbacks
     def _steps(self, steps):
@@ -359,7 +360,15 @@ class ScenarioRunner:
     def _wait(self, seconds):
         return self._sleep(seconds)
 
+    def _turn(self):
+        # A turn of the reactor between two rounds of steps: steps that do
+        # not wait (answer, plug_in with an EV already in) repeated many
+        # times, or again and again with --loop, would otherwise hold the
+        # reactor for good: no I/O, no SIGTERM handled.
+        return self._sleep(0, self.charge_point.clock)
+
     @inlineCallbacks
     def _repeat(self, times, steps):
         for _ in range(times):
             yield self._steps(steps)
+            yield self._turn()

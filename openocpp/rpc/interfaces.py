@@ -102,3 +102,26 @@ class IFrameObserver(Interface):
         @param session: the L{IRpcSession} that sent or received it.
         @return: ignored.
         """
+
+
+class IParsedFrameObserver(IFrameObserver):
+    """
+    An L{IFrameObserver} that needs only a frame's first members: the
+    session shows it what it parsed (or built, for the frames it sends)
+    instead of the text, so the frame is not parsed twice.  It is called
+    with the text, as an L{IFrameObserver}, for the frames the session
+    cannot parse (malformed).  Called at the same moments, with the same
+    guarantees.
+    """
+
+    def parsed(direction, kind, unique_id, name, session):
+        """
+        @param direction: C{"in"} for a frame received, C{"out"} for one sent.
+        @param kind: the message type: 2 (CALL), 3 (CALLRESULT) or 4
+            (CALLERROR).
+        @param unique_id: the frame's unique id (a C{str}).
+        @param name: a CALL's action, a CALLERROR's error code (as on the
+            wire), C{None} for a CALLRESULT.
+        @param session: the L{IRpcSession} that sent or received it.
+        @return: ignored.
+        """

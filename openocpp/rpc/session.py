@@ -3,6 +3,7 @@ L{RpcSession}: one OCPP-J connection seen as remote procedure calls, both
 ways (OCPP-J 1.6, section 4).
 """
 
+import dataclasses
 import types
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -32,7 +33,7 @@ from openocpp.rpc.frames import (
     parse_frame,
     unique_id_factory,
 )
-from openocpp.rpc.interfaces import IFrameObserver, IRpcSession
+from openocpp.rpc.interfaces import IFrameObserver, IParsedFrameObserver, IRpcSession
 from openocpp.rpc.redaction import loggable_frame
 from openocpp.transport.interfaces import IConnectionHandler, IOcppConnection
 
@@ -42,6 +43,11 @@ from openocpp.transport.interfaces import IConnectionHandler, IOcppConnection
 RequestHandler = Callable[[Any], Any]
 
 _ERROR_CODES: dict[str, ErrorCode] = {code.value: code for code in ErrorCode}
+
+#: The response classes without fields: their payload is always C{{}}.
+_FIELDLESS_RESPONSES = frozenset(
+    spec.response for spec in ACTIONS.values() if not dataclasses.fields(spec.response)
+)
 
 # All the peer is told when we fail to answer, so that nothing of our
 # internals (tracebacks, exception texts) leaks to it.
@@ -166,6 +172,11 @@ class RpcSession:
         # Ids of the peer's CALLs whose handler has not answered yet.
         self._answering: set[str] = set()
         self._observers: tuple[IFrameObserver, ...] = ()
+        # The observers shown the frames' text, and the
+        # IParsedFrameObservers shown what the session parsed or built:
+        # they need not read the text again (the metrics' cost per frame).
+        self._text_observers: tuple[IFrameObserver, ...] = ()
+        self._parsed_observers: tuple[IParsedFrameObserver, ...] = ()
         self._identity: str | None = None
         self._lost: Failure | None = None
 
@@ -263,7 +274,7 @@ class RpcSession:
 
         @param text: the WebSocket text message.
         """
-        for observer in self._observers:
+        for observer in self._text_observers:
             self._notify(observer, "in", text)
         if self.log_frames:
             self._log.debug(
@@ -275,10 +286,20 @@ class RpcSession:
         try:
             frame = parse_frame(text)
         except FrameError as error:
+            # What the session could not parse, the observers read.
+            for observer in self._parsed_observers:
+                self._notify(observer, "in", text)
             self._malformed(error, text)
             return
+        kind = type(frame)
+        if self._parsed_observers:
+            if kind is Call:
+                self._notify_parsed("in", 2, frame.unique_id, frame.action)
+            elif kind is CallResult:
+                self._notify_parsed("in", 3, frame.unique_id, None)
+            else:
+                self._notify_parsed("in", 4, frame.unique_id, str(frame.code))
         try:
-            kind = type(frame)
             if kind is Call:
                 self._call_received(frame)
             elif kind is CallResult:
@@ -345,6 +366,7 @@ class RpcSession:
             C{"out"}, the frame's text, this session).
         """
         self._observers += (observer,)
+        self._split_observers()
 
     def remove_observer(self, observer: IFrameObserver) -> None:
         """
@@ -356,6 +378,16 @@ class RpcSession:
         observers = list(self._observers)
         observers.remove(observer)
         self._observers = tuple(observers)
+        self._split_observers()
+
+    def _split_observers(self) -> None:
+        """
+        Sort L{_observers} into those shown text and those shown parsed
+        frames (L{IParsedFrameObserver}s).
+        """
+        observers = self._observers
+        self._parsed_observers = tuple(o for o in observers if IParsedFrameObserver.providedBy(o))
+        self._text_observers = tuple(o for o in observers if not IParsedFrameObserver.providedBy(o))
 
     # -- our calls -----------------------------------------------------------
 
@@ -394,7 +426,7 @@ class RpcSession:
                 pending.timeout, self._timed_out, pending
             )
             try:
-                self._send(pending.text)
+                self._send(pending.text, 2, pending.unique_id, pending.spec.name)
             except Exception:
                 # The transport refused the frame: this call fails, the next
                 # one may go through.
@@ -664,6 +696,12 @@ class RpcSession:
             )
             self._internal_error(unique_id, spec)
             return
+        if type(response) in _FIELDLESS_RESPONSES:
+            # A response of no fields has one payload, {} (its schema's
+            # only one): nothing to encode or check (StatusNotification's
+            # and MeterValues', most of a central system's answers).
+            self._answer_text(CallResult(unique_id, {}).serialise(), unique_id, spec)
+            return
         try:
             payload = codec.encode(response)
             codec.validate(spec.response, payload)
@@ -747,13 +785,16 @@ class RpcSession:
                 frame=frame,
                 identity=self._identity,
             )
-            text = CallErrorFrame(
-                frame.unique_id, ErrorCode.INTERNAL_ERROR, ""
-            ).serialise()
-        self._answer_text(text, frame.unique_id)
+            frame = CallErrorFrame(frame.unique_id, ErrorCode.INTERNAL_ERROR, "")
+            text = frame.serialise()
+        self._answer_text(text, frame.unique_id, code=str(frame.code))
 
     def _answer_text(
-        self, text: str, unique_id: str, spec: ActionSpec | None = None
+        self,
+        text: str,
+        unique_id: str,
+        spec: ActionSpec | None = None,
+        code: str | None = None,
     ) -> None:
         """
         Send an answer to one of the peer's CALLs, unless the connection is
@@ -762,6 +803,8 @@ class RpcSession:
         @param spec: for a CALLRESULT, its action: if the transport refuses
             it (e.g. too large), the peer gets an C{InternalError} instead,
             rather than no answer at all.
+        @param code: for a CALLERROR, its error code (C{None}: the text is a
+            CALLRESULT).
         """
         if self._lost is not None:
             self._log.debug(
@@ -772,7 +815,7 @@ class RpcSession:
             )
             return
         try:
-            self._send(text)
+            self._send(text, 3 if code is None else 4, unique_id, code)
         except Exception:
             self._log.failure(
                 "Sending the answer to {unique_id} to {identity} failed",
@@ -782,9 +825,18 @@ class RpcSession:
             if spec is not None:
                 self._internal_error(unique_id, spec)
 
-    def _send(self, text: str) -> None:
-        for observer in self._observers:
+    def _send(self, text: str, kind: int, unique_id: str, name: str | None) -> None:
+        """
+        Send one frame, showing it to the observers first.
+
+        @param kind: its message type (2, 3 or 4).
+        @param name: a CALL's action, a CALLERROR's error code, C{None} for a
+            CALLRESULT.
+        """
+        for observer in self._text_observers:
             self._notify(observer, "out", text)
+        if self._parsed_observers:
+            self._notify_parsed("out", kind, unique_id, name)
         if self.log_frames:
             self._log.debug(
                 "{identity} {direction} {text}",
@@ -793,6 +845,25 @@ class RpcSession:
                 text=loggable_frame(text),
             )
         self.connection.send_text(text)
+
+    def _notify_parsed(
+        self, direction: str, kind: int, unique_id: str, name: str | None
+    ) -> None:
+        """
+        Show a frame the session parsed or built to its
+        L{IParsedFrameObserver}s.
+        """
+        for observer in self._parsed_observers:
+            try:
+                observer.parsed(direction, kind, unique_id, name, self)
+            except Exception:
+                self._log.failure(
+                    "Frame observer {observer} failed on a frame {direction} "
+                    "for {identity}",
+                    observer=type(observer).__qualname__,
+                    direction=direction,
+                    identity=self._identity,
+                )
 
     def _notify(self, observer: IFrameObserver, direction: str, text: str) -> None:
         try:

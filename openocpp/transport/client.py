@@ -55,6 +55,7 @@ from openocpp.transport.connection import (
 from openocpp.transport.errors import HandshakeFailed
 from openocpp.transport.identity import check_identity, connection_url
 from openocpp.transport.interfaces import IConnectionHandler, IOcppConnection
+from openocpp.transport.quietlines import QuietTLSFailures
 from openocpp.transport.security import (
     MINIMUM_TLS_VERSION,
     SecurityProfile,
@@ -111,7 +112,7 @@ def check_client_configuration(
     return profile
 
 
-class OcppClientProtocol(OcppProtocolMixin, WebSocketClientProtocol):
+class OcppClientProtocol(OcppProtocolMixin, QuietTLSFailures, WebSocketClientProtocol):
     """
     A charge point's WebSocket connection to the central system.  Made by
     L{OcppClientFactory}.

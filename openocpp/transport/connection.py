@@ -6,6 +6,7 @@ drives the connection's L{IConnectionHandler}.
 
 from __future__ import annotations
 
+import os
 from typing import Any, Callable
 
 from autobahn.websocket.protocol import WebSocketProtocol
@@ -17,6 +18,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from openocpp.transport import framing
 from openocpp.transport._timer import install_timer
 from openocpp.transport.errors import ConnectionClosed, MessageTooLarge
 from openocpp.transport.interfaces import IConnectionHandler, IOcppConnection
@@ -132,6 +134,11 @@ class OcppConnection:
 
     _log = Logger()
 
+    # One per connection: no instance dictionary.
+    __slots__ = (
+        "_protocol", "identity", "peer", "security_profile", "client_certificate", "max_message_size",
+    )
+
     def __init__(
         self,
         protocol: OcppProtocolMixin,
@@ -183,7 +190,7 @@ class OcppConnection:
         payload = text.encode("utf-8")
         if 0 < self.max_message_size < len(payload):
             raise MessageTooLarge(len(payload), self.max_message_size)
-        self._protocol.sendMessage(payload, isBinary=False)
+        self._protocol.send_text_payload(payload)
 
     def when_lost(self) -> Deferred[ConnectionClosed]:
         """
@@ -218,6 +225,9 @@ class _ReadingValve:
     Costs nothing per message: the transport calls it only when its buffer
     crosses the bound.
     """
+
+    # One per connection: no instance dictionary.
+    __slots__ = ("_protocol", "_clock", "_timeout", "_stalled", "paused")
 
     def __init__(self, protocol: "OcppProtocolMixin", clock: IReactorTime, timeout: float):
         """
@@ -463,8 +473,100 @@ class OcppProtocolMixin:
         own C{dataReceived} does, without its debug line: its arguments
         (C{hltype}, C{hlval}) are built on every read even when debug
         logging is off (about 1.5 % of a busy central system's CPU).
+
+        Whole masked text frames at the start of C{data}, on an open
+        connection between frames, are read here first
+        (L{framing.read_text_frame}) and handed to L{_text_message}, as
+        autobahn would, message after message; autobahn gets the rest (from
+        the first frame that is anything else), or everything whenever
+        anything would make its frame machine do more than that: a frame
+        or message under way, bytes buffered, compression, frame or octet
+        logging, timings, a listener of its C{"message"} event.
         """
+        if (
+            self.state == WebSocketProtocol.STATE_OPEN
+            and self.current_frame is None
+            and not self.data
+            and not self.inside_message
+            and self._perMessageCompress is None
+            and self.applyMask
+            and not self.logFrames
+            and not self.logOctets
+            and not self.trackedTimings
+            and not self._listeners
+        ):
+            data = self._read_text_frames(data)
+            if not data:
+                return
         self._dataReceived(data)
+
+    def _read_text_frames(self, data: bytes) -> bytes:
+        """
+        Deliver the whole masked text frames at the start of C{data} (see
+        L{dataReceived}).
+
+        @return: what is left for autobahn: from the first byte that is not
+            such a frame, or everything after the connection stopped being
+            open.
+        """
+        start = 0
+        limit = self.maxMessagePayloadSize
+        frame_limit = self.maxFramePayloadSize
+        if 0 < frame_limit and (limit <= 0 or frame_limit < limit):
+            limit = frame_limit
+        stats = self.trafficStats
+        read = framing.read_text_frame
+        while True:
+            frame = read(data, start, limit)
+            if frame is None:
+                break
+            text, length, end = frame
+            stats.incomingOctetsWireLevel += end - start
+            stats.incomingOctetsWebSocketLevel += length
+            stats.incomingOctetsAppLevel += length
+            stats.incomingWebSocketFrames += 1
+            stats.incomingWebSocketMessages += 1
+            start = end
+            self._text_message(text)
+            if self.state != WebSocketProtocol.STATE_OPEN or self.data:
+                break
+        return data[start:] if start else data
+
+    def send_text_payload(self, payload: bytes) -> None:
+        """
+        Send one text message (UTF-8 C{payload}): as one whole frame built
+        here (L{framing.text_frame}) and written with L{sendData}, as
+        autobahn's C{sendMessage} would, when nothing asks autobahn for more
+        (compression, fragmenting, frame logging, timings, over its size
+        limit); else with autobahn's C{sendMessage}.
+        """
+        length = len(payload)
+        if (
+            self._perMessageCompress is not None
+            or self.logFrames
+            or self.trackedTimings
+            or 0 < self.autoFragmentSize < length
+            or 0 < self.maxMessagePayloadSize < length
+            or self.state != WebSocketProtocol.STATE_OPEN
+        ):
+            self.sendMessage(payload, isBinary=False)
+            return
+        if self.factory.isServer:
+            masked = self.maskServerFrames
+        else:
+            masked = self.maskClientFrames
+        key = None
+        if masked:
+            if not self.applyMask:
+                self.sendMessage(payload, isBinary=False)
+                return
+            key = os.urandom(4)
+        stats = self.trafficStats
+        stats.outgoingWebSocketMessages += 1
+        stats.outgoingOctetsAppLevel += length
+        stats.outgoingOctetsWebSocketLevel += length
+        stats.outgoingWebSocketFrames += 1
+        self.sendData(framing.text_frame(payload, key))
 
     def sendData(self, data: bytes, sync: bool = False, chopsize: int | None = None) -> None:
         """
@@ -520,6 +622,13 @@ class OcppProtocolMixin:
                 CLOSE_UNSUPPORTED_DATA, "OCPP-J accepts text messages only"
             )
             return
+        # autobahn checked the payload is valid UTF-8 (else it closed with 1007)
+        self._text_message(payload.decode("utf-8"))
+
+    def _text_message(self, text: str) -> None:
+        """
+        Hand a text message to the handler (see L{onMessage}).
+        """
         handler = self._handler
         if handler is None or self.state != WebSocketProtocol.STATE_OPEN:
             self._log.debug(
@@ -528,8 +637,6 @@ class OcppProtocolMixin:
                 peer=self.peer,
             )
             return
-        # autobahn checked the payload is valid UTF-8 (else it closed with 1007)
-        text = payload.decode("utf-8")
         try:
             handler.text_received(text)
         except Exception:

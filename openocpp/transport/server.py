@@ -74,6 +74,7 @@ from openocpp.transport.connection import (
     OcppProtocolMixin,
 )
 from openocpp.transport.identity import InvalidIdentity, identity_from_path
+from openocpp.transport.quietlines import QuietTLSFailures
 from openocpp.transport.interfaces import IConnectionHandler, IOcppConnection
 from openocpp.transport.security import (
     AuthenticationRefused,
@@ -147,7 +148,7 @@ def _printable(text: str) -> str:
     return "".join(char if char.isprintable() else " " for char in text)
 
 
-class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
+class OcppServerProtocol(OcppProtocolMixin, QuietTLSFailures, WebSocketServerProtocol):
     """
     One charge point's WebSocket connection to the central system.  Made by
     L{OcppServerFactory}; see the module docstring for the handshake.
@@ -164,6 +165,8 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
     _address: str | None = None
     _over_quota: str | None = None
     _health_check = False
+    # Whether the refusal of this handshake was logged already (our line).
+    _refusal_logged = False
 
     def connectionMade(self) -> None:
         """
@@ -232,6 +235,7 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
                 peer=self.peer,
                 limit=MAX_HANDSHAKE_SIZE,
             )
+            self._refusal_logged = True
             self._request_seen = True
             self.failHandshake("Request Header Fields Too Large", 431)
             return
@@ -242,6 +246,7 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
                 self._log.warn(
                     "Refused {peer}: HTTP 503 {reason}", peer=self.peer, reason=self._over_quota
                 )
+            self._refusal_logged = True
             self.failHandshake(self._over_quota, 503)
             return
         super().processHandshake()
@@ -384,6 +389,7 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
                 code=failure.value.code,
                 reason=reason,
             )
+            self._refusal_logged = True
             return failure
         self._log.failure(
             "Error deciding on the connection of {identity} ({peer})",
@@ -391,6 +397,7 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
             identity=self.identity or self._request_path,
             peer=self.peer,
         )
+        self._refusal_logged = True
         return Failure(
             ConnectionDeny(ConnectionDeny.INTERNAL_SERVER_ERROR, "Internal Server Error")
         )
@@ -411,17 +418,22 @@ class OcppServerProtocol(OcppProtocolMixin, WebSocketServerProtocol):
                 responseHeaders.append(
                     ("WWW-Authenticate", 'Basic realm="OCPP", charset="UTF-8"')
                 )
-        if self._health_check and code in (426, 503):
-            # A load balancer's health check (deploy/haproxy.cfg: GET /
-            # expecting 426, every 2 s; 503 while the node is full):
-            # answered, and no line logged for it, which autobahn's
-            # failHandshake would write (two).
-            self.wasNotCleanReason = reason
-            self.sendHttpErrorResponse(code, _printable(reason or ""), responseHeaders)
-            self.wasClean = True  # (so that dropConnection's line is debug)
-            self.dropConnection(abort=False)
-            return
-        super().failHandshake(_printable(reason or ""), code, responseHeaders)
+        reason = _printable(reason or "")
+        # One line per refusal: ours, logged where it was decided (or here
+        # for what autobahn refuses itself: a request that is no WebSocket
+        # upgrade, a bad version...), and not autobahn's two beside it
+        # ("failing WebSocket opening handshake", "dropping connection").
+        # A load balancer's health check (deploy/haproxy.cfg: GET /
+        # expecting 426, every 2 s; 503 while the node is full) logs none.
+        if not self._refusal_logged and not (self._health_check and code in (426, 503)):
+            self._log.warn(
+                "Refused {peer}: HTTP {code} {reason}", peer=self.peer, code=code, reason=reason
+            )
+        self._refusal_logged = True
+        self.wasNotCleanReason = reason
+        self.sendHttpErrorResponse(code, reason, responseHeaders)
+        self.wasClean = True  # (so that dropConnection's line is debug)
+        self.dropConnection(abort=False)
 
     def onOpen(self) -> None:
         """

@@ -265,6 +265,7 @@ class ApiResource(Resource):
         self._streams = streams
         self._authenticator = authenticator
         self._openapi = openapi
+        self._query_names = _query_names(openapi)
         # The feature pages' handlers, each in its own module (they use this
         # module's errors, hence imported here).
         from openocpp.web.firmware import FirmwareRoutes
@@ -330,6 +331,7 @@ class ApiResource(Resource):
                     headers={b"allow": b", ".join(route.allowed())},
                 )
             who = "anonymous" if route.public else self._authenticate(request)
+            self._check_query(request, route, captured, method)
             if method in (b"POST", b"PUT", b"PATCH"):
                 self._check_content_type(request)
         except ApiError as error:
@@ -368,6 +370,31 @@ class ApiResource(Resource):
             if captured is not None:
                 return route, captured
         raise ApiError(404, "not_found", f"no such resource: {request.path.decode('latin-1')}")
+
+    def _check_query(self, request: Any, route: Route, captured: dict, method: bytes) -> None:
+        """
+        Refuse a query argument the route does not take (by the OpenAPI
+        document): a misspelt filter would otherwise be ignored and the
+        answer look like a filtered one.
+        """
+        if not request.args:
+            return
+        path = "/api/" + route.pattern
+        if path not in self._query_names and "action" in captured:
+            path = path.replace("{action}", captured["action"])
+        names = self._query_names.get(path, {}).get((b"GET" if method == b"HEAD" else method).decode("ascii").lower())
+        if names is None:
+            return  # (a route the document does not describe: nothing to check against)
+        unknown = sorted(
+            name.decode("utf-8", "replace") for name in request.args if name.decode("utf-8", "replace") not in names
+        )
+        if unknown:
+            takes = f"it takes {', '.join(sorted(names))}" if names else "it takes none"
+            raise ApiError(
+                400, "bad_query",
+                f"unknown query argument{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} for "
+                f"{method.decode('latin-1')} {request.path.decode('latin-1')}: {takes}",
+            )
 
     def _authenticate(self, request: Any) -> str:
         who = self._authenticator.authenticate(request)
@@ -730,6 +757,26 @@ class ApiResource(Resource):
         after = int(last) if last is not None and last.strip().isdigit() else None
         self._streams.open(call.request, identity=call.arg("chargepoint"), after=after)
         return STREAMING
+
+
+def _query_names(openapi: bytes) -> dict[str, dict[str, set[str]]]:
+    """
+    The query arguments each path and method of the OpenAPI document takes:
+    C{{path: {method: {name, ...}}}}.
+    """
+    try:
+        paths = json.loads(openapi).get("paths", {})
+    except (ValueError, AttributeError):
+        return {}
+    names: dict[str, dict[str, set[str]]] = {}
+    for path, item in paths.items():
+        shared = {p["name"] for p in item.get("parameters", ()) if p.get("in") == "query"}
+        for method, operation in item.items():
+            if method == "parameters" or not isinstance(operation, dict):
+                continue
+            own = {p["name"] for p in operation.get("parameters", ()) if p.get("in") == "query"}
+            names.setdefault(path, {})[method] = shared | own
+    return names
 
 
 def _stored(written: Deferred) -> Deferred:

@@ -34,8 +34,9 @@ class IdentityTests(SynchronousTestCase):
     def test_template_errors(self):
         """
         Without C{{n}} and more than one charge point, a template that does
-        not format, or one giving two the same identity: one error naming
-        C{--identity}.
+        not format, one giving an identity that is none (too long, a path
+        separator: which one is named), or one giving two the same
+        identity: one error naming C{--identity}.
         """
         for template, count, message in [
             ("SIM", 2, "--identity 'SIM' must hold {n} (e.g. 'SIM{n:04d}') with --count 2"),
@@ -43,6 +44,10 @@ class IdentityTests(SynchronousTestCase):
             ("SIM{n:.0}", 2, "--identity 'SIM{n:.0}' is not a template of {n}: "
                              "Precision not allowed in integer format specifier"),
             ("SIM{n:.0e}", 11, "--identity 'SIM{n:.0e}' gives two charge points the same identity"),
+            ("SIM{n:099d}", 2, f"--identity 'SIM{{n:099d}}' gives 'SIM{1:099d}': "
+                               "charge point identity is 102 characters long, more than 48"),
+            ("A/{n}", 2, "--identity 'A/{n}' gives 'A/1': charge point identity contains a '/' (a path separator)"),
+            ("A/B", 1, "--identity 'A/B': charge point identity contains a '/' (a path separator)"),
         ]:
             with self.assertRaises(ValueError) as caught:
                 identities(template, count)

@@ -140,6 +140,74 @@ class RunnerTests(SynchronousTestCase):
         assert_near(self, self.stats.energy_wh, 3000, 5)
         self.assertEqual(self.meter.ev(1).soc, 100.0)
 
+    def counting_answers(self, most):
+        """
+        Count the runner's writes to the charge point's answers; past
+        C{most}, end it (a C{CancelledError}, which the steps pass on), so
+        that steps holding the reactor fail the test instead of hanging it.
+        """
+        from twisted.internet.defer import CancelledError
+
+        written = []
+
+        class Answers(dict):
+            def __setitem__(self, key, value):
+                written.append(key)
+                if len(written) > most:
+                    raise CancelledError("steps held the reactor")
+                super().__setitem__(key, value)
+
+        self.cp.answers = Answers(self.cp.answers)
+        return written
+
+    def one_turn(self):
+        """
+        What one iteration of a reactor runs: the calls due when it starts
+        (C{Clock.advance(0)} would also run those they schedule for now).
+        """
+        due = [call for call in self.clock.calls if call.getTime() <= self.clock.seconds()]
+        for call in due:
+            self.clock.calls.remove(call)
+            call.func(*call.args, **call.kw)
+
+    def test_repeat_of_steps_that_do_not_wait_gives_the_reactor_turns(self):
+        """
+        A repeat of steps that wait for nothing (answer) runs one round a
+        reactor turn, not all of them in the turn it starts: a huge C{times}
+        cannot hold the reactor (no I/O, no SIGTERM handled).
+        """
+        written = self.counting_answers(most=50)
+        steps = [{"repeat": {"times": 40, "steps": [{"answer": {"action": "Reset", "status": "Rejected"}}]}}]
+        runner = ScenarioRunner(self.cp, parse_scenario(steps).steps, self.meter, self.stats, self.clock)
+        done = runner.start()
+        self.assertEqual(len(written), 1)
+        self.assertFalse(done.called)
+        self.one_turn()
+        self.assertEqual(len(written), 2)
+        for _ in range(39):
+            self.one_turn()
+        self.assertEqual(len(written), 40)
+        self.assertIsNone(self.successResultOf(done))
+
+    def test_loop_of_steps_that_do_not_wait_gives_the_reactor_turns(self):
+        """
+        With C{loop}, steps that wait for nothing run one round a reactor
+        turn, again and again, until stopped.
+        """
+        written = self.counting_answers(most=50)
+        steps = [{"answer": {"action": "Reset", "status": "Rejected"}}]
+        runner = ScenarioRunner(self.cp, parse_scenario(steps).steps, self.meter, self.stats, self.clock,
+                                loop=True)
+        done = runner.start()
+        self.assertEqual(len(written), 1)
+        for _ in range(3):
+            self.one_turn()
+        self.assertEqual(len(written), 4)
+        runner.stop()
+        self.one_turn()
+        self.assertEqual(len(written), 4)
+        self.assertTrue(done.called)
+
     def test_stop_cancels(self):
         """
         Stopping the runner ends its scenario where it is.

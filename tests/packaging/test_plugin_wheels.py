@@ -83,8 +83,10 @@ class PluginWheelTests(TestCase):
     def test_each_builds_a_wheel_depending_on_openocpp(self):
         """
         Each example plugin builds one wheel whose metadata requires
-        openocpp and whose entry points register its hooks module under the
-        C{openocpp} group.
+        openocpp, carries its README as a Markdown description (what
+        C{twine check --strict} asks of a wheel before it is uploaded), and
+        whose entry points register its hooks module under the C{openocpp}
+        group.
         """
         self.assertEqual(sorted(os.listdir(PLUGINS)), sorted([*EXAMPLES, "README.md"]))
         for folder, (package, name, value) in EXAMPLES.items():
@@ -96,6 +98,9 @@ class PluginWheelTests(TestCase):
                 entry_points = archive.read(f"{info}/entry_points.txt").decode()
             self.assertIn(f"{package}/hooks.py", names)
             self.assertIn("Requires-Dist: openocpp", metadata.splitlines())
+            self.assertIn("Description-Content-Type: text/markdown", metadata.splitlines())
+            with open(os.path.join(PLUGINS, folder, "README.md"), encoding="utf-8") as readme:
+                self.assertIn(readme.readline().strip(), metadata.split("\n\n", 1)[1])
             self.assertIn(f"[{ENTRY_POINT_GROUP}]", entry_points)
             self.assertIn(f"{name} = {value}", entry_points)
 

@@ -16,6 +16,7 @@ from twisted.internet.testing import EventLoggingObserver
 from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
+from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from openocpp.messages import (
@@ -45,7 +46,7 @@ from openocpp.rpc.errors import (
     InvalidResponse,
 )
 from openocpp.rpc.frames import unique_id_factory
-from openocpp.rpc.interfaces import IRpcSession
+from openocpp.rpc.interfaces import IParsedFrameObserver, IRpcSession
 from openocpp.rpc.session import RpcSession
 from openocpp.transport.errors import MessageTooLarge
 from openocpp.transport.interfaces import IConnectionHandler, IOcppConnection
@@ -1441,6 +1442,46 @@ class ObserverTests(SessionTestMixin, SynchronousTestCase):
                 ("in", answer, session),
                 ("in", reset, session),
                 ("out", '[3,"cs-1",{"status":"Accepted"}]', session),
+                ("in", "garbage", session),
+            ],
+        )
+
+    def test_parsedInAndOut(self):
+        """
+        An L{IParsedFrameObserver} is shown the message type, unique id and
+        action or error code of every frame the session parses or sends,
+        and the text of a frame it cannot parse.
+        """
+        seen = []
+
+        @implementer(IParsedFrameObserver)
+        class Parsed:
+            def __call__(self, direction, text, session):
+                seen.append((direction, text, session))
+
+            def parsed(self, direction, kind, unique_id, name, session):
+                seen.append((direction, kind, unique_id, name, session))
+
+        session = self.make_session(
+            CP, {"Reset": lambda request: ResetResponse(status=ResetStatus.ACCEPTED)}
+        )
+        session.add_observer(Parsed())
+        d = session.call(HeartbeatRequest())
+        session.text_received('[3,"t-1",{"currentTime":"%s"}]' % NOW_TEXT)
+        self.successResultOf(d)
+        self._actions["cs-1"] = "Reset"
+        session.text_received('[2,"cs-1","Reset",{"type":"Hard"}]')
+        session.text_received('[2,"cs-2","NoSuchAction",{}]')
+        session.text_received("garbage")
+        self.assertEqual(
+            seen,
+            [
+                ("out", 2, "t-1", "Heartbeat", session),
+                ("in", 3, "t-1", None, session),
+                ("in", 2, "cs-1", "Reset", session),
+                ("out", 3, "cs-1", None, session),
+                ("in", 2, "cs-2", "NoSuchAction", session),
+                ("out", 4, "cs-2", "NotImplemented", session),
                 ("in", "garbage", session),
             ],
         )

@@ -567,6 +567,46 @@ class WebSocketTests(ConnectionTestsMixin, TestCase):
         connection = await connecting
         self.assertEqual(connection.identity, "CP001")
 
+    async def test_refusal_is_one_line(self) -> None:
+        """
+        A refused handshake is one line at info or above, naming the peer,
+        the identity and the reason; autobahn's "failing WebSocket opening
+        handshake" and "dropping connection" lines are not among them. A
+        request autobahn refuses itself (no upgrade) is one line too.
+        """
+        from twisted.logger import LogLevel, formatEvent, globalLogPublisher
+
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+
+        def lines():
+            # The server's lines (the test's raw client is a Twisted Factory
+            # of its own, whose start and stop lines are not the server's).
+            return [
+                formatEvent(e) for e in events
+                if e.get("log_level", LogLevel.info) >= LogLevel.info
+                and not e.get("log_namespace", "").startswith("twisted.")
+            ]
+
+        _, port = await self.start_server(Handlers(), authenticator=lambda i, p, c, peer: i == "CP001")
+        before = len(lines())
+        answer = await self.raw(port, handshake_request("/ocpp/CP002"))
+        self.assertTrue(answer.startswith(b"HTTP/1.1 404 "), answer)
+        await deferLater(reactor, 0.05, lambda: None)
+        refused = lines()[before:]
+        self.assertEqual(len(refused), 1, refused)
+        self.assertIn("Refused the connection of CP002", refused[0])
+        self.assertIn("HTTP 404", refused[0])
+
+        before = len(lines())
+        answer = await self.raw(port, b"GET /ocpp/CP001 HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        self.assertTrue(answer.startswith(b"HTTP/1.1 426 "), answer)
+        await deferLater(reactor, 0.05, lambda: None)
+        refused = lines()[before:]
+        self.assertEqual(len(refused), 1, refused)
+        self.assertIn("HTTP 426", refused[0])
+
     async def test_authenticator_error(self) -> None:
         """
         An authenticator that raises is logged and gives HTTP 500, without
@@ -949,9 +989,21 @@ class TLSTests(ConnectionTestsMixin, TestCase):
         endpoint = wrapClientTLS(Peer("AES128-SHA", maximum=SSL.TLS1_2_VERSION),
                                  TCP4ClientEndpoint(reactor, "127.0.0.1", port))
         client = await endpoint.connect(Factory.forProtocol(Protocol))
-        self.addCleanup(client.transport.abortConnection)
+        self.addCleanup(client.transport.loseConnection)  # (a no-op once lost)
         event = await logged
         self.assertIn("no shared cipher", event["reason"])
+        # The one line: autobahn's error-level "SSL error: ..." is not
+        # written beside it.
+        errors = []
+
+        def observe_errors(event):
+            if event.get("log_level") is not None and event["log_level"].name in ("error", "critical"):
+                errors.append(event)
+
+        globalLogPublisher.addObserver(observe_errors)
+        self.addCleanup(globalLogPublisher.removeObserver, observe_errors)
+        await deferLater(reactor, 0.05, lambda: None)
+        self.assertEqual(errors, [])
 
     async def test_profile_3_unknown_certificate(self) -> None:
         """

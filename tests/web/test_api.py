@@ -82,6 +82,36 @@ class ChargePointTests(ApiMixin, TestCase):
         self.assertEqual([cp["identity"] for cp in offline.json["items"]], ["OFF"])
 
     @inlineCallbacks
+    def test_last_seen_is_the_last_message_of_any_kind(self):
+        """
+        C{lastSeen} is the time of the charge point's last message of any
+        kind: its CALLRESULT to a request of the central system (here
+        ClearCache's) counts as much as its own CALLs, and the list shows
+        that time.
+        """
+        store = self.central.store
+        heard = []
+        touch = store.touch
+
+        def noting(identity):
+            heard.append(identity)
+            touch(identity)
+
+        # Before the connection exists: it keeps the store's touch.
+        store.touch = noting
+        yield self.booted("CP1", statuses=[])
+        before = store.last_seen("CP1")
+        del heard[:]
+        answer = yield self.post("/api/v1/chargepoints/CP1/actions/ClearCache", {})
+        self.assertEqual(answer.status, 200, answer)
+        # The one frame CP1 sent since: its CALLRESULT.
+        self.assertEqual(heard, ["CP1"])
+        after = store.last_seen("CP1")
+        self.assertGreaterEqual(after, before)
+        listed = yield self.get("/api/v1/chargepoints/CP1")
+        self.assertEqual(listed.json["lastSeen"], after)
+
+    @inlineCallbacks
     def test_pagination(self):
         """
         C{limit} and C{offset} page the list; the total counts them all.

@@ -108,3 +108,34 @@ class RegistrationShownApiTests(ApiMixin, TestCase):
         self.assertError(answer, 409, "not_allowed_now")
         self.assertEqual(answer.json["details"], {"registrationStatus": "Rejected"})
         self.assertEqual(cp.received, [])
+
+
+class UnknownQueryArgumentTests(ApiMixin, TestCase):
+    """
+    A query argument the route does not take (by the OpenAPI document) is
+    refused, 400 C{bad_query} naming it and what the route takes: a
+    misspelt filter (C{?identity=} for C{?chargePoint=}) would otherwise be
+    ignored and every record answered as if filtered.
+    """
+
+    def setUp(self):
+        return self.start()
+
+    @inlineCallbacks
+    def test_misspelt_filter_refused_naming_it_and_the_right_ones(self):
+        refused = yield self.get("/api/v1/transactions?chargePoint=CP1")
+        self.assertError(refused, 400, "bad_query")
+        self.assertIn("chargePoint", refused.json["description"])
+        self.assertIn("chargepoint", refused.json["description"])  # (what it takes)
+        refused = yield self.get("/api/v1/chargepoints?limit=5&conected=true")
+        self.assertError(refused, 400, "bad_query")
+        self.assertIn("conected", refused.json["description"])
+
+    @inlineCallbacks
+    def test_known_arguments_and_an_action_route_still_answer(self):
+        listed = yield self.get("/api/v1/transactions?chargepoint=CP1&limit=5")
+        self.assertEqual(listed.status, 200)
+        listed = yield self.get("/api/v1/chargepoints?connected=false")
+        self.assertEqual(listed.status, 200)
+        refused = yield self.post("/api/v1/chargepoints/CP1/actions/ClearCache?force=1", {})
+        self.assertError(refused, 400, "bad_query")

@@ -145,9 +145,11 @@ class ChargePointPageBrowserTests(BrowserMixin, ApiMixin, TestCase):
     @inlineCallbacks
     def test_a_field_over_its_max_length_is_refused_by_the_form(self):
         """
-        RemoteStartTransaction's idTag input holds at most the schema's 20
-        characters (IdToken); an optional nested object left empty
-        (chargingProfile) is not sent.
+        25 characters in RemoteStartTransaction's idTag (an IdToken, at
+        most 20) are kept as typed, not cut, and refused with a message
+        naming the field and its limit: nothing is sent. Shortened to 20,
+        the request is sent, without the optional nested object left empty
+        (chargingProfile).
         """
         cp = yield self.booted("CP1")
         yield self.open_browser("/#/chargepoints/CP1")
@@ -155,18 +157,44 @@ class ChargePointPageBrowserTests(BrowserMixin, ApiMixin, TestCase):
         f = form("RemoteStartTransaction")
         yield self.fill(f'{f} [name="idTag"]', "A" * 25)
         value = yield self.run_script(f"return document.querySelector('{f} [name=\"idTag\"]').value;")
-        self.assertEqual(value, "A" * 20)
+        self.assertEqual(value, "A" * 25)
+        yield self.click(f"{f} button[type=submit]")
+        answer = yield self.wait_for(f"{f} .form-answer.bad", "idTag has 25 characters")
+        self.assertIn("at most 20", answer.text)
+        self.assertEqual(cp.received, [])
+
+        yield self.fill(f'{f} [name="idTag"]', "A" * 20)
         yield self.wait_for(f'{f} details.optional[data-path="chargingProfile"]')
         yield self.click(f"{f} button[type=submit]")
         yield self.wait_for(f"{f} .form-answer", "Accepted")
         self.assertEqual(cp.received, [core.RemoteStartTransactionRequest(id_tag="A" * 20)])
 
     @inlineCallbacks
+    def test_reserve_refuses_a_long_id_tag_without_cutting_it(self):
+        """
+        21 characters in the Reserve panel's id tag are kept as typed, not
+        cut, and refused (the answer names idTag and OCPP's 20); no
+        ReserveNow is sent.
+        """
+        cp = yield self.booted("CP1")
+        yield self.open_browser("/#/chargepoints/CP1")
+        yield self.fill('#reserve-form input[name="idTag"]', "B" * 21)
+        value = yield self.run_script("return document.querySelector('#reserve-form [name=idTag]').value;")
+        self.assertEqual(value, "B" * 21)
+        yield self.run_script(
+            "document.querySelector('#reserve-form [name=expiryDate]').value = '2036-01-01T10:00';"
+        )
+        yield self.click("#reserve-send")
+        yield self.wait_for('#answers li.answer.bad[data-action="ReserveNow"]', "idTag: longer than 20 characters (21)")
+        self.assertEqual(cp.received, [])
+
+    @inlineCallbacks
     def test_destructive_operation_confirmed_or_cancelled(self):
         """
         ChangeAvailability Inoperative of the whole charge point asks
         first, naming its effect: cancelled, nothing is sent; confirmed,
-        it is sent and answered. Operative is sent without asking.
+        it is sent and answered. Operative is sent without asking. Reset
+        Hard asks, naming its effect; cancelled, it is not sent.
         """
         cp = yield self.booted("CP1")
         yield self.open_browser("/#/chargepoints/CP1")
@@ -192,6 +220,16 @@ class ChargePointPageBrowserTests(BrowserMixin, ApiMixin, TestCase):
         yield cp.wait_for(2)
         self.assertEqual(cp.received[-1], core.ChangeAvailabilityRequest(connector_id=0, type="Operative"))
         self.assertFalse((yield self.run_script("return document.querySelector('#confirm-dialog').open;")))
+
+        # Reset Hard asks too, saying transactions are not waited for.
+        yield self.open_form("Reset")
+        reset = form("Reset")
+        yield self.choose(f'{reset} [name="type"]', "Hard")
+        yield self.click(f"{reset} button[type=submit]")
+        yield self.wait_for("#confirm-dialog[open] #confirm-text", "Reset Hard: the charge point restarts")
+        yield self.click("#confirm-dialog[open] #confirm-no")
+        yield self.wait_for(f"{reset} .form-answer", "not sent")
+        self.assertEqual(len(cp.received), 2)
 
     @inlineCallbacks
     def test_remote_stop_offers_active_transactions_and_asks_first(self):
@@ -292,6 +330,14 @@ class ConfigurationBrowserTests(BrowserMixin, ApiMixin, TestCase):
         yield self.fill(f'{row} input[name="value"]', "soon")
         yield self.click(f"{row} button.save")
         yield self.wait_for(f'{row}[data-answer="Rejected"] .config-answer', "Rejected")
+        self.assertEqual(cp.ocpp_config.get("HeartbeatInterval"), "120")
+
+        # 501 characters (the value is a CiString500Type): kept, refused, not sent.
+        yield self.fill(f'{row} input[name="value"]', "9" * 501)
+        value = yield self.run_script(f"return document.querySelector('{row} input[name=value]').value;")
+        self.assertEqual(len(value), 501)
+        yield self.click(f"{row} button.save")
+        yield self.wait_for(f'{row}[data-answer="refused"] .config-answer', "at most 500")
         self.assertEqual(cp.ocpp_config.get("HeartbeatInterval"), "120")
         yield self.screenshot("configuration")
         self.assertEqual((yield self.severe_logs()), [])

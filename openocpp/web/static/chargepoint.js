@@ -12,6 +12,8 @@
   const { api, element, send, formatTime } = ui;
   const $ = (selector) => document.querySelector(selector);
   const PAGE = 10;
+  // ChangeConfiguration.req value: CiString500Type (OCPP 1.6 section 6.9).
+  const CONFIGURATION_VALUE_MAX = 500;
 
   let shown = null;      // the identity the page shows
   let connected = false; // whether it is connected now
@@ -59,8 +61,16 @@
     const outcome = element("td", { class: "config-answer" });
     const value = item.readonly
       ? element("span", { class: "value" }, item.value ?? "")
-      : element("input", { name: "value", value: item.value ?? "", maxlength: "500", autocomplete: "off" });
+      : element("input", { name: "value", value: item.value ?? "", autocomplete: "off", placeholder: "at most 500 characters" });
     const save = async () => {
+      // ChangeConfiguration.req's value is a CiString500Type: refused here,
+      // not cut (an input's maxlength would cut a paste silently).
+      if (value.value.length > CONFIGURATION_VALUE_MAX) {
+        outcome.textContent = `${value.value.length} characters: OCPP allows at most ${CONFIGURATION_VALUE_MAX}; not sent`;
+        outcome.className = "config-answer status-Faulted";
+        row.dataset.answer = "refused";
+        return;
+      }
       outcome.textContent = "…";
       const answer = await send(identity, "ChangeConfiguration", { key: item.key, value: value.value });
       outcome.textContent = answer ? answer.status : "not sent";

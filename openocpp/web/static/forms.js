@@ -1,7 +1,7 @@
 // The console's generated forms: a form for an OCPP request built from its
 // JSON schema (GET /api/v1/actions/{action}/schema): enums as selects,
 // required fields marked, integers and numbers as number inputs with the
-// schema's bounds, strings with their maxLength, date-times as
+// schema's bounds, strings checked against their maxLength, date-times as
 // datetime-local, objects as fieldsets, arrays with add and remove. Each
 // field is named by its path in the payload ("csChargingProfiles.stackLevel",
 // "chargingSchedulePeriod.0.limit"). Loaded after console.js; adds
@@ -67,9 +67,13 @@
     } else if (type === "string" && schema.format === "date-time") {
       input = element("input", { name: path, type: "datetime-local", step: "1", required: enforced });
     } else if (type === "string") {
+      // No maxlength attribute: the browser would cut what is typed or
+      // pasted beyond it, silently; value() refuses it instead, naming the
+      // field and its limit (the placeholder tells it beforehand).
       const long = !schema.maxLength || schema.maxLength > 500;
       input = element(long ? "textarea" : "input", {
-        name: path, required: enforced, maxlength: schema.maxLength ?? null, autocomplete: "off",
+        name: path, required: enforced, autocomplete: "off",
+        placeholder: schema.maxLength ? `at most ${schema.maxLength} characters` : null,
         rows: long ? "3" : null, spellcheck: "false",
       });
     } else {
@@ -82,7 +86,7 @@
       if (text === "") return undefined;
       if (schema.enum || type === "string" && schema.format !== "date-time") {
         if (schema.maxLength && text.length > schema.maxLength) {
-          throw new FormProblem(`${path} is longer than ${schema.maxLength} characters`);
+          throw new FormProblem(`${path} has ${text.length} characters: OCPP allows at most ${schema.maxLength}. Nothing was cut; shorten it.`);
         }
         return input.tagName === "TEXTAREA" ? input.value : text;
       }
