@@ -539,7 +539,11 @@ def openocpp_cp_install_firmware(charge_point, path, location):
     @param location: the URL it came from.
     @return: an L{openocpp.chargepoint.firmware.InstallResult} (or a
         Deferred of one): C{InstallResult.installed(version)},
-        C{InstallResult.failed(reason)}, or C{InstallResult.reboot(version)}
+        C{InstallResult.failed(reason)},
+        C{InstallResult.verification_failed(reason)} (its own check of the
+        firmware failed, nothing installed: InstallVerificationFailed for a
+        SignedUpdateFirmware, InstallationFailed for an UpdateFirmware), or
+        C{InstallResult.reboot(version)}
         to have the charge point reboot (through the Reset machinery:
         L{openocpp_cp_reset} with a Hard reset) and report Installed once it
         is accepted again. C{True} and C{False} mean installed and failed.
@@ -626,6 +630,20 @@ def openocpp_cp_security_event(charge_point, kind, tech_info, critical, timestam
     @param tech_info: more about it, or C{None}.
     @param critical: whether it is sent to the central system.
     @param timestamp: when (an aware datetime, the charge point's time).
+    """
+
+
+@hookspec(firstresult=True)
+def openocpp_cp_private_key_keeper(charge_point):
+    """
+    Where the charge point's private keys are kept (the key of a CSR sent
+    with SignCertificate.req, then of its charge point certificate).
+
+    @return: an L{openocpp.chargepoint.interfaces.IPrivateKeyKeeper}, or
+        C{None} (the default): the stack keeps the keys in its SQLite file.
+        Asked each time a key is kept or needed; a reference stored while a
+        keeper was registered needs one to be read back (without it the key
+        is unavailable, logged).
     """
 
 

@@ -46,6 +46,8 @@ ISSUED_VALIDITY = datetime.timedelta(days=365)
 How long a certificate the central system issues is valid.
 """
 
+_log = Logger()
+
 MINIMUM_RSA_BITS = 2048
 """
 The shortest RSA or DSA key signed (A00.FR.502).
@@ -222,6 +224,58 @@ def serial_text(serial: int) -> str:
     A serial number as stored and shown: lower-case hexadecimal.
     """
     return format(serial, "x")
+
+
+REVOKED_EVENT = "InvalidChargePointCertificate"
+"""
+The type of the central system's security event for a live connection
+closed because its certificate was revoked (the type a refused certificate
+is recorded with at a handshake).
+"""
+
+
+def drop_revoked_connections(proxies: Any, record: dict, store: Any = None) -> list[str]:
+    """
+    Close the live connections that presented a certificate just revoked:
+    the revocation takes effect now, not only at the next handshake.  Each
+    is one log line and, when the store keeps them, a security event of the
+    central system.
+
+    @param proxies: the connected charge points' proxies (their
+        C{client_certificate}: a C{twisted.internet.ssl.Certificate}, or
+        C{None}; a proxy without one, e.g. of another node, is skipped).
+    @param record: the revoked certificate's record
+        (L{IssuedCertificates.records}: its C{certificate} PEM, C{serial}).
+    @param store: what C{record_central_system_event} is called on, or
+        C{None}.
+    @return: the identities whose connection was closed.
+    """
+    revoked = x509.load_pem_x509_certificate(record["certificate"].encode("ascii"))
+    dropped = []
+    for proxy in proxies:
+        presented = getattr(proxy, "client_certificate", None)
+        if presented is None or not getattr(proxy, "connected", True):
+            continue
+        if not isinstance(presented, x509.Certificate):
+            presented = presented.original.to_cryptography()
+        if presented != revoked:
+            continue
+        identity = proxy.identity
+        _log.warn(
+            "Certificate {serial} revoked: closing the connection of {identity} that presented it",
+            serial=record["serial"], identity=identity,
+        )
+        recording = getattr(store, "record_central_system_event", None)
+        if recording is not None:
+            try:
+                recording(identity, str(getattr(proxy.peer, "host", proxy.peer)), REVOKED_EVENT,
+                          f"client certificate revoked (serial {record['serial']}): connection closed")
+            except Exception:
+                _log.failure("Recording the revocation of {identity}'s certificate failed",
+                             identity=identity)
+        proxy.disconnect()
+        dropped.append(identity)
+    return dropped
 
 
 class IssuedCertificates:

@@ -33,6 +33,9 @@ class CertificateChoice:
         critical=None)} raises a security event.
     @ivar presented: the row of the installed certificate the connection
         service presents (the last L{present}), or C{None}.
+    @ivar unusable: the rows whose private key was not available for the
+        connection being made (its keeper failed): not presented, nor
+        switched to, until the next L{present}.
     """
 
     log = Logger()
@@ -49,6 +52,7 @@ class CertificateChoice:
         self._configured_certificate = configured_certificate
         self._security_event = security_event
         self.presented: int | None = None
+        self.unusable: set[int] = set()
 
     def present(self) -> Any:
         """
@@ -58,6 +62,7 @@ class CertificateChoice:
         @return: its L{openocpp.chargepoint.certstore.StoredCertificate}, or
             C{None} (the configured file, if any).
         """
+        self.unusable.clear()
         current = self._presentable()
         self.presented = None if current is None else current.row_id
         return current
@@ -98,6 +103,8 @@ class CertificateChoice:
         its place (C{None}: the configured file, if any).
         """
         current = self.current()
+        if current is not None and current.row_id in self.unusable:
+            return None
         if (current is not None and current.row_id in self._store.refused()
                 and self._configured_certificate()):
             return None

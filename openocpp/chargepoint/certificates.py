@@ -37,7 +37,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, fail
 from twisted.logger import Logger
 
 from openocpp.chargepoint.certchoice import CertificateChoice
@@ -48,6 +48,7 @@ from openocpp.chargepoint.certstore import (
     same_hash_data,
     to_pem,
 )
+from openocpp.chargepoint.privatekeys import KeyUnavailable, PrivateKeys, is_pem
 from openocpp.messages.enums import (
     CertificateSignedStatusEnumType,
     CertificateUseEnumType,
@@ -149,6 +150,8 @@ class Certificates:
         installed.
     @param installed: C{installed(leaf)} is called once a signed
         certificate is accepted.
+    @param keys: where the private keys go (L{PrivateKeys}); default: in
+        the database.
     """
 
     log = Logger()
@@ -165,6 +168,7 @@ class Certificates:
         configured_roots: Callable[[], str | None] = lambda: None,
         configured_certificate: Callable[[], str | None] = lambda: None,
         installed: Callable[[x509.Certificate], Any] = lambda leaf: None,
+        keys: PrivateKeys | None = None,
     ) -> None:
         self._store = store
         self._config = ocpp_config
@@ -175,6 +179,7 @@ class Certificates:
         self._folder = folder
         self._configured_roots = configured_roots
         self._installed = installed
+        self._keys = keys if keys is not None else PrivateKeys(lambda: None)
         #: Which charge point certificate is presented, its fallback, its
         #: expiry (a L{CertificateChoice}).
         self.choice = CertificateChoice(store, now, configured_certificate, security_event)
@@ -210,13 +215,19 @@ class Certificates:
             .subject_name(x509.Name(attributes))
             .sign(key, hashes.SHA256())
         )
-        self._store.set_pending_key(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            ).decode("ascii")
-        )
+        try:
+            kept = self._keys.keep(
+                key.private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                ).decode("ascii")
+            )
+        except KeyUnavailable as error:
+            return fail(error)
+        # The previous CSR's key will never get its certificate.
+        self._keys.forget(self._store.pending_key())
+        self._store.set_pending_key(kept)
         pem = csr.public_bytes(serialization.Encoding.PEM).decode("ascii")
         self.log.info("Sending a CSR for {identity} (O={cpo})", identity=self._identity,
                       cpo=cpo_name or None)
@@ -265,7 +276,10 @@ class Certificates:
         pending = self._store.pending_key()
         if pending is None:
             raise CertificateProblem("no certificate signing request is waiting")
-        key = serialization.load_pem_private_key(pending.encode("ascii"), None)
+        pending_pem = self._keys.load(pending)
+        if pending_pem is None:
+            raise CertificateProblem("the key of the last CSR is not available")
+        key = serialization.load_pem_private_key(pending_pem.encode("ascii"), None)
         leaf = chain[0]
         ours = key.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -334,10 +348,30 @@ class Certificates:
             ca_file = self._write("central-system-roots.pem",
                                   "".join(stored.pem for stored in roots))
         current = self.choice.present()
-        if current is not None:
+        key = None if current is None else self._keys.load(current.private_key)
+        if key is not None:
             cert_file = self._write("charge-point-certificate.pem", current.pem)
-            key_file = self._write("charge-point-key.pem", current.private_key, private=True)
+            key_file = self._write("charge-point-key.pem", key, private=True)
+        elif current is not None:
+            # Logged by the keys; without its key the certificate cannot be
+            # presented: the configured files are used, as with none (tried
+            # again at the next connection).
+            self.choice.unusable.add(current.row_id)
+            self.choice.presented = None
         return ca_file, cert_file, key_file
+
+    def key_from_keeper(self) -> bool:
+        """
+        @return: whether the key L{tls_files} last wrote came from a
+            keeper (then the caller removes the file once read).
+        """
+        presented = self.choice.presented
+        if presented is None:
+            return False
+        for stored in self._store.all(CHARGE_POINT_CERTIFICATE):
+            if stored.row_id == presented:
+                return stored.private_key is not None and not is_pem(stored.private_key)
+        return False
 
     def _write(self, name: str, text: str, private: bool = False) -> str:
         path = os.path.join(self._folder, name)

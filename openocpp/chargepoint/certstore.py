@@ -7,7 +7,8 @@ their private keys, and the key of the certificate signing request waiting
 for its CertificateSigned.req.
 
 The private keys never leave the stack (A02.FR.05): nothing here is read
-by an OCPP request.
+by an OCPP request.  Where a key goes, a plugin's keeper may store a
+reference instead (L{openocpp.chargepoint.privatekeys}).
 
 Also the whitepaper's L{CertificateHashData} of a certificate (its section
 6.1: hashes of the issuer's DER name and of the issuer's public key, and
@@ -17,7 +18,7 @@ the serial number).
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -126,7 +127,9 @@ class StoredCertificate:
 
     @ivar pem: the certificate (for a charge point certificate: the chain,
         leaf first).
-    @ivar private_key: a charge point certificate's key (PEM), else C{None}.
+    @ivar private_key: a charge point certificate's key (PEM), or the
+        reference a keeper gave for it
+        (L{openocpp.chargepoint.privatekeys}), else C{None}.
     @ivar issuer_key: the L{public_key_bits} of its issuer when it was
         installed (so that its hash data stays the same once the issuer
         is gone, e.g. a replaced root).
@@ -161,10 +164,14 @@ class CertificateStore:
     The C{certificates} table and the pending signing key.
 
     @param store: the L{openocpp.chargepoint.store.ChargePointStore}.
+    @param forget: C{forget(private_key)} is called with the stored key of
+        a certificate L{delete} removes (a keeper's reference is released:
+        L{openocpp.chargepoint.privatekeys.PrivateKeys.forget}).
     """
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Any, forget: Callable[[str | None], Any] = lambda key: None) -> None:
         self._store = store
+        self._forget = forget
 
     def _db(self) -> Any:
         return self._store.connection
@@ -249,8 +256,11 @@ class CertificateStore:
 
     def delete(self, row_id: int) -> None:
         db = self._db()
+        row = db.execute("SELECT private_key FROM certificates WHERE id = ?", (row_id,)).fetchone()
         with transaction(db):
             db.execute("DELETE FROM certificates WHERE id = ?", (row_id,))
+        if row is not None and row["private_key"] is not None:
+            self._forget(row["private_key"])
 
     def pending_key(self) -> str | None:
         """

@@ -111,8 +111,10 @@ class InstallResult:
     """
     What an C{openocpp_cp_install_firmware} hook answers.
 
-    @ivar outcome: C{"installed"}, C{"failed"} or C{"reboot"} (installed;
-        the stack reboots through its Reset machinery, and reports Installed
+    @ivar outcome: C{"installed"}, C{"failed"}, C{"verification_failed"}
+        (the installer's own check of the new firmware, e.g. a checksum,
+        failed and it was not installed) or C{"reboot"} (installed; the
+        stack reboots through its Reset machinery, and reports Installed
         once booted again).
     @ivar reason: why it failed (one line), or C{None}.
     @ivar version: the firmware version installed: the charge point's
@@ -133,6 +135,17 @@ class InstallResult:
         return cls("failed", reason=reason)
 
     @classmethod
+    def verification_failed(cls, reason: str) -> "InstallResult":
+        """
+        The installer verified the new firmware (a checksum, a signature of
+        its own) and it failed: nothing installed.  Reported
+        InstallVerificationFailed for a SignedUpdateFirmware (Security
+        Whitepaper edition 2, FirmwareStatusEnumType), InstallationFailed
+        for an UpdateFirmware (OCPP 1.6's FirmwareStatus has no such value).
+        """
+        return cls("verification_failed", reason=reason)
+
+    @classmethod
     def reboot(cls, version: str | None = None) -> "InstallResult":
         return cls("reboot", version=version)
 
@@ -143,7 +156,8 @@ def install_result(answer: Any) -> InstallResult:
     C{False} (failed), or one of the outcome names; C{None} (no plugin
     installs firmware) and anything else fail.
     """
-    if isinstance(answer, InstallResult) and answer.outcome in ("installed", "failed", "reboot"):
+    if isinstance(answer, InstallResult) and answer.outcome in (
+            "installed", "failed", "verification_failed", "reboot"):
         return answer
     if answer is True:
         return InstallResult.installed()
@@ -604,9 +618,9 @@ class FirmwareUpdates:
         self._work = None
         if result.version is not None:
             self._record_version(result.version)
-        if result.outcome == "failed":
+        if result.outcome in ("failed", "verification_failed"):
             self.log.warn("Firmware installation failed: {reason}", reason=result.reason)
-            self._finish(state, FirmwareStatus.INSTALLATION_FAILED)
+            self._finish(state, self._failed_status(result))
         elif result.outcome == "installed":
             self.log.info("Firmware installed (version {version})", version=self.version())
             self._security_event("FirmwareUpdated", f"version {self.version()}")
@@ -626,6 +640,13 @@ class FirmwareUpdates:
             except Exception:
                 # Installed is reported after the next start, whenever it is.
                 self.log.failure("The reboot after the firmware installation failed")
+
+    def _failed_status(self, result: InstallResult) -> Any:
+        """
+        The status a failed installation is reported with: InstallationFailed
+        (OCPP 1.6's FirmwareStatus has no InstallVerificationFailed).
+        """
+        return FirmwareStatus.INSTALLATION_FAILED
 
     def _record_version(self, version: str) -> None:
         version = str(version)

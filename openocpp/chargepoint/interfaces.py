@@ -488,3 +488,50 @@ class IChargePoint(IService):
 
         @return: a Deferred firing with C{None}.
         """
+
+
+class IPrivateKeyKeeper(Interface):
+    """
+    Keeps the charge point's private keys outside the stack's database (a
+    secure element, an OS keyring, an encrypted file), for sites that want
+    them there (Security Whitepaper edition 2, A02.FR.05: the key never
+    leaves the charge point). A plugin provides one with the
+    L{openocpp.hookspecs.openocpp_cp_private_key_keeper} hook; without one
+    the stack keeps the keys in its SQLite file.
+
+    The stack stores the reference L{keep} returns where it would store the
+    key: the key of the CSR waiting for its CertificateSigned.req, then that
+    of the charge point certificate. Methods are called on the reactor
+    thread and must answer at once.
+    """
+
+    def keep(pem):
+        """
+        Keep a new private key.
+
+        @param pem: the key, PKCS#8 PEM (C{str}).
+        @return: a reference (C{str}, not beginning with C{-----BEGIN}) that
+            L{load} takes to give the key back; not the key itself, nor
+            anything it can be derived from.
+        @raise Exception: the key cannot be kept (logged; no CSR is sent).
+        """
+
+    def load(reference):
+        """
+        Give a key back, when the stack needs it: to check a
+        CertificateSigned.req against the CSR's key, to build the TLS
+        context of a profile-3 connection.
+
+        @param reference: what L{keep} returned.
+        @return: the key, PEM (C{str}).
+        @raise Exception: the key is not available (logged once per use; the
+            certificate is treated as unusable).
+        """
+
+    def forget(reference):
+        """
+        Optional (a keeper without it is not told): the key is no longer
+        needed (its CSR was replaced, its certificate removed).
+
+        @param reference: what L{keep} returned.
+        """

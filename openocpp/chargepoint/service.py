@@ -53,12 +53,14 @@ from openocpp.chargepoint.availability import Availability
 from openocpp.chargepoint.behaviour import DefaultChargePointBehaviour
 from openocpp.chargepoint.certificates import Certificates
 from openocpp.chargepoint.certstore import CertificateStore
+from openocpp.chargepoint.privatekeys import PrivateKeys
 from openocpp.chargepoint.renewal import CertificateRenewal
 from openocpp.chargepoint.connectors import Connectors
 from openocpp.chargepoint.diagnostics import Diagnostics, LogRing
 from openocpp.chargepoint.errors import NotAccepted, NotConnected
 from openocpp.chargepoint.extendedtrigger import ExtendedTrigger
 from openocpp.chargepoint.firmware import FirmwareUpdates
+from openocpp.chargepoint.firmware import _remove as remove_file
 from openocpp.chargepoint.handlers import CentralSystemRequests
 from openocpp.chargepoint.heartbeat import Heartbeat
 from openocpp.chargepoint.interfaces import IChargePoint
@@ -391,7 +393,8 @@ class ChargePoint(MultiService):
             phases=config.supply_phases,
             max_current=config.max_current,
         )
-        certificate_store = CertificateStore(self.store)
+        keys = PrivateKeys(self._private_key_keeper)
+        certificate_store = CertificateStore(self.store, forget=keys.forget)
         self._certificates = Certificates(
             certificate_store,
             self.ocpp_config,
@@ -403,6 +406,7 @@ class ChargePoint(MultiService):
             configured_roots=lambda: self.config.ca_certificates,
             configured_certificate=lambda: self.config.client_certificate,
             installed=self._certificate_installed,
+            keys=keys,
         )
         # A03: the charge point renews its certificate itself.
         self._renewal = CertificateRenewal(
@@ -575,6 +579,14 @@ class ChargePoint(MultiService):
         """
         return call_hook(self.plugins, name, charge_point=self, **kwargs)
 
+    def _private_key_keeper(self) -> Any:
+        """
+        @return: the plugins' L{IPrivateKeyKeeper
+            <openocpp.chargepoint.interfaces.IPrivateKeyKeeper>}, or C{None}
+            (synchronously: the keys are needed at once).
+        """
+        return self.plugins.hook.openocpp_cp_private_key_keeper(charge_point=self)
+
     def _notify(self, name: str, **kwargs: Any) -> None:
         """
         Call a notification hook with this charge point as C{charge_point}:
@@ -629,8 +641,6 @@ class ChargePoint(MultiService):
         self._renewal.start()
 
     def _connection_service(self) -> Any:
-        from openocpp.transport.client import ClientConnectionService
-
         config = self.config
         profile = self.ocpp_config.integer("SecurityProfile")
         password = self.ocpp_config.get("AuthorizationKey") or None
@@ -638,6 +648,7 @@ class ChargePoint(MultiService):
         self._profile_in_use = profile
         ca_certificates = config.ca_certificates
         client_certificate, client_key = config.client_certificate, config.client_key
+        kept_elsewhere = None
         if profile >= 2:
             # What the central system installed (InstallCertificate,
             # CertificateSigned) wins over the configured files.
@@ -651,6 +662,24 @@ class ChargePoint(MultiService):
                 ca_certificates = ca_file
             if certificate_file is not None:
                 client_certificate, client_key = certificate_file, key_file
+                if self._certificates.key_from_keeper():
+                    kept_elsewhere = key_file
+        try:
+            return self._make_connection_service(
+                profile, password, ping, ca_certificates, client_certificate, client_key)
+        finally:
+            # Read into the TLS context: a key a keeper holds stays on disk
+            # only while the context is built.
+            if kept_elsewhere is not None:
+                remove_file(kept_elsewhere)
+
+    def _make_connection_service(
+        self, profile: int, password: Any, ping: int, ca_certificates: Any,
+        client_certificate: Any, client_key: Any,
+    ) -> Any:
+        from openocpp.transport.client import ClientConnectionService
+
+        config = self.config
         service = ClientConnectionService(
             self._reactor,
             profile_url(config.url, config.tls_url, profile),

@@ -27,7 +27,8 @@ and these steps of its own:
     requestId (L01.FR.10, L01.FR.21): DownloadScheduled (L01.FR.13),
     Downloading, Downloaded or DownloadFailed, SignatureVerified or
     InvalidSignature, InstallScheduled, Installing, InstallRebooting,
-    Installed or InstallationFailed (L01.FR.01);
+    Installed, InstallationFailed or InstallVerificationFailed (the
+    installer's C{InstallResult.verification_failed}) (L01.FR.01);
   - a new request while one waits or downloads cancels it:
     AcceptedCanceled (L01.FR.26); during the installation: Rejected
     (L01.FR.27).
@@ -305,6 +306,16 @@ class SignedFirmwareUpdates(FirmwareUpdates):
         self.log.info("Firmware signature verified")
         self._notify(FirmwareStatusEnumType.SIGNATURE_VERIFIED)
         return True
+
+    def _failed_status(self, result: Any) -> Any:
+        """
+        InstallVerificationFailed when the installer's own verification of
+        the new firmware failed (C{InstallResult.verification_failed}: "will
+        not proceed"), else InstallationFailed.
+        """
+        if result.outcome == "verification_failed":
+            return FirmwareStatusEnumType.INSTALL_VERIFICATION_FAILED
+        return FirmwareStatusEnumType.INSTALLATION_FAILED
 
     def _before_reboot(self, state: dict) -> Deferred:
         # L01.FR.15: told before the reboot.

@@ -18,6 +18,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
 from openocpp.centralsystem.idtags import is_printable_ascii
+from openocpp.chargepoint.keys import check_authorization_key
 from openocpp.centralsystem.policy import CallRefused, NotAllowedNow
 from openocpp.centralsystem.store import StorageFailed
 from openocpp.messages import codec
@@ -565,6 +566,14 @@ class ApiResource(Resource):
             raise ApiError(400, "bad_identity", str(error)) from None
         body = call.json_object(("password", "securityProfile"))
         password = _text_member(body, "password", 255)
+        if password is not None:
+            # Security Whitepaper 7.2: the Basic-auth password is the charge
+            # point's AuthorizationKey, 16 to 40 bytes; another could never be
+            # set on the charge point (nor set back by ChangeConfiguration).
+            try:
+                check_authorization_key("password", password)
+            except ValueError as error:
+                raise ApiError(400, "bad_password", str(error)) from None
         profile = body.get("securityProfile")
         if profile is not None and (type(profile) is not int or profile not in (0, 1, 2, 3)):
             raise ApiError(400, "bad_body", "securityProfile must be 0, 1, 2 or 3")

@@ -6,8 +6,9 @@ system issued answering SignCertificate
   - C{GET /api/v1/certificates[?chargePoint=ID]}: C{{"items": [...]}},
     newest first;
   - C{POST /api/v1/certificates/{serial}/revoke}: the certificate, revoked
-    (its charge point can no longer connect with it); 404 for a serial
-    never issued here;
+    (its charge point can no longer connect with it, and a live connection
+    of this node that presented it is closed); 404 for a serial never
+    issued here;
   - C{GET /api/v1/chargepoints/{identity}/certificates}: C{{"chargePoint",
     "items"}}, the certificates the central system knows the charge point
     holds (L{openocpp.centralsystem.chargepointcertificates}): installed
@@ -18,6 +19,8 @@ system issued answering SignCertificate
 from typing import Any, Callable
 
 from twisted.internet.defer import Deferred, maybeDeferred
+
+from openocpp.centralsystem.certificates import drop_revoked_connections
 
 
 def certificate_json(record: dict) -> dict:
@@ -101,6 +104,8 @@ class CertificateRoutes:
 
         def committed(_: Any) -> dict:
             (record,) = [each for each in records.records() if each["serial"] == serial]
+            # Effective at once: a live connection that presented it is closed.
+            drop_revoked_connections(self._central.charge_points(), record, self._central.store)
             return certificate_json(record)
 
         return self._central.store.when_committed(None).addCallback(committed)

@@ -144,8 +144,11 @@ def _schemas() -> dict:
     charge_point_update = _object(
         {
             "password": {
-                **_TEXT, "minLength": 1, "maxLength": 255,
-                "description": "its Basic-auth password (AuthorizationKey), stored hashed; omitted: kept",
+                **_TEXT, "minLength": 16, "maxLength": 40,
+                "description": (
+                    "its Basic-auth password (AuthorizationKey: 16 to 40 bytes in UTF-8, Security "
+                    "Whitepaper 7.2; else 400 bad_password), stored hashed; omitted: kept; null: removed"
+                ),
             },
             "securityProfile": {"type": "integer", "enum": [0, 1, 2, 3]},
         }

@@ -139,6 +139,63 @@ class SignCertificateTests(CentralSystemMixin, TestCase):
         refused (403).
         """
         yield self.start()
+        record, certificate_file, key_file = yield self.signed_files()
+        mutual = yield self.connect("CP001", security_profile=3, tls_options=self.tls(certificate_file, key_file))
+        self.assertEqual((yield mutual.call(BOOT)).status, "Accepted")
+        yield mutual.close()
+
+        self.assertTrue(self.central.store.issued_certificates.revoke(record["serial"]))
+        yield self.central.store.when_committed(None)
+        failed = yield self.assertFailure(
+            self.connect("CP001", security_profile=3, tls_options=self.tls(certificate_file, key_file)),
+            HandshakeFailed,
+        )
+        self.assertEqual(failed.status, 403)
+        self.assertIsNotNone(self.central.store.issued_certificates.records()[0]["revoked_at"])
+
+    @inlineCallbacks
+    def test_revoked_in_the_api_closes_the_live_connection(self):
+        """
+        Revoking (the API's route) a certificate a live profile-3
+        connection presented closes that connection at once, with a
+        security event of the central system; a connection with another
+        certificate stays; the next handshake with it is refused (403).
+        """
+        from openocpp.web.certificates import CertificateRoutes
+
+        yield self.start()
+        record, certificate_file, key_file = yield self.signed_files()
+        mutual = yield self.connect("CP001", security_profile=3, tls_options=self.tls(certificate_file, key_file))
+        self.assertEqual((yield mutual.call(BOOT)).status, "Accepted")
+        self.central.store.register_charge_point("CP009", password="99887766554433221100")
+        other = yield self.connect("CP009", password="99887766554433221100", security_profile=2,
+                                   tls_options=self.tls())
+        yield other.call(BOOT)
+        lost = mutual.when_lost()
+        answer = yield CertificateRoutes(self.central).revoke(None, record["serial"].upper())
+        self.assertIsNotNone(answer["revokedAt"])
+        yield lost
+        events = [each for each in self.central.store.security_events("CP001")
+                  if each["type"] == "InvalidChargePointCertificate"]
+        self.assertEqual(len(events), 1)
+        self.assertIn(f"revoked (serial {record['serial']}): connection closed", events[0]["tech_info"])
+        self.assertEqual((yield other.call(core.HeartbeatRequest())).__class__, core.HeartbeatResponse)
+        failed = yield self.assertFailure(
+            self.connect("CP001", security_profile=3, tls_options=self.tls(certificate_file, key_file)),
+            HandshakeFailed,
+        )
+        self.assertEqual(failed.status, 403)
+        yield other.close()
+
+    @inlineCallbacks
+    def signed_files(self):
+        """
+        CP001 at profile 2 asks for a certificate and gets it; its
+        connection closed.
+
+        @return: a Deferred of the issued certificate's record and the
+            files of the certificate chain and of its key.
+        """
         self.central.store.register_charge_point("CP001", password="00112233445566778899")
         cp = yield self.connect("CP001", password="00112233445566778899", security_profile=2, tls_options=self.tls())
         cp.answers["CertificateSigned"] = security.CertificateSignedResponse(status="Accepted")
@@ -176,18 +233,7 @@ class SignCertificateTests(CentralSystemMixin, TestCase):
         with open(key_file, "wb") as file:
             file.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                          serialization.NoEncryption()))
-        mutual = yield self.connect("CP001", security_profile=3, tls_options=self.tls(certificate_file, key_file))
-        self.assertEqual((yield mutual.call(BOOT)).status, "Accepted")
-        yield mutual.close()
-
-        self.assertTrue(self.central.store.issued_certificates.revoke(record["serial"]))
-        yield self.central.store.when_committed(None)
-        failed = yield self.assertFailure(
-            self.connect("CP001", security_profile=3, tls_options=self.tls(certificate_file, key_file)),
-            HandshakeFailed,
-        )
-        self.assertEqual(failed.status, 403)
-        self.assertIsNotNone(self.central.store.issued_certificates.records()[0]["revoked_at"])
+        return record, certificate_file, key_file
 
     @inlineCallbacks
     def test_bad_csr_rejected_and_recorded(self):

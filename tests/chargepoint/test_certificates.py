@@ -507,6 +507,33 @@ class SecurityProfileThreeLoopbackTests(TestCase):
         connection), A00.FR.402 (the charge point certificate as the TLS
         client certificate).
         """
+        await self.upgrade()
+
+    async def test_profile_2_to_3_with_the_key_kept_by_a_keeper(self):
+        """
+        A02.FR.05 with a plugin's keeper (C{openocpp_cp_private_key_keeper}):
+        the same upgrade; the profile-3 TLS context is built with the key the
+        keeper gave back, the database holds its reference, and the key
+        file is gone once the context is built.
+        """
+        from tests.chargepoint.test_privatekeys import KeeperPlugin, MemoryKeeper
+
+        keeper = MemoryKeeper()
+        cp, leaf = await self.upgrade(plugins=[KeeperPlugin(keeper)])
+        self.assertEqual(list(keeper.keys), ["element-slot-0"])
+        self.assertIn("element-slot-0", keeper.loaded)
+        stored = cp._certificates._store.all("ChargePointCertificate")
+        self.assertEqual([each.private_key for each in stored], ["element-slot-0"])
+        self.assertFalse(os.path.exists(
+            os.path.join(cp._certificates._folder, "charge-point-key.pem")))
+
+    async def upgrade(self, plugins=()):
+        """
+        Profile 2, SignCertificate, CertificateSigned, then SecurityProfile
+        3: the reconnection presents the signed certificate.
+
+        @return: the charge point and the signed certificate.
+        """
         from twisted.internet import reactor
 
         from openocpp.chargepoint.config import ChargePointConfig
@@ -552,7 +579,7 @@ class SecurityProfileThreeLoopbackTests(TestCase):
             reconnect_initial_delay=0.05, reconnect_max_delay=0.2,
         )
         cp = ChargePoint(config, reactor=reactor, plugins=make_plugin_manager(
-            builtins=[DefaultChargePointBehaviour()], load_entrypoints=False))
+            builtins=[DefaultChargePointBehaviour()], plugins=plugins, load_entrypoints=False))
         cp.startService()
         self.addCleanup(cp.store.close)
         self.addCleanup(cp.stopService)
@@ -576,6 +603,7 @@ class SecurityProfileThreeLoopbackTests(TestCase):
         self.assertEqual(identity, "CP001")
         self.assertIsNone(sent_password)
         self.assertEqual(certificate.original.to_cryptography(), leaf)
+        return cp, leaf
 
 
 class TlsFilesTests(CertificateTestCase):

@@ -303,6 +303,17 @@ class InstallFailedTests(FirmwareTestCase):
         self.assertEqual(self.cp._firmware.version(), None)
 
 
+class InstallVerificationFailedTests(InstallFailedTests):
+    """
+    UpdateFirmware: OCPP 1.6's FirmwareStatus has no
+    InstallVerificationFailed: the installer's failed verification
+    (C{InstallResult.verification_failed}) is reported InstallationFailed,
+    as L{InstallFailedTests.test_installation_failed} checks.
+    """
+
+    answer = InstallResult.verification_failed("checksum mismatch in the image")
+
+
 class InstallRaisesTests(FirmwareTestCase):
     answer = RuntimeError("flash write error")
 

@@ -356,6 +356,41 @@ class RevocationHookFailingTests(RevocationTestCase):
         self.assertEqual(self.raised, [])
 
 
+class InstallVerificationFailedTests(SignedFirmwareTestCase):
+    answer = InstallResult.verification_failed("checksum mismatch in the image")
+
+    def test_installer_verification_failed_is_install_verification_failed(self):
+        """
+        L01.FR.01 (every status of FirmwareStatusEnumType the stack can
+        reach): the installer's own verification of the new firmware failed
+        (C{InstallResult.verification_failed}): InstallVerificationFailed
+        with the requestId, the update over, no FirmwareUpdated event.
+        """
+        self.assertEqual(self.update(), "Accepted")
+        self.transfers.last.succeed(IMAGE)
+        self.cs.settle()
+        self.assertEqual(self.signed(), [
+            ("Downloading", 7), ("Downloaded", 7), ("SignatureVerified", 7),
+            ("Installing", 7), ("InstallVerificationFailed", 7),
+        ])
+        self.assertEqual(self.raised, [])
+        self.assertIsNone(self.cp._signed_firmware._store.state())
+
+
+class InstallationFailedTests(SignedFirmwareTestCase):
+    answer = InstallResult.failed("flash write error")
+
+    def test_installer_failure_is_installation_failed(self):
+        """
+        L01.FR.01: an installation that failed otherwise is
+        InstallationFailed.
+        """
+        self.assertEqual(self.update(), "Accepted")
+        self.transfers.last.succeed(IMAGE)
+        self.cs.settle()
+        self.assertEqual(self.signed()[-1], ("InstallationFailed", 7))
+
+
 class RebootTests(SignedFirmwareTestCase):
     answer = InstallResult.reboot("2.1")
     file_database = True

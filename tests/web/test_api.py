@@ -209,6 +209,24 @@ class ChargePointTests(ApiMixin, TestCase):
         self.assertIsNone(self.central.store.charge_point("NEW"))
 
     @inlineCallbacks
+    def test_put_password_of_16_to_40_bytes(self):
+        """
+        Security Whitepaper 7.2: the password (the AuthorizationKey) is 16
+        to 40 bytes: 15 or 41 bytes (a two-byte character counted as two)
+        are 400 bad_password, saying the lengths, and nothing is
+        registered; 16 and 40 are stored.
+        """
+        for password in ["a" * 15, "a" * 41, "\u00e9" * 8 + "a" * 25]:
+            answer = yield self.put("/api/v1/chargepoints/NEW", {"password": password})
+            self.assertError(answer, 400, "bad_password")
+            self.assertIn("16 to 40 bytes", answer.json["description"])
+        self.assertIsNone(self.central.store.charge_point("NEW"))
+        for password in ["a" * 16, "b" * 40]:
+            answer = yield self.put("/api/v1/chargepoints/NEW", {"password": password})
+            self.assertIn(answer.status, (200, 201))
+            self.assertTrue(self.central.store.check_password("NEW", [password]))
+
+    @inlineCallbacks
     def test_put_refuses_an_identity_that_could_never_connect(self):
         """
         PUT refuses (400 bad_identity, nothing stored) an identity the OCPP
