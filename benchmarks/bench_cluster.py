@@ -350,7 +350,7 @@ def routed_calls(nodes, options, workdir: str) -> dict:
             else:
                 errors[kind] += 1
                 if len(samples) < 5:
-                    samples.append(f"{kind} {identity} via node{via}: HTTP {response.status} {body[:200]!r}")
+                    samples.append(f"{kind} call {number} {identity} via node{via}: HTTP {response.status} {body[:200]!r}")
         for api in apis:
             api.close()
     finally:
