@@ -233,11 +233,11 @@ class PostgreSQLConnection:
             )
         except psycopg.ProgrammingError as error:
             raise StoreURLError(
-                f"{_redacted(self.url)} is not a PostgreSQL URL ({_scrubbed(_one_line(error), self.url)})"
+                f"{redacted_url(self.url)} is not a PostgreSQL URL ({_scrubbed(_one_line(error), self.url)})"
             ) from None
         except psycopg.Error as error:
             raise StoreURLError(
-                f"cannot connect to {_redacted(self.url)}: {_scrubbed(_one_line(error), self.url)}"
+                f"cannot connect to {redacted_url(self.url)}: {_scrubbed(_one_line(error), self.url)}"
             ) from None
         connection.row_factory = _row_factory
         _integral_numbers(psycopg, connection)
@@ -542,13 +542,6 @@ def _one_line(error: Exception) -> str:
     return " ".join(str(error).split()) or type(error).__name__
 
 
-def _redacted(url: str) -> str:
-    # A password in the URL stays out of log lines and error messages:
-    # libpq takes one in the user information and as a parameter
-    # (?password=...).
-    return redacted_url(url)
-
-
 def redacted_url(url: str) -> str:
     """
     A C{--store} URL as log lines and error messages may show it: its
@@ -632,7 +625,7 @@ def check_database(url: str, migrations: Sequence[str], name: str) -> None:
         connection.close()
     if version > len(migrations):
         raise ValueError(
-            f"the {name} database {_redacted(url)} has schema version {version}, newer than "
+            f"the {name} database {redacted_url(url)} has schema version {version}, newer than "
             f"this openocpp knows ({len(migrations)}): upgrade openocpp"
         )
 
