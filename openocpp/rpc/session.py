@@ -857,22 +857,20 @@ class RpcSession:
             try:
                 observer.parsed(direction, kind, unique_id, name, self)
             except Exception:
-                self._log.failure(
-                    "Frame observer {observer} failed on a frame {direction} "
-                    "for {identity}",
-                    observer=type(observer).__qualname__,
-                    direction=direction,
-                    identity=self._identity,
-                )
+                self._observer_failed(observer, direction)
 
     def _notify(self, observer: IFrameObserver, direction: str, text: str) -> None:
         try:
             observer(direction, text, self)
         except Exception:
-            self._log.failure(
-                "Frame observer {observer} failed on a frame {direction} "
-                "for {identity}",
-                observer=getattr(observer, "__qualname__", None) or type(observer).__qualname__,
-                direction=direction,
-                identity=self._identity,
-            )
+            self._observer_failed(observer, direction)
+
+    def _observer_failed(self, observer: IFrameObserver, direction: str) -> None:
+        # Logged with the current exception; the frame goes on regardless.
+        self._log.failure(
+            "Frame observer {observer} failed on a frame {direction} "
+            "for {identity}",
+            observer=getattr(observer, "__qualname__", None) or type(observer).__qualname__,
+            direction=direction,
+            identity=self._identity,
+        )

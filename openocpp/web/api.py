@@ -385,9 +385,8 @@ class ApiResource(Resource):
         names = self._query_names.get(path, {}).get((b"GET" if method == b"HEAD" else method).decode("ascii").lower())
         if names is None:
             return  # (a route the document does not describe: nothing to check against)
-        unknown = sorted(
-            name.decode("utf-8", "replace") for name in request.args if name.decode("utf-8", "replace") not in names
-        )
+        given = (name.decode("utf-8", "replace") for name in request.args)
+        unknown = sorted(name for name in given if name not in names)
         if unknown:
             takes = f"it takes {', '.join(sorted(names))}" if names else "it takes none"
             raise ApiError(
