@@ -183,6 +183,8 @@ class Certificates:
         #: Which charge point certificate is presented, its fallback, its
         #: expiry (a L{CertificateChoice}).
         self.choice = CertificateChoice(store, now, configured_certificate, security_event)
+        # Whether the key tls_files last wrote came from a keeper.
+        self._written_key_kept_elsewhere = False
 
     def handlers(self) -> dict:
         """
@@ -349,6 +351,7 @@ class Certificates:
                                   "".join(stored.pem for stored in roots))
         current = self.choice.present()
         key = None if current is None else self._keys.load(current.private_key)
+        self._written_key_kept_elsewhere = key is not None and not is_pem(current.private_key)
         if key is not None:
             cert_file = self._write("charge-point-certificate.pem", current.pem)
             key_file = self._write("charge-point-key.pem", key, private=True)
@@ -365,13 +368,7 @@ class Certificates:
         @return: whether the key L{tls_files} last wrote came from a
             keeper (then the caller removes the file once read).
         """
-        presented = self.choice.presented
-        if presented is None:
-            return False
-        for stored in self._store.all(CHARGE_POINT_CERTIFICATE):
-            if stored.row_id == presented:
-                return stored.private_key is not None and not is_pem(stored.private_key)
-        return False
+        return self._written_key_kept_elsewhere
 
     def _write(self, name: str, text: str, private: bool = False) -> str:
         path = os.path.join(self._folder, name)
