@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from twisted.application.internet import ClientService, backoffPolicy
 from twisted.application.service import MultiService
-from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.defer import Deferred, fail, maybeDeferred, succeed
 from twisted.internet.endpoints import HostnameEndpoint
 from twisted.internet.protocol import Factory
 from twisted.logger import Logger
@@ -79,9 +79,16 @@ def check_bus_reachable(option: str, url: str, timeout: float = 3.0) -> None:
         raise ValueError(f"{option} {shown}: Redis refused: {reply.message}")
 
 
-#: Seconds a connection whose credentials Redis refused stays open before
-#: it is closed and tried again.
+#: Seconds a connection whose set-up failed (Redis refused the
+#: credentials, or a command of the set-up) stays open before it is closed
+#: and tried again.
 REFUSED_DELAY = 5.0
+
+
+class _CredentialsRefused(Exception):
+    """
+    Redis answered C{AUTH} with an error: the message is Redis's.
+    """
 
 
 class Script:
@@ -134,17 +141,25 @@ class RedisBus(MultiService):
         self._subscribed_observers: list[Callable[[], Any]] = []
         self._lost_observers: list[Callable[[], Any]] = []
         self._lost_logged = False
-        self._refused_logged = False
+        self._setup_failure_logged = False
         #: Whether the pub/sub connection is up with every channel subscribed.
         self.subscribed = False
         policy = backoffPolicy(initialDelay=0.2, maxDelay=5.0)
+        self._waiting_connected: list[Deferred] = []
+        # Each connection's set-up (AUTH, SELECT, SUBSCRIBE) runs from its
+        # connectionMade, not as the ClientService's prepareConnection: a
+        # prepareConnection that fails counts as a failed attempt yet leaves
+        # the connection open, and that connection's loss, during or after
+        # the set-up, then finds no transition in the service's state machine
+        # (automat's NoTransition, in Waiting or Stopped). Made this way,
+        # every connection is the service's current one until it is lost.
         self._command_service = ClientService(
-            endpoint, _Factory(RedisProtocol), retryPolicy=policy, clock=reactor,
-            prepareConnection=self._prepare_commands,
+            endpoint, _Factory(lambda: RedisProtocol(made=self._set_up_commands)),
+            retryPolicy=policy, clock=reactor,
         )
         self._subscriber_service = ClientService(
-            endpoint, _Factory(lambda: SubscriberProtocol(self._message)), retryPolicy=policy,
-            clock=reactor, prepareConnection=self._prepare_subscriber,
+            endpoint, _Factory(lambda: SubscriberProtocol(self._message, made=self._set_up_subscriber)),
+            retryPolicy=policy, clock=reactor,
         )
         self._command_service.setServiceParent(self)
         self._subscriber_service.setServiceParent(self)
@@ -164,103 +179,106 @@ class RedisBus(MultiService):
         C{AUTH} first on a new connection, when the URL has a password
         (Redis answers every other command C{NOAUTH} until then).
 
-        @return: a Deferred firing with whether Redis took the
-            credentials. When it refused them (the password changed while
-            the node ran), that is one error line per outage, and the
-            connection is closed after L{REFUSED_DELAY} seconds, to be
-            tried again: not failed here, which C{ClientService} takes as
-            a failed attempt yet leaves the connection open.
+        @return: a Deferred firing once logged in, failing with
+            L{_CredentialsRefused} when Redis refused the credentials (the
+            password changed while the node ran).
         """
         auth = self.address.auth()
         if auth is None:
-            return succeed(True)
+            return succeed(None)
 
-        def refused(failure: Any) -> bool:
+        def refused(failure: Any) -> None:
             failure.trap(RedisError)
-            if not self._refused_logged:
-                self._refused_logged = True
-                self.log.error(
-                    "The bus {bus} refused this node's credentials ({error}): trying again every "
-                    "{delay:g} s",
-                    bus=repr(self), error=failure.value.message, delay=REFUSED_DELAY,
-                )
-            closing = self._reactor.callLater(REFUSED_DELAY, protocol.transport.loseConnection)
-            lost = protocol.connectionLost
+            raise _CredentialsRefused(failure.value.message)
 
-            def connection_lost(reason: Any = None) -> None:
-                if closing.active():
-                    closing.cancel()
-                lost(reason)
+        return protocol.execute(*auth).addCallbacks(lambda _: None, refused)
 
-            protocol.connectionLost = connection_lost
-            return False
+    def _set_up(self, protocol: RedisProtocol, steps: Callable[[], Any], ready: Callable[[], Any]) -> None:
+        """
+        A new connection's set-up: C{steps()}, then C{ready()}.
 
-        return protocol.execute(*auth).addCallbacks(lambda _: True, refused)
+        A step that fails logs one line per outage and closes the
+        connection after L{REFUSED_DELAY} seconds (not tried again in a
+        tight loop: the service counts the connection as made, which resets
+        its backoff); that loss reconnects like any other. A connection lost
+        during its set-up needs nothing more.
+        """
 
-    def _prepare_commands(self, protocol: RedisProtocol) -> Deferred:
-        def selecting(logged_in: bool) -> Any:
-            if not logged_in:
-                return False
-            if not self.address.db:
-                return True
-            return protocol.execute("SELECT", self.address.db).addCallback(lambda _: True)
-
-        def ready(logged_in: bool) -> None:
-            if not logged_in:
+        def failed(failure: Any) -> None:
+            if not protocol.connected:
                 return
-            self._refused_logged = False
+            if not self._setup_failure_logged:
+                self._setup_failure_logged = True
+                if failure.check(_CredentialsRefused):
+                    self.log.error(
+                        "The bus {bus} refused this node's credentials ({error}): trying again every "
+                        "{delay:g} s",
+                        bus=repr(self), error=str(failure.value), delay=REFUSED_DELAY,
+                    )
+                else:
+                    self.log.error(
+                        "Setting up a connection to the bus {bus} failed ({error}): trying again every "
+                        "{delay:g} s",
+                        bus=repr(self), error=failure.getErrorMessage(), delay=REFUSED_DELAY,
+                    )
+            closing = self._reactor.callLater(REFUSED_DELAY, protocol.transport.loseConnection)
+            protocol.when_lost(lambda reason: closing.cancel() if closing.active() else None)
+
+        maybeDeferred(steps).addCallbacks(lambda _: ready(), failed)
+
+    def _set_up_commands(self, protocol: RedisProtocol) -> None:
+        def steps() -> Deferred:
+            logging_in = self._log_in(protocol)
+            if self.address.db:
+                logging_in.addCallback(lambda _: protocol.execute("SELECT", self.address.db))
+            return logging_in
+
+        def ready() -> None:
+            self._setup_failure_logged = False
             self._commands = protocol
             if self._lost_logged:
                 self.log.info("Back on the bus {bus}", bus=repr(self))
             self._lost_logged = False
-            lost = protocol.connectionLost
-
-            def connection_lost(reason: Any = None) -> None:
-                lost(reason)
-                if self._commands is protocol:
-                    self._commands = None
-                    self._lost(reason)
-
-            protocol.connectionLost = connection_lost
+            protocol.when_lost(lambda reason: self._commands_lost(protocol, reason))
+            waiting, self._waiting_connected = self._waiting_connected, []
+            for deferred in waiting:
+                deferred.callback(None)
             for observer in list(self._connected_observers):
                 self._run(observer, "connected")
 
-        return self._log_in(protocol).addCallback(selecting).addCallback(ready)
+        self._set_up(protocol, steps, ready)
 
-    def _prepare_subscriber(self, protocol: SubscriberProtocol) -> Deferred | None:
-        if self.address.auth() is None:
-            return self._subscribe_all(protocol)
-        return self._log_in(protocol).addCallback(
-            lambda logged_in: self._subscribe_all(protocol) if logged_in else None
-        )
+    def _commands_lost(self, protocol: RedisProtocol, reason: Any) -> None:
+        if self._commands is protocol:
+            self._commands = None
+            self._lost(reason)
+
+    def _set_up_subscriber(self, protocol: SubscriberProtocol) -> None:
+        def steps() -> Deferred:
+            return self._log_in(protocol).addCallback(lambda _: self._subscribe_all(protocol))
+
+        def ready() -> None:
+            self.subscribed = True
+            for observer in list(self._subscribed_observers):
+                self._run(observer, "subscribed")
+
+        self._set_up(protocol, steps, ready)
 
     def _subscribe_all(self, protocol: SubscriberProtocol) -> Deferred | None:
         self._subscriber = protocol
+        protocol.when_lost(lambda reason: self._subscriber_lost(protocol))
         waiting = []
         if self._channels:
             waiting.append(protocol.subscribe(*self._channels))
         if self._patterns:
             waiting.append(protocol.psubscribe(*self._patterns))
-        lost = protocol.connectionLost
+        return waiting[-1] if waiting else None
 
-        def connection_lost(reason: Any = None) -> None:
-            lost(reason)
-            if self._subscriber is protocol:
-                self._subscriber = None
-                self.subscribed = False
-                self._tell_lost()
-
-        protocol.connectionLost = connection_lost
-
-        def subscribed(_: Any) -> None:
-            self.subscribed = True
-            for observer in list(self._subscribed_observers):
-                self._run(observer, "subscribed")
-
-        if not waiting:
-            subscribed(None)
-            return None
-        return waiting[-1].addCallback(subscribed)
+    def _subscriber_lost(self, protocol: SubscriberProtocol) -> None:
+        if self._subscriber is protocol:
+            self._subscriber = None
+            self.subscribed = False
+            self._tell_lost()
 
     def _tell_lost(self) -> None:
         for observer in list(self._lost_observers):
@@ -288,7 +306,20 @@ class RedisBus(MultiService):
                 "A bus {what} observer failed", failure, what=what))
 
     def when_connected(self) -> Deferred:
-        return self._command_service.whenConnected(failAfterFailures=1).addCallback(lambda _: None)
+        if self.connected:
+            return succeed(None)
+        waiting = Deferred()
+        self._waiting_connected.append(waiting)
+
+        def failed(failure: Any) -> None:
+            # The first attempt failed (or the bus stopped) before a set-up
+            # finished.
+            if waiting in self._waiting_connected:
+                self._waiting_connected.remove(waiting)
+                waiting.errback(failure)
+
+        self._command_service.whenConnected(failAfterFailures=1).addErrback(failed)
+        return waiting
 
     def on_connected(self, observer: Callable[[], Any]) -> None:
         self._connected_observers.append(observer)

@@ -153,17 +153,24 @@ class RedisProtocol(Protocol):
     """
     A command connection: L{execute} writes a command at once and returns
     the Deferred of its reply; replies come in the order commands went.
+
+    @param made: called with the protocol once the connection is made
+        (the connection's set-up: C{AUTH}, C{SELECT}).
     """
 
     log = Logger()
 
-    def __init__(self) -> None:
+    def __init__(self, made: Callable[["RedisProtocol"], Any] | None = None) -> None:
+        self._made = made
         self._parser = ReplyParser()
         self._waiting: deque[Deferred] = deque()
+        self._lost_callbacks: list[Callable[[Any], Any]] = []
         self.connected = False
 
     def connectionMade(self) -> None:
         self.connected = True
+        if self._made is not None:
+            self._made(self)
 
     def execute(self, *arguments: Any) -> Deferred:
         """
@@ -207,11 +214,21 @@ class RedisProtocol(Protocol):
         else:
             waiting.callback(reply)
 
+    def when_lost(self, callback: Callable[[Any], Any]) -> None:
+        """
+        Call C{callback(reason)} once the connection is lost, after the
+        commands still waiting have failed with L{BusConnectionLost}.
+        """
+        self._lost_callbacks.append(callback)
+
     def connectionLost(self, reason: Any = None) -> None:
         self.connected = False
         waiting, self._waiting = self._waiting, deque()
         for deferred in waiting:
             deferred.errback(BusConnectionLost("the connection to Redis was lost"))
+        callbacks, self._lost_callbacks = self._lost_callbacks, []
+        for callback in callbacks:
+            callback(reason)
 
 
 class SubscriberProtocol(RedisProtocol):
@@ -223,8 +240,10 @@ class SubscriberProtocol(RedisProtocol):
     @ivar on_message: the callable each message goes to.
     """
 
-    def __init__(self, on_message: Callable[[bytes, bytes], None]) -> None:
-        super().__init__()
+    def __init__(
+        self, on_message: Callable[[bytes, bytes], None], made: Callable[[RedisProtocol], Any] | None = None,
+    ) -> None:
+        super().__init__(made)
         self.on_message = on_message
 
     def subscribe(self, *channels: str) -> Deferred:
