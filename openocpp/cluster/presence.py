@@ -147,6 +147,10 @@ class Presence(Service):
         self._refresher: LoopingCall | None = None
         #: Identities whose connection closed while the bus was down.
         self._unreleased: set[str] = set()
+        #: The mirror's changes received while loads read Redis (L{_load}),
+        #: and how many loads are reading.
+        self._journal: list[tuple] = []
+        self._loading = 0
         bus.subscribe(self.channel, self._message)
         bus.on_connected(self._reconnected)
         bus.on_subscribed(self._load)
@@ -243,10 +247,6 @@ class Presence(Service):
             reaping.append(self._bus.evalsha(REAP, (), (self._prefix, name, self.channel, "dead")))
         return DeferredList(reaping, consumeErrors=True)
 
-    def _forget_node(self, node: str) -> None:
-        for identity in [i for i, (held, _) in self._mirror.items() if held == node]:
-            del self._mirror[identity]
-
     def nodes(self) -> Deferred:
         def shaped(nodes: tuple) -> list:
             live, _ = nodes
@@ -339,7 +339,7 @@ class Presence(Service):
                 raise ValueError(f"a claim without its number: {message!r}"[:200])
             if node == self.node_id:
                 return
-            self._mirror[identity] = (node, message.get("info") or {})
+            self._change(("claim", node, identity, message.get("info") or {}))
             ours = self._claims.get(identity)
             if ours is not None and ours != _PENDING and ours < message["seq"]:
                 # Another node took it over after us: no two live sessions.
@@ -350,32 +350,75 @@ class Presence(Service):
                 )
                 self._close_local(identity)
         elif op == "release":
-            held = self._mirror.get(identity)
-            if held is not None and held[0] == node:
-                del self._mirror[identity]
+            self._change(("release", node, identity))
         elif op == "down" and node != self.node_id:
-            self._forget_node(node)
+            self._change(("down", node))
+
+    def _change(self, change: tuple) -> None:
+        # One change of the mirror, kept too while a load reads Redis: its
+        # reading may predate the change (the pub/sub connection can
+        # deliver a message before the command connection the reply).
+        _apply(self._mirror, change)
+        if self._loading:
+            self._journal.append(change)
+
+    def _forget_node(self, node: str) -> None:
+        _apply(self._mirror, ("down", node))
 
     def _load(self) -> Deferred:
         # The pub/sub connection is (back) up: what was missed meanwhile is
         # read from Redis, every live node's hash (once the command
-        # connection is up too: whichever comes last does it).
+        # connection is up too: whichever comes last does it). The changes
+        # received while reading are applied again over what was read.
         if not self._bus.connected:
             return succeed(None)
+        self._loading += 1
+        start = len(self._journal)
+
         def loaded(nodes: tuple) -> Deferred:
             live, _ = nodes
             others = [name for name in live if name != self.node_id]
             readings = [self._bus.execute("HGETALL", self._key("node", name, "cps")) for name in others]
 
             def mirrored(results: list) -> None:
-                mirror = {}
+                mirror: dict[str, tuple[str, dict]] = {}
                 for name, (ok, flat) in zip(others, results):
                     if not ok:
                         continue
                     for index in range(0, len(flat), 2):
                         mirror[_text(flat[index])] = (name, json.loads(flat[index + 1]))
+                for change in self._journal[start:]:
+                    _apply(mirror, change)
+                for identity in self._claims:
+                    # Connected here since: ours, not another node's.
+                    mirror.pop(identity, None)
                 self._mirror = mirror
 
             return DeferredList(readings, consumeErrors=True).addCallback(mirrored)
 
-        return self._live_nodes().addCallback(loaded).addErrback(self._failed, "read the other nodes")
+        def done(result: Any) -> Any:
+            self._loading -= 1
+            if not self._loading:
+                self._journal = []
+            return result
+
+        reading = self._live_nodes().addCallback(loaded).addBoth(done)
+        return reading.addErrback(self._failed, "read the other nodes")
+
+
+def _apply(mirror: dict, change: tuple) -> None:
+    """
+    Apply one change to a mirror (identity -> (node, info)): C{("claim",
+    node, identity, info)}, C{("release", node, identity)} (only while that
+    node holds it), C{("down", node)} (all of that node's).
+    """
+    op, node = change[0], change[1]
+    if op == "claim":
+        mirror[change[2]] = (node, change[3])
+    elif op == "release":
+        held = mirror.get(change[2])
+        if held is not None and held[0] == node:
+            del mirror[change[2]]
+    else:
+        for identity in [i for i, (held, _) in mirror.items() if held == node]:
+            del mirror[identity]
