@@ -279,6 +279,7 @@ def step_row(target: int, opened: list[dict], opening: list[dict], figures: list
         "booted": booted,
         "live": live,
         "open_failed": sum(o["open_failed"] for o in opened),
+        "open_retried": sum(o.get("open_retried", 0) for o in opened),
         "open_s": max(o["open_s"] for o in opened),
         "open_errors": sum(open_errors.values()),
         "open_errors_by_kind": open_errors,
@@ -306,7 +307,7 @@ def step_row(target: int, opened: list[dict], opening: list[dict], figures: list
 
 HEADER = (
     f"{'target':>7} {'booted':>7} {'live':>7} {'calls/s':>8} {'p50 ms':>7} {'p99 ms':>8} {'errors':>6} "
-    f"{'srv CPU':>7} {'srv RSS':>9} {'KiB/conn':>8} {'fleet CPU':>9} {'others':>6} {'open s':>7} {'open err':>8}"
+    f"{'srv CPU':>7} {'srv RSS':>9} {'KiB/conn':>8} {'fleet CPU':>9} {'others':>6} {'open s':>7} {'open err':>8} {'gave up':>7}"
 )
 
 
@@ -318,7 +319,7 @@ def format_row(r: dict) -> str:
         f"{r['target']:>7} {r['booted']:>7} {r['live']:>7} {r['calls_per_s'] or 0:>8.0f} {r['p50_ms']:>7.2f} "
         f"{r['p99_ms']:>8.2f} {r['errors']:>6} {pct(r['server_cpu_pct']):>7} "
         f"{r['server_rss_mib']:>5.0f} MiB {r['server_kib_per_connection'] or float('nan'):>8.1f} "
-        f"{pct(r['fleet_cpu_pct']):>9} {pct(r['other_cpu_pct']):>6} {r['open_s']:>7.1f} {r['open_errors']:>8}"
+        f"{pct(r['fleet_cpu_pct']):>9} {pct(r['other_cpu_pct']):>6} {r['open_s']:>7.1f} {r['open_errors']:>8} {r['open_failed']:>7}"
     )
 
 
@@ -331,8 +332,8 @@ def markdown(rows: list[dict], header: dict, env: dict, command: str) -> str:
         f"{header['nodes']} node(s), store {header['store']}; fleet {header['fleet_processes']} processes; "
         f"pace x{header['pace']:g}; window {header['window']:g} s.",
         "",
-        "| charge points | booted | live | calls/s | p50 ms | p99 ms | server CPU | server RSS | KiB/conn | fleet CPU | others | errors | failed to open |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| charge points | booted | live | calls/s | p50 ms | p99 ms | server CPU | server RSS | KiB/conn | fleet CPU | others | errors | open errors (tried again) | gave up opening |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         others = "n/a" if r["other_cpu_pct"] is None else f"{r['other_cpu_pct']:.0f} %"
@@ -340,7 +341,7 @@ def markdown(rows: list[dict], header: dict, env: dict, command: str) -> str:
             f"| {r['target']:,} | {r['booted']:,} | {r['live']:,} | {r['calls_per_s'] or 0:,.0f} | {r['p50_ms']:.2f} | "
             f"{r['p99_ms']:.2f} | {r['server_cpu_pct']:.0f} % | {r['server_rss_mib']:,.0f} MiB | "
             f"{r['server_kib_per_connection'] or float('nan'):.1f} | {r['fleet_cpu_pct']:.0f} % | "
-            f"{others} | {r['errors']} | {r['open_errors']} |"
+            f"{others} | {r['errors']} | {r['open_errors']} ({r['open_retried']}) | {r['open_failed']} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -33,7 +33,8 @@ answered with one line on standard output:
 
   - C{OPEN K}: open connections (at C{--ramp} per second, C{--opening} at most in flight) until K charge
     points of this process are up; C{OPENED {...}} once they are booted or
-    failed;
+    failed (a charge point whose connection or boot failed tries again
+    after a backoff, C{--open-tries} times in all, as a real one does);
   - C{MARK NAME}: the figures since the last C{MARK} (calls, errors, each
     latency) written to C{--stats-dir}/NAME.json, a new window begun;
     C{MARKED {...}} (calls, errors, connected);
@@ -124,6 +125,8 @@ class Fleet:
         self.connected = 0
         self.booted = 0
         self.open_failed = 0
+        #: Failed opens tried again (a charge point reconnects, as a real one does).
+        self.open_retried = 0
         self.lost = 0
         self.started_transactions = 0
         self.server_calls = 0
@@ -348,11 +351,23 @@ async def open_up_to(fleet: Fleet, wanted: int) -> None:
     in_flight = asyncio.Semaphore(options.opening)
 
     async def open_one(charge_point: FleetChargePoint, url: str) -> None:
+        # A charge point whose connection or boot failed closes what it
+        # opened and tries again after a backoff (1, 2, 4, ... s, jittered),
+        # as a real one does, up to --open-tries times; each failure is
+        # still an error of the opening's window.
         try:
-            if await charge_point.open(url):
-                charge_point.life = loop.create_task(charge_point.run())
-            else:
-                fleet.open_failed += 1
+            for attempt in range(options.open_tries):
+                if attempt:
+                    fleet.open_retried += 1
+                    in_flight.release()
+                    await asyncio.sleep(2 ** (attempt - 1) * (0.5 + random.random()))
+                    await in_flight.acquire()
+                if await charge_point.open(url):
+                    charge_point.life = loop.create_task(charge_point.run())
+                    return
+                await charge_point.close()
+                charge_point.connection = charge_point.reader = None
+            fleet.open_failed += 1
         finally:
             in_flight.release()
 
@@ -380,6 +395,7 @@ def state(fleet: Fleet) -> dict:
         "connected": fleet.connected,
         "booted": fleet.booted,
         "open_failed": fleet.open_failed,
+        "open_retried": fleet.open_retried,
         "lost": fleet.lost,
         "started_transactions": fleet.started_transactions,
         "server_calls": fleet.server_calls,
@@ -421,6 +437,8 @@ def parse_options(argv=None):
     parser.add_argument("--count", type=int, required=True, help="charge points of this process, at most")
     parser.add_argument("--ramp", type=float, default=500.0, help="connections opened per second (500)")
     parser.add_argument("--opening", type=int, default=100, help="handshakes and boots in flight at once, at most (100)")
+    parser.add_argument("--open-tries", type=int, default=5,
+                        help="times a charge point tries to connect and boot before it gives up (5)")
     parser.add_argument("--heartbeat", type=float, default=300.0, help="seconds between Heartbeats (300)")
     parser.add_argument("--meter-interval", type=float, default=60.0, help="seconds between MeterValues while charging (60)")
     parser.add_argument("--idle", type=float, default=5400.0, help="mean seconds between sessions (5400)")
