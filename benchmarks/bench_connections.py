@@ -115,6 +115,9 @@ class Nodes:
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
+                    # A Ctrl-C reaches this process alone, which stops
+                    # the nodes in order (main's finally).
+                    start_new_session=True,
                 )
             )
         for process, port in zip(self.processes, self.ports):
@@ -181,7 +184,8 @@ class FleetProcesses:
             ]
             self.processes.append(
                 subprocess.Popen(
-                    command, env=central._env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+                    command, env=central._env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                    start_new_session=True,
                 )
             )
             first += share
@@ -394,8 +398,14 @@ def parse_options(argv=None):
     return options
 
 
+def _interrupted(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv=None) -> int:
     options = parse_options(argv)
+    # SIGTERM stops the run as Ctrl-C does: everything it started stopped.
+    signal.signal(signal.SIGTERM, _interrupted)
     try:
         import websockets  # noqa: F401
     except ImportError:
@@ -488,7 +498,12 @@ def main(argv=None) -> int:
                 break
     except RuntimeError as error:
         print(f"failed: {error}", flush=True)
+    except KeyboardInterrupt:
+        print("interrupted: stopping the fleet and the nodes", flush=True)
     finally:
+        # A second Ctrl-C must not leave the fleet, the nodes or the
+        # engines running.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         stopped = fleet.stop() if fleet is not None else []
         nodes.stop()
         if engines:
