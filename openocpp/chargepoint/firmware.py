@@ -52,6 +52,7 @@ from openocpp.messages.enums import ChargePointStatus, FirmwareStatus, MessageTr
 from openocpp.messages.errors import ErrorCode
 from openocpp.rpc.errors import CallError
 from openocpp.transfer.errors import redact
+from openocpp.transfer.files import remove_file
 
 #: The URL schemes the transfers support (section 8: FTP, HTTP, HTTPS).
 TRANSFER_SCHEMES = frozenset({"ftp", "http", "https"})
@@ -552,7 +553,7 @@ class FirmwareUpdates:
             return  # replaced or stopped meanwhile
         self._work = None
         reason = _reason(failure)
-        _remove(path)
+        remove_file(path)
         if attempt < state["attempts"]:
             self.log.info(
                 "Firmware download failed ({reason}): again in {interval} s",
@@ -685,7 +686,7 @@ class FirmwareUpdates:
         self._release_connectors(state)
         path = state.get("path")
         if path is not None:
-            _remove(path)
+            remove_file(path)
         self._store.set_state(None)
         self._begin_next()
 
@@ -693,7 +694,7 @@ class FirmwareUpdates:
         self._cancel()
         self._release_connectors(state)
         if state.get("path"):
-            _remove(state["path"])
+            remove_file(state["path"])
 
     def _release_connectors(self, state: dict) -> None:
         for connector in state.get("blocked", []):
@@ -758,10 +759,3 @@ def _reason(failure: Any) -> str:
     return redact(text.splitlines()[0]) if text else type(error).__name__
 
 
-def _remove(path: str) -> None:
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        pass
-    except OSError as error:
-        Logger().warn("Cannot remove {path}: {error}", path=path, error=error)

@@ -60,7 +60,7 @@ from openocpp.chargepoint.diagnostics import Diagnostics, LogRing
 from openocpp.chargepoint.errors import NotAccepted, NotConnected
 from openocpp.chargepoint.extendedtrigger import ExtendedTrigger
 from openocpp.chargepoint.firmware import FirmwareUpdates
-from openocpp.chargepoint.firmware import _remove as remove_file
+from openocpp.transfer.files import remove_file
 from openocpp.chargepoint.handlers import CentralSystemRequests
 from openocpp.chargepoint.heartbeat import Heartbeat
 from openocpp.chargepoint.interfaces import IChargePoint

@@ -10,7 +10,23 @@ import os
 import tempfile
 from typing import Any, Callable
 
+from twisted.logger import Logger
+
 from openocpp.transfer.errors import TransferError
+
+
+def remove_file(path: str) -> None:
+    """
+    Remove a file: one that is already gone is no error, one that cannot
+    be removed is a warning logged (never raised: the caller has no better
+    way on).
+    """
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+    except OSError as error:
+        Logger().warn("Cannot remove {path}: {error}", path=path, error=error)
 
 
 def size_limit_error(max_bytes: int) -> TransferError:
