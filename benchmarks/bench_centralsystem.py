@@ -67,6 +67,7 @@ import json
 import math
 import os
 import shutil
+import shlex
 import signal
 import socket
 import sqlite3
@@ -135,7 +136,6 @@ def server_command(kind: str, port: int, workdir: str) -> list[str]:
     The command running server C{kind} on C{port}, its files in C{workdir}.
     """
     if kind == "external":
-        import shlex
 
         return shlex.split(EXTERNAL_COMMAND.replace("{port}", str(port)))
     if kind in ("openocpp", "openocpp-memory", "openocpp-logframes", "openocpp-trace", "openocpp-nometrics",
@@ -813,7 +813,15 @@ def main() -> int:
     if options.server_command:
         if "{port}" not in options.server_command:
             parser.error("--server-command needs {port} where the port goes")
-        EXTERNAL_COMMAND = options.server_command
+        try:
+            program = shlex.split(options.server_command)[0]
+        except (ValueError, IndexError) as error:
+            parser.error(f"--server-command: {error or 'empty'}")
+        # Run from a temporary directory: a relative program is found from here.
+        found = shutil.which(program)
+        if found is None:
+            parser.error(f"--server-command: no program {program!r} (give its path, or one on PATH)")
+        EXTERNAL_COMMAND = options.server_command.replace(program, os.path.abspath(found), 1)
     try:
         import websockets  # noqa: F401
     except ImportError:
