@@ -136,7 +136,6 @@ def server_command(kind: str, port: int, workdir: str) -> list[str]:
     The command running server C{kind} on C{port}, its files in C{workdir}.
     """
     if kind == "external":
-
         return shlex.split(EXTERNAL_COMMAND.replace("{port}", str(port)))
     if kind in ("openocpp", "openocpp-memory", "openocpp-logframes", "openocpp-trace", "openocpp-nometrics",
                 "openocpp-base"):
