@@ -17,6 +17,7 @@ from twisted.logger import Logger
 
 from openocpp.cluster.client import RedisBus, parse_bus_url
 from openocpp.cluster.invalidation import CacheInvalidation
+from openocpp.cluster.metrics import MetricsFanIn
 from openocpp.cluster.presence import DEFAULT_TTL, Presence
 from openocpp.cluster.remote import RemoteChargePointProxy
 from openocpp.cluster.routing import CommandRouter
@@ -82,6 +83,9 @@ class ClusterNode(MultiService):
         #: None while running; the Deferreds waiting for the stop; "done".
         self._stopped: Any = None
         self.bus = RedisBus(parse_bus_url(bus_url), reactor, endpoint=endpoint)
+        self._reactor = reactor
+        #: The fan-in of every node's metrics (L{add_metrics}), or None.
+        self.metrics_fan_in: MetricsFanIn | None = None
         self._local = local
         self._local_proxies = local_proxies
         self.presence = Presence(
@@ -110,6 +114,9 @@ class ClusterNode(MultiService):
             are up (pub/sub subscribed), else 0;
           - C{openocpp_remote_charge_points}: the charge points this node
             knows are connected to other nodes.
+
+        And it answers the other nodes' requests for its metrics, and asks
+        them for theirs (L{metrics_fan_in}: C{GET /metrics?scope=cluster}).
         """
         from prometheus_client import Gauge, Info
 
@@ -128,6 +135,7 @@ class ClusterNode(MultiService):
                   registry=metrics.registry),
             lambda: len(presence.elsewhere()),
         )
+        self.metrics_fan_in = MetricsFanIn(self.bus, self._reactor, self.node_id, metrics.exposition)
 
     def _close_local(self, identity: str) -> None:
         proxy = self._local(identity)

@@ -246,7 +246,11 @@ class WebService(MultiService):
         self._live_frames = None if trace is None else LiveFrames(trace, self.events, self.streams)
         root = ConsoleFiles(static_folder())
         root.putChild(b"api", self.api)
-        root.putChild(b"metrics", MetricsResource(getattr(central, "metrics", None), authenticator))
+        cluster = getattr(central, "cluster", None)
+        fan_in = getattr(cluster, "metrics_fan_in", None)
+        root.putChild(b"metrics", MetricsResource(
+            getattr(central, "metrics", None), authenticator, None if fan_in is None else fan_in.gather,
+        ))
         uploads = UploadsResource(
             central.store, self.uploads, reactor, config.max_upload, events=self.events
         )

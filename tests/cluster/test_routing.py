@@ -245,10 +245,52 @@ class MetricsTests(ClusterMixin, TestCase):
         self.b = yield self.start_node("node-b", api=False)
 
     @inlineCallbacks
-    def scrape(self):
-        answer = yield self.http(self.a, "GET", "/metrics")
+    def scrape(self, path="/metrics"):
+        answer = yield self.http(self.a, "GET", path)
         self.assertEqual(answer.status, 200)
         return answer.body.decode("utf-8").splitlines()
+
+    @inlineCallbacks
+    def test_cluster_scope(self):
+        """
+        C{/metrics?scope=cluster} on node A gives both nodes' metrics, each
+        sample labelled with its node, each metric under one C{TYPE}; the
+        charge point connected to node B counts there.
+        """
+        cp = yield self.connect(self.b, "CP1")
+        yield cp.call(BOOT)
+        lines = yield self.scrape("/metrics?scope=cluster")
+        self.assertIn('openocpp_connected_charge_points{node="node-a"} 0.0', lines)
+        self.assertIn('openocpp_connected_charge_points{node="node-b"} 1.0', lines)
+        self.assertIn('openocpp_node_info{node="node-b"} 1.0', lines)
+        self.assertEqual(lines.count("# TYPE openocpp_connected_charge_points gauge"), 1)
+        self.assertEqual([line for line in lines if "did not answer" in line], [])
+        from prometheus_client.parser import text_string_to_metric_families
+
+        families = {family.name: family for family in text_string_to_metric_families("\n".join(lines) + "\n")}
+        nodes = {sample.labels["node"] for sample in families["openocpp_connected_charge_points"].samples}
+        self.assertEqual(nodes, {"node-a", "node-b"})
+
+    @inlineCallbacks
+    def test_cluster_scope_node_gone(self):
+        """
+        A node that does not answer within the wait is named in a comment,
+        the others' metrics are given.
+        """
+        self.b.central.cluster.metrics_fan_in._exposition = lambda: (_ for _ in ()).throw(RuntimeError("stuck"))
+        lines = yield self.scrape("/metrics?scope=cluster")
+        self.assertIn("# 1 of the 1 other nodes did not answer within 2 s", lines)
+        self.assertIn('openocpp_connected_charge_points{node="node-a"} 0.0', lines)
+        self.flushLoggedErrors(RuntimeError)
+
+    @inlineCallbacks
+    def test_unknown_scope(self):
+        """
+        A scope that is neither node nor cluster is a 400 naming both.
+        """
+        answer = yield self.http(self.a, "GET", "/metrics?scope=all")
+        self.assertEqual(answer.status, 400)
+        self.assertIn(b"scope is node", answer.body)
 
     @inlineCallbacks
     def test_node_info_and_bus(self):

@@ -110,6 +110,20 @@ class MetricsTests(ApiMixin, TestCase):
         self.assertEqual(answer.json["error"], "unauthorized")
 
     @inlineCallbacks
+    def test_cluster_scope_without_a_cluster(self):
+        """
+        C{scope=cluster} on a central system that is no node of a cluster:
+        400 saying it needs C{--bus}; C{scope=node} is the default's
+        answer.
+        """
+        answer = yield self.get("/metrics?scope=cluster")
+        self.assertEqual(answer.status, 400)
+        self.assertEqual(answer.json["error"], "not_a_cluster")
+        self.assertIn("--bus", answer.json["description"])
+        answer = yield self.get("/metrics?scope=node")
+        self.assertEqual(answer.status, 200)
+
+    @inlineCallbacks
     def test_dashboard_queries_existing_metrics(self):
         """
         Every metric the Grafana dashboard queries is in a scrape; the
