@@ -1005,6 +1005,18 @@ class ICentralSystem(IService):
             (to any node).
         """
 
+    def locate(identity):
+        """
+        In a cluster, make sure L{charge_point} knows of C{identity} when
+        another node holds it: this node's view of the others follows
+        Redis's channel and may lag by a moment (a charge point that has
+        just connected elsewhere), so a miss asks Redis. Without a cluster,
+        or for a charge point connected here, at once.
+
+        @return: a Deferred firing with None once L{charge_point} answers
+            what is known (never failing).
+        """
+
     def when_connected(identity):
         """
         @return: a Deferred firing with the proxy of charge point

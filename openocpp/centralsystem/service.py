@@ -445,6 +445,11 @@ class CentralSystem(MultiService):
             raise KeyError(identity)
         return self.cluster.charge_point(identity)
 
+    def locate(self, identity: str) -> Deferred:
+        if identity in self._connected or self.cluster is None:
+            return succeed(None)
+        return self.cluster.locate(identity)
+
     def when_connected(self, identity: str) -> Deferred:
         proxy = self._connected.get(identity)
         if proxy is not None:

@@ -115,6 +115,16 @@ class IPresence(Interface):
             as C{(node, info)}; or None when no other live node holds it.
         """
 
+    def locate(identity):
+        """
+        Ask Redis which node holds C{identity} when L{where} does not know
+        (the in-memory view follows the presence channel, which may lag by
+        a moment); one held by another node is then known to L{where}.
+
+        @return: a Deferred firing with what L{where} answers then (never
+            failing).
+        """
+
     def elsewhere():
         """
         @return: a dict C{identity -> (node, info)} of the charge points

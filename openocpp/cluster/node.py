@@ -198,6 +198,15 @@ class ClusterNode(MultiService):
         node, info = held
         return RemoteChargePointProxy(identity, node, info, self.router)
 
+    def locate(self, identity: str) -> Deferred:
+        """
+        Make sure a charge point another node holds is known here, asking
+        Redis when this node's view does not say (L{Presence.locate}).
+
+        @return: a Deferred firing with None once L{charge_point} can tell.
+        """
+        return self.presence.locate(identity).addCallback(lambda _: None)
+
     def charge_points(self) -> list[RemoteChargePointProxy]:
         """
         The proxies of the charge points the other nodes hold.

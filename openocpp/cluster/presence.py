@@ -325,6 +325,50 @@ class Presence(Service):
     def where(self, identity: str) -> tuple[str, dict] | None:
         return self._mirror.get(identity)
 
+    def locate(self, identity: str) -> Deferred:
+        """
+        Ask Redis which node holds C{identity} when the mirror does not say:
+        the mirror follows the channel, which may be a moment behind (a
+        claim just made while this node was busy). A charge point another
+        node holds is then put in the mirror.
+
+        @return: a Deferred firing with L{where}'s answer once known (never
+            failing: what Redis could not tell is a miss).
+        """
+        if identity in self._mirror or identity in self._claims or not self._bus.connected:
+            return succeed(self._mirror.get(identity))
+        self._loading += 1
+        start = len(self._journal)
+
+        def held(node: Any) -> Any:
+            node = None if node is None else _text(node)
+            if node is None or node == self.node_id:
+                return None
+            return self._bus.execute("HGET", self._key("node", node, "cps"), identity).addCallback(
+                lambda info: None if info is None else (node, json.loads(info))
+            )
+
+        def found(holder: Any) -> Any:
+            # What the channel said of it since the question went counts
+            # over the answer (as for a load).
+            mirror = {} if holder is None else {identity: holder}
+            for change in self._journal[start:]:
+                _apply(mirror, change)
+            holder = mirror.get(identity)
+            if holder is not None and identity not in self._claims:
+                self._mirror[identity] = holder
+            return self._mirror.get(identity)
+
+        def done(result: Any) -> Any:
+            self._loading -= 1
+            if not self._loading:
+                self._journal = []
+            return result
+
+        asking = self._bus.execute("GET", self._key("cp", identity)).addCallback(held).addCallback(found)
+        asking.addBoth(done)
+        return asking.addErrback(lambda failure: self._failed(failure, f"locate {identity}"))
+
     def elsewhere(self) -> dict:
         return dict(self._mirror)
 

@@ -338,7 +338,14 @@ class ApiResource(Resource):
             self._write_error(request, error)
             return NOT_DONE_YET
         call = Call(request, who)
-        result = maybeDeferred(handler, call, **captured)
+        identity = captured.get("identity")
+        if identity is None:
+            result = maybeDeferred(handler, call, **captured)
+        else:
+            # In a cluster, a charge point that has just connected to
+            # another node may not be in this node's view yet: asked of
+            # Redis first (at once otherwise).
+            result = self._central.locate(identity).addCallback(lambda _: handler(call, **captured))
         gone = []
 
         def lost(_):

@@ -6,7 +6,7 @@ plain records, no SQL across the store's interface.
 
 import inspect
 
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, succeed
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -307,6 +307,9 @@ class NoProxies:
 
     def charge_point(self, identity):
         raise KeyError(identity)
+
+    def locate(self, identity):
+        return succeed(None)
 
 
 class Operator:

@@ -144,3 +144,70 @@ class LoadTests(TestCase):
         self.deliver(b"openocpp:presence", published("claim", "node-b", "CP2"))
         self.assertEqual(self.presence._journal, [])
         self.assertEqual(sorted(self.presence.elsewhere()), ["CP1", "CP2"])
+
+
+class LocateTests(TestCase):
+    """
+    L{Presence.locate}: a miss of the mirror asked of Redis.
+    """
+
+    def setUp(self):
+        self.bus = MemoryBus()
+        self.presence = Presence(self.bus, Clock(), "node-a", close_local=lambda identity: None,
+                                 local_identities=dict)
+        self.deliver = self.bus.channels["openocpp:presence"]
+
+    def test_found_on_another_node(self):
+        """
+        Redis says node B holds it: the answer, and the mirror knows it.
+        """
+        locating = self.presence.locate("CP1")
+        self.bus.answer("GET", b"node-b")
+        self.bus.answer("HGET", json.dumps({"peer": "127.0.0.1"}).encode())
+        self.assertEqual(self.successResultOf(locating), ("node-b", {"peer": "127.0.0.1"}))
+        self.assertEqual(self.presence.where("CP1"), ("node-b", {"peer": "127.0.0.1"}))
+
+    def test_held_nowhere(self):
+        """
+        No node holds it: None, one round trip, nothing mirrored.
+        """
+        locating = self.presence.locate("CP1")
+        self.bus.answer("GET", None)
+        self.assertIsNone(self.successResultOf(locating))
+        self.assertEqual(self.bus.sent, [])
+        self.assertEqual(self.presence.elsewhere(), {})
+
+    def test_known_asks_nothing(self):
+        """
+        A charge point the mirror knows, or one connected here, costs no
+        round trip.
+        """
+        self.deliver(b"openocpp:presence", published("claim", "node-b", "CP1"))
+        self.assertEqual(self.successResultOf(self.presence.locate("CP1"))[0], "node-b")
+        self.presence.claim("CP2", {})
+        self.bus.sent.clear()
+        self.assertIsNone(self.successResultOf(self.presence.locate("CP2")))
+        self.assertEqual(self.bus.sent, [])
+
+    def test_released_while_asking(self):
+        """
+        A release delivered before Redis's (older) answer that node B held
+        it: not mirrored.
+        """
+        locating = self.presence.locate("CP1")
+        self.bus.answer("GET", b"node-b")
+        self.deliver(b"openocpp:presence", published("release", "node-b", "CP1"))
+        self.bus.answer("HGET", b"{}")
+        self.assertIsNone(self.successResultOf(locating))
+        self.assertIsNone(self.presence.where("CP1"))
+        self.assertEqual(self.presence._journal, [])
+
+    def test_redis_fails(self):
+        """
+        Redis failing the question is a miss, not an error.
+        """
+        from openocpp.cluster.resp import BusConnectionLost
+
+        locating = self.presence.locate("CP1")
+        self.bus.sent.pop()[1].errback(BusConnectionLost("lost"))
+        self.assertIsNone(self.successResultOf(locating))

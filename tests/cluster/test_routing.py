@@ -119,6 +119,22 @@ class RoutingTests(ClusterMixin, TestCase):
         self.assertEqual([type(request).action for request in cp.received], ["Reset"])
 
     @inlineCallbacks
+    def test_call_before_the_view_knows(self):
+        """
+        A charge point that connected to node B a moment ago, before node
+        A's view of the others heard of it (its presence channel lagging):
+        A's API asks Redis, and the call reaches it.
+        """
+        cp = yield self.booted_on_b()
+        # As if the claim's message had not reached node A yet.
+        del self.a.central.cluster.presence._mirror["CP1"]
+        answer = yield self.http(self.a, "POST", "/api/v1/chargepoints/CP1/actions/Reset", {"type": "Soft"})
+        self.assertEqual((answer.status, answer.json), (200, {"status": "Accepted"}))
+        self.assertEqual([type(request).action for request in cp.received], ["Reset"])
+        record = yield self.http(self.a, "GET", "/api/v1/chargepoints/CP1")
+        self.assertTrue(record.json["connected"], record.json)
+
+    @inlineCallbacks
     def test_call_error_comes_back(self):
         """
         The charge point's CALLERROR comes back as A's 502 with its code.
