@@ -147,7 +147,8 @@ class ChargePointPageBrowserTests(BrowserMixin, ApiMixin, TestCase):
         """
         25 characters in RemoteStartTransaction's idTag (an IdToken, at
         most 20) are kept as typed, not cut, and refused with a message
-        naming the field and its limit: nothing is sent. Shortened to 20,
+        naming the field and its limit: nothing is sent; so is one with a
+        space at its end (not trimmed behind the operator's back). Shortened to 20,
         the request is sent, without the optional nested object left empty
         (chargingProfile).
         """
@@ -163,6 +164,11 @@ class ChargePointPageBrowserTests(BrowserMixin, ApiMixin, TestCase):
         self.assertIn("at most 20", answer.text)
         self.assertEqual(cp.received, [])
 
+        yield self.fill(f'{f} [name="idTag"]', "TAG1 ")
+        yield self.click(f"{f} button[type=submit]")
+        yield self.wait_for(f"{f} .form-answer.bad", 'idTag "TAG1 " starts or ends with a space')
+        self.assertEqual(cp.received, [])
+
         yield self.fill(f'{f} [name="idTag"]', "A" * 20)
         yield self.wait_for(f'{f} details.optional[data-path="chargingProfile"]')
         yield self.click(f"{f} button[type=submit]")
@@ -173,7 +179,8 @@ class ChargePointPageBrowserTests(BrowserMixin, ApiMixin, TestCase):
     def test_reserve_refuses_a_long_id_tag_without_cutting_it(self):
         """
         21 characters in the Reserve panel's id tag are kept as typed, not
-        cut, and refused (the answer names idTag and OCPP's 20); no
+        cut, and refused (the answer names idTag and OCPP's 20); one with a
+        space at its start is refused on the field, not trimmed; no
         ReserveNow is sent.
         """
         cp = yield self.booted("CP1")
@@ -186,6 +193,16 @@ class ChargePointPageBrowserTests(BrowserMixin, ApiMixin, TestCase):
         )
         yield self.click("#reserve-send")
         yield self.wait_for('#answers li.answer.bad[data-action="ReserveNow"]', "idTag: longer than 20 characters (21)")
+        self.assertEqual(cp.received, [])
+
+        yield self.fill('#reserve-form input[name="idTag"]', " TAG1")
+        yield self.click("#reserve-send")
+        message = yield self.run_script(
+            "return document.querySelector('#reserve-form [name=idTag]').validationMessage;"
+        )
+        self.assertIn("starts or ends with a space", message)
+        value = yield self.run_script("return document.querySelector('#reserve-form [name=idTag]').value;")
+        self.assertEqual(value, " TAG1")
         self.assertEqual(cp.received, [])
 
     @inlineCallbacks

@@ -24,7 +24,8 @@ class IdTagPageBrowserTests(BrowserMixin, ApiMixin, TestCase):
     def test_form_refuses_what_ocpp_refuses(self):
         """
         21 characters in the id tag (CiString20Type) are kept as typed and
-        refused with a message naming the field; so are a bad expiry (a day
+        refused with a message naming the field, as is a space at its start
+        (not trimmed behind the operator's back); so are a bad expiry (a day
         that does not exist, a text that is no time) and a parent that is
         the tag itself; nothing reaches the store.
         """
@@ -37,6 +38,12 @@ class IdTagPageBrowserTests(BrowserMixin, ApiMixin, TestCase):
         value = yield self.run_script("return document.querySelector('#idtag-form [name=idTag]').value;")
         self.assertEqual(value, "A" * 21)
         yield self.screenshot("too-long")
+
+        yield self.fill('#idtag-form input[name="idTag"]', " TAG1")
+        yield self.save()
+        yield self.wait_for('.field-problem[data-for="idTag"]', "starts or ends with a space")
+        value = yield self.run_script("return document.querySelector('#idtag-form [name=idTag]').value;")
+        self.assertEqual(value, " TAG1")
 
         yield self.fill('#idtag-form input[name="idTag"]', "TAG1")
         yield self.wait_gone('.field-problem[data-for="idTag"]:not([hidden])')

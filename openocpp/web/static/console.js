@@ -199,13 +199,24 @@
 
   // -- operations --------------------------------------------------------------
 
+  // A quick form's payload; null when a text field starts or ends with a
+  // space, which is shown on the field rather than trimmed behind the
+  // operator's back (an id tag is compared whole).
   function payloadOf(form) {
     const payload = {};
     for (const field of form.elements) {
       if (!field.name || field.tagName === "BUTTON") continue;
       const text = field.value.trim();
-      if (text === "") continue;
       const kind = field.dataset.type;
+      if (field.type === "text" && kind !== "int" && kind !== "list") {
+        field.setCustomValidity(text === field.value ? ""
+          : `"${field.value}" starts or ends with a space: remove it (nothing is trimmed).`);
+        if (text !== field.value) {
+          field.reportValidity();
+          return null;
+        }
+      }
+      if (text === "") continue;
       if (kind === "int") payload[field.name] = Number.parseInt(text, 10);
       else if (kind === "list") payload[field.name] = text.split(",").map((item) => item.trim()).filter(Boolean);
       else payload[field.name] = text;
@@ -313,7 +324,8 @@
     for (const form of document.querySelectorAll("#operations form.op[data-action]")) {
       form.addEventListener("submit", (event) => {
         event.preventDefault();
-        if (state.selected) send(state.selected, form.dataset.action, payloadOf(form));
+        const payload = payloadOf(form);
+        if (state.selected && payload) send(state.selected, form.dataset.action, payload);
       });
     }
     $("#op-any").addEventListener("submit", (event) => {

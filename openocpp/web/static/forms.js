@@ -83,13 +83,23 @@
     const node = element("label", { class: "field", "data-path": path }, labelOf(name, required, schema), input);
     const value = () => {
       const text = input.value.trim();
-      if (text === "") return undefined;
+      if (input.value === "") return undefined;
       if (schema.enum || type === "string" && schema.format !== "date-time") {
-        if (schema.maxLength && text.length > schema.maxLength) {
-          throw new FormProblem(`${path} has ${text.length} characters: OCPP allows at most ${schema.maxLength}. Nothing was cut; shorten it.`);
+        const typed = input.value;
+        // A text field's value goes as typed: spaces at its ends (pasted
+        // along, most often) are refused, not trimmed behind the
+        // operator's back (an id tag is compared whole).
+        if (input.tagName !== "TEXTAREA" && typed !== text) {
+          throw new FormProblem(text === ""
+            ? `${path} holds only spaces: empty it, or type the value`
+            : `${path} "${typed}" starts or ends with a space: remove it (nothing is trimmed)`);
         }
-        return input.tagName === "TEXTAREA" ? input.value : text;
+        if (schema.maxLength && typed.length > schema.maxLength) {
+          throw new FormProblem(`${path} has ${typed.length} characters: OCPP allows at most ${schema.maxLength}. Nothing was cut; shorten it.`);
+        }
+        return typed;
       }
+      if (text === "") return undefined;
       if (type === "string") return isoOf(text);
       if (type === "boolean") return text === "true";
       if (type === "integer" || type === "number") {

@@ -25,6 +25,9 @@
       return `${label} has ${text.length} characters: OCPP allows at most ${MAX_LENGTH} (CiString20Type). Nothing was cut; shorten it.`;
     }
     if (!/^[\x20-\x7e]+$/.test(text)) return `${label} may hold printable ASCII characters only (OCPP CiString).`;
+    // Not trimmed behind the operator's back (a charge point compares id
+    // tags whole): a space at either end is almost always pasted along.
+    if (text !== text.trim()) return `${label} "${text}" starts or ends with a space: remove it (nothing is trimmed; the API takes such a tag as it is).`;
     return null;
   }
 
@@ -74,8 +77,8 @@
 
   // Every field's problem, shown next to it; the body to send, or null.
   function check(form) {
-    const idTag = form.elements.idTag.value.trim();
-    const parent = form.elements.parentIdTag.value.trim();
+    const idTag = form.elements.idTag.value;
+    const parent = form.elements.parentIdTag.value;
     const expiry = form.elements.expiryDate.value.trim();
     const problems = {
       idTag: idTokenProblem("Id tag", idTag, true),

@@ -32,6 +32,7 @@
     const identity = con.selected();
     if (!identity) return;
     const body = payloadOf(form);
+    if (!body) return;
     if (body.retrieveDate) body.retrieveDate = new Date(body.retrieveDate).toISOString();
     const entry = answerEntry(identity, "UpdateFirmware");
     try {
@@ -63,6 +64,7 @@
     const identity = con.selected();
     if (!identity) return;
     const body = payloadOf(form);
+    if (!body) return;
     body.expiryDate = new Date(body.expiryDate).toISOString();
     const entry = answerEntry(identity, "ReserveNow");
     try {
