@@ -378,7 +378,10 @@ class ScriptTests(TestCase):
             self.assertRegex(line, r"^api: http://127\.0\.0\.1:\d+/api/v1$")
         children = _descendants(script.pid)
         self.assertGreaterEqual(len(children), 5)  # 2 nodes, HAProxy, Redis, PostgreSQL
-        made = _temporary_folders() - before
+        # The script's own: named in its processes' command lines (another
+        # test, in another trial worker, may make such folders meanwhile).
+        commands = " ".join(_command_line(pid) for pid in children)
+        made = {name for name in _temporary_folders() - before if name in commands}
         self.assertTrue(made)
         script.send_signal(signal.SIGTERM)
         self.assertEqual(script.wait(60), 0, script.stderr.read())
@@ -406,6 +409,14 @@ def _alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def _command_line(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return cmdline.read().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 def _temporary_folders() -> set[str]:
