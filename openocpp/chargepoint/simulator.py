@@ -311,11 +311,18 @@ class ScenarioRunner:
                 step = 300.0 if power <= 0 else min(300.0, (wanted - delivered) / power * 3600)
                 yield self._sleep(max(step, 1.0))
         finally:
-            meter.request_power(cp, connector, None)
+            # The vehicle stops drawing now: the energy asked is delivered,
+            # and StopTransaction's meterStop is this reading (back to "its
+            # maximum" only once the transaction is over: it drew at full
+            # power while the stop was on its way).
+            meter.request_power(cp, connector, 0.0)
         delivered = meter.energy(cp, connector) - begin
-        if cp.transaction_record(connector) is not None:
-            yield cp.stop_transaction(connector, id_tag)
-            yield cp.status_notification(connector, ChargePointStatus.FINISHING)
+        try:
+            if cp.transaction_record(connector) is not None:
+                yield cp.stop_transaction(connector, id_tag)
+                yield cp.status_notification(connector, ChargePointStatus.FINISHING)
+        finally:
+            meter.request_power(cp, connector, None)
         self.stats.sessions_completed += 1
         self.stats.energy_wh += delivered
 
