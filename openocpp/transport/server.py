@@ -464,12 +464,59 @@ class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
 
     protocol = OcppServerProtocol
 
+    # (protocol class, option names, their values, the class holding
+    # them), see _options_class.
+    _options_protocol: tuple[type, tuple, tuple, type] | None = None
+
     def logPrefix(self) -> str:
         """
         What Twisted's port lines name this factory by ("OCPP server
         starting on 8080"), rather than its class.
         """
         return "OCPP server"
+
+    def buildProtocol(self, addr: IAddress) -> OcppServerProtocol:
+        """
+        Make the protocol of a new connection, of L{_options_class}.
+        """
+        protocol = self._options_class()()
+        protocol.factory = self
+        return protocol
+
+    def _options_class(self) -> type:
+        """
+        A subclass of L{protocol} holding this factory's autobahn options
+        (its C{CONFIG_ATTRS}) as class attributes.
+
+        Autobahn copies each option from the factory into every protocol
+        instance when it connects, unless the protocol has it already: some
+        30 attributes, which push an instance's dictionary from 1.5 to 3.3
+        KB.  Found on the class, they are read as fast and shared.  The
+        class is made again when an option changed (C{setProtocolOptions}
+        from the next connection on, as autobahn's copies do); an option the
+        protocol class sets itself stays its own, as with autobahn.
+        """
+        base = self.protocol
+        names = tuple(
+            name for name in getattr(base, "CONFIG_ATTRS", ())
+            if not hasattr(base, name) and hasattr(self, name)
+        )
+        values = tuple(getattr(self, name) for name in names)
+        cached = self._options_protocol
+        if (
+            cached is not None
+            and cached[0] is base
+            and cached[1] == names
+            and all(old is new for old, new in zip(cached[2], values))
+        ):
+            return cached[3]
+        options = dict(zip(names, values))
+        options.update(
+            __module__=base.__module__, __qualname__=base.__qualname__, __doc__=base.__doc__
+        )
+        made = type(base.__name__, (base,), options)
+        self._options_protocol = (base, names, values, made)
+        return made
 
     def __init__(
         self,
