@@ -452,6 +452,74 @@ class OcppServerProtocol(OcppProtocolMixin, QuietTLSFailures, WebSocketServerPro
             # optional one (one port for profiles 2 and 3): profile 3.
             profile = SecurityProfile.TLS_CLIENT_CERT
         self._start_session(self.identity, self._certificate, profile)
+        self._compact()
+
+    def _compact(self) -> None:
+        """
+        Once the session is open, give the instance a dictionary without
+        what the opening handshake left (L{_HANDSHAKE_LEFTOVERS}) and
+        without the attributes still at the value their class holds
+        (L{_OPEN_DEFAULTS}): autobahn sets about 100 attributes on each
+        connection, and its dictionary only ever grows.  Reading any of them
+        gives what it gave before (a leftover gives C{None}).
+        """
+        cls = type(self)
+        leftovers = _HANDSHAKE_LEFTOVERS
+        self.__dict__ = {
+            name: value
+            for name, value in self.__dict__.items()
+            if name not in leftovers and getattr(cls, name, _MISSING) is not value
+        }
+
+
+_MISSING = object()
+
+#: What autobahn's opening handshake keeps on the protocol and nothing reads
+#: once the WebSocket is open (the request's bytes and headers, our
+#: answer...: some 2 KB a connection): released then (L{_compact}), read as
+#: C{None}.  (L{OcppServerProtocol.onConnect} gets them all in its
+#: C{ConnectionRequest}.)
+_HANDSHAKE_LEFTOVERS = frozenset({
+    "http_request_data", "http_status_line", "http_headers", "http_request_uri",
+    "http_request_path", "http_request_params", "http_request_host", "websocket_origin",
+    "websocket_protocols", "websocket_extensions", "_wskey", "http_response_data",
+    "_request_path",
+})
+
+#: Values autobahn sets on every connection that stay so while it is open
+#: (until it closes): class attributes of L{OcppServerProtocol}, so that
+#: L{_compact} leaves them out of each instance.  (Not those the open
+#: connection changes, as the ping's, else they would come back.)
+_OPEN_DEFAULTS = {
+    "_perMessageCompress": None,
+    "trackedTimings": None,
+    "send_state": WebSocketProtocol.SEND_STATE_GROUND,
+    "triggered": False,
+    "wasMaxFramePayloadSizeExceeded": False,
+    "wasMaxMessagePayloadSizeExceeded": False,
+    "closedByMe": False,
+    "failedByMe": False,
+    "droppedByMe": False,
+    "wasClean": False,
+    "wasNotCleanReason": None,
+    "wasServerConnectionDropTimeout": False,
+    "wasOpenHandshakeTimeout": False,
+    "wasCloseHandshakeTimeout": False,
+    "wasServingFlashSocketPolicyFile": False,
+    "localCloseCode": None,
+    "localCloseReason": None,
+    "remoteCloseCode": None,
+    "remoteCloseReason": None,
+    "openHandshakeTimeoutCall": None,
+    "closeHandshakeTimeoutCall": None,
+    "_lost_reason": None,
+}
+
+for _name in _HANDSHAKE_LEFTOVERS:
+    setattr(OcppServerProtocol, _name, None)
+for _name, _value in _OPEN_DEFAULTS.items():
+    setattr(OcppServerProtocol, _name, _value)
+del _name, _value
 
 
 class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):

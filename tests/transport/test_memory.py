@@ -1,16 +1,17 @@
 """
 What one server connection keeps: autobahn's options on a class shared by
-the factory's connections, not copied into each.
+the factory's connections, not copied into each, and an open connection's
+protocol without what its opening handshake left.
 """
 
 from __future__ import annotations
 
 from twisted.internet.address import IPv4Address
 from twisted.internet.task import Clock
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.trial.unittest import SynchronousTestCase, TestCase
 
-from openocpp.transport.server import OcppServerFactory, OcppServerProtocol
-from tests.transport.loopback import Handlers
+from openocpp.transport.server import _HANDSHAKE_LEFTOVERS, OcppServerFactory, OcppServerProtocol
+from tests.transport.loopback import ConnectionTestsMixin, Handlers
 
 _PEER = IPv4Address("TCP", "127.0.0.1", 1)
 
@@ -62,3 +63,49 @@ class OptionsClassTests(SynchronousTestCase):
         protocol = factory.buildProtocol(_PEER)
         self.assertIsInstance(protocol, Own)
         self.assertEqual((protocol.autoFragmentSize, factory.autoFragmentSize), (5, 0))
+
+
+class OpenProtocolTests(ConnectionTestsMixin, TestCase):
+    """
+    What the protocol of an open server connection keeps.
+    """
+
+    async def test_compact(self) -> None:
+        """
+        Once open, the protocol's instance dictionary holds neither the
+        options, nor what the handshake left (read as C{None}), nor the
+        attributes at their class's value (closing state, as yet unset);
+        messages and the closing handshake work as before, and the closing
+        state is set when it closes.
+        """
+        servers = Handlers(echo=True)
+        _, port = await self.start_server(servers, ping_interval=30)
+        clients = Handlers()
+        _, connecting = self.client(port, "CP1", clients)
+        connection = await connecting
+        server = await servers.next()
+        protocol = (await server.made)._protocol
+        attributes = vars(protocol)
+        for name in OcppServerProtocol.CONFIG_ATTRS:
+            self.assertNotIn(name, attributes)
+        for name in _HANDSHAKE_LEFTOVERS:
+            self.assertNotIn(name, attributes)
+            self.assertIsNone(getattr(protocol, name))
+        for name in ("closedByMe", "wasClean", "localCloseCode", "openHandshakeTimeoutCall"):
+            self.assertNotIn(name, attributes)
+        self.assertEqual(protocol.autoPingInterval, 30)
+        self.assertIsNotNone(protocol.autoPingPendingCall)
+        self.assertEqual(protocol.websocket_protocol_in_use, "ocpp1.6")
+        self.assertEqual(protocol.identity, "CP1")
+        # A dictionary of 64 slots (it was 256 before).
+        self.assertLessEqual(len(attributes), 42)
+
+        connection.send_text("hello")
+        self.assertEqual(await server.texts.get(), "hello")
+        self.assertEqual(await (await clients.next()).texts.get(), "echo:hello")
+        protocol.connection.close(1000, "bye")
+        reason = await server.lost
+        self.assertEqual((reason.code, reason.reason, reason.was_clean), (1000, "bye", True))
+        self.assertTrue(protocol.closedByMe)
+        self.assertEqual(protocol.localCloseCode, 1000)
+        self.assertTrue(protocol.wasClean)
