@@ -7,6 +7,7 @@ drives the connection's L{IConnectionHandler}.
 from __future__ import annotations
 
 import os
+from collections import deque
 from typing import Any, Callable
 
 from autobahn.websocket.protocol import WebSocketProtocol
@@ -63,6 +64,15 @@ CLOSE_INTERNAL_ERROR = 1011
 """The connection handler could not be made or failed to start."""
 
 _SENDABLE_CLOSE_CODES = frozenset(WebSocketProtocol.CLOSE_STATUS_CODES_ALLOWED)
+
+NO_SEND_QUEUE: tuple = ()
+"""
+The C{send_queue} of a protocol without one (an open server connection's,
+see L{openocpp.transport.server.OcppServerProtocol._compact}): autobahn
+makes a deque for every connection (760 bytes), which only its chopped or
+synchronous writes use; L{OcppProtocolMixin.sendData} makes it when one
+comes.
+"""
 
 
 def check_close_code(code: int) -> int:
@@ -582,6 +592,8 @@ class OcppProtocolMixin:
             or self.logOctets
             or self.state != WebSocketProtocol.STATE_OPEN
         ):
+            if self.send_queue is NO_SEND_QUEUE:
+                self.send_queue = deque()
             super().sendData(data, sync, chopsize)
             return
         self.transport.write(data)

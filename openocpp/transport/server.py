@@ -69,6 +69,7 @@ from openocpp.transport.connection import (
     DEFAULT_MAX_MESSAGE_SIZE,
     DEFAULT_OUTPUT_STALL_TIMEOUT,
     MAX_HANDSHAKE_SIZE,
+    NO_SEND_QUEUE,
     OCPP_SUBPROTOCOL,
     OcppFactoryMixin,
     OcppProtocolMixin,
@@ -461,8 +462,12 @@ class OcppServerProtocol(OcppProtocolMixin, QuietTLSFailures, WebSocketServerPro
         without the attributes still at the value their class holds
         (L{_OPEN_DEFAULTS}): autobahn sets about 100 attributes on each
         connection, and its dictionary only ever grows.  Reading any of them
-        gives what it gave before (a leftover gives C{None}).
+        gives what it gave before (a leftover gives C{None}), but for an
+        empty C{send_queue}, which becomes L{NO_SEND_QUEUE} (shared, made a
+        deque again by L{OcppProtocolMixin.sendData} when needed).
         """
+        if not self.send_queue:
+            self.send_queue = NO_SEND_QUEUE
         cls = type(self)
         leftovers = _HANDSHAKE_LEFTOVERS
         self.__dict__ = {
@@ -513,6 +518,7 @@ _OPEN_DEFAULTS = {
     "openHandshakeTimeoutCall": None,
     "closeHandshakeTimeoutCall": None,
     "_lost_reason": None,
+    "send_queue": NO_SEND_QUEUE,
 }
 
 for _name in _HANDSHAKE_LEFTOVERS:

@@ -6,10 +6,14 @@ protocol without what its opening handshake left.
 
 from __future__ import annotations
 
+from collections import deque
+
 from twisted.internet.address import IPv4Address
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
+from openocpp.transport import framing
+from openocpp.transport.connection import NO_SEND_QUEUE
 from openocpp.transport.server import _HANDSHAKE_LEFTOVERS, OcppServerFactory, OcppServerProtocol
 from tests.transport.loopback import ConnectionTestsMixin, Handlers
 
@@ -109,3 +113,24 @@ class OpenProtocolTests(ConnectionTestsMixin, TestCase):
         self.assertTrue(protocol.closedByMe)
         self.assertEqual(protocol.localCloseCode, 1000)
         self.assertTrue(protocol.wasClean)
+
+    async def test_send_queue_made_when_needed(self) -> None:
+        """
+        An open server connection shares an empty send queue until a
+        synchronous (or chopped) write needs one: then it gets its own and
+        the write goes out.
+        """
+        servers = Handlers()
+        _, port = await self.start_server(servers)
+        clients = Handlers()
+        _, connecting = self.client(port, "CP1", clients)
+        await connecting
+        protocol = (await (await servers.next()).made)._protocol
+        self.assertIs(protocol.send_queue, NO_SEND_QUEUE)
+        self.assertNotIn("send_queue", vars(protocol))
+        protocol.sendData(framing.text_frame(b"synced", None), sync=True)
+        self.assertIsInstance(protocol.send_queue, deque)
+        protocol.sendData(framing.text_frame(b"chopped", None), chopsize=3)
+        client = await clients.next()
+        self.assertEqual(await client.texts.get(), "synced")
+        self.assertEqual(await client.texts.get(), "chopped")
