@@ -584,7 +584,12 @@ class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
             and all(old is new for old, new in zip(cached[2], values))
         ):
             return cached[3]
-        options = dict(zip(names, values))
+        # A function (perMessageCompressionAccept) stays a plain value, not
+        # a method of the protocol.
+        options = {
+            name: staticmethod(value) if hasattr(type(value), "__get__") else value
+            for name, value in zip(names, values)
+        }
         options.update(
             __module__=base.__module__, __qualname__=base.__qualname__, __doc__=base.__doc__
         )

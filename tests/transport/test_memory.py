@@ -15,7 +15,7 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from openocpp.transport import framing
 from openocpp.transport.connection import NO_SEND_QUEUE
 from openocpp.transport.server import _HANDSHAKE_LEFTOVERS, OcppServerFactory, OcppServerProtocol
-from tests.transport.loopback import ConnectionTestsMixin, Handlers
+from tests.transport.loopback import ConnectionTestsMixin, Handlers, handshake_request
 
 _PEER = IPv4Address("TCP", "127.0.0.1", 1)
 
@@ -134,3 +134,21 @@ class OpenProtocolTests(ConnectionTestsMixin, TestCase):
         client = await clients.next()
         self.assertEqual(await client.texts.get(), "synced")
         self.assertEqual(await client.texts.get(), "chopped")
+
+    async def test_compression_offered(self) -> None:
+        """
+        A client offering permessage-deflate (as the C{websockets} package
+        does) is upgraded without it: the factory's
+        C{perMessageCompressionAccept}, a function, is called as one from
+        the options class, not as a method of the protocol.
+        """
+        servers = Handlers()
+        _, port = await self.start_server(servers)
+        answer = await self.raw(port, handshake_request(
+            "/ocpp/CP1",
+            headers={"Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits"},
+        ))
+        head = answer.split(b"\r\n\r\n")[0]
+        self.assertTrue(head.startswith(b"HTTP/1.1 101"), head)
+        self.assertNotIn(b"sec-websocket-extensions", head.lower())
+        self.assertEqual(len(servers.made), 1)
