@@ -167,7 +167,9 @@ class RpcSession:
         self.invalid_message: Callable[[str], None] | None = None
         self._handlers = handlers
         self._clock = clock
-        self._next_id = unique_id_factory() if unique_ids is None else unique_ids
+        # Made at the first call (the central system rarely calls a charge
+        # point): a closure, a counter and a prefix per session.
+        self._next_id: Callable[[], str] | None = unique_ids
         self._actions = ACTIONS
         self._sendable, self._receivable = _ROLE_ACTIONS[role]
         # A list, not a deque: an empty deque is 760 bytes a connection, and
@@ -344,7 +346,10 @@ class RpcSession:
             return fail(ValueError(self._refusal(request)))
         if self._lost is not None:
             return fail(ConnectionLost(spec.name, None))
-        unique_id = self._next_id()
+        next_id = self._next_id
+        if next_id is None:
+            next_id = self._next_id = unique_id_factory()
+        unique_id = next_id()
         try:
             payload = codec.encode(request)
             codec.validate(cls, payload)
@@ -684,6 +689,17 @@ class RpcSession:
         )
         self._answer(CallErrorFrame(frame.unique_id, code, description))
 
+    def _answered(self, unique_id: str) -> None:
+        """
+        The handler of the peer's call C{unique_id} answered: its id is free.
+        """
+        answering = self._answering
+        if unique_id in answering:
+            answering.remove(unique_id)
+            if not answering:
+                # No set kept between asynchronous answers (216 bytes).
+                self._answering = _NO_IDS
+
     def _handler_answered(
         self, response: Any, unique_id: str, spec: ActionSpec
     ) -> None:
@@ -691,8 +707,12 @@ class RpcSession:
         A handler returned C{response}: answer with it if it is a valid
         response to C{spec}, else with C{InternalError}.
         """
-        if unique_id in self._answering:
-            self._answering.remove(unique_id)
+        # (_answered, inline: this runs for every call.)
+        answering = self._answering
+        if unique_id in answering:
+            answering.remove(unique_id)
+            if not answering:
+                self._answering = _NO_IDS
         if not isinstance(response, spec.response):
             self._log.error(
                 "The {action} handler answered call {unique_id} from "
@@ -745,8 +765,7 @@ class RpcSession:
         A handler raised: answer with its L{CallError}, or with
         C{InternalError} (logged with its traceback) for anything else.
         """
-        if unique_id in self._answering:
-            self._answering.remove(unique_id)
+        self._answered(unique_id)
         error = failure.value
         if not isinstance(error, CallError):
             self._log.failure(
