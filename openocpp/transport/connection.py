@@ -328,12 +328,11 @@ class OcppProtocolMixin:
     _close_info: tuple[int | None, str | None, bool] | None = None
     _finished: ConnectionClosed | None = None
     _opened_at = 0.0
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._open_waiters: list[Deferred[OcppConnection]] = []
-        self._lost_waiters: list[Deferred[ConnectionClosed]] = []
-        self._lost_reason: Failure | None = None
+    _lost_reason: Failure | None = None
+    # Who waits for the session to open, for the connection to be lost: a
+    # list once someone does (most server connections have no one).
+    _open_waiters: list[Deferred[OcppConnection]] | tuple[()] = ()
+    _lost_waiters: list[Deferred[ConnectionClosed]] | tuple[()] = ()
 
     # -- what the transport user may wait for -------------------------------
 
@@ -351,6 +350,8 @@ class OcppProtocolMixin:
         if self._finished is not None:
             return fail(self._open_failure())
         waiter: Deferred[OcppConnection] = Deferred()
+        if not self._open_waiters:
+            self._open_waiters = []
         self._open_waiters.append(waiter)
         return waiter
 
@@ -364,6 +365,8 @@ class OcppProtocolMixin:
         if self._finished is not None:
             return succeed(self._finished)
         waiter: Deferred[ConnectionClosed] = Deferred()
+        if not self._lost_waiters:
+            self._lost_waiters = []
         self._lost_waiters.append(waiter)
         return waiter
 
@@ -469,7 +472,7 @@ class OcppProtocolMixin:
                 peer=self.peer,
             )
             self.close_websocket(CLOSE_INTERNAL_ERROR, "internal error")
-        waiters, self._open_waiters = self._open_waiters, []
+        waiters, self._open_waiters = self._open_waiters, ()
         for waiter in waiters:
             waiter.callback(connection)
 
@@ -753,11 +756,11 @@ class OcppProtocolMixin:
                 closed=str(closed),
             )
         if self._open_waiters:
-            waiters, self._open_waiters = self._open_waiters, []
+            waiters, self._open_waiters = self._open_waiters, ()
             failure = self._open_failure()
             for waiter in waiters:
                 waiter.errback(failure)
-        waiters, self._lost_waiters = self._lost_waiters, []
+        waiters, self._lost_waiters = self._lost_waiters, ()
         for lost in waiters:
             lost.callback(closed)
 
