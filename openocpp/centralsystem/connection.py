@@ -68,6 +68,13 @@ class ChargePointConnection:
 
     log = Logger()
 
+    # One per connection: no instance dictionary.
+    __slots__ = (
+        "_central_system", "proxy", "_request_handler", "_touch", "_identity", "session",
+        "_connection", "_boot_timer", "_per_message", "_per_minute", "_window_start",
+        "_window_count", "_window_refused",
+    )
+
     def __init__(self, central_system: Any, connection: Any) -> None:
         self._central_system = central_system
         self.proxy: ChargePointProxy | None = None
@@ -269,16 +276,12 @@ class ChargePointConnection:
     def _answer_observers(self, identity: str, certificates: Any) -> dict:
         """
         What the central system keeps of the answers to its own calls, by
-        action (see L{ChargePointProxy}).
+        action (see L{ChargePointProxy}): one L{_AnswerObserver} for them
+        all.
         """
-        store = self._central_system.store
-        profiles = ChargingProfileAnswers(store, identity)
-        observers = {action: profiles for action in PROFILE_ACTIONS}
-        observers["ChangeConfiguration"] = AuthorizationKeyAnswers(store, identity)
-        if certificates is not None:
-            installed = CertificateAnswers(certificates, identity)
-            observers.update((action, installed) for action in CERTIFICATE_ACTIONS)
-        return observers
+        observer = _AnswerObserver(self._central_system.store, certificates, identity)
+        actions = _OBSERVED if certificates is None else _OBSERVED_WITH_CERTIFICATES
+        return dict.fromkeys(actions, observer)
 
     def text_received(self, text: str) -> None:
         # Any message is a sign of life ("last seen"); noted in memory, so
@@ -291,3 +294,39 @@ class ChargePointConnection:
         self.session.connection_lost(reason)
         if self.proxy is not None:
             self._central_system._detach(self.proxy)
+
+
+#: The actions whose answers L{_AnswerObserver} keeps something of, without
+#: and with a store of charge point certificates.
+_OBSERVED = (*sorted(PROFILE_ACTIONS), "ChangeConfiguration")
+_OBSERVED_WITH_CERTIFICATES = _OBSERVED + tuple(sorted(CERTIFICATE_ACTIONS))
+
+
+class _AnswerObserver:
+    """
+    What the central system keeps of the answers one charge point gives to
+    its calls: the answer passes through the
+    L{ChargingProfileAnswers}, L{AuthorizationKeyAnswers} or
+    L{CertificateAnswers} of its action, made for it (they keep nothing
+    between answers), rather than three of them made for each connection.
+    """
+
+    # One per connection: no instance dictionary.
+    __slots__ = ("_store", "_certificates", "_identity")
+
+    def __init__(self, store: Any, certificates: Any, identity: str) -> None:
+        self._store = store
+        self._certificates = certificates
+        self._identity = identity
+
+    def __call__(self, response: Any, request: Any) -> Any:
+        action = request.action
+        if action in PROFILE_ACTIONS:
+            observer = ChargingProfileAnswers(self._store, self._identity)
+        elif action == "ChangeConfiguration":
+            observer = AuthorizationKeyAnswers(self._store, self._identity)
+        elif action in CERTIFICATE_ACTIONS and self._certificates is not None:
+            observer = CertificateAnswers(self._certificates, self._identity)
+        else:
+            return response
+        return observer(response, request)

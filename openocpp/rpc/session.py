@@ -5,7 +5,6 @@ ways (OCPP-J 1.6, section 4).
 
 import dataclasses
 import types
-from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -43,6 +42,10 @@ from openocpp.transport.interfaces import IConnectionHandler, IOcppConnection
 RequestHandler = Callable[[Any], Any]
 
 _ERROR_CODES: dict[str, ErrorCode] = {code.value: code for code in ErrorCode}
+
+#: The ids of the peer's calls being answered, while there are none: shared
+#: until a session has one (an empty set is 216 bytes a connection).
+_NO_IDS: frozenset[str] = frozenset()
 
 #: The response classes without fields: their payload is always C{{}}.
 _FIELDLESS_RESPONSES = frozenset(
@@ -164,13 +167,17 @@ class RpcSession:
         self.invalid_message: Callable[[str], None] | None = None
         self._handlers = handlers
         self._clock = clock
-        self._next_id = unique_id_factory() if unique_ids is None else unique_ids
+        # Made at the first call (the central system rarely calls a charge
+        # point): a closure, a counter and a prefix per session.
+        self._next_id: Callable[[], str] | None = unique_ids
         self._actions = ACTIONS
         self._sendable, self._receivable = _ROLE_ACTIONS[role]
-        self._queue: deque[_OutgoingCall] = deque()
+        # A list, not a deque: an empty deque is 760 bytes a connection, and
+        # a queue of calls rarely holds more than a few.
+        self._queue: list[_OutgoingCall] = []
         self._outstanding: _OutgoingCall | None = None
         # Ids of the peer's CALLs whose handler has not answered yet.
-        self._answering: set[str] = set()
+        self._answering: set[str] | frozenset[str] = _NO_IDS
         self._observers: tuple[IFrameObserver, ...] = ()
         # The observers shown the frames' text, and the
         # IParsedFrameObservers shown what the session parsed or built:
@@ -339,7 +346,10 @@ class RpcSession:
             return fail(ValueError(self._refusal(request)))
         if self._lost is not None:
             return fail(ConnectionLost(spec.name, None))
-        unique_id = self._next_id()
+        next_id = self._next_id
+        if next_id is None:
+            next_id = self._next_id = unique_id_factory()
+        unique_id = next_id()
         try:
             payload = codec.encode(request)
             codec.validate(cls, payload)
@@ -420,7 +430,7 @@ class RpcSession:
             and self.connection is not None
             and self._lost is None
         ):
-            pending = queue.popleft()
+            pending = queue.pop(0)
             self._outstanding = pending
             pending.timer = self._clock.callLater(
                 pending.timeout, self._timed_out, pending
@@ -650,7 +660,10 @@ class RpcSession:
         if isinstance(result, types.CoroutineType):
             result = Deferred.fromCoroutine(result)
         if isinstance(result, Deferred):
-            self._answering.add(unique_id)
+            answering = self._answering
+            if answering is _NO_IDS:
+                answering = self._answering = set()
+            answering.add(unique_id)
             result.addCallbacks(
                 self._handler_answered,
                 self._handler_failed,
@@ -676,6 +689,17 @@ class RpcSession:
         )
         self._answer(CallErrorFrame(frame.unique_id, code, description))
 
+    def _answered(self, unique_id: str) -> None:
+        """
+        The handler of the peer's call C{unique_id} answered: its id is free.
+        """
+        answering = self._answering
+        if unique_id in answering:
+            answering.remove(unique_id)
+            if not answering:
+                # No set kept between asynchronous answers (216 bytes).
+                self._answering = _NO_IDS
+
     def _handler_answered(
         self, response: Any, unique_id: str, spec: ActionSpec
     ) -> None:
@@ -683,7 +707,12 @@ class RpcSession:
         A handler returned C{response}: answer with it if it is a valid
         response to C{spec}, else with C{InternalError}.
         """
-        self._answering.discard(unique_id)
+        # (_answered, inline: this runs for every call.)
+        answering = self._answering
+        if unique_id in answering:
+            answering.remove(unique_id)
+            if not answering:
+                self._answering = _NO_IDS
         if not isinstance(response, spec.response):
             self._log.error(
                 "The {action} handler answered call {unique_id} from "
@@ -736,7 +765,7 @@ class RpcSession:
         A handler raised: answer with its L{CallError}, or with
         C{InternalError} (logged with its traceback) for anything else.
         """
-        self._answering.discard(unique_id)
+        self._answered(unique_id)
         error = failure.value
         if not isinstance(error, CallError):
             self._log.failure(

@@ -23,6 +23,9 @@ class TimerCall:
     twice) does nothing, as autobahn expects of its timers.
     """
 
+    # One per connection (its ping timer): no instance dictionary.
+    __slots__ = ("_delayed_call",)
+
     def __init__(self, delayed_call: IDelayedCall):
         """
         @param delayed_call: the scheduled call.

@@ -7,6 +7,7 @@ drives the connection's L{IConnectionHandler}.
 from __future__ import annotations
 
 import os
+from collections import deque
 from typing import Any, Callable
 
 from autobahn.websocket.protocol import WebSocketProtocol
@@ -63,6 +64,15 @@ CLOSE_INTERNAL_ERROR = 1011
 """The connection handler could not be made or failed to start."""
 
 _SENDABLE_CLOSE_CODES = frozenset(WebSocketProtocol.CLOSE_STATUS_CODES_ALLOWED)
+
+NO_SEND_QUEUE: tuple = ()
+"""
+The C{send_queue} of a protocol without one (an open server connection's,
+see L{openocpp.transport.server.OcppServerProtocol._compact}): autobahn
+makes a deque for every connection (760 bytes), which only its chopped or
+synchronous writes use; L{OcppProtocolMixin.sendData} makes it when one
+comes.
+"""
 
 
 def check_close_code(code: int) -> int:
@@ -318,12 +328,11 @@ class OcppProtocolMixin:
     _close_info: tuple[int | None, str | None, bool] | None = None
     _finished: ConnectionClosed | None = None
     _opened_at = 0.0
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._open_waiters: list[Deferred[OcppConnection]] = []
-        self._lost_waiters: list[Deferred[ConnectionClosed]] = []
-        self._lost_reason: Failure | None = None
+    _lost_reason: Failure | None = None
+    # Who waits for the session to open, for the connection to be lost: a
+    # list once someone does (most server connections have no one).
+    _open_waiters: list[Deferred[OcppConnection]] | tuple[()] = ()
+    _lost_waiters: list[Deferred[ConnectionClosed]] | tuple[()] = ()
 
     # -- what the transport user may wait for -------------------------------
 
@@ -341,6 +350,8 @@ class OcppProtocolMixin:
         if self._finished is not None:
             return fail(self._open_failure())
         waiter: Deferred[OcppConnection] = Deferred()
+        if not self._open_waiters:
+            self._open_waiters = []
         self._open_waiters.append(waiter)
         return waiter
 
@@ -354,6 +365,8 @@ class OcppProtocolMixin:
         if self._finished is not None:
             return succeed(self._finished)
         waiter: Deferred[ConnectionClosed] = Deferred()
+        if not self._lost_waiters:
+            self._lost_waiters = []
         self._lost_waiters.append(waiter)
         return waiter
 
@@ -459,7 +472,7 @@ class OcppProtocolMixin:
                 peer=self.peer,
             )
             self.close_websocket(CLOSE_INTERNAL_ERROR, "internal error")
-        waiters, self._open_waiters = self._open_waiters, []
+        waiters, self._open_waiters = self._open_waiters, ()
         for waiter in waiters:
             waiter.callback(connection)
 
@@ -582,6 +595,8 @@ class OcppProtocolMixin:
             or self.logOctets
             or self.state != WebSocketProtocol.STATE_OPEN
         ):
+            if self.send_queue is NO_SEND_QUEUE:
+                self.send_queue = deque()
             super().sendData(data, sync, chopsize)
             return
         self.transport.write(data)
@@ -741,11 +756,11 @@ class OcppProtocolMixin:
                 closed=str(closed),
             )
         if self._open_waiters:
-            waiters, self._open_waiters = self._open_waiters, []
+            waiters, self._open_waiters = self._open_waiters, ()
             failure = self._open_failure()
             for waiter in waiters:
                 waiter.errback(failure)
-        waiters, self._lost_waiters = self._lost_waiters, []
+        waiters, self._lost_waiters = self._lost_waiters, ()
         for lost in waiters:
             lost.callback(closed)
 

@@ -69,6 +69,7 @@ from openocpp.transport.connection import (
     DEFAULT_MAX_MESSAGE_SIZE,
     DEFAULT_OUTPUT_STALL_TIMEOUT,
     MAX_HANDSHAKE_SIZE,
+    NO_SEND_QUEUE,
     OCPP_SUBPROTOCOL,
     OcppFactoryMixin,
     OcppProtocolMixin,
@@ -452,6 +453,79 @@ class OcppServerProtocol(OcppProtocolMixin, QuietTLSFailures, WebSocketServerPro
             # optional one (one port for profiles 2 and 3): profile 3.
             profile = SecurityProfile.TLS_CLIENT_CERT
         self._start_session(self.identity, self._certificate, profile)
+        self._compact()
+
+    def _compact(self) -> None:
+        """
+        Once the session is open, give the instance a dictionary without
+        what the opening handshake left (L{_HANDSHAKE_LEFTOVERS}) and
+        without the attributes still at the value their class holds
+        (L{_OPEN_DEFAULTS}): autobahn sets about 100 attributes on each
+        connection, and its dictionary only ever grows.  Reading any of them
+        gives what it gave before (a leftover gives C{None}), but for an
+        empty C{send_queue}, which becomes L{NO_SEND_QUEUE} (shared, made a
+        deque again by L{OcppProtocolMixin.sendData} when needed).
+        """
+        if not self.send_queue:
+            self.send_queue = NO_SEND_QUEUE
+        cls = type(self)
+        leftovers = _HANDSHAKE_LEFTOVERS
+        self.__dict__ = {
+            name: value
+            for name, value in self.__dict__.items()
+            if name not in leftovers and getattr(cls, name, _MISSING) is not value
+        }
+
+
+_MISSING = object()
+
+#: What autobahn's opening handshake keeps on the protocol and nothing reads
+#: once the WebSocket is open (the request's bytes and headers, our
+#: answer...: some 2 KB a connection): released then (L{_compact}), read as
+#: C{None}.  (L{OcppServerProtocol.onConnect} gets them all in its
+#: C{ConnectionRequest}.)
+_HANDSHAKE_LEFTOVERS = frozenset({
+    "http_request_data", "http_status_line", "http_headers", "http_request_uri",
+    "http_request_path", "http_request_params", "http_request_host", "websocket_origin",
+    "websocket_protocols", "websocket_extensions", "_wskey", "http_response_data",
+    "_request_path",
+})
+
+#: Values autobahn sets on every connection that stay so while it is open
+#: (until it closes): class attributes of L{OcppServerProtocol}, so that
+#: L{_compact} leaves them out of each instance.  (Not those the open
+#: connection changes, as the ping's, else they would come back.)
+_OPEN_DEFAULTS = {
+    "_perMessageCompress": None,
+    "trackedTimings": None,
+    "send_state": WebSocketProtocol.SEND_STATE_GROUND,
+    "triggered": False,
+    "wasMaxFramePayloadSizeExceeded": False,
+    "wasMaxMessagePayloadSizeExceeded": False,
+    "closedByMe": False,
+    "failedByMe": False,
+    "droppedByMe": False,
+    "wasClean": False,
+    "wasNotCleanReason": None,
+    "wasServerConnectionDropTimeout": False,
+    "wasOpenHandshakeTimeout": False,
+    "wasCloseHandshakeTimeout": False,
+    "wasServingFlashSocketPolicyFile": False,
+    "localCloseCode": None,
+    "localCloseReason": None,
+    "remoteCloseCode": None,
+    "remoteCloseReason": None,
+    "openHandshakeTimeoutCall": None,
+    "closeHandshakeTimeoutCall": None,
+    "_lost_reason": None,
+    "send_queue": NO_SEND_QUEUE,
+}
+
+for _name in _HANDSHAKE_LEFTOVERS:
+    setattr(OcppServerProtocol, _name, None)
+for _name, _value in _OPEN_DEFAULTS.items():
+    setattr(OcppServerProtocol, _name, _value)
+del _name, _value
 
 
 class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
@@ -464,12 +538,64 @@ class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
 
     protocol = OcppServerProtocol
 
+    # (protocol class, option names, their values, the class holding
+    # them), see _options_class.
+    _options_protocol: tuple[type, tuple, tuple, type] | None = None
+
     def logPrefix(self) -> str:
         """
         What Twisted's port lines name this factory by ("OCPP server
         starting on 8080"), rather than its class.
         """
         return "OCPP server"
+
+    def buildProtocol(self, addr: IAddress) -> OcppServerProtocol:
+        """
+        Make the protocol of a new connection, of L{_options_class}.
+        """
+        protocol = self._options_class()()
+        protocol.factory = self
+        return protocol
+
+    def _options_class(self) -> type:
+        """
+        A subclass of L{protocol} holding this factory's autobahn options
+        (its C{CONFIG_ATTRS}) as class attributes.
+
+        Autobahn copies each option from the factory into every protocol
+        instance when it connects, unless the protocol has it already: some
+        30 attributes, which push an instance's dictionary from 1.5 to 3.3
+        KB.  Found on the class, they are read as fast and shared.  The
+        class is made again when an option changed (C{setProtocolOptions}
+        from the next connection on, as autobahn's copies do); an option the
+        protocol class sets itself stays its own, as with autobahn.
+        """
+        base = self.protocol
+        names = tuple(
+            name for name in getattr(base, "CONFIG_ATTRS", ())
+            if not hasattr(base, name) and hasattr(self, name)
+        )
+        values = tuple(getattr(self, name) for name in names)
+        cached = self._options_protocol
+        if (
+            cached is not None
+            and cached[0] is base
+            and cached[1] == names
+            and all(old is new for old, new in zip(cached[2], values))
+        ):
+            return cached[3]
+        # A function (perMessageCompressionAccept) stays a plain value, not
+        # a method of the protocol.
+        options = {
+            name: staticmethod(value) if hasattr(type(value), "__get__") else value
+            for name, value in zip(names, values)
+        }
+        options.update(
+            __module__=base.__module__, __qualname__=base.__qualname__, __doc__=base.__doc__
+        )
+        made = type(base.__name__, (base,), options)
+        self._options_protocol = (base, names, values, made)
+        return made
 
     def __init__(
         self,
