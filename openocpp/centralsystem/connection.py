@@ -5,6 +5,7 @@ MeterValues volume).
 """
 
 from functools import partial
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from twisted.internet.defer import Deferred
@@ -273,15 +274,14 @@ class ChargePointConnection:
         self._start_boot_timer()
         self._central_system._attach(self.proxy)
 
-    def _answer_observers(self, identity: str, certificates: Any) -> dict:
+    def _answer_observers(self, identity: str, certificates: Any) -> "_AnswerObserver":
         """
         What the central system keeps of the answers to its own calls, by
         action (see L{ChargePointProxy}): one L{_AnswerObserver} for them
-        all.
+        all, which is its own mapping of the actions it observes.
         """
-        observer = _AnswerObserver(self._central_system.store, certificates, identity)
         actions = _OBSERVED if certificates is None else _OBSERVED_WITH_CERTIFICATES
-        return dict.fromkeys(actions, observer)
+        return _AnswerObserver(self._central_system.store, certificates, identity, actions)
 
     def text_received(self, text: str) -> None:
         # Any message is a sign of life ("last seen"); noted in memory, so
@@ -302,22 +302,41 @@ _OBSERVED = (*sorted(PROFILE_ACTIONS), "ChangeConfiguration")
 _OBSERVED_WITH_CERTIFICATES = _OBSERVED + tuple(sorted(CERTIFICATE_ACTIONS))
 
 
-class _AnswerObserver:
+class _AnswerObserver(Mapping):
     """
     What the central system keeps of the answers one charge point gives to
     its calls: the answer passes through the
     L{ChargingProfileAnswers}, L{AuthorizationKeyAnswers} or
     L{CertificateAnswers} of its action, made for it (they keep nothing
     between answers), rather than three of them made for each connection.
+
+    It is also the proxy's mapping of observers by action (itself for each
+    action it observes), so that a connection holds no dictionary of them.
     """
 
     # One per connection: no instance dictionary.
-    __slots__ = ("_store", "_certificates", "_identity")
+    __slots__ = ("_store", "_certificates", "_identity", "_actions")
 
-    def __init__(self, store: Any, certificates: Any, identity: str) -> None:
+    def __init__(self, store: Any, certificates: Any, identity: str, actions: tuple[str, ...]) -> None:
         self._store = store
         self._certificates = certificates
         self._identity = identity
+        self._actions = actions
+
+    def __getitem__(self, action: str) -> "_AnswerObserver":
+        if action not in self._actions:
+            raise KeyError(action)
+        return self
+
+    def get(self, action: str, default: Any = None) -> Any:
+        # What the proxy asks at each call: without the KeyError.
+        return self if action in self._actions else default
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._actions)
+
+    def __len__(self) -> int:
+        return len(self._actions)
 
     def __call__(self, response: Any, request: Any) -> Any:
         action = request.action

@@ -52,7 +52,8 @@ class ChargePointProxy:
         self.client_certificate = connection.client_certificate
         self.connected = True
         self.registration_status = registration_status
-        self._answer_observers = dict(answer_observers or {})
+        # Kept as given, not copied (one per connection).
+        self._answer_observers = answer_observers if answer_observers is not None else {}
 
     @property
     def pending_calls(self) -> int:

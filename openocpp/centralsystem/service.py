@@ -279,7 +279,9 @@ class CentralSystem(MultiService):
         self._reservations = ReservationBook(self.store)
         self._connected: dict[str, ChargePointProxy] = {}
         self._waiting: dict[str, list[Deferred]] = {}
-        self._closed: dict[ChargePointProxy, Deferred] = {}
+        #: Every open connection's proxy, with the Deferred a stop waits on
+        #: for its close (None until a stop: one Deferred fewer a connection).
+        self._closed: dict[ChargePointProxy, Deferred | None] = {}
         #: The identities connected since the start (the reconnect count).
         self._seen: set[str] = set()
         self.trace = _make_trace(config, reactor)
@@ -417,6 +419,9 @@ class CentralSystem(MultiService):
         self.password_verifier.stop()
         # Every open connection is closed, and the store closed once the
         # last of them is gone (their last events may still write to it).
+        for proxy in self._closed:
+            if self._closed[proxy] is None:
+                self._closed[proxy] = Deferred()
         waiting = [stopped, *self._closed.values()]
         for proxy in list(self._connected.values()):
             proxy.disconnect()
@@ -673,7 +678,7 @@ class CentralSystem(MultiService):
             self._seen.add(proxy.identity)
         old = self._connected.get(proxy.identity)
         self._connected[proxy.identity] = proxy
-        self._closed[proxy] = Deferred()
+        self._closed[proxy] = None
         if old is not None:
             # OCPP-J: one connection per identity; the newest wins.
             self.log.info(
