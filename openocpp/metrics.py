@@ -113,9 +113,10 @@ def _counting(counter: Any) -> Callable[[], None]:
     """
     @return: what adds one to a Counter (or its child), as C{inc()} does.
     """
-    value = counter._value = _unlocked(getattr(counter, "_value", None))
-    if type(value) is not ReactorValue:
+    value = getattr(counter, "_value", None)
+    if type(value) is not MutexValue:  # another prometheus_client, or mode
         return counter.inc
+    value = counter._value = ReactorValue(value.get())
     return partial(value.inc, 1)
 
 
