@@ -30,11 +30,14 @@ frames the session could not parse.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from functools import partial
 from typing import Any, Callable
 
 import orjson
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.values import MutexValue
 from zope.interface import implementer
 
 from openocpp.rpc.interfaces import IParsedFrameObserver
@@ -51,6 +54,98 @@ COMMIT_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.
 #: The most CALLs a session tracks awaiting their answer (a peer that
 #: never answers cannot grow it without bound).
 _MAX_PENDING = 1000
+
+
+class ReactorValue:
+    """
+    A metric's value changed and read on the reactor thread only (the
+    counts of calls and commits, C{/metrics} answered there too): what
+    C{prometheus_client}'s C{MutexValue} does, without taking a lock at
+    every change (three or four a call).
+    """
+
+    __slots__ = ("_value", "_exemplar")
+
+    def __init__(self, value: float = 0.0) -> None:
+        self._value = value
+        self._exemplar = None
+
+    def inc(self, amount: float) -> None:
+        """
+        Add C{amount}.
+        """
+        self._value += amount
+
+    def set(self, value: float, timestamp: Any = None) -> None:
+        """
+        Make it C{value}.
+        """
+        self._value = value
+
+    def set_exemplar(self, exemplar: Any) -> None:
+        """
+        Keep an exemplar.
+        """
+        self._exemplar = exemplar
+
+    def get(self) -> float:
+        """
+        @return: the value.
+        """
+        return self._value
+
+    def get_exemplar(self) -> Any:
+        """
+        @return: the exemplar kept, or C{None}.
+        """
+        return self._exemplar
+
+
+def _unlocked(value: Any) -> Any:
+    # A MutexValue (prometheus_client's default) made a ReactorValue with
+    # its value; any other kind (the multiprocess mode's) is kept.
+    if type(value) is MutexValue:
+        return ReactorValue(value.get())
+    return value
+
+
+def _counting(counter: Any) -> Callable[[], None]:
+    """
+    @return: what adds one to a Counter (or its child), as C{inc()} does.
+    """
+    value = getattr(counter, "_value", None)
+    if type(value) is not MutexValue:  # another prometheus_client, or mode
+        return counter.inc
+    value = counter._value = ReactorValue(value.get())
+    return partial(value.inc, 1)
+
+
+def _observing(histogram: Any) -> Callable[[float], None]:
+    """
+    @return: what observes an amount in a Histogram (or its child), as its
+        C{observe()} does (without exemplars).
+    """
+    try:
+        histogram._sum = _unlocked(histogram._sum)
+        histogram._buckets = [_unlocked(bucket) for bucket in histogram._buckets]
+        bounds = list(histogram._upper_bounds)
+    except AttributeError:  # another prometheus_client: its own observe
+        return histogram.observe
+    total = histogram._sum
+    buckets = histogram._buckets
+    if type(total) is not ReactorValue or any(type(bucket) is not ReactorValue for bucket in buckets):
+        return histogram.observe
+    last = len(bounds)
+
+    def observe(amount: float) -> None:
+        total._value += amount
+        # The first bound at least the amount (the last is +Inf), as the
+        # histogram's own loop finds it; none for NaN.
+        index = bisect_left(bounds, amount)
+        if index < last and amount <= bounds[index]:
+            buckets[index]._value += 1
+
+    return observe
 
 
 class Metrics:
@@ -100,11 +195,13 @@ class Metrics:
             "openocpp_authentication_failures", "Charge point authentications refused, by HTTP status.",
             ["code"], registry=registry,
         )
-        # The labelled children, by labels: labels() costs a lock and a
-        # dict look-up per call.
-        self._counted: dict[tuple, Any] = {}
-        self._timed: dict[tuple, Any] = {}
+        # What counts or observes for the labelled children, by labels:
+        # labels() costs a lock and a dict look-up per call, and the
+        # children's own inc and observe a lock per value changed.
+        self._counted: dict[tuple, Callable[[], None]] = {}
+        self._timed: dict[tuple, Callable[[float], None]] = {}
         self._errors: dict[tuple, Any] = {}
+        self._commit_observe = _observing(self.commits)
 
     def observer(self) -> "CallMetrics":
         """
@@ -119,15 +216,15 @@ class Metrics:
         @param seconds: the time it took, or C{None} (unanswered).
         """
         key = (action, direction, outcome)
-        counter = self._counted.get(key)
-        if counter is None:
-            counter = self._counted[key] = self.calls.labels(action, direction, outcome)
-        counter.inc()
+        count = self._counted.get(key)
+        if count is None:
+            count = self._counted[key] = _counting(self.calls.labels(action, direction, outcome))
+        count()
         if seconds is not None:
-            timed = self._timed.get((action, direction))
-            if timed is None:
-                timed = self._timed[(action, direction)] = self.latency.labels(action, direction)
-            timed.observe(seconds)
+            observe = self._timed.get((action, direction))
+            if observe is None:
+                observe = self._timed[(action, direction)] = _observing(self.latency.labels(action, direction))
+            observe(seconds)
 
     def count_error(self, code: Any, direction: str) -> None:
         """
@@ -143,7 +240,7 @@ class Metrics:
         """
         @return: what a store calls with each commit's seconds.
         """
-        return self.commits.observe
+        return self._commit_observe
 
     def gauge(self, gauge: Any, function: Callable[[], float]) -> None:
         """

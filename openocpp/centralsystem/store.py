@@ -57,7 +57,19 @@ _INSERT_METER_VALUES = (
     "INSERT INTO meter_values (identity, connector_id, transaction_id, timestamp, "
     "value, context, format, measurand, phase, location, unit, named_transaction_id) VALUES "
 )
-_METER_VALUE_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+def _meter_value_row(shape: tuple[bool, ...]) -> str:
+    """
+    The values of one row of L{_INSERT_METER_VALUES}: C{?} for each value
+    given, C{NULL} for each of the optional ones that is C{None}, as
+    C{shape} tells (transaction_id, context, format, measurand, phase,
+    location, unit, named_transaction_id).
+    """
+    transaction, *sampled, named = ["NULL" if null else "?" for null in shape]
+    return f"(?, ?, {transaction}, ?, ?, {', '.join(sampled)}, {named})"
+
+
 # SQLite takes at most 32,766 parameters in a statement, 12 a row.
 _ROWS_PER_INSERT = 2_000
 #: Charge points whose "last seen" one turn writes (0.5 ms; 1,000 in one turn
@@ -212,6 +224,11 @@ class CentralSystemStore:
         # row's id and identity never change): asked for every MeterValues.
         # Bounded: emptied when full, then filled again as asked.
         self._transaction_owners: dict[int, str] = {}
+        # which of a meter_values row's optional values are None -> the
+        # row's "(?, NULL, ...)" (see _insert_meter_values); at most 2**8.
+        self._meter_value_rows: dict[tuple[bool, ...], str] = {}
+        # the same for record_status's statement: at most 2**4.
+        self._status_statements: dict[tuple[bool, ...], str] = {}
         # identity -> clock seconds it was last heard from, not yet written.
         self._seen: dict[str, float] = {}
         self._seen_writing: dict[str, float] = {}  # taken from _seen, written a batch a turn
@@ -771,23 +788,33 @@ class CentralSystemStore:
         Store a StatusNotification.req: the connector's current status and a
         line of history.
         """
-        # The trigger of migration 2 adds the line of history.
-        self._write(
-            "INSERT OR REPLACE INTO connectors (identity, connector_id, status, error_code, "
-            "info, vendor_id, vendor_error_code, timestamp, received_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                identity,
-                request.connector_id,
-                str(request.status),
-                str(request.error_code),
-                request.info,
-                request.vendor_id,
-                request.vendor_error_code,
-                _text(request.timestamp),
-                self._now_text(),
-            ),
-        )
+        # The trigger of migration 2 adds the line of history. The optional
+        # values that are None go as NULL in the text (see
+        # _insert_meter_values: a None parameter costs sqlite3 more than
+        # the rest of the statement); one text for each shape, cached.
+        info = request.info
+        vendor_id = request.vendor_id
+        vendor_error_code = request.vendor_error_code
+        timestamp = _text(request.timestamp)
+        shape = (info is None, vendor_id is None, vendor_error_code is None, timestamp is None)
+        statement = self._status_statements.get(shape)
+        if statement is None:
+            statement = self._status_statements[shape] = (
+                "INSERT OR REPLACE INTO connectors (identity, connector_id, status, error_code, "
+                "info, vendor_id, vendor_error_code, timestamp, received_at) "
+                "VALUES (?, ?, ?, ?, " + ", ".join(["NULL" if null else "?" for null in shape]) + ", ?)"
+            )
+        arguments = [identity, request.connector_id, str(request.status), str(request.error_code)]
+        if info is not None:
+            arguments.append(info)
+        if vendor_id is not None:
+            arguments.append(vendor_id)
+        if vendor_error_code is not None:
+            arguments.append(vendor_error_code)
+        if timestamp is not None:
+            arguments.append(timestamp)
+        arguments.append(self._now_text())
+        self._write(statement, arguments)
 
     def connectors(self, identity: str) -> list[dict]:
         """
@@ -1027,35 +1054,65 @@ class CentralSystemStore:
         values: Iterable[MeterValue],
         named_transaction_id: int | None = None,
     ) -> None:
-        rows = [
-            (
-                identity,
-                connector_id,
-                transaction_id,
-                timestamp,
-                sampled.value,
-                # Enum members as they are: each is a str (a StrEnum), which
-                # SQLite stores as its value, without a str() call per field.
-                sampled.context,
-                sampled.format,
-                sampled.measurand,
-                sampled.phase,
-                sampled.location,
-                sampled.unit,
-                named_transaction_id,
-            )
-            for meter_value in values
-            for timestamp in (_text(meter_value.timestamp),)
-            for sampled in meter_value.sampled_value
-        ]
-        # One INSERT of many rows: a single statement, atomic by itself, and
-        # one round through SQLite rather than one per sampled value.
-        for start in range(0, len(rows), _ROWS_PER_INSERT):
-            chunk = rows[start : start + _ROWS_PER_INSERT]
-            self._execute(
-                _INSERT_METER_VALUES + ", ".join([_METER_VALUE_ROW] * len(chunk)),
-                [value for row in chunk for value in row],
-            )
+        # Every parameter that is not an exact int, float or str (None, a
+        # StrEnum member) costs sqlite3 a failed adapter lookup, raising and
+        # clearing an AttributeError: some 3,000 instructions, more than
+        # the rest of the row. So the enumerations go as their str, and the
+        # Nones as NULL in the statement's text (a row's shape, cached).
+        shapes = self._meter_value_rows
+        rows: list[str] = []
+        arguments: list[Any] = []
+        add = arguments.append
+        first = (identity, connector_id) if transaction_id is None else (identity, connector_id, transaction_id)
+        for meter_value in values:
+            timestamp = _text(meter_value.timestamp)
+            for sampled in meter_value.sampled_value:
+                context = sampled.context
+                format_ = sampled.format
+                measurand = sampled.measurand
+                phase = sampled.phase
+                location = sampled.location
+                unit = sampled.unit
+                shape = (
+                    transaction_id is None,
+                    context is None,
+                    format_ is None,
+                    measurand is None,
+                    phase is None,
+                    location is None,
+                    unit is None,
+                    named_transaction_id is None,
+                )
+                template = shapes.get(shape)
+                if template is None:
+                    template = shapes[shape] = _meter_value_row(shape)
+                rows.append(template)
+                arguments += first
+                add(timestamp)
+                add(sampled.value)
+                if context is not None:
+                    add(str(context))
+                if format_ is not None:
+                    add(str(format_))
+                if measurand is not None:
+                    add(str(measurand))
+                if phase is not None:
+                    add(str(phase))
+                if location is not None:
+                    add(str(location))
+                if unit is not None:
+                    add(str(unit))
+                if named_transaction_id is not None:
+                    add(named_transaction_id)
+                # One INSERT of many rows: a single statement, atomic by
+                # itself, and one round through SQLite rather than one per
+                # sampled value.
+                if len(rows) == _ROWS_PER_INSERT:
+                    self._execute(_INSERT_METER_VALUES + ", ".join(rows), arguments)
+                    rows, arguments = [], []
+                    add = arguments.append
+        if rows:
+            self._execute(_INSERT_METER_VALUES + ", ".join(rows), arguments)
 
     def meter_values(self, transaction_id: int | None = None, identity: str | None = None) -> list[dict]:
         """

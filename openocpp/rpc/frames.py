@@ -48,7 +48,6 @@ so they must be an object.
 import enum
 import itertools
 import json
-import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -92,8 +91,22 @@ _strict_encode = json.JSONEncoder(
 ).encode
 
 
-# Twenty digits in a row may be an integer beyond 64 bits.
-_LONG_DIGITS = re.compile(r"[0-9]{20}")
+# Twenty digits in a row may be an integer beyond 64 bits. Looked for in
+# the frame's UTF-8 with every ASCII digit made "0" (one table look-up a
+# byte; the bytes of other characters are never ASCII digits): a regular
+# expression's search tries a match at every digit, some 15 times slower
+# on a MeterValues frame.
+_DIGITS_AS_ZERO = bytes(ord("0") if ord("0") <= byte <= ord("9") else byte for byte in range(256))
+_LONG_DIGITS = b"0" * 20
+
+
+def _has_long_digits(text: str) -> bool:
+    """
+    Whether C{text} has 20 ASCII digits in a row (as C{[0-9]{20}} finds).
+    """
+    # surrogatepass: a str with lone surrogates still encodes (never to
+    # ASCII digits).
+    return _LONG_DIGITS in text.encode("utf-8", "surrogatepass").translate(_DIGITS_AS_ZERO)
 
 
 def _decode(text: str) -> Any:
@@ -101,7 +114,7 @@ def _decode(text: str) -> Any:
     # refuses NaN and Infinity too.  It reads integers beyond 64 bits as
     # floats, though, losing their value: a frame that may hold one takes
     # the json module's exact path.
-    if _LONG_DIGITS.search(text) is not None:
+    if _has_long_digits(text):
         return _strict_decode(text)
     try:
         return orjson.loads(text)

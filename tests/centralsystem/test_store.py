@@ -11,8 +11,9 @@ from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
 from openocpp.centralsystem.interfaces import ICentralSystemStore
+from openocpp.centralsystem import store as store_module
 from openocpp.centralsystem.store import CentralSystemStore, StorageFailed
-from openocpp.messages import core
+from openocpp.messages import core, datatypes, enums
 from tests.centralsystem.fake_chargepoint import NOW
 from tests.centralsystem.store_file import SynchronousThreads, replace_connection
 from tests.centralsystem.stores import PostgreSQLStoreMixin, SQLiteStoreMixin
@@ -130,6 +131,129 @@ class GroupCommitTestsMixin:
         self.store.record_boot("CP1", boot, "Rejected")
         self.store.reset()
         self.assertIsNone(self.store.registration_status("CP1"))
+
+
+class OptionalValuesTestsMixin:
+    """
+    Sampled values and connector statuses are stored as they came,
+    whichever of their optional fields are missing (NULL in the statement's
+    text), enumerations as their text (both stores: mixed with
+    L{SQLiteStoreMixin} or L{PostgreSQLStoreMixin}).
+    """
+
+    COLUMNS = ("transaction_id", "value", "context", "format", "measurand", "phase", "location", "unit",
+               "named_transaction_id")
+
+    def setUp(self):
+        self.clock = Clock()
+        self.store = self.make_store(self.clock)
+
+    def stored(self):
+        return [tuple(row[column] for column in self.COLUMNS) for row in self.store.meter_values()]
+
+    def test_optional_fields_of_every_shape(self):
+        """
+        Rows with different fields missing, in one message, keep each value
+        in its column; enumerations are stored as plain text.
+        """
+        sampled = [
+            datatypes.SampledValue(value="1", context=enums.ReadingContext.SAMPLE_PERIODIC,
+                                   measurand=enums.Measurand.ENERGY_ACTIVE_IMPORT_REGISTER,
+                                   location=enums.Location.OUTLET, unit=enums.UnitOfMeasure.WH),
+            datatypes.SampledValue(value="2"),
+            datatypes.SampledValue(value="3", format=enums.ValueFormat.SIGNED_DATA, phase=enums.Phase.L1_N),
+            datatypes.SampledValue(value="4", context=enums.ReadingContext.SAMPLE_PERIODIC,
+                                   measurand=enums.Measurand.ENERGY_ACTIVE_IMPORT_REGISTER,
+                                   location=enums.Location.OUTLET, unit=enums.UnitOfMeasure.WH),
+        ]
+        request = core.MeterValuesRequest(
+            connector_id=1, meter_value=[datatypes.MeterValue(timestamp=NOW, sampled_value=sampled)]
+        )
+        self.assertTrue(self.store.record_meter_values("CP1", request))
+        self.clock.advance(0)
+        self.assertEqual(
+            self.stored(),
+            [
+                (None, "1", "Sample.Periodic", None, "Energy.Active.Import.Register", None, "Outlet", "Wh", None),
+                (None, "2", None, None, None, None, None, None, None),
+                (None, "3", None, "SignedData", None, "L1-N", None, None, None),
+                (None, "4", "Sample.Periodic", None, "Energy.Active.Import.Register", None, "Outlet", "Wh", None),
+            ],
+        )
+        for row in self.store.meter_values():
+            for column in ("context", "measurand", "unit"):
+                if row[column] is not None:
+                    self.assertIs(type(row[column]), str)
+
+    def test_named_transaction_and_many_rows(self):
+        """
+        A message naming another charge point's transaction, with more
+        sampled values than one statement takes, is stored whole, each
+        row with the id it named.
+        """
+        count = store_module._ROWS_PER_INSERT + 3
+        sampled = [
+            datatypes.SampledValue(value=str(i), unit=enums.UnitOfMeasure.WH if i % 2 else None)
+            for i in range(count)
+        ]
+        request = core.MeterValuesRequest(
+            connector_id=2,
+            transaction_id=777,
+            meter_value=[datatypes.MeterValue(timestamp=NOW, sampled_value=sampled)],
+        )
+        self.assertFalse(self.store.record_meter_values("CP1", request))
+        self.clock.advance(0)
+        self.assertEqual(
+            self.stored(),
+            [(None, str(i), None, None, None, None, None, "Wh" if i % 2 else None, 777) for i in range(count)],
+        )
+
+
+    def test_statuses_of_every_shape(self):
+        """
+        A connector's status keeps each optional field given, and none of
+        those missing, in the connector's row and in its history.
+        """
+        fields = ("status", "error_code", "info", "vendor_id", "vendor_error_code", "timestamp")
+        requests = [
+            core.StatusNotificationRequest(
+                connector_id=1, error_code=enums.ChargePointErrorCode.NO_ERROR,
+                status=enums.ChargePointStatus.AVAILABLE,
+            ),
+            core.StatusNotificationRequest(
+                connector_id=1, error_code=enums.ChargePointErrorCode.OTHER_ERROR,
+                status=enums.ChargePointStatus.FAULTED, info="hot", vendor_error_code="E42", timestamp=NOW,
+            ),
+            core.StatusNotificationRequest(
+                connector_id=1, error_code=enums.ChargePointErrorCode.NO_ERROR,
+                status=enums.ChargePointStatus.PREPARING, vendor_id="ACME",
+            ),
+        ]
+        expected = [
+            ("Available", "NoError", None, None, None, None),
+            ("Faulted", "OtherError", "hot", None, "E42", "2026-11-25T08:00:00.000Z"),
+            ("Preparing", "NoError", None, "ACME", None, None),
+        ]
+        for request in requests:
+            self.store.record_status("CP1", request)
+        self.clock.advance(0)
+        history = [tuple(row[field] for field in fields) for row in self.store.status_history("CP1")]
+        self.assertEqual(history, expected)
+        (connector,) = self.store.connectors("CP1")
+        self.assertEqual(tuple(connector[field] for field in fields), expected[-1])
+        self.assertIsNotNone(connector["received_at"])
+
+
+class OptionalValuesTests(SQLiteStoreMixin, OptionalValuesTestsMixin, SynchronousTestCase):
+    """
+    Meter value rows in the SQLite store.
+    """
+
+
+class PostgreSQLOptionalValuesTests(PostgreSQLStoreMixin, OptionalValuesTestsMixin, SynchronousTestCase):
+    """
+    Meter value rows in the PostgreSQL store.
+    """
 
 
 class GroupCommitTests(SQLiteStoreMixin, GroupCommitTestsMixin, SynchronousTestCase):

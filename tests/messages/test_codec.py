@@ -922,6 +922,31 @@ class DateTimeTests(SynchronousTestCase):
             "2025-12-31T19:00:00.000Z",
         )
 
+    def test_formatAsIsoformat(self):
+        """
+        The text is what C{isoformat} with milliseconds (or microseconds
+        when they are not whole milliseconds) writes of the UTC datetime,
+        C{+00:00} made C{Z}: years before 1000 included, any offset.
+        """
+        import random
+
+        choose = random.Random(17)
+        offsets = [UTC, CET, IST, timezone(timedelta(hours=-11, minutes=-30))]
+        for _ in range(3000):
+            moment = datetime(
+                choose.randrange(2, 9999), choose.randrange(1, 13), choose.randrange(1, 29),
+                choose.randrange(24), choose.randrange(60), choose.randrange(60),
+                choose.choice([0, 1, 999, 1000, 123000, 999000, 999999, choose.randrange(10**6)]),
+                tzinfo=choose.choice(offsets),
+            )
+            utc = moment.astimezone(UTC)
+            timespec = "milliseconds" if utc.microsecond % 1000 == 0 else "microseconds"
+            self.assertEqual(format_datetime(moment), utc.isoformat(timespec=timespec)[:-6] + "Z")
+        self.assertEqual(format_datetime(datetime(7, 3, 4, 5, 6, 7, tzinfo=UTC)), "0007-03-04T05:06:07.000Z")
+        self.assertEqual(
+            format_datetime(datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)), "9999-12-31T23:59:59.999999Z"
+        )
+
     def test_formatMicroseconds(self):
         """
         Microseconds that are not whole milliseconds are kept.

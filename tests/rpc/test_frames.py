@@ -13,6 +13,7 @@ from openocpp.rpc.frames import (
     CallResult,
     FrameError,
     MessageType,
+    _has_long_digits,
     parse_frame,
     unique_id_factory,
 )
@@ -264,6 +265,40 @@ class SerialiseTests(SynchronousTestCase):
         text = Call("a", "X", {"v": big}).serialise()
         self.assertEqual(text, '[2,"a","X",{"v":%d}]' % big)
         self.assertEqual(parse_frame(text).payload, {"v": big})
+
+    def test_huge_integers_anywhere(self):
+        """
+        Integers beyond 64 bits are read exactly wherever they are, in
+        frames with other digits and non-ASCII text.
+        """
+        for big in (10**19, 2**64, -(2**64), 10**40 + 7):
+            text = '[2,"1","X",{"t":"2026-12-02T16:20:29Z","n":"Grüße %s","v":%d}]' % ("9" * 19, big)
+            self.assertEqual(parse_frame(text).payload["v"], big)
+            self.assertIs(type(parse_frame(text).payload["v"]), int)
+
+    def test_long_digits_as_the_expression_finds_them(self):
+        """
+        The check for 20 digits in a row finds what C{[0-9]{20}} finds:
+        ASCII digits only, whatever surrounds them (lone surrogates too).
+        """
+        import re
+
+        expression = re.compile(r"[0-9]{20}")
+        texts = [
+            "",
+            "0" * 19,
+            "0" * 20,
+            "a" + "1" * 20 + "b",
+            "1" * 10 + "x" + "1" * 10,
+            "\u0661" * 25,
+            "\u00e9" + "9" * 20,
+            "\ud800" + "7" * 20,
+            "\ud800" + "7" * 19,
+            "0123456789" * 2,
+            "\U0001f600" * 3 + "4" * 20,
+        ] + ["x%sy" % ("8" * n) for n in range(15, 25)]
+        for text in texts:
+            self.assertEqual(_has_long_digits(text), expression.search(text) is not None, repr(text))
 
     def test_roundTrip(self):
         """
