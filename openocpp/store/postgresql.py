@@ -717,8 +717,7 @@ class PostgreSQLConnection:
         Close the connection (what is pending in a transaction is not
         committed).
         """
-        if not self._connection.closed:
-            self._leave_pipeline()
+        self._leave_pipeline()
         self._connection.close()
 
 

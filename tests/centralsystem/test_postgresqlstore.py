@@ -304,6 +304,34 @@ class CrashTests(SynchronousTestCase):
         self.assertEqual(self.successResultOf(waiting), later)
         self.assertNotEqual(later, transaction_id)
 
+    def test_writes_sent_ahead_to_a_dead_server(self):
+        """
+        Writes sent ahead in the pipeline to a server that died: the
+        turn's COMMIT fails, and with it every answer waiting for the
+        turn (no false acknowledgement); once the server is back, the same
+        store stores again.
+        """
+        from openocpp.centralsystem.postgresqlstore import PostgreSQLStore
+
+        clock = Clock()
+        store = PostgreSQLStore(self.url, clock)
+        self.addCleanup(lambda: store._db.close())
+        store.record_boot("CP1", BOOT, "Accepted")
+        clock.advance(0)
+        status = core.StatusNotificationRequest(connector_id=1, error_code="NoError", status="Available")
+        store.record_status("CP1", status)
+        answered = store.when_committed("answer")
+        self.assertTrue(store._db._pending)
+        self.server.kill()
+        clock.advance(0)
+        self.failureResultOf(answered, StorageFailed)
+        self.flushLoggedErrors()
+        self.server.start()
+        store.record_status("CP1", status)
+        again = store.when_committed("again")
+        clock.advance(0)
+        self.assertEqual(self.successResultOf(again), "again")
+
 
 #: A statement that fails with PostgreSQL's deadlock_detected the first
 #: time it runs in a database, and does nothing after (the sequence it
