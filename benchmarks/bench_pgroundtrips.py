@@ -16,7 +16,9 @@ and round trips a message, each message in a turn of its own (its BEGIN
 and COMMIT counted with it), and for the mix as the benchmark sends it,
 C{--charge-points} messages a turn (one BEGIN and COMMIT shared), with
 the CPU time this process spent on it. C{--no-pipeline}: each statement
-waits for its result, as before pipelining.
+waits for its result, as before pipelining; C{--mix-only}: without the
+table of each kind alone (to count instructions a message of the mix
+under callgrind: the difference of two runs of different C{--messages}).
 """
 
 import argparse
@@ -163,7 +165,7 @@ class ChargePoint:
         self.send(kind)
 
 
-def measure(url: str, messages: int, charge_points: int, pipelined: bool | None) -> None:
+def measure(url: str, messages: int, charge_points: int, pipelined: bool | None, kinds: bool = True) -> None:
     from openocpp.centralsystem.postgresqlstore import PostgreSQLStore
     from tests.centralsystem.fake_chargepoint import BOOT
 
@@ -188,7 +190,7 @@ def measure(url: str, messages: int, charge_points: int, pipelined: bool | None)
     print("| message | statements | round trips (a turn each) |")
     print("|---|---|---|")
     point = fleet[0]
-    for kind in dict.fromkeys(MIX):
+    for kind in dict.fromkeys(MIX) if kinds else ():
         if kind == "MeterValues" or kind == "StopTransaction":
             point.send("StartTransaction")
             clock.advance(1)
@@ -225,6 +227,7 @@ def main(argv=None) -> None:
     parser.add_argument("--messages", type=int, default=100, help="messages of each kind")
     parser.add_argument("--charge-points", type=int, default=100, help="messages a turn of the mix")
     parser.add_argument("--no-pipeline", action="store_true", help="each statement waits for its result")
+    parser.add_argument("--mix-only", action="store_true", help="the mix only, not each kind alone")
     options = parser.parse_args(argv)
 
     from tests.engines.postgresql import PostgreSQLServer
@@ -233,7 +236,10 @@ def main(argv=None) -> None:
     server.start()
     try:
         url = server.create_database("roundtrips")
-        measure(url, options.messages, options.charge_points, False if options.no_pipeline else None)
+        measure(
+            url, options.messages, options.charge_points, False if options.no_pipeline else None,
+            kinds=not options.mix_only,
+        )
     finally:
         server.stop()
 
