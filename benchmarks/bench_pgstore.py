@@ -18,8 +18,10 @@ Reported:
   - C{--writes} MeterValues through L{PostgreSQLStore.record_meter_values}
     (4 sampled values each, as the load mix sends) in turns of 1, 10 and
     100 messages (one COMMIT a turn: group commit), writes per second and
-    the COMMIT's time on the reactor thread; and the SQLite store's, for
-    comparison.
+    the COMMIT's time on the reactor thread (the connection's pipeline
+    sends a turn's INSERTs without waiting: the COMMIT's wait holds
+    theirs); and the SQLite store's, for comparison. Round trips a
+    message, counted rather than timed: C{bench_pgroundtrips.py}.
 
 The figures of a run are in docs/deployment.md, "PostgreSQL store".
 """

@@ -60,9 +60,22 @@ class PostgreSQLStore(CentralSystemStore):
             db.close()
             raise
         self._open(db, clock, last_seen_interval, errors=PostgreSQLErrors())
+        db.storage_failed = self._lost_late
         # No write-ahead log of ours to checkpoint: PostgreSQL's own.
         self._checkpoints = None
         self._log_checkpoints = None
+
+    def _lost_late(self, error: Exception) -> Exception:
+        """
+        A statement the connection sent ahead failed, found after its
+        caller went on (see L{openocpp.store.postgresql}): a storage error
+        is told to the group commit, which fails whoever waits for the
+        turn, and raised as L{StorageFailed
+        <openocpp.centralsystem.store.StorageFailed>}.
+        """
+        if self._group.is_storage_error(error):
+            return self._group.write_failed(error)
+        return error
 
     def _new_transaction_id(self) -> int:
         """

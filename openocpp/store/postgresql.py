@@ -17,11 +17,30 @@ itself (see L{openocpp.store.groupcommit}); why this integration and not a
 thread pool or C{adbapi}: the measurement in C{docs/deployment.md},
 "PostgreSQL store".
 
+Round trips: the connection stays in libpq's pipeline mode, and inside a
+transaction sends each statement whose result nobody needs yet (the
+turn's C{BEGIN}, its savepoints, C{INSERT}/C{UPDATE}/C{DELETE} without
+C{RETURNING}) without waiting for PostgreSQL; the wait is paid once, by
+the next statement whose result is needed (a read, a C{RETURNING}, a row
+count asked for, the C{COMMIT}), for all of them, each result checked in
+the order sent before that statement's is given. A turn of
+StatusNotifications and MeterValues waits once, at its C{COMMIT}, which
+answers wait for. A statement sent ahead that fails is found after its
+caller went on: its transaction is then lost as a whole (rolled back, the
+owner told through L{PostgreSQLConnection.storage_failed}), even inside a
+savepoint; a statement that waited fails as it always did. What psycopg
+refuses before sending (a number beyond 64 bits, a NUL in a text) fails at
+once, nothing sent.
+
 PostgreSQL aborts a whole transaction on any failed statement (SQLite only
 the statement): a statement failing outside a savepoint rolls the turn's
 transaction back here at once and is a storage failure
 (L{PostgreSQLErrors.is_storage_error}), so that the group fails whoever
-waits for the turn rather than committing nothing and answering.
+waits for the turn rather than committing nothing and answering. Until
+the owner begins another transaction (or rolls back), the writes and the
+C{COMMIT} of the one lost so fail with its error rather than run, and
+succeed, in autocommit: a turn whose loss was found by a read the group
+commit did not make still fails its answers at the COMMIT.
 
 But for the two errors where PostgreSQL gave up on the transaction for its
 own reasons, not ours: a deadlock with another process sharing the
@@ -38,7 +57,7 @@ not, the transaction is lost as for any other error.
 
 import re
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 from urllib.parse import urlsplit
 
 from twisted.logger import Logger
@@ -201,20 +220,48 @@ class PostgreSQLConnection:
     One psycopg connection, used as the stores use an
     C{sqlite3.Connection} (see the module's docstring).
 
+    The connection is in libpq's pipeline mode: inside a transaction, a
+    statement whose result nobody needs yet (an C{INSERT}, C{UPDATE} or
+    C{DELETE} without C{RETURNING}, a C{SAVEPOINT}, a C{RELEASE}, the
+    C{BEGIN}) is sent without waiting for PostgreSQL, and its cursor reads
+    the result when asked (C{rowcount}, a fetch). Any other statement (a
+    read, a C{RETURNING}, the C{COMMIT}) waits for its result and, in the
+    same round trip, for those of every statement sent before it, each
+    checked in order. One of those sent ahead failing loses the
+    transaction (rolled back; the error says so, and goes through
+    C{storage_failed}) but for the errors PostgreSQL gave up on the
+    transaction for by itself, after which it is run again, as it is for
+    a statement that waited.
+
     @param url: the C{postgresql://} URL (libpq's URI form, C{?host=} for a
         unix socket folder).
     @param keys: each table's primary key, for C{INSERT OR REPLACE}.
+    @param pipelined: whether transactions use pipeline mode (L{False}:
+        each statement waits for its result, a round trip each).
     @raise StoreURLError: the URL is not one, the driver is missing or the
         server cannot be reached.
     """
 
-    def __init__(self, url: str, keys: dict[str, Sequence[str]], connect_timeout: float = 10) -> None:
+    #: Makes the exception to raise, from PostgreSQL's error, when a
+    #: statement sent ahead failed and its transaction is lost: the owner's
+    #: storage error, the owner told that its turn is lost (the central
+    #: system's store sets its group commit's). C{None}: the error itself.
+    storage_failed: Callable[[Exception], Exception] | None = None
+
+    def __init__(
+        self,
+        url: str,
+        keys: dict[str, Sequence[str]],
+        connect_timeout: float = 10,
+        pipelined: bool = True,
+    ) -> None:
         psycopg = _driver()
         self._psycopg = psycopg
         self.url = url
         self._keys = keys
         self._connect_timeout = connect_timeout
-        self._statements: dict[str, str] = {}
+        # SQLite's statement -> (PostgreSQL's, whether it may be sent ahead).
+        self._statements: dict[str, tuple[str, bool]] = {}
         #: The open transaction's statements but reads, to run again
         #: should PostgreSQL roll it back (see L{_run_again}): each a
         #: L{_Write}.
@@ -223,7 +270,21 @@ class PostgreSQLConnection:
         self._marks: list[int] = []
         #: How many transactions were run again (after a deadlock...).
         self.retried = 0
+        self._pipelined = pipelined and psycopg.Pipeline.is_supported()
+        # In pipeline mode: psycopg's pipeline and its context manager.
+        self._pipeline: Any = None
+        self._pipeline_context: Any = None
+        # The statements sent ahead whose results are not checked yet, in
+        # the order sent.
+        self._pending: list[_Write] = []
+        # The errors psycopg raised for them meanwhile.
+        self._errors: list[Exception] = []
+        # The error that lost the transaction the connection rolled back
+        # itself, until the owner begins another or rolls back: its writes
+        # and COMMIT fail with it rather than run outside a transaction.
+        self._lost: Exception | None = None
         self._connection = self._connect()
+        self._enter_pipeline()
 
     def _connect(self) -> Any:
         psycopg = self._psycopg
@@ -249,27 +310,41 @@ class PostgreSQLConnection:
         Whether a transaction is open (a failed one inside a savepoint too,
         until rolled back to it).
         """
+        if self._pending:
+            # Sent ahead, BEGIN included: libpq says only "active".
+            return True
         status = self._connection.info.transaction_status
         transaction = self._psycopg.pq.TransactionStatus
         return status in (transaction.INTRANS, transaction.INERROR)
 
-    def _statement(self, sql: str) -> str:
-        translated = self._statements.get(sql)
-        if translated is None:
-            translated = self._statements[sql] = translate(sql, self._keys)
-        return translated
+    def _statement(self, sql: str) -> tuple[str, bool]:
+        known = self._statements.get(sql)
+        if known is None:
+            translated = translate(sql, self._keys)
+            known = self._statements[sql] = (translated, _may_be_sent_ahead(translated))
+        return known
 
     def execute(self, sql: str, arguments: Any = ()) -> Any:
         """
         Run one statement (SQLite's dialect).
 
-        @return: psycopg's cursor (C{fetchone}, C{fetchall}, C{rowcount},
-            iteration), of L{Row}s.
+        @return: a cursor (C{fetchone}, C{fetchall}, C{rowcount},
+            iteration), of L{Row}s: psycopg's, or for a statement sent
+            ahead one reading its result when asked.
         """
-        statement = self._statement(sql)
+        statement, ahead = self._statement(sql)
         if statement == "BEGIN":
             self._reconnect_if_lost()
+            self._lost = None
+        elif statement == "ROLLBACK":
+            self._lost = None
+        elif self._lost is not None and not statement[:6].upper().startswith("SELECT"):
+            raise self._lost
         write = _Write(statement, arguments, False)
+        if self._pipeline is not None:
+            # Sent ahead only in a transaction (which a BEGIN opens): what
+            # autocommit runs must have failed, or not, when it returns.
+            return self._pipelined_run(write, ahead and (statement == "BEGIN" or self.in_transaction))
         try:
             cursor = write.run(self._connection)
         except self._psycopg.Error as error:
@@ -280,15 +355,195 @@ class PostgreSQLConnection:
     def executemany(self, sql: str, rows: Sequence[Any]) -> Any:
         """
         Run one statement for each row of arguments (psycopg pipelines
-        them: one round trip).
+        them: one round trip; in a transaction, sent ahead: none).
         """
-        write = _Write(self._statement(sql), rows, True)
+        statement, ahead = self._statement(sql)
+        if self._lost is not None:
+            raise self._lost
+        write = _Write(statement, rows, True)
+        if self._pipeline is not None:
+            return self._pipelined_run(write, ahead and self.in_transaction)
         try:
             cursor = write.run(self._connection)
         except self._psycopg.Error as error:
             cursor = self._run_again(error, write)
         self._track(write)
         return cursor
+
+    # -- pipeline mode ---------------------------------------------------------
+
+    def _enter_pipeline(self) -> None:
+        # For good (but while a script runs, or a transaction is run
+        # again): leaving costs a round trip.
+        if not self._pipelined or self._pipeline is not None:
+            return
+        context = self._connection.pipeline()
+        self._pipeline = context.__enter__()
+        self._pipeline_context = context
+
+    def _leave_pipeline(self) -> None:
+        # What is still pending is read and dropped, its errors with it.
+        if self._pipeline is None:
+            return
+        self._discard()
+        context, self._pipeline, self._pipeline_context = self._pipeline_context, None, None
+        try:
+            context.__exit__(None, None, None)
+        except self._psycopg.Error:
+            pass  # the connection is lost: found again at the next BEGIN
+
+    def _discard(self) -> None:
+        # The transaction is rolled back: what its statements sent ahead
+        # gave no longer matters.
+        self._drain([])
+        for write in self._pending:
+            write.waiting = False
+        self._pending = []
+        self._errors = []
+
+    def _command(self, sql: str) -> None:
+        # A statement of the connection's own (a ROLLBACK), waited for.
+        if self._pipeline is not None:
+            self._discard()
+            self._connection.execute(sql)
+            errors: list = []
+            self._drain(errors)
+            if errors:
+                raise errors[0]
+        else:
+            self._connection.execute(sql)
+
+    def _drain(self, errors: list) -> None:
+        # Read every result still due, collecting psycopg's errors (it
+        # raises the first of a batch, having given the others' results to
+        # their cursors).
+        pipeline = self._pipeline
+        if pipeline is None:
+            return
+        for _ in range(len(pipeline.result_queue) + 2):
+            if not pipeline.result_queue or self._connection.closed:
+                return
+            try:
+                pipeline.sync()
+            except self._psycopg.Error as error:
+                errors.append(error)
+
+    def _pipelined_run(self, write: "_Write", ahead: bool) -> Any:
+        """
+        Run C{write} in the pipeline: sent ahead when C{ahead}, otherwise
+        waiting for its result (and the earlier ones').
+        """
+        if write.statement == "ROLLBACK":
+            # Whatever the earlier statements gave, they are undone.
+            self._discard()
+        self._send(write)
+        if ahead:
+            self._track(write)
+            return _PendingCursor(self, write)
+        cursor = self._resolve(write)
+        self._track(write)
+        return cursor
+
+    def _send(self, write: "_Write") -> None:
+        self._pending.append(write)
+        write.waiting = True
+        try:
+            write.run(self._connection)
+        except self._psycopg.Error as error:
+            if (
+                getattr(error, "pgresult", None) is None
+                and not isinstance(error, self._psycopg.errors.PipelineAborted)
+                and not self._connection.broken
+            ):
+                # Refused before it was sent (an argument psycopg cannot
+                # send): nothing reached PostgreSQL, as without a pipeline.
+                self._pending.remove(write)
+                write.waiting = False
+                raise
+            # An earlier statement's error, found while sending this one
+            # (or the connection lost): checked now.
+            self._errors.append(error)
+            self._resolve(write)
+        except BaseException:
+            self._pending.remove(write)
+            write.waiting = False
+            raise
+
+    def sync(self) -> None:
+        """
+        Wait for the results of the statements sent ahead, and check them.
+
+        @raise Exception: as L{execute} raises, for the first that failed.
+        """
+        if self._pending:
+            self._resolve(None)
+
+    def _resolve(self, current: "_Write | None", reading: bool = False) -> Any:
+        """
+        Wait for every result due, and check them in order. When they all
+        succeeded, return C{current}'s cursor. When C{current} failed, the
+        earlier ones having succeeded, it failed as if it had been run
+        alone (see L{_run_again}). When one sent ahead before it failed,
+        the transaction is lost, or run again (L{RETRIED_STATES}).
+
+        @param reading: C{current} was sent ahead, its cursor read now: its
+            caller is not in L{execute} to see the error as its own.
+        """
+        errors, self._errors = self._errors, []
+        self._drain(errors)
+        pending, self._pending = self._pending, []
+        failed = None
+        for write in pending:
+            write.waiting = False
+            if failed is None:
+                if write.received():
+                    write.settle()
+                else:
+                    failed = write
+        if failed is None and not errors:
+            return None if current is None else current.cursor()
+        if failed is None and current is not None:
+            failed = current
+        error = _first_error(errors, self._psycopg)
+        if failed is current:
+            # As if it had run alone: a failure inside a savepoint leaves
+            # the transaction to be rolled back to it.
+            journaled = bool(self.journal) and self.journal[-1] is current
+            if journaled:
+                self.journal.pop()  # sent ahead (read by its cursor): not run twice
+            try:
+                cursor = self._run_again(error, current)
+            except self._psycopg.Error as failure:
+                if reading:
+                    raise self._told(failure) from None
+                raise
+            if journaled:
+                self._track(current)
+            return cursor
+        # One sent ahead failed, whose caller went on: the transaction is
+        # lost, but for a deadlock, run again as a whole.
+        if current is not None and current in self.journal:
+            current = None  # in the journal: run again with it
+        if getattr(error, "sqlstate", None) in RETRIED_STATES and self.in_transaction:
+            try:
+                return self._replay(error, current)
+            except self._psycopg.Error as failure:
+                if current is not None and current.ends:
+                    raise
+                raise self._told(failure) from None
+        self._lose(error)
+        if current is not None and current.ends:
+            raise error
+        raise self._told(error) from None
+
+    def _told(self, error: Exception) -> Exception:
+        # A storage error the caller (or the group commit it went through)
+        # does not see as its statement's own: the owner is told.
+        if self.storage_failed is None:
+            return error
+        return self.storage_failed(error)
+
+    # -- running a transaction again -----------------------------------------
 
     def _run_again(self, error: Exception, write: "_Write") -> Any:
         """
@@ -309,6 +564,24 @@ class PostgreSQLConnection:
         ):
             self._failed(error)
             raise error
+        return self._replay(error, write)
+
+    def _replay(self, error: Exception, write: "_Write | None") -> Any:
+        """
+        Run the transaction's journal again in a new transaction, then
+        C{write} (if any), up to L{RETRIES} times, statement by statement.
+
+        @return: C{write}'s cursor, or C{None}.
+        """
+        self._leave_pipeline()
+        try:
+            return self._replayed(error, write)
+        finally:
+            if not self._connection.broken:
+                self._enter_pipeline()
+
+    def _replayed(self, error: Exception, write: "_Write | None") -> Any:
+        transaction = self._psycopg.pq.TransactionStatus
         for attempt in range(1, RETRIES + 1):
             try:
                 if self._connection.info.transaction_status != transaction.IDLE:
@@ -316,7 +589,7 @@ class PostgreSQLConnection:
                 self._connection.execute("BEGIN")
                 for earlier in self.journal:
                     earlier.again(self._connection)
-                cursor = write.run(self._connection)
+                cursor = None if write is None else write.run(self._connection)
             except _Diverged as diverged:
                 # What was answered is no longer what the database would
                 # commit: lost, as for any other error.
@@ -346,13 +619,15 @@ class PostgreSQLConnection:
         # The transaction could not be run again: rolled back, and the
         # error says it is lost (savepoints included).
         try:
+            self._discard()
             if self._connection.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE:
-                self._connection.execute("ROLLBACK")
+                self._command("ROLLBACK")
         except self._psycopg.Error:
             pass
         self.journal.clear()
         self._marks.clear()
         error.transaction_lost = True  # type: ignore[attr-defined]
+        self._lost = error
 
     def _track(self, write: "_Write") -> None:
         # Keep the open transaction's writes (and its savepoints, so that a
@@ -375,14 +650,24 @@ class PostgreSQLConnection:
             self.journal.clear()
             self._marks.clear()
         elif not word.startswith("SELECT") and self.in_transaction:
-            write.remember()
+            if not write.waiting:
+                write.remember()
             self.journal.append(write)
 
     def executescript(self, script: str) -> None:
         """
         Run several statements (no arguments, PostgreSQL's dialect).
         """
-        self._connection.execute(script)
+        if self._pipeline is not None:
+            # Several statements in one are not for a pipeline.
+            self.sync()
+            self._leave_pipeline()
+            try:
+                self._connection.execute(script)
+            finally:
+                self._enter_pipeline()
+        else:
+            self._connection.execute(script)
         if self.in_transaction:
             # A migration's: what it did is not checked statement by
             # statement, so a transaction holding one is not run again.
@@ -398,19 +683,22 @@ class PostgreSQLConnection:
         transaction = self._psycopg.pq.TransactionStatus
         if status == transaction.INERROR:
             try:
-                self._connection.execute("ROLLBACK")
+                self._command("ROLLBACK")
             except self._psycopg.Error:
                 pass
             error.transaction_lost = True  # type: ignore[attr-defined]
+            self._lost = error
         elif status == transaction.UNKNOWN:
             # The connection is lost, and its transaction with it.
             error.transaction_lost = True  # type: ignore[attr-defined]
+            self._lost = error
 
     def _reconnect_if_lost(self) -> None:
         # Between two transactions: a server restarted meanwhile is found
         # again, rather than every later write failing.
         if not self._connection.closed and not self._connection.broken:
             return
+        self._leave_pipeline()
         try:
             self._connection.close()
         except Exception:
@@ -421,13 +709,86 @@ class PostgreSQLConnection:
             raise self._psycopg.OperationalError(str(error)) from None
         self.journal.clear()
         self._marks.clear()
+        self._enter_pipeline()
         _log.info("Connected to the PostgreSQL store again")
 
     def close(self) -> None:
         """
-        Close the connection.
+        Close the connection (what is pending in a transaction is not
+        committed).
         """
+        self._leave_pipeline()
         self._connection.close()
+
+
+def _may_be_sent_ahead(statement: str) -> bool:
+    # Statements whose result the store's code does not need at once:
+    # their cursor reads it when asked.
+    upper = statement.lstrip()[:10].upper()
+    if upper.startswith(("SAVEPOINT", "RELEASE", "BEGIN")):
+        return statement.strip().upper() == "BEGIN" or not upper.startswith("BEGIN")
+    if upper.startswith(("INSERT", "UPDATE", "DELETE")):
+        return re.search(r"\sRETURNING\s", statement, re.I) is None
+    return False
+
+
+def _first_error(errors: list, psycopg: Any) -> Exception:
+    # The statement's own error rather than "pipeline aborted", which
+    # those after it get.
+    for error in errors:
+        if not isinstance(error, psycopg.errors.PipelineAborted):
+            return error
+    if errors:
+        return errors[0]
+    return psycopg.OperationalError("a statement sent ahead got no result")
+
+
+class _PendingCursor:
+    """
+    The cursor of a statement sent ahead: reading its result (C{rowcount},
+    a fetch, iteration) waits for it, and checks it, first.
+    """
+
+    __slots__ = ("_connection", "_write")
+
+    def __init__(self, connection: PostgreSQLConnection, write: "_Write") -> None:
+        self._connection = connection
+        self._write = write
+
+    def _ready(self) -> "_Write":
+        connection, write = self._connection, self._write
+        if write.waiting:
+            connection._resolve(write if connection._pending[-1] is write else None, reading=True)
+        return write
+
+    @property
+    def rowcount(self) -> int:
+        """
+        How many rows the statement changed.
+        """
+        return self._ready().rowcount()
+
+    @property
+    def description(self) -> Any:
+        """
+        psycopg's description of the result's columns (C{None}: none).
+        """
+        return self._ready().cursor().description
+
+    def fetchone(self) -> Any:
+        """
+        The next row, or C{None}.
+        """
+        return self._ready().cursor().fetchone()
+
+    def fetchall(self) -> list:
+        """
+        The remaining rows.
+        """
+        return self._ready().cursor().fetchall()
+
+    def __iter__(self):
+        return iter(self._ready().cursor())
 
 
 class _Diverged(Exception):
@@ -447,9 +808,14 @@ class _Write:
     @ivar many: whether it is run once per row of C{arguments}.
     @ivar ends: whether it ends the transaction (C{COMMIT}, C{ROLLBACK}).
     @ivar replayable: whether it may be run again (a script may not).
+    @ivar ahead: whether it was sent in a pipeline (its results read
+        later, by L{settle}).
+    @ivar waiting: whether it was sent and its results are not checked yet.
     """
 
-    __slots__ = ("statement", "arguments", "many", "ends", "replayable", "_cursor", "_rowcount", "_rows")
+    __slots__ = (
+        "statement", "arguments", "many", "ends", "replayable", "ahead", "waiting", "_cursors", "_rowcount", "_rows",
+    )
 
     def __init__(self, statement: str, arguments: Any, many: bool, replayable: bool = True) -> None:
         """
@@ -460,38 +826,77 @@ class _Write:
         self.many = many
         self.ends = statement in ("COMMIT", "ROLLBACK")
         self.replayable = replayable
-        self._cursor = None
+        self.ahead = False
+        self.waiting = False
+        self._cursors: list = []
         self._rowcount = -1
         self._rows = None
 
     def run(self, connection: Any) -> Any:
         """
-        Run the statement on C{connection}.
+        Run the statement on C{connection} (in pipeline mode: send it,
+        a query a row of arguments for C{many}).
 
-        @return: its cursor.
+        @return: its cursor (the last one's for C{many} in a pipeline).
         """
+        if connection._pipeline is not None:
+            self.ahead = True
+            self._cursors = cursors = []
+            for arguments in self.arguments if self.many else (self.arguments,):
+                cursor = connection.cursor()
+                cursors.append(cursor)
+                cursor.execute(self.statement, arguments or None)
+            return cursors[-1] if cursors else None
+        self.ahead = False
         if self.many:
             cursor = connection.cursor()
             cursor.executemany(self.statement, self.arguments)
         else:
             cursor = connection.execute(self.statement, self.arguments or None)
-        self._cursor = cursor
+        self._cursors = [cursor]
         return cursor
+
+    def received(self) -> bool:
+        """
+        Whether every result of the statement came, successful.
+        """
+        return all(cursor.pgresult is not None for cursor in self._cursors)
+
+    def cursor(self) -> Any:
+        """
+        The statement's cursor (the last query's for C{many}).
+        """
+        return self._cursors[-1] if self._cursors else None
+
+    def rowcount(self) -> int:
+        """
+        How many rows the statement changed (all its queries).
+        """
+        return sum(cursor.rowcount for cursor in self._cursors)
+
+    def settle(self) -> None:
+        """
+        Its results came: keep how many rows it changed (no rows returned:
+        a statement returning some is not sent ahead).
+        """
+        if self.ahead:
+            self._rowcount = self.rowcount()
 
     def remember(self) -> None:
         """
         Keep what the statement gave: how many rows it changed, and the
         rows it returns (read here, the cursor rewound for its caller).
         """
-        cursor, self._cursor = self._cursor, None
-        self._rowcount = cursor.rowcount
+        cursor = self.cursor()
+        self._rowcount = self.rowcount()
         if cursor.description is not None and not self.many:
             self._rows = cursor.fetchall()
             cursor.scroll(0, "absolute")
 
     def again(self, connection: Any) -> None:
         """
-        Run the statement again, in a transaction run again.
+        Run the statement again, in a transaction run again (the
+        connection out of pipeline mode).
 
         @raise _Diverged: it gave something else than the first time, or
             it may not be run again.
@@ -499,11 +904,14 @@ class _Write:
         if not self.replayable:
             raise _Diverged(f"{self.statement[:60]!r} is not run again")
         cursor = self.run(connection)
-        self._cursor = None
-        if self._rowcount >= 0 and cursor.rowcount != self._rowcount:
-            raise _Diverged(f"{self.statement[:60]!r} changed {cursor.rowcount} rows, not {self._rowcount}")
-        if self._rows is not None and cursor.fetchall() != self._rows:
-            raise _Diverged(f"{self.statement[:60]!r} returned other rows")
+        rowcount = self.rowcount()
+        if self._rowcount >= 0 and rowcount != self._rowcount:
+            raise _Diverged(f"{self.statement[:60]!r} changed {rowcount} rows, not {self._rowcount}")
+        if self._rows is not None:
+            rows = cursor.fetchall()
+            cursor.scroll(0, "absolute")
+            if rows != self._rows:
+                raise _Diverged(f"{self.statement[:60]!r} returned other rows")
 
 
 def _integral_numbers(psycopg: Any, connection: Any) -> None:

@@ -304,6 +304,34 @@ class CrashTests(SynchronousTestCase):
         self.assertEqual(self.successResultOf(waiting), later)
         self.assertNotEqual(later, transaction_id)
 
+    def test_writes_sent_ahead_to_a_dead_server(self):
+        """
+        Writes sent ahead in the pipeline to a server that died: the
+        turn's COMMIT fails, and with it every answer waiting for the
+        turn (no false acknowledgement); once the server is back, the same
+        store stores again.
+        """
+        from openocpp.centralsystem.postgresqlstore import PostgreSQLStore
+
+        clock = Clock()
+        store = PostgreSQLStore(self.url, clock)
+        self.addCleanup(lambda: store._db.close())
+        store.record_boot("CP1", BOOT, "Accepted")
+        clock.advance(0)
+        status = core.StatusNotificationRequest(connector_id=1, error_code="NoError", status="Available")
+        store.record_status("CP1", status)
+        answered = store.when_committed("answer")
+        self.assertTrue(store._db._pending)
+        self.server.kill()
+        clock.advance(0)
+        self.failureResultOf(answered, StorageFailed)
+        self.flushLoggedErrors()
+        self.server.start()
+        store.record_status("CP1", status)
+        again = store.when_committed("again")
+        clock.advance(0)
+        self.assertEqual(self.successResultOf(again), "again")
+
 
 #: A statement that fails with PostgreSQL's deadlock_detected the first
 #: time it runs in a database, and does nothing after (the sequence it
@@ -552,3 +580,280 @@ class ScriptNotRunAgainTests(PostgreSQLStoreMixin, SynchronousTestCase):
         ).fetchone()[0]
         self.assertEqual(tables, 0)
         self.flushLoggedErrors()
+
+
+#: A trigger function failing with deadlock_detected the first time it
+#: runs in a database: an INSERT into a table it guards, sent ahead in the
+#: pipeline, fails after its caller went on.
+DEADLOCK_ONCE_TRIGGER = """
+CREATE SEQUENCE trigger_deadlock_once;
+CREATE TABLE guarded (a bigint);
+CREATE FUNCTION deadlock_once() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF nextval('trigger_deadlock_once') = 1 THEN
+        RAISE EXCEPTION 'deadlock detected (a test)' USING ERRCODE = '40P01';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER deadlock_once BEFORE INSERT ON guarded FOR EACH ROW EXECUTE FUNCTION deadlock_once();
+"""
+
+
+class PipelineTests(PostgreSQLStoreMixin, SynchronousTestCase):
+    """
+    In a transaction the connection sends the writes whose result nobody
+    reads yet without waiting (libpq's pipeline mode): a turn waits for
+    PostgreSQL at its reads and its COMMIT only, and what fails among the
+    writes sent ahead still fails the turn.
+    """
+
+    def setUp(self):
+        self.clock = Clock()
+        self.store = self.make_store(self.clock)
+        self.store.record_boot("CP1", BOOT, "Accepted")
+        self.clock.advance(0)
+        self.syncs = 0
+        pipeline = self.store._db._pipeline
+        sync = pipeline.sync
+
+        def counted():
+            self.syncs += 1
+            return sync()
+
+        self.patch(pipeline, "sync", counted)
+
+    def status(self, connector_id=1, status="Available"):
+        return core.StatusNotificationRequest(
+            connector_id=connector_id, error_code="NoError", status=status, timestamp=NOW
+        )
+
+    def values(self, transaction_id=None):
+        return core.MeterValuesRequest(
+            connector_id=1,
+            transaction_id=transaction_id,
+            meter_value=[MeterValue(timestamp=NOW, sampled_value=[SampledValue(value="12")])],
+        )
+
+    def test_a_turn_waits_once(self):
+        """
+        A turn of StatusNotifications, MeterValues and a boot (its
+        savepoint included) waits for PostgreSQL once: at its COMMIT,
+        whose answers wait for it; everything is committed.
+        """
+        for connector_id in range(1, 6):
+            self.store.record_status("CP1", self.status(connector_id))
+            self.store.record_meter_values("CP1", self.values())
+        self.store.record_boot("CP1", BOOT, "Accepted")
+        answered = self.store.when_committed("answer")
+        self.assertEqual(self.syncs, 0)
+        self.clock.advance(0)
+        self.assertEqual(self.syncs, 1)
+        self.assertEqual(self.successResultOf(answered), "answer")
+        self.assertEqual(self.committed_count("connectors"), 5)
+        self.assertEqual(self.committed_count("meter_values"), 5)
+
+    def test_a_read_sees_the_writes_sent_ahead(self):
+        """
+        A read waits for the writes sent before it (in the same round
+        trip) and sees them; a row count read later is the statement's.
+        """
+        self.store.record_status("CP1", self.status(status="Charging"))
+        self.assertEqual([c["status"] for c in self.store.connectors("CP1")], ["Charging"])
+        self.assertEqual(self.syncs, 1)
+        self.assertTrue(self.store.raise_security_profile("CP1", 2))
+        self.assertFalse(self.store.raise_security_profile("CP1", 1))
+
+    def test_failed_write_sent_ahead_fails_the_turn(self):
+        """
+        A write sent ahead that PostgreSQL refuses (here a duplicate key:
+        nothing of the store's refuses so, but storage failing would)
+        loses the turn when it is found, at the COMMIT: every answer
+        waiting for the turn fails with L{StorageFailed}, nothing of it is
+        committed, and the next turn stores again.
+        """
+        self.store.record_status("CP1", self.status())
+        answered = self.store.when_committed("answer")
+        insert = "INSERT INTO id_tags (id_tag, status) VALUES (?, 'Accepted')"
+        self.store._write(insert, ("T1",))
+        self.store._write(insert, ("t1",))  # the same tag: refused
+        self.store.record_status("CP1", self.status(2))
+        self.clock.advance(0)
+        self.failureResultOf(answered, StorageFailed)
+        self.assertEqual((self.committed_count("connectors"), self.committed_count("id_tags")), (0, 0))
+        self.flushLoggedErrors()
+        self.store.record_status("CP1", self.status())
+        again = self.store.when_committed("again")
+        self.clock.advance(0)
+        self.assertEqual(self.successResultOf(again), "again")
+        self.assertEqual(self.committed_count("connectors"), 1)
+
+    def test_failure_found_by_a_read(self):
+        """
+        Found by a later read of the same turn, the failure is the read's
+        L{StorageFailed}, and whoever waits for the turn fails at once.
+        """
+        self.store.record_status("CP1", self.status())
+        answered = self.store.when_committed("answer")
+        insert = "INSERT INTO id_tags (id_tag, status) VALUES (?, 'Accepted')"
+        self.store._write(insert, ("T1",))
+        self.store._write(insert, ("T1",))
+        self.assertRaises(StorageFailed, self.store.connectors, "CP1")
+        self.failureResultOf(answered, StorageFailed)
+        self.clock.advance(0)
+        self.assertEqual(self.committed_count("connectors"), 0)
+        self.flushLoggedErrors()
+
+    def test_failure_inside_a_savepoint_fails_the_turn(self):
+        """
+        A write sent ahead inside an atomic block, found failed after the
+        block ended, loses the whole turn (the block's caller went on as
+        if it had succeeded).
+        """
+        self.store.record_status("CP1", self.status())
+        answered = self.store.when_committed("answer")
+        insert = "INSERT INTO id_tags (id_tag, status) VALUES (?, 'Accepted')"
+        with self.store._writing():
+            self.store._db.execute(insert, ("T1",))
+            self.store._db.execute(insert, ("T1",))
+        self.clock.advance(0)
+        self.failureResultOf(answered, StorageFailed)
+        self.assertEqual(self.committed_count("connectors"), 0)
+        self.flushLoggedErrors()
+
+    def test_refused_before_sending(self):
+        """
+        A write psycopg refuses before sending it (a NUL in a text) fails
+        at once, as without a pipeline, and the turn goes on.
+        """
+        import psycopg
+
+        self.store.record_status("CP1", self.status())
+        answered = self.store.when_committed("answer")
+        with self.assertRaises(psycopg.DataError):
+            with self.store._writing():
+                self.store._db.execute("INSERT INTO id_tags (id_tag, status) VALUES (?, 'Accepted')", ("a\x00b",))
+        self.assertRaises(OverflowError, self.store._write, "UPDATE charge_points SET security_profile = ?", (2**70,))
+        self.clock.advance(0)
+        self.assertEqual(self.successResultOf(answered), "answer")
+        self.assertEqual(self.committed_count("connectors"), 1)
+
+    def test_deadlock_of_a_write_sent_ahead(self):
+        """
+        A write sent ahead that PostgreSQL rolls back for a deadlock, found
+        at the COMMIT, has the transaction run again: the turn commits,
+        its StartTransaction answered with the id committed.
+        """
+        self.store._db.executescript(DEADLOCK_ONCE_TRIGGER)
+        transaction_id = self.store.start_transaction("CP1", start_request(meter_start=5))
+        answered = self.store.when_committed(transaction_id)
+        self.store.record_status("CP1", self.status())
+        self.store._write("INSERT INTO guarded (a) VALUES (?)", (1,))
+        self.store.record_meter_values("CP1", self.values(transaction_id))
+        self.clock.advance(0)
+        self.assertEqual(self.successResultOf(answered), transaction_id)
+        self.assertEqual(self.store._db.retried, 1)
+        for table in ("transactions", "connectors", "guarded", "meter_values"):
+            self.assertEqual(self.committed_count(table), 1, table)
+
+    def test_deadlock_found_by_a_read(self):
+        """
+        Found by a read of the turn, the deadlock has the transaction run
+        again too, and the read answers from it.
+        """
+        self.store._db.executescript(DEADLOCK_ONCE_TRIGGER)
+        self.store.record_status("CP1", self.status(status="Charging"))
+        self.store._write("INSERT INTO guarded (a) VALUES (?)", (1,))
+        self.assertEqual([c["status"] for c in self.store.connectors("CP1")], ["Charging"])
+        self.assertEqual(self.store._db.retried, 1)
+        self.store.record_status("CP1", self.status(2))
+        self.clock.advance(0)
+        self.assertEqual(self.committed_count("connectors"), 2)
+        self.assertEqual(self.committed_count("guarded"), 1)
+
+    def test_row_count_read_after_a_deadlock(self):
+        """
+        A row count read from a statement sent ahead that deadlocked is the
+        one of the transaction run again.
+        """
+        self.store._db.executescript(DEADLOCK_ONCE_TRIGGER)
+        self.store._write("INSERT INTO guarded (a) VALUES (?)", (1,))
+        cursor = self.store._write("UPDATE charge_points SET security_profile = 3 WHERE identity = ?", ("CP1",))
+        self.assertEqual(cursor.rowcount, 1)
+        self.assertEqual(self.store._db.retried, 1)
+        self.clock.advance(0)
+        self.assertEqual(self.committed_count("guarded"), 1)
+
+
+class PipelinedConnectionTests(SynchronousTestCase):
+    """
+    L{openocpp.store.postgresql.PostgreSQLConnection} by itself, a
+    transaction whose write sent ahead failed: lost, it lets nothing run
+    outside a transaction until one begins again.
+    """
+
+    def setUp(self):
+        from openocpp.store.postgresql import PostgreSQLConnection
+        from tests.engines.postgresql import fresh_database
+
+        self.db = PostgreSQLConnection(fresh_database(self), {})
+        self.addCleanup(self.db.close)
+        self.db.execute("CREATE TABLE t (a bigint PRIMARY KEY)")
+
+    def count(self):
+        return self.db.execute("SELECT count(*) FROM t").fetchone()[0]
+
+    def test_lost(self):
+        """
+        The failure is raised by the statement that found it, the
+        transaction rolled back; later writes and the COMMIT fail with it
+        rather than run in autocommit; reads run; a BEGIN starts afresh.
+        """
+        import psycopg
+
+        self.db.execute("BEGIN")
+        self.db.execute("INSERT INTO t (a) VALUES (?)", (1,))
+        self.db.execute("INSERT INTO t (a) VALUES (?)", (1,))
+        self.assertTrue(self.db.in_transaction)
+        error = self.assertRaises(psycopg.IntegrityError, self.db.execute, "SELECT 1")
+        self.assertTrue(error.transaction_lost)
+        self.assertFalse(self.db.in_transaction)
+        self.assertIs(self.assertRaises(psycopg.IntegrityError, self.db.execute, "INSERT INTO t (a) VALUES (2)"), error)
+        self.assertIs(self.assertRaises(psycopg.IntegrityError, self.db.execute, "COMMIT"), error)
+        self.assertEqual(self.count(), 0)
+        self.db.execute("BEGIN")
+        self.db.execute("INSERT INTO t (a) VALUES (?)", (3,))
+        self.db.execute("COMMIT")
+        self.assertEqual(self.count(), 1)
+
+    def test_row_count_of_a_failed_write(self):
+        """
+        Read from a write sent ahead that failed, the last sent, the row
+        count raises its error as the write would have without a pipeline:
+        inside a savepoint, the transaction goes on once rolled back to it.
+        """
+        import psycopg
+
+        self.db.execute("BEGIN")
+        self.db.execute("INSERT INTO t (a) VALUES (1)")
+        self.db.execute("SAVEPOINT write")
+        cursor = self.db.execute("INSERT INTO t (a) VALUES (1)")
+        self.assertRaises(psycopg.IntegrityError, lambda: cursor.rowcount)
+        self.assertTrue(self.db.in_transaction)
+        self.db.execute("ROLLBACK TO write")
+        self.db.execute("RELEASE write")
+        self.db.execute("COMMIT")
+        self.assertEqual(self.count(), 1)
+
+    def test_without_pipeline(self):
+        """
+        With C{pipelined=False} each statement waits for its result.
+        """
+        from openocpp.store.postgresql import PostgreSQLConnection
+
+        db = PostgreSQLConnection(self.db.url, {}, pipelined=False)
+        self.addCleanup(db.close)
+        db.execute("BEGIN")
+        self.assertEqual(db.execute("INSERT INTO t (a) VALUES (1)").rowcount, 1)
+        self.assertIsNone(db._pipeline)
+        db.execute("COMMIT")
+        self.assertEqual(self.count(), 1)
