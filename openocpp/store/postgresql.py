@@ -236,7 +236,7 @@ class PostgreSQLConnection:
     @param url: the C{postgresql://} URL (libpq's URI form, C{?host=} for a
         unix socket folder).
     @param keys: each table's primary key, for C{INSERT OR REPLACE}.
-    @param pipelined: whether transactions use pipeline mode (L{False}:
+    @param pipelined: whether transactions use pipeline mode (C{False}:
         each statement waits for its result, a round trip each).
     @raise StoreURLError: the URL is not one, the driver is missing or the
         server cannot be reached.
