@@ -337,8 +337,6 @@ class Presence(Service):
         """
         if identity in self._mirror or identity in self._claims or not self._bus.connected:
             return succeed(self._mirror.get(identity))
-        self._loading += 1
-        start = len(self._journal)
 
         def held(node: Any) -> Any:
             node = None if node is None else _text(node)
@@ -348,25 +346,18 @@ class Presence(Service):
                 lambda info: None if info is None else (node, json.loads(info))
             )
 
-        def found(holder: Any) -> Any:
-            # What the channel said of it since the question went counts
-            # over the answer (as for a load).
-            mirror = {} if holder is None else {identity: holder}
-            for change in self._journal[start:]:
-                _apply(mirror, change)
+        def read() -> Deferred:
+            return self._bus.execute("GET", self._key("cp", identity)).addCallback(held).addCallback(
+                lambda holder: {} if holder is None else {identity: holder}
+            )
+
+        def found(mirror: dict) -> Any:
             holder = mirror.get(identity)
             if holder is not None and identity not in self._claims:
                 self._mirror[identity] = holder
             return self._mirror.get(identity)
 
-        def done(result: Any) -> Any:
-            self._loading -= 1
-            if not self._loading:
-                self._journal = []
-            return result
-
-        asking = self._bus.execute("GET", self._key("cp", identity)).addCallback(held).addCallback(found)
-        asking.addBoth(done)
+        asking = self._read_and_replay(read).addCallback(found)
         return asking.addErrback(lambda failure: self._failed(failure, f"locate {identity}"))
 
     def elsewhere(self) -> dict:
@@ -416,29 +407,50 @@ class Presence(Service):
         # received while reading are applied again over what was read.
         if not self._bus.connected:
             return succeed(None)
+
+        def read() -> Deferred:
+            def loaded(nodes: tuple) -> Deferred:
+                live, _ = nodes
+                others = [name for name in live if name != self.node_id]
+                readings = [self._bus.execute("HGETALL", self._key("node", name, "cps")) for name in others]
+
+                def mirrored(results: list) -> dict:
+                    mirror: dict[str, tuple[str, dict]] = {}
+                    for name, (ok, flat) in zip(others, results):
+                        if not ok:
+                            continue
+                        for index in range(0, len(flat), 2):
+                            mirror[_text(flat[index])] = (name, json.loads(flat[index + 1]))
+                    return mirror
+
+                return DeferredList(readings, consumeErrors=True).addCallback(mirrored)
+
+            return self._live_nodes().addCallback(loaded)
+
+        def replace(mirror: dict) -> None:
+            for identity in self._claims:
+                # Connected here since: ours, not another node's.
+                mirror.pop(identity, None)
+            self._mirror = mirror
+
+        reading = self._read_and_replay(read).addCallback(replace)
+        return reading.addErrback(self._failed, "read the other nodes")
+
+    def _read_and_replay(self, read: Callable[[], Deferred]) -> Deferred:
+        """
+        Read part of the mirror from Redis (C{read()}: a Deferred of a
+        mirror dict), then apply to it the changes the channel delivered
+        meanwhile: the reading may predate them (L{_change}).
+
+        @return: a Deferred of the mirror dict, up to date.
+        """
         self._loading += 1
         start = len(self._journal)
 
-        def loaded(nodes: tuple) -> Deferred:
-            live, _ = nodes
-            others = [name for name in live if name != self.node_id]
-            readings = [self._bus.execute("HGETALL", self._key("node", name, "cps")) for name in others]
-
-            def mirrored(results: list) -> None:
-                mirror: dict[str, tuple[str, dict]] = {}
-                for name, (ok, flat) in zip(others, results):
-                    if not ok:
-                        continue
-                    for index in range(0, len(flat), 2):
-                        mirror[_text(flat[index])] = (name, json.loads(flat[index + 1]))
-                for change in self._journal[start:]:
-                    _apply(mirror, change)
-                for identity in self._claims:
-                    # Connected here since: ours, not another node's.
-                    mirror.pop(identity, None)
-                self._mirror = mirror
-
-            return DeferredList(readings, consumeErrors=True).addCallback(mirrored)
+        def replayed(mirror: dict) -> dict:
+            for change in self._journal[start:]:
+                _apply(mirror, change)
+            return mirror
 
         def done(result: Any) -> Any:
             self._loading -= 1
@@ -446,9 +458,7 @@ class Presence(Service):
                 self._journal = []
             return result
 
-        reading = self._live_nodes().addCallback(loaded).addBoth(done)
-        return reading.addErrback(self._failed, "read the other nodes")
-
+        return read().addCallback(replayed).addBoth(done)
 
 def _apply(mirror: dict, change: tuple) -> None:
     """
