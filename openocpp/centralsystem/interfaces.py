@@ -218,6 +218,18 @@ class ICentralSystemStore(Interface):
             their commit fails.
         """
 
+    def writes_pending():
+        """
+        Whether writes made so far wait for their commit (the SQLite store:
+        at the start of the next reactor turn). The central system's
+        transport writes an answer to its socket at once only when none
+        do: otherwise it leaves at the next turn, after that commit (so a
+        plugin's answer given without L{when_committed} never leaves before
+        what it wrote is durable).
+
+        @return: C{True} or C{False}.
+        """
+
     def reset():
         """
         Delete every record (the schema stays), durable when this returns.

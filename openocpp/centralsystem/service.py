@@ -354,6 +354,10 @@ class CentralSystem(MultiService):
             # The central system checks a certificate's subject itself
             # (its option, its hook: CertificateCheck).
             check_certificate_identity=False,
+            # Answers go to the socket at once, except while the turn has
+            # writes to commit: those answers wait for the next turn, whose
+            # commit comes first (GroupCommit.begin).
+            write_now=self._nothing_to_commit,
         )
 
     def _make_plain_listener(self) -> ListeningService:
@@ -368,6 +372,11 @@ class CentralSystem(MultiService):
             endpoint, self._factory(profile), config.listen_plain, "Central system",
             listened=lambda port: self._listened(port, profile),
         )
+
+    def _nothing_to_commit(self) -> bool:
+        # Whether an answer sent now may go to its socket at once (the
+        # listeners' write_now).
+        return not self.store.writes_pending()
 
     def startService(self) -> None:
         # The store first: connections may come as soon as the port

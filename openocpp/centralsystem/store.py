@@ -298,6 +298,12 @@ class CentralSystemStore:
         """
         self._group.commit()
 
+    def writes_pending(self) -> bool:
+        """
+        Whether writes made so far wait for the next turn's commit.
+        """
+        return self._group.pending
+
     def when_committed(self, result: Any = None) -> Deferred:
         """
         @return: a Deferred firing with C{result} once every write made so

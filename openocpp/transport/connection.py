@@ -11,7 +11,7 @@ from collections import deque
 from typing import Any, Callable
 
 from autobahn.websocket.protocol import WebSocketProtocol
-from twisted.internet import error
+from twisted.internet import error, tcp
 from twisted.internet.defer import Deferred, fail, gatherResults, succeed
 from twisted.internet.interfaces import IAddress, IPushProducer, IReactorTime
 from twisted.internet.ssl import Certificate
@@ -587,6 +587,10 @@ class OcppProtocolMixin:
         its debug line (built on every write even when debug logging is
         off) in the common case: an open connection, nothing queued, no
         chopping, no octet logging. Every other case is autobahn's own.
+
+        When the factory's C{write_now} allows it, the bytes go to a plain
+        TCP socket at once rather than at the reactor's next poll (see
+        L{OcppFactoryMixin}).
         """
         if (
             chopsize
@@ -599,8 +603,36 @@ class OcppProtocolMixin:
                 self.send_queue = deque()
             super().sendData(data, sync, chopsize)
             return
-        self.transport.write(data)
         self.trafficStats.outgoingOctetsWireLevel += len(data)
+        transport = self.transport
+        write_now = self.factory.write_now
+        if (
+            write_now is not None
+            and isinstance(transport, tcp.Connection)
+            and not transport.TLS
+            # Nothing of the transport's own waits to be sent before these
+            # bytes, it is not closing (a loseConnection sends what is
+            # buffered, then closes) ...
+            and not transport.dataBuffer
+            and not transport._tempDataLen
+            and transport.connected
+            and not transport.disconnecting
+            and not transport._writeDisconnecting
+            # ... and the application allows it now.
+            and write_now()
+        ):
+            # To the socket at once: Twisted's write would register the
+            # socket with the reactor for writing, send at its next poll,
+            # then unregister it (two epoll_ctl calls and a poll event a
+            # frame, about a sixth of a busy central system's CPU). What the
+            # socket does not take now is left to Twisted, as are errors
+            # (its next write meets them and loses the connection).
+            sent = transport.writeSomeData(data)
+            if sent.__class__ is int:
+                if sent == len(data):
+                    return
+                data = data[sent:]
+        transport.write(data)
 
     def onMessageEnd(self) -> None:
         """
@@ -782,11 +814,23 @@ class OcppFactoryMixin:
     @ivar output_stall_timeout: seconds a connection's unsent output may
         stay over its transport's bound (reading from it paused meanwhile)
         before it is dropped (0: never dropped).
+    @ivar write_now: C{None} (the default), or a callable answering whether
+        what is sent now may leave at once: then a frame sent on a plain
+        TCP connection with nothing else waiting to go is written to the
+        socket at once, rather than by the reactor at its next poll, as
+        Twisted does (cheaper: no registering the socket for writing and
+        unregistering it). An application that must not let a frame leave
+        before something done at the start of the next reactor turn (the
+        central system's commit of the turn's writes) answers C{False}
+        meanwhile; TLS connections and everything but plain TCP always
+        take Twisted's way.
     """
 
     #: No "Starting factory <... object at 0x...>" lines: the services log
     #: what they listen on, and each connection, themselves.
     noisy = False
+
+    write_now: Callable[[], bool] | None = None
 
     def _configure(
         self,

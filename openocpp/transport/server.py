@@ -616,6 +616,7 @@ class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
         max_connections_per_address: int = 0,
         subprotocol_mismatch: str = "refuse",
         check_certificate_identity: bool = True,
+        write_now: Callable[[], bool] | None = None,
     ):
         """
         @param handler_factory: called with each new L{IOcppConnection},
@@ -672,7 +673,11 @@ class OcppServerFactory(OcppFactoryMixin, WebSocketServerFactory):
             subject CN must be the identity (A00.FR.405); off for a caller
             checking it itself (the central system, whose option and hook
             decide).
+        @param write_now: whether frames sent now may be written to the
+            socket at once (see L{OcppFactoryMixin}); C{None}: never, they
+            leave at the reactor's next poll.
         """
+        self.write_now = write_now
         profile = SecurityProfile(security_profile)
         if subprotocol_mismatch not in SUBPROTOCOL_MISMATCH_ANSWERS:
             raise ValueError(

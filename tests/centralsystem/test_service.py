@@ -635,6 +635,58 @@ class ReconnectTests(CentralSystemMixin, TestCase):
         self.assertEqual(response.status, "Accepted")
 
 
+class AnswerWritesTests(CentralSystemMixin, TestCase):
+    """
+    Answers go to the charge point's socket at once, except while the
+    turn's writes wait for their commit: then they leave after it.
+    """
+
+    def service_arguments(self):
+        test = self
+
+        class WritesThenAnswers:
+            # Writes, and answers without waiting for the commit.
+            @hookimpl
+            def openocpp_cs_data_transfer(inner, charge_point, request):
+                test.central.store.set_id_tag("WRITTEN")
+                return core.DataTransferResponse(status="Accepted")
+
+        return {"plugins": [WritesThenAnswers()], "load_entrypoints": False}
+
+    def setUp(self):
+        return self.start_central_system()
+
+    @inlineCallbacks
+    def test_answer_after_commit(self):
+        """
+        An answer given while writes are pending (a plugin's, without
+        C{when_committed}) is still in the transport's buffer, not on the
+        socket, when the commit runs; an answer with nothing pending is on
+        the socket when the handler returns.
+        """
+        cp = yield self.connect("CP1")
+        yield cp.call(BOOT)
+        proxy = yield self.central.when_connected("CP1")
+        transport = proxy._connection._protocol.transport
+        buffered_at_commit = []
+        group = self.central.store._group
+        commit = group.commit
+
+        def observed_commit():
+            buffered_at_commit.append(len(transport.dataBuffer) - transport.offset + transport._tempDataLen)
+            commit()
+
+        group.commit = observed_commit
+        answer = yield cp.call(core.DataTransferRequest(vendor_id="V"))
+        self.assertEqual(answer.status, "Accepted")
+        self.assertGreater(buffered_at_commit[0], 0)
+        self.assertTrue(self.central.store.id_tag("WRITTEN"))
+        self.assertFalse(self.central.store.writes_pending())
+        self.assertTrue(self.central._nothing_to_commit())
+        self.central.store.set_id_tag("OTHER")
+        self.assertFalse(self.central._nothing_to_commit())
+
+
 class ObserverTests(CentralSystemMixin, TestCase):
     """
     Observers hear every answered request.

@@ -50,6 +50,29 @@ class GroupCommitTestsMixin:
         """
         self.assertEqual(self.successResultOf(self.store.when_committed(1)), 1)
 
+    def test_writes_pending(self):
+        """
+        C{writes_pending} says whether writes wait for the turn's commit:
+        not before the first write, from it until the commit, not while the
+        commit's answers are given (they may leave at once), again after a
+        write made by one of them.
+        """
+        self.assertFalse(self.store.writes_pending())
+        self.store.set_id_tag("A")
+        self.assertTrue(self.store.writes_pending())
+        seen = []
+
+        def answered(result):
+            seen.append(self.store.writes_pending())
+            self.store.set_id_tag("B")
+            seen.append(self.store.writes_pending())
+
+        self.store.when_committed().addCallback(answered)
+        self.clock.advance(0)
+        self.assertEqual(seen, [False, True])
+        self.clock.advance(0)
+        self.assertFalse(self.store.writes_pending())
+
     def test_start_transaction_durable_before_answer(self):
         """
         A StartTransaction's record is on disk when its answer may go out.
