@@ -46,6 +46,7 @@ from openocpp.transport.errors import HandshakeFailed
 from tests.centralsystem.fake_chargepoint import BOOT, NOW, CentralSystemMixin, TestChargePoint, when_disconnected
 from tests.centralsystem.stores import PostgreSQLCentralSystemMixin
 from tests.plugins.fake_distribution import install_distribution
+from tests.transport.loopback import unsent_bytes
 
 class FullSessionTests(CentralSystemMixin, TestCase):
     """
@@ -673,7 +674,7 @@ class AnswerWritesTests(CentralSystemMixin, TestCase):
         commit = group.commit
 
         def observed_commit():
-            buffered_at_commit.append(len(transport.dataBuffer) - transport.offset + transport._tempDataLen)
+            buffered_at_commit.append(unsent_bytes(transport))
             commit()
 
         group.commit = observed_commit

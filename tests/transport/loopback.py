@@ -263,6 +263,13 @@ class ConnectionTestsMixin:
         return await self.refused(service.whenConnected(failAfterFailures=1))
 
 
+def unsent_bytes(transport: Any) -> int:
+    """
+    How many bytes a Twisted TCP transport holds of its output, unsent.
+    """
+    return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+
+
 async def settle() -> None:
     """
     Let the reactor run once: whatever was triggered finishes.

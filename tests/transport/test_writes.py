@@ -14,7 +14,7 @@ from twisted.trial.unittest import TestCase
 from openocpp.transport import framing
 from openocpp.transport.security import client_tls_options, server_tls_options
 from tests.transport.certificates import tls_files
-from tests.transport.loopback import ConnectionTestsMixin, Handlers
+from tests.transport.loopback import ConnectionTestsMixin, Handlers, unsent_bytes
 
 
 class WriteNowTests(ConnectionTestsMixin, TestCase):
@@ -35,10 +35,6 @@ class WriteNowTests(ConnectionTestsMixin, TestCase):
         protocol = (await (await servers.next()).made)._protocol
         return protocol, clients
 
-    def _buffered(self, transport) -> int:
-        # What Twisted holds of a transport's output, unsent.
-        return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
-
     async def test_written_at_once(self) -> None:
         """
         With C{write_now} answering C{True}, a frame is on the socket when
@@ -48,7 +44,7 @@ class WriteNowTests(ConnectionTestsMixin, TestCase):
         protocol, clients = await self._open(write_now=lambda: True)
         transport = protocol.transport
         protocol.connection.send_text("now")
-        self.assertEqual(self._buffered(transport), 0)
+        self.assertEqual(unsent_bytes(transport), 0)
         self.assertNotIn(transport, reactor.getWriters())
         self.assertEqual(await (await clients.next()).texts.get(), "now")
 
@@ -62,7 +58,7 @@ class WriteNowTests(ConnectionTestsMixin, TestCase):
         protocol, clients = await self._open(write_now=lambda: bool(allowed))
         transport = protocol.transport
         protocol.connection.send_text("later")
-        self.assertGreater(self._buffered(transport), 0)
+        self.assertGreater(unsent_bytes(transport), 0)
         self.assertIn(transport, reactor.getWriters())
         self.assertEqual(await (await clients.next()).texts.get(), "later")
 
@@ -72,7 +68,7 @@ class WriteNowTests(ConnectionTestsMixin, TestCase):
         """
         protocol, clients = await self._open()
         protocol.connection.send_text("default")
-        self.assertGreater(self._buffered(protocol.transport), 0)
+        self.assertGreater(unsent_bytes(protocol.transport), 0)
         self.assertEqual(await (await clients.next()).texts.get(), "default")
 
     async def test_after_what_waits(self) -> None:
@@ -85,7 +81,7 @@ class WriteNowTests(ConnectionTestsMixin, TestCase):
         protocol.connection.send_text("first")
         allowed.append(True)
         protocol.connection.send_text("second")
-        self.assertGreater(self._buffered(protocol.transport), 0)
+        self.assertGreater(unsent_bytes(protocol.transport), 0)
         client = await clients.next()
         self.assertEqual(await client.texts.get(), "first")
         self.assertEqual(await client.texts.get(), "second")
@@ -114,7 +110,7 @@ class WriteNowTests(ConnectionTestsMixin, TestCase):
         transport = protocol.transport
         transport.loseConnection()
         protocol.sendData(framing.text_frame(b"late", None))
-        self.assertGreater(self._buffered(transport), 0)
+        self.assertGreater(unsent_bytes(transport), 0)
         await protocol.when_lost()
         await client.lost
 
